@@ -1,0 +1,78 @@
+"""RFC 9457 problem details for the API.
+
+Every API error answers ``application/problem+json`` with a machine-readable ``type``,
+a bilingual ``title`` and, for validation errors, the failing fields in ``errors``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError as DjangoValidationError
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+PROBLEM_BASE = "https://bizportal.example/problems/"
+
+_TITLES: dict[int, str] = {
+    400: "ข้อมูลไม่ถูกต้อง / Invalid input",
+    401: "ต้องเข้าสู่ระบบ / Authentication required",
+    403: "ไม่มีสิทธิ์ / Forbidden",
+    404: "ไม่พบข้อมูล / Not found",
+    405: "ไม่รองรับวิธีนี้ / Method not allowed",
+    409: "สถานะไม่อนุญาต / Conflict with current state",
+    413: "ไฟล์ใหญ่เกินไป / Payload too large",
+    415: "ชนิดไฟล์ไม่รองรับ / Unsupported media type",
+    429: "เรียกใช้บ่อยเกินไป / Too many requests",
+}
+
+
+def problem(status_code: int, detail: str, *, type_: str = "", **extra: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + (type_ or str(status_code)),
+        "title": _TITLES.get(status_code, "เกิดข้อผิดพลาด / Error"),
+        "status": status_code,
+        "detail": detail,
+    }
+    body.update(extra)
+    return body
+
+
+def problem_response(status_code: int, detail: str, *, type_: str = "", **extra: Any) -> JsonResponse:
+    """A problem+json response for plain Django views (callbacks, health checks)."""
+    return JsonResponse(
+        problem(status_code, detail, type_=type_, **extra),
+        status=status_code,
+        content_type=PROBLEM_CONTENT_TYPE,
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
+def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    data = response.data
+    if isinstance(exc, exceptions.ValidationError):
+        body = problem(
+            status.HTTP_400_BAD_REQUEST,
+            "ข้อมูลบางช่องไม่ถูกต้อง / Some fields are not valid",
+            type_="validation",
+            errors=data if isinstance(data, dict) else {"non_field_errors": data},
+        )
+    else:
+        detail = data.get("detail", "") if isinstance(data, dict) else str(data)
+        code = getattr(exc, "default_code", "") or ""
+        body = problem(response.status_code, str(detail), type_=str(code))
+    response.data = body
+    response.content_type = PROBLEM_CONTENT_TYPE
+    return response

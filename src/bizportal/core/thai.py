@@ -1,0 +1,99 @@
+"""Thai identifiers, Buddhist-era dates and money in words.
+
+The checksums come from python-stdnum; this module only gives them the messages a
+Thai applicant reads, in Thai and English.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from stdnum.exceptions import InvalidChecksum, InvalidFormat, InvalidLength, ValidationError as StdnumError
+from stdnum.th import moa, pin
+
+BE_OFFSET = 543
+THAI_MONTHS = (
+    "มกราคม", "กุมภาพันธ์", "มีนาคม", "เมษายน", "พฤษภาคม", "มิถุนายน",
+    "กรกฎาคม", "สิงหาคม", "กันยายน", "ตุลาคม", "พฤศจิกายน", "ธันวาคม",
+)
+THAI_MONTHS_SHORT = (
+    "ม.ค.", "ก.พ.", "มี.ค.", "เม.ย.", "พ.ค.", "มิ.ย.",
+    "ก.ค.", "ส.ค.", "ก.ย.", "ต.ค.", "พ.ย.", "ธ.ค.",
+)
+
+
+def _id_message(kind_th: str, kind_en: str, error: StdnumError) -> str:
+    if isinstance(error, InvalidLength):
+        return f"{kind_th}ต้องมี 13 หลัก / {kind_en} must have 13 digits"
+    if isinstance(error, InvalidFormat):
+        return f"{kind_th}ต้องเป็นตัวเลขเท่านั้น / {kind_en} must contain digits only"
+    if isinstance(error, InvalidChecksum):
+        return f"{kind_th}ไม่ถูกต้อง (เลขตรวจสอบไม่ตรง) / {kind_en} is not valid (check digit does not match)"
+    return f"{kind_th}ไม่ถูกต้อง / {kind_en} is not valid"
+
+
+def validate_citizen_id(value: str) -> str:
+    """Return the compact 13-digit citizen ID or raise a bilingual ValidationError."""
+    try:
+        return str(pin.validate(value))
+    except StdnumError as error:
+        raise ValidationError(_id_message("เลขประจำตัวประชาชน", "Citizen ID", error), code="citizen_id") from None
+
+
+def validate_juristic_id(value: str) -> str:
+    """Return the compact 13-digit juristic person number or raise a bilingual ValidationError."""
+    try:
+        return str(moa.validate(value))
+    except StdnumError as error:
+        raise ValidationError(
+            _id_message("เลขทะเบียนนิติบุคคล", "Juristic person ID", error), code="juristic_id"
+        ) from None
+
+
+def to_buddhist_year(year: int) -> int:
+    return year + BE_OFFSET
+
+
+def thai_date(value: dt.date | dt.datetime | None, *, short: bool = False, with_time: bool = False) -> str:
+    """Format a date the way Thai official documents do: 21 พฤศจิกายน 2569."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        if timezone.is_aware(value):
+            value = timezone.localtime(value)
+        moment: dt.datetime | None = value
+        day = value.date()
+    else:
+        moment = None
+        day = value
+    months = THAI_MONTHS_SHORT if short else THAI_MONTHS
+    text = f"{day.day} {months[day.month - 1]} {to_buddhist_year(day.year)}"
+    if with_time and moment is not None:
+        text += f" {moment:%H:%M} น."
+    return text
+
+
+def english_date(value: dt.date | dt.datetime | None, *, with_time: bool = False) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime) and timezone.is_aware(value):
+        value = timezone.localtime(value)
+    text = f"{value.day} {value:%B %Y}"
+    if with_time and isinstance(value, dt.datetime):
+        text += f" {value:%H:%M}"
+    return text
+
+
+def baht(amount: Decimal | int | str) -> Decimal:
+    """Money in THB with two places, rounded half up as Thai receipts are."""
+    return Decimal(str(amount)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def baht_text(amount: Decimal | int | str) -> str:
+    """The amount in Thai words, as printed on receipts: หนึ่งร้อยบาทถ้วน."""
+    from pythainlp.util import bahttext
+
+    return str(bahttext(float(baht(amount))))

@@ -1,0 +1,19 @@
+from django.urls import path
+
+from . import views
+
+app_name = "portal"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("services/", views.service_list, name="services"),
+    path("services/<slug:slug>/", views.service_detail, name="service"),
+    path("services/<slug:slug>/apply/", views.start_application, name="apply"),
+    path("account/", views.account, name="account"),
+    path("applications/<uuid:public_id>/", views.application_detail, name="application"),
+    path("applications/<uuid:public_id>/edit/", views.application_edit, name="application-edit"),
+    path(
+        "applications/<uuid:public_id>/documents/<uuid:attachment_id>/",
+        views.attachment_download,
+        name="attachment",
+    ),
+]

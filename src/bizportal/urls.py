@@ -1,0 +1,31 @@
+"""URL map. Each app owns its own urls (pages) and api (REST) modules."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from bizportal.core.views import healthz
+
+api_patterns = [
+    path("catalog/", include("bizportal.catalog.api")),
+    path("applications/", include("bizportal.applications.api")),
+    path("payments/", include("bizportal.payments.api")),
+    path("licences/", include("bizportal.licences.api")),
+]
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/v1/", include(api_patterns)),
+    path("auth/", include("bizportal.identity.urls")),
+    path("sandbox/idp/", include("bizportal.sandbox_idp.urls")),
+    path("sandbox/registries/", include("bizportal.registries.urls")),
+    path("sandbox/bank/", include("bizportal.payments.contrib.sandbox.urls")),
+    path("payments/", include("bizportal.payments.urls")),
+    path("verify/", include("bizportal.licences.urls")),
+    path("backoffice/", include("bizportal.backoffice.urls")),
+    path("", include("bizportal.portal.urls")),
+]

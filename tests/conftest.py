@@ -1,0 +1,33 @@
+"""Shared test set-up.
+
+Tests run against a real database (SQLite by default, PostgreSQL when DATABASE_URL
+says so). Background tasks run immediately in-process, email goes to memory, and
+files go to a temporary folder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _isolated_settings(settings, tmp_path_factory: pytest.TempPathFactory) -> None:
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    settings.MEDIA_ROOT = str(tmp_path_factory.getbasetemp() / "media")
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.LICENCE_KEY_DIR = Path(tmp_path_factory.getbasetemp() / "dev_ca")
+
+
+@pytest.fixture
+def shared_standards() -> Path:
+    """The official SHACL shapes, when ../shared is beside the clone."""
+    path = Path(__file__).resolve().parents[2] / "shared" / "standards"
+    if not path.is_dir():
+        pytest.skip("../shared/standards is not beside this clone; RDF shape checks need it")
+    return path
