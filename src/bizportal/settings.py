@@ -116,7 +116,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
-    DATABASES["default"]["TEST"] = {"NAME": env("BIZPORTAL_TEST_SQLITE", "") or None}
+    # A file, not memory: live-server tests serve requests from several threads, each
+    # with its own connection.
+    DATABASES["default"]["TEST"] = {"NAME": env("BIZPORTAL_TEST_SQLITE", str(VAR_DIR / "test.sqlite3"))}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "identity.User"

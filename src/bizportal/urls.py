@@ -25,7 +25,7 @@ urlpatterns = [
     path("sandbox/registries/", include("bizportal.registries.urls")),
     path("sandbox/bank/", include("bizportal.payments.contrib.sandbox.urls")),
     path("payments/", include("bizportal.payments.urls")),
-    path("verify/", include("bizportal.licences.urls")),
+    path("", include("bizportal.licences.urls")),
     path("backoffice/", include("bizportal.backoffice.urls")),
     path("", include("bizportal.portal.urls")),
 ]
