@@ -97,7 +97,11 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
-            "builtins": ["bizportal.core.templatetags.thai"],
+            "builtins": [
+                "bizportal.core.templatetags.thai",
+                "django.templatetags.i18n",
+                "django.templatetags.static",
+            ],
         },
     }
 ]

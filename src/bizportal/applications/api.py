@@ -1,3 +1,238 @@
-from django.urls import path  # noqa: F401
+"""Applications API: the applicant's journey and the officer's decision over REST.
 
-urlpatterns: list = []
+Access is the same as on the pages: an applicant reaches only their own
+applications, an officer only their agency's; anything else is 404 problem+json.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404
+from django.urls import path
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.exceptions import APIException, NotFound, PermissionDenied
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from bizportal.catalog.models import Service
+from bizportal.core.problems import PROBLEM_CONTENT_TYPE, problem
+
+from . import selectors, services
+from .models import Application, Attachment, StatusChange
+
+
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+
+    class Meta:
+        model = Attachment
+        fields = ["id", "document_code", "original_name", "content_type", "size", "sha256", "uploaded_at"]
+
+
+class StatusChangeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = StatusChange
+        fields = ["from_status", "to_status", "actor_label", "note", "at"]
+
+
+class ApplicationSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    service = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    agency = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    attachments = AttachmentSerializer(many=True, read_only=True)
+    history = StatusChangeSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Application
+        fields = [
+            "id", "reference", "service", "agency", "status", "data", "correction_note", "decision_reason",
+            "created_at", "submitted_at", "decided_at", "attachments", "history",
+        ]
+
+
+class CreateSerializer(serializers.Serializer):
+    service = serializers.SlugField()
+
+
+class AnswersSerializer(serializers.Serializer):
+    data = serializers.DictField()
+
+
+class UploadSerializer(serializers.Serializer):
+    document_code = serializers.SlugField()
+    file = serializers.FileField()
+
+
+class SubmitSerializer(serializers.Serializer):
+    accept_terms = serializers.BooleanField()
+
+
+class DecisionSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=["approve", "correct", "reject"])
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+
+
+def _applicant_only(request: Request) -> None:
+    if getattr(request.user, "role", "") != "applicant":
+        raise PermissionDenied("สำหรับผู้ประกอบการเท่านั้น / For entrepreneurs only")
+
+
+def _visible(request: Request, public_id: Any) -> Application:
+    if getattr(request.user, "is_officer", False):
+        return selectors.for_officer(request.user, public_id)
+    return selectors.for_applicant(request.user, public_id)
+
+
+def _detail(application: Application) -> Response:
+    application = Application.objects.prefetch_related("attachments", "history").select_related(
+        "service", "agency"
+    ).get(pk=application.pk)
+    return Response(ApplicationSerializer(application).data)
+
+
+def _refused(error: Exception) -> Response:
+    if isinstance(error, services.SubmissionErrors):
+        body = problem(400, "คำขอยังไม่ครบถ้วน / The application is not complete", type_="validation",
+                       errors=error.as_dict())
+        return Response(body, status=400, content_type=PROBLEM_CONTENT_TYPE)
+    if isinstance(error, ValidationError):
+        body = problem(400, " ".join(error.messages), type_="validation")
+        return Response(body, status=400, content_type=PROBLEM_CONTENT_TYPE)
+    return Response(problem(409, str(error), type_="conflict"), status=409, content_type=PROBLEM_CONTENT_TYPE)
+
+
+class ApplicationListView(APIView):
+    @extend_schema(responses=ApplicationSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        """My applications (applicants), newest first."""
+        _applicant_only(request)
+        qs = selectors.my_applications(request.user).prefetch_related("attachments", "history")[:100]
+        return Response(ApplicationSerializer(qs, many=True).data)
+
+    @extend_schema(request=CreateSerializer, responses={201: ApplicationSerializer})
+    def post(self, request: Request) -> Response:
+        """Start a draft for a service; identity fields are prefilled."""
+        _applicant_only(request)
+        payload = CreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        service = get_object_or_404(Service, slug=payload.validated_data["service"], is_published=True)
+        try:
+            application = services.start_application(service, request.user)
+        except services.ApplicationError as error:
+            raise PermissionDenied(str(error)) from None
+        response = _detail(application)
+        response.status_code = status.HTTP_201_CREATED
+        return response
+
+
+class ApplicationDetailView(APIView):
+    @extend_schema(responses=ApplicationSerializer)
+    def get(self, request: Request, public_id: Any) -> Response:
+        return _detail(_visible(request, public_id))
+
+    @extend_schema(request=AnswersSerializer, responses=ApplicationSerializer)
+    def patch(self, request: Request, public_id: Any) -> Response:
+        """Save answers of a draft or of an application sent back for correction."""
+        _applicant_only(request)
+        application = selectors.for_applicant(request.user, public_id)
+        payload = AnswersSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        try:
+            services.save_answers(application, payload.validated_data["data"], actor=request.user)
+        except services.ApplicationError as error:
+            return _refused(error)
+        return _detail(application)
+
+
+class DocumentUploadView(APIView):
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(request={"multipart/form-data": UploadSerializer}, responses={201: AttachmentSerializer})
+    def post(self, request: Request, public_id: Any) -> Response:
+        """Attach a PDF, JPEG or PNG; the type is sniffed from the content."""
+        _applicant_only(request)
+        application = selectors.for_applicant(request.user, public_id)
+        payload = UploadSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        try:
+            attachment = services.attach_document(
+                application, payload.validated_data["document_code"], payload.validated_data["file"],
+                actor=request.user,
+            )
+        except (ValidationError, services.ApplicationError) as error:
+            return _refused(error)
+        return Response(AttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED)
+
+
+class SubmitView(APIView):
+    @extend_schema(request=SubmitSerializer, responses=ApplicationSerializer)
+    def post(self, request: Request, public_id: Any) -> Response:
+        """Submit (or resubmit after a correction); answers a reference number."""
+        _applicant_only(request)
+        application = selectors.for_applicant(request.user, public_id)
+        payload = SubmitSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        try:
+            services.submit(application, actor=request.user, accept_terms=payload.validated_data["accept_terms"])
+        except (services.SubmissionErrors, services.ApplicationError) as error:
+            return _refused(error)
+        return _detail(application)
+
+
+class WorklistView(APIView):
+    @extend_schema(
+        responses=inline_serializer(
+            "Worklist", {"results": ApplicationSerializer(many=True), "next": serializers.CharField()}
+        )
+    )
+    def get(self, request: Request) -> Response:
+        """The officer's agency's applications, oldest first; ``after`` is the keyset cursor."""
+        if not getattr(request.user, "is_officer", False):
+            raise NotFound()
+        page = selectors.worklist(
+            request.user, status=request.query_params.get("status", ""), cursor=request.query_params.get("after", "")
+        )
+        return Response({"results": ApplicationSerializer(page.items, many=True).data, "next": page.next_cursor})
+
+
+class DecisionView(APIView):
+    @extend_schema(request=DecisionSerializer, responses=ApplicationSerializer)
+    def post(self, request: Request, public_id: Any) -> Response:
+        """Approve, request a correction or reject (officers of the owning agency)."""
+        from bizportal.rules.services import FeeRuleError
+        from bizportal.workflow.services import TaskNotReady
+
+        application = selectors.for_officer(request.user, public_id)
+        payload = DecisionSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        action, note = payload.validated_data["action"], payload.validated_data["note"]
+        try:
+            if action == "approve":
+                services.approve(application, officer=request.user, note=note)
+            elif action == "correct":
+                services.request_correction(application, officer=request.user, note=note)
+            else:
+                services.reject(application, officer=request.user, reason=note)
+        except (ValidationError, services.ApplicationError, TaskNotReady, FeeRuleError) as error:
+            return _refused(error)
+        return _detail(application)
+
+
+urlpatterns = [
+    path("", ApplicationListView.as_view(), name="api-applications"),
+    path("worklist/", WorklistView.as_view(), name="api-worklist"),
+    path("<uuid:public_id>/", ApplicationDetailView.as_view(), name="api-application"),
+    path("<uuid:public_id>/documents/", DocumentUploadView.as_view(), name="api-application-documents"),
+    path("<uuid:public_id>/submit/", SubmitView.as_view(), name="api-application-submit"),
+    path("<uuid:public_id>/decision/", DecisionView.as_view(), name="api-application-decision"),
+]

@@ -15,6 +15,7 @@ class Status(models.TextChoices):
     DRAFT = "draft", "ฉบับร่าง / Draft"
     SUBMITTED = "submitted", "ยื่นคำขอแล้ว รอพิจารณา / Submitted, under review"
     CORRECTION = "correction", "ขอให้แก้ไขเพิ่มเติม / Correction requested"
+    INSPECTION = "inspection", "รอตรวจสถานที่ / Awaiting premises inspection"
     APPROVED = "approved", "อนุมัติแล้ว รอชำระค่าธรรมเนียม / Approved, awaiting payment"
     REJECTED = "rejected", "ไม่อนุมัติ / Rejected"
     PAID = "paid", "ชำระค่าธรรมเนียมแล้ว / Fee paid"

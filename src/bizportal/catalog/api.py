@@ -1,3 +1,85 @@
-from django.urls import path  # noqa: F401
+"""Public catalogue API: search services and read their citizen-manual data and form."""
 
-urlpatterns: list = []
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.urls import path
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, pagination, serializers
+from rest_framework.permissions import AllowAny
+
+from .models import Agency, RequiredDocument, Service
+from .search import search
+
+
+class AgencySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Agency
+        fields = ["code", "name_th", "name_en", "ministry_th", "ministry_en", "website", "email", "phone"]
+
+
+class DocumentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = RequiredDocument
+        fields = ["code", "name_th", "name_en", "note_th", "note_en", "required", "required_when"]
+
+
+class ServiceSummarySerializer(serializers.ModelSerializer):
+    agency = AgencySerializer(read_only=True)
+
+    class Meta:
+        model = Service
+        fields = [
+            "slug", "manual_code", "name_th", "name_en", "summary_th", "summary_en", "agency",
+            "processing_days", "fee_display_th", "fee_display_en",
+        ]
+
+
+class ServiceDetailSerializer(ServiceSummarySerializer):
+    documents = DocumentSerializer(many=True, read_only=True)
+
+    class Meta(ServiceSummarySerializer.Meta):
+        fields = [
+            *ServiceSummarySerializer.Meta.fields,
+            "who_may_apply_th", "who_may_apply_en", "steps", "channel", "channel_note_th", "channel_note_en",
+            "min_ial", "form_schema", "ui_schema", "terms_th", "terms_en", "documents",
+            "licence_title_th", "licence_title_en", "licence_validity_years",
+        ]
+
+
+class SlugCursorPagination(pagination.CursorPagination):
+    ordering = "slug"
+    page_size = 50
+
+
+class ServiceListView(generics.ListAPIView):
+    """Published services; ``q`` searches Thai and English words."""
+
+    serializer_class = ServiceSummarySerializer
+    permission_classes = [AllowAny]
+    pagination_class = SlugCursorPagination
+
+    @extend_schema(parameters=[OpenApiParameter("q", str, description="Thai or English keywords")])
+    def get(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self) -> QuerySet[Service]:
+        query = self.request.query_params.get("q", "").strip()[:200]
+        if query:
+            return search(query)
+        return Service.objects.filter(is_published=True).select_related("agency")
+
+
+class ServiceDetailView(generics.RetrieveAPIView):
+    serializer_class = ServiceDetailSerializer
+    permission_classes = [AllowAny]
+    lookup_field = "slug"
+    queryset = Service.objects.filter(is_published=True).select_related("agency").prefetch_related("documents")
+
+
+urlpatterns = [
+    path("services/", ServiceListView.as_view(), name="api-services"),
+    path("services/<slug:slug>/", ServiceDetailView.as_view(), name="api-service"),
+]

@@ -4,3 +4,7 @@ from django.apps import AppConfig
 class NotificationsConfig(AppConfig):
     name = "bizportal.notifications"
     label = "notifications"
+
+    def ready(self) -> None:
+        # Registers the outbox handlers.
+        from . import services  # noqa: F401

@@ -1,9 +1,172 @@
-from django.http import HttpRequest, HttpResponse
+"""Public and applicant pages: find a service, apply, follow the application."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from bizportal.applications import selectors, services
+from bizportal.applications.downloads import serve_attachment
+from bizportal.applications.models import Status
+from bizportal.catalog.models import Agency, Service
+from bizportal.catalog.search import search
+from bizportal.forms.fields import build_fields, coerce
 
 
-def _todo(request: HttpRequest, **kwargs: object) -> HttpResponse:
-    raise NotImplementedError
+def _published(slug: str) -> Service:
+    return get_object_or_404(Service.objects.select_related("agency"), slug=slug, is_published=True)
 
 
-home = service_list = service_detail = start_application = account = _todo
-application_detail = application_edit = attachment_download = _todo
+def _lang(request: HttpRequest) -> str:
+    return "th" if (request.LANGUAGE_CODE or "th").startswith("th") else "en"
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    agencies = Agency.objects.prefetch_related(
+        Prefetch("services", queryset=Service.objects.filter(is_published=True))
+    )
+    return render(request, "portal/home.html", {"agencies": agencies})
+
+
+def service_list(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()[:200]
+    services_qs = search(query) if query else Service.objects.filter(is_published=True).select_related("agency")
+    return render(request, "portal/service_list.html", {"query": query, "services": list(services_qs)})
+
+
+def service_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    service = _published(slug)
+    return render(
+        request, "portal/service_detail.html", {"service": service, "documents": list(service.documents.all())}
+    )
+
+
+@login_required
+@require_POST
+def start_application(request: HttpRequest, slug: str) -> HttpResponse:
+    service = _published(slug)
+    if request.user.role != "applicant":  # type: ignore[union-attr]
+        messages.error(request, "บัญชีเจ้าหน้าที่ยื่นคำขอไม่ได้ / Officer accounts cannot apply")
+        return redirect("portal:service", slug=slug)
+    draft = selectors.my_applications(request.user).filter(service=service, status=Status.DRAFT).first()
+    if draft is None:
+        try:
+            draft = services.start_application(service, request.user)
+        except services.ApplicationError as error:
+            messages.error(request, str(error))
+            return redirect("portal:service", slug=slug)
+    return redirect("portal:application-edit", public_id=draft.public_id)
+
+
+@login_required
+def account(request: HttpRequest) -> HttpResponse:
+    from bizportal.licences.models import Licence
+    from bizportal.payments.models import Receipt
+
+    applications = list(selectors.my_applications(request.user)[:100])
+    licences = Licence.objects.filter(application__applicant=request.user).select_related("agency")
+    receipts = Receipt.objects.filter(invoice__application__applicant=request.user).select_related(
+        "invoice__application__service"
+    )
+    return render(
+        request, "portal/account.html",
+        {"applications": applications, "licences": list(licences), "receipts": list(receipts)},
+    )
+
+
+@login_required
+def application_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
+    from bizportal.payments.services import invoice_for
+
+    application = selectors.for_applicant(request.user, public_id)
+    licence = getattr(application, "licence", None) if application.status == Status.ISSUED else None
+    return render(
+        request, "portal/application_detail.html",
+        {
+            "application": application,
+            "answers": selectors.answer_rows(application, _lang(request)),
+            "history": list(application.history.select_related("actor")),
+            "attachments": list(application.attachments.all()),
+            "invoice": invoice_for(application),
+            "licence": licence,
+        },
+    )
+
+
+@login_required
+def application_edit(request: HttpRequest, public_id: Any) -> HttpResponse:
+    application = selectors.for_applicant(request.user, public_id)
+    if application.status not in services.EDITABLE:
+        return redirect("portal:application", public_id=public_id)
+    service = application.service
+    field_errors: dict[str, str] = {}
+    document_errors: dict[str, str] = {}
+    terms_error = ""
+    status_code = 200
+    if request.method == "POST":
+        answers = coerce(service.form_schema, request.POST.dict())
+        services.save_answers(application, answers, actor=request.user)
+        document_errors = _attach_uploads(application, request)
+        if request.POST.get("action") == "submit" and not document_errors:
+            try:
+                services.submit(application, actor=request.user, accept_terms=request.POST.get("accept_terms") == "on")
+            except services.SubmissionErrors as errors:
+                field_errors, document_errors, terms_error = errors.fields, errors.documents, errors.terms
+            else:
+                messages.success(
+                    request,
+                    f"ยื่นคำขอเรียบร้อย เลขที่คำขอ {application.reference} / "
+                    f"Application submitted, reference {application.reference}",
+                )
+                return redirect("portal:application", public_id=public_id)
+        elif not document_errors:
+            messages.success(request, "บันทึกฉบับร่างแล้ว / Draft saved")
+            return redirect("portal:application-edit", public_id=public_id)
+        status_code = 400
+        application.refresh_from_db()
+    attachments = {a.document_code: a for a in application.attachments.all()}
+    documents = [
+        {
+            "document": document,
+            "required": document.is_required_for(application.data) or (document.required and bool(document.required_when)),
+            "attachment": attachments.get(document.code),
+            "error": document_errors.get(document.code, ""),
+        }
+        for document in service.documents.all()
+    ]
+    context = {
+        "application": application,
+        "service": service,
+        "fields": build_fields(service.form_schema, service.ui_schema, application.data, field_errors),
+        "documents": documents,
+        "terms_error": terms_error,
+        "has_errors": bool(field_errors or document_errors or terms_error),
+    }
+    return render(request, "portal/application_form.html", context, status=status_code)
+
+
+def _attach_uploads(application: Any, request: HttpRequest) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for key, upload in request.FILES.items():
+        if not key.startswith("doc_"):
+            continue
+        code = key.removeprefix("doc_")
+        try:
+            services.attach_document(application, code, upload, actor=request.user)
+        except ValidationError as error:
+            errors[code] = " ".join(error.messages)
+    return errors
+
+
+@login_required
+def attachment_download(request: HttpRequest, public_id: Any, attachment_id: Any) -> FileResponse:
+    application = selectors.for_applicant(request.user, public_id)
+    attachment = selectors.attachment_of(application, attachment_id)
+    return serve_attachment(request, attachment)

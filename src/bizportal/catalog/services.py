@@ -1,0 +1,41 @@
+"""Writing the catalogue: the only place services and agencies are saved."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from bizportal.core import audit
+
+from .models import Agency, RequiredDocument, Service
+from .search import index_text
+
+
+@transaction.atomic
+def upsert_agency(code: str, **fields: Any) -> Agency:
+    agency, created = Agency.objects.update_or_create(code=code, defaults=fields)
+    audit.record("catalog.agency_created" if created else "catalog.agency_updated", agency)
+    return agency
+
+
+@transaction.atomic
+def upsert_service(slug: str, *, documents: list[dict[str, Any]] | None = None, **fields: Any) -> Service:
+    """Create or update a service and its documents, and refresh its search text."""
+    service, created = Service.objects.update_or_create(slug=slug, defaults=fields)
+    refresh_search_text(service)
+    if documents is not None:
+        keep = []
+        for order, document in enumerate(documents):
+            RequiredDocument.objects.update_or_create(
+                service=service, code=document["code"], defaults={**document, "order": order}
+            )
+            keep.append(document["code"])
+        service.documents.exclude(code__in=keep).delete()
+    audit.record("catalog.service_created" if created else "catalog.service_updated", service)
+    return service
+
+
+def refresh_search_text(service: Service) -> None:
+    service.search_text = index_text(service)
+    Service.objects.filter(pk=service.pk).update(search_text=service.search_text)
