@@ -23,8 +23,6 @@ from bizportal.applications import selectors, services
 from bizportal.applications.downloads import serve_attachment
 from bizportal.applications.models import Status
 from bizportal.core import audit
-from bizportal.rules.services import FeeRuleError
-from bizportal.workflow.services import TaskNotReady
 
 
 class OfficerAuthenticationForm(AuthenticationForm):
@@ -110,6 +108,9 @@ def decide(request: HttpRequest, public_id: Any) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, "กรุณาเลือกการดำเนินการ / Please choose an action")
         return redirect("backoffice:application", public_id=public_id)
+    from bizportal.rules.services import FeeRuleError
+    from bizportal.workflow.services import TaskNotReady
+
     action, note = form.cleaned_data["action"], form.cleaned_data["note"]
     try:
         if action == "approve":
