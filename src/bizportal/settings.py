@@ -145,6 +145,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env("BIZPORTAL_STATIC_ROOT", str(VAR_DIR / "static")))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_ROOT = Path(env("BIZPORTAL_MEDIA_ROOT", str(VAR_DIR / "media")))
 # Uploaded files are private: they are never served from a public URL, only through
 # views that check who is asking.

@@ -1,0 +1,48 @@
+"""Serve the web application and, alongside it, the background task worker."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandParser
+
+
+class Command(BaseCommand):
+    help = "Serve Biz Portal with waitress (threaded) and run the task worker next to it."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--threads", type=int, default=8)
+        parser.add_argument("--no-worker", action="store_true", help="serve the web only")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        from waitress import serve
+
+        from bizportal.wsgi import application
+
+        worker = None
+        if not options["no_worker"]:
+            worker = subprocess.Popen(  # noqa: S603 - our own interpreter and manage.py
+                [sys.executable, str(settings.PROJECT_DIR / "manage.py"), "db_worker", "--interval", "0.5"],
+            )
+
+        def stop(*_: Any) -> None:
+            if worker is not None:
+                worker.terminate()
+            raise SystemExit(0)
+
+        signal.signal(signal.SIGTERM, stop)
+        self.stdout.write(f"Serving on http://{options['host']}:{options['port']}/ (Ctrl-C to stop)")
+        try:
+            # Several threads: the sign-in callback calls the embedded Digital ID sandbox
+            # on this same server over HTTP.
+            serve(application, host=options["host"], port=options["port"], threads=options["threads"])
+        finally:
+            if worker is not None:
+                worker.terminate()
+                worker.wait(timeout=10)

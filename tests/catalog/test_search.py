@@ -1,0 +1,72 @@
+"""Finding services by Thai or English words."""
+
+import pytest
+
+from bizportal.catalog import demo
+from bizportal.catalog.search import search, segment
+
+
+@pytest.fixture
+def catalogue(db) -> None:
+    demo.seed()
+
+
+def slugs(query: str) -> list[str]:
+    return sorted(s.slug for s in search(query))
+
+
+def test_thai_text_is_segmented_into_words() -> None:
+    assert segment("ใบอนุญาตจัดตั้งสถานที่จำหน่ายอาหาร") == ["ใบอนุญาต", "จัดตั้ง", "สถานที่", "จำหน่าย", "อาหาร"]
+
+
+def test_a_thai_phrase_without_spaces_finds_the_food_shop(catalogue) -> None:
+    assert slugs("จำหน่ายอาหาร") == ["food-shop-licence"]
+
+
+def test_a_thai_word_finds_every_service_that_mentions_it(catalogue) -> None:
+    assert "liquor-sale-licence" in slugs("สุรา")
+    assert slugs("โรงงาน") == ["factory-licence"]
+
+
+def test_english_words_find_services_case_insensitively(catalogue) -> None:
+    assert slugs("Food SHOP") == ["food-shop-licence"]
+    assert slugs("tour") == ["tour-business-licence"]
+
+
+def test_the_agency_name_is_searchable(catalogue) -> None:
+    assert slugs("กรมสรรพสามิต") == ["liquor-sale-licence"]
+
+
+def test_no_match_is_an_empty_result(catalogue) -> None:
+    assert slugs("ยานอวกาศ") == []
+
+
+def test_service_pages_show_the_citizen_manual(client, catalogue) -> None:
+    response = client.get("/services/food-shop-licence/")
+    page = response.content.decode()
+    assert response.status_code == 200
+    for expected in ["กรุงเทพมหานคร", "15 วันทำการ", "500–2,000 บาทต่อปี", "แผนผังภายในร้าน", "ออนไลน์"]:
+        assert expected in page
+
+
+def test_the_search_page_and_api_agree(client, catalogue) -> None:
+    page = client.get("/services/", {"q": "ร้านอาหาร"}).content.decode()
+    api = client.get("/api/v1/catalog/services/", {"q": "ร้านอาหาร"}).json()
+    api_slugs = {s["slug"] for s in api["results"]}
+    assert api_slugs
+    for slug in api_slugs:
+        assert f"/services/{slug}/" in page
+
+
+def test_the_english_page_shows_english_names(client, catalogue) -> None:
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    page = client.get("/services/factory-licence/").content.decode()
+    assert "Factory operation licence" in page
+    assert "30 working days" in page
+
+
+def test_the_service_api_carries_the_form_definition(client, catalogue) -> None:
+    body = client.get("/api/v1/catalog/services/food-shop-licence/").json()
+    assert body["form_schema"]["properties"]["manager_citizen_id"]["format"] == "th-citizen-id"
+    assert body["agency"]["code"] == "bma"
+    assert [d["code"] for d in body["documents"]] == ["floor_plan", "premises_consent", "food_handler_cert"]
