@@ -60,6 +60,16 @@ class ApplicationSerializer(serializers.ModelSerializer):
         ]
 
 
+class WorklistItemSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    service = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    applicant_name = serializers.CharField(source="applicant.display_name", read_only=True)
+
+    class Meta:
+        model = Application
+        fields = ["id", "reference", "service", "status", "applicant_name", "submitted_at"]
+
+
 class CreateSerializer(serializers.Serializer):
     service = serializers.SlugField()
 
@@ -192,7 +202,7 @@ class SubmitView(APIView):
 class WorklistView(APIView):
     @extend_schema(
         responses=inline_serializer(
-            "Worklist", {"results": ApplicationSerializer(many=True), "next": serializers.CharField()}
+            "Worklist", {"results": WorklistItemSerializer(many=True), "next": serializers.CharField()}
         )
     )
     def get(self, request: Request) -> Response:
@@ -202,7 +212,7 @@ class WorklistView(APIView):
         page = selectors.worklist(
             request.user, status=request.query_params.get("status", ""), cursor=request.query_params.get("after", "")
         )
-        return Response({"results": ApplicationSerializer(page.items, many=True).data, "next": page.next_cursor})
+        return Response({"results": WorklistItemSerializer(page.items, many=True).data, "next": page.next_cursor})
 
 
 class DecisionView(APIView):

@@ -1,0 +1,109 @@
+"""Who may see what: applicants only their own, officers only their agency's."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from bizportal.applications import services
+from bizportal.core.models import AuditEvent
+from tests.applications.conftest import pdf_bytes
+from tests.factories import ApplicantFactory, OfficerFactory, ServiceFactory, valid_food_shop_answers
+
+
+@pytest.fixture
+def submitted(db):
+    service = ServiceFactory()
+    applicant = ApplicantFactory()
+    application = services.start_application(service, applicant)
+    services.save_answers(application, valid_food_shop_answers(applicant), actor=applicant)
+    attachment = services.attach_document(
+        application, "floor_plan", SimpleUploadedFile("plan.pdf", pdf_bytes()), actor=applicant
+    )
+    services.submit(application, actor=applicant, accept_terms=True)
+    return application, attachment
+
+
+def test_the_applicant_sees_their_application_and_document(client, submitted) -> None:
+    application, attachment = submitted
+    client.force_login(application.applicant)
+    page = client.get(f"/applications/{application.public_id}/")
+    assert page.status_code == 200
+    assert application.reference in page.content.decode()
+    document = client.get(f"/applications/{application.public_id}/documents/{attachment.public_id}/")
+    assert document.status_code == 200
+    assert document["Content-Type"] == "application/pdf"
+
+
+def test_another_applicant_gets_not_found_everywhere(client, submitted) -> None:
+    application, attachment = submitted
+    client.force_login(ApplicantFactory())
+    assert client.get(f"/applications/{application.public_id}/").status_code == 404
+    assert client.get(f"/applications/{application.public_id}/edit/").status_code == 404
+    assert client.get(f"/applications/{application.public_id}/documents/{attachment.public_id}/").status_code == 404
+    api = client.get(f"/api/v1/applications/{application.public_id}/")
+    assert api.status_code == 404
+    assert api["Content-Type"] == "application/problem+json"
+
+
+def test_the_owning_agency_officer_sees_it_and_the_view_is_audited(client, submitted) -> None:
+    application, attachment = submitted
+    officer = OfficerFactory(agency=application.agency)
+    client.force_login(officer)
+    assert application.reference in client.get("/backoffice/").content.decode()
+    assert client.get(f"/backoffice/applications/{application.public_id}/").status_code == 200
+    assert client.get(
+        f"/backoffice/applications/{application.public_id}/documents/{attachment.public_id}/"
+    ).status_code == 200
+    actions = set(AuditEvent.objects.filter(actor=officer).values_list("action", flat=True))
+    assert {"application.viewed_by_officer", "application.document_viewed"} <= actions
+
+
+def test_an_officer_of_another_agency_gets_not_found(client, submitted) -> None:
+    application, attachment = submitted
+    client.force_login(OfficerFactory())
+    assert application.reference not in client.get("/backoffice/").content.decode()
+    assert client.get(f"/backoffice/applications/{application.public_id}/").status_code == 404
+    assert client.get(
+        f"/backoffice/applications/{application.public_id}/documents/{attachment.public_id}/"
+    ).status_code == 404
+    decision = client.post(f"/backoffice/applications/{application.public_id}/decide/", {"action": "approve"})
+    assert decision.status_code == 404
+    api = client.post(
+        f"/api/v1/applications/{application.public_id}/decision/", {"action": "approve"}, content_type="application/json"
+    )
+    assert api.status_code == 404
+    application.refresh_from_db()
+    assert application.status == "submitted"
+
+
+def test_an_applicant_cannot_use_the_backoffice(client, submitted) -> None:
+    application, _ = submitted
+    client.force_login(application.applicant)
+    assert client.get(f"/backoffice/applications/{application.public_id}/").status_code == 404
+
+
+def test_entrepreneurs_cannot_sign_in_with_the_officer_form(client, db) -> None:
+    applicant = ApplicantFactory()
+    applicant.set_password("secret-pass-123")
+    applicant.save()
+    response = client.post("/backoffice/login/", {"username": applicant.username, "password": "secret-pass-123"})
+    assert response.status_code == 200
+    assert "เจ้าหน้าที่หน่วยงานเท่านั้น" in response.content.decode()
+
+
+def test_the_worklist_pages_with_a_keyset_cursor_in_constant_queries(client, django_assert_max_num_queries, db) -> None:
+    service = ServiceFactory()
+    officer = OfficerFactory(agency=service.agency)
+    from tests.factories import ApplicationFactory
+
+    ApplicationFactory.create_batch(30, service=service, submitted=True)
+    client.force_login(officer)
+    with django_assert_max_num_queries(8):
+        first = client.get("/api/v1/applications/worklist/").json()
+    assert len(first["results"]) == 25
+    second = client.get("/api/v1/applications/worklist/", {"after": first["next"]}).json()
+    assert len(second["results"]) == 5
+    assert not second["next"]
+    references = [a["reference"] for a in first["results"] + second["results"]]
+    assert len(set(references)) == 30
