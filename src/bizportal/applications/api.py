@@ -47,8 +47,8 @@ class StatusChangeSerializer(serializers.ModelSerializer):
 
 class ApplicationSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
-    service = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    agency = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    service = serializers.CharField(source="service.slug", read_only=True)
+    agency = serializers.CharField(source="agency.code", read_only=True)
     attachments = AttachmentSerializer(many=True, read_only=True)
     history = StatusChangeSerializer(many=True, read_only=True)
 
@@ -62,7 +62,7 @@ class ApplicationSerializer(serializers.ModelSerializer):
 
 class WorklistItemSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
-    service = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    service = serializers.CharField(source="service.slug", read_only=True)
     applicant_name = serializers.CharField(source="applicant.display_name", read_only=True)
 
     class Meta:
@@ -75,7 +75,7 @@ class CreateSerializer(serializers.Serializer):
 
 
 class AnswersSerializer(serializers.Serializer):
-    data = serializers.DictField()
+    answers = serializers.DictField()
 
 
 class UploadSerializer(serializers.Serializer):
@@ -158,7 +158,7 @@ class ApplicationDetailView(APIView):
         payload = AnswersSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         try:
-            services.save_answers(application, payload.validated_data["data"], actor=request.user)
+            services.save_answers(application, payload.validated_data["answers"], actor=request.user)
         except services.ApplicationError as error:
             return _refused(error)
         return _detail(application)

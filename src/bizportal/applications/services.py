@@ -124,7 +124,8 @@ def attach_document(application: Application, document_code: str, upload: Upload
     try:
         attachment.save()
     except Exception:
-        attachment.file.storage.delete(stored_name)
+        if stored_name:
+            attachment.file.storage.delete(stored_name)
         raise
     audit.record(
         "application.document_attached", application, actor=actor,

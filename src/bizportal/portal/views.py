@@ -71,8 +71,8 @@ def account(request: HttpRequest) -> HttpResponse:
     from bizportal.payments.models import Receipt
 
     applications = list(selectors.my_applications(request.user)[:100])
-    licences = Licence.objects.filter(application__applicant=request.user).select_related("agency")
-    receipts = Receipt.objects.filter(invoice__application__applicant=request.user).select_related(
+    licences = Licence.objects.filter(application__applicant_id=request.user.pk).select_related("agency")
+    receipts = Receipt.objects.filter(invoice__application__applicant_id=request.user.pk).select_related(
         "invoice__application__service"
     )
     return render(
@@ -154,9 +154,10 @@ def application_edit(request: HttpRequest, public_id: Any) -> HttpResponse:
 
 def _attach_uploads(application: Any, request: HttpRequest) -> dict[str, str]:
     errors: dict[str, str] = {}
-    for key, upload in request.FILES.items():
+    for key in request.FILES:
         if not key.startswith("doc_"):
             continue
+        upload = request.FILES[key]
         code = key.removeprefix("doc_")
         try:
             services.attach_document(application, code, upload, actor=request.user)

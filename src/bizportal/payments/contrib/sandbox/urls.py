@@ -1,4 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "sandbox_bank"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.pay, name="pay"),
+    path("transactions/<str:txn_id>/", views.transaction_detail, name="transaction"),
+    path("transactions/<str:txn_id>/resend/", views.resend, name="resend"),
+]
