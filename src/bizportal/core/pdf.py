@@ -40,13 +40,18 @@ def render_pdf(
     ``weasyprint.Attachment`` objects embedded in the file (PDF/A-3 allows any type).
     """
     from weasyprint import CSS, HTML
+    from weasyprint.text.fonts import FontConfiguration
 
     with translation.override(language):
         html = render_to_string(template_name, context)
     document = HTML(string=html, base_url=str(settings.BASE_DIR))
+    # Without a FontConfiguration shared by the stylesheet and the writer, WeasyPrint
+    # ignores @font-face and silently falls back to whatever system font has Thai.
+    font_config = FontConfiguration()
     return bytes(
         document.write_pdf(
-            stylesheets=[CSS(string=sarabun_stylesheet())],
+            stylesheets=[CSS(string=sarabun_stylesheet(), font_config=font_config)],
+            font_config=font_config,
             pdf_variant=pdf_variant,
             attachments=list(attachments),
         )
