@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "bizportal.workflow",
     "bizportal.applications",
     "bizportal.payments",
+    "bizportal.payments.contrib.sandbox",
     "bizportal.licences",
     "bizportal.notifications",
     "bizportal.portal",
@@ -195,6 +196,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Find services, apply, pay and verify electronic licences.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # "status" names two choice sets (applications, invoices): name each explicitly.
+    "ENUM_NAME_OVERRIDES": {
+        "ApplicationStatusEnum": "bizportal.applications.models.Status",
+        "InvoiceStatusEnum": "bizportal.payments.models.Invoice.Status",
+    },
 }
 
 # --- Providers -----------------------------------------------------------------

@@ -1,3 +1,105 @@
-from django.urls import path  # noqa: F401
+"""Payments API: an applicant reads their invoice and the Thai QR payload to pay it.
 
-urlpatterns: list = []
+Only the owner of the application reaches it; for anyone else it is 404
+problem+json, like the pages.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import path, reverse
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from . import selectors, services
+from .models import Invoice, Receipt
+from .providers import PaymentInstruction
+
+
+class ReceiptSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    pdf_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Receipt
+        fields = ["id", "number", "issued_at", "sha256", "pdf_url"]
+
+    def get_pdf_url(self, receipt: Receipt) -> str:
+        return reverse("payments:receipt-pdf", args=[receipt.public_id])
+
+
+class InvoiceSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    application = serializers.CharField(source="application.reference", read_only=True)
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2, coerce_to_string=True)
+    qr_payload = serializers.SerializerMethodField(
+        help_text="Thai QR bill payment payload (EMVCo), while unpaid"
+    )
+    pay_url = serializers.SerializerMethodField(help_text="where the payer can pay, while unpaid")
+    receipt = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Invoice
+        fields = [
+            "id",
+            "number",
+            "application",
+            "amount",
+            "currency",
+            "status",
+            "ref1",
+            "ref2",
+            "created_at",
+            "paid_at",
+            "qr_payload",
+            "pay_url",
+            "receipt",
+        ]
+
+    def _instruction(self, invoice: Invoice) -> PaymentInstruction | None:
+        """Built once per invoice: the payload and the link come from the same QR."""
+        if invoice.status != Invoice.Status.PENDING:
+            return None
+        cache: dict[int, PaymentInstruction] = self.__dict__.setdefault("_instructions", {})
+        if invoice.pk not in cache:
+            cache[invoice.pk] = services.instruction(invoice)
+        return cache[invoice.pk]
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_qr_payload(self, invoice: Invoice) -> str | None:
+        how = self._instruction(invoice)
+        return how.qr_payload if how else None
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_pay_url(self, invoice: Invoice) -> str | None:
+        how = self._instruction(invoice)
+        return how.pay_url if how else None
+
+    @extend_schema_field(ReceiptSerializer(allow_null=True))
+    def get_receipt(self, invoice: Invoice) -> dict[str, Any] | None:
+        receipt = getattr(invoice, "receipt", None) if invoice.is_paid else None
+        return ReceiptSerializer(receipt).data if receipt else None
+
+
+class InvoiceDetail(APIView):
+    @extend_schema(
+        operation_id="payments_invoice_retrieve",
+        summary="An invoice of mine, with its Thai QR payload",
+        responses={
+            200: InvoiceSerializer,
+            404: OpenApiResponse(description="not yours or not found"),
+        },
+        tags=["payments"],
+    )
+    def get(self, request: Request, public_id: Any) -> Response:
+        invoice = selectors.invoice_of(request.user, public_id)
+        return Response(InvoiceSerializer(invoice).data)
+
+
+urlpatterns = [
+    path("invoices/<uuid:public_id>/", InvoiceDetail.as_view(), name="api-invoice"),
+]

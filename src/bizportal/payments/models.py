@@ -20,29 +20,40 @@ class Invoice(models.Model):
         CANCELLED = "cancelled", "ยกเลิก / Cancelled"
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    number = models.CharField(max_length=20, unique=True, help_text="INV-2569-000001, per Buddhist-era year")
+    number = models.CharField(
+        max_length=20, unique=True, help_text="INV-2569-000001, per Buddhist-era year"
+    )
     application = models.ForeignKey(
         "applications.Application", on_delete=models.PROTECT, related_name="invoices"
     )
     amount = models.DecimalField(max_digits=12, decimal_places=2)
     currency = models.CharField(max_length=3, default="THB")
-    ref1 = models.CharField(max_length=20, help_text="bill payment Ref1: the application reference, A-Z0-9")
-    ref2 = models.CharField(max_length=20, unique=True, help_text="bill payment Ref2: the invoice number, A-Z0-9")
+    ref1 = models.CharField(
+        max_length=20, help_text="bill payment Ref1: the application reference, A-Z0-9"
+    )
+    ref2 = models.CharField(
+        max_length=20, unique=True, help_text="bill payment Ref2: the invoice number, A-Z0-9"
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     created_at = models.DateTimeField(auto_now_add=True)
     paid_at = models.DateTimeField(null=True, blank=True)
-    provider = models.CharField(max_length=40, blank=True, help_text="payment provider plugin that confirmed it")
+    provider = models.CharField(
+        max_length=40, blank=True, help_text="payment provider plugin that confirmed it"
+    )
     provider_txn_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["application"], condition=Q(status="pending"), name="one_unpaid_invoice_per_application"
+                fields=["application"],
+                condition=Q(status="pending"),
+                name="one_unpaid_invoice_per_application",
             ),
             models.CheckConstraint(condition=Q(amount__gt=0), name="invoice_amount_positive"),
             models.CheckConstraint(
-                condition=~Q(status="paid") | Q(paid_at__isnull=False, provider_txn_id__isnull=False),
+                condition=~Q(status="paid")
+                | Q(paid_at__isnull=False, provider_txn_id__isnull=False),
                 name="paid_invoice_has_transaction",
             ),
         ]
@@ -78,7 +89,9 @@ class PaymentEvent(models.Model):
     outcome = models.CharField(max_length=20, choices=Outcome.choices)
     detail = models.TextField(blank=True)
     provider_txn_id = models.CharField(max_length=64, blank=True)
-    invoice = models.ForeignKey(Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="events")
+    invoice = models.ForeignKey(
+        Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="events"
+    )
 
     class Meta:
         ordering = ["-at", "-id"]
@@ -93,7 +106,9 @@ class Receipt(models.Model):
     PDF is rendered just after, in the background, and fingerprinted."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    number = models.CharField(max_length=20, unique=True, help_text="RC-2569-000001, per Buddhist-era year")
+    number = models.CharField(
+        max_length=20, unique=True, help_text="RC-2569-000001, per Buddhist-era year"
+    )
     invoice = models.OneToOneField(Invoice, on_delete=models.PROTECT, related_name="receipt")
     pdf = models.FileField(upload_to="receipts/%Y/", blank=True)
     sha256 = models.CharField(max_length=64, blank=True)
@@ -114,4 +129,9 @@ class NumberSequence(models.Model):
     last = models.PositiveIntegerField(default=0)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["prefix", "year"], name="one_counter_per_prefix_year")]
+        constraints = [
+            models.UniqueConstraint(fields=["prefix", "year"], name="one_counter_per_prefix_year")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}-{self.year}: {self.last}"

@@ -1,0 +1,55 @@
+"""The sandbox bank's own ledger: what the payer's bank records when they pay.
+
+It is deliberately separate from the portal's invoices: the bank knows only what the
+QR code told it (biller, references, amount) and what the portal answered to its
+webhook, like a real bank on the other side of the network.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+
+class BankTransaction(models.Model):
+    class Webhook(models.TextChoices):
+        PENDING = "pending", "กำลังแจ้งผู้รับชำระ / Notifying the biller"
+        DELIVERED = "delivered", "แจ้งผู้รับชำระแล้ว / Biller notified"
+        FAILED = "failed", "แจ้งผู้รับชำระไม่สำเร็จ / Biller notification failed"
+
+    txn_id = models.CharField(max_length=40, unique=True)
+    payload = models.TextField(help_text="the Thai QR payload as scanned")
+    biller_id = models.CharField(max_length=15)
+    ref1 = models.CharField(max_length=20)
+    ref2 = models.CharField(max_length=20, blank=True)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3, default="THB")
+    paid_at = models.DateTimeField()
+    webhook_status = models.CharField(
+        max_length=10, choices=Webhook.choices, default=Webhook.PENDING
+    )
+    webhook_attempts = models.PositiveSmallIntegerField(default=0)
+    webhook_response_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    webhook_response = models.TextField(blank=True, help_text="the biller's answer, truncated")
+    return_url = models.URLField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-paid_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="sandbox_txn_amount_positive")
+        ]
+
+    def __str__(self) -> str:
+        return self.txn_id
+
+    def webhook_body(self) -> dict[str, str]:
+        """The notification the bank sends the biller (the sandbox bank's wire format)."""
+        return {
+            "txn_id": self.txn_id,
+            "biller_id": self.biller_id,
+            "ref1": self.ref1,
+            "ref2": self.ref2,
+            "amount": f"{self.amount:.2f}",
+            "currency": self.currency,
+            "paid_at": self.paid_at.isoformat(),
+        }

@@ -1,0 +1,152 @@
+"""What the sandbox bank does: take a payment, then notify the biller over HTTP.
+
+The bank's ledger entry and its audit record commit together; the webhook is sent
+after commit by a background task, never while a database transaction is open (the
+portal's callback handler needs to write to the same database in the demo).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+
+import requests
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from bizportal.core import audit
+from bizportal.payments import thaiqr
+
+from . import signing
+from .models import BankTransaction
+
+WEBHOOK_TIMEOUT_SECONDS = 15
+
+
+def new_txn_id() -> str:
+    return f"SBX{timezone.localdate():%Y%m%d}{secrets.token_hex(6).upper()}"
+
+
+def safe_return_url(url: str) -> str:
+    """Only links back to the portal itself are kept (no open redirect)."""
+    host = settings.BASE_URL.split("://", 1)[-1].split("/", 1)[0]
+    if url and url_has_allowed_host_and_scheme(url, allowed_hosts={host}):
+        return url
+    return ""
+
+
+def read_payable(payload: str) -> thaiqr.BillPayment:
+    """The bill behind a scanned code, or PayloadError if this bank cannot pay it."""
+    bill = thaiqr.read_bill_payment(payload)
+    if bill.amount is None:
+        raise thaiqr.PayloadError(
+            "QR นี้ไม่ระบุยอดเงิน ธนาคารจำลองรับเฉพาะ QR แบบใช้ครั้งเดียว / "
+            "This QR code carries no amount; the sandbox bank pays one-time (dynamic) codes only"
+        )
+    if bill.currency != thaiqr.CURRENCY_THB:
+        raise thaiqr.PayloadError("รับเฉพาะเงินบาท (764) / Only Thai baht (764) is accepted")
+    return bill
+
+
+@transaction.atomic
+def pay(payload: str, *, return_url: str = "") -> BankTransaction:
+    """Debit the payer (notionally) and record the transaction; the webhook follows."""
+    bill = read_payable(payload)
+    assert bill.amount is not None  # read_payable guarantees it
+    txn = BankTransaction.objects.create(
+        txn_id=new_txn_id(),
+        payload=payload.strip(),
+        biller_id=bill.biller_id,
+        ref1=bill.ref1,
+        ref2=bill.ref2,
+        amount=bill.amount,
+        currency="THB",
+        paid_at=timezone.now(),
+        return_url=safe_return_url(return_url),
+    )
+    audit.record(
+        "sandbox_bank.paid",
+        ("payments_sandbox.banktransaction", txn.txn_id),
+        actor_label="sandbox bank payer",
+        biller_id=txn.biller_id,
+        ref1=txn.ref1,
+        ref2=txn.ref2,
+        amount=f"{txn.amount:.2f}",
+    )
+    txn_id = txn.txn_id
+    transaction.on_commit(lambda: _enqueue_webhook(txn_id))
+    return txn
+
+
+def _enqueue_webhook(txn_id: str) -> None:
+    from .tasks import send_webhook
+
+    send_webhook.enqueue(txn_id)
+
+
+def callback_url() -> str:
+    return settings.BASE_URL + reverse("payments:callback", args=["sandbox"])
+
+
+def deliver_webhook(txn_id: str) -> BankTransaction:
+    """POST the signed notification to the biller and record the answer.
+
+    A 2xx answer (including "already-processed") means delivered; anything else is
+    kept as failed with the response, and can be resent from the bank's page.
+    """
+    txn = BankTransaction.objects.get(txn_id=txn_id)
+    if txn.webhook_status == BankTransaction.Webhook.DELIVERED:
+        return txn
+    body = json.dumps(txn.webhook_body(), separators=(",", ":")).encode("utf-8")
+    headers = {
+        "Content-Type": "application/json",
+        signing.HEADER: signing.sign(body, settings.PAYMENT_WEBHOOK_SECRET),
+    }
+    code: int | None
+    try:
+        response = requests.post(
+            callback_url(), data=body, headers=headers, timeout=WEBHOOK_TIMEOUT_SECONDS
+        )
+        code, answer = response.status_code, response.text
+    except requests.RequestException as error:
+        code, answer = None, repr(error)
+    with transaction.atomic():
+        txn = BankTransaction.objects.select_for_update().get(pk=txn.pk)
+        txn.webhook_attempts += 1
+        txn.webhook_response_code = code
+        txn.webhook_response = answer[:2000]
+        delivered = code is not None and 200 <= code < 300
+        txn.webhook_status = (
+            BankTransaction.Webhook.DELIVERED if delivered else BankTransaction.Webhook.FAILED
+        )
+        txn.save()
+        audit.record(
+            "sandbox_bank.webhook_sent",
+            ("payments_sandbox.banktransaction", txn.txn_id),
+            actor_label="sandbox bank",
+            status_code=code,
+            delivered=delivered,
+            attempt=txn.webhook_attempts,
+        )
+    return txn
+
+
+@transaction.atomic
+def request_resend(txn: BankTransaction) -> BankTransaction:
+    """Queue another delivery attempt of a webhook that failed."""
+    txn = BankTransaction.objects.select_for_update().get(pk=txn.pk)
+    if txn.webhook_status == BankTransaction.Webhook.DELIVERED:
+        return txn
+    txn.webhook_status = BankTransaction.Webhook.PENDING
+    txn.save(update_fields=["webhook_status"])
+    audit.record(
+        "sandbox_bank.webhook_resend",
+        ("payments_sandbox.banktransaction", txn.txn_id),
+        actor_label="sandbox bank payer",
+    )
+    txn_id = txn.txn_id
+    transaction.on_commit(lambda: _enqueue_webhook(txn_id))
+    return txn

@@ -1,0 +1,84 @@
+"""The payment provider extension point.
+
+A provider turns an invoice into something a payer can act on (a Thai QR code and
+where to pay it) and authenticates the provider's confirmation callback. The
+sandbox bank in ``contrib/sandbox`` implements it over the same HTTP and signature
+scheme a production bank connector would; ``settings.PAYMENT_PROVIDER`` picks one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Protocol
+
+from django.conf import settings
+from django.http import HttpRequest
+
+from bizportal.core.registry import Registry
+
+if TYPE_CHECKING:
+    from .models import Invoice
+
+
+class CallbackError(Exception):
+    """A callback we refuse before looking at any invoice. The message is bilingual."""
+
+    status = 400
+    outcome = "malformed"
+
+
+class SignatureError(CallbackError):
+    """Missing, wrong or expired signature: we cannot tell who sent it."""
+
+    status = 403
+    outcome = "forged"
+
+
+@dataclass(frozen=True)
+class PaymentInstruction:
+    """What the invoice page shows so the payer can pay."""
+
+    qr_payload: str
+    qr_svg: str
+    pay_url: str = ""
+    pay_label_th: str = ""
+    pay_label_en: str = ""
+
+
+@dataclass(frozen=True)
+class CallbackData:
+    """An authenticated payment confirmation, in the provider-neutral shape."""
+
+    txn_id: str
+    biller_id: str
+    ref1: str
+    ref2: str
+    amount: Decimal
+    currency: str
+    paid_at: dt.datetime
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+class PaymentProvider(Protocol):
+    """What each provider plugin implements."""
+
+    label: str
+
+    def instruction(self, invoice: Invoice, *, return_url: str = "") -> PaymentInstruction:
+        """How to pay this invoice; ``return_url`` is where the payer comes back to."""
+        ...
+
+    def verify_callback(self, request: HttpRequest) -> CallbackData:
+        """Authenticate and decode a callback, or raise SignatureError / CallbackError."""
+        ...
+
+
+providers: Registry[PaymentProvider] = Registry("payment provider")
+
+
+def active_provider() -> tuple[str, PaymentProvider]:
+    """The configured provider and its identifier (LookupError if not installed)."""
+    identifier = settings.PAYMENT_PROVIDER
+    return identifier, providers[identifier]

@@ -1,0 +1,352 @@
+"""Every change to invoices, payments and receipts happens here.
+
+Raising an invoice runs inside the caller's transaction (the officer's approval).
+A provider callback is authenticated by its plugin and then settled in one
+transaction that marks the invoice paid, writes the exchange log, the audit record
+and the receipt row, and moves the application on; the receipt PDF is rendered
+after commit so the provider is not kept waiting.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.http import HttpRequest
+from django.utils import timezone
+
+from bizportal.core import audit
+from bizportal.core.thai import baht, to_buddhist_year
+
+from . import thaiqr
+from .models import Invoice, NumberSequence, PaymentEvent, Receipt
+from .providers import CallbackData, CallbackError, PaymentInstruction, active_provider, providers
+
+log = logging.getLogger(__name__)
+Outcome = PaymentEvent.Outcome
+
+
+# --- invoices ---------------------------------------------------------------------
+
+
+def _next_number(prefix: str) -> str:
+    """INV-2569-000001: one gap-free counter per prefix and Buddhist-era year.
+
+    The UPDATE takes the row lock, so concurrent callers get distinct numbers, and a
+    rolled-back transaction gives its number back.
+    """
+    year = to_buddhist_year(timezone.localdate().year)
+    NumberSequence.objects.get_or_create(prefix=prefix, year=year)
+    NumberSequence.objects.filter(prefix=prefix, year=year).update(last=F("last") + 1)
+    number = NumberSequence.objects.get(prefix=prefix, year=year).last
+    return f"{prefix}-{year}-{number:06d}"
+
+
+@transaction.atomic
+def raise_invoice(application: Any, amount: Decimal, *, actor: Any) -> Invoice:
+    """Invoice the fee of an approved application (called inside the approval).
+
+    Ref1 is the application reference and Ref2 the invoice number, both reduced to
+    the digits and capitals bill payment allows, so the bank's confirmation names
+    exactly one invoice. Refuses, with a bilingual ValidationError, a non-positive
+    amount, an application without a reference, or one that already has an unpaid
+    invoice.
+    """
+    value = baht(amount)
+    if value <= 0:
+        raise ValidationError(
+            "ค่าธรรมเนียมต้องมากกว่าศูนย์จึงจะออกใบแจ้งหนี้ได้ / An invoice needs a fee above zero",
+            code="amount",
+        )
+    if not application.reference:
+        raise ValidationError(
+            "คำขอยังไม่มีเลขที่อ้างอิง / The application has no reference number yet", code="reference"
+        )
+    if Invoice.objects.filter(application=application, status=Invoice.Status.PENDING).exists():
+        raise ValidationError(
+            "คำขอนี้มีใบแจ้งหนี้ที่ยังไม่ชำระอยู่แล้ว / This application already has an unpaid invoice",
+            code="duplicate",
+        )
+    try:
+        ref1 = thaiqr.to_reference(application.reference)
+    except thaiqr.PayloadError as error:
+        raise ValidationError(str(error), code="reference") from None
+    number = _next_number("INV")
+    invoice = Invoice.objects.create(
+        number=number,
+        application=application,
+        amount=value,
+        currency="THB",
+        ref1=ref1,
+        ref2=thaiqr.to_reference(number),
+    )
+    audit.record(
+        "invoice.raised",
+        invoice,
+        actor=actor,
+        application=application.reference,
+        number=number,
+        amount=f"{value:.2f}",
+        currency="THB",
+    )
+    return invoice
+
+
+def invoice_for(application: Any) -> Invoice | None:
+    """The application's current invoice: the unpaid one, else the latest paid one."""
+    invoices = Invoice.objects.filter(application=application).exclude(
+        status=Invoice.Status.CANCELLED
+    )
+    return invoices.filter(status=Invoice.Status.PENDING).first() or invoices.first()
+
+
+def instruction(invoice: Invoice, *, return_url: str = "") -> PaymentInstruction:
+    """How to pay: the configured provider's QR code and payment link."""
+    _, provider = active_provider()
+    return provider.instruction(invoice, return_url=return_url)
+
+
+# --- provider callbacks -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CallbackResult:
+    """What the callback view answers, decided here so views stay thin."""
+
+    http_status: int
+    outcome: str
+    detail: str
+    invoice: Invoice | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.http_status == 200
+
+
+def receive_callback(provider_id: str, request: HttpRequest) -> CallbackResult:
+    """Authenticate a provider's callback and settle it; every call leaves a PaymentEvent."""
+    body = request.body.decode("utf-8", errors="replace")
+    if provider_id not in providers or provider_id != active_provider()[0]:
+        # Not logged: no provider of ours, so nothing to reconcile against.
+        return CallbackResult(404, "unknown_provider", "ไม่รู้จักผู้ให้บริการนี้ / Unknown payment provider")
+    try:
+        data = providers[provider_id].verify_callback(request)
+    except CallbackError as error:
+        return _refuse(provider_id, body, error)
+    try:
+        return confirm_payment(provider_id, data, body=body)
+    except IntegrityError:
+        if not Invoice.objects.filter(provider=provider_id, provider_txn_id=data.txn_id).exists():
+            _log_only(provider_id, body, data, Outcome.ERROR, "integrity error", 500)
+            raise
+        # A concurrent delivery of the same transaction won the race on the unique
+        # provider_txn_id: the invoice is paid once, this one is a duplicate.
+        return _log_only(
+            provider_id, body, data, Outcome.DUPLICATE, "already processed concurrently", 200
+        )
+    except Exception as error:
+        log.exception("payment callback failed: %s %s", provider_id, data.txn_id)
+        _log_only(provider_id, body, data, Outcome.ERROR, repr(error)[:2000], 500)
+        raise
+
+
+@transaction.atomic
+def _refuse(provider_id: str, body: str, error: CallbackError) -> CallbackResult:
+    event = PaymentEvent.objects.create(
+        provider=provider_id,
+        signature_valid=error.outcome != Outcome.FORGED,
+        body=body,
+        outcome=error.outcome,
+        detail=str(error),
+    )
+    audit.record(
+        f"payment.callback_{error.outcome}",
+        event,
+        actor_label=f"payment provider {provider_id}",
+        detail=str(error),
+    )
+    return CallbackResult(error.status, error.outcome, str(error))
+
+
+@transaction.atomic
+def _log_only(
+    provider_id: str, body: str, data: CallbackData, outcome: str, detail: str, status: int
+) -> CallbackResult:
+    invoice = Invoice.objects.filter(provider=provider_id, provider_txn_id=data.txn_id).first()
+    PaymentEvent.objects.create(
+        provider=provider_id,
+        signature_valid=True,
+        body=body,
+        outcome=outcome,
+        detail=detail,
+        provider_txn_id=data.txn_id,
+        invoice=invoice,
+    )
+    return CallbackResult(status, outcome, detail, invoice)
+
+
+@transaction.atomic
+def confirm_payment(provider_id: str, data: CallbackData, *, body: str) -> CallbackResult:
+    """Settle an authenticated payment confirmation, idempotently.
+
+    The invoice is found by Ref2 and must match Ref1, our biller ID, the currency
+    and the amount to the satang; a second delivery of a settled payment changes
+    nothing and says so. On success the application is moved on by
+    ``applications.services.record_payment`` in this same transaction.
+    """
+    from bizportal.applications.services import record_payment
+
+    def settle(
+        outcome: str, detail: str, status: int, invoice: Invoice | None = None
+    ) -> CallbackResult:
+        PaymentEvent.objects.create(
+            provider=provider_id,
+            signature_valid=True,
+            body=body,
+            outcome=outcome,
+            detail=detail,
+            provider_txn_id=data.txn_id,
+            invoice=invoice,
+        )
+        if outcome != Outcome.ACCEPTED:
+            target = invoice if invoice is not None else ("payments.invoice", data.ref2 or "?")
+            audit.record(
+                f"payment.callback_{outcome}",
+                target,
+                actor_label=f"payment provider {provider_id}",
+                txn=data.txn_id,
+                detail=detail,
+            )
+        return CallbackResult(status, outcome, detail, invoice)
+
+    already = Invoice.objects.filter(provider=provider_id, provider_txn_id=data.txn_id).first()
+    if already is not None:
+        return settle(Outcome.DUPLICATE, "transaction already processed", 200, already)
+    invoice = Invoice.objects.select_for_update().filter(ref2=data.ref2).first()
+    if invoice is None or invoice.ref1 != data.ref1:
+        return settle(
+            Outcome.UNKNOWN_INVOICE,
+            f"ไม่พบใบแจ้งหนี้ Ref1 {data.ref1} Ref2 {data.ref2} / "
+            f"No invoice with Ref1 {data.ref1}, Ref2 {data.ref2}",
+            422,
+        )
+    if data.biller_id != settings.PAYMENT_BILLER_ID:
+        return settle(
+            Outcome.UNKNOWN_INVOICE,
+            f"รหัสผู้รับชำระ {data.biller_id} ไม่ใช่ของระบบนี้ / Biller ID {data.biller_id} is not ours",
+            422,
+            invoice,
+        )
+    if invoice.status == Invoice.Status.PAID:
+        return settle(
+            Outcome.DUPLICATE, f"invoice already paid by {invoice.provider_txn_id}", 200, invoice
+        )
+    if invoice.status == Invoice.Status.CANCELLED:
+        return settle(
+            Outcome.NOT_PAYABLE, "ใบแจ้งหนี้ถูกยกเลิกแล้ว / The invoice has been cancelled", 422, invoice
+        )
+    if data.currency != invoice.currency or data.amount != invoice.amount:
+        return settle(
+            Outcome.WRONG_AMOUNT,
+            f"ยอดชำระ {data.amount} {data.currency} ไม่ตรงกับใบแจ้งหนี้ "
+            f"{invoice.amount:.2f} {invoice.currency} / Paid {data.amount} {data.currency}, "
+            f"invoice is {invoice.amount:.2f} {invoice.currency}",
+            422,
+            invoice,
+        )
+    invoice.status = Invoice.Status.PAID
+    invoice.paid_at = data.paid_at
+    invoice.provider = provider_id
+    invoice.provider_txn_id = data.txn_id
+    invoice.save(update_fields=["status", "paid_at", "provider", "provider_txn_id"])
+    receipt = Receipt.objects.create(
+        number=_next_number("RC"), invoice=invoice, issued_at=timezone.now()
+    )
+    result = settle(Outcome.ACCEPTED, f"paid; receipt {receipt.number}", 200, invoice)
+    audit.record(
+        "invoice.paid",
+        invoice,
+        actor_label=f"payment provider {provider_id}",
+        txn=data.txn_id,
+        amount=f"{invoice.amount:.2f}",
+        receipt=receipt.number,
+    )
+    record_payment(invoice)
+    receipt_id = str(receipt.public_id)
+    transaction.on_commit(lambda: _enqueue_receipt(receipt_id))
+    return result
+
+
+def _enqueue_receipt(receipt_public_id: str) -> None:
+    from .tasks import render_receipt
+
+    render_receipt.enqueue(receipt_public_id)
+
+
+# --- receipts ---------------------------------------------------------------------
+
+
+def receipt_context(receipt: Receipt) -> dict[str, Any]:
+    from bizportal.core.thai import baht_text, thai_date
+
+    invoice = receipt.invoice
+    application = invoice.application
+    applicant = application.applicant
+    return {
+        "receipt": receipt,
+        "invoice": invoice,
+        "application": application,
+        "service": application.service,
+        "agency": application.agency,
+        "payer_name_th": applicant.full_name_th or applicant.display_name,
+        "payer_name_en": applicant.full_name_en,
+        "amount_text": baht_text(invoice.amount),
+        "paid_date_th": thai_date(invoice.paid_at, with_time=True),
+        "issued_date_th": thai_date(receipt.issued_at),
+    }
+
+
+@transaction.atomic
+def render_receipt_pdf(receipt: Receipt) -> Receipt:
+    """Render, fingerprint and store the receipt PDF once (later calls return it as is)."""
+    from bizportal.core.pdf import render_pdf
+
+    receipt = (
+        Receipt.objects.select_for_update()
+        .select_related(
+            "invoice__application__service",
+            "invoice__application__agency",
+            "invoice__application__applicant",
+        )
+        .get(pk=receipt.pk)
+    )
+    if receipt.pdf:
+        return receipt
+    content = render_pdf("payments/receipt_pdf.html", receipt_context(receipt))
+    receipt.sha256 = hashlib.sha256(content).hexdigest()
+    receipt.pdf.save(f"{receipt.number}.pdf", ContentFile(content), save=False)
+    stored_name = str(receipt.pdf.name)
+    try:
+        receipt.save(update_fields=["pdf", "sha256"])
+        audit.record("receipt.rendered", receipt, actor_label="Biz Portal", sha256=receipt.sha256)
+    except Exception:
+        receipt.pdf.storage.delete(stored_name)
+        raise
+    return receipt
+
+
+@transaction.atomic
+def open_receipt(receipt: Receipt, *, actor: Any) -> Receipt:
+    """The receipt for download (rendering it now if the task has not yet), audited:
+    it carries the payer's name."""
+    receipt = render_receipt_pdf(receipt)
+    audit.record("receipt.downloaded", receipt, actor=actor)
+    return receipt
