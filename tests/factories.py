@@ -82,7 +82,7 @@ class OfficerFactory(factory.django.DjangoModelFactory):
     role = User.Role.OFFICER
     agency = factory.SubFactory(AgencyFactory)
     full_name_th = factory.Sequence(lambda n: f"เจ้าหน้าที่ {n}")
-    password = factory.PostGenerationMethodCall("set_password", "officer-pass-1234")
+    password = factory.django.Password("officer-pass-1234")
 
 
 class ApplicationFactory(factory.django.DjangoModelFactory):

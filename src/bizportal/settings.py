@@ -212,6 +212,11 @@ OIDC_CLIENT_SECRET = env("OIDC_CLIENT_SECRET", "bizportal-demo-client-secret")
 # Civil registry (sandbox registry by default), reached over HTTP.
 CIVIL_REGISTRY_URL = env("CIVIL_REGISTRY_URL", f"{BASE_URL}/sandbox/registries/civil")
 CIVIL_REGISTRY_TOKEN = env("CIVIL_REGISTRY_TOKEN", "sandbox-registry-token")
+# Juristic-person registry (DBD-like; sandbox by default), also over HTTP.
+JURISTIC_REGISTRY_URL = env("JURISTIC_REGISTRY_URL", f"{BASE_URL}/sandbox/registries/juristic")
+JURISTIC_REGISTRY_TOKEN = env("JURISTIC_REGISTRY_TOKEN", CIVIL_REGISTRY_TOKEN)
+# Which identity-provider plugin signs entrepreneurs in (bizportal.identity.providers).
+IDENTITY_PROVIDER = env("IDENTITY_PROVIDER", "digital_id")
 
 # Payment provider (sandbox bank by default).
 PAYMENT_PROVIDER = env("PAYMENT_PROVIDER", "sandbox")
@@ -227,7 +232,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # SpiffWorkflow logs every task state change at INFO.
+        "spiff": {"level": "WARNING"},
+    },
 }
 
 # Sarabun, the Thai government font, for pages (served as static files) and PDFs.

@@ -153,3 +153,17 @@ def test_every_status_change_emails_the_applicant(service, applicant, answers, o
     assert "ยื่นคำขอแล้ว" in subjects[0]
     assert "แนบแผนผังใหม่" in mailoutbox[1].body
     assert mailoutbox[0].to == [answers["email"]]
+
+
+def test_a_service_without_fee_goes_from_approval_to_paid_without_an_invoice(
+    service, applicant, answers, officer, monkeypatch, django_capture_on_commit_callbacks
+) -> None:
+    monkeypatch.setattr("bizportal.rules.services.calculate_fee", lambda service, answers: Decimal("0.00"))
+    application = draft_with_everything(service, applicant, answers)
+    services.submit(application, actor=applicant, accept_terms=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.approve(application, officer=officer)
+    application.refresh_from_db()
+    assert invoice_for(application) is None
+    assert application.status == Status.ISSUED
+    assert [h.to_status for h in application.history.all()] == ["submitted", "approved", "paid", "issued"]

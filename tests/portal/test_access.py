@@ -20,7 +20,7 @@ def submitted(db):
     attachment = services.attach_document(
         application, "floor_plan", SimpleUploadedFile("plan.pdf", pdf_bytes()), actor=applicant
     )
-    services.submit(application, actor=applicant, accept_terms=True)
+    application = services.submit(application, actor=applicant, accept_terms=True)
     return application, attachment
 
 

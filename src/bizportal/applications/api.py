@@ -220,7 +220,7 @@ class DecisionView(APIView):
     def post(self, request: Request, public_id: Any) -> Response:
         """Approve, request a correction or reject (officers of the owning agency)."""
         from bizportal.rules.services import FeeRuleError
-        from bizportal.workflow.services import TaskNotReady
+        from bizportal.workflow.services import WorkflowError
 
         application = selectors.for_officer(request.user, public_id)
         payload = DecisionSerializer(data=request.data)
@@ -233,7 +233,7 @@ class DecisionView(APIView):
                 services.request_correction(application, officer=request.user, note=note)
             else:
                 services.reject(application, officer=request.user, reason=note)
-        except (ValidationError, services.ApplicationError, TaskNotReady, FeeRuleError) as error:
+        except (ValidationError, services.ApplicationError, WorkflowError, FeeRuleError) as error:
             return _refused(error)
         return _detail(application)
 

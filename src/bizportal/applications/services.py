@@ -219,17 +219,26 @@ def approve(application: Application, *, officer: Any, note: str = "") -> Applic
         ready = workflow.complete_task(application, "review", {"decision": "approve"}, actor=officer)
     if "inspection" in ready:
         return _officer_transition(application, Status.INSPECTION, officer, note)
-    _raise_invoice(application, officer)
     application.decided_at = timezone.now()
-    return _officer_transition(application, Status.APPROVED, officer, note, decision_reason=note)
+    if _invoice_fee(application, officer):
+        return _officer_transition(application, Status.APPROVED, officer, note, decision_reason=note)
+    # A service that charges nothing goes straight from approval to issuance.
+    _officer_transition(application, Status.APPROVED, officer, note, decision_reason=note)
+    workflow.complete_task(application, "payment", {"invoice": "waived"}, actor=officer)
+    _mark_paid(application, previous=Status.APPROVED, actor_label="ไม่มีค่าธรรมเนียม / no fee", invoice="")
+    return application
 
 
-def _raise_invoice(application: Application, officer: Any) -> None:
+def _invoice_fee(application: Application, officer: Any) -> bool:
+    """Raise the invoice for the fee the service's DMN table computes; False if it is zero."""
     from bizportal.payments.services import raise_invoice
     from bizportal.rules.services import calculate_fee
 
     fee = calculate_fee(application.service, application.data)
+    if fee <= 0:
+        return False
     raise_invoice(application, fee, actor=officer)
+    return True
 
 
 # --- system -----------------------------------------------------------------------
@@ -243,20 +252,24 @@ def record_payment(invoice: Any) -> Application:
     """
     from bizportal.workflow import services as workflow
 
-    from .tasks import issue_licence
-
     application = _lock(invoice.application)
     if application.status != Status.APPROVED:
         raise ApplicationError(f"application {application.reference} is not awaiting payment")
     workflow.complete_task(application, "payment", {"invoice": invoice.number})
+    _mark_paid(application, previous=Status.APPROVED, actor_label="payment provider", invoice=invoice.number)
+    return application
+
+
+def _mark_paid(application: Application, *, previous: str, actor_label: str, invoice: str) -> None:
+    from .tasks import issue_licence
+
     application.status = Status.PAID
     application.save(update_fields=["status", "updated_at"])
-    _history(application, Status.APPROVED, None, "", actor_label="payment provider")
-    audit.record("application.paid", application, actor_label="payment provider", invoice=invoice.number)
+    _history(application, previous, None, "", actor_label=actor_label)
+    audit.record("application.paid", application, actor_label=actor_label, invoice=invoice)
     notify_status_change(application)
     public_id = str(application.public_id)
     transaction.on_commit(lambda: issue_licence.enqueue(public_id))
-    return application
 
 
 @transaction.atomic

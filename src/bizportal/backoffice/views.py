@@ -109,7 +109,7 @@ def decide(request: HttpRequest, public_id: Any) -> HttpResponse:
         messages.error(request, "กรุณาเลือกการดำเนินการ / Please choose an action")
         return redirect("backoffice:application", public_id=public_id)
     from bizportal.rules.services import FeeRuleError
-    from bizportal.workflow.services import TaskNotReady
+    from bizportal.workflow.services import WorkflowError
 
     action, note = form.cleaned_data["action"], form.cleaned_data["note"]
     try:
@@ -121,7 +121,7 @@ def decide(request: HttpRequest, public_id: Any) -> HttpResponse:
             services.reject(application, officer=request.user, reason=note)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
-    except (services.ApplicationError, TaskNotReady, FeeRuleError) as error:
+    except (services.ApplicationError, WorkflowError, FeeRuleError) as error:
         messages.error(request, str(error))
     else:
         messages.success(request, "บันทึกผลการพิจารณาแล้ว / Decision recorded")

@@ -1,3 +1,128 @@
-from django.urls import path  # noqa: F401
+"""Public verification API: look a licence up by number, or check a PDF's signature.
 
-urlpatterns: list = []
+Both endpoints are open (``AllowAny``, no session): a bank or an inspection app must
+be able to check a licence without an account. They expose only what the public
+verification page shows; the citizen ID is masked.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.urls import path
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound
+from rest_framework.parsers import MultiPartParser
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle
+from rest_framework.views import APIView
+
+from .models import Licence
+from .services import licence_status, mask_citizen_id, verify_pdf
+from .uploads import read_licence_upload
+
+
+class VerifyPdfThrottle(AnonRateThrottle):
+    """Signature validation costs CPU; keep one client from monopolising it."""
+
+    scope = "licence_verify_pdf"
+    rate = "30/minute"
+
+
+class LicenceStatusSerializer(serializers.Serializer):
+    number = serializers.CharField()
+    status = serializers.ChoiceField(choices=["valid", "expired", "revoked"])
+    issuer = serializers.CharField(help_text="issuing agency, English name")
+    issuer_th = serializers.CharField()
+    issuer_code = serializers.CharField()
+    holder_name = serializers.CharField()
+    holder_id_masked = serializers.CharField()
+    business_name = serializers.CharField()
+    title_th = serializers.CharField()
+    title_en = serializers.CharField()
+    issued_at = serializers.DateField()
+    valid_until = serializers.DateField(allow_null=True)
+    revoked_at = serializers.DateTimeField(allow_null=True)
+
+
+def licence_status_data(licence: Licence) -> dict[str, Any]:
+    agency = licence.agency
+    return {
+        "number": licence.number,
+        "status": licence_status(licence),
+        "issuer": agency.name_en,
+        "issuer_th": agency.name_th,
+        "issuer_code": agency.code,
+        "holder_name": licence.holder_name,
+        "holder_id_masked": mask_citizen_id(licence.holder_id),
+        "business_name": licence.business_name,
+        "title_th": licence.title_th,
+        "title_en": licence.title_en,
+        "issued_at": timezone.localtime(licence.issued_at).date(),
+        "valid_until": licence.valid_until,
+        "revoked_at": licence.revoked_at,
+    }
+
+
+class VerifyNumberView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list[Any] = []
+
+    @extend_schema(
+        operation_id="licences_verify_number",
+        responses={
+            200: LicenceStatusSerializer,
+            404: OpenApiResponse(description="problem+json: unknown number"),
+        },
+        tags=["licences"],
+    )
+    def get(self, request: Request, number: str) -> Response:
+        licence = (
+            Licence.objects.select_related("agency").filter(number=number.strip().upper()).first()
+        )
+        if licence is None:
+            raise NotFound(f"ไม่พบใบอนุญาตเลขที่ {number} / No licence numbered {number}")
+        return Response(LicenceStatusSerializer(licence_status_data(licence)).data)
+
+
+class VerifyPdfView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list[Any] = []
+    parser_classes = [MultiPartParser]
+    throttle_classes = [VerifyPdfThrottle]
+
+    @extend_schema(
+        operation_id="licences_verify_pdf",
+        request=inline_serializer("VerifyPdfRequest", {"file": serializers.FileField()}),
+        responses={
+            200: OpenApiResponse(
+                description="verification result: outcome valid / tampered / untrusted / "
+                "not_signed / unreadable, signature facts and the licence's current status"
+            ),
+            400: OpenApiResponse(
+                description="problem+json: missing, empty, oversized or non-PDF file"
+            ),
+        },
+        tags=["licences"],
+    )
+    def post(self, request: Request) -> Response:
+        try:
+            data = read_licence_upload(request.FILES.get("file"))
+        except ValidationError as error:
+            raise serializers.ValidationError({"file": error.messages}) from None
+        result = verify_pdf(data)
+        body = result.as_dict()
+        if result.licence is not None:
+            body["licence"] = LicenceStatusSerializer(licence_status_data(result.licence)).data
+        return Response(body)
+
+
+urlpatterns = [
+    path("verify/<str:number>/", VerifyNumberView.as_view(), name="licences-verify-number"),
+    path("verify-pdf/", VerifyPdfView.as_view(), name="licences-verify-pdf"),
+]

@@ -46,7 +46,9 @@ class Licence(models.Model):
     permits_th = models.TextField()
     permits_en = models.TextField()
     issued_at = models.DateTimeField()
-    valid_until = models.DateField(null=True, blank=True, help_text="last valid day; empty: no expiry")
+    valid_until = models.DateField(
+        null=True, blank=True, help_text="last valid day; empty: no expiry"
+    )
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.VALID)
     revoked_at = models.DateTimeField(null=True, blank=True)
     revocation_reason = models.TextField(blank=True)
@@ -80,7 +82,9 @@ class LicenceSequence(models.Model):
     last = models.PositiveIntegerField(default=0)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["prefix", "year"], name="licence_sequence_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["prefix", "year"], name="licence_sequence_unique")
+        ]
 
     def __str__(self) -> str:
         return f"{self.prefix}-{self.year}: {self.last}"

@@ -116,7 +116,9 @@ def application_edit(request: HttpRequest, public_id: Any) -> HttpResponse:
         document_errors = _attach_uploads(application, request)
         if request.POST.get("action") == "submit" and not document_errors:
             try:
-                services.submit(application, actor=request.user, accept_terms=request.POST.get("accept_terms") == "on")
+                application = services.submit(
+                    application, actor=request.user, accept_terms=request.POST.get("accept_terms") == "on"
+                )
             except services.SubmissionErrors as errors:
                 field_errors, document_errors, terms_error = errors.fields, errors.documents, errors.terms
             else:

@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "registries"
-urlpatterns: list = []
+urlpatterns = [
+    path("civil/persons/<str:citizen_id>", views.person, name="person"),
+    path("juristic/<str:juristic_id>", views.juristic_person, name="juristic_person"),
+]

@@ -1,0 +1,140 @@
+"""The issued file: a PAdES-signed PDF/A-3b in Sarabun, with licence.json and a QR code.
+
+These tests read the PDF with pyHanko and zxing-cpp directly, not through our own
+verification code, so they check the file as any outside reader would see it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from io import BytesIO
+
+import zxingcpp
+from cryptography import x509
+from asn1crypto import x509 as asn1_x509
+from cryptography.hazmat.primitives import serialization
+from django.urls import reverse
+from django.utils import timezone
+from PIL import Image
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation.status import SignatureCoverageLevel
+from pyhanko_certvalidator import ValidationContext
+
+from bizportal.licences import pdf as licence_pdf
+from bizportal.licences.contrib.dev_ca import ca
+from bizportal.licences.models import Licence
+from bizportal.licences.services import issue_licence
+
+
+def read(licence: Licence) -> bytes:
+    with licence.pdf.open("rb") as handle:
+        return handle.read()
+
+
+def dev_root() -> asn1_x509.Certificate:
+    """The root as an outside verifier gets it: the PEM file the operator hands out."""
+    pem = (ca.key_dir() / "root-ca.cert.pem").read_bytes()
+    return asn1_x509.Certificate.load(
+        x509.load_pem_x509_certificate(pem).public_bytes(serialization.Encoding.DER)
+    )
+
+
+def test_the_signature_is_intact_valid_and_trusted_by_the_development_root(licence: Licence) -> None:
+    reader = PdfFileReader(BytesIO(read(licence)))
+    [signature] = reader.embedded_signatures
+
+    status = validate_pdf_signature(signature, ValidationContext(trust_roots=[dev_root()]))
+
+    assert status.intact and status.valid and status.trusted
+    assert status.coverage == SignatureCoverageLevel.ENTIRE_FILE
+    assert status.docmdp_ok
+    assert signature.sig_object["/SubFilter"] == "/ETSI.CAdES.detached"  # PAdES, not adbe.pkcs7
+    assert status.signing_cert.subject.native["organization_name"] == licence.agency.name_en
+
+
+def test_the_signature_is_an_incremental_update_after_the_pdf_a_file(licence: Licence) -> None:
+    data = read(licence)
+
+    assert data.count(b"%%EOF") >= 2  # WeasyPrint's revision, then pyHanko's signed one
+    reader = PdfFileReader(BytesIO(data))
+    assert reader.embedded_signatures[0].signed_revision == 1
+
+
+def test_the_file_declares_pdf_a_3b_in_its_xmp_metadata(licence: Licence) -> None:
+    reader = PdfFileReader(BytesIO(read(licence)))
+    xmp = reader.root["/Metadata"].data.decode("utf-8")
+
+    part = re.search(r'pdfaid:part(?:="|>)(\d)', xmp)
+    conformance = re.search(r'pdfaid:conformance(?:="|>)([AB])', xmp)
+    assert part and part.group(1) == "3"
+    assert conformance and conformance.group(1) == "B"
+    assert "/OutputIntents" in reader.root
+
+
+def test_the_pdf_embeds_licence_json_matching_the_register(licence: Licence) -> None:
+    reader = PdfFileReader(BytesIO(read(licence)))
+
+    raw = licence_pdf.read_embedded_file(reader, "licence.json")
+
+    assert raw is not None
+    payload = json.loads(raw)
+    assert payload == licence.payload
+    assert payload["schema_version"] == 1
+    assert payload["number"] == licence.number
+    assert payload["holder"] == {"name": "สมชาย ใจดี", "citizen_id": "1101700203451"}
+    assert payload["business_name"] == "ร้านข้าวมันไก่ป้าแดง"
+    assert payload["issuer"]["code"] == "bma-health"
+    assert payload["service"] == "food-shop-licence"
+    assert payload["issued_at"] == timezone.localtime(licence.issued_at).date().isoformat()
+    assert payload["valid_until"] == licence.valid_until.isoformat()
+    # PDF/A-3 wants the file associated with the document and its relationship stated.
+    names = reader.root["/Names"]["/EmbeddedFiles"]["/Names"]
+    spec = names[1].get_object()
+    assert spec["/AFRelationship"] == "/Data"
+    assert any(ref.get_object() == spec for ref in reader.root["/AF"])
+
+
+def test_the_text_is_set_in_embedded_sarabun(licence: Licence) -> None:
+    reader = PdfFileReader(BytesIO(read(licence)))
+    page = reader.root["/Pages"]["/Kids"][0].get_object()
+
+    fonts = [str(font.get_object()["/BaseFont"]) for font in page["/Resources"]["/Font"].values()]
+
+    assert fonts and all("Sarabun" in font for font in fonts), fonts
+    for font in page["/Resources"]["/Font"].values():
+        descriptor = font.get_object()["/DescendantFonts"][0].get_object()["/FontDescriptor"]
+        assert "/FontFile2" in descriptor or "/FontFile3" in descriptor  # embedded, not referenced
+
+
+def test_the_qr_code_leads_to_the_public_verification_page(application, monkeypatch, settings) -> None:
+    settings.BASE_URL = "https://bizportal.example"
+    encoded: list[str] = []
+    original = licence_pdf.qr_code
+
+    def recording_qr_code(url: str):  # the QR the PDF template receives
+        encoded.append(url)
+        return original(url)
+
+    monkeypatch.setattr(licence_pdf, "qr_code", recording_qr_code)
+    licence = issue_licence(application)
+
+    expected = "https://bizportal.example" + reverse("licences:verify-number", args=[licence.number])
+    assert encoded == [expected]
+    png = BytesIO()
+    original(encoded[0]).save(png, kind="png", scale=6, border=4)
+    png.seek(0)
+    [barcode] = zxingcpp.read_barcodes(Image.open(png))
+    assert barcode.text == expected
+    assert licence.payload["verify_url"] == expected
+
+
+def test_a_licence_without_expiry_says_so(application) -> None:
+    application.service.licence_validity_years = 0
+    application.service.save()
+
+    licence = issue_licence(application)
+
+    assert licence.valid_until is None
+    assert licence.payload["valid_until"] is None

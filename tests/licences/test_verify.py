@@ -1,0 +1,276 @@
+"""Verification by anyone: the service, the public pages and the public API."""
+
+from __future__ import annotations
+
+import datetime as dt
+from io import BytesIO
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign import signers
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+from bizportal.core.models import AuditEvent
+from bizportal.licences.models import Licence
+from bizportal.licences.services import revoke_licence, verify_pdf
+
+from .conftest import flip_byte_in_signed_range, unsigned_pdf
+
+EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 200
+
+
+def signed_pdf(licence: Licence) -> bytes:
+    with licence.pdf.open("rb") as handle:
+        return handle.read()
+
+
+def self_made_signer() -> signers.SimpleSigner:
+    """A forger's own key and certificate: cryptographically fine, trusted by nobody."""
+    from asn1crypto import keys as asn1_keys, x509 as asn1_x509
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Health Department (fake)")])
+    now = dt.datetime.now(dt.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .add_extension(
+            x509.KeyUsage(True, True, False, False, False, False, False, False, False), critical=True
+        )
+        .sign(key, hashes.SHA256())
+    )
+    der_key = key.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return signers.SimpleSigner(
+        signing_cert=asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER)),
+        signing_key=asn1_keys.PrivateKeyInfo.load(der_key),
+        cert_registry=SimpleCertificateStore(),
+    )
+
+
+def sign_with(pdf: bytes, signer: signers.SimpleSigner) -> bytes:
+    writer = IncrementalPdfFileWriter(BytesIO(pdf))
+    meta = signers.PdfSignatureMetadata(field_name="Forged", md_algorithm="sha256")
+    return signers.sign_pdf(writer, meta, signer=signer).getvalue()
+
+
+# --- the service -------------------------------------------------------------------
+
+
+def test_an_issued_file_verifies_as_valid_and_names_its_licence(licence: Licence) -> None:
+    result = verify_pdf(signed_pdf(licence))
+
+    assert result.outcome == "valid"
+    assert result.intact and result.valid and result.trusted and result.untouched
+    assert result.signer == licence.agency.name_en
+    assert result.licence == licence
+    assert result.licence_status == "valid"
+    assert result.matches_record
+    assert result.payload == licence.payload
+
+
+def test_a_flipped_byte_inside_the_signed_range_is_reported_as_tampered(licence: Licence) -> None:
+    result = verify_pdf(flip_byte_in_signed_range(signed_pdf(licence)))
+
+    assert result.outcome == "tampered"
+    assert not result.intact
+    assert result.licence is None  # nothing from a tampered file is vouched for
+    assert result.message_en == "The file was changed after signing"
+
+
+def test_an_edit_appended_after_signing_is_reported_as_tampered(licence: Licence) -> None:
+    writer = IncrementalPdfFileWriter(BytesIO(signed_pdf(licence)))
+    writer.set_info(None)
+    writer.root["/Lang"] = writer.root["/Lang"].__class__("en")
+    writer.update_root()
+    output = BytesIO()
+    writer.write(output)
+
+    result = verify_pdf(output.getvalue())
+
+    assert result.intact and result.valid  # the old revision is still signed correctly ...
+    assert not result.untouched  # ... but the file is no longer what was signed
+    assert result.outcome == "tampered"
+
+
+def test_a_file_signed_by_someone_else_is_untrusted(licence: Licence) -> None:
+    result = verify_pdf(sign_with(unsigned_pdf(), self_made_signer()))
+
+    assert result.outcome == "untrusted"
+    assert result.intact and result.valid and not result.trusted
+    assert result.licence is None
+
+
+def test_an_unsigned_or_broken_file_says_so() -> None:
+    assert verify_pdf(unsigned_pdf()).outcome == "not_signed"
+    assert verify_pdf(b"%PDF-1.7\n this is not really a pdf").outcome == "unreadable"
+
+
+def test_a_valid_file_of_a_revoked_licence_reports_the_current_status(licence: Licence, applicant) -> None:
+    revoke_licence(licence, "ปิดกิจการ / Business closed", actor=applicant)
+
+    result = verify_pdf(signed_pdf(licence))
+
+    assert result.outcome == "valid"
+    assert result.licence_status == "revoked"
+
+
+# --- pages -------------------------------------------------------------------------
+
+
+def test_the_verify_page_offers_both_checks(client, db) -> None:
+    response = client.get(reverse("licences:verify"))
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<label for="number">' in html
+    assert 'type="file" id="file" name="file"' in html
+    assert 'enctype="multipart/form-data"' in html
+
+
+def test_a_number_typed_in_leads_to_its_page(client, licence: Licence) -> None:
+    response = client.get(reverse("licences:verify"), {"number": f" {licence.number.lower()} "})
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("licences:verify-number", args=[licence.number])
+
+
+@pytest.mark.parametrize(
+    ("number", "message"), [("", "Please enter the licence number"), ("../etc", "Latin letters")]
+)
+def test_a_bad_number_is_explained(client, db, number: str, message: str) -> None:
+    response = client.get(reverse("licences:verify"), {"number": number})
+
+    assert response.status_code == 400
+    assert message in response.content.decode()
+
+
+def test_the_number_page_shows_a_valid_licence_with_the_citizen_id_masked(client, licence: Licence) -> None:
+    response = client.get(reverse("licences:verify-number", args=[licence.number]))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "status-valid" in html
+    assert "สมชาย ใจดี" in html
+    assert "ร้านข้าวมันไก่ป้าแดง" in html
+    assert licence.agency.name_th in html
+    assert "x-xxxx-xxxxx-45-1" in html
+    assert "1101700203451" not in html and "1-1017-00203-45-1" not in html
+    assert "2570" in html  # expiry in the Buddhist era on the Thai page
+
+
+def test_the_number_page_says_expired_and_revoked(client, licence: Licence, applicant) -> None:
+    Licence.objects.filter(pk=licence.pk).update(valid_until=dt.date(2020, 1, 1))
+    response = client.get(reverse("licences:verify-number", args=[licence.number]))
+    assert "status-expired" in response.content.decode()
+
+    revoke_licence(licence, "ฝ่าฝืนเงื่อนไข / Conditions breached", actor=applicant)
+    html = client.get(reverse("licences:verify-number", args=[licence.number])).content.decode()
+    assert "status-revoked" in html
+    assert "Conditions breached" in html
+
+
+def test_an_unknown_number_is_a_404_page(client, db) -> None:
+    response = client.get(reverse("licences:verify-number", args=["BMA-FD-2569-999999"]))
+
+    assert response.status_code == 404
+    assert "ไม่พบใบอนุญาต" in response.content.decode()
+
+
+def test_public_lookups_are_not_logged_as_personal_data_access(client, licence: Licence) -> None:
+    client.get(reverse("licences:verify-number", args=[licence.number]))
+
+    assert AuditEvent.objects.exclude(action="licence.issued").count() == 0
+
+
+def upload(name: str, content: bytes, content_type: str = "application/pdf") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, content, content_type=content_type)
+
+
+def test_uploading_the_issued_file_confirms_it(client, licence: Licence) -> None:
+    response = client.post(reverse("licences:verify"), {"file": upload("licence.pdf", signed_pdf(licence))})
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "The electronic signature is valid and the file is unchanged since signing" in html
+    assert licence.number in html
+    assert "status-valid" in html
+
+
+def test_uploading_a_tampered_file_says_it_was_changed_after_signing(client, licence: Licence) -> None:
+    tampered = flip_byte_in_signed_range(signed_pdf(licence))
+
+    response = client.post(reverse("licences:verify"), {"file": upload("licence.pdf", tampered)})
+
+    html = response.content.decode()
+    assert "ไฟล์ถูกแก้ไขหลังลงนาม" in html
+    assert "The file was changed after signing" in html
+    assert "status-tampered" in html
+
+
+def test_uploading_a_file_from_an_untrusted_signer_says_so(client, db) -> None:
+    forged = sign_with(unsigned_pdf(), self_made_signer())
+
+    response = client.post(reverse("licences:verify"), {"file": upload("licence.pdf", forged)})
+
+    assert "The file is not signed by a trusted agency" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [("licence.pdf", EXE), ("licence.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)],
+)
+def test_only_a_real_pdf_is_accepted_for_upload(client, db, name: str, content: bytes) -> None:
+    response = client.post(reverse("licences:verify"), {"file": upload(name, content)})
+
+    assert response.status_code == 400
+    assert "Only the licence PDF file is accepted" in response.content.decode()
+
+
+def test_uploading_nothing_asks_for_a_file(client, db) -> None:
+    response = client.post(reverse("licences:verify"), {})
+
+    assert response.status_code == 400
+    assert "Please choose the licence PDF file" in response.content.decode()
+
+
+# --- the holder's download ---------------------------------------------------------
+
+
+def test_the_holder_downloads_the_signed_pdf(client, licence: Licence, applicant) -> None:
+    client.force_login(applicant)
+
+    response = client.get(reverse("licences:pdf", args=[licence.public_id]))
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert f'filename="{licence.number}.pdf"' in response["Content-Disposition"]
+    assert b"".join(response.streaming_content) == signed_pdf(licence)
+    assert AuditEvent.objects.filter(action="licence.downloaded", actor=applicant).count() == 1
+
+
+def test_anyone_else_gets_404_for_the_pdf(client, licence: Licence, stranger) -> None:
+    client.force_login(stranger)
+
+    response = client.get(reverse("licences:pdf", args=[licence.public_id]))
+
+    assert response.status_code == 404
+
+
+def test_an_anonymous_visitor_must_sign_in_for_the_pdf(client, licence: Licence) -> None:
+    response = client.get(reverse("licences:pdf", args=[licence.public_id]))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("identity:login"))

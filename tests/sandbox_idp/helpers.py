@@ -1,0 +1,166 @@
+"""Driving Digital ID sign-in over real HTTP against pytest-django's live server.
+
+Shared by the sandbox_idp, identity and registries tests: a small HTML form reader,
+the settings that point every provider at the live server, and a browser-like
+sign-in that stops at each redirect so tests can look at it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+import socket
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
+
+import pytest
+import requests
+
+from bizportal.registries import demo as registry_demo
+from bizportal.sandbox_idp import demo as idp_demo
+
+PERSON = idp_demo.DEMO_IDENTITIES[0]
+
+
+class _FormReader(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[dict[str, Any]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "form":
+            self.forms.append(
+                {
+                    "action": a.get("action") or "",
+                    "method": (a.get("method") or "get").lower(),
+                    "fields": {},
+                }
+            )
+        elif (
+            tag == "input"
+            and self.forms
+            and a.get("name")
+            and a.get("type") not in ("submit", "button")
+        ):
+            self.forms[-1]["fields"][a["name"]] = a.get("value") or ""
+
+
+def read_form(html: str, *, containing: str) -> tuple[str, dict[str, str]]:
+    """The action and fields of the first form that has a field named ``containing``."""
+    reader = _FormReader()
+    reader.feed(html)
+    for form in reader.forms:
+        if containing in form["fields"]:
+            return form["action"], dict(form["fields"])
+    raise AssertionError(f"no form with a {containing!r} field in the page")
+
+
+def query(url: str) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+
+
+def closed_port_url() -> str:
+    """A URL on which nothing listens (connection refused)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+@dataclass
+class Live:
+    url: str
+
+    @property
+    def issuer(self) -> str:
+        return self.url + "/sandbox/idp"
+
+    @property
+    def callback(self) -> str:
+        return self.url + "/auth/callback/"
+
+
+@pytest.fixture
+def live(live_server: Any, settings: Any) -> Live:
+    """The live server, with the portal and all sandbox providers pointed at it, and
+    the demo people registered at the sandbox provider and registries."""
+    url = live_server.url
+    settings.BASE_URL = url
+    settings.OIDC_ISSUER = url + "/sandbox/idp"
+    settings.CIVIL_REGISTRY_URL = url + "/sandbox/registries/civil"
+    settings.JURISTIC_REGISTRY_URL = url + "/sandbox/registries/juristic"
+    idp_demo.seed()
+    registry_demo.seed()
+    return Live(url)
+
+
+def pkce_pair() -> tuple[str, str]:
+    verifier = secrets.token_urlsafe(48)
+    challenge = (
+        base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    )
+    return verifier, challenge
+
+
+def authorize_url(live: Live, **overrides: str | None) -> str:
+    params: dict[str, str | None] = {
+        "response_type": "code",
+        "client_id": "bizportal-demo",
+        "redirect_uri": live.callback,
+        "scope": "openid pid profile email",
+        "state": "st-" + secrets.token_hex(8),
+        "nonce": "n-" + secrets.token_hex(8),
+        "code_challenge_method": "S256",
+    }
+    params.update(overrides)
+    return (
+        live.issuer + "/authorize?" + urlencode({k: v for k, v in params.items() if v is not None})
+    )
+
+
+def submit_credentials(
+    session: requests.Session,
+    login_page: requests.Response,
+    citizen_id: str,
+    password: str,
+    *,
+    button: str = "sign_in",
+) -> requests.Response:
+    """Fill in the provider's sign-in form and press a button; redirects not followed."""
+    action, fields = read_form(login_page.text, containing="citizen_id")
+    fields.update(citizen_id=citizen_id, password=password, **{button: "1"})
+    return session.post(urljoin(login_page.url, action), data=fields, allow_redirects=False)
+
+
+def portal_sign_in(
+    session: requests.Session,
+    live: Live,
+    *,
+    citizen_id: str = PERSON.citizen_id,
+    password: str = PERSON.password,
+    next_path: str = "/services/",
+) -> requests.Response:
+    """Portal login → provider page → credentials → callback; returns the callback's answer."""
+    start = session.get(
+        f"{live.url}/auth/login/", params={"next": next_path}, allow_redirects=False
+    )
+    assert start.status_code == 302, start.text
+    assert start.headers["Location"].startswith(live.issuer + "/authorize?")
+    page = session.get(start.headers["Location"])
+    assert page.status_code == 200
+    to_callback = submit_credentials(session, page, citizen_id, password)
+    assert to_callback.status_code == 302, to_callback.text
+    assert to_callback.headers["Location"].startswith(live.callback)
+    return session.get(to_callback.headers["Location"], allow_redirects=False)
+
+
+def signed_in_user_id(session: requests.Session) -> str | None:
+    """The portal user id in this browser's Django session, read from the database."""
+    from django.contrib.sessions.backends.db import SessionStore
+
+    key = session.cookies.get("sessionid")
+    return SessionStore(session_key=key).get("_auth_user_id") if key else None
