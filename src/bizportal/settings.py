@@ -226,6 +226,9 @@ PAYMENT_SANDBOX_URL = env("PAYMENT_SANDBOX_URL", f"{BASE_URL}/sandbox/bank")
 
 # Signing keys for e-licences: the embedded development CA unless a key store is set.
 LICENCE_KEY_DIR = Path(env("LICENCE_KEY_DIR", str(VAR_DIR / "dev_ca")))
+# Which signer plugin (bizportal.licences.signers) holds the agencies' keys; "dev_ca" is
+# the embedded development CA above, production registers an HSM-backed plugin.
+LICENCE_SIGNER = env("LICENCE_SIGNER", "dev_ca")
 
 LOGGING = {
     "version": 1,

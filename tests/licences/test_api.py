@@ -71,7 +71,9 @@ def test_a_tampered_upload_is_reported(client, licence: Licence) -> None:
 
 
 def test_a_renamed_executable_is_400_problem_json(client, db) -> None:
-    exe = SimpleUploadedFile("licence.pdf", b"MZ\x90\x00" + b"\x00" * 300, content_type="application/pdf")
+    exe = SimpleUploadedFile(
+        "licence.pdf", b"MZ\x90\x00" + b"\x00" * 300, content_type="application/pdf"
+    )
 
     response = client.post(f"{API}/verify-pdf/", {"file": exe})
 
@@ -82,7 +84,9 @@ def test_a_renamed_executable_is_400_problem_json(client, db) -> None:
 
 def test_an_oversized_upload_is_400(client, db, settings) -> None:
     settings.BIZPORTAL_UPLOAD_MAX_BYTES = 1024
-    big = SimpleUploadedFile("licence.pdf", b"%PDF-1.7\n" + b"0" * 4096, content_type="application/pdf")
+    big = SimpleUploadedFile(
+        "licence.pdf", b"%PDF-1.7\n" + b"0" * 4096, content_type="application/pdf"
+    )
 
     response = client.post(f"{API}/verify-pdf/", {"file": big})
 

@@ -19,7 +19,10 @@ def test_the_root_is_the_development_root_and_its_files_are_private(settings) ->
     assert common_name == "Biz Portal Development Root CA"
     constraints = root.certificate.extensions.get_extension_for_class(x509.BasicConstraints).value
     assert constraints.ca is True
-    for path in (settings.LICENCE_KEY_DIR / "root-ca.key.pem", settings.LICENCE_KEY_DIR / "root-ca.cert.pem"):
+    for path in (
+        settings.LICENCE_KEY_DIR / "root-ca.key.pem",
+        settings.LICENCE_KEY_DIR / "root-ca.cert.pem",
+    ):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
@@ -27,7 +30,9 @@ def test_the_root_is_created_once_and_then_reused() -> None:
     assert ca.ensure_root().certificate == ca.ensure_root().certificate
 
 
-def test_each_agency_gets_a_non_repudiation_certificate_named_after_it(agency: Agency, settings) -> None:
+def test_each_agency_gets_a_non_repudiation_certificate_named_after_it(
+    agency: Agency, settings
+) -> None:
     signer = signer_for(agency)
 
     certificate = x509.load_der_x509_certificate(signer.signing_cert.dump())
@@ -54,7 +59,9 @@ def test_a_renamed_agency_gets_a_new_certificate(agency: Agency) -> None:
 def test_the_verifier_trusts_exactly_the_development_root() -> None:
     roots = trust_roots()
 
-    assert [root.subject.native["common_name"] for root in roots] == ["Biz Portal Development Root CA"]
+    assert [root.subject.native["common_name"] for root in roots] == [
+        "Biz Portal Development Root CA"
+    ]
 
 
 def test_an_unknown_signer_plugin_is_a_clear_error(settings) -> None:

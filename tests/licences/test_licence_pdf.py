@@ -11,8 +11,8 @@ import re
 from io import BytesIO
 
 import zxingcpp
-from cryptography import x509
 from asn1crypto import x509 as asn1_x509
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from django.urls import reverse
 from django.utils import timezone
@@ -41,7 +41,9 @@ def dev_root() -> asn1_x509.Certificate:
     )
 
 
-def test_the_signature_is_intact_valid_and_trusted_by_the_development_root(licence: Licence) -> None:
+def test_the_signature_is_intact_valid_and_trusted_by_the_development_root(
+    licence: Licence,
+) -> None:
     reader = PdfFileReader(BytesIO(read(licence)))
     [signature] = reader.embedded_signatures
 
@@ -108,7 +110,9 @@ def test_the_text_is_set_in_embedded_sarabun(licence: Licence) -> None:
         assert "/FontFile2" in descriptor or "/FontFile3" in descriptor  # embedded, not referenced
 
 
-def test_the_qr_code_leads_to_the_public_verification_page(application, monkeypatch, settings) -> None:
+def test_the_qr_code_leads_to_the_public_verification_page(
+    application, monkeypatch, settings
+) -> None:
     settings.BASE_URL = "https://bizportal.example"
     encoded: list[str] = []
     original = licence_pdf.qr_code
@@ -120,7 +124,9 @@ def test_the_qr_code_leads_to_the_public_verification_page(application, monkeypa
     monkeypatch.setattr(licence_pdf, "qr_code", recording_qr_code)
     licence = issue_licence(application)
 
-    expected = "https://bizportal.example" + reverse("licences:verify-number", args=[licence.number])
+    expected = "https://bizportal.example" + reverse(
+        "licences:verify-number", args=[licence.number]
+    )
     assert encoded == [expected]
     png = BytesIO()
     original(encoded[0]).save(png, kind="png", scale=6, border=4)

@@ -1,0 +1,137 @@
+"""The licence document: render to PDF/A-3b with its JSON, sign (PAdES), read back.
+
+Order matters. WeasyPrint writes the PDF/A-3b file with ``licence.json`` attached;
+pyHanko then appends the signature as an incremental update, so the attachment is
+inside the signed revision. Adding anything after signing would leave the signature
+covering only an earlier revision, which verification reports as a changed file.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from io import BytesIO
+from typing import Any
+
+import segno
+from django.conf import settings
+from django.urls import reverse
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign import signers as pyhanko_signers
+from pyhanko.sign.fields import MDPPerm, SigSeedSubFilter
+
+from bizportal.catalog.models import Agency
+from bizportal.core.pdf import render_pdf
+
+from .signers import signer_for
+
+logger = logging.getLogger(__name__)
+
+PAYLOAD_NAME = "licence.json"
+PAYLOAD_SCHEMA = "https://bizportal.example/schemas/licence/v1"
+PAYLOAD_SCHEMA_VERSION = 1
+PDF_VARIANT = "pdf/a-3b"
+SIGNATURE_FIELD = "LicenceSignature"
+TEMPLATE = "licences/licence_pdf.html"
+
+
+def verify_url(number: str) -> str:
+    """The public page a QR code on the licence leads to."""
+    return settings.BASE_URL + reverse("licences:verify-number", args=[number])
+
+
+def qr_code(url: str) -> segno.QRCode:
+    """The QR printed on the licence; error level M survives a crease or a stamp."""
+    return segno.make_qr(url, error="m")
+
+
+def payload_bytes(payload: dict[str, Any]) -> bytes:
+    """Stable UTF-8 JSON (sorted keys), readable as Thai in any text editor."""
+    return json.dumps(payload, ensure_ascii=False, sort_keys=True, indent=2).encode("utf-8")
+
+
+def render_licence_pdf(context: dict[str, Any], payload: dict[str, Any]) -> bytes:
+    """The unsigned PDF/A-3b with the payload embedded as an associated file."""
+    from weasyprint import Attachment
+
+    attachment = Attachment(
+        string=payload_bytes(payload),
+        name=PAYLOAD_NAME,
+        description="Machine-readable licence data / ข้อมูลใบอนุญาตสำหรับเครื่อง",
+        relationship="Data",
+    )
+    qr = qr_code(payload["verify_url"])
+    context = {
+        **context,
+        "qr_data_uri": qr.svg_data_uri(scale=4, border=4, dark="#000", light="#fff"),
+    }
+    return render_pdf(TEMPLATE, context, pdf_variant=PDF_VARIANT, attachments=[attachment])
+
+
+def sign_licence_pdf(pdf: bytes, agency: Agency, *, number: str) -> bytes:
+    """Certify the PDF with the agency's key: PAdES B-B, no later changes permitted.
+
+    A certification signature with DocMDP "no changes" makes any later edit, even
+    a valid incremental update, show up as a policy violation in every validator.
+    """
+    meta = pyhanko_signers.PdfSignatureMetadata(
+        field_name=SIGNATURE_FIELD,
+        md_algorithm="sha256",
+        subfilter=SigSeedSubFilter.PADES,
+        certify=True,
+        docmdp_permissions=MDPPerm.NO_CHANGES,
+        reason=f"ออกใบอนุญาต {number} / Licence {number} issued",
+        location="Thailand",
+        name=agency.name_en,
+    )
+    writer = IncrementalPdfFileWriter(BytesIO(pdf))
+    output = pyhanko_signers.sign_pdf(writer, meta, signer=signer_for(agency))
+    return bytes(output.getvalue())
+
+
+def _name_tree_lookup(node: generic.DictionaryObject, name: str) -> generic.PdfObject | None:
+    """Find ``name`` in a PDF name tree (flat ``/Names`` or nested ``/Kids``)."""
+    if "/Names" in node:
+        names = node["/Names"]
+        for index in range(0, len(names) - 1, 2):
+            if str(names[index]) == name:
+                return names[index + 1].get_object()  # type: ignore[no-any-return]
+    if "/Kids" in node:
+        for kid in node["/Kids"]:
+            found = _name_tree_lookup(kid.get_object(), name)
+            if found is not None:
+                return found
+    return None
+
+
+def read_embedded_file(reader: PdfFileReader, name: str) -> bytes | None:
+    """The content of the embedded file called ``name``, or None when absent."""
+    root = reader.root
+    if "/Names" not in root or "/EmbeddedFiles" not in root["/Names"]:
+        return None
+    spec = _name_tree_lookup(root["/Names"]["/EmbeddedFiles"], name)
+    if not isinstance(spec, generic.DictionaryObject) or "/EF" not in spec:
+        return None
+    files = spec["/EF"]
+    key = "/UF" if "/UF" in files else "/F"
+    if key not in files:  # pyHanko's dict.get() would not resolve indirect objects
+        return None
+    stream = files[key]
+    if not isinstance(stream, generic.StreamObject):
+        return None
+    return bytes(stream.data)
+
+
+def read_payload(pdf: bytes) -> dict[str, Any] | None:
+    """The embedded ``licence.json`` of a PDF, or None when missing or unreadable."""
+    try:
+        raw = read_embedded_file(PdfFileReader(BytesIO(pdf), strict=False), PAYLOAD_NAME)
+        if raw is None:
+            return None
+        value = json.loads(raw.decode("utf-8"))
+    except Exception:  # a damaged file can fail anywhere in the parser; it just has no payload
+        logger.info("could not read %s from an uploaded PDF", PAYLOAD_NAME, exc_info=True)
+        return None
+    return value if isinstance(value, dict) else None

@@ -1,0 +1,35 @@
+"""Accepting a licence PDF for verification, from the page or the API.
+
+The core upload check sniffs the content; here only PDF passes, and a wrong type
+(an ``.exe`` renamed ``.pdf``, a photo of the licence) gets one message that says
+what *is* accepted, rather than the generic "PDF, JPEG or PNG".
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+
+from bizportal.core.uploads import check_upload
+
+ONLY_PDF = (
+    "รับเฉพาะไฟล์ PDF ของใบอนุญาต (ตรวจจากเนื้อไฟล์) / "
+    "Only the licence PDF file is accepted (checked from the file content)"
+)
+NO_FILE = "กรุณาเลือกไฟล์ PDF ของใบอนุญาต / Please choose the licence PDF file"
+
+
+def read_licence_upload(upload: UploadedFile | None) -> bytes:
+    """The uploaded bytes, or a bilingual ValidationError (nothing is stored)."""
+    if upload is None:
+        raise ValidationError(NO_FILE, code="required")
+    try:
+        checked = check_upload(upload)
+    except ValidationError as error:
+        if error.code in {"file_type", "file_extension"}:
+            raise ValidationError(ONLY_PDF, code="file_type") from None
+        raise
+    if checked.content_type != "application/pdf":
+        raise ValidationError(ONLY_PDF, code="file_type")
+    upload.seek(0)
+    return upload.read()

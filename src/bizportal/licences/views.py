@@ -1,0 +1,108 @@
+"""Pages: check a licence by number or by uploading its PDF; the holder's download.
+
+Verification is public on purpose: anyone a licence is shown to (a customer, an
+inspector, a bank) must be able to check it without an account. The pages show only
+what the licence itself states publicly; the citizen ID is masked (PDPA).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
+
+from bizportal.core import audit
+
+from .models import Licence
+from .services import PdfVerification, licence_status, mask_citizen_id, verify_pdf
+from .uploads import read_licence_upload
+
+NUMBER_MAX_LENGTH = 40
+# Licence numbers are PREFIX-YEAR-SEQUENCE in Latin capitals, digits and hyphens.
+NUMBER_PATTERN = re.compile(r"[A-Z0-9][A-Z0-9-]{0,39}")
+BAD_NUMBER = (
+    "เลขที่ใบอนุญาตมีได้เฉพาะตัวอักษรภาษาอังกฤษ ตัวเลข และขีด (-) ไม่เกิน 40 ตัว / "
+    "A licence number has only Latin letters, digits and hyphens (-), up to 40 characters"
+)
+NO_NUMBER = "กรุณากรอกเลขที่ใบอนุญาต / Please enter the licence number"
+
+
+@require_http_methods(["GET", "POST"])
+def verify(request: HttpRequest) -> HttpResponse:
+    """The verification start page: a number lookup (GET) and a PDF upload (POST)."""
+    context: dict[str, object] = {
+        "number": "",
+        "number_error": "",
+        "upload_error": "",
+        "result": None,
+    }
+    if request.method == "GET" and "number" in request.GET:
+        number = request.GET["number"].strip().upper()
+        if not number:
+            context["number_error"] = NO_NUMBER
+        elif not NUMBER_PATTERN.fullmatch(number):
+            context["number_error"] = BAD_NUMBER
+            context["number"] = number[:NUMBER_MAX_LENGTH]
+        else:
+            return redirect("licences:verify-number", number=number)
+    status = 400 if context["number_error"] else 200
+    if request.method == "POST":
+        try:
+            data = read_licence_upload(request.FILES.get("file"))
+        except ValidationError as error:
+            context["upload_error"] = " ".join(error.messages)
+        else:
+            result: PdfVerification = verify_pdf(data)
+            context["result"] = result
+            if result.licence is not None:
+                context["masked_id"] = mask_citizen_id(result.licence.holder_id)
+        if context["upload_error"]:
+            status = 400
+    return render(request, "licences/verify.html", context, status=status)
+
+
+@require_GET
+def verify_number(request: HttpRequest, number: str) -> HttpResponse:
+    """What the QR code on a licence opens: is this licence valid today?"""
+    licence = Licence.objects.select_related("agency").filter(number=number.strip().upper()).first()
+    if licence is None:
+        return render(
+            request, "licences/not_found.html", {"number": number[:NUMBER_MAX_LENGTH]}, status=404
+        )
+    context = {
+        "licence": licence,
+        "status": licence_status(licence),
+        "masked_id": mask_citizen_id(licence.holder_id),
+        "verify_url": request.build_absolute_uri(
+            reverse("licences:verify-number", args=[licence.number])
+        ),
+    }
+    return render(request, "licences/verify_number.html", context)
+
+
+@require_GET
+@login_required
+def download_pdf(request: HttpRequest, public_id: uuid.UUID) -> FileResponse:
+    """The signed PDF, for its holder only; anyone else gets the same 404 as a wrong id."""
+    licence = Licence.objects.filter(
+        public_id=public_id, application__applicant=request.user
+    ).first()
+    if licence is None:
+        raise Http404("no such licence")
+    with transaction.atomic():
+        audit.record("licence.downloaded", licence, actor=request.user, number=licence.number)
+    response = FileResponse(
+        licence.pdf.open("rb"),
+        content_type="application/pdf",
+        as_attachment=True,
+        filename=f"{licence.number}.pdf",
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
