@@ -1,0 +1,38 @@
+"""Admin for the sandbox registries, so testers can add people and companies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db import models
+from django.http import HttpRequest
+
+from bizportal.core import audit
+
+from .models import SandboxJuristicPerson, SandboxPerson
+
+
+class AuditedAdmin(admin.ModelAdmin):
+    """Admin edits are state changes too; the admin view's transaction covers both."""
+
+    def save_model(self, request: HttpRequest, obj: models.Model, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        audit.record("registries.record_saved", obj, actor=request.user, created=not change)
+
+    def delete_model(self, request: HttpRequest, obj: models.Model) -> None:
+        audit.record("registries.record_deleted", obj, actor=request.user)
+        super().delete_model(request, obj)
+
+
+@admin.register(SandboxPerson)
+class SandboxPersonAdmin(AuditedAdmin):
+    list_display = ("citizen_id", "__str__", "province", "birth_date")
+    search_fields = ("citizen_id", "first_name_th", "last_name_th", "first_name_en", "last_name_en")
+
+
+@admin.register(SandboxJuristicPerson)
+class SandboxJuristicPersonAdmin(AuditedAdmin):
+    list_display = ("juristic_id", "name_th", "status", "province")
+    list_filter = ("status",)
+    search_fields = ("juristic_id", "name_th", "name_en")

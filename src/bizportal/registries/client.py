@@ -1,0 +1,200 @@
+"""Reading the civil and juristic-person registries over HTTP.
+
+Configured by ``CIVIL_REGISTRY_URL``/``CIVIL_REGISTRY_TOKEN`` and
+``JURISTIC_REGISTRY_URL``/``JURISTIC_REGISTRY_TOKEN``; the defaults point at the sandbox
+registries in this process, reached through the same HTTP path a real registry would be.
+Every fetch, successful or not, is written to the audit trail: reading someone's
+registry record is a personal-data access under the PDPA.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+import requests
+from django.conf import settings
+from django.db import transaction
+
+from bizportal.core import audit
+from bizportal.core.thai import validate_citizen_id, validate_juristic_id
+
+log = logging.getLogger(__name__)
+
+#: (connect, read) seconds. A sign-in waits on this, so fail fast.
+TIMEOUT = (3.05, 10)
+ADDRESS_KEYS = ("house_no", "moo", "street", "subdistrict", "district", "province", "postcode")
+
+
+class RegistryError(Exception):
+    """Base class; ``str(error)`` is a bilingual message fit to show a person."""
+
+
+class RegistryUnavailable(RegistryError):
+    """The registry could not answer (network, timeout, 5xx, refused our credentials,
+    or answered something we cannot read)."""
+
+
+class RecordNotFound(RegistryError):
+    """The registry answered that it has no such record."""
+
+
+@dataclass(frozen=True)
+class PersonRecord:
+    citizen_id: str
+    title_th: str
+    first_name_th: str
+    last_name_th: str
+    title_en: str
+    first_name_en: str
+    last_name_en: str
+    birth_date: dt.date | None
+    address: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def full_name_th(self) -> str:
+        return f"{self.title_th}{self.first_name_th} {self.last_name_th}".strip()
+
+    @property
+    def full_name_en(self) -> str:
+        return " ".join(p for p in (self.title_en, self.first_name_en, self.last_name_en) if p)
+
+
+@dataclass(frozen=True)
+class JuristicRecord:
+    juristic_id: str
+    name_th: str
+    name_en: str
+    juristic_type: str
+    registration_date: dt.date | None
+    status: str
+    registered_address: dict[str, str] = field(default_factory=dict)
+    director_citizen_ids: tuple[str, ...] = ()
+
+
+def _address(data: Any) -> dict[str, str]:
+    data = data if isinstance(data, dict) else {}
+    return {key: str(data.get(key) or "") for key in ADDRESS_KEYS}
+
+
+def _date(value: Any) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _get(url: str, token: str, *, what: tuple[str, str]) -> dict[str, Any]:
+    """GET JSON or raise RegistryUnavailable / RecordNotFound with bilingual text."""
+    unavailable = (
+        f"ระบบ{what[0]}ไม่ตอบสนอง โปรดลองใหม่ภายหลัง / "
+        f"The {what[1]} is not available, please try again later"
+    )
+    try:
+        response = requests.get(
+            url,
+            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+            timeout=TIMEOUT,
+        )
+    except requests.RequestException as error:
+        log.warning("registry request failed: %s", error)
+        raise RegistryUnavailable(unavailable) from error
+    if response.status_code == 404:
+        raise RecordNotFound(f"ไม่พบข้อมูลใน{what[0]} / No record in the {what[1]}")
+    if response.status_code != 200:
+        log.warning("registry answered %s for %s", response.status_code, url)
+        raise RegistryUnavailable(unavailable)
+    try:
+        data = response.json()
+    except ValueError as error:
+        raise RegistryUnavailable(unavailable) from error
+    if not isinstance(data, dict):
+        raise RegistryUnavailable(unavailable)
+    return data
+
+
+def _audited(action: str, target: tuple[str, str], actor: Any, purpose: str, outcome: str) -> None:
+    with transaction.atomic():
+        audit.record(
+            action,
+            target,
+            actor=actor,
+            actor_label="" if actor else "registry client",
+            purpose=purpose,
+            outcome=outcome,
+        )
+
+
+def fetch_person(citizen_id: str, *, actor: Any = None, purpose: str = "") -> PersonRecord:
+    """The civil-registry record of one person.
+
+    Raises ``django.core.exceptions.ValidationError`` for a malformed citizen ID (before
+    any request), :class:`RecordNotFound` or :class:`RegistryUnavailable`.
+    """
+    key = validate_citizen_id(citizen_id)
+    target = ("registries.civil_person", key)
+    url = f"{settings.CIVIL_REGISTRY_URL.rstrip('/')}/persons/{quote(key)}"
+    try:
+        data = _get(url, settings.CIVIL_REGISTRY_TOKEN, what=("ทะเบียนราษฎร", "civil registry"))
+        if data.get("citizen_id") != key:
+            raise RegistryUnavailable(
+                "ทะเบียนราษฎรตอบข้อมูลไม่ตรงกับที่ขอ / The civil registry answered about someone else"
+            )
+        record = PersonRecord(
+            citizen_id=key,
+            title_th=str(data.get("title_th") or ""),
+            first_name_th=str(data.get("first_name_th") or ""),
+            last_name_th=str(data.get("last_name_th") or ""),
+            title_en=str(data.get("title_en") or ""),
+            first_name_en=str(data.get("first_name_en") or ""),
+            last_name_en=str(data.get("last_name_en") or ""),
+            birth_date=_date(data.get("birth_date")),
+            address=_address(data.get("address")),
+        )
+    except RecordNotFound:
+        _audited("registry.person_fetched", target, actor, purpose, "not_found")
+        raise
+    except RegistryUnavailable:
+        _audited("registry.person_fetched", target, actor, purpose, "unavailable")
+        raise
+    _audited("registry.person_fetched", target, actor, purpose, "ok")
+    return record
+
+
+def fetch_juristic_person(
+    juristic_id: str, *, actor: Any = None, purpose: str = ""
+) -> JuristicRecord:
+    """The juristic-person registry record of one company (errors as :func:`fetch_person`)."""
+    key = validate_juristic_id(juristic_id)
+    target = ("registries.juristic_person", key)
+    url = f"{settings.JURISTIC_REGISTRY_URL.rstrip('/')}/{quote(key)}"
+    try:
+        data = _get(
+            url, settings.JURISTIC_REGISTRY_TOKEN, what=("ทะเบียนนิติบุคคล", "juristic-person registry")
+        )
+        if data.get("juristic_id") != key:
+            raise RegistryUnavailable(
+                "ทะเบียนนิติบุคคลตอบข้อมูลไม่ตรงกับที่ขอ / The registry answered about another company"
+            )
+        directors = data.get("director_citizen_ids") or []
+        record = JuristicRecord(
+            juristic_id=key,
+            name_th=str(data.get("name_th") or ""),
+            name_en=str(data.get("name_en") or ""),
+            juristic_type=str(data.get("juristic_type") or ""),
+            registration_date=_date(data.get("registration_date")),
+            status=str(data.get("status") or ""),
+            registered_address=_address(data.get("registered_address")),
+            director_citizen_ids=tuple(str(d) for d in directors if isinstance(d, str | int)),
+        )
+    except RecordNotFound:
+        _audited("registry.juristic_person_fetched", target, actor, purpose, "not_found")
+        raise
+    except RegistryUnavailable:
+        _audited("registry.juristic_person_fetched", target, actor, purpose, "unavailable")
+        raise
+    _audited("registry.juristic_person_fetched", target, actor, purpose, "ok")
+    return record

@@ -1,0 +1,106 @@
+"""The sandbox registries' REST endpoints, answering like the real services would:
+bearer-token protected JSON, problem+json for every error."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.http import require_GET
+
+from bizportal.core.problems import problem_response
+from bizportal.core.thai import validate_citizen_id, validate_juristic_id
+
+from .models import SandboxJuristicPerson, SandboxPerson
+
+
+def accepted_tokens() -> dict[str, str]:
+    """The bearer tokens this sandbox accepts, per registry. The sandbox shares the
+    portal's settings because it runs in the same process; a real registry issues its
+    own (tests replace this to play a registry that rotated its token)."""
+    return {"civil": settings.CIVIL_REGISTRY_TOKEN, "juristic": settings.JURISTIC_REGISTRY_TOKEN}
+
+
+def _authorised(request: HttpRequest, expected: str) -> bool:
+    scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
+    return (
+        scheme.lower() == "bearer"
+        and bool(presented)
+        and hmac.compare_digest(presented.strip().encode(), expected.encode())
+    )
+
+
+def _unauthorised() -> HttpResponse:
+    response = problem_response(
+        401, "ต้องแนบโทเค็นที่ถูกต้อง / A valid bearer token is required", type_="registry-unauthorised"
+    )
+    response["WWW-Authenticate"] = 'Bearer realm="sandbox-registry"'
+    return response
+
+
+def _lookup(
+    request: HttpRequest,
+    raw_id: str,
+    token: str,
+    validate: Callable[[str], str],
+    find: Callable[[str], JsonResponse | None],
+    not_found: str,
+) -> HttpResponse:
+    if not _authorised(request, token):
+        return _unauthorised()
+    try:
+        key = validate(raw_id)
+    except ValidationError as error:
+        return problem_response(400, error.messages[0], type_="invalid-identifier")
+    response = find(key)
+    if response is None:
+        return problem_response(404, not_found, type_="record-not-found")
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_GET
+def person(request: HttpRequest, citizen_id: str) -> HttpResponse:
+    """``GET civil/persons/<citizen_id>``: one person from the civil registry."""
+
+    def find(key: str) -> JsonResponse | None:
+        record = SandboxPerson.objects.filter(citizen_id=key).first()
+        return (
+            JsonResponse(record.as_json(), json_dumps_params={"ensure_ascii": False})
+            if record
+            else None
+        )
+
+    return _lookup(
+        request,
+        citizen_id,
+        accepted_tokens()["civil"],
+        validate_citizen_id,
+        find,
+        "ไม่พบบุคคลนี้ในทะเบียนราษฎร / No person with this citizen ID in the civil registry",
+    )
+
+
+@require_GET
+def juristic_person(request: HttpRequest, juristic_id: str) -> HttpResponse:
+    """``GET juristic/<juristic_id>``: one company from the juristic-person registry."""
+
+    def find(key: str) -> JsonResponse | None:
+        record = SandboxJuristicPerson.objects.filter(juristic_id=key).first()
+        return (
+            JsonResponse(record.as_json(), json_dumps_params={"ensure_ascii": False})
+            if record
+            else None
+        )
+
+    return _lookup(
+        request,
+        juristic_id,
+        accepted_tokens()["juristic"],
+        validate_juristic_id,
+        find,
+        "ไม่พบนิติบุคคลนี้ / No juristic person with this number",
+    )

@@ -1,0 +1,67 @@
+"""Admin for the sandbox provider's people (the provider's own staff view)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.http import HttpRequest
+
+from bizportal.core import audit
+
+from .models import SandboxIdentity
+
+
+class SandboxIdentityForm(forms.ModelForm):
+    new_password = forms.CharField(
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput,
+        help_text="Leave empty to keep the current password.",
+    )
+
+    class Meta:
+        model = SandboxIdentity
+        fields = (
+            "citizen_id",
+            "title_th",
+            "given_name_th",
+            "family_name_th",
+            "title_en",
+            "given_name_en",
+            "family_name_en",
+            "email",
+            "ial",
+            "is_active",
+        )
+
+
+@admin.register(SandboxIdentity)
+class SandboxIdentityAdmin(admin.ModelAdmin):
+    form = SandboxIdentityForm
+    list_display = ("citizen_id", "name_th", "name_en", "ial", "is_active")
+    list_filter = ("ial", "is_active")
+    search_fields = (
+        "citizen_id",
+        "given_name_th",
+        "family_name_th",
+        "given_name_en",
+        "family_name_en",
+    )
+    readonly_fields = ("subject", "created_at")
+
+    def save_model(
+        self, request: HttpRequest, obj: SandboxIdentity, form: forms.ModelForm, change: bool
+    ) -> None:
+        if form.cleaned_data.get("new_password"):
+            obj.set_password(form.cleaned_data["new_password"])
+        elif not change:
+            obj.password = "!"  # noqa: S105 - no password yet: nobody can sign in as this identity
+        super().save_model(request, obj, form, change)
+        # The admin view runs in a transaction: the record commits with the change.
+        audit.record(
+            "sandbox_idp.identity_saved",
+            obj,
+            actor=request.user,
+            created=not change,
+            password_changed=bool(form.cleaned_data.get("new_password")),
+        )
