@@ -151,3 +151,16 @@ def test_revoking_needs_a_reason_and_happens_once(licence: Licence, applicant) -
     with pytest.raises(LicenceError, match="already revoked"):
         revoke_licence(licence, "again", actor=applicant)
     assert AuditEvent.objects.filter(action="licence.revoked").count() == 1
+
+
+def test_the_application_workflow_issues_through_this_service(application) -> None:
+    """``applications.services.issue_licence_now`` calls us inside its own transaction."""
+    from bizportal.applications.models import Status
+    from bizportal.applications.services import issue_licence_now
+
+    licence = issue_licence_now(application)
+
+    application.refresh_from_db()
+    assert application.status == Status.ISSUED
+    assert application.licence == licence
+    assert licence_status(licence) == "valid"

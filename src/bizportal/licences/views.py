@@ -92,7 +92,7 @@ def verify_number(request: HttpRequest, number: str) -> HttpResponse:
 def download_pdf(request: HttpRequest, public_id: uuid.UUID) -> FileResponse:
     """The signed PDF, for its holder only; anyone else gets the same 404 as a wrong id."""
     licence = Licence.objects.filter(
-        public_id=public_id, application__applicant=request.user
+        public_id=public_id, application__applicant_id=request.user.pk
     ).first()
     if licence is None:
         raise Http404("no such licence")
