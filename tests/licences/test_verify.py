@@ -286,3 +286,12 @@ def test_an_anonymous_visitor_must_sign_in_for_the_pdf(client, licence: Licence)
 
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("identity:login"))
+
+
+def test_the_number_page_speaks_english_when_asked(client, licence: Licence) -> None:
+    client.cookies["django_language"] = "en"
+
+    html = client.get(reverse("licences:verify-number", args=[licence.number])).content.decode()
+
+    assert "Issued by" in html and "Valid" in html
+    assert str(licence.valid_until.year) in html  # Gregorian year on the English page
