@@ -69,8 +69,14 @@ class ApplicantFactory(factory.django.DjangoModelFactory):
     email = factory.Sequence(lambda n: f"applicant{n}@example.test")
     identity_assurance = "2.3"
     address = factory.LazyFunction(
-        lambda: {"house_no": "99/1", "street": "ถนนพหลโยธิน", "subdistrict": "สามเสนใน",
-                 "district": "พญาไท", "province": "กรุงเทพมหานคร", "postcode": "10400"}
+        lambda: {
+            "house_no": "99/1",
+            "street": "ถนนพหลโยธิน",
+            "subdistrict": "สามเสนใน",
+            "district": "พญาไท",
+            "province": "กรุงเทพมหานคร",
+            "postcode": "10400",
+        }
     )
 
 

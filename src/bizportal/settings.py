@@ -35,8 +35,12 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 DEBUG = env_bool("DJANGO_DEBUG", False)
 # The default key is only for the embedded demo; `check --deploy` and the
 # production checklist in docs/operator-guide.md require DJANGO_SECRET_KEY.
-SECRET_KEY = env("DJANGO_SECRET_KEY", "bizportal-demo-only-secret-key-change-me-in-production-0123456789")
-ALLOWED_HOSTS = [h for h in env("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
+SECRET_KEY = env(
+    "DJANGO_SECRET_KEY", "bizportal-demo-only-secret-key-change-me-in-production-0123456789"
+)
+ALLOWED_HOSTS = [
+    h for h in env("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h
+]
 
 # The public address of this deployment. Sandbox providers are reached through it
 # over HTTP, exactly as a real provider at another address would be.
@@ -123,7 +127,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     # A file, not memory: live-server tests serve requests from several threads, each
     # with its own connection.
-    DATABASES["default"]["TEST"] = {"NAME": env("BIZPORTAL_TEST_SQLITE", str(VAR_DIR / "test.sqlite3"))}
+    DATABASES["default"]["TEST"] = {
+        "NAME": env("BIZPORTAL_TEST_SQLITE", str(VAR_DIR / "test.sqlite3"))
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "identity.User"

@@ -5,7 +5,12 @@ import io
 import pytest
 from PIL import Image
 
-from tests.factories import ApplicantFactory, OfficerFactory, ServiceFactory, valid_food_shop_answers
+from tests.factories import (
+    ApplicantFactory,
+    OfficerFactory,
+    ServiceFactory,
+    valid_food_shop_answers,
+)
 
 
 def pdf_bytes() -> bytes:

@@ -22,7 +22,9 @@ from tests.applications.conftest import pdf_bytes
 def draft_with_everything(service, applicant, answers) -> Application:
     application = services.start_application(service, applicant)
     services.save_answers(application, answers, actor=applicant)
-    services.attach_document(application, "floor_plan", SimpleUploadedFile("plan.pdf", pdf_bytes()), actor=applicant)
+    services.attach_document(
+        application, "floor_plan", SimpleUploadedFile("plan.pdf", pdf_bytes()), actor=applicant
+    )
     return application
 
 
@@ -37,19 +39,25 @@ def test_a_draft_is_prefilled_from_digital_id_and_the_registry(service, applican
 
 def test_prefilled_identity_fields_cannot_be_overwritten(service, applicant, answers) -> None:
     application = services.start_application(service, applicant)
-    services.save_answers(application, {**answers, "applicant_citizen_id": "1111111111119"}, actor=applicant)
+    services.save_answers(
+        application, {**answers, "applicant_citizen_id": "1111111111119"}, actor=applicant
+    )
     application.refresh_from_db()
     assert application.data["applicant_citizen_id"] == applicant.citizen_id
 
 
-def test_a_low_assurance_identity_cannot_start_a_service_that_needs_more(service, applicant) -> None:
+def test_a_low_assurance_identity_cannot_start_a_service_that_needs_more(
+    service, applicant
+) -> None:
     applicant.identity_assurance = "1.1"
     applicant.save()
     with pytest.raises(services.ApplicationError, match="IAL"):
         services.start_application(service, applicant)
 
 
-def test_submitting_gives_a_reference_starts_the_process_and_records_everything(service, applicant, answers, mailoutbox) -> None:
+def test_submitting_gives_a_reference_starts_the_process_and_records_everything(
+    service, applicant, answers, mailoutbox
+) -> None:
     application = draft_with_everything(service, applicant, answers)
     services.submit(application, actor=applicant, accept_terms=True)
     application.refresh_from_db()
@@ -57,13 +65,23 @@ def test_submitting_gives_a_reference_starts_the_process_and_records_everything(
     assert application.reference.startswith("BP-25")
     assert application.terms_accepted_at is not None
     assert ready_tasks(application) == ["review"]
-    assert list(application.history.values_list("from_status", "to_status")) == [("draft", "submitted")]
-    assert AuditEvent.objects.filter(action="application.submitted", object_id=str(application.public_id)).exists()
+    assert list(application.history.values_list("from_status", "to_status")) == [
+        ("draft", "submitted")
+    ]
+    assert AuditEvent.objects.filter(
+        action="application.submitted", object_id=str(application.public_id)
+    ).exists()
 
 
-def test_an_incomplete_submission_lists_every_problem_and_stays_a_draft(service, applicant, answers) -> None:
+def test_an_incomplete_submission_lists_every_problem_and_stays_a_draft(
+    service, applicant, answers
+) -> None:
     application = services.start_application(service, applicant)
-    services.save_answers(application, {**answers, "manager_citizen_id": "1234567890123", "business_name": ""}, actor=applicant)
+    services.save_answers(
+        application,
+        {**answers, "manager_citizen_id": "1234567890123", "business_name": ""},
+        actor=applicant,
+    )
     with pytest.raises(services.SubmissionErrors) as caught:
         services.submit(application, actor=applicant, accept_terms=False)
     errors = caught.value
@@ -73,10 +91,14 @@ def test_an_incomplete_submission_lists_every_problem_and_stays_a_draft(service,
     application.refresh_from_db()
     assert application.status == Status.DRAFT
     assert application.reference is None
-    assert application.data["area_sqm"] == answers["area_sqm"]  # nothing the applicant typed is lost
+    assert (
+        application.data["area_sqm"] == answers["area_sqm"]
+    )  # nothing the applicant typed is lost
 
 
-def test_the_rental_document_is_required_only_for_rented_premises(service, applicant, answers) -> None:
+def test_the_rental_document_is_required_only_for_rented_premises(
+    service, applicant, answers
+) -> None:
     application = draft_with_everything(service, applicant, {**answers, "premises": "rented"})
     with pytest.raises(services.SubmissionErrors) as caught:
         services.submit(application, actor=applicant, accept_terms=True)
@@ -108,10 +130,17 @@ def test_correction_then_resubmission_then_approval_raises_the_dmn_fee(
     application.refresh_from_db()
     assert application.status == Status.APPROVED
     assert invoice_for(application).amount == Decimal("2000.00")  # > 200 m² in fee_food_shop.dmn
-    assert [h.to_status for h in application.history.all()] == ["submitted", "correction", "submitted", "approved"]
+    assert [h.to_status for h in application.history.all()] == [
+        "submitted",
+        "correction",
+        "submitted",
+        "approved",
+    ]
 
 
-def test_an_officer_may_not_approve_while_the_applicant_is_correcting(service, applicant, answers, officer) -> None:
+def test_an_officer_may_not_approve_while_the_applicant_is_correcting(
+    service, applicant, answers, officer
+) -> None:
     application = draft_with_everything(service, applicant, answers)
     services.submit(application, actor=applicant, accept_terms=True)
     services.request_correction(application, officer=officer, note="แก้ไขที่อยู่")
@@ -133,7 +162,9 @@ def test_rejection_needs_a_reason(service, applicant, answers, officer) -> None:
     assert application.decision_reason == "สถานที่ไม่ถูกสุขลักษณะ"
 
 
-def test_an_officer_of_another_agency_cannot_decide(service, applicant, answers, stranger_officer) -> None:
+def test_an_officer_of_another_agency_cannot_decide(
+    service, applicant, answers, stranger_officer
+) -> None:
     application = draft_with_everything(service, applicant, answers)
     services.submit(application, actor=applicant, accept_terms=True)
     with pytest.raises(services.ApplicationError):
@@ -142,7 +173,9 @@ def test_an_officer_of_another_agency_cannot_decide(service, applicant, answers,
     assert application.status == Status.SUBMITTED
 
 
-def test_every_status_change_emails_the_applicant(service, applicant, answers, officer, mailoutbox, django_capture_on_commit_callbacks) -> None:
+def test_every_status_change_emails_the_applicant(
+    service, applicant, answers, officer, mailoutbox, django_capture_on_commit_callbacks
+) -> None:
     application = draft_with_everything(service, applicant, answers)
     with django_capture_on_commit_callbacks(execute=True):
         services.submit(application, actor=applicant, accept_terms=True)
@@ -158,7 +191,9 @@ def test_every_status_change_emails_the_applicant(service, applicant, answers, o
 def test_a_service_without_fee_goes_from_approval_to_paid_without_an_invoice(
     service, applicant, answers, officer, monkeypatch, django_capture_on_commit_callbacks
 ) -> None:
-    monkeypatch.setattr("bizportal.rules.services.calculate_fee", lambda service, answers: Decimal("0.00"))
+    monkeypatch.setattr(
+        "bizportal.rules.services.calculate_fee", lambda service, answers: Decimal("0.00")
+    )
     application = draft_with_everything(service, applicant, answers)
     services.submit(application, actor=applicant, accept_terms=True)
     with django_capture_on_commit_callbacks(execute=True):
@@ -166,4 +201,9 @@ def test_a_service_without_fee_goes_from_approval_to_paid_without_an_invoice(
     application.refresh_from_db()
     assert invoice_for(application) is None
     assert application.status == Status.ISSUED
-    assert [h.to_status for h in application.history.all()] == ["submitted", "approved", "paid", "issued"]
+    assert [h.to_status for h in application.history.all()] == [
+        "submitted",
+        "approved",
+        "paid",
+        "issued",
+    ]

@@ -69,4 +69,8 @@ def test_the_service_api_carries_the_form_definition(client, catalogue) -> None:
     body = client.get("/api/v1/catalog/services/food-shop-licence/").json()
     assert body["form_schema"]["properties"]["manager_citizen_id"]["format"] == "th-citizen-id"
     assert body["agency"]["code"] == "bma"
-    assert [d["code"] for d in body["documents"]] == ["floor_plan", "premises_consent", "food_handler_cert"]
+    assert [d["code"] for d in body["documents"]] == [
+        "floor_plan",
+        "premises_consent",
+        "food_handler_cert",
+    ]

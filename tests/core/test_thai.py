@@ -18,7 +18,12 @@ def with_check_digit(first12: str) -> str:
 
 def test_a_valid_citizen_id_is_returned_compact() -> None:
     valid = with_check_digit("110170020345")
-    assert thai.validate_citizen_id(f"{valid[0]}-{valid[1:5]}-{valid[5:10]}-{valid[10:12]}-{valid[12]}") == valid
+    assert (
+        thai.validate_citizen_id(
+            f"{valid[0]}-{valid[1:5]}-{valid[5:10]}-{valid[10:12]}-{valid[12]}"
+        )
+        == valid
+    )
 
 
 @pytest.mark.parametrize(

@@ -25,7 +25,9 @@ class _FormParser(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: v or "" for k, v in attrs}
         if tag == "form":
-            self.forms.append(Form(action=a.get("action", ""), method=a.get("method", "get").lower(), attrs=a))
+            self.forms.append(
+                Form(action=a.get("action", ""), method=a.get("method", "get").lower(), attrs=a)
+            )
         elif tag == "a" and "href" in a:
             self.links.append(a["href"])
         elif self.forms and tag == "input" and a.get("name"):

@@ -37,8 +37,16 @@ def browser():  # type: ignore[no-untyped-def]
     with sync_playwright() as playwright:
         instance = playwright.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--disable-quic",
+            ],
         )
         yield instance
         instance.close()
@@ -78,7 +86,9 @@ def test_an_entrepreneur_and_an_officer_complete_the_journey_in_chromium(
     assert applicant.get_by_label("ชื่อผู้ยื่นคำขอ").input_value() == person.name_th
     applicant.get_by_label("โทรศัพท์มือถือ").fill("0891234567")
     applicant.get_by_label("ชื่อสถานประกอบการ").fill("ร้านข้าวแกงป้าสมศรี")
-    applicant.get_by_label("ที่ตั้งสถานประกอบการ").fill("12/3 ซอยอารีย์ 1 แขวงสามเสนใน เขตพญาไท กรุงเทพมหานคร")
+    applicant.get_by_label("ที่ตั้งสถานประกอบการ").fill(
+        "12/3 ซอยอารีย์ 1 แขวงสามเสนใน เขตพญาไท กรุงเทพมหานคร"
+    )
     applicant.get_by_label("พื้นที่ประกอบการ (ตารางเมตร)").fill("120")
     applicant.get_by_label("จำนวนที่นั่ง").fill("36")
     applicant.get_by_label("เลขประจำตัวประชาชนของผู้ควบคุมกิจการ").fill("1234567890123")
@@ -91,7 +101,9 @@ def test_an_entrepreneur_and_an_officer_complete_the_journey_in_chromium(
     applicant.get_by_label("เลขประจำตัวประชาชนของผู้ควบคุมกิจการ").fill(citizen_id(2024))
     applicant.get_by_label("ข้าพเจ้ายอมรับเงื่อนไขข้างต้น").check()
     applicant.get_by_role("button", name="ยื่นคำขอ", exact=True).click()
-    notice = applicant.get_by_text(re.compile(r"ยื่นคำขอเรียบร้อย เลขที่คำขอ BP-\d{4}-\d{6}")).inner_text()
+    notice = applicant.get_by_text(
+        re.compile(r"ยื่นคำขอเรียบร้อย เลขที่คำขอ BP-\d{4}-\d{6}")
+    ).inner_text()
     reference = re.search(r"BP-\d{4}-\d{6}", notice).group(0)  # type: ignore[union-attr]
     application_url = applicant.url
     applicant.screenshot(path=str(SCREENSHOTS / "applicant-submitted.png"), full_page=True)

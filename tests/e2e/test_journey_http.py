@@ -33,7 +33,9 @@ def pdf_document() -> bytes:
     return buffer.getvalue()
 
 
-def sign_in_with_digital_id(portal: Portal, citizen: str, password: str, next_path: str) -> requests.Session:
+def sign_in_with_digital_id(
+    portal: Portal, citizen: str, password: str, next_path: str
+) -> requests.Session:
     session = portal.session()
     page = session.get(f"{portal.url}/auth/login/", params={"next": next_path})
     assert page.status_code == 200 and "/sandbox/idp/" in page.url, page.url
@@ -57,7 +59,9 @@ def sign_in_officer(portal: Portal, username: str) -> requests.Session:
     return session
 
 
-def api(session: requests.Session, portal: Portal, method: str, path: str, **kwargs) -> requests.Response:
+def api(
+    session: requests.Session, portal: Portal, method: str, path: str, **kwargs
+) -> requests.Response:
     headers = {"X-CSRFToken": session.cookies.get("csrftoken", ""), "Referer": portal.url + "/"}
     return session.request(method, urljoin(portal.url, path), headers=headers, **kwargs)
 
@@ -74,7 +78,9 @@ def wait_for(predicate, timeout: float = 20.0):  # type: ignore[no-untyped-def]
 
 def test_from_search_to_a_verified_signed_licence(portal: Portal, mailoutbox) -> None:
     # 1. Find, in Thai.
-    found = requests.get(f"{portal.url}/api/v1/catalog/services/", params={"q": "จำหน่ายอาหาร"}).json()
+    found = requests.get(
+        f"{portal.url}/api/v1/catalog/services/", params={"q": "จำหน่ายอาหาร"}
+    ).json()
     assert [s["slug"] for s in found["results"]] == ["food-shop-licence"]
     page = requests.get(f"{portal.url}/services/food-shop-licence/")
     assert "กรุงเทพมหานคร" in page.text and "15 วันทำการ" in page.text
@@ -83,13 +89,19 @@ def test_from_search_to_a_verified_signed_licence(portal: Portal, mailoutbox) ->
     wrong = portal.session()
     idp_page = wrong.get(f"{portal.url}/auth/login/")
     bad_login = form_with(idp_page.text, "citizen_id", idp_page.url)
-    bad_login.fields.update({"citizen_id": SOMSRI.citizen_id, "password": "not-the-password", "sign_in": "1"})
+    bad_login.fields.update(
+        {"citizen_id": SOMSRI.citizen_id, "password": "not-the-password", "sign_in": "1"}
+    )
     refused = wrong.post(bad_login.action, data=bad_login.fields)
     assert "รหัสผ่านไม่ถูกต้อง" in refused.text and "/sandbox/idp/" in refused.url
-    applicant = sign_in_with_digital_id(portal, SOMSRI.citizen_id, SOMSRI.password, "/services/food-shop-licence/")
+    applicant = sign_in_with_digital_id(
+        portal, SOMSRI.citizen_id, SOMSRI.password, "/services/food-shop-licence/"
+    )
 
     # 3. Apply: the draft is prefilled from the ID token and the civil registry.
-    created = api(applicant, portal, "POST", "/api/v1/applications/", json={"service": "food-shop-licence"})
+    created = api(
+        applicant, portal, "POST", "/api/v1/applications/", json={"service": "food-shop-licence"}
+    )
     assert created.status_code == 201, created.text
     application = created.json()
     app_url = f"/api/v1/applications/{application['id']}/"
@@ -98,14 +110,24 @@ def test_from_search_to_a_verified_signed_licence(portal: Portal, mailoutbox) ->
     assert SOMSRI.address["district"] in application["data"]["applicant_address"]
 
     answers = {
-        "phone": "0891234567", "email": SOMSRI.email, "business_name": "ร้านข้าวแกงป้าสมศรี",
+        "phone": "0891234567",
+        "email": SOMSRI.email,
+        "business_name": "ร้านข้าวแกงป้าสมศรี",
         "business_address": "12/3 ซอยอารีย์ 1 แขวงสามเสนใน เขตพญาไท กรุงเทพมหานคร 10400",
-        "area_sqm": 80, "seats": 30, "premises": "owned",
+        "area_sqm": 80,
+        "seats": 30,
+        "premises": "owned",
         "manager_citizen_id": "1234567890123",  # wrong check digit
     }
     assert api(applicant, portal, "PATCH", app_url, json={"answers": answers}).status_code == 200
-    exe = api(applicant, portal, "POST", app_url + "documents/", data={"document_code": "floor_plan"},
-              files={"file": ("plan.pdf", b"MZ\x90\x00" + b"\x00" * 600, "application/pdf")})
+    exe = api(
+        applicant,
+        portal,
+        "POST",
+        app_url + "documents/",
+        data={"document_code": "floor_plan"},
+        files={"file": ("plan.pdf", b"MZ\x90\x00" + b"\x00" * 600, "application/pdf")},
+    )
     assert exe.status_code == 400 and exe.headers["Content-Type"] == "application/problem+json"
     assert "PDF, JPEG" in exe.json()["detail"]
     incomplete = api(applicant, portal, "POST", app_url + "submit/", json={"accept_terms": True})
@@ -116,34 +138,67 @@ def test_from_search_to_a_verified_signed_licence(portal: Portal, mailoutbox) ->
 
     answers["manager_citizen_id"] = citizen_id(4242)
     api(applicant, portal, "PATCH", app_url, json={"answers": answers})
-    uploaded = api(applicant, portal, "POST", app_url + "documents/", data={"document_code": "floor_plan"},
-                   files={"file": ("plan.pdf", pdf_document(), "application/pdf")})
+    uploaded = api(
+        applicant,
+        portal,
+        "POST",
+        app_url + "documents/",
+        data={"document_code": "floor_plan"},
+        files={"file": ("plan.pdf", pdf_document(), "application/pdf")},
+    )
     assert uploaded.status_code == 201, uploaded.text
-    submitted = api(applicant, portal, "POST", app_url + "submit/", json={"accept_terms": True}).json()
+    submitted = api(
+        applicant, portal, "POST", app_url + "submit/", json={"accept_terms": True}
+    ).json()
     assert submitted["status"] == "submitted"
     assert submitted["reference"].startswith("BP-25")
 
     # 4. Decide: another agency's officer sees nothing; the BMA officer asks for a correction.
     excise = sign_in_officer(portal, "officer.excise")
     assert api(excise, portal, "GET", app_url).status_code == 404
-    assert api(excise, portal, "POST", app_url + "decision/", json={"action": "approve"}).status_code == 404
-    stranger = sign_in_with_digital_id(portal, DEMO_IDENTITIES[1].citizen_id, DEMO_IDENTITIES[1].password, "/account/")
+    assert (
+        api(excise, portal, "POST", app_url + "decision/", json={"action": "approve"}).status_code
+        == 404
+    )
+    stranger = sign_in_with_digital_id(
+        portal, DEMO_IDENTITIES[1].citizen_id, DEMO_IDENTITIES[1].password, "/account/"
+    )
     assert api(stranger, portal, "GET", app_url).status_code == 404
 
     bma = sign_in_officer(portal, "officer.bma")
     worklist = api(bma, portal, "GET", "/api/v1/applications/worklist/").json()["results"]
     assert submitted["reference"] in [a["reference"] for a in worklist]
-    corrected = api(bma, portal, "POST", app_url + "decision/",
-                    json={"action": "correct", "note": "กรุณาระบุจำนวนที่นั่งตามแผนผัง"}).json()
+    corrected = api(
+        bma,
+        portal,
+        "POST",
+        app_url + "decision/",
+        json={"action": "correct", "note": "กรุณาระบุจำนวนที่นั่งตามแผนผัง"},
+    ).json()
     assert corrected["status"] == "correction"
-    assert api(bma, portal, "POST", app_url + "decision/", json={"action": "approve"}).status_code == 409
+    assert (
+        api(bma, portal, "POST", app_url + "decision/", json={"action": "approve"}).status_code
+        == 409
+    )
 
     answers["seats"] = 32
     api(applicant, portal, "PATCH", app_url, json={"answers": answers})
-    assert api(applicant, portal, "POST", app_url + "submit/", json={"accept_terms": True}).json()["status"] == "submitted"
-    approved = api(bma, portal, "POST", app_url + "decision/", json={"action": "approve", "note": "ถูกต้อง"}).json()
+    assert (
+        api(applicant, portal, "POST", app_url + "submit/", json={"accept_terms": True}).json()[
+            "status"
+        ]
+        == "submitted"
+    )
+    approved = api(
+        bma, portal, "POST", app_url + "decision/", json={"action": "approve", "note": "ถูกต้อง"}
+    ).json()
     assert approved["status"] == "approved"
-    assert [h["to_status"] for h in approved["history"]] == ["submitted", "correction", "submitted", "approved"]
+    assert [h["to_status"] for h in approved["history"]] == [
+        "submitted",
+        "correction",
+        "submitted",
+        "approved",
+    ]
 
     # 5. Pay with Thai QR: the payload decodes with a correct CRC; the bank pays.
     from bizportal.applications.models import Application
@@ -156,8 +211,11 @@ def test_from_search_to_a_verified_signed_licence(portal: Portal, mailoutbox) ->
     assert str(bill.amount) == "1000.00"  # 50 < 80 m² <= 200 in fee_food_shop.dmn
     assert bill.ref1 == submitted["reference"].replace("-", "")
 
-    forged = requests.post(f"{portal.url}/payments/callback/sandbox/", json={"ref1": bill.ref1},
-                           headers={"X-BizPortal-Signature": "t=1,v1=00"})
+    forged = requests.post(
+        f"{portal.url}/payments/callback/sandbox/",
+        json={"ref1": bill.ref1},
+        headers={"X-BizPortal-Signature": "t=1,v1=00"},
+    )
     assert forged.status_code == 403
     assert forged.headers["Content-Type"] == "application/problem+json"
 
@@ -183,9 +241,12 @@ def test_from_search_to_a_verified_signed_licence(portal: Portal, mailoutbox) ->
     transaction_ = BankTransaction.objects.get(ref1=bill.ref1)
     body = json.dumps(transaction_.webhook_body(), separators=(",", ":")).encode()
     duplicate = requests.post(
-        f"{portal.url}/payments/callback/sandbox/", data=body,
-        headers={"Content-Type": "application/json",
-                 signing.HEADER: signing.sign(body, settings.PAYMENT_WEBHOOK_SECRET)},
+        f"{portal.url}/payments/callback/sandbox/",
+        data=body,
+        headers={
+            "Content-Type": "application/json",
+            signing.HEADER: signing.sign(body, settings.PAYMENT_WEBHOOK_SECRET),
+        },
     )
     assert duplicate.status_code == 200
     assert duplicate.json()["status"] == "already-processed"
@@ -201,14 +262,19 @@ def test_from_search_to_a_verified_signed_licence(portal: Portal, mailoutbox) ->
     pdf = applicant.get(f"{portal.url}/licences/{licence.public_id}/pdf/")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     assert stranger.get(f"{portal.url}/licences/{licence.public_id}/pdf/").status_code == 404
-    good = requests.post(f"{portal.url}/api/v1/licences/verify-pdf/", files={"file": ("licence.pdf", pdf.content)}).json()
+    good = requests.post(
+        f"{portal.url}/api/v1/licences/verify-pdf/", files={"file": ("licence.pdf", pdf.content)}
+    ).json()
     assert good["intact"] is True and good["trusted"] is True
     tampered_bytes = bytearray(pdf.content)
     position = tampered_bytes.find(licence.number.encode())
     if position < 0:
         position = len(tampered_bytes) // 3
     tampered_bytes[position] ^= 0x01
-    bad = requests.post(f"{portal.url}/api/v1/licences/verify-pdf/", files={"file": ("licence.pdf", bytes(tampered_bytes))})
+    bad = requests.post(
+        f"{portal.url}/api/v1/licences/verify-pdf/",
+        files={"file": ("licence.pdf", bytes(tampered_bytes))},
+    )
     assert bad.status_code in {200, 400}
     assert bad.json().get("intact") is not True
 

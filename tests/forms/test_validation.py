@@ -45,7 +45,9 @@ def test_numbers_and_choices_are_checked() -> None:
 
 
 def test_posted_strings_are_typed_by_the_schema_and_bad_numbers_kept_for_the_message() -> None:
-    typed = coerce(SCHEMA, {"area_sqm": "1,250.5", "seats": "40", "business_name": "  ร้าน  ", "phone": ""})
+    typed = coerce(
+        SCHEMA, {"area_sqm": "1,250.5", "seats": "40", "business_name": "  ร้าน  ", "phone": ""}
+    )
     assert typed == {"area_sqm": 1250.5, "seats": 40, "business_name": "ร้าน"}
     kept = coerce(SCHEMA, {"area_sqm": "สิบ"})
     assert kept == {"area_sqm": "สิบ"}

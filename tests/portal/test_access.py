@@ -8,7 +8,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from bizportal.applications import services
 from bizportal.core.models import AuditEvent
 from tests.applications.conftest import pdf_bytes
-from tests.factories import ApplicantFactory, OfficerFactory, ServiceFactory, valid_food_shop_answers
+from tests.factories import (
+    ApplicantFactory,
+    OfficerFactory,
+    ServiceFactory,
+    valid_food_shop_answers,
+)
 
 
 @pytest.fixture
@@ -30,7 +35,9 @@ def test_the_applicant_sees_their_application_and_document(client, submitted) ->
     page = client.get(f"/applications/{application.public_id}/")
     assert page.status_code == 200
     assert application.reference in page.content.decode()
-    document = client.get(f"/applications/{application.public_id}/documents/{attachment.public_id}/")
+    document = client.get(
+        f"/applications/{application.public_id}/documents/{attachment.public_id}/"
+    )
     assert document.status_code == 200
     assert document["Content-Type"] == "application/pdf"
 
@@ -40,7 +47,12 @@ def test_another_applicant_gets_not_found_everywhere(client, submitted) -> None:
     client.force_login(ApplicantFactory())
     assert client.get(f"/applications/{application.public_id}/").status_code == 404
     assert client.get(f"/applications/{application.public_id}/edit/").status_code == 404
-    assert client.get(f"/applications/{application.public_id}/documents/{attachment.public_id}/").status_code == 404
+    assert (
+        client.get(
+            f"/applications/{application.public_id}/documents/{attachment.public_id}/"
+        ).status_code
+        == 404
+    )
     api = client.get(f"/api/v1/applications/{application.public_id}/")
     assert api.status_code == 404
     assert api["Content-Type"] == "application/problem+json"
@@ -52,9 +64,12 @@ def test_the_owning_agency_officer_sees_it_and_the_view_is_audited(client, submi
     client.force_login(officer)
     assert application.reference in client.get("/backoffice/").content.decode()
     assert client.get(f"/backoffice/applications/{application.public_id}/").status_code == 200
-    assert client.get(
-        f"/backoffice/applications/{application.public_id}/documents/{attachment.public_id}/"
-    ).status_code == 200
+    assert (
+        client.get(
+            f"/backoffice/applications/{application.public_id}/documents/{attachment.public_id}/"
+        ).status_code
+        == 200
+    )
     actions = set(AuditEvent.objects.filter(actor=officer).values_list("action", flat=True))
     assert {"application.viewed_by_officer", "application.document_viewed"} <= actions
 
@@ -64,13 +79,20 @@ def test_an_officer_of_another_agency_gets_not_found(client, submitted) -> None:
     client.force_login(OfficerFactory())
     assert application.reference not in client.get("/backoffice/").content.decode()
     assert client.get(f"/backoffice/applications/{application.public_id}/").status_code == 404
-    assert client.get(
-        f"/backoffice/applications/{application.public_id}/documents/{attachment.public_id}/"
-    ).status_code == 404
-    decision = client.post(f"/backoffice/applications/{application.public_id}/decide/", {"action": "approve"})
+    assert (
+        client.get(
+            f"/backoffice/applications/{application.public_id}/documents/{attachment.public_id}/"
+        ).status_code
+        == 404
+    )
+    decision = client.post(
+        f"/backoffice/applications/{application.public_id}/decide/", {"action": "approve"}
+    )
     assert decision.status_code == 404
     api = client.post(
-        f"/api/v1/applications/{application.public_id}/decision/", {"action": "approve"}, content_type="application/json"
+        f"/api/v1/applications/{application.public_id}/decision/",
+        {"action": "approve"},
+        content_type="application/json",
     )
     assert api.status_code == 404
     application.refresh_from_db()
@@ -87,12 +109,16 @@ def test_entrepreneurs_cannot_sign_in_with_the_officer_form(client, db) -> None:
     applicant = ApplicantFactory()
     applicant.set_password("secret-pass-123")
     applicant.save()
-    response = client.post("/backoffice/login/", {"username": applicant.username, "password": "secret-pass-123"})
+    response = client.post(
+        "/backoffice/login/", {"username": applicant.username, "password": "secret-pass-123"}
+    )
     assert response.status_code == 200
     assert "เจ้าหน้าที่หน่วยงานเท่านั้น" in response.content.decode()
 
 
-def test_the_worklist_pages_with_a_keyset_cursor_in_constant_queries(client, django_assert_max_num_queries, db) -> None:
+def test_the_worklist_pages_with_a_keyset_cursor_in_constant_queries(
+    client, django_assert_max_num_queries, db
+) -> None:
     service = ServiceFactory()
     officer = OfficerFactory(agency=service.agency)
     from tests.factories import ApplicationFactory

@@ -27,8 +27,12 @@ def test_an_invalid_citizen_id_is_shown_on_the_field_and_input_is_kept(client, d
     client.force_login(draft.applicant)
     answers = valid_food_shop_answers(draft.applicant)
     bad = citizen_id(777)[:-1] + str((int(citizen_id(777)[-1]) + 1) % 10)
-    response = post(client, draft, {**answers, "manager_citizen_id": bad, "accept_terms": "on", "action": "submit"},
-                    {"doc_floor_plan": SimpleUploadedFile("plan.pdf", pdf_bytes())})
+    response = post(
+        client,
+        draft,
+        {**answers, "manager_citizen_id": bad, "accept_terms": "on", "action": "submit"},
+        {"doc_floor_plan": SimpleUploadedFile("plan.pdf", pdf_bytes())},
+    )
     page = response.content.decode()
     assert response.status_code == 400
     assert "เลขตรวจสอบไม่ตรง" in page and "check digit does not match" in page
@@ -76,8 +80,12 @@ def test_save_draft_and_come_back(client, draft) -> None:
 def test_a_complete_submission_shows_the_reference(client, draft) -> None:
     client.force_login(draft.applicant)
     answers = valid_food_shop_answers(draft.applicant)
-    response = post(client, draft, {**answers, "accept_terms": "on", "action": "submit"},
-                    {"doc_floor_plan": SimpleUploadedFile("plan.pdf", pdf_bytes())})
+    response = post(
+        client,
+        draft,
+        {**answers, "accept_terms": "on", "action": "submit"},
+        {"doc_floor_plan": SimpleUploadedFile("plan.pdf", pdf_bytes())},
+    )
     assert response.status_code == 302
     draft.refresh_from_db()
     page = client.get(response["Location"]).content.decode()

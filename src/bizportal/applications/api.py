@@ -36,7 +36,15 @@ class AttachmentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Attachment
-        fields = ["id", "document_code", "original_name", "content_type", "size", "sha256", "uploaded_at"]
+        fields = [
+            "id",
+            "document_code",
+            "original_name",
+            "content_type",
+            "size",
+            "sha256",
+            "uploaded_at",
+        ]
 
 
 class StatusChangeSerializer(serializers.ModelSerializer):
@@ -55,8 +63,19 @@ class ApplicationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Application
         fields = [
-            "id", "reference", "service", "agency", "status", "data", "correction_note", "decision_reason",
-            "created_at", "submitted_at", "decided_at", "attachments", "history",
+            "id",
+            "reference",
+            "service",
+            "agency",
+            "status",
+            "data",
+            "correction_note",
+            "decision_reason",
+            "created_at",
+            "submitted_at",
+            "decided_at",
+            "attachments",
+            "history",
         ]
 
 
@@ -104,21 +123,29 @@ def _visible(request: Request, public_id: Any) -> Application:
 
 
 def _detail(application: Application) -> Response:
-    application = Application.objects.prefetch_related("attachments", "history").select_related(
-        "service", "agency"
-    ).get(pk=application.pk)
+    application = (
+        Application.objects.prefetch_related("attachments", "history")
+        .select_related("service", "agency")
+        .get(pk=application.pk)
+    )
     return Response(ApplicationSerializer(application).data)
 
 
 def _refused(error: Exception) -> Response:
     if isinstance(error, services.SubmissionErrors):
-        body = problem(400, "คำขอยังไม่ครบถ้วน / The application is not complete", type_="validation",
-                       errors=error.as_dict())
+        body = problem(
+            400,
+            "คำขอยังไม่ครบถ้วน / The application is not complete",
+            type_="validation",
+            errors=error.as_dict(),
+        )
         return Response(body, status=400, content_type=PROBLEM_CONTENT_TYPE)
     if isinstance(error, ValidationError):
         body = problem(400, " ".join(error.messages), type_="validation")
         return Response(body, status=400, content_type=PROBLEM_CONTENT_TYPE)
-    return Response(problem(409, str(error), type_="conflict"), status=409, content_type=PROBLEM_CONTENT_TYPE)
+    return Response(
+        problem(409, str(error), type_="conflict"), status=409, content_type=PROBLEM_CONTENT_TYPE
+    )
 
 
 class ApplicationListView(APIView):
@@ -126,7 +153,9 @@ class ApplicationListView(APIView):
     def get(self, request: Request) -> Response:
         """My applications (applicants), newest first."""
         _applicant_only(request)
-        qs = selectors.my_applications(request.user).prefetch_related("attachments", "history")[:100]
+        qs = selectors.my_applications(request.user).prefetch_related("attachments", "history")[
+            :100
+        ]
         return Response(ApplicationSerializer(qs, many=True).data)
 
     @extend_schema(request=CreateSerializer, responses={201: ApplicationSerializer})
@@ -135,7 +164,9 @@ class ApplicationListView(APIView):
         _applicant_only(request)
         payload = CreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        service = get_object_or_404(Service, slug=payload.validated_data["service"], is_published=True)
+        service = get_object_or_404(
+            Service, slug=payload.validated_data["service"], is_published=True
+        )
         try:
             application = services.start_application(service, request.user)
         except services.ApplicationError as error:
@@ -158,7 +189,9 @@ class ApplicationDetailView(APIView):
         payload = AnswersSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         try:
-            services.save_answers(application, payload.validated_data["answers"], actor=request.user)
+            services.save_answers(
+                application, payload.validated_data["answers"], actor=request.user
+            )
         except services.ApplicationError as error:
             return _refused(error)
         return _detail(application)
@@ -167,7 +200,9 @@ class ApplicationDetailView(APIView):
 class DocumentUploadView(APIView):
     parser_classes = [MultiPartParser, FormParser]
 
-    @extend_schema(request={"multipart/form-data": UploadSerializer}, responses={201: AttachmentSerializer})
+    @extend_schema(
+        request={"multipart/form-data": UploadSerializer}, responses={201: AttachmentSerializer}
+    )
     def post(self, request: Request, public_id: Any) -> Response:
         """Attach a PDF, JPEG or PNG; the type is sniffed from the content."""
         _applicant_only(request)
@@ -176,7 +211,9 @@ class DocumentUploadView(APIView):
         payload.is_valid(raise_exception=True)
         try:
             attachment = services.attach_document(
-                application, payload.validated_data["document_code"], payload.validated_data["file"],
+                application,
+                payload.validated_data["document_code"],
+                payload.validated_data["file"],
                 actor=request.user,
             )
         except (ValidationError, services.ApplicationError) as error:
@@ -193,7 +230,9 @@ class SubmitView(APIView):
         payload = SubmitSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         try:
-            services.submit(application, actor=request.user, accept_terms=payload.validated_data["accept_terms"])
+            services.submit(
+                application, actor=request.user, accept_terms=payload.validated_data["accept_terms"]
+            )
         except (services.SubmissionErrors, services.ApplicationError) as error:
             return _refused(error)
         return _detail(application)
@@ -202,7 +241,8 @@ class SubmitView(APIView):
 class WorklistView(APIView):
     @extend_schema(
         responses=inline_serializer(
-            "Worklist", {"results": WorklistItemSerializer(many=True), "next": serializers.CharField()}
+            "Worklist",
+            {"results": WorklistItemSerializer(many=True), "next": serializers.CharField()},
         )
     )
     def get(self, request: Request) -> Response:
@@ -210,9 +250,16 @@ class WorklistView(APIView):
         if not getattr(request.user, "is_officer", False):
             raise NotFound()
         page = selectors.worklist(
-            request.user, status=request.query_params.get("status", ""), cursor=request.query_params.get("after", "")
+            request.user,
+            status=request.query_params.get("status", ""),
+            cursor=request.query_params.get("after", ""),
         )
-        return Response({"results": WorklistItemSerializer(page.items, many=True).data, "next": page.next_cursor})
+        return Response(
+            {
+                "results": WorklistItemSerializer(page.items, many=True).data,
+                "next": page.next_cursor,
+            }
+        )
 
 
 class DecisionView(APIView):
@@ -242,7 +289,11 @@ urlpatterns = [
     path("", ApplicationListView.as_view(), name="api-applications"),
     path("worklist/", WorklistView.as_view(), name="api-worklist"),
     path("<uuid:public_id>/", ApplicationDetailView.as_view(), name="api-application"),
-    path("<uuid:public_id>/documents/", DocumentUploadView.as_view(), name="api-application-documents"),
+    path(
+        "<uuid:public_id>/documents/",
+        DocumentUploadView.as_view(),
+        name="api-application-documents",
+    ),
     path("<uuid:public_id>/submit/", SubmitView.as_view(), name="api-application-submit"),
     path("<uuid:public_id>/decision/", DecisionView.as_view(), name="api-application-decision"),
 ]

@@ -14,14 +14,18 @@ from .models import Attachment
 def serve_attachment(request: HttpRequest, attachment: Attachment) -> FileResponse:
     """Stream the file and log the access: documents are personal data (PDPA)."""
     audit.record(
-        "application.document_viewed", attachment.application, actor=request.user,
+        "application.document_viewed",
+        attachment.application,
+        actor=request.user,
         document=attachment.document_code,
     )
     try:
         handle: Any = attachment.file.open("rb")
     except FileNotFoundError:
         raise Http404("file missing") from None
-    response = FileResponse(handle, content_type=attachment.content_type, filename=attachment.original_name)
+    response = FileResponse(
+        handle, content_type=attachment.content_type, filename=attachment.original_name
+    )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "sandbox"
     return response

@@ -27,17 +27,23 @@ class Application(models.Model):
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     reference = models.CharField(max_length=30, unique=True, null=True, blank=True)
-    service = models.ForeignKey("catalog.Service", on_delete=models.PROTECT, related_name="applications")
+    service = models.ForeignKey(
+        "catalog.Service", on_delete=models.PROTECT, related_name="applications"
+    )
     agency = models.ForeignKey(
-        "catalog.Agency", on_delete=models.PROTECT, related_name="applications",
-        help_text="owning agency, copied from the service so worklists filter on one indexed column",
+        "catalog.Agency",
+        on_delete=models.PROTECT,
+        related_name="applications",
+        help_text="owning agency, copied from the service: worklists filter one indexed column",
     )
     applicant = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="applications"
     )
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
     data = models.JSONField(default=dict, blank=True)
-    prefill = models.JSONField(default=dict, blank=True, help_text="values taken from Digital ID and registries")
+    prefill = models.JSONField(
+        default=dict, blank=True, help_text="values taken from Digital ID and registries"
+    )
     terms_accepted_at = models.DateTimeField(null=True, blank=True)
     correction_note = models.TextField(blank=True)
     decision_reason = models.TextField(blank=True)
@@ -54,7 +60,8 @@ class Application(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(status="draft") | Q(reference__isnull=False, submitted_at__isnull=False),
+                condition=Q(status="draft")
+                | Q(reference__isnull=False, submitted_at__isnull=False),
                 name="submitted_has_reference",
             ),
             models.CheckConstraint(
@@ -71,7 +78,9 @@ class Attachment(models.Model):
     PERSONAL_DATA = {"file": PersonalDataLabel.PERSONAL}
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="attachments")
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="attachments"
+    )
     document_code = models.SlugField(max_length=60)
     file = models.FileField(upload_to="attachments/%Y/%m/")
     original_name = models.CharField(max_length=255)
@@ -79,12 +88,16 @@ class Attachment(models.Model):
     size = models.PositiveIntegerField()
     sha256 = models.CharField(max_length=64)
     uploaded_at = models.DateTimeField(auto_now_add=True)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["document_code", "uploaded_at"]
         constraints = [
-            models.UniqueConstraint(fields=["application", "document_code"], name="one_file_per_document"),
+            models.UniqueConstraint(
+                fields=["application", "document_code"], name="one_file_per_document"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -117,3 +130,6 @@ class ReferenceSequence(models.Model):
 
     year = models.PositiveSmallIntegerField(primary_key=True)
     last = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last}"

@@ -73,7 +73,11 @@ def start_application(service: Service, applicant: Any) -> Application:
         )
     prefill = prefill_answers(service.ui_schema, applicant)
     application = Application.objects.create(
-        service=service, agency_id=service.agency_id, applicant=applicant, data=dict(prefill), prefill=prefill
+        service=service,
+        agency_id=service.agency_id,
+        applicant=applicant,
+        data=dict(prefill),
+        prefill=prefill,
     )
     audit.record("application.draft_created", application, actor=applicant, service=service.slug)
     return application
@@ -95,7 +99,9 @@ def save_answers(application: Application, answers: dict[str, Any], *, actor: An
 
 
 @transaction.atomic
-def attach_document(application: Application, document_code: str, upload: UploadedFile, *, actor: Any) -> Attachment:
+def attach_document(
+    application: Application, document_code: str, upload: UploadedFile, *, actor: Any
+) -> Attachment:
     """Store one supporting document, replacing an earlier file for the same document.
 
     The type is sniffed from the content and the size checked before anything is
@@ -104,7 +110,9 @@ def attach_document(application: Application, document_code: str, upload: Upload
     application = _lock(application)
     _require_editable(application)
     if not application.service.documents.filter(code=document_code).exists():
-        raise ValidationError("ไม่มีเอกสารประเภทนี้ในบริการ / This service has no such document", code="document")
+        raise ValidationError(
+            "ไม่มีเอกสารประเภทนี้ในบริการ / This service has no such document", code="document"
+        )
     checked = check_upload(upload)
     digest = hashlib.sha256()
     for chunk in upload.chunks():
@@ -116,10 +124,19 @@ def attach_document(application: Application, document_code: str, upload: Upload
         previous.delete()
         transaction.on_commit(lambda: old_file.delete(save=False))
     attachment = Attachment(
-        application=application, document_code=document_code, original_name=upload.name or document_code,
-        content_type=checked.content_type, size=checked.size, sha256=digest.hexdigest(), uploaded_by=actor,
+        application=application,
+        document_code=document_code,
+        original_name=upload.name or document_code,
+        content_type=checked.content_type,
+        size=checked.size,
+        sha256=digest.hexdigest(),
+        uploaded_by=actor,
     )
-    attachment.file.save(f"{application.public_id}-{document_code}{_extension(checked.content_type)}", upload, save=False)
+    attachment.file.save(
+        f"{application.public_id}-{document_code}{_extension(checked.content_type)}",
+        upload,
+        save=False,
+    )
     stored_name = attachment.file.name
     try:
         attachment.save()
@@ -128,19 +145,27 @@ def attach_document(application: Application, document_code: str, upload: Upload
             attachment.file.storage.delete(stored_name)
         raise
     audit.record(
-        "application.document_attached", application, actor=actor,
-        document=document_code, sha256=attachment.sha256, size=attachment.size,
+        "application.document_attached",
+        application,
+        actor=actor,
+        document=document_code,
+        sha256=attachment.sha256,
+        size=attachment.size,
     )
     return attachment
 
 
 def submission_errors(application: Application, *, accept_terms: bool) -> SubmissionErrors:
     service = application.service
-    errors = SubmissionErrors(fields=validate_answers(service.form_schema, service.ui_schema, application.data))
+    errors = SubmissionErrors(
+        fields=validate_answers(service.form_schema, service.ui_schema, application.data)
+    )
     present = set(application.attachments.values_list("document_code", flat=True))
     for document in service.documents.all():
         if document.is_required_for(application.data) and document.code not in present:
-            errors.documents[document.code] = f"กรุณาแนบ{document.name_th} / Please attach: {document.name_en}"
+            errors.documents[document.code] = (
+                f"กรุณาแนบ{document.name_th} / Please attach: {document.name_en}"
+            )
     if not accept_terms and application.terms_accepted_at is None:
         errors.terms = "กรุณายอมรับเงื่อนไขก่อนยื่นคำขอ / Please accept the terms before submitting"
     return errors
@@ -167,7 +192,9 @@ def submit(application: Application, *, actor: Any, accept_terms: bool) -> Appli
         application.save()
         workflow.start_process(application)
         _history(application, previous, actor, "")
-        audit.record("application.submitted", application, actor=actor, reference=application.reference)
+        audit.record(
+            "application.submitted", application, actor=actor, reference=application.reference
+        )
     else:
         workflow.complete_task(application, "correction", {}, actor=actor)
         application.status = Status.SUBMITTED
@@ -202,7 +229,9 @@ def reject(application: Application, *, officer: Any, reason: str) -> Applicatio
     data = {"inspection_passed": False} if task == "inspection" else {"decision": "reject"}
     workflow.complete_task(application, task, data, actor=officer)
     application.decided_at = timezone.now()
-    return _officer_transition(application, Status.REJECTED, officer, reason, decision_reason=reason)
+    return _officer_transition(
+        application, Status.REJECTED, officer, reason, decision_reason=reason
+    )
 
 
 @transaction.atomic
@@ -214,18 +243,26 @@ def approve(application: Application, *, officer: Any, note: str = "") -> Applic
     application = _lock_for_officer(application, officer)
     ready = workflow.ready_tasks(application)
     if "inspection" in ready:
-        ready = workflow.complete_task(application, "inspection", {"inspection_passed": True}, actor=officer)
+        ready = workflow.complete_task(
+            application, "inspection", {"inspection_passed": True}, actor=officer
+        )
     else:
-        ready = workflow.complete_task(application, "review", {"decision": "approve"}, actor=officer)
+        ready = workflow.complete_task(
+            application, "review", {"decision": "approve"}, actor=officer
+        )
     if "inspection" in ready:
         return _officer_transition(application, Status.INSPECTION, officer, note)
     application.decided_at = timezone.now()
     if _invoice_fee(application, officer):
-        return _officer_transition(application, Status.APPROVED, officer, note, decision_reason=note)
+        return _officer_transition(
+            application, Status.APPROVED, officer, note, decision_reason=note
+        )
     # A service that charges nothing goes straight from approval to issuance.
     _officer_transition(application, Status.APPROVED, officer, note, decision_reason=note)
     workflow.complete_task(application, "payment", {"invoice": "waived"}, actor=officer)
-    _mark_paid(application, previous=Status.APPROVED, actor_label="ไม่มีค่าธรรมเนียม / no fee", invoice="")
+    _mark_paid(
+        application, previous=Status.APPROVED, actor_label="ไม่มีค่าธรรมเนียม / no fee", invoice=""
+    )
     return application
 
 
@@ -256,7 +293,12 @@ def record_payment(invoice: Any) -> Application:
     if application.status != Status.APPROVED:
         raise ApplicationError(f"application {application.reference} is not awaiting payment")
     workflow.complete_task(application, "payment", {"invoice": invoice.number})
-    _mark_paid(application, previous=Status.APPROVED, actor_label="payment provider", invoice=invoice.number)
+    _mark_paid(
+        application,
+        previous=Status.APPROVED,
+        actor_label="payment provider",
+        invoice=invoice.number,
+    )
     return application
 
 
@@ -286,7 +328,9 @@ def issue_licence_now(application: Application) -> Any:
     application.status = Status.ISSUED
     application.save(update_fields=["status", "updated_at"])
     _history(application, Status.PAID, None, licence.number, actor_label="Biz Portal")
-    audit.record("application.licence_issued", application, actor_label="Biz Portal", licence=licence.number)
+    audit.record(
+        "application.licence_issued", application, actor_label="Biz Portal", licence=licence.number
+    )
     notify_status_change(application, note=licence.number)
     return licence
 
@@ -295,15 +339,19 @@ def issue_licence_now(application: Application) -> Any:
 
 
 def _lock(application: Application) -> Application:
-    return Application.objects.select_for_update().select_related("service", "agency", "applicant").get(
-        pk=application.pk
+    return (
+        Application.objects.select_for_update()
+        .select_related("service", "agency", "applicant")
+        .get(pk=application.pk)
     )
 
 
 def _lock_for_officer(application: Application, officer: Any) -> Application:
     application = _lock(application)
     if not getattr(officer, "is_officer", False) or officer.agency_id != application.agency_id:
-        raise ApplicationError("เจ้าหน้าที่ต่างหน่วยงานไม่มีสิทธิ์ / Officers may act only for their own agency")
+        raise ApplicationError(
+            "เจ้าหน้าที่ต่างหน่วยงานไม่มีสิทธิ์ / Officers may act only for their own agency"
+        )
     return application
 
 
@@ -335,10 +383,16 @@ def _officer_transition(
     return application
 
 
-def _history(application: Application, previous: str, actor: Any, note: str, *, actor_label: str = "") -> None:
+def _history(
+    application: Application, previous: str, actor: Any, note: str, *, actor_label: str = ""
+) -> None:
     StatusChange.objects.create(
-        application=application, from_status=previous, to_status=application.status,
-        actor=actor, actor_label=actor_label or (str(actor) if actor else "system"), note=note,
+        application=application,
+        from_status=previous,
+        to_status=application.status,
+        actor=actor,
+        actor_label=actor_label or (str(actor) if actor else "system"),
+        note=note,
     )
 
 

@@ -8,8 +8,8 @@ from django.contrib.auth import get_user_model
 
 from bizportal.catalog.models import Agency
 
-OFFICER_PASSWORD = "officer-demo-2569"
-ADMIN_PASSWORD = "admin-demo-2569"
+OFFICER_PASSWORD = "officer-demo-2569"  # noqa: S105 - published demo credential
+ADMIN_PASSWORD = "admin-demo-2569"  # noqa: S105 - published demo credential
 
 
 @dataclass(frozen=True)
@@ -37,16 +37,26 @@ def seed() -> list[StaffLogin]:
         username, name_th, name_en = OFFICERS[agency.code]
         user, _ = User.objects.update_or_create(
             username=username,
-            defaults={"role": "officer", "agency": agency, "full_name_th": name_th, "full_name_en": name_en,
-                      "email": f"{username}@bizportal.example"},
+            defaults={
+                "role": "officer",
+                "agency": agency,
+                "full_name_th": name_th,
+                "full_name_en": name_en,
+                "email": f"{username}@bizportal.example",
+            },
         )
         user.set_password(OFFICER_PASSWORD)
         user.save()
         logins.append(StaffLogin(username, OFFICER_PASSWORD, agency.name_th, name_th))
     admin, _ = User.objects.update_or_create(
         username="admin",
-        defaults={"role": "admin", "is_staff": True, "is_superuser": True, "full_name_th": "ผู้ดูแลระบบ",
-                  "full_name_en": "System administrator"},
+        defaults={
+            "role": "admin",
+            "is_staff": True,
+            "is_superuser": True,
+            "full_name_th": "ผู้ดูแลระบบ",
+            "full_name_en": "System administrator",
+        },
     )
     admin.set_password(ADMIN_PASSWORD)
     admin.save()

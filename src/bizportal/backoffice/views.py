@@ -67,7 +67,8 @@ def worklist(request: HttpRequest) -> HttpResponse:
         status = ""
     page = selectors.worklist(request.user, status=status, cursor=request.GET.get("after", ""))
     return render(
-        request, "backoffice/worklist.html",
+        request,
+        "backoffice/worklist.html",
         {"page": page, "status": status, "statuses": [s for s in Status if s != Status.DRAFT]},
     )
 
@@ -82,7 +83,8 @@ def application_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
     lang = "th" if (request.LANGUAGE_CODE or "th").startswith("th") else "en"
     tasks = ready_tasks(application) if application.status not in {Status.DRAFT} else []
     return render(
-        request, "backoffice/application.html",
+        request,
+        "backoffice/application.html",
         {
             "application": application,
             "answers": selectors.answer_rows(application, lang),
@@ -96,7 +98,9 @@ def application_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
 
 
 class DecisionForm(forms.Form):
-    action = forms.ChoiceField(choices=[("approve", "approve"), ("correct", "correct"), ("reject", "reject")])
+    action = forms.ChoiceField(
+        choices=[("approve", "approve"), ("correct", "correct"), ("reject", "reject")]
+    )
     note = forms.CharField(required=False, max_length=2000)
 
 

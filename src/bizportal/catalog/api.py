@@ -17,7 +17,16 @@ from .search import search
 class AgencySerializer(serializers.ModelSerializer):
     class Meta:
         model = Agency
-        fields = ["code", "name_th", "name_en", "ministry_th", "ministry_en", "website", "email", "phone"]
+        fields = [
+            "code",
+            "name_th",
+            "name_en",
+            "ministry_th",
+            "ministry_en",
+            "website",
+            "email",
+            "phone",
+        ]
 
 
 class DocumentSerializer(serializers.ModelSerializer):
@@ -32,8 +41,16 @@ class ServiceSummarySerializer(serializers.ModelSerializer):
     class Meta:
         model = Service
         fields = [
-            "slug", "manual_code", "name_th", "name_en", "summary_th", "summary_en", "agency",
-            "processing_days", "fee_display_th", "fee_display_en",
+            "slug",
+            "manual_code",
+            "name_th",
+            "name_en",
+            "summary_th",
+            "summary_en",
+            "agency",
+            "processing_days",
+            "fee_display_th",
+            "fee_display_en",
         ]
 
 
@@ -43,9 +60,21 @@ class ServiceDetailSerializer(ServiceSummarySerializer):
     class Meta(ServiceSummarySerializer.Meta):
         fields = [
             *ServiceSummarySerializer.Meta.fields,
-            "who_may_apply_th", "who_may_apply_en", "steps", "channel", "channel_note_th", "channel_note_en",
-            "min_ial", "form_schema", "ui_schema", "terms_th", "terms_en", "documents",
-            "licence_title_th", "licence_title_en", "licence_validity_years",
+            "who_may_apply_th",
+            "who_may_apply_en",
+            "steps",
+            "channel",
+            "channel_note_th",
+            "channel_note_en",
+            "min_ial",
+            "form_schema",
+            "ui_schema",
+            "terms_th",
+            "terms_en",
+            "documents",
+            "licence_title_th",
+            "licence_title_en",
+            "licence_validity_years",
         ]
 
 
@@ -76,7 +105,11 @@ class ServiceDetailView(generics.RetrieveAPIView):
     serializer_class = ServiceDetailSerializer
     permission_classes = [AllowAny]
     lookup_field = "slug"
-    queryset = Service.objects.filter(is_published=True).select_related("agency").prefetch_related("documents")
+    queryset = (
+        Service.objects.filter(is_published=True)
+        .select_related("agency")
+        .prefetch_related("documents")
+    )
 
 
 urlpatterns = [

@@ -51,20 +51,32 @@ class Service(models.Model):
     summary_en = models.TextField(blank=True)
     who_may_apply_th = models.TextField(blank=True)
     who_may_apply_en = models.TextField(blank=True)
-    steps = models.JSONField(default=list, blank=True, help_text='[{"th": "...", "en": "...", "days": 1}]')
-    processing_days = models.PositiveSmallIntegerField(help_text="working days, from the citizen manual")
+    steps = models.JSONField(
+        default=list, blank=True, help_text='[{"th": "...", "en": "...", "days": 1}]'
+    )
+    processing_days = models.PositiveSmallIntegerField(
+        help_text="working days, from the citizen manual"
+    )
     fee_display_th = models.CharField(max_length=250, blank=True)
     fee_display_en = models.CharField(max_length=250, blank=True)
     channel = models.CharField(max_length=20, choices=Channel.choices, default=Channel.ONLINE)
     channel_note_th = models.CharField(max_length=250, blank=True)
     channel_note_en = models.CharField(max_length=250, blank=True)
-    min_ial = models.CharField(max_length=8, default="2.1", help_text="minimum identity assurance level")
-    form_schema = models.JSONField(default=dict, help_text="JSON Schema 2020-12 of the application form")
-    ui_schema = models.JSONField(default=dict, blank=True, help_text="labels, widgets and order per field")
+    min_ial = models.CharField(
+        max_length=8, default="2.1", help_text="minimum identity assurance level"
+    )
+    form_schema = models.JSONField(
+        default=dict, help_text="JSON Schema 2020-12 of the application form"
+    )
+    ui_schema = models.JSONField(
+        default=dict, blank=True, help_text="labels, widgets and order per field"
+    )
     terms_th = models.TextField(blank=True)
     terms_en = models.TextField(blank=True)
     process_id = models.CharField(
-        max_length=80, blank=True, help_text="BPMN process id; blank uses the standard licence process"
+        max_length=80,
+        blank=True,
+        help_text="BPMN process id; blank uses the standard licence process",
     )
     fee_table = models.CharField(max_length=80, help_text="DMN decision id that computes the fee")
     licence_title_th = models.CharField(max_length=250)
@@ -73,14 +85,18 @@ class Service(models.Model):
     licence_permits_en = models.TextField()
     licence_validity_years = models.PositiveSmallIntegerField(default=1, help_text="0: no expiry")
     licence_prefix = models.CharField(max_length=12, help_text="licence number prefix, e.g. BMA-FD")
-    search_text = models.TextField(blank=True, editable=False, help_text="segmented Thai + English words")
+    search_text = models.TextField(
+        blank=True, editable=False, help_text="segmented Thai + English words"
+    )
     is_published = models.BooleanField(default=True)
 
     class Meta:
         ordering = ["name_th"]
         indexes = [models.Index(fields=["is_published", "agency"])]
         constraints = [
-            models.CheckConstraint(condition=Q(processing_days__gt=0), name="service_processing_days_positive"),
+            models.CheckConstraint(
+                condition=Q(processing_days__gt=0), name="service_processing_days_positive"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -98,13 +114,19 @@ class RequiredDocument(models.Model):
     note_en = models.CharField(max_length=250, blank=True)
     required = models.BooleanField(default=True)
     required_when = models.JSONField(
-        default=dict, blank=True, help_text='required only when answers match, e.g. {"premises": "rented"}'
+        default=dict,
+        blank=True,
+        help_text='required only when answers match, e.g. {"premises": "rented"}',
     )
     order = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["service", "order", "id"]
-        constraints = [models.UniqueConstraint(fields=["service", "code"], name="document_code_unique_per_service")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service", "code"], name="document_code_unique_per_service"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name_th

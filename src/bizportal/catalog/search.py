@@ -38,9 +38,16 @@ def segment(text: str) -> list[str]:
 def index_text(service: Service) -> str:
     """The text a service is found by: names, summaries, agency, licence title."""
     parts = [
-        service.name_th, service.name_en, service.summary_th, service.summary_en,
-        service.licence_title_th, service.licence_title_en, service.manual_code,
-        service.agency.name_th, service.agency.name_en, service.agency.short_name_th,
+        service.name_th,
+        service.name_en,
+        service.summary_th,
+        service.summary_en,
+        service.licence_title_th,
+        service.licence_title_en,
+        service.manual_code,
+        service.agency.name_th,
+        service.agency.name_en,
+        service.agency.short_name_th,
     ]
     return " ".join(dict.fromkeys(segment(" ".join(p for p in parts if p))))
 

@@ -20,7 +20,9 @@ def upsert_agency(code: str, **fields: Any) -> Agency:
 
 
 @transaction.atomic
-def upsert_service(slug: str, *, documents: list[dict[str, Any]] | None = None, **fields: Any) -> Service:
+def upsert_service(
+    slug: str, *, documents: list[dict[str, Any]] | None = None, **fields: Any
+) -> Service:
     """Create or update a service and its documents, and refresh its search text."""
     service, created = Service.objects.update_or_create(slug=slug, defaults=fields)
     refresh_search_text(service)

@@ -46,7 +46,9 @@ def _schedule_delivery() -> None:
 def deliver_pending(limit: int = 100) -> int:
     """Deliver up to ``limit`` pending messages; return how many were delivered."""
     delivered = 0
-    pending = OutboxMessage.objects.filter(status=OutboxMessage.Status.PENDING).order_by("created_at")
+    pending = OutboxMessage.objects.filter(status=OutboxMessage.Status.PENDING).order_by(
+        "created_at"
+    )
     for message_id in list(pending.values_list("id", flat=True)[:limit]):
         if _deliver_one(message_id):
             delivered += 1

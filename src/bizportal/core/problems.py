@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError as DjangoValidationError
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -41,7 +42,9 @@ def problem(status_code: int, detail: str, *, type_: str = "", **extra: Any) -> 
     return body
 
 
-def problem_response(status_code: int, detail: str, *, type_: str = "", **extra: Any) -> JsonResponse:
+def problem_response(
+    status_code: int, detail: str, *, type_: str = "", **extra: Any
+) -> JsonResponse:
     """A problem+json response for plain Django views (callbacks, health checks)."""
     return JsonResponse(
         problem(status_code, detail, type_=type_, **extra),
@@ -53,7 +56,9 @@ def problem_response(status_code: int, detail: str, *, type_: str = "", **extra:
 
 def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DjangoValidationError):
-        exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else exc.messages
+        )
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

@@ -11,17 +11,44 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
-from stdnum.exceptions import InvalidChecksum, InvalidFormat, InvalidLength, ValidationError as StdnumError
+from stdnum.exceptions import (
+    InvalidChecksum,
+    InvalidFormat,
+    InvalidLength,
+)
+from stdnum.exceptions import (
+    ValidationError as StdnumError,
+)
 from stdnum.th import moa, pin
 
 BE_OFFSET = 543
 THAI_MONTHS = (
-    "มกราคม", "กุมภาพันธ์", "มีนาคม", "เมษายน", "พฤษภาคม", "มิถุนายน",
-    "กรกฎาคม", "สิงหาคม", "กันยายน", "ตุลาคม", "พฤศจิกายน", "ธันวาคม",
+    "มกราคม",
+    "กุมภาพันธ์",
+    "มีนาคม",
+    "เมษายน",
+    "พฤษภาคม",
+    "มิถุนายน",
+    "กรกฎาคม",
+    "สิงหาคม",
+    "กันยายน",
+    "ตุลาคม",
+    "พฤศจิกายน",
+    "ธันวาคม",
 )
 THAI_MONTHS_SHORT = (
-    "ม.ค.", "ก.พ.", "มี.ค.", "เม.ย.", "พ.ค.", "มิ.ย.",
-    "ก.ค.", "ส.ค.", "ก.ย.", "ต.ค.", "พ.ย.", "ธ.ค.",
+    "ม.ค.",
+    "ก.พ.",
+    "มี.ค.",
+    "เม.ย.",
+    "พ.ค.",
+    "มิ.ย.",
+    "ก.ค.",
+    "ส.ค.",
+    "ก.ย.",
+    "ต.ค.",
+    "พ.ย.",
+    "ธ.ค.",
 )
 
 
@@ -31,7 +58,10 @@ def _id_message(kind_th: str, kind_en: str, error: StdnumError) -> str:
     if isinstance(error, InvalidFormat):
         return f"{kind_th}ต้องเป็นตัวเลขเท่านั้น / {kind_en} must contain digits only"
     if isinstance(error, InvalidChecksum):
-        return f"{kind_th}ไม่ถูกต้อง (เลขตรวจสอบไม่ตรง) / {kind_en} is not valid (check digit does not match)"
+        return (
+            f"{kind_th}ไม่ถูกต้อง (เลขตรวจสอบไม่ตรง) / "
+            f"{kind_en} is not valid (check digit does not match)"
+        )
     return f"{kind_th}ไม่ถูกต้อง / {kind_en} is not valid"
 
 
@@ -40,7 +70,9 @@ def validate_citizen_id(value: str) -> str:
     try:
         return str(pin.validate(value))
     except StdnumError as error:
-        raise ValidationError(_id_message("เลขประจำตัวประชาชน", "Citizen ID", error), code="citizen_id") from None
+        raise ValidationError(
+            _id_message("เลขประจำตัวประชาชน", "Citizen ID", error), code="citizen_id"
+        ) from None
 
 
 def validate_juristic_id(value: str) -> str:
@@ -57,7 +89,9 @@ def to_buddhist_year(year: int) -> int:
     return year + BE_OFFSET
 
 
-def thai_date(value: dt.date | dt.datetime | None, *, short: bool = False, with_time: bool = False) -> str:
+def thai_date(
+    value: dt.date | dt.datetime | None, *, short: bool = False, with_time: bool = False
+) -> str:
     """Format a date the way Thai official documents do: 21 พฤศจิกายน 2569."""
     if value is None:
         return ""

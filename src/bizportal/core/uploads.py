@@ -47,7 +47,7 @@ def check_upload(upload: UploadedFile, *, max_bytes: int | None = None) -> Check
         raise ValidationError("ไฟล์ว่างเปล่า / The file is empty", code="empty_file")
     if size > limit:
         raise ValidationError(
-            f"ไฟล์ใหญ่เกิน {limit // (1024 * 1024)} MB / The file is larger than {limit // (1024 * 1024)} MB",
+            f"ไฟล์ใหญ่เกิน {limit // 2**20} MB / The file is larger than {limit // 2**20} MB",
             code="file_too_large",
         )
     upload.seek(0)
@@ -56,8 +56,8 @@ def check_upload(upload: UploadedFile, *, max_bytes: int | None = None) -> Check
     content_type = sniff_content_type(head)
     if content_type is None:
         raise ValidationError(
-            "รับเฉพาะไฟล์ PDF, JPEG หรือ PNG (ตรวจจากเนื้อไฟล์) / Only PDF, JPEG or PNG files are accepted "
-            "(checked from the file content)",
+            "รับเฉพาะไฟล์ PDF, JPEG หรือ PNG (ตรวจจากเนื้อไฟล์) / "
+            "Only PDF, JPEG or PNG files are accepted (checked from the file content)",
             code="file_type",
         )
     name = (upload.name or "").lower()

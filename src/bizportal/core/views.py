@@ -20,4 +20,6 @@ def healthz(request: HttpRequest) -> JsonResponse:
     except Exception:  # a health check reports, it does not raise
         database = "error"
     status = 200 if database == "ok" else 503
-    return JsonResponse({"status": "ok" if status == 200 else "degraded", "database": database}, status=status)
+    return JsonResponse(
+        {"status": "ok" if status == 200 else "degraded", "database": database}, status=status
+    )

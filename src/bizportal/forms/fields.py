@@ -43,7 +43,10 @@ def _lang() -> str:
 
 
 def build_fields(
-    schema: dict[str, Any], ui_schema: dict[str, Any], answers: dict[str, Any], errors: dict[str, str]
+    schema: dict[str, Any],
+    ui_schema: dict[str, Any],
+    answers: dict[str, Any],
+    errors: dict[str, str],
 ) -> list[FormField]:
     lang = _lang()
     properties: dict[str, Any] = schema.get("properties", {})
@@ -57,10 +60,19 @@ def build_fields(
         ui = ui_fields.get(name, {})
         prop = properties[name]
         value = answers.get(name, "")
-        widget = ui.get("widget") or ("select" if "enum" in prop else "number" if prop.get("type") in {"number", "integer"} else "text")
+        widget = ui.get("widget") or (
+            "select"
+            if "enum" in prop
+            else "number"
+            if prop.get("type") in {"number", "integer"}
+            else "text"
+        )
         choices = [
-            Choice(value=str(option), label=ui.get("choices", {}).get(option, {}).get(lang, str(option)),
-                   selected=str(value) == str(option))
+            Choice(
+                value=str(option),
+                label=ui.get("choices", {}).get(option, {}).get(lang, str(option)),
+                selected=str(value) == str(option),
+            )
             for option in prop.get("enum", [])
         ]
         result.append(

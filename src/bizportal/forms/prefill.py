@@ -47,4 +47,8 @@ def prefill_answers(ui_schema: dict[str, Any], user: Any) -> dict[str, str]:
 
 def locked_fields(ui_schema: dict[str, Any]) -> set[str]:
     """Fields the applicant may not change: prefilled from an authoritative source."""
-    return {name for name, ui in ui_schema.get("fields", {}).items() if ui.get("readonly") and ui.get("prefill")}
+    return {
+        name
+        for name, ui in ui_schema.get("fields", {}).items()
+        if ui.get("readonly") and ui.get("prefill")
+    }

@@ -33,7 +33,9 @@ def check_schema(schema: dict[str, Any]) -> None:
     Draft202012Validator.check_schema(schema)
 
 
-def validate_answers(schema: dict[str, Any], ui_schema: dict[str, Any], answers: dict[str, Any]) -> dict[str, str]:
+def validate_answers(
+    schema: dict[str, Any], ui_schema: dict[str, Any], answers: dict[str, Any]
+) -> dict[str, str]:
     """Return ``{field: "ไทย / English"}`` for every invalid field; empty when valid."""
     validator = Draft202012Validator(schema, format_checker=format_checker)
     errors: dict[str, str] = {}
@@ -69,8 +71,12 @@ def _message(error: SchemaError, field: str, ui_schema: dict[str, Any]) -> str:
             return str(cause.messages[0])
         return f"{th}มีรูปแบบไม่ถูกต้อง / {en} has an invalid format"
     if kind == "type":
-        expected = {"number": ("ตัวเลข", "a number"), "integer": ("จำนวนเต็ม", "a whole number"),
-                    "string": ("ข้อความ", "text"), "boolean": ("ใช่หรือไม่", "yes or no")}
+        expected = {
+            "number": ("ตัวเลข", "a number"),
+            "integer": ("จำนวนเต็ม", "a whole number"),
+            "string": ("ข้อความ", "text"),
+            "boolean": ("ใช่หรือไม่", "yes or no"),
+        }
         t_th, t_en = expected.get(str(value), (str(value), str(value)))
         return f"{th}ต้องเป็น{t_th} / {en} must be {t_en}"
     if kind == "minLength":

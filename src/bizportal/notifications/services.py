@@ -54,6 +54,11 @@ def send_status_email(message: OutboxMessage) -> None:
     body = render_to_string("notifications/status_email.txt", context)
     send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [recipient])
     Notification.objects.create(
-        outbox_id=message.id, user=user, channel=Notification.Channel.EMAIL, recipient=recipient,
-        subject=subject, body=body, application_reference=application.reference or "",
+        outbox_id=message.id,
+        user=user,
+        channel=Notification.Channel.EMAIL,
+        recipient=recipient,
+        subject=subject,
+        body=body,
+        application_reference=application.reference or "",
     )

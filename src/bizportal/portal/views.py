@@ -37,14 +37,22 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def service_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:200]
-    services_qs = search(query) if query else Service.objects.filter(is_published=True).select_related("agency")
-    return render(request, "portal/service_list.html", {"query": query, "services": list(services_qs)})
+    services_qs = (
+        search(query)
+        if query
+        else Service.objects.filter(is_published=True).select_related("agency")
+    )
+    return render(
+        request, "portal/service_list.html", {"query": query, "services": list(services_qs)}
+    )
 
 
 def service_detail(request: HttpRequest, slug: str) -> HttpResponse:
     service = _published(slug)
     return render(
-        request, "portal/service_detail.html", {"service": service, "documents": list(service.documents.all())}
+        request,
+        "portal/service_detail.html",
+        {"service": service, "documents": list(service.documents.all())},
     )
 
 
@@ -55,7 +63,9 @@ def start_application(request: HttpRequest, slug: str) -> HttpResponse:
     if request.user.role != "applicant":  # type: ignore[union-attr]
         messages.error(request, "บัญชีเจ้าหน้าที่ยื่นคำขอไม่ได้ / Officer accounts cannot apply")
         return redirect("portal:service", slug=slug)
-    draft = selectors.my_applications(request.user).filter(service=service, status=Status.DRAFT).first()
+    draft = (
+        selectors.my_applications(request.user).filter(service=service, status=Status.DRAFT).first()
+    )
     if draft is None:
         try:
             draft = services.start_application(service, request.user)
@@ -71,12 +81,15 @@ def account(request: HttpRequest) -> HttpResponse:
     from bizportal.payments.models import Receipt
 
     applications = list(selectors.my_applications(request.user)[:100])
-    licences = Licence.objects.filter(application__applicant_id=request.user.pk).select_related("agency")
-    receipts = Receipt.objects.filter(invoice__application__applicant_id=request.user.pk).select_related(
-        "invoice__application__service"
+    licences = Licence.objects.filter(application__applicant_id=request.user.pk).select_related(
+        "agency"
     )
+    receipts = Receipt.objects.filter(
+        invoice__application__applicant_id=request.user.pk
+    ).select_related("invoice__application__service")
     return render(
-        request, "portal/account.html",
+        request,
+        "portal/account.html",
         {"applications": applications, "licences": list(licences), "receipts": list(receipts)},
     )
 
@@ -88,7 +101,8 @@ def application_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
     application = selectors.for_applicant(request.user, public_id)
     licence = getattr(application, "licence", None) if application.status == Status.ISSUED else None
     return render(
-        request, "portal/application_detail.html",
+        request,
+        "portal/application_detail.html",
         {
             "application": application,
             "answers": selectors.answer_rows(application, _lang(request)),
@@ -117,10 +131,16 @@ def application_edit(request: HttpRequest, public_id: Any) -> HttpResponse:
         if request.POST.get("action") == "submit" and not document_errors:
             try:
                 application = services.submit(
-                    application, actor=request.user, accept_terms=request.POST.get("accept_terms") == "on"
+                    application,
+                    actor=request.user,
+                    accept_terms=request.POST.get("accept_terms") == "on",
                 )
             except services.SubmissionErrors as errors:
-                field_errors, document_errors, terms_error = errors.fields, errors.documents, errors.terms
+                field_errors, document_errors, terms_error = (
+                    errors.fields,
+                    errors.documents,
+                    errors.terms,
+                )
             else:
                 messages.success(
                     request,
@@ -137,7 +157,8 @@ def application_edit(request: HttpRequest, public_id: Any) -> HttpResponse:
     documents = [
         {
             "document": document,
-            "required": document.is_required_for(application.data) or (document.required and bool(document.required_when)),
+            "required": document.is_required_for(application.data)
+            or (document.required and bool(document.required_when)),
             "attachment": attachments.get(document.code),
             "error": document_errors.get(document.code, ""),
         }
@@ -146,7 +167,9 @@ def application_edit(request: HttpRequest, public_id: Any) -> HttpResponse:
     context = {
         "application": application,
         "service": service,
-        "fields": build_fields(service.form_schema, service.ui_schema, application.data, field_errors),
+        "fields": build_fields(
+            service.form_schema, service.ui_schema, application.data, field_errors
+        ),
         "documents": documents,
         "terms_error": terms_error,
         "has_errors": bool(field_errors or document_errors or terms_error),

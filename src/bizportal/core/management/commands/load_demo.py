@@ -10,7 +10,7 @@ from django.db import transaction
 
 
 class Command(BaseCommand):
-    help = "Load Thai demo data (agencies, services, demo identities, registries, officers) and print logins."
+    help = "Load Thai demo data (agencies, services, people, officers) and print the logins."
 
     def handle(self, *args: Any, **options: Any) -> None:
         from bizportal.backoffice import demo as staff
@@ -30,7 +30,10 @@ class Command(BaseCommand):
         out.write("=" * 72)
         out.write(" Entrepreneurs (sign in with Digital ID: the sandbox provider)")
         for identity in identities:
-            out.write(f"   citizen ID {identity.citizen_id}  password {identity.password}  {identity.name_th}")
+            out.write(
+                f"   citizen ID {identity.citizen_id}  password {identity.password}"
+                f"  {identity.name_th}"
+            )
         out.write(" Agency officers (Officers → /backoffice/login/)")
         for officer in officers:
             out.write(f"   {officer.username:<16} password {officer.password}  {officer.agency}")

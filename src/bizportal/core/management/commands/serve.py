@@ -28,7 +28,13 @@ class Command(BaseCommand):
         worker = None
         if not options["no_worker"]:
             worker = subprocess.Popen(  # noqa: S603 - our own interpreter and manage.py
-                [sys.executable, str(settings.PROJECT_DIR / "manage.py"), "db_worker", "--interval", "0.5"],
+                [
+                    sys.executable,
+                    str(settings.PROJECT_DIR / "manage.py"),
+                    "db_worker",
+                    "--interval",
+                    "0.5",
+                ],
             )
 
         def stop(*_: Any) -> None:
@@ -37,11 +43,15 @@ class Command(BaseCommand):
             raise SystemExit(0)
 
         signal.signal(signal.SIGTERM, stop)
-        self.stdout.write(f"Serving on http://{options['host']}:{options['port']}/ (Ctrl-C to stop)")
+        self.stdout.write(
+            f"Serving on http://{options['host']}:{options['port']}/ (Ctrl-C to stop)"
+        )
         try:
             # Several threads: the sign-in callback calls the embedded Digital ID sandbox
             # on this same server over HTTP.
-            serve(application, host=options["host"], port=options["port"], threads=options["threads"])
+            serve(
+                application, host=options["host"], port=options["port"], threads=options["threads"]
+            )
         finally:
             if worker is not None:
                 worker.terminate()
