@@ -20,7 +20,7 @@ class UserAdmin(BaseUserAdmin):
     search_fields = ("username", "full_name_th", "full_name_en", "email", "citizen_id")
     readonly_fields = ("public_id", "last_login", "date_joined", "identity_assurance")
     fieldsets = (
-        *BaseUserAdmin.fieldsets,
+        *(BaseUserAdmin.fieldsets or ()),
         (
             "Biz Portal",
             {

@@ -182,7 +182,9 @@ def _attach_uploads(application: Any, request: HttpRequest) -> dict[str, str]:
     for key in request.FILES:
         if not key.startswith("doc_"):
             continue
-        upload = request.FILES[key]
+        upload = request.FILES.get(key)
+        if upload is None:
+            continue
         code = key.removeprefix("doc_")
         try:
             services.attach_document(application, code, upload, actor=request.user)

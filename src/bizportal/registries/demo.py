@@ -75,9 +75,9 @@ def seed() -> list[str]:
         written.append(person.citizen_id)
     for company in DEMO_COMPANIES:
         fields = {k: v for k, v in company.items() if k not in {"juristic_id", "address"}}
-        record, created = SandboxJuristicPerson.objects.update_or_create(
+        company_record, created = SandboxJuristicPerson.objects.update_or_create(
             juristic_id=company["juristic_id"], defaults={**fields, **company["address"]}
         )
-        audit.record("registries.demo_seeded", record, actor_label="load_demo", created=created)
+        audit.record("registries.demo_seeded", company_record, actor_label="load_demo", created=created)
         written.append(company["juristic_id"])
     return written
