@@ -286,7 +286,7 @@ def test_the_state_survives_a_database_round_trip(application) -> None:
     workflow.start_process(application)
     workflow.complete_task(application, "review", {"decision": "correct"})
     stored = ProcessInstance.objects.get(application=application)
-    json.dumps(stored.state)  # plain JSON, nothing Python-only
+    json.loads(stored.state)  # plain JSON text, nothing Python-only
     restored = ProcessRun.restore(stored.state)
     assert [task.name for task in restored.ready_tasks()] == ["correction"]
     assert restored.data()["decision"] == "correct"

@@ -78,6 +78,8 @@ def seed() -> list[str]:
         company_record, created = SandboxJuristicPerson.objects.update_or_create(
             juristic_id=company["juristic_id"], defaults={**fields, **company["address"]}
         )
-        audit.record("registries.demo_seeded", company_record, actor_label="load_demo", created=created)
+        audit.record(
+            "registries.demo_seeded", company_record, actor_label="load_demo", created=created
+        )
         written.append(company["juristic_id"])
     return written

@@ -22,7 +22,6 @@ What it adds to the engine, and why:
 from __future__ import annotations
 
 import functools
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -156,10 +155,10 @@ class ProcessRun:
         return run
 
     @classmethod
-    def restore(cls, state: dict[str, Any]) -> ProcessRun:
-        """Rebuild a run from :meth:`state` output (as stored in a JSON column)."""
+    def restore(cls, state: str) -> ProcessRun:
+        """Rebuild a run from :meth:`state` output, byte for byte as it was stored."""
         try:
-            workflow = _SERIALIZER.deserialize_json(json.dumps(state))
+            workflow = _SERIALIZER.deserialize_json(state)
         except (KeyError, TypeError, ValueError, SpiffWorkflowException) as error:
             raise ProcessDefinitionError(
                 f"อ่านสถานะกระบวนงานไม่ได้ ({error}) / "
@@ -167,9 +166,9 @@ class ProcessRun:
             ) from error
         return cls(workflow)
 
-    def state(self) -> dict[str, Any]:
-        """The whole run (spec included) as plain JSON data."""
-        return dict(json.loads(_SERIALIZER.serialize_json(self._workflow)))
+    def state(self) -> str:
+        """The whole run (spec included) as JSON text."""
+        return str(_SERIALIZER.serialize_json(self._workflow))
 
     @property
     def process_id(self) -> str:

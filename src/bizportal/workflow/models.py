@@ -17,7 +17,9 @@ class ProcessInstance(models.Model):
     process_id = models.CharField(
         max_length=80, help_text="BPMN process id the instance was started from"
     )
-    state = models.JSONField(help_text="SpiffWorkflow serializer output, spec included")
+    # Text, not a JSON column: PostgreSQL's jsonb reorders object keys, and the
+    # serializer's task order must survive the round trip exactly.
+    state = models.TextField(help_text="SpiffWorkflow serializer output (JSON text), spec included")
     completed = models.BooleanField(default=False)
     started_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('process_id', models.CharField(help_text='BPMN process id the instance was started from', max_length=80)),
-                ('state', models.JSONField(help_text='SpiffWorkflow serializer output, spec included')),
+                ('state', models.TextField(help_text='SpiffWorkflow serializer output (JSON text), spec included')),
                 ('completed', models.BooleanField(default=False)),
                 ('started_at', models.DateTimeField(auto_now_add=True)),
                 ('updated_at', models.DateTimeField(auto_now=True)),
