@@ -189,7 +189,13 @@ def test_every_status_change_emails_the_applicant(
 
 
 def test_a_service_without_fee_goes_from_approval_to_paid_without_an_invoice(
-    service, applicant, answers, officer, monkeypatch, django_capture_on_commit_callbacks
+    service,
+    applicant,
+    answers,
+    officer,
+    monkeypatch,
+    django_capture_on_commit_callbacks,
+    mailoutbox,
 ) -> None:
     monkeypatch.setattr(
         "bizportal.rules.services.calculate_fee", lambda service, answers: Decimal("0.00")
@@ -207,3 +213,7 @@ def test_a_service_without_fee_goes_from_approval_to_paid_without_an_invoice(
         "paid",
         "issued",
     ]
+    issued_email = mailoutbox[-1].body
+    assert f"เลขที่ใบอนุญาต: {application.licence.number}" in issued_email
+    assert "Officer's note" not in issued_email
+    assert "is now: Licence issued" in issued_email

@@ -331,7 +331,7 @@ def issue_licence_now(application: Application) -> Any:
     audit.record(
         "application.licence_issued", application, actor_label="Biz Portal", licence=licence.number
     )
-    notify_status_change(application, note=licence.number)
+    notify_status_change(application, licence_number=licence.number)
     return licence
 
 

@@ -22,11 +22,16 @@ from .models import Notification
 TOPIC_STATUS_EMAIL = "notifications.status_email"
 
 
-def notify_status_change(application: Any, note: str = "") -> None:
+def notify_status_change(application: Any, note: str = "", *, licence_number: str = "") -> None:
     """Queue the email that tells the applicant the application's new status."""
     outbox.enqueue(
         TOPIC_STATUS_EMAIL,
-        {"application": str(application.public_id), "status": application.status, "note": note},
+        {
+            "application": str(application.public_id),
+            "status": application.status,
+            "note": note,
+            "licence_number": licence_number,
+        },
     )
 
 
@@ -44,10 +49,13 @@ def send_status_email(message: OutboxMessage) -> None:
     if not recipient:
         return
     status = Status(message.payload["status"])
+    status_th, _, status_en = str(status.label).partition(" / ")
     context = {
         "application": application,
-        "status_label": status.label,
+        "status_th": status_th,
+        "status_en": status_en or status_th,
         "note": message.payload.get("note", ""),
+        "licence_number": message.payload.get("licence_number", ""),
         "link": settings.BASE_URL + reverse("portal:application", args=[application.public_id]),
     }
     subject = f"[Biz Portal] {application.reference or ''} {status.label}".strip()

@@ -38,6 +38,16 @@ def bahttext(value: Decimal | int | str | None) -> str:
 
 
 @register.filter
+def lang_part(value: object) -> str:
+    """The current language's half of a bilingual label "ไทย / English"."""
+    text = str(value)
+    if " / " not in text:
+        return text
+    thai_part, english_part = text.split(" / ", 1)
+    return thai_part if (get_language() or "th").startswith("th") else english_part
+
+
+@register.filter
 def pick(value: object, lang_field: str) -> object:
     """``obj|pick:"name"`` gives ``obj.name_th`` on Thai pages, else ``obj.name_en`` (or Thai)."""
     lang = "th" if (get_language() or "th").startswith("th") else "en"
