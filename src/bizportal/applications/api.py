@@ -107,7 +107,7 @@ class SubmitSerializer(serializers.Serializer):
 
 
 class DecisionSerializer(serializers.Serializer):
-    action = serializers.ChoiceField(choices=["approve", "correct", "reject"])
+    action = serializers.ChoiceField(choices=services.DECISIONS)
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
 
 
@@ -266,21 +266,12 @@ class DecisionView(APIView):
     @extend_schema(request=DecisionSerializer, responses=ApplicationSerializer)
     def post(self, request: Request, public_id: Any) -> Response:
         """Approve, request a correction or reject (officers of the owning agency)."""
-        from bizportal.rules.services import FeeRuleError
-        from bizportal.workflow.services import WorkflowError
-
         application = selectors.for_officer(request.user, public_id)
         payload = DecisionSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        action, note = payload.validated_data["action"], payload.validated_data["note"]
         try:
-            if action == "approve":
-                services.approve(application, officer=request.user, note=note)
-            elif action == "correct":
-                services.request_correction(application, officer=request.user, note=note)
-            else:
-                services.reject(application, officer=request.user, reason=note)
-        except (ValidationError, services.ApplicationError, WorkflowError, FeeRuleError) as error:
+            services.decide(application, officer=request.user, **payload.validated_data)
+        except (ValidationError, *services.refusals()) as error:  # type: ignore[misc]
             return _refused(error)
         return _detail(application)
 

@@ -278,6 +278,29 @@ def _invoice_fee(application: Application, officer: Any) -> bool:
     return True
 
 
+DECISIONS = ("approve", "correct", "reject")
+
+
+def decide(application: Application, *, officer: Any, action: str, note: str) -> Application:
+    """The officer's decision as pages and the API receive it: one of DECISIONS."""
+    if action == "approve":
+        return approve(application, officer=officer, note=note)
+    if action == "correct":
+        return request_correction(application, officer=officer, note=note)
+    if action == "reject":
+        return reject(application, officer=officer, reason=note)
+    raise ValidationError(f"ไม่รู้จักการดำเนินการ {action!r} / Unknown action {action!r}", code="action")
+
+
+def refusals() -> tuple[type[Exception], ...]:
+    """Errors that mean "not allowed now" rather than a fault: the state, the process
+    or the fee rules refused the step; callers show them to the person."""
+    from bizportal.rules.services import FeeRuleError
+    from bizportal.workflow.services import WorkflowError
+
+    return (ApplicationError, WorkflowError, FeeRuleError)
+
+
 # --- system -----------------------------------------------------------------------
 
 

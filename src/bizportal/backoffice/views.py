@@ -98,9 +98,7 @@ def application_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
 
 
 class DecisionForm(forms.Form):
-    action = forms.ChoiceField(
-        choices=[("approve", "approve"), ("correct", "correct"), ("reject", "reject")]
-    )
+    action = forms.ChoiceField(choices=[(d, d) for d in services.DECISIONS])
     note = forms.CharField(required=False, max_length=2000)
 
 
@@ -112,20 +110,11 @@ def decide(request: HttpRequest, public_id: Any) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, "กรุณาเลือกการดำเนินการ / Please choose an action")
         return redirect("backoffice:application", public_id=public_id)
-    from bizportal.rules.services import FeeRuleError
-    from bizportal.workflow.services import WorkflowError
-
-    action, note = form.cleaned_data["action"], form.cleaned_data["note"]
     try:
-        if action == "approve":
-            services.approve(application, officer=request.user, note=note)
-        elif action == "correct":
-            services.request_correction(application, officer=request.user, note=note)
-        else:
-            services.reject(application, officer=request.user, reason=note)
+        services.decide(application, officer=request.user, **form.cleaned_data)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
-    except (services.ApplicationError, WorkflowError, FeeRuleError) as error:
+    except services.refusals() as error:
         messages.error(request, str(error))
     else:
         messages.success(request, "บันทึกผลการพิจารณาแล้ว / Decision recorded")
