@@ -22,12 +22,3 @@ def _isolated_settings(settings, tmp_path_factory: pytest.TempPathFactory) -> No
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.LICENCE_KEY_DIR = Path(tmp_path_factory.getbasetemp() / "dev_ca")
-
-
-@pytest.fixture
-def shared_standards() -> Path:
-    """The official SHACL shapes, when ../shared is beside the clone."""
-    path = Path(__file__).resolve().parents[2] / "shared" / "standards"
-    if not path.is_dir():
-        pytest.skip("../shared/standards is not beside this clone; RDF shape checks need it")
-    return path
