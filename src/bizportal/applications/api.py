@@ -122,6 +122,17 @@ def _visible(request: Request, public_id: Any) -> Application:
     return selectors.for_applicant(request.user, public_id)
 
 
+def _own_with_payload(
+    request: Request, public_id: Any, serializer: type[serializers.Serializer]
+) -> tuple[Application, dict[str, Any]]:
+    """The applicant's own application and the validated request body (400 otherwise)."""
+    _applicant_only(request)
+    application = selectors.for_applicant(request.user, public_id)
+    payload = serializer(data=request.data)
+    payload.is_valid(raise_exception=True)
+    return application, dict(payload.validated_data)
+
+
 def _detail(application: Application) -> Response:
     application = (
         Application.objects.prefetch_related("attachments", "history")
@@ -184,14 +195,9 @@ class ApplicationDetailView(APIView):
     @extend_schema(request=AnswersSerializer, responses=ApplicationSerializer)
     def patch(self, request: Request, public_id: Any) -> Response:
         """Save answers of a draft or of an application sent back for correction."""
-        _applicant_only(request)
-        application = selectors.for_applicant(request.user, public_id)
-        payload = AnswersSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
+        application, data = _own_with_payload(request, public_id, AnswersSerializer)
         try:
-            services.save_answers(
-                application, payload.validated_data["answers"], actor=request.user
-            )
+            services.save_answers(application, data["answers"], actor=request.user)
         except services.ApplicationError as error:
             return _refused(error)
         return _detail(application)
@@ -205,15 +211,12 @@ class DocumentUploadView(APIView):
     )
     def post(self, request: Request, public_id: Any) -> Response:
         """Attach a PDF, JPEG or PNG; the type is sniffed from the content."""
-        _applicant_only(request)
-        application = selectors.for_applicant(request.user, public_id)
-        payload = UploadSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
+        application, data = _own_with_payload(request, public_id, UploadSerializer)
         try:
             attachment = services.attach_document(
                 application,
-                payload.validated_data["document_code"],
-                payload.validated_data["file"],
+                data["document_code"],
+                data["file"],
                 actor=request.user,
             )
         except (ValidationError, services.ApplicationError) as error:
@@ -225,14 +228,9 @@ class SubmitView(APIView):
     @extend_schema(request=SubmitSerializer, responses=ApplicationSerializer)
     def post(self, request: Request, public_id: Any) -> Response:
         """Submit (or resubmit after a correction); answers a reference number."""
-        _applicant_only(request)
-        application = selectors.for_applicant(request.user, public_id)
-        payload = SubmitSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
+        application, data = _own_with_payload(request, public_id, SubmitSerializer)
         try:
-            services.submit(
-                application, actor=request.user, accept_terms=payload.validated_data["accept_terms"]
-            )
+            services.submit(application, actor=request.user, accept_terms=data["accept_terms"])
         except (services.SubmissionErrors, services.ApplicationError) as error:
             return _refused(error)
         return _detail(application)

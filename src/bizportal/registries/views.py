@@ -62,24 +62,22 @@ def _lookup(
     return response
 
 
+def _as_json(record: SandboxPerson | SandboxJuristicPerson | None) -> JsonResponse | None:
+    if record is None:
+        return None
+    return JsonResponse(record.as_json(), json_dumps_params={"ensure_ascii": False})
+
+
 @require_GET
 def person(request: HttpRequest, citizen_id: str) -> HttpResponse:
     """``GET civil/persons/<citizen_id>``: one person from the civil registry."""
-
-    def find(key: str) -> JsonResponse | None:
-        record = SandboxPerson.objects.filter(citizen_id=key).first()
-        return (
-            JsonResponse(record.as_json(), json_dumps_params={"ensure_ascii": False})
-            if record
-            else None
-        )
 
     return _lookup(
         request,
         citizen_id,
         accepted_tokens()["civil"],
         validate_citizen_id,
-        find,
+        lambda key: _as_json(SandboxPerson.objects.filter(citizen_id=key).first()),
         "ไม่พบบุคคลนี้ในทะเบียนราษฎร / No person with this citizen ID in the civil registry",
     )
 
@@ -88,19 +86,11 @@ def person(request: HttpRequest, citizen_id: str) -> HttpResponse:
 def juristic_person(request: HttpRequest, juristic_id: str) -> HttpResponse:
     """``GET juristic/<juristic_id>``: one company from the juristic-person registry."""
 
-    def find(key: str) -> JsonResponse | None:
-        record = SandboxJuristicPerson.objects.filter(juristic_id=key).first()
-        return (
-            JsonResponse(record.as_json(), json_dumps_params={"ensure_ascii": False})
-            if record
-            else None
-        )
-
     return _lookup(
         request,
         juristic_id,
         accepted_tokens()["juristic"],
         validate_juristic_id,
-        find,
+        lambda key: _as_json(SandboxJuristicPerson.objects.filter(juristic_id=key).first()),
         "ไม่พบนิติบุคคลนี้ / No juristic person with this number",
     )
