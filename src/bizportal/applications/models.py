@@ -123,13 +123,3 @@ class StatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_status} -> {self.to_status}"
-
-
-class ReferenceSequence(models.Model):
-    """One counter per Buddhist-era year, so reference numbers read BP-2569-000001."""
-
-    year = models.PositiveSmallIntegerField(primary_key=True)
-    last = models.PositiveIntegerField(default=0)
-
-    def __str__(self) -> str:
-        return f"{self.year}: {self.last}"

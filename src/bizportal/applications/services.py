@@ -15,18 +15,17 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from bizportal.catalog.models import Service
-from bizportal.core import audit
-from bizportal.core.thai import to_buddhist_year
+from bizportal.core import audit, events
+from bizportal.core.sequences import next_number
 from bizportal.core.uploads import check_upload
 from bizportal.forms.prefill import locked_fields, prefill_answers
 from bizportal.forms.validation import validate_answers
-from bizportal.notifications.services import notify_status_change
 
-from .models import Application, Attachment, ReferenceSequence, Status, StatusChange
+from .events import STATUS_CHANGED
+from .models import Application, Attachment, Status, StatusChange
 
 
 class ApplicationError(Exception):
@@ -186,7 +185,7 @@ def submit(application: Application, *, actor: Any, accept_terms: bool) -> Appli
         application.terms_accepted_at = now
     previous = application.status
     if previous == Status.DRAFT:
-        application.reference = _next_reference()
+        application.reference = next_number("BP")
         application.submitted_at = now
         application.status = Status.SUBMITTED
         application.save()
@@ -202,7 +201,6 @@ def submit(application: Application, *, actor: Any, accept_terms: bool) -> Appli
         application.save()
         _history(application, previous, actor, "")
         audit.record("application.resubmitted", application, actor=actor)
-    notify_status_change(application)
     return application
 
 
@@ -332,7 +330,6 @@ def _mark_paid(application: Application, *, previous: str, actor_label: str, inv
     application.save(update_fields=["status", "updated_at"])
     _history(application, previous, None, "", actor_label=actor_label)
     audit.record("application.paid", application, actor_label=actor_label, invoice=invoice)
-    notify_status_change(application)
     public_id = str(application.public_id)
     transaction.on_commit(lambda: issue_licence.enqueue(public_id))
 
@@ -350,11 +347,17 @@ def issue_licence_now(application: Application) -> Any:
     licence = issue_licence(application)
     application.status = Status.ISSUED
     application.save(update_fields=["status", "updated_at"])
-    _history(application, Status.PAID, None, licence.number, actor_label="Biz Portal")
+    _history(
+        application,
+        Status.PAID,
+        None,
+        "",
+        actor_label="Biz Portal",
+        licence_number=licence.number,
+    )
     audit.record(
         "application.licence_issued", application, actor_label="Biz Portal", licence=licence.number
     )
-    notify_status_change(application, licence_number=licence.number)
     return licence
 
 
@@ -402,30 +405,45 @@ def _officer_transition(
     application.save()
     _history(application, previous, officer, note)
     audit.record(f"application.{status}", application, actor=officer, note=note)
-    notify_status_change(application, note=note)
     return application
 
 
 def _history(
-    application: Application, previous: str, actor: Any, note: str, *, actor_label: str = ""
+    application: Application,
+    previous: str,
+    actor: Any,
+    note: str,
+    *,
+    actor_label: str = "",
+    licence_number: str = "",
 ) -> None:
+    """Record the status change where people see it, and announce it to subscribers."""
+    label = actor_label or (str(actor) if actor else "system")
     StatusChange.objects.create(
         application=application,
         from_status=previous,
         to_status=application.status,
         actor=actor,
-        actor_label=actor_label or (str(actor) if actor else "system"),
-        note=note,
+        actor_label=label,
+        note=note or licence_number,
     )
-
-
-def _next_reference() -> str:
-    """BP-2569-000001: one gap-free counter per Buddhist-era year, safe under concurrency."""
-    year = to_buddhist_year(timezone.localdate().year)
-    ReferenceSequence.objects.get_or_create(year=year)
-    ReferenceSequence.objects.filter(year=year).update(last=F("last") + 1)
-    number = ReferenceSequence.objects.get(year=year).last
-    return f"BP-{year}-{number:06d}"
+    events.publish(
+        STATUS_CHANGED,
+        application,
+        {
+            "reference": application.reference or "",
+            "kind": "new",
+            "from_status": previous,
+            "to_status": application.status,
+            "step": "",
+            "note": note,
+            "licence_number": licence_number,
+            "agency": application.agency.code,
+            "service": application.service.slug,
+        },
+        actor=actor,
+        actor_label=label,
+    )
 
 
 def _extension(content_type: str) -> str:

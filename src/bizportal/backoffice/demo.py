@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 
 from bizportal.catalog.models import Agency
+from bizportal.core import demo
 
 OFFICER_PASSWORD = "officer-demo-2569"  # noqa: S105 - published demo credential
 ADMIN_PASSWORD = "admin-demo-2569"  # noqa: S105 - published demo credential
@@ -62,3 +63,16 @@ def seed() -> list[StaffLogin]:
     admin.save()
     logins.append(StaffLogin("admin", ADMIN_PASSWORD, "—", "ผู้ดูแลระบบ / admin (/admin/)"))
     return logins
+
+
+@demo.loader("backoffice", order=40)
+def load_demo() -> list[demo.DemoLogin]:
+    return [
+        demo.DemoLogin(
+            "Agency officers (Officers: /backoffice/login/) and the system admin (/admin/)",
+            login.username,
+            login.password,
+            f"{login.name} · {login.agency}",
+        )
+        for login in seed()
+    ]

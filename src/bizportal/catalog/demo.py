@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bizportal.core import demo
+
 from . import services
 
 SCHEMA = "https://json-schema.org/draft/2020-12/schema"
@@ -546,3 +548,9 @@ def seed() -> None:
             terms_en=STANDARD_TERMS_EN,
             **fields,
         )
+
+
+@demo.loader("catalog", order=10)
+def load_demo() -> list[demo.DemoLogin]:
+    seed()
+    return []

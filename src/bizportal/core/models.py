@@ -6,6 +6,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class PersonalDataLabel(models.TextChoices):
@@ -47,12 +48,50 @@ class AuditEvent(models.Model):
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_type}:{self.object_id}"
 
 
-class OutboxMessage(models.Model):
-    """A side effect that leaves the process, stored with the change that caused it.
+class DomainEvent(models.Model):
+    """Something that happened, announced by the app that made it happen.
 
-    The dispatcher task delivers pending messages after commit; a message is marked
-    delivered only after its handler succeeded, so a crash repeats, never loses, it.
-    Handlers are idempotent on ``id``.
+    Written in the same transaction as the change, so the stream never tells of a
+    change that rolled back. The stream is what notifications, service-level clocks,
+    integrations and timelines read; each of them gets its own :class:`OutboxMessage`.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=80)
+    occurred_at = models.DateTimeField(auto_now_add=True)
+    subject_type = models.CharField(max_length=80, help_text="app_label.model of the subject")
+    subject_id = models.CharField(max_length=80, help_text="public id of the subject")
+    payload = models.JSONField(default=dict, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    actor_label = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["subject_type", "subject_id", "occurred_at"],
+                name="core_domain_subject_7a1f0e_idx",
+            ),
+            models.Index(fields=["name", "occurred_at"], name="core_domain_name_3c2b9d_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.subject_type}:{self.subject_id}"
+
+
+class OutboxMessage(models.Model):
+    """One event on its way to one subscriber, stored with the change that caused it.
+
+    The relay task delivers pending messages after commit; a message is marked
+    delivered in the same transaction as the subscriber's own writes, so a crash
+    repeats, never loses, it. Subscribers that reach outside (email, HTTP) keep their
+    own record keyed on the message id so a repeat does not send twice.
     """
 
     class Status(models.TextChoices):
@@ -62,16 +101,47 @@ class OutboxMessage(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
-    topic = models.CharField(max_length=80)
-    payload = models.JSONField(default=dict)
+    event = models.ForeignKey(DomainEvent, on_delete=models.CASCADE, related_name="deliveries")
+    subscriber = models.CharField(max_length=120)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(
+        default=timezone.now, help_text="not tried again before this time (backoff)"
+    )
     last_error = models.TextField(blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at"]
-        indexes = [models.Index(fields=["status", "created_at"])]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="core_outbox_status_next_idx")
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "subscriber"], name="one_delivery_per_event_and_subscriber"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="delivered") | models.Q(delivered_at__isnull=False),
+                name="delivered_message_has_time",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.topic} {self.status}"
+        return f"{self.subscriber} {self.status}"
+
+
+class Sequence(models.Model):
+    """Gap-free yearly counters behind every human-readable number (BP-2569-000001,
+    INV-…, RC-…, BMA-FD-…): one row per prefix and Buddhist-era year."""
+
+    prefix = models.CharField(max_length=20)
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["prefix", "year"], name="one_sequence_per_prefix_year")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}-{self.year}: {self.last}"

@@ -1,83 +1,93 @@
-"""Transactional outbox.
+"""The outbox relay: delivers each pending message to its subscriber, once.
 
-``enqueue`` stores the message in the caller's transaction and, after commit, asks the
-task worker to deliver. Handlers register per topic with :func:`handler`.
+After a transaction that published events commits, a task drains the outbox
+(:func:`deliver_pending`). Each message is delivered in its own transaction together
+with the subscriber's writes, so "delivered" and the subscriber's effect commit
+together. A failure is recorded on the message (attempts, last error) and retried
+with exponential backoff by the next drain; :data:`MAX_ATTEMPTS` failures mark it
+failed for an operator to look at (``manage.py outbox --retry-failed``).
+
+The relay never trusts that the post-commit task was enqueued (a broker can lose it):
+``manage.py outbox`` run from cron sweeps whatever is still pending.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
-from collections.abc import Callable
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
+from . import events
 from .models import OutboxMessage
 
 log = logging.getLogger(__name__)
-Handler = Callable[[OutboxMessage], None]
-_handlers: dict[str, Handler] = {}
 MAX_ATTEMPTS = 8
+BASE_BACKOFF = dt.timedelta(seconds=15)
 
 
-def handler(topic: str) -> Callable[[Handler], Handler]:
-    """Register the function that delivers messages of ``topic``."""
-
-    def register(func: Handler) -> Handler:
-        _handlers[topic] = func
-        return func
-
-    return register
-
-
-def enqueue(topic: str, payload: dict[str, Any]) -> OutboxMessage:
-    message = OutboxMessage.objects.create(topic=topic, payload=payload)
-    transaction.on_commit(_schedule_delivery)
-    return message
-
-
-def _schedule_delivery() -> None:
-    from .tasks import deliver_outbox
-
-    deliver_outbox.enqueue()
-
-
-def deliver_pending(limit: int = 100) -> int:
-    """Deliver up to ``limit`` pending messages; return how many were delivered."""
+def deliver_pending(limit: int = 200) -> int:
+    """Deliver up to ``limit`` due messages, oldest first; return how many succeeded."""
+    due = OutboxMessage.objects.filter(
+        status=OutboxMessage.Status.PENDING, next_attempt_at__lte=timezone.now()
+    ).order_by("created_at")
     delivered = 0
-    pending = OutboxMessage.objects.filter(status=OutboxMessage.Status.PENDING).order_by(
-        "created_at"
-    )
-    for message_id in list(pending.values_list("id", flat=True)[:limit]):
-        if _deliver_one(message_id):
+    for message_id in list(due.values_list("id", flat=True)[:limit]):
+        if deliver_one(message_id):
             delivered += 1
     return delivered
 
 
-def _deliver_one(message_id: Any) -> bool:
+def deliver_one(message_id: Any) -> bool:
+    """Deliver one message if it is still pending; False if it failed or was taken."""
     with transaction.atomic():
-        locked = OutboxMessage.objects.select_for_update().filter(
+        pending = OutboxMessage.objects.select_related("event").filter(
             id=message_id, status=OutboxMessage.Status.PENDING
         )
-        message = locked.first()
-        if message is None:  # another worker got there first
+        if connection.features.has_select_for_update_skip_locked:
+            pending = pending.select_for_update(skip_locked=True)
+        message = pending.first()
+        if message is None:  # delivered meanwhile, or another worker holds it
             return False
-        func = _handlers.get(message.topic)
         message.attempts += 1
+        func = events.subscriber_named(message.event.name, message.subscriber)
         try:
             if func is None:
-                raise LookupError(f"no outbox handler for topic {message.topic!r}")
+                raise LookupError(
+                    f"no subscriber {message.subscriber!r} for event {message.event.name!r}"
+                )
             with transaction.atomic():
-                func(message)
-        except Exception as exc:
-            log.exception("outbox delivery failed: %s", message.topic)
-            message.last_error = repr(exc)[:2000]
-            if message.attempts >= MAX_ATTEMPTS:
-                message.status = OutboxMessage.Status.FAILED
-            message.save(update_fields=["attempts", "last_error", "status"])
+                func(message.event)
+        except Exception as error:
+            log.exception(
+                "outbox delivery failed: %s -> %s", message.event.name, message.subscriber
+            )
+            _record_failure(message, error)
             return False
         message.status = OutboxMessage.Status.DELIVERED
         message.delivered_at = timezone.now()
+        message.last_error = ""
         message.save(update_fields=["attempts", "status", "delivered_at", "last_error"])
         return True
+
+
+def _record_failure(message: OutboxMessage, error: Exception) -> None:
+    message.last_error = repr(error)[:2000]
+    if message.attempts >= MAX_ATTEMPTS:
+        message.status = OutboxMessage.Status.FAILED
+    else:
+        message.next_attempt_at = timezone.now() + BASE_BACKOFF * 2 ** (message.attempts - 1)
+    message.save(update_fields=["attempts", "last_error", "status", "next_attempt_at"])
+
+
+def now() -> dt.datetime:
+    return timezone.now()
+
+
+def retry_failed() -> int:
+    """Give failed messages a fresh set of attempts (after an operator fixed the cause)."""
+    return OutboxMessage.objects.filter(status=OutboxMessage.Status.FAILED).update(
+        status=OutboxMessage.Status.PENDING, attempts=0, next_attempt_at=timezone.now()
+    )

@@ -68,23 +68,3 @@ class Licence(models.Model):
 
     def __str__(self) -> str:
         return self.number
-
-
-class LicenceSequence(models.Model):
-    """One counter per number prefix and Buddhist-era year: BMA-FD-2569-000001.
-
-    Issuing locks the counter row (``select_for_update``), so two workers never hand
-    out the same number and numbers have no gaps except for rolled-back issues.
-    """
-
-    prefix = models.CharField(max_length=12)
-    year = models.PositiveSmallIntegerField()
-    last = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["prefix", "year"], name="licence_sequence_unique")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.prefix}-{self.year}: {self.last}"

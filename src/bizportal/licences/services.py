@@ -19,7 +19,7 @@ from io import BytesIO
 from typing import Any, Literal
 
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
@@ -28,10 +28,11 @@ from pyhanko_certvalidator import ValidationContext
 
 from bizportal.applications.models import Application
 from bizportal.core import audit
-from bizportal.core.thai import english_date, thai_date, to_buddhist_year
+from bizportal.core.sequences import next_number
+from bizportal.core.thai import english_date, thai_date
 
 from . import pdf as licence_pdf
-from .models import Licence, LicenceSequence
+from .models import Licence
 from .signers import trust_roots
 
 logger = logging.getLogger(__name__)
@@ -86,18 +87,6 @@ def valid_until_for(issued_on: dt.date, years: int) -> dt.date | None:
     if years <= 0:
         return None
     return _add_years(issued_on, years) - dt.timedelta(days=1)
-
-
-def _next_number(prefix: str, be_year: int) -> str:
-    try:
-        with transaction.atomic():
-            LicenceSequence.objects.get_or_create(prefix=prefix, year=be_year)
-    except IntegrityError:  # another worker created the row first; it exists now
-        pass
-    sequence = LicenceSequence.objects.select_for_update().get(prefix=prefix, year=be_year)
-    sequence.last += 1
-    sequence.save(update_fields=["last"])
-    return f"{prefix}-{be_year}-{sequence.last:06d}"
 
 
 def _holder_name(applicant: Any) -> str:
@@ -164,7 +153,7 @@ def issue_licence(application: Application, *, actor: Any = None) -> Licence:
             service = application.service
             issued_at = timezone.now()
             issued_on = timezone.localtime(issued_at).date()
-            number = _next_number(service.licence_prefix, to_buddhist_year(issued_on.year))
+            number = next_number(service.licence_prefix, on=issued_on)
             applicant = application.applicant
             licence = Licence(
                 number=number,

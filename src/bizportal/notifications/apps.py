@@ -6,5 +6,5 @@ class NotificationsConfig(AppConfig):
     label = "notifications"
 
     def ready(self) -> None:
-        # Registers the outbox handlers.
+        # Registers the event subscribers.
         from . import services  # noqa: F401

@@ -9,7 +9,7 @@ from bizportal.core.models import PersonalDataLabel
 
 
 class Notification(models.Model):
-    """One message to one person over one channel; unique per outbox message so a
+    """One message to one person over one channel; unique per event and channel so a
     retried delivery never sends twice."""
 
     PERSONAL_DATA = {"recipient": PersonalDataLabel.PERSONAL}
@@ -17,7 +17,7 @@ class Notification(models.Model):
     class Channel(models.TextChoices):
         EMAIL = "email", "email"
 
-    outbox_id = models.UUIDField(unique=True)
+    event_id = models.UUIDField(help_text="the domain event this message tells of")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
     )
@@ -31,6 +31,11 @@ class Notification(models.Model):
     class Meta:
         ordering = ["-sent_at"]
         indexes = [models.Index(fields=["user", "-sent_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event_id", "channel"], name="one_notification_per_event_and_channel"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.subject

@@ -119,19 +119,3 @@ class Receipt(models.Model):
 
     def __str__(self) -> str:
         return self.number
-
-
-class NumberSequence(models.Model):
-    """Gap-free counters per prefix and Buddhist-era year (INV-2569-…, RC-2569-…)."""
-
-    prefix = models.CharField(max_length=8)
-    year = models.PositiveSmallIntegerField()
-    last = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["prefix", "year"], name="one_counter_per_prefix_year")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.prefix}-{self.year}: {self.last}"

@@ -19,15 +19,15 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
 
 from bizportal.core import audit
-from bizportal.core.thai import baht, to_buddhist_year
+from bizportal.core.sequences import next_number
+from bizportal.core.thai import baht
 
 from . import thaiqr
-from .models import Invoice, NumberSequence, PaymentEvent, Receipt
+from .models import Invoice, PaymentEvent, Receipt
 from .providers import CallbackData, CallbackError, PaymentInstruction, active_provider, providers
 
 log = logging.getLogger(__name__)
@@ -35,19 +35,6 @@ Outcome = PaymentEvent.Outcome
 
 
 # --- invoices ---------------------------------------------------------------------
-
-
-def _next_number(prefix: str) -> str:
-    """INV-2569-000001: one gap-free counter per prefix and Buddhist-era year.
-
-    The UPDATE takes the row lock, so concurrent callers get distinct numbers, and a
-    rolled-back transaction gives its number back.
-    """
-    year = to_buddhist_year(timezone.localdate().year)
-    NumberSequence.objects.get_or_create(prefix=prefix, year=year)
-    NumberSequence.objects.filter(prefix=prefix, year=year).update(last=F("last") + 1)
-    number = NumberSequence.objects.get(prefix=prefix, year=year).last
-    return f"{prefix}-{year}-{number:06d}"
 
 
 @transaction.atomic
@@ -79,7 +66,7 @@ def raise_invoice(application: Any, amount: Decimal, *, actor: Any) -> Invoice:
         ref1 = thaiqr.to_reference(application.reference)
     except thaiqr.PayloadError as error:
         raise ValidationError(str(error), code="reference") from None
-    number = _next_number("INV")
+    number = next_number("INV")
     invoice = Invoice.objects.create(
         number=number,
         application=application,
@@ -268,7 +255,7 @@ def confirm_payment(provider_id: str, data: CallbackData, *, body: str) -> Callb
     invoice.provider_txn_id = data.txn_id
     invoice.save(update_fields=["status", "paid_at", "provider", "provider_txn_id"])
     receipt = Receipt.objects.create(
-        number=_next_number("RC"), invoice=invoice, issued_at=timezone.now()
+        number=next_number("RC"), invoice=invoice, issued_at=timezone.now()
     )
     result = settle(Outcome.ACCEPTED, f"paid; receipt {receipt.number}", 200, invoice)
     audit.record(

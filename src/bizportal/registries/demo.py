@@ -8,7 +8,10 @@ from typing import Any
 
 from django.db import transaction
 
+from bizportal.core import audit, demo
 from bizportal.sandbox_idp.demo import DEMO_IDENTITIES
+
+from .models import SandboxJuristicPerson, SandboxPerson
 
 DEMO_COMPANIES: list[dict[str, Any]] = [
     {
@@ -52,10 +55,6 @@ def seed() -> list[str]:
 
     Returns the citizen IDs and juristic IDs written.
     """
-    from bizportal.core import audit
-
-    from .models import SandboxJuristicPerson, SandboxPerson
-
     written: list[str] = []
     for person in DEMO_IDENTITIES:
         record, created = SandboxPerson.objects.update_or_create(
@@ -83,3 +82,9 @@ def seed() -> list[str]:
         )
         written.append(company["juristic_id"])
     return written
+
+
+@demo.loader("registries", order=30)
+def load_demo() -> list[demo.DemoLogin]:
+    seed()
+    return []

@@ -13,6 +13,10 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
+from bizportal.core import audit, demo
+
+from .models import SandboxIdentity
+
 DEMO_PASSWORD = "demo1234"  # noqa: S105 - published demo credential
 
 
@@ -110,10 +114,6 @@ DEMO_IDENTITIES: list[DemoIdentity] = [
 @transaction.atomic
 def seed() -> list[DemoIdentity]:
     """Create or refresh the demo identities (idempotent); returns the demo people."""
-    from bizportal.core import audit
-
-    from .models import SandboxIdentity
-
     for person in DEMO_IDENTITIES:
         identity = SandboxIdentity.objects.filter(citizen_id=person.citizen_id).first()
         created = identity is None
@@ -135,3 +135,16 @@ def seed() -> list[DemoIdentity]:
         identity.save()
         audit.record("sandbox_idp.demo_seeded", identity, actor_label="load_demo", created=created)
     return list(DEMO_IDENTITIES)
+
+
+@demo.loader("sandbox_idp", order=20)
+def load_demo() -> list[demo.DemoLogin]:
+    return [
+        demo.DemoLogin(
+            "Entrepreneurs (sign in with Digital ID: the sandbox provider)",
+            person.citizen_id,
+            person.password,
+            person.name_th,
+        )
+        for person in seed()
+    ]

@@ -2,39 +2,33 @@
 
 from __future__ import annotations
 
+from itertools import groupby
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from bizportal.core import demo
+
 
 class Command(BaseCommand):
-    help = "Load Thai demo data (agencies, services, people, officers) and print the logins."
+    help = "Load Thai demo data (every app's demo loader, in order) and print the logins."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from bizportal.backoffice import demo as staff
-        from bizportal.catalog import demo as catalog
-        from bizportal.registries import demo as registries
-        from bizportal.sandbox_idp import demo as idp
-
-        with transaction.atomic():
-            catalog.seed()
-            identities = idp.seed()
-            registries.seed()
-            officers = staff.seed()
+        logins: list[demo.DemoLogin] = []
+        for name, load in demo.loaders():
+            with transaction.atomic():
+                logins.extend(load())
+            if options["verbosity"] > 1:
+                self.stdout.write(f"loaded demo data: {name}")
         out = self.stdout
         out.write("")
         out.write("=" * 72)
         out.write(f" Biz Portal demo: {settings.BASE_URL}/")
         out.write("=" * 72)
-        out.write(" Entrepreneurs (sign in with Digital ID: the sandbox provider)")
-        for identity in identities:
-            out.write(
-                f"   citizen ID {identity.citizen_id}  password {identity.password}"
-                f"  {identity.name_th}"
-            )
-        out.write(" Agency officers (Officers → /backoffice/login/)")
-        for officer in officers:
-            out.write(f"   {officer.username:<16} password {officer.password}  {officer.agency}")
+        for group, members in groupby(logins, key=lambda login: login.group):
+            out.write(f" {group}")
+            for login in members:
+                out.write(f"   {login.login:<16} password {login.password}  {login.note}")
         out.write("=" * 72)

@@ -9,6 +9,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
+from django.core.wsgi import get_wsgi_application
+from waitress import serve
 
 
 class Command(BaseCommand):
@@ -21,10 +23,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-worker", action="store_true", help="serve the web only")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from waitress import serve
-
-        from bizportal.wsgi import application
-
+        application = get_wsgi_application()
         worker = None
         if not options["no_worker"]:
             worker = subprocess.Popen(  # noqa: S603 - our own interpreter and manage.py
