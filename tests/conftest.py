@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from django.core.cache import cache
 
 
 @pytest.fixture(autouse=True)
@@ -22,3 +23,5 @@ def _isolated_settings(settings, tmp_path_factory: pytest.TempPathFactory) -> No
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.LICENCE_KEY_DIR = Path(tmp_path_factory.getbasetemp() / "dev_ca")
+    # Rate limits count in the cache; each test starts with a clean count.
+    cache.clear()

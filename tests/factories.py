@@ -31,7 +31,9 @@ class AgencyFactory(factory.django.DjangoModelFactory):
 
 def demo_service_fields(slug: str) -> dict[str, Any]:
     entry = next(s for s in demo.SERVICES if s["slug"] == slug)
-    fields = {k: v for k, v in entry.items() if k not in {"agency", "documents"}}
+    fields = {
+        k: v for k, v in entry.items() if k not in {"agency", "documents", "application_types"}
+    }
     return fields
 
 
@@ -48,12 +50,14 @@ class ServiceFactory(factory.django.DjangoModelFactory):
     def _create(cls, model_class: type[Service], *args: Any, **kwargs: Any) -> Service:
         like = kwargs.pop("like", "food-shop-licence")
         base = {**demo_service_fields(like), **kwargs}
-        documents = next(s for s in demo.SERVICES if s["slug"] == like)["documents"]
+        entry = next(s for s in demo.SERVICES if s["slug"] == like)
         service = model_class.objects.create(
             **base, terms_th=demo.STANDARD_TERMS_TH, terms_en=demo.STANDARD_TERMS_EN
         )
-        for order, document in enumerate(documents):
+        for order, document in enumerate(entry["documents"]):
             service.documents.create(order=order, **document)
+        for kind in entry["application_types"]:
+            service.application_types.create(**kind)
         return service
 
 

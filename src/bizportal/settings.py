@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "bizportal.rules",
     "bizportal.workflow",
     "bizportal.applications",
+    "bizportal.inspections",
     "bizportal.payments",
     "bizportal.payments.contrib.sandbox",
     "bizportal.licences",

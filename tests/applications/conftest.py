@@ -1,9 +1,6 @@
 from __future__ import annotations
 
-import io
-
 import pytest
-from PIL import Image
 
 from tests.factories import (
     ApplicantFactory,
@@ -11,12 +8,8 @@ from tests.factories import (
     ServiceFactory,
     valid_food_shop_answers,
 )
-
-
-def pdf_bytes() -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (20, 20), "white").save(buffer, format="PDF")
-    return buffer.getvalue()
+from tests.journeys import pdf_bytes  # noqa: F401 - used by tests importing it from here
+from tests.sandbox_idp.helpers import live  # noqa: F401 - fixture
 
 
 @pytest.fixture

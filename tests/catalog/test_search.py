@@ -65,6 +65,17 @@ def test_the_english_page_shows_english_names(client, catalogue) -> None:
     assert "30 working days" in page
 
 
+def test_the_service_page_lists_the_new_licence_documents_and_points_holders_to_changes(
+    client, catalogue
+) -> None:
+    page = client.get("/services/food-shop-licence/").content.decode()
+    assert "แผนผังภายในร้าน" in page
+    # The amendment's own evidence belongs to the amendment form, not this manual.
+    assert "เอกสารแสดงการเปลี่ยนแปลง" not in page
+    assert "มีใบอนุญาตนี้อยู่แล้ว? ขอแก้ไขรายการ ขอต่ออายุ ขอยกเลิกใบอนุญาต" in page
+    assert 'href="/account/"' in page
+
+
 def test_the_service_api_carries_the_form_definition(client, catalogue) -> None:
     body = client.get("/api/v1/catalog/services/food-shop-licence/").json()
     assert body["form_schema"]["properties"]["manager_citizen_id"]["format"] == "th-citizen-id"
@@ -74,3 +85,10 @@ def test_the_service_api_carries_the_form_definition(client, catalogue) -> None:
         "premises_consent",
         "food_handler_cert",
     ]
+    kinds = {entry["kind"]: entry for entry in body["application_types"]}
+    assert list(kinds) == ["new", "amend", "renew", "cancel"]
+    assert [d["code"] for d in kinds["amend"]["documents"]] == ["change_evidence"]
+    assert kinds["amend"]["fee_table"] == "fee_amendment"
+    assert kinds["cancel"]["process"] == "licence_cancellation"
+    assert kinds["cancel"]["documents"] == []
+    assert kinds["renew"]["renew_opens_days_before"] == 90

@@ -12,6 +12,9 @@ from dataclasses import dataclass
 import pytest
 import requests
 
+#: Demo loaders the live-server tests leave out (see ``portal``).
+WITHOUT = frozenset({"journeys"})
+
 
 @dataclass
 class Portal:
@@ -33,13 +36,12 @@ def portal(live_server, settings, transactional_db) -> Iterator[Portal]:
     settings.PAYMENT_SANDBOX_URL = f"{url}/sandbox/bank"
     settings.ALLOWED_HOSTS = ["*"]
 
-    from bizportal.backoffice import demo as staff
-    from bizportal.catalog import demo as catalog
-    from bizportal.registries import demo as registries
-    from bizportal.sandbox_idp import demo as idp
+    from bizportal.core import demo
 
-    catalog.seed()
-    idp.seed()
-    registries.seed()
-    staff.seed()
+    # Every app's demo loader in its order (catalogue first, then people), as
+    # ``manage.py load_demo`` runs them, except the demo journeys: the journeys here
+    # start from a clean slate for the demo people, so they can assert on what they did.
+    for name, load in demo.loaders():
+        if name not in WITHOUT:
+            load()
     yield Portal(url)

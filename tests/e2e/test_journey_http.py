@@ -4,22 +4,28 @@ An entrepreneur finds the food-shop licence, signs in through Digital ID (OIDC w
 PKCE), applies with prefilled data, is asked for a correction, resubmits, is
 approved, pays with Thai QR through the sandbox bank (HMAC-signed callback), and
 receives a signed e-licence that verifies; the bad cases are tried along the way.
+Then the holder renews the licence through the API (version 2 verifies, version 1 is
+superseded) and cancels it through the pages (it verifies as cancelled, for good).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
+import re
 import time
+from typing import Any
 from urllib.parse import urljoin
 
 import pytest
 import requests
+from django.utils import timezone
 from PIL import Image
 
 from bizportal.sandbox_idp.demo import DEMO_IDENTITIES
 from tests.e2e.conftest import Portal
-from tests.e2e.html import form_with
+from tests.e2e.html import form_with, forms, links
 from tests.factories import citizen_id
 
 pytestmark = [pytest.mark.live, pytest.mark.xdist_group("live")]
@@ -150,7 +156,8 @@ def test_from_search_to_a_verified_signed_licence(portal: Portal, mailoutbox) ->
     submitted = api(
         applicant, portal, "POST", app_url + "submit/", json={"accept_terms": True}
     ).json()
-    assert submitted["status"] == "submitted"
+    assert submitted["status"] == "review"
+    assert [w["type"] for w in submitted["waiting"]] == ["officer-review"]
     assert submitted["reference"].startswith("BP-25")
 
     # 4. Decide: another agency's officer sees nothing; the BMA officer asks for a correction.
@@ -160,6 +167,7 @@ def test_from_search_to_a_verified_signed_licence(portal: Portal, mailoutbox) ->
         api(excise, portal, "POST", app_url + "decision/", json={"action": "approve"}).status_code
         == 404
     )
+    assert api(excise, portal, "GET", app_url + "actions/").status_code == 404
     stranger = sign_in_with_digital_id(
         portal, DEMO_IDENTITIES[1].citizen_id, DEMO_IDENTITIES[1].password, "/account/"
     )
@@ -168,6 +176,15 @@ def test_from_search_to_a_verified_signed_licence(portal: Portal, mailoutbox) ->
     bma = sign_in_officer(portal, "officer.bma")
     worklist = api(bma, portal, "GET", "/api/v1/applications/worklist/").json()["results"]
     assert submitted["reference"] in [a["reference"] for a in worklist]
+    offered = api(bma, portal, "GET", app_url + "actions/").json()
+    assert [item["step"]["step"] for item in offered] == ["review"]
+    assert [(a["id"], a["note_required"]) for a in offered[0]["actions"]] == [
+        ("approve", False),
+        ("correct", True),
+        ("reject", True),
+    ]
+    no_note = api(bma, portal, "POST", app_url + "decision/", json={"action": "correct"})
+    assert no_note.status_code == 400 and "Please give the reason" in no_note.json()["detail"]
     corrected = api(
         bma,
         portal,
@@ -187,17 +204,17 @@ def test_from_search_to_a_verified_signed_licence(portal: Portal, mailoutbox) ->
         api(applicant, portal, "POST", app_url + "submit/", json={"accept_terms": True}).json()[
             "status"
         ]
-        == "submitted"
+        == "review"
     )
     approved = api(
         bma, portal, "POST", app_url + "decision/", json={"action": "approve", "note": "ถูกต้อง"}
     ).json()
-    assert approved["status"] == "approved"
-    assert [h["to_status"] for h in approved["history"]] == [
-        "submitted",
-        "correction",
-        "submitted",
-        "approved",
+    assert approved["status"] == "awaiting_payment"
+    assert [(h["step"], h["action"], h["to_status"]) for h in approved["history"]] == [
+        ("application", "submit", "review"),
+        ("review", "correct", "correction"),
+        ("correction", "submit", "review"),
+        ("review", "approve", "awaiting_payment"),
     ]
 
     # 5. Pay with Thai QR: the payload decodes with a correct CRC; the bank pays.
@@ -229,7 +246,11 @@ def test_from_search_to_a_verified_signed_licence(portal: Portal, mailoutbox) ->
         return body if body["status"] == "issued" else None
 
     final = wait_for(issued)
-    assert [h["to_status"] for h in final["history"]][-2:] == ["paid", "issued"]
+    assert [(h["step"], h["action"]) for h in final["history"]][-2:] == [
+        ("payment", "paid"),
+        ("licence", "issued"),
+    ]
+    assert final["issued_version"] == 1 and final["licence"]
 
     # The bank retrying the same notice changes nothing.
     from django.conf import settings
@@ -255,7 +276,7 @@ def test_from_search_to_a_verified_signed_licence(portal: Portal, mailoutbox) ->
     # 6. The licence: verify by number, then by uploading the PDF, then a tampered copy.
     from bizportal.licences.models import Licence
 
-    licence = Licence.objects.get(application__public_id=application["id"])
+    licence = Licence.objects.get(number=final["licence"])
     verified = requests.get(f"{portal.url}/api/v1/licences/verify/{licence.number}/").json()
     assert verified["status"] == "valid"
     assert "กรุงเทพมหานคร" in json.dumps(verified, ensure_ascii=False)
@@ -283,5 +304,163 @@ def test_from_search_to_a_verified_signed_licence(portal: Portal, mailoutbox) ->
 
     # 7. Every status change was emailed through the outbox.
     subjects = " ".join(m.subject for m in mailoutbox)
-    for status in ["ยื่นคำขอแล้ว", "ขอให้แก้ไขเพิ่มเติม", "อนุมัติแล้ว", "ชำระค่าธรรมเนียมแล้ว", "ออกใบอนุญาตแล้ว"]:
+    for status in ["อยู่ระหว่างพิจารณา", "ขอให้แก้ไขเพิ่มเติม", "รอชำระค่าธรรมเนียม", "ออกใบอนุญาตแล้ว"]:
         assert status in subjects
+
+    # 8. Renew through the API, inside the renewal window.
+    renewed = renew_through_the_api(portal, applicant, bma, stranger, licence.number)
+    assert renewed["status"] == "issued" and renewed["issued_version"] == 2
+
+    # 9. Cancel through the pages; a second cancellation is refused.
+    cancel_through_the_pages(portal, applicant, bma, licence.number)
+
+
+def pay_at_the_sandbox_bank(
+    portal: Portal, applicant: requests.Session, application_id: str
+) -> dict[str, Any]:
+    """Open the invoice's Thai QR at the sandbox bank and pay; the bank calls back."""
+    from bizportal.applications.models import Application
+    from bizportal.payments.services import invoice_for
+
+    invoice_id = invoice_for(Application.objects.get(public_id=application_id)).public_id
+    invoice = api(applicant, portal, "GET", f"/api/v1/payments/invoices/{invoice_id}/").json()
+    bank = applicant.get(f"{portal.url}/sandbox/bank/", params={"payload": invoice["qr_payload"]})
+    pay = form_with(bank.text, "payload", bank.url)
+    paid_page = applicant.post(pay.action, data=pay.fields, headers={"Referer": bank.url})
+    assert paid_page.status_code == 200
+    return invoice
+
+
+def renew_through_the_api(
+    portal: Portal,
+    applicant: requests.Session,
+    officer: requests.Session,
+    stranger: requests.Session,
+    number: str,
+) -> dict[str, Any]:
+    """Renew ``number`` over the API; version 2 verifies as valid, version 1 superseded."""
+    from bizportal.licences.models import Licence
+
+    request = {"service": "food-shop-licence", "kind": "renew", "licence": number}
+    too_early = api(applicant, portal, "POST", "/api/v1/applications/", json=request)
+    assert too_early.status_code == 409, too_early.text
+    assert "can be renewed from" in too_early.json()["detail"]
+
+    # Test set-up: the licence now expires in ten days, inside the 90-day window.
+    expires = timezone.localdate() + dt.timedelta(days=10)
+    Licence.objects.filter(number=number).update(valid_until=expires)
+
+    assert api(stranger, portal, "POST", "/api/v1/applications/", json=request).status_code == 404
+    created = api(applicant, portal, "POST", "/api/v1/applications/", json=request)
+    assert created.status_code == 201, created.text
+    renewal = created.json()
+    assert (renewal["kind"], renewal["licence"], renewal["status"]) == ("renew", number, "draft")
+    assert renewal["data"]["business_name"] == "ร้านข้าวแกงป้าสมศรี"  # from the licence
+    url = f"/api/v1/applications/{renewal['id']}/"
+    uploaded = api(
+        applicant,
+        portal,
+        "POST",
+        url + "documents/",
+        data={"document_code": "floor_plan"},
+        files={"file": ("plan.pdf", pdf_document(), "application/pdf")},
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    submitted = api(applicant, portal, "POST", url + "submit/", json={"accept_terms": True})
+    assert submitted.json()["status"] == "review", submitted.text
+    decided = api(officer, portal, "POST", url + "decision/", json={"action": "approve"}).json()
+    assert decided["status"] == "awaiting_payment", decided
+    pay_at_the_sandbox_bank(portal, applicant, renewal["id"])
+
+    def issued():  # type: ignore[no-untyped-def]
+        body = api(applicant, portal, "GET", url).json()
+        return body if body["status"] == "issued" else None
+
+    final = wait_for(issued)
+    current = requests.get(f"{portal.url}/api/v1/licences/verify/{number}/").json()
+    assert (current["status"], current["version"], current["current_version"]) == (
+        "valid",
+        2,
+        2,
+    )
+    assert current["valid_until"] > expires.isoformat()  # continues from the old expiry
+    first = requests.get(f"{portal.url}/api/v1/licences/verify/{number}/1/").json()
+    assert (first["status"], first["ok"], first["version"], first["current_version"]) == (
+        "superseded",
+        False,
+        1,
+        2,
+    )
+    page = requests.get(f"{portal.url}/verify/{number}/1/", headers={"Accept-Language": "th"})
+    assert "มีฉบับใหม่แทนแล้ว" in page.text
+    return final
+
+
+def cancel_through_the_pages(
+    portal: Portal, applicant: requests.Session, officer: requests.Session, number: str
+) -> None:
+    """Cancel ``number`` with the account page's button, the cancellation form and the
+    officer's page; it then verifies as cancelled, and cannot be cancelled again."""
+    from bizportal.licences.models import Licence
+
+    licence_id = Licence.objects.get(number=number).public_id
+    cancel_path = f"/account/licences/{licence_id}/cancel/"
+    account = applicant.get(f"{portal.url}/account/")
+    button = next(f for f in forms(account.text) if f.action == cancel_path)
+    form_page = applicant.post(
+        urljoin(account.url, button.action), data=button.fields, headers={"Referer": account.url}
+    )
+    assert "/edit/" in form_page.url and "ขอยกเลิกใบอนุญาต" in form_page.text
+    form = form_with(form_page.text, "reason", form_page.url)
+    form.fields.update(
+        {
+            "reason": "เลิกกิจการร้านอาหาร / closing the restaurant",
+            "confirm": "true",
+            "accept_terms": "on",
+            "action": "submit",
+        }
+    )
+    sent = applicant.post(form.action, data=form.fields, headers={"Referer": form_page.url})
+    notice = re.search(r"ยื่นคำขอเรียบร้อย เลขที่คำขอ (BP-\d{4}-\d{6})", sent.text)
+    assert notice, sent.text[:1000]
+    application_page = sent.url
+
+    public_id = application_page.rstrip("/").split("/")[-1]
+    officer_path = f"/backoffice/applications/{public_id}/"
+    assert officer_path in links(officer.get(f"{portal.url}/backoffice/").text)
+    page = officer.get(urljoin(portal.url, officer_path))
+    decision = form_with(page.text, "note", page.url)
+    decision.fields.update({"action": "approve"})
+    decided = officer.post(decision.action, data=decision.fields, headers={"Referer": page.url})
+    assert "บันทึกแล้ว" in decided.text
+
+    def cancelled():  # type: ignore[no-untyped-def]
+        body = requests.get(f"{portal.url}/api/v1/licences/verify/{number}/").json()
+        return body if body["status"] == "cancelled" else None
+
+    verified = wait_for(cancelled)
+    assert verified["ok"] is False and verified["cancelled_at"]
+    verify_page = requests.get(f"{portal.url}/verify/{number}/", headers={"Accept-Language": "th"})
+    assert "ยกเลิกแล้ว (ผู้ถือขอยกเลิก)" in verify_page.text
+    assert "ใบอนุญาตนี้ใช้ไม่ได้อีกต่อไป" in verify_page.text
+    assert "ดำเนินการเสร็จสิ้น" in applicant.get(application_page).text
+
+    # A second cancellation: no button any more, and posting anyway is refused.
+    account = applicant.get(f"{portal.url}/account/")
+    assert cancel_path not in account.text
+    again = applicant.post(
+        f"{portal.url}{cancel_path}",
+        data={"csrfmiddlewaretoken": applicant.cookies.get("csrftoken", "")},
+        headers={"Referer": account.url},
+    )
+    assert again.url == f"{portal.url}/account/"
+    assert f"ใบอนุญาต {number} ถูกยกเลิกแล้ว" in again.text
+    through_api = api(
+        applicant,
+        portal,
+        "POST",
+        "/api/v1/applications/",
+        json={"service": "food-shop-licence", "kind": "cancel", "licence": number},
+    )
+    assert through_api.status_code == 409
+    assert "was already cancelled" in through_api.json()["detail"]

@@ -1,7 +1,8 @@
 """Server-side validation of application answers, with Thai and English messages."""
 
 from bizportal.catalog import demo
-from bizportal.forms.fields import coerce
+from bizportal.catalog.bundles import CANCEL_FORM_SCHEMA, CANCEL_UI_SCHEMA
+from bizportal.forms.fields import build_fields, coerce
 from bizportal.forms.validation import check_schema, validate_answers
 from tests.factories import ApplicantFactory, citizen_id, valid_food_shop_answers
 
@@ -52,3 +53,27 @@ def test_posted_strings_are_typed_by_the_schema_and_bad_numbers_kept_for_the_mes
     kept = coerce(SCHEMA, {"area_sqm": "สิบ"})
     assert kept == {"area_sqm": "สิบ"}
     assert "ต้องเป็นตัวเลข" in validate_answers(SCHEMA, UI, answers(area_sqm="สิบ"))["area_sqm"]
+
+
+def test_the_cancellation_form_is_a_reason_and_a_confirmation_checkbox() -> None:
+    fields = {f.name: f for f in build_fields(CANCEL_FORM_SCHEMA, CANCEL_UI_SCHEMA, {}, {})}
+    assert list(fields) == ["reason", "confirm"]
+    assert fields["reason"].widget == "textarea" and fields["reason"].required
+    assert fields["confirm"].widget == "checkbox" and fields["confirm"].required
+    ticked = build_fields(CANCEL_FORM_SCHEMA, CANCEL_UI_SCHEMA, {"confirm": True}, {})
+    assert ticked[1].value is True
+
+
+def test_a_ticked_box_posts_true_and_an_unticked_one_is_missing() -> None:
+    ticked = coerce(CANCEL_FORM_SCHEMA, {"reason": "เลิกกิจการแล้ว", "confirm": "true"})
+    assert ticked == {"reason": "เลิกกิจการแล้ว", "confirm": True}
+    assert validate_answers(CANCEL_FORM_SCHEMA, CANCEL_UI_SCHEMA, ticked) == {}
+    unticked = coerce(CANCEL_FORM_SCHEMA, {"reason": "เลิกกิจการแล้ว"})
+    errors = validate_answers(CANCEL_FORM_SCHEMA, CANCEL_UI_SCHEMA, unticked)
+    assert list(errors) == ["confirm"]
+    assert "ข้าพเจ้าเข้าใจว่าเมื่อยกเลิกแล้ว" in errors["confirm"]
+    # "No" is not a confirmation either (the schema says it must be true).
+    refused = validate_answers(
+        CANCEL_FORM_SCHEMA, CANCEL_UI_SCHEMA, {"reason": "เลิกกิจการแล้ว", "confirm": False}
+    )
+    assert list(refused) == ["confirm"]

@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 
+from bizportal.catalog.models import Service
+from bizportal.identity.models import User
 from bizportal.licences.models import Licence
-from bizportal.licences.services import revoke_licence
+from bizportal.licences.services import cancel_licence, issue_licence, revoke_licence
 
-from .conftest import flip_byte_in_signed_range
+from .conftest import (
+    BUSINESS_NAME,
+    CITIZEN_ID,
+    CITIZEN_ID_MASKED,
+    JURISTIC_ID,
+    JURISTIC_ID_PRINTED,
+    draft,
+    flip_byte_in_signed_range,
+    pdf_of,
+)
 
 API = "/api/v1/licences"
 
 
-def signed_pdf(licence: Licence) -> bytes:
-    with licence.pdf.open("rb") as handle:
-        return handle.read()
+def pdf_upload(data: bytes) -> SimpleUploadedFile:
+    return SimpleUploadedFile("licence.pdf", data, content_type="application/pdf")
 
 
 def test_a_licence_is_looked_up_by_number_without_signing_in(client, licence: Licence) -> None:
@@ -24,18 +37,76 @@ def test_a_licence_is_looked_up_by_number_without_signing_in(client, licence: Li
     body = response.json()
     assert body["number"] == licence.number
     assert body["status"] == "valid"
+    assert body["ok"] is True
+    assert (body["version"], body["current_version"]) == (1, 1)
+    assert body["current_url"] == reverse("licences:verify-number", args=[licence.number])
     assert body["issuer"] == licence.agency.name_en
+    assert body["issuer_code"] == "bma-health"
+    assert body["holder_kind"] == "person"
     assert body["holder_name"] == "สมชาย ใจดี"
-    assert body["business_name"] == "ร้านข้าวมันไก่ป้าแดง"
-    assert body["holder_id_masked"] == "x-xxxx-xxxxx-45-1"
+    assert body["business_name"] == BUSINESS_NAME
+    assert body["holder_id_masked"] == CITIZEN_ID_MASKED
+    assert licence.valid_until is not None
     assert body["valid_until"] == licence.valid_until.isoformat()
-    assert "1101700203451" not in response.content.decode()
+    assert body["revoked_at"] is None and body["cancelled_at"] is None
+    assert CITIZEN_ID not in response.content.decode()
 
 
-def test_a_revoked_licence_is_reported_revoked(client, licence: Licence, applicant) -> None:
+def test_version_1_is_superseded_and_points_at_the_current_one(client, amended: Licence) -> None:
+    old = client.get(f"{API}/verify/{amended.number}/1/").json()
+    current = client.get(f"{API}/verify/{amended.number}/2/").json()
+
+    assert (old["status"], old["ok"]) == ("superseded", False)
+    assert (old["version"], old["current_version"]) == (1, 2)
+    assert old["current_url"] == reverse("licences:verify-number", args=[amended.number])
+    assert old["business_name"] == "ร้านข้าวมันไก่ป้าแดง สาขาอารีย์"  # as the licence is now
+    assert (current["status"], current["ok"]) == ("valid", True)
+    assert (current["version"], current["current_version"]) == (2, 2)
+    assert client.get(f"{API}/verify/{amended.number}/").json()["version"] == 2
+
+
+def test_an_unknown_version_is_404_problem_json(client, amended: Licence) -> None:
+    response = client.get(f"{API}/verify/{amended.number}/3/")
+
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("application/problem+json")
+
+
+def test_a_juristic_holder_is_shown_with_its_full_id(
+    client, service: Service, applicant: User
+) -> None:
+    licence = issue_licence(
+        draft(
+            service,
+            applicant,
+            holder_kind="juristic",
+            holder_id=JURISTIC_ID,
+            holder_name="บริษัท ข้าวมันไก่ป้าแดง จำกัด",
+        )
+    )
+
+    body = client.get(f"{API}/verify/{licence.number}/").json()
+
+    assert body["holder_kind"] == "juristic"
+    assert body["holder_id_masked"] == JURISTIC_ID_PRINTED
+
+
+def test_a_revoked_licence_is_reported_revoked(client, licence: Licence, applicant: User) -> None:
     revoke_licence(licence, "ปิดกิจการ / Closed", actor=applicant)
 
-    assert client.get(f"{API}/verify/{licence.number}/").json()["status"] == "revoked"
+    body = client.get(f"{API}/verify/{licence.number}/").json()
+
+    assert (body["status"], body["ok"]) == ("revoked", False)
+    assert body["revoked_at"] is not None
+
+
+def test_a_cancelled_licence_is_reported_cancelled_with_when(client, amended: Licence) -> None:
+    cancelled = cancel_licence(amended, reason="เลิกกิจการ / Business closed")
+
+    for url in (f"{API}/verify/{amended.number}/", f"{API}/verify/{amended.number}/1/"):
+        body = client.get(url).json()
+        assert (body["status"], body["ok"]) == ("cancelled", False)
+        assert dt.datetime.fromisoformat(body["cancelled_at"]) == cancelled.cancelled_at
 
 
 def test_an_unknown_number_is_404_problem_json(client, db) -> None:
@@ -47,22 +118,34 @@ def test_an_unknown_number_is_404_problem_json(client, db) -> None:
 
 
 def test_an_uploaded_licence_is_verified(client, licence: Licence) -> None:
-    file = SimpleUploadedFile("licence.pdf", signed_pdf(licence), content_type="application/pdf")
-
-    body = client.post(f"{API}/verify-pdf/", {"file": file}).json()
+    body = client.post(f"{API}/verify-pdf/", {"file": pdf_upload(pdf_of(licence))}).json()
 
     assert body["outcome"] == "valid"
     assert body["ok"] and body["intact"] and body["trusted"] and body["untouched"]
     assert body["licence"]["number"] == licence.number
     assert body["licence"]["status"] == "valid"
+    assert body["licence"]["holder_id_masked"] == CITIZEN_ID_MASKED
     assert body["matches_record"] is True
+    assert body["payload_number"] == licence.number
+
+
+def test_an_uploaded_version_1_is_validly_signed_but_superseded(client, amended: Licence) -> None:
+    body = client.post(f"{API}/verify-pdf/", {"file": pdf_upload(pdf_of(amended, 1))}).json()
+
+    assert body["outcome"] == "valid" and body["ok"] is True  # the signature is fine ...
+    assert body["matches_record"] is True
+    assert body["licence"]["status"] == "superseded"  # ... the document is not current
+    assert body["licence"]["ok"] is False
+    assert (body["licence"]["version"], body["licence"]["current_version"]) == (1, 2)
+    assert body["licence"]["current_url"] == reverse(
+        "licences:verify-number", args=[amended.number]
+    )
 
 
 def test_a_tampered_upload_is_reported(client, licence: Licence) -> None:
-    tampered = flip_byte_in_signed_range(signed_pdf(licence))
-    file = SimpleUploadedFile("licence.pdf", tampered, content_type="application/pdf")
+    tampered = flip_byte_in_signed_range(pdf_of(licence))
 
-    body = client.post(f"{API}/verify-pdf/", {"file": file}).json()
+    body = client.post(f"{API}/verify-pdf/", {"file": pdf_upload(tampered)}).json()
 
     assert body["outcome"] == "tampered"
     assert body["ok"] is False
@@ -105,4 +188,5 @@ def test_the_endpoints_are_in_the_openapi_schema(client, db) -> None:
     schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").content.decode()
 
     assert "/api/v1/licences/verify/{number}/" in schema
+    assert "/api/v1/licences/verify/{number}/{version}/" in schema
     assert "/api/v1/licences/verify-pdf/" in schema

@@ -1,118 +1,155 @@
-"""Issuing and revoking: numbers, dates, idempotence, audit, status over time."""
+"""Issuing version 1, revoking: numbers, dates, idempotence, audit, events, atomicity."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from pathlib import Path
 from unittest import mock
 
 import pytest
 from django.utils import timezone
 
-from bizportal.core.models import AuditEvent, Sequence
+from bizportal.applications.models import Application
+from bizportal.catalog.models import Service
+from bizportal.core.models import AuditEvent, DomainEvent, Sequence
 from bizportal.core.thai import to_buddhist_year
+from bizportal.identity.models import User
 from bizportal.licences import services
-from bizportal.licences.models import Licence
+from bizportal.licences.models import Licence, LicenceVersion, VersionKind
 from bizportal.licences.services import (
     LicenceError,
     issue_licence,
-    licence_status,
     revoke_licence,
     valid_until_for,
+    verdict,
 )
+from tests import journeys
 
-from .conftest import make_paid_application
+from .conftest import BUSINESS_NAME, CITIZEN_ID, draft, version
 
 
-def test_a_licence_copies_what_the_service_permits_and_who_holds_it(licence: Licence) -> None:
-    be_year = to_buddhist_year(timezone.localdate().year)
+def test_a_licence_copies_what_the_service_permits_and_who_holds_it(
+    licence: Licence, applicant: User
+) -> None:
+    today = timezone.localdate()
 
-    assert licence.number == f"BMA-FD-{be_year}-000001"
+    assert licence.number == f"BMA-FD-{to_buddhist_year(today.year)}-000001"
+    assert licence.account == applicant
+    assert licence.holder_kind == "person"
     assert licence.holder_name == "สมชาย ใจดี"
-    assert licence.holder_id == "1101700203451"
-    assert licence.business_name == "ร้านข้าวมันไก่ป้าแดง"
-    assert licence.title_en == "Licence to operate a food shop"
-    assert licence.permits_th.startswith("จัดตั้งสถานที่จำหน่ายอาหาร")
+    assert licence.holder_name_en == "Somchai Jaidee"
+    assert licence.holder_id == CITIZEN_ID
+    assert licence.business_name == BUSINESS_NAME
+    assert licence.details == {"business_name": BUSINESS_NAME, "seats": 40}
+    assert licence.title_en == licence.service.licence_title_en
+    assert licence.permits_th == licence.service.licence_permits_th
     assert licence.agency.code == "bma-health"
-    assert licence.valid_until == valid_until_for(timezone.localdate(), 1)
-    assert licence_status(licence) == "valid"
+    assert licence.version == 1
+    assert licence.valid_from == today
+    assert licence.valid_until == valid_until_for(today, 1)
+    assert verdict(licence) == "valid"
 
 
-def test_the_stored_file_is_the_signed_pdf_and_its_hash_is_kept(licence: Licence) -> None:
-    with licence.pdf.open("rb") as handle:
+def test_version_1_is_the_signed_pdf_with_its_hash_kept(licence: Licence) -> None:
+    first = licence.current
+
+    with first.pdf.open("rb") as handle:
         data = handle.read()
 
+    assert first.number == 1 and first.kind == VersionKind.NEW
+    assert first.superseded_at is None
+    assert (first.valid_from, first.valid_until) == (licence.valid_from, licence.valid_until)
     assert data.startswith(b"%PDF-")
-    assert hashlib.sha256(data).hexdigest() == licence.pdf_sha256
-    assert str(licence.public_id) in licence.pdf.name  # not guessable from the number
+    assert hashlib.sha256(data).hexdigest() == first.pdf_sha256
+    assert first.pdf.name.endswith(f"{licence.public_id}-v1.pdf")  # not guessable
+    assert licence.number not in first.pdf.name
 
 
 def licence_prefix(licence: Licence) -> str:
     return licence.number.rsplit("-", 2)[0]
 
 
-def test_issuing_twice_returns_the_same_licence(application) -> None:
-    first = issue_licence(application)
-    second = issue_licence(application)
+def test_issuing_twice_for_one_reference_returns_the_same_licence(
+    service: Service, applicant: User
+) -> None:
+    once = draft(service, applicant)
+
+    first = issue_licence(once)
+    second = issue_licence(once)
 
     assert second.pk == first.pk
     assert Licence.objects.count() == 1
+    assert LicenceVersion.objects.count() == 1
     assert Sequence.objects.get(prefix=licence_prefix(first)).last == 1
     assert AuditEvent.objects.filter(action="licence.issued").count() == 1
+    assert DomainEvent.objects.filter(name="licences.version_issued").count() == 1
 
 
-def test_numbers_run_per_prefix_and_year(service, applicant, application) -> None:
-    first = issue_licence(application)
-    second = issue_licence(make_paid_application(service, applicant, "BP-2569-000002"))
+def test_numbers_run_per_prefix_and_year(service: Service, applicant: User) -> None:
+    first = issue_licence(draft(service, applicant))
+    second = issue_licence(draft(service, applicant))
 
     assert first.number.endswith("-000001")
     assert second.number.endswith("-000002")
     service.licence_prefix = "BMA-XX"
     service.save()
-    other = issue_licence(make_paid_application(service, applicant, "BP-2569-000003"))
+    other = issue_licence(draft(service, applicant))
     assert other.number.startswith("BMA-XX-") and other.number.endswith("-000001")
 
 
-def test_issuing_is_audited_in_the_same_transaction(licence: Licence) -> None:
-    event = AuditEvent.objects.get(action="licence.issued")
+def test_issuing_is_audited_and_announced(licence: Licence) -> None:
+    audited = AuditEvent.objects.get(action="licence.issued")
+    announced = DomainEvent.objects.get(name="licences.version_issued")
 
-    assert event.object_id == str(licence.public_id)
-    assert event.data["number"] == licence.number
-    assert event.data["sha256"] == licence.pdf_sha256
+    assert audited.object_id == str(licence.public_id)
+    assert audited.data["number"] == licence.number
+    assert audited.data["version"] == 1
+    assert audited.data["sha256"] == licence.current.pdf_sha256
+    assert announced.subject_id == str(licence.public_id)
+    assert announced.payload == {
+        "number": licence.number,
+        "version": 1,
+        "kind": "new",
+        "application_reference": licence.current.application_reference,
+        "agency": "bma-health",
+        "service": licence.service.slug,
+    }
 
 
-def test_a_failed_signature_leaves_nothing_behind(application, settings) -> None:
+def test_a_failed_signature_leaves_nothing_behind(service: Service, applicant: User) -> None:
     with (
         mock.patch.object(
             services.licence_pdf, "sign_licence_pdf", side_effect=RuntimeError("HSM offline")
         ),
         pytest.raises(RuntimeError, match="HSM offline"),
     ):
-        issue_licence(application)
+        issue_licence(draft(service, applicant))
 
     assert not Licence.objects.exists()
+    assert not LicenceVersion.objects.exists()
     assert not AuditEvent.objects.filter(action="licence.issued").exists()
-    assert not Sequence.objects.filter(prefix=application.service.licence_prefix).exists() or (
-        Sequence.objects.get(prefix=application.service.licence_prefix).last == 0
-    )
+    assert not DomainEvent.objects.filter(name="licences.version_issued").exists()
+    # The number was given back: the next licence still gets 000001.
+    assert issue_licence(draft(service, applicant)).number.endswith("-000001")
 
 
-def test_a_failed_save_removes_the_written_file(application, settings) -> None:
-    from pathlib import Path
-
+def stored_files(settings) -> set[Path]:
     licences_dir = Path(settings.MEDIA_ROOT) / "licences"
+    return set(licences_dir.rglob("*.pdf")) if licences_dir.exists() else set()
 
-    def stored_files() -> set[Path]:
-        return set(licences_dir.rglob("*.pdf")) if licences_dir.exists() else set()
 
-    before = stored_files()
+def test_a_failed_save_removes_the_written_file(
+    service: Service, applicant: User, settings
+) -> None:
+    before = stored_files(settings)
     with (
         mock.patch.object(services.audit, "record", side_effect=RuntimeError("database gone")),
-        pytest.raises(RuntimeError),
+        pytest.raises(RuntimeError, match="database gone"),
     ):
-        issue_licence(application)
+        issue_licence(draft(service, applicant))
 
-    assert stored_files() == before
+    assert stored_files(settings) == before
     assert not Licence.objects.exists()
 
 
@@ -125,48 +162,67 @@ def test_a_failed_save_removes_the_written_file(application, settings) -> None:
         (dt.date(2026, 1, 1), 0, None),
     ],
 )
-def test_validity_ends_the_day_before_the_anniversary(issued, years, last_day) -> None:
+def test_validity_ends_the_day_before_the_anniversary(
+    issued: dt.date, years: int, last_day: dt.date | None
+) -> None:
     assert valid_until_for(issued, years) == last_day
 
 
 def test_a_licence_is_expired_the_day_after_its_last_valid_day(licence: Licence) -> None:
     last_day = licence.valid_until
+    assert last_day is not None
 
-    assert licence_status(licence, today=last_day) == "valid"
-    assert licence_status(licence, today=last_day + dt.timedelta(days=1)) == "expired"
+    assert verdict(licence, today=last_day) == "valid"
+    assert verdict(licence, today=last_day + dt.timedelta(days=1)) == "expired"
 
 
-def test_revoking_records_when_why_and_who(licence: Licence, applicant) -> None:
+def test_a_service_without_expiry_issues_a_licence_that_never_expires(
+    service: Service, applicant: User
+) -> None:
+    licence = issue_licence(draft(service, applicant, validity_years=0))
+
+    assert licence.valid_until is None
+    assert licence.current.valid_until is None
+    assert verdict(licence, today=dt.date(2099, 1, 1)) == "valid"
+
+
+def test_revoking_records_when_why_and_who(licence: Licence, applicant: User) -> None:
     revoke_licence(licence, "ย้ายสถานที่โดยไม่แจ้ง / Moved premises without notice", actor=applicant)
 
     licence.refresh_from_db()
     assert licence.status == Licence.Status.REVOKED
     assert licence.revoked_at is not None
-    assert licence_status(licence) == "revoked"
+    assert verdict(licence) == "revoked"
     # Revoked wins over expired: the register says what the agency decided.
-    assert licence_status(licence, today=licence.valid_until + dt.timedelta(days=30)) == "revoked"
+    assert licence.valid_until is not None
+    assert verdict(licence, today=licence.valid_until + dt.timedelta(days=30)) == "revoked"
     event = AuditEvent.objects.get(action="licence.revoked")
     assert event.actor == applicant
     assert "Moved premises" in event.data["reason"]
+    announced = DomainEvent.objects.get(name="licences.licence_revoked")
+    assert announced.payload["number"] == licence.number
 
 
-def test_revoking_needs_a_reason_and_happens_once(licence: Licence, applicant) -> None:
+def test_revoking_needs_a_reason_and_happens_once(licence: Licence, applicant: User) -> None:
     with pytest.raises(LicenceError, match="reason"):
         revoke_licence(licence, "  ", actor=applicant)
-    revoke_licence(licence, "ขอยกเลิก / Holder asked to cancel", actor=applicant)
+    revoke_licence(licence, "ฝ่าฝืนเงื่อนไข / Conditions breached", actor=applicant)
     with pytest.raises(LicenceError, match="already revoked"):
         revoke_licence(licence, "again", actor=applicant)
     assert AuditEvent.objects.filter(action="licence.revoked").count() == 1
 
 
-def test_the_application_workflow_issues_through_this_service(application) -> None:
-    """``applications.services.issue_licence_now`` calls us inside its own transaction."""
-    from bizportal.applications.models import Status
-    from bizportal.applications.services import issue_licence_now
+def test_an_application_issues_through_this_register(service: Service, applicant: User) -> None:
+    """The journey's issue step hands over a draft built from the application."""
+    licence = journeys.issued_licence(service, applicant)
 
-    licence = issue_licence_now(application)
-
-    application.refresh_from_db()
-    assert application.status == Status.ISSUED
-    assert application.licence == licence
-    assert licence_status(licence) == "valid"
+    application = Application.objects.get(licence=licence)
+    first = version(licence, 1)
+    assert first.application_reference == application.reference
+    assert application.issued_version == 1
+    assert licence.account == applicant
+    assert (licence.holder_kind, licence.holder_id) == ("person", CITIZEN_ID)
+    assert licence.holder_name == "สมชาย ใจดี"
+    assert licence.business_name == application.data["business_name"]
+    assert licence.details == application.data
+    assert verdict(licence) == "valid"

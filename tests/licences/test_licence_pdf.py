@@ -10,6 +10,7 @@ import json
 import re
 from io import BytesIO
 
+import segno
 import zxingcpp
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
@@ -22,15 +23,24 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
+from bizportal.catalog.models import Service
+from bizportal.identity.models import User
 from bizportal.licences import pdf as licence_pdf
 from bizportal.licences.contrib.dev_ca import ca
 from bizportal.licences.models import Licence
 from bizportal.licences.services import issue_licence
 
+from .conftest import BUSINESS_NAME, CITIZEN_ID, amend, draft, pdf_of, version
 
-def read(licence: Licence) -> bytes:
-    with licence.pdf.open("rb") as handle:
-        return handle.read()
+
+def read(licence: Licence, number: int | None = None) -> bytes:
+    return pdf_of(licence, number)
+
+
+def embedded_payload(data: bytes) -> dict:
+    raw = licence_pdf.read_embedded_file(PdfFileReader(BytesIO(data)), "licence.json")
+    assert raw is not None
+    return json.loads(raw)
 
 
 def dev_root() -> asn1_x509.Certificate:
@@ -82,20 +92,51 @@ def test_the_pdf_embeds_licence_json_matching_the_register(licence: Licence) -> 
 
     assert raw is not None
     payload = json.loads(raw)
-    assert payload == licence.payload
+    first = version(licence, 1)
+    assert payload == first.payload
     assert payload["schema_version"] == 1
     assert payload["number"] == licence.number
-    assert payload["holder"] == {"name": "สมชาย ใจดี", "citizen_id": "1101700203451"}
-    assert payload["business_name"] == "ร้านข้าวมันไก่ป้าแดง"
+    assert (payload["version"], payload["kind"]) == (1, "new")
+    assert payload["holder"] == {
+        "kind": "person",
+        "name": "สมชาย ใจดี",
+        "name_en": "Somchai Jaidee",
+        "id": CITIZEN_ID,
+    }
+    assert payload["business_name"] == BUSINESS_NAME
     assert payload["issuer"]["code"] == "bma-health"
-    assert payload["service"] == "food-shop-licence"
+    assert payload["service"] == licence.service.slug
+    assert payload["application_reference"] == first.application_reference
     assert payload["issued_at"] == timezone.localtime(licence.issued_at).date().isoformat()
+    assert licence.valid_until is not None
     assert payload["valid_until"] == licence.valid_until.isoformat()
+    assert payload["verify_url"].endswith(f"/verify/{licence.number}/1/")
     # PDF/A-3 wants the file associated with the document and its relationship stated.
     names = reader.root["/Names"]["/EmbeddedFiles"]["/Names"]
     spec = names[1].get_object()
     assert spec["/AFRelationship"] == "/Data"
     assert any(ref.get_object() == spec for ref in reader.root["/AF"])
+
+
+def test_version_2_embeds_its_own_licence_json(amended: Licence) -> None:
+    old, new = embedded_payload(read(amended, 1)), embedded_payload(read(amended, 2))
+
+    assert new == version(amended, 2).payload
+    assert (new["number"], new["version"], new["kind"]) == (amended.number, 2, "amend")
+    assert new["verify_url"].endswith(f"/verify/{amended.number}/2/")
+    assert new["business_name"] == "ร้านข้าวมันไก่ป้าแดง สาขาอารีย์"
+    assert new["application_reference"] == version(amended, 2).application_reference
+    # The first document still says what it said, and where to check it.
+    assert (old["version"], old["business_name"]) == (1, BUSINESS_NAME)
+    assert old["verify_url"].endswith(f"/verify/{amended.number}/1/")
+
+
+def test_every_version_is_signed_and_trusted(amended: Licence) -> None:
+    for number in (1, 2):
+        [signature] = PdfFileReader(BytesIO(read(amended, number))).embedded_signatures
+        status = validate_pdf_signature(signature, ValidationContext(trust_roots=[dev_root()]))
+        assert status.intact and status.valid and status.trusted, number
+        assert status.coverage == SignatureCoverageLevel.ENTIRE_FILE
 
 
 def test_the_text_is_set_in_embedded_sarabun(licence: Licence) -> None:
@@ -110,37 +151,46 @@ def test_the_text_is_set_in_embedded_sarabun(licence: Licence) -> None:
         assert "/FontFile2" in descriptor or "/FontFile3" in descriptor  # embedded, not referenced
 
 
-def test_the_qr_code_leads_to_the_public_verification_page(
-    application, monkeypatch, settings
+def decoded(qr: segno.QRCode) -> str:
+    """What a phone reads from a QR code."""
+    png = BytesIO()
+    qr.save(png, kind="png", scale=6, border=4)
+    png.seek(0)
+    [barcode] = zxingcpp.read_barcodes(Image.open(png))
+    return str(barcode.text)
+
+
+def test_the_qr_code_of_each_version_leads_to_that_versions_page(
+    service: Service, applicant: User, monkeypatch, settings
 ) -> None:
     settings.BASE_URL = "https://bizportal.example"
     encoded: list[str] = []
+    made: list[segno.QRCode] = []
     original = licence_pdf.qr_code
 
-    def recording_qr_code(url: str):  # the QR the PDF template receives
+    def recording_qr_code(url: str) -> segno.QRCode:  # the QR the PDF template receives
         encoded.append(url)
-        return original(url)
+        made.append(original(url))
+        return made[-1]
 
     monkeypatch.setattr(licence_pdf, "qr_code", recording_qr_code)
-    licence = issue_licence(application)
+    licence = issue_licence(draft(service, applicant))
+    amend(licence, business_name="ชื่อใหม่")
 
-    expected = "https://bizportal.example" + reverse(
-        "licences:verify-number", args=[licence.number]
-    )
-    assert encoded == [expected]
-    png = BytesIO()
-    original(encoded[0]).save(png, kind="png", scale=6, border=4)
-    png.seek(0)
-    [barcode] = zxingcpp.read_barcodes(Image.open(png))
-    assert barcode.text == expected
-    assert licence.payload["verify_url"] == expected
+    expected = [
+        "https://bizportal.example"
+        + reverse("licences:verify-version", args=[licence.number, number])
+        for number in (1, 2)
+    ]
+    assert encoded == expected
+    assert [decoded(qr) for qr in made] == expected
+    assert [version(licence, n).payload["verify_url"] for n in (1, 2)] == expected
 
 
-def test_a_licence_without_expiry_says_so(application) -> None:
-    application.service.licence_validity_years = 0
-    application.service.save()
+def test_a_licence_without_expiry_says_so(service: Service, applicant: User) -> None:
+    licence = issue_licence(draft(service, applicant, validity_years=0))
 
-    licence = issue_licence(application)
+    payload = embedded_payload(read(licence))
 
     assert licence.valid_until is None
-    assert licence.payload["valid_until"] is None
+    assert payload["valid_until"] is None

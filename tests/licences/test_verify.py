@@ -1,4 +1,4 @@
-"""Verification by anyone: the service, the public pages and the public API."""
+"""Verification by anyone: the service, the public pages; the holder's download."""
 
 from __future__ import annotations
 
@@ -17,18 +17,32 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import signers
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
+from bizportal.catalog.models import Service
 from bizportal.core.models import AuditEvent
+from bizportal.identity.models import User
 from bizportal.licences.models import Licence
-from bizportal.licences.services import revoke_licence, verify_pdf
+from bizportal.licences.services import (
+    cancel_licence,
+    issue_licence,
+    revoke_licence,
+    verify_pdf,
+)
 
-from .conftest import flip_byte_in_signed_range, unsigned_pdf
+from .conftest import (
+    BUSINESS_NAME,
+    CITIZEN_ID,
+    CITIZEN_ID_MASKED,
+    CITIZEN_ID_PRINTED,
+    JURISTIC_ID,
+    JURISTIC_ID_PRINTED,
+    draft,
+    flip_byte_in_signed_range,
+    pdf_of,
+    unsigned_pdf,
+    version,
+)
 
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 200
-
-
-def signed_pdf(licence: Licence) -> bytes:
-    with licence.pdf.open("rb") as handle:
-        return handle.read()
 
 
 def self_made_signer() -> signers.SimpleSigner:
@@ -75,19 +89,32 @@ def sign_with(pdf: bytes, signer: signers.SimpleSigner) -> bytes:
 
 
 def test_an_issued_file_verifies_as_valid_and_names_its_licence(licence: Licence) -> None:
-    result = verify_pdf(signed_pdf(licence))
+    result = verify_pdf(pdf_of(licence))
 
     assert result.outcome == "valid"
     assert result.intact and result.valid and result.trusted and result.untouched
     assert result.signer == licence.agency.name_en
     assert result.licence == licence
+    assert result.version == version(licence, 1)
     assert result.licence_status == "valid"
     assert result.matches_record
-    assert result.payload == licence.payload
+    assert result.payload == version(licence, 1).payload
+
+
+def test_a_superseded_file_is_still_validly_signed_but_says_superseded(amended: Licence) -> None:
+    old = verify_pdf(pdf_of(amended, 1))
+    current = verify_pdf(pdf_of(amended, 2))
+
+    assert old.outcome == "valid" and old.ok
+    assert old.version == version(amended, 1)
+    assert old.matches_record  # it is the file issued as version 1
+    assert old.licence_status == "superseded"
+    assert current.version == version(amended, 2)
+    assert current.licence_status == "valid"
 
 
 def test_a_flipped_byte_inside_the_signed_range_is_reported_as_tampered(licence: Licence) -> None:
-    result = verify_pdf(flip_byte_in_signed_range(signed_pdf(licence)))
+    result = verify_pdf(flip_byte_in_signed_range(pdf_of(licence)))
 
     assert result.outcome == "tampered"
     assert not result.intact
@@ -96,7 +123,7 @@ def test_a_flipped_byte_inside_the_signed_range_is_reported_as_tampered(licence:
 
 
 def test_an_edit_appended_after_signing_is_reported_as_tampered(licence: Licence) -> None:
-    writer = IncrementalPdfFileWriter(BytesIO(signed_pdf(licence)))
+    writer = IncrementalPdfFileWriter(BytesIO(pdf_of(licence)))
     writer.root["/Lang"] = generic.TextStringObject("en")  # a small, "harmless" edit
     writer.update_root()
     output = BytesIO()
@@ -109,7 +136,7 @@ def test_an_edit_appended_after_signing_is_reported_as_tampered(licence: Licence
     assert result.outcome == "tampered"
 
 
-def test_a_file_signed_by_someone_else_is_untrusted(licence: Licence) -> None:
+def test_a_file_signed_by_someone_else_is_untrusted(db) -> None:
     result = verify_pdf(sign_with(unsigned_pdf(), self_made_signer()))
 
     assert result.outcome == "untrusted"
@@ -123,17 +150,23 @@ def test_an_unsigned_or_broken_file_says_so() -> None:
 
 
 def test_a_valid_file_of_a_revoked_licence_reports_the_current_status(
-    licence: Licence, applicant
+    licence: Licence, applicant: User
 ) -> None:
     revoke_licence(licence, "ปิดกิจการ / Business closed", actor=applicant)
 
-    result = verify_pdf(signed_pdf(licence))
+    result = verify_pdf(pdf_of(licence))
 
     assert result.outcome == "valid"
     assert result.licence_status == "revoked"
 
 
 # --- pages -------------------------------------------------------------------------
+
+
+def number_page(client, licence: Licence, number: int | None = None):
+    if number is None:
+        return client.get(reverse("licences:verify-number", args=[licence.number]))
+    return client.get(reverse("licences:verify-version", args=[licence.number, number]))
 
 
 def test_the_verify_page_offers_both_checks(client, db) -> None:
@@ -166,28 +199,89 @@ def test_a_bad_number_is_explained(client, db, number: str, message: str) -> Non
 def test_the_number_page_shows_a_valid_licence_with_the_citizen_id_masked(
     client, licence: Licence
 ) -> None:
-    response = client.get(reverse("licences:verify-number", args=[licence.number]))
+    response = number_page(client, licence)
 
     html = response.content.decode()
     assert response.status_code == 200
     assert "status-valid" in html
     assert "สมชาย ใจดี" in html
-    assert "ร้านข้าวมันไก่ป้าแดง" in html
+    assert BUSINESS_NAME in html
     assert licence.agency.name_th in html
-    assert "x-xxxx-xxxxx-45-1" in html
-    assert "1101700203451" not in html and "1-1017-00203-45-1" not in html
-    assert "2570" in html  # expiry in the Buddhist era on the Thai page
+    assert "เลขประจำตัวประชาชน" in html
+    assert CITIZEN_ID_MASKED in html
+    assert CITIZEN_ID not in html and CITIZEN_ID_PRINTED not in html
+    assert licence.valid_until is not None
+    assert str(licence.valid_until.year + 543) in html  # Buddhist era on the Thai page
 
 
-def test_the_number_page_says_expired_and_revoked(client, licence: Licence, applicant) -> None:
+def test_a_juristic_holders_id_is_public_record(client, service: Service, applicant: User) -> None:
+    licence = issue_licence(
+        draft(
+            service,
+            applicant,
+            holder_kind="juristic",
+            holder_id=JURISTIC_ID,
+            holder_name="บริษัท ข้าวมันไก่ป้าแดง จำกัด",
+            holder_name_en="Pa Daeng Chicken Rice Co., Ltd.",
+        )
+    )
+
+    html = number_page(client, licence).content.decode()
+
+    assert "บริษัท ข้าวมันไก่ป้าแดง จำกัด" in html
+    assert "เลขทะเบียนนิติบุคคล" in html
+    assert JURISTIC_ID_PRINTED in html
+    assert "x-xxxx" not in html
+
+
+def test_the_page_of_version_1_says_superseded_and_links_the_current_one(
+    client, amended: Licence
+) -> None:
+    response = number_page(client, amended, 1)
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "status-superseded" in html and "status-valid" not in html
+    assert "ฉบับที่ 1" in html
+    current = reverse("licences:verify-number", args=[amended.number])
+    assert f'href="{current}"' in html
+    # The details are those of the licence as it stands now.
+    assert "ร้านข้าวมันไก่ป้าแดง สาขาอารีย์" in html
+
+
+def test_the_page_of_the_current_version_says_valid(client, amended: Licence) -> None:
+    for response in (number_page(client, amended, 2), number_page(client, amended)):
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert "status-valid" in html and "status-superseded" not in html
+
+
+def test_an_unknown_version_is_a_404_page(client, amended: Licence) -> None:
+    response = number_page(client, amended, 3)
+
+    assert response.status_code == 404
+    assert "ไม่พบใบอนุญาต" in response.content.decode()
+
+
+def test_the_number_page_says_expired_and_revoked(
+    client, licence: Licence, applicant: User
+) -> None:
     Licence.objects.filter(pk=licence.pk).update(valid_until=dt.date(2020, 1, 1))
-    response = client.get(reverse("licences:verify-number", args=[licence.number]))
-    assert "status-expired" in response.content.decode()
+    assert "status-expired" in number_page(client, licence).content.decode()
 
     revoke_licence(licence, "ฝ่าฝืนเงื่อนไข / Conditions breached", actor=applicant)
-    html = client.get(reverse("licences:verify-number", args=[licence.number])).content.decode()
+    html = number_page(client, licence).content.decode()
     assert "status-revoked" in html
     assert "Conditions breached" in html
+
+
+def test_the_number_page_says_cancelled_by_the_holder(client, amended: Licence) -> None:
+    cancel_licence(amended, reason="เลิกกิจการ / Business closed")
+
+    for response in (number_page(client, amended), number_page(client, amended, 1)):
+        html = response.content.decode()
+        assert "status-cancelled" in html
+        assert "ผู้ถือใบอนุญาตขอยกเลิกใบอนุญาตนี้แล้ว" in html
 
 
 def test_an_unknown_number_is_a_404_page(client, db) -> None:
@@ -197,10 +291,22 @@ def test_an_unknown_number_is_a_404_page(client, db) -> None:
     assert "ไม่พบใบอนุญาต" in response.content.decode()
 
 
-def test_public_lookups_are_not_logged_as_personal_data_access(client, licence: Licence) -> None:
-    client.get(reverse("licences:verify-number", args=[licence.number]))
+def test_public_lookups_are_not_logged_as_personal_data_access(client, amended: Licence) -> None:
+    """Only events about licences count: migrating the test database audits loading
+    the shipped rules and processes, which has nothing to do with this."""
+    about_licences = AuditEvent.objects.filter(object_type="licences.licence")
+    before = AuditEvent.objects.count()
 
-    assert AuditEvent.objects.exclude(action="licence.issued").count() == 0
+    number_page(client, amended)
+    number_page(client, amended, 1)
+    client.get(f"/api/v1/licences/verify/{amended.number}/")
+    client.post(reverse("licences:verify"), {"file": upload("licence.pdf", pdf_of(amended))})
+
+    assert AuditEvent.objects.count() == before
+    assert sorted(about_licences.values_list("action", flat=True)) == [
+        "licence.amended",
+        "licence.issued",
+    ]
 
 
 def upload(name: str, content: bytes, content_type: str = "application/pdf") -> SimpleUploadedFile:
@@ -209,7 +315,7 @@ def upload(name: str, content: bytes, content_type: str = "application/pdf") -> 
 
 def test_uploading_the_issued_file_confirms_it(client, licence: Licence) -> None:
     response = client.post(
-        reverse("licences:verify"), {"file": upload("licence.pdf", signed_pdf(licence))}
+        reverse("licences:verify"), {"file": upload("licence.pdf", pdf_of(licence))}
     )
 
     html = response.content.decode()
@@ -217,12 +323,24 @@ def test_uploading_the_issued_file_confirms_it(client, licence: Licence) -> None
     assert "The electronic signature is valid and the file is unchanged since signing" in html
     assert licence.number in html
     assert "status-valid" in html
+    assert CITIZEN_ID_MASKED in html and CITIZEN_ID not in html
+
+
+def test_uploading_a_superseded_file_says_so(client, amended: Licence) -> None:
+    response = client.post(
+        reverse("licences:verify"), {"file": upload("licence.pdf", pdf_of(amended, 1))}
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "ลายมือชื่ออิเล็กทรอนิกส์ถูกต้อง" in html
+    assert "status-superseded" in html
 
 
 def test_uploading_a_tampered_file_says_it_was_changed_after_signing(
     client, licence: Licence
 ) -> None:
-    tampered = flip_byte_in_signed_range(signed_pdf(licence))
+    tampered = flip_byte_in_signed_range(pdf_of(licence))
 
     response = client.post(reverse("licences:verify"), {"file": upload("licence.pdf", tampered)})
 
@@ -258,40 +376,61 @@ def test_uploading_nothing_asks_for_a_file(client, db) -> None:
     assert "Please choose the licence PDF file" in response.content.decode()
 
 
-# --- the holder's download ---------------------------------------------------------
-
-
-def test_the_holder_downloads_the_signed_pdf(client, licence: Licence, applicant) -> None:
-    client.force_login(applicant)
-
-    response = client.get(reverse("licences:pdf", args=[licence.public_id]))
-
-    assert response.status_code == 200
-    assert response["Content-Type"] == "application/pdf"
-    assert f'filename="{licence.number}.pdf"' in response["Content-Disposition"]
-    assert b"".join(response.streaming_content) == signed_pdf(licence)
-    assert AuditEvent.objects.filter(action="licence.downloaded", actor=applicant).count() == 1
-
-
-def test_anyone_else_gets_404_for_the_pdf(client, licence: Licence, stranger) -> None:
-    client.force_login(stranger)
-
-    response = client.get(reverse("licences:pdf", args=[licence.public_id]))
-
-    assert response.status_code == 404
-
-
-def test_an_anonymous_visitor_must_sign_in_for_the_pdf(client, licence: Licence) -> None:
-    response = client.get(reverse("licences:pdf", args=[licence.public_id]))
-
-    assert response.status_code == 302
-    assert response["Location"].startswith(reverse("identity:login"))
-
-
 def test_the_number_page_speaks_english_when_asked(client, licence: Licence) -> None:
     client.cookies["django_language"] = "en"
 
-    html = client.get(reverse("licences:verify-number", args=[licence.number])).content.decode()
+    html = number_page(client, licence).content.decode()
 
     assert "Issued by" in html and "Valid" in html
+    assert licence.valid_until is not None
     assert str(licence.valid_until.year) in html  # Gregorian year on the English page
+
+
+# --- the holder's download ---------------------------------------------------------
+
+
+def download(client, licence: Licence, number: int | None = None):
+    if number is None:
+        return client.get(reverse("licences:pdf", args=[licence.public_id]))
+    return client.get(reverse("licences:version-pdf", args=[licence.public_id, number]))
+
+
+def test_the_holder_downloads_each_version(client, amended: Licence, applicant: User) -> None:
+    client.force_login(applicant)
+
+    for number, expected in ((None, 2), (1, 1), (2, 2)):
+        response = download(client, amended, number)
+
+        assert response.status_code == 200
+        assert response["Content-Type"] == "application/pdf"
+        assert response["Cache-Control"] == "private, no-store"
+        filename = f'filename="{amended.number}-v{expected}.pdf"'
+        assert filename in response["Content-Disposition"]
+        assert b"".join(response.streaming_content) == pdf_of(amended, expected)
+    downloads = AuditEvent.objects.filter(action="licence.downloaded", actor=applicant)
+    assert sorted(event.data["version"] for event in downloads) == [1, 2, 2]
+
+
+def test_a_version_that_does_not_exist_is_404_for_the_holder(
+    client, licence: Licence, applicant: User
+) -> None:
+    client.force_login(applicant)
+
+    assert download(client, licence, 2).status_code == 404
+
+
+@pytest.mark.parametrize("number", [None, 1, 2])
+def test_anyone_else_gets_404_for_every_version(
+    client, amended: Licence, stranger: User, number: int | None
+) -> None:
+    client.force_login(stranger)
+
+    assert download(client, amended, number).status_code == 404
+    assert not AuditEvent.objects.filter(action="licence.downloaded").exists()
+
+
+def test_an_anonymous_visitor_must_sign_in_for_the_pdf(client, licence: Licence) -> None:
+    response = download(client, licence)
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("identity:login"))

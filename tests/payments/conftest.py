@@ -1,12 +1,16 @@
-"""Fixtures for payments: an approved application with an invoice, and signed callbacks."""
+"""Fixtures for payments: an application the real journey left awaiting its fee, the
+invoice its approval raised, and callbacks signed the way the bank signs them.
+
+Nothing here is written by hand: the application is started, filled in, submitted and
+approved through the services (``tests.journeys``), so the invoice is the one the
+payment step raised from the fee table, and paying it has a process to move on.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from decimal import Decimal
+from collections.abc import Callable
 from typing import Any
-from unittest import mock
 
 import pytest
 from django.conf import settings
@@ -14,24 +18,32 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from bizportal.applications.models import Application
-from bizportal.payments import services
+from bizportal.applications import services as applications
+from bizportal.applications.models import Application, Status
 from bizportal.payments.contrib.sandbox import signing
-from bizportal.payments.models import Invoice
-from tests.factories import ApplicantFactory, ApplicationFactory
+from bizportal.payments.models import Invoice, Receipt
+from tests.factories import ApplicantFactory
+from tests.journeys import approve_everything, submitted
 
-CALLBACK = "/payments/callback/sandbox/"
+#: The food-shop answers of the journeys say 120 m²: the fee table's middle band.
+FOOD_SHOP_FEE = "1000.00"
+FOOD_SHOP_FEE_IN_WORDS = "หนึ่งพันบาทถ้วน"
+FOOD_SHOP_FEE_ITEM = "ค่าธรรมเนียมใบอนุญาตสถานที่จำหน่ายอาหาร / Food shop licence fee"
+TXN_ID = "SBX20260101AAAAAAAAAAAA"
 
 
 @pytest.fixture
 def application(db: None) -> Application:
-    """An application the officer has approved, awaiting its fee."""
-    return ApplicationFactory(submitted=True, status="approved")
+    """A food-shop application the officer approved: awaiting its fee, invoice raised."""
+    application = approve_everything(submitted())
+    assert application.status == Status.AWAITING_PAYMENT
+    return application
 
 
 @pytest.fixture
 def invoice(application: Application) -> Invoice:
-    return services.raise_invoice(application, Decimal("500"), actor=None)
+    """The invoice the approval raised (the payment step quoted the fee table)."""
+    return Invoice.objects.get(application=application, status=Invoice.Status.PENDING)
 
 
 @pytest.fixture
@@ -47,18 +59,10 @@ def stranger_client(db: None) -> Client:
     return other
 
 
-@pytest.fixture
-def record_payment() -> Iterator[mock.MagicMock]:
-    """applications.services.record_payment moves the application on (tested by that
-    app and end to end); here we only check payments calls it, once, with the invoice."""
-    with mock.patch("bizportal.applications.services.record_payment") as patched:
-        yield patched
-
-
 def bank_notice(invoice: Invoice, **changes: Any) -> dict[str, str]:
     """The body the sandbox bank sends for a payment of ``invoice``."""
     body = {
-        "txn_id": "SBX20260101AAAAAAAAAAAA",
+        "txn_id": TXN_ID,
         "biller_id": settings.PAYMENT_BILLER_ID,
         "ref1": invoice.ref1,
         "ref2": invoice.ref2,
@@ -68,6 +72,24 @@ def bank_notice(invoice: Invoice, **changes: Any) -> dict[str, str]:
     }
     body.update(changes)
     return body
+
+
+def money_state(invoice: Invoice) -> dict[str, Any]:
+    """Everything a callback may change, read fresh from the database: the invoice, its
+    receipt, and where the application and its process stand.
+
+    A refused callback must leave all of it exactly as it was, so tests compare this
+    before and after rather than checking one field.
+    """
+    invoice = Invoice.objects.get(pk=invoice.pk)
+    application = Application.objects.get(pk=invoice.application_id)
+    return {
+        "invoice": (invoice.status, invoice.provider, invoice.provider_txn_id, invoice.paid_at),
+        "receipts": list(Receipt.objects.filter(invoice=invoice).values_list("number", flat=True)),
+        "application": (application.status, application.current_step, application.licence_id),
+        "waiting_at": [step.spec.id for step in applications.ready_steps(application)],
+        "history": list(application.history.values_list("step", "action", "to_status")),
+    }
 
 
 PostCallback = Callable[..., Any]

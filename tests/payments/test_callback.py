@@ -1,73 +1,123 @@
 """The provider callback: signed, idempotent, and all-or-nothing.
 
-Every call is logged as a PaymentEvent, whatever its fate; only an authentic
-notice of the right amount for a known, unpaid invoice changes anything.
+Every call is logged as a PaymentEvent, whatever its fate; only an authentic notice of
+the right amount for a known, unpaid invoice changes anything, and then it pays the
+invoice, takes the receipt number and completes the application's payment step in one
+transaction. The receipt PDF and the licence follow after commit (the outbox).
 """
 
 from __future__ import annotations
 
 import json
 import time
-from unittest import mock
+from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.conf import settings
+from django.test import Client
+from pytest_django import DjangoCaptureOnCommitCallbacks
 
-from bizportal.core.models import AuditEvent
+from bizportal.applications.models import Application, Status
+from bizportal.core.models import AuditEvent, DomainEvent
+from bizportal.payments import services
+from bizportal.payments.contrib.sandbox import signing
 from bizportal.payments.models import Invoice, PaymentEvent, Receipt
+from tests.journeys import submitted
 
-from .conftest import PostCallback, bank_notice
+from .conftest import FOOD_SHOP_FEE, TXN_ID, PostCallback, bank_notice, money_state
 
 PROBLEM = "application/problem+json"
 
 
-def assert_unchanged(invoice: Invoice, record_payment: mock.MagicMock) -> None:
+def assert_refused_and_unchanged(invoice: Invoice, before: dict[str, Any]) -> None:
+    """The invoice is still unpaid, the application still awaits it, nothing else moved."""
+    assert money_state(invoice) == before
     invoice.refresh_from_db()
     assert invoice.status == "pending" and invoice.provider_txn_id is None
     assert not Receipt.objects.exists()
-    record_payment.assert_not_called()
+    assert Application.objects.get(pk=invoice.application_id).status == Status.AWAITING_PAYMENT
+    assert not DomainEvent.objects.filter(name="payments.invoice_paid").exists()
 
 
-def test_an_authentic_notice_pays_the_invoice(
+def test_an_authentic_notice_pays_the_invoice_and_moves_the_application_on(
+    application: Application,
     invoice: Invoice,
     post_callback: PostCallback,
-    record_payment: mock.MagicMock,
-    django_capture_on_commit_callbacks,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         response = post_callback(bank_notice(invoice))
+        # Committed together with the payment: the payment step is done and the
+        # process waits for the system to issue the licence.
+        application.refresh_from_db()
+        assert application.status == Status.ISSUING
+        assert application.licence is None
     assert response.status_code == 200
     assert response.json() == {"status": "paid", "invoice": invoice.number}
     invoice.refresh_from_db()
     assert (invoice.status, invoice.provider, invoice.provider_txn_id) == (
         "paid",
         "sandbox",
-        "SBX20260101AAAAAAAAAAAA",
+        TXN_ID,
     )
     assert invoice.paid_at is not None
-    record_payment.assert_called_once_with(invoice)
     receipt = Receipt.objects.get(invoice=invoice)
     assert receipt.number.startswith("RC-25") and receipt.number.endswith("-000001")
-    # rendered after commit by the background task
-    assert receipt.pdf and len(receipt.sha256) == 64
     [event] = PaymentEvent.objects.all()
     assert (event.outcome, event.signature_valid, event.invoice) == ("accepted", True, invoice)
     assert AuditEvent.objects.filter(
         action="invoice.paid", object_id=str(invoice.public_id)
     ).exists()
+    [paid] = DomainEvent.objects.filter(name="payments.invoice_paid")
+    assert paid.payload == {
+        "number": invoice.number,
+        "receipt": receipt.number,
+        "amount": FOOD_SHOP_FEE,
+        "application_reference": application.reference,
+    }
+
+    # The payment step is in the history, done by the provider.
+    payment = application.history.get(step_type="payment")
+    assert (payment.action, payment.from_status, payment.to_status) == (
+        "paid",
+        Status.AWAITING_PAYMENT,
+        Status.ISSUING,
+    )
+    assert payment.actor is None and payment.actor_label == "payment provider sandbox"
+    assert invoice.number in payment.note and receipt.number in payment.note
+
+    # After commit the outbox ran the subscribers: the receipt PDF and the licence.
+    receipt.refresh_from_db()
+    assert receipt.pdf and len(receipt.sha256) == 64
+    application.refresh_from_db()
+    assert application.status == Status.ISSUED
+    assert application.licence is not None and application.issued_version == 1
+
+
+def test_without_the_outbox_the_payment_still_stands(
+    application: Application, invoice: Invoice, post_callback: PostCallback
+) -> None:
+    """The bank's answer does not wait for the receipt or the licence: both follow."""
+    assert post_callback(bank_notice(invoice)).status_code == 200
+    application.refresh_from_db()
+    assert application.status == Status.ISSUING
+    receipt = Receipt.objects.get(invoice=invoice)
+    assert not receipt.pdf and receipt.sha256 == ""
 
 
 def test_the_same_transaction_twice_is_processed_once(
-    invoice: Invoice,
-    post_callback: PostCallback,
-    record_payment: mock.MagicMock,
+    application: Application, invoice: Invoice, post_callback: PostCallback
 ) -> None:
     assert post_callback(bank_notice(invoice)).status_code == 200
+    after_first = money_state(invoice)
     again = post_callback(bank_notice(invoice))
     assert again.status_code == 200
-    assert again.json()["status"] == "already-processed"
+    assert again.json() == {"status": "already-processed", "invoice": invoice.number}
+    assert money_state(invoice) == after_first
     assert Receipt.objects.count() == 1
-    record_payment.assert_called_once()
+    assert application.history.filter(step_type="payment").count() == 1
+    assert DomainEvent.objects.filter(name="payments.invoice_paid").count() == 1
     assert list(PaymentEvent.objects.order_by("id").values_list("outcome", flat=True)) == [
         "accepted",
         "duplicate",
@@ -75,16 +125,34 @@ def test_the_same_transaction_twice_is_processed_once(
 
 
 def test_a_second_payment_of_a_paid_invoice_changes_nothing(
-    invoice: Invoice,
-    post_callback: PostCallback,
-    record_payment: mock.MagicMock,
+    application: Application, invoice: Invoice, post_callback: PostCallback
 ) -> None:
     post_callback(bank_notice(invoice))
+    after_first = money_state(invoice)
     other = post_callback(bank_notice(invoice, txn_id="SBX20260101BBBBBBBBBBBB"))
+    assert other.status_code == 200
     assert other.json()["status"] == "already-processed"
+    assert money_state(invoice) == after_first
     invoice.refresh_from_db()
-    assert invoice.provider_txn_id == "SBX20260101AAAAAAAAAAAA"
-    record_payment.assert_called_once()
+    assert invoice.provider_txn_id == TXN_ID
+    assert application.history.filter(step_type="payment").count() == 1
+    assert PaymentEvent.objects.latest("id").outcome == "duplicate"
+
+
+def test_a_replay_after_the_licence_was_issued_changes_nothing(
+    application: Application,
+    invoice: Invoice,
+    post_callback: PostCallback,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        post_callback(bank_notice(invoice))
+    issued = money_state(invoice)
+    assert issued["application"][0] == Status.ISSUED
+    with django_capture_on_commit_callbacks(execute=True):
+        replay = post_callback(bank_notice(invoice))
+    assert replay.status_code == 200 and replay.json()["status"] == "already-processed"
+    assert money_state(invoice) == issued
 
 
 @pytest.mark.parametrize(
@@ -92,12 +160,9 @@ def test_a_second_payment_of_a_paid_invoice_changes_nothing(
     ["wrong secret", "no header", "body changed after signing", "garbage header"],
 )
 def test_a_forged_notice_is_refused_and_logged(
-    invoice: Invoice,
-    post_callback: PostCallback,
-    record_payment: mock.MagicMock,
-    client,
-    how: str,
+    invoice: Invoice, post_callback: PostCallback, how: str
 ) -> None:
+    before = money_state(invoice)
     body = json.dumps(bank_notice(invoice)).encode()
     if how == "wrong secret":
         response = post_callback(body, secret="not-the-secret")
@@ -106,50 +171,47 @@ def test_a_forged_notice_is_refused_and_logged(
     elif how == "garbage header":
         response = post_callback(body, header="v1=abc")
     else:
-        from bizportal.payments.contrib.sandbox import signing
-
         header = signing.sign(body, settings.PAYMENT_WEBHOOK_SECRET)
-        response = post_callback(body.replace(b"500.00", b"5.00"), header=header)
+        tampered = body.replace(FOOD_SHOP_FEE.encode(), b"10.00")
+        assert tampered != body
+        response = post_callback(tampered, header=header)
     assert response.status_code == 403
     assert response["Content-Type"] == PROBLEM
     assert response.json()["status"] == 403
-    assert_unchanged(invoice, record_payment)
+    assert_refused_and_unchanged(invoice, before)
     [event] = PaymentEvent.objects.all()
-    assert (event.signature_valid, event.outcome) == (False, "forged")
+    assert (event.signature_valid, event.outcome, event.invoice) == (False, "forged", None)
     assert AuditEvent.objects.filter(action="payment.callback_forged").exists()
 
 
 def test_an_old_signature_is_refused_even_if_it_was_genuine(
-    invoice: Invoice,
-    post_callback: PostCallback,
-    record_payment: mock.MagicMock,
+    invoice: Invoice, post_callback: PostCallback
 ) -> None:
+    before = money_state(invoice)
     response = post_callback(bank_notice(invoice), timestamp=int(time.time()) - 301)
     assert response.status_code == 403
     assert "tolerance" in response.json()["detail"]
-    assert_unchanged(invoice, record_payment)
+    assert_refused_and_unchanged(invoice, before)
 
 
-def test_a_wrong_amount_is_refused(
-    invoice: Invoice,
-    post_callback: PostCallback,
-    record_payment: mock.MagicMock,
-) -> None:
-    response = post_callback(bank_notice(invoice, amount="499.99"))
+def test_a_wrong_amount_is_refused(invoice: Invoice, post_callback: PostCallback) -> None:
+    before = money_state(invoice)
+    response = post_callback(bank_notice(invoice, amount="999.99"))
     assert response.status_code == 422
     assert response["Content-Type"] == PROBLEM
-    assert "499.99" in response.json()["detail"]
-    assert_unchanged(invoice, record_payment)
-    assert PaymentEvent.objects.get().outcome == "wrong_amount"
+    detail = response.json()["detail"]
+    assert "999.99" in detail and FOOD_SHOP_FEE in detail
+    assert_refused_and_unchanged(invoice, before)
+    event = PaymentEvent.objects.get()
+    assert (event.outcome, event.invoice) == ("wrong_amount", invoice)
+    assert AuditEvent.objects.filter(action="payment.callback_wrong_amount").exists()
 
 
-def test_a_wrong_currency_is_refused(
-    invoice: Invoice,
-    post_callback: PostCallback,
-    record_payment: mock.MagicMock,
-) -> None:
+def test_a_wrong_currency_is_refused(invoice: Invoice, post_callback: PostCallback) -> None:
+    before = money_state(invoice)
     assert post_callback(bank_notice(invoice, currency="USD")).status_code == 422
-    assert_unchanged(invoice, record_payment)
+    assert_refused_and_unchanged(invoice, before)
+    assert PaymentEvent.objects.get().outcome == "wrong_amount"
 
 
 @pytest.mark.parametrize(
@@ -157,28 +219,28 @@ def test_a_wrong_currency_is_refused(
     [{"ref2": "INV2569999999"}, {"ref1": "BP0000000000"}, {"biller_id": "010555500000199"}],
 )
 def test_an_unknown_invoice_is_refused(
-    invoice: Invoice,
-    post_callback: PostCallback,
-    record_payment: mock.MagicMock,
-    changes: dict,
+    invoice: Invoice, post_callback: PostCallback, changes: dict[str, str]
 ) -> None:
+    before = money_state(invoice)
     response = post_callback(bank_notice(invoice, **changes))
     assert response.status_code == 422
     assert response.json()["type"].endswith("payment-unknown_invoice")
-    assert_unchanged(invoice, record_payment)
-    assert PaymentEvent.objects.get().signature_valid is True
+    assert_refused_and_unchanged(invoice, before)
+    event = PaymentEvent.objects.get()
+    assert (event.signature_valid, event.outcome) == (True, "unknown_invoice")
 
 
-def test_a_cancelled_invoice_is_not_paid(
-    invoice: Invoice,
-    post_callback: PostCallback,
-    record_payment: mock.MagicMock,
-) -> None:
+def test_a_cancelled_invoice_is_not_paid(invoice: Invoice, post_callback: PostCallback) -> None:
     Invoice.objects.filter(pk=invoice.pk).update(status="cancelled")
-    assert post_callback(bank_notice(invoice)).status_code == 422
+    before = money_state(invoice)
+    response = post_callback(bank_notice(invoice))
+    assert response.status_code == 422
+    assert response.json()["type"].endswith("payment-not_payable")
+    assert money_state(invoice) == before
     invoice.refresh_from_db()
-    assert invoice.status == "cancelled"
-    record_payment.assert_not_called()
+    assert invoice.status == "cancelled" and invoice.provider_txn_id is None
+    assert not Receipt.objects.exists()
+    assert PaymentEvent.objects.get().outcome == "not_payable"
 
 
 @pytest.mark.parametrize(
@@ -212,40 +274,40 @@ def test_a_cancelled_invoice_is_not_paid(
     ],
 )
 def test_a_signed_but_malformed_body_is_a_bad_request(
-    invoice: Invoice,
-    post_callback: PostCallback,
-    record_payment: mock.MagicMock,
-    body: bytes,
+    invoice: Invoice, post_callback: PostCallback, body: bytes
 ) -> None:
+    before = money_state(invoice)
     response = post_callback(body)
     assert response.status_code == 400
     assert response["Content-Type"] == PROBLEM
-    assert_unchanged(invoice, record_payment)
+    assert_refused_and_unchanged(invoice, before)
     event = PaymentEvent.objects.get()
     assert (event.signature_valid, event.outcome) == (True, "malformed")
 
 
 def test_if_the_application_refuses_the_payment_nothing_is_half_written(
-    invoice: Invoice,
-    post_callback: PostCallback,
-    record_payment: mock.MagicMock,
-    client,
+    db: None, post_callback: PostCallback, client: Client
 ) -> None:
-    record_payment.side_effect = RuntimeError("application is not awaiting payment")
+    """An invoice for an application whose process is not at a payment step (raised by
+    hand, at review): the application refuses to move, so the payment is not taken
+    either, and the bank is told to retry (500) while the error is logged."""
+    application = submitted()
+    invoice = services.raise_invoice(application, Decimal("500"), actor=None)
+    before = money_state(invoice)
+    assert before["application"][0] == Status.REVIEW
     client.raise_request_exception = False
     response = post_callback(bank_notice(invoice))
     assert response.status_code == 500
-    invoice.refresh_from_db()
-    assert invoice.status == "pending" and not Receipt.objects.exists()
-    assert PaymentEvent.objects.get().outcome == "error"
+    assert money_state(invoice) == before
+    assert not Receipt.objects.exists()
+    assert not DomainEvent.objects.filter(name="payments.invoice_paid").exists()
+    event = PaymentEvent.objects.get()
+    assert (event.outcome, event.provider_txn_id) == ("error", TXN_ID)
+    assert "not waiting for a payment step" in event.detail
 
 
-def test_unknown_providers_and_get_requests_are_refused(db: None, client) -> None:
-    assert (
-        client.post(
-            "/payments/callback/acme-bank/", b"{}", content_type="application/json"
-        ).status_code
-        == 404
-    )
+def test_unknown_providers_and_get_requests_are_refused(db: None, client: Client) -> None:
+    response = client.post("/payments/callback/acme-bank/", b"{}", content_type="application/json")
+    assert response.status_code == 404
     assert client.get("/payments/callback/sandbox/").status_code == 405
     assert not PaymentEvent.objects.exists()

@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
-from unittest import mock
+import hashlib
+import io
 
+from django.template.loader import render_to_string
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from pyhanko.pdf_utils.reader import PdfFileReader
 
 from bizportal.core.models import AuditEvent
 from bizportal.payments import thaiqr
 from bizportal.payments.models import Invoice, Receipt
-from bizportal.payments.services import render_receipt_pdf
+from bizportal.payments.services import receipt_context, render_receipt_pdf
 
-from .conftest import PostCallback, bank_notice
+from .conftest import FOOD_SHOP_FEE, FOOD_SHOP_FEE_IN_WORDS, TXN_ID, PostCallback, bank_notice
 
 
 def pdf_font_names(content: bytes) -> set[str]:
     """The /BaseFont of every font used on every page (the raw file is compressed)."""
-    import io
-
-    from pyhanko.pdf_utils.reader import PdfFileReader
-
     reader = PdfFileReader(io.BytesIO(content))
     names: set[str] = set()
     for kid in reader.root["/Pages"]["/Kids"]:
@@ -32,8 +31,9 @@ def pdf_font_names(content: bytes) -> set[str]:
 
 
 def pay(invoice: Invoice, post_callback: PostCallback) -> Receipt:
-    with mock.patch("bizportal.applications.services.record_payment"):
-        assert post_callback(bank_notice(invoice)).status_code == 200
+    """The bank's signed notice; the receipt exists at once, its PDF is not yet rendered."""
+    response = post_callback(bank_notice(invoice))
+    assert response.status_code == 200, response.content
     return Receipt.objects.get(invoice=invoice)
 
 
@@ -46,10 +46,10 @@ def test_the_applicant_sees_the_qr_code_and_how_to_pay(
     payload = response.context["how"].qr_payload
     assert thaiqr.read_bill_payment(payload).ref2 == invoice.ref2
     assert payload in page and "<svg" in page
-    assert "500.00" in page and "ห้าร้อยบาทถ้วน" in page
+    assert "1,000.00" in page and FOOD_SHOP_FEE_IN_WORDS in page
     assert invoice.ref1 in page and invoice.ref2 in page
     assert "/sandbox/bank/?payload=" in page
-    assert reverse("payments:receipt-pdf", args=[invoice.public_id]) not in page
+    assert "/payments/receipts/" not in page  # no receipt before payment
 
 
 def test_other_people_get_not_found_and_strangers_are_sent_to_sign_in(
@@ -75,8 +75,6 @@ def test_once_paid_the_page_links_the_receipt_and_the_pdf_has_sarabun(
     assert content.startswith(b"%PDF-")
     assert any("Sarabun" in name for name in pdf_font_names(content))
     receipt.refresh_from_db()
-    import hashlib
-
     assert hashlib.sha256(content).hexdigest() == receipt.sha256
     assert AuditEvent.objects.filter(
         action="receipt.downloaded", object_id=str(receipt.public_id)
@@ -84,10 +82,6 @@ def test_once_paid_the_page_links_the_receipt_and_the_pdf_has_sarabun(
 
 
 def test_the_receipt_says_what_was_paid_for(invoice: Invoice, post_callback: PostCallback) -> None:
-    from django.template.loader import render_to_string
-
-    from bizportal.payments.services import receipt_context
-
     receipt = pay(invoice, post_callback)
     html = render_to_string("payments/receipt_pdf.html", receipt_context(receipt))
     application = invoice.application
@@ -97,11 +91,11 @@ def test_the_receipt_says_what_was_paid_for(invoice: Invoice, post_callback: Pos
         application.agency.name_th,
         application.service.name_th,
         application.reference,
-        "500.00",
-        "ห้าร้อยบาทถ้วน",
+        "1,000.00",
+        FOOD_SHOP_FEE_IN_WORDS,
         invoice.ref1,
         invoice.ref2,
-        "SBX20260101AAAAAAAAAAAA",
+        TXN_ID,
         "Received from",
         "Amount in words",
     ):
@@ -133,7 +127,7 @@ def test_the_api_gives_the_owner_the_qr_payload(invoice: Invoice, owner_client: 
     body = response.json()
     assert (
         body["number"] == invoice.number
-        and body["amount"] == "500.00"
+        and body["amount"] == FOOD_SHOP_FEE
         and body["status"] == "pending"
     )
     assert thaiqr.read_bill_payment(body["qr_payload"]).ref1 == invoice.ref1

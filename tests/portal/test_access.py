@@ -3,30 +3,17 @@
 from __future__ import annotations
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 
-from bizportal.applications import services
+from bizportal.applications.models import Status
 from bizportal.core.models import AuditEvent
-from tests.applications.conftest import pdf_bytes
-from tests.factories import (
-    ApplicantFactory,
-    OfficerFactory,
-    ServiceFactory,
-    valid_food_shop_answers,
-)
+from tests import journeys
+from tests.factories import ApplicantFactory, ApplicationFactory, OfficerFactory, ServiceFactory
 
 
 @pytest.fixture
 def submitted(db):
-    service = ServiceFactory()
-    applicant = ApplicantFactory()
-    application = services.start_application(service, applicant)
-    services.save_answers(application, valid_food_shop_answers(applicant), actor=applicant)
-    attachment = services.attach_document(
-        application, "floor_plan", SimpleUploadedFile("plan.pdf", pdf_bytes()), actor=applicant
-    )
-    application = services.submit(application, actor=applicant, accept_terms=True)
-    return application, attachment
+    application = journeys.submitted()
+    return application, application.attachments.get(document_code="floor_plan")
 
 
 def test_the_applicant_sees_their_application_and_document(client, submitted) -> None:
@@ -95,8 +82,18 @@ def test_an_officer_of_another_agency_gets_not_found(client, submitted) -> None:
         content_type="application/json",
     )
     assert api.status_code == 404
+    assert client.get(f"/api/v1/applications/{application.public_id}/actions/").status_code == 404
     application.refresh_from_db()
-    assert application.status == "submitted"
+    assert application.status == Status.REVIEW
+    assert list(application.history.values_list("action", flat=True)) == ["submit"]
+
+
+def test_a_draft_is_the_applicants_alone_until_it_is_submitted(client, db) -> None:
+    draft = journeys.start()
+    client.force_login(OfficerFactory(agency=draft.agency))
+    assert client.get(f"/backoffice/applications/{draft.public_id}/").status_code == 404
+    assert client.get(f"/api/v1/applications/{draft.public_id}/").status_code == 404
+    assert str(draft.public_id) not in client.get("/backoffice/").content.decode()
 
 
 def test_an_applicant_cannot_use_the_backoffice(client, submitted) -> None:
@@ -121,9 +118,7 @@ def test_the_worklist_pages_with_a_keyset_cursor_in_constant_queries(
 ) -> None:
     service = ServiceFactory()
     officer = OfficerFactory(agency=service.agency)
-    from tests.factories import ApplicationFactory
-
-    ApplicationFactory.create_batch(30, service=service, submitted=True)
+    ApplicationFactory.create_batch(30, service=service, submitted=True, status=Status.REVIEW)
     client.force_login(officer)
     with django_assert_max_num_queries(8):
         first = client.get("/api/v1/applications/worklist/").json()

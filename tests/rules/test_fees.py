@@ -1,13 +1,15 @@
-"""Fees come from the DMN decision tables in ``rules/dmn/``.
+"""Fees come from the live versions of the shipped DMN tables in ``rules/dmn/``.
 
 Each test reads as one line of the fee schedule, including the boundaries, and the
 bad answers an application can carry (missing, negative, wrong type, unknown choice).
+The shipped tables are in the test database because ``sync_shipped_tables`` runs
+after every migrate.
 """
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -16,11 +18,25 @@ from hypothesis import strategies as st
 from bizportal.catalog import demo
 from bizportal.catalog.models import Service
 from bizportal.rules import services
-from bizportal.rules.services import FeeRuleError, calculate_fee, fee_inputs
+from bizportal.rules.services import (
+    FeeLine,
+    FeeRuleError,
+    calculate_fee,
+    fee_inputs,
+    live_version,
+    quote_fee,
+)
+
+pytestmark = pytest.mark.django_db
 
 
 def fee(table: str, **answers: object) -> Decimal:
     return calculate_fee(Service(fee_table=table), answers)
+
+
+def renewal(table: str, days_past_expiry: object, **answers: object) -> services.FeeQuote:
+    facts = {"kind": "renew", "days_past_expiry": days_past_expiry}
+    return quote_fee(live_version(table), answers, facts)
 
 
 # --- the fee schedule ---------------------------------------------------------------
@@ -79,10 +95,97 @@ def test_tour_business_fee_depends_on_the_area_served(tour_area: str, expected: 
     assert fee("fee_tour_business", tour_area=tour_area) == Decimal(expected)
 
 
+def test_an_amendment_is_a_flat_100_baht_with_its_own_invoice_line() -> None:
+    quote = quote_fee(live_version("fee_amendment"), {"anything": "else"})
+    assert quote.total == Decimal("100.00")
+    assert quote.lines == (FeeLine(Decimal("100.00"), "ค่าธรรมเนียมแก้ไขรายการ / Amendment fee"),)
+    assert fee_inputs("fee_amendment") == []
+
+
+def test_a_cancellation_costs_nothing() -> None:
+    assert fee("fee_none") == Decimal("0.00")
+    assert fee("fee_none").as_tuple().exponent == -2
+
+
 def test_fees_are_baht_with_exactly_two_places() -> None:
     result = fee("fee_food_shop", area_sqm=10)
     assert isinstance(result, Decimal)
     assert result.as_tuple().exponent == -2
+
+
+def test_a_quote_names_the_table_the_version_and_a_line_per_fee() -> None:
+    quote = quote_fee(live_version("fee_food_shop"), {"area_sqm": 120})
+    assert (quote.key, quote.version_number, quote.total) == (
+        "fee_food_shop",
+        1,
+        Decimal("1000.00"),
+    )
+    # A table without an ``item`` output labels its line with the table's name.
+    assert quote.lines == (
+        FeeLine(Decimal("1000.00"), "ค่าธรรมเนียมใบอนุญาตสถานที่จำหน่ายอาหาร / Food shop licence fee"),
+    )
+
+
+# --- renewals: COLLECT SUM with the late surcharge ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("area_sqm", "on_time", "late"),
+    [
+        (50, "500.00", "600.00"),
+        (50.01, "1000.00", "1200.00"),
+        (200, "1000.00", "1200.00"),
+        (200.01, "2000.00", "2400.00"),
+    ],
+)
+def test_a_food_shop_renewal_adds_20_percent_when_one_day_late(
+    area_sqm: float, on_time: str, late: str
+) -> None:
+    assert renewal("fee_food_shop_renewal", 0, area_sqm=area_sqm).total == Decimal(on_time)
+    assert renewal("fee_food_shop_renewal", -30, area_sqm=area_sqm).total == Decimal(on_time)
+    assert renewal("fee_food_shop_renewal", 1, area_sqm=area_sqm).total == Decimal(late)
+
+
+def test_a_late_renewal_is_itemised_as_the_fee_plus_the_surcharge() -> None:
+    quote = renewal("fee_food_shop_renewal", 12, area_sqm=120)
+    assert quote.lines == (
+        FeeLine(
+            Decimal("1000.00"),
+            "ค่าธรรมเนียมต่ออายุใบอนุญาตสถานที่จำหน่ายอาหาร / Food shop licence renewal fee",
+        ),
+        FeeLine(Decimal("200.00"), "ค่าปรับต่ออายุล่าช้า ร้อยละ 20 / Late renewal surcharge (20%)"),
+    )
+    assert quote.total == sum(line.amount for line in quote.lines)
+    assert fee_inputs("fee_food_shop_renewal") == ["area_sqm", "application.days_past_expiry"]
+
+
+@pytest.mark.parametrize(("days", "expected"), [(-5, "200.00"), (0, "200.00"), (1, "300.00")])
+def test_the_standard_renewal_is_200_plus_100_when_late(days: int, expected: str) -> None:
+    assert renewal("fee_renewal_standard", days).total == Decimal(expected)
+
+
+def test_calculate_fee_passes_facts_through() -> None:
+    service = Service(fee_table="fee_renewal_standard")
+    assert calculate_fee(service, {}, {"days_past_expiry": 3}) == Decimal("300.00")
+
+
+def test_a_missing_fact_is_refused_naming_its_path() -> None:
+    with pytest.raises(FeeRuleError) as refused:
+        calculate_fee(Service(fee_table="fee_renewal_standard"), {})
+    assert refused.value.code == "missing"
+    assert refused.value.field == "application.days_past_expiry"
+    assert str(refused.value) == (
+        "ต้องระบุจำนวนวันที่เลยวันหมดอายุ เพื่อคำนวณค่าธรรมเนียม / "
+        "Days past expiry is needed to calculate the fee"
+    )
+
+
+def test_answers_cannot_pose_as_facts() -> None:
+    answers = {"area_sqm": 10, "application": {"days_past_expiry": 400}}
+    quote = quote_fee(live_version("fee_food_shop_renewal"), answers, {"days_past_expiry": 0})
+    assert quote.total == Decimal("500.00")
+    with pytest.raises(FeeRuleError, match="needed"):
+        quote_fee(live_version("fee_food_shop_renewal"), answers)
 
 
 # --- answers as they arrive from JSON --------------------------------------------------
@@ -139,6 +242,14 @@ def test_a_non_number_is_refused(machine_hp: object) -> None:
     assert refused.value.field == "machine_hp"
 
 
+@pytest.mark.parametrize("days", ["soon", True, None])
+def test_a_fact_of_the_wrong_type_is_refused_like_an_answer(days: object) -> None:
+    with pytest.raises(FeeRuleError) as refused:
+        renewal("fee_renewal_standard", days)
+    assert refused.value.code in {"invalid", "missing"}
+    assert refused.value.field == "application.days_past_expiry"
+
+
 @pytest.mark.parametrize("sales_type", [1, True, ["retail"], "   "])
 def test_a_choice_that_is_not_text_is_refused(sales_type: object) -> None:
     with pytest.raises(FeeRuleError) as refused:
@@ -159,6 +270,7 @@ def test_an_unknown_choice_matches_no_rule(table: str, field: str, value: str) -
     with pytest.raises(FeeRuleError) as refused:
         fee(table, **{field: value})
     assert refused.value.code == "no_rule"
+    assert refused.value.field == field
     assert str(refused.value) == (
         f"ไม่มีอัตราค่าธรรมเนียมที่ตรงกับคำตอบ ({field}={value!r}) / "
         f"No fee rule matches the answers ({field}={value!r})"
@@ -208,7 +320,17 @@ def test_an_int_a_float_and_its_text_give_the_same_fee(area: float) -> None:
     assert fee("fee_food_shop", area_sqm=area) == fee("fee_food_shop", area_sqm=str(area))
 
 
-# --- the tables as files ----------------------------------------------------------------------
+@given(area=areas, days=st.integers(min_value=-365, max_value=3650))
+def test_a_late_renewal_never_costs_less_and_costs_exactly_20_percent_more(
+    area: Decimal, days: int
+) -> None:
+    on_time = renewal("fee_food_shop_renewal", 0, area_sqm=str(area)).total
+    quoted = renewal("fee_food_shop_renewal", days, area_sqm=str(area)).total
+    assert quoted == (on_time * Decimal("1.2") if days > 0 else on_time)
+    assert on_time == fee("fee_food_shop", area_sqm=str(area))
+
+
+# --- the tables as shipped ----------------------------------------------------------------------
 
 
 def test_every_demo_service_names_a_table_and_every_listed_choice_has_a_fee() -> None:
@@ -223,54 +345,37 @@ def test_every_demo_service_names_a_table_and_every_listed_choice_has_a_fee() ->
                 assert fee(entry["fee_table"], **{field: choice}) > 0
 
 
-def test_each_file_is_parsed_once_and_cached() -> None:
-    assert services.load_fee_table("fee_food_shop") is services.load_fee_table("fee_food_shop")
+def test_every_shipped_file_is_live_as_version_1() -> None:
+    keys = sorted(path.stem for path in services.SHIPPED_TABLE_DIR.glob("*.dmn"))
+    assert keys == [
+        "fee_amendment",
+        "fee_commercial_registration",
+        "fee_factory",
+        "fee_food_shop",
+        "fee_food_shop_renewal",
+        "fee_liquor_sale",
+        "fee_none",
+        "fee_renewal_standard",
+        "fee_tour_business",
+    ]
+    for key in keys:
+        version = live_version(key)
+        assert version.number == 1
+        assert version.source == (services.SHIPPED_TABLE_DIR / f"{key}.dmn").read_text()
 
 
-@pytest.fixture
-def table_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr(services, "FEE_TABLE_DIR", tmp_path)
-    services.load_fee_table.cache_clear()
-    yield tmp_path
-    services.load_fee_table.cache_clear()
+def test_the_shipped_tables_are_feel_not_python() -> None:
+    for path in services.SHIPPED_TABLE_DIR.glob("*.dmn"):
+        text = path.read_text()
+        assert 'expressionLanguage="python"' not in text, path.name
+        cells = re.findall(r"<text>(.*?)</text>", text)
+        assert cells, path.name
+        assert not [cell for cell in cells if "?" in cell], path.name  # Python's "50 < ? <= 200"
+        assert "dmndi:DMNShape" in text, f"{path.name} lost its diagram"
 
 
-DMN_HEAD = (
-    '<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="d" name="d" '
-    'namespace="https://bizportal.go.th/dmn/test">'
-)
-
-
-def test_a_table_that_fails_the_dmn_schema_is_refused_when_loaded(table_dir: Path) -> None:
-    (table_dir / "fee_broken.dmn").write_text(
-        DMN_HEAD + '<decision id="fee_broken"><decisionTable id="t"><rule id="r"/></decisionTable>'
-        "</decision></definitions>"
-    )
-    with pytest.raises(FeeRuleError, match="cannot be used") as refused:
-        fee("fee_broken")
-    assert refused.value.code == "bad_table"
-
-
-def test_a_table_without_a_fee_output_is_refused(table_dir: Path) -> None:
-    (table_dir / "fee_no_output.dmn").write_text(
-        DMN_HEAD + '<decision id="fee_no_output" name="x"><decisionTable id="t">'
-        '<output id="o" name="amount" typeRef="number"/>'
-        '<rule id="r"><outputEntry id="e"><text>1</text></outputEntry></rule>'
-        "</decisionTable></decision></definitions>"
-    )
-    with pytest.raises(FeeRuleError, match="one output named 'fee'"):
-        fee("fee_no_output")
-
-
-def test_a_table_whose_input_is_an_expression_not_a_field_is_refused(table_dir: Path) -> None:
-    (table_dir / "fee_expr.dmn").write_text(
-        DMN_HEAD + '<decision id="fee_expr" name="x"><decisionTable id="t">'
-        '<input id="i"><inputExpression id="ie" typeRef="number">'
-        "<text>area_sqm * 2</text></inputExpression></input>"
-        '<output id="o" name="fee" typeRef="number"/>'
-        '<rule id="r"><inputEntry id="ien"><text>-</text></inputEntry>'
-        '<outputEntry id="e"><text>1</text></outputEntry></rule>'
-        "</decisionTable></decision></definitions>"
-    )
-    with pytest.raises(FeeRuleError, match="not an answer field name"):
-        fee_inputs("fee_expr")
+def test_each_version_is_parsed_once_and_cached() -> None:
+    version = live_version("fee_food_shop")
+    again = live_version("fee_food_shop")
+    assert version is not again
+    assert services.decision_table(version) is services.decision_table(again)

@@ -11,7 +11,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from django.urls import path
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, NotFound, PermissionDenied
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -21,9 +21,10 @@ from rest_framework.views import APIView
 
 from bizportal.catalog.models import Service
 from bizportal.core.problems import PROBLEM_CONTENT_TYPE, problem
+from bizportal.licences.models import Licence
 
 from . import selectors, services
-from .models import Application, Attachment, StatusChange
+from .models import Application, Attachment, Kind, StatusChange
 
 
 class Conflict(APIException):
@@ -50,7 +51,82 @@ class AttachmentSerializer(serializers.ModelSerializer):
 class StatusChangeSerializer(serializers.ModelSerializer):
     class Meta:
         model = StatusChange
-        fields = ["from_status", "to_status", "actor_label", "note", "at"]
+        fields = [
+            "from_status",
+            "to_status",
+            "step",
+            "step_name",
+            "step_type",
+            "action",
+            "action_label",
+            "actor_label",
+            "note",
+            "at",
+        ]
+
+
+class WaitingStepSerializer(serializers.Serializer):
+    """A step the process waits at (who acts is the step type's business)."""
+
+    task_id = serializers.CharField()
+    step = serializers.CharField(source="spec.id")
+    name = serializers.CharField(source="spec.name")
+    type = serializers.CharField(source="spec.type")
+    lane = serializers.CharField(source="spec.lane")
+
+
+STEP_ACTIONS_SCHEMA = inline_serializer(
+    "StepActions",
+    {
+        "step": WaitingStepSerializer(),
+        "actions": inline_serializer(
+            "Action",
+            {
+                "id": serializers.CharField(),
+                "label": serializers.CharField(),
+                "completes": serializers.BooleanField(
+                    help_text="false: recorded without moving the process (a schedule)"
+                ),
+                "note_required": serializers.BooleanField(),
+                "fields": inline_serializer(
+                    "ActionField",
+                    {
+                        "id": serializers.CharField(),
+                        "label": serializers.CharField(),
+                        "type": serializers.CharField(),
+                        "required": serializers.BooleanField(),
+                    },
+                    many=True,
+                ),
+            },
+            many=True,
+        ),
+    },
+    many=True,
+)
+
+
+def step_actions_data(items: list[services.StepActions]) -> list[dict[str, Any]]:
+    """The steps an actor may act on, with their actions, as the API shows them."""
+    return [
+        {
+            "step": WaitingStepSerializer(item.step).data,
+            "actions": [
+                {
+                    "id": action.id,
+                    "label": action.label,
+                    "completes": action.completes,
+                    "note_required": action.note_required,
+                    "fields": [
+                        {"id": f.id, "label": f.label, "type": f.type, "required": f.required}
+                        for f in action.fields
+                    ],
+                }
+                for action in item.actions
+            ],
+        }
+        for item in items
+    ]
 
 
 class ApplicationSerializer(serializers.ModelSerializer):
@@ -59,15 +135,23 @@ class ApplicationSerializer(serializers.ModelSerializer):
     agency = serializers.CharField(source="agency.code", read_only=True)
     attachments = AttachmentSerializer(many=True, read_only=True)
     history = StatusChangeSerializer(many=True, read_only=True)
+    licence = serializers.CharField(source="licence.number", read_only=True, allow_null=True)
+    holder = serializers.SerializerMethodField()
+    waiting = serializers.SerializerMethodField()
 
     class Meta:
         model = Application
         fields = [
             "id",
             "reference",
+            "kind",
             "service",
             "agency",
+            "licence",
+            "issued_version",
+            "holder",
             "status",
+            "waiting",
             "data",
             "correction_note",
             "decision_reason",
@@ -78,6 +162,33 @@ class ApplicationSerializer(serializers.ModelSerializer):
             "history",
         ]
 
+    @extend_schema_field(
+        inline_serializer(
+            "Holder",
+            {
+                "kind": serializers.ChoiceField(choices=["person", "juristic", ""]),
+                "id": serializers.CharField(),
+                "name_th": serializers.CharField(),
+                "name_en": serializers.CharField(),
+            },
+        )
+    )
+    def get_holder(self, application: Application) -> dict[str, str]:
+        """The legal person the licence names (a company when filed for one)."""
+        return {
+            "kind": application.holder_kind,
+            "id": application.holder_id,
+            "name_th": application.holder_name_th,
+            "name_en": application.holder_name_en,
+        }
+
+    @extend_schema_field(WaitingStepSerializer(many=True))
+    def get_waiting(self, application: Application) -> list[dict[str, Any]]:
+        data: list[dict[str, Any]] = WaitingStepSerializer(
+            services.ready_steps(application), many=True
+        ).data  # type: ignore[assignment]
+        return data
+
 
 class WorklistItemSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
@@ -86,11 +197,27 @@ class WorklistItemSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Application
-        fields = ["id", "reference", "service", "status", "applicant_name", "submitted_at"]
+        fields = [
+            "id",
+            "reference",
+            "kind",
+            "service",
+            "status",
+            "current_step",
+            "applicant_name",
+            "holder_name_th",
+            "submitted_at",
+        ]
 
 
 class CreateSerializer(serializers.Serializer):
     service = serializers.SlugField()
+    kind = serializers.ChoiceField(choices=Kind.choices, default=Kind.NEW)
+    licence = serializers.CharField(
+        required=False,
+        max_length=40,
+        help_text="amend, renew, cancel: the number of the licence in your account",
+    )
 
 
 class AnswersSerializer(serializers.Serializer):
@@ -107,8 +234,20 @@ class SubmitSerializer(serializers.Serializer):
 
 
 class DecisionSerializer(serializers.Serializer):
-    action = serializers.ChoiceField(choices=services.DECISIONS)
+    action = serializers.SlugField(
+        max_length=40, help_text="an action of the step (GET .../actions/ lists them)"
+    )
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+    step = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=80,
+        default="",
+        help_text="the step's BPMN id or task id; needed only when several steps wait",
+    )
+    values = serializers.DictField(
+        required=False, default=dict, help_text="the action's fields, e.g. scheduled_for"
+    )
 
 
 def _applicant_only(request: Request) -> None:
@@ -136,7 +275,7 @@ def _own_with_payload(
 def _detail(application: Application) -> Response:
     application = (
         Application.objects.prefetch_related("attachments", "history")
-        .select_related("service", "agency")
+        .select_related("service", "agency", "licence", "process__version")
         .get(pk=application.pk)
     )
     return Response(ApplicationSerializer(application).data)
@@ -175,13 +314,26 @@ class ApplicationListView(APIView):
         _applicant_only(request)
         payload = CreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        service = get_object_or_404(
-            Service, slug=payload.validated_data["service"], is_published=True
-        )
+        data = payload.validated_data
+        service = get_object_or_404(Service, slug=data["service"], is_published=True)
+        licence = None
+        if data["kind"] != Kind.NEW:
+            licence = Licence.objects.filter(
+                number=str(data.get("licence", "")).strip().upper(),
+                account_id=request.user.pk,
+                service=service,
+            ).first()
+            if licence is None:
+                raise NotFound(
+                    "ไม่พบใบอนุญาตเลขนี้ของบริการนี้ในบัญชีของท่าน / "
+                    "No licence with this number for this service in your account"
+                )
         try:
-            application = services.start_application(service, request.user)
-        except services.ApplicationError as error:
-            raise PermissionDenied(str(error)) from None
+            application = services.start_application(
+                service, request.user, kind=data["kind"], licence=licence
+            )
+        except services.refusals() as error:
+            return _refused(error)
         response = _detail(application)
         response.status_code = status.HTTP_201_CREATED
         return response
@@ -198,7 +350,7 @@ class ApplicationDetailView(APIView):
         application, data = _own_with_payload(request, public_id, AnswersSerializer)
         try:
             services.save_answers(application, data["answers"], actor=request.user)
-        except services.ApplicationError as error:
+        except services.refusals() as error:
             return _refused(error)
         return _detail(application)
 
@@ -219,7 +371,7 @@ class DocumentUploadView(APIView):
                 data["file"],
                 actor=request.user,
             )
-        except (ValidationError, services.ApplicationError) as error:
+        except (ValidationError, *services.refusals()) as error:  # type: ignore[misc]
             return _refused(error)
         return Response(AttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED)
 
@@ -231,7 +383,7 @@ class SubmitView(APIView):
         application, data = _own_with_payload(request, public_id, SubmitSerializer)
         try:
             services.submit(application, actor=request.user, accept_terms=data["accept_terms"])
-        except (services.SubmissionErrors, services.ApplicationError) as error:
+        except (services.SubmissionErrors, *services.refusals()) as error:  # type: ignore[misc]
             return _refused(error)
         return _detail(application)
 
@@ -260,15 +412,33 @@ class WorklistView(APIView):
         )
 
 
+class ActionsView(APIView):
+    @extend_schema(responses=STEP_ACTIONS_SCHEMA)
+    def get(self, request: Request, public_id: Any) -> Response:
+        """The waiting steps you may act on, with their actions (decisions, schedule ...)."""
+        application = _visible(request, public_id)
+        return Response(step_actions_data(services.actions_for(application, request.user)))
+
+
 class DecisionView(APIView):
     @extend_schema(request=DecisionSerializer, responses=ApplicationSerializer)
     def post(self, request: Request, public_id: Any) -> Response:
-        """Approve, request a correction or reject (officers of the owning agency)."""
+        """Take an action at a waiting step (officers of the owning agency): approve,
+        request a correction, reject, schedule or record an inspection ... as the step
+        offers. Refusals are problem+json and change nothing."""
         application = selectors.for_officer(request.user, public_id)
         payload = DecisionSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
+        data = payload.validated_data
         try:
-            services.decide(application, officer=request.user, **payload.validated_data)
+            services.decide(
+                application,
+                officer=request.user,
+                action=data["action"],
+                note=data["note"],
+                step=data["step"],
+                values=data["values"],
+            )
         except (ValidationError, *services.refusals()) as error:  # type: ignore[misc]
             return _refused(error)
         return _detail(application)
@@ -284,5 +454,6 @@ urlpatterns = [
         name="api-application-documents",
     ),
     path("<uuid:public_id>/submit/", SubmitView.as_view(), name="api-application-submit"),
+    path("<uuid:public_id>/actions/", ActionsView.as_view(), name="api-application-actions"),
     path("<uuid:public_id>/decision/", DecisionView.as_view(), name="api-application-decision"),
 ]

@@ -12,21 +12,50 @@ from bizportal.core.models import PersonalDataLabel
 
 
 class Status(models.TextChoices):
+    """What people see of an application. Derived from where its process waits (the
+    type of the ready step) or how it ended; never set by hand."""
+
     DRAFT = "draft", "ฉบับร่าง / Draft"
-    SUBMITTED = "submitted", "ยื่นคำขอแล้ว รอพิจารณา / Submitted, under review"
+    REVIEW = "review", "อยู่ระหว่างพิจารณา / Under review"
     CORRECTION = "correction", "ขอให้แก้ไขเพิ่มเติม / Correction requested"
-    INSPECTION = "inspection", "รอตรวจสถานที่ / Awaiting premises inspection"
-    APPROVED = "approved", "อนุมัติแล้ว รอชำระค่าธรรมเนียม / Approved, awaiting payment"
-    REJECTED = "rejected", "ไม่อนุมัติ / Rejected"
-    PAID = "paid", "ชำระค่าธรรมเนียมแล้ว / Fee paid"
+    INSPECTION = "inspection", "ตรวจสถานที่ / Premises inspection"
+    AWAITING_PAYMENT = "awaiting_payment", "รอชำระค่าธรรมเนียม / Awaiting payment"
+    WAITING = "waiting", "รอผลจากระบบของหน่วยงาน / Waiting for the agency's system"
+    ISSUING = "issuing", "กำลังออกใบอนุญาต / Licence being issued"
+    PROCESSING = "processing", "ระบบกำลังดำเนินการ / Being processed"
     ISSUED = "issued", "ออกใบอนุญาตแล้ว / Licence issued"
+    COMPLETED = "completed", "ดำเนินการเสร็จสิ้น / Completed"
+    REJECTED = "rejected", "ไม่อนุมัติ / Rejected"
+    WITHDRAWN = "withdrawn", "ถอนคำขอแล้ว / Withdrawn"
+
+
+#: Statuses after which nothing more happens to an application.
+FINAL_STATUSES = (Status.ISSUED, Status.COMPLETED, Status.REJECTED, Status.WITHDRAWN)
+
+
+class Kind(models.TextChoices):
+    NEW = "new", "ขอใบอนุญาตใหม่ / New licence"
+    AMEND = "amend", "ขอแก้ไขรายการในใบอนุญาต / Amendment"
+    RENEW = "renew", "ขอต่ออายุใบอนุญาต / Renewal"
+    CANCEL = "cancel", "ขอยกเลิกใบอนุญาต / Cancellation"
+
+
+class HolderKind(models.TextChoices):
+    PERSON = "person", "บุคคลธรรมดา / Natural person"
+    JURISTIC = "juristic", "นิติบุคคล / Juristic person"
 
 
 class Application(models.Model):
-    PERSONAL_DATA = {"data": PersonalDataLabel.PERSONAL}
+    PERSONAL_DATA = {
+        "data": PersonalDataLabel.PERSONAL,
+        "holder_id": PersonalDataLabel.PERSONAL,
+        "holder_name_th": PersonalDataLabel.PERSONAL,
+        "holder_name_en": PersonalDataLabel.PERSONAL,
+    }
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     reference = models.CharField(max_length=30, unique=True, null=True, blank=True)
+    kind = models.CharField(max_length=6, choices=Kind.choices, default=Kind.NEW)
     service = models.ForeignKey(
         "catalog.Service", on_delete=models.PROTECT, related_name="applications"
     )
@@ -39,7 +68,44 @@ class Application(models.Model):
     applicant = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="applications"
     )
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
+    licence = models.ForeignKey(
+        "licences.Licence",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="applications",
+        help_text="amend, renew, cancel: the licence asked about; new: the licence issued",
+    )
+    issued_version = models.PositiveIntegerField(
+        null=True, blank=True, help_text="the licence version this application led to"
+    )
+    holder_kind = models.CharField(max_length=8, choices=HolderKind.choices, blank=True)
+    holder_id = models.CharField(
+        max_length=13,
+        blank=True,
+        help_text="the legal person the licence is for: citizen or juristic ID",
+    )
+    holder_name_th = models.CharField(max_length=300, blank=True)
+    holder_name_en = models.CharField(max_length=300, blank=True)
+    fee_version = models.ForeignKey(
+        "rules.DecisionVersion",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="the fee table version live when the draft started: the fee it pays",
+    )
+    process = models.OneToOneField(
+        "workflow.ProcessInstance",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="application",
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    current_step = models.CharField(
+        max_length=300, blank=True, help_text="name of the step(s) the process waits at"
+    )
     data = models.JSONField(default=dict, blank=True)
     prefill = models.JSONField(
         default=dict, blank=True, help_text="values taken from Digital ID and registries"
@@ -68,10 +134,23 @@ class Application(models.Model):
                 condition=Q(status="draft") | Q(terms_accepted_at__isnull=False),
                 name="submitted_accepted_terms",
             ),
+            models.CheckConstraint(
+                condition=Q(kind="new") | Q(licence__isnull=False),
+                name="change_names_its_licence",
+            ),
+            models.UniqueConstraint(
+                fields=["licence"],
+                condition=~Q(kind="new") & ~Q(status__in=[s.value for s in FINAL_STATUSES]),
+                name="one_open_change_per_licence",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.reference or f"draft {self.public_id}"
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATUSES
 
 
 class Attachment(models.Model):
@@ -105,11 +184,19 @@ class Attachment(models.Model):
 
 
 class StatusChange(models.Model):
-    """The history the applicant and the officer both see: who changed what, when, why."""
+    """The history the applicant and the officer both see: each step completed, by whom,
+    with what decision and note, and the status it led to."""
 
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="history")
-    from_status = models.CharField(max_length=12, choices=Status.choices, blank=True)
-    to_status = models.CharField(max_length=12, choices=Status.choices)
+    from_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=Status.choices)
+    step = models.CharField(max_length=80, blank=True, help_text="BPMN id of the step completed")
+    step_name = models.CharField(max_length=300, blank=True)
+    step_type = models.CharField(max_length=40, blank=True)
+    action = models.CharField(max_length=40, blank=True, help_text="the decision taken, if any")
+    action_label = models.CharField(
+        max_length=200, blank=True, help_text="the decision as people read it, ไทย / English"
+    )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -122,4 +209,4 @@ class StatusChange(models.Model):
         indexes = [models.Index(fields=["application", "at"])]
 
     def __str__(self) -> str:
-        return f"{self.from_status} -> {self.to_status}"
+        return f"{self.step or '-'}: {self.from_status} -> {self.to_status}"

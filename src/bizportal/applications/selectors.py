@@ -14,14 +14,16 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from bizportal.catalog.bundles import bundle
+
 from .models import Application, Attachment
 
 
 def for_applicant(user: Any, public_id: Any) -> Application:
     try:
-        return Application.objects.select_related("service__agency", "applicant").get(
-            public_id=public_id, applicant_id=user.pk
-        )
+        return Application.objects.select_related(
+            "service__agency", "applicant", "process__version", "licence"
+        ).get(public_id=public_id, applicant_id=user.pk)
     except Application.DoesNotExist:
         raise Http404("no such application") from None
 
@@ -31,7 +33,9 @@ def for_officer(user: Any, public_id: Any) -> Application:
         raise Http404("no such application")
     try:
         return (
-            Application.objects.select_related("service__agency", "applicant")
+            Application.objects.select_related(
+                "service__agency", "applicant", "process__version", "licence"
+            )
             .exclude(status="draft")
             .get(public_id=public_id, agency_id=user.agency_id)
         )
@@ -94,7 +98,7 @@ def _decode(cursor: str) -> tuple[dt.datetime, int] | None:
 
 def answer_rows(application: Any, lang: str) -> list[tuple[str, Any]]:
     """The answers as label/value pairs in form order, with choice labels."""
-    ui = application.service.ui_schema
+    ui = bundle(application.service, application.kind, offered_only=False).ui_schema
     rows = []
     for name in ui.get("order", []):
         if name not in application.data:
@@ -102,5 +106,7 @@ def answer_rows(application: Any, lang: str) -> list[tuple[str, Any]]:
         field = ui.get("fields", {}).get(name, {})
         value = application.data[name]
         choice = field.get("choices", {}).get(str(value))
+        if isinstance(value, bool):
+            value = ("ใช่" if value else "ไม่ใช่") if lang == "th" else ("Yes" if value else "No")
         rows.append((field.get(f"label_{lang}", name), choice.get(lang) if choice else value))
     return rows

@@ -17,12 +17,15 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from bizportal.applications import selectors, services
 from bizportal.applications.downloads import serve_attachment
 from bizportal.applications.models import Status
 from bizportal.core import audit
+from bizportal.inspections.models import Inspection
+from bizportal.payments.services import invoice_for
 
 
 class OfficerAuthenticationForm(AuthenticationForm):
@@ -75,49 +78,108 @@ def worklist(request: HttpRequest) -> HttpResponse:
 
 @officer_required
 def application_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
-    from bizportal.payments.services import invoice_for
-    from bizportal.workflow.services import ready_tasks
-
     application = selectors.for_officer(request.user, public_id)
     audit.record("application.viewed_by_officer", application, actor=request.user)
-    lang = "th" if (request.LANGUAGE_CODE or "th").startswith("th") else "en"
-    tasks = ready_tasks(application) if application.status not in {Status.DRAFT} else []
     return render(
         request,
         "backoffice/application.html",
         {
             "application": application,
-            "answers": selectors.answer_rows(application, lang),
+            "answers": selectors.answer_rows(application, _lang(request)),
             "attachments": list(application.attachments.all()),
             "history": list(application.history.select_related("actor")),
-            "can_review": "review" in tasks,
-            "can_inspect": "inspection" in tasks,
+            "step_actions": [
+                _step_panel(item) for item in services.actions_for(application, request.user)
+            ],
+            "waiting": services.ready_steps(application),
+            "inspections": list(application.inspections.all()),
             "invoice": invoice_for(application),
         },
     )
 
 
+def _step_panel(item: services.StepActions) -> dict[str, Any]:
+    """One waiting step as the page shows it.
+
+    Actions that take values (schedule an inspection) get a form of their own, filled
+    with what is recorded so far so that moving an appointment starts from it; the
+    others share one form with the note, and the note's hint names the actions that
+    need it, because those are the ones the applicant is told the reason for.
+    """
+    inspection = Inspection.objects.filter(task_id=item.step.task_id).first()
+    current = _recorded_values(inspection)
+    return {
+        "step": item.step,
+        "inspection": inspection,
+        "forms": [
+            {
+                "action": action,
+                "fields": [
+                    {"field": field, "value": current.get(field.id, "")} for field in action.fields
+                ],
+            }
+            for action in item.actions
+            if action.fields
+        ],
+        "buttons": [action for action in item.actions if not action.fields],
+        "note_needed_for": [action.label for action in item.actions if action.note_required],
+    }
+
+
+def _recorded_values(inspection: Inspection | None) -> dict[str, str]:
+    """The appointment as a ``datetime-local`` input and a text input expect it."""
+    if inspection is None or inspection.scheduled_for is None:
+        return {}
+    local = timezone.localtime(inspection.scheduled_for)
+    return {"scheduled_for": local.strftime("%Y-%m-%dT%H:%M"), "place": inspection.place}
+
+
+def _lang(request: HttpRequest) -> str:
+    return "th" if (request.LANGUAGE_CODE or "th").startswith("th") else "en"
+
+
 class DecisionForm(forms.Form):
-    action = forms.ChoiceField(choices=[(d, d) for d in services.DECISIONS])
+    action = forms.SlugField(max_length=40)
     note = forms.CharField(required=False, max_length=2000)
+    step = forms.CharField(required=False, max_length=80)
 
 
 @officer_required
 @require_POST
 def decide(request: HttpRequest, public_id: Any) -> HttpResponse:
+    """Any action of a step the officer may act on: a decision, a schedule, a result."""
     application = selectors.for_officer(request.user, public_id)
     form = DecisionForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "กรุณาเลือกการดำเนินการ / Please choose an action")
+        if "note" in form.errors:
+            messages.error(
+                request,
+                "หมายเหตุยาวได้ไม่เกิน 2,000 ตัวอักษร / The note may be at most 2,000 characters",
+            )
+        else:
+            messages.error(request, "กรุณาเลือกการดำเนินการ / Please choose an action")
         return redirect("backoffice:application", public_id=public_id)
+    data = form.cleaned_data
+    values = {
+        key: value
+        for key, value in request.POST.items()
+        if key not in {"action", "note", "step", "csrfmiddlewaretoken"}
+    }
     try:
-        services.decide(application, officer=request.user, **form.cleaned_data)
+        services.decide(
+            application,
+            officer=request.user,
+            action=data["action"],
+            note=data["note"],
+            step=data["step"],
+            values=values,
+        )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     except services.refusals() as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, "บันทึกผลการพิจารณาแล้ว / Decision recorded")
+        messages.success(request, "บันทึกแล้ว / Recorded")
     return redirect("backoffice:application", public_id=public_id)
 
 

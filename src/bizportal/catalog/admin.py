@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
+from jsonschema.exceptions import SchemaError
 
 from bizportal.core import audit
 from bizportal.forms.validation import check_schema
 
-from .models import Agency, RequiredDocument, Service
+from .models import Agency, ApplicationType, RequiredDocument, Service
 from .services import refresh_search_text
 
 
@@ -24,12 +26,46 @@ class RequiredDocumentInline(admin.TabularInline):
     extra = 0
 
 
+class ApplicationTypeForm(forms.ModelForm):
+    class Meta:
+        model = ApplicationType
+        fields = [
+            "kind",
+            "enabled",
+            "form_schema",
+            "ui_schema",
+            "own_documents",
+            "process_id",
+            "fee_table",
+            "renew_opens_days_before",
+            "renew_late_days",
+        ]
+
+    def clean_form_schema(self) -> Any:
+        """A kind's own form is checked like the service's: never an invalid schema."""
+        schema = self.cleaned_data.get("form_schema")
+        if schema:
+            try:
+                check_schema(schema)
+            except SchemaError as error:
+                raise forms.ValidationError(error.message) from error
+        return schema
+
+
+class ApplicationTypeInline(admin.StackedInline):
+    """New, amend, renew, cancel: what each kind uses where it differs from the service."""
+
+    model = ApplicationType
+    form = ApplicationTypeForm
+    extra = 0
+
+
 @admin.register(Service)
 class ServiceAdmin(admin.ModelAdmin):
     list_display = ("slug", "name_th", "agency", "processing_days", "fee_table", "is_published")
     list_filter = ("agency", "is_published")
     search_fields = ("slug", "name_th", "name_en", "manual_code")
-    inlines = [RequiredDocumentInline]
+    inlines = [ApplicationTypeInline, RequiredDocumentInline]
 
     def save_model(self, request: Any, obj: Service, form: Any, change: bool) -> None:
         """An invalid form schema must never reach applicants; the search text follows

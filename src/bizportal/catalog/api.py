@@ -6,10 +6,11 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.urls import path
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import generics, pagination, serializers
 from rest_framework.permissions import AllowAny
 
+from .bundles import bundle, offered_kinds
 from .models import Agency, RequiredDocument, Service
 from .search import search
 
@@ -54,8 +55,39 @@ class ServiceSummarySerializer(serializers.ModelSerializer):
         ]
 
 
+class ApplicationTypeSerializer(serializers.Serializer):
+    """One kind of application the service takes, with what it uses (fallbacks applied)."""
+
+    kind = serializers.CharField()
+    form_schema = serializers.JSONField()
+    ui_schema = serializers.JSONField()
+    documents = DocumentSerializer(many=True)
+    process = serializers.CharField(source="process_id")
+    fee_table = serializers.CharField()
+    renew_opens_days_before = serializers.IntegerField()
+    renew_late_days = serializers.IntegerField()
+
+
 class ServiceDetailSerializer(ServiceSummarySerializer):
-    documents = DocumentSerializer(many=True, read_only=True)
+    documents = serializers.SerializerMethodField(
+        help_text="the documents of a new-licence application"
+    )
+    application_types = serializers.SerializerMethodField(
+        help_text="new, amend, renew, cancel: each kind the service takes, with its own form, "
+        "documents, fee table, process and renewal window"
+    )
+
+    @extend_schema_field(DocumentSerializer(many=True))
+    def get_documents(self, service: Service) -> Any:
+        return DocumentSerializer(
+            bundle(service, "new", offered_only=False).documents, many=True
+        ).data
+
+    @extend_schema_field(ApplicationTypeSerializer(many=True))
+    def get_application_types(self, service: Service) -> Any:
+        return ApplicationTypeSerializer(
+            [bundle(service, kind) for kind in offered_kinds(service)], many=True
+        ).data
 
     class Meta(ServiceSummarySerializer.Meta):
         fields = [
@@ -72,6 +104,7 @@ class ServiceDetailSerializer(ServiceSummarySerializer):
             "terms_th",
             "terms_en",
             "documents",
+            "application_types",
             "licence_title_th",
             "licence_title_en",
             "licence_validity_years",
@@ -108,7 +141,7 @@ class ServiceDetailView(generics.RetrieveAPIView):
     queryset = (
         Service.objects.filter(is_published=True)
         .select_related("agency")
-        .prefetch_related("documents")
+        .prefetch_related("documents", "application_types")
     )
 
 

@@ -187,6 +187,41 @@ STANDARD_TERMS_EN = (
     "verifying them with the government agencies concerned in order to decide this application."
 )
 
+AMENDMENT_EVIDENCE = {
+    "code": "change_evidence",
+    "kind": "amend",
+    "name_th": "เอกสารแสดงการเปลี่ยนแปลง (ถ้ามี)",
+    "name_en": "Evidence of the change (if any)",
+    "note_th": "เช่น หนังสือยินยอมใช้สถานที่ใหม่ หรือหนังสือแต่งตั้งผู้ควบคุมกิจการคนใหม่",
+    "note_en": "For example, consent for new premises or the appointment of a new manager",
+    "required": False,
+}
+
+
+def application_types(
+    renewal_fee: str, *, renew_opens_days_before: int = 90
+) -> list[dict[str, Any]]:
+    """Every demo service takes all four kinds: amend (its own fee and evidence), renew
+    (its own fee table with the late surcharge; the service's form and documents),
+    and cancel (no fee, no documents, the platform's cancellation process)."""
+    return [
+        {"kind": "new"},
+        {"kind": "amend", "fee_table": "fee_amendment", "own_documents": True},
+        {
+            "kind": "renew",
+            "fee_table": renewal_fee,
+            "renew_opens_days_before": renew_opens_days_before,
+            "renew_late_days": 30,
+        },
+        {
+            "kind": "cancel",
+            "fee_table": "fee_none",
+            "own_documents": True,
+            "process_id": "licence_cancellation",
+        },
+    ]
+
+
 SERVICES: list[dict[str, Any]] = [
     {
         "slug": "commercial-registration",
@@ -259,7 +294,9 @@ SERVICES: list[dict[str, Any]] = [
             },
             ["business_type", "capital_thb", "premises"],
         ),
+        "application_types": application_types("fee_renewal_standard"),
         "documents": [
+            AMENDMENT_EVIDENCE,
             {
                 "code": "premises_map",
                 "name_th": "แผนที่แสดงที่ตั้งสถานประกอบการ",
@@ -324,7 +361,9 @@ SERVICES: list[dict[str, Any]] = [
             },
             ["area_sqm", "seats", "manager_citizen_id", "premises"],
         ),
+        "application_types": application_types("fee_food_shop_renewal"),
         "documents": [
+            AMENDMENT_EVIDENCE,
             {"code": "floor_plan", "name_th": "แผนผังภายในร้าน", "name_en": "Floor plan of the shop"},
             RENTAL_DOCUMENT,
             {
@@ -356,7 +395,7 @@ SERVICES: list[dict[str, Any]] = [
         "channel_note_th": "ออนไลน์ หรือสำนักงานสรรพสามิตพื้นที่",
         "channel_note_en": "Online, or the area excise office",
         "fee_table": "fee_liquor_sale",
-        "process_id": "",
+        "process_id": "inspection_licence",
         "licence_title_th": "ใบอนุญาตขายสุรา",
         "licence_title_en": "Liquor Sale Licence",
         "licence_permits_th": "ขายสุราตามประเภทที่ได้รับอนุญาต ณ สถานที่ที่ระบุ",
@@ -385,7 +424,9 @@ SERVICES: list[dict[str, Any]] = [
             },
             ["sales_type", "juristic_id", "manager_citizen_id"],
         ),
+        "application_types": application_types("fee_renewal_standard"),
         "documents": [
+            AMENDMENT_EVIDENCE,
             {
                 "code": "premises_photo",
                 "name_th": "ภาพถ่ายสถานที่ขาย",
@@ -417,7 +458,7 @@ SERVICES: list[dict[str, Any]] = [
         "channel_note_th": "ออนไลน์",
         "channel_note_en": "Online",
         "fee_table": "fee_factory",
-        "process_id": "inspection_licence",
+        "process_id": "three_stage_licence",
         "licence_title_th": "ใบอนุญาตประกอบกิจการโรงงาน",
         "licence_title_en": "Factory Operation Licence",
         "licence_permits_th": "ประกอบกิจการโรงงานจำพวกที่ 3 ตามประเภทและขนาดเครื่องจักรที่ระบุ",
@@ -461,7 +502,9 @@ SERVICES: list[dict[str, Any]] = [
             },
             ["juristic_id", "factory_type", "machine_hp", "workers"],
         ),
+        "application_types": application_types("fee_renewal_standard"),
         "documents": [
+            AMENDMENT_EVIDENCE,
             {
                 "code": "factory_plan",
                 "name_th": "แผนผังโรงงานและการติดตั้งเครื่องจักร",
@@ -521,7 +564,9 @@ SERVICES: list[dict[str, Any]] = [
             },
             ["tour_area", "manager_citizen_id"],
         ),
+        "application_types": application_types("fee_renewal_standard"),
         "documents": [
+            AMENDMENT_EVIDENCE,
             {
                 "code": "bank_guarantee",
                 "name_th": "หนังสือค้ำประกันของธนาคาร",
@@ -540,10 +585,12 @@ def seed() -> None:
         slug = fields.pop("slug")
         agency = agencies[fields.pop("agency")]
         documents = fields.pop("documents")
+        kinds = fields.pop("application_types")
         services.upsert_service(
             slug,
             agency=agency,
             documents=documents,
+            application_types=kinds,
             terms_th=STANDARD_TERMS_TH,
             terms_en=STANDARD_TERMS_EN,
             **fields,

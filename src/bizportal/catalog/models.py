@@ -103,6 +103,62 @@ class Service(models.Model):
         return self.name_th
 
 
+class ApplicationKind(models.TextChoices):
+    """The four things a business asks of a licensing service (ประเภทคำขอ)."""
+
+    NEW = "new", "ขอใบอนุญาตใหม่ / New licence"
+    AMEND = "amend", "ขอแก้ไขรายการในใบอนุญาต / Amend a licence"
+    RENEW = "renew", "ขอต่ออายุใบอนุญาต / Renew a licence"
+    CANCEL = "cancel", "ขอยกเลิกใบอนุญาต / Cancel a licence"
+
+
+class ApplicationType(models.Model):
+    """How one kind of application to a service works where it differs from the service.
+
+    Blank fields fall back to the service's own form, documents, fee table and process,
+    so an agency configures only what differs (a renewal's fee table, a cancellation's
+    process). A new licence is offered unless a row disables it; amend, renew and
+    cancel are offered only where a row enables them.
+    """
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="application_types")
+    kind = models.CharField(max_length=6, choices=ApplicationKind.choices)
+    enabled = models.BooleanField(default=True)
+    form_schema = models.JSONField(
+        null=True, blank=True, help_text="JSON Schema of this kind's form; empty: the service's"
+    )
+    ui_schema = models.JSONField(null=True, blank=True, help_text="empty: the service's")
+    own_documents = models.BooleanField(
+        default=False,
+        help_text="ask this kind's own documents (possibly none) instead of the service's",
+    )
+    process_id = models.CharField(
+        max_length=80,
+        blank=True,
+        help_text="BPMN process id; empty: licence_cancellation for cancel, else the service's",
+    )
+    fee_table = models.CharField(
+        max_length=80, blank=True, help_text="DMN decision id; empty: the service's fee table"
+    )
+    renew_opens_days_before = models.PositiveSmallIntegerField(
+        default=90, help_text="renewal: how many days before expiry applications open"
+    )
+    renew_late_days = models.PositiveSmallIntegerField(
+        default=30, help_text="renewal: how many days after expiry a late renewal is accepted"
+    )
+
+    class Meta:
+        ordering = ["service", "kind"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service", "kind"], name="one_application_type_per_kind"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service.slug}: {self.kind}"
+
+
 class RequiredDocument(models.Model):
     """A document the applicant uploads (Smart Doc: required may depend on answers)."""
 
@@ -119,12 +175,18 @@ class RequiredDocument(models.Model):
         help_text='required only when answers match, e.g. {"premises": "rented"}',
     )
     order = models.PositiveSmallIntegerField(default=0)
+    kind = models.CharField(
+        max_length=6,
+        choices=ApplicationKind.choices,
+        blank=True,
+        help_text="empty: a document of the service; else only for this kind (own documents)",
+    )
 
     class Meta:
         ordering = ["service", "order", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["service", "code"], name="document_code_unique_per_service"
+                fields=["service", "kind", "code"], name="document_code_unique_per_service"
             )
         ]
 

@@ -10,9 +10,13 @@ the demo logins it created, which the command prints for the person starting the
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from wsgiref.simple_server import WSGIRequestHandler, make_server
 
+from django.core.wsgi import get_wsgi_application
 from django.utils.module_loading import autodiscover_modules
 
 
@@ -56,3 +60,26 @@ def loaders() -> list[tuple[str, Loader]]:
     """Every registered loader, in order (importing each app's ``demo`` module first)."""
     autodiscover_modules("demo")
     return [(r.name, r.load) for r in sorted(_loaders.values(), key=lambda r: (r.order, r.name))]
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        return
+
+
+@contextlib.contextmanager
+def serving() -> Iterator[str]:
+    """Serve this portal on a free local port while demo data is loaded.
+
+    Why: demo journeys cross provider boundaries (the juristic registry) over HTTP, as
+    every journey does, but ``load_demo`` runs before the web server starts. Yields the
+    base URL; the server stops when the block ends.
+    """
+    server = make_server("127.0.0.1", 0, get_wsgi_application(), handler_class=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()

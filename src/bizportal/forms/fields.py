@@ -61,7 +61,9 @@ def build_fields(
         prop = properties[name]
         value = answers.get(name, "")
         widget = ui.get("widget") or (
-            "select"
+            "checkbox"
+            if prop.get("type") == "boolean"
+            else "select"
             if "enum" in prop
             else "number"
             if prop.get("type") in {"number", "integer"}

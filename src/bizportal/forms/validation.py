@@ -7,6 +7,7 @@ errors into one bilingual message per field, using the labels of the UI schema.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -16,6 +17,7 @@ from jsonschema.exceptions import ValidationError as SchemaError
 from bizportal.core.thai import validate_citizen_id, validate_juristic_id
 
 format_checker = FormatChecker()
+_REQUIRED = re.compile(r"^'([^']+)' is a required property$")
 
 
 @format_checker.checks("th-citizen-id", raises=ValidationError)
@@ -48,7 +50,11 @@ def validate_answers(
 
 def _field_of(error: SchemaError) -> str:
     if error.validator == "required":
-        # "'phone' is a required property": the field is the missing property.
+        # One error per missing property, each worded "'phone' is a required property"
+        # (validator_value is the whole list, so it cannot tell them apart).
+        named = _REQUIRED.match(error.message)
+        if named:
+            return named.group(1)
         missing = [name for name in error.validator_value if name not in (error.instance or {})]
         return missing[0] if missing else "__all__"
     return str(error.path[0]) if error.path else "__all__"
@@ -63,6 +69,9 @@ def _message(error: SchemaError, field: str, ui_schema: dict[str, Any]) -> str:
     th, en = _label(field, ui_schema)
     kind = error.validator
     value = error.validator_value
+    widget = ui_schema.get("fields", {}).get(field, {}).get("widget")
+    if widget == "checkbox" and kind in {"required", "const"}:
+        return f"กรุณาทำเครื่องหมายยืนยัน: {th} / Please tick to confirm: {en}"
     if kind == "required":
         return f"กรุณากรอก{th} / {en} is required"
     if kind == "format":

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -23,7 +23,7 @@ from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from .models import Licence
-from .services import licence_status, mask_citizen_id, verify_pdf
+from .services import masked_holder_id, verdict, verify_pdf
 from .uploads import read_licence_upload
 
 
@@ -36,36 +36,53 @@ class VerifyPdfThrottle(AnonRateThrottle):
 
 class LicenceStatusSerializer(serializers.Serializer):
     number = serializers.CharField()
-    status = serializers.ChoiceField(choices=["valid", "expired", "revoked"])
+    status = serializers.ChoiceField(
+        choices=["valid", "expired", "revoked", "suspended", "cancelled", "superseded"]
+    )
+    ok = serializers.BooleanField(help_text="true only when the status is valid")
+    version = serializers.IntegerField(help_text="the version asked about")
+    current_version = serializers.IntegerField()
+    current_url = serializers.CharField(help_text="where the current version verifies")
     issuer = serializers.CharField(help_text="issuing agency, English name")
     issuer_th = serializers.CharField()
     issuer_code = serializers.CharField()
+    holder_kind = serializers.ChoiceField(choices=["person", "juristic"])
     holder_name = serializers.CharField()
-    holder_id_masked = serializers.CharField()
+    holder_id_masked = serializers.CharField(
+        help_text="a person's citizen ID masked; a company's juristic ID in full"
+    )
     business_name = serializers.CharField()
     title_th = serializers.CharField()
     title_en = serializers.CharField()
     issued_at = serializers.DateField()
     valid_until = serializers.DateField(allow_null=True)
     revoked_at = serializers.DateTimeField(allow_null=True)
+    cancelled_at = serializers.DateTimeField(allow_null=True)
 
 
-def licence_status_data(licence: Licence) -> dict[str, Any]:
+def licence_status_data(licence: Licence, version: int | None = None) -> dict[str, Any]:
     agency = licence.agency
+    status = verdict(licence, version=version)
     return {
         "number": licence.number,
-        "status": licence_status(licence),
+        "status": status,
+        "ok": status == "valid",
+        "version": version or licence.version,
+        "current_version": licence.version,
+        "current_url": reverse("licences:verify-number", args=[licence.number]),
         "issuer": agency.name_en,
         "issuer_th": agency.name_th,
         "issuer_code": agency.code,
+        "holder_kind": licence.holder_kind,
         "holder_name": licence.holder_name,
-        "holder_id_masked": mask_citizen_id(licence.holder_id),
+        "holder_id_masked": masked_holder_id(licence),
         "business_name": licence.business_name,
         "title_th": licence.title_th,
         "title_en": licence.title_en,
         "issued_at": timezone.localtime(licence.issued_at).date(),
         "valid_until": licence.valid_until,
         "revoked_at": licence.revoked_at,
+        "cancelled_at": licence.cancelled_at,
     }
 
 
@@ -81,13 +98,22 @@ class VerifyNumberView(APIView):
         },
         tags=["licences"],
     )
-    def get(self, request: Request, number: str) -> Response:
+    def get(self, request: Request, number: str, version: int | None = None) -> Response:
+        """The register's verdict on a licence, or on one version of it (the QR's link)."""
         licence = (
-            Licence.objects.select_related("agency").filter(number=number.strip().upper()).first()
+            Licence.objects.select_related("agency", "service")
+            .filter(number=number.strip().upper())
+            .first()
         )
+        if (
+            licence is not None
+            and version is not None
+            and not licence.versions.filter(number=version).exists()
+        ):
+            licence = None
         if licence is None:
             raise NotFound(f"ไม่พบใบอนุญาตเลขที่ {number} / No licence numbered {number}")
-        return Response(LicenceStatusSerializer(licence_status_data(licence)).data)
+        return Response(LicenceStatusSerializer(licence_status_data(licence, version)).data)
 
 
 class VerifyPdfView(APIView):
@@ -118,11 +144,19 @@ class VerifyPdfView(APIView):
         result = verify_pdf(data)
         body = result.as_dict()
         if result.licence is not None:
-            body["licence"] = LicenceStatusSerializer(licence_status_data(result.licence)).data
+            number = result.version.number if result.version else None
+            body["licence"] = LicenceStatusSerializer(
+                licence_status_data(result.licence, number)
+            ).data
         return Response(body)
 
 
 urlpatterns = [
     path("verify/<str:number>/", VerifyNumberView.as_view(), name="licences-verify-number"),
+    path(
+        "verify/<str:number>/<int:version>/",
+        VerifyNumberView.as_view(),
+        name="licences-verify-version",
+    ),
     path("verify-pdf/", VerifyPdfView.as_view(), name="licences-verify-pdf"),
 ]

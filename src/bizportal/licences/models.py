@@ -1,70 +1,167 @@
-"""Electronic licences: the signed PDF, its machine-readable payload and its status.
+"""Electronic licences: the register, and the signed document versions of each licence.
 
-The licence row is the register the public verification page reads; the signed PDF is
-what the holder shows. Both carry the same number, and the PDF embeds the payload as
-``licence.json`` so a machine never has to read Thai text back out of the PDF.
+One licence keeps one number for its whole life. Each issue, amendment and renewal
+is a new :class:`LicenceVersion` with its own signed PDF and validity; the earlier
+version still verifies, as *superseded*, pointing at the current one. The register
+row (:class:`Licence`) holds what is true now: holder, current version, validity
+and status, which is what the public verification page reads.
+
+This app knows nothing of applications: the application that leads to a licence
+hands over a :class:`~bizportal.licences.services.LicenceDraft`; agencies' own
+systems can do the same.
 """
 
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from bizportal.core.models import PersonalDataLabel
 
 
-def licence_upload_to(instance: Licence, filename: str) -> str:
-    """Files are named by the unguessable public id, never by the licence number."""
-    return f"licences/{instance.issued_at:%Y}/{instance.public_id}.pdf"
+class HolderKind(models.TextChoices):
+    PERSON = "person", "บุคคลธรรมดา / Natural person"
+    JURISTIC = "juristic", "นิติบุคคล / Juristic person"
+
+
+class VersionKind(models.TextChoices):
+    NEW = "new", "ออกใหม่ / New"
+    AMEND = "amend", "แก้ไขรายการ / Amended"
+    RENEW = "renew", "ต่ออายุ / Renewed"
 
 
 class Licence(models.Model):
     PERSONAL_DATA = {
         "holder_name": PersonalDataLabel.PERSONAL,
+        "holder_name_en": PersonalDataLabel.PERSONAL,
         "holder_id": PersonalDataLabel.PERSONAL,
-        "payload": PersonalDataLabel.PERSONAL,
-        "pdf": PersonalDataLabel.PERSONAL,
+        "details": PersonalDataLabel.PERSONAL,
     }
 
     class Status(models.TextChoices):
         VALID = "valid", "ใช้ได้ / Valid"
+        SUSPENDED = "suspended", "พักใช้ / Suspended"
         REVOKED = "revoked", "ถูกเพิกถอน / Revoked"
+        CANCELLED = "cancelled", "ยกเลิกโดยผู้ถือ / Cancelled by the holder"
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     number = models.CharField(max_length=40, unique=True)
-    application = models.OneToOneField(
-        "applications.Application", on_delete=models.PROTECT, related_name="licence"
+    service = models.ForeignKey(
+        "catalog.Service", on_delete=models.PROTECT, related_name="licences"
     )
     agency = models.ForeignKey("catalog.Agency", on_delete=models.PROTECT, related_name="licences")
-    holder_name = models.CharField(max_length=200)
-    holder_id = models.CharField(max_length=13, blank=True, help_text="citizen ID of the holder")
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="licences",
+        help_text="the portal account that holds the licence and may act on it",
+    )
+    holder_kind = models.CharField(
+        max_length=8, choices=HolderKind.choices, default=HolderKind.PERSON
+    )
+    holder_id = models.CharField(
+        max_length=13, blank=True, help_text="citizen ID of a person, juristic ID of a company"
+    )
+    holder_name = models.CharField(max_length=300)
+    holder_name_en = models.CharField(max_length=300, blank=True)
     business_name = models.CharField(max_length=250, blank=True)
     title_th = models.CharField(max_length=250)
     title_en = models.CharField(max_length=250)
     permits_th = models.TextField()
     permits_en = models.TextField()
-    issued_at = models.DateTimeField()
-    valid_until = models.DateField(
-        null=True, blank=True, help_text="last valid day; empty: no expiry"
+    details = models.JSONField(
+        default=dict, blank=True, help_text="the answers the current version was issued on"
     )
-    status = models.CharField(max_length=8, choices=Status.choices, default=Status.VALID)
+    issued_at = models.DateTimeField(help_text="first issue")
+    version = models.PositiveIntegerField(default=1, help_text="number of the current version")
+    valid_from = models.DateField(null=True, blank=True)
+    valid_until = models.DateField(
+        null=True, blank=True, help_text="last valid day of the current version; empty: no expiry"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.VALID)
     revoked_at = models.DateTimeField(null=True, blank=True)
     revocation_reason = models.TextField(blank=True)
-    pdf = models.FileField(upload_to=licence_upload_to, max_length=200)
-    pdf_sha256 = models.CharField(max_length=64)
-    payload = models.JSONField(default=dict)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancellation_reason = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-issued_at"]
+        indexes = [models.Index(fields=["account", "-issued_at"], name="my_licences_idx")]
         constraints = [
             models.CheckConstraint(
-                condition=Q(status="valid", revoked_at__isnull=True)
-                | Q(status="revoked", revoked_at__isnull=False),
+                condition=~Q(status="revoked") | Q(revoked_at__isnull=False),
                 name="licence_revoked_has_time",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="cancelled") | Q(cancelled_at__isnull=False),
+                name="licence_cancelled_has_time",
+            ),
+            models.CheckConstraint(
+                condition=Q(holder_id="") | Q(holder_id__regex=r"^[0-9]{13}$"),
+                name="licence_holder_id_13_digits",
             ),
         ]
 
     def __str__(self) -> str:
         return self.number
+
+    @property
+    def current(self) -> LicenceVersion:
+        return self.versions.get(number=self.version)
+
+
+def licence_upload_to(instance: Any, filename: str) -> str:
+    """Where 0.1 stored a licence's single PDF; kept because migration 0001 names it."""
+    return f"licences/{instance.issued_at:%Y}/{instance.public_id}.pdf"
+
+
+def version_upload_to(instance: LicenceVersion, filename: str) -> str:
+    """Files are named by the unguessable public id, never by the licence number."""
+    return f"licences/{instance.issued_at:%Y}/{instance.licence.public_id}-v{instance.number}.pdf"
+
+
+class LicenceVersion(models.Model):
+    """One signed document of a licence: what was issued, when, valid for how long."""
+
+    PERSONAL_DATA = {
+        "holder_name": PersonalDataLabel.PERSONAL,
+        "details": PersonalDataLabel.PERSONAL,
+        "payload": PersonalDataLabel.PERSONAL,
+        "pdf": PersonalDataLabel.PERSONAL,
+    }
+
+    licence = models.ForeignKey(Licence, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField()
+    kind = models.CharField(max_length=6, choices=VersionKind.choices)
+    application_reference = models.CharField(
+        max_length=40, blank=True, help_text="the application that led to this version"
+    )
+    issued_at = models.DateTimeField()
+    valid_from = models.DateField(null=True, blank=True)
+    valid_until = models.DateField(null=True, blank=True)
+    holder_name = models.CharField(max_length=300)
+    business_name = models.CharField(max_length=250, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    pdf = models.FileField(upload_to=version_upload_to, max_length=200)
+    pdf_sha256 = models.CharField(max_length=64)
+    payload = models.JSONField(default=dict)
+    superseded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["licence", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["licence", "number"], name="licence_version_unique"),
+            models.UniqueConstraint(
+                fields=["application_reference"],
+                condition=~Q(application_reference=""),
+                name="one_licence_version_per_application",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.licence.number} v{self.number}"

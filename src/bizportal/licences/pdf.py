@@ -37,9 +37,12 @@ SIGNATURE_FIELD = "LicenceSignature"
 TEMPLATE = "licences/licence_pdf.html"
 
 
-def verify_url(number: str) -> str:
-    """The public page a QR code on the licence leads to."""
-    return settings.BASE_URL + reverse("licences:verify-number", args=[number])
+def verify_url(number: str, version: int | None = None) -> str:
+    """The public page a QR code on the licence leads to: the version printed on it, so
+    a scan of an old paper says it was superseded and points at the current one."""
+    if version is None:
+        return settings.BASE_URL + reverse("licences:verify-number", args=[number])
+    return settings.BASE_URL + reverse("licences:verify-version", args=[number, version])
 
 
 def qr_code(url: str) -> segno.QRCode:

@@ -1,12 +1,14 @@
-"""Issuing, revoking and verifying electronic licences.
+"""The licence register: issue, re-issue as a new version, cancel, revoke, verify.
 
-Issuing runs in one transaction: the number is taken from a locked counter row, the
-PDF is rendered and signed with that number in it, and the licence row, its file and
-the audit record are written together. If anything fails, nothing is committed (the
-file written for a rolled-back licence is removed again).
+Issuing runs in one transaction: the number is taken from the locked yearly counter,
+the PDF is rendered and signed with that number in it, and the register row, the
+version with its file, the audit record and the event are written together. If
+anything fails, nothing is committed (a file written for a rolled-back version is
+removed again). Each issue is idempotent on the application reference it came from,
+so a retried background task never issues twice.
 
-Verification is read-only and public: it answers from the signature and the
-register, and is deliberately not audited as personal-data access.
+Verification is read-only and public: it answers from the signature and the register,
+and is deliberately not audited as personal-data access.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from io import BytesIO
 from typing import Any, Literal
@@ -26,36 +29,52 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
-from bizportal.applications.models import Application
-from bizportal.core import audit
+from bizportal.catalog.models import Service
+from bizportal.core import audit, events
 from bizportal.core.sequences import next_number
 from bizportal.core.thai import english_date, thai_date
 
 from . import pdf as licence_pdf
-from .models import Licence
+from .events import LICENCE_CANCELLED, LICENCE_ISSUED, LICENCE_REVOKED
+from .models import HolderKind, Licence, LicenceVersion, VersionKind
 from .signers import trust_roots
 
 logger = logging.getLogger(__name__)
 
-LicenceStatus = Literal["valid", "expired", "revoked"]
+Verdict = Literal["valid", "expired", "revoked", "suspended", "cancelled", "superseded"]
 Outcome = Literal["valid", "tampered", "untrusted", "not_signed", "unreadable"]
+ChangeKind = Literal["amend", "renew", "cancel"]
 
 
 class LicenceError(Exception):
-    """An operation the licence's current state does not allow."""
+    """An operation the licence's current state does not allow; ``str()`` is bilingual."""
 
 
 # --- reading ----------------------------------------------------------------------
 
 
-def licence_status(licence: Licence, *, today: dt.date | None = None) -> LicenceStatus:
-    """Revoked wins over expired; expiry is judged on the Bangkok calendar day."""
-    if licence.status == Licence.Status.REVOKED:
-        return "revoked"
+def verdict(
+    licence: Licence, *, version: int | None = None, today: dt.date | None = None
+) -> Verdict:
+    """What the register says of ``licence`` (or of one of its versions) today.
+
+    Revoked, suspended and cancelled win: they end every version. Then an earlier
+    version is ``superseded`` by the current one. Then expiry, judged on the Bangkok
+    calendar day.
+    """
+    if licence.status != Licence.Status.VALID:
+        return licence.status  # type: ignore[return-value]
+    if version is not None and version != licence.version:
+        return "superseded"
     today = today or timezone.localdate()
     if licence.valid_until is not None and licence.valid_until < today:
         return "expired"
     return "valid"
+
+
+def licence_status(licence: Licence, *, today: dt.date | None = None) -> Verdict:
+    """The verdict on the licence as it stands (its current version)."""
+    return verdict(licence, today=today)
 
 
 def mask_citizen_id(value: str) -> str:
@@ -65,14 +84,131 @@ def mask_citizen_id(value: str) -> str:
     return f"x-xxxx-xxxxx-{value[10:12]}-{value[12]}"
 
 
+def masked_holder_id(licence: Licence) -> str:
+    """A person's citizen ID is masked; a company's juristic ID is public record."""
+    if licence.holder_kind == HolderKind.JURISTIC:
+        return format_citizen_id(licence.holder_id)
+    return mask_citizen_id(licence.holder_id)
+
+
 def format_citizen_id(value: str) -> str:
-    """The printed form on ID cards: 1-2345-67890-12-3."""
+    """The printed form of a 13-digit ID: 1-2345-67890-12-3."""
     if len(value) != 13:
         return value
     return f"{value[0]}-{value[1:5]}-{value[5:10]}-{value[10:12]}-{value[12]}"
 
 
+def renewal_window(
+    licence: Licence, *, opens_days_before: int, late_days: int
+) -> tuple[dt.date, dt.date] | None:
+    """The days on which ``licence`` may be renewed: from ``opens_days_before`` its
+    expiry to ``late_days`` after it (a late renewal, with a surcharge). None when the
+    licence never expires."""
+    if licence.valid_until is None:
+        return None
+    return (
+        licence.valid_until - dt.timedelta(days=opens_days_before),
+        licence.valid_until + dt.timedelta(days=late_days),
+    )
+
+
+def days_past_expiry(licence: Licence, *, today: dt.date | None = None) -> int:
+    """How late a renewal is: 0 on or before the last valid day."""
+    if licence.valid_until is None:
+        return 0
+    today = today or timezone.localdate()
+    return max(0, (today - licence.valid_until).days)
+
+
+def ensure_in_force(licence: Licence) -> None:
+    """Refuse anything on a licence that was cancelled, revoked or is suspended."""
+    number = licence.number
+    if licence.status == Licence.Status.CANCELLED:
+        raise LicenceError(
+            f"ใบอนุญาต {number} ถูกยกเลิกแล้วเมื่อ {thai_date(licence.cancelled_at)} / "
+            f"Licence {number} was already cancelled on {english_date(licence.cancelled_at)}"
+        )
+    if licence.status == Licence.Status.REVOKED:
+        raise LicenceError(
+            f"ใบอนุญาต {number} ถูกเพิกถอนแล้วเมื่อ {thai_date(licence.revoked_at)} "
+            f"ดำเนินการใดต่อไม่ได้ / Licence {number} has been revoked (on "
+            f"{english_date(licence.revoked_at)}); it can no longer be changed"
+        )
+    if licence.status == Licence.Status.SUSPENDED:
+        raise LicenceError(f"ใบอนุญาต {number} ถูกพักใช้อยู่ / Licence {number} is suspended")
+
+
+def check_change(
+    licence: Licence,
+    kind: ChangeKind,
+    *,
+    renew_opens_days_before: int = 90,
+    renew_late_days: int = 0,
+    today: dt.date | None = None,
+) -> None:
+    """Refuse, with the reason, a change the licence's state does not allow.
+
+    * Nothing changes a revoked, suspended or cancelled licence (cancelling twice
+      says so).
+    * Amend: the licence must not have expired.
+    * Renew: only inside the renewal window, and only for a licence that expires.
+    """
+    today = today or timezone.localdate()
+    ensure_in_force(licence)
+    number = licence.number
+    expired = licence.valid_until is not None and licence.valid_until < today
+    if kind == "amend" and expired:
+        raise LicenceError(
+            f"ใบอนุญาต {number} หมดอายุแล้ว (ใช้ได้ถึง {thai_date(licence.valid_until)}) "
+            f"กรุณาต่ออายุก่อนขอแก้ไข / Licence {number} has expired (it was valid until "
+            f"{english_date(licence.valid_until)}); renew it before amending it"
+        )
+    if kind == "renew":
+        window = renewal_window(
+            licence, opens_days_before=renew_opens_days_before, late_days=renew_late_days
+        )
+        if window is None:
+            raise LicenceError(
+                f"ใบอนุญาต {number} ไม่มีวันหมดอายุ จึงไม่ต้องต่ออายุ / "
+                f"Licence {number} does not expire, so it needs no renewal"
+            )
+        opens, closes = window
+        if today < opens:
+            raise LicenceError(
+                f"ยื่นต่ออายุใบอนุญาต {number} ได้ตั้งแต่ {thai_date(opens)} "
+                f"(ก่อนหมดอายุ {renew_opens_days_before} วัน) / "
+                f"Licence {number} can be renewed from {english_date(opens)} "
+                f"({renew_opens_days_before} days before it expires)"
+            )
+        if today > closes:
+            raise LicenceError(
+                f"พ้นกำหนดต่ออายุใบอนุญาต {number} แล้ว (ถึง {thai_date(closes)}) "
+                f"กรุณายื่นขอใบอนุญาตใหม่ / The renewal period of licence {number} ended on "
+                f"{english_date(closes)}; please apply for a new licence"
+            )
+
+
 # --- issuing ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LicenceDraft:
+    """Everything a licence version says, handed over by whoever decided to issue it."""
+
+    service: Service
+    account: Any
+    holder_kind: str
+    holder_id: str
+    holder_name: str
+    holder_name_en: str
+    business_name: str
+    details: Mapping[str, Any]
+    application_reference: str
+    validity_years: int
+    actor: Any = None
+    #: When the licence was granted, if not now: a licence carried over from an
+    #: agency's earlier register keeps its date of issue (and so its expiry).
+    issued_at: dt.datetime | None = None
 
 
 def _add_years(day: dt.date, years: int) -> dt.date:
@@ -89,110 +225,234 @@ def valid_until_for(issued_on: dt.date, years: int) -> dt.date | None:
     return _add_years(issued_on, years) - dt.timedelta(days=1)
 
 
-def _holder_name(applicant: Any) -> str:
-    return str(
-        applicant.full_name_th
-        or applicant.full_name_en
-        or applicant.get_full_name()
-        or applicant.username
+def renewed_validity(licence: Licence, years: int) -> tuple[dt.date | None, dt.date | None]:
+    """A renewal continues the licence: from the day after its last valid day."""
+    if licence.valid_until is None:
+        return licence.valid_from, None
+    start = licence.valid_until + dt.timedelta(days=1)
+    return start, valid_until_for(start, years)
+
+
+@transaction.atomic
+def issue_licence(draft: LicenceDraft) -> Licence:
+    """Issue a new licence (version 1); return the existing one if this application
+    already led to a licence.
+
+    Atomic on its own, not only inside the caller's transaction: a signature that
+    fails must not leave a register row without a document, nor use up a number."""
+    existing = _version_for(draft.application_reference)
+    if existing is not None:
+        return existing.licence
+    service = draft.service
+    issued_at = draft.issued_at or timezone.now()
+    issued_on = timezone.localtime(issued_at).date()
+    licence = Licence(
+        number=next_number(service.licence_prefix, on=issued_on),
+        service=service,
+        agency=service.agency,
+        account=draft.account,
+        issued_at=issued_at,
+        valid_from=issued_on,
+        valid_until=valid_until_for(issued_on, draft.validity_years),
+        version=1,
+    )
+    _apply(licence, draft, service)
+    licence.save()
+    _issue_version(licence, draft, VersionKind.NEW, issued_at)
+    return licence
+
+
+@transaction.atomic
+def issue_version(licence: Licence, draft: LicenceDraft, kind: str) -> Licence:
+    """Amend or renew: a new signed version of the same licence number; the previous
+    version is superseded. Idempotent on the draft's application reference.
+
+    Atomic, so a version that fails to sign leaves the previous one current (and the
+    row lock below needs a transaction on PostgreSQL)."""
+    if _version_for(draft.application_reference) is not None:
+        return Licence.objects.get(pk=licence.pk)
+    licence = Licence.objects.select_for_update().get(pk=licence.pk)
+    # The window was checked when the application started; a renewal decided after
+    # the window closed still stands. A licence revoked meanwhile does not get one.
+    ensure_in_force(licence)
+    issued_at = timezone.now()
+    if kind == VersionKind.RENEW:
+        licence.valid_from, licence.valid_until = renewed_validity(licence, draft.validity_years)
+    LicenceVersion.objects.filter(licence=licence, superseded_at__isnull=True).update(
+        superseded_at=issued_at
+    )
+    licence.version += 1
+    _apply(licence, draft, draft.service)
+    licence.save()
+    _issue_version(licence, draft, kind, issued_at)
+    return licence
+
+
+def _apply(licence: Licence, draft: LicenceDraft, service: Service) -> None:
+    licence.holder_kind = draft.holder_kind
+    licence.holder_id = draft.holder_id
+    licence.holder_name = draft.holder_name
+    licence.holder_name_en = draft.holder_name_en
+    licence.business_name = draft.business_name
+    licence.title_th = service.licence_title_th
+    licence.title_en = service.licence_title_en
+    licence.permits_th = service.licence_permits_th
+    licence.permits_en = service.licence_permits_en
+    licence.details = dict(draft.details)
+
+
+def _version_for(application_reference: str) -> LicenceVersion | None:
+    if not application_reference:
+        return None
+    return (
+        LicenceVersion.objects.select_related("licence")
+        .filter(application_reference=application_reference)
+        .first()
     )
 
 
-def build_payload(licence: Licence, application: Application) -> dict[str, Any]:
-    """The machine-readable copy embedded in the PDF and kept on the row."""
+def _issue_version(
+    licence: Licence, draft: LicenceDraft, kind: str, issued_at: dt.datetime
+) -> LicenceVersion:
+    """Render, sign and store one version; remove the file again if the row is not saved."""
+    version = LicenceVersion(
+        licence=licence,
+        number=licence.version,
+        kind=kind,
+        application_reference=draft.application_reference,
+        issued_at=issued_at,
+        valid_from=licence.valid_from,
+        valid_until=licence.valid_until,
+        holder_name=licence.holder_name,
+        business_name=licence.business_name,
+        details=dict(draft.details),
+    )
+    version.payload = build_payload(licence, version)
+    unsigned = licence_pdf.render_licence_pdf(_pdf_context(licence, version), version.payload)
+    signed = licence_pdf.sign_licence_pdf(unsigned, licence.agency, number=licence.number)
+    version.pdf_sha256 = hashlib.sha256(signed).hexdigest()
+    stored_name: str | None = None
+    try:
+        with transaction.atomic():
+            version.pdf.save(f"v{version.number}.pdf", ContentFile(signed), save=False)
+            stored_name = version.pdf.name
+            version.save()
+            audit.record(
+                "licence.issued" if kind == VersionKind.NEW else f"licence.{kind}ed",
+                licence,
+                actor=draft.actor,
+                actor_label="" if draft.actor else "Biz Portal",
+                number=licence.number,
+                version=version.number,
+                application=draft.application_reference,
+                agency=licence.agency.code,
+                sha256=version.pdf_sha256,
+            )
+            events.publish(
+                LICENCE_ISSUED,
+                licence,
+                {
+                    "number": licence.number,
+                    "version": version.number,
+                    "kind": kind,
+                    "application_reference": draft.application_reference,
+                    "agency": licence.agency.code,
+                    "service": licence.service.slug,
+                },
+                actor=draft.actor,
+                actor_label="" if draft.actor else "Biz Portal",
+            )
+    except BaseException:
+        if stored_name:
+            LicenceVersion._meta.get_field("pdf").storage.delete(stored_name)  # type: ignore[attr-defined]
+        raise
+    return version
+
+
+def build_payload(licence: Licence, version: LicenceVersion) -> dict[str, Any]:
+    """The machine-readable copy embedded in the PDF and kept on the version row."""
     agency = licence.agency
     return {
         "schema": licence_pdf.PAYLOAD_SCHEMA,
         "schema_version": licence_pdf.PAYLOAD_SCHEMA_VERSION,
         "number": licence.number,
+        "version": version.number,
+        "kind": version.kind,
         "title": {"th": licence.title_th, "en": licence.title_en},
         "permits": {"th": licence.permits_th, "en": licence.permits_en},
-        "holder": {"name": licence.holder_name, "citizen_id": licence.holder_id},
+        "holder": {
+            "kind": licence.holder_kind,
+            "name": licence.holder_name,
+            "name_en": licence.holder_name_en,
+            "id": licence.holder_id,
+        },
         "business_name": licence.business_name,
         "issuer": {"code": agency.code, "name_th": agency.name_th, "name_en": agency.name_en},
-        "service": application.service.slug,
-        "application_reference": application.reference,
-        "issued_at": timezone.localtime(licence.issued_at).date().isoformat(),
-        "valid_until": licence.valid_until.isoformat() if licence.valid_until else None,
-        "verify_url": licence_pdf.verify_url(licence.number),
+        "service": licence.service.slug,
+        "application_reference": version.application_reference,
+        "issued_at": timezone.localtime(version.issued_at).date().isoformat(),
+        "valid_from": version.valid_from.isoformat() if version.valid_from else None,
+        "valid_until": version.valid_until.isoformat() if version.valid_until else None,
+        "verify_url": licence_pdf.verify_url(licence.number, version.number),
     }
 
 
-def _pdf_context(licence: Licence, application: Application) -> dict[str, Any]:
+def _pdf_context(licence: Licence, version: LicenceVersion) -> dict[str, Any]:
     return {
         "licence": licence,
+        "version": version,
         "agency": licence.agency,
-        "application_reference": application.reference,
+        "application_reference": version.application_reference,
+        "holder_is_company": licence.holder_kind == HolderKind.JURISTIC,
         "holder_id_display": format_citizen_id(licence.holder_id),
-        "issued_th": thai_date(licence.issued_at),
-        "issued_en": english_date(licence.issued_at),
-        "valid_until_th": thai_date(licence.valid_until),
-        "valid_until_en": english_date(licence.valid_until),
-        "verify_url": licence_pdf.verify_url(licence.number),
+        "issued_th": thai_date(version.issued_at),
+        "issued_en": english_date(version.issued_at),
+        "first_issued_th": thai_date(licence.issued_at),
+        "first_issued_en": english_date(licence.issued_at),
+        "valid_until_th": thai_date(version.valid_until),
+        "valid_until_en": english_date(version.valid_until),
+        "verify_url": licence_pdf.verify_url(licence.number, version.number),
     }
 
 
-def issue_licence(application: Application, *, actor: Any = None) -> Licence:
-    """Issue the signed e-licence for ``application``; return the existing one if issued.
+# --- ending a licence ---------------------------------------------------------------
 
-    The caller decides *whether* a licence is due (the application workflow calls
-    this once the fee is paid); this function only makes sure it exists exactly once.
-    """
-    stored_name: str | None = None
-    try:
-        with transaction.atomic():
-            # Lock the application so two workers cannot both issue for it.
-            application = (
-                Application.objects.select_for_update()
-                .select_related("service", "agency", "applicant")
-                .get(pk=application.pk)
-            )
-            existing = Licence.objects.filter(application=application).first()
-            if existing is not None:
-                return existing
-            service = application.service
-            issued_at = timezone.now()
-            issued_on = timezone.localtime(issued_at).date()
-            number = next_number(service.licence_prefix, on=issued_on)
-            applicant = application.applicant
-            licence = Licence(
-                number=number,
-                application=application,
-                agency=application.agency,
-                holder_name=_holder_name(applicant),
-                holder_id=applicant.citizen_id or "",
-                business_name=str(application.data.get("business_name") or ""),
-                title_th=service.licence_title_th,
-                title_en=service.licence_title_en,
-                permits_th=service.licence_permits_th,
-                permits_en=service.licence_permits_en,
-                issued_at=issued_at,
-                valid_until=valid_until_for(issued_on, service.licence_validity_years),
-            )
-            licence.payload = build_payload(licence, application)
-            unsigned = licence_pdf.render_licence_pdf(
-                _pdf_context(licence, application), licence.payload
-            )
-            signed = licence_pdf.sign_licence_pdf(unsigned, licence.agency, number=number)
-            licence.pdf_sha256 = hashlib.sha256(signed).hexdigest()
-            licence.pdf.save(f"{licence.public_id}.pdf", ContentFile(signed), save=False)
-            stored_name = licence.pdf.name
-            licence.save()
-            audit.record(
-                "licence.issued",
-                licence,
-                actor=actor,
-                actor_label="" if actor else "Biz Portal",
-                number=number,
-                application=application.reference,
-                agency=licence.agency.code,
-                sha256=licence.pdf_sha256,
-            )
-            return licence
-    except BaseException:
-        if stored_name:
-            Licence._meta.get_field("pdf").storage.delete(stored_name)  # type: ignore[attr-defined]
-        raise
+
+@transaction.atomic
+def cancel_licence(
+    licence: Licence, *, reason: str, application_reference: str = "", actor: Any = None
+) -> Licence:
+    """The holder surrenders the licence; the verification page says so from then on."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise LicenceError("กรุณาระบุเหตุผลการยกเลิก / Please give the reason for cancelling")
+    licence = Licence.objects.select_for_update().get(pk=licence.pk)
+    check_change(licence, "cancel")
+    licence.status = Licence.Status.CANCELLED
+    licence.cancelled_at = timezone.now()
+    licence.cancellation_reason = reason
+    licence.save(update_fields=["status", "cancelled_at", "cancellation_reason", "updated_at"])
+    audit.record(
+        "licence.cancelled",
+        licence,
+        actor=actor,
+        actor_label="" if actor else "Biz Portal",
+        number=licence.number,
+        application=application_reference,
+        reason=reason,
+    )
+    events.publish(
+        LICENCE_CANCELLED,
+        licence,
+        {
+            "number": licence.number,
+            "application_reference": application_reference,
+            "agency": licence.agency.code,
+            "service": licence.service.slug,
+        },
+        actor=actor,
+    )
+    return licence
 
 
 @transaction.atomic
@@ -206,11 +466,29 @@ def revoke_licence(licence: Licence, reason: str, *, actor: Any) -> Licence:
         raise LicenceError(
             f"ใบอนุญาต {licence.number} ถูกเพิกถอนแล้ว / Licence {licence.number} is already revoked"
         )
+    if licence.status == Licence.Status.CANCELLED:
+        # The holder surrendered it: there is nothing left in force to withdraw, and the
+        # public record should keep saying the holder cancelled it.
+        raise LicenceError(
+            f"ใบอนุญาต {licence.number} ถูกยกเลิกโดยผู้ถือแล้ว จึงเพิกถอนไม่ได้ / "
+            f"Licence {licence.number} was cancelled by its holder; there is nothing to revoke"
+        )
     licence.status = Licence.Status.REVOKED
     licence.revoked_at = timezone.now()
     licence.revocation_reason = reason
-    licence.save(update_fields=["status", "revoked_at", "revocation_reason"])
+    licence.save(update_fields=["status", "revoked_at", "revocation_reason", "updated_at"])
     audit.record("licence.revoked", licence, actor=actor, number=licence.number, reason=reason)
+    events.publish(
+        LICENCE_REVOKED,
+        licence,
+        {
+            "number": licence.number,
+            "reason": reason,
+            "agency": licence.agency.code,
+            "service": licence.service.slug,
+        },
+        actor=actor,
+    )
     return licence
 
 
@@ -249,7 +527,8 @@ class PdfVerification:
     signed_at: dt.datetime | None = None
     payload: dict[str, Any] | None = None
     licence: Licence | None = None
-    licence_status: LicenceStatus | None = None
+    licence_status: Verdict | None = None
+    version: LicenceVersion | None = None
     matches_record: bool = False
     details: list[str] = field(default_factory=list)
 
@@ -284,6 +563,8 @@ class PdfVerification:
             else {
                 "number": licence.number,
                 "status": self.licence_status,
+                "version": self.version.number if self.version else None,
+                "current_version": licence.version,
                 "issuer": licence.agency.name_en,
                 "issuer_th": licence.agency.name_th,
                 "holder_name": licence.holder_name,
@@ -343,14 +624,29 @@ def verify_pdf(data: bytes) -> PdfVerification:
     payload = licence_pdf.read_payload(data[: byte_range[2] + byte_range[3]])
     if not status.trusted:
         return PdfVerification(outcome="untrusted", payload=payload, **common)
-    licence = None
-    if payload and isinstance(payload.get("number"), str):
-        licence = Licence.objects.select_related("agency").filter(number=payload["number"]).first()
+    licence, version = _signed_version(payload)
     return PdfVerification(
         outcome="valid",
         payload=payload,
         licence=licence,
-        licence_status=licence_status(licence) if licence else None,
-        matches_record=bool(licence and licence.pdf_sha256 == hashlib.sha256(data).hexdigest()),
+        version=version,
+        licence_status=(
+            verdict(licence, version=version.number if version else None) if licence else None
+        ),
+        matches_record=bool(version and version.pdf_sha256 == hashlib.sha256(data).hexdigest()),
         **common,
     )
+
+
+def _signed_version(
+    payload: dict[str, Any] | None,
+) -> tuple[Licence | None, LicenceVersion | None]:
+    """The register entry a signed payload names: its licence and the version it is."""
+    if not payload or not isinstance(payload.get("number"), str):
+        return None, None
+    licence = Licence.objects.select_related("agency").filter(number=payload["number"]).first()
+    if licence is None:
+        return None, None
+    number = payload.get("version", 1)
+    version = licence.versions.filter(number=number if isinstance(number, int) else 1).first()
+    return licence, version

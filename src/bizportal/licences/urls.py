@@ -8,5 +8,7 @@ app_name = "licences"
 urlpatterns = [
     path("verify/", views.verify, name="verify"),
     path("verify/<str:number>/", views.verify_number, name="verify-number"),
+    path("verify/<str:number>/<int:version>/", views.verify_number, name="verify-version"),
     path("licences/<uuid:public_id>/pdf/", views.download_pdf, name="pdf"),
+    path("licences/<uuid:public_id>/v<int:version>/pdf/", views.download_pdf, name="version-pdf"),
 ]

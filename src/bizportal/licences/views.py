@@ -20,8 +20,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from bizportal.core import audit
 
-from .models import Licence
-from .services import PdfVerification, licence_status, mask_citizen_id, verify_pdf
+from .models import Licence, LicenceVersion
+from .services import PdfVerification, masked_holder_id, verdict, verify_pdf
 from .uploads import read_licence_upload
 
 NUMBER_MAX_LENGTH = 40
@@ -62,24 +62,31 @@ def verify(request: HttpRequest) -> HttpResponse:
             result: PdfVerification = verify_pdf(data)
             context["result"] = result
             if result.licence is not None:
-                context["masked_id"] = mask_citizen_id(result.licence.holder_id)
+                context["masked_id"] = masked_holder_id(result.licence)
         if context["upload_error"]:
             status = 400
     return render(request, "licences/verify.html", context, status=status)
 
 
 @require_GET
-def verify_number(request: HttpRequest, number: str) -> HttpResponse:
-    """What the QR code on a licence opens: is this licence valid today?"""
+def verify_number(request: HttpRequest, number: str, version: int | None = None) -> HttpResponse:
+    """What the QR code on a licence opens: is this licence (this version of it) valid today?"""
     licence = Licence.objects.select_related("agency").filter(number=number.strip().upper()).first()
+    shown = None
+    if licence is not None and version is not None:
+        shown = licence.versions.filter(number=version).first()
+        if shown is None:
+            licence = None
     if licence is None:
         return render(
             request, "licences/not_found.html", {"number": number[:NUMBER_MAX_LENGTH]}, status=404
         )
     context = {
         "licence": licence,
-        "status": licence_status(licence),
-        "masked_id": mask_citizen_id(licence.holder_id),
+        "version": shown,
+        "status": verdict(licence, version=version),
+        "masked_id": masked_holder_id(licence),
+        "current_url": reverse("licences:verify-number", args=[licence.number]),
         "verify_url": request.build_absolute_uri(
             reverse("licences:verify-number", args=[licence.number])
         ),
@@ -89,20 +96,30 @@ def verify_number(request: HttpRequest, number: str) -> HttpResponse:
 
 @require_GET
 @login_required
-def download_pdf(request: HttpRequest, public_id: uuid.UUID) -> FileResponse:
-    """The signed PDF, for its holder only; anyone else gets the same 404 as a wrong id."""
-    licence = Licence.objects.filter(
-        public_id=public_id, application__applicant_id=request.user.pk
-    ).first()
-    if licence is None:
+def download_pdf(
+    request: HttpRequest, public_id: uuid.UUID, version: int | None = None
+) -> FileResponse:
+    """A signed version (the current one by default), for the holding account only;
+    anyone else gets the same 404 as a wrong id."""
+    licence = Licence.objects.filter(public_id=public_id, account_id=request.user.pk).first()
+    document: LicenceVersion | None = None
+    if licence is not None:
+        document = licence.versions.filter(number=version or licence.version).first()
+    if licence is None or document is None:
         raise Http404("no such licence")
     with transaction.atomic():
-        audit.record("licence.downloaded", licence, actor=request.user, number=licence.number)
+        audit.record(
+            "licence.downloaded",
+            licence,
+            actor=request.user,
+            number=licence.number,
+            version=document.number,
+        )
     response = FileResponse(
-        licence.pdf.open("rb"),
+        document.pdf.open("rb"),
         content_type="application/pdf",
         as_attachment=True,
-        filename=f"{licence.number}.pdf",
+        filename=f"{licence.number}-v{document.number}.pdf",
     )
     response["Cache-Control"] = "private, no-store"
     return response

@@ -6,5 +6,5 @@ class NotificationsConfig(AppConfig):
     label = "notifications"
 
     def ready(self) -> None:
-        # Registers the event subscribers.
-        from . import services  # noqa: F401
+        # Registers the event subscribers and the notify step type.
+        from . import services, steps  # noqa: F401

@@ -1,40 +1,93 @@
-"""Telling applicants what happened to their application.
+"""Telling people what happened: status changes, notify steps, inspection appointments.
 
-Notifications subscribe to the applications' ``status_changed`` event: the change and
-its event commit together, and the outbox relay delivers the event here after commit.
-A rolled-back change never emails anyone, and a repeated delivery sends nothing twice
+Notifications subscribe to events (``applications.status_changed``,
+``notifications.message_requested``, ``inspections.scheduled``): the change and its
+event commit together, and the outbox relay delivers the event here after commit. A
+rolled-back change never emails anyone, and a repeated delivery sends nothing twice
 (the :class:`Notification` row is keyed on the event and channel).
 """
 
 from __future__ import annotations
 
+import functools
+from pathlib import Path
+from typing import Any
+
 from django.conf import settings
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.dateparse import parse_datetime
 
 from bizportal.applications.events import STATUS_CHANGED
 from bizportal.applications.models import Application, Status
 from bizportal.core import events
 from bizportal.core.models import DomainEvent
+from bizportal.core.thai import english_date, thai_date
+from bizportal.inspections.events import INSPECTION_SCHEDULED
 
+from .events import MESSAGE_REQUESTED
 from .models import Notification
 
-SUBSCRIBER_STATUS_EMAIL = "notifications.status_email"
+MESSAGES_DIR = Path(__file__).resolve().parent / "templates" / "notifications" / "messages"
+RECIPIENTS = ("applicant", "agency")
 
 
-@events.subscriber(STATUS_CHANGED, name=SUBSCRIBER_STATUS_EMAIL)
-def send_status_email(event: DomainEvent) -> None:
-    """Email the applicant the application's new status, once per event."""
-    if Notification.objects.filter(event_id=event.id, channel=Notification.Channel.EMAIL).exists():
-        return
-    application = Application.objects.select_related("applicant", "service__agency").get(
-        public_id=event.subject_id
-    )
-    user = application.applicant
-    recipient = application.data.get("email") or user.email
+@functools.cache
+def message_templates() -> tuple[str, ...]:
+    """The templates a notify step may name (``notifications/messages/<name>.txt``)."""
+    return tuple(sorted(path.stem for path in MESSAGES_DIR.glob("*.txt")))
+
+
+def _application(event: DomainEvent) -> Application:
+    return Application.objects.select_related(
+        "applicant", "agency", "service__agency", "licence"
+    ).get(public_id=event.subject_id)
+
+
+def _links(application: Application) -> dict[str, str]:
+    return {
+        "link": settings.BASE_URL + reverse("portal:application", args=[application.public_id]),
+        "backoffice_link": settings.BASE_URL
+        + reverse("backoffice:application", args=[application.public_id]),
+    }
+
+
+def _send(
+    event: DomainEvent, application: Application, recipient: str, subject: str, body: str
+) -> None:
+    """Send once per event: a redelivered event finds its row and sends nothing."""
     if not recipient:
         return
+    if Notification.objects.filter(event_id=event.id, channel=Notification.Channel.EMAIL).exists():
+        return
+    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [recipient])
+    Notification.objects.create(
+        event_id=event.id,
+        user=application.applicant,
+        channel=Notification.Channel.EMAIL,
+        recipient=recipient,
+        subject=subject[:250],
+        body=body,
+        application_reference=application.reference or "",
+    )
+
+
+def _applicant_address(application: Application) -> str:
+    return str(application.data.get("email") or application.applicant.email or "")
+
+
+def _render_message(template: str, context: dict[str, Any]) -> tuple[str, str]:
+    """A message template's first line is the subject, the rest the body."""
+    text = render_to_string(f"notifications/messages/{template}.txt", context).strip()
+    subject, _, body = text.partition("\n")
+    return subject.strip(), body.strip() + "\n"
+
+
+@events.subscriber(STATUS_CHANGED, name="notifications.status_email")
+def send_status_email(event: DomainEvent) -> None:
+    """Email the applicant the application's new status."""
+    application = _application(event)
     status = Status(event.payload["to_status"])
     status_th, _, status_en = str(status.label).partition(" / ")
     context = {
@@ -43,17 +96,38 @@ def send_status_email(event: DomainEvent) -> None:
         "status_en": status_en or status_th,
         "note": event.payload.get("note", ""),
         "licence_number": event.payload.get("licence_number", ""),
-        "link": settings.BASE_URL + reverse("portal:application", args=[application.public_id]),
+        **_links(application),
     }
     subject = f"[Biz Portal] {application.reference or ''} {status.label}".strip()
     body = render_to_string("notifications/status_email.txt", context)
-    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [recipient])
-    Notification.objects.create(
-        event_id=event.id,
-        user=user,
-        channel=Notification.Channel.EMAIL,
-        recipient=recipient,
-        subject=subject,
-        body=body,
-        application_reference=application.reference or "",
+    _send(event, application, _applicant_address(application), subject, body)
+
+
+@events.subscriber(MESSAGE_REQUESTED, name="notifications.step_message")
+def send_step_message(event: DomainEvent) -> None:
+    """The message a notify step of the process asked for."""
+    application = _application(event)
+    subject, body = _render_message(
+        event.payload["template"], {"application": application, **_links(application)}
     )
+    to = event.payload["to"]
+    recipient = application.agency.email if to == "agency" else _applicant_address(application)
+    _send(event, application, recipient, subject, body)
+
+
+@events.subscriber(INSPECTION_SCHEDULED, name="notifications.inspection_appointment")
+def send_inspection_appointment(event: DomainEvent) -> None:
+    """Tell the applicant when and where the premises will be inspected."""
+    application = _application(event)
+    when = parse_datetime(event.payload["scheduled_for"])
+    subject, body = _render_message(
+        "inspection_scheduled",
+        {
+            "application": application,
+            "scheduled_th": thai_date(when, with_time=True),
+            "scheduled_en": english_date(when, with_time=True),
+            "place": event.payload.get("place", ""),
+            **_links(application),
+        },
+    )
+    _send(event, application, _applicant_address(application), subject, body)

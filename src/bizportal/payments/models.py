@@ -27,6 +27,9 @@ class Invoice(models.Model):
         "applications.Application", on_delete=models.PROTECT, related_name="invoices"
     )
     amount = models.DecimalField(max_digits=12, decimal_places=2)
+    lines = models.JSONField(
+        default=list, blank=True, help_text='what the amount is for: [{"item", "amount"}]'
+    )
     currency = models.CharField(max_length=3, default="THB")
     ref1 = models.CharField(
         max_length=20, help_text="bill payment Ref1: the application reference, A-Z0-9"

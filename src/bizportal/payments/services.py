@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -22,11 +23,15 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from bizportal.core import audit
+from bizportal.applications import services as applications
+from bizportal.core import audit, events
+from bizportal.core.pdf import render_pdf
 from bizportal.core.sequences import next_number
-from bizportal.core.thai import baht
+from bizportal.core.thai import baht, baht_text, thai_date
+from bizportal.workflow.steps import Completion
 
 from . import thaiqr
+from .events import INVOICE_PAID
 from .models import Invoice, PaymentEvent, Receipt
 from .providers import CallbackData, CallbackError, PaymentInstruction, active_provider, providers
 
@@ -38,13 +43,18 @@ Outcome = PaymentEvent.Outcome
 
 
 @transaction.atomic
-def raise_invoice(application: Any, amount: Decimal, *, actor: Any) -> Invoice:
+def raise_invoice(
+    application: Any, amount: Decimal, *, actor: Any, lines: Iterable[Any] = ()
+) -> Invoice:
     """Invoice the fee of an approved application (called inside the approval).
 
     Ref1 is the application reference and Ref2 the invoice number, both reduced to
     the digits and capitals bill payment allows, so the bank's confirmation names
-    exactly one invoice. Refuses, with a bilingual ValidationError, a non-positive
-    amount, an application without a reference, or one that already has an unpaid
+    exactly one invoice. ``lines`` (``item``, ``amount``: a fee quote's lines) say what
+    the amount is for; each is rounded to satang like the amount, and together they
+    must make the amount, or the invoice and its receipt would contradict themselves.
+    Refuses, with a bilingual ValidationError, a non-positive amount, lines that do
+    not add up, an application without a reference, or one that already has an unpaid
     invoice.
     """
     value = baht(amount)
@@ -52,6 +62,14 @@ def raise_invoice(application: Any, amount: Decimal, *, actor: Any) -> Invoice:
         raise ValidationError(
             "ค่าธรรมเนียมต้องมากกว่าศูนย์จึงจะออกใบแจ้งหนี้ได้ / An invoice needs a fee above zero",
             code="amount",
+        )
+    items = [(str(line.item), baht(line.amount)) for line in lines]
+    total = sum((line_amount for _, line_amount in items), Decimal(0))
+    if items and total != value:
+        raise ValidationError(
+            f"รายการค่าธรรมเนียมรวม {total:.2f} บาท ไม่เท่ากับยอด {value:.2f} บาท / "
+            f"The fee lines add up to {total:.2f} THB, not {value:.2f} THB",
+            code="lines",
         )
     if not application.reference:
         raise ValidationError(
@@ -74,6 +92,7 @@ def raise_invoice(application: Any, amount: Decimal, *, actor: Any) -> Invoice:
         currency="THB",
         ref1=ref1,
         ref2=thaiqr.to_reference(number),
+        lines=[{"item": item, "amount": f"{line_amount:.2f}"} for item, line_amount in items],
     )
     audit.record(
         "invoice.raised",
@@ -186,10 +205,9 @@ def confirm_payment(provider_id: str, data: CallbackData, *, body: str) -> Callb
 
     The invoice is found by Ref2 and must match Ref1, our biller ID, the currency
     and the amount to the satang; a second delivery of a settled payment changes
-    nothing and says so. On success the application is moved on by
-    ``applications.services.record_payment`` in this same transaction.
+    nothing and says so. On success the application's payment step is completed in
+    this same transaction, so "paid" and "the process moved on" commit together.
     """
-    from bizportal.applications.services import record_payment
 
     def settle(
         outcome: str, detail: str, status: int, invoice: Invoice | None = None
@@ -266,24 +284,35 @@ def confirm_payment(provider_id: str, data: CallbackData, *, body: str) -> Callb
         amount=f"{invoice.amount:.2f}",
         receipt=receipt.number,
     )
-    record_payment(invoice)
-    receipt_id = str(receipt.public_id)
-    transaction.on_commit(lambda: _enqueue_receipt(receipt_id))
+    applications.complete_system_step(
+        invoice.application,
+        "payment",
+        Completion(
+            data={"fee": f"{invoice.amount:.2f}", "invoice": invoice.number},
+            note=f"{invoice.number} · {receipt.number}",
+            action="paid",
+            label="ชำระค่าธรรมเนียมแล้ว / Fee paid",
+        ),
+        actor_label=f"payment provider {provider_id}",
+    )
+    events.publish(
+        INVOICE_PAID,
+        invoice,
+        {
+            "number": invoice.number,
+            "receipt": receipt.number,
+            "amount": f"{invoice.amount:.2f}",
+            "application_reference": invoice.application.reference or "",
+        },
+        actor_label=f"payment provider {provider_id}",
+    )
     return result
-
-
-def _enqueue_receipt(receipt_public_id: str) -> None:
-    from .tasks import render_receipt
-
-    render_receipt.enqueue(receipt_public_id)
 
 
 # --- receipts ---------------------------------------------------------------------
 
 
 def receipt_context(receipt: Receipt) -> dict[str, Any]:
-    from bizportal.core.thai import baht_text, thai_date
-
     invoice = receipt.invoice
     application = invoice.application
     applicant = application.applicant
@@ -304,8 +333,6 @@ def receipt_context(receipt: Receipt) -> dict[str, Any]:
 @transaction.atomic
 def render_receipt_pdf(receipt: Receipt) -> Receipt:
     """Render, fingerprint and store the receipt PDF once (later calls return it as is)."""
-    from bizportal.core.pdf import render_pdf
-
     receipt = (
         Receipt.objects.select_for_update()
         .select_related(

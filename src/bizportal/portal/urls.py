@@ -9,6 +9,11 @@ urlpatterns = [
     path("services/<slug:slug>/", views.service_detail, name="service"),
     path("services/<slug:slug>/apply/", views.start_application, name="apply"),
     path("account/", views.account, name="account"),
+    path(
+        "account/licences/<uuid:public_id>/<slug:kind>/",
+        views.start_change,
+        name="licence-change",
+    ),
     path("applications/<uuid:public_id>/", views.application_detail, name="application"),
     path("applications/<uuid:public_id>/edit/", views.application_edit, name="application-edit"),
     path(

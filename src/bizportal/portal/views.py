@@ -8,16 +8,21 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from bizportal.applications import selectors, services
 from bizportal.applications.downloads import serve_attachment
-from bizportal.applications.models import Status
+from bizportal.applications.models import FINAL_STATUSES, Application, Kind, Status
+from bizportal.catalog.bundles import bundle, offered_kinds
 from bizportal.catalog.models import Agency, Service
 from bizportal.catalog.search import search
 from bizportal.forms.fields import build_fields, coerce
+from bizportal.licences.models import Licence
+from bizportal.licences.services import LicenceError, check_change, verdict
+from bizportal.payments.models import Receipt
+from bizportal.payments.services import invoice_for
 
 
 def _published(slug: str) -> Service:
@@ -48,58 +53,125 @@ def service_list(request: HttpRequest) -> HttpResponse:
 
 
 def service_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    """The citizen-manual page of a service: what a new licence needs, and where holders
+    go for the other kinds (changes start from the licence in their account)."""
     service = _published(slug)
+    kinds = offered_kinds(service)
     return render(
         request,
         "portal/service_detail.html",
-        {"service": service, "documents": list(service.documents.all())},
+        {
+            "service": service,
+            "documents": list(bundle(service, Kind.NEW, offered_only=False).documents),
+            "changes": [kind for kind in kinds if kind != Kind.NEW],
+        },
     )
 
 
 @login_required
 @require_POST
 def start_application(request: HttpRequest, slug: str) -> HttpResponse:
+    """Start (or continue) a draft for a new licence."""
     service = _published(slug)
     if request.user.role != "applicant":  # type: ignore[union-attr]
         messages.error(request, "บัญชีเจ้าหน้าที่ยื่นคำขอไม่ได้ / Officer accounts cannot apply")
         return redirect("portal:service", slug=slug)
     draft = (
-        selectors.my_applications(request.user).filter(service=service, status=Status.DRAFT).first()
+        selectors.my_applications(request.user)
+        .filter(service=service, kind=Kind.NEW, status=Status.DRAFT)
+        .first()
     )
     if draft is None:
         try:
             draft = services.start_application(service, request.user)
-        except services.ApplicationError as error:
+        except services.refusals() as error:
             messages.error(request, str(error))
             return redirect("portal:service", slug=slug)
     return redirect("portal:application-edit", public_id=draft.public_id)
 
 
 @login_required
-def account(request: HttpRequest) -> HttpResponse:
-    from bizportal.licences.models import Licence
-    from bizportal.payments.models import Receipt
-
-    applications = list(selectors.my_applications(request.user)[:100])
-    licences = Licence.objects.filter(application__applicant_id=request.user.pk).select_related(
-        "agency"
+@require_POST
+def start_change(request: HttpRequest, public_id: Any, kind: str) -> HttpResponse:
+    """Amend, renew or cancel a licence in the account: continue the open draft for it,
+    or start one; a refusal (revoked, outside the renewal window ...) says why."""
+    licence = get_object_or_404(
+        Licence.objects.select_related("service"), public_id=public_id, account_id=request.user.pk
     )
+    if kind not in (Kind.AMEND, Kind.RENEW, Kind.CANCEL):
+        raise Http404("no such kind of application")
+    open_draft = Application.objects.filter(
+        licence=licence, kind=kind, applicant_id=request.user.pk, status=Status.DRAFT
+    ).first()
+    if open_draft is not None:
+        return redirect("portal:application-edit", public_id=open_draft.public_id)
+    try:
+        application = services.start_application(
+            licence.service, request.user, kind=kind, licence=licence
+        )
+    except services.refusals() as error:
+        messages.error(request, str(error))
+        return redirect("portal:account")
+    return redirect("portal:application-edit", public_id=application.public_id)
+
+
+@login_required
+def account(request: HttpRequest) -> HttpResponse:
+    applications = list(selectors.my_applications(request.user).select_related("licence")[:100])
+    licences = list(
+        Licence.objects.filter(account_id=request.user.pk)
+        .select_related("agency", "service")
+        .prefetch_related("service__application_types")
+    )
+    open_changes = {
+        a.licence_id: a
+        for a in applications
+        if a.kind != Kind.NEW and a.status not in FINAL_STATUSES and a.licence_id
+    }
     receipts = Receipt.objects.filter(
         invoice__application__applicant_id=request.user.pk
     ).select_related("invoice__application__service")
     return render(
         request,
         "portal/account.html",
-        {"applications": applications, "licences": list(licences), "receipts": list(receipts)},
+        {
+            "applications": applications,
+            "licences": [_licence_row(licence, open_changes) for licence in licences],
+            "receipts": list(receipts),
+        },
     )
+
+
+def _licence_row(licence: Licence, open_changes: dict[Any, Application]) -> dict[str, Any]:
+    """A licence with the changes the holder may start now, and why others are not offered."""
+    offered = offered_kinds(licence.service)
+    changes: list[str] = []
+    for kind in (Kind.AMEND, Kind.RENEW, Kind.CANCEL):
+        if kind not in offered:
+            continue
+        if kind == Kind.RENEW:
+            # Offered whenever the licence expires and still stands; outside the
+            # window the click says from when (or until when) renewal is possible.
+            if licence.valid_until is not None and licence.status == Licence.Status.VALID:
+                changes.append(kind)
+            continue
+        try:
+            check_change(licence, kind)  # type: ignore[arg-type]
+        except LicenceError:
+            continue
+        changes.append(kind)
+    return {
+        "licence": licence,
+        "status": verdict(licence),
+        "changes": changes,
+        "open_change": open_changes.get(licence.pk),
+    }
 
 
 @login_required
 def application_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
-    from bizportal.payments.services import invoice_for
-
     application = selectors.for_applicant(request.user, public_id)
-    licence = getattr(application, "licence", None) if application.status == Status.ISSUED else None
+    licence = application.licence
     return render(
         request,
         "portal/application_detail.html",
@@ -110,6 +182,10 @@ def application_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
             "attachments": list(application.attachments.all()),
             "invoice": invoice_for(application),
             "licence": licence,
+            "issued": application.status == Status.ISSUED,
+            "editable": services.is_editable(application),
+            "waiting": services.ready_steps(application),
+            "inspections": list(application.inspections.all()),
         },
     )
 
@@ -117,15 +193,16 @@ def application_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
 @login_required
 def application_edit(request: HttpRequest, public_id: Any) -> HttpResponse:
     application = selectors.for_applicant(request.user, public_id)
-    if application.status not in services.EDITABLE:
+    if not services.is_editable(application):
         return redirect("portal:application", public_id=public_id)
     service = application.service
+    chosen = services.bundle_of(application)
     field_errors: dict[str, str] = {}
     document_errors: dict[str, str] = {}
     terms_error = ""
     status_code = 200
     if request.method == "POST":
-        answers = coerce(service.form_schema, request.POST.dict())
+        answers = coerce(chosen.form_schema, request.POST.dict())
         services.save_answers(application, answers, actor=request.user)
         document_errors = _attach_uploads(application, request)
         if request.POST.get("action") == "submit" and not document_errors:
@@ -141,6 +218,9 @@ def application_edit(request: HttpRequest, public_id: Any) -> HttpResponse:
                     errors.documents,
                     errors.terms,
                 )
+            except services.refusals() as error:
+                messages.error(request, str(error))
+                return redirect("portal:application", public_id=public_id)
             else:
                 messages.success(
                     request,
@@ -162,13 +242,13 @@ def application_edit(request: HttpRequest, public_id: Any) -> HttpResponse:
             "attachment": attachments.get(document.code),
             "error": document_errors.get(document.code, ""),
         }
-        for document in service.documents.all()
+        for document in chosen.documents
     ]
     context = {
         "application": application,
         "service": service,
         "fields": build_fields(
-            service.form_schema, service.ui_schema, application.data, field_errors
+            chosen.form_schema, chosen.ui_schema, application.data, field_errors
         ),
         "documents": documents,
         "terms_error": terms_error,

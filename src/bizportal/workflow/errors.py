@@ -16,31 +16,24 @@ class WorkflowError(Exception):
 
 
 class UnknownProcess(WorkflowError):
-    """A service names a process id that no file in ``workflow/bpmn/`` defines."""
+    """No live version of the process a service names."""
 
 
 class ProcessDefinitionError(WorkflowError):
-    """A BPMN file exists but cannot be used (invalid XML, fails the schema, ...)."""
+    """A BPMN file cannot be used: not XML, fails the schema, unknown step types ..."""
 
 
 class TaskNotReady(WorkflowError):
-    """The step asked for is not the one the process is waiting for.
+    """The step asked for is not one the process is waiting for.
 
     This is how the process, not ad-hoc code, decides what may happen next.
     """
-
-
-class ProcessNotStarted(TaskNotReady):
-    """Nothing is ready because the application's process has not started yet."""
-
-
-class ProcessAlreadyStarted(WorkflowError):
-    """An application has one process; starting it twice is a bug in the caller."""
 
 
 class InvalidTaskData(WorkflowError):
     """The values given to complete a step are missing, unknown or not allowed.
 
     The allowed values come from the step's form in the BPMN file
-    (``camunda:formData``), so the process definition stays the single source.
+    (``camunda:formData``) and from its type's handler, so the process definition
+    stays the single source.
     """

@@ -48,6 +48,12 @@ def lang_part(value: object) -> str:
 
 
 @register.filter
+def lang_parts(value: object) -> str:
+    """``lang_part`` of each of several labels joined by "; " (parallel process steps)."""
+    return "; ".join(lang_part(part) for part in str(value).split("; ") if part)
+
+
+@register.filter
 def pick(value: object, lang_field: str) -> object:
     """``obj|pick:"name"`` gives ``obj.name_th`` on Thai pages, else ``obj.name_en`` (or Thai)."""
     lang = "th" if (get_language() or "th").startswith("th") else "en"

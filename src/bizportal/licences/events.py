@@ -1,0 +1,25 @@
+"""Events the licences app announces (see :mod:`bizportal.core.events`)."""
+
+from __future__ import annotations
+
+from bizportal.core import events
+
+LICENCE_ISSUED = events.declare(
+    "licences.version_issued",
+    "A licence version was signed and issued: a new licence (kind new), an amendment or "
+    "a renewal. The previous version, if any, is superseded from now on.",
+    payload=("number", "version", "kind", "application_reference", "agency", "service"),
+    filters=("agency", "service", "kind"),
+)
+LICENCE_CANCELLED = events.declare(
+    "licences.licence_cancelled",
+    "The holder surrendered the licence; it verifies as cancelled from now on.",
+    payload=("number", "application_reference", "agency", "service"),
+    filters=("agency", "service"),
+)
+LICENCE_REVOKED = events.declare(
+    "licences.licence_revoked",
+    "The agency revoked the licence; it verifies as revoked from now on.",
+    payload=("number", "reason", "agency", "service"),
+    filters=("agency", "service"),
+)

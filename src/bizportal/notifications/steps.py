@@ -1,0 +1,56 @@
+"""The ``notify`` step type: send a message from a template, then go on at once.
+
+``biz:template`` names a message under ``notifications/messages/`` (checked when the
+BPMN file is uploaded); ``biz:to`` is ``applicant`` (default) or ``agency`` (the owning
+agency's e-mail). The message is sent after commit by the outbox, so a process that
+rolls back sends nothing.
+"""
+
+from __future__ import annotations
+
+from bizportal.applications.models import Application
+from bizportal.core import events
+from bizportal.workflow.engine import ReadyStep, StepSpec
+from bizportal.workflow.steps import Completion, Performer, StepContext, StepHandler, step_types
+
+from .events import MESSAGE_REQUESTED
+from .services import RECIPIENTS, message_templates
+
+
+@step_types.register("notify")
+class NotifyStep(StepHandler):
+    type = "notify"
+    performer = Performer.SYSTEM
+    description = "ส่งข้อความแจ้งตามแม่แบบ / Sends a message from a template"
+    options = {"template": True, "to": False}
+
+    def check(self, step: StepSpec) -> list[str]:
+        problems = []
+        template = step.options.get("template", "")
+        if template and template not in message_templates():
+            known = ", ".join(message_templates())
+            problems.append(f"unknown message template {template!r} (known: {known})")
+        to = step.options.get("to", "applicant")
+        if to not in RECIPIENTS:
+            problems.append(f"biz:to must be one of {', '.join(RECIPIENTS)} (got {to!r})")
+        return problems
+
+    def enter(self, ctx: StepContext) -> Completion | None:
+        application: Application = ctx.subject
+        options = ctx.step.spec.options
+        events.publish(
+            MESSAGE_REQUESTED,
+            application,
+            {
+                "template": options["template"],
+                "to": options.get("to", "applicant"),
+                "reference": application.reference or "",
+                "step": ctx.step.spec.id,
+            },
+        )
+        return Completion(
+            action="sent", note=options["template"], label="ส่งข้อความแจ้งแล้ว / Message sent"
+        )
+
+    def status(self, subject: Application, step: ReadyStep) -> str:
+        return subject.status  # never waited at: it completes as it is entered

@@ -1,0 +1,315 @@
+"""Demo journeys: applications and licences in every state, for every user group.
+
+Why here: a journey crosses every app (applications, payments, inspections, licences),
+and the portal is the app at the top of the tree that may use them all. Each journey is
+walked through the same services a person's clicks reach: draft, answers, documents,
+submit, officer actions, the bank's confirmation, the system's steps. Nothing is
+written behind the services' back, so the demo obeys every rule the product does.
+
+Licences "carried over" from an agency's earlier register (issued a year ago, so that
+one can be renewed now and one is already past expiry) go through the licence
+register's own service with their original date of issue.
+
+Idempotent: if the demo entrepreneurs already have applications, nothing is added.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from typing import Any
+
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from bizportal.applications import services as applications
+from bizportal.applications.models import Application, Kind
+from bizportal.catalog.models import Service
+from bizportal.core import demo
+from bizportal.core.pdf import render_pdf
+from bizportal.identity.models import User
+from bizportal.identity.services import sign_in_with_digital_id
+from bizportal.licences import services as licences
+from bizportal.licences.models import HolderKind, Licence
+from bizportal.payments.models import Invoice
+from bizportal.payments.providers import CallbackData
+from bizportal.payments.services import confirm_payment
+from bizportal.registries.client import PersonRecord
+from bizportal.registries.demo import DEMO_COMPANIES
+from bizportal.sandbox_idp.demo import DEMO_IDENTITIES, DemoIdentity
+
+SOMSRI, PRASERT, _MALEE = DEMO_IDENTITIES
+KRUA_SOMSRI = DEMO_COMPANIES[0]
+_txn = itertools.count(1)
+
+
+def _account(person: DemoIdentity) -> User:
+    """The person's portal account, as their first Digital ID sign-in would make it."""
+    claims = {
+        "iss": "load_demo",
+        "pid": person.citizen_id,
+        "name": person.name_th,
+        "name_en": person.name_en,
+        "given_name": person.given_name_th,
+        "family_name": person.family_name_th,
+        "email": person.email,
+        "ial": person.ial,
+    }
+    record = PersonRecord(
+        citizen_id=person.citizen_id,
+        title_th=person.title_th,
+        first_name_th=person.given_name_th,
+        last_name_th=person.family_name_th,
+        title_en=person.title_en,
+        first_name_en=person.given_name_en,
+        last_name_en=person.family_name_en,
+        birth_date=person.birth_date,
+        address=dict(person.address),
+    )
+    return sign_in_with_digital_id(claims, record)
+
+
+def _document(title_th: str, title_en: str, answers: dict[str, Any]) -> SimpleUploadedFile:
+    content = render_pdf(
+        "portal/demo/document.html",
+        {
+            "title_th": title_th,
+            "title_en": title_en,
+            "business_name": answers.get("business_name", ""),
+            "address": answers.get("business_address", ""),
+        },
+    )
+    return SimpleUploadedFile("sample.pdf", content, content_type="application/pdf")
+
+
+def _answers(slug: str, person: DemoIdentity, **extra: Any) -> dict[str, Any]:
+    common = {
+        "phone": "0812345678",
+        "email": person.email,
+        "business_name": "ร้านครัวสมศรี",
+        "business_address": "12/3 ซอยอารีย์ 1 ถนนพหลโยธิน แขวงสามเสนใน เขตพญาไท กรุงเทพมหานคร 10400",
+    }
+    specific: dict[str, dict[str, Any]] = {
+        "commercial-registration": {
+            "business_type": "restaurant",
+            "capital_thb": 200000,
+            "premises": "owned",
+        },
+        "food-shop-licence": {
+            "area_sqm": 120,
+            "seats": 40,
+            "manager_citizen_id": person.citizen_id,
+            "premises": "owned",
+        },
+        "liquor-sale-licence": {"sales_type": "retail", "manager_citizen_id": person.citizen_id},
+        "factory-licence": {
+            "juristic_id": KRUA_SOMSRI["juristic_id"],
+            "factory_type": "food",
+            "machine_hp": 150,
+            "workers": 30,
+        },
+        "tour-business-licence": {"tour_area": "domestic", "manager_citizen_id": person.citizen_id},
+    }
+    return {**common, **specific[slug], **extra}
+
+
+def _draft(
+    slug: str,
+    person: DemoIdentity,
+    *,
+    kind: str = Kind.NEW,
+    licence: Licence | None = None,
+    **answers: Any,
+) -> Application:
+    account = _account(person)
+    service = Service.objects.get(slug=slug)
+    application = applications.start_application(service, account, kind=kind, licence=licence)
+    if kind == Kind.CANCEL:
+        values: dict[str, Any] = {"reason": "เลิกกิจการที่สาขานี้", "confirm": True}
+    elif kind == Kind.NEW:
+        values = _answers(slug, person, **answers)
+    else:
+        values = {**application.data, **answers}
+    applications.save_answers(application, values, actor=account)
+    application.refresh_from_db()
+    for document in applications.bundle_of(application).documents:
+        if document.is_required_for(application.data):
+            upload = _document(document.name_th, document.name_en, application.data)
+            applications.attach_document(application, document.code, upload, actor=account)
+    return application
+
+
+def _submitted(slug: str, person: DemoIdentity, **kwargs: Any) -> Application:
+    application = _draft(slug, person, **kwargs)
+    return applications.submit(application, actor=application.applicant, accept_terms=True)
+
+
+def _officer(application: Application) -> User:
+    return User.objects.get(role=User.Role.OFFICER, agency=application.agency)
+
+
+def _act(application: Application, action: str, note: str = "", **values: Any) -> Application:
+    return applications.decide(
+        application, officer=_officer(application), action=action, note=note, values=values
+    )
+
+
+def _schedule(application: Application, days: int) -> Application:
+    when = timezone.localtime() + dt.timedelta(days=days)
+    when = when.replace(hour=10, minute=0, second=0, microsecond=0)
+    return _act(application, "schedule", scheduled_for=when.isoformat(), place="ณ สถานประกอบการ")
+
+
+def _pay(application: Application) -> Application:
+    invoice = Invoice.objects.get(application=application, status=Invoice.Status.PENDING)
+    confirm_payment(
+        "sandbox",
+        CallbackData(
+            txn_id=f"DEMO{next(_txn):012d}",
+            biller_id=settings.PAYMENT_BILLER_ID,
+            ref1=invoice.ref1,
+            ref2=invoice.ref2,
+            amount=invoice.amount,
+            currency=invoice.currency,
+            paid_at=timezone.now(),
+        ),
+        body='{"demo": "load_demo paid this invoice as the sandbox bank would"}',
+    )
+    return applications.perform_system_steps(application)
+
+
+def _carried_over(
+    slug: str, person: DemoIdentity, *, issued_days_ago: int, business_name: str
+) -> Licence:
+    """A licence granted before Biz Portal, entered in the register with its own date."""
+    account = _account(person)
+    service = Service.objects.get(slug=slug)
+    answers = _answers(slug, person, business_name=business_name)
+    return licences.issue_licence(
+        licences.LicenceDraft(
+            service=service,
+            account=account,
+            holder_kind=HolderKind.PERSON,
+            holder_id=person.citizen_id,
+            holder_name=person.name_th,
+            holder_name_en=person.name_en,
+            business_name=business_name,
+            details={
+                **answers,
+                "applicant_name": person.name_th,
+                "applicant_citizen_id": person.citizen_id,
+            },
+            application_reference="",
+            validity_years=service.licence_validity_years,
+            issued_at=timezone.now() - dt.timedelta(days=issued_days_ago),
+        )
+    )
+
+
+def _somsri() -> None:
+    # A food shop licence, issued, then amended: version 2 in force, version 1 superseded.
+    shop = _pay(_act(_submitted("food-shop-licence", SOMSRI), "approve"))
+    assert shop.licence is not None
+    amendment = _submitted(
+        "food-shop-licence",
+        SOMSRI,
+        kind=Kind.AMEND,
+        licence=shop.licence,
+        business_name="ร้านครัวสมศรี (สาขาอารีย์)",
+    )
+    _pay(_act(amendment, "approve", "แก้ไขชื่อสถานประกอบการตามคำขอ"))
+    # The company's factory: documents checked and premises inspected; the engineer's turn.
+    factory = _act(_submitted("factory-licence", SOMSRI), "approve")
+    factory = _schedule(factory, 2)
+    _act(factory, "pass", "เครื่องจักรติดตั้งตามแบบ")
+    # Liquor sale: approved on paper, the premises inspection is booked for next week.
+    liquor = _act(_submitted("liquor-sale-licence", SOMSRI), "approve")
+    _schedule(liquor, 7)
+    # A tour business licence approved and waiting for her payment (pay it in the demo).
+    _act(_submitted("tour-business-licence", SOMSRI), "approve")
+    # A commercial registration she has started and not yet submitted.
+    _draft("commercial-registration", SOMSRI)
+
+
+def _prasert() -> None:
+    # Registered his business: a commercial registration that never expires.
+    _pay(
+        _act(_submitted("commercial-registration", PRASERT, business_name="ทองคำ คอฟฟี่"), "approve")
+    )
+    # A café licence carried over from the district office, expiring in three weeks: renew it.
+    _carried_over(
+        "food-shop-licence", PRASERT, issued_days_ago=365 - 21, business_name="ทองคำ คอฟฟี่"
+    )
+    # A second branch whose licence expired ten days ago: a late renewal pays a surcharge.
+    _carried_over(
+        "food-shop-licence",
+        PRASERT,
+        issued_days_ago=365 + 10,
+        business_name="ทองคำ คอฟฟี่ สาขานิมมาน",
+    )
+    # A tour licence he no longer needs: surrendered, it verifies as cancelled.
+    tour = _pay(
+        _act(_submitted("tour-business-licence", PRASERT, business_name="ทองคำ ทัวร์"), "approve")
+    )
+    assert tour.licence is not None
+    cancellation = _submitted(
+        "tour-business-licence", PRASERT, kind=Kind.CANCEL, licence=tour.licence
+    )
+    applications.perform_system_steps(_act(cancellation, "approve"))
+    # A food shop licence the agency revoked after an inspection found violations.
+    kiosk = _pay(
+        _act(_submitted("food-shop-licence", PRASERT, business_name="ทองคำ คีออสก์"), "approve")
+    )
+    assert kiosk.licence is not None
+    licences.revoke_licence(
+        kiosk.licence,
+        "ตรวจพบการจำหน่ายอาหารไม่ถูกสุขลักษณะซ้ำหลังได้รับคำเตือน",
+        actor=_officer(kiosk),
+    )
+    # His company's liquor licence: filed by him as director, issued in the company's name.
+    company = DEMO_COMPANIES[1]
+    bar = _act(
+        _submitted(
+            "liquor-sale-licence",
+            PRASERT,
+            business_name="ทองคำ คอฟฟี่ แอนด์ บาร์",
+            juristic_id=company["juristic_id"],
+        ),
+        "approve",
+    )
+    bar = _act(_schedule(bar, 1), "pass", "สถานที่ขายเป็นไปตามเงื่อนไข")
+    _pay(bar)
+    # Applications an officer sent back, and one refused.
+    _act(
+        _submitted("liquor-sale-licence", PRASERT, business_name="ทองคำ บาร์"),
+        "correct",
+        "กรุณาแนบภาพถ่ายหน้าร้านที่เห็นป้ายชื่อร้านชัดเจน",
+    )
+    _act(
+        _submitted(
+            "tour-business-licence", PRASERT, business_name="ทองคำ ทราเวล", tour_area="outbound"
+        ),
+        "reject",
+        "หนังสือค้ำประกันของธนาคารไม่ครอบคลุมวงเงินที่กฎหมายกำหนดสำหรับธุรกิจนำเที่ยวต่างประเทศ",
+    )
+    # Waiting at review in each agency's worklist.
+    _submitted("food-shop-licence", PRASERT, business_name="ทองคำ เบเกอรี่", area_sqm=45)
+
+
+@demo.loader("journeys", order=90)
+def load_demo() -> list[demo.DemoLogin]:
+    """Applications and licences in every state for the demo entrepreneurs."""
+    people = [SOMSRI.citizen_id, PRASERT.citizen_id]
+    if Application.objects.filter(applicant__citizen_id__in=people).exists():
+        return []
+    configured = settings.JURISTIC_REGISTRY_URL
+    with demo.serving() as url:
+        if configured.startswith(settings.BASE_URL):  # the embedded sandbox registry
+            settings.JURISTIC_REGISTRY_URL = url + "/sandbox/registries/juristic"
+        try:
+            _somsri()
+            _prasert()
+        finally:
+            settings.JURISTIC_REGISTRY_URL = configured
+    return []

@@ -1,0 +1,252 @@
+"""Admin screens for processes: browse versions, upload a BPMN file, publish a draft.
+
+Like the fee tables' screens (``rules/admin.py``): a version's source is never edited
+in place, because applications run to the end on the version they started with. An
+upload goes through :func:`.services.upload_version`, which checks the file in full
+(schema, step types, options, gateway conditions, end outcomes) and saves a draft;
+"publish" makes it live for new applications. Staff who belong to an agency (and are
+not superusers) see and upload only their agency's processes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html, format_html_join
+
+from bizportal.catalog.models import Agency
+
+from .errors import ProcessDefinitionError
+from .models import ProcessDefinition, ProcessVersion, VersionStatus
+from .services import publish_version, upload_version
+
+MAX_SOURCE_BYTES = 2 * 1024 * 1024
+
+
+def _own_agency_id(request: HttpRequest) -> int | None:
+    """The agency a non-superuser works for; None means "sees every process"."""
+    if getattr(request.user, "is_superuser", False):
+        return None
+    agency_id = getattr(request.user, "agency_id", None)
+    return int(agency_id) if agency_id is not None else None
+
+
+class UploadForm(forms.Form):
+    bpmn_file = forms.FileField(
+        label="ไฟล์ BPMN / BPMN file",
+        help_text="a .bpmn file saved from Camunda Modeler or bpmn.io; its process id names it",
+    )
+    agency = forms.ModelChoiceField(
+        queryset=Agency.objects.all(),
+        required=False,
+        label="หน่วยงานเจ้าของ / Owning agency",
+        help_text="blank for a platform process; used only when the process is new",
+    )
+
+    def __init__(self, *args: Any, choose_agency: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not choose_agency:
+            del self.fields["agency"]
+
+    def clean_bpmn_file(self) -> bytes:
+        upload = self.cleaned_data["bpmn_file"]
+        if upload.size > MAX_SOURCE_BYTES:
+            raise forms.ValidationError(
+                f"ไฟล์ใหญ่เกิน {MAX_SOURCE_BYTES} ไบต์ / "
+                f"The file is larger than {MAX_SOURCE_BYTES} bytes"
+            )
+        return bytes(upload.read())
+
+
+class ProcessVersionInline(admin.TabularInline):
+    model = ProcessVersion
+    fields = ("number", "status", "sha256", "created_at", "created_by", "published_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    ordering = ("-number",)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(ProcessDefinition)
+class ProcessDefinitionAdmin(admin.ModelAdmin):
+    list_display = ("key", "name", "agency", "live_version", "created_at")
+    list_filter = ("agency",)
+    search_fields = ("key", "name")
+    readonly_fields = ("key", "name", "agency", "created_at")
+    inlines = [ProcessVersionInline]
+    change_list_template = "admin/workflow/processdefinition/change_list.html"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ProcessDefinition]:
+        live = ProcessVersion.objects.filter(
+            definition=OuterRef("pk"), status=VersionStatus.LIVE
+        ).values("number")[:1]
+        queryset = (
+            super()
+            .get_queryset(request)
+            .select_related("agency")
+            .annotate(live_number=Subquery(live))
+        )
+        agency_id = _own_agency_id(request)
+        return queryset if agency_id is None else queryset.filter(agency_id=agency_id)
+
+    @admin.display(description="ฉบับที่ใช้งาน / Live version", ordering="live_number")
+    def live_version(self, obj: ProcessDefinition) -> str:
+        number = getattr(obj, "live_number", None)
+        return f"v{number}" if number is not None else "-"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # processes are created by uploading one
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_upload_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm("workflow.add_processversion"))
+
+    def get_urls(self) -> list[URLPattern]:
+        upload = self.admin_site.admin_view(self.upload_view)
+        return [
+            path("upload/", upload, name="workflow_processdefinition_upload"),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        context = {**(extra_context or {}), "can_upload": self.has_upload_permission(request)}
+        return super().changelist_view(request, context)
+
+    def upload_view(self, request: HttpRequest) -> HttpResponse:
+        """A BPMN file becomes a draft version; if refused, every reason is shown on the
+        form and nothing is saved."""
+        if not self.has_upload_permission(request):
+            raise Http404
+        agency_id = _own_agency_id(request)
+        form = UploadForm(
+            request.POST or None, request.FILES or None, choose_agency=agency_id is None
+        )
+        if request.method == "POST" and form.is_valid():
+            agency = (
+                Agency.objects.get(pk=agency_id)
+                if agency_id is not None
+                else form.cleaned_data.get("agency")
+            )
+            try:
+                version = upload_version(
+                    form.cleaned_data["bpmn_file"], actor=request.user, agency=agency
+                )
+            except ProcessDefinitionError as error:
+                form.add_error("bpmn_file", error.message)
+            else:
+                self.message_user(
+                    request,
+                    f"บันทึก {version.definition.key} ฉบับที่ {version.number} เป็นฉบับร่างแล้ว / "
+                    f"Saved {version.definition.key} version {version.number} as a draft; "
+                    "publish it to use it",
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(
+                    reverse("admin:workflow_processversion_change", args=[version.pk])
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "อัปโหลดกระบวนงาน / Upload a process",
+            "form": form,
+        }
+        return render(request, "admin/workflow/upload.html", context)
+
+
+@admin.register(ProcessVersion)
+class ProcessVersionAdmin(admin.ModelAdmin):
+    list_display = ("definition", "number", "status", "created_at", "created_by", "published_at")
+    list_filter = ("status", "definition__agency")
+    list_select_related = ("definition", "created_by")
+    search_fields = ("definition__key", "sha256")
+    fields = (
+        "definition",
+        "number",
+        "status",
+        "sha256",
+        "steps_display",
+        "created_at",
+        "created_by",
+        "published_at",
+        "published_by",
+        "source_display",
+    )
+    readonly_fields = fields
+    actions = ["publish"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ProcessVersion]:
+        queryset = super().get_queryset(request)
+        agency_id = _own_agency_id(request)
+        return queryset if agency_id is None else queryset.filter(definition__agency_id=agency_id)
+
+    @admin.display(description="ขั้นตอน / Steps")
+    def steps_display(self, obj: ProcessVersion) -> str:
+        steps = (obj.summary or {}).get("steps", [])
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    step.get("id"),
+                    step.get("name"),
+                    step.get("type"),
+                    ", ".join(c[0] for f in step.get("fields", []) for c in f.get("choices", [])),
+                )
+                for step in steps
+            ),
+        )
+        return format_html(
+            "<table><tr><th>id</th><th>name</th><th>type</th><th>decisions</th></tr>{}</table>",
+            rows,
+        )
+
+    @admin.display(description="BPMN")
+    def source_display(self, obj: ProcessVersion) -> str:
+        return format_html('<pre style="white-space: pre-wrap">{}</pre>', obj.source)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_publish_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm("workflow.change_processversion"))
+
+    @admin.action(
+        description="เผยแพร่ฉบับที่เลือก / Publish the selected draft", permissions=["publish"]
+    )
+    def publish(self, request: HttpRequest, queryset: QuerySet[ProcessVersion]) -> None:
+        for version in queryset.select_related("definition").order_by("definition", "number"):
+            try:
+                published = publish_version(version, actor=request.user)
+            except ProcessDefinitionError as error:
+                self.message_user(request, f"{version}: {error.message}", messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    f"{published.definition.key} ฉบับที่ {published.number} ใช้งานแล้ว / "
+                    f"{published.definition.key} version {published.number} is live",
+                    messages.SUCCESS,
+                )

@@ -1,0 +1,168 @@
+"""Step types: the typed registry that turns a BPMN task into work.
+
+Why: a process drawn in BPMN says *what* happens in which order; a step's type says
+*how*. ``biz:taskType="payment"`` means "invoice the fee and wait for the bank",
+whatever the step is called and wherever it sits in the drawing, so a new process
+shape needs no code, only a BPMN file that uses known types. (Altinn 3 types its
+process tasks the same way: data, confirmation, payment, signing, feedback.)
+
+Each type is a :class:`StepHandler` contributed by the app that owns the work and
+registered here under its type name::
+
+    @step_types.register("payment")
+    class PaymentStep(StepHandler):
+        performer = Performer.SYSTEM ...
+
+The workflow app only reads processes and calls handlers; it knows no step of any
+process and no domain. What the handler is handed as ``subject`` (an application)
+is its own business.
+
+Lifecycle of a step (see ``docs/dev/workflow.md``):
+
+1. ``check(step)`` when a BPMN version is uploaded: options and fields make sense.
+2. ``enter(ctx)`` in the transaction that reached the step: prepare (raise the
+   invoice); may return a :class:`Completion` to finish the step at once.
+3. Then, by performer: a person calls one of ``actions(step)`` through ``act(...)``;
+   the system runs ``perform(ctx)`` in a background task; an outside system's
+   message completes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from bizportal.core.registry import Registry
+
+from .engine import ParsedProcess, ReadyStep, StepField, StepSpec
+
+
+class Performer(StrEnum):
+    """Who completes a step of this type."""
+
+    APPLICANT = "applicant"
+    OFFICER = "officer"
+    SYSTEM = "system"
+    EXTERNAL = "external"
+
+
+@dataclass(frozen=True)
+class Action:
+    """Something a person may do at a step: approve, request a correction, schedule ...
+
+    ``completes`` is False for actions that record something without moving the
+    process (schedule an inspection). ``fields`` are extra values the action takes.
+    """
+
+    id: str
+    label: str
+    completes: bool = True
+    note_required: bool = False
+    fields: tuple[StepField, ...] = ()
+
+
+@dataclass(frozen=True)
+class Completion:
+    """How a step ended: the data it adds to the process, and the note people see."""
+
+    data: Mapping[str, Any] = field(default_factory=dict)
+    note: str = ""
+    action: str = ""
+    #: What the history shows for the action, "ไทย / English" (the action's label).
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class CompletedStep:
+    """A step that just ended, as the history and the next step see it."""
+
+    step: ReadyStep
+    completion: Completion
+    actor: Any = None
+    actor_label: str = ""
+
+
+@dataclass(frozen=True)
+class StepContext:
+    """What a handler is handed: the subject, the step, and how the process got here."""
+
+    subject: Any
+    step: ReadyStep
+    data: Mapping[str, Any]
+    actor: Any = None
+    previous: CompletedStep | None = None
+
+
+class StepError(Exception):
+    """A person's action at a step is refused; ``str(error)`` is "ไทย / English"."""
+
+
+class StepHandler:
+    """Base of every step type. Subclasses set the class attributes and override hooks."""
+
+    type: ClassVar[str] = ""
+    performer: ClassVar[Performer]
+    description: ClassVar[str] = ""
+    #: ``biz:*`` options the type understands: name -> required.
+    options: ClassVar[Mapping[str, bool]] = {}
+    #: Process data keys a completion of this type sets (gateways may read them).
+    outputs: ClassVar[frozenset[str]] = frozenset()
+
+    def check(self, step: StepSpec) -> list[str]:
+        """Problems with how ``step`` is drawn (beyond its options); [] when fine."""
+        return []
+
+    def enter(self, ctx: StepContext) -> Completion | None:
+        """Prepare the step; return a Completion to finish it at once."""
+        return None
+
+    def actions(self, step: StepSpec) -> list[Action]:
+        """What the performer may do at ``step`` (people's steps only)."""
+        return []
+
+    def act(
+        self, ctx: StepContext, action: Action, values: Mapping[str, Any], note: str
+    ) -> Completion | None:
+        """Do ``action`` (already checked to be one of :meth:`actions`)."""
+        return Completion(action=action.id, note=note)
+
+    def perform(self, ctx: StepContext) -> Completion:
+        """Do the system's work at the step (system steps only, in a background task)."""
+        raise NotImplementedError(f"step type {self.type} is not performed by the system")
+
+    def status(self, subject: Any, step: ReadyStep) -> str:
+        """The status people see while the process waits at ``step``."""
+        raise NotImplementedError
+
+
+step_types: Registry[StepHandler] = Registry("step type")
+
+#: Whole-process checks contributed by the apps that run processes (for example
+#: "an application process starts with the applicant's data"): each returns problems.
+process_checks: list[Callable[[ParsedProcess], list[str]]] = []
+
+
+def handler_for(step: StepSpec | ReadyStep) -> StepHandler:
+    spec = step.spec if isinstance(step, ReadyStep) else step
+    return step_types[spec.type]
+
+
+def check_step(step: StepSpec) -> list[str]:
+    """Every problem with one typed step: unknown type, options, and the type's own checks."""
+    if step.type not in step_types:
+        known = ", ".join(sorted(name for name, _ in step_types)) or "-"
+        return [f"step {step.id}: unknown biz:taskType {step.type!r} (known: {known})"]
+    handler = step_types[step.type]
+    problems = [
+        f"step {step.id}: {step.type} does not take the option biz:{name}"
+        for name in sorted(set(step.options) - set(handler.options))
+    ]
+    problems += [
+        f"step {step.id}: {step.type} needs the option biz:{name}"
+        for name, required in sorted(handler.options.items())
+        if required and not step.options.get(name, "").strip()
+    ]
+    problems += [f"step {step.id}: {problem}" for problem in handler.check(step)]
+    return problems
