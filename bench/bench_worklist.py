@@ -55,7 +55,7 @@ def main() -> int:
     now = timezone.now()
     batch = [
         Application(
-            service=service, agency_id=service.agency_id, applicant=applicant, status="submitted",
+            service=service, agency_id=service.agency_id, applicant=applicant, status="review",
             reference=f"BP-BENCH-{i:07d}", submitted_at=now - timezone.timedelta(seconds=args.applications - i),
             terms_accepted_at=now, data={"business_name": f"ร้าน {i}"},
         )

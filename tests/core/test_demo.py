@@ -40,3 +40,45 @@ def test_the_people_and_catalogue_loaders_print_logins_and_change_nothing_when_r
     officer = User.objects.get(username="officer.bma")
     assert officer.agency is not None and officer.agency.code == "bma"
     assert officer.check_password(OFFICER_PASSWORD)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_load_demo_shows_every_state_and_running_it_again_adds_nothing() -> None:
+    """``manage.py load_demo`` (every loader, the demo journeys included): each user group
+    signs in to something real, applications and licences in every state."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from bizportal.applications.models import Application
+    from bizportal.licences.models import Licence
+    from bizportal.licences.services import verdict
+
+    out = StringIO()
+    call_command("load_demo", stdout=out)
+    printed = out.getvalue()
+    assert "officer.diw" in printed and DEMO_IDENTITIES[0].citizen_id in printed
+    statuses = set(Application.objects.values_list("status", flat=True))
+    assert {
+        "draft",
+        "review",
+        "correction",
+        "inspection",
+        "awaiting_payment",
+        "issued",
+        "completed",
+        "rejected",
+    } <= statuses
+    assert set(Application.objects.values_list("kind", flat=True)) == {"new", "amend", "cancel"}
+    factory = Application.objects.get(service__slug="factory-licence")
+    assert factory.process is not None
+    assert factory.process.version.definition.key == "three_stage_licence"
+    assert factory.holder_kind == "juristic"
+    verdicts = {verdict(licence) for licence in Licence.objects.all()}
+    assert {"valid", "expired", "cancelled", "revoked"} <= verdicts
+    amended = Licence.objects.get(version=2)
+    assert verdict(amended, version=1) == "superseded"
+    assert Licence.objects.filter(holder_kind="juristic").exists()
+    counts = (Application.objects.count(), Licence.objects.count())
+    call_command("load_demo", stdout=StringIO())
+    assert (Application.objects.count(), Licence.objects.count()) == counts

@@ -1,28 +1,12 @@
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ClassVar
 
-from django.contrib import admin
-from django.db.models import QuerySet
+from django.contrib import admin, messages
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpRequest
 
 from . import outbox
 from .models import AuditEvent, DomainEvent, OutboxMessage
-
-
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ("at", "action", "object_type", "object_id", "actor_label")
-    list_filter = ("action", "object_type")
-    search_fields = ("object_id", "actor_label")
-    readonly_fields = [f.name for f in AuditEvent._meta.fields]
-
-    def has_add_permission(self, request: object) -> bool:
-        return False
-
-    def has_change_permission(self, request: object, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: object, obj: object = None) -> bool:
-        return False
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -36,6 +20,14 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ("at", "action", "object_type", "object_id", "actor_label")
+    list_filter = ("action", "object_type")
+    search_fields = ("object_id", "actor_label")
+    readonly_fields = [f.name for f in AuditEvent._meta.fields]
 
 
 @admin.register(DomainEvent)
@@ -65,3 +57,103 @@ class OutboxMessageAdmin(ReadOnlyAdmin):
         )
         delivered = sum(outbox.deliver_one(message_id) for message_id in ids)
         self.message_user(request, f"{delivered} of {len(ids)} delivered")
+
+
+# --- versioned definitions (processes, fee tables) ---------------------------------
+
+
+def own_agency_id(request: HttpRequest) -> int | None:
+    """The agency a non-superuser works for; None means "sees every agency's"."""
+    if getattr(request.user, "is_superuser", False):
+        return None
+    agency_id = getattr(request.user, "agency_id", None)
+    return int(agency_id) if agency_id is not None else None
+
+
+class VersionInline(admin.TabularInline):
+    """A definition's versions, newest first, read-only (they change only by upload and
+    publish)."""
+
+    fields = ("number", "status", "sha256", "created_at", "created_by", "published_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    ordering = ("-number",)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class DefinitionAdmin(ReadOnlyAdmin):
+    """The list of a kind of definition with its live version, scoped to the user's agency.
+
+    No add, change or delete: a definition comes into being by uploading its first
+    version, through the owning app's service, which checks the file in full.
+    """
+
+    version_model: ClassVar[Any]
+    list_display = ("key", "name", "agency", "live_version", "created_at")
+    list_filter = ("agency",)
+    search_fields = ("key", "name")
+    readonly_fields = ("key", "name", "agency", "created_at")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        live = self.version_model.objects.filter(
+            definition=OuterRef("pk"), status=self.version_model.Status.LIVE
+        ).values("number")[:1]
+        queryset = (
+            super()
+            .get_queryset(request)
+            .select_related("agency")
+            .annotate(live_number=Subquery(live))
+        )
+        agency_id = own_agency_id(request)
+        return queryset if agency_id is None else queryset.filter(agency_id=agency_id)
+
+    @admin.display(description="ฉบับที่ใช้งาน / Live version", ordering="live_number")
+    def live_version(self, obj: Any) -> str:
+        number = getattr(obj, "live_number", None)
+        return f"v{number}" if number is not None else "-"
+
+
+class DefinitionVersionAdmin(ReadOnlyAdmin):
+    """Versions of a kind of definition: read-only, with a "publish" action that goes
+    through the owning app's service (``publish``) and shows its refusals."""
+
+    publish_service: ClassVar[Callable[..., Any]]
+    refusal: ClassVar[type[Exception]]
+    publish_permission: ClassVar[str]
+    list_display = ("definition", "number", "status", "created_at", "created_by", "published_at")
+    list_filter = ("status", "definition__agency")
+    list_select_related = ("definition", "created_by")
+    search_fields = ("definition__key", "sha256")
+    actions = ["publish"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        queryset = super().get_queryset(request)
+        agency_id = own_agency_id(request)
+        return queryset if agency_id is None else queryset.filter(definition__agency_id=agency_id)
+
+    def has_publish_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm(self.publish_permission))
+
+    @admin.action(
+        description="เผยแพร่ฉบับที่เลือก / Publish the selected draft", permissions=["publish"]
+    )
+    def publish(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        for version in queryset.select_related("definition").order_by("definition", "number"):
+            try:
+                published = type(self).publish_service(version, actor=request.user)
+            except self.refusal as error:
+                self.message_user(request, f"{version}: {error}", messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    f"{published.definition.key} ฉบับที่ {published.number} ใช้งานแล้ว / "
+                    f"{published.definition.key} version {published.number} is live",
+                    messages.SUCCESS,
+                )

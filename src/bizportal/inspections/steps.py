@@ -81,6 +81,9 @@ def _appointment(value: Any) -> dt.datetime:
         )
     if timezone.is_naive(when):
         when = timezone.make_aware(when)
-    if when <= timezone.now():
-        raise StepError("วันนัดตรวจต้องเป็นเวลาในอนาคต / The appointment must be in the future")
+    # Today counts: an inspector who visits today records the visit, then the result.
+    if timezone.localtime(when).date() < timezone.localdate():
+        raise StepError(
+            "วันนัดตรวจต้องไม่ใช่วันที่ผ่านมาแล้ว / The appointment cannot be on a day that has passed"
+        )
     return when

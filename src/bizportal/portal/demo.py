@@ -155,9 +155,10 @@ def _act(application: Application, action: str, note: str = "", **values: Any) -
     )
 
 
-def _schedule(application: Application, days: int) -> Application:
+def _schedule(application: Application, days: int, hour: int = 10) -> Application:
+    """An appointment ``days`` from today (0: a visit today, at ``hour``)."""
     when = timezone.localtime() + dt.timedelta(days=days)
-    when = when.replace(hour=10, minute=0, second=0, microsecond=0)
+    when = when.replace(hour=hour, minute=0, second=0, microsecond=0)
     return _act(application, "schedule", scheduled_for=when.isoformat(), place="ณ สถานประกอบการ")
 
 
@@ -221,7 +222,7 @@ def _somsri() -> None:
     _pay(_act(amendment, "approve", "แก้ไขชื่อสถานประกอบการตามคำขอ"))
     # The company's factory: documents checked and premises inspected; the engineer's turn.
     factory = _act(_submitted("factory-licence", SOMSRI), "approve")
-    factory = _schedule(factory, 2)
+    factory = _schedule(factory, 0, hour=9)
     _act(factory, "pass", "เครื่องจักรติดตั้งตามแบบ")
     # Liquor sale: approved on paper, the premises inspection is booked for next week.
     liquor = _act(_submitted("liquor-sale-licence", SOMSRI), "approve")
@@ -278,7 +279,7 @@ def _prasert() -> None:
         ),
         "approve",
     )
-    bar = _act(_schedule(bar, 1), "pass", "สถานที่ขายเป็นไปตามเงื่อนไข")
+    bar = _act(_schedule(bar, 0, hour=9), "pass", "สถานที่ขายเป็นไปตามเงื่อนไข")
     _pay(bar)
     # Applications an officer sent back, and one refused.
     _act(

@@ -14,26 +14,31 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
 from bizportal.catalog.models import Agency
+from bizportal.core.admin import (
+    DefinitionAdmin,
+    DefinitionVersionAdmin,
+    VersionInline,
+    own_agency_id,
+)
 
 from . import engine
 from .models import KEY_PATTERN, DecisionDefinition, DecisionVersion
 from .services import FeeRuleError, publish_version, upload_version
 
-
-def _own_agency_id(request: HttpRequest) -> int | None:
-    """The agency a non-superuser works for; None means "sees every table"."""
-    user = request.user
-    if getattr(user, "is_superuser", False):
-        return None
-    agency_id = getattr(user, "agency_id", None)
-    return int(agency_id) if agency_id is not None else None
+#: What the upload page says happens to the file (Thai, English).
+UPLOAD_INTRO = (
+    ("ไฟล์จะถูกตรวจสอบทั้งหมดและบันทึกเป็นฉบับร่าง ค่าธรรมเนียมจะเปลี่ยนเมื่อเผยแพร่ฉบับร่างเท่านั้น"),
+    (
+        "The file is checked in full and saved as a draft; fees change only "
+        "when the draft is published."
+    ),
+)
 
 
 class UploadForm(forms.Form):
@@ -81,58 +86,16 @@ class UploadForm(forms.Form):
         return bytes(upload.read())
 
 
-class DecisionVersionInline(admin.TabularInline):
+class DecisionVersionInline(VersionInline):
     model = DecisionVersion
-    fields = ("number", "status", "sha256", "created_at", "created_by", "published_at")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    show_change_link = True
-    ordering = ("-number",)
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(DecisionDefinition)
-class DecisionDefinitionAdmin(admin.ModelAdmin):
-    list_display = ("key", "name", "agency", "live_version", "created_at")
-    list_filter = ("agency",)
-    search_fields = ("key", "name")
-    readonly_fields = ("key", "name", "agency", "created_at")
+class DecisionDefinitionAdmin(DefinitionAdmin):
+    version_model = DecisionVersion
     inlines = [DecisionVersionInline]
     change_list_template = "admin/rules/decisiondefinition/change_list.html"
     change_form_template = "admin/rules/decisiondefinition/change_form.html"
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[DecisionDefinition]:
-        live = DecisionVersion.objects.filter(
-            definition=OuterRef("pk"), status=DecisionVersion.Status.LIVE
-        ).values("number")[:1]
-        queryset = (
-            super()
-            .get_queryset(request)
-            .select_related("agency")
-            .annotate(live_number=Subquery(live))
-        )
-        agency_id = _own_agency_id(request)
-        return queryset if agency_id is None else queryset.filter(agency_id=agency_id)
-
-    @admin.display(description="ฉบับที่ใช้งาน / Live version", ordering="live_number")
-    def live_version(self, obj: DecisionDefinition) -> str:
-        number = getattr(obj, "live_number", None)
-        return f"v{number}" if number is not None else "-"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # tables are created by uploading one (see upload_view)
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def has_upload_permission(self, request: HttpRequest) -> bool:
         return bool(request.user.has_perm("rules.add_decisionversion"))
@@ -165,7 +128,7 @@ class DecisionDefinitionAdmin(admin.ModelAdmin):
             definition = self.get_queryset(request).filter(pk=object_id).first()
             if definition is None:
                 raise Http404
-        agency_id = _own_agency_id(request)
+        agency_id = own_agency_id(request)
         form = UploadForm(
             request.POST or None,
             request.FILES or None,
@@ -203,17 +166,18 @@ class DecisionDefinitionAdmin(admin.ModelAdmin):
             "opts": self.model._meta,
             "title": "อัปโหลดตารางค่าธรรมเนียม / Upload a fee table",
             "form": form,
+            "intro_th": UPLOAD_INTRO[0],
+            "intro_en": UPLOAD_INTRO[1],
             "definition": definition,
         }
-        return render(request, "admin/rules/upload.html", context)
+        return render(request, "admin/upload_definition.html", context)
 
 
 @admin.register(DecisionVersion)
-class DecisionVersionAdmin(admin.ModelAdmin):
-    list_display = ("definition", "number", "status", "created_at", "created_by", "published_at")
-    list_filter = ("status", "definition__agency")
-    list_select_related = ("definition", "created_by")
-    search_fields = ("definition__key", "sha256")
+class DecisionVersionAdmin(DefinitionVersionAdmin):
+    publish_service = publish_version
+    refusal = FeeRuleError
+    publish_permission = "rules.publish_decisionversion"
     fields = (
         "definition",
         "number",
@@ -227,12 +191,6 @@ class DecisionVersionAdmin(admin.ModelAdmin):
         "source_display",
     )
     readonly_fields = fields
-    actions = ["publish"]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[DecisionVersion]:
-        queryset = super().get_queryset(request)
-        agency_id = _own_agency_id(request)
-        return queryset if agency_id is None else queryset.filter(definition__agency_id=agency_id)
 
     @admin.display(description="สรุป / Summary")
     def summary_display(self, obj: DecisionVersion) -> str:
@@ -256,33 +214,3 @@ class DecisionVersionAdmin(admin.ModelAdmin):
     @admin.display(description="DMN")
     def source_display(self, obj: DecisionVersion) -> str:
         return format_html('<pre style="white-space: pre-wrap">{}</pre>', obj.source)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # versions are uploaded from the fee table's page
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_publish_permission(self, request: HttpRequest) -> bool:
-        return bool(request.user.has_perm("rules.publish_decisionversion"))
-
-    @admin.action(
-        description="เผยแพร่ฉบับที่เลือก / Publish the selected draft",
-        permissions=["publish"],
-    )
-    def publish(self, request: HttpRequest, queryset: QuerySet[DecisionVersion]) -> None:
-        for version in queryset.select_related("definition").order_by("definition", "number"):
-            try:
-                published = publish_version(version, actor=request.user)
-            except FeeRuleError as error:
-                self.message_user(request, f"{version}: {error.message}", messages.ERROR)
-            else:
-                self.message_user(
-                    request,
-                    f"{published.definition.key} ฉบับที่ {published.number} ใช้งานแล้ว / "
-                    f"{published.definition.key} version {published.number} is live",
-                    messages.SUCCESS,
-                )

@@ -9,9 +9,10 @@ database itself keeps at most one live version per table.
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
+
+from bizportal.core.versioning import DefinitionVersion
 
 #: Decision ids, fee-table keys and ``catalog.Service.fee_table`` values look like this.
 KEY_PATTERN = r"^[a-z][a-z0-9_]{0,79}$"
@@ -50,31 +51,11 @@ class DecisionDefinition(models.Model):
         return self.key
 
 
-class DecisionVersion(models.Model):
+class DecisionVersion(DefinitionVersion):
     """One uploaded DMN file of a definition; immutable apart from its status."""
-
-    class Status(models.TextChoices):
-        DRAFT = "draft", "ร่าง / Draft"
-        LIVE = "live", "ใช้งานอยู่ / Live"
-        RETIRED = "retired", "เลิกใช้ / Retired"
 
     definition = models.ForeignKey(
         DecisionDefinition, on_delete=models.PROTECT, related_name="versions"
-    )
-    number = models.PositiveIntegerField()
-    source = models.TextField(help_text="the DMN XML, exactly as uploaded")
-    sha256 = models.CharField(max_length=64, help_text="of the UTF-8 source")
-    status = models.CharField(max_length=8, choices=Status.choices, default=Status.DRAFT)
-    summary = models.JSONField(
-        default=dict, blank=True, help_text="hit policy, inputs, outputs, rule count"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    published_at = models.DateTimeField(null=True, blank=True)
-    published_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
 
     class Meta:

@@ -14,27 +14,39 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 
 from bizportal.catalog.models import Agency
+from bizportal.core.admin import (
+    DefinitionAdmin,
+    DefinitionVersionAdmin,
+    VersionInline,
+    own_agency_id,
+)
 
 from .errors import ProcessDefinitionError
-from .models import ProcessDefinition, ProcessVersion, VersionStatus
+from .models import ProcessDefinition, ProcessVersion
 from .services import publish_version, upload_version
 
 MAX_SOURCE_BYTES = 2 * 1024 * 1024
 
 
-def _own_agency_id(request: HttpRequest) -> int | None:
-    """The agency a non-superuser works for; None means "sees every process"."""
-    if getattr(request.user, "is_superuser", False):
-        return None
-    agency_id = getattr(request.user, "agency_id", None)
-    return int(agency_id) if agency_id is not None else None
+#: What the upload page says happens to the file (Thai, English).
+UPLOAD_INTRO = (
+    (
+        "ไฟล์จะถูกตรวจสอบทั้งหมดและบันทึกเป็นฉบับร่าง "
+        "คำขอใหม่จะใช้กระบวนงานนี้เมื่อเผยแพร่ฉบับร่างแล้วเท่านั้น "
+        "คำขอที่ดำเนินการอยู่ใช้ฉบับเดิมจนจบ"
+    ),
+    (
+        "The file is checked in full and saved as a draft; new applications use "
+        "it only once the draft is published; applications in flight finish on "
+        "their version."
+    ),
+)
 
 
 class UploadForm(forms.Form):
@@ -64,57 +76,15 @@ class UploadForm(forms.Form):
         return bytes(upload.read())
 
 
-class ProcessVersionInline(admin.TabularInline):
+class ProcessVersionInline(VersionInline):
     model = ProcessVersion
-    fields = ("number", "status", "sha256", "created_at", "created_by", "published_at")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    show_change_link = True
-    ordering = ("-number",)
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(ProcessDefinition)
-class ProcessDefinitionAdmin(admin.ModelAdmin):
-    list_display = ("key", "name", "agency", "live_version", "created_at")
-    list_filter = ("agency",)
-    search_fields = ("key", "name")
-    readonly_fields = ("key", "name", "agency", "created_at")
+class ProcessDefinitionAdmin(DefinitionAdmin):
+    version_model = ProcessVersion
     inlines = [ProcessVersionInline]
     change_list_template = "admin/workflow/processdefinition/change_list.html"
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[ProcessDefinition]:
-        live = ProcessVersion.objects.filter(
-            definition=OuterRef("pk"), status=VersionStatus.LIVE
-        ).values("number")[:1]
-        queryset = (
-            super()
-            .get_queryset(request)
-            .select_related("agency")
-            .annotate(live_number=Subquery(live))
-        )
-        agency_id = _own_agency_id(request)
-        return queryset if agency_id is None else queryset.filter(agency_id=agency_id)
-
-    @admin.display(description="ฉบับที่ใช้งาน / Live version", ordering="live_number")
-    def live_version(self, obj: ProcessDefinition) -> str:
-        number = getattr(obj, "live_number", None)
-        return f"v{number}" if number is not None else "-"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # processes are created by uploading one
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def has_upload_permission(self, request: HttpRequest) -> bool:
         return bool(request.user.has_perm("workflow.add_processversion"))
@@ -135,7 +105,7 @@ class ProcessDefinitionAdmin(admin.ModelAdmin):
         form and nothing is saved."""
         if not self.has_upload_permission(request):
             raise Http404
-        agency_id = _own_agency_id(request)
+        agency_id = own_agency_id(request)
         form = UploadForm(
             request.POST or None, request.FILES or None, choose_agency=agency_id is None
         )
@@ -167,16 +137,17 @@ class ProcessDefinitionAdmin(admin.ModelAdmin):
             "opts": self.model._meta,
             "title": "อัปโหลดกระบวนงาน / Upload a process",
             "form": form,
+            "intro_th": UPLOAD_INTRO[0],
+            "intro_en": UPLOAD_INTRO[1],
         }
-        return render(request, "admin/workflow/upload.html", context)
+        return render(request, "admin/upload_definition.html", context)
 
 
 @admin.register(ProcessVersion)
-class ProcessVersionAdmin(admin.ModelAdmin):
-    list_display = ("definition", "number", "status", "created_at", "created_by", "published_at")
-    list_filter = ("status", "definition__agency")
-    list_select_related = ("definition", "created_by")
-    search_fields = ("definition__key", "sha256")
+class ProcessVersionAdmin(DefinitionVersionAdmin):
+    publish_service = publish_version
+    refusal = ProcessDefinitionError
+    publish_permission = "workflow.change_processversion"
     fields = (
         "definition",
         "number",
@@ -190,12 +161,6 @@ class ProcessVersionAdmin(admin.ModelAdmin):
         "source_display",
     )
     readonly_fields = fields
-    actions = ["publish"]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[ProcessVersion]:
-        queryset = super().get_queryset(request)
-        agency_id = _own_agency_id(request)
-        return queryset if agency_id is None else queryset.filter(definition__agency_id=agency_id)
 
     @admin.display(description="ขั้นตอน / Steps")
     def steps_display(self, obj: ProcessVersion) -> str:
@@ -221,32 +186,3 @@ class ProcessVersionAdmin(admin.ModelAdmin):
     @admin.display(description="BPMN")
     def source_display(self, obj: ProcessVersion) -> str:
         return format_html('<pre style="white-space: pre-wrap">{}</pre>', obj.source)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_publish_permission(self, request: HttpRequest) -> bool:
-        return bool(request.user.has_perm("workflow.change_processversion"))
-
-    @admin.action(
-        description="เผยแพร่ฉบับที่เลือก / Publish the selected draft", permissions=["publish"]
-    )
-    def publish(self, request: HttpRequest, queryset: QuerySet[ProcessVersion]) -> None:
-        for version in queryset.select_related("definition").order_by("definition", "number"):
-            try:
-                published = publish_version(version, actor=request.user)
-            except ProcessDefinitionError as error:
-                self.message_user(request, f"{version}: {error.message}", messages.ERROR)
-            else:
-                self.message_user(
-                    request,
-                    f"{published.definition.key} ฉบับที่ {published.number} ใช้งานแล้ว / "
-                    f"{published.definition.key} version {published.number} is live",
-                    messages.SUCCESS,
-                )

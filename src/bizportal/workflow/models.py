@@ -8,9 +8,10 @@ goes live later, which is why a version's source is never edited after it is sav
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
+
+from bizportal.core.versioning import DefinitionVersion, VersionStatus
 
 
 class ProcessDefinition(models.Model):
@@ -35,32 +36,11 @@ class ProcessDefinition(models.Model):
         return self.key
 
 
-class VersionStatus(models.TextChoices):
-    DRAFT = "draft", "ฉบับร่าง / Draft"
-    LIVE = "live", "ใช้งาน / Live"
-    RETIRED = "retired", "เลิกใช้ / Retired"
+class ProcessVersion(DefinitionVersion):
+    """One uploaded BPMN file of a process; immutable apart from its status."""
 
-
-class ProcessVersion(models.Model):
     definition = models.ForeignKey(
         ProcessDefinition, on_delete=models.PROTECT, related_name="versions"
-    )
-    number = models.PositiveIntegerField()
-    source = models.TextField(help_text="the BPMN 2.0 XML, never edited once saved")
-    sha256 = models.CharField(max_length=64)
-    status = models.CharField(
-        max_length=8, choices=VersionStatus.choices, default=VersionStatus.DRAFT
-    )
-    summary = models.JSONField(
-        default=dict, blank=True, help_text="steps, types, lanes and end events, as validated"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    published_at = models.DateTimeField(null=True, blank=True)
-    published_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
 
     class Meta:
@@ -122,3 +102,6 @@ class ProcessInstance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.version} #{self.pk}"
+
+
+__all__ = ["ProcessDefinition", "ProcessInstance", "ProcessVersion", "VersionStatus"]
