@@ -137,6 +137,26 @@ def test_renewal_outside_the_window_is_refused_with_the_dates(
     assert nothing_started(licence)
 
 
+def test_a_renewal_started_in_time_cannot_be_submitted_after_the_window_closed() -> None:
+    licence = expiring_in(issued_licence(), -29)  # the last day but one of the late window
+    application = fill(start(kind=Kind.RENEW, licence=licence))
+    expiring_in(licence, -31)  # two days pass
+    with pytest.raises(Exception, match="renewal period of licence"):
+        services.submit(application, actor=application.applicant, accept_terms=True)
+    application.refresh_from_db()
+    assert (application.status, application.reference) == (Status.DRAFT, None)
+
+
+def test_a_change_of_a_licence_revoked_meanwhile_cannot_be_submitted() -> None:
+    licence = issued_licence()
+    application = fill(start(kind=Kind.AMEND, licence=licence))
+    revoke_licence(licence, "ฝ่าฝืนเงื่อนไข", actor=OfficerFactory(agency=licence.agency))
+    with pytest.raises(Exception, match="has been revoked"):
+        services.submit(application, actor=application.applicant, accept_terms=True)
+    application.refresh_from_db()
+    assert application.status == Status.DRAFT
+
+
 # --- cancel --------------------------------------------------------------------------
 
 

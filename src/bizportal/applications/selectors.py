@@ -51,7 +51,9 @@ def attachment_of(application: Application, attachment_id: Any) -> Attachment:
 
 
 def my_applications(user: Any) -> QuerySet[Application]:
-    return Application.objects.filter(applicant_id=user.pk).select_related("service__agency")
+    return Application.objects.filter(applicant_id=user.pk).select_related(
+        "service__agency", "agency", "process__version", "licence"
+    )
 
 
 @dataclass

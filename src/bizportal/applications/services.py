@@ -361,6 +361,7 @@ def _submit(
 ) -> Application:
     application = _lock(application)
     step = _waiting_step(application, Performer.APPLICANT, actor)
+    _ensure_licence_may_still_change(application)
     errors = submission_errors(application, accept_terms=accept_terms)
     if errors:
         raise errors
@@ -407,6 +408,20 @@ def _submit(
         actor=actor,
     )
     return _apply_transition(application, transition, actor=actor, previous=previous)
+
+
+def _ensure_licence_may_still_change(application: Application) -> None:
+    """A change started in time may not be submitted once it no longer could be: the
+    renewal window closed, the licence was revoked or expired meanwhile."""
+    if application.kind == Kind.NEW or application.licence is None:
+        return
+    chosen = bundle_of(application)
+    licences.check_change(
+        application.licence,
+        application.kind,  # type: ignore[arg-type]
+        renew_opens_days_before=chosen.renew_opens_days_before,
+        renew_late_days=chosen.renew_late_days,
+    )
 
 
 def _holder_for(application: Application, actor: Any) -> Holder | None:
