@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 
+import pytest
 from django.template.loader import render_to_string
 from django.test import Client
 from django.urls import reverse
@@ -152,3 +153,28 @@ def test_the_api_hides_invoices_from_others(
     assert response.status_code == 404
     assert response["Content-Type"] == "application/problem+json"
     assert client.get(url).status_code in {401, 403}
+
+
+@pytest.mark.django_db
+def test_an_invoice_of_several_fee_lines_lists_them_on_the_page_and_in_the_api(
+    client: Client,
+) -> None:
+    """A late renewal: the licence fee and the late surcharge, each on its own line."""
+    import datetime as dt
+
+    from bizportal.applications.models import Kind
+    from bizportal.licences.models import Licence
+    from tests.journeys import approve_everything, issued_licence, submitted
+
+    licence = issued_licence()
+    Licence.objects.filter(pk=licence.pk).update(
+        valid_until=timezone.localdate() - dt.timedelta(days=3)
+    )
+    licence.refresh_from_db()
+    renewal = approve_everything(submitted(kind=Kind.RENEW, licence=licence))
+    invoice = Invoice.objects.get(application=renewal)
+    client.force_login(renewal.applicant)
+    page = client.get(reverse("payments:invoice", args=[invoice.public_id])).content.decode()
+    assert page.count("<li>") >= 2 and "1,200.00" in page
+    body = client.get(f"/api/v1/payments/invoices/{invoice.public_id}/").json()
+    assert [line["amount"] for line in body["lines"]] == ["1000.00", "200.00"]

@@ -49,6 +49,7 @@ class InvoiceSerializer(serializers.ModelSerializer):
             "number",
             "application",
             "amount",
+            "lines",
             "currency",
             "status",
             "ref1",
