@@ -207,6 +207,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ApplicationStatusEnum": "bizportal.applications.models.Status",
         "InvoiceStatusEnum": "bizportal.payments.models.Invoice.Status",
+        "ApplicationKindEnum": "bizportal.applications.models.Kind",
+        "HolderKindEnum": "bizportal.licences.models.HolderKind",
     },
 }
 

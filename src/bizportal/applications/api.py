@@ -24,7 +24,7 @@ from bizportal.core.problems import PROBLEM_CONTENT_TYPE, problem
 from bizportal.licences.models import Licence
 
 from . import selectors, services
-from .models import Application, Attachment, Kind, StatusChange
+from .models import Application, Attachment, HolderKind, Kind, StatusChange
 
 
 class Conflict(APIException):
@@ -166,7 +166,11 @@ class ApplicationSerializer(serializers.ModelSerializer):
         inline_serializer(
             "Holder",
             {
-                "kind": serializers.ChoiceField(choices=["person", "juristic", ""]),
+                "kind": serializers.ChoiceField(
+                    choices=HolderKind.choices,
+                    allow_blank=True,
+                    help_text="blank until the first submission settles it",
+                ),
                 "id": serializers.CharField(),
                 "name_th": serializers.CharField(),
                 "name_en": serializers.CharField(),

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 
 from bizportal.core.models import PersonalDataLabel
+from bizportal.licences.models import HolderKind
 
 
 class Status(models.TextChoices):
@@ -38,11 +39,6 @@ class Kind(models.TextChoices):
     AMEND = "amend", "ขอแก้ไขรายการในใบอนุญาต / Amendment"
     RENEW = "renew", "ขอต่ออายุใบอนุญาต / Renewal"
     CANCEL = "cancel", "ขอยกเลิกใบอนุญาต / Cancellation"
-
-
-class HolderKind(models.TextChoices):
-    PERSON = "person", "บุคคลธรรมดา / Natural person"
-    JURISTIC = "juristic", "นิติบุคคล / Juristic person"
 
 
 class Application(models.Model):

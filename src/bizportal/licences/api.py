@@ -22,7 +22,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from .models import Licence
+from .models import HolderKind, Licence
 from .services import masked_holder_id, verdict, verify_pdf
 from .uploads import read_licence_upload
 
@@ -46,7 +46,7 @@ class LicenceStatusSerializer(serializers.Serializer):
     issuer = serializers.CharField(help_text="issuing agency, English name")
     issuer_th = serializers.CharField()
     issuer_code = serializers.CharField()
-    holder_kind = serializers.ChoiceField(choices=["person", "juristic"])
+    holder_kind = serializers.ChoiceField(choices=HolderKind.choices)
     holder_name = serializers.CharField()
     holder_id_masked = serializers.CharField(
         help_text="a person's citizen ID masked; a company's juristic ID in full"
@@ -92,6 +92,8 @@ class VerifyNumberView(APIView):
 
     @extend_schema(
         operation_id="licences_verify_number",
+        description="The register's verdict on a licence as it stands, or on one version of "
+        "it (the URL a version's QR code carries).",
         responses={
             200: LicenceStatusSerializer,
             404: OpenApiResponse(description="problem+json: unknown number"),
@@ -114,6 +116,21 @@ class VerifyNumberView(APIView):
         if licence is None:
             raise NotFound(f"ไม่พบใบอนุญาตเลขที่ {number} / No licence numbered {number}")
         return Response(LicenceStatusSerializer(licence_status_data(licence, version)).data)
+
+
+class VerifyVersionView(VerifyNumberView):
+    """One version of a licence: what the QR code printed on that version opens."""
+
+    @extend_schema(
+        operation_id="licences_verify_version",
+        responses={
+            200: LicenceStatusSerializer,
+            404: OpenApiResponse(description="problem+json: unknown number or version"),
+        },
+        tags=["licences"],
+    )
+    def get(self, request: Request, number: str, version: int | None = None) -> Response:
+        return super().get(request, number, version)
 
 
 class VerifyPdfView(APIView):
@@ -155,7 +172,7 @@ urlpatterns = [
     path("verify/<str:number>/", VerifyNumberView.as_view(), name="licences-verify-number"),
     path(
         "verify/<str:number>/<int:version>/",
-        VerifyNumberView.as_view(),
+        VerifyVersionView.as_view(),
         name="licences-verify-version",
     ),
     path("verify-pdf/", VerifyPdfView.as_view(), name="licences-verify-pdf"),
