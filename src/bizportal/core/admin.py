@@ -1,9 +1,10 @@
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import OuterRef, QuerySet, Subquery
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
 from . import outbox
 from .models import AuditEvent, DomainEvent, OutboxMessage
@@ -88,6 +89,15 @@ class VersionInline(admin.TabularInline):
         return False
 
 
+def read_definition_file(upload: Any, max_bytes: int) -> bytes:
+    """The uploaded definition file's bytes, refused (a form error) beyond ``max_bytes``."""
+    if upload.size > max_bytes:
+        raise forms.ValidationError(
+            f"ไฟล์ใหญ่เกิน {max_bytes} ไบต์ / The file is larger than {max_bytes} bytes"
+        )
+    return bytes(upload.read())
+
+
 class DefinitionAdmin(ReadOnlyAdmin):
     """The list of a kind of definition with its live version, scoped to the user's agency.
 
@@ -96,6 +106,7 @@ class DefinitionAdmin(ReadOnlyAdmin):
     """
 
     version_model: ClassVar[Any]
+    upload_permission: ClassVar[str]
     list_display = ("key", "name", "agency", "live_version", "created_at")
     list_filter = ("agency",)
     search_fields = ("key", "name")
@@ -118,6 +129,13 @@ class DefinitionAdmin(ReadOnlyAdmin):
     def live_version(self, obj: Any) -> str:
         number = getattr(obj, "live_number", None)
         return f"v{number}" if number is not None else "-"
+
+    def has_upload_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm(self.upload_permission))
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        context = {**(extra_context or {}), "can_upload": self.has_upload_permission(request)}
+        return super().changelist_view(request, context)
 
 
 class DefinitionVersionAdmin(ReadOnlyAdmin):

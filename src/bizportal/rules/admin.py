@@ -25,6 +25,7 @@ from bizportal.core.admin import (
     DefinitionVersionAdmin,
     VersionInline,
     own_agency_id,
+    read_definition_file,
 )
 
 from . import engine
@@ -77,13 +78,7 @@ class UploadForm(forms.Form):
             del self.fields["agency"]
 
     def clean_dmn_file(self) -> bytes:
-        upload = self.cleaned_data["dmn_file"]
-        if upload.size > engine.MAX_SOURCE_BYTES:
-            raise forms.ValidationError(
-                f"ไฟล์ใหญ่เกิน {engine.MAX_SOURCE_BYTES} ไบต์ / "
-                f"The file is larger than {engine.MAX_SOURCE_BYTES} bytes"
-            )
-        return bytes(upload.read())
+        return read_definition_file(self.cleaned_data["dmn_file"], engine.MAX_SOURCE_BYTES)
 
 
 class DecisionVersionInline(VersionInline):
@@ -92,13 +87,11 @@ class DecisionVersionInline(VersionInline):
 
 @admin.register(DecisionDefinition)
 class DecisionDefinitionAdmin(DefinitionAdmin):
+    upload_permission = "rules.add_decisionversion"
     version_model = DecisionVersion
     inlines = [DecisionVersionInline]
     change_list_template = "admin/rules/decisiondefinition/change_list.html"
     change_form_template = "admin/rules/decisiondefinition/change_form.html"
-
-    def has_upload_permission(self, request: HttpRequest) -> bool:
-        return bool(request.user.has_perm("rules.add_decisionversion"))
 
     def get_urls(self) -> list[URLPattern]:
         upload = self.admin_site.admin_view(self.upload_view)
@@ -107,10 +100,6 @@ class DecisionDefinitionAdmin(DefinitionAdmin):
             path("<int:object_id>/upload/", upload, name="rules_decisiondefinition_upload_version"),
             *super().get_urls(),
         ]
-
-    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
-        context = {**(extra_context or {}), "can_upload": self.has_upload_permission(request)}
-        return super().changelist_view(request, context)
 
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None

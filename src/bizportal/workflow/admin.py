@@ -25,6 +25,7 @@ from bizportal.core.admin import (
     DefinitionVersionAdmin,
     VersionInline,
     own_agency_id,
+    read_definition_file,
 )
 
 from .errors import ProcessDefinitionError
@@ -67,13 +68,7 @@ class UploadForm(forms.Form):
             del self.fields["agency"]
 
     def clean_bpmn_file(self) -> bytes:
-        upload = self.cleaned_data["bpmn_file"]
-        if upload.size > MAX_SOURCE_BYTES:
-            raise forms.ValidationError(
-                f"ไฟล์ใหญ่เกิน {MAX_SOURCE_BYTES} ไบต์ / "
-                f"The file is larger than {MAX_SOURCE_BYTES} bytes"
-            )
-        return bytes(upload.read())
+        return read_definition_file(self.cleaned_data["bpmn_file"], MAX_SOURCE_BYTES)
 
 
 class ProcessVersionInline(VersionInline):
@@ -82,12 +77,10 @@ class ProcessVersionInline(VersionInline):
 
 @admin.register(ProcessDefinition)
 class ProcessDefinitionAdmin(DefinitionAdmin):
+    upload_permission = "workflow.add_processversion"
     version_model = ProcessVersion
     inlines = [ProcessVersionInline]
     change_list_template = "admin/workflow/processdefinition/change_list.html"
-
-    def has_upload_permission(self, request: HttpRequest) -> bool:
-        return bool(request.user.has_perm("workflow.add_processversion"))
 
     def get_urls(self) -> list[URLPattern]:
         upload = self.admin_site.admin_view(self.upload_view)
@@ -95,10 +88,6 @@ class ProcessDefinitionAdmin(DefinitionAdmin):
             path("upload/", upload, name="workflow_processdefinition_upload"),
             *super().get_urls(),
         ]
-
-    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
-        context = {**(extra_context or {}), "can_upload": self.has_upload_permission(request)}
-        return super().changelist_view(request, context)
 
     def upload_view(self, request: HttpRequest) -> HttpResponse:
         """A BPMN file becomes a draft version; if refused, every reason is shown on the

@@ -29,6 +29,7 @@ Lifecycle of a step (see ``docs/dev/workflow.md``):
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -99,7 +100,7 @@ class StepError(Exception):
     """A person's action at a step is refused; ``str(error)`` is "ไทย / English"."""
 
 
-class StepHandler:
+class StepHandler(ABC):
     """Base of every step type. Subclasses set the class attributes and override hooks."""
 
     type: ClassVar[str] = ""
@@ -130,11 +131,14 @@ class StepHandler:
 
     def perform(self, ctx: StepContext) -> Completion:
         """Do the system's work at the step (system steps only, in a background task)."""
-        raise NotImplementedError(f"step type {self.type} is not performed by the system")
+        raise StepError(
+            f"ขั้นตอนประเภท {self.type} ไม่ได้ทำโดยระบบ / "
+            f"Steps of type {self.type} are not performed by the system"
+        )
 
+    @abstractmethod
     def status(self, subject: Any, step: ReadyStep) -> str:
         """The status people see while the process waits at ``step``."""
-        raise NotImplementedError
 
 
 step_types: Registry[StepHandler] = Registry("step type")
