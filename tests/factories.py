@@ -11,7 +11,8 @@ from stdnum.th import pin
 from bizportal.applications.models import Application
 from bizportal.catalog import demo
 from bizportal.catalog.models import Agency, Service
-from bizportal.identity.models import User
+from bizportal.identity.models import Directorship, Mandate, Party, StaffRole, User
+from bizportal.identity.services import ensure_person_party
 
 
 def citizen_id(n: int) -> str:
@@ -64,6 +65,7 @@ class ServiceFactory(factory.django.DjangoModelFactory):
 class ApplicantFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User
+        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"applicant{n}")
     role = User.Role.APPLICANT
@@ -83,16 +85,54 @@ class ApplicantFactory(factory.django.DjangoModelFactory):
         }
     )
 
+    @factory.post_generation
+    def own_party(obj: User, create: bool, extracted: Any, **kwargs: Any) -> None:
+        """Every entrepreneur acts for themselves at least: their party, as at sign-in."""
+        if create:
+            ensure_person_party(obj)
+
+
+class ForeignApplicantFactory(ApplicantFactory):
+    """A foreign entrepreneur without a Thai ID, known by passport and nationality."""
+
+    citizen_id = None
+    passport_no = factory.Sequence(lambda n: f"XB{n:07d}")
+    nationality = "GBR"
+    full_name_th = factory.Sequence(lambda n: f"มิสเตอร์ทดสอบ ชาวต่างชาติ{n}")
+    full_name_en = factory.Sequence(lambda n: f"Mr Test Foreigner{n}")
+
 
 class OfficerFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User
+        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"officer{n}")
-    role = User.Role.OFFICER
+    role = User.Role.STAFF
     agency = factory.SubFactory(AgencyFactory)
     full_name_th = factory.Sequence(lambda n: f"เจ้าหน้าที่ {n}")
     password = factory.django.Password("officer-pass-1234")
+
+    @factory.post_generation
+    def roles(obj: User, create: bool, extracted: Any, **kwargs: Any) -> None:
+        """Staff roles (group names); an agency officer unless told otherwise."""
+        if create:
+            grant_roles(obj, extracted if extracted is not None else [StaffRole.AGENCY_OFFICER])
+
+
+def grant_roles(user: User, roles: Any) -> None:
+    from django.contrib.auth.models import Group
+
+    for role in roles:
+        user.groups.add(Group.objects.get_or_create(name=str(role))[0])
+    user.__dict__.pop("staff_roles", None)
+
+
+class StaffFactory(OfficerFactory):
+    """Staff without an agency (counter officer, executive, platform admin)."""
+
+    username = factory.Sequence(lambda n: f"staff{n}")
+    agency = None
 
 
 class ApplicationFactory(factory.django.DjangoModelFactory):
@@ -102,6 +142,9 @@ class ApplicationFactory(factory.django.DjangoModelFactory):
     service = factory.SubFactory(ServiceFactory)
     agency = factory.LazyAttribute(lambda o: o.service.agency)
     applicant = factory.SubFactory(ApplicantFactory)
+    party = factory.LazyAttribute(lambda o: o.applicant.party)
+    holder_id = factory.LazyAttribute(lambda o: o.party.key)
+    holder_name_th = factory.LazyAttribute(lambda o: o.party.name_th)
     data = factory.LazyFunction(dict)
 
     class Params:
@@ -126,3 +169,74 @@ def valid_food_shop_answers(applicant: User) -> dict[str, Any]:
         "manager_citizen_id": citizen_id(777),
         "premises": "owned",
     }
+
+
+def juristic_id(n: int) -> str:
+    from stdnum.th import moa
+
+    first12 = f"0105{n:08d}"
+    return first12 + moa.calc_check_digit(first12)
+
+
+class CompanyFactory(factory.django.DjangoModelFactory):
+    """A company as the juristic registry last listed it; ``directors`` are accounts."""
+
+    class Meta:
+        model = Party
+        skip_postgeneration_save = True
+
+    kind = Party.Kind.JURISTIC
+    key = factory.Sequence(lambda n: juristic_id(n + 500))
+    name_th = factory.Sequence(lambda n: f"บริษัท ทดสอบ {n} จำกัด")
+    name_en = factory.Sequence(lambda n: f"Test {n} Company Limited")
+    registry_status = "active"
+
+    @factory.post_generation
+    def directors(obj: Party, create: bool, extracted: Any, **kwargs: Any) -> None:
+        """The directors, here and in the sandbox juristic registry (which submission
+        reads again over HTTP: tests that submit need the ``live`` server)."""
+        from bizportal.registries.models import SandboxJuristicPerson
+
+        ids = [director.citizen_id for director in extracted or []]
+        Directorship.objects.bulk_create([Directorship(party=obj, citizen_id=i) for i in ids])
+        SandboxJuristicPerson.objects.create(
+            juristic_id=obj.key,
+            name_th=obj.name_th,
+            name_en=obj.name_en,
+            registration_date=timezone.localdate(),
+            director_citizen_ids=ids,
+            signing_rule=obj.signing_rule,
+            province="กรุงเทพมหานคร",
+        )
+
+
+def give_mandate(
+    grantor: User,
+    delegate: User,
+    *,
+    party: Party | None = None,
+    actions: list[str] | None = None,
+    services: list[Service] | None = None,
+    accept: bool = True,
+) -> Mandate:
+    """A mandate from ``grantor`` (for themselves, or as director of ``party``) to
+    ``delegate``, accepted unless told otherwise."""
+    import datetime as dt
+
+    from bizportal.identity.acting import Acting
+    from bizportal.identity.services import answer_mandate, grant_mandate
+
+    party = party or grantor.party
+    basis = "self" if party.pk == grantor.party_id else "director"
+    today = timezone.localdate()
+    mandate = grant_mandate(
+        Acting(grantor, party, basis),  # type: ignore[arg-type]
+        delegate=delegate.citizen_id or f"P:{delegate.nationality}:{delegate.passport_no}",
+        actions=actions or ["prepare", "submit", "pay", "view", "receive"],
+        valid_from=today,
+        valid_until=today + dt.timedelta(days=365),
+        services=services,
+    )
+    if accept:
+        mandate = answer_mandate(mandate, delegate, accept=True)
+    return mandate

@@ -21,7 +21,7 @@ from PIL import Image
 from bizportal.applications import services
 from bizportal.applications.models import Application, Kind, Status
 from bizportal.catalog.models import Service
-from bizportal.identity.models import User
+from bizportal.identity.models import Party, StaffRole, User
 from bizportal.licences.models import Licence
 from bizportal.payments.models import Invoice
 from bizportal.payments.providers import CallbackData
@@ -52,10 +52,13 @@ def start(
     *,
     kind: str = Kind.NEW,
     licence: Licence | None = None,
+    party: Party | None = None,
 ) -> Application:
     service = service or (licence.service if licence else ServiceFactory())
     applicant = applicant or (licence.account if licence else ApplicantFactory())
-    return services.start_application(service, applicant, kind=kind, licence=licence)
+    if party is None and licence is not None:
+        party = Party.objects.get(key=licence.holder_id)
+    return services.start_application(service, applicant, kind=kind, licence=licence, party=party)
 
 
 def fill(application: Application, answers: dict[str, Any] | None = None) -> Application:
@@ -89,8 +92,12 @@ def submitted(
 
 
 def officer_of(application: Application) -> User:
-    officer = User.objects.filter(role=User.Role.OFFICER, agency=application.agency).first()
-    return officer or OfficerFactory(agency=application.agency)
+    """A supervisor of the application's agency: they may act on every officer step,
+    the head-of-section sign-off included."""
+    officer = User.objects.filter(
+        groups__name=StaffRole.AGENCY_SUPERVISOR, agency=application.agency
+    ).first()
+    return officer or OfficerFactory(agency=application.agency, roles=[StaffRole.AGENCY_SUPERVISOR])
 
 
 def approve_everything(application: Application, officer: User | None = None) -> Application:

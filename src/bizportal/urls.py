@@ -11,6 +11,7 @@ api_patterns = [
     path("applications/", include("bizportal.applications.api")),
     path("payments/", include("bizportal.payments.api")),
     path("licences/", include("bizportal.licences.api")),
+    path("mandates/", include("bizportal.identity.api")),
 ]
 
 urlpatterns = [

@@ -86,8 +86,13 @@ def test_an_expired_licence_must_be_renewed_before_it_is_amended() -> None:
 
 def test_another_persons_licence_cannot_be_changed() -> None:
     licence = issued_licence()
+    stranger = ApplicantFactory()
+    # Neither for the holder (the stranger may not act for them) ...
+    with pytest.raises(services.ApplicationError, match="may not prepare applications"):
+        start(licence.service, stranger, kind=Kind.AMEND, licence=licence)
+    # ... nor for themselves (the licence is not theirs).
     with pytest.raises(services.ApplicationError, match="not in your account"):
-        start(licence.service, ApplicantFactory(), kind=Kind.AMEND, licence=licence)
+        start(licence.service, stranger, kind=Kind.AMEND, licence=licence, party=stranger.party)
     assert nothing_started(licence)
 
 

@@ -32,7 +32,9 @@ def test_the_people_and_catalogue_loaders_print_logins_and_change_nothing_when_r
     logins = [login for _, load in base for login in load()]
     counts = (Service.objects.count(), User.objects.count())
     again = [login for _, load in base for login in load()]
-    assert (Service.objects.count(), User.objects.count()) == counts == (5, 6)
+    # Five officers, two supervisors, an agency admin, a counter officer, an executive
+    # and the platform admin.
+    assert (Service.objects.count(), User.objects.count()) == counts == (5, 11)
     assert logins == again
     shown = {(login.login, login.password) for login in again}
     assert ("officer.bma", OFFICER_PASSWORD) in shown
@@ -40,6 +42,13 @@ def test_the_people_and_catalogue_loaders_print_logins_and_change_nothing_when_r
     officer = User.objects.get(username="officer.bma")
     assert officer.agency is not None and officer.agency.code == "bma"
     assert officer.check_password(OFFICER_PASSWORD)
+    assert officer.is_officer
+    roles = {user.username: set(user.staff_roles) for user in User.objects.all()}
+    assert roles["counter.osc"] == {"counter_officer"}
+    assert roles["supervisor.diw"] == {"agency_supervisor"}
+    assert roles["admin.bma"] == {"agency_admin"}
+    assert roles["executive"] == {"executive"}
+    assert roles["admin"] == {"platform_admin"}
 
 
 @pytest.mark.django_db(transaction=True)

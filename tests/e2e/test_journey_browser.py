@@ -112,6 +112,9 @@ def test_an_entrepreneur_and_an_officer_complete_the_journey_in_chromium(
     applicant.get_by_label("เลขประจำตัวประชาชน 13 หลัก").fill(person.citizen_id)
     applicant.get_by_label("รหัสผ่าน").fill(person.password)
     applicant.get_by_role("button", name="ยืนยันตัวตนและอนุญาต").click()
+    # She directs two companies: she says she acts for herself, then carries on.
+    expect(applicant.get_by_label(re.compile("ตนเอง"))).to_be_checked()
+    applicant.get_by_role("button", name="ดำเนินการในนามนี้").click()
     applicant.get_by_role("button", name="ยื่นคำขอออนไลน์").click()
 
     # The form: identity fields are prefilled and read-only; a bad ID is explained.

@@ -49,6 +49,10 @@ def sign_in_with_digital_id(
     login.fields.update({"citizen_id": citizen, "password": password, "sign_in": "1"})
     landed = session.post(login.action, data=login.fields, headers={"Referer": page.url})
     assert landed.status_code == 200, landed.text[:500]
+    if landed.url.startswith(f"{portal.url}/account/acting/"):
+        # A director of companies first says whom they act for: themselves here.
+        choose = form_with(landed.text, "party", landed.url)
+        landed = session.post(choose.action, data=choose.fields, headers={"Referer": landed.url})
     assert landed.url == f"{portal.url}{next_path}"
     return session
 
@@ -61,7 +65,7 @@ def sign_in_officer(portal: Portal, username: str) -> requests.Session:
     form = form_with(page.text, "username", page.url)
     form.fields.update({"username": username, "password": OFFICER_PASSWORD})
     landed = session.post(form.action, data=form.fields, headers={"Referer": page.url})
-    assert landed.url == f"{portal.url}/backoffice/", landed.url
+    assert landed.url == f"{portal.url}/backoffice/worklist/", landed.url
     return session
 
 

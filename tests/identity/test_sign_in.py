@@ -30,6 +30,9 @@ from tests.sandbox_idp.helpers import (
 
 pytestmark = pytest.mark.live
 
+#: A demo person no company lists as a director.
+NO_COMPANY = DEMO_IDENTITIES[2].citizen_id
+
 
 def test_signing_in_creates_an_applicant_from_the_token_and_the_registry(live: Live) -> None:
     browser = requests.Session()
@@ -37,7 +40,8 @@ def test_signing_in_creates_an_applicant_from_the_token_and_the_registry(live: L
     answer = portal_sign_in(browser, live, next_path="/services/")
 
     assert answer.status_code == 302
-    assert answer.headers["Location"] == "/services/"
+    # She directs two companies (the juristic registry says so): whom does she act for?
+    assert answer.headers["Location"] == "/account/acting/?next=%2Fservices%2F"
     user = User.objects.get(citizen_id=PERSON.citizen_id)
     assert signed_in_user_id(browser) == str(user.pk)
     assert user.role == User.Role.APPLICANT
@@ -69,12 +73,19 @@ def test_signing_in_again_updates_the_same_account(live: Live) -> None:
 
 
 def test_without_next_the_applicant_lands_on_their_account_page(live: Live) -> None:
-    answer = portal_sign_in(requests.Session(), live, next_path="")
+    answer = portal_sign_in(requests.Session(), live, next_path="", citizen_id=NO_COMPANY)
     assert answer.headers["Location"] == "/account/"
 
 
+def test_a_person_acting_for_companies_first_chooses_whom(live: Live) -> None:
+    answer = portal_sign_in(requests.Session(), live, next_path="")
+    assert answer.headers["Location"] == "/account/acting/?next=%2Faccount%2F"
+
+
 def test_an_offsite_next_is_ignored(live: Live) -> None:
-    answer = portal_sign_in(requests.Session(), live, next_path="https://evil.example/steal")
+    answer = portal_sign_in(
+        requests.Session(), live, next_path="https://evil.example/steal", citizen_id=NO_COMPANY
+    )
     assert answer.headers["Location"] == "/account/"
 
 
@@ -168,7 +179,7 @@ def test_a_staff_account_cannot_be_taken_over_through_digital_id(live: Live) -> 
     assert answer.status_code == 403
     assert signed_in_user_id(browser) is None
     officer.refresh_from_db()
-    assert officer.role == User.Role.OFFICER
+    assert officer.role == User.Role.STAFF
 
 
 def test_when_digital_id_is_unreachable_the_login_page_explains(live: Live, settings: Any) -> None:
@@ -192,9 +203,12 @@ def test_signing_out_ends_the_portal_session(live: Live) -> None:
         allow_redirects=False,
     )
 
+    # RP-initiated logout: the provider ends its own session, then sends the person home.
     assert answer.status_code == 302
-    assert answer.headers["Location"] == "/"
+    assert answer.headers["Location"].startswith(live.issuer + "/end-session?")
     assert signed_in_user_id(browser) is None
+    landed = browser.get(answer.headers["Location"])
+    assert landed.url.split("?")[0] == f"{live.url}/"
     assert AuditEvent.objects.filter(action="identity.signed_out").count() == 1
 
 

@@ -49,7 +49,7 @@ def test_the_owning_agency_officer_sees_it_and_the_view_is_audited(client, submi
     application, attachment = submitted
     officer = OfficerFactory(agency=application.agency)
     client.force_login(officer)
-    assert application.reference in client.get("/backoffice/").content.decode()
+    assert application.reference in client.get("/backoffice/worklist/").content.decode()
     assert client.get(f"/backoffice/applications/{application.public_id}/").status_code == 200
     assert (
         client.get(
@@ -64,7 +64,7 @@ def test_the_owning_agency_officer_sees_it_and_the_view_is_audited(client, submi
 def test_an_officer_of_another_agency_gets_not_found(client, submitted) -> None:
     application, attachment = submitted
     client.force_login(OfficerFactory())
-    assert application.reference not in client.get("/backoffice/").content.decode()
+    assert application.reference not in client.get("/backoffice/worklist/").content.decode()
     assert client.get(f"/backoffice/applications/{application.public_id}/").status_code == 404
     assert (
         client.get(
@@ -93,7 +93,7 @@ def test_a_draft_is_the_applicants_alone_until_it_is_submitted(client, db) -> No
     client.force_login(OfficerFactory(agency=draft.agency))
     assert client.get(f"/backoffice/applications/{draft.public_id}/").status_code == 404
     assert client.get(f"/api/v1/applications/{draft.public_id}/").status_code == 404
-    assert str(draft.public_id) not in client.get("/backoffice/").content.decode()
+    assert str(draft.public_id) not in client.get("/backoffice/worklist/").content.decode()
 
 
 def test_an_applicant_cannot_use_the_backoffice(client, submitted) -> None:
@@ -110,7 +110,7 @@ def test_entrepreneurs_cannot_sign_in_with_the_officer_form(client, db) -> None:
         "/backoffice/login/", {"username": applicant.username, "password": "secret-pass-123"}
     )
     assert response.status_code == 200
-    assert "เจ้าหน้าที่หน่วยงานเท่านั้น" in response.content.decode()
+    assert "This sign-in is for staff only" in response.content.decode()
 
 
 def test_the_worklist_pages_with_a_keyset_cursor_in_constant_queries(

@@ -270,7 +270,7 @@ def test_the_three_stages_of_a_factory_licence_each_show_their_own_actions(
         "technical_review",
         "sign_off",
     ]
-    worklist = client.get("/backoffice/").content.decode()
+    worklist = client.get("/backoffice/worklist/").content.decode()
     assert application.reference in worklist and "พิจารณาทางเทคนิค" in worklist
 
 

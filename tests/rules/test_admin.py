@@ -38,7 +38,7 @@ def agency_staff(agency: Agency) -> User:
     user = User.objects.create_user(
         "rules-officer",
         password="rules-officer-pass-1234",
-        role=User.Role.OFFICER,
+        role=User.Role.STAFF,
         agency=agency,
         is_staff=True,
     )
@@ -180,7 +180,7 @@ def test_people_without_the_permission_cannot_upload(client: Client, agency: Age
         password="rules-viewer-pass-1234",
         is_staff=True,
         agency=agency,
-        role=User.Role.OFFICER,
+        role=User.Role.STAFF,
     )
     logged_in(client, user)
     assert client.get(UPLOAD).status_code == 404

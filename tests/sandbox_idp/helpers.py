@@ -23,6 +23,10 @@ from bizportal.registries import demo as registry_demo
 from bizportal.sandbox_idp import demo as idp_demo
 
 PERSON = idp_demo.DEMO_IDENTITIES[0]
+FOREIGNER = idp_demo.DEMO_FOREIGNERS[0]
+CLIENT_ID = "bizportal-demo"
+CLIENT_SECRET = "bizportal-demo-client-secret"
+AAL2 = "urn:th:digitalid:aal:2"
 
 
 class _FormReader(HTMLParser):
@@ -94,6 +98,7 @@ def live(live_server: Any, settings: Any) -> Live:
     settings.CIVIL_REGISTRY_URL = url + "/sandbox/registries/civil"
     settings.JURISTIC_REGISTRY_URL = url + "/sandbox/registries/juristic"
     idp_demo.seed()
+    idp_demo.seed_foreigners()
     registry_demo.seed()
     return Live(url)
 
@@ -134,6 +139,74 @@ def submit_credentials(
     action, fields = read_form(login_page.text, containing="citizen_id")
     fields.update(citizen_id=citizen_id, password=password, **{button: "1"})
     return session.post(urljoin(login_page.url, action), data=fields, allow_redirects=False)
+
+
+def submit_code(
+    session: requests.Session,
+    page: requests.Response,
+    code: str,
+    *,
+    button: str = "verify",
+) -> requests.Response:
+    """Fill in the provider's TOTP code form and press a button; redirects not followed."""
+    action, fields = read_form(page.text, containing="totp_code")
+    fields.update(totp_code=code, **{button: "1"})
+    return session.post(urljoin(page.url, action), data=fields, allow_redirects=False)
+
+
+def redeem(
+    live: Live, code: str, verifier: str, *, secret: str = CLIENT_SECRET
+) -> requests.Response:
+    """The token request a relying party makes with a code (Basic client auth)."""
+    data = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": live.callback,
+        "code_verifier": verifier,
+    }
+    return requests.post(live.issuer + "/token", data=data, auth=(CLIENT_ID, secret))
+
+
+def provider_sign_in(
+    live: Live,
+    browser: requests.Session | None = None,
+    *,
+    login: str = PERSON.citizen_id,
+    password: str = PERSON.password,
+    totp_secret: str | None = None,
+    **params: str | None,
+) -> dict[str, Any]:
+    """Authorize, sign in (with a TOTP code from ``totp_secret`` if one is asked for),
+    redeem the code; returns the token response."""
+    import pyotp
+
+    browser = browser or requests.Session()
+    verifier, challenge = pkce_pair()
+    page = browser.get(authorize_url(live, code_challenge=challenge, **params))
+    assert page.status_code == 200, page.text
+    answer = submit_credentials(browser, page, login, password)
+    if answer.status_code == 200 and 'name="totp_code"' in answer.text:
+        assert totp_secret, "the provider asked for a code"
+        answer = submit_code(browser, answer, pyotp.TOTP(totp_secret).now())
+    assert answer.status_code == 302, answer.text
+    got = redeem(live, query(answer.headers["Location"])["code"], verifier)
+    assert got.status_code == 200, got.text
+    return dict(got.json())
+
+
+def id_token_claims(live: Live, id_token: str) -> dict[str, Any]:
+    """The ID token's claims, after checking its signature against the provider's JWKS."""
+    from joserfc import jwt
+    from joserfc.jwk import KeySet
+
+    keys = KeySet.import_key_set(requests.get(live.issuer + "/jwks").json())
+    return dict(jwt.decode(id_token, keys, algorithms=["RS256"]).claims)
+
+
+def userinfo(live: Live, access_token: str) -> requests.Response:
+    return requests.get(
+        live.issuer + "/userinfo", headers={"Authorization": f"Bearer {access_token}"}
+    )
 
 
 def portal_sign_in(

@@ -15,6 +15,7 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from bizportal.core.models import AuditEvent
+from bizportal.sandbox_idp.sessions import ProviderSessionStore
 from bizportal.sandbox_idp.views import SESSION_KEY
 from tests.sandbox_idp.helpers import (
     PERSON,
@@ -218,7 +219,7 @@ def test_a_wrong_password_shows_a_bilingual_error_and_issues_no_code(live: Live)
 
     assert answer.status_code == 200
     assert "รหัสผ่านไม่ถูกต้อง" in answer.text
-    assert "Citizen ID or password is incorrect" in answer.text
+    assert "Citizen ID, passport number or password is incorrect" in answer.text
     assert AuditEvent.objects.filter(action="sandbox_idp.sign_in_failed").count() == 1
     assert not AuditEvent.objects.filter(action="sandbox_idp.code_issued").exists()
 
@@ -234,10 +235,10 @@ def test_a_malformed_citizen_id_is_explained(live: Live) -> None:
 def test_signing_in_at_the_provider_does_not_sign_in_to_the_portal(live: Live) -> None:
     browser = requests.Session()
     get_code(live, browser)
-    from django.contrib.sessions.backends.db import SessionStore
 
-    session = SessionStore(session_key=browser.cookies["sessionid"])
+    session = ProviderSessionStore(session_key=browser.cookies["bizportal_idp"])
     assert session[SESSION_KEY]["aal"] == "1"
+    assert "sessionid" not in browser.cookies
     assert signed_in_user_id(browser) is None
 
 

@@ -1,7 +1,9 @@
 """Applications API: the applicant's journey and the officer's decision over REST.
 
-Access is the same as on the pages: an applicant reaches only their own
-applications, an officer only their agency's; anything else is 404 problem+json.
+Access is the same as on the pages (``core.authz``): a person reaches the applications
+of the parties they may act for, as far as their grounds reach; a counter officer those
+they filed; an officer their agency's; anything else is 404 problem+json. A session
+below the assurance a step needs gets 401 with an RFC 9470 step-up challenge.
 """
 
 from __future__ import annotations
@@ -20,7 +22,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from bizportal.catalog.models import Service
+from bizportal.core import authz
 from bizportal.core.problems import PROBLEM_CONTENT_TYPE, problem
+from bizportal.identity.acting import Acting, StepUpRequired, grounds
+from bizportal.identity.models import Party
 from bizportal.licences.models import Licence
 
 from . import selectors, services
@@ -220,7 +225,13 @@ class CreateSerializer(serializers.Serializer):
     licence = serializers.CharField(
         required=False,
         max_length=40,
-        help_text="amend, renew, cancel: the number of the licence in your account",
+        help_text="amend, renew, cancel: the number of the licence the party holds",
+    )
+    party = serializers.CharField(
+        required=False,
+        max_length=40,
+        help_text="the party applying: a juristic ID of a company you direct, or of a "
+        "grantor whose mandate you hold (default: whom the session acts for)",
     )
 
 
@@ -254,9 +265,11 @@ class DecisionSerializer(serializers.Serializer):
     )
 
 
-def _applicant_only(request: Request) -> None:
-    if getattr(request.user, "role", "") != "applicant":
+def _entrepreneur_only(request: Request) -> Acting:
+    acting = getattr(request, "acting", None)
+    if acting is None:
         raise PermissionDenied("สำหรับผู้ประกอบการเท่านั้น / For entrepreneurs only")
+    return acting
 
 
 def _visible(request: Request, public_id: Any) -> Application:
@@ -266,14 +279,28 @@ def _visible(request: Request, public_id: Any) -> Application:
 
 
 def _own_with_payload(
-    request: Request, public_id: Any, serializer: type[serializers.Serializer]
+    request: Request,
+    public_id: Any,
+    serializer: type[serializers.Serializer],
+    permission: str = "applications.prepare",
 ) -> tuple[Application, dict[str, Any]]:
-    """The applicant's own application and the validated request body (400 otherwise)."""
-    _applicant_only(request)
+    """An application the person may see and do ``permission`` to, and the validated
+    request body (404 if they may not see it, 403 if they may see but not do it, 400)."""
     application = selectors.for_applicant(request.user, public_id)
+    authz.require(request.user, permission, application, hide=False)
     payload = serializer(data=request.data)
     payload.is_valid(raise_exception=True)
     return application, dict(payload.validated_data)
+
+
+def _party_for(request: Request, acting: Acting, key: str) -> Party:
+    """The party named in the request (default: whom the session acts for)."""
+    if not key:
+        return acting.party
+    party = Party.objects.filter(key=key.strip().upper()).first()
+    if party is None or grounds(request.user, party) is None:
+        raise NotFound("ไม่พบผู้ที่ท่านดำเนินการแทนได้ / No party you may act for has this ID")
+    return party
 
 
 def _detail(application: Application) -> Response:
@@ -286,6 +313,14 @@ def _detail(application: Application) -> Response:
 
 
 def _refused(error: Exception) -> Response:
+    if isinstance(error, StepUpRequired):
+        body = problem(401, str(error), type_="step-up-required", acr_values=_acr(error))
+        response = Response(body, status=401, content_type=PROBLEM_CONTENT_TYPE)
+        # RFC 9470: the client signs in again at Digital ID with these acr_values.
+        response["WWW-Authenticate"] = (
+            f'Bearer error="insufficient_user_authentication", acr_values="{_acr(error)}"'
+        )
+        return response
     if isinstance(error, services.SubmissionErrors):
         body = problem(
             400,
@@ -302,11 +337,16 @@ def _refused(error: Exception) -> Response:
     )
 
 
+def _acr(error: StepUpRequired) -> str:
+    return f"urn:th:digitalid:aal:{error.needed}"
+
+
 class ApplicationListView(APIView):
     @extend_schema(responses=ApplicationSerializer(many=True))
     def get(self, request: Request) -> Response:
-        """My applications (applicants), newest first."""
-        _applicant_only(request)
+        """The applications of the party the session acts for (as far as the grounds
+        reach: a delegate sees the mandate's services), newest first."""
+        _entrepreneur_only(request)
         qs = selectors.my_applications(request.user).prefetch_related("attachments", "history")[
             :100
         ]
@@ -314,27 +354,29 @@ class ApplicationListView(APIView):
 
     @extend_schema(request=CreateSerializer, responses={201: ApplicationSerializer})
     def post(self, request: Request) -> Response:
-        """Start a draft for a service; identity fields are prefilled."""
-        _applicant_only(request)
+        """Start a draft for a service, for the party (yourself, a company you direct, a
+        grantor whose mandate covers the service); identity fields are prefilled."""
+        acting = _entrepreneur_only(request)
         payload = CreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
+        party = _party_for(request, acting, str(data.get("party", "")))
         service = get_object_or_404(Service, slug=data["service"], is_published=True)
         licence = None
         if data["kind"] != Kind.NEW:
             licence = Licence.objects.filter(
                 number=str(data.get("licence", "")).strip().upper(),
-                account_id=request.user.pk,
+                holder_id=party.key,
                 service=service,
             ).first()
-            if licence is None:
+            if licence is None or not authz.allowed(request.user, "licences.change", licence):
                 raise NotFound(
                     "ไม่พบใบอนุญาตเลขนี้ของบริการนี้ในบัญชีของท่าน / "
                     "No licence with this number for this service in your account"
                 )
         try:
             application = services.start_application(
-                service, request.user, kind=data["kind"], licence=licence
+                service, request.user, kind=data["kind"], licence=licence, party=party
             )
         except services.refusals() as error:
             return _refused(error)
@@ -383,8 +425,12 @@ class DocumentUploadView(APIView):
 class SubmitView(APIView):
     @extend_schema(request=SubmitSerializer, responses=ApplicationSerializer)
     def post(self, request: Request, public_id: Any) -> Response:
-        """Submit (or resubmit after a correction); answers a reference number."""
-        application, data = _own_with_payload(request, public_id, SubmitSerializer)
+        """Submit (or resubmit after a correction); answers a reference number. For a
+        company whose directors sign jointly, the first call signs and the application
+        waits (``awaiting_signature``) until a second director calls it too."""
+        application, data = _own_with_payload(
+            request, public_id, SubmitSerializer, "applications.submit"
+        )
         try:
             services.submit(application, actor=request.user, accept_terms=data["accept_terms"])
         except (services.SubmissionErrors, *services.refusals()) as error:  # type: ignore[misc]

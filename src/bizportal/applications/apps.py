@@ -6,5 +6,5 @@ class ApplicationsConfig(AppConfig):
     label = "applications"
 
     def ready(self) -> None:
-        # Register the step types this app contributes and its event subscribers.
-        from . import steps, subscribers  # noqa: F401
+        # Register the step types, event subscribers and permission rules of this app.
+        from . import rules, steps, subscribers  # noqa: F401

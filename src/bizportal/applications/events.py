@@ -42,3 +42,9 @@ SYSTEM_STEP_DUE = events.declare(
     payload=("reference", "step", "type"),
     filters=("type",),
 )
+SIGNATURE_REQUESTED = events.declare(
+    "applications.signature_requested",
+    "A company registered with joint signing: the first person signed the submission; "
+    "a second person with authority to submit for it must sign by the deadline.",
+    payload=("reference", "party", "deadline", "signed_by"),
+)

@@ -17,6 +17,7 @@ class Status(models.TextChoices):
     type of the ready step) or how it ended; never set by hand."""
 
     DRAFT = "draft", "ฉบับร่าง / Draft"
+    AWAITING_SIGNATURE = "awaiting_signature", "รอกรรมการอีกคนลงนาม / Waiting for a second director"
     REVIEW = "review", "อยู่ระหว่างพิจารณา / Under review"
     CORRECTION = "correction", "ขอให้แก้ไขเพิ่มเติม / Correction requested"
     INSPECTION = "inspection", "ตรวจสถานที่ / Premises inspection"
@@ -62,7 +63,29 @@ class Application(models.Model):
         help_text="owning agency, copied from the service: worklists filter one indexed column",
     )
     applicant = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="applications"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="applications",
+        help_text="the person who started it (for themselves, a company, or a principal)",
+    )
+    party = models.ForeignKey(
+        "identity.Party",
+        on_delete=models.PROTECT,
+        related_name="applications",
+        help_text="the legal person it is for: everyone acting for the party sees it",
+    )
+    filed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="filed_applications",
+        help_text="the counter officer who filed it for a walk-in applicant",
+    )
+    signature_deadline = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="a joint-signing company: the second signature is due by then",
     )
     licence = models.ForeignKey(
         "licences.Licence",
@@ -119,6 +142,7 @@ class Application(models.Model):
         indexes = [
             models.Index(fields=["agency", "status", "submitted_at", "id"], name="worklist_idx"),
             models.Index(fields=["applicant", "-created_at", "id"], name="my_applications_idx"),
+            models.Index(fields=["party", "-created_at", "id"], name="party_applications_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -177,6 +201,30 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+class Signature(models.Model):
+    """A person with authority to submit for the party signed the submission.
+
+    A company registered with joint signing needs two different signers; the first
+    signature waits until ``Application.signature_deadline`` for the second.
+    """
+
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="signatures"
+    )
+    signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    basis = models.CharField(max_length=10, help_text="self, director or mandate")
+    signed_at = models.DateTimeField(auto_now_add=True)
+    lapsed = models.BooleanField(
+        default=False, help_text="the deadline passed before the second signature"
+    )
+
+    class Meta:
+        ordering = ["signed_at"]
+
+    def __str__(self) -> str:
+        return f"{self.signer} signed {self.application}"
 
 
 class StatusChange(models.Model):

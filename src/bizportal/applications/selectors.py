@@ -1,7 +1,8 @@
 """Reading applications with the access rules applied.
 
-Applicants see only their own applications; officers only their agency's. Anything
-else is "not found", so an outsider cannot even learn that a reference exists.
+People see the applications of the parties they may act for, as far as their grounds
+reach (``applications/rules.py``); officers only their agency's. Anything else is
+"not found", so an outsider cannot even learn that a reference exists.
 """
 
 from __future__ import annotations
@@ -15,32 +16,42 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from bizportal.catalog.bundles import bundle
+from bizportal.core import authz
+from bizportal.identity.acting import Acting
+from bizportal.identity.models import MandateAction
+from bizportal.licences.models import Licence
 
 from .models import Application, Attachment
 
 
 def for_applicant(user: Any, public_id: Any) -> Application:
-    try:
-        return Application.objects.select_related(
-            "service__agency", "applicant", "process__version", "licence"
-        ).get(public_id=public_id, applicant_id=user.pk)
-    except Application.DoesNotExist:
-        raise Http404("no such application") from None
+    """An application the person may see for one of their parties (or filed at the counter)."""
+    application = (
+        Application.objects.select_related(
+            "service__agency", "agency", "applicant", "party", "process__version", "licence"
+        )
+        .filter(public_id=public_id)
+        .first()
+    )
+    if application is None or not authz.allowed(user, "applications.view", application):
+        raise Http404("no such application")
+    return application
 
 
 def for_officer(user: Any, public_id: Any) -> Application:
+    """A submitted application of the officer's own agency (anything else: not found)."""
     if not getattr(user, "is_officer", False):
         raise Http404("no such application")
-    try:
-        return (
-            Application.objects.select_related(
-                "service__agency", "applicant", "process__version", "licence"
-            )
-            .exclude(status="draft")
-            .get(public_id=public_id, agency_id=user.agency_id)
+    application = (
+        Application.objects.select_related(
+            "service__agency", "applicant", "party", "process__version", "licence"
         )
-    except Application.DoesNotExist:
-        raise Http404("no such application") from None
+        .filter(public_id=public_id)
+        .first()
+    )
+    if application is None or not authz.allowed(user, "applications.view", application):
+        raise Http404("no such application")
+    return application
 
 
 def attachment_of(application: Application, attachment_id: Any) -> Attachment:
@@ -50,10 +61,47 @@ def attachment_of(application: Application, attachment_id: Any) -> Attachment:
         raise Http404("no such document") from None
 
 
-def my_applications(user: Any) -> QuerySet[Application]:
-    return Application.objects.filter(applicant_id=user.pk).select_related(
-        "service__agency", "agency", "process__version", "licence"
+def of_party(party: Any) -> QuerySet[Application]:
+    """The applications of one party (the account page of whoever acts for it)."""
+    return Application.objects.filter(party=party).select_related(
+        "service__agency", "agency", "process__version", "licence", "party"
     )
+
+
+def of_acting(acting: Acting | None) -> QuerySet[Application]:
+    """What the person sees of the party they act for: everything, as the party itself
+    or a director; as a delegate, the mandate's services only, and without the *view*
+    action only the applications they prepared themselves."""
+    if acting is None:
+        return Application.objects.none()
+    applications = of_party(acting.party)
+    if acting.basis != "mandate":
+        return applications
+    services = acting.service_ids()
+    if services is not None:
+        applications = applications.filter(service_id__in=services)
+    if not acting.may_any(MandateAction.VIEW):
+        applications = applications.filter(applicant_id=acting.user.pk)
+    return applications
+
+
+def my_applications(user: Any) -> QuerySet[Application]:
+    """The applications of the party the person acts for now (themselves by default)."""
+    acting = getattr(user, "acting", None)
+    if acting is None and getattr(user, "party", None) is not None:
+        acting = Acting(user, user.party, "self")
+    return of_acting(acting)
+
+
+def licences_of(acting: Acting | None) -> QuerySet[Licence]:
+    """The licences the party holds, as far as the grounds let the person see them."""
+    if acting is None or not acting.may_any(MandateAction.VIEW, MandateAction.RECEIVE):
+        return Licence.objects.none()
+    licences = Licence.objects.filter(holder_id=acting.party.key)
+    services = acting.service_ids()
+    if services is not None:
+        licences = licences.filter(service_id__in=services)
+    return licences
 
 
 @dataclass

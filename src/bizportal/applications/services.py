@@ -16,6 +16,7 @@ service may bring its own form, documents, fee table and process
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -28,15 +29,17 @@ from django.utils import timezone
 
 from bizportal.catalog.bundles import KindNotOffered, ServiceBundle, bundle
 from bizportal.catalog.models import Service
-from bizportal.core import audit, events
+from bizportal.core import audit, authz, events
 from bizportal.core.sequences import next_number
 from bizportal.core.uploads import check_upload
 from bizportal.forms.prefill import locked_fields, prefill_answers
 from bizportal.forms.validation import validate_answers
-from bizportal.identity.services import meets_assurance
+from bizportal.identity.acting import StepUpRequired, audit_fields, grounds, may_act, require_aal
+from bizportal.identity.models import MandateAction, Party, StaffRole
+from bizportal.identity.services import meets_assurance, refresh_company
 from bizportal.licences import services as licences
 from bizportal.licences.models import Licence
-from bizportal.registries.client import RecordNotFound, RegistryError, fetch_juristic_person
+from bizportal.registries.client import RecordNotFound, RegistryError
 from bizportal.rules import services as rules
 from bizportal.rules.services import FeeRuleError
 from bizportal.workflow import services as workflow
@@ -51,8 +54,23 @@ from bizportal.workflow.steps import (
     handler_for,
 )
 
-from .events import STATUS_CHANGED, STEP_COMPLETED, SUBMITTED, SYSTEM_STEP_DUE
-from .models import Application, Attachment, HolderKind, Kind, Status, StatusChange
+from .events import (
+    SIGNATURE_REQUESTED,
+    STATUS_CHANGED,
+    STEP_COMPLETED,
+    SUBMITTED,
+    SYSTEM_STEP_DUE,
+)
+from .models import (
+    FINAL_STATUSES,
+    Application,
+    Attachment,
+    HolderKind,
+    Kind,
+    Signature,
+    Status,
+    StatusChange,
+)
 
 
 class ApplicationError(Exception):
@@ -81,15 +99,10 @@ class SubmissionErrors(Exception):
         return result
 
 
-@dataclass(frozen=True)
-class Holder:
-    """The legal person a licence will name: the applicant, or the company they act for."""
-
-    kind: str
-    id: str
-    name_th: str
-    name_en: str
-
+#: How long the first signature of a joint-signing company waits for the second.
+SIGNATURE_WINDOW = dt.timedelta(days=7)
+#: Lanes whose officer-review steps only a supervisor may decide (a sign-off).
+SUPERVISOR_LANES = frozenset({"head_of_section", "supervisor"})
 
 #: Status to show while the process waits at several steps: the first performer wins.
 PERFORMER_PRIORITY = (Performer.APPLICANT, Performer.OFFICER, Performer.EXTERNAL, Performer.SYSTEM)
@@ -105,6 +118,7 @@ def refusals() -> tuple[type[Exception], ...]:
         FeeRuleError,
         licences.LicenceError,
         KindNotOffered,
+        StepUpRequired,
     )
 
 
@@ -136,7 +150,7 @@ def actions_for(application: Application, actor: Any) -> list[StepActions]:
     result = []
     for step in ready_steps(application):
         handler = handler_for(step)
-        if _may_act(application, actor, handler.performer):
+        if _may_act(application, actor, handler.performer, step):
             result.append(StepActions(step, tuple(handler.actions(step.spec))))
     return result
 
@@ -161,36 +175,44 @@ def fee_facts(application: Application) -> dict[str, Any]:
 
 @transaction.atomic
 def start_application(
-    service: Service, applicant: Any, *, kind: str = Kind.NEW, licence: Licence | None = None
+    service: Service,
+    applicant: Any,
+    *,
+    kind: str = Kind.NEW,
+    licence: Licence | None = None,
+    party: Party | None = None,
+    filed_by: Any = None,
 ) -> Application:
-    """A new draft of ``kind`` on the process version live now.
+    """A new draft of ``kind`` for ``party`` on the process version live now.
 
-    New: prefilled from what Digital ID and the registries told us. Amend and renew:
-    prefilled from the licence as last issued. Cancel: the licence's holder and number.
-    Refused, with the reason, when the service does not take this kind, the account's
+    ``party`` is who the application is for (default: the applicant themselves); the
+    applicant must be allowed to prepare applications for it (themselves, a director of
+    the company, a delegate whose mandate covers the service), or ``filed_by`` is the
+    counter officer filing for a walk-in applicant. New: prefilled from Digital ID, the
+    registries and the party's record. Amend and renew: prefilled from the licence as
+    last issued. Cancel: the licence's holder and number. Refused, with the reason,
+    when the service does not take this kind or this kind of applicant, the account's
     identity assurance is too low, or the licence may not change (revoked, outside the
     renewal window, already cancelled, another change open).
     """
-    if not meets_assurance(applicant, service.min_ial):
-        raise ApplicationError(
-            f"บริการนี้ต้องยืนยันตัวตนระดับ IAL {service.min_ial} ขึ้นไป / "
-            f"This service needs identity assurance level IAL {service.min_ial} or higher"
-        )
+    party = party or applicant.party
+    _check_may_prepare(service, applicant, party, filed_by)
     chosen = bundle(service, kind)
     application = Application(
         service=service,
         agency_id=service.agency_id,
         applicant=applicant,
+        party=party,
+        filed_by=filed_by,
         kind=kind,
         fee_version=rules.live_version(chosen.fee_table) if chosen.fee_table else None,
     )
-    prefill = prefill_answers(chosen.ui_schema, applicant)
+    prefill = prefill_answers(chosen.ui_schema, applicant, party)
     data: dict[str, Any] = dict(prefill)
+    _hold_for(application, party)
     if kind != Kind.NEW:
-        licence = _licence_for_change(service, applicant, kind, licence, chosen)
+        licence = _licence_for_change(service, party, kind, licence, chosen)
         application.licence = licence
-        application.holder_kind = licence.holder_kind
-        application.holder_id = licence.holder_id
         application.holder_name_th = licence.holder_name
         application.holder_name_en = licence.holder_name_en
         if kind != Kind.CANCEL:
@@ -209,25 +231,81 @@ def start_application(
     audit.record(
         "application.draft_created",
         application,
-        actor=applicant,
+        actor=filed_by or applicant,
         service=service.slug,
         kind=kind,
+        party=party.key,
+        walk_in=str(applicant.public_id) if filed_by else "",
         licence=licence.number if licence else "",
         process=instance.version.definition.key,
         process_version=instance.version.number,
+        **audit_fields(filed_by or applicant, party),
     )
     return application
 
 
+def _check_may_prepare(
+    service: Service, applicant: Any, party: Party | None, filed_by: Any
+) -> None:
+    """Who may start an application for whom, for which service (refusals name why)."""
+    if party is None:
+        raise ApplicationError("บัญชีนี้ยื่นคำขอไม่ได้ / This account cannot apply")
+    if filed_by is not None:
+        if not filed_by.has_role(StaffRole.COUNTER_OFFICER) or party.pk != applicant.party_id:
+            raise ApplicationError(
+                "เจ้าหน้าที่ศูนย์บริการยื่นแทนได้เฉพาะผู้มาติดต่อที่ยืนยันตัวตนแล้ว / "
+                "A counter officer files only for the walk-in person whose identity they proved"
+            )
+    elif not may_act(applicant, party, MandateAction.PREPARE, service.pk):
+        raise ApplicationError(
+            "ท่านไม่มีสิทธิ์ยื่นคำขอบริการนี้แทนผู้นี้ / "
+            "You may not prepare applications for this party for this service"
+        )
+    if party.is_company:
+        if not service.companies_may_apply:
+            raise ApplicationError(
+                f"บริการนี้ไม่รับคำขอจากนิติบุคคล / {service.name_en} does not take companies"
+            )
+        if not party.active:
+            raise ApplicationError(
+                f"{party.name_th} ไม่ได้ดำเนินกิจการอยู่ตามทะเบียน จึงยื่นคำขอไม่ได้ / "
+                f"{party.name_en or party.name_th} is not active in the registry and cannot apply"
+            )
+    elif party.key.startswith("P:"):
+        if not service.foreigners_may_apply:
+            raise ApplicationError(
+                f"บริการนี้ไม่รับคำขอจากชาวต่างชาติ / {service.name_en} does not take foreign applicants"
+            )
+    elif not service.persons_may_apply:
+        raise ApplicationError(
+            f"บริการนี้รับคำขอจากนิติบุคคลเท่านั้น / {service.name_en} takes companies only"
+        )
+    if not meets_assurance(applicant, service.min_ial):
+        raise ApplicationError(
+            f"บริการนี้ต้องยืนยันตัวตนระดับ IAL {service.min_ial} ขึ้นไป / "
+            f"This service needs identity assurance level IAL {service.min_ial} or higher"
+        )
+
+
+def _hold_for(application: Application, party: Party) -> None:
+    """The licence will name the party: a person, or the company as the registry has it."""
+    application.holder_kind = (
+        HolderKind.JURISTIC if party.kind == Party.Kind.JURISTIC else HolderKind.PERSON
+    )
+    application.holder_id = party.key
+    application.holder_name_th = party.name_th
+    application.holder_name_en = party.name_en
+
+
 def _licence_for_change(
-    service: Service, applicant: Any, kind: str, licence: Licence | None, chosen: ServiceBundle
+    service: Service, party: Party, kind: str, licence: Licence | None, chosen: ServiceBundle
 ) -> Licence:
     if licence is None:
         raise ApplicationError(
             "กรุณาเลือกใบอนุญาตที่ต้องการดำเนินการ / Please choose the licence this is about"
         )
     licence = Licence.objects.select_for_update().get(pk=licence.pk)
-    if licence.account_id != applicant.pk or licence.service_id != service.pk:
+    if licence.holder_id != party.key or licence.service_id != service.pk:
         raise ApplicationError("ไม่พบใบอนุญาตนี้ในบัญชีของท่าน / This licence is not in your account")
     licences.check_change(
         licence,
@@ -238,12 +316,7 @@ def _licence_for_change(
     open_change = (
         Application.objects.filter(licence=licence)
         .exclude(kind=Kind.NEW)
-        .exclude(
-            status__in=[
-                s.value
-                for s in (Status.ISSUED, Status.COMPLETED, Status.REJECTED, Status.WITHDRAWN)
-            ]
-        )
+        .exclude(status__in=[s.value for s in FINAL_STATUSES])
         .first()
     )
     if open_change is not None:
@@ -261,12 +334,19 @@ def save_answers(application: Application, answers: dict[str, Any], *, actor: An
     fields keep the values from the authoritative source whatever was posted."""
     application = _lock(application)
     _require_editable(application)
+    _require_may_prepare(application, actor)
     locked = locked_fields(bundle_of(application).ui_schema)
     merged = {k: v for k, v in answers.items() if k not in locked}
     merged.update({k: v for k, v in application.prefill.items() if k in locked})
     application.data = merged
     application.save(update_fields=["data", "updated_at"])
-    audit.record("application.answers_saved", application, actor=actor, fields=sorted(merged))
+    audit.record(
+        "application.answers_saved",
+        application,
+        actor=actor,
+        fields=sorted(merged),
+        **audit_fields(actor, application.party),
+    )
     return application
 
 
@@ -281,6 +361,7 @@ def attach_document(
     """
     application = _lock(application)
     _require_editable(application)
+    _require_may_prepare(application, actor)
     if document_code not in {d.code for d in bundle_of(application).documents}:
         raise ValidationError(
             "ไม่มีเอกสารประเภทนี้ในคำขอ / This application asks for no such document",
@@ -324,6 +405,7 @@ def attach_document(
         document=document_code,
         sha256=attachment.sha256,
         size=attachment.size,
+        **audit_fields(actor, application.party),
     )
     return attachment
 
@@ -347,20 +429,48 @@ def submission_errors(application: Application, *, accept_terms: bool) -> Submis
 def submit(application: Application, *, actor: Any, accept_terms: bool) -> Application:
     """Submit a draft (reference number) or resubmit after a correction.
 
-    Completes the applicant's waiting step. The legal person the licence will name is
-    settled here: the applicant, or the company whose juristic ID the form gives, as
-    the juristic registry has it (asked over HTTP before any row is locked).
+    Completes the applicant's waiting step. For a company, the juristic registry is read
+    again first (over HTTP, before any row is locked): a company no longer active cannot
+    apply. A company registered with joint signing needs two signers: the first
+    signature waits (status ``awaiting_signature``) until a second person with authority
+    to submit for the company signs, by the deadline.
     """
-    holder = _holder_for(application, actor)
-    return _submit(application, holder, actor=actor, accept_terms=accept_terms)
+    _refresh_company(application, actor)
+    return _submit(application, actor=actor, accept_terms=accept_terms)
+
+
+def _refresh_company(application: Application, actor: Any) -> None:
+    party = application.party
+    if not party.is_company:
+        return
+    try:
+        party = refresh_company(party, actor=actor)
+    except RecordNotFound:
+        raise ApplicationError(
+            "ไม่พบนิติบุคคลนี้ในทะเบียนแล้ว / The company is no longer in the juristic registry"
+        ) from None
+    except RegistryError as error:
+        raise ApplicationError(str(error)) from None
+    if not party.active:
+        raise ApplicationError(
+            f"{party.name_th} ไม่ได้ดำเนินกิจการอยู่ตามทะเบียน จึงยื่นคำขอไม่ได้ / "
+            f"{party.name_en or party.name_th} is not active in the registry and cannot apply"
+        )
 
 
 @transaction.atomic
-def _submit(
-    application: Application, holder: Holder | None, *, actor: Any, accept_terms: bool
-) -> Application:
+def _submit(application: Application, *, actor: Any, accept_terms: bool) -> Application:
     application = _lock(application)
+    _lapse_overdue_signatures(application)
     step = _waiting_step(application, Performer.APPLICANT, actor)
+    if not _may_submit(application, actor):
+        raise ApplicationError(
+            "ท่านเตรียมคำขอได้แต่ยื่นแทนไม่ได้ / You may prepare this application but not submit it"
+        )
+    if application.filed_by_id != getattr(actor, "pk", None):
+        # At the counter the person stands before the officer; online, the session must
+        # be as strong as the service asks for submitting.
+        require_aal(actor, application.service.min_aal_submit)
     _ensure_licence_may_still_change(application)
     errors = submission_errors(application, accept_terms=accept_terms)
     if errors:
@@ -372,12 +482,10 @@ def _submit(
     if first_time:
         application.reference = next_number("BP")
         application.submitted_at = now
-    if holder is not None:
-        application.holder_kind = holder.kind
-        application.holder_id = holder.id
-        application.holder_name_th = holder.name_th
-        application.holder_name_en = holder.name_en
     application.correction_note = ""
+    if _needs_another_signature(application, actor):
+        return _wait_for_second_signature(application, actor)
+    application.signature_deadline = None
     application.save()
     previous = application.status
     events.publish(
@@ -398,6 +506,8 @@ def _submit(
         actor=actor,
         reference=application.reference,
         holder=f"{application.holder_kind}:{application.holder_id}",
+        filed_by=str(application.filed_by.public_id) if application.filed_by else "",
+        **audit_fields(actor, application.party),
     )
     assert application.process is not None
     transition = workflow.complete_step(
@@ -408,6 +518,115 @@ def _submit(
         actor=actor,
     )
     return _apply_transition(application, transition, actor=actor, previous=previous)
+
+
+def _needs_another_signature(application: Application, actor: Any) -> bool:
+    """A company registered with joint signing needs two directors' signatures: sign
+    for the actor, and say whether the second is still missing."""
+    if not application.party.needs_two_signatures or application.filed_by_id is not None:
+        return False
+    return len(_sign(application, actor)) < 2
+
+
+def _may_submit(application: Application, actor: Any) -> bool:
+    if application.filed_by_id is not None and application.filed_by_id == getattr(
+        actor, "pk", None
+    ):
+        return True
+    return may_act(actor, application.party, MandateAction.SUBMIT, application.service_id)
+
+
+def _sign(application: Application, actor: Any) -> set[int]:
+    """Record the actor's signature; return everyone who has signed (not lapsed)."""
+    signed = application.signatures.filter(lapsed=False)
+    if signed.filter(signer=actor).exists():
+        raise ApplicationError(
+            "ท่านลงนามแล้ว ต้องให้กรรมการอีกคนลงนาม / "
+            "You have signed already: a second director must sign"
+        )
+    acting = grounds(actor, application.party)
+    Signature.objects.create(
+        application=application, signer=actor, basis=acting.basis if acting else ""
+    )
+    audit.record(
+        "application.signed",
+        application,
+        actor=actor,
+        reference=application.reference,
+        basis=acting.basis if acting else "",
+        **audit_fields(actor, application.party),
+    )
+    return set(signed.values_list("signer_id", flat=True)) | {actor.pk}
+
+
+def _wait_for_second_signature(application: Application, actor: Any) -> Application:
+    """The first of two signatures: the others who may sign are told, with the deadline."""
+    application.signature_deadline = timezone.now() + SIGNATURE_WINDOW
+    application.save()
+    events.publish(
+        SIGNATURE_REQUESTED,
+        application,
+        {
+            "reference": application.reference or "",
+            "party": application.party.key,
+            "deadline": application.signature_deadline.isoformat(),
+            "signed_by": str(actor.public_id),
+        },
+        actor=actor,
+    )
+    return _refresh_status(application, actor, action_label="ลงนามคนแรก / First signature")
+
+
+def _lapse_overdue_signatures(application: Application) -> None:
+    """A first signature whose deadline passed no longer counts: sign again to submit."""
+    deadline = application.signature_deadline
+    if deadline is None or deadline > timezone.now():
+        return
+    application.signatures.filter(lapsed=False).update(lapsed=True)
+    application.signature_deadline = None
+    application.save(update_fields=["signature_deadline", "updated_at"])
+    audit.record("application.signatures_lapsed", application, actor_label="Biz Portal")
+    _refresh_status(application, None, action_label="หมดเวลาลงนาม / Signature window closed")
+
+
+def lapse_overdue_signatures() -> int:
+    """Sweep every application whose second signature did not come in time (cron)."""
+    overdue = Application.objects.filter(signature_deadline__lt=timezone.now())
+    count = 0
+    for application in overdue.iterator():
+        with transaction.atomic():
+            _lapse_overdue_signatures(_lock(application))
+            count += 1
+    return count
+
+
+def _refresh_status(application: Application, actor: Any, *, action_label: str) -> Application:
+    """Derive the status again without a process step (a signature came or lapsed)."""
+    previous = application.status
+    steps = sorted(
+        ready_steps(application),
+        key=lambda step: PERFORMER_PRIORITY.index(handler_for(step).performer),
+    )
+    if steps:
+        application.status = handler_for(steps[0]).status(application, steps[0])
+    application.save()
+    if application.status != previous:
+        StatusChange.objects.create(
+            application=application,
+            from_status=previous,
+            to_status=application.status,
+            action_label=action_label,
+            actor=actor if getattr(actor, "is_authenticated", False) else None,
+            actor_label=str(actor) if actor else "Biz Portal",
+        )
+        _announce_status(
+            application,
+            previous,
+            "",
+            actor=actor,
+            actor_label=str(actor) if actor else "Biz Portal",
+        )
+    return application
 
 
 def _ensure_licence_may_still_change(application: Application) -> None:
@@ -422,52 +641,6 @@ def _ensure_licence_may_still_change(application: Application) -> None:
         renew_opens_days_before=chosen.renew_opens_days_before,
         renew_late_days=chosen.renew_late_days,
     )
-
-
-def _holder_for(application: Application, actor: Any) -> Holder | None:
-    """Who the licence will name. None: keep what the application already says (a
-    change to a licence keeps its holder)."""
-    if application.kind != Kind.NEW:
-        return None
-    juristic_id = str(application.data.get("juristic_id") or "").strip()
-    if not juristic_id:
-        user = application.applicant
-        return Holder(
-            HolderKind.PERSON,
-            user.citizen_id or "",
-            user.full_name_th or user.display_name,
-            user.full_name_en or "",
-        )
-    try:
-        record = fetch_juristic_person(
-            juristic_id, actor=actor, purpose=f"holder of application {application.public_id}"
-        )
-    except ValidationError:
-        return None  # a malformed ID: the form's own validation reports it
-    except RecordNotFound:
-        raise SubmissionErrors(
-            fields={
-                "juristic_id": "ไม่พบนิติบุคคลนี้ในทะเบียน / "
-                "No such company in the juristic-person registry"
-            }
-        ) from None
-    except RegistryError as error:
-        raise SubmissionErrors(fields={"juristic_id": str(error)}) from None
-    if record.status != "active":
-        raise SubmissionErrors(
-            fields={
-                "juristic_id": f"{record.name_th} ไม่ได้ดำเนินกิจการอยู่ตามทะเบียน / "
-                f"{record.name_en or record.name_th} is not active in the registry"
-            }
-        )
-    if application.applicant.citizen_id not in record.director_citizen_ids:
-        raise SubmissionErrors(
-            fields={
-                "juristic_id": f"ท่านไม่ใช่กรรมการของ{record.name_th}ตามทะเบียน / "
-                f"You are not a registered director of {record.name_en or record.name_th}"
-            }
-        )
-    return Holder(HolderKind.JURISTIC, record.juristic_id, record.name_th, record.name_en)
 
 
 # --- officers and other people at a step -------------------------------------------
@@ -534,6 +707,7 @@ def act(
     return _apply_transition(application, transition, actor=actor, previous=previous)
 
 
+@transaction.atomic
 def decide(
     application: Application,
     *,
@@ -543,8 +717,10 @@ def decide(
     step: str = "",
     values: Mapping[str, Any] | None = None,
 ) -> Application:
-    """The officer's decision as pages and the API receive it: an action of the step."""
-    if not getattr(officer, "is_officer", False) or officer.agency_id != application.agency_id:
+    """The officer's decision as pages and the API receive it: an action of the step.
+    The permission is asked of the locked row, not of whatever copy the caller holds."""
+    application = _lock(application)
+    if not authz.allowed(officer, "applications.decide", application):
         raise ApplicationError(
             "เจ้าหน้าที่ต่างหน่วยงานไม่มีสิทธิ์ / Officers may act only for their own agency"
         )
@@ -813,18 +989,30 @@ def _lock(application: Application) -> Application:
     return (
         # of=("self",): PostgreSQL cannot lock the nullable side of the outer joins.
         Application.objects.select_for_update(of=("self",))
-        .select_related("service", "agency", "applicant", "process__version__definition", "licence")
+        .select_related(
+            "service", "agency", "applicant", "party", "process__version__definition", "licence"
+        )
         .get(pk=application.pk)
     )
 
 
-def _may_act(application: Application, actor: Any, performer: Performer) -> bool:
+def _may_act(
+    application: Application, actor: Any, performer: Performer, step: ReadyStep | None = None
+) -> bool:
+    """Whether ``actor`` is one of the people a step of this performer waits for."""
     if performer == Performer.APPLICANT:
-        return getattr(actor, "pk", None) == application.applicant_id
+        if application.filed_by_id is not None and application.filed_by_id == getattr(
+            actor, "pk", None
+        ):
+            return True
+        return may_act(actor, application.party, MandateAction.PREPARE, application.service_id)
     if performer == Performer.OFFICER:
-        return (
-            bool(getattr(actor, "is_officer", False)) and actor.agency_id == application.agency_id
-        )
+        officer = bool(getattr(actor, "is_officer", False))
+        if not officer or actor.agency_id != application.agency_id:
+            return False
+        if step is not None and step.spec.lane in SUPERVISOR_LANES:
+            return bool(actor.has_role(StaffRole.AGENCY_SUPERVISOR))
+        return True
     return False
 
 
@@ -833,7 +1021,7 @@ def _waiting_for(application: Application, actor: Any, step: str) -> ReadyStep:
     mine = [
         s
         for s in ready_steps(application)
-        if _may_act(application, actor, handler_for(s).performer)
+        if _may_act(application, actor, handler_for(s).performer, s)
     ]
     if step:
         mine = [s for s in mine if step in (s.spec.id, s.task_id)]
@@ -853,11 +1041,20 @@ def _waiting_for(application: Application, actor: Any, step: str) -> ReadyStep:
 
 def _waiting_step(application: Application, performer: Performer, actor: Any) -> ReadyStep:
     for step in ready_steps(application):
-        if handler_for(step).performer == performer and _may_act(application, actor, performer):
+        if handler_for(step).performer == performer and _may_act(
+            application, actor, performer, step
+        ):
             return step
     raise ApplicationError(
         "คำขอนี้แก้ไขไม่ได้ในสถานะปัจจุบัน / This application cannot be changed in its current status"
     )
+
+
+def _require_may_prepare(application: Application, actor: Any) -> None:
+    """Asked again at every change: a mandate revoked since the draft was opened stops
+    the delegate's next save."""
+    if not _may_act(application, actor, Performer.APPLICANT):
+        raise ApplicationError("ท่านไม่มีสิทธิ์แก้ไขคำขอนี้ / You may not change this application")
 
 
 def _require_editable(application: Application) -> None:

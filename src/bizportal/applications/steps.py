@@ -53,7 +53,10 @@ class ApplicantDataStep(StepHandler):
         raise StepError("ยื่นคำขอผ่านแบบฟอร์มคำขอ / Submit through the application form")
 
     def status(self, subject: Application, step: ReadyStep) -> str:
-        return Status.DRAFT if subject.submitted_at is None else Status.CORRECTION
+        if subject.signature_deadline is not None:
+            return Status.AWAITING_SIGNATURE
+        sent_back = subject.history.filter(step_type=self.type).exists()
+        return Status.CORRECTION if sent_back else Status.DRAFT
 
 
 @step_types.register("officer-review")

@@ -1,10 +1,13 @@
-"""Demo staff accounts: one officer per demo agency and a system admin."""
+"""Demo staff accounts: an officer per demo agency, supervisors, an agency administrator,
+a service-counter officer, an executive and the platform administrator."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 
 from bizportal.catalog.models import Agency
 from bizportal.core import demo
@@ -17,7 +20,7 @@ ADMIN_PASSWORD = "admin-demo-2569"  # noqa: S105 - published demo credential
 class StaffLogin:
     username: str
     password: str
-    agency: str
+    role: str
     name: str
 
 
@@ -30,29 +33,60 @@ OFFICERS = {
 }
 
 
+#: Staff beyond the agency officers: (username, agency code or None, roles, names).
+OTHER_STAFF = (
+    ("supervisor.diw", "diw", ["agency_supervisor"], "อำนาจ หัวหน้ากลุ่ม", "Amnat Huanaklum"),
+    ("supervisor.bma", "bma", ["agency_supervisor"], "สุดา หัวหน้างาน", "Suda Huanangan"),
+    ("admin.bma", "bma", ["agency_admin"], "กมล ดูแลระบบ", "Kamol Doolaerabob"),
+    ("counter.osc", None, ["counter_officer"], "นภา ศูนย์บริการ", "Napa Soonborikan"),
+    ("executive", None, ["executive"], "ชัยวัฒน์ ผู้บริหาร", "Chaiwat Phuborihan"),
+)
+
+
+def _staff(
+    username: str, agency: Agency | None, roles: list[str], name_th: str, name_en: str
+) -> Any:
+    User = get_user_model()
+    user, _ = User.objects.update_or_create(
+        username=username,
+        defaults={
+            "role": "staff",
+            "agency": agency,
+            "full_name_th": name_th,
+            "full_name_en": name_en,
+            "email": f"{username}@bizportal.example",
+            "is_active": True,
+        },
+    )
+    user.set_password(OFFICER_PASSWORD)
+    user.save()
+    user.groups.set([Group.objects.get_or_create(name=role)[0] for role in roles])
+    return user
+
+
 def seed() -> list[StaffLogin]:
     """Create or refresh the demo staff (idempotent; passwords reset to the demo ones)."""
     User = get_user_model()
+    agencies = {agency.code: agency for agency in Agency.objects.all()}
     logins = []
-    for agency in Agency.objects.filter(code__in=OFFICERS):
-        username, name_th, name_en = OFFICERS[agency.code]
-        user, _ = User.objects.update_or_create(
-            username=username,
-            defaults={
-                "role": "officer",
-                "agency": agency,
-                "full_name_th": name_th,
-                "full_name_en": name_en,
-                "email": f"{username}@bizportal.example",
-            },
+    for code, (username, name_th, name_en) in OFFICERS.items():
+        if code not in agencies:
+            continue
+        _staff(username, agencies[code], ["agency_officer"], name_th, name_en)
+        logins.append(
+            StaffLogin(
+                username, OFFICER_PASSWORD, f"agency officer · {agencies[code].name_th}", name_th
+            )
         )
-        user.set_password(OFFICER_PASSWORD)
-        user.save()
-        logins.append(StaffLogin(username, OFFICER_PASSWORD, agency.name_th, name_th))
+    for username, code, roles, name_th, name_en in OTHER_STAFF:
+        agency = agencies.get(code) if code else None
+        _staff(username, agency, roles, name_th, name_en)
+        where = f" · {agency.name_th}" if agency else ""
+        logins.append(StaffLogin(username, OFFICER_PASSWORD, f"{roles[0]}{where}", name_th))
     admin, _ = User.objects.update_or_create(
         username="admin",
         defaults={
-            "role": "admin",
+            "role": "staff",
             "is_staff": True,
             "is_superuser": True,
             "full_name_th": "ผู้ดูแลระบบ",
@@ -61,7 +95,10 @@ def seed() -> list[StaffLogin]:
     )
     admin.set_password(ADMIN_PASSWORD)
     admin.save()
-    logins.append(StaffLogin("admin", ADMIN_PASSWORD, "—", "ผู้ดูแลระบบ / admin (/admin/)"))
+    admin.groups.set([Group.objects.get_or_create(name="platform_admin")[0]])
+    logins.append(
+        StaffLogin("admin", ADMIN_PASSWORD, "platform_admin (/admin/, statistics)", "ผู้ดูแลระบบ")
+    )
     return logins
 
 
@@ -69,10 +106,10 @@ def seed() -> list[StaffLogin]:
 def load_demo() -> list[demo.DemoLogin]:
     return [
         demo.DemoLogin(
-            "Agency officers (Officers: /backoffice/login/) and the system admin (/admin/)",
+            "Staff (sign in at /backoffice/login/; the platform admin also at /admin/)",
             login.username,
             login.password,
-            f"{login.name} · {login.agency}",
+            f"{login.name} · {login.role}",
         )
         for login in seed()
     ]

@@ -1,11 +1,23 @@
 from django.urls import path
 
-from . import views
+from . import counter, staff, statistics, views
 
 app_name = "backoffice"
 urlpatterns = [
     path("login/", views.OfficerLoginView.as_view(), name="login"),
-    path("", views.worklist, name="worklist"),
+    path("", views.home, name="home"),
+    path("worklist/", views.worklist, name="worklist"),
+    path("counter/", counter.proof, name="counter"),
+    path("counter/people/<uuid:public_id>/", counter.person, name="counter-person"),
+    path(
+        "counter/applications/<uuid:public_id>/print/",
+        counter.printout,
+        name="counter-printout",
+    ),
+    path("statistics/", statistics.overview, name="statistics"),
+    path("staff/", staff.staff_list, name="staff"),
+    path("staff/new/", staff.staff_new, name="staff-new"),
+    path("staff/<uuid:public_id>/", staff.staff_edit, name="staff-edit"),
     path("applications/<uuid:public_id>/", views.application_detail, name="application"),
     path("applications/<uuid:public_id>/decide/", views.decide, name="decide"),
     path(

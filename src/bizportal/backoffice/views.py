@@ -7,6 +7,7 @@ is written to the audit trail.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django import forms
@@ -23,7 +24,7 @@ from django.views.decorators.http import require_POST
 from bizportal.applications import selectors, services
 from bizportal.applications.downloads import serve_attachment
 from bizportal.applications.models import Status
-from bizportal.core import audit
+from bizportal.core import audit, authz
 from bizportal.inspections.models import Inspection
 from bizportal.payments.services import invoice_for
 
@@ -33,10 +34,10 @@ class OfficerAuthenticationForm(AuthenticationForm):
 
     def confirm_login_allowed(self, user: Any) -> None:
         super().confirm_login_allowed(user)
-        if user.role != "officer":
+        if user.role != "staff" or not user.staff_roles:
             raise ValidationError(
-                "หน้านี้สำหรับเจ้าหน้าที่หน่วยงานเท่านั้น / This sign-in is for agency officers only",
-                code="not_officer",
+                "หน้านี้สำหรับเจ้าหน้าที่เท่านั้น / This sign-in is for staff only",
+                code="not_staff",
             )
 
 
@@ -46,21 +47,44 @@ class OfficerLoginView(LoginView):
     redirect_authenticated_user = False
 
     def get_default_redirect_url(self) -> str:
-        return reverse("backoffice:worklist")
+        return reverse("backoffice:home")
 
 
-def officer_required(view: Any) -> Any:
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        user = request.user
-        if not user.is_authenticated:
-            return redirect(f"{reverse('backoffice:login')}?next={request.path}")
-        if not getattr(user, "is_officer", False):
-            raise Http404("officers only")
-        return view(request, *args, **kwargs)
+def staff_only(permission: str) -> Any:
+    """Only staff holding ``permission`` (``core.authz``) see the page; others: 404."""
 
-    wrapper.__name__ = view.__name__
-    wrapper.__doc__ = view.__doc__
-    return wrapper
+    def decorate(view: Any) -> Any:
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return redirect(f"{reverse('backoffice:login')}?next={request.path}")
+            authz.require(request.user, permission)
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+officer_required = staff_only("backoffice.worklist")
+
+#: Where each role starts, in order of precedence.
+HOMES = (
+    ("backoffice.worklist", "backoffice:worklist"),
+    ("backoffice.counter", "backoffice:counter"),
+    ("backoffice.staff", "backoffice:staff"),
+    ("backoffice.statistics", "backoffice:statistics"),
+)
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """``/backoffice/``: the first page the member of staff's roles open."""
+    if not request.user.is_authenticated:
+        return redirect(f"{reverse('backoffice:login')}?next={request.path}")
+    for permission, page in HOMES:
+        if authz.allowed(request.user, permission):
+            return redirect(page)
+    raise Http404("no back-office role")
 
 
 @officer_required

@@ -73,6 +73,7 @@ AGENCIES: list[dict[str, Any]] = [
 COMMON_PROPERTIES: dict[str, Any] = {
     "applicant_name": {"type": "string", "minLength": 1, "maxLength": 200},
     "applicant_citizen_id": {"type": "string", "format": "th-citizen-id"},
+    "applicant_passport": {"type": "string", "maxLength": 40},
     "applicant_address": {"type": "string", "maxLength": 500},
     "phone": {"type": "string", "pattern": "^0[0-9]{8,9}$"},
     "email": {"type": "string", "format": "email", "maxLength": 254},
@@ -81,7 +82,6 @@ COMMON_PROPERTIES: dict[str, Any] = {
 }
 COMMON_REQUIRED = [
     "applicant_name",
-    "applicant_citizen_id",
     "phone",
     "business_name",
     "business_address",
@@ -98,6 +98,14 @@ COMMON_UI: dict[str, Any] = {
         "label_en": "Citizen ID",
         "prefill": "applicant.citizen_id",
         "readonly": True,
+        "omit_when_empty": True,
+    },
+    "applicant_passport": {
+        "label_th": "หนังสือเดินทาง (สัญชาติ เลขที่)",
+        "label_en": "Passport (nationality, number)",
+        "prefill": "applicant.passport",
+        "readonly": True,
+        "omit_when_empty": True,
     },
     "applicant_address": {
         "label_th": "ที่อยู่ตามทะเบียนบ้าน",
@@ -135,8 +143,9 @@ MANAGER_ID_UI = {
 JURISTIC_ID_UI = {
     "label_th": "เลขทะเบียนนิติบุคคล",
     "label_en": "Juristic person registration number",
-    "help_th": "13 หลัก (ถ้ายื่นในนามนิติบุคคล)",
-    "help_en": "13 digits (when applying for a company)",
+    "prefill": "party.juristic_id",
+    "readonly": True,
+    "omit_when_empty": True,
 }
 PREMISES = {
     "type": "string",
@@ -170,6 +179,9 @@ def form(
             "type": "object",
             "properties": {**COMMON_PROPERTIES, **properties},
             "required": COMMON_REQUIRED + required,
+            # A Thai applicant is known by citizen ID; a foreigner without one by passport.
+            "if": {"required": ["applicant_passport"]},
+            "else": {"required": ["applicant_citizen_id"]},
         },
         "ui_schema": {
             "order": [*list(COMMON_UI), *order],
@@ -226,6 +238,7 @@ SERVICES: list[dict[str, Any]] = [
     {
         "slug": "commercial-registration",
         "agency": "dbd",
+        "companies_may_apply": False,
         "manual_code": "DBD-CM-01",
         "name_th": "การจดทะเบียนพาณิชย์ (ตั้งใหม่) บุคคลธรรมดา",
         "name_en": "Commercial registration (new business), natural person",
@@ -308,6 +321,7 @@ SERVICES: list[dict[str, Any]] = [
     {
         "slug": "food-shop-licence",
         "agency": "bma",
+        "foreigners_may_apply": True,
         "manual_code": "BMA-HL-05",
         "name_th": "ใบอนุญาตจัดตั้งสถานที่จำหน่ายอาหาร",
         "name_en": "Licence to operate a food shop",
@@ -439,13 +453,14 @@ SERVICES: list[dict[str, Any]] = [
     {
         "slug": "factory-licence",
         "agency": "diw",
+        "persons_may_apply": False,
         "manual_code": "DIW-RN4-01",
         "name_th": "ใบอนุญาตประกอบกิจการโรงงาน (ร.ง.4)",
         "name_en": "Factory operation licence (Ror.Ngor.4)",
         "summary_th": "ขออนุญาตประกอบกิจการโรงงานจำพวกที่ 3 มีการตรวจสถานที่ก่อนอนุญาต",
         "summary_en": "Licence to operate a class 3 factory; the premises are inspected before approval.",
-        "who_may_apply_th": "นิติบุคคลหรือบุคคลธรรมดาที่จะประกอบกิจการโรงงานจำพวกที่ 3",
-        "who_may_apply_en": "Juristic or natural persons who will operate a class 3 factory.",
+        "who_may_apply_th": "นิติบุคคลที่จะประกอบกิจการโรงงานจำพวกที่ 3 โดยกรรมการหรือผู้รับมอบอำนาจ",
+        "who_may_apply_en": "Juristic persons, through their directors or delegates, who will operate a class 3 factory.",
         "steps": [
             {"th": "ยื่นคำขอออนไลน์", "en": "Apply online", "days": 0},
             {"th": "ตรวจสอบเอกสาร", "en": "Document review", "days": 10},
@@ -515,6 +530,8 @@ SERVICES: list[dict[str, Any]] = [
     {
         "slug": "tour-business-licence",
         "agency": "dot",
+        "min_aal_submit": 2,
+        "min_aal_pay": 2,
         "manual_code": "DOT-TB-01",
         "name_th": "ใบอนุญาตประกอบธุรกิจนำเที่ยว",
         "name_en": "Tour business licence",

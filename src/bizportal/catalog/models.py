@@ -65,6 +65,26 @@ class Service(models.Model):
     min_ial = models.CharField(
         max_length=8, default="2.1", help_text="minimum identity assurance level"
     )
+    min_aal_view = models.PositiveSmallIntegerField(
+        default=1, help_text="authenticator assurance (AAL) the session needs to see applications"
+    )
+    min_aal_submit = models.PositiveSmallIntegerField(
+        default=1,
+        help_text="AAL the session needs to submit or sign: 2 asks Digital ID for a second "
+        "factor (step-up)",
+    )
+    min_aal_pay = models.PositiveSmallIntegerField(
+        default=1, help_text="AAL the session needs to pay the fees"
+    )
+    persons_may_apply = models.BooleanField(
+        default=True, help_text="Thai natural persons may apply for themselves"
+    )
+    foreigners_may_apply = models.BooleanField(
+        default=False, help_text="foreign natural persons may apply for themselves"
+    )
+    companies_may_apply = models.BooleanField(
+        default=True, help_text="juristic persons may apply (through directors or delegates)"
+    )
     form_schema = models.JSONField(
         default=dict, help_text="JSON Schema 2020-12 of the application form"
     )
@@ -97,10 +117,24 @@ class Service(models.Model):
             models.CheckConstraint(
                 condition=Q(processing_days__gt=0), name="service_processing_days_positive"
             ),
+            models.CheckConstraint(
+                condition=Q(min_aal_view__in=[1, 2, 3])
+                & Q(min_aal_submit__in=[1, 2, 3])
+                & Q(min_aal_pay__in=[1, 2, 3]),
+                name="service_aal_known",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name_th
+
+    def aal_needed(self, action: str) -> int:
+        """The authenticator assurance a session needs for ``action`` (view, submit, pay)."""
+        return {
+            "view": self.min_aal_view,
+            "submit": self.min_aal_submit,
+            "pay": self.min_aal_pay,
+        }.get(action, 1)
 
 
 class ApplicationKind(models.TextChoices):

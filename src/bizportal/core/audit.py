@@ -19,9 +19,16 @@ def record(
     *,
     actor: Any = None,
     actor_label: str = "",
+    on_behalf_of: str = "",
+    mandate: str = "",
     **data: Any,
 ) -> AuditEvent:
-    """Append one event. ``target`` is a model instance or an ``(type, id)`` pair."""
+    """Append one event. ``target`` is a model instance or an ``(type, id)`` pair.
+
+    ``on_behalf_of`` (a party key) and ``mandate`` (a mandate's public id) say for whom
+    the actor acted, so that both the delegate and the represented party can list every
+    act done under a mandate.
+    """
     if isinstance(target, tuple):
         object_type, object_id = target
     else:
@@ -34,6 +41,8 @@ def record(
         object_id=object_id,
         actor=user,
         actor_label=actor_label or (str(user) if user else "system"),
+        on_behalf_of=on_behalf_of,
+        mandate=mandate,
         data=data,
     )
 

@@ -39,10 +39,22 @@ class AuditEvent(models.Model):
     object_type = models.CharField(max_length=80)
     object_id = models.CharField(max_length=80)
     data = models.JSONField(default=dict, blank=True)
+    on_behalf_of = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text="the party the actor acted for, when not themselves (company, grantor)",
+    )
+    mandate = models.CharField(
+        max_length=36, blank=True, help_text="public id of the mandate the actor acted under"
+    )
 
     class Meta:
         ordering = ["-at"]
-        indexes = [models.Index(fields=["object_type", "object_id", "at"])]
+        indexes = [
+            models.Index(fields=["object_type", "object_id", "at"]),
+            models.Index(fields=["on_behalf_of", "at"], name="audit_party_idx"),
+            models.Index(fields=["mandate", "at"], name="audit_mandate_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_type}:{self.object_id}"

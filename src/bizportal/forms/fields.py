@@ -60,6 +60,8 @@ def build_fields(
         ui = ui_fields.get(name, {})
         prop = properties[name]
         value = answers.get(name, "")
+        if ui.get("omit_when_empty") and ui.get("readonly") and value in ("", None):
+            continue  # a prefilled field that does not apply to this applicant
         widget = ui.get("widget") or (
             "checkbox"
             if prop.get("type") == "boolean"

@@ -29,14 +29,32 @@ def applicant_values(user: Any) -> dict[str, str]:
         "applicant.full_name_th": user.full_name_th or user.display_name,
         "applicant.full_name_en": user.full_name_en,
         "applicant.citizen_id": user.citizen_id or "",
+        "applicant.passport": (
+            f"{user.nationality} {user.passport_no}"
+            if getattr(user, "passport_no", "") and not user.citizen_id
+            else ""
+        ),
         "applicant.email": user.email,
         "applicant.phone": user.phone,
         "applicant.address": address_text(user.address or {}),
     }
 
 
-def prefill_answers(ui_schema: dict[str, Any], user: Any) -> dict[str, str]:
-    values = applicant_values(user)
+def party_values(party: Any) -> dict[str, str]:
+    """What the applying party is on record as (a company: the juristic registry)."""
+    if party is None:
+        return {}
+    is_company = getattr(party, "kind", "") == "juristic"
+    return {
+        "party.juristic_id": party.key if is_company else "",
+        "party.name_th": party.name_th,
+        "party.name_en": party.name_en,
+        "party.address": address_text(party.registered_address or {}) if is_company else "",
+    }
+
+
+def prefill_answers(ui_schema: dict[str, Any], user: Any, party: Any = None) -> dict[str, str]:
+    values = {**applicant_values(user), **party_values(party)}
     answers: dict[str, str] = {}
     for name, ui in ui_schema.get("fields", {}).items():
         source = ui.get("prefill")

@@ -6,5 +6,6 @@ class IdentityConfig(AppConfig):
     label = "identity"
 
     def ready(self) -> None:
-        # Plugins register themselves on import.
+        # Plugins register themselves on import; so do the permission rules.
+        from . import rules  # noqa: F401
         from .contrib import digital_id  # noqa: F401

@@ -1,7 +1,16 @@
-"""People who use the portal: entrepreneurs (signed in through Digital ID) and staff."""
+"""Who uses the portal (accounts, staff roles) and for whom they act (parties, mandates).
+
+An *account* (:class:`User`) is one natural person: an entrepreneur who proves who they
+are at Digital ID, or a member of staff who signs in with a password. A *party* is the
+legal person that applies for and holds licences: the person themselves, or a company
+they act for as a registered director, or a person or company that gave them a mandate.
+Applications, licences and receipts belong to parties, so everyone acting for a company
+sees the company's account.
+"""
 
 from __future__ import annotations
 
+import functools
 import uuid
 
 from django.contrib.auth.models import AbstractUser
@@ -20,9 +29,10 @@ class User(AbstractUser):
     """
 
     class Role(models.TextChoices):
+        """The kind of account; what staff may do is their :class:`StaffRole` groups."""
+
         APPLICANT = "applicant", "ผู้ประกอบการ / Entrepreneur"
-        OFFICER = "officer", "เจ้าหน้าที่ / Agency officer"
-        ADMIN = "admin", "ผู้ดูแลระบบ / System admin"
+        STAFF = "staff", "เจ้าหน้าที่ / Staff"
 
     PERSONAL_DATA = {
         "citizen_id": PersonalDataLabel.PERSONAL,
@@ -37,6 +47,20 @@ class User(AbstractUser):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     role = models.CharField(max_length=12, choices=Role.choices, default=Role.APPLICANT)
     citizen_id = models.CharField(max_length=13, unique=True, null=True, blank=True)
+    passport_no = models.CharField(
+        max_length=20, blank=True, help_text="foreign entrepreneurs without a Thai ID"
+    )
+    nationality = models.CharField(
+        max_length=3, blank=True, help_text="ISO 3166-1 alpha-3; blank for Thais"
+    )
+    party = models.OneToOneField(
+        "identity.Party",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="account",
+        help_text="the entrepreneur as a party: the legal person they are themselves",
+    )
     full_name_th = models.CharField(max_length=200, blank=True)
     full_name_en = models.CharField(max_length=200, blank=True)
     phone = models.CharField(max_length=20, blank=True)
@@ -52,18 +76,31 @@ class User(AbstractUser):
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=~Q(role="officer") | Q(agency__isnull=False),
-                name="officer_has_agency",
-            ),
-            models.CheckConstraint(
                 condition=Q(citizen_id__isnull=True) | Q(citizen_id__regex=r"^[0-9]{13}$"),
                 name="citizen_id_13_digits",
             ),
         ]
 
+    @functools.cached_property
+    def staff_roles(self) -> frozenset[str]:
+        """The account's staff roles (its groups), read once per request."""
+        if not self.pk or self.role != self.Role.STAFF:
+            return frozenset()
+        return frozenset(self.groups.values_list("name", flat=True))
+
+    def has_role(self, *roles: str) -> bool:
+        return self.is_active and bool(self.staff_roles & set(roles))
+
+    @property
+    def is_entrepreneur(self) -> bool:
+        return self.is_active and self.role == self.Role.APPLICANT
+
     @property
     def is_officer(self) -> bool:
-        return self.role == self.Role.OFFICER
+        """Decides applications of its agency: an agency officer or supervisor."""
+        return self.agency_id is not None and self.has_role(
+            StaffRole.AGENCY_OFFICER, StaffRole.AGENCY_SUPERVISOR
+        )
 
     @property
     def display_name(self) -> str:
@@ -71,3 +108,222 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.display_name
+
+
+class StaffRole(models.TextChoices):
+    """Staff roles, held as Django groups of the same name; permissions are rules
+    (``<app>/rules.py``) that read them, never the group's permission rows."""
+
+    COUNTER_OFFICER = "counter_officer", "เจ้าหน้าที่ศูนย์บริการ / Service counter officer"
+    AGENCY_OFFICER = "agency_officer", "เจ้าหน้าที่หน่วยงาน / Agency officer"
+    AGENCY_SUPERVISOR = "agency_supervisor", "หัวหน้างาน / Agency supervisor"
+    AGENCY_ADMIN = "agency_admin", "ผู้ดูแลระบบของหน่วยงาน / Agency administrator"
+    EXECUTIVE = "executive", "ผู้บริหาร / Executive"
+    PLATFORM_ADMIN = "platform_admin", "ผู้ดูแลระบบกลาง / Platform administrator"
+
+
+#: Roles that belong to one agency (the account must name it).
+AGENCY_ROLES = frozenset(
+    {StaffRole.AGENCY_OFFICER, StaffRole.AGENCY_SUPERVISOR, StaffRole.AGENCY_ADMIN}
+)
+
+
+class Party(models.Model):
+    """A legal person who applies for and holds licences.
+
+    ``key`` identifies it across the portal and the licence register: the 13-digit
+    citizen or juristic ID, or ``P:<nationality>:<passport>`` for a foreigner with no
+    Thai ID. A company's directors, status and signing rule are a snapshot of the
+    juristic registry, refreshed when someone chooses to act for it and at submission.
+    """
+
+    PERSONAL_DATA = {
+        "key": PersonalDataLabel.PERSONAL,
+        "name_th": PersonalDataLabel.PERSONAL,
+        "name_en": PersonalDataLabel.PERSONAL,
+    }
+
+    class Kind(models.TextChoices):
+        PERSON = "person", "บุคคลธรรมดา / Natural person"
+        JURISTIC = "juristic", "นิติบุคคล / Juristic person"
+
+    class SigningRule(models.TextChoices):
+        ANY_DIRECTOR = "any", "กรรมการคนใดคนหนึ่งลงนามได้ / Any one director signs"
+        TWO_DIRECTORS = "two", "กรรมการสองคนลงนามร่วมกัน / Two directors sign jointly"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    key = models.CharField(max_length=40, unique=True)
+    name_th = models.CharField(max_length=300, blank=True)
+    name_en = models.CharField(max_length=300, blank=True)
+    active = models.BooleanField(
+        default=True, help_text="a company not active in the registry cannot apply"
+    )
+    registry_status = models.CharField(max_length=40, blank=True)
+    signing_rule = models.CharField(
+        max_length=3, choices=SigningRule.choices, default=SigningRule.ANY_DIRECTOR
+    )
+    registered_address = models.JSONField(default=dict, blank=True)
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "parties"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(key__regex=r"^([0-9]{13}|P:[A-Z]{3}:[A-Z0-9]{5,20})$"),
+                name="party_key_format",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name_th or self.name_en or self.key
+
+    @property
+    def is_company(self) -> bool:
+        return self.kind == self.Kind.JURISTIC
+
+    @property
+    def needs_two_signatures(self) -> bool:
+        return self.is_company and self.signing_rule == self.SigningRule.TWO_DIRECTORS
+
+    def is_director(self, citizen_id: str | None) -> bool:
+        return bool(citizen_id) and self.directorships.filter(citizen_id=citizen_id).exists()
+
+
+class Directorship(models.Model):
+    """A director of a company, as the juristic registry listed them at the last refresh."""
+
+    PERSONAL_DATA = {"citizen_id": PersonalDataLabel.PERSONAL}
+
+    party = models.ForeignKey(Party, on_delete=models.CASCADE, related_name="directorships")
+    citizen_id = models.CharField(max_length=13, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["party", "citizen_id"], name="one_directorship_each")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.citizen_id} of {self.party}"
+
+
+class MandateAction(models.TextChoices):
+    """What a mandate lets the delegate do for the party."""
+
+    PREPARE = "prepare", "เตรียมคำขอ / Prepare applications"
+    SUBMIT = "submit", "ยื่นคำขอ / Submit applications"
+    PAY = "pay", "ชำระค่าธรรมเนียม / Pay fees"
+    VIEW = "view", "ดูคำขอและใบอนุญาต / View applications and licences"
+    RECEIVE = "receive", "รับใบอนุญาต / Receive licences"
+
+
+class Mandate(models.Model):
+    """Electronic delegation: a party lets one person act for it, within limits.
+
+    The grantor (the party, through an account that may act for it with authority to
+    grant: the person themselves, or a director of the company) names the delegate by
+    citizen ID or passport, the services (none: every service), the actions and the
+    period. The delegate accepts it in their own account; revocation takes effect at
+    the delegate's next request, because every request checks the mandate again.
+    """
+
+    class Status(models.TextChoices):
+        OFFERED = "offered", "รอการตอบรับ / Waiting for acceptance"
+        ACCEPTED = "accepted", "มีผล / In force"
+        DECLINED = "declined", "ปฏิเสธแล้ว / Declined"
+        REVOKED = "revoked", "เพิกถอนแล้ว / Revoked"
+
+    PERSONAL_DATA = {
+        "delegate_key": PersonalDataLabel.PERSONAL,
+        "delegate_name": PersonalDataLabel.PERSONAL,
+    }
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    grantor = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="mandates_given")
+    delegate_key = models.CharField(
+        max_length=40, help_text="the delegate's citizen ID, or P:<nationality>:<passport>"
+    )
+    delegate_name = models.CharField(max_length=300, blank=True)
+    delegate = models.ForeignKey(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="mandates_received",
+        help_text="the account that accepted it",
+    )
+    services = models.ManyToManyField(
+        "catalog.Service",
+        blank=True,
+        related_name="+",
+        help_text="the services it covers; none means every service",
+    )
+    actions = models.JSONField(default=list, help_text="MandateAction values")
+    valid_from = models.DateField()
+    valid_until = models.DateField()
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OFFERED)
+    granted_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    granted_at = models.DateTimeField(auto_now_add=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    revocation_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-granted_at"]
+        indexes = [
+            models.Index(fields=["delegate_key", "status"], name="mandate_delegate_idx"),
+            models.Index(fields=["delegate", "status"], name="mandate_account_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_until__gte=models.F("valid_from")),
+                name="mandate_period_ordered",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="accepted") | Q(delegate__isnull=False),
+                name="accepted_mandate_names_its_account",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="revoked") | Q(revoked_at__isnull=False),
+                name="revoked_mandate_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.grantor} → {self.delegate_name or self.delegate_key}"
+
+
+class CounterProofing(models.Model):
+    """A walk-in applicant's identity, proved at a service counter by an officer.
+
+    The method gives the assurance: the chip of the Thai ID card read at the counter is
+    IAL 2.3; a document checked by eye is IAL 2.1 (ETDA's guideline levels).
+    """
+
+    class Method(models.TextChoices):
+        ID_CARD_CHIP = "chip", "อ่านบัตรประจำตัวประชาชนแบบชิป / ID card chip read"
+        DOCUMENT = "document", "ตรวจเอกสารแสดงตน / Identity document checked"
+
+    IAL_BY_METHOD = {"chip": "2.3", "document": "2.1"}
+
+    PERSONAL_DATA = {"document_no": PersonalDataLabel.PERSONAL}
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    account = models.ForeignKey(User, on_delete=models.PROTECT, related_name="proofings")
+    method = models.CharField(max_length=10, choices=Method.choices)
+    ial = models.CharField(max_length=4)
+    document_no = models.CharField(
+        max_length=40, blank=True, help_text="card or document number seen"
+    )
+    officer = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.account} by {self.method} ({self.ial})"

@@ -7,18 +7,37 @@ transaction never waits on the network.
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 import uuid
 from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
+from bizportal.catalog.models import Service
 from bizportal.core import audit
 from bizportal.core.thai import validate_citizen_id
-from bizportal.registries.client import PersonRecord
+from bizportal.registries.client import (
+    JuristicRecord,
+    PersonRecord,
+    companies_directed_by,
+    fetch_juristic_person,
+)
 
-from .models import User
+from .acting import Acting, grounds, key_of
+from .models import (
+    AGENCY_ROLES,
+    CounterProofing,
+    Directorship,
+    Mandate,
+    MandateAction,
+    Party,
+    StaffRole,
+    User,
+)
 from .providers import SignInError
 
 #: Thai Digital ID identity assurance levels, weakest first (ETDA guideline; NDID min_ial).
@@ -52,61 +71,38 @@ def meets_assurance(user: Any, min_ial: str) -> bool:
 
 
 @transaction.atomic
-def sign_in_with_digital_id(claims: Mapping[str, Any], person: PersonRecord) -> User:
-    """Create or update the applicant the claims and the registry record describe.
+def sign_in_with_digital_id(claims: Mapping[str, Any], person: PersonRecord | None) -> User:
+    """Create or update the entrepreneur the claims (and the registry record) describe.
 
-    Names come from the ID token (what the person just proved), falling back to the
-    registry; address and birth date come from the registry, which is authoritative for
-    them. Refuses staff accounts (they sign in at the back office) and deactivated ones.
+    A Thai national is keyed by the citizen ID and must match the civil-registry record
+    the caller read; names come from the ID token (what the person just proved), falling
+    back to the registry; address and birth date come from the registry. A foreign
+    national (``person_kind: foreign``) is keyed by passport and nationality, and by the
+    13-digit Thai ID where they have one; there is no civil-registry record to read.
+    Refuses staff accounts (they sign in at the back office) and deactivated ones.
     """
-    try:
-        citizen_id = validate_citizen_id(str(claims.get("pid") or ""))
-    except ValidationError as error:
-        raise SignInError(
-            "เลขประจำตัวประชาชนจากดิจิทัลไอดีไม่ถูกต้อง / Digital ID sent an invalid citizen ID",
-            code="invalid_pid",
-        ) from error
-    if person.citizen_id != citizen_id:
+    foreign = claims.get("person_kind") == "foreign"
+    citizen_id = _claimed_citizen_id(claims, required=not foreign)
+    passport_no, nationality = _claimed_passport(claims) if foreign else ("", "")
+    if not foreign and (person is None or person.citizen_id != citizen_id):
         raise SignInError(
             "ข้อมูลทะเบียนราษฎรไม่ตรงกับผู้ยืนยันตัวตน / The registry record is not this person's",
             code="registry_mismatch",
         )
-
-    user = User.objects.select_for_update().filter(citizen_id=citizen_id).first()
-    created = user is None
-    if user is None:
-        user = User(
-            username=f"applicant-{uuid.uuid4().hex[:16]}",
-            role=User.Role.APPLICANT,
-            citizen_id=citizen_id,
-        )
-        user.set_unusable_password()
-    elif user.role != User.Role.APPLICANT:
-        raise SignInError(
-            "บัญชีนี้เป็นบัญชีเจ้าหน้าที่ โปรดเข้าสู่ระบบที่หน้าสำหรับเจ้าหน้าที่ / "
-            "This is a staff account: please sign in on the officers' page",
-            code="staff_account",
-            status=403,
-        )
-    elif not user.is_active:
-        raise SignInError(
-            "บัญชีนี้ถูกระงับ โปรดติดต่อผู้ดูแลระบบ / "
-            "This account is suspended, please contact the administrator",
-            code="inactive",
-            status=403,
-        )
-
+    user = _account_for(citizen_id, passport_no, nationality)
+    created = user.pk is None
     before = {name: getattr(user, name) for name in _SYNCED}
-    user.full_name_th = str(claims.get("name") or person.full_name_th)[:200]
-    user.full_name_en = str(claims.get("name_en") or person.full_name_en)[:200]
-    user.first_name = str(claims.get("given_name") or person.first_name_th)[:150]
-    user.last_name = str(claims.get("family_name") or person.last_name_th)[:150]
-    if claims.get("email"):
-        user.email = str(claims["email"])[:254]
-    user.address = dict(person.address)
-    user.birth_date = person.birth_date
+    _sync_names(user, claims, person)
+    if person is not None:
+        user.address = dict(person.address)
+        user.birth_date = person.birth_date
+    user.passport_no, user.nationality = (
+        passport_no or user.passport_no,
+        nationality or user.nationality,
+    )
     user.identity_assurance = str(claims.get("ial") or "")[:8]
     user.save()
+    ensure_person_party(user)
 
     changed = sorted(name for name in _SYNCED if getattr(user, name) != before[name])
     audit.record(
@@ -115,13 +111,86 @@ def sign_in_with_digital_id(claims: Mapping[str, Any], person: PersonRecord) -> 
         actor=user,
         provider="digital_id",
         issuer=str(claims.get("iss", "")),
+        person_kind="foreign" if foreign else "thai",
         ial=user.identity_assurance,
         aal=str(claims.get("aal", "")),
         acr=str(claims.get("acr", "")),
+        amr=list(claims.get("amr") or []),
         account_created=created,
         fields_updated=changed,
     )
     return user
+
+
+def _claimed_citizen_id(claims: Mapping[str, Any], *, required: bool) -> str | None:
+    raw = str(claims.get("pid") or "")
+    if not raw and not required:
+        return None
+    try:
+        return validate_citizen_id(raw)
+    except ValidationError as error:
+        raise SignInError(
+            "เลขประจำตัวประชาชนจากดิจิทัลไอดีไม่ถูกต้อง / Digital ID sent an invalid citizen ID",
+            code="invalid_pid",
+        ) from error
+
+
+def _claimed_passport(claims: Mapping[str, Any]) -> tuple[str, str]:
+    passport_no = str(claims.get("passport_no") or "").strip().upper()
+    nationality = str(claims.get("nationality") or "").strip().upper()
+    if not (
+        re.fullmatch(r"[A-Z0-9]{5,20}", passport_no) and re.fullmatch(r"[A-Z]{3}", nationality)
+    ):
+        raise SignInError(
+            "ดิจิทัลไอดีส่งข้อมูลหนังสือเดินทางไม่ครบถ้วน / Digital ID sent incomplete passport details",
+            code="invalid_passport",
+        )
+    return passport_no, nationality
+
+
+def _account_for(citizen_id: str | None, passport_no: str, nationality: str) -> User:
+    """The existing account of this person (locked), or a new unsaved one."""
+    accounts = User.objects.select_for_update()
+    user = accounts.filter(citizen_id=citizen_id).first() if citizen_id else None
+    if user is None and passport_no:
+        user = accounts.filter(passport_no=passport_no, nationality=nationality).first()
+    if user is None:
+        user = User(
+            username=f"applicant-{uuid.uuid4().hex[:16]}",
+            role=User.Role.APPLICANT,
+            citizen_id=citizen_id,
+        )
+        user.set_unusable_password()
+        return user
+    if user.role != User.Role.APPLICANT:
+        raise SignInError(
+            "บัญชีนี้เป็นบัญชีเจ้าหน้าที่ โปรดเข้าสู่ระบบที่หน้าสำหรับเจ้าหน้าที่ / "
+            "This is a staff account: please sign in on the officers' page",
+            code="staff_account",
+            status=403,
+        )
+    if not user.is_active:
+        raise SignInError(
+            "บัญชีนี้ถูกระงับ โปรดติดต่อผู้ดูแลระบบ / "
+            "This account is suspended, please contact the administrator",
+            code="inactive",
+            status=403,
+        )
+    if citizen_id and not user.citizen_id:
+        user.citizen_id = citizen_id
+    return user
+
+
+def _sync_names(user: User, claims: Mapping[str, Any], person: PersonRecord | None) -> None:
+    """Names from the ID token (just proved), falling back to the registry record."""
+    user.full_name_th = str(claims.get("name") or (person.full_name_th if person else ""))[:200]
+    user.full_name_en = str(claims.get("name_en") or (person.full_name_en if person else ""))[:200]
+    user.first_name = str(claims.get("given_name") or (person.first_name_th if person else ""))[
+        :150
+    ]
+    user.last_name = str(claims.get("family_name") or (person.last_name_th if person else ""))[:150]
+    if claims.get("email"):
+        user.email = str(claims["email"])[:254]
 
 
 _SYNCED = (
@@ -133,6 +202,8 @@ _SYNCED = (
     "address",
     "birth_date",
     "identity_assurance",
+    "passport_no",
+    "nationality",
 )
 
 
@@ -141,3 +212,396 @@ def record_sign_out(user: Any) -> None:
     """Audit a sign-out (the session itself is Django's to end)."""
     if getattr(user, "is_authenticated", False):
         audit.record("identity.signed_out", user, actor=user)
+
+
+# --- parties -------------------------------------------------------------------------
+
+
+class PartyError(Exception):
+    """A party or mandate operation that is not allowed; ``str()`` is bilingual."""
+
+
+def ensure_person_party(user: User) -> Party:
+    """The entrepreneur's own party, created on first sign-in, names kept current."""
+    key = key_of(user)
+    if not key:
+        raise PartyError("บัญชีนี้ไม่มีเลขประจำตัว / This account has no identity number")
+    party, _ = Party.objects.update_or_create(
+        key=key,
+        defaults={
+            "kind": Party.Kind.PERSON,
+            "name_th": user.full_name_th or user.display_name,
+            "name_en": user.full_name_en,
+            "active": True,
+        },
+    )
+    if user.party_id != party.pk:
+        user.party = party
+        user.save(update_fields=["party"])
+    return party
+
+
+@transaction.atomic
+def record_company(record: JuristicRecord) -> Party:
+    """Store what the juristic registry says of a company: names, status, signing rule,
+    directors (the directorships are replaced, so a removed director stops counting)."""
+    party, _ = Party.objects.update_or_create(
+        key=record.juristic_id,
+        defaults={
+            "kind": Party.Kind.JURISTIC,
+            "name_th": record.name_th,
+            "name_en": record.name_en,
+            "active": record.status == "active",
+            "registry_status": record.status,
+            "signing_rule": (
+                Party.SigningRule.TWO_DIRECTORS
+                if record.signing_rule == "two"
+                else Party.SigningRule.ANY_DIRECTOR
+            ),
+            "registered_address": dict(record.registered_address),
+            "refreshed_at": timezone.now(),
+        },
+    )
+    party.directorships.exclude(citizen_id__in=record.director_citizen_ids).delete()
+    Directorship.objects.bulk_create(
+        [Directorship(party=party, citizen_id=cid) for cid in record.director_citizen_ids],
+        ignore_conflicts=True,
+    )
+    return party
+
+
+def refresh_companies_of(user: User) -> list[Party]:
+    """Ask the juristic registry (over HTTP) which companies list the person as a
+    director, and keep them as parties. Raises ``RegistryError`` when it cannot answer."""
+    if not user.citizen_id:
+        return []
+    records = companies_directed_by(user.citizen_id, actor=user, purpose="act_for_company")
+    return [record_company(record) for record in records]
+
+
+def refresh_company(party: Party, *, actor: Any) -> Party:
+    """Read a company again before it acts (submission): active, directors, signing rule."""
+    record = fetch_juristic_person(party.key, actor=actor, purpose="company_acts")
+    return record_company(record)
+
+
+def choose_party(user: User, party: Party) -> Acting:
+    """Check that the person may act for ``party``; the caller keeps it in the session."""
+    acting = grounds(user, party)
+    if acting is None:
+        raise PartyError("ท่านไม่มีสิทธิ์ดำเนินการแทนผู้นี้ / You may not act for this party")
+    with transaction.atomic():
+        audit.record(
+            "identity.acting_for",
+            party,
+            actor=user,
+            basis=acting.basis,
+            mandate=str(acting.mandate.public_id) if acting.mandate else "",
+        )
+    return acting
+
+
+# --- mandates ------------------------------------------------------------------------
+
+
+def _delegate_key(raw: str) -> str:
+    value = (raw or "").strip().upper().replace("-", "").replace(" ", "")
+    if value.isdigit():
+        return validate_citizen_id(value)
+    if value.startswith("P:"):
+        parts = value.split(":")
+        if len(parts) == 3 and len(parts[1]) == 3 and parts[1].isalpha() and parts[2].isalnum():
+            return value
+    raise ValidationError(
+        "ระบุเลขประจำตัวประชาชน 13 หลัก หรือ P:สัญชาติ:เลขหนังสือเดินทาง (เช่น P:GBR:XA1234567) / "
+        "Give a 13-digit citizen ID, or P:nationality:passport (e.g. P:GBR:XA1234567)",
+        code="delegate",
+    )
+
+
+@transaction.atomic
+def grant_mandate(
+    acting: Acting,
+    *,
+    delegate: str,
+    actions: list[str],
+    valid_from: dt.date,
+    valid_until: dt.date,
+    services: list[Service] | None = None,
+) -> Mandate:
+    """The acting party lets another person act for it.
+
+    Only the party itself or, for a company, a director may grant: a delegate cannot
+    pass a mandate on. Refuses (``ValidationError``, nothing saved) an unknown action, an
+    empty list, a period that ends before it starts or in the past, and the grantor as
+    their own delegate.
+    """
+    if acting.basis not in ("self", "director"):
+        raise PartyError("ผู้รับมอบอำนาจมอบอำนาจต่อไม่ได้ / A delegate cannot pass a mandate on")
+    key = _delegate_key(delegate)
+    chosen = sorted(set(actions))
+    if not chosen or not set(chosen) <= set(MandateAction.values):
+        raise ValidationError(
+            "เลือกอย่างน้อยหนึ่งสิ่งที่ผู้รับมอบอำนาจทำได้ / Choose what the delegate may do",
+            code="actions",
+        )
+    if valid_until < valid_from or valid_until < timezone.localdate():
+        raise ValidationError(
+            "ช่วงเวลาไม่ถูกต้อง: วันสิ้นสุดต้องไม่ก่อนวันเริ่มและไม่ก่อนวันนี้ / "
+            "The period is not valid: it must end after it starts, and not before today",
+            code="period",
+        )
+    if key in (acting.party.key, key_of(acting.user)):
+        raise ValidationError(
+            "มอบอำนาจให้ตนเองไม่ได้ / You cannot give a mandate to yourself", code="delegate"
+        )
+    known = _account_by_key(key)
+    mandate = Mandate.objects.create(
+        grantor=acting.party,
+        delegate_key=key,
+        delegate_name=known.display_name if known else "",
+        actions=chosen,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        granted_by=acting.user,
+    )
+    if services:
+        mandate.services.set(services)
+    audit.record(
+        "identity.mandate_granted",
+        mandate,
+        actor=acting.user,
+        grantor=acting.party.key,
+        delegate=key,
+        actions=chosen,
+        services=[s.slug for s in services or []],
+        valid_from=valid_from.isoformat(),
+        valid_until=valid_until.isoformat(),
+    )
+    return mandate
+
+
+def _account_by_key(key: str) -> User | None:
+    """The entrepreneur account a citizen ID or ``P:<nationality>:<passport>`` names."""
+    if key.isdigit():
+        return User.objects.filter(citizen_id=key, role=User.Role.APPLICANT).first()
+    _, nationality, passport_no = key.split(":")
+    return User.objects.filter(
+        passport_no=passport_no, nationality=nationality, role=User.Role.APPLICANT
+    ).first()
+
+
+def mandates_offered_to(user: User) -> Any:
+    return Mandate.objects.filter(
+        delegate_key=key_of(user), status=Mandate.Status.OFFERED
+    ).select_related("grantor")
+
+
+@transaction.atomic
+def answer_mandate(mandate: Mandate, user: User, *, accept: bool) -> Mandate:
+    """The named delegate accepts or declines, in their own account."""
+    mandate = Mandate.objects.select_for_update().get(pk=mandate.pk)
+    if mandate.delegate_key != key_of(user):
+        raise PartyError("การมอบอำนาจนี้ไม่ได้มอบให้ท่าน / This mandate is not given to you")
+    if mandate.status != Mandate.Status.OFFERED:
+        raise PartyError(
+            "การมอบอำนาจนี้ตอบแล้วหรือถูกเพิกถอนแล้ว / This mandate was answered or revoked already"
+        )
+    mandate.status = Mandate.Status.ACCEPTED if accept else Mandate.Status.DECLINED
+    mandate.delegate = user
+    mandate.delegate_name = user.display_name
+    mandate.answered_at = timezone.now()
+    mandate.save(update_fields=["status", "delegate", "delegate_name", "answered_at"])
+    audit.record(
+        "identity.mandate_accepted" if accept else "identity.mandate_declined",
+        mandate,
+        actor=user,
+    )
+    return mandate
+
+
+@transaction.atomic
+def revoke_mandate(mandate: Mandate, user: User, *, reason: str = "") -> Mandate:
+    """The grantor (the party, a director) withdraws it, or the delegate gives it up.
+    It stops working at the delegate's next request."""
+    mandate = Mandate.objects.select_for_update().select_related("grantor").get(pk=mandate.pk)
+    on_grantor_side = (acting := grounds(user, mandate.grantor)) is not None and (
+        acting.basis in ("self", "director")
+    )
+    if not (on_grantor_side or mandate.delegate_id == user.pk):
+        raise PartyError("ท่านไม่มีสิทธิ์เพิกถอนการมอบอำนาจนี้ / You may not revoke this mandate")
+    if mandate.status in (Mandate.Status.REVOKED, Mandate.Status.DECLINED):
+        raise PartyError("การมอบอำนาจนี้สิ้นผลแล้ว / This mandate has already ended")
+    mandate.status = Mandate.Status.REVOKED
+    mandate.revoked_at = timezone.now()
+    mandate.revoked_by = user
+    mandate.revocation_reason = (reason or "").strip()
+    mandate.save(update_fields=["status", "revoked_at", "revoked_by", "revocation_reason"])
+    audit.record("identity.mandate_revoked", mandate, actor=user, reason=mandate.revocation_reason)
+    return mandate
+
+
+# --- the service counter ---------------------------------------------------------------
+
+
+@transaction.atomic
+def proof_at_counter(
+    officer: User, person: PersonRecord, *, method: str, document_no: str = ""
+) -> User:
+    """A counter officer proved a walk-in person's identity: their account (made now if
+    they never signed in) is raised to the assurance of the method used.
+
+    The civil-registry record is read by the caller (over HTTP) before this runs.
+    """
+    if not officer.has_role(StaffRole.COUNTER_OFFICER):
+        raise PartyError("เฉพาะเจ้าหน้าที่ศูนย์บริการ / Service counter officers only")
+    if method not in CounterProofing.IAL_BY_METHOD:
+        raise ValidationError("วิธียืนยันตัวตนไม่ถูกต้อง / Unknown proofing method", code="method")
+    ial = CounterProofing.IAL_BY_METHOD[method]
+    user = User.objects.select_for_update().filter(citizen_id=person.citizen_id).first()
+    created = user is None
+    if user is None:
+        user = User(
+            username=f"applicant-{uuid.uuid4().hex[:16]}",
+            role=User.Role.APPLICANT,
+            citizen_id=person.citizen_id,
+        )
+        user.set_unusable_password()
+    elif not user.is_entrepreneur:
+        raise PartyError("บัญชีนี้เป็นบัญชีเจ้าหน้าที่ / This is a staff account")
+    user.full_name_th = person.full_name_th[:200]
+    user.full_name_en = person.full_name_en[:200]
+    user.address = dict(person.address)
+    user.birth_date = person.birth_date
+    if _ial_rank(ial) > _ial_rank(user.identity_assurance):
+        user.identity_assurance = ial
+    user.save()
+    ensure_person_party(user)
+    proofing = CounterProofing.objects.create(
+        account=user, method=method, ial=ial, document_no=document_no.strip()[:40], officer=officer
+    )
+    audit.record(
+        "identity.proofed_at_counter",
+        user,
+        actor=officer,
+        method=method,
+        ial=ial,
+        account_created=created,
+        proofing=str(proofing.public_id),
+    )
+    return user
+
+
+def check_staff_roles(user: User, roles: list[str]) -> None:
+    """Agency roles need the account's agency; refuse the combination otherwise."""
+    if set(roles) & AGENCY_ROLES and user.agency_id is None:
+        raise ValidationError(
+            "บทบาทของหน่วยงานต้องระบุหน่วยงาน / Agency roles need the account's agency",
+            code="agency",
+        )
+
+
+# --- staff accounts (an agency administrator manages their own agency's) --------------
+
+
+def _agency_admin_of(admin: User, account: User | None = None) -> None:
+    """Refuse unless ``admin`` administers an agency (and ``account`` is staff of it)."""
+    if not admin.has_role(StaffRole.AGENCY_ADMIN) or admin.agency_id is None:
+        raise PartyError("เฉพาะผู้ดูแลระบบของหน่วยงาน / Agency administrators only")
+    if account is not None and (
+        account.role != User.Role.STAFF or account.agency_id != admin.agency_id
+    ):
+        raise PartyError(
+            "จัดการได้เฉพาะเจ้าหน้าที่ของหน่วยงานตนเอง / You manage your own agency's staff only"
+        )
+
+
+def _agency_roles(roles: list[str]) -> list[str]:
+    chosen = sorted(set(roles))
+    if not chosen or not set(chosen) <= AGENCY_ROLES:
+        raise ValidationError(
+            "เลือกบทบาทของหน่วยงานอย่างน้อยหนึ่งบทบาท / Choose at least one agency role",
+            code="roles",
+        )
+    return chosen
+
+
+def _set_groups(user: User, roles: list[str]) -> None:
+    from django.contrib.auth.models import Group
+
+    groups = [Group.objects.get_or_create(name=role)[0] for role in roles]
+    user.groups.set(groups)
+    user.__dict__.pop("staff_roles", None)
+
+
+@transaction.atomic
+def create_staff(
+    admin: User,
+    *,
+    username: str,
+    full_name_th: str,
+    full_name_en: str,
+    email: str,
+    roles: list[str],
+    password: str,
+) -> User:
+    """A new officer, supervisor or administrator of the admin's own agency."""
+    _agency_admin_of(admin)
+    chosen = _agency_roles(roles)
+    if User.objects.filter(username__iexact=username).exists():
+        raise ValidationError("ชื่อผู้ใช้นี้มีอยู่แล้ว / This username is taken", code="username")
+    user = User(
+        username=username,
+        role=User.Role.STAFF,
+        agency_id=admin.agency_id,
+        full_name_th=full_name_th,
+        full_name_en=full_name_en,
+        email=email,
+    )
+    user.set_password(password)
+    user.full_clean(exclude=["password"])
+    user.save()
+    _set_groups(user, chosen)
+    audit.record("identity.staff_created", user, actor=admin, roles=chosen, agency=admin.agency_id)
+    return user
+
+
+@transaction.atomic
+def set_staff_roles(admin: User, account: User, roles: list[str]) -> User:
+    _agency_admin_of(admin, account)
+    chosen = _agency_roles(roles)
+    if account.pk == admin.pk and StaffRole.AGENCY_ADMIN not in chosen:
+        raise PartyError(
+            "ท่านถอดบทบาทผู้ดูแลของตนเองไม่ได้ / You cannot remove your own administrator role"
+        )
+    before = sorted(account.staff_roles)
+    _set_groups(account, chosen)
+    audit.record("identity.staff_roles_changed", account, actor=admin, before=before, after=chosen)
+    return account
+
+
+@transaction.atomic
+def set_staff_active(admin: User, account: User, *, active: bool) -> User:
+    """Suspend or restore a member of staff (never delete: the audit trail names them)."""
+    _agency_admin_of(admin, account)
+    if account.pk == admin.pk:
+        raise PartyError("ท่านระงับบัญชีของตนเองไม่ได้ / You cannot suspend your own account")
+    account.is_active = active
+    account.save(update_fields=["is_active"])
+    audit.record(
+        "identity.staff_restored" if active else "identity.staff_suspended", account, actor=admin
+    )
+    return account
+
+
+@transaction.atomic
+def record_step_up(user: Any, claims: Mapping[str, Any]) -> None:
+    """Audit a second factor confirmed at Digital ID for this session."""
+    audit.record(
+        "identity.stepped_up",
+        user,
+        actor=user,
+        aal=str(claims.get("aal", "")),
+        acr=str(claims.get("acr", "")),
+        amr=list(claims.get("amr") or []),
+    )

@@ -8,26 +8,41 @@ database transaction opens, then hands the verified claims and the registry reco
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import login as django_login
 from django.contrib.auth import logout as django_logout
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from bizportal.registries.client import RecordNotFound, RegistryUnavailable, fetch_person
+from bizportal.registries.client import (
+    PersonRecord,
+    RecordNotFound,
+    RegistryError,
+    RegistryUnavailable,
+    fetch_person,
+)
 
 from . import services
+from .acting import AAL_SESSION_KEY, session_aal
+from .acting import options as acting_options
+from .contrib.digital_id import confirmed_aal
 from .providers import SignInError, get_provider
 
 log = logging.getLogger(__name__)
 
 NEXT_KEY = "identity.next"
+STEP_UP_KEY = "identity.step_up"
+#: Session keys the provider plugins own (e.g. ``digital_id.id_token``).
+PROVIDER_KEYS = ("digital_id.",)
 
 
 def _safe_next(request: HttpRequest, candidate: str | None) -> str:
@@ -67,37 +82,142 @@ def login(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_GET
 def callback(request: HttpRequest) -> HttpResponse:
-    """``/auth/callback/``: verify the answer, read the registry, sign the person in."""
-    next_url = _safe_next(request, request.session.get(NEXT_KEY))
+    """``/auth/callback/``: verify the answer, read the registry, sign the person in
+    (or, after a step-up, raise the session's assurance)."""
+    step_up = request.session.pop(STEP_UP_KEY, None)
     try:
         claims = get_provider().finish(request)
-        try:
-            person = fetch_person(str(claims["pid"]), purpose="digital_id_sign_in")
-        except ValidationError as error:
-            raise SignInError(
-                "เลขประจำตัวประชาชนจากดิจิทัลไอดีไม่ถูกต้อง / Digital ID sent an invalid citizen ID",
-                code="invalid_pid",
-            ) from error
-        except RecordNotFound as error:
-            raise SignInError(
-                "ไม่พบข้อมูลของท่านในทะเบียนราษฎร / Your record was not found in the civil registry",
-                code="registry_not_found",
-                status=403,
-            ) from error
-        except RegistryUnavailable as error:
-            raise SignInError(str(error), code="registry_unavailable", status=502) from error
-        user = services.sign_in_with_digital_id(claims, person)
+        if step_up is not None:
+            return _finish_step_up(request, claims, step_up)
+        user = services.sign_in_with_digital_id(claims, _registry_record(claims))
     except SignInError as error:
         return _failure(request, error)
 
-    request.session.pop(NEXT_KEY, None)
+    next_url = _safe_next(request, request.session.pop(NEXT_KEY, None))
+    # login() empties the session when someone else was signed in on this browser: keep
+    # what the provider plugin stored for sign-out and refresh across it.
+    kept = {k: v for k, v in request.session.items() if k.startswith(PROVIDER_KEYS)}
     django_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    request.session.update(kept)
+    request.session[AAL_SESSION_KEY] = max(confirmed_aal(claims), 1)
+    return _after_sign_in(request, user, next_url)
+
+
+def _registry_record(claims: dict[str, Any]) -> PersonRecord | None:
+    """The civil-registry record of a Thai national (over HTTP, before any transaction);
+    foreign nationals have none."""
+    if claims.get("person_kind") == "foreign":
+        return None
+    try:
+        return fetch_person(str(claims["pid"]), purpose="digital_id_sign_in")
+    except ValidationError as error:
+        raise SignInError(
+            "เลขประจำตัวประชาชนจากดิจิทัลไอดีไม่ถูกต้อง / Digital ID sent an invalid citizen ID",
+            code="invalid_pid",
+        ) from error
+    except RecordNotFound as error:
+        raise SignInError(
+            "ไม่พบข้อมูลของท่านในทะเบียนราษฎร / Your record was not found in the civil registry",
+            code="registry_not_found",
+            status=403,
+        ) from error
+    except RegistryUnavailable as error:
+        raise SignInError(str(error), code="registry_unavailable", status=502) from error
+
+
+def _after_sign_in(request: HttpRequest, user: Any, next_url: str) -> HttpResponse:
+    """Read which companies list the person as a director; when there is more than one
+    party to act for, ask whom (the person acts for themselves until they choose)."""
+    try:
+        services.refresh_companies_of(user)
+    except RegistryError as error:
+        log.info("juristic registry unavailable at sign-in: %s", error)
+        messages.warning(
+            request,
+            "อ่านทะเบียนนิติบุคคลไม่ได้ในขณะนี้ รายชื่อบริษัทอาจไม่เป็นปัจจุบัน / "
+            "The juristic registry did not answer; your companies may not be up to date",
+        )
+    if len(acting_options(user)) > 1:
+        return redirect(f"{reverse('portal:acting')}?{urlencode({'next': next_url})}")
     return HttpResponseRedirect(next_url)
+
+
+@never_cache
+@login_required
+@require_GET
+def step_up(request: HttpRequest) -> HttpResponse:
+    """``/auth/step-up/?aal=2&next=...``: ask Digital ID for a stronger sign-in (a second
+    factor) for this session; the person comes back to ``next``."""
+    try:
+        wanted = int(request.GET.get("aal", "2"))
+    except ValueError:
+        wanted = 2
+    if wanted not in (2, 3):
+        wanted = 2
+    next_url = _safe_next(request, request.GET.get("next"))
+    if session_aal(request.user) >= wanted:
+        return HttpResponseRedirect(next_url)
+    if not getattr(request.user, "is_entrepreneur", False):
+        raise Http404("entrepreneurs only")
+    request.session[STEP_UP_KEY] = {"aal": wanted, "next": next_url}
+    try:
+        return get_provider().start(
+            request,
+            redirect_uri=_callback_uri(),
+            # No prompt=login: the provider keeps the password sign-in and asks only
+            # for the second factor.
+            acr_values=f"urn:th:digitalid:aal:{wanted}",
+        )
+    except SignInError as error:
+        request.session.pop(STEP_UP_KEY, None)
+        return _failure(request, error)
+
+
+def _finish_step_up(
+    request: HttpRequest, claims: dict[str, Any], asked: dict[str, Any]
+) -> HttpResponse:
+    """The stronger sign-in must be the same person's, at the level asked for."""
+    user = request.user
+    if not user.is_authenticated or not _same_person(user, claims):
+        raise SignInError(
+            "การยืนยันตัวตนเพิ่มเติมเป็นของบุคคลอื่น / The second sign-in was someone else's",
+            code="step_up_other_person",
+            status=403,
+        )
+    reached = confirmed_aal(claims)
+    if reached < int(asked.get("aal", 2)):
+        raise SignInError(
+            "ยังไม่ได้ยืนยันตัวตนด้วยปัจจัยที่สอง / The second factor was not confirmed",
+            code="insufficient_assurance",
+            status=403,
+        )
+    request.session[AAL_SESSION_KEY] = reached
+    services.record_step_up(user, claims)
+    messages.success(
+        request,
+        f"ยืนยันตัวตนสองปัจจัยแล้ว (AAL{reached}) / Second factor confirmed (AAL{reached})",
+    )
+    return HttpResponseRedirect(_safe_next(request, asked.get("next")))
+
+
+def _same_person(user: Any, claims: dict[str, Any]) -> bool:
+    if user.citizen_id:
+        return str(claims.get("pid") or "") == user.citizen_id
+    return (
+        str(claims.get("passport_no") or "").upper() == user.passport_no.upper()
+        and str(claims.get("nationality") or "").upper() == user.nationality.upper()
+    )
 
 
 @require_POST
 def logout(request: HttpRequest) -> HttpResponse:
-    """``POST /auth/logout/``: end the portal session and go home."""
+    """``POST /auth/logout/``: end the portal session and, for a Digital ID sign-in, the
+    provider's session too (RP-initiated logout); then home."""
+    home = settings.BASE_URL + reverse(settings.LOGOUT_REDIRECT_URL)
+    try:
+        provider_logout = get_provider().end_session_url(request, post_logout_redirect_uri=home)
+    except SignInError:
+        provider_logout = None
     services.record_sign_out(request.user)
     django_logout(request)
-    return redirect(settings.LOGOUT_REDIRECT_URL)
+    return redirect(provider_logout or settings.LOGOUT_REDIRECT_URL)

@@ -64,7 +64,9 @@ class Licence(models.Model):
         max_length=8, choices=HolderKind.choices, default=HolderKind.PERSON
     )
     holder_id = models.CharField(
-        max_length=13, blank=True, help_text="citizen ID of a person, juristic ID of a company"
+        max_length=40,
+        blank=True,
+        help_text="citizen ID of a person, juristic ID of a company, P:<nationality>:<passport>",
     )
     holder_name = models.CharField(max_length=300)
     holder_name_en = models.CharField(max_length=300, blank=True)
@@ -91,7 +93,10 @@ class Licence(models.Model):
 
     class Meta:
         ordering = ["-issued_at"]
-        indexes = [models.Index(fields=["account", "-issued_at"], name="my_licences_idx")]
+        indexes = [
+            models.Index(fields=["account", "-issued_at"], name="my_licences_idx"),
+            models.Index(fields=["holder_id", "-issued_at"], name="holder_licences_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(status="revoked") | Q(revoked_at__isnull=False),
@@ -102,8 +107,9 @@ class Licence(models.Model):
                 name="licence_cancelled_has_time",
             ),
             models.CheckConstraint(
-                condition=Q(holder_id="") | Q(holder_id__regex=r"^[0-9]{13}$"),
-                name="licence_holder_id_13_digits",
+                condition=Q(holder_id="")
+                | Q(holder_id__regex=r"^([0-9]{13}|P:[A-Z]{3}:[A-Z0-9]{5,20})$"),
+                name="licence_holder_id_format",
             ),
         ]
 

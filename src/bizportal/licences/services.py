@@ -85,10 +85,21 @@ def mask_citizen_id(value: str) -> str:
 
 
 def masked_holder_id(licence: Licence) -> str:
-    """A person's citizen ID is masked; a company's juristic ID is public record."""
+    """A person's citizen ID or passport is masked; a company's juristic ID is public record."""
     if licence.holder_kind == HolderKind.JURISTIC:
         return format_citizen_id(licence.holder_id)
+    if licence.holder_id.startswith("P:"):
+        _, nationality, passport = licence.holder_id.split(":", 2)
+        return f"{nationality} passport ••••{passport[-3:]}"
     return mask_citizen_id(licence.holder_id)
+
+
+def printed_holder_id(value: str) -> str:
+    """The holder's number as printed on the licence: 1-2345-67890-12-3, or XA1234567 (GBR)."""
+    if value.startswith("P:"):
+        _, nationality, passport = value.split(":", 2)
+        return f"{passport} ({nationality})"
+    return format_citizen_id(value)
 
 
 def format_citizen_id(value: str) -> str:
@@ -404,7 +415,8 @@ def _pdf_context(licence: Licence, version: LicenceVersion) -> dict[str, Any]:
         "agency": licence.agency,
         "application_reference": version.application_reference,
         "holder_is_company": licence.holder_kind == HolderKind.JURISTIC,
-        "holder_id_display": format_citizen_id(licence.holder_id),
+        "holder_id_display": printed_holder_id(licence.holder_id),
+        "holder_has_passport": licence.holder_id.startswith("P:"),
         "issued_th": thai_date(version.issued_at),
         "issued_en": english_date(version.issued_at),
         "first_issued_th": thai_date(licence.issued_at),

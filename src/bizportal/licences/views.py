@@ -18,7 +18,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from bizportal.core import audit
+from bizportal.core import audit, authz
 
 from .models import Licence, LicenceVersion
 from .services import PdfVerification, masked_holder_id, verdict, verify_pdf
@@ -99,9 +99,12 @@ def verify_number(request: HttpRequest, number: str, version: int | None = None)
 def download_pdf(
     request: HttpRequest, public_id: uuid.UUID, version: int | None = None
 ) -> FileResponse:
-    """A signed version (the current one by default), for the holding account only;
-    anyone else gets the same 404 as a wrong id."""
-    licence = Licence.objects.filter(public_id=public_id, account_id=request.user.pk).first()
+    """A signed version (the current one by default), for the people who may receive
+    licences for the holder (``licences.download``); anyone else gets the same 404 as a
+    wrong id."""
+    licence = Licence.objects.filter(public_id=public_id).first()
+    if licence is not None and not authz.allowed(request.user, "licences.download", licence):
+        licence = None
     document: LicenceVersion | None = None
     if licence is not None:
         document = licence.versions.filter(number=version or licence.version).first()

@@ -19,11 +19,12 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 
-from bizportal.applications.events import STATUS_CHANGED
+from bizportal.applications.events import SIGNATURE_REQUESTED, STATUS_CHANGED
 from bizportal.applications.models import Application, Status
 from bizportal.core import events
 from bizportal.core.models import DomainEvent
 from bizportal.core.thai import english_date, thai_date
+from bizportal.identity.models import User
 from bizportal.inspections.events import INSPECTION_SCHEDULED
 
 from .events import MESSAGE_REQUESTED
@@ -41,7 +42,7 @@ def message_templates() -> tuple[str, ...]:
 
 def _application(event: DomainEvent) -> Application:
     return Application.objects.select_related(
-        "applicant", "agency", "service__agency", "licence"
+        "applicant", "agency", "service__agency", "licence", "party"
     ).get(public_id=event.subject_id)
 
 
@@ -54,19 +55,25 @@ def _links(application: Application) -> dict[str, str]:
 
 
 def _send(
-    event: DomainEvent, application: Application, recipient: str, subject: str, body: str
+    event: DomainEvent,
+    application: Application,
+    recipient: str | list[str],
+    subject: str,
+    body: str,
 ) -> None:
     """Send once per event: a redelivered event finds its row and sends nothing."""
-    if not recipient:
+    recipients = [recipient] if isinstance(recipient, str) else list(recipient)
+    recipients = [address for address in recipients if address]
+    if not recipients:
         return
     if Notification.objects.filter(event_id=event.id, channel=Notification.Channel.EMAIL).exists():
         return
-    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [recipient])
+    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
     Notification.objects.create(
         event_id=event.id,
         user=application.applicant,
         channel=Notification.Channel.EMAIL,
-        recipient=recipient,
+        recipient=", ".join(recipients)[:254],
         subject=subject[:250],
         body=body,
         application_reference=application.reference or "",
@@ -131,3 +138,28 @@ def send_inspection_appointment(event: DomainEvent) -> None:
         },
     )
     _send(event, application, _applicant_address(application), subject, body)
+
+
+@events.subscriber(SIGNATURE_REQUESTED, name="notifications.signature_request")
+def send_signature_request(event: DomainEvent) -> None:
+    """Ask the company's other directors to sign the application too, by the deadline."""
+    application = _application(event)
+    signer = event.payload.get("signed_by", "")
+    directors = application.party.directorships.values_list("citizen_id", flat=True)
+    addresses = list(
+        User.objects.filter(citizen_id__in=list(directors), is_active=True)
+        .exclude(public_id=signer)
+        .exclude(email="")
+        .values_list("email", flat=True)
+    )
+    deadline = parse_datetime(event.payload["deadline"])
+    subject, body = _render_message(
+        "signature_requested",
+        {
+            "application": application,
+            "deadline_th": thai_date(deadline, with_time=True),
+            "deadline_en": english_date(deadline, with_time=True),
+            **_links(application),
+        },
+    )
+    _send(event, application, addresses, subject, body)

@@ -7,4 +7,4 @@ class PaymentsConfig(AppConfig):
 
     def ready(self) -> None:
         # Register the payment step type and the event subscribers.
-        from . import steps, subscribers  # noqa: F401
+        from . import rules, steps, subscribers  # noqa: F401

@@ -28,6 +28,7 @@ from bizportal.core import audit, events
 from bizportal.core.pdf import render_pdf
 from bizportal.core.sequences import next_number
 from bizportal.core.thai import baht, baht_text, thai_date
+from bizportal.identity.acting import require_aal
 from bizportal.workflow.steps import Completion
 
 from . import thaiqr
@@ -112,6 +113,17 @@ def invoice_for(application: Any) -> Invoice | None:
         status=Invoice.Status.CANCELLED
     )
     return invoices.filter(status=Invoice.Status.PENDING).first() or invoices.first()
+
+
+def check_may_pay(invoice: Invoice, actor: Any) -> None:
+    """Paying online needs the session assurance the service asks for (a counter officer
+    paying with the walk-in person present needs none beyond their own sign-in)."""
+    application = invoice.application
+    if application.filed_by_id is not None and application.filed_by_id == getattr(
+        actor, "pk", None
+    ):
+        return
+    require_aal(actor, application.service.aal_needed("pay"))
 
 
 def instruction(invoice: Invoice, *, return_url: str = "") -> PaymentInstruction:
@@ -315,15 +327,15 @@ def confirm_payment(provider_id: str, data: CallbackData, *, body: str) -> Callb
 def receipt_context(receipt: Receipt) -> dict[str, Any]:
     invoice = receipt.invoice
     application = invoice.application
-    applicant = application.applicant
+    party = application.party
     return {
         "receipt": receipt,
         "invoice": invoice,
         "application": application,
         "service": application.service,
         "agency": application.agency,
-        "payer_name_th": applicant.full_name_th or applicant.display_name,
-        "payer_name_en": applicant.full_name_en,
+        "payer_name_th": party.name_th or str(party),
+        "payer_name_en": party.name_en,
         "amount_text": baht_text(invoice.amount),
         "paid_date_th": thai_date(invoice.paid_at, with_time=True),
         "issued_date_th": thai_date(receipt.issued_at),
@@ -339,6 +351,7 @@ def render_receipt_pdf(receipt: Receipt) -> Receipt:
             "invoice__application__service",
             "invoice__application__agency",
             "invoice__application__applicant",
+            "invoice__application__party",
         )
         .get(pk=receipt.pk)
     )

@@ -7,13 +7,16 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from bizportal.core import authz
 from bizportal.core.problems import problem_response
+from bizportal.identity.acting import StepUpRequired
 
 from . import selectors, services
 
@@ -24,13 +27,25 @@ def invoice(request: HttpRequest, public_id: Any) -> HttpResponse:
     invoice = selectors.invoice_of(request.user, public_id)
     receipt = getattr(invoice, "receipt", None) if invoice.is_paid else None
     how = None
-    if invoice.status == invoice.Status.PENDING:
+    may_pay = authz.allowed(request.user, "payments.pay", invoice)
+    if invoice.status == invoice.Status.PENDING and may_pay:
+        try:
+            services.check_may_pay(invoice, request.user)
+        except StepUpRequired as needed:
+            query = urlencode({"aal": needed.needed, "next": request.get_full_path()})
+            return redirect(f"{reverse('identity:step-up')}?{query}")
         back = settings.BASE_URL + reverse("payments:invoice", args=[invoice.public_id])
         how = services.instruction(invoice, return_url=back)
     return render(
         request,
         "payments/invoice.html",
-        {"invoice": invoice, "application": invoice.application, "how": how, "receipt": receipt},
+        {
+            "invoice": invoice,
+            "application": invoice.application,
+            "how": how,
+            "receipt": receipt,
+            "may_pay": may_pay,
+        },
     )
 
 

@@ -28,8 +28,15 @@ from bizportal.applications.models import Application, Kind
 from bizportal.catalog.models import Service
 from bizportal.core import demo
 from bizportal.core.pdf import render_pdf
-from bizportal.identity.models import User
-from bizportal.identity.services import sign_in_with_digital_id
+from bizportal.identity.acting import Acting
+from bizportal.identity.models import MandateAction, Party, StaffRole, User
+from bizportal.identity.services import (
+    answer_mandate,
+    grant_mandate,
+    proof_at_counter,
+    refresh_companies_of,
+    sign_in_with_digital_id,
+)
 from bizportal.licences import services as licences
 from bizportal.licences.models import HolderKind, Licence
 from bizportal.payments.models import Invoice
@@ -37,15 +44,24 @@ from bizportal.payments.providers import CallbackData
 from bizportal.payments.services import confirm_payment
 from bizportal.registries.client import PersonRecord
 from bizportal.registries.demo import DEMO_COMPANIES
-from bizportal.sandbox_idp.demo import DEMO_IDENTITIES, DemoIdentity
+from bizportal.sandbox_idp.demo import (
+    DEMO_FOREIGNERS,
+    DEMO_IDENTITIES,
+    DemoForeigner,
+    DemoIdentity,
+)
 
-SOMSRI, PRASERT, _MALEE = DEMO_IDENTITIES
+SOMSRI, PRASERT, MALEE, WIPA = DEMO_IDENTITIES[:4]
+JAMES = DEMO_FOREIGNERS[0]
 KRUA_SOMSRI = DEMO_COMPANIES[0]
+THONGKHAM = DEMO_COMPANIES[1]
 _txn = itertools.count(1)
 
 
 def _account(person: DemoIdentity) -> User:
-    """The person's portal account, as their first Digital ID sign-in would make it."""
+    """The person's portal account, as their Digital ID sign-in makes it. The session
+    is taken as one that confirmed a second factor (AAL2), as the tour business
+    service asks for when submitting and paying."""
     claims = {
         "iss": "load_demo",
         "pid": person.citizen_id,
@@ -67,7 +83,31 @@ def _account(person: DemoIdentity) -> User:
         birth_date=person.birth_date,
         address=dict(person.address),
     )
-    return sign_in_with_digital_id(claims, record)
+    account = sign_in_with_digital_id(claims, record)
+    account.session_aal = 2
+    return account
+
+
+def _foreign_account(person: DemoForeigner) -> User:
+    claims = {
+        "iss": "load_demo",
+        "person_kind": "foreign",
+        "passport_no": person.passport_no,
+        "nationality": person.nationality,
+        "name": person.name_en,
+        "name_en": person.name_en,
+        "given_name": person.given_name_en,
+        "family_name": person.family_name_en,
+        "email": person.email,
+        "ial": person.ial,
+    }
+    return sign_in_with_digital_id(claims, None)
+
+
+def _company(person: DemoIdentity, company: dict[str, Any]) -> Party:
+    """The company as the juristic registry lists it, read as a director signing in."""
+    parties = refresh_companies_of(_account(person))
+    return next(party for party in parties if party.key == company["juristic_id"])
 
 
 def _document(title_th: str, title_en: str, answers: dict[str, Any]) -> SimpleUploadedFile:
@@ -104,7 +144,6 @@ def _answers(slug: str, person: DemoIdentity, **extra: Any) -> dict[str, Any]:
         },
         "liquor-sale-licence": {"sales_type": "retail", "manager_citizen_id": person.citizen_id},
         "factory-licence": {
-            "juristic_id": KRUA_SOMSRI["juristic_id"],
             "factory_type": "food",
             "machine_hp": 150,
             "workers": 30,
@@ -120,33 +159,54 @@ def _draft(
     *,
     kind: str = Kind.NEW,
     licence: Licence | None = None,
+    party: Party | None = None,
     **answers: Any,
 ) -> Application:
     account = _account(person)
     service = Service.objects.get(slug=slug)
-    application = applications.start_application(service, account, kind=kind, licence=licence)
+    if party is None and licence is not None:
+        party = Party.objects.get(key=licence.holder_id)
+    application = applications.start_application(
+        service, account, kind=kind, licence=licence, party=party
+    )
     if kind == Kind.CANCEL:
         values: dict[str, Any] = {"reason": "เลิกกิจการที่สาขานี้", "confirm": True}
     elif kind == Kind.NEW:
         values = _answers(slug, person, **answers)
     else:
         values = {**application.data, **answers}
-    applications.save_answers(application, values, actor=account)
+    return _fill(application, values, account)
+
+
+def _fill(application: Application, values: dict[str, Any], actor: User) -> Application:
+    """Answer the form and attach a sample of every document the answers require."""
+    applications.save_answers(application, values, actor=actor)
     application.refresh_from_db()
     for document in applications.bundle_of(application).documents:
         if document.is_required_for(application.data):
             upload = _document(document.name_th, document.name_en, application.data)
-            applications.attach_document(application, document.code, upload, actor=account)
+            applications.attach_document(application, document.code, upload, actor=actor)
     return application
 
 
 def _submitted(slug: str, person: DemoIdentity, **kwargs: Any) -> Application:
     application = _draft(slug, person, **kwargs)
-    return applications.submit(application, actor=application.applicant, accept_terms=True)
+    return applications.submit(application, actor=_account(person), accept_terms=True)
 
 
 def _officer(application: Application) -> User:
-    return User.objects.get(role=User.Role.OFFICER, agency=application.agency)
+    """The agency's officer, or its supervisor where the step waits for a sign-off."""
+    staff = list(
+        User.objects.filter(
+            groups__name__in=[StaffRole.AGENCY_OFFICER, StaffRole.AGENCY_SUPERVISOR],
+            agency=application.agency,
+        ).order_by("pk")
+    )
+    by_rank = sorted(staff, key=lambda u: u.has_role(StaffRole.AGENCY_SUPERVISOR))
+    for user in by_rank:
+        if applications.actions_for(application, user):
+            return user
+    return by_rank[0]  # nothing waits for an officer: the agency's officer (a revocation)
 
 
 def _act(application: Application, action: str, note: str = "", **values: Any) -> Application:
@@ -220,8 +280,10 @@ def _somsri() -> None:
         business_name="ร้านครัวสมศรี (สาขาอารีย์)",
     )
     _pay(_act(amendment, "approve", "แก้ไขชื่อสถานประกอบการตามคำขอ"))
-    # The company's factory: documents checked and premises inspected; the engineer's turn.
-    factory = _act(_submitted("factory-licence", SOMSRI), "approve")
+    # Her company's factory: documents checked and premises inspected; the head of
+    # section signs off next (a supervisor's step).
+    krua = _company(SOMSRI, KRUA_SOMSRI)
+    factory = _act(_submitted("factory-licence", SOMSRI, party=krua), "approve")
     factory = _schedule(factory, 0, hour=9)
     _act(factory, "pass", "เครื่องจักรติดตั้งตามแบบ")
     # Liquor sale: approved on paper, the premises inspection is booked for next week.
@@ -268,19 +330,24 @@ def _prasert() -> None:
         "ตรวจพบการจำหน่ายอาหารไม่ถูกสุขลักษณะซ้ำหลังได้รับคำเตือน",
         actor=_officer(kiosk),
     )
-    # His company's liquor licence: filed by him as director, issued in the company's name.
-    company = DEMO_COMPANIES[1]
-    bar = _act(
-        _submitted(
-            "liquor-sale-licence",
-            PRASERT,
-            business_name="ทองคำ คอฟฟี่ แอนด์ บาร์",
-            juristic_id=company["juristic_id"],
-        ),
-        "approve",
+    # His company's liquor licence. The company signs with two directors: he signs
+    # first, Somsri confirms, and only then does it reach the excise department.
+    thongkham = _company(PRASERT, THONGKHAM)
+    bar = _submitted(
+        "liquor-sale-licence", PRASERT, party=thongkham, business_name="ทองคำ คอฟฟี่ แอนด์ บาร์"
     )
+    bar = applications.submit(bar, actor=_account(SOMSRI), accept_terms=True)
+    bar = _act(bar, "approve")
     bar = _act(_schedule(bar, 0, hour=9), "pass", "สถานที่ขายเป็นไปตามเงื่อนไข")
     _pay(bar)
+    # A second company application he has signed: it waits for Somsri's signature.
+    _submitted(
+        "food-shop-licence",
+        PRASERT,
+        party=thongkham,
+        business_name="ทองคำ คอฟฟี่ สาขาสันติธรรม",
+        manager_citizen_id=PRASERT.citizen_id,
+    )
     # Applications an officer sent back, and one refused.
     _act(
         _submitted("liquor-sale-licence", PRASERT, business_name="ทองคำ บาร์"),
@@ -298,6 +365,72 @@ def _prasert() -> None:
     _submitted("food-shop-licence", PRASERT, business_name="ทองคำ เบเกอรี่", area_sqm=45)
 
 
+def _delegation() -> None:
+    """Somsri, for her company, lets Wipa handle food shop licences only (prepare,
+    submit, pay, view); Wipa accepted and has a draft under way for the company."""
+    krua = _company(SOMSRI, KRUA_SOMSRI)
+    somsri, wipa = _account(SOMSRI), _account(WIPA)
+    today = timezone.localdate()
+    mandate = grant_mandate(
+        Acting(somsri, krua, "director"),
+        delegate=WIPA.citizen_id,
+        actions=[
+            MandateAction.PREPARE,
+            MandateAction.SUBMIT,
+            MandateAction.PAY,
+            MandateAction.VIEW,
+        ],
+        valid_from=today,
+        valid_until=today.replace(year=today.year + 1),
+        services=[Service.objects.get(slug="food-shop-licence")],
+    )
+    answer_mandate(mandate, wipa, accept=True)
+    _draft("food-shop-licence", WIPA, party=krua, business_name="ครัวสมศรี สาขาลาดพร้าว")
+
+
+def _foreigner_and_counter() -> None:
+    """A British entrepreneur's café waits at review; at the service counter, an officer
+    proved Malee's identity from her ID card's chip and filed her commercial
+    registration (she will find it in her account when she signs in)."""
+    james = _foreign_account(JAMES)
+    service = Service.objects.get(slug="food-shop-licence")
+    application = applications.start_application(service, james)
+    answers = {
+        **_answers("food-shop-licence", SOMSRI),
+        "email": JAMES.email,
+        "business_name": "Whitfield's Café",
+        "manager_citizen_id": SOMSRI.citizen_id,
+    }
+    _fill(application, answers, james)
+    applications.submit(application, actor=james, accept_terms=True)
+
+    officer = User.objects.get(username="counter.osc")
+    record = PersonRecord(
+        citizen_id=MALEE.citizen_id,
+        title_th=MALEE.title_th,
+        first_name_th=MALEE.given_name_th,
+        last_name_th=MALEE.family_name_th,
+        title_en=MALEE.title_en,
+        first_name_en=MALEE.given_name_en,
+        last_name_en=MALEE.family_name_en,
+        birth_date=MALEE.birth_date,
+        address=dict(MALEE.address),
+    )
+    malee = proof_at_counter(officer, record, method="chip", document_no="1-2345-67890-12-3")
+    filed = applications.start_application(
+        Service.objects.get(slug="commercial-registration"),
+        malee,
+        party=malee.party,
+        filed_by=officer,
+    )
+    values = {
+        **_answers("commercial-registration", MALEE),
+        "business_name": "มาลีผ้าไทย",
+        "business_address": "5 หมู่ 2 ตำบลบ้านโป่ง อำเภอบ้านโป่ง จังหวัดราชบุรี 70110",
+    }
+    applications.submit(_fill(filed, values, officer), actor=officer, accept_terms=True)
+
+
 @demo.loader("journeys", order=90)
 def load_demo() -> list[demo.DemoLogin]:
     """Applications and licences in every state for the demo entrepreneurs."""
@@ -311,6 +444,8 @@ def load_demo() -> list[demo.DemoLogin]:
         try:
             _somsri()
             _prasert()
+            _delegation()
+            _foreigner_and_counter()
         finally:
             settings.JURISTIC_REGISTRY_URL = configured
     return []

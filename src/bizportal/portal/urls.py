@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import parties, views
 
 app_name = "portal"
 urlpatterns = [
@@ -9,6 +9,15 @@ urlpatterns = [
     path("services/<slug:slug>/", views.service_detail, name="service"),
     path("services/<slug:slug>/apply/", views.start_application, name="apply"),
     path("account/", views.account, name="account"),
+    path("account/acting/", parties.choose, name="acting"),
+    path("account/acting/refresh/", parties.refresh_companies, name="acting-refresh"),
+    path("account/mandates/", parties.mandates, name="mandates"),
+    path("account/mandates/<uuid:public_id>/", parties.mandate_detail, name="mandate"),
+    path(
+        "account/mandates/<uuid:public_id>/<slug:answer>/",
+        parties.mandate_answer,
+        name="mandate-answer",
+    ),
     path(
         "account/licences/<uuid:public_id>/<slug:kind>/",
         views.start_change,
@@ -16,6 +25,7 @@ urlpatterns = [
     ),
     path("applications/<uuid:public_id>/", views.application_detail, name="application"),
     path("applications/<uuid:public_id>/edit/", views.application_edit, name="application-edit"),
+    path("applications/<uuid:public_id>/sign/", views.application_sign, name="application-sign"),
     path(
         "applications/<uuid:public_id>/documents/<uuid:attachment_id>/",
         views.attachment_download,

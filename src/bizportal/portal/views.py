@@ -10,6 +10,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from bizportal.applications import selectors, services
@@ -18,10 +20,16 @@ from bizportal.applications.models import FINAL_STATUSES, Application, Kind, Sta
 from bizportal.catalog.bundles import bundle, offered_kinds
 from bizportal.catalog.models import Agency, Service
 from bizportal.catalog.search import search
+from bizportal.core import authz
 from bizportal.forms.fields import build_fields, coerce
+from bizportal.identity.acting import Acting, StepUpRequired, require_aal, session_aal
+from bizportal.identity.acting import options as acting_options
+from bizportal.identity.models import MandateAction
+from bizportal.identity.services import mandates_offered_to
 from bizportal.licences.models import Licence
 from bizportal.licences.services import LicenceError, check_change, verdict
 from bizportal.payments.models import Receipt
+from bizportal.payments.selectors import receipts_of_party
 from bizportal.payments.services import invoice_for
 
 
@@ -68,22 +76,37 @@ def service_detail(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+def _step_up(request: HttpRequest, needed: int, next_url: str) -> HttpResponse:
+    """Off to Digital ID for a second factor, then back to where the person was."""
+    query = urlencode({"aal": needed, "next": next_url})
+    return redirect(f"{reverse('identity:step-up')}?{query}")
+
+
+def _acting(request: HttpRequest) -> Acting | None:
+    return getattr(request, "acting", None)
+
+
 @login_required
 @require_POST
 def start_application(request: HttpRequest, slug: str) -> HttpResponse:
-    """Start (or continue) a draft for a new licence."""
+    """Start (or continue) a draft for a new licence, for the party the person acts for."""
     service = _published(slug)
-    if request.user.role != "applicant":  # type: ignore[union-attr]
-        messages.error(request, "บัญชีเจ้าหน้าที่ยื่นคำขอไม่ได้ / Officer accounts cannot apply")
+    acting = _acting(request)
+    if acting is None:
+        messages.error(
+            request,
+            "บัญชีเจ้าหน้าที่ยื่นคำขอทางนี้ไม่ได้ (เจ้าหน้าที่ศูนย์บริการยื่นแทนที่หน้าเคาน์เตอร์) / "
+            "Staff accounts cannot apply here (counter officers file at the counter pages)",
+        )
         return redirect("portal:service", slug=slug)
     draft = (
         selectors.my_applications(request.user)
         .filter(service=service, kind=Kind.NEW, status=Status.DRAFT)
         .first()
     )
-    if draft is None:
+    if draft is None or not authz.allowed(request.user, "applications.prepare", draft):
         try:
-            draft = services.start_application(service, request.user)
+            draft = services.start_application(service, request.user, party=acting.party)
         except services.refusals() as error:
             messages.error(request, str(error))
             return redirect("portal:service", slug=slug)
@@ -93,21 +116,26 @@ def start_application(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_POST
 def start_change(request: HttpRequest, public_id: Any, kind: str) -> HttpResponse:
-    """Amend, renew or cancel a licence in the account: continue the open draft for it,
+    """Amend, renew or cancel a licence the party holds: continue the open draft for it,
     or start one; a refusal (revoked, outside the renewal window ...) says why."""
+    acting = _acting(request)
     licence = get_object_or_404(
-        Licence.objects.select_related("service"), public_id=public_id, account_id=request.user.pk
+        selectors.licences_of(acting).select_related("service"), public_id=public_id
     )
+    authz.require(request.user, "licences.change", licence)
     if kind not in (Kind.AMEND, Kind.RENEW, Kind.CANCEL):
         raise Http404("no such kind of application")
-    open_draft = Application.objects.filter(
-        licence=licence, kind=kind, applicant_id=request.user.pk, status=Status.DRAFT
-    ).first()
+    open_draft = (
+        selectors.my_applications(request.user)
+        .filter(licence=licence, kind=kind, status=Status.DRAFT)
+        .first()
+    )
     if open_draft is not None:
         return redirect("portal:application-edit", public_id=open_draft.public_id)
+    assert acting is not None
     try:
         application = services.start_application(
-            licence.service, request.user, kind=kind, licence=licence
+            licence.service, request.user, kind=kind, licence=licence, party=acting.party
         )
     except services.refusals() as error:
         messages.error(request, str(error))
@@ -117,9 +145,18 @@ def start_change(request: HttpRequest, public_id: Any, kind: str) -> HttpRespons
 
 @login_required
 def account(request: HttpRequest) -> HttpResponse:
-    applications = list(selectors.my_applications(request.user).select_related("licence")[:100])
+    """The account of the party the person acts for: its applications, licences and
+    receipts (a company's are shared by everyone acting for it)."""
+    acting = _acting(request)
+    if acting is None:
+        return redirect("backoffice:home")
+    applications = list(
+        selectors.my_applications(request.user)
+        .select_related("licence")
+        .prefetch_related("signatures")[:100]
+    )
     licences = list(
-        Licence.objects.filter(account_id=request.user.pk)
+        selectors.licences_of(acting)
         .select_related("agency", "service")
         .prefetch_related("service__application_types")
     )
@@ -128,17 +165,38 @@ def account(request: HttpRequest) -> HttpResponse:
         for a in applications
         if a.kind != Kind.NEW and a.status not in FINAL_STATUSES and a.licence_id
     }
-    receipts = Receipt.objects.filter(
-        invoice__application__applicant_id=request.user.pk
-    ).select_related("invoice__application__service")
     return render(
         request,
         "portal/account.html",
         {
+            "acting": acting,
             "applications": applications,
+            "to_sign": [a for a in applications if _may_cosign(request.user, a)],
             "licences": [_licence_row(licence, open_changes) for licence in licences],
-            "receipts": list(receipts),
+            "receipts": _receipts(acting),
+            "choices": len(acting_options(request.user)),
+            "offers": mandates_offered_to(request.user).count(),
+            "aal": session_aal(request.user),
         },
+    )
+
+
+def _receipts(acting: Acting) -> list[Receipt]:
+    if not acting.may_any(MandateAction.VIEW, MandateAction.PAY):
+        return []
+    receipts = receipts_of_party(acting.party)
+    services_ = acting.service_ids()
+    if services_ is not None:
+        receipts = receipts.filter(invoice__application__service_id__in=services_)
+    return list(receipts)
+
+
+def _may_cosign(user: Any, application: Application) -> bool:
+    """A joint-signing company's submission waits for a second signer: this person?"""
+    return (
+        application.status == Status.AWAITING_SIGNATURE
+        and authz.allowed(user, "applications.submit", application)
+        and not any(s.signer_id == user.pk and not s.lapsed for s in application.signatures.all())
     )
 
 
@@ -171,6 +229,10 @@ def _licence_row(licence: Licence, open_changes: dict[Any, Application]) -> dict
 @login_required
 def application_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
     application = selectors.for_applicant(request.user, public_id)
+    try:
+        require_aal(request.user, application.service.aal_needed("view"))
+    except StepUpRequired as needed:
+        return _step_up(request, needed.needed, request.get_full_path())
     licence = application.licence
     return render(
         request,
@@ -183,17 +245,55 @@ def application_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
             "invoice": invoice_for(application),
             "licence": licence,
             "issued": application.status == Status.ISSUED,
-            "editable": services.is_editable(application),
+            "editable": services.is_editable(application)
+            and authz.allowed(request.user, "applications.prepare", application),
             "waiting": services.ready_steps(application),
             "inspections": list(application.inspections.all()),
+            "signatures": list(application.signatures.select_related("signer")),
+            "may_sign": _may_cosign(request.user, application),
         },
     )
 
 
 @login_required
+@require_POST
+def application_sign(request: HttpRequest, public_id: Any) -> HttpResponse:
+    """The second director confirms a joint-signing company's submission."""
+    application = selectors.for_applicant(request.user, public_id)
+    authz.require(request.user, "applications.submit", application)
+    if request.POST.get("confirm") != "on":
+        messages.error(
+            request,
+            "กรุณายืนยันว่าได้ตรวจคำขอและยอมรับเงื่อนไข / "
+            "Please confirm that you checked the application and accept the terms",
+        )
+        return redirect("portal:application", public_id=public_id)
+    try:
+        application = services.submit(application, actor=request.user, accept_terms=True)
+    except StepUpRequired as needed:
+        return _step_up(request, needed.needed, reverse("portal:application", args=[public_id]))
+    except services.SubmissionErrors:
+        messages.error(
+            request,
+            "คำขอยังไม่ครบถ้วน ผู้ยื่นต้องแก้ไขก่อน / The application is incomplete",
+        )
+    except services.refusals() as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            f"ลงนามแล้ว คำขอ {application.reference} ส่งถึงหน่วยงานแล้ว / "
+            f"Signed: application {application.reference} has gone to the agency",
+        )
+    return redirect("portal:application", public_id=public_id)
+
+
+@login_required
 def application_edit(request: HttpRequest, public_id: Any) -> HttpResponse:
     application = selectors.for_applicant(request.user, public_id)
-    if not services.is_editable(application):
+    if not services.is_editable(application) or not authz.allowed(
+        request.user, "applications.prepare", application
+    ):
         return redirect("portal:application", public_id=public_id)
     service = application.service
     chosen = services.bundle_of(application)
@@ -203,7 +303,11 @@ def application_edit(request: HttpRequest, public_id: Any) -> HttpResponse:
     status_code = 200
     if request.method == "POST":
         answers = coerce(chosen.form_schema, request.POST.dict())
-        services.save_answers(application, answers, actor=request.user)
+        try:
+            services.save_answers(application, answers, actor=request.user)
+        except services.refusals() as error:
+            messages.error(request, str(error))
+            return redirect("portal:application", public_id=public_id)
         document_errors = _attach_uploads(application, request)
         if request.POST.get("action") == "submit" and not document_errors:
             try:
@@ -212,6 +316,8 @@ def application_edit(request: HttpRequest, public_id: Any) -> HttpResponse:
                     actor=request.user,
                     accept_terms=request.POST.get("accept_terms") == "on",
                 )
+            except StepUpRequired as needed:
+                return _step_up(request, needed.needed, request.get_full_path())
             except services.SubmissionErrors as errors:
                 field_errors, document_errors, terms_error = (
                     errors.fields,
@@ -222,11 +328,7 @@ def application_edit(request: HttpRequest, public_id: Any) -> HttpResponse:
                 messages.error(request, str(error))
                 return redirect("portal:application", public_id=public_id)
             else:
-                messages.success(
-                    request,
-                    f"ยื่นคำขอเรียบร้อย เลขที่คำขอ {application.reference} / "
-                    f"Application submitted, reference {application.reference}",
-                )
+                messages.success(request, _submitted_message(application))
                 return redirect("portal:application", public_id=public_id)
         elif not document_errors:
             messages.success(request, "บันทึกฉบับร่างแล้ว / Draft saved")
@@ -253,8 +355,22 @@ def application_edit(request: HttpRequest, public_id: Any) -> HttpResponse:
         "documents": documents,
         "terms_error": terms_error,
         "has_errors": bool(field_errors or document_errors or terms_error),
+        "may_submit": authz.allowed(request.user, "applications.submit", application),
     }
     return render(request, "portal/application_form.html", context, status=status_code)
+
+
+def _submitted_message(application: Application) -> str:
+    if application.status == Status.AWAITING_SIGNATURE:
+        return (
+            f"ลงนามแล้ว คำขอ {application.reference} รอกรรมการอีกคนลงนามภายใน 7 วัน / "
+            f"Signed: application {application.reference} waits for a second director's "
+            "signature (7 days)"
+        )
+    return (
+        f"ยื่นคำขอเรียบร้อย เลขที่คำขอ {application.reference} / "
+        f"Application submitted, reference {application.reference}"
+    )
 
 
 def _attach_uploads(application: Any, request: HttpRequest) -> dict[str, str]:
@@ -270,6 +386,8 @@ def _attach_uploads(application: Any, request: HttpRequest) -> dict[str, str]:
             services.attach_document(application, code, upload, actor=request.user)
         except ValidationError as error:
             errors[code] = " ".join(error.messages)
+        except services.refusals() as error:
+            errors[code] = str(error)
     return errors
 
 

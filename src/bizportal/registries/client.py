@@ -73,6 +73,7 @@ class JuristicRecord:
     status: str
     registered_address: dict[str, str] = field(default_factory=dict)
     director_citizen_ids: tuple[str, ...] = ()
+    signing_rule: str = "any"
 
 
 def _address(data: Any) -> dict[str, str]:
@@ -164,6 +165,46 @@ def fetch_person(citizen_id: str, *, actor: Any = None, purpose: str = "") -> Pe
     return record
 
 
+def _juristic_record(data: dict[str, Any]) -> JuristicRecord:
+    directors = data.get("director_citizen_ids") or []
+    return JuristicRecord(
+        juristic_id=str(data.get("juristic_id") or ""),
+        name_th=str(data.get("name_th") or ""),
+        name_en=str(data.get("name_en") or ""),
+        juristic_type=str(data.get("juristic_type") or ""),
+        registration_date=_date(data.get("registration_date")),
+        status=str(data.get("status") or ""),
+        registered_address=_address(data.get("registered_address")),
+        director_citizen_ids=tuple(str(d) for d in directors if isinstance(d, str | int)),
+        signing_rule="two" if data.get("signing_rule") == "two" else "any",
+    )
+
+
+def companies_directed_by(
+    citizen_id: str, *, actor: Any = None, purpose: str = ""
+) -> list[JuristicRecord]:
+    """The companies the juristic registry lists ``citizen_id`` as a director of."""
+    key = validate_citizen_id(citizen_id)
+    target = ("registries.juristic_directorships", key)
+    url = f"{settings.JURISTIC_REGISTRY_URL.rstrip('/')}/?director={quote(key)}"
+    try:
+        data = _get(
+            url, settings.JURISTIC_REGISTRY_TOKEN, what=("ทะเบียนนิติบุคคล", "juristic-person registry")
+        )
+    except RegistryUnavailable:
+        _audited("registry.directorships_fetched", target, actor, purpose, "unavailable")
+        raise
+    results = data.get("results")
+    if not isinstance(results, list):
+        raise RegistryUnavailable(
+            "ทะเบียนนิติบุคคลตอบในรูปแบบที่อ่านไม่ได้ / The registry answered something unreadable"
+        )
+    records = [_juristic_record(item) for item in results if isinstance(item, dict)]
+    records = [r for r in records if key in r.director_citizen_ids]
+    _audited("registry.directorships_fetched", target, actor, purpose, "ok")
+    return records
+
+
 def fetch_juristic_person(
     juristic_id: str, *, actor: Any = None, purpose: str = ""
 ) -> JuristicRecord:
@@ -179,17 +220,7 @@ def fetch_juristic_person(
             raise RegistryUnavailable(
                 "ทะเบียนนิติบุคคลตอบข้อมูลไม่ตรงกับที่ขอ / The registry answered about another company"
             )
-        directors = data.get("director_citizen_ids") or []
-        record = JuristicRecord(
-            juristic_id=key,
-            name_th=str(data.get("name_th") or ""),
-            name_en=str(data.get("name_en") or ""),
-            juristic_type=str(data.get("juristic_type") or ""),
-            registration_date=_date(data.get("registration_date")),
-            status=str(data.get("status") or ""),
-            registered_address=_address(data.get("registered_address")),
-            director_citizen_ids=tuple(str(d) for d in directors if isinstance(d, str | int)),
-        )
+        record = _juristic_record(data)
     except RecordNotFound:
         _audited("registry.juristic_person_fetched", target, actor, purpose, "not_found")
         raise

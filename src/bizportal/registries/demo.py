@@ -36,6 +36,8 @@ DEMO_COMPANIES: list[dict[str, Any]] = [
         "name_en": "Thongkham Coffee Company Limited",
         "registration_date": dt.date(2017, 9, 15),
         "director_citizen_ids": [DEMO_IDENTITIES[1].citizen_id, DEMO_IDENTITIES[0].citizen_id],
+        # Registered with joint signing: a submission needs both directors.
+        "signing_rule": "two",
         "address": {
             "house_no": "88",
             "moo": "4",

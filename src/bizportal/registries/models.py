@@ -95,6 +95,15 @@ class SandboxJuristicPerson(AddressFields):
     director_citizen_ids = models.JSONField(
         default=list, help_text="13-digit citizen IDs of directors"
     )
+    signing_rule = models.CharField(
+        max_length=3,
+        choices=[
+            ("any", "กรรมการคนใดคนหนึ่งลงนาม / Any one director signs"),
+            ("two", "กรรมการสองคนลงนามร่วมกัน / Two directors sign jointly"),
+        ],
+        default="any",
+        help_text="the signing authority registered for the company",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -118,4 +127,5 @@ class SandboxJuristicPerson(AddressFields):
             "status": self.status,
             "registered_address": self.address(),
             "director_citizen_ids": list(self.director_citizen_ids),
+            "signing_rule": self.signing_rule,
         }

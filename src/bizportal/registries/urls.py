@@ -5,5 +5,6 @@ from . import views
 app_name = "registries"
 urlpatterns = [
     path("civil/persons/<str:citizen_id>", views.person, name="person"),
+    path("juristic/", views.juristic_search, name="juristic_search"),
     path("juristic/<str:juristic_id>", views.juristic_person, name="juristic_person"),
 ]

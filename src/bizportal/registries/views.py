@@ -94,3 +94,26 @@ def juristic_person(request: HttpRequest, juristic_id: str) -> HttpResponse:
         lambda key: _as_json(SandboxJuristicPerson.objects.filter(juristic_id=key).first()),
         "ไม่พบนิติบุคคลนี้ / No juristic person with this number",
     )
+
+
+@require_GET
+def juristic_search(request: HttpRequest) -> HttpResponse:
+    """``GET juristic/?director=<citizen_id>``: the companies a person is a director of
+    (DBD lets a signed-in director list their companies; the portal uses it to offer
+    "act for a company")."""
+    if not _authorised(request, accepted_tokens()["juristic"]):
+        return _unauthorised()
+    try:
+        director = validate_citizen_id(request.GET.get("director", ""))
+    except ValidationError as error:
+        return problem_response(400, error.messages[0], type_="invalid-identifier")
+    # A sandbox with a handful of companies: filtering in Python keeps the JSON column
+    # portable (SQLite has no JSON containment lookup).
+    found = [
+        company.as_json()
+        for company in SandboxJuristicPerson.objects.order_by("juristic_id")
+        if director in (company.director_citizen_ids or [])
+    ]
+    response = JsonResponse({"results": found}, json_dumps_params={"ensure_ascii": False})
+    response["Cache-Control"] = "no-store"
+    return response

@@ -18,11 +18,19 @@ class SandboxIdentityForm(forms.ModelForm):
         widget=forms.PasswordInput,
         help_text="Leave empty to keep the current password.",
     )
+    reset_totp = forms.BooleanField(
+        required=False,
+        label="Reset TOTP",
+        help_text="Forget the authenticator app: the person enrols again at the next AAL2 sign-in.",
+    )
 
     class Meta:
         model = SandboxIdentity
         fields = (
+            "person_kind",
             "citizen_id",
+            "passport_no",
+            "nationality",
             "title_th",
             "given_name_th",
             "family_name_th",
@@ -38,10 +46,11 @@ class SandboxIdentityForm(forms.ModelForm):
 @admin.register(SandboxIdentity)
 class SandboxIdentityAdmin(admin.ModelAdmin):
     form = SandboxIdentityForm
-    list_display = ("citizen_id", "name_th", "name_en", "ial", "is_active")
-    list_filter = ("ial", "is_active")
+    list_display = ("citizen_id", "passport_no", "name_th", "name_en", "ial", "is_active")
+    list_filter = ("person_kind", "ial", "is_active")
     search_fields = (
         "citizen_id",
+        "passport_no",
         "given_name_th",
         "family_name_th",
         "given_name_en",
@@ -56,6 +65,8 @@ class SandboxIdentityAdmin(admin.ModelAdmin):
             obj.set_password(form.cleaned_data["new_password"])
         elif not change:
             obj.password = "!"  # noqa: S105 - no password yet: nobody can sign in as this identity
+        if form.cleaned_data.get("reset_totp"):
+            obj.totp_secret = ""
         super().save_model(request, obj, form, change)
         # The admin view runs in a transaction: the record commits with the change.
         audit.record(
@@ -64,4 +75,5 @@ class SandboxIdentityAdmin(admin.ModelAdmin):
             actor=request.user,
             created=not change,
             password_changed=bool(form.cleaned_data.get("new_password")),
+            totp_reset=bool(form.cleaned_data.get("reset_totp")),
         )

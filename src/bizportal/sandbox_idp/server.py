@@ -1,5 +1,6 @@
-"""Authlib wiring for the sandbox provider: the registered client, the grant with
-mandatory PKCE S256, the OpenID Connect extension and the bearer-token validator.
+"""Authlib wiring for the sandbox provider: the registered client, the code grant with
+mandatory PKCE S256, the refresh-token grant with rotation, the OpenID Connect
+extension, the bearer-token validator, and the check of an ``id_token_hint``.
 
 The protocol itself (parameter checks, client authentication, error responses, ID
 token encoding) is Authlib's; this module only connects it to our tables and settings.
@@ -23,6 +24,8 @@ from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import OpenIDCode
 from django.conf import settings
 from django.urls import reverse
+from joserfc import jwt
+from joserfc.errors import JoseError
 from joserfc.jwk import RSAKey
 
 from . import keys, services
@@ -42,6 +45,11 @@ def portal_redirect_uri() -> str:
     return settings.BASE_URL + reverse("identity:callback")
 
 
+def portal_post_logout_redirect_uri() -> str:
+    """Where the portal asks to land after RP-initiated logout: its home page."""
+    return settings.BASE_URL + "/"
+
+
 @dataclass(frozen=True)
 class RegisteredClient:
     """The one relying party registered here: the portal, as configured in settings.
@@ -53,6 +61,7 @@ class RegisteredClient:
     client_id: str
     client_secret: str
     redirect_uris: tuple[str, ...]
+    post_logout_redirect_uris: tuple[str, ...] = ()
     id_token_signed_response_alg: str = "RS256"  # noqa: S105 - an algorithm name
 
     def get_client_id(self) -> str:
@@ -68,6 +77,10 @@ class RegisteredClient:
     def check_redirect_uri(self, redirect_uri: str) -> bool:
         return redirect_uri in self.redirect_uris
 
+    def check_post_logout_redirect_uri(self, uri: str) -> bool:
+        """Exact match, like redirect URIs: anything looser makes an open redirector."""
+        return uri in self.post_logout_redirect_uris
+
     def check_client_secret(self, client_secret: str) -> bool:
         return hmac.compare_digest(client_secret.encode(), self.client_secret.encode())
 
@@ -78,7 +91,7 @@ class RegisteredClient:
         return response_type == "code"
 
     def check_grant_type(self, grant_type: str) -> bool:
-        return grant_type == "authorization_code"
+        return grant_type in ("authorization_code", "refresh_token")
 
 
 def registered_client() -> RegisteredClient:
@@ -86,6 +99,7 @@ def registered_client() -> RegisteredClient:
         client_id=settings.OIDC_CLIENT_ID,
         client_secret=settings.OIDC_CLIENT_SECRET,
         redirect_uris=(portal_redirect_uri(),),
+        post_logout_redirect_uris=(portal_post_logout_redirect_uri(),),
     )
 
 
@@ -102,7 +116,11 @@ class SandboxAuthorizationServer(AuthorizationServer):
         super().load_config(
             {
                 "scopes_supported": list(services.SUPPORTED_SCOPES),
-                "token_expires_in": {"authorization_code": ACCESS_TOKEN_LIFETIME},
+                "token_expires_in": {
+                    "authorization_code": ACCESS_TOKEN_LIFETIME,
+                    "refresh_token": ACCESS_TOKEN_LIFETIME,
+                },
+                "refresh_token_generator": True,
                 **config,
             }
         )
@@ -114,6 +132,10 @@ class SandboxAuthorizationServer(AuthorizationServer):
         return None
 
     def save_token(self, token: dict[str, Any], request: Any) -> AccessToken:
+        if request.refresh_token is not None:  # the refresh-token grant
+            return services.save_refreshed_token(
+                token, client_id=request.client.client_id, parent=request.refresh_token
+            )
         return services.save_token(
             token, client_id=request.client.client_id, code=request.authorization_code
         )
@@ -137,6 +159,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
             code_challenge_method=payload["code_challenge_method"],
             auth_time=session["auth_time"],
             aal=session["aal"],
+            sid=session.get("sid", ""),
         )
 
     def query_authorization_code(
@@ -164,6 +187,47 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
 
     def delete_authorization_code(self, authorization_code: AuthorizationCode) -> None:
         """Kept (marked used) rather than deleted, so a replay can be recognised."""
+
+
+class RefreshTokenGrant(grants.RefreshTokenGrant):
+    """``grant_type=refresh_token`` with rotation: each refresh token works once.
+
+    Authlib checks the client (authentication, then ``check_client``: a token only works
+    for the client it was issued to) and the scope; we add rotation and replay
+    detection (RFC 9700 §4.14.2), and keep the AAL of the sign-in on the new token.
+    """
+
+    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+    INCLUDE_NEW_REFRESH_TOKEN = True
+
+    def authenticate_refresh_token(self, refresh_token: str) -> AccessToken | None:
+        item = (
+            AccessToken.objects.select_related("identity")
+            .filter(refresh_token=refresh_token)
+            .first()
+        )
+        if item is None:
+            return None
+        if item.refresh_rotated_at is not None:
+            services.revoke_family(item, reason="refresh_token_replayed")
+            return None
+        if item.revoked or item.is_refresh_expired():
+            return None
+        return item
+
+    def authenticate_user(self, refresh_token: AccessToken) -> SandboxIdentity:
+        # Claim the refresh token before a new one exists (as codes are claimed), so of
+        # two requests racing with it, one wins and the other revokes the family.
+        if not services.rotate_refresh_token(refresh_token):
+            raise InvalidGrantError("The refresh token has already been used.")
+        if not refresh_token.identity.is_active:
+            raise InvalidGrantError("The person can no longer sign in.")
+        return refresh_token.identity
+
+    def revoke_old_credential(self, refresh_token: AccessToken) -> None:
+        """Already done in ``authenticate_user``. The old access token stays valid until
+        it expires (at most ``ACCESS_TOKEN_LIFETIME``), so a request in flight with it
+        does not fail."""
 
 
 class RequireS256(CodeChallenge):
@@ -210,6 +274,8 @@ class OpenIDConnect(OpenIDCode):
     ) -> dict[str, Any]:
         claims = super().get_authorization_code_claims(authorization_code)
         claims["aal"] = authorization_code.aal
+        if authorization_code.sid:
+            claims["sid"] = authorization_code.sid
         return claims
 
     def exists_nonce(self, nonce: str, request: Any) -> bool:
@@ -226,7 +292,40 @@ def build_server() -> SandboxAuthorizationServer:
     server.register_grant(
         AuthorizationCodeGrant, [RequireS256(required=True), OpenIDConnect(require_nonce=True)]
     )
+    server.register_grant(RefreshTokenGrant)
     return server
+
+
+class InvalidHintError(ValueError):
+    """An ``id_token_hint`` we did not issue to our client; ``str()`` says why (for logs)."""
+
+
+def verify_id_token_hint(hint: str, *, client_id: str = "") -> dict[str, Any]:
+    """The claims of an ID token this provider signed for the registered client.
+
+    Checked: our RS256 signature (with the real key, whatever ``private_signing_key``
+    currently returns), ``iss``, ``aud`` (our client, and ``client_id`` if the request
+    named one) and a ``sub``. Not checked: ``exp``. RP-Initiated Logout §2 asks the
+    provider to accept an expired ID token as a hint, since a person may sign out long
+    after signing in.
+    """
+    try:
+        token = jwt.decode(hint, keys.signing_key(), algorithms=["RS256"])
+    except (JoseError, ValueError, TypeError) as error:
+        raise InvalidHintError(f"not a token signed by this provider: {error}") from error
+    claims = dict(token.claims)
+    client = registered_client()
+    audience = claims.get("aud")
+    audiences = [audience] if isinstance(audience, str) else list(audience or [])
+    if claims.get("iss") != issuer():
+        raise InvalidHintError("issued by someone else")
+    if client.client_id not in audiences:
+        raise InvalidHintError("not issued to the registered client")
+    if client_id and client_id != client.client_id:
+        raise InvalidHintError("client_id does not match the token's audience")
+    if not claims.get("sub"):
+        raise InvalidHintError("no subject")
+    return claims
 
 
 class _Validator(BearerTokenValidator):

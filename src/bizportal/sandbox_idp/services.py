@@ -1,4 +1,5 @@
-"""State changes at the sandbox provider: sign-ins, codes and tokens, each audited.
+"""State changes at the sandbox provider: sign-ins, second factors, codes, tokens and
+sign-outs, each audited.
 
 The provider plays another organisation, so its audit events carry the actor label
 ``sandbox_idp`` rather than a portal user.
@@ -6,43 +7,70 @@ The provider plays another organisation, so its audit events carry the actor lab
 
 from __future__ import annotations
 
+import datetime as dt
+import enum
+import re
 import time
+import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
-from stdnum.th import pin
 
 from bizportal.core import audit
 
-from .models import AccessToken, AuthorizationCode, SandboxIdentity
+from . import totp
+from .models import AccessToken, AuthorizationCode, OtpFailure, PersonKind, SandboxIdentity
 
 ACTOR = "sandbox_idp"
 
 #: Claims released per scope. ``sub`` and the assurance claims are always released:
-#: a relying party cannot judge a sign-in without them.
+#: a relying party cannot judge a sign-in without them. ``pid`` covers the person's
+#: identity document: the citizen ID, or for a foreign national the passport (and the
+#: 13-digit Thai ID only when they have one), so the kind of person travels with it.
 SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
     "openid": ("sub", "ial"),
-    "pid": ("pid",),
+    "pid": ("pid", "person_kind", "passport_no", "nationality"),
     "profile": ("name", "given_name", "family_name", "name_en", "given_name_en", "family_name_en"),
     "email": ("email", "email_verified"),
 }
 SUPPORTED_SCOPES = tuple(SCOPE_CLAIMS)
+
+#: At most this many wrong TOTP codes per identity in ``OTP_WINDOW``: six digits give a
+#: guesser 3 in a million per try (three time steps are accepted), so this keeps a
+#: month of guessing below a 1 % chance.
+OTP_MAX_FAILURES = 5
+OTP_WINDOW = dt.timedelta(minutes=5)
+
+#: A refresh token, and every token rotated from it, ends this long after the sign-in.
+REFRESH_TOKEN_LIFETIME = 8 * 3600
 
 # Compared against when the citizen ID is unknown, so a wrong ID costs as much time as
 # a wrong password and does not reveal who is registered.
 _DUMMY_HASH = make_password("sandbox-idp-timing-equaliser")
 
 
-def authenticate(citizen_id: str, password: str) -> SandboxIdentity | None:
-    """The active identity with this citizen ID and password, or None.
+def find_identity(login: str) -> SandboxIdentity | None:
+    """The active identity a sign-in name points at: a 13-digit ID (Thai citizen, or a
+    foreign national who has one) or a foreign national's passport number, any case."""
+    compact = re.sub(r"[\s-]", "", login or "").upper()
+    if not compact:
+        return None
+    people = SandboxIdentity.objects.filter(is_active=True)
+    if re.fullmatch(r"[0-9]{13}", compact):
+        return people.filter(citizen_id=compact).first()
+    return people.filter(person_kind=PersonKind.FOREIGN, passport_no=compact).first()
+
+
+def authenticate(login: str, password: str) -> SandboxIdentity | None:
+    """The active identity with this citizen ID or passport number and password, or None.
 
     The attempt is audited either way: failed sign-ins at an identity provider are
     what an incident responder looks for first.
     """
-    compact = pin.compact(citizen_id or "")
-    identity = SandboxIdentity.objects.filter(citizen_id=compact, is_active=True).first()
+    identity = find_identity(login)
     if identity is None:
         SandboxIdentity(password=_DUMMY_HASH).check_password(password)
         ok = False
@@ -50,14 +78,61 @@ def authenticate(citizen_id: str, password: str) -> SandboxIdentity | None:
         ok = identity.check_password(password)
     with transaction.atomic():
         if ok and identity is not None:
-            audit.record("sandbox_idp.signed_in", identity, actor_label=ACTOR, amr=["pwd"])
+            audit.record("sandbox_idp.signed_in", identity, actor_label=ACTOR, amr=["pwd"], aal="1")
             return identity
         audit.record(
             "sandbox_idp.sign_in_failed",
-            ("sandbox_idp.sandboxidentity", compact[:13] or "-"),
+            ("sandbox_idp.sandboxidentity", re.sub(r"[\s-]", "", login or "")[:20] or "-"),
             actor_label=ACTOR,
         )
     return None
+
+
+class OtpOutcome(enum.StrEnum):
+    OK = "ok"
+    WRONG = "wrong"
+    REPLAYED = "replayed"
+    RATE_LIMITED = "rate_limited"
+
+
+@transaction.atomic
+def verify_second_factor(
+    identity: SandboxIdentity, code: str, *, enrol_secret: str = ""
+) -> OtpOutcome:
+    """Check a TOTP code for a sign-in at AAL2; with ``enrol_secret`` (shown to a person
+    who has no TOTP yet), a correct code also keeps that secret as theirs.
+
+    The identity row is locked, so two attempts at once are counted and checked one
+    after the other: the rate limit cannot be raced, and of two submissions of one code
+    only the first counts. A code is accepted only for a time step later than the last
+    one accepted (RFC 6238 §5.2).
+    """
+    person = SandboxIdentity.objects.select_for_update().get(pk=identity.pk)
+    failures = OtpFailure.objects.filter(identity=person, at__gte=timezone.now() - OTP_WINDOW)
+    if failures.count() >= OTP_MAX_FAILURES:
+        audit.record("sandbox_idp.otp_refused", person, actor_label=ACTOR, reason="rate_limited")
+        return OtpOutcome.RATE_LIMITED
+    # An enrolment finished elsewhere in the meantime wins: a candidate secret never
+    # replaces a secret that is already in place.
+    enrolling = not person.totp_secret and bool(enrol_secret)
+    secret = person.totp_secret or enrol_secret
+    step = totp.matching_step(secret, code)
+    if step is None or step <= person.totp_last_counter:
+        outcome = OtpOutcome.WRONG if step is None else OtpOutcome.REPLAYED
+        OtpFailure.objects.create(identity=person, reason=outcome.value)
+        audit.record("sandbox_idp.otp_refused", person, actor_label=ACTOR, reason=outcome.value)
+        return outcome
+    person.totp_last_counter = step
+    fields = ["totp_last_counter"]
+    if enrolling:
+        person.totp_secret = secret
+        fields.append("totp_secret")
+    person.save(update_fields=fields)
+    if enrolling:
+        audit.record("sandbox_idp.otp_enrolled", person, actor_label=ACTOR)
+    audit.record("sandbox_idp.signed_in", person, actor_label=ACTOR, amr=["pwd", "otp"], aal="2")
+    identity.totp_secret, identity.totp_last_counter = person.totp_secret, step
+    return OtpOutcome.OK
 
 
 @transaction.atomic
@@ -73,6 +148,7 @@ def issue_code(
     code_challenge_method: str,
     auth_time: int,
     aal: str,
+    sid: str = "",
 ) -> AuthorizationCode:
     """Store an authorization code for the token endpoint to redeem."""
     item = AuthorizationCode.objects.create(
@@ -86,9 +162,15 @@ def issue_code(
         code_challenge_method=code_challenge_method,
         auth_time=auth_time,
         aal=aal,
+        sid=sid,
     )
     audit.record(
-        "sandbox_idp.code_issued", identity, actor_label=ACTOR, client_id=client_id, scope=scope
+        "sandbox_idp.code_issued",
+        identity,
+        actor_label=ACTOR,
+        client_id=client_id,
+        scope=scope,
+        aal=aal,
     )
     return item
 
@@ -125,7 +207,9 @@ def revoke_tokens_of_replayed_code(item: AuthorizationCode) -> int:
 
 @transaction.atomic
 def save_token(token: dict[str, Any], *, client_id: str, code: AuthorizationCode) -> AccessToken:
-    """Keep an issued access token so the userinfo endpoint can honour it."""
+    """Keep an issued access token (and its refresh token, the first of a new family)
+    so the userinfo and token endpoints can honour them."""
+    now = int(time.time())
     item = AccessToken.objects.create(
         access_token=token["access_token"],
         token_type=token.get("token_type", "Bearer"),
@@ -134,8 +218,11 @@ def save_token(token: dict[str, Any], *, client_id: str, code: AuthorizationCode
         code=code,
         scope=token.get("scope", ""),
         aal=code.aal,
-        issued_at=int(time.time()),
+        issued_at=now,
         expires_in=int(token.get("expires_in", 3600)),
+        refresh_token=token.get("refresh_token") or None,
+        refresh_expires_at=now + REFRESH_TOKEN_LIFETIME if token.get("refresh_token") else None,
+        family=uuid.uuid4(),
     )
     audit.record(
         "sandbox_idp.token_issued",
@@ -143,15 +230,126 @@ def save_token(token: dict[str, Any], *, client_id: str, code: AuthorizationCode
         actor_label=ACTOR,
         client_id=client_id,
         scope=item.scope,
+        refresh_token=bool(item.refresh_token),
     )
     return item
 
 
+@transaction.atomic
+def save_refreshed_token(
+    token: dict[str, Any], *, client_id: str, parent: AccessToken
+) -> AccessToken:
+    """Keep a token issued for a refresh token: same person, family, sign-in (code) and
+    AAL as its parent, since no one authenticated again; the family's end stays put."""
+    item = AccessToken.objects.create(
+        access_token=token["access_token"],
+        token_type=token.get("token_type", "Bearer"),
+        client_id=client_id,
+        identity=parent.identity,
+        code=parent.code,
+        scope=token.get("scope", "") or parent.scope,
+        aal=parent.aal,
+        issued_at=int(time.time()),
+        expires_in=int(token.get("expires_in", 3600)),
+        refresh_token=token.get("refresh_token") or None,
+        refresh_expires_at=parent.refresh_expires_at,
+        family=parent.family,
+    )
+    audit.record(
+        "sandbox_idp.token_refreshed",
+        parent.identity,
+        actor_label=ACTOR,
+        client_id=client_id,
+        family=str(parent.family),
+    )
+    return item
+
+
+@transaction.atomic
+def rotate_refresh_token(item: AccessToken) -> bool:
+    """Mark the refresh token used; False if it already was, which then revokes its
+    family (two parties hold it: the client and whoever copied it).
+
+    A conditional UPDATE, as for codes, so two refresh requests racing with one token
+    cannot both win.
+    """
+    claimed = AccessToken.objects.filter(pk=item.pk, refresh_rotated_at__isnull=True).update(
+        refresh_rotated_at=timezone.now()
+    )
+    if claimed:
+        return True
+    revoke_family(item, reason="refresh_token_replayed")
+    return False
+
+
+@transaction.atomic
+def revoke_family(item: AccessToken, *, reason: str) -> int:
+    """Revoke every access and refresh token descended from the same sign-in."""
+    count = AccessToken.objects.filter(family=item.family, revoked=False).update(revoked=True)
+    audit.record(
+        "sandbox_idp.token_family_revoked",
+        item.identity,
+        actor_label=ACTOR,
+        client_id=item.client_id,
+        family=str(item.family),
+        reason=reason,
+        tokens_revoked=count,
+    )
+    return count
+
+
+@transaction.atomic
+def record_sign_out(
+    identity: SandboxIdentity | None, *, sids: Iterable[str], via: str, **details: Any
+) -> int:
+    """A provider session ended: revoke the tokens issued under it and audit the sign-out.
+
+    Why revoke: after the person signs out here, a relying party holding a refresh
+    token from that sign-in must not keep the person's session alive on its own.
+    Returns how many tokens were revoked.
+    """
+    wanted = sorted({sid for sid in sids if sid})
+    count = 0
+    if wanted:
+        count = AccessToken.objects.filter(code__sid__in=wanted, revoked=False).update(revoked=True)
+    audit.record(
+        "sandbox_idp.signed_out",
+        identity if identity is not None else ("sandbox_idp.session", "-"),
+        actor_label=ACTOR,
+        via=via,
+        tokens_revoked=count,
+        **details,
+    )
+    return count
+
+
+@transaction.atomic
+def record_end_session_refused(
+    identity: SandboxIdentity | None, *, reason: str, client_id: str = ""
+) -> None:
+    """An end-session request we did not act on: logged, because forged sign-out
+    requests (logout CSRF) are something to notice."""
+    audit.record(
+        "sandbox_idp.end_session_refused",
+        identity if identity is not None else ("sandbox_idp.session", "-"),
+        actor_label=ACTOR,
+        reason=reason,
+        client_id=client_id,
+    )
+
+
 def claims_for(identity: SandboxIdentity, scope: str) -> dict[str, Any]:
-    """The person's claims that the granted ``scope`` releases (no state change)."""
+    """The person's claims that the granted ``scope`` releases (no state change).
+
+    Empty values are left out: a foreign national without a Thai ID gets no ``pid``,
+    one without a Thai-script name no ``name``; Thais get no passport claims.
+    """
     available: dict[str, Any] = {
         "sub": str(identity.subject),
         "pid": identity.citizen_id,
+        "person_kind": identity.person_kind,
+        "passport_no": identity.passport_no if identity.is_foreign else "",
+        "nationality": identity.nationality,
         "name": identity.name_th,
         "given_name": identity.given_name_th,
         "family_name": identity.family_name_th,

@@ -9,5 +9,6 @@ urlpatterns = [
     path("token", views.token, name="token"),
     path("userinfo", views.userinfo, name="userinfo"),
     path("jwks", views.jwks, name="jwks"),
+    path("end-session", views.end_session, name="end_session"),
     path("sign-out", views.sign_out, name="sign_out"),
 ]

@@ -1,0 +1,164 @@
+"""The One Stop Service counter: an officer proves a walk-in person's identity, files
+and pays for them, and hands over a printout.
+
+The person's account is keyed by their citizen ID, so the applications filed here are
+theirs from the start: when they later sign in with Digital ID they find them in their
+own account (that is the claim). Both the person and the filer appear in the history
+and the audit trail: the application names the person as applicant and the officer as
+``filed_by``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from bizportal.applications import selectors, services
+from bizportal.applications.models import Application
+from bizportal.catalog.models import Service
+from bizportal.core import audit
+from bizportal.core.thai import validate_citizen_id
+from bizportal.identity import services as identity
+from bizportal.identity.models import CounterProofing, User
+from bizportal.payments.services import invoice_for
+from bizportal.registries.client import RecordNotFound, RegistryError, fetch_person
+
+from .views import staff_only
+
+counter_only = staff_only("backoffice.counter")
+
+
+class ProofingForm(forms.Form):
+    citizen_id = forms.CharField(
+        max_length=17,
+        label="เลขประจำตัวประชาชน / Citizen ID",
+        error_messages={"required": "กรุณาระบุเลขประจำตัวประชาชน / Please give the citizen ID"},
+    )
+    method = forms.ChoiceField(
+        choices=CounterProofing.Method.choices,
+        widget=forms.RadioSelect,
+        label="วิธียืนยันตัวตน / How the identity was proved",
+        error_messages={
+            "required": "กรุณาเลือกวิธียืนยันตัวตน / Please choose how",
+            "invalid_choice": "เลือกวิธียืนยันตัวตนจากรายการ / Choose a proofing method from the list",
+        },
+    )
+    document_no = forms.CharField(
+        max_length=40, required=False, label="เลขที่บัตรหรือเอกสาร / Card or document number"
+    )
+
+    def clean_citizen_id(self) -> str:
+        return validate_citizen_id(self.cleaned_data["citizen_id"])
+
+
+@counter_only
+def proof(request: HttpRequest) -> HttpResponse:
+    """``/backoffice/counter/``: prove who the walk-in person is (the registry is read)."""
+    form = ProofingForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                person = fetch_person(
+                    form.cleaned_data["citizen_id"], actor=request.user, purpose="counter_proofing"
+                )
+                user = identity.proof_at_counter(
+                    request.user,  # type: ignore[arg-type]
+                    person,
+                    method=form.cleaned_data["method"],
+                    document_no=form.cleaned_data["document_no"],
+                )
+            except RecordNotFound:
+                form.add_error(
+                    "citizen_id",
+                    "ไม่พบบุคคลนี้ในทะเบียนราษฎร / This person is not in the civil registry",
+                )
+            except (RegistryError, identity.PartyError) as error:
+                form.add_error(None, str(error))
+            except ValidationError as error:
+                form.add_error(None, " ".join(error.messages))
+            else:
+                return redirect("backoffice:counter-person", public_id=user.public_id)
+        status = 400
+    recent = (
+        Application.objects.filter(filed_by=request.user)
+        .select_related("service", "applicant")
+        .order_by("-created_at")[:20]
+    )
+    return render(
+        request, "backoffice/counter.html", {"form": form, "recent": list(recent)}, status=status
+    )
+
+
+def _walk_in(request: HttpRequest, public_id: Any) -> User:
+    """A person this officer proofed: nobody else's account opens here."""
+    person = (
+        User.objects.filter(
+            public_id=public_id, role=User.Role.APPLICANT, proofings__officer=request.user
+        )
+        .select_related("party")
+        .first()
+    )
+    if person is None:
+        raise Http404("no such walk-in person")
+    return person
+
+
+@counter_only
+def person(request: HttpRequest, public_id: Any) -> HttpResponse:
+    """The walk-in person: what this officer filed for them, and a service to file."""
+    walk_in = _walk_in(request, public_id)
+    if request.method == "POST":
+        service = Service.objects.filter(
+            slug=request.POST.get("service", ""), is_published=True
+        ).first()
+        if service is None:
+            messages.error(request, "กรุณาเลือกบริการ / Please choose a service")
+            return redirect("backoffice:counter-person", public_id=public_id)
+        try:
+            application = services.start_application(
+                service, walk_in, party=walk_in.party, filed_by=request.user
+            )
+        except services.refusals() as error:
+            messages.error(request, str(error))
+            return redirect("backoffice:counter-person", public_id=public_id)
+        return redirect("portal:application-edit", public_id=application.public_id)
+    audit.record("identity.viewed_at_counter", walk_in, actor=request.user)
+    filed = (
+        Application.objects.filter(filed_by=request.user, applicant=walk_in)
+        .select_related("service")
+        .order_by("-created_at")
+    )
+    return render(
+        request,
+        "backoffice/counter_person.html",
+        {
+            "walk_in": walk_in,
+            "proofing": walk_in.proofings.filter(officer=request.user).first(),
+            "filed": list(filed),
+            "services": list(Service.objects.filter(is_published=True).order_by("name_th")),
+        },
+    )
+
+
+@counter_only
+def printout(request: HttpRequest, public_id: Any) -> HttpResponse:
+    """A page to print and hand over: reference, answers, fee, and how to follow it."""
+    application = selectors.for_applicant(request.user, public_id)
+    if application.filed_by_id != request.user.pk:
+        raise Http404("not filed here")
+    audit.record("application.printed_at_counter", application, actor=request.user)
+    return render(
+        request,
+        "backoffice/counter_printout.html",
+        {
+            "application": application,
+            "answers": selectors.answer_rows(application, "th"),
+            "invoice": invoice_for(application),
+        },
+    )

@@ -1,0 +1,113 @@
+"""An agency administrator manages the staff of their own agency: create accounts,
+set their roles (officer, supervisor, administrator), suspend and restore them.
+
+Changes go through :mod:`bizportal.identity.services`, which checks again that the
+account belongs to the administrator's agency; a member of another agency is "not
+found" here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from bizportal.core import authz
+from bizportal.identity import services as identity
+from bizportal.identity.models import AGENCY_ROLES, StaffRole, User
+
+from .views import staff_only
+
+admin_only = staff_only("backoffice.staff")
+ROLE_CHOICES = [(role.value, role.label) for role in StaffRole if role in AGENCY_ROLES]
+
+
+class RolesForm(forms.Form):
+    roles = forms.MultipleChoiceField(
+        choices=ROLE_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+        label="บทบาท / Roles",
+        error_messages={
+            "required": "เลือกบทบาทของหน่วยงานอย่างน้อยหนึ่งบทบาท / Choose at least one agency role"
+        },
+    )
+
+
+class NewStaffForm(RolesForm):
+    username = forms.SlugField(max_length=60, label="ชื่อผู้ใช้ / Username")
+    full_name_th = forms.CharField(max_length=200, label="ชื่อ-นามสกุล (ไทย) / Name (Thai)")
+    full_name_en = forms.CharField(
+        max_length=200, required=False, label="ชื่อ-นามสกุล (อังกฤษ) / Name (English)"
+    )
+    email = forms.EmailField(label="อีเมล / Email")
+    password = forms.CharField(
+        widget=forms.PasswordInput, label="รหัสผ่านเริ่มต้น / Initial password", min_length=12
+    )
+
+    field_order = ["username", "full_name_th", "full_name_en", "email", "password", "roles"]
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        validate_password(password)
+        return password
+
+
+@admin_only
+def staff_list(request: HttpRequest) -> HttpResponse:
+    """``/backoffice/staff/``: the agency's staff with their roles."""
+    staff = (
+        User.objects.filter(role=User.Role.STAFF, agency_id=request.user.agency_id)  # type: ignore[union-attr]
+        .prefetch_related("groups")
+        .order_by("username")
+    )
+    return render(request, "backoffice/staff_list.html", {"staff": list(staff)})
+
+
+@admin_only
+def staff_new(request: HttpRequest) -> HttpResponse:
+    form = NewStaffForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = identity.create_staff(request.user, **form.cleaned_data)  # type: ignore[arg-type]
+        except ValidationError as error:
+            form.add_error(None, " ".join(error.messages))
+        except identity.PartyError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, f"สร้างบัญชี {user.username} แล้ว / Account created")
+            return redirect("backoffice:staff")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "backoffice/staff_form.html", {"form": form}, status=status)
+
+
+@admin_only
+def staff_edit(request: HttpRequest, public_id: Any) -> HttpResponse:
+    account = User.objects.filter(public_id=public_id).first()
+    if account is None or not authz.allowed(request.user, "identity.manage_staff", account):
+        raise Http404("no such member of staff")
+    form = RolesForm(request.POST or None, initial={"roles": sorted(account.staff_roles)})
+    if request.method == "POST":
+        try:
+            if "active" in request.POST:
+                identity.set_staff_active(
+                    request.user,
+                    account,
+                    active=request.POST["active"] == "1",  # type: ignore[arg-type]
+                )
+                messages.success(request, "บันทึกแล้ว / Saved")
+                return redirect("backoffice:staff-edit", public_id=public_id)
+            if form.is_valid():
+                identity.set_staff_roles(request.user, account, form.cleaned_data["roles"])  # type: ignore[arg-type]
+                messages.success(request, "บันทึกบทบาทแล้ว / Roles saved")
+                return redirect("backoffice:staff-edit", public_id=public_id)
+        except (identity.PartyError, ValidationError) as error:
+            form.add_error(None, " ".join(getattr(error, "messages", [str(error)])))
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request, "backoffice/staff_form.html", {"form": form, "account": account}, status=status
+    )

@@ -1,0 +1,56 @@
+"""Read-only statistics for executives: how many applications, where, how fast.
+
+Aggregates only (no personal data), one grouped query per table so the page costs the
+same at one application or ten million.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from bizportal.applications.models import FINAL_STATUSES, Application, Status
+from bizportal.catalog.models import Agency
+from bizportal.licences.models import Licence
+
+from .views import staff_only
+
+
+@staff_only("backoffice.statistics")
+def overview(request: HttpRequest) -> HttpResponse:
+    """``/backoffice/statistics/``: per agency, applications by status and time to decide."""
+    submitted = Application.objects.exclude(status=Status.DRAFT)
+    by_agency = (
+        submitted.values("agency_id")
+        .annotate(
+            total=Count("id"),
+            waiting=Count("id", filter=~Q(status__in=FINAL_STATUSES)),
+            issued=Count("id", filter=Q(status=Status.ISSUED)),
+            rejected=Count("id", filter=Q(status=Status.REJECTED)),
+            by_company=Count("id", filter=Q(holder_kind="juristic")),
+            at_counter=Count("id", filter=Q(filed_by__isnull=False)),
+            average=Avg(
+                ExpressionWrapper(
+                    F("decided_at") - F("submitted_at"), output_field=DurationField()
+                ),
+                filter=Q(decided_at__isnull=False),
+            ),
+        )
+        .order_by("agency_id")
+    )
+    agencies = {agency.pk: agency for agency in Agency.objects.all()}
+    rows = [{**row, "agency": agencies.get(row["agency_id"])} for row in by_agency]
+    licences = dict(
+        Licence.objects.values_list("status").annotate(n=Count("id")).order_by("status")
+    )
+    return render(
+        request,
+        "backoffice/statistics.html",
+        {
+            "rows": rows,
+            "total": sum(row["total"] for row in rows),
+            "licences": licences,
+            "drafts": Application.objects.filter(status=Status.DRAFT).count(),
+        },
+    )

@@ -1,0 +1,206 @@
+"""For whom an entrepreneur acts, and on what grounds.
+
+A signed-in person may act for themselves, for a company whose registered directors
+include them (the juristic registry says so), or for a person or company that gave them
+a mandate they accepted. The portal keeps the chosen party in the session and checks the
+grounds again on every request (:class:`~bizportal.identity.middleware.ActingMiddleware`),
+so a revoked mandate stops working at the delegate's next click.
+
+Why a dataclass and not a session dict: every guarded action asks the same question
+("may this person do *this* for *that* party, for *that* service?"), and the answer
+depends on the grounds: a director may do anything the company may; a delegate only
+what the mandate lists, for the services it names, within its dates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from django.db.models import Q
+from django.utils import timezone
+
+from .models import Mandate, MandateAction, Party, User
+
+Basis = Literal["self", "director", "mandate"]
+SESSION_KEY = "identity.acting_party"
+#: The authenticator assurance level this session reached at Digital ID (1, 2, 3).
+AAL_SESSION_KEY = "identity.aal"
+
+
+class StepUpRequired(Exception):
+    """The session's authenticator assurance is below what the action needs; the person
+    is sent to Digital ID for a second factor and comes back with a stronger session."""
+
+    def __init__(self, needed: int) -> None:
+        super().__init__(
+            f"ขั้นตอนนี้ต้องยืนยันตัวตนด้วยปัจจัยที่สองอีกครั้ง (AAL{needed}) / "
+            f"This step needs a second factor at Digital ID (AAL{needed})"
+        )
+        self.needed = needed
+
+
+def session_aal(user: Any) -> int:
+    """The AAL of the request's session (set by the middleware); 0 when there is none,
+    e.g. a service called outside a request."""
+    try:
+        return int(getattr(user, "session_aal", 0) or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def require_aal(user: Any, needed: int) -> None:
+    """Refuse (:class:`StepUpRequired`) when the session is below ``needed``."""
+    if needed > 1 and session_aal(user) < needed:
+        raise StepUpRequired(needed)
+
+
+@dataclass(frozen=True)
+class Acting:
+    """One person acting for one party, on one ground."""
+
+    user: User
+    party: Party
+    basis: Basis
+    mandate: Mandate | None = None
+
+    def may(self, action: str, service_id: int | None = None) -> bool:
+        """Whether this person may do ``action`` (a :class:`MandateAction`) for the party,
+        for the service with ``service_id`` (None: not about one service)."""
+        if self.basis != "mandate":
+            return True
+        return covers(self.mandate, action, service_id)
+
+    @property
+    def label(self) -> str:
+        return str(self.party)
+
+    def may_any(self, *actions: str) -> bool:
+        """Whether the grounds allow at least one of ``actions`` for some service."""
+        return any(self.may(action) for action in actions)
+
+    def service_ids(self) -> list[int] | None:
+        """The services the grounds are limited to (a mandate naming services), or None
+        for every service."""
+        if self.basis != "mandate" or self.mandate is None:
+            return None
+        ids = [service.pk for service in self.mandate.services.all()]
+        return ids or None
+
+
+def covers(mandate: Mandate | None, action: str, service_id: int | None) -> bool:
+    """Whether an accepted mandate, in force today, covers ``action`` for the service."""
+    if mandate is None or mandate.status != Mandate.Status.ACCEPTED:
+        return False
+    today = timezone.localdate()
+    if not (mandate.valid_from <= today <= mandate.valid_until):
+        return False
+    if action not in (mandate.actions or []):
+        return False
+    if service_id is None:
+        return True
+    services = {s.pk for s in mandate.services.all()}
+    return not services or service_id in services
+
+
+def key_of(user: User) -> str:
+    """The party key of the person behind an account: citizen ID, or passport form."""
+    if user.citizen_id:
+        return user.citizen_id
+    if user.passport_no and user.nationality:
+        return f"P:{user.nationality}:{user.passport_no.upper()}"
+    return ""
+
+
+def self_party(user: User) -> Party | None:
+    """The person's own party (created at sign-in); None for staff accounts."""
+    if not user.is_entrepreneur:
+        return None
+    return user.party
+
+
+def grounds(user: Any, party: Party) -> Acting | None:
+    """Why ``user`` may act for ``party`` today, or None.
+
+    Checked afresh each time: a mandate revoked or expired since the last request no
+    longer counts, nor does a directorship the last registry refresh no longer lists.
+    """
+    if not getattr(user, "is_entrepreneur", False):
+        return None
+    if user.party_id is not None and party.pk == user.party_id:
+        return Acting(user, party, "self")
+    if party.is_company and party.is_director(user.citizen_id):
+        return Acting(user, party, "director")
+    mandate = in_force_mandates(user).filter(grantor=party).first()
+    if mandate is not None:
+        return Acting(user, party, "mandate", mandate)
+    return None
+
+
+def may_act(user: Any, party: Party | None, action: str, service_id: int | None = None) -> bool:
+    """The one question other apps ask about parties."""
+    if party is None:
+        return False
+    acting = grounds(user, party)
+    return acting is not None and acting.may(action, service_id)
+
+
+def audit_fields(user: Any, party: Party | None) -> dict[str, str]:
+    """What an audit record says about whom ``user`` acted for: nothing when acting for
+    themselves; the party, and the mandate when acting under one."""
+    if party is None or party.pk == getattr(user, "party_id", None):
+        return {}
+    acting = grounds(user, party)
+    fields = {"on_behalf_of": party.key}
+    if acting is not None and acting.mandate is not None:
+        fields["mandate"] = str(acting.mandate.public_id)
+    return fields
+
+
+def in_force_mandates(user: User) -> Any:
+    """The user's accepted mandates in force today (a queryset)."""
+    today = timezone.localdate()
+    return (
+        Mandate.objects.filter(
+            delegate=user,
+            status=Mandate.Status.ACCEPTED,
+            valid_from__lte=today,
+            valid_until__gte=today,
+        )
+        .select_related("grantor")
+        .prefetch_related("services")
+    )
+
+
+def options(user: User) -> list[Acting]:
+    """Every party the person may choose to act for: themselves, the companies whose
+    directors include them (as last read from the registry), their mandates."""
+    if not user.is_entrepreneur or user.party is None:
+        return []
+    choices = [Acting(user, user.party, "self")]
+    if user.citizen_id:
+        companies = Party.objects.filter(
+            kind=Party.Kind.JURISTIC, directorships__citizen_id=user.citizen_id
+        )
+        choices += [Acting(user, company, "director") for company in companies.order_by("name_th")]
+    seen = {choice.party.pk for choice in choices}
+    for mandate in in_force_mandates(user).order_by("grantor__name_th"):
+        if mandate.grantor.pk not in seen:
+            choices.append(Acting(user, mandate.grantor, "mandate", mandate))
+            seen.add(mandate.grantor.pk)
+    return choices
+
+
+def parties_visible_to(user: Any) -> Q:
+    """A filter on ``party`` for the parties whose records ``user`` may view."""
+    if not getattr(user, "is_entrepreneur", False) or user.party_id is None:
+        return Q(pk__in=[])
+    viewing = Q(pk=user.party_id)
+    if user.citizen_id:
+        viewing |= Q(kind=Party.Kind.JURISTIC, directorships__citizen_id=user.citizen_id)
+    mandated = [
+        m.grantor_id for m in in_force_mandates(user) if MandateAction.VIEW in (m.actions or [])
+    ]
+    if mandated:
+        viewing |= Q(pk__in=mandated)
+    return viewing

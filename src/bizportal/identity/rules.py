@@ -1,0 +1,89 @@
+"""Predicates about who a person is, for the permission rules every app registers.
+
+Roles are Django groups (:class:`~bizportal.identity.models.StaffRole`); parties and
+mandates are :mod:`.acting`. Apps compose these with their own object predicates in
+their ``rules.py`` and register the result with :func:`bizportal.core.authz.register`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import rules
+from bizportal.core import authz
+
+from .acting import may_act
+from .models import StaffRole
+
+
+def has_role(*roles: str) -> Any:
+    """A predicate: the account holds one of ``roles``."""
+
+    @rules.predicate(name=f"has_role:{'|'.join(roles)}")
+    def holds(user: Any) -> bool:
+        return bool(getattr(user, "is_authenticated", False) and user.has_role(*roles))
+
+    return holds
+
+
+@rules.predicate
+def is_entrepreneur(user: Any) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and user.is_entrepreneur)
+
+
+is_counter_officer = has_role(StaffRole.COUNTER_OFFICER)
+is_agency_officer = has_role(StaffRole.AGENCY_OFFICER, StaffRole.AGENCY_SUPERVISOR)
+is_agency_supervisor = has_role(StaffRole.AGENCY_SUPERVISOR)
+is_agency_admin = has_role(StaffRole.AGENCY_ADMIN)
+is_executive = has_role(StaffRole.EXECUTIVE)
+is_platform_admin = has_role(StaffRole.PLATFORM_ADMIN)
+
+
+def acts_for(action: str, party_of: Any, service_of: Any = None) -> Any:
+    """A predicate over an object: the person may do ``action`` for the object's party
+    (``party_of(obj)``), for its service (``service_of(obj)``, an id or None)."""
+
+    @rules.predicate(name=f"acts_for:{action}")
+    def check(user: Any, obj: Any) -> bool:
+        if obj is None:
+            return False
+        service_id = service_of(obj) if service_of else None
+        return may_act(user, party_of(obj), action, service_id)
+
+    return check
+
+
+def same_agency(agency_of: Any) -> Any:
+    """A predicate over an object: the account works for the object's agency."""
+
+    @rules.predicate(name="same_agency")
+    def check(user: Any, obj: Any) -> bool:
+        agency_id = getattr(user, "agency_id", None)
+        return obj is not None and agency_id is not None and agency_of(obj) == agency_id
+
+    return check
+
+
+@rules.predicate
+def has_agency(user: Any) -> bool:
+    return getattr(user, "agency_id", None) is not None
+
+
+@rules.predicate
+def is_staff_account(user: Any, account: Any) -> bool:
+    return account is not None and getattr(account, "role", "") == "staff"
+
+
+# The staff pages of the back office, by role.
+authz.register("backoffice.worklist", is_agency_officer & has_agency)
+authz.register("backoffice.counter", is_counter_officer)
+authz.register("backoffice.statistics", is_executive | is_platform_admin)
+authz.register("backoffice.staff", is_agency_admin & has_agency)
+# An agency administrator manages the staff of their own agency, nobody else.
+authz.register(
+    "identity.manage_staff",
+    is_agency_admin
+    & has_agency
+    & is_staff_account
+    & same_agency(lambda account: account.agency_id),
+)

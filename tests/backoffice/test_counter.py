@@ -1,0 +1,121 @@
+"""Filing at a One Stop Service counter: the officer proves a walk-in person's
+identity (the civil registry is read over HTTP), files and submits for them, prints the
+slip; the person later finds the application in their own account."""
+
+from __future__ import annotations
+
+import pytest
+
+from bizportal.applications.models import Application, Status
+from bizportal.core.models import AuditEvent
+from bizportal.identity.models import CounterProofing, StaffRole, User
+from bizportal.sandbox_idp.demo import DEMO_IDENTITIES
+from tests.factories import (
+    OfficerFactory,
+    ServiceFactory,
+    StaffFactory,
+    citizen_id,
+    valid_food_shop_answers,
+)
+from tests.journeys import pdf_upload
+
+pytestmark = pytest.mark.live
+
+MALEE = DEMO_IDENTITIES[2]
+
+
+@pytest.fixture
+def counter_officer(db):
+    return StaffFactory(roles=[StaffRole.COUNTER_OFFICER])
+
+
+def proof(client, citizen_id: str = MALEE.citizen_id, method: str = "chip"):
+    return client.post(
+        "/backoffice/counter/",
+        {"citizen_id": citizen_id, "method": method, "document_no": "1-1111-11111-11-1"},
+    )
+
+
+def test_a_counter_officer_files_for_a_walk_in_who_later_finds_it_in_their_account(
+    live, client, counter_officer
+) -> None:
+    service = ServiceFactory()
+    client.force_login(counter_officer)
+
+    proved = proof(client)
+
+    walk_in = User.objects.get(citizen_id=MALEE.citizen_id)
+    assert proved.status_code == 302
+    assert proved["Location"] == f"/backoffice/counter/people/{walk_in.public_id}/"
+    assert walk_in.identity_assurance == "2.3"  # the chip read at the counter
+    assert walk_in.full_name_th.endswith("มาลี สุขสวัสดิ์")  # from the civil registry
+    proofing = CounterProofing.objects.get(account=walk_in)
+    assert (proofing.method, proofing.ial, proofing.officer) == ("chip", "2.3", counter_officer)
+
+    started = client.post(
+        f"/backoffice/counter/people/{walk_in.public_id}/", {"service": service.slug}
+    )
+    application = Application.objects.get()
+    assert started["Location"] == f"/applications/{application.public_id}/edit/"
+    assert (application.applicant, application.filed_by) == (walk_in, counter_officer)
+    answers = {**valid_food_shop_answers(walk_in), "action": "submit", "accept_terms": "on"}
+    answers = {key: value for key, value in answers.items() if value is not None}
+    answers["doc_floor_plan"] = pdf_upload()
+    client.post(f"/applications/{application.public_id}/edit/", answers)
+    application.refresh_from_db()
+    assert application.status == Status.REVIEW
+
+    slip = client.get(f"/backoffice/counter/applications/{application.public_id}/print/")
+    assert slip.status_code == 200
+    assert application.reference in slip.content.decode()
+    submitted = AuditEvent.objects.get(action="application.submitted")
+    assert submitted.actor == counter_officer
+    assert submitted.on_behalf_of == walk_in.party.key
+    created = AuditEvent.objects.get(action="application.draft_created")
+    assert created.data["walk_in"] == str(walk_in.public_id)
+
+    client.force_login(walk_in)
+    assert application.reference in client.get("/account/").content.decode()
+    detail = client.get(f"/applications/{application.public_id}/").content.decode()
+    assert counter_officer.display_name in detail  # "filed by" shows the officer
+
+
+def test_a_document_checked_by_eye_gives_ial_2_1(live, client, counter_officer) -> None:
+    client.force_login(counter_officer)
+    proof(client, method="document")
+    assert CounterProofing.objects.get().ial == "2.1"
+
+
+@pytest.mark.parametrize(
+    ("citizen_id", "method", "message"),
+    [
+        ("1234567890123", "chip", "check digit"),
+        ("", "chip", "Please give the citizen ID"),
+        (DEMO_IDENTITIES[0].citizen_id, "palm-reading", "Choose a proofing method"),
+        (citizen_id(999), "chip", "not in the civil registry"),
+    ],
+)
+def test_a_bad_proofing_is_explained_and_nothing_is_made(
+    live, client, counter_officer, citizen_id, method, message
+) -> None:
+    client.force_login(counter_officer)
+    answer = proof(client, citizen_id=citizen_id, method=method)
+    assert answer.status_code == 400
+    assert message in answer.content.decode()
+    assert not CounterProofing.objects.exists()
+
+
+def test_counter_pages_are_for_counter_officers_and_their_own_walk_ins(
+    live, client, counter_officer
+) -> None:
+    client.force_login(counter_officer)
+    proof(client)
+    walk_in = User.objects.get(citizen_id=MALEE.citizen_id)
+
+    other_counter = StaffFactory(roles=[StaffRole.COUNTER_OFFICER])
+    client.force_login(other_counter)
+    assert client.get(f"/backoffice/counter/people/{walk_in.public_id}/").status_code == 404
+    client.force_login(OfficerFactory())
+    assert client.get("/backoffice/counter/").status_code == 404
+    client.force_login(walk_in)
+    assert client.get("/backoffice/counter/").status_code == 404
