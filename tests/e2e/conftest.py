@@ -6,11 +6,15 @@ this live server, exactly as in a deployment with external providers.
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import requests
+from playwright.sync_api import sync_playwright
 
 #: Demo loaders the live-server tests leave out (see ``portal``).
 WITHOUT = frozenset({"journeys"})
@@ -45,3 +49,30 @@ def portal(live_server, settings, transactional_db) -> Iterator[Portal]:
         if name not in WITHOUT:
             load()
     yield Portal(url)
+
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture
+def browser():  # type: ignore[no-untyped-def]
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's Chromium is not installed (apt-get install chromium)")
+    # Playwright's sync API runs its own event loop; Django must allow ORM use here.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--disable-quic",
+            ],
+        )
+        yield instance
+        instance.close()

@@ -9,12 +9,11 @@ from __future__ import annotations
 import io
 import os
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 from PIL import Image
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from bizportal.backoffice.demo import OFFICER_PASSWORD
 from bizportal.sandbox_idp.demo import DEMO_IDENTITIES
@@ -23,34 +22,9 @@ from tests.factories import citizen_id
 
 pytestmark = [pytest.mark.browser, pytest.mark.live, pytest.mark.xdist_group("live")]
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = Path(os.environ.get("BIZPORTAL_SCREENSHOTS", "test-results"))
 # Pages here wait on real work (PDF signing, the bank's callback): be generous.
 expect.set_options(timeout=30_000)
-
-
-@pytest.fixture
-def browser():  # type: ignore[no-untyped-def]
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's Chromium is not installed (apt-get install chromium)")
-    # Playwright's sync API runs its own event loop; Django must allow ORM use here.
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                "--disable-quic",
-            ],
-        )
-        yield instance
-        instance.close()
 
 
 def floor_plan(tmp_path: Path) -> Path:

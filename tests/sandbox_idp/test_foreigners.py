@@ -139,7 +139,7 @@ def test_the_database_keeps_the_person_kinds_apart() -> None:
     bad = [
         _foreigner(passport_no="P1234567"),  # passport taken
         _foreigner(passport_no="", nationality=""),  # a foreigner needs a passport
-        _foreigner(passport_no="P9999999", nationality="japan"),  # not ISO alpha-3
+        _foreigner(passport_no="P9999999", nationality="jpn"),  # not ISO alpha-3 (capitals)
         _foreigner(passport_no="p9999999"),  # stored in capitals only
         SandboxIdentity(given_name_th="สมชาย", family_name_th="ดี", password="!"),  # no ID
         SandboxIdentity(

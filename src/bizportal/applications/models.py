@@ -100,9 +100,9 @@ class Application(models.Model):
     )
     holder_kind = models.CharField(max_length=8, choices=HolderKind.choices, blank=True)
     holder_id = models.CharField(
-        max_length=13,
+        max_length=40,
         blank=True,
-        help_text="the legal person the licence is for: citizen or juristic ID",
+        help_text="the party's key: citizen or juristic ID, or P:<nationality>:<passport>",
     )
     holder_name_th = models.CharField(max_length=300, blank=True)
     holder_name_en = models.CharField(max_length=300, blank=True)

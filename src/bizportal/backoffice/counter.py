@@ -24,6 +24,7 @@ from bizportal.catalog.models import Service
 from bizportal.core import audit
 from bizportal.core.thai import validate_citizen_id
 from bizportal.identity import services as identity
+from bizportal.identity.acting import account_of
 from bizportal.identity.models import CounterProofing, User
 from bizportal.payments.services import invoice_for
 from bizportal.registries.client import RecordNotFound, RegistryError, fetch_person
@@ -65,10 +66,12 @@ def proof(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 person = fetch_person(
-                    form.cleaned_data["citizen_id"], actor=request.user, purpose="counter_proofing"
+                    form.cleaned_data["citizen_id"],
+                    actor=account_of(request),
+                    purpose="counter_proofing",
                 )
                 user = identity.proof_at_counter(
-                    request.user,  # type: ignore[arg-type]
+                    account_of(request),
                     person,
                     method=form.cleaned_data["method"],
                     document_no=form.cleaned_data["document_no"],
@@ -86,7 +89,7 @@ def proof(request: HttpRequest) -> HttpResponse:
                 return redirect("backoffice:counter-person", public_id=user.public_id)
         status = 400
     recent = (
-        Application.objects.filter(filed_by=request.user)
+        Application.objects.filter(filed_by=account_of(request))
         .select_related("service", "applicant")
         .order_by("-created_at")[:20]
     )
@@ -99,7 +102,7 @@ def _walk_in(request: HttpRequest, public_id: Any) -> User:
     """A person this officer proofed: nobody else's account opens here."""
     person = (
         User.objects.filter(
-            public_id=public_id, role=User.Role.APPLICANT, proofings__officer=request.user
+            public_id=public_id, role=User.Role.APPLICANT, proofings__officer=account_of(request)
         )
         .select_related("party")
         .first()
@@ -122,15 +125,15 @@ def person(request: HttpRequest, public_id: Any) -> HttpResponse:
             return redirect("backoffice:counter-person", public_id=public_id)
         try:
             application = services.start_application(
-                service, walk_in, party=walk_in.party, filed_by=request.user
+                service, walk_in, party=walk_in.party, filed_by=account_of(request)
             )
         except services.refusals() as error:
             messages.error(request, str(error))
             return redirect("backoffice:counter-person", public_id=public_id)
         return redirect("portal:application-edit", public_id=application.public_id)
-    audit.record("identity.viewed_at_counter", walk_in, actor=request.user)
+    audit.record("identity.viewed_at_counter", walk_in, actor=account_of(request))
     filed = (
-        Application.objects.filter(filed_by=request.user, applicant=walk_in)
+        Application.objects.filter(filed_by=account_of(request), applicant=walk_in)
         .select_related("service")
         .order_by("-created_at")
     )
@@ -139,7 +142,7 @@ def person(request: HttpRequest, public_id: Any) -> HttpResponse:
         "backoffice/counter_person.html",
         {
             "walk_in": walk_in,
-            "proofing": walk_in.proofings.filter(officer=request.user).first(),
+            "proofing": walk_in.proofings.filter(officer=account_of(request)).first(),
             "filed": list(filed),
             "services": list(Service.objects.filter(is_published=True).order_by("name_th")),
         },
@@ -149,10 +152,10 @@ def person(request: HttpRequest, public_id: Any) -> HttpResponse:
 @counter_only
 def printout(request: HttpRequest, public_id: Any) -> HttpResponse:
     """A page to print and hand over: reference, answers, fee, and how to follow it."""
-    application = selectors.for_applicant(request.user, public_id)
-    if application.filed_by_id != request.user.pk:
+    application = selectors.for_applicant(account_of(request), public_id)
+    if application.filed_by_id != account_of(request).pk:
         raise Http404("not filed here")
-    audit.record("application.printed_at_counter", application, actor=request.user)
+    audit.record("application.printed_at_counter", application, actor=account_of(request))
     return render(
         request,
         "backoffice/counter_printout.html",

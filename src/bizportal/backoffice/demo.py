@@ -34,7 +34,7 @@ OFFICERS = {
 
 
 #: Staff beyond the agency officers: (username, agency code or None, roles, names).
-OTHER_STAFF = (
+OTHER_STAFF: tuple[tuple[str, str | None, list[str], str, str], ...] = (
     ("supervisor.diw", "diw", ["agency_supervisor"], "อำนาจ หัวหน้ากลุ่ม", "Amnat Huanaklum"),
     ("supervisor.bma", "bma", ["agency_supervisor"], "สุดา หัวหน้างาน", "Suda Huanangan"),
     ("admin.bma", "bma", ["agency_admin"], "กมล ดูแลระบบ", "Kamol Doolaerabob"),
@@ -78,8 +78,8 @@ def seed() -> list[StaffLogin]:
                 username, OFFICER_PASSWORD, f"agency officer · {agencies[code].name_th}", name_th
             )
         )
-    for username, code, roles, name_th, name_en in OTHER_STAFF:
-        agency = agencies.get(code) if code else None
+    for username, agency_code, roles, name_th, name_en in OTHER_STAFF:
+        agency = agencies.get(agency_code or "")
         _staff(username, agency, roles, name_th, name_en)
         where = f" · {agency.name_th}" if agency else ""
         logins.append(StaffLogin(username, OFFICER_PASSWORD, f"{roles[0]}{where}", name_th))

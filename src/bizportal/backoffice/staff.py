@@ -19,6 +19,7 @@ from django.shortcuts import redirect, render
 
 from bizportal.core import authz
 from bizportal.identity import services as identity
+from bizportal.identity.acting import account_of
 from bizportal.identity.models import AGENCY_ROLES, StaffRole, User
 
 from .views import staff_only
@@ -33,20 +34,46 @@ class RolesForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         label="บทบาท / Roles",
         error_messages={
-            "required": "เลือกบทบาทของหน่วยงานอย่างน้อยหนึ่งบทบาท / Choose at least one agency role"
+            "required": "เลือกบทบาทของหน่วยงานอย่างน้อยหนึ่งบทบาท / Choose at least one agency role",
+            "invalid_choice": "เลือกบทบาทจากรายการเท่านั้น / Choose roles from the list only",
         },
     )
 
 
 class NewStaffForm(RolesForm):
-    username = forms.SlugField(max_length=60, label="ชื่อผู้ใช้ / Username")
-    full_name_th = forms.CharField(max_length=200, label="ชื่อ-นามสกุล (ไทย) / Name (Thai)")
+    username = forms.RegexField(
+        regex=r"^[a-z0-9._-]{3,60}$",
+        max_length=60,
+        label="ชื่อผู้ใช้ / Username",
+        error_messages={
+            "required": "กรุณาระบุชื่อผู้ใช้ / Please give a username",
+            "invalid": "ชื่อผู้ใช้ใช้ได้เฉพาะ a-z 0-9 . _ - (3–60 ตัว) / "
+            "A username has 3–60 of a-z, 0-9, '.', '_', '-'",
+        },
+    )
+    full_name_th = forms.CharField(
+        max_length=200,
+        label="ชื่อ-นามสกุล (ไทย) / Name (Thai)",
+        error_messages={"required": "กรุณาระบุชื่อ / Please give the name"},
+    )
     full_name_en = forms.CharField(
         max_length=200, required=False, label="ชื่อ-นามสกุล (อังกฤษ) / Name (English)"
     )
-    email = forms.EmailField(label="อีเมล / Email")
+    email = forms.EmailField(
+        label="อีเมล / Email",
+        error_messages={
+            "required": "กรุณาระบุอีเมล / Please give the email",
+            "invalid": "อีเมลไม่ถูกต้อง / The email is not valid",
+        },
+    )
     password = forms.CharField(
-        widget=forms.PasswordInput, label="รหัสผ่านเริ่มต้น / Initial password", min_length=12
+        widget=forms.PasswordInput,
+        label="รหัสผ่านเริ่มต้น (อย่างน้อย 12 ตัว) / Initial password (at least 12 characters)",
+        min_length=12,
+        error_messages={
+            "required": "กรุณาตั้งรหัสผ่าน / Please set a password",
+            "min_length": "รหัสผ่านต้องยาวอย่างน้อย 12 ตัว / The password needs at least 12 characters",
+        },
     )
 
     field_order = ["username", "full_name_th", "full_name_en", "email", "password", "roles"]
@@ -61,7 +88,7 @@ class NewStaffForm(RolesForm):
 def staff_list(request: HttpRequest) -> HttpResponse:
     """``/backoffice/staff/``: the agency's staff with their roles."""
     staff = (
-        User.objects.filter(role=User.Role.STAFF, agency_id=request.user.agency_id)  # type: ignore[union-attr]
+        User.objects.filter(role=User.Role.STAFF, agency=account_of(request).agency)
         .prefetch_related("groups")
         .order_by("username")
     )
@@ -95,9 +122,9 @@ def staff_edit(request: HttpRequest, public_id: Any) -> HttpResponse:
         try:
             if "active" in request.POST:
                 identity.set_staff_active(
-                    request.user,
+                    account_of(request),
                     account,
-                    active=request.POST["active"] == "1",  # type: ignore[arg-type]
+                    active=request.POST["active"] == "1",
                 )
                 messages.success(request, "บันทึกแล้ว / Saved")
                 return redirect("backoffice:staff-edit", public_id=public_id)

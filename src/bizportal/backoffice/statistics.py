@@ -41,9 +41,12 @@ def overview(request: HttpRequest) -> HttpResponse:
     )
     agencies = {agency.pk: agency for agency in Agency.objects.all()}
     rows = [{**row, "agency": agencies.get(row["agency_id"])} for row in by_agency]
-    licences = dict(
-        Licence.objects.values_list("status").annotate(n=Count("id")).order_by("status")
-    )
+    licences = [
+        (Licence.Status(status).label, n)
+        for status, n in Licence.objects.values_list("status")
+        .annotate(n=Count("id"))
+        .order_by("status")
+    ]
     return render(
         request,
         "backoffice/statistics.html",

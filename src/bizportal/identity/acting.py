@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.utils import timezone
 
@@ -38,6 +39,14 @@ class StepUpRequired(Exception):
             f"This step needs a second factor at Digital ID (AAL{needed})"
         )
         self.needed = needed
+
+
+def account_of(request: Any) -> User:
+    """The signed-in account of a request (for views behind a sign-in check)."""
+    user = request.user
+    if not isinstance(user, User):
+        raise PermissionDenied("not signed in")
+    return user
 
 
 def session_aal(user: Any) -> int:

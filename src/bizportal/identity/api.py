@@ -23,7 +23,7 @@ from bizportal.core.models import AuditEvent
 from bizportal.core.problems import PROBLEM_CONTENT_TYPE, problem
 
 from . import services
-from .acting import Acting, grounds, key_of
+from .acting import Acting, account_of, grounds, key_of
 from .models import Mandate, MandateAction
 
 
@@ -31,7 +31,7 @@ class MandateSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     grantor = serializers.CharField(source="grantor.key", read_only=True)
     grantor_name = serializers.CharField(source="grantor.name_th", read_only=True)
-    services = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+    services: Any = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
     actions = serializers.ListField(child=serializers.ChoiceField(choices=MandateAction.choices))
 
     class Meta:
@@ -99,7 +99,7 @@ def _seen(request: Request, public_id: Any) -> Mandate:
         raise NotFound()
     acting = grounds(request.user, mandate.grantor)
     if not (acting is not None and acting.basis in ("self", "director")) and (
-        mandate.delegate_key != key_of(request.user)  # type: ignore[arg-type]
+        mandate.delegate_key != key_of(account_of(request))
     ):
         raise NotFound()
     return mandate
@@ -123,9 +123,7 @@ class MandateListView(APIView):
             else Mandate.objects.none()
         )
         received = (
-            Mandate.objects.filter(
-                delegate_key=key_of(request.user)  # type: ignore[arg-type]
-            )
+            Mandate.objects.filter(delegate_key=key_of(account_of(request)))
             .select_related("grantor")
             .prefetch_related("services")
         )
@@ -194,15 +192,11 @@ class MandateAnswerView(APIView):
                 payload = RevokeSerializer(data=request.data)
                 payload.is_valid(raise_exception=True)
                 mandate = services.revoke_mandate(
-                    mandate,
-                    request.user,
-                    reason=payload.validated_data["reason"],  # type: ignore[arg-type]
+                    mandate, account_of(request), reason=payload.validated_data["reason"]
                 )
             else:
                 mandate = services.answer_mandate(
-                    mandate,
-                    request.user,
-                    accept=self.answer == "accept",  # type: ignore[arg-type]
+                    mandate, account_of(request), accept=self.answer == "accept"
                 )
         except services.PartyError as error:
             return _conflict(error)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import uuid
+from typing import Any
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -72,6 +73,11 @@ class User(AbstractUser):
     identity_assurance = models.CharField(
         max_length=8, blank=True, help_text="IAL of the last Digital ID sign-in, e.g. 2.1"
     )
+
+    #: Per request, not stored: the authenticator assurance level of the session (set
+    #: by ``ActingMiddleware``; 0 outside a request) and whom the person acts for.
+    session_aal: int = 0
+    acting: Any = None
 
     class Meta:
         constraints = [

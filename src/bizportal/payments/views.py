@@ -32,7 +32,7 @@ def invoice(request: HttpRequest, public_id: Any) -> HttpResponse:
         try:
             services.check_may_pay(invoice, request.user)
         except StepUpRequired as needed:
-            query = urlencode({"aal": needed.needed, "next": request.get_full_path()})
+            query = urlencode({"aal": str(needed.needed), "next": request.get_full_path()})
             return redirect(f"{reverse('identity:step-up')}?{query}")
         back = settings.BASE_URL + reverse("payments:invoice", args=[invoice.public_id])
         how = services.instruction(invoice, return_url=back)

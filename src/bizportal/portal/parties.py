@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 
 from bizportal.core.models import AuditEvent
 from bizportal.identity import services as identity
-from bizportal.identity.acting import SESSION_KEY, Acting, grounds, key_of, options
+from bizportal.identity.acting import SESSION_KEY, Acting, account_of, grounds, key_of, options
 from bizportal.identity.models import Mandate, Party
 from bizportal.registries.client import RegistryError
 
@@ -74,7 +74,7 @@ def refresh_companies(request: HttpRequest) -> HttpResponse:
     """Ask the juristic registry again which companies list the person as a director."""
     _entrepreneur(request)
     try:
-        found = identity.refresh_companies_of(request.user)  # type: ignore[arg-type]
+        found = identity.refresh_companies_of(account_of(request))
     except RegistryError as error:
         messages.error(request, str(error))
     else:
@@ -131,10 +131,8 @@ def mandates(request: HttpRequest) -> HttpResponse:
         else Mandate.objects.none()
     )
     received = (
-        Mandate.objects.filter(delegate_key=key_of(request.user))
-        .select_related(  # type: ignore[arg-type]
-            "grantor"
-        )
+        Mandate.objects.filter(delegate_key=key_of(account_of(request)))
+        .select_related("grantor")
         .prefetch_related("services")
     )
     return render(
@@ -168,6 +166,17 @@ def _mandate_seen_by(request: HttpRequest, public_id: Any) -> tuple[Mandate, boo
     return mandate, grantor_side
 
 
+#: How acts under a mandate read to people (the audit action otherwise).
+ACT_LABELS = {
+    "application.draft_created": "เริ่มคำขอ / Started an application",
+    "application.answers_saved": "บันทึกข้อมูลคำขอ / Saved answers",
+    "application.document_attached": "แนบเอกสาร / Attached a document",
+    "application.submitted": "ยื่นคำขอ / Submitted",
+    "application.resubmitted": "ยื่นคำขอที่แก้ไขแล้ว / Resubmitted",
+    "application.signed": "ลงนามในนามบริษัท / Signed for the company",
+}
+
+
 @login_required
 def mandate_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
     """One mandate and every act done under it: both sides see the same list."""
@@ -180,7 +189,7 @@ def mandate_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
             "mandate": mandate,
             "grantor_side": grantor_side,
             "is_delegate": mandate.delegate_key == key_of(request.user),  # type: ignore[arg-type]
-            "acts": list(acts[:200]),
+            "acts": [(act, ACT_LABELS.get(act.action, act.action)) for act in acts[:200]],
         },
     )
 
@@ -201,7 +210,7 @@ def mandate_answer(request: HttpRequest, public_id: Any, answer: str) -> HttpRes
         elif answer == "revoke":
             identity.revoke_mandate(
                 mandate,
-                request.user,  # type: ignore[arg-type]
+                account_of(request),
                 reason=request.POST.get("reason", "")[:500],
             )
             done = "เพิกถอนการมอบอำนาจแล้ว มีผลทันที / Mandate revoked, with immediate effect"

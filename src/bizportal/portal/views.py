@@ -78,7 +78,7 @@ def service_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 def _step_up(request: HttpRequest, needed: int, next_url: str) -> HttpResponse:
     """Off to Digital ID for a second factor, then back to where the person was."""
-    query = urlencode({"aal": needed, "next": next_url})
+    query = urlencode({"aal": str(needed), "next": next_url})
     return redirect(f"{reverse('identity:step-up')}?{query}")
 
 
@@ -174,8 +174,8 @@ def account(request: HttpRequest) -> HttpResponse:
             "to_sign": [a for a in applications if _may_cosign(request.user, a)],
             "licences": [_licence_row(licence, open_changes) for licence in licences],
             "receipts": _receipts(acting),
-            "choices": len(acting_options(request.user)),
-            "offers": mandates_offered_to(request.user).count(),
+            "choices": len(acting_options(acting.user)),
+            "offers": mandates_offered_to(acting.user).count(),
             "aal": session_aal(request.user),
         },
     )

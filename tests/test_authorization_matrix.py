@@ -1,0 +1,265 @@
+"""The authorisation matrix: every URL and API endpoint, for every role, aimed at another
+party's objects, is refused (401/403/404/405, or a redirect to sign in), shows nothing
+of the owner's and changes nothing.
+
+The URL list is read from the URL configuration, so a new endpoint with an object in
+its path fails here until it is given its target below (or listed as public, with why).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from bizportal.applications.models import Application
+from bizportal.core.models import DomainEvent
+from bizportal.identity.models import CounterProofing, Mandate, StaffRole, User
+from bizportal.licences.models import Licence
+from bizportal.payments.models import Invoice, Receipt
+from tests import journeys
+from tests.factories import (
+    AgencyFactory,
+    ApplicantFactory,
+    OfficerFactory,
+    ServiceFactory,
+    StaffFactory,
+    give_mandate,
+)
+
+pytestmark = pytest.mark.django_db
+
+#: Reachable without owning anything: public pages, protocol endpoints of the sandbox
+#: providers (which have their own credentials and tests), and pages about oneself.
+PUBLIC_OR_OWN = {
+    "healthz",
+    "set_language",
+    "api-schema",
+    "api-docs",
+    "api-services",
+    "api-service",
+    "licences-verify-number",
+    "licences-verify-version",
+    "licences-verify-pdf",
+    "identity:login",
+    "identity:callback",
+    "identity:logout",
+    "identity:step-up",
+    "payments:callback",  # authenticated by the provider's HMAC signature
+    "licences:verify",
+    "licences:verify-number",
+    "licences:verify-version",
+    "portal:home",
+    "portal:services",
+    "portal:service",
+    "portal:apply",
+    "portal:account",
+    "portal:acting",
+    "portal:acting-refresh",
+    "portal:mandates",
+    "api-applications",
+    "api-mandates",
+    "api-worklist",
+    "backoffice:login",
+    "backoffice:home",
+    "backoffice:worklist",
+    "backoffice:counter",
+    "backoffice:statistics",
+    "backoffice:staff",
+    "backoffice:staff-new",
+}
+SANDBOX_PROVIDERS = ("sandbox_idp:", "registries:", "sandbox_bank:")
+
+
+@dataclass
+class Owned:
+    """Party A's things, which nobody in the matrix may reach."""
+
+    owner: User
+    application: Application
+    draft: Application
+    licence: Licence
+    invoice: Invoice
+    receipt: Receipt
+    mandate: Mandate
+    staff: User
+    walk_in: User
+    filed: Application
+
+
+@pytest.fixture
+def owned() -> Owned:
+    owner = ApplicantFactory(full_name_th="นางเจ้าของ ข้อมูลลับ")
+    service = ServiceFactory()
+    issued = journeys.issued(service, owner)
+    application = journeys.submitted(service, owner)
+    draft = journeys.start(service, owner)
+    invoice = Invoice.objects.get(application=issued)
+    counter = StaffFactory(roles=[StaffRole.COUNTER_OFFICER])
+    walk_in = ApplicantFactory()
+    CounterProofing.objects.create(account=walk_in, method="chip", ial="2.3", officer=counter)
+    filed = journeys.fill(
+        journeys.services.start_application(service, walk_in, party=walk_in.party, filed_by=counter)
+    )
+    return Owned(
+        owner=owner,
+        application=application,
+        draft=draft,
+        licence=issued.licence,  # type: ignore[arg-type]
+        invoice=invoice,
+        receipt=invoice.receipt,
+        mandate=give_mandate(owner, ApplicantFactory()),
+        staff=OfficerFactory(agency=service.agency),
+        walk_in=walk_in,
+        filed=filed,
+    )
+
+
+def targets(o: Owned) -> dict[str, dict[str, Any]]:
+    """Path arguments, per URL name, that point at party A's objects."""
+    app = {"public_id": o.application.public_id}
+    attachment = {**app, "attachment_id": o.application.attachments.first().public_id}  # type: ignore[union-attr]
+    mandate = {"public_id": o.mandate.public_id}
+    return {
+        "api-application": app,
+        "api-application-documents": app,
+        "api-application-submit": {"public_id": o.draft.public_id},
+        "api-application-actions": app,
+        "api-application-decision": app,
+        "api-invoice": {"public_id": o.invoice.public_id},
+        "api-mandate": mandate,
+        "api-mandate-accept": mandate,
+        "api-mandate-decline": mandate,
+        "api-mandate-revoke": mandate,
+        "payments:invoice": {"public_id": o.invoice.public_id},
+        "payments:receipt-pdf": {"public_id": o.receipt.public_id},
+        "licences:pdf": {"public_id": o.licence.public_id},
+        "licences:version-pdf": {"public_id": o.licence.public_id, "version": 1},
+        "backoffice:counter-person": {"public_id": o.walk_in.public_id},
+        "backoffice:counter-printout": {"public_id": o.filed.public_id},
+        "backoffice:staff-edit": {"public_id": o.staff.public_id},
+        "backoffice:application": app,
+        "backoffice:decide": app,
+        "backoffice:attachment": attachment,
+        "portal:mandate": mandate,
+        "portal:mandate-answer": {**mandate, "answer": "revoke"},
+        "portal:licence-change": {"public_id": o.licence.public_id, "kind": "amend"},
+        "portal:application": app,
+        "portal:application-edit": {"public_id": o.draft.public_id},
+        "portal:application-sign": app,
+        "portal:attachment": attachment,
+    }
+
+
+def routes() -> Iterator[tuple[str, str]]:
+    def walk(patterns: list[Any], prefix: str, namespace: str) -> Iterator[tuple[str, str]]:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                inner = namespace + (f"{pattern.namespace}:" if pattern.namespace else "")
+                yield from walk(pattern.url_patterns, prefix + str(pattern.pattern), inner)
+            elif isinstance(pattern, URLPattern):
+                yield prefix + str(pattern.pattern), namespace + (pattern.name or "")
+
+    for route, name in walk(get_resolver().url_patterns, "", ""):
+        if not route.startswith("admin/") and not name.startswith(SANDBOX_PROVIDERS):
+            yield route, name
+
+
+def path_for(route: str, arguments: dict[str, Any]) -> str:
+    return "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(arguments[m.group(1)]), route)
+
+
+def actors(o: Owned) -> dict[str, User | None]:
+    """Everyone who is not entitled: including a delegate of party A whose mandate is for
+    another service, and staff of every role from another agency (or none)."""
+    elsewhere = AgencyFactory()
+    narrow = ApplicantFactory()
+    give_mandate(o.owner, narrow, services=[ServiceFactory()], actions=["prepare"])
+    return {
+        "anonymous": None,
+        "another entrepreneur": ApplicantFactory(),
+        "delegate for another service": narrow,
+        "counter officer who did not file": StaffFactory(roles=[StaffRole.COUNTER_OFFICER]),
+        "officer of another agency": OfficerFactory(agency=elsewhere),
+        "supervisor of another agency": OfficerFactory(
+            agency=elsewhere, roles=[StaffRole.AGENCY_SUPERVISOR]
+        ),
+        "admin of another agency": OfficerFactory(agency=elsewhere, roles=[StaffRole.AGENCY_ADMIN]),
+        "executive": StaffFactory(roles=[StaffRole.EXECUTIVE]),
+        "platform admin": StaffFactory(
+            roles=[StaffRole.PLATFORM_ADMIN], is_superuser=True, is_staff=True
+        ),
+    }
+
+
+def snapshot() -> tuple[Any, ...]:
+    return (
+        sorted(Application.objects.values_list("pk", "status", "updated_at")),
+        sorted(Mandate.objects.values_list("pk", "status")),
+        sorted(Licence.objects.values_list("pk", "status", "version")),
+        sorted(Invoice.objects.values_list("pk", "status")),
+        sorted(User.objects.values_list("pk", "is_active")),
+        DomainEvent.objects.count(),
+    )
+
+
+def refused(response: Any) -> bool:
+    if response.status_code in (401, 403, 404, 405):
+        return True
+    location = response.get("Location", "")
+    return response.status_code == 302 and ("/login/" in location)
+
+
+def test_every_endpoint_refuses_every_role_on_another_partys_objects(owned: Owned) -> None:
+    table = targets(owned)
+    unmapped = [
+        (route, name)
+        for route, name in routes()
+        if "<" in route and name not in table and name not in PUBLIC_OR_OWN
+    ]
+    assert not unmapped, f"give these a target in the matrix, or list them as public: {unmapped}"
+    everyone = actors(owned)
+    before = snapshot()
+    secrets = [owned.owner.full_name_th, owned.application.reference or "", owned.licence.number]
+    failures = []
+    for role, user in everyone.items():
+        client = Client()
+        if user is not None:
+            client.force_login(user)
+        for route, name in routes():
+            if name not in table:
+                continue
+            path = path_for(route, table[name])
+            for method in ("get", "post"):
+                response = getattr(client, method)(path)
+                body = b"".join(response) if response.streaming else response.content
+                leaked = [s for s in secrets if s and s.encode() in body]
+                if not refused(response) or leaked:
+                    failures.append((role, method.upper(), path, response.status_code, leaked))
+    assert not failures, "\n".join(map(str, failures))
+    assert snapshot() == before
+
+
+def test_the_matrix_reaches_what_the_owner_may(owned: Owned) -> None:
+    """The same targets are open to the owner (so the refusals above are about who
+    asks, not broken paths)."""
+    client = Client()
+    client.force_login(owned.owner)
+    table = targets(owned)
+    for name in (
+        "portal:application",
+        "portal:attachment",
+        "api-application",
+        "api-invoice",
+        "payments:invoice",
+        "payments:receipt-pdf",
+        "licences:pdf",
+        "portal:mandate",
+    ):
+        route = next(route for route, n in routes() if n == name)
+        assert client.get(path_for(route, table[name])).status_code == 200, name
