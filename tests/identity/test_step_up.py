@@ -138,3 +138,25 @@ def test_a_service_without_a_second_factor_needs_no_step_up(live: Live) -> None:
         headers=csrf(browser, live),
     )
     assert answer.status_code == 200, answer.text
+
+
+def test_details_are_read_again_with_the_refresh_token(live: Live) -> None:
+    from bizportal.sandbox_idp.models import SandboxIdentity
+
+    browser = signed_in_for_herself(live)
+    SandboxIdentity.objects.filter(citizen_id=PERSON.citizen_id).update(
+        email="somsri.new@example.test"
+    )
+    page = browser.get(f"{live.url}/account/")
+    form = form_with(page.text, "csrfmiddlewaretoken", page.url)
+    answer = browser.post(
+        f"{live.url}/auth/refresh/", data=form.fields, headers={"Referer": page.url}
+    )
+    assert "Your details were read again from Digital ID" in answer.text
+    assert User.objects.get(citizen_id=PERSON.citizen_id).email == "somsri.new@example.test"
+    assert AuditEvent.objects.filter(action="identity.refreshed").exists()
+    # The refresh token rotated: the old one no longer works, the new one does.
+    again = browser.post(
+        f"{live.url}/auth/refresh/", data=form.fields, headers={"Referer": page.url}
+    )
+    assert "Your details were read again" in again.text

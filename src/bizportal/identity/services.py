@@ -605,3 +605,27 @@ def record_step_up(user: Any, claims: Mapping[str, Any]) -> None:
         acr=str(claims.get("acr", "")),
         amr=list(claims.get("amr") or []),
     )
+
+
+@transaction.atomic
+def update_from_userinfo(user: User, info: Mapping[str, Any]) -> list[str]:
+    """Names and email as Digital ID's userinfo says now (after a refresh-token grant).
+    The person must be the same: a different ``pid`` is refused."""
+    if user.citizen_id and info.get("pid") and str(info["pid"]) != user.citizen_id:
+        raise SignInError(
+            "ดิจิทัลไอดีตอบข้อมูลของบุคคลอื่น / Digital ID answered about someone else",
+            code="userinfo_other_person",
+            status=403,
+        )
+    before = {name: getattr(user, name) for name in _SYNCED}
+    if info.get("name"):
+        user.full_name_th = str(info["name"])[:200]
+    if info.get("name_en"):
+        user.full_name_en = str(info["name_en"])[:200]
+    if info.get("email"):
+        user.email = str(info["email"])[:254]
+    user.save()
+    ensure_person_party(user)
+    changed = sorted(name for name in _SYNCED if getattr(user, name) != before[name])
+    audit.record("identity.refreshed", user, actor=user, fields_updated=changed)
+    return changed

@@ -8,4 +8,5 @@ urlpatterns = [
     path("callback/", views.callback, name="callback"),
     path("logout/", views.logout, name="logout"),
     path("step-up/", views.step_up, name="step-up"),
+    path("refresh/", views.refresh, name="refresh"),
 ]

@@ -221,3 +221,25 @@ def logout(request: HttpRequest) -> HttpResponse:
     services.record_sign_out(request.user)
     django_logout(request)
     return redirect(provider_logout or settings.LOGOUT_REDIRECT_URL)
+
+
+@login_required
+@require_POST
+def refresh(request: HttpRequest) -> HttpResponse:
+    """``POST /auth/refresh/``: read the person's details again from Digital ID with the
+    session's refresh token (no browser round trip) and keep the account current."""
+    user = request.user
+    if not getattr(user, "is_entrepreneur", False):
+        raise Http404("entrepreneurs only")
+    try:
+        info = get_provider().refresh(request)
+        changed = services.update_from_userinfo(user, info)  # type: ignore[arg-type]
+    except SignInError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            "ปรับปรุงข้อมูลจากดิจิทัลไอดีแล้ว / Your details were read again from Digital ID"
+            + (f" ({', '.join(changed)})" if changed else ""),
+        )
+    return redirect("portal:account")

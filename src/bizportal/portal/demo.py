@@ -72,7 +72,15 @@ def _account(person: DemoIdentity) -> User:
         "email": person.email,
         "ial": person.ial,
     }
-    record = PersonRecord(
+    record = _registry_record(person)
+    account = sign_in_with_digital_id(claims, record)
+    account.session_aal = 2
+    return account
+
+
+def _registry_record(person: DemoIdentity) -> PersonRecord:
+    """The person as the (sandbox) civil registry holds them."""
+    return PersonRecord(
         citizen_id=person.citizen_id,
         title_th=person.title_th,
         first_name_th=person.given_name_th,
@@ -83,9 +91,6 @@ def _account(person: DemoIdentity) -> User:
         birth_date=person.birth_date,
         address=dict(person.address),
     )
-    account = sign_in_with_digital_id(claims, record)
-    account.session_aal = 2
-    return account
 
 
 def _foreign_account(person: DemoForeigner) -> User:
@@ -405,17 +410,7 @@ def _foreigner_and_counter() -> None:
     applications.submit(application, actor=james, accept_terms=True)
 
     officer = User.objects.get(username="counter.osc")
-    record = PersonRecord(
-        citizen_id=MALEE.citizen_id,
-        title_th=MALEE.title_th,
-        first_name_th=MALEE.given_name_th,
-        last_name_th=MALEE.family_name_th,
-        title_en=MALEE.title_en,
-        first_name_en=MALEE.given_name_en,
-        last_name_en=MALEE.family_name_en,
-        birth_date=MALEE.birth_date,
-        address=dict(MALEE.address),
-    )
+    record = _registry_record(MALEE)
     malee = proof_at_counter(officer, record, method="chip", document_no="1-2345-67890-12-3")
     filed = applications.start_application(
         Service.objects.get(slug="commercial-registration"),
