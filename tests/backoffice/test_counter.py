@@ -119,3 +119,32 @@ def test_counter_pages_are_for_counter_officers_and_their_own_walk_ins(
     assert client.get("/backoffice/counter/").status_code == 404
     client.force_login(walk_in)
     assert client.get("/backoffice/counter/").status_code == 404
+
+
+def test_the_counter_officer_pays_for_the_walk_in_with_the_thai_qr(
+    live, client, counter_officer
+) -> None:
+    from bizportal.applications import services
+    from bizportal.identity.services import proof_at_counter
+    from bizportal.registries.client import fetch_person
+    from tests.journeys import approve_everything, fill
+
+    walk_in = proof_at_counter(counter_officer, fetch_person(MALEE.citizen_id), method="chip")
+    application = services.start_application(
+        ServiceFactory(), walk_in, party=walk_in.party, filed_by=counter_officer
+    )
+    answers = {**valid_food_shop_answers(walk_in), "email": "malee@example.test"}
+    application = services.submit(
+        fill(application, answers),
+        actor=counter_officer,
+        accept_terms=True,
+    )
+    invoice = approve_everything(application).invoices.get()
+
+    client.force_login(counter_officer)
+    page = client.get(f"/payments/invoices/{invoice.public_id}/")
+
+    assert page.status_code == 200
+    assert 'class="qr"' in page.content.decode()
+    client.force_login(StaffFactory(roles=[StaffRole.COUNTER_OFFICER]))
+    assert client.get(f"/payments/invoices/{invoice.public_id}/").status_code == 404
