@@ -46,16 +46,21 @@ def main() -> int:
     from bizportal.catalog.models import Service
     from bizportal.catalog.search import search
     from bizportal.identity.models import User
+    from bizportal.identity.services import ensure_person_party
 
     catalog.seed()
     staff.seed()
     service = Service.objects.get(slug="food-shop-licence")
     officer = User.objects.get(username="officer.bma")
-    applicant = User.objects.create(username="bench-applicant", role="applicant")
+    applicant = User.objects.create(
+        username="bench-applicant", role="applicant", citizen_id="2000000000001"
+    )
+    party = ensure_person_party(applicant)
     now = timezone.now()
     batch = [
         Application(
-            service=service, agency_id=service.agency_id, applicant=applicant, status="review",
+            service=service, agency_id=service.agency_id, applicant=applicant, party=party,
+            status="review",
             reference=f"BP-BENCH-{i:07d}", submitted_at=now - timezone.timedelta(seconds=args.applications - i),
             terms_accepted_at=now, data={"business_name": f"ร้าน {i}"},
         )

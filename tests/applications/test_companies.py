@@ -188,3 +188,22 @@ def test_someone_who_is_not_a_director_cannot_sign(live) -> None:
     signed.refresh_from_db()
     assert signed.status == Status.AWAITING_SIGNATURE
     assert signed.signatures.count() == 1
+
+
+def test_the_agency_sees_nothing_until_the_second_signature(live) -> None:
+    from bizportal.applications.selectors import worklist
+    from bizportal.core import authz
+    from tests.journeys import officer_of
+
+    draft, _prasert, somsri = joint_draft()
+    signed = submit(draft)
+    officer = officer_of(signed)
+
+    assert worklist(officer).items == []
+    assert not authz.allowed(officer, "applications.view", signed)
+    with pytest.raises(services.ApplicationError):
+        services.decide(signed, officer=officer, action="approve")
+
+    confirmed = submit(signed, somsri)
+    assert [a.pk for a in worklist(officer).items] == [confirmed.pk]
+    assert authz.allowed(officer, "applications.view", confirmed)

@@ -31,6 +31,9 @@ class Status(models.TextChoices):
     WITHDRAWN = "withdrawn", "ถอนคำขอแล้ว / Withdrawn"
 
 
+#: Statuses in which an application has not reached its agency: officers do not see it.
+BEFORE_AGENCY = (Status.DRAFT, Status.AWAITING_SIGNATURE)
+
 #: Statuses after which nothing more happens to an application.
 FINAL_STATUSES = (Status.ISSUED, Status.COMPLETED, Status.REJECTED, Status.WITHDRAWN)
 
@@ -141,6 +144,13 @@ class Application(models.Model):
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["agency", "status", "submitted_at", "id"], name="worklist_idx"),
+            # The worklist without a status filter: only what reached the agency, in the
+            # order the worklist reads it, so a page is an index range scan.
+            models.Index(
+                fields=["agency", "submitted_at", "id"],
+                condition=~Q(status__in=["draft", "awaiting_signature"]),
+                name="worklist_at_agency_idx",
+            ),
             models.Index(fields=["applicant", "-created_at", "id"], name="my_applications_idx"),
             models.Index(fields=["party", "-created_at", "id"], name="party_applications_idx"),
         ]

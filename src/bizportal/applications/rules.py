@@ -26,7 +26,7 @@ from bizportal.identity.rules import (
     same_agency,
 )
 
-from .models import Application, Status
+from .models import BEFORE_AGENCY, Application
 
 
 def _party(application: Application) -> Any:
@@ -39,7 +39,7 @@ def _service(application: Application) -> int:
 
 @rules.predicate
 def is_submitted(user: Any, application: Application | None) -> bool:
-    return application is not None and application.status != Status.DRAFT
+    return application is not None and application.status not in BEFORE_AGENCY
 
 
 @rules.predicate

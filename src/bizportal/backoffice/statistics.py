@@ -10,7 +10,7 @@ from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from bizportal.applications.models import FINAL_STATUSES, Application, Status
+from bizportal.applications.models import BEFORE_AGENCY, FINAL_STATUSES, Application, Status
 from bizportal.catalog.models import Agency
 from bizportal.licences.models import Licence
 
@@ -20,7 +20,7 @@ from .views import staff_only
 @staff_only("backoffice.statistics")
 def overview(request: HttpRequest) -> HttpResponse:
     """``/backoffice/statistics/``: per agency, applications by status and time to decide."""
-    submitted = Application.objects.exclude(status=Status.DRAFT)
+    submitted = Application.objects.exclude(status__in=BEFORE_AGENCY)
     by_agency = (
         submitted.values("agency_id")
         .annotate(
@@ -54,6 +54,6 @@ def overview(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "total": sum(row["total"] for row in rows),
             "licences": licences,
-            "drafts": Application.objects.filter(status=Status.DRAFT).count(),
+            "drafts": Application.objects.filter(status__in=BEFORE_AGENCY).count(),
         },
     )

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST
 
 from bizportal.applications import selectors, services
 from bizportal.applications.downloads import serve_attachment
-from bizportal.applications.models import Status
+from bizportal.applications.models import BEFORE_AGENCY, Status
 from bizportal.core import audit, authz
 from bizportal.inspections.models import Inspection
 from bizportal.payments.services import invoice_for
@@ -96,7 +96,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "backoffice/worklist.html",
-        {"page": page, "status": status, "statuses": [s for s in Status if s != Status.DRAFT]},
+        {"page": page, "status": status, "statuses": [s for s in Status if s not in BEFORE_AGENCY]},
     )
 
 
