@@ -118,8 +118,23 @@ DATABASES = {
     "default": dj_database_url.parse(
         env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'bizportal.sqlite3'}"),
         conn_max_age=int(env("DATABASE_CONN_MAX_AGE", "0")),
+        conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Reuse connections: a pool per process (psycopg_pool) when DATABASE_POOL_SIZE is set
+    # (size it so web processes x size stays under PostgreSQL's max_connections), else
+    # persistent connections per thread for DATABASE_CONN_MAX_AGE seconds (default 60).
+    POOL_SIZE = int(env("DATABASE_POOL_SIZE", "0"))
+    if POOL_SIZE > 0:
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": min(2, POOL_SIZE),
+            "max_size": POOL_SIZE,
+            "timeout": 10,
+        }
+    elif "DATABASE_CONN_MAX_AGE" not in os.environ:
+        DATABASES["default"]["CONN_MAX_AGE"] = 60
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web server and the task worker share the file without
     # "database is locked" errors; IMMEDIATE avoids lock upgrades mid-transaction.

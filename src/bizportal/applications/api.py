@@ -306,7 +306,7 @@ def _party_for(request: Request, acting: Acting, key: str) -> Party:
 def _detail(application: Application) -> Response:
     application = (
         Application.objects.prefetch_related("attachments", "history")
-        .select_related("service", "agency", "licence", "process__version")
+        .with_process("service", "agency", "licence")
         .get(pk=application.pk)
     )
     return Response(ApplicationSerializer(application).data)

@@ -45,6 +45,13 @@ class Kind(models.TextChoices):
     CANCEL = "cancel", "ขอยกเลิกใบอนุญาต / Cancellation"
 
 
+class ApplicationQuerySet(models.QuerySet["Application"]):
+    def with_process(self, *related: str) -> ApplicationQuerySet:
+        """Joined with its process version, but never the version's BPMN source (tens of
+        kilobytes, parsed once per worker and cached by ``workflow.services.parsed``)."""
+        return self.select_related("process__version", *related).defer("process__version__source")
+
+
 class Application(models.Model):
     PERSONAL_DATA = {
         "data": PersonalDataLabel.PERSONAL,
@@ -139,6 +146,8 @@ class Application(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApplicationQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

@@ -27,8 +27,8 @@ from .models import BEFORE_AGENCY, Application, Attachment
 def for_applicant(user: Any, public_id: Any) -> Application:
     """An application the person may see for one of their parties (or filed at the counter)."""
     application = (
-        Application.objects.select_related(
-            "service__agency", "agency", "applicant", "party", "process__version", "licence"
+        Application.objects.with_process(
+            "service__agency", "agency", "applicant", "party", "licence"
         )
         .filter(public_id=public_id)
         .first()
@@ -43,9 +43,7 @@ def for_officer(user: Any, public_id: Any) -> Application:
     if not getattr(user, "is_officer", False):
         raise Http404("no such application")
     application = (
-        Application.objects.select_related(
-            "service__agency", "applicant", "party", "process__version", "licence"
-        )
+        Application.objects.with_process("service__agency", "applicant", "party", "licence")
         .filter(public_id=public_id)
         .first()
     )
@@ -63,8 +61,8 @@ def attachment_of(application: Application, attachment_id: Any) -> Attachment:
 
 def of_party(party: Any) -> QuerySet[Application]:
     """The applications of one party (the account page of whoever acts for it)."""
-    return Application.objects.filter(party=party).select_related(
-        "service__agency", "agency", "process__version", "licence", "party"
+    return Application.objects.filter(party=party).with_process(
+        "service__agency", "agency", "licence", "party"
     )
 
 

@@ -761,7 +761,7 @@ def perform_system_steps(application: Application) -> Application:
     rolled back, retried with backoff, and visible to operators in the outbox admin.
     """
     for _ in range(10):  # a process may hand one system step to the next
-        application = Application.objects.select_related("process__version").get(pk=application.pk)
+        application = Application.objects.with_process().get(pk=application.pk)
         pending = [
             s for s in ready_steps(application) if handler_for(s).performer == Performer.SYSTEM
         ]
@@ -992,6 +992,7 @@ def _lock(application: Application) -> Application:
         .select_related(
             "service", "agency", "applicant", "party", "process__version__definition", "licence"
         )
+        .defer("process__version__source")
         .get(pk=application.pk)
     )
 

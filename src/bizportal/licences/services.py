@@ -258,7 +258,7 @@ def issue_licence(draft: LicenceDraft) -> Licence:
     issued_at = draft.issued_at or timezone.now()
     issued_on = timezone.localtime(issued_at).date()
     licence = Licence(
-        number=next_number(service.licence_prefix, on=issued_on),
+        number=next_number(service.licence_prefix, on=issued_on, gapless=True),
         service=service,
         agency=service.agency,
         account=draft.account,

@@ -85,7 +85,7 @@ def raise_invoice(
         ref1 = thaiqr.to_reference(application.reference)
     except thaiqr.PayloadError as error:
         raise ValidationError(str(error), code="reference") from None
-    number = next_number("INV")
+    number = next_number("INV", gapless=True)
     invoice = Invoice.objects.create(
         number=number,
         application=application,
@@ -285,7 +285,7 @@ def confirm_payment(provider_id: str, data: CallbackData, *, body: str) -> Callb
     invoice.provider_txn_id = data.txn_id
     invoice.save(update_fields=["status", "paid_at", "provider", "provider_txn_id"])
     receipt = Receipt.objects.create(
-        number=next_number("RC"), invoice=invoice, issued_at=timezone.now()
+        number=next_number("RC", gapless=True), invoice=invoice, issued_at=timezone.now()
     )
     result = settle(Outcome.ACCEPTED, f"paid; receipt {receipt.number}", 200, invoice)
     audit.record(
