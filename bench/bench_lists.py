@@ -23,6 +23,7 @@ growth from the smallest.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import statistics
@@ -118,6 +119,12 @@ def _grow(connection: Any, current: int, size: int) -> None:
         cursor.execute("VACUUM ANALYZE")
 
 
+def _ok(client: Any, path: str) -> Any:
+    response = client.get(path)
+    assert response.status_code == 200, (path, response.status_code)
+    return response
+
+
 def _samples(func: Callable[[], Any], repeat: int) -> list[float]:
     for _ in range(5):
         func()
@@ -197,12 +204,7 @@ def _run(args: argparse.Namespace) -> int:
         applicant_client.force_login(entrepreneur)
 
         def get(client: Client, path: str) -> Callable[[], Any]:
-            def call() -> Any:
-                response = client.get(path)
-                assert response.status_code == 200, (path, response.status_code)
-                return response
-
-            return call
+            return functools.partial(_ok, client, path)
 
         timings = {
             "hello (/healthz)": get(anonymous, "/healthz"),

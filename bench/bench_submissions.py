@@ -30,7 +30,7 @@ from typing import Any
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_lists import BENCH_DB, ROOT, _drop_database, _recreate_database, _server_url  # noqa: E402
+from bench_lists import BENCH_DB, ROOT, _drop_database, _recreate_database, _server_url
 
 sys.path.insert(0, str(ROOT / "src"))
 TARGET_PER_SECOND = 150
