@@ -4,7 +4,9 @@ from typing import Any, ClassVar
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import OuterRef, QuerySet, Subquery
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
 
 from . import outbox
 from .models import AuditEvent, DomainEvent, OutboxMessage
@@ -136,6 +138,48 @@ class DefinitionAdmin(ReadOnlyAdmin):
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
         context = {**(extra_context or {}), "can_upload": self.has_upload_permission(request)}
         return super().changelist_view(request, context)
+
+    # The upload page both kinds share: the owning app's view validates the form and
+    # calls its own upload service; these say where the version goes and what follows.
+
+    def upload_agency(self, form: forms.Form, agency_id: int | None) -> Any:
+        """The agency a new version belongs to: the uploader's own, or the one chosen."""
+        if agency_id is not None:
+            agency_model = self.model._meta.get_field("agency").related_model
+            return agency_model._default_manager.get(pk=agency_id)
+        return form.cleaned_data.get("agency")
+
+    def uploaded(self, request: HttpRequest, key: str, version: Any) -> HttpResponse:
+        """A draft was saved: say so and open it (publishing is a separate step)."""
+        self.message_user(
+            request,
+            f"บันทึก {key} ฉบับที่ {version.number} เป็นฉบับร่างแล้ว / "
+            f"Saved {key} version {version.number} as a draft; publish it to use it",
+            messages.SUCCESS,
+        )
+        meta = self.version_model._meta
+        return HttpResponseRedirect(
+            reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[version.pk])
+        )
+
+    def upload_page(
+        self,
+        request: HttpRequest,
+        form: forms.Form,
+        title: str,
+        intro: tuple[str, str],
+        **extra: Any,
+    ) -> HttpResponse:
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": title,
+            "form": form,
+            "intro_th": intro[0],
+            "intro_en": intro[1],
+            **extra,
+        }
+        return render(request, "admin/upload_definition.html", context)
 
 
 class DefinitionVersionAdmin(ReadOnlyAdmin):

@@ -13,10 +13,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin, messages
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import render
-from django.urls import URLPattern, path, reverse
+from django.contrib import admin
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import URLPattern, path
 from django.utils.html import format_html
 
 from bizportal.catalog.models import Agency
@@ -126,40 +125,25 @@ class DecisionDefinitionAdmin(DefinitionAdmin):
         )
         if request.method == "POST" and form.is_valid():
             key = definition.key if definition is not None else form.cleaned_data["key"]
-            if agency_id is not None:
-                agency: Agency | None = Agency.objects.get(pk=agency_id)
-            else:
-                agency = form.cleaned_data.get("agency")
             try:
                 version = upload_version(
                     key,
                     form.cleaned_data["dmn_file"],
                     actor=request.user,
                     name=form.cleaned_data["name"],
-                    agency=agency,
+                    agency=self.upload_agency(form, agency_id),
                 )
             except FeeRuleError as error:
                 form.add_error("dmn_file", error.message)
             else:
-                self.message_user(
-                    request,
-                    f"บันทึก {key} ฉบับที่ {version.number} เป็นฉบับร่างแล้ว / "
-                    f"Saved {key} version {version.number} as a draft; publish it to use it",
-                    messages.SUCCESS,
-                )
-                return HttpResponseRedirect(
-                    reverse("admin:rules_decisionversion_change", args=[version.pk])
-                )
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": "อัปโหลดตารางค่าธรรมเนียม / Upload a fee table",
-            "form": form,
-            "intro_th": UPLOAD_INTRO[0],
-            "intro_en": UPLOAD_INTRO[1],
-            "definition": definition,
-        }
-        return render(request, "admin/upload_definition.html", context)
+                return self.uploaded(request, key, version)
+        return self.upload_page(
+            request,
+            form,
+            "อัปโหลดตารางค่าธรรมเนียม / Upload a fee table",
+            UPLOAD_INTRO,
+            definition=definition,
+        )
 
 
 @admin.register(DecisionVersion)

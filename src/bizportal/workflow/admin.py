@@ -13,10 +13,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin, messages
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import render
-from django.urls import URLPattern, path, reverse
+from django.contrib import admin
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import URLPattern, path
 from django.utils.html import format_html, format_html_join
 
 from bizportal.catalog.models import Agency
@@ -99,37 +98,17 @@ class ProcessDefinitionAdmin(DefinitionAdmin):
             request.POST or None, request.FILES or None, choose_agency=agency_id is None
         )
         if request.method == "POST" and form.is_valid():
-            agency = (
-                Agency.objects.get(pk=agency_id)
-                if agency_id is not None
-                else form.cleaned_data.get("agency")
-            )
             try:
                 version = upload_version(
-                    form.cleaned_data["bpmn_file"], actor=request.user, agency=agency
+                    form.cleaned_data["bpmn_file"],
+                    actor=request.user,
+                    agency=self.upload_agency(form, agency_id),
                 )
             except ProcessDefinitionError as error:
                 form.add_error("bpmn_file", error.message)
             else:
-                self.message_user(
-                    request,
-                    f"บันทึก {version.definition.key} ฉบับที่ {version.number} เป็นฉบับร่างแล้ว / "
-                    f"Saved {version.definition.key} version {version.number} as a draft; "
-                    "publish it to use it",
-                    messages.SUCCESS,
-                )
-                return HttpResponseRedirect(
-                    reverse("admin:workflow_processversion_change", args=[version.pk])
-                )
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": "อัปโหลดกระบวนงาน / Upload a process",
-            "form": form,
-            "intro_th": UPLOAD_INTRO[0],
-            "intro_en": UPLOAD_INTRO[1],
-        }
-        return render(request, "admin/upload_definition.html", context)
+                return self.uploaded(request, version.definition.key, version)
+        return self.upload_page(request, form, "อัปโหลดกระบวนงาน / Upload a process", UPLOAD_INTRO)
 
 
 @admin.register(ProcessVersion)
