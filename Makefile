@@ -8,14 +8,21 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export BIZPORTAL_BASE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: demo test install lint typecheck browser clean
+.PHONY: demo test install lint typecheck browser clean lock
 
-$(VENV)/.installed: pyproject.toml
+# Exactly the tested versions: every package pinned with its hashes in requirements.lock.
+$(VENV)/.installed: pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required")'
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet --require-hashes -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps -e .
 	@touch $@
+
+# After changing dependencies in pyproject.toml: re-resolve and re-hash the lock file.
+lock: install
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --generate-hashes --universal \
+		--python-version 3.11 --quiet -o requirements.lock
 
 install: $(VENV)/.installed
 

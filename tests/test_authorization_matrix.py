@@ -38,6 +38,8 @@ pytestmark = pytest.mark.django_db
 #: providers (which have their own credentials and tests), and pages about oneself.
 PUBLIC_OR_OWN = {
     "healthz",
+    "readyz",
+    "metrics",  # Bearer METRICS_TOKEN or loopback only: tests/core/test_operations.py
     "set_language",
     "api-schema",
     "api-docs",

@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_tasks",
     "django_tasks_db",
+    "django_guid",
+    "django_prometheus",
     "bizportal.core",
     "bizportal.identity",
     "bizportal.sandbox_idp",
@@ -77,6 +79,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Request ids first, so that every later log line carries one; metrics wrap the rest.
+    "django_guid.middleware.guid_middleware",
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -87,6 +92,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "bizportal.identity.middleware.ActingMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "bizportal.urls"
@@ -175,11 +181,23 @@ MEDIA_ROOT = Path(env("BIZPORTAL_MEDIA_ROOT", str(VAR_DIR / "media")))
 # Uploaded files are private: they are never served from a public URL, only through
 # views that check who is asking.
 MEDIA_URL = "/media-not-served/"
+# Once collectstatic has run (`make demo`, the container image), static files carry a
+# content hash in their name and WhiteNoise serves them with a one-year immutable
+# Cache-Control. Before it (a checkout running its tests) they are served unhashed
+# straight from the apps. BIZPORTAL_STATIC_MANIFEST=0/1 forces either.
+STATIC_MANIFEST = env_bool(
+    "BIZPORTAL_STATIC_MANIFEST", (STATIC_ROOT / "staticfiles.json").is_file()
+)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if STATIC_MANIFEST
+        else "whitenoise.storage.CompressedStaticFilesStorage"
+    },
 }
-WHITENOISE_USE_FINDERS = True
+WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
+WHITENOISE_MAX_AGE = 3600  # unhashed files (favicon and the like); hashed ones: a year
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 15 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
@@ -197,12 +215,40 @@ EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailB
 EMAIL_FILE_PATH = Path(env("EMAIL_FILE_PATH", str(VAR_DIR / "mail")))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Biz Portal <no-reply@bizportal.example>")
 
+# The task queue: the database (embedded default, nothing else to run) or RQ on Redis for
+# a cluster (TASKS_BACKEND=django_tasks_rq.RQBackend, REDIS_URL). Callers enqueue in
+# transaction.on_commit, so a worker never picks up a task before its data is visible.
+# Why RQ rather than Celery: the operator guide ("Task queue"); bench/bench_tasks.py
+# measures both backends.
+TASKS_BACKEND = env("TASKS_BACKEND", "django_tasks_db.DatabaseBackend")
 TASKS = {
     "default": {
-        "BACKEND": env("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "BACKEND": TASKS_BACKEND,
         "QUEUES": ["default"],
     }
 }
+INSTALLED_APPS += ["django_rq", "django_tasks_rq"]  # the rqworker command
+RQ_QUEUES = {
+    "default": {"URL": env("REDIS_URL", "redis://127.0.0.1:6379/0"), "DEFAULT_TIMEOUT": 600}
+}
+# RQ's default worker forks a fresh process per job (isolation, more latency);
+# "rq.worker.SimpleWorker" runs jobs in the worker itself. bench_tasks.py measures both.
+RQ_WORKER_CLASS = env("RQ_WORKER_CLASS")
+
+# --- Observability -------------------------------------------------------------------
+# Request ids: an incoming X-Request-ID from the reverse proxy is kept when it is a UUID,
+# otherwise one is made; it is returned on the response and put on every log line.
+DJANGO_GUID = {
+    "GUID_HEADER_NAME": "X-Request-ID",
+    "VALIDATE_GUID": True,
+    "RETURN_HEADER": True,
+    "EXPOSE_HEADER": True,
+}
+# Prometheus scrapes /metrics with `Authorization: Bearer $METRICS_TOKEN`; without a token
+# configured only loopback may read it. Several gunicorn processes share their samples
+# through PROMETHEUS_MULTIPROC_DIR (set by `manage.py serve --workers N`).
+METRICS_TOKEN = env("METRICS_TOKEN")
+PROMETHEUS_EXPORT_MIGRATIONS = False
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -256,15 +302,39 @@ LICENCE_KEY_DIR = Path(env("LICENCE_KEY_DIR", str(VAR_DIR / "dev_ca")))
 # the embedded development CA above, production registers an HSM-backed plugin.
 LICENCE_SIGNER = env("LICENCE_SIGNER", "dev_ca")
 
+# LOG_FORMAT=json writes one JSON object per line (for a log collector); text for people.
+LOG_FORMAT = env("LOG_FORMAT", "text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "django_guid.log_filters.CorrelationId"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s [%(correlation_id)s] %(name)s: %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s %(correlation_id)s",
+            "rename_fields": {
+                "asctime": "time",
+                "levelname": "level",
+                "name": "logger",
+                "correlation_id": "request_id",
+            },
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "text",
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         # SpiffWorkflow logs every task state change at INFO.
         "spiff": {"level": "WARNING"},
+        # One INFO line per request saying it made an id: the id is on every line anyway.
+        "django_guid": {"level": "WARNING"},
     },
 }
 

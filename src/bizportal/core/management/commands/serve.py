@@ -7,9 +7,12 @@ each (gthread workers), which is how a production node uses all its cores.
 
 from __future__ import annotations
 
+import os
+import shutil
 import signal
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -34,15 +37,7 @@ class Command(BaseCommand):
         application = get_wsgi_application()
         worker = None
         if not options["no_worker"]:
-            worker = subprocess.Popen(  # noqa: S603 - our own interpreter and manage.py
-                [
-                    sys.executable,
-                    str(settings.PROJECT_DIR / "manage.py"),
-                    "db_worker",
-                    "--interval",
-                    "0.5",
-                ],
-            )
+            worker = subprocess.Popen(worker_command())  # noqa: S603 - our own manage.py
 
         def stop(*_: Any) -> None:
             if worker is not None:
@@ -72,7 +67,15 @@ class Command(BaseCommand):
 
     @staticmethod
     def _gunicorn(options: dict[str, Any]) -> None:
-        """Run gunicorn in the foreground (it handles its own signals and workers)."""
+        """Run gunicorn in the foreground (it handles its own signals and workers).
+
+        The processes share their Prometheus samples through a directory that is emptied
+        at start, so /metrics adds up every process, not whichever one answered.
+        """
+        metrics_dir = Path(settings.VAR_DIR) / "prometheus"
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True)
+        environment = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
         subprocess.run(  # noqa: S603 - our own interpreter and gunicorn's module
             [
                 sys.executable,
@@ -87,8 +90,20 @@ class Command(BaseCommand):
                 "gthread",
                 "--threads",
                 str(options["threads"]),
-                "--access-logfile",
-                "-",
+                "--config",
+                "python:bizportal.gunicorn_conf",
             ],
             check=False,
+            env=environment,
         )
+
+
+def worker_command() -> list[str]:
+    """The task worker for the configured backend: the database poller or an RQ worker."""
+    manage = [sys.executable, str(settings.PROJECT_DIR / "manage.py")]
+    if settings.TASKS["default"]["BACKEND"] == "django_tasks_rq.RQBackend":
+        command = [*manage, "rqworker", "default", "--job-class", "django_tasks_rq.Job"]
+        if settings.RQ_WORKER_CLASS:
+            command += ["--worker-class", settings.RQ_WORKER_CLASS]
+        return command
+    return [*manage, "db_worker", "--interval", "0.5"]
