@@ -138,6 +138,9 @@ def _database(url: str) -> dict[str, Any]:
             conn_health_checks=True,
         )
     )
+    if not config.get("PASSWORD") and env("DATABASE_PASSWORD"):
+        # Keeps the password out of the URL: a mounted secret (DATABASE_PASSWORD_FILE).
+        config["PASSWORD"] = env("DATABASE_PASSWORD")
     if config["ENGINE"] == "django.db.backends.postgresql":
         # Reuse connections: a pool per process (psycopg_pool) when DATABASE_POOL_SIZE is
         # set (size it so web processes x size stays under PostgreSQL's max_connections),

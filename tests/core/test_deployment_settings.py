@@ -33,6 +33,7 @@ print(json.dumps({
     "endpoint": getattr(storage, "endpoint_url", None),
     "file_overwrite": getattr(storage, "file_overwrite", None),
     "databases": {alias: {"ENGINE": c["ENGINE"], "NAME": c["NAME"], "HOST": c.get("HOST"),
+                          "PASSWORD": c.get("PASSWORD"),
                           "TEST": c["TEST"], "OPTIONS": c.get("OPTIONS", {})}
                   for alias, c in connections.settings.items()},
     "reporting": settings.REPORTING_DATABASE,
@@ -48,6 +49,7 @@ DEPLOYMENT_VARIABLES = (
     "DATABASE_REPLICA_URL",
     "DATABASE_POOL_SIZE",
     "DATABASE_CONN_MAX_AGE",
+    "DATABASE_PASSWORD",
     "REDIS_URL",
     "DJANGO_SECRET_KEY",
     "DJANGO_BEHIND_TLS_PROXY",
@@ -125,6 +127,20 @@ def test_a_replica_url_adds_a_replica_alias_that_reports_read(tmp_path) -> None:
     assert config["databases"]["default"]["HOST"] == "db-primary"
     assert config["reporting"] == "replica"
     assert config["routers"] == ["bizportal.core.db.ReplicaRouter"]
+
+
+def test_the_database_password_can_come_from_a_file_not_the_url(tmp_path) -> None:
+    password = tmp_path / "database_password"
+    password.write_text("s3cret-from-file\n")
+    config = loaded(
+        tmp_path,
+        DATABASE_URL="postgres://bizportal@db-primary:5432/bizportal",
+        DATABASE_REPLICA_URL="postgres://bizportal:own@db-replica:5432/bizportal",
+        DATABASE_PASSWORD_FILE=str(password),
+    )
+    assert config["databases"]["default"]["PASSWORD"] == "s3cret-from-file"
+    # A password in the URL wins: the replica may use its own role.
+    assert config["databases"]["replica"]["PASSWORD"] == "own"
 
 
 def test_a_redis_url_gives_every_replica_one_shared_cache(tmp_path) -> None:
