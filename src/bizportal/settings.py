@@ -103,6 +103,11 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
+# `manage.py serve` defaults: web processes (more than 1 runs gunicorn) and threads each.
+# WEB_CONCURRENCY is the name gunicorn and most platforms already use for processes.
+WEB_CONCURRENCY = int(env("WEB_CONCURRENCY", "1"))
+WEB_THREADS = int(env("WEB_THREADS", "8"))
+
 ROOT_URLCONF = "bizportal.urls"
 WSGI_APPLICATION = "bizportal.wsgi.application"
 

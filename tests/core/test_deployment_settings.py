@@ -25,6 +25,8 @@ from django.conf import settings
 from django.core.files.storage import storages
 from django.core.cache import caches
 from django.db import connections
+from bizportal.core.management.commands.serve import Command as Serve
+serve = Serve().create_parser("manage.py", "serve").parse_args([])
 storage = storages["default"]
 print(json.dumps({
     "storages": settings.STORAGES,
@@ -41,6 +43,7 @@ print(json.dumps({
     "cache": type(caches["default"]).__name__,
     "secret_key": settings.SECRET_KEY,
     "proxy_header": getattr(settings, "SECURE_PROXY_SSL_HEADER", None),
+    "serve": {"workers": serve.workers, "threads": serve.threads},
 }, default=str))
 """
 
@@ -53,6 +56,8 @@ DEPLOYMENT_VARIABLES = (
     "REDIS_URL",
     "DJANGO_SECRET_KEY",
     "DJANGO_BEHIND_TLS_PROXY",
+    "WEB_CONCURRENCY",
+    "WEB_THREADS",
 )
 
 
@@ -88,6 +93,13 @@ def test_without_deployment_variables_the_embedded_defaults_stay(tmp_path) -> No
     assert config["reporting"] == "default"
     assert config["cache"] == "LocMemCache"
     assert config["proxy_header"] is None
+    # One waitress process, as `make demo` serves.
+    assert config["serve"] == {"workers": 1, "threads": 8}
+
+
+def test_web_concurrency_sets_how_many_gunicorn_processes_serve_starts(tmp_path) -> None:
+    config = loaded(tmp_path, WEB_CONCURRENCY="4", WEB_THREADS="6")
+    assert config["serve"] == {"workers": 4, "threads": 6}
 
 
 def test_an_s3_bucket_selects_private_s3_storage_for_uploads_and_pdfs(tmp_path) -> None:

@@ -24,9 +24,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
-        parser.add_argument("--threads", type=int, default=8)
+        parser.add_argument("--threads", type=int, default=settings.WEB_THREADS)
         parser.add_argument(
-            "--workers", type=int, default=1, help="web processes (more than 1: gunicorn)"
+            "--workers",
+            type=int,
+            default=settings.WEB_CONCURRENCY,
+            help="web processes (more than 1: gunicorn); default WEB_CONCURRENCY or 1",
         )
         parser.add_argument("--no-worker", action="store_true", help="serve the web only")
 
