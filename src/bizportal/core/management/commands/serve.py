@@ -47,9 +47,17 @@ class Command(BaseCommand):
                 ],
             )
 
+        self._gunicorn_process: subprocess.Popen[bytes] | None = None
+
         def stop(*_: Any) -> None:
             if worker is not None:
                 worker.terminate()
+            if self._gunicorn_process is not None:
+                # A container or pod stopping sends SIGTERM: pass it on, so gunicorn
+                # finishes the requests in flight instead of being killed mid-response;
+                # handle() returns once it has exited.
+                self._gunicorn_process.terminate()
+                return
             raise SystemExit(0)
 
         signal.signal(signal.SIGTERM, stop)
@@ -73,10 +81,9 @@ class Command(BaseCommand):
                 worker.terminate()
                 worker.wait(timeout=10)
 
-    @staticmethod
-    def _gunicorn(options: dict[str, Any]) -> None:
+    def _gunicorn(self, options: dict[str, Any]) -> None:
         """Run gunicorn in the foreground (it handles its own signals and workers)."""
-        subprocess.run(  # noqa: S603 - our own interpreter and gunicorn's module
+        self._gunicorn_process = subprocess.Popen(  # noqa: S603 - our interpreter, gunicorn
             [
                 sys.executable,
                 "-m",
@@ -93,5 +100,5 @@ class Command(BaseCommand):
                 "--access-logfile",
                 "-",
             ],
-            check=False,
         )
+        self._gunicorn_process.wait()
