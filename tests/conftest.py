@@ -7,14 +7,30 @@ files go to a temporary folder.
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import pytest
 from django.core.cache import cache
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
+    """A ``replica`` alias that mirrors the test database, as DATABASE_REPLICA_URL adds one
+    in production. Only tests that ask for it (``databases=[..., "replica"]``) reach it,
+    and reports read from it only where a test sets ``REPORTING_DATABASE``."""
+    from django.db import connections
+
+    if "replica" not in connections.settings:
+        replica = copy.deepcopy(connections.settings["default"])
+        replica["TEST"] = {**replica["TEST"], "MIRROR": "default"}
+        connections.settings["replica"] = replica
+
+
 @pytest.fixture(autouse=True)
 def _isolated_settings(settings, tmp_path_factory: pytest.TempPathFactory) -> None:
+    # Reports read the primary unless a test routes them to the replica mirror.
+    settings.REPORTING_DATABASE = "default"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     settings.MEDIA_ROOT = str(tmp_path_factory.getbasetemp() / "media")

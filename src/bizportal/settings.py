@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -19,7 +21,19 @@ PROJECT_DIR = BASE_DIR.parent.parent
 
 
 def env(name: str, default: str = "") -> str:
-    return os.environ.get(name, default)
+    """``NAME`` from the environment, else the contents of the file ``NAME_FILE`` names
+    (Docker and Kubernetes secrets are mounted as files), else ``default``."""
+    if name in os.environ:
+        return os.environ[name]
+    secret_file = os.environ.get(f"{name}_FILE")
+    if secret_file:
+        try:
+            return Path(secret_file).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ImproperlyConfigured(
+                f"{name}_FILE names {secret_file!r}, which cannot be read: {exc.strerror}"
+            ) from exc
+    return default
 
 
 def env_bool(name: str, default: bool = False) -> bool:
@@ -95,6 +109,11 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
+# `manage.py serve` defaults: web processes (more than 1 runs gunicorn) and threads each.
+# WEB_CONCURRENCY is the name gunicorn and most platforms already use for processes.
+WEB_CONCURRENCY = int(env("WEB_CONCURRENCY", "1"))
+WEB_THREADS = int(env("WEB_THREADS", "8"))
+
 ROOT_URLCONF = "bizportal.urls"
 WSGI_APPLICATION = "bizportal.wsgi.application"
 
@@ -120,27 +139,39 @@ TEMPLATES = [
     }
 ]
 
-DATABASES = {
-    "default": dj_database_url.parse(
-        env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'bizportal.sqlite3'}"),
-        conn_max_age=int(env("DATABASE_CONN_MAX_AGE", "0")),
-        conn_health_checks=True,
+
+def _database(url: str) -> dict[str, Any]:
+    """One database alias from a URL, with the connection reuse production needs."""
+    config: dict[str, Any] = dict(
+        dj_database_url.parse(
+            url,
+            conn_max_age=int(env("DATABASE_CONN_MAX_AGE", "0")),
+            conn_health_checks=True,
+        )
     )
+    if not config.get("PASSWORD") and env("DATABASE_PASSWORD"):
+        # Keeps the password out of the URL: a mounted secret (DATABASE_PASSWORD_FILE).
+        config["PASSWORD"] = env("DATABASE_PASSWORD")
+    if config["ENGINE"] == "django.db.backends.postgresql":
+        # Reuse connections: a pool per process (psycopg_pool) when DATABASE_POOL_SIZE is
+        # set (size it so web processes x size stays under PostgreSQL's max_connections),
+        # else persistent connections per thread for DATABASE_CONN_MAX_AGE s (default 60).
+        pool_size = int(env("DATABASE_POOL_SIZE", "0"))
+        if pool_size > 0:
+            config["CONN_MAX_AGE"] = 0
+            config.setdefault("OPTIONS", {})["pool"] = {
+                "min_size": min(2, pool_size),
+                "max_size": pool_size,
+                "timeout": 10,
+            }
+        elif "DATABASE_CONN_MAX_AGE" not in os.environ:
+            config["CONN_MAX_AGE"] = 60
+    return config
+
+
+DATABASES = {
+    "default": _database(env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'bizportal.sqlite3'}"))
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Reuse connections: a pool per process (psycopg_pool) when DATABASE_POOL_SIZE is set
-    # (size it so web processes x size stays under PostgreSQL's max_connections), else
-    # persistent connections per thread for DATABASE_CONN_MAX_AGE seconds (default 60).
-    POOL_SIZE = int(env("DATABASE_POOL_SIZE", "0"))
-    if POOL_SIZE > 0:
-        DATABASES["default"]["CONN_MAX_AGE"] = 0
-        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
-            "min_size": min(2, POOL_SIZE),
-            "max_size": POOL_SIZE,
-            "timeout": 10,
-        }
-    elif "DATABASE_CONN_MAX_AGE" not in os.environ:
-        DATABASES["default"]["CONN_MAX_AGE"] = 60
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web server and the task worker share the file without
     # "database is locked" errors; IMMEDIATE avoids lock upgrades mid-transaction.
@@ -154,6 +185,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {
         "NAME": env("BIZPORTAL_TEST_SQLITE", str(VAR_DIR / "test.sqlite3"))
     }
+# A streaming read replica of the primary. Only reads that tolerate replication lag use
+# it, and only when they ask (bizportal.core.db.reporting_db); tests mirror the primary.
+DATABASE_ROUTERS = ["bizportal.core.db.ReplicaRouter"]
+REPORTING_DATABASE = "default"
+if env("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = _database(env("DATABASE_REPLICA_URL"))
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    REPORTING_DATABASE = "replica"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "identity.User"
@@ -188,7 +227,7 @@ MEDIA_URL = "/media-not-served/"
 STATIC_MANIFEST = env_bool(
     "BIZPORTAL_STATIC_MANIFEST", (STATIC_ROOT / "staticfiles.json").is_file()
 )
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -196,6 +235,29 @@ STORAGES = {
         else "whitenoise.storage.CompressedStaticFilesStorage"
     },
 }
+if env("STORAGE_S3_BUCKET"):
+    # Uploads, receipts and licence PDFs in S3-compatible object storage (MinIO, Ceph,
+    # a cloud bucket), so web and worker replicas share them. Objects stay private:
+    # no public ACL, and the views that check who is asking stream them through Django.
+    # Keys left empty fall back to boto3's own chain (instance or workload identity).
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env("STORAGE_S3_BUCKET"),
+            "endpoint_url": env("STORAGE_S3_ENDPOINT_URL") or None,
+            "access_key": env("STORAGE_S3_ACCESS_KEY_ID") or None,
+            "secret_key": env("STORAGE_S3_SECRET_ACCESS_KEY") or None,
+            "region_name": env("STORAGE_S3_REGION") or None,
+            "location": env("STORAGE_S3_PREFIX"),
+            # MinIO and most on-premises stores address buckets by path, not host name.
+            "addressing_style": env("STORAGE_S3_ADDRESSING_STYLE", "path"),
+            "default_acl": None,
+            "querystring_auth": True,
+            # Never replace an existing object: a second file of the same name gets a
+            # new name, as on the local file system.
+            "file_overwrite": False,
+        },
+    }
 WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
 WHITENOISE_MAX_AGE = 3600  # unhashed files (favicon and the like); hashed ones: a year
 
@@ -208,12 +270,25 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
+if env_bool("DJANGO_BEHIND_TLS_PROXY", False):
+    # Behind a reverse proxy that terminates TLS and sets X-Forwarded-Proto (deploy/).
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
 EMAIL_FILE_PATH = Path(env("EMAIL_FILE_PATH", str(VAR_DIR / "mail")))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Biz Portal <no-reply@bizportal.example>")
+
+# One cache shared by every web replica (API rate limits count there) when REDIS_URL is
+# set; otherwise each process counts on its own, which is right for one machine.
+if env("REDIS_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": env("REDIS_URL"),
+        }
+    }
 
 # The task queue: the database (embedded default, nothing else to run) or RQ on Redis for
 # a cluster (TASKS_BACKEND=django_tasks_rq.RQBackend, REDIS_URL). Callers enqueue in

@@ -1,6 +1,13 @@
 """Operational endpoints."""
 
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
+from django.core.management import call_command
 
 
 @pytest.mark.django_db
@@ -40,3 +47,26 @@ def test_the_openapi_schema_validates_without_a_single_warning(tmp_path) -> None
     )
     text = (tmp_path / "schema.yml").read_text()
     assert "ApplicationKindEnum" in text and "licences_verify_version" in text
+
+
+def test_the_healthcheck_command_answers_ok_when_the_database_does(db) -> None:
+    out = io.StringIO()
+    call_command("healthcheck", stdout=out)
+    assert out.getvalue().strip() == "ok"
+
+
+def test_the_healthcheck_command_fails_when_the_database_does_not(tmp_path) -> None:
+    """A worker whose database is gone must fail its probe (exit 1), not report ok."""
+    env = {**os.environ, "DATABASE_URL": "postgres://nobody@127.0.0.1:1/none"}
+    env.pop("DATABASE_PASSWORD", None)
+    env["BIZPORTAL_VAR_DIR"] = str(tmp_path)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "healthcheck"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert result.returncode == 1
+    assert "database unreachable" in result.stderr

@@ -10,6 +10,8 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import generics, pagination, serializers
 from rest_framework.permissions import AllowAny
 
+from bizportal.core.db import reporting_db
+
 from .bundles import bundle, offered_kinds
 from .models import Agency, RequiredDocument, Service
 from .search import search
@@ -129,9 +131,13 @@ class ServiceListView(generics.ListAPIView):
 
     def get_queryset(self) -> QuerySet[Service]:
         query = self.request.query_params.get("q", "").strip()[:200]
-        if query:
-            return search(query)
-        return Service.objects.filter(is_published=True).select_related("agency")
+        # The public catalogue tolerates replication lag: read it from the reporting database.
+        services = (
+            search(query)
+            if query
+            else Service.objects.filter(is_published=True).select_related("agency")
+        )
+        return services.using(reporting_db())
 
 
 class ServiceDetailView(generics.RetrieveAPIView):

@@ -6,7 +6,7 @@ import hmac
 import ipaddress
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
@@ -14,23 +14,14 @@ from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from . import metrics as metrics_module
-
-
-def _database_answers() -> bool:
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-    except Exception:  # a health check reports, it does not raise
-        return False
-    return True
+from .health import database_ok
 
 
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
     """Liveness plus a database round trip, for load balancers and the demo script."""
-    database = "ok" if _database_answers() else "error"
+    database = "ok" if database_ok() else "error"
     status = 200 if database == "ok" else 503
     return JsonResponse(
         {"status": "ok" if status == 200 else "degraded", "database": database}, status=status
@@ -61,7 +52,7 @@ def readyz(request: HttpRequest) -> JsonResponse:
     A new replica started during a rolling deploy answers 503 here until the migrate job
     has run, so the load balancer keeps sending requests to the old replicas.
     """
-    checks = {"database": "ok" if _database_answers() else "error"}
+    checks = {"database": "ok" if database_ok() else "error"}
     if checks["database"] == "ok":
         checks["migrations"] = "ok" if _migrations_applied() else "pending"
     checks["task_queue"] = "ok" if _task_queue_answers() else "error"

@@ -21,6 +21,7 @@ from bizportal.catalog.bundles import bundle, offered_kinds
 from bizportal.catalog.models import Agency, Service
 from bizportal.catalog.search import search
 from bizportal.core import authz
+from bizportal.core.db import reporting_db
 from bizportal.forms.fields import build_fields, coerce
 from bizportal.identity.acting import Acting, StepUpRequired, require_aal, session_aal
 from bizportal.identity.acting import options as acting_options
@@ -50,11 +51,12 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def service_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:200]
+    # The public catalogue tolerates replication lag: read it from the reporting database.
     services_qs = (
         search(query)
         if query
         else Service.objects.filter(is_published=True).select_related("agency")
-    )
+    ).using(reporting_db())
     return render(
         request, "portal/service_list.html", {"query": query, "services": list(services_qs)}
     )

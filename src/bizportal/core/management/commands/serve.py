@@ -27,9 +27,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
-        parser.add_argument("--threads", type=int, default=8)
+        parser.add_argument("--threads", type=int, default=settings.WEB_THREADS)
         parser.add_argument(
-            "--workers", type=int, default=1, help="web processes (more than 1: gunicorn)"
+            "--workers",
+            type=int,
+            default=settings.WEB_CONCURRENCY,
+            help="web processes (more than 1: gunicorn); default WEB_CONCURRENCY or 1",
         )
         parser.add_argument("--no-worker", action="store_true", help="serve the web only")
 
@@ -39,9 +42,17 @@ class Command(BaseCommand):
         if not options["no_worker"]:
             worker = subprocess.Popen(worker_command())  # noqa: S603 - our own manage.py
 
+        self._gunicorn_process: subprocess.Popen[bytes] | None = None
+
         def stop(*_: Any) -> None:
             if worker is not None:
                 worker.terminate()
+            if self._gunicorn_process is not None:
+                # A container or pod stopping sends SIGTERM: pass it on, so gunicorn
+                # finishes the requests in flight instead of being killed mid-response;
+                # handle() returns once it has exited.
+                self._gunicorn_process.terminate()
+                return
             raise SystemExit(0)
 
         signal.signal(signal.SIGTERM, stop)
@@ -65,8 +76,7 @@ class Command(BaseCommand):
                 worker.terminate()
                 worker.wait(timeout=10)
 
-    @staticmethod
-    def _gunicorn(options: dict[str, Any]) -> None:
+    def _gunicorn(self, options: dict[str, Any]) -> None:
         """Run gunicorn in the foreground (it handles its own signals and workers).
 
         The processes share their Prometheus samples through a directory that is emptied
@@ -76,7 +86,7 @@ class Command(BaseCommand):
         shutil.rmtree(metrics_dir, ignore_errors=True)
         metrics_dir.mkdir(parents=True)
         environment = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
-        subprocess.run(  # noqa: S603 - our own interpreter and gunicorn's module
+        self._gunicorn_process = subprocess.Popen(  # noqa: S603 - our interpreter, gunicorn
             [
                 sys.executable,
                 "-m",
@@ -93,9 +103,9 @@ class Command(BaseCommand):
                 "--config",
                 "python:bizportal.gunicorn_conf",
             ],
-            check=False,
             env=environment,
         )
+        self._gunicorn_process.wait()
 
 
 def worker_command() -> list[str]:
