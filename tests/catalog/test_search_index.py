@@ -135,3 +135,18 @@ def test_sqlite_restores_triggers_that_a_table_rebuild_dropped(catalogue) -> Non
     assert ensure_sqlite_index(connection) is False
     _rename("factory-licence", "ใบอนุญาตสร้างยานอวกาศ")
     assert slugs("ยานอวกาศ") == ["factory-licence"]
+
+
+def test_the_search_page_shows_the_first_matches_and_asks_for_more_words(
+    client, catalogue, monkeypatch
+) -> None:
+    from bizportal.portal import views
+
+    monkeypatch.setattr(views, "SERVICE_PAGE_LIMIT", 2)
+    page = client.get("/services/", {"q": "ใบอนุญาต"}).content.decode()
+    assert page.count('<article class="card">') == 2
+    assert "แสดง 2 บริการแรกสำหรับ “ใบอนุญาต” เพิ่มคำค้นเพื่อให้ผลแคบลง" in page
+    everything = client.get("/services/").content.decode()
+    assert "แสดง 2 บริการแรก ค้นหาด้วยคำค้นเพื่อดูบริการอื่น" in everything
+    narrow = client.get("/services/", {"q": "โรงงาน"}).content.decode()
+    assert "พบ 1 บริการสำหรับ “โรงงาน”" in narrow

@@ -48,6 +48,12 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/home.html", {"agencies": agencies})
 
 
+#: Services one search page shows. A national catalogue holds tens of thousands of
+#: services; rendering every match of a common word took seconds, so the page shows the
+#: first ones in its order and asks for more words (the API pages through all of them).
+SERVICE_PAGE_LIMIT = 50
+
+
 def service_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:200]
     services_qs = (
@@ -55,8 +61,15 @@ def service_list(request: HttpRequest) -> HttpResponse:
         if query
         else Service.objects.filter(is_published=True).select_related("agency")
     )
+    services = list(services_qs[: SERVICE_PAGE_LIMIT + 1])
     return render(
-        request, "portal/service_list.html", {"query": query, "services": list(services_qs)}
+        request,
+        "portal/service_list.html",
+        {
+            "query": query,
+            "services": services[:SERVICE_PAGE_LIMIT],
+            "more": len(services) > SERVICE_PAGE_LIMIT,
+        },
     )
 
 
