@@ -311,7 +311,8 @@ def _figures(samples: list[float]) -> dict[str, Any]:
 
 
 def _line(figures: dict[str, Any]) -> str:
-    return f"p50 {figures['p50_ms']:7.2f}  p95 {figures['p95_ms']:7.2f}  p99 {figures['p99_ms']:7.2f} ms"
+    p50, p95, p99 = figures["p50_ms"], figures["p95_ms"], figures["p99_ms"]
+    return f"p50 {p50:7.2f}  p95 {p95:7.2f}  p99 {p99:7.2f} ms"
 
 
 if __name__ == "__main__":
