@@ -85,6 +85,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--port", type=int, default=8937)
+    parser.add_argument("--exclude-tags", default="", help="locust tags to leave out, e.g. home")
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgres"):
@@ -157,6 +158,8 @@ def _run_locust(args: argparse.Namespace, env: dict[str, str]) -> int:
         str(prefix),
         "--only-summary",
     ]
+    if args.exclude_tags:
+        command += ["--exclude-tags", *args.exclude_tags.split(",")]
     print("running:", " ".join(command))
     subprocess.run(command, env=env, check=False)  # noqa: S603 - our own locust
     done.set()
@@ -177,6 +180,7 @@ def _run_locust(args: argparse.Namespace, env: dict[str, str]) -> int:
     ok = total["p99_ms"] < TARGET_P99_MS and total["failures"] == 0
     result: dict[str, Any] = {
         "users": args.users,
+        "excluded_tags": args.exclude_tags,
         "duration": args.time,
         "results": per_name,
         "load_average": {
