@@ -46,19 +46,19 @@ def _server_url(url: str, database: str) -> str:
     return urlunsplit(parts._replace(path=f"/{database}"))
 
 
-def _recreate_database(url: str) -> None:
+def _recreate_database(url: str, database: str = BENCH_DB) -> None:
     import psycopg
 
     with psycopg.connect(_server_url(url, "postgres"), autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
-        conn.execute(f"CREATE DATABASE {BENCH_DB}")
+        conn.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {database}")
 
 
-def _drop_database(url: str) -> None:
+def _drop_database(url: str, database: str = BENCH_DB) -> None:
     import psycopg
 
     with psycopg.connect(_server_url(url, "postgres"), autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+        conn.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
 
 
 GROW_SQL = [

@@ -92,3 +92,30 @@ def test_the_service_api_carries_the_form_definition(client, catalogue) -> None:
     assert kinds["cancel"]["process"] == "licence_cancellation"
     assert kinds["cancel"]["documents"] == []
     assert kinds["renew"]["renew_opens_days_before"] == 90
+
+
+def test_the_home_page_names_a_few_services_per_agency_and_links_the_rest(
+    client, catalogue, django_assert_max_num_queries
+) -> None:
+    """At national scale an agency has thousands of services: the home page shows five and
+    a count, in a constant number of queries."""
+    from bizportal.catalog.models import Service
+    from tests.factories import AgencyFactory, ServiceFactory
+
+    agency = AgencyFactory(code="many", name_th="กรมบริการมากมาย", name_en="Department of Many")
+    for n in range(7):
+        ServiceFactory(agency=agency, slug=f"many-{n}", name_th=f"บริการที่ {n}")
+    ServiceFactory(agency=agency, slug="hidden", name_th="บริการที่ซ่อน", is_published=False)
+    with django_assert_max_num_queries(8):
+        page = client.get("/").content.decode()
+    assert page.count('href="/services/many-') == 5
+    assert "บริการทั้งหมดของหน่วยงานนี้ (7 รายการ)" in page
+    assert "/services/?agency=many" in page
+    assert Service.objects.filter(agency=agency).count() == 8
+
+    listing = client.get("/services/?agency=many").content.decode()
+    assert listing.count('href="/services/many-') == 7
+    assert "/services/hidden" not in listing
+    assert "กรมบริการมากมาย" in listing
+    narrowed = client.get("/services/", {"agency": "many", "q": "food"}).content.decode()
+    assert 'name="agency" value="many"' in narrowed

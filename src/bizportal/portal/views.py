@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -42,11 +42,35 @@ def _lang(request: HttpRequest) -> str:
     return "th" if (request.LANGUAGE_CODE or "th").startswith("th") else "en"
 
 
+#: Services the home page names under each agency; the rest are one link away.
+HOME_SERVICES_PER_AGENCY = 5
+
+
 def home(request: HttpRequest) -> HttpResponse:
-    agencies = Agency.objects.prefetch_related(
-        Prefetch("services", queryset=Service.objects.filter(is_published=True))
+    """Agencies with their first few services and a count: a national catalogue holds tens
+    of thousands of services, and listing them all here took minutes at 90,000."""
+    published = Q(services__is_published=True)
+    agencies = (
+        Agency.objects.using(reporting_db())
+        .annotate(published_count=Count("services", filter=published))
+        .prefetch_related(
+            Prefetch(
+                "services",
+                queryset=Service.objects.filter(is_published=True)
+                .only("slug", "name_th", "name_en", "agency_id")
+                .order_by("name_th", "id")[:HOME_SERVICES_PER_AGENCY],
+                to_attr="first_services",
+            )
+        )
+        .order_by("name_th")
     )
     return render(request, "portal/home.html", {"agencies": agencies})
+
+
+#: Services one search page shows. A national catalogue holds tens of thousands of
+#: services; rendering every match of a common word took seconds, so the page shows the
+#: first ones in its order and asks for more words (the API pages through all of them).
+SERVICE_PAGE_LIMIT = 50
 
 
 def service_list(request: HttpRequest) -> HttpResponse:
@@ -57,8 +81,20 @@ def service_list(request: HttpRequest) -> HttpResponse:
         if query
         else Service.objects.filter(is_published=True).select_related("agency")
     ).using(reporting_db())
+    agency = None
+    if code := request.GET.get("agency", "").strip()[:40]:
+        agency = Agency.objects.using(reporting_db()).filter(code=code).first()
+        services_qs = services_qs.filter(agency__code=code)
+    services = list(services_qs[: SERVICE_PAGE_LIMIT + 1])
     return render(
-        request, "portal/service_list.html", {"query": query, "services": list(services_qs)}
+        request,
+        "portal/service_list.html",
+        {
+            "query": query,
+            "agency": agency,
+            "services": services[:SERVICE_PAGE_LIMIT],
+            "more": len(services) > SERVICE_PAGE_LIMIT,
+        },
     )
 
 
