@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from django.core.cache import cache
+from django.test import Client
 
 
 @pytest.fixture(scope="session")
@@ -41,3 +42,22 @@ def _isolated_settings(settings, tmp_path_factory: pytest.TempPathFactory) -> No
     settings.LICENCE_KEY_DIR = Path(tmp_path_factory.getbasetemp() / "dev_ca")
     # Rate limits count in the cache; each test starts with a clean count.
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _staff_pass_second_factor(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``client.force_login(staff)`` also passes the staff second factor (TOTP), so
+    tests that are not about sign-in reach the back office as before. Tests of the
+    second factor itself sign in through the pages or use ``Client.login``."""
+    from bizportal.core.security import is_staff_account
+
+    from .factories import verify_second_factor
+
+    force_login = Client.force_login
+
+    def force_login_verified(self: Client, user: object, backend: str | None = None) -> None:
+        force_login(self, user, backend)  # type: ignore[arg-type]
+        if is_staff_account(user):
+            verify_second_factor(self, user)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Client, "force_login", force_login_verified)

@@ -240,3 +240,24 @@ def give_mandate(
     if accept:
         mandate = answer_mandate(mandate, delegate, accept=True)
     return mandate
+
+
+def verify_second_factor(client: Any, user: User) -> None:
+    """Mark ``client``'s session as having passed the staff second factor (TOTP), as
+    the MFA page does after a right code: django-otp's verified device and AAL 2.
+
+    ``tests/conftest.py`` calls it after every ``client.force_login`` of a staff
+    account, so tests that are not about sign-in need not type codes.
+    """
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from bizportal.identity.acting import AAL_SESSION_KEY
+
+    device = TOTPDevice.objects.filter(
+        user=user, confirmed=True
+    ).first() or TOTPDevice.objects.create(user=user, name="test authenticator", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session[AAL_SESSION_KEY] = 2
+    session.save()

@@ -9,10 +9,12 @@ registries, payment) served by this same process over real HTTP.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from csp import constants as csp_constants
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -47,14 +49,67 @@ VAR_DIR = Path(env("BIZPORTAL_VAR_DIR", str(PROJECT_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
-# The default key is only for the embedded demo; `check --deploy` and the
-# production checklist in docs/operator-guide.md require DJANGO_SECRET_KEY.
-SECRET_KEY = env(
-    "DJANGO_SECRET_KEY", "bizportal-demo-only-secret-key-change-me-in-production-0123456789"
-)
 ALLOWED_HOSTS = [
     h for h in env("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h
 ]
+
+# --- Security: profile and secrets (issue 16) --------------------------------------
+# Two profiles. "demo" (a laptop, `make demo`, the tests) may use the built-in demo
+# secrets below; "production" never does: a secret that is not configured stops the
+# start with a message naming it, so a deployment that forgets PAYMENT_WEBHOOK_SECRET
+# cannot accept forged payment notices. Without BIZPORTAL_PROFILE the profile is
+# "demo" only while everything points at this machine (local hosts, no HTTPS) or
+# DEBUG is on; a deployment that names its host in DJANGO_ALLOWED_HOSTS (which Django
+# needs to answer at all) is "production".
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "testserver", "[::1]"}
+PROFILE = env("BIZPORTAL_PROFILE").strip().lower()
+if PROFILE not in {"", "demo", "production"}:
+    raise ImproperlyConfigured(f"BIZPORTAL_PROFILE must be 'demo' or 'production', not {PROFILE!r}")
+if not PROFILE:
+    looks_deployed = env_bool("BIZPORTAL_HTTPS") or not set(ALLOWED_HOSTS) <= LOCAL_HOSTS
+    PROFILE = "demo" if DEBUG or not looks_deployed else "production"
+DEMO_MODE = PROFILE == "demo"
+
+
+def secret(name: str, demo_default: str) -> str:
+    """A secret from ``NAME`` or from the file named by ``NAME_FILE`` (container
+    secrets); the built-in ``demo_default`` only in the demo profile.
+
+    Why fail instead of warn: a forgotten secret with a public default is a forgery
+    waiting to happen, and a warning in a log is read after the fact.
+    """
+    file_name = os.environ.get(f"{name}_FILE", "")
+    value = os.environ.get(name, "")
+    if file_name and value:
+        raise ImproperlyConfigured(f"Set {name} or {name}_FILE, not both")
+    if file_name:
+        try:
+            value = Path(file_name).read_text(encoding="utf-8").strip()
+        except OSError as error:
+            raise ImproperlyConfigured(
+                f"{name}_FILE names {file_name!r}, which cannot be read: {error.strerror}"
+            ) from error
+        if not value:
+            raise ImproperlyConfigured(f"{name}_FILE names an empty file ({file_name})")
+    if value:
+        if not DEMO_MODE and value == demo_default:
+            raise ImproperlyConfigured(
+                f"{name} is the published demo value; set a secret of your own "
+                "(BIZPORTAL_PROFILE=production)"
+            )
+        return value
+    if DEMO_MODE:
+        return demo_default
+    raise ImproperlyConfigured(
+        f"{name} is not set. The production profile uses no built-in secrets: set {name} "
+        f"(or {name}_FILE, a file holding it), or BIZPORTAL_PROFILE=demo for a demo."
+    )
+
+
+SECRET_KEY = secret(
+    "DJANGO_SECRET_KEY", "bizportal-demo-only-secret-key-change-me-in-production-0123456789"
+)
+# --- end Security: profile and secrets ----------------------------------------------
 
 # The public address of this deployment. Sandbox providers are reached through it
 # over HTTP, exactly as a real provider at another address would be.
@@ -74,6 +129,11 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "django_guid",
     "django_prometheus",
+    # Security (issue 16): sign-in lockout, staff TOTP devices, CSP nonces.
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "csp",
     "bizportal.core",
     "bizportal.identity",
     "bizportal.sandbox_idp",
@@ -98,14 +158,24 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Security headers (issue 16): CSP with per-response nonces, Permissions-Policy.
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Security (issue 16): idle and absolute session timeouts, then the staff second
+    # factor (django-otp marks the session; staff without it reach only enrolment).
+    "bizportal.core.security.SessionTimeoutMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "bizportal.backoffice.mfa.SecondFactorMiddleware",
     "bizportal.identity.middleware.ActingMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into the lockout answer.
+    "axes.middleware.AxesMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -200,10 +270,22 @@ LOGIN_URL = "identity:login"
 LOGIN_REDIRECT_URL = "portal:account"
 LOGOUT_REDIRECT_URL = "portal:home"
 
+# Security (issue 16): at least 12 characters, and not on Django's offline list of
+# 20,000 passwords most often found in breaches (CommonPasswordValidator).
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# Security (issue 16): django-axes counts failed password sign-ins before the model
+# backend checks the password.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 LANGUAGE_CODE = "th"
@@ -267,14 +349,104 @@ BIZPORTAL_UPLOAD_MAX_BYTES = int(env("BIZPORTAL_UPLOAD_MAX_BYTES", str(5 * 1024 
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", False)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
-if env_bool("DJANGO_BEHIND_TLS_PROXY", False):
-    # Behind a reverse proxy that terminates TLS and sets X-Forwarded-Proto (deploy/).
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+
+# --- Security: HTTPS, cookies, sessions, sign-in, headers (issue 16) ---------------
+# BIZPORTAL_HTTPS=1 (the default in the production profile): Secure cookies with the
+# __Host- prefix (Secure, Path=/, no Domain: no sibling site can set or shadow them),
+# HSTS, and a redirect from http to https.
+HTTPS = env_bool("BIZPORTAL_HTTPS", not DEMO_MODE)
+SESSION_COOKIE_SECURE = HTTPS or env_bool("DJANGO_SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
+if HTTPS:
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
+    SECURE_HSTS_SECONDS = int(env("BIZPORTAL_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("BIZPORTAL_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("BIZPORTAL_HSTS_PRELOAD", True)
+    SECURE_SSL_REDIRECT = env_bool("BIZPORTAL_SSL_REDIRECT", True)
+    # Load balancers probe over plain http.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+if env_bool("BIZPORTAL_BEHIND_PROXY"):
+    # Only behind a proxy that sets (and strips from clients) X-Forwarded-Proto.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Sessions end after an idle time (shorter for staff) and, whatever the activity, an
+# absolute time after sign-in (core.security.SessionTimeoutMiddleware).
+SESSION_IDLE_TIMEOUT_STAFF = int(env("BIZPORTAL_IDLE_TIMEOUT_STAFF", str(15 * 60)))
+SESSION_IDLE_TIMEOUT_PUBLIC = int(env("BIZPORTAL_IDLE_TIMEOUT_PUBLIC", str(30 * 60)))
+SESSION_ABSOLUTE_TIMEOUT = int(env("BIZPORTAL_SESSION_ABSOLUTE_TIMEOUT", str(12 * 3600)))
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_TIMEOUT
+
+# Lockout of password sign-ins (django-axes): the staff and admin sign-in and the
+# sandbox Digital ID's. After AXES_FAILURE_LIMIT wrong passwords for one user name the
+# name is locked for AXES_COOLOFF_TIME, right password or not; a success clears the
+# count; `manage.py axes_reset_username NAME` unlocks early. Counted per user name (not
+# per address: behind a proxy or at a counter many people share one address).
+AXES_FAILURE_LIMIT = int(env("BIZPORTAL_LOCKOUT_FAILURES", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(env("BIZPORTAL_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username"]
+# axes.W006 warns that without the address an attacker may rotate user agents; axes
+# sums a name's failures over every address and agent, so that does not reset the
+# count here. Per-address throttling is the business rate limits' job (issue 16 item 4).
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_RESET_ON_SUCCESS = True
+# The cool-off runs from the lockout; attempts while locked are refused (and audited)
+# without starting it again.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "bizportal.core.security.lockout_response"
+# Sign-ins are in the audit trail already; axes keeps only the failure counts.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
+
+# Staff second factor: TOTP (django-otp). Codes are throttled per device (the wait
+# doubles after each wrong code).
+OTP_TOTP_ISSUER = "Biz Portal"
+
+# Content Security Policy (django-csp 4): no inline script or style without the
+# response's nonce; forms post to this site or to the Digital ID provider (sign-out).
+FORM_TARGETS = sorted(
+    {
+        "'self'",
+        *(
+            "/".join(url.split("/", 3)[:3])
+            for url in (env("OIDC_ISSUER", ""), env("PAYMENT_SANDBOX_URL", ""))
+            if url.startswith("http")
+        ),
+    }
+)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp_constants.SELF],
+        "script-src": [csp_constants.SELF, csp_constants.NONCE],
+        "style-src": [csp_constants.SELF, csp_constants.NONCE],
+        "img-src": [csp_constants.SELF, "data:"],
+        "font-src": [csp_constants.SELF],
+        "connect-src": [csp_constants.SELF],
+        "object-src": [csp_constants.NONE],
+        "base-uri": [csp_constants.NONE],
+        "frame-ancestors": [csp_constants.NONE],
+        "form-action": FORM_TARGETS,
+    }
+}
+# Permissions-Policy (django-permissions-policy): no page needs these browser features.
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "camera",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "payment",
+        "usb",
+    )
+}
+# --- end Security: HTTPS, cookies, sessions, sign-in, headers ----------------------
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
 EMAIL_FILE_PATH = Path(env("EMAIL_FILE_PATH", str(VAR_DIR / "mail")))
@@ -354,20 +526,24 @@ SPECTACULAR_SETTINGS = {
 # Digital ID (OpenID Connect). The default is the embedded sandbox provider.
 OIDC_ISSUER = env("OIDC_ISSUER", f"{BASE_URL}/sandbox/idp")
 OIDC_CLIENT_ID = env("OIDC_CLIENT_ID", "bizportal-demo")
-OIDC_CLIENT_SECRET = env("OIDC_CLIENT_SECRET", "bizportal-demo-client-secret")
+OIDC_CLIENT_SECRET = secret("OIDC_CLIENT_SECRET", "bizportal-demo-client-secret")
 
 # Civil registry (sandbox registry by default), reached over HTTP.
 CIVIL_REGISTRY_URL = env("CIVIL_REGISTRY_URL", f"{BASE_URL}/sandbox/registries/civil")
-CIVIL_REGISTRY_TOKEN = env("CIVIL_REGISTRY_TOKEN", "sandbox-registry-token")
+CIVIL_REGISTRY_TOKEN = secret("CIVIL_REGISTRY_TOKEN", "sandbox-registry-token")
 # Juristic-person registry (DBD-like; sandbox by default), also over HTTP.
 JURISTIC_REGISTRY_URL = env("JURISTIC_REGISTRY_URL", f"{BASE_URL}/sandbox/registries/juristic")
-JURISTIC_REGISTRY_TOKEN = env("JURISTIC_REGISTRY_TOKEN", CIVIL_REGISTRY_TOKEN)
+JURISTIC_REGISTRY_TOKEN = (
+    secret("JURISTIC_REGISTRY_TOKEN", "sandbox-registry-token")
+    if os.environ.keys() & {"JURISTIC_REGISTRY_TOKEN", "JURISTIC_REGISTRY_TOKEN_FILE"}
+    else CIVIL_REGISTRY_TOKEN
+)
 # Which identity-provider plugin signs entrepreneurs in (bizportal.identity.providers).
 IDENTITY_PROVIDER = env("IDENTITY_PROVIDER", "digital_id")
 
 # Payment provider (sandbox bank by default).
 PAYMENT_PROVIDER = env("PAYMENT_PROVIDER", "sandbox")
-PAYMENT_WEBHOOK_SECRET = env("PAYMENT_WEBHOOK_SECRET", "sandbox-payment-webhook-secret")
+PAYMENT_WEBHOOK_SECRET = secret("PAYMENT_WEBHOOK_SECRET", "sandbox-payment-webhook-secret")
 PAYMENT_BILLER_ID = env("PAYMENT_BILLER_ID", "099400016550101")
 PAYMENT_SANDBOX_URL = env("PAYMENT_SANDBOX_URL", f"{BASE_URL}/sandbox/bank")
 

@@ -1,10 +1,13 @@
 """URL map. Each app owns its own urls (pages) and api (REST) modules."""
 
+from csp.decorators import csp_update
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from bizportal.core.views import healthz, metrics, readyz
+
+SWAGGER_CDN = "https://cdn.jsdelivr.net"
 
 api_patterns = [
     path("catalog/", include("bizportal.catalog.api")),
@@ -21,7 +24,18 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path(
+        "api/docs/",
+        # The API explorer loads Swagger UI from its CDN: allowed on this page only.
+        csp_update(
+            {"script-src": [SWAGGER_CDN], "style-src": [SWAGGER_CDN], "img-src": [SWAGGER_CDN]}
+        )(
+            SpectacularSwaggerSplitView.as_view(
+                url_name="api-schema", template_name="core/swagger_ui.html"
+            )
+        ),
+        name="api-docs",
+    ),
     path("api/v1/", include(api_patterns)),
     path("auth/", include("bizportal.identity.urls")),
     path("sandbox/idp/", include("bizportal.sandbox_idp.urls")),

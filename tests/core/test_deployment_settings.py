@@ -55,7 +55,7 @@ DEPLOYMENT_VARIABLES = (
     "DATABASE_PASSWORD",
     "REDIS_URL",
     "DJANGO_SECRET_KEY",
-    "DJANGO_BEHIND_TLS_PROXY",
+    "BIZPORTAL_BEHIND_PROXY",
     "WEB_CONCURRENCY",
     "WEB_THREADS",
 )
@@ -163,20 +163,22 @@ def test_a_redis_url_gives_every_replica_one_shared_cache(tmp_path) -> None:
 def test_secrets_can_come_from_mounted_files(tmp_path) -> None:
     secret = tmp_path / "secret_key"
     secret.write_text("from-a-mounted-secret-file-0123456789-abcdefghijklmnopqrstuvwxyz\n")
-    config = loaded(tmp_path, DJANGO_SECRET_KEY_FILE=str(secret), DJANGO_BEHIND_TLS_PROXY="1")
+    config = loaded(tmp_path, DJANGO_SECRET_KEY_FILE=str(secret), BIZPORTAL_BEHIND_PROXY="1")
     assert (
         config["secret_key"] == "from-a-mounted-secret-file-0123456789-abcdefghijklmnopqrstuvwxyz"
     )
     assert config["proxy_header"] == ["HTTP_X_FORWARDED_PROTO", "https"]
 
 
-def test_a_variable_beats_its_file(tmp_path) -> None:
+def test_a_secret_given_both_ways_stops_start_up(tmp_path) -> None:
+    """Which one wins would be a guess; an operator who set both made a mistake."""
     secret = tmp_path / "secret_key"
     secret.write_text("from-the-file")
-    config = loaded(
+    result = load_settings(
         tmp_path, DJANGO_SECRET_KEY="from-the-environment", DJANGO_SECRET_KEY_FILE=str(secret)
     )
-    assert config["secret_key"] == "from-the-environment"
+    assert result.returncode != 0
+    assert "Set DJANGO_SECRET_KEY or DJANGO_SECRET_KEY_FILE, not both" in result.stderr
 
 
 def test_an_unreadable_secret_file_stops_start_up_with_a_clear_message(tmp_path) -> None:

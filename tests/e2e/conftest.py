@@ -51,6 +51,15 @@ def portal(live_server, settings, transactional_db) -> Iterator[Portal]:
     yield Portal(url)
 
 
+def staff_totp_code() -> str:
+    """The current code of the demo staff's TOTP secret (what their app would show)."""
+    import pyotp
+
+    from bizportal.backoffice.demo import STAFF_TOTP_SECRET
+
+    return str(pyotp.TOTP(STAFF_TOTP_SECRET).now())
+
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 

@@ -24,7 +24,7 @@ from django.utils import timezone
 from PIL import Image
 
 from bizportal.sandbox_idp.demo import DEMO_IDENTITIES
-from tests.e2e.conftest import Portal
+from tests.e2e.conftest import Portal, staff_totp_code
 from tests.e2e.html import form_with, forms, links
 from tests.factories import citizen_id
 
@@ -64,7 +64,12 @@ def sign_in_officer(portal: Portal, username: str) -> requests.Session:
     page = session.get(f"{portal.url}/backoffice/login/")
     form = form_with(page.text, "username", page.url)
     form.fields.update({"username": username, "password": OFFICER_PASSWORD})
-    landed = session.post(form.action, data=form.fields, headers={"Referer": page.url})
+    asked = session.post(form.action, data=form.fields, headers={"Referer": page.url})
+    # Staff need a second factor: the code of the demo staff TOTP secret.
+    assert asked.url.startswith(f"{portal.url}/backoffice/mfa/"), asked.url
+    code = form_with(asked.text, "code", asked.url)
+    code.fields["code"] = staff_totp_code()
+    landed = session.post(code.action, data=code.fields, headers={"Referer": asked.url})
     assert landed.url == f"{portal.url}/backoffice/worklist/", landed.url
     return session
 

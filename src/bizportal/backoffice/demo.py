@@ -3,17 +3,23 @@ a service-counter officer, an executive and the platform administrator."""
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from bizportal.catalog.models import Agency
 from bizportal.core import demo
 
 OFFICER_PASSWORD = "officer-demo-2569"  # noqa: S105 - published demo credential
 ADMIN_PASSWORD = "admin-demo-2569"  # noqa: S105 - published demo credential
+#: Base32 TOTP secret of every demo staff account (staff need a second factor): put it
+#: in any authenticator app, or compute a code with ``pyotp.TOTP(secret).now()``.
+#: Published, for demos and tests only.
+STAFF_TOTP_SECRET = "BIZPORTALSTAFFDEMOTOTPSECRET2567"  # noqa: S105 - published demo credential
 
 
 @dataclass(frozen=True)
@@ -61,7 +67,20 @@ def _staff(
     user.set_password(OFFICER_PASSWORD)
     user.save()
     user.groups.set([Group.objects.get_or_create(name=role)[0] for role in roles])
+    give_demo_authenticator(user)
     return user
+
+
+def give_demo_authenticator(user: Any) -> TOTPDevice:
+    """The demo TOTP device (secret :data:`STAFF_TOTP_SECRET`), put back on each load;
+    any other device the account had is removed, so the published secret is the one."""
+    TOTPDevice.objects.filter(user=user).delete()
+    return TOTPDevice.objects.create(
+        user=user,
+        name="demo authenticator",
+        key=base64.b32decode(STAFF_TOTP_SECRET).hex(),
+        confirmed=True,
+    )
 
 
 def seed() -> list[StaffLogin]:
@@ -96,6 +115,7 @@ def seed() -> list[StaffLogin]:
     admin.set_password(ADMIN_PASSWORD)
     admin.save()
     admin.groups.set([Group.objects.get_or_create(name="platform_admin")[0]])
+    give_demo_authenticator(admin)
     logins.append(
         StaffLogin("admin", ADMIN_PASSWORD, "platform_admin (/admin/, statistics)", "ผู้ดูแลระบบ")
     )
@@ -106,7 +126,8 @@ def seed() -> list[StaffLogin]:
 def load_demo() -> list[demo.DemoLogin]:
     return [
         demo.DemoLogin(
-            "Staff (sign in at /backoffice/login/; the platform admin also at /admin/)",
+            "Staff (sign in at /backoffice/login/; the platform admin also at /admin/), then "
+            f"the code of TOTP secret {STAFF_TOTP_SECRET} from any authenticator app",
             login.username,
             login.password,
             f"{login.name} · {login.role}",

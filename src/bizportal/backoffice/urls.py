@@ -1,10 +1,11 @@
 from django.urls import path
 
-from . import counter, staff, statistics, views
+from . import counter, mfa, staff, statistics, views
 
 app_name = "backoffice"
 urlpatterns = [
     path("login/", views.OfficerLoginView.as_view(), name="login"),
+    path("mfa/", mfa.second_factor, name="mfa"),
     path("", views.home, name="home"),
     path("worklist/", views.worklist, name="worklist"),
     path("counter/", counter.proof, name="counter"),

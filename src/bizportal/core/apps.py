@@ -6,6 +6,14 @@ class CoreConfig(AppConfig):
     label = "core"
 
     def ready(self) -> None:
-        from . import events, tasks
+        from axes.signals import user_locked_out
+        from django.contrib.auth.signals import user_logged_in, user_login_failed
+
+        from . import events, security, tasks
 
         events.on_publish(tasks.schedule_delivery)
+        user_logged_in.connect(security.mark_signed_in, dispatch_uid="core.security.signed_in")
+        user_login_failed.connect(
+            security.record_sign_in_failure, dispatch_uid="core.security.sign_in_failed"
+        )
+        user_locked_out.connect(security.record_lockout, dispatch_uid="core.security.locked_out")

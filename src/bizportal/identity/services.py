@@ -8,6 +8,7 @@ transaction never waits on the network.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import re
 import uuid
 from collections.abc import Mapping
@@ -16,6 +17,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from bizportal.catalog.models import Service
 from bizportal.core import audit
@@ -629,3 +631,59 @@ def update_from_userinfo(user: User, info: Mapping[str, Any]) -> list[str]:
     changed = sorted(name for name in _SYNCED if getattr(user, name) != before[name])
     audit.record("identity.refreshed", user, actor=user, fields_updated=changed)
     return changed
+
+
+# --- Staff second factor (TOTP, django-otp) ---------------------------------------
+
+
+class SecondFactor(enum.StrEnum):
+    OK = "ok"
+    WRONG = "wrong"
+    THROTTLED = "throttled"
+
+
+def staff_totp_device(user: User) -> TOTPDevice | None:
+    """The staff member's confirmed authenticator, if they enrolled one."""
+    return TOTPDevice.objects.devices_for_user(user, confirmed=True).first()
+
+
+@transaction.atomic
+def totp_device_to_enrol(user: User) -> TOTPDevice:
+    """A new secret for a staff member without an authenticator, kept unconfirmed (it
+    opens nothing) until a code from it comes back; the same one on every visit."""
+    pending = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
+    if pending is not None:
+        return pending
+    device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
+    audit.record("identity.second_factor_offered", user, actor=user, device="totp")
+    return device
+
+
+@transaction.atomic
+def check_staff_totp(user: User, code: str) -> tuple[SecondFactor, TOTPDevice | None]:
+    """Check a TOTP code from the staff member's authenticator (or, while enrolling,
+    from the one just offered, which a right code confirms).
+
+    The device row is locked, so parallel guesses are counted one after the other;
+    django-otp refuses a code of an already used time step and doubles the wait after
+    each wrong code. Every outcome is audited.
+    """
+    devices = TOTPDevice.objects.select_for_update().filter(user=user).order_by("-confirmed", "pk")
+    device = devices.first()
+    if device is None:
+        audit.record("identity.second_factor_failed", user, actor=user, reason="no_device")
+        return SecondFactor.WRONG, None
+    allowed, _ = device.verify_is_allowed()
+    if not allowed:
+        audit.record("identity.second_factor_failed", user, actor=user, reason="throttled")
+        return SecondFactor.THROTTLED, device
+    if not device.verify_token(re.sub(r"\s", "", code or "")):
+        audit.record("identity.second_factor_failed", user, actor=user, reason="wrong")
+        return SecondFactor.WRONG, device
+    if not device.confirmed:
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+        audit.record("identity.second_factor_enrolled", user, actor=user, device="totp")
+    audit.record("identity.second_factor_verified", user, actor=user, aal="2", amr=["pwd", "otp"])
+    return SecondFactor.OK, device

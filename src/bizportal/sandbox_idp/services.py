@@ -15,8 +15,10 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
+from axes.handlers.proxy import AxesProxyHandler
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 
 from bizportal.core import audit
@@ -64,12 +66,37 @@ def find_identity(login: str) -> SandboxIdentity | None:
     return people.filter(person_kind=PersonKind.FOREIGN, passport_no=compact).first()
 
 
-def authenticate(login: str, password: str) -> SandboxIdentity | None:
+class LockedOut(Exception):
+    """Too many wrong passwords for this sign-in name: refused without checking the
+    password until the cool-off ends (django-axes, as for the staff sign-in)."""
+
+
+def lockout_name(login: str) -> str:
+    """The name django-axes counts failures under: prefixed, so that a citizen ID here
+    and a staff user name at the portal never share a count
+    (``manage.py axes_reset_username idp:3101700123452`` unlocks one)."""
+    return "idp:" + (re.sub(r"[\s-]", "", login or "").upper()[:24] or "-")
+
+
+def authenticate(
+    login: str, password: str, *, request: HttpRequest | None = None
+) -> SandboxIdentity | None:
     """The active identity with this citizen ID or passport number and password, or None.
 
     The attempt is audited either way: failed sign-ins at an identity provider are
-    what an incident responder looks for first.
+    what an incident responder looks for first. With the ``request``, wrong passwords
+    are counted by django-axes and a locked name raises :class:`LockedOut` before the
+    password is even compared (so a right password does not get through a lockout).
     """
+    credentials = {"username": lockout_name(login)}
+    if request is not None and not AxesProxyHandler.is_allowed(request, credentials):
+        with transaction.atomic():
+            audit.record(
+                "sign_in.locked_out",
+                ("sandbox_idp.sandboxidentity", credentials["username"]),
+                actor_label=ACTOR,
+            )
+        raise LockedOut(credentials["username"])
     identity = find_identity(login)
     if identity is None:
         SandboxIdentity(password=_DUMMY_HASH).check_password(password)
@@ -79,12 +106,18 @@ def authenticate(login: str, password: str) -> SandboxIdentity | None:
     with transaction.atomic():
         if ok and identity is not None:
             audit.record("sandbox_idp.signed_in", identity, actor_label=ACTOR, amr=["pwd"], aal="1")
+            if request is not None:
+                AxesProxyHandler.reset_attempts(username=credentials["username"])
             return identity
         audit.record(
             "sandbox_idp.sign_in_failed",
             ("sandbox_idp.sandboxidentity", re.sub(r"[\s-]", "", login or "")[:20] or "-"),
             actor_label=ACTOR,
         )
+    if request is not None:
+        # Counts the failure; at the limit it marks the request locked out, and the
+        # axes middleware answers with the lockout page.
+        AxesProxyHandler.user_login_failed(ACTOR, credentials, request)
     return None
 
 

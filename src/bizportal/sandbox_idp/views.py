@@ -31,6 +31,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from bizportal.core import audit
+from bizportal.core.security import lockout_response
 
 from . import keys, services, totp
 from .forms import SignInForm, TotpForm
@@ -215,9 +216,14 @@ def authorize(request: HttpRequest, idp: ProviderSessionStore) -> HttpResponse:
         form = SignInForm(request.POST)
         if not form.is_valid():
             return _login_page(request, grant, needed, form=form)
-        person = services.authenticate(
-            form.cleaned_data["citizen_id"], form.cleaned_data["password"]
-        )
+        # A lockout answers with the provider's own page, not the portal's.
+        request.lockout_template = "sandbox_idp/locked_out.html"  # type: ignore[attr-defined]
+        try:
+            person = services.authenticate(
+                form.cleaned_data["citizen_id"], form.cleaned_data["password"], request=request
+            )
+        except services.LockedOut:
+            return lockout_response(request, None)
         if person is None:
             return _login_page(request, grant, needed, form=form, failed=True)
         signed_in = _start_session(idp, person)

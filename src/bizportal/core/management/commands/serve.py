@@ -70,6 +70,8 @@ class Command(BaseCommand):
                     host=options["host"],
                     port=options["port"],
                     threads=options["threads"],
+                    # No Server banner: what runs here is nobody else's business.
+                    ident="",
                 )
         finally:
             if worker is not None:
