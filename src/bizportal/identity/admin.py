@@ -9,12 +9,13 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.http import HttpRequest
 
 from bizportal.core import audit
+from bizportal.core.admin import AuditedReadsAdmin
 
 from .models import User
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(AuditedReadsAdmin, BaseUserAdmin):
     list_display = ("username", "display_name", "role", "agency", "identity_assurance", "is_active")
     list_filter = ("role", "agency", "is_active", "is_staff")
     search_fields = ("username", "full_name_th", "full_name_en", "email", "citizen_id")
