@@ -82,7 +82,8 @@ def record(
         data=json.loads(json.dumps(data)),
     )
     using = router.db_for_write(AuditEvent)
-    with transaction.atomic(using=using):
+    # No savepoint: a failed append must fail the change it records, not be skipped.
+    with transaction.atomic(using=using, savepoint=False):
         lock_chain(using)
         last = AuditEvent.objects.using(using).order_by("-seq").values_list("seq", "hash").first()
         event.seq, event.prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS)
