@@ -553,6 +553,16 @@ LICENCE_KEY_DIR = Path(env("LICENCE_KEY_DIR", str(VAR_DIR / "dev_ca")))
 # the embedded development CA above, production registers an HSM-backed plugin.
 LICENCE_SIGNER = env("LICENCE_SIGNER", "dev_ca")
 
+# Audit checkpoints (manage.py anchor_audit) are signed with this PEM Ed25519 or ECDSA
+# P-256 private key (the file form suits container secrets). Public keys of earlier
+# keys, comma-separated PEM files, keep older checkpoints verifiable after a rotation.
+# Without a key only the demo profile (or DJANGO_DEBUG) signs, with a generated key in
+# BIZPORTAL_VAR_DIR; in production anchor_audit refuses to run.
+BIZPORTAL_DEMO = DEMO_MODE
+AUDIT_SIGNING_KEY = env("AUDIT_SIGNING_KEY", "")
+AUDIT_SIGNING_KEY_FILE = env("AUDIT_SIGNING_KEY_FILE", "")
+AUDIT_VERIFY_KEY_FILES = [p for p in env("AUDIT_VERIFY_KEY_FILES", "").split(",") if p]
+
 # LOG_FORMAT=json writes one JSON object per line (for a log collector); text for people.
 LOG_FORMAT = env("LOG_FORMAT", "text")
 LOGGING = {

@@ -65,9 +65,7 @@ def app_services(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def settings_variables() -> set[str]:
     """Every environment variable name settings.py reads through env() / env_bool() /
     secret()."""
-    return set(
-        re.findall(r'(?:env(?:_bool)?|secret)\(\s*"([A-Z0-9_]+)"', SETTINGS.read_text())
-    )
+    return set(re.findall(r'(?:env(?:_bool)?|secret)\(\s*"([A-Z0-9_]+)"', SETTINGS.read_text()))
 
 
 # --- Compose ---------------------------------------------------------------------

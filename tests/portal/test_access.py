@@ -58,7 +58,7 @@ def test_the_owning_agency_officer_sees_it_and_the_view_is_audited(client, submi
         == 200
     )
     actions = set(AuditEvent.objects.filter(actor=officer).values_list("action", flat=True))
-    assert {"application.viewed_by_officer", "application.document_viewed"} <= actions
+    assert {"application.viewed", "application.document_viewed"} <= actions
 
 
 def test_an_officer_of_another_agency_gets_not_found(client, submitted) -> None:

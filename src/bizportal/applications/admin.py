@@ -6,6 +6,8 @@ from typing import Any
 
 from django.contrib import admin
 
+from bizportal.core.admin import AuditedReadsAdmin
+
 from .models import Application, StatusChange
 
 
@@ -17,7 +19,7 @@ class StatusChangeInline(admin.TabularInline):
 
 
 @admin.register(Application)
-class ApplicationAdmin(admin.ModelAdmin):
+class ApplicationAdmin(AuditedReadsAdmin):
     list_display = ("reference", "service", "agency", "status", "submitted_at")
     list_filter = ("status", "agency")
     search_fields = ("reference",)

@@ -22,7 +22,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from bizportal.catalog.models import Service
-from bizportal.core import authz
+from bizportal.core import audit, authz
 from bizportal.core.problems import PROBLEM_CONTENT_TYPE, problem
 from bizportal.identity.acting import Acting, StepUpRequired, grounds
 from bizportal.identity.models import Party
@@ -385,7 +385,10 @@ class ApplicationListView(APIView):
         return response
 
 
-class ApplicationDetailView(APIView):
+class ApplicationDetailView(audit.AuditedReadMixin, APIView):
+    audit_read_action = "application.viewed"
+    audit_read_type = "applications.application"
+
     @extend_schema(responses=ApplicationSerializer)
     def get(self, request: Request, public_id: Any) -> Response:
         return _detail(_visible(request, public_id))
@@ -438,7 +441,11 @@ class SubmitView(APIView):
         return _detail(application)
 
 
-class WorklistView(APIView):
+class WorklistView(audit.AuditedReadMixin, APIView):
+    audit_read_action = "applications.listed"
+    audit_read_type = "applications.application"
+    audit_read_filters = ("status", "after")
+
     @extend_schema(
         responses=inline_serializer(
             "Worklist",
@@ -454,6 +461,7 @@ class WorklistView(APIView):
             status=request.query_params.get("status", ""),
             cursor=request.query_params.get("after", ""),
         )
+        audit.saw(request, page.items)
         return Response(
             {
                 "results": WorklistItemSerializer(page.items, many=True).data,

@@ -58,6 +58,7 @@ class ProofingForm(forms.Form):
 
 
 @counter_only
+@audit.audited_read("applications.listed")
 def proof(request: HttpRequest) -> HttpResponse:
     """``/backoffice/counter/``: prove who the walk-in person is (the registry is read)."""
     form = ProofingForm(request.POST or None)
@@ -93,6 +94,7 @@ def proof(request: HttpRequest) -> HttpResponse:
         .select_related("service", "applicant")
         .order_by("-created_at")[:20]
     )
+    audit.saw(request, recent)
     return render(
         request, "backoffice/counter.html", {"form": form, "recent": list(recent)}, status=status
     )
@@ -113,6 +115,7 @@ def _walk_in(request: HttpRequest, public_id: Any) -> User:
 
 
 @counter_only
+@audit.audited_read("identity.viewed_at_counter")
 def person(request: HttpRequest, public_id: Any) -> HttpResponse:
     """The walk-in person: what this officer filed for them, and a service to file."""
     walk_in = _walk_in(request, public_id)
@@ -131,7 +134,7 @@ def person(request: HttpRequest, public_id: Any) -> HttpResponse:
             messages.error(request, str(error))
             return redirect("backoffice:counter-person", public_id=public_id)
         return redirect("portal:application-edit", public_id=application.public_id)
-    audit.record("identity.viewed_at_counter", walk_in, actor=account_of(request))
+    audit.saw(request, [walk_in])
     filed = (
         Application.objects.filter(filed_by=account_of(request), applicant=walk_in)
         .select_related("service")
@@ -150,12 +153,13 @@ def person(request: HttpRequest, public_id: Any) -> HttpResponse:
 
 
 @counter_only
+@audit.audited_read("application.printed_at_counter")
 def printout(request: HttpRequest, public_id: Any) -> HttpResponse:
     """A page to print and hand over: reference, answers, fee, and how to follow it."""
     application = selectors.for_applicant(account_of(request), public_id)
     if application.filed_by_id != account_of(request).pk:
         raise Http404("not filed here")
-    audit.record("application.printed_at_counter", application, actor=account_of(request))
+    audit.saw(request, [application])
     return render(
         request,
         "backoffice/counter_printout.html",

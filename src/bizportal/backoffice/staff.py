@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from bizportal.core import authz
+from bizportal.core import audit, authz
 from bizportal.identity import services as identity
 from bizportal.identity.acting import account_of
 from bizportal.identity.models import AGENCY_ROLES, StaffRole, User
@@ -85,6 +85,7 @@ class NewStaffForm(RolesForm):
 
 
 @admin_only
+@audit.audited_read("staff.listed")
 def staff_list(request: HttpRequest) -> HttpResponse:
     """``/backoffice/staff/``: the agency's staff with their roles."""
     staff = (
@@ -92,7 +93,9 @@ def staff_list(request: HttpRequest) -> HttpResponse:
         .prefetch_related("groups")
         .order_by("username")
     )
-    return render(request, "backoffice/staff_list.html", {"staff": list(staff)})
+    staff_members = list(staff)
+    audit.saw(request, staff_members)
+    return render(request, "backoffice/staff_list.html", {"staff": staff_members})
 
 
 @admin_only
@@ -113,6 +116,7 @@ def staff_new(request: HttpRequest) -> HttpResponse:
 
 
 @admin_only
+@audit.audited_read("staff.viewed", "identity.user")
 def staff_edit(request: HttpRequest, public_id: Any) -> HttpResponse:
     account = User.objects.filter(public_id=public_id).first()
     if account is None or not authz.allowed(request.user, "identity.manage_staff", account):

@@ -1,8 +1,8 @@
 """Officer pages: the agency's worklist, one application, and the decision.
 
 An officer sees only the applications of their own agency; any other reference is
-"not found". Every page view of an application is an access to personal data and
-is written to the audit trail.
+"not found". Every page that shows an application (or a list of them) is an access to
+personal data and is written to the audit trail (``core.audit.audited_read``).
 """
 
 from __future__ import annotations
@@ -88,11 +88,13 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @officer_required
+@audit.audited_read("applications.listed", filters=("status", "after"))
 def worklist(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status not in Status.values:
         status = ""
     page = selectors.worklist(request.user, status=status, cursor=request.GET.get("after", ""))
+    audit.saw(request, page.items)
     return render(
         request,
         "backoffice/worklist.html",
@@ -101,9 +103,10 @@ def worklist(request: HttpRequest) -> HttpResponse:
 
 
 @officer_required
+@audit.audited_read("application.viewed")
 def application_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
     application = selectors.for_officer(request.user, public_id)
-    audit.record("application.viewed_by_officer", application, actor=request.user)
+    audit.saw(request, [application])
     return render(
         request,
         "backoffice/application.html",

@@ -8,8 +8,46 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 
-from . import outbox
-from .models import AuditEvent, DomainEvent, OutboxMessage
+from . import audit, outbox
+from .models import AuditCheckpoint, AuditEvent, DomainEvent, OutboxMessage
+
+
+class AuditedReadsAdmin(admin.ModelAdmin):
+    """Admin screens of records about people: opening the list or one record is a read
+    of personal data, audited like the back office's pages (one event per request,
+    with the page's ids and the admin's filter and search)."""
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        response = super().changelist_view(request, extra_context)
+        changelist = getattr(response, "context_data", {}).get("cl")
+        if request.method == "GET" and response.status_code == 200 and changelist is not None:
+            audit.saw(request, changelist.result_list)
+            audit.record_read(
+                request,
+                f"admin.{self.opts.label_lower}.listed",
+                via="admin",
+                object_type=self.opts.label_lower,
+                filters=None,
+            )
+        return response
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: Any = None,
+    ) -> HttpResponse:
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if request.method == "GET" and response.status_code == 200:
+            audit.record_read(
+                request,
+                f"admin.{self.opts.label_lower}.viewed",
+                via="admin",
+                object_type=self.opts.label_lower,
+                object_id=str(object_id),
+            )
+        return response
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -26,22 +64,28 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(ReadOnlyAdmin):
-    list_display = ("at", "action", "object_type", "object_id", "actor_label")
+class AuditEventAdmin(AuditedReadsAdmin, ReadOnlyAdmin):
+    list_display = ("seq", "at", "action", "object_type", "object_id", "actor_label")
     list_filter = ("action", "object_type")
     search_fields = ("object_id", "actor_label")
     readonly_fields = [f.name for f in AuditEvent._meta.fields]
 
 
+@admin.register(AuditCheckpoint)
+class AuditCheckpointAdmin(ReadOnlyAdmin):
+    list_display = ("seq", "at", "algorithm", "key_id")
+    readonly_fields = [f.name for f in AuditCheckpoint._meta.fields]
+
+
 @admin.register(DomainEvent)
-class DomainEventAdmin(ReadOnlyAdmin):
+class DomainEventAdmin(AuditedReadsAdmin, ReadOnlyAdmin):
     list_display = ("occurred_at", "name", "subject_type", "subject_id", "actor_label")
     list_filter = ("name",)
     search_fields = ("subject_id",)
 
 
 @admin.register(OutboxMessage)
-class OutboxMessageAdmin(ReadOnlyAdmin):
+class OutboxMessageAdmin(AuditedReadsAdmin, ReadOnlyAdmin):
     """Where an operator sees a subscriber that keeps failing, and re-arms it once fixed."""
 
     list_display = ("created_at", "subscriber", "status", "attempts", "next_attempt_at")

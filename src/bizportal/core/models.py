@@ -21,10 +21,17 @@ class PersonalDataLabel(models.TextChoices):
 
 
 class AuditEvent(models.Model):
-    """One state change or data access, written in the same transaction as the change."""
+    """One state change or data access, written in the same transaction as the change.
+
+    Rows form a hash chain (``core.audit``): ``seq`` numbers them without gaps, and
+    ``hash`` covers the row's content and the previous row's hash, so an edited, removed
+    or inserted row breaks every link after it (``manage.py verify_audit``). On
+    PostgreSQL a trigger refuses UPDATE and DELETE on this table.
+    """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # Set before the row is hashed (not auto_now_add, which would set it after).
+    at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -47,6 +54,13 @@ class AuditEvent(models.Model):
     mandate = models.CharField(
         max_length=36, blank=True, help_text="public id of the mandate the actor acted under"
     )
+    seq = models.PositiveBigIntegerField(
+        unique=True, editable=False, help_text="position in the hash chain, from 1, no gaps"
+    )
+    prev_hash = models.CharField(max_length=64, editable=False)
+    hash = models.CharField(
+        max_length=64, editable=False, help_text="SHA-256 of the row's content and prev_hash"
+    )
 
     class Meta:
         ordering = ["-at"]
@@ -58,6 +72,30 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_type}:{self.object_id}"
+
+
+class AuditCheckpoint(models.Model):
+    """A signed statement that the audit chain reached ``seq`` with ``hash`` at ``at``.
+
+    Written by ``manage.py anchor_audit`` on a schedule. A chain rewritten consistently
+    from some row on (every hash recomputed) still disagrees with the checkpoints signed
+    before the rewrite, and the attacker cannot sign new ones without the key.
+    """
+
+    seq = models.PositiveBigIntegerField(help_text="last audit row covered")
+    hash = models.CharField(max_length=64, help_text="that row's hash")
+    at = models.DateTimeField(help_text="when the checkpoint was signed")
+    algorithm = models.CharField(max_length=20, help_text="Ed25519 or ECDSA-SHA256")
+    key_id = models.CharField(
+        max_length=64, help_text="SHA-256 of the public key (DER), to find the verifying key"
+    )
+    signature = models.TextField(help_text="base64 signature over the canonical statement")
+
+    class Meta:
+        ordering = ["-seq", "-at"]
+
+    def __str__(self) -> str:
+        return f"checkpoint {self.seq} at {self.at:%Y-%m-%d %H:%M}"
 
 
 class DomainEvent(models.Model):

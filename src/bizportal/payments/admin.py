@@ -6,10 +6,12 @@ from typing import Any
 
 from django.contrib import admin
 
+from bizportal.core.admin import AuditedReadsAdmin
+
 from .models import Invoice, PaymentEvent, Receipt
 
 
-class ReadOnly(admin.ModelAdmin):
+class ReadOnly(AuditedReadsAdmin):
     def has_add_permission(self, request: Any) -> bool:
         return False
 

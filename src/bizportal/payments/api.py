@@ -15,6 +15,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from bizportal.core import audit
+
 from . import selectors, services
 from .models import Invoice, Receipt
 from .providers import PaymentInstruction
@@ -86,7 +88,10 @@ class InvoiceSerializer(serializers.ModelSerializer):
         return ReceiptSerializer(receipt).data if receipt else None
 
 
-class InvoiceDetail(APIView):
+class InvoiceDetail(audit.AuditedReadMixin, APIView):
+    audit_read_action = "invoice.viewed"
+    audit_read_type = "payments.invoice"
+
     @extend_schema(
         operation_id="payments_invoice_retrieve",
         summary="An invoice of mine, with its Thai QR payload",

@@ -14,7 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from bizportal.core import authz
+from bizportal.core import audit, authz
 from bizportal.core.problems import problem_response
 from bizportal.identity.acting import StepUpRequired
 
@@ -23,6 +23,7 @@ from . import selectors, services
 
 @login_required
 @require_GET
+@audit.audited_read("invoice.viewed", "payments.invoice")
 def invoice(request: HttpRequest, public_id: Any) -> HttpResponse:
     invoice = selectors.invoice_of(request.user, public_id)
     receipt = getattr(invoice, "receipt", None) if invoice.is_paid else None

@@ -20,7 +20,7 @@ from bizportal.applications.models import FINAL_STATUSES, Application, Kind, Sta
 from bizportal.catalog.bundles import bundle, offered_kinds
 from bizportal.catalog.models import Agency, Service
 from bizportal.catalog.search import search
-from bizportal.core import authz
+from bizportal.core import audit, authz
 from bizportal.core.db import reporting_db
 from bizportal.forms.fields import build_fields, coerce
 from bizportal.identity.acting import Acting, StepUpRequired, require_aal, session_aal
@@ -265,6 +265,7 @@ def _licence_row(licence: Licence, open_changes: dict[Any, Application]) -> dict
 
 
 @login_required
+@audit.audited_read("application.viewed", "applications.application")
 def application_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
     application = selectors.for_applicant(request.user, public_id)
     try:
@@ -327,6 +328,7 @@ def application_sign(request: HttpRequest, public_id: Any) -> HttpResponse:
 
 
 @login_required
+@audit.audited_read("application.viewed", "applications.application")
 def application_edit(request: HttpRequest, public_id: Any) -> HttpResponse:
     application = selectors.for_applicant(request.user, public_id)
     if not services.is_editable(application) or not authz.allowed(

@@ -9,11 +9,12 @@ from django.db import models
 from django.http import HttpRequest
 
 from bizportal.core import audit
+from bizportal.core.admin import AuditedReadsAdmin
 
 from .models import SandboxJuristicPerson, SandboxPerson
 
 
-class AuditedAdmin(admin.ModelAdmin):
+class AuditedAdmin(AuditedReadsAdmin):
     """Admin edits are state changes too; the admin view's transaction covers both."""
 
     def save_model(self, request: HttpRequest, obj: models.Model, form: Any, change: bool) -> None:

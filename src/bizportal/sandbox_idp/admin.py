@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from bizportal.core import audit
+from bizportal.core.admin import AuditedReadsAdmin
 
 from .models import SandboxIdentity
 
@@ -44,7 +45,7 @@ class SandboxIdentityForm(forms.ModelForm):
 
 
 @admin.register(SandboxIdentity)
-class SandboxIdentityAdmin(admin.ModelAdmin):
+class SandboxIdentityAdmin(AuditedReadsAdmin):
     form = SandboxIdentityForm
     list_display = ("citizen_id", "passport_no", "name_th", "name_en", "ial", "is_active")
     list_filter = ("person_kind", "ial", "is_active")

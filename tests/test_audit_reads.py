@@ -1,0 +1,367 @@
+"""Every read of personal data by staff leaves exactly one audit row per request.
+
+The URL list is read from the URL configuration (as in the authorisation matrix): every
+route is either a staff read below, with the member of staff entitled to it, or listed
+as not a staff read of personal data, with why. A new page or endpoint fails here until
+someone decides which. The admin's screens are walked the same way from its registry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.contrib import admin
+from django.test import Client
+from django.urls import reverse
+
+from bizportal.applications import services
+from bizportal.applications.models import Application
+from bizportal.core.admin import AuditedReadsAdmin
+from bizportal.core.audit import verify_chain
+from bizportal.core.models import AuditEvent
+from bizportal.identity.models import CounterProofing, StaffRole, User
+from bizportal.payments.models import Invoice, Receipt
+from tests import journeys
+from tests.factories import ApplicantFactory, OfficerFactory, ServiceFactory, StaffFactory
+from tests.test_authorization_matrix import SANDBOX_PROVIDERS, path_for, routes
+
+pytestmark = pytest.mark.django_db
+
+POST_ONLY = "a state change (POST), audited by its service"
+#: Routes that are not a read of personal data by staff, and why.
+NOT_STAFF_READS = {
+    "healthz": "no personal data",
+    "readyz": "no personal data",
+    "metrics": "counters and gauges, no personal data",
+    "backoffice:mfa": "the staff member's own second-factor enrolment",
+    "set_language": "no personal data",
+    "api-schema": "no personal data",
+    "api-docs": "no personal data",
+    "api-services": "the public catalogue",
+    "api-service": "the public catalogue",
+    "licences-verify-number": "public verification, no session (issue 16 item 4)",
+    "licences-verify-version": "public verification, no session (issue 16 item 4)",
+    "licences-verify-pdf": "public verification, no session (issue 16 item 4)",
+    "licences:verify": "public verification",
+    "licences:verify-number": "public verification",
+    "licences:verify-version": "public verification",
+    "licences:pdf": "only the holder's people receive licences (no staff rule); audited",
+    "licences:version-pdf": "only the holder's people receive licences (no staff rule); audited",
+    "identity:login": "sign-in protocol",
+    "identity:callback": "sign-in protocol",
+    "identity:logout": "sign-in protocol",
+    "identity:step-up": "sign-in protocol",
+    "identity:refresh": "sign-in protocol (the person's own account)",
+    "payments:callback": "the provider's signed callback, not staff",
+    "portal:home": "public",
+    "portal:services": "public",
+    "portal:service": "public",
+    "portal:apply": POST_ONLY,
+    "portal:account": "the person's own account (entrepreneurs)",
+    "portal:acting": "the person's own parties (entrepreneurs)",
+    "portal:acting-refresh": POST_ONLY,
+    "portal:mandates": "the person's own mandates (entrepreneurs)",
+    "portal:mandate": "a mandate of the person's own (entrepreneurs)",
+    "portal:mandate-answer": POST_ONLY,
+    "portal:licence-change": POST_ONLY,
+    "portal:application-sign": POST_ONLY,
+    "api-applications": "the acting party's own applications (entrepreneurs only)",
+    "api-mandates": "the acting party's own mandates (entrepreneurs only)",
+    "api-mandate": "a mandate of the person's own (entrepreneurs)",
+    "api-mandate-accept": POST_ONLY,
+    "api-mandate-decline": POST_ONLY,
+    "api-mandate-revoke": POST_ONLY,
+    "api-application-documents": POST_ONLY,
+    "api-application-submit": POST_ONLY,
+    "api-application-decision": POST_ONLY,
+    "api-application-actions": "step names and action labels, no personal data",
+    "backoffice:login": "sign-in",
+    "backoffice:home": "a redirect to the role's first page",
+    "backoffice:statistics": "aggregates only (counts and durations per agency)",
+    "backoffice:staff-new": "an empty form",
+    "backoffice:decide": POST_ONLY,
+}
+#: Admin screens without personal data: configuration and published definitions.
+ADMIN_WITHOUT_PERSONAL_DATA = {
+    "django_tasks_database.dbtaskresult",  # task arguments are ids, not personal data
+    "catalog.agency",
+    "catalog.service",
+    "core.auditcheckpoint",
+    "rules.decisiondefinition",
+    "rules.decisionversion",
+    "workflow.processdefinition",
+    "workflow.processversion",
+    "auth.group",
+    "django_rq.dashboard",  # queue statistics
+}
+
+
+@dataclass
+class Read:
+    """Who reads, at which path arguments, what the audit row says."""
+
+    reader: str
+    arguments: dict[str, Any]
+    action: str
+    shows: str  # the id the row must name (object id or among the list's ids)
+
+
+@dataclass
+class World:
+    officer: User
+    counter: User
+    agency_admin: User
+    application: Application
+    walk_in: User
+    filed: Application
+    filed_draft: Application
+    invoice: Invoice
+    receipt: Receipt
+
+
+@pytest.fixture
+def world() -> World:
+    service = ServiceFactory()
+    application = journeys.submitted(service, ApplicantFactory(full_name_th="นางอ่าน ข้อมูล"))
+    officer = OfficerFactory(agency=service.agency)
+    counter = StaffFactory(roles=[StaffRole.COUNTER_OFFICER])
+    walk_in = ApplicantFactory()
+    CounterProofing.objects.create(account=walk_in, method="chip", ial="2.3", officer=counter)
+
+    def file() -> Application:
+        return journeys.fill(
+            services.start_application(service, walk_in, party=walk_in.party, filed_by=counter)
+        )
+
+    filed = services.submit(file(), actor=counter, accept_terms=True)
+    filed = journeys.pay(journeys.approve_everything(filed))
+    invoice = Invoice.objects.get(application=filed)
+    return World(
+        officer=officer,
+        counter=counter,
+        agency_admin=OfficerFactory(agency=service.agency, roles=[StaffRole.AGENCY_ADMIN]),
+        application=application,
+        walk_in=walk_in,
+        filed=filed,
+        filed_draft=file(),
+        invoice=invoice,
+        receipt=invoice.receipt,
+    )
+
+
+def staff_reads(w: World) -> dict[str, Read]:
+    app = {"public_id": w.application.public_id}
+    ref = str(w.application.public_id)
+    attachment = w.application.attachments.first()
+    filed_attachment = w.filed.attachments.first()
+    assert attachment is not None and filed_attachment is not None
+    return {
+        "backoffice:worklist": Read("officer", {}, "applications.listed", ref),
+        "backoffice:application": Read("officer", app, "application.viewed", ref),
+        "backoffice:attachment": Read(
+            "officer",
+            {**app, "attachment_id": attachment.public_id},
+            "application.document_viewed",
+            ref,
+        ),
+        "api-worklist": Read("officer", {}, "applications.listed", ref),
+        "api-application": Read("officer", app, "application.viewed", ref),
+        "backoffice:counter": Read("counter", {}, "applications.listed", str(w.filed.public_id)),
+        "backoffice:counter-person": Read(
+            "counter",
+            {"public_id": w.walk_in.public_id},
+            "identity.viewed_at_counter",
+            str(w.walk_in.public_id),
+        ),
+        "backoffice:counter-printout": Read(
+            "counter",
+            {"public_id": w.filed.public_id},
+            "application.printed_at_counter",
+            str(w.filed.public_id),
+        ),
+        "portal:application": Read(
+            "counter",
+            {"public_id": w.filed.public_id},
+            "application.viewed",
+            str(w.filed.public_id),
+        ),
+        "portal:application-edit": Read(
+            "counter",
+            {"public_id": w.filed_draft.public_id},
+            "application.viewed",
+            str(w.filed_draft.public_id),
+        ),
+        "portal:attachment": Read(
+            "counter",
+            {"public_id": w.filed.public_id, "attachment_id": filed_attachment.public_id},
+            "application.document_viewed",
+            str(w.filed.public_id),
+        ),
+        "payments:invoice": Read(
+            "counter",
+            {"public_id": w.invoice.public_id},
+            "invoice.viewed",
+            str(w.invoice.public_id),
+        ),
+        "api-invoice": Read(
+            "counter",
+            {"public_id": w.invoice.public_id},
+            "invoice.viewed",
+            str(w.invoice.public_id),
+        ),
+        "payments:receipt-pdf": Read(
+            "counter",
+            {"public_id": w.receipt.public_id},
+            "receipt.downloaded",
+            str(w.receipt.public_id),
+        ),
+        "backoffice:staff": Read("agency_admin", {}, "staff.listed", str(w.officer.public_id)),
+        "backoffice:staff-edit": Read(
+            "agency_admin",
+            {"public_id": w.officer.public_id},
+            "staff.viewed",
+            str(w.officer.public_id),
+        ),
+    }
+
+
+def test_every_route_is_a_staff_read_or_says_why_not(world: World) -> None:
+    reads = staff_reads(world)
+    undecided = [
+        (route, name)
+        for route, name in routes()
+        if name not in reads and name not in NOT_STAFF_READS
+    ]
+    assert not undecided, f"audit these staff reads, or say why they are not: {undecided}"
+    stale = set(reads) | set(NOT_STAFF_READS)
+    assert stale <= {name for _, name in routes()}, stale - {name for _, name in routes()}
+
+
+def test_each_staff_read_writes_one_audit_row_naming_what_was_shown(world: World) -> None:
+    readers = {
+        "officer": world.officer,
+        "counter": world.counter,
+        "agency_admin": world.agency_admin,
+    }
+    failures = []
+    for route, name in routes():
+        read = staff_reads(world).get(name)
+        if read is None:
+            continue
+        client = Client()
+        client.force_login(readers[read.reader])
+        before = AuditEvent.objects.count()
+        response = client.get(path_for(route, read.arguments))
+        if response.streaming:
+            b"".join(response.streaming_content)  # type: ignore[arg-type]
+        new = list(AuditEvent.objects.order_by("seq")[before:])
+        named = [
+            e
+            for e in new
+            if e.action == read.action
+            and e.actor_id == readers[read.reader].pk
+            and (e.object_id == read.shows or read.shows in e.data.get("ids", []))
+        ]
+        reads = [e for e in new if e.action == read.action]
+        if response.status_code != 200 or len(reads) != 1 or len(named) != 1:
+            failures.append((name, response.status_code, [(e.action, e.object_id) for e in new]))
+    assert not failures, "\n".join(map(str, failures))
+    assert verify_chain()[1] is None
+
+
+def test_a_list_read_is_one_row_with_the_ids_and_the_filter(world: World) -> None:
+    second = journeys.submitted(world.application.service)
+    client = Client()
+    client.force_login(world.officer)
+    before = AuditEvent.objects.count()
+
+    status = world.application.status
+    assert client.get(f"/api/v1/applications/worklist/?status={status}&junk=1").status_code == 200
+
+    (event,) = AuditEvent.objects.order_by("seq")[before:]
+    assert event.action == "applications.listed"
+    assert set(event.data["ids"]) == {str(world.application.public_id), str(second.public_id)}
+    assert event.data["count"] == 2
+    assert event.data["filter"] == {"status": status}
+    assert event.data["via"] == "api"
+
+
+def test_the_entrepreneur_reading_their_own_application_is_not_a_staff_read(world: World) -> None:
+    client = Client()
+    client.force_login(world.application.applicant)
+    before = AuditEvent.objects.count()
+
+    response = client.get(reverse("api-application", args=[world.application.public_id]))
+
+    assert response.status_code == 200
+    assert AuditEvent.objects.count() == before
+
+
+def test_a_refused_read_writes_nothing(world: World) -> None:
+    client = Client()
+    client.force_login(OfficerFactory())  # another agency
+    before = AuditEvent.objects.count()
+
+    assert (
+        client.get(reverse("api-application", args=[world.application.public_id])).status_code
+        == 404
+    )
+    assert client.get(f"/backoffice/applications/{world.application.public_id}/").status_code == 404
+    assert AuditEvent.objects.count() == before
+
+
+def _a_failed_sign_in() -> None:
+    """What django-axes keeps of a wrong password: rows with a user name and an address."""
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+    seen = {"username": "officer.x", "ip_address": "203.0.113.7", "user_agent": "test"}
+    where = {"http_accept": "text/html", "path_info": "/backoffice/login/"}
+    AccessAttempt.objects.create(**seen, **where, get_data="", post_data="", failures_since_start=1)
+    AccessLog.objects.create(**seen, **where)
+    AccessFailureLog.objects.create(**seen, **where, locked_out=False)
+
+
+def test_every_admin_screen_with_personal_data_audits_its_list_and_its_record(world: World) -> None:
+    from bizportal.registries import demo as registries
+    from bizportal.sandbox_idp import demo as sandbox_idp
+
+    sandbox_idp.seed()
+    registries.seed()
+    root = StaffFactory(roles=[StaffRole.PLATFORM_ADMIN], is_superuser=True, is_staff=True)
+    client = Client()
+    client.force_login(root)
+    _a_failed_sign_in()
+    undecided = []
+    failures = []
+    for model, model_admin in admin.site._registry.items():
+        label = model._meta.label_lower
+        if not isinstance(model_admin, AuditedReadsAdmin):
+            if label not in ADMIN_WITHOUT_PERSONAL_DATA:
+                undecided.append(label)
+            continue
+        info = (model._meta.app_label, model._meta.model_name)
+        before = AuditEvent.objects.count()
+        listing = client.get(reverse("admin:{}_{}_changelist".format(*info)))
+        new = list(AuditEvent.objects.order_by("seq")[before:])
+        if listing.status_code != 200 or [e.action for e in new] != [f"admin.{label}.listed"]:
+            failures.append((label, "list", listing.status_code, [e.action for e in new]))
+        first = model._default_manager.order_by("pk").first()
+        if first is None:
+            failures.append((label, "no record to open"))
+            continue
+        before = AuditEvent.objects.count()
+        record = client.get(reverse("admin:{}_{}_change".format(*info), args=[first.pk]))
+        new = list(AuditEvent.objects.order_by("seq")[before:])
+        if record.status_code != 200 or [(e.action, e.object_id) for e in new] != [
+            (f"admin.{label}.viewed", str(first.pk))
+        ]:
+            failures.append((label, "record", record.status_code, [e.action for e in new]))
+    assert not undecided, f"audit these admin screens (AuditedReadsAdmin) or list them: {undecided}"
+    assert not failures, "\n".join(map(str, failures))
+
+
+def test_sandbox_provider_routes_are_outside_the_walk() -> None:
+    """Their callers are machines with their own credentials, not staff sessions."""
+    assert all(not name.startswith(SANDBOX_PROVIDERS) for _, name in routes())
