@@ -200,5 +200,10 @@ def sweep(
         except Exception:
             log.exception("sweeper %s failed", sweeper.name)
             due[sweeper.name] = -1
-    delivered = outbox.deliver_pending(limit=limit) if deliver else 0
+    delivered = 0
+    while deliver and delivered < limit:  # deliveries publish events of their own
+        batch = outbox.deliver_pending(limit=limit - delivered)
+        if not batch:
+            break
+        delivered += batch
     return SweepReport(tasks=tasks, due=due, delivered=delivered)
