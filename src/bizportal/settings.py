@@ -497,6 +497,14 @@ DJANGO_GUID = {
 METRICS_TOKEN = env("METRICS_TOKEN")
 PROMETHEUS_EXPORT_MIGRATIONS = False
 
+# Crash recovery (core.sweeps, `manage.py sweep` from cron): a database task RUNNING for
+# longer than the lease belongs to a dead worker and is queued again; one started this
+# many times without finishing is marked failed. State-driven work due for longer than
+# the grace with nothing doing it is re-enqueued.
+BIZPORTAL_TASK_LEASE_SECONDS = int(env("BIZPORTAL_TASK_LEASE_SECONDS", "600"))
+BIZPORTAL_TASK_MAX_STARTS = int(env("BIZPORTAL_TASK_MAX_STARTS", "3"))
+BIZPORTAL_SWEEP_GRACE_SECONDS = int(env("BIZPORTAL_SWEEP_GRACE_SECONDS", "60"))
+
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -6,5 +6,5 @@ class ApplicationsConfig(AppConfig):
     label = "applications"
 
     def ready(self) -> None:
-        # Register the step types, event subscribers and permission rules of this app.
-        from . import rules, steps, subscribers  # noqa: F401
+        # Register the step types, event subscribers, sweepers and permission rules.
+        from . import rules, steps, subscribers, sweepers  # noqa: F401

@@ -30,6 +30,7 @@ from django.utils import timezone
 from bizportal.catalog.bundles import KindNotOffered, ServiceBundle, bundle
 from bizportal.catalog.models import Service
 from bizportal.core import audit, authz, events
+from bizportal.core.models import OutboxMessage
 from bizportal.core.sequences import next_number
 from bizportal.core.uploads import check_upload
 from bizportal.forms.prefill import locked_fields, prefill_answers
@@ -792,6 +793,69 @@ def _perform(application: Application, task_id: str) -> Application:
         actor_label="Biz Portal",
     )
     return _apply_transition(application, transition, actor_label="Biz Portal", previous=previous)
+
+
+#: Statuses in which a process can wait for a step the system performs (issue-licence
+#: and cancel-licence; a notify step completes as it is entered).
+WAITING_FOR_SYSTEM = (Status.ISSUING, Status.PROCESSING)
+PERFORM_SYSTEM_STEPS = "applications.perform_system_steps"
+
+
+def resume_system_steps(older_than: dt.datetime) -> int:
+    """Announce again the system step of every application that has waited for one since
+    before ``older_than`` with no delivery of that announcement pending or failed.
+
+    Why: the announcement (``system_step_due``) is written with the change that reached
+    the step, so normally it cannot be lost; this is the sweeper's net for whatever
+    still is (a message delivered by a subscriber that stopped early, rows restored
+    from a backup, a step entered by a release with a bug). A failed delivery is left
+    to the operator (``manage.py outbox --retry-failed``), so a step that fails for a
+    reason that persists is not re-announced every minute. Runs from the sweeper
+    (:mod:`bizportal.core.sweeps`); returns how many it announced.
+    """
+    in_hand = set(
+        OutboxMessage.objects.filter(
+            subscriber=PERFORM_SYSTEM_STEPS,
+            status__in=(OutboxMessage.Status.PENDING, OutboxMessage.Status.FAILED),
+            event__subject_type=Application._meta.label_lower,
+        ).values_list("event__subject_id", flat=True)
+    )
+    waiting = Application.objects.filter(
+        status__in=WAITING_FOR_SYSTEM, updated_at__lt=older_than
+    ).values_list("pk", "public_id")
+    count = 0
+    for pk, public_id in waiting.iterator():
+        if str(public_id) in in_hand:
+            continue
+        with transaction.atomic():
+            # Locked: a delivery running now and this sweep must not both announce.
+            application = _lock(Application(pk=pk))
+            due = [
+                step
+                for step in ready_steps(application)
+                if handler_for(step).performer == Performer.SYSTEM
+            ]
+            if application.status not in WAITING_FOR_SYSTEM or not due:
+                continue
+            step = due[0]
+            events.publish(
+                SYSTEM_STEP_DUE,
+                application,
+                {
+                    "reference": application.reference or "",
+                    "step": step.spec.id,
+                    "type": step.spec.type,
+                },
+            )
+            audit.record(
+                "application.system_step_resumed",
+                application,
+                actor_label="Biz Portal sweeper",
+                step=step.spec.id,
+                type=step.spec.type,
+            )
+            count += 1
+    return count
 
 
 @transaction.atomic

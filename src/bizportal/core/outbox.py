@@ -7,8 +7,12 @@ together. A failure is recorded on the message (attempts, last error) and retrie
 with exponential backoff by the next drain; :data:`MAX_ATTEMPTS` failures mark it
 failed for an operator to look at (``manage.py outbox --retry-failed``).
 
-The relay never trusts that the post-commit task was enqueued (a broker can lose it):
-``manage.py outbox`` run from cron sweeps whatever is still pending.
+The relay never trusts that the post-commit task was enqueued (a broker can lose it)
+or finished (a worker can be killed): ``manage.py sweep`` run from cron delivers
+whatever is still pending (:mod:`.sweeps`). Delivery is therefore at least once, and
+every subscriber must be idempotent: a crash after the subscriber's effect but before
+commit undoes both, and one after an effect outside the database (an e-mail sent)
+repeats that effect.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from . import events
+from . import events, faults
 from .models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -70,7 +74,9 @@ def deliver_one(message_id: Any) -> bool:
         message.delivered_at = timezone.now()
         message.last_error = ""
         message.save(update_fields=["attempts", "status", "delivered_at", "last_error"])
-        return True
+        faults.point("outbox.before_commit")
+    faults.point("outbox.after_commit")
+    return True
 
 
 def _record_failure(message: OutboxMessage, error: Exception) -> None:

@@ -43,6 +43,25 @@ def next_number(
     return f"{prefix}-{year}-{number:0{width}d}"
 
 
+def hold_counter(prefix: str, *, on: dt.date | None = None) -> None:
+    """Lock the gap-free counter of ``prefix`` for the rest of the caller's transaction,
+    without taking a number.
+
+    Why: a service that must check "not numbered yet" before numbering a new row (a
+    retried licence issue) checks after this: whoever held the counter before has
+    committed or rolled back, so the check sees its row, and when the answer is
+    "already there" no number was taken, so none is burned. On SQLite, where the
+    transaction holds the write lock from its start, the lock is already held.
+    """
+    year = to_buddhist_year((on or timezone.localdate()).year)
+    _ensure_counter(prefix, year)
+    list(
+        Sequence.objects.select_for_update()
+        .filter(prefix=prefix, year=year)
+        .values_list("last", flat=True)
+    )
+
+
 def _from_counter_row(prefix: str, year: int) -> int:
     _ensure_counter(prefix, year)
     # One statement: the UPDATE takes the row lock and hands back the value it wrote.

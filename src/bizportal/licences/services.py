@@ -30,8 +30,8 @@ from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
 from bizportal.catalog.models import Service
-from bizportal.core import audit, events
-from bizportal.core.sequences import next_number
+from bizportal.core import audit, events, faults
+from bizportal.core.sequences import hold_counter, next_number
 from bizportal.core.thai import english_date, thai_date
 
 from . import pdf as licence_pdf
@@ -250,13 +250,19 @@ def issue_licence(draft: LicenceDraft) -> Licence:
     already led to a licence.
 
     Atomic on its own, not only inside the caller's transaction: a signature that
-    fails must not leave a register row without a document, nor use up a number."""
-    existing = _version_for(draft.application_reference)
-    if existing is not None:
-        return existing.licence
+    fails must not leave a register row without a document, nor use up a number.
+
+    Exactly once per application, however often it is retried or raced: the check
+    runs under the lock of the licence counter (which the issue holds until commit
+    anyway), so a second issue waits for the first, then finds its licence and takes
+    no number; the unique application reference on the version is the backstop."""
     service = draft.service
     issued_at = draft.issued_at or timezone.now()
     issued_on = timezone.localtime(issued_at).date()
+    hold_counter(service.licence_prefix, on=issued_on)
+    existing = _version_for(draft.application_reference)
+    if existing is not None:
+        return existing.licence
     licence = Licence(
         number=next_number(service.licence_prefix, on=issued_on, gapless=True),
         service=service,
@@ -270,6 +276,7 @@ def issue_licence(draft: LicenceDraft) -> Licence:
     _apply(licence, draft, service)
     licence.save()
     _issue_version(licence, draft, VersionKind.NEW, issued_at)
+    faults.point("licence.signed")
     return licence
 
 
@@ -279,10 +286,11 @@ def issue_version(licence: Licence, draft: LicenceDraft, kind: str) -> Licence:
     version is superseded. Idempotent on the draft's application reference.
 
     Atomic, so a version that fails to sign leaves the previous one current (and the
-    row lock below needs a transaction on PostgreSQL)."""
-    if _version_for(draft.application_reference) is not None:
-        return Licence.objects.get(pk=licence.pk)
+    row lock below needs a transaction on PostgreSQL). The idempotency check runs
+    under that lock, so a retry racing the first attempt waits and then finds it."""
     licence = Licence.objects.select_for_update().get(pk=licence.pk)
+    if _version_for(draft.application_reference) is not None:
+        return licence
     # The window was checked when the application started; a renewal decided after
     # the window closed still stands. A licence revoked meanwhile does not get one.
     ensure_in_force(licence)

@@ -13,4 +13,5 @@ class SandboxBankConfig(AppConfig):
     verbose_name = "Sandbox bank"
 
     def ready(self) -> None:
-        from . import provider  # noqa: F401  (registers the "sandbox" payment provider)
+        # Registers the "sandbox" payment provider and its crash-recovery sweeper.
+        from . import provider, sweepers  # noqa: F401

@@ -7,6 +7,7 @@ portal's callback handler needs to write to the same database in the demo).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import secrets
 
@@ -17,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from bizportal.core import audit
+from bizportal.core import audit, faults
 from bizportal.payments import thaiqr
 
 from . import signing
@@ -113,6 +114,7 @@ def deliver_webhook(txn_id: str) -> BankTransaction:
         code, answer = response.status_code, response.text
     except requests.RequestException as error:
         code, answer = None, repr(error)
+    faults.point("sandbox.webhook_answered")
     with transaction.atomic():
         txn = BankTransaction.objects.select_for_update().get(pk=txn.pk)
         txn.webhook_attempts += 1
@@ -150,3 +152,22 @@ def request_resend(txn: BankTransaction) -> BankTransaction:
     txn_id = txn.txn_id
     transaction.on_commit(lambda: _enqueue_webhook(txn_id))
     return txn
+
+
+def resend_overdue_webhooks(older_than: dt.datetime, *, limit: int = 100) -> int:
+    """Send now the notification of each payment still "notifying the biller" since
+    before ``older_than``: its task was lost, or its worker killed mid-delivery.
+
+    Sent here, not queued again: a worker pool that is down would otherwise find one
+    more queued copy per payment for every minute it was down. Safe to repeat: the
+    biller settles each transaction once and answers a repeat with "already
+    processed", which the bank records as delivered. Runs from the sweeper
+    (:mod:`bizportal.core.sweeps`); returns how many it sent.
+    """
+    overdue = BankTransaction.objects.filter(
+        webhook_status=BankTransaction.Webhook.PENDING, paid_at__lt=older_than
+    ).order_by("paid_at")
+    txn_ids = list(overdue.values_list("txn_id", flat=True)[:limit])
+    for txn_id in txn_ids:
+        deliver_webhook(txn_id)
+    return len(txn_ids)
