@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "bizportal.payments.contrib.sandbox",
     "bizportal.licences",
     "bizportal.notifications",
+    "bizportal.privacy",
     "bizportal.portal",
     "bizportal.backoffice",
 ]
@@ -91,6 +92,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "bizportal.identity.middleware.ActingMiddleware",
+    "bizportal.privacy.middleware.NoticeAcceptanceMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
