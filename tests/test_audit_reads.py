@@ -34,6 +34,16 @@ POST_ONLY = "a state change (POST), audited by its service"
 NOT_STAFF_READS = {
     "healthz": "no personal data",
     "readyz": "no personal data",
+    "privacy:notices": "published notices",
+    "privacy:notice": "published notices",
+    "privacy:notice-version": "published notices",
+    "privacy:accept": "a person's own acceptance",
+    "privacy:rights": "a person's own rights page",
+    "privacy:export-json": "a person's own data (the export itself is audited)",
+    "privacy:export-pdf": "a person's own data (the export itself is audited)",
+    "privacy:request": "a person's own request",
+    "privacy:objection": "a person's own objection",
+    "privacy:ropa": "processing activities, no personal data (the export is audited)",
     "metrics": "counters and gauges, no personal data",
     "backoffice:mfa": "the staff member's own second-factor enrolment",
     "set_language": "no personal data",
@@ -95,6 +105,7 @@ ADMIN_WITHOUT_PERSONAL_DATA = {
     "workflow.processversion",
     "auth.group",
     "django_rq.dashboard",  # queue statistics
+    "privacy.privacynotice",  # the notices' texts
 }
 
 
@@ -323,6 +334,12 @@ def _a_failed_sign_in() -> None:
     AccessFailureLog.objects.create(**seen, **where, locked_out=False)
 
 
+def _a_privacy_request() -> None:
+    from bizportal.privacy import services as privacy
+
+    privacy.make_request(ApplicantFactory(), "correction", "ชื่อสะกดผิด / my name is misspelt")
+
+
 def test_every_admin_screen_with_personal_data_audits_its_list_and_its_record(world: World) -> None:
     from bizportal.registries import demo as registries
     from bizportal.sandbox_idp import demo as sandbox_idp
@@ -333,6 +350,7 @@ def test_every_admin_screen_with_personal_data_audits_its_list_and_its_record(wo
     client = Client()
     client.force_login(root)
     _a_failed_sign_in()
+    _a_privacy_request()
     undecided = []
     failures = []
     for model, model_admin in admin.site._registry.items():

@@ -74,6 +74,16 @@ PUBLIC_OR_OWN = {
     "backoffice:statistics",
     "backoffice:staff",
     "backoffice:staff-new",
+    "privacy:notices",
+    "privacy:notice",
+    "privacy:notice-version",
+    "privacy:accept",
+    "privacy:rights",  # own data only: tests/privacy/test_privacy.py
+    "privacy:export-json",
+    "privacy:export-pdf",
+    "privacy:request",
+    "privacy:objection",
+    "privacy:ropa",  # superuser / DPO only: tests/privacy/test_privacy.py
 }
 SANDBOX_PROVIDERS = ("sandbox_idp:", "registries:", "sandbox_bank:")
 

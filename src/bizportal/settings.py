@@ -148,6 +148,7 @@ INSTALLED_APPS = [
     "bizportal.payments.contrib.sandbox",
     "bizportal.licences",
     "bizportal.notifications",
+    "bizportal.privacy",
     "bizportal.portal",
     "bizportal.backoffice",
 ]
@@ -173,6 +174,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "bizportal.backoffice.mfa.SecondFactorMiddleware",
     "bizportal.identity.middleware.ActingMiddleware",
+    "bizportal.privacy.middleware.NoticeAcceptanceMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: turns a locked-out sign-in into the lockout answer.
     "axes.middleware.AxesMiddleware",

@@ -43,6 +43,7 @@ urlpatterns = [
     path("sandbox/bank/", include("bizportal.payments.contrib.sandbox.urls")),
     path("payments/", include("bizportal.payments.urls")),
     path("", include("bizportal.licences.urls")),
+    path("", include("bizportal.privacy.urls")),
     path("backoffice/", include("bizportal.backoffice.urls")),
     path("", include("bizportal.portal.urls")),
 ]

@@ -1,0 +1,167 @@
+"""Privacy pages: the notices, accepting them, and a person's rights in their account."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from . import selectors, services
+from .models import OPTIONAL_PURPOSES, DataSubjectRequest, Purpose
+from .retention import LEGAL_HOLDS
+
+
+@require_GET
+def notices(request: HttpRequest) -> HttpResponse:
+    return render(request, "privacy/notices.html", {"notices": selectors.current_notices()})
+
+
+@require_GET
+def notice(request: HttpRequest, purpose: str, version: int | None = None) -> HttpResponse:
+    if purpose not in Purpose.values:
+        raise Http404("no such purpose")
+    shown = selectors.notice_version(purpose, version)
+    versions = selectors.notice_versions(purpose)
+    return render(request, "privacy/notice.html", {"notice": shown, "versions": versions})
+
+
+def _safe_next(request: HttpRequest, value: str) -> str:
+    ok = url_has_allowed_host_and_scheme(
+        value, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return value if ok and value else "/account/"
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def accept(request: HttpRequest) -> HttpResponse:
+    next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next", ""))
+    pending = selectors.pending_notices(request.user)
+    if not pending:
+        return redirect(next_url)
+    if request.method == "POST":
+        if request.POST.get("accept") != "yes":
+            messages.error(
+                request,
+                "โปรดยอมรับประกาศเพื่อใช้บริการต่อ / Please accept the notice to go on",
+            )
+        else:
+            shown = set(request.POST.getlist("notice"))
+            if shown != {str(n.pk) for n in pending}:
+                # A version was published while the page was open: show it again.
+                messages.error(
+                    request,
+                    "มีประกาศฉบับใหม่ โปรดอ่านอีกครั้ง / A new version was published: please read it",
+                )
+            else:
+                services.accept(request.user, pending)
+                return redirect(next_url)
+    return render(
+        request, "privacy/accept.html", {"pending": pending, "next": next_url}, status=200
+    )
+
+
+def _entrepreneur(request: HttpRequest) -> None:
+    if not getattr(request.user, "is_entrepreneur", False):
+        raise PermissionDenied("entrepreneurs only")
+
+
+@login_required
+@never_cache
+@require_GET
+def rights(request: HttpRequest) -> HttpResponse:
+    _entrepreneur(request)
+    user = request.user
+    return render(
+        request,
+        "privacy/rights.html",
+        {
+            "requests": list(selectors.requests_of(user)),
+            "holds": services.legal_holds_for(user),
+            "all_holds": LEGAL_HOLDS,
+            "objections": selectors.objections_of(user),
+            "optional": [p for p in Purpose if p in OPTIONAL_PURPOSES],
+            "kinds": DataSubjectRequest.Kind,
+            "accepted": selectors.acceptances_of(user),
+        },
+    )
+
+
+@login_required
+@never_cache
+@require_GET
+def export_json(request: HttpRequest) -> HttpResponse:
+    _entrepreneur(request)
+    response = HttpResponse(services.export_json(request.user), content_type="application/json")
+    response["Content-Disposition"] = 'attachment; filename="my-data.json"'
+    return response
+
+
+@login_required
+@never_cache
+@require_GET
+def export_pdf(request: HttpRequest) -> HttpResponse:
+    _entrepreneur(request)
+    response = HttpResponse(services.export_pdf(request.user), content_type="application/pdf")
+    response["Content-Disposition"] = 'attachment; filename="my-data.pdf"'
+    return response
+
+
+@login_required
+@require_POST
+def make_request(request: HttpRequest) -> HttpResponse:
+    _entrepreneur(request)
+    try:
+        made = services.make_request(
+            request.user, request.POST.get("kind", ""), request.POST.get("details", "")
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("privacy:rights")
+    messages.success(
+        request,
+        f"บันทึกคำขอแล้ว เจ้าหน้าที่คุ้มครองข้อมูลส่วนบุคคลจะตอบภายใน 30 วัน / "
+        f"Request recorded ({made.public_id}); the data protection officer answers within 30 days",
+    )
+    return redirect("privacy:rights")
+
+
+@login_required
+@require_POST
+def objection(request: HttpRequest) -> HttpResponse:
+    _entrepreneur(request)
+    try:
+        services.set_objection(
+            request.user,
+            request.POST.get("purpose", ""),
+            objected=request.POST.get("objected") == "yes",
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "บันทึกแล้ว / Saved")
+    return redirect("privacy:rights")
+
+
+@login_required
+@never_cache
+@require_GET
+def ropa_download(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The record of processing activities, for the DPO (platform admins)."""
+    if not request.user.is_superuser and not request.user.has_perm(
+        "privacy.view_datasubjectrequest"
+    ):
+        raise PermissionDenied("DPO only")
+    if fmt not in ("csv", "json"):
+        raise Http404("csv or json")
+    body = services.export_ropa(fmt, actor=request.user)
+    content_type = "text/csv; charset=utf-8" if fmt == "csv" else "application/json"
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="ropa.{fmt}"'
+    return response
