@@ -108,6 +108,8 @@ def test_compose_runs_web_replicas_workers_replica_database_cache_and_object_sto
         "default",
         "--job-class",
         "django_tasks_rq.Job",
+        "--worker-class",
+        "rq.worker.SimpleWorker",
     ]
     assert services["web"]["environment"]["TASKS_BACKEND"] == "django_tasks_rq.RQBackend"
     assert services["web"]["command"][:3] == ["python", "manage.py", "serve"]
