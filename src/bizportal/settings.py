@@ -606,6 +606,8 @@ LOGGING = {
         "spiff": {"level": "WARNING"},
         # One INFO line per request saying it made an id: the id is on every line anyway.
         "django_guid": {"level": "WARNING"},
+        # WeasyPrint logs each of its seven steps for every PDF at INFO.
+        "weasyprint": {"level": "WARNING"},
     },
 }
 
