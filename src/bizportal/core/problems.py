@@ -63,6 +63,11 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif _is_rate_limited(exc):
+        # DRF answers a Throttled with Retry-After from its ``wait``.
+        throttled = exceptions.Throttled(detail=str(exc), code="rate-limited")
+        throttled.wait = exc.retry_after  # type: ignore[attr-defined]
+        exc = throttled
     response = exception_handler(exc, context)
     if response is None:
         return None
@@ -76,8 +81,16 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         )
     else:
         detail = data.get("detail", "") if isinstance(data, dict) else str(data)
-        code = getattr(exc, "default_code", "") or ""
+        code = getattr(getattr(exc, "detail", None), "code", None) or getattr(
+            exc, "default_code", ""
+        )
         body = problem(response.status_code, str(detail), type_=str(code))
     response.data = body
     response.content_type = PROBLEM_CONTENT_TYPE
     return response
+
+
+def _is_rate_limited(exc: Exception) -> bool:
+    from .ratelimits import RateLimited  # ratelimits answers with problem_response
+
+    return isinstance(exc, RateLimited)
