@@ -163,10 +163,15 @@ def test_a_valid_file_of_a_revoked_licence_reports_the_current_status(
 # --- pages -------------------------------------------------------------------------
 
 
-def number_page(client, licence: Licence, number: int | None = None):
+def number_page(client, licence: Licence, number: int | None = None, *, code: str | None = None):
+    """The page a licence's QR opens: with its check code unless ``code`` says otherwise
+    ("" for a bare number)."""
+    params = {"code": licence.check_code if code is None else code}
+    if not params["code"]:
+        params = {}
     if number is None:
-        return client.get(reverse("licences:verify-number", args=[licence.number]))
-    return client.get(reverse("licences:verify-version", args=[licence.number, number]))
+        return client.get(reverse("licences:verify-number", args=[licence.number]), params)
+    return client.get(reverse("licences:verify-version", args=[licence.number, number]), params)
 
 
 def test_the_verify_page_offers_both_checks(client, db) -> None:
@@ -212,6 +217,38 @@ def test_the_number_page_shows_a_valid_licence_with_the_citizen_id_masked(
     assert CITIZEN_ID not in html and CITIZEN_ID_PRINTED not in html
     assert licence.valid_until is not None
     assert str(licence.valid_until.year + 543) in html  # Buddhist era on the Thai page
+
+
+def test_a_bare_number_shows_the_status_but_not_the_holder(client, licence: Licence) -> None:
+    response = number_page(client, licence, code="")
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "status-valid" in html
+    assert licence.agency.name_th in html and licence.title_th in html
+    assert str(licence.valid_until.year + 543) in html  # type: ignore[union-attr]
+    assert "สมชาย ใจดี" not in html and BUSINESS_NAME not in html
+    assert CITIZEN_ID_MASKED not in html
+    assert 'name="code"' in html  # asks for the check code
+
+
+def test_a_wrong_check_code_is_explained_and_shows_no_holder(client, licence: Licence) -> None:
+    wrong = "00000000" if licence.check_code != "00000000" else "11111111"
+    response = number_page(client, licence, code=wrong)
+
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "The check code does not match this licence" in html
+    assert "สมชาย ใจดี" not in html and "status-valid" in html
+
+
+def test_the_number_and_code_typed_in_lead_to_the_details(client, licence: Licence) -> None:
+    response = client.get(
+        reverse("licences:verify"), {"number": licence.number, "code": licence.check_code_display}
+    )
+    assert response.status_code == 302
+    html = client.get(response["Location"]).content.decode()
+    assert "สมชาย ใจดี" in html
 
 
 def test_a_juristic_holders_id_is_public_record(client, service: Service, applicant: User) -> None:
