@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
+
+from .parsers import PayloadTooLarge
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_BASE = "https://bizportal.example/problems/"
@@ -63,6 +65,9 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        # Over DATA_UPLOAD_MAX_MEMORY_SIZE before the JSON parser's own bound applied.
+        exc = PayloadTooLarge()
     elif _is_rate_limited(exc):
         # DRF answers a Throttled with Retry-After from its ``wait``.
         throttled = exceptions.Throttled(detail=str(exc), code="rate-limited")
