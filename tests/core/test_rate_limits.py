@@ -130,3 +130,17 @@ def test_callbacks_are_limited_per_address_and_not_logged_over_the_limit(client:
 
     assert_api_429(third(call))
     assert PaymentEvent.objects.count() == 2
+
+
+def test_the_deploy_check_warns_when_counts_are_per_process(settings) -> None:
+    from bizportal.core.checks import rate_limit_cache_is_shared
+
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    assert [m.id for m in rate_limit_cache_is_shared()] == ["bizportal.W001"]
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/1",
+        }
+    }
+    assert rate_limit_cache_is_shared() == []

@@ -6,6 +6,6 @@ class CoreConfig(AppConfig):
     label = "core"
 
     def ready(self) -> None:
-        from . import events, tasks
+        from . import checks, events, tasks  # noqa: F401 - checks registers itself
 
         events.on_publish(tasks.schedule_delivery)
