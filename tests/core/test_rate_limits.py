@@ -18,9 +18,9 @@ PROBLEM = "application/problem+json"
 
 @pytest.fixture(autouse=True)
 def two_per_window(settings) -> None:
-    settings.BIZPORTAL_RATE_LIMITS = {
-        name: "2/m" for name in ("verify", "verify-upload", "upload", "draft", "callback")
-    }
+    settings.BIZPORTAL_RATE_LIMITS = dict.fromkeys(
+        ("verify", "verify-upload", "upload", "draft", "callback"), "2/m"
+    )
 
 
 def assert_api_429(response) -> None:
