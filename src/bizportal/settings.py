@@ -287,6 +287,8 @@ BIZPORTAL_RATE_LIMITS = {
     "callback": env("RATE_LIMIT_CALLBACK", "600/m"),
 }
 RATELIMIT_USE_CACHE = "default"
+# An unreachable cache lets calls through (logged) rather than refusing everyone.
+RATELIMIT_FAIL_OPEN = True
 # A plain view over a limit raises RateLimited; this answers 429 with Retry-After.
 MIDDLEWARE += ["bizportal.core.ratelimits.RateLimitMiddleware"]
 # Behind a reverse proxy set RATELIMIT_IP_META_KEY (e.g. HTTP_X_REAL_IP) to the header

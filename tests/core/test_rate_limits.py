@@ -144,3 +144,16 @@ def test_the_deploy_check_warns_when_counts_are_per_process(settings) -> None:
         }
     }
     assert rate_limit_cache_is_shared() == []
+
+
+def test_an_unreachable_cache_lets_calls_through(client: Client, settings) -> None:
+    """Redis down must not stop licence checks or payment callbacks: fail open."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1
+        }
+    }
+    for _ in range(3):
+        response = client.get("/api/v1/licences/verify/BMA-FD-2569-000001/")
+        assert response.status_code == 404

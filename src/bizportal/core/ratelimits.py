@@ -11,6 +11,7 @@ machine endpoints), both with ``Retry-After``.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +22,7 @@ from django_ratelimit.core import get_usage
 
 from .problems import problem_response
 
+log = logging.getLogger(__name__)
 DETAIL = "เรียกใช้บ่อยเกินไป กรุณาลองใหม่ในอีก {s} วินาที / Too many requests; try again in {s} seconds"
 
 
@@ -43,19 +45,26 @@ def limit(request: Any, name: str, *, key: str = "ip") -> None:
     """Count one call of ``name`` for this client; raise RateLimited when over.
 
     ``key`` is ``"ip"`` (the address, see ``RATELIMIT_IP_META_KEY``) or ``"user"`` (the
-    signed-in account, else the address).
+    signed-in account, else the address). When the cache cannot be reached the call is
+    not counted (fail open, logged).
     """
     rate = settings.BIZPORTAL_RATE_LIMITS.get(name)
     if not rate:
         return
     django_request = getattr(request, "_request", request)  # a DRF Request wraps Django's
-    usage = get_usage(
-        django_request,
-        group=f"bizportal.{name}",
-        key="user_or_ip" if key == "user" else "ip",
-        rate=rate,
-        increment=True,
-    )
+    try:
+        usage = get_usage(
+            django_request,
+            group=f"bizportal.{name}",
+            key="user_or_ip" if key == "user" else "ip",
+            rate=rate,
+            increment=True,
+        )
+    except Exception:
+        # The cache (Redis) is down: fail open. A limit is a brake on abuse; it must not
+        # stop payment callbacks or licence checks while the cache is being repaired.
+        log.warning("rate limit %s not counted: cache unavailable", name, exc_info=True)
+        return
     if usage is not None and usage["should_limit"]:
         raise RateLimited(name, max(1, int(usage["time_left"])))
 
