@@ -471,3 +471,11 @@ def test_an_anonymous_visitor_must_sign_in_for_the_pdf(client, licence: Licence)
 
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("identity:login"))
+
+
+def test_the_holder_reads_the_check_code_in_their_account(client, licence: Licence) -> None:
+    """Licences issued before check codes were printed: the holder finds it here."""
+    client.force_login(licence.account)
+    html = client.get(reverse("portal:account")).content.decode()
+    assert licence.check_code_display in html
+    assert f"?code={licence.check_code}" in html
