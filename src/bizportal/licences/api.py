@@ -80,7 +80,7 @@ class LicenceStatusSerializer(serializers.Serializer):
 
 
 def licence_status_data(
-    licence: Licence, version: int | None = None, *, code_check: CodeCheck = CodeCheck.MATCHED
+    licence: Licence, version: int | None = None, *, code_check: CodeCheck = CodeCheck.ABSENT
 ) -> dict[str, Any]:
     """The verdict and public facts; the holder's details only when ``code_check`` matched
     (the verify-by-PDF path passes MATCHED: a validly signed file proves possession)."""
@@ -207,7 +207,7 @@ class VerifyPdfView(APIView):
         if result.licence is not None:
             number = result.version.number if result.version else None
             body["licence"] = LicenceStatusSerializer(
-                licence_status_data(result.licence, number)
+                licence_status_data(result.licence, number, code_check=CodeCheck.MATCHED)
             ).data
         return Response(body)
 
