@@ -281,7 +281,7 @@ def test_the_page_of_version_1_says_superseded_and_links_the_current_one(
     assert "status-superseded" in html and "status-valid" not in html
     assert "ฉบับที่ 1" in html
     current = reverse("licences:verify-number", args=[amended.number])
-    assert f'href="{current}"' in html
+    assert f'href="{current}?code={amended.check_code}"' in html
     # The details are those of the licence as it stands now.
     assert "ร้านข้าวมันไก่ป้าแดง สาขาอารีย์" in html
 
@@ -479,3 +479,13 @@ def test_the_holder_reads_the_check_code_in_their_account(client, licence: Licen
     html = client.get(reverse("portal:account")).content.decode()
     assert licence.check_code_display in html
     assert f"?code={licence.check_code}" in html
+
+
+def test_with_the_code_the_link_to_the_current_version_keeps_the_details(
+    client, amended: Licence
+) -> None:
+    with_code = number_page(client, amended, 1).content.decode()
+    bare = number_page(client, amended, 1, code="").content.decode()
+    current = reverse("licences:verify-number", args=[amended.number])
+    assert f'href="{current}?code={amended.check_code}"' in with_code
+    assert f'href="{current}"' in bare

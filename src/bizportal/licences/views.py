@@ -103,7 +103,9 @@ def verify_number(request: HttpRequest, number: str, version: int | None = None)
         "details": details,
         "code_check": code_check.value,
         "masked_id": masked_holder_id(licence) if details else "",
-        "current_url": reverse("licences:verify-number", args=[licence.number]),
+        # With the code matched, the link to the current version keeps showing details.
+        "current_url": reverse("licences:verify-number", args=[licence.number])
+        + (f"?{urlencode({'code': licence.check_code})}" if details else ""),
         "verify_url": request.build_absolute_uri(
             reverse("licences:verify-number", args=[licence.number])
         ),
