@@ -454,16 +454,6 @@ EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailB
 EMAIL_FILE_PATH = Path(env("EMAIL_FILE_PATH", str(VAR_DIR / "mail")))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Biz Portal <no-reply@bizportal.example>")
 
-# One cache shared by every web replica (API rate limits count there) when REDIS_URL is
-# set; otherwise each process counts on its own, which is right for one machine.
-if env("REDIS_URL"):
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": env("REDIS_URL"),
-        }
-    }
-
 # The task queue: the database (embedded default, nothing else to run) or RQ on Redis for
 # a cluster (TASKS_BACKEND=django_tasks_rq.RQBackend, REDIS_URL). Callers enqueue in
 # transaction.on_commit, so a worker never picks up a task before its data is visible.
@@ -514,7 +504,14 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "EXCEPTION_HANDLER": "bizportal.core.problems.problem_exception_handler",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
+    # Bounded JSON (size, depth, Unicode, finite numbers) for every API view; see the
+    # "Input limits and abuse" block below.
+    "DEFAULT_PARSER_CLASSES": [
+        "bizportal.core.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "bizportal.core.pagination.CheckedCursorPagination",
     "PAGE_SIZE": 50,
 }
 
@@ -562,6 +559,62 @@ LICENCE_KEY_DIR = Path(env("LICENCE_KEY_DIR", str(VAR_DIR / "dev_ca")))
 # Which signer plugin (bizportal.licences.signers) holds the agencies' keys; "dev_ca" is
 # the embedded development CA above, production registers an HSM-backed plugin.
 LICENCE_SIGNER = env("LICENCE_SIGNER", "dev_ca")
+
+# --- Input limits and abuse (issue 16 item 4) -------------------------------------
+# Kept in one block: bounds on what outsiders may send, and business-level rate limits.
+# Every JSON body (API parser, payment callbacks) is bounded in size and depth.
+BIZPORTAL_JSON_MAX_BYTES = int(env("BIZPORTAL_JSON_MAX_BYTES", str(1024 * 1024)))
+BIZPORTAL_JSON_MAX_DEPTH = int(env("BIZPORTAL_JSON_MAX_DEPTH", "32"))
+# A payment callback body is kept (signed ones only) up to this size; larger: 413.
+PAYMENT_CALLBACK_MAX_BYTES = int(env("PAYMENT_CALLBACK_MAX_BYTES", str(64 * 1024)))
+# Draft answers: a text answer is at most this long when the form schema sets no
+# maxLength, a number at most this large in magnitude when it sets no bounds.
+FORM_DEFAULT_MAX_LENGTH = int(env("FORM_DEFAULT_MAX_LENGTH", "2000"))
+FORM_DEFAULT_MAX_NUMBER = float(env("FORM_DEFAULT_MAX_NUMBER", "1e12"))
+# Open drafts (not yet submitted) one party may hold at a time.
+MAX_OPEN_DRAFTS_PER_PARTY = int(env("MAX_OPEN_DRAFTS_PER_PARTY", "20"))
+# Business-level rate limits ("count/period", period s, m, h or d), counted in the cache
+# named by RATELIMIT_USE_CACHE. Keys: verify and verify-upload per IP address, upload
+# and draft per user, callback per IP address.
+BIZPORTAL_RATE_LIMITS = {
+    "verify": env("RATE_LIMIT_VERIFY", "60/m"),
+    "verify-upload": env("RATE_LIMIT_VERIFY_UPLOAD", "20/m"),
+    "upload": env("RATE_LIMIT_UPLOAD", "60/h"),
+    "draft": env("RATE_LIMIT_DRAFT", "30/h"),
+    "callback": env("RATE_LIMIT_CALLBACK", "600/m"),
+}
+RATELIMIT_USE_CACHE = "default"
+# An unreachable cache lets calls through (logged) rather than refusing everyone.
+RATELIMIT_FAIL_OPEN = True
+# A plain view over a limit raises RateLimited; this answers 429 with Retry-After.
+MIDDLEWARE += ["bizportal.core.ratelimits.RateLimitMiddleware"]
+# Behind a reverse proxy set RATELIMIT_IP_META_KEY (e.g. HTTP_X_REAL_IP) to the header
+# the proxy sets; the default REMOTE_ADDR is right when clients connect directly.
+RATELIMIT_IP_META_KEY = env("RATELIMIT_IP_META_KEY") or None
+# The counts must be shared by all web processes: in production set
+# CACHE_URL=redis://127.0.0.1:6379/1 (Django's RedisCache), or db://<table> for the
+# database cache (run `manage.py createcachetable`). The default, local memory, is
+# right for the one-process demo (`manage.py serve`) and tests; with several processes
+# each counts on its own (the deploy check warns, see bizportal.core.checks).
+# Without CACHE_URL, a configured REDIS_URL (the cluster's Redis) is the shared cache.
+CACHE_URL = env("CACHE_URL", env("REDIS_URL", "locmem://"))
+if CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+        }
+    }
+elif CACHE_URL.startswith("db://"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": CACHE_URL.removeprefix("db://") or "bizportal_cache",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# --- end of input limits and abuse --------------------------------------------------
 
 # Audit checkpoints (manage.py anchor_audit) are signed with this PEM Ed25519 or ECDSA
 # P-256 private key (the file form suits container secrets). Public keys of earlier

@@ -46,7 +46,7 @@ def company_of(director: User, company: dict[str, Any]) -> Party:
 
 def factory_answers(applicant: Any) -> dict[str, Any]:
     answers = valid_food_shop_answers(applicant)
-    for name in ("area_sqm", "seats", "premises"):
+    for name in ("area_sqm", "seats", "premises", "manager_citizen_id"):
         answers.pop(name)
     return {**answers, "factory_type": "food", "machine_hp": 120, "workers": 25}
 

@@ -10,6 +10,7 @@ import io
 import os
 import re
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from PIL import Image
@@ -169,8 +170,10 @@ def test_an_entrepreneur_and_an_officer_complete_the_journey_in_chromium(
     wait_for_status(applicant, application_url, "issued")
     applicant.screenshot(path=str(SCREENSHOTS / "applicant-issued.png"), full_page=True)
     verify_link = applicant.get_by_role("link", name="หน้าตรวจสอบ")
-    number = (verify_link.get_attribute("href") or "").strip("/").split("/")[-1]
+    verify_href = urlsplit(verify_link.get_attribute("href") or "")
+    number = verify_href.path.strip("/").split("/")[-1]
     assert re.fullmatch(r"BMA-FD-\d{4}-\d{6}", number), number
+    code = parse_qs(verify_href.query)["code"][0]  # the check code, as in the QR link
     verify_link.click()
     expect(applicant.get_by_text(re.compile("ใช้ได้|valid", re.IGNORECASE)).first).to_be_visible()
     applicant.screenshot(path=str(SCREENSHOTS / "verify.png"), full_page=True)
@@ -201,7 +204,7 @@ def test_an_entrepreneur_and_an_officer_complete_the_journey_in_chromium(
     wait_for_status(applicant, amendment_url, "issued")
 
     # Version 1 now verifies as superseded; the current version has the new name.
-    applicant.goto(f"{portal.url}/verify/{number}/1/")
+    applicant.goto(f"{portal.url}/verify/{number}/1/?code={code}")
     expect(applicant.get_by_role("heading", name=re.compile("ฉบับที่ 1"))).to_be_visible()
     expect(applicant.get_by_text("มีฉบับใหม่แทนแล้ว").first).to_be_visible()
     applicant.screenshot(path=str(SCREENSHOTS / "verify-superseded.png"), full_page=True)

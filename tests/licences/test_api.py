@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -30,8 +31,10 @@ def pdf_upload(data: bytes) -> SimpleUploadedFile:
     return SimpleUploadedFile("licence.pdf", data, content_type="application/pdf")
 
 
-def test_a_licence_is_looked_up_by_number_without_signing_in(client, licence: Licence) -> None:
-    response = client.get(f"{API}/verify/{licence.number}/")
+def test_a_licence_is_looked_up_by_number_and_check_code_without_signing_in(
+    client, licence: Licence
+) -> None:
+    response = client.get(f"{API}/verify/{licence.number}/?code={licence.check_code_display}")
 
     assert response.status_code == 200
     body = response.json()
@@ -49,11 +52,46 @@ def test_a_licence_is_looked_up_by_number_without_signing_in(client, licence: Li
     assert licence.valid_until is not None
     assert body["valid_until"] == licence.valid_until.isoformat()
     assert body["revoked_at"] is None and body["cancelled_at"] is None
+    assert body["check_code"] == "matched"
     assert CITIZEN_ID not in response.content.decode()
 
 
+HOLDER_FIELDS = {"holder_kind", "holder_name", "holder_id_masked", "business_name"}
+
+
+def test_a_bare_number_gets_the_status_but_no_holder_details(client, licence: Licence) -> None:
+    """Licence numbers are sequential: without the printed check code, counting through
+    them must not list the holders."""
+    body = client.get(f"{API}/verify/{licence.number}/").json()
+
+    assert (body["status"], body["ok"], body["check_code"]) == ("valid", True, "absent")
+    assert body["service"] == licence.service.slug
+    assert body["issuer"] == licence.agency.name_en
+    assert body["title_en"] == licence.title_en
+    assert body["valid_until"] == licence.valid_until.isoformat()  # type: ignore[union-attr]
+    assert not HOLDER_FIELDS & set(body)
+    assert licence.holder_name not in json.dumps(body, ensure_ascii=False)
+
+
+def test_a_wrong_check_code_gets_the_status_only(client, licence: Licence) -> None:
+    wrong = "00000000" if licence.check_code != "00000000" else "11111111"
+    for code in (wrong, "not-a-code", "x" * 500):
+        body = client.get(f"{API}/verify/{licence.number}/", {"code": code}).json()
+        assert (body["status"], body["check_code"]) == ("valid", "mismatched")
+        assert not HOLDER_FIELDS & set(body)
+
+
+def test_the_check_code_is_read_as_people_type_it(client, licence: Licence) -> None:
+    typed = f" {licence.check_code[:4].lower()} {licence.check_code[4:].lower()} "
+    typed = typed.replace("0", "o").replace("1", "l")
+    body = client.get(f"{API}/verify/{licence.number}/", {"code": typed}).json()
+    assert body["check_code"] == "matched"
+    assert body["holder_name"] == licence.holder_name
+
+
 def test_version_1_is_superseded_and_points_at_the_current_one(client, amended: Licence) -> None:
-    old = client.get(f"{API}/verify/{amended.number}/1/").json()
+    code = {"code": amended.check_code}
+    old = client.get(f"{API}/verify/{amended.number}/1/", code).json()
     current = client.get(f"{API}/verify/{amended.number}/2/").json()
 
     assert (old["status"], old["ok"]) == ("superseded", False)
@@ -85,7 +123,7 @@ def test_a_juristic_holder_is_shown_with_its_full_id(
         )
     )
 
-    body = client.get(f"{API}/verify/{licence.number}/").json()
+    body = client.get(f"{API}/verify/{licence.number}/", {"code": licence.check_code}).json()
 
     assert body["holder_kind"] == "juristic"
     assert body["holder_id_masked"] == JURISTIC_ID_PRINTED

@@ -6,6 +6,7 @@ verification code, so they check the file as any outside reader would see it.
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 from io import BytesIO
@@ -15,6 +16,8 @@ import zxingcpp
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from django.apps import apps as django_apps
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
@@ -26,8 +29,9 @@ from pyhanko_certvalidator import ValidationContext
 from bizportal.catalog.models import Service
 from bizportal.identity.models import User
 from bizportal.licences import pdf as licence_pdf
+from bizportal.licences import services as licence_services
 from bizportal.licences.contrib.dev_ca import ca
-from bizportal.licences.models import Licence
+from bizportal.licences.models import CHECK_CODE_ALPHABET, Licence, new_check_code
 from bizportal.licences.services import issue_licence
 
 from .conftest import BUSINESS_NAME, CITIZEN_ID, amend, draft, pdf_of, version
@@ -110,7 +114,7 @@ def test_the_pdf_embeds_licence_json_matching_the_register(licence: Licence) -> 
     assert payload["issued_at"] == timezone.localtime(licence.issued_at).date().isoformat()
     assert licence.valid_until is not None
     assert payload["valid_until"] == licence.valid_until.isoformat()
-    assert payload["verify_url"].endswith(f"/verify/{licence.number}/1/")
+    assert payload["verify_url"].endswith(f"/verify/{licence.number}/1/?code={licence.check_code}")
     # PDF/A-3 wants the file associated with the document and its relationship stated.
     names = reader.root["/Names"]["/EmbeddedFiles"]["/Names"]
     spec = names[1].get_object()
@@ -123,12 +127,12 @@ def test_version_2_embeds_its_own_licence_json(amended: Licence) -> None:
 
     assert new == version(amended, 2).payload
     assert (new["number"], new["version"], new["kind"]) == (amended.number, 2, "amend")
-    assert new["verify_url"].endswith(f"/verify/{amended.number}/2/")
+    assert new["verify_url"].endswith(f"/verify/{amended.number}/2/?code={amended.check_code}")
     assert new["business_name"] == "ร้านข้าวมันไก่ป้าแดง สาขาอารีย์"
     assert new["application_reference"] == version(amended, 2).application_reference
     # The first document still says what it said, and where to check it.
     assert (old["version"], old["business_name"]) == (1, BUSINESS_NAME)
-    assert old["verify_url"].endswith(f"/verify/{amended.number}/1/")
+    assert old["verify_url"].endswith(f"/verify/{amended.number}/1/?code={amended.check_code}")
 
 
 def test_every_version_is_signed_and_trusted(amended: Licence) -> None:
@@ -180,11 +184,47 @@ def test_the_qr_code_of_each_version_leads_to_that_versions_page(
     expected = [
         "https://bizportal.example"
         + reverse("licences:verify-version", args=[licence.number, number])
+        + f"?code={licence.check_code}"
         for number in (1, 2)
     ]
     assert encoded == expected
     assert [decoded(qr) for qr in made] == expected
     assert [version(licence, n).payload["verify_url"] for n in (1, 2)] == expected
+
+
+def test_the_check_code_is_printed_beside_the_number(licence: Licence) -> None:
+    """The code a verifier types is on the paper (the PDF's text layer is unreliable for
+    Thai, so the rendered template is read)."""
+    html = render_to_string(
+        licence_pdf.TEMPLATE, licence_services._pdf_context(licence, version(licence, 1))
+    )
+    assert len(licence.check_code) == 8
+    assert f"Check code <strong>{licence.check_code_display}</strong>" in html
+    assert f"?code={licence.check_code}" in html
+
+
+def test_check_codes_are_random_and_readable() -> None:
+    codes = {new_check_code() for _ in range(200)}
+    assert len(codes) == 200
+    assert all(len(c) == 8 and set(c) <= set(CHECK_CODE_ALPHABET) for c in codes)
+    assert not set("ILOU") & set(CHECK_CODE_ALPHABET)
+
+
+def test_the_migration_gives_each_existing_licence_its_own_code(amended: Licence) -> None:
+    other = Licence.objects.create(
+        **{
+            f.name: getattr(amended, f.name)
+            for f in Licence._meta.concrete_fields
+            if f.name not in {"id", "public_id", "number", "check_code"}
+        },
+        number=amended.number + "9",
+    )
+    Licence.objects.update(check_code="")
+    migration = importlib.import_module("bizportal.licences.migrations.0005_check_code")
+    migration.give_codes(django_apps, None)
+    codes = set(Licence.objects.values_list("check_code", flat=True))
+    assert len(codes) == 2 and "" not in codes
+    assert other.pk != amended.pk
 
 
 def test_a_licence_without_expiry_says_so(service: Service, applicant: User) -> None:

@@ -163,10 +163,15 @@ def test_a_valid_file_of_a_revoked_licence_reports_the_current_status(
 # --- pages -------------------------------------------------------------------------
 
 
-def number_page(client, licence: Licence, number: int | None = None):
+def number_page(client, licence: Licence, number: int | None = None, *, code: str | None = None):
+    """The page a licence's QR opens: with its check code unless ``code`` says otherwise
+    ("" for a bare number)."""
+    params = {"code": licence.check_code if code is None else code}
+    if not params["code"]:
+        params = {}
     if number is None:
-        return client.get(reverse("licences:verify-number", args=[licence.number]))
-    return client.get(reverse("licences:verify-version", args=[licence.number, number]))
+        return client.get(reverse("licences:verify-number", args=[licence.number]), params)
+    return client.get(reverse("licences:verify-version", args=[licence.number, number]), params)
 
 
 def test_the_verify_page_offers_both_checks(client, db) -> None:
@@ -214,6 +219,38 @@ def test_the_number_page_shows_a_valid_licence_with_the_citizen_id_masked(
     assert str(licence.valid_until.year + 543) in html  # Buddhist era on the Thai page
 
 
+def test_a_bare_number_shows_the_status_but_not_the_holder(client, licence: Licence) -> None:
+    response = number_page(client, licence, code="")
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "status-valid" in html
+    assert licence.agency.name_th in html and licence.title_th in html
+    assert str(licence.valid_until.year + 543) in html  # type: ignore[union-attr]
+    assert "สมชาย ใจดี" not in html and BUSINESS_NAME not in html
+    assert CITIZEN_ID_MASKED not in html
+    assert 'name="code"' in html  # asks for the check code
+
+
+def test_a_wrong_check_code_is_explained_and_shows_no_holder(client, licence: Licence) -> None:
+    wrong = "00000000" if licence.check_code != "00000000" else "11111111"
+    response = number_page(client, licence, code=wrong)
+
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "The check code does not match this licence" in html
+    assert "สมชาย ใจดี" not in html and "status-valid" in html
+
+
+def test_the_number_and_code_typed_in_lead_to_the_details(client, licence: Licence) -> None:
+    response = client.get(
+        reverse("licences:verify"), {"number": licence.number, "code": licence.check_code_display}
+    )
+    assert response.status_code == 302
+    html = client.get(response["Location"]).content.decode()
+    assert "สมชาย ใจดี" in html
+
+
 def test_a_juristic_holders_id_is_public_record(client, service: Service, applicant: User) -> None:
     licence = issue_licence(
         draft(
@@ -244,7 +281,7 @@ def test_the_page_of_version_1_says_superseded_and_links_the_current_one(
     assert "status-superseded" in html and "status-valid" not in html
     assert "ฉบับที่ 1" in html
     current = reverse("licences:verify-number", args=[amended.number])
-    assert f'href="{current}"' in html
+    assert f'href="{current}?code={amended.check_code}"' in html
     # The details are those of the licence as it stands now.
     assert "ร้านข้าวมันไก่ป้าแดง สาขาอารีย์" in html
 
@@ -434,3 +471,21 @@ def test_an_anonymous_visitor_must_sign_in_for_the_pdf(client, licence: Licence)
 
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("identity:login"))
+
+
+def test_the_holder_reads_the_check_code_in_their_account(client, licence: Licence) -> None:
+    """Licences issued before check codes were printed: the holder finds it here."""
+    client.force_login(licence.account)
+    html = client.get(reverse("portal:account")).content.decode()
+    assert licence.check_code_display in html
+    assert f"?code={licence.check_code}" in html
+
+
+def test_with_the_code_the_link_to_the_current_version_keeps_the_details(
+    client, amended: Licence
+) -> None:
+    with_code = number_page(client, amended, 1).content.decode()
+    bare = number_page(client, amended, 1, code="").content.decode()
+    current = reverse("licences:verify-number", args=[amended.number])
+    assert f'href="{current}?code={amended.check_code}"' in with_code
+    assert f'href="{current}"' in bare

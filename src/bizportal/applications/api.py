@@ -22,7 +22,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from bizportal.catalog.models import Service
-from bizportal.core import audit, authz
+from bizportal.core import audit, authz, ratelimits
 from bizportal.core.problems import PROBLEM_CONTENT_TYPE, problem
 from bizportal.identity.acting import Acting, StepUpRequired, grounds
 from bizportal.identity.models import Party
@@ -374,6 +374,7 @@ class ApplicationListView(APIView):
                     "ไม่พบใบอนุญาตเลขนี้ของบริการนี้ในบัญชีของท่าน / "
                     "No licence with this number for this service in your account"
                 )
+        ratelimits.limit(request, "draft", key="user")
         try:
             application = services.start_application(
                 service, request.user, kind=data["kind"], licence=licence, party=party
@@ -413,6 +414,7 @@ class DocumentUploadView(APIView):
     def post(self, request: Request, public_id: Any) -> Response:
         """Attach a PDF, JPEG or PNG; the type is sniffed from the content."""
         application, data = _own_with_payload(request, public_id, UploadSerializer)
+        ratelimits.limit(request, "upload", key="user")
         try:
             attachment = services.attach_document(
                 application,

@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
@@ -160,14 +161,29 @@ def _encode(application: Application) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode()
 
 
+BAD_CURSOR = "ตัวชี้หน้าไม่ถูกต้อง / The page cursor (after) is not valid"
+
+
 def _decode(cursor: str) -> tuple[dt.datetime, int] | None:
+    """The position a cursor of :func:`_encode` names; a cursor we did not make (wrong
+    shape, naive or out-of-range time, id outside a bigint) is refused with a
+    ValidationError (400), never passed on to the database."""
     if not cursor:
         return None
     try:
-        at, pk = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
-        return dt.datetime.fromisoformat(at), int(pk)
-    except (ValueError, UnicodeDecodeError):
-        return None
+        if len(cursor) > 100:
+            raise ValueError("too long")
+        at, pk = base64.urlsafe_b64decode(cursor.encode("ascii")).decode("ascii").split("|")
+        moment = dt.datetime.fromisoformat(at)
+        if moment.tzinfo is None:
+            raise ValueError("naive time")
+        moment = moment.astimezone(dt.UTC)
+        number = int(pk)
+        if not 0 < number < 2**63:
+            raise ValueError("id out of range")
+    except (ValueError, UnicodeError, OverflowError):
+        raise ValidationError({"after": [BAD_CURSOR]}, code="cursor") from None
+    return moment, number
 
 
 def answer_rows(application: Any, lang: str) -> list[tuple[str, Any]]:

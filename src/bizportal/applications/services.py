@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -34,7 +35,7 @@ from bizportal.core.models import OutboxMessage
 from bizportal.core.sequences import next_number
 from bizportal.core.uploads import check_upload
 from bizportal.forms.prefill import locked_fields, prefill_answers
-from bizportal.forms.validation import validate_answers
+from bizportal.forms.validation import validate_answers, validate_draft
 from bizportal.identity.acting import StepUpRequired, audit_fields, grounds, may_act, require_aal
 from bizportal.identity.models import MandateAction, Party, StaffRole
 from bizportal.identity.services import meets_assurance, refresh_company
@@ -198,6 +199,7 @@ def start_application(
     """
     party = party or applicant.party
     _check_may_prepare(service, applicant, party, filed_by)
+    _check_open_drafts(party)
     chosen = bundle(service, kind)
     application = Application(
         service=service,
@@ -288,6 +290,20 @@ def _check_may_prepare(
         )
 
 
+def _check_open_drafts(party: Party) -> None:
+    """At most ``MAX_OPEN_DRAFTS_PER_PARTY`` unsubmitted drafts per party, so no account
+    (or script) can fill the database with drafts. The party row is locked first, so two
+    concurrent starts cannot both take the last place."""
+    limit = settings.MAX_OPEN_DRAFTS_PER_PARTY
+    Party.objects.select_for_update().filter(pk=party.pk).first()
+    if Application.objects.filter(party=party, status=Status.DRAFT).count() >= limit:
+        raise ApplicationError(
+            f"มีคำขอฉบับร่างที่ยังไม่ได้ยื่นครบ {limit} รายการแล้ว "
+            f"กรุณายื่นฉบับร่างเดิมก่อนเริ่มคำขอใหม่ / There are already {limit} "
+            "unsubmitted drafts; submit one of them before starting another"
+        )
+
+
 def _hold_for(application: Application, party: Party) -> None:
     """The licence will name the party: a person, or the company as the registry has it."""
     application.holder_kind = (
@@ -332,11 +348,19 @@ def _licence_for_change(
 @transaction.atomic
 def save_answers(application: Application, answers: dict[str, Any], *, actor: Any) -> Application:
     """Store the answers as they are (a draft may be incomplete); prefilled identity
-    fields keep the values from the authoritative source whatever was posted."""
+    fields keep the values from the authoritative source whatever was posted. Answers
+    no draft may hold (a field the form does not have, text over its length, a number
+    out of its bounds: :func:`bizportal.forms.validation.validate_draft`) are refused
+    with a ValidationError naming each field, and nothing is saved."""
     application = _lock(application)
     _require_editable(application)
     _require_may_prepare(application, actor)
-    locked = locked_fields(bundle_of(application).ui_schema)
+    chosen = bundle_of(application)
+    locked = locked_fields(chosen.ui_schema)
+    refused = validate_draft(chosen.form_schema, chosen.ui_schema, answers)
+    if refused:
+        # Unknown fields, over-long text or out-of-bound numbers: nothing is stored.
+        raise ValidationError(refused, code="answers")
     merged = {k: v for k, v in answers.items() if k not in locked}
     merged.update({k: v for k, v in application.prefill.items() if k in locked})
     application.data = merged

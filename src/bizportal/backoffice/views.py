@@ -93,12 +93,19 @@ def worklist(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status not in Status.values:
         status = ""
-    page = selectors.worklist(request.user, status=status, cursor=request.GET.get("after", ""))
+    code = 200
+    try:
+        page = selectors.worklist(request.user, status=status, cursor=request.GET.get("after", ""))
+    except ValidationError:
+        # A cursor we did not make: say so and show the first page.
+        messages.error(request, selectors.BAD_CURSOR)
+        page, code = selectors.worklist(request.user, status=status), 400
     audit.saw(request, page.items)
     return render(
         request,
         "backoffice/worklist.html",
         {"page": page, "status": status, "statuses": [s for s in Status if s not in BEFORE_AGENCY]},
+        status=code,
     )
 
 

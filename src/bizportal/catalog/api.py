@@ -7,10 +7,11 @@ from typing import Any
 from django.db.models import QuerySet
 from django.urls import path
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
-from rest_framework import generics, pagination, serializers
+from rest_framework import generics, serializers
 from rest_framework.permissions import AllowAny
 
 from bizportal.core.db import reporting_db
+from bizportal.core.pagination import CheckedCursorPagination
 
 from .bundles import bundle, offered_kinds
 from .models import Agency, RequiredDocument, Service
@@ -113,7 +114,7 @@ class ServiceDetailSerializer(ServiceSummarySerializer):
         ]
 
 
-class SlugCursorPagination(pagination.CursorPagination):
+class SlugCursorPagination(CheckedCursorPagination):
     ordering = "slug"
     page_size = 50
 

@@ -9,7 +9,7 @@ class CoreConfig(AppConfig):
         from axes.signals import user_locked_out
         from django.contrib.auth.signals import user_logged_in, user_login_failed
 
-        from . import events, security, tasks
+        from . import checks, events, security, tasks  # noqa: F401 - checks registers itself
 
         events.on_publish(tasks.schedule_delivery)
         user_logged_in.connect(security.mark_signed_in, dispatch_uid="core.security.signed_in")

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
+
+from .parsers import PayloadTooLarge
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_BASE = "https://bizportal.example/problems/"
@@ -63,6 +65,14 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        # Over DATA_UPLOAD_MAX_MEMORY_SIZE before the JSON parser's own bound applied.
+        exc = PayloadTooLarge()
+    elif _is_rate_limited(exc):
+        # DRF answers a Throttled with Retry-After from its ``wait``.
+        throttled = exceptions.Throttled(detail=str(exc), code="rate-limited")
+        throttled.wait = exc.retry_after  # type: ignore[attr-defined]
+        exc = throttled
     response = exception_handler(exc, context)
     if response is None:
         return None
@@ -76,8 +86,16 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         )
     else:
         detail = data.get("detail", "") if isinstance(data, dict) else str(data)
-        code = getattr(exc, "default_code", "") or ""
+        code = getattr(getattr(exc, "detail", None), "code", None) or getattr(
+            exc, "default_code", ""
+        )
         body = problem(response.status_code, str(detail), type_=str(code))
     response.data = body
     response.content_type = PROBLEM_CONTENT_TYPE
     return response
+
+
+def _is_rate_limited(exc: Exception) -> bool:
+    from .ratelimits import RateLimited  # ratelimits answers with problem_response
+
+    return isinstance(exc, RateLimited)

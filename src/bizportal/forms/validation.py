@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError as SchemaError
@@ -45,6 +46,56 @@ def validate_answers(
         field = _field_of(error)
         if field not in errors:
             errors[field] = _message(error, field, ui_schema)
+    return errors
+
+
+#: JSON Schema keywords that bound a number.
+_NUMBER_BOUNDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+_SCALAR_TYPES = {"string", "number", "integer", "boolean", "null"}
+
+
+def draft_bounds_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """What even an incomplete draft must respect, derived from the form's schema.
+
+    A draft may miss required answers or hold text where a number belongs (the applicant
+    fixes it before submitting), but it may not hold fields the form does not have, text
+    longer than the field's ``maxLength`` (``FORM_DEFAULT_MAX_LENGTH`` when the agency set
+    none), numbers outside the field's bounds (``FORM_DEFAULT_MAX_NUMBER`` in magnitude
+    when it set none), or lists and objects where the form asks for one value. These
+    keywords apply only to values of their type, so the derived schema never refuses
+    a draft for being incomplete.
+    """
+    default_length = int(settings.FORM_DEFAULT_MAX_LENGTH)
+    default_number = float(settings.FORM_DEFAULT_MAX_NUMBER)
+    properties: dict[str, Any] = {}
+    for name, prop in schema.get("properties", {}).items():
+        prop = prop if isinstance(prop, dict) else {}
+        bounds: dict[str, Any] = {"maxLength": prop.get("maxLength", default_length)}
+        if any(key in prop for key in _NUMBER_BOUNDS):
+            bounds.update({key: prop[key] for key in _NUMBER_BOUNDS if key in prop})
+        else:
+            bounds.update({"minimum": -default_number, "maximum": default_number})
+        declared = prop.get("type", "string")
+        declared = set(declared) if isinstance(declared, list) else {declared}
+        if declared <= _SCALAR_TYPES:
+            bounds["type"] = ["string", "number", "boolean", "null"]
+        properties[name] = bounds
+    return {"type": "object", "properties": properties}
+
+
+def validate_draft(
+    schema: dict[str, Any], ui_schema: dict[str, Any], answers: dict[str, Any]
+) -> dict[str, str]:
+    """``{field: "ไทย / English"}`` for answers a draft may not hold even unfinished:
+    unknown fields and values outside :func:`draft_bounds_schema`. Empty when fine."""
+    known = schema.get("properties", {})
+    errors: dict[str, str] = {}
+    for name in answers:
+        if name not in known:
+            shown = str(name)[:60]
+            errors[shown] = f"แบบฟอร์มนี้ไม่มีช่อง {shown} / This form has no field {shown}"
+    bounded = {name: value for name, value in answers.items() if name in known}
+    errors.update(validate_answers(draft_bounds_schema(schema), ui_schema, bounded))
     return errors
 
 
@@ -86,6 +137,8 @@ def _message(error: SchemaError, field: str, ui_schema: dict[str, Any]) -> str:
             "string": ("ข้อความ", "text"),
             "boolean": ("ใช่หรือไม่", "yes or no"),
         }
+        if isinstance(value, list):  # the draft bound: one value, not a list or object
+            return f"{th}ต้องเป็นค่าเดียว / {en} must be a single value"
         t_th, t_en = expected.get(str(value), (str(value), str(value)))
         return f"{th}ต้องเป็น{t_th} / {en} must be {t_en}"
     if kind == "minLength":

@@ -2,7 +2,9 @@
 
 Both endpoints are open (``AllowAny``, no session): a bank or an inspection app must
 be able to check a licence without an account. They expose only what the public
-verification page shows; the citizen ID is masked.
+verification page shows: the verdict to anyone, the holder's details (citizen ID
+masked) only with the licence's check code or a validly signed copy of the PDF. Both
+are rate-limited per client address.
 """
 
 from __future__ import annotations
@@ -12,26 +14,33 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.urls import path, reverse
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
+from bizportal.core import ratelimits
+
+from .check_codes import CodeCheck, check
 from .models import HolderKind, Licence
 from .services import masked_holder_id, verdict, verify_pdf
 from .uploads import read_licence_upload
 
-
-class VerifyPdfThrottle(AnonRateThrottle):
-    """Signature validation costs CPU; keep one client from monopolising it."""
-
-    scope = "licence_verify_pdf"
-    rate = "30/minute"
+CODE_PARAMETER = OpenApiParameter(
+    "code",
+    str,
+    description="the check code printed on the licence (e.g. 7KQ2-M9XA); unlocks the "
+    "holder's details",
+)
 
 
 class LicenceStatusSerializer(serializers.Serializer):
@@ -46,24 +55,38 @@ class LicenceStatusSerializer(serializers.Serializer):
     issuer = serializers.CharField(help_text="issuing agency, English name")
     issuer_th = serializers.CharField()
     issuer_code = serializers.CharField()
-    holder_kind = serializers.ChoiceField(choices=HolderKind.choices)
-    holder_name = serializers.CharField()
-    holder_id_masked = serializers.CharField(
-        help_text="a person's citizen ID masked; a company's juristic ID in full"
-    )
-    business_name = serializers.CharField()
+    service = serializers.CharField(help_text="the service (licence type) slug")
     title_th = serializers.CharField()
     title_en = serializers.CharField()
     issued_at = serializers.DateField()
+    valid_from = serializers.DateField(allow_null=True)
     valid_until = serializers.DateField(allow_null=True)
     revoked_at = serializers.DateTimeField(allow_null=True)
     cancelled_at = serializers.DateTimeField(allow_null=True)
+    check_code = serializers.ChoiceField(
+        choices=[c.value for c in CodeCheck],
+        help_text="absent / mismatched: the holder fields are left out; matched: included",
+    )
+    holder_kind = serializers.ChoiceField(
+        choices=HolderKind.choices, required=False, help_text="only with the check code"
+    )
+    holder_name = serializers.CharField(required=False, help_text="only with the check code")
+    holder_id_masked = serializers.CharField(
+        required=False,
+        help_text="only with the check code: a person's citizen ID masked; a company's "
+        "juristic ID in full",
+    )
+    business_name = serializers.CharField(required=False, help_text="only with the check code")
 
 
-def licence_status_data(licence: Licence, version: int | None = None) -> dict[str, Any]:
+def licence_status_data(
+    licence: Licence, version: int | None = None, *, code_check: CodeCheck = CodeCheck.ABSENT
+) -> dict[str, Any]:
+    """The verdict and public facts; the holder's details only when ``code_check`` matched
+    (the verify-by-PDF path passes MATCHED: a validly signed file proves possession)."""
     agency = licence.agency
     status = verdict(licence, version=version)
-    return {
+    data: dict[str, Any] = {
         "number": licence.number,
         "status": status,
         "ok": status == "valid",
@@ -73,17 +96,24 @@ def licence_status_data(licence: Licence, version: int | None = None) -> dict[st
         "issuer": agency.name_en,
         "issuer_th": agency.name_th,
         "issuer_code": agency.code,
-        "holder_kind": licence.holder_kind,
-        "holder_name": licence.holder_name,
-        "holder_id_masked": masked_holder_id(licence),
-        "business_name": licence.business_name,
+        "service": licence.service.slug,
         "title_th": licence.title_th,
         "title_en": licence.title_en,
         "issued_at": timezone.localtime(licence.issued_at).date(),
+        "valid_from": licence.valid_from,
         "valid_until": licence.valid_until,
         "revoked_at": licence.revoked_at,
         "cancelled_at": licence.cancelled_at,
+        "check_code": code_check.value,
     }
+    if code_check == CodeCheck.MATCHED:
+        data.update(
+            holder_kind=licence.holder_kind,
+            holder_name=licence.holder_name,
+            holder_id_masked=masked_holder_id(licence),
+            business_name=licence.business_name,
+        )
+    return data
 
 
 class VerifyNumberView(APIView):
@@ -93,15 +123,20 @@ class VerifyNumberView(APIView):
     @extend_schema(
         operation_id="licences_verify_number",
         description="The register's verdict on a licence as it stands, or on one version of "
-        "it (the URL a version's QR code carries).",
+        "it (the URL a version's QR code carries). The holder's details only with the "
+        "licence's check code (`code`, printed on the licence and in its QR link). "
+        "Rate-limited per client address (429 problem+json with Retry-After).",
+        parameters=[CODE_PARAMETER],
         responses={
             200: LicenceStatusSerializer,
             404: OpenApiResponse(description="problem+json: unknown number"),
+            429: OpenApiResponse(description="problem+json: too many lookups; see Retry-After"),
         },
         tags=["licences"],
     )
     def get(self, request: Request, number: str, version: int | None = None) -> Response:
         """The register's verdict on a licence, or on one version of it (the QR's link)."""
+        ratelimits.limit(request, "verify", key="ip")
         licence = (
             Licence.objects.select_related("agency", "service")
             .filter(number=number.strip().upper())
@@ -115,7 +150,12 @@ class VerifyNumberView(APIView):
             licence = None
         if licence is None:
             raise NotFound(f"ไม่พบใบอนุญาตเลขที่ {number} / No licence numbered {number}")
-        return Response(LicenceStatusSerializer(licence_status_data(licence, version)).data)
+        code_check = check(licence, request.query_params.get("code"))
+        return Response(
+            LicenceStatusSerializer(
+                licence_status_data(licence, version, code_check=code_check)
+            ).data
+        )
 
 
 class VerifyVersionView(VerifyNumberView):
@@ -123,9 +163,11 @@ class VerifyVersionView(VerifyNumberView):
 
     @extend_schema(
         operation_id="licences_verify_version",
+        parameters=[CODE_PARAMETER],
         responses={
             200: LicenceStatusSerializer,
             404: OpenApiResponse(description="problem+json: unknown number or version"),
+            429: OpenApiResponse(description="problem+json: too many lookups; see Retry-After"),
         },
         tags=["licences"],
     )
@@ -137,7 +179,6 @@ class VerifyPdfView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list[Any] = []
     parser_classes = [MultiPartParser]
-    throttle_classes = [VerifyPdfThrottle]
 
     @extend_schema(
         operation_id="licences_verify_pdf",
@@ -150,10 +191,13 @@ class VerifyPdfView(APIView):
             400: OpenApiResponse(
                 description="problem+json: missing, empty, oversized or non-PDF file"
             ),
+            429: OpenApiResponse(description="problem+json: too many checks; see Retry-After"),
         },
         tags=["licences"],
     )
     def post(self, request: Request) -> Response:
+        # Validating a signature costs CPU: a tighter limit per client address.
+        ratelimits.limit(request, "verify-upload", key="ip")
         try:
             data = read_licence_upload(request.FILES.get("file"))
         except ValidationError as error:
@@ -163,7 +207,7 @@ class VerifyPdfView(APIView):
         if result.licence is not None:
             number = result.version.number if result.version else None
             body["licence"] = LicenceStatusSerializer(
-                licence_status_data(result.licence, number)
+                licence_status_data(result.licence, number, code_check=CodeCheck.MATCHED)
             ).data
         return Response(body)
 

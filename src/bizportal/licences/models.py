@@ -13,6 +13,7 @@ systems can do the same.
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from typing import Any
 
@@ -21,6 +22,17 @@ from django.db import models
 from django.db.models import Q
 
 from bizportal.core.models import PersonalDataLabel
+
+#: Crockford's base 32: no I, L, O or U, so a code read aloud or typed from paper is
+#: not mistaken (``check_codes.normalise`` maps the look-alikes back).
+CHECK_CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CHECK_CODE_LENGTH = 8
+
+
+def new_check_code() -> str:
+    """A random check code (40 bits): printed on the licence and in its QR, it proves the
+    asker holds the document, which the sequential number alone does not."""
+    return "".join(secrets.choice(CHECK_CODE_ALPHABET) for _ in range(CHECK_CODE_LENGTH))
 
 
 class HolderKind(models.TextChoices):
@@ -50,6 +62,13 @@ class Licence(models.Model):
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     number = models.CharField(max_length=40, unique=True)
+    check_code = models.CharField(
+        max_length=CHECK_CODE_LENGTH,
+        default=new_check_code,
+        editable=False,
+        help_text="printed on the licence beside the number and in its QR link; with the "
+        "number it unlocks the holder's details on the public verify page and API",
+    )
     service = models.ForeignKey(
         "catalog.Service", on_delete=models.PROTECT, related_name="licences"
     )
@@ -115,6 +134,11 @@ class Licence(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+    @property
+    def check_code_display(self) -> str:
+        """The check code as printed: two groups of four (``7KQ2-M9XA``)."""
+        return f"{self.check_code[:4]}-{self.check_code[4:]}"
 
     @property
     def current(self) -> LicenceVersion:

@@ -12,6 +12,7 @@ import json
 import logging
 from io import BytesIO
 from typing import Any
+from urllib.parse import urlencode
 
 import segno
 from django.conf import settings
@@ -23,6 +24,7 @@ from pyhanko.sign import signers as pyhanko_signers
 from pyhanko.sign.fields import MDPPerm, SigSeedSubFilter
 
 from bizportal.catalog.models import Agency
+from bizportal.core import safejson
 from bizportal.core.pdf import render_pdf
 
 from .signers import signer_for
@@ -37,12 +39,15 @@ SIGNATURE_FIELD = "LicenceSignature"
 TEMPLATE = "licences/licence_pdf.html"
 
 
-def verify_url(number: str, version: int | None = None) -> str:
+def verify_url(number: str, version: int | None = None, *, code: str = "") -> str:
     """The public page a QR code on the licence leads to: the version printed on it, so
-    a scan of an old paper says it was superseded and points at the current one."""
+    a scan of an old paper says it was superseded and points at the current one. With
+    the licence's check ``code`` in the link, a scan shows the holder's details too."""
     if version is None:
-        return settings.BASE_URL + reverse("licences:verify-number", args=[number])
-    return settings.BASE_URL + reverse("licences:verify-version", args=[number, version])
+        url = settings.BASE_URL + reverse("licences:verify-number", args=[number])
+    else:
+        url = settings.BASE_URL + reverse("licences:verify-version", args=[number, version])
+    return f"{url}?{urlencode({'code': code})}" if code else url
 
 
 def qr_code(url: str) -> segno.QRCode:
@@ -133,7 +138,7 @@ def read_payload(pdf: bytes) -> dict[str, Any] | None:
         raw = read_embedded_file(PdfFileReader(BytesIO(pdf), strict=False), PAYLOAD_NAME)
         if raw is None:
             return None
-        value = json.loads(raw.decode("utf-8"))
+        value = safejson.loads(raw)
     except Exception:  # a damaged file can fail anywhere in the parser; it just has no payload
         logger.info("could not read %s from an uploaded PDF", PAYLOAD_NAME, exc_info=True)
         return None

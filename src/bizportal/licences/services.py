@@ -412,7 +412,9 @@ def build_payload(licence: Licence, version: LicenceVersion) -> dict[str, Any]:
         "issued_at": timezone.localtime(version.issued_at).date().isoformat(),
         "valid_from": version.valid_from.isoformat() if version.valid_from else None,
         "valid_until": version.valid_until.isoformat() if version.valid_until else None,
-        "verify_url": licence_pdf.verify_url(licence.number, version.number),
+        "verify_url": licence_pdf.verify_url(
+            licence.number, version.number, code=licence.check_code
+        ),
     }
 
 
@@ -431,7 +433,9 @@ def _pdf_context(licence: Licence, version: LicenceVersion) -> dict[str, Any]:
         "first_issued_en": english_date(licence.issued_at),
         "valid_until_th": thai_date(version.valid_until),
         "valid_until_en": english_date(version.valid_until),
-        "verify_url": licence_pdf.verify_url(licence.number, version.number),
+        "verify_url": licence_pdf.verify_url(
+            licence.number, version.number, code=licence.check_code
+        ),
     }
 
 

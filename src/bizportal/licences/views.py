@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -18,8 +19,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from bizportal.core import audit, authz
+from bizportal.core import audit, authz, ratelimits
 
+from . import check_codes
 from .models import Licence, LicenceVersion
 from .services import PdfVerification, masked_holder_id, verdict, verify_pdf
 from .uploads import read_licence_upload
@@ -39,21 +41,27 @@ def verify(request: HttpRequest) -> HttpResponse:
     """The verification start page: a number lookup (GET) and a PDF upload (POST)."""
     context: dict[str, object] = {
         "number": "",
+        "code": "",
         "number_error": "",
         "upload_error": "",
         "result": None,
     }
     if request.method == "GET" and "number" in request.GET:
         number = request.GET["number"].strip().upper()
+        code = request.GET.get("code", "").strip()[:20]
         if not number:
             context["number_error"] = NO_NUMBER
         elif not NUMBER_PATTERN.fullmatch(number):
             context["number_error"] = BAD_NUMBER
             context["number"] = number[:NUMBER_MAX_LENGTH]
         else:
-            return redirect("licences:verify-number", number=number)
+            target = reverse("licences:verify-number", args=[number])
+            return redirect(f"{target}?{urlencode({'code': code})}" if code else target)
+        context["code"] = code
     status = 400 if context["number_error"] else 200
     if request.method == "POST":
+        # Validating a signature costs CPU: its own, tighter limit per address.
+        ratelimits.limit(request, "verify-upload", key="ip")
         try:
             data = read_licence_upload(request.FILES.get("file"))
         except ValidationError as error:
@@ -70,7 +78,12 @@ def verify(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def verify_number(request: HttpRequest, number: str, version: int | None = None) -> HttpResponse:
-    """What the QR code on a licence opens: is this licence (this version of it) valid today?"""
+    """What the QR code on a licence opens: is this licence (this version of it) valid today?
+
+    Anyone sees the verdict, the licence type, the agency and the dates; the holder's
+    name, ID and business only with the licence's check code (``?code=``, in the QR
+    link), since the sequential numbers alone would let anyone list every holder."""
+    ratelimits.limit(request, "verify", key="ip")
     licence = Licence.objects.select_related("agency").filter(number=number.strip().upper()).first()
     shown = None
     if licence is not None and version is not None:
@@ -81,17 +94,28 @@ def verify_number(request: HttpRequest, number: str, version: int | None = None)
         return render(
             request, "licences/not_found.html", {"number": number[:NUMBER_MAX_LENGTH]}, status=404
         )
+    code_check = check_codes.check(licence, request.GET.get("code"))
+    details = code_check == check_codes.CodeCheck.MATCHED
     context = {
         "licence": licence,
         "version": shown,
         "status": verdict(licence, version=version),
-        "masked_id": masked_holder_id(licence),
-        "current_url": reverse("licences:verify-number", args=[licence.number]),
+        "details": details,
+        "code_check": code_check.value,
+        "masked_id": masked_holder_id(licence) if details else "",
+        # With the code matched, the link to the current version keeps showing details.
+        "current_url": reverse("licences:verify-number", args=[licence.number])
+        + (f"?{urlencode({'code': licence.check_code})}" if details else ""),
         "verify_url": request.build_absolute_uri(
             reverse("licences:verify-number", args=[licence.number])
         ),
     }
-    return render(request, "licences/verify_number.html", context)
+    return render(
+        request,
+        "licences/verify_number.html",
+        context,
+        status=400 if code_check == "mismatched" else 200,
+    )
 
 
 @require_GET

@@ -36,6 +36,13 @@ class SignatureError(CallbackError):
     outcome = "forged"
 
 
+class BodyTooLarge(CallbackError):
+    """Over ``PAYMENT_CALLBACK_MAX_BYTES``: refused unread, so never stored."""
+
+    status = 413
+    outcome = "malformed"
+
+
 @dataclass(frozen=True)
 class PaymentInstruction:
     """What the invoice page shows so the payer can pay."""

@@ -26,6 +26,7 @@ from django.utils import timezone
 from bizportal.applications import services as applications
 from bizportal.core import audit, events
 from bizportal.core.pdf import render_pdf
+from bizportal.core.ratelimits import client_ip
 from bizportal.core.sequences import next_number
 from bizportal.core.thai import baht, baht_text, thai_date
 from bizportal.identity.acting import require_aal
@@ -34,7 +35,15 @@ from bizportal.workflow.steps import Completion
 from . import thaiqr
 from .events import INVOICE_PAID
 from .models import Invoice, PaymentEvent, Receipt
-from .providers import CallbackData, CallbackError, PaymentInstruction, active_provider, providers
+from .providers import (
+    BodyTooLarge,
+    CallbackData,
+    CallbackError,
+    PaymentInstruction,
+    SignatureError,
+    active_provider,
+    providers,
+)
 
 log = logging.getLogger(__name__)
 Outcome = PaymentEvent.Outcome
@@ -150,15 +159,32 @@ class CallbackResult:
 
 
 def receive_callback(provider_id: str, request: HttpRequest) -> CallbackResult:
-    """Authenticate a provider's callback and settle it; every call leaves a PaymentEvent."""
-    body = request.body.decode("utf-8", errors="replace")
+    """Authenticate a provider's callback and settle it; every call leaves a PaymentEvent.
+
+    A body over ``PAYMENT_CALLBACK_MAX_BYTES`` is refused (413) before it is read. The
+    body is kept only once the signature checks out; for a refused unsigned or forged
+    call the log and the audit trail hold a summary (size, SHA-256, source address), so
+    nobody can fill the database by knocking.
+    """
     if provider_id not in providers or provider_id != active_provider()[0]:
         # Not logged: no provider of ours, so nothing to reconcile against.
         return CallbackResult(404, "unknown_provider", "ไม่รู้จักผู้ให้บริการนี้ / Unknown payment provider")
+    bound = settings.PAYMENT_CALLBACK_MAX_BYTES
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > bound:
+        return _refuse(provider_id, request, None, _too_large(bound), size=declared)
+    raw = request.body
+    if len(raw) > bound:
+        return _refuse(provider_id, request, None, _too_large(bound), size=len(raw))
+    body = _storable(raw)
     try:
         data = providers[provider_id].verify_callback(request)
     except CallbackError as error:
-        return _refuse(provider_id, body, error)
+        kept = None if isinstance(error, SignatureError) else body
+        return _refuse(provider_id, request, kept, error, size=len(raw), digest=raw)
     try:
         return confirm_payment(provider_id, data, body=body)
     except IntegrityError:
@@ -176,20 +202,45 @@ def receive_callback(provider_id: str, request: HttpRequest) -> CallbackResult:
         raise
 
 
+def _too_large(bound: int) -> BodyTooLarge:
+    return BodyTooLarge(f"เนื้อหาใหญ่เกิน {bound:,} ไบต์ / The body is larger than {bound:,} bytes")
+
+
+def _storable(raw: bytes) -> str:
+    """Text a database column takes: invalid UTF-8 and NUL become U+FFFD."""
+    return raw.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
+
+
 @transaction.atomic
-def _refuse(provider_id: str, body: str, error: CallbackError) -> CallbackResult:
+def _refuse(
+    provider_id: str,
+    request: HttpRequest,
+    body: str | None,
+    error: CallbackError,
+    *,
+    size: int,
+    digest: bytes | None = None,
+) -> CallbackResult:
+    """Log a refused call: its body only when signed (``body``), else a summary."""
+    summary: dict[str, Any] = {
+        "size": size,
+        "sha256": hashlib.sha256(digest).hexdigest() if digest is not None else "",
+        "source_ip": client_ip(request),
+    }
     event = PaymentEvent.objects.create(
         provider=provider_id,
-        signature_valid=error.outcome != Outcome.FORGED,
-        body=body,
+        signature_valid=error.outcome != Outcome.FORGED and body is not None,
+        body=body or "",
         outcome=error.outcome,
-        detail=str(error),
+        detail=f"{error} [size {summary['size']}, sha256 {summary['sha256'] or '-'}, "
+        f"from {summary['source_ip']}]",
     )
     audit.record(
         f"payment.callback_{error.outcome}",
         event,
         actor_label=f"payment provider {provider_id}",
         detail=str(error),
+        **summary,
     )
     return CallbackResult(error.status, error.outcome, str(error))
 

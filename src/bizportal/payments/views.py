@@ -14,7 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from bizportal.core import audit, authz
+from bizportal.core import audit, authz, ratelimits
 from bizportal.core.problems import problem_response
 from bizportal.identity.acting import StepUpRequired
 
@@ -67,6 +67,10 @@ def receipt_pdf(request: HttpRequest, public_id: Any) -> FileResponse:
 @never_cache
 @require_POST
 def callback(request: HttpRequest, provider: str) -> HttpResponse:
+    try:
+        ratelimits.limit(request, "callback", key="ip")
+    except ratelimits.RateLimited as error:
+        return ratelimits.too_many_response(request, error, machine=True)
     result = services.receive_callback(provider, request)
     if result.ok:
         status = "already-processed" if result.outcome == "duplicate" else "paid"

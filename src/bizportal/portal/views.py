@@ -20,7 +20,7 @@ from bizportal.applications.models import FINAL_STATUSES, Application, Kind, Sta
 from bizportal.catalog.bundles import bundle, offered_kinds
 from bizportal.catalog.models import Agency, Service
 from bizportal.catalog.search import search
-from bizportal.core import audit, authz
+from bizportal.core import audit, authz, ratelimits
 from bizportal.core.db import reporting_db
 from bizportal.forms.fields import build_fields, coerce
 from bizportal.identity.acting import Acting, StepUpRequired, require_aal, session_aal
@@ -143,6 +143,7 @@ def start_application(request: HttpRequest, slug: str) -> HttpResponse:
         .first()
     )
     if draft is None or not authz.allowed(request.user, "applications.prepare", draft):
+        ratelimits.limit(request, "draft", key="user")
         try:
             draft = services.start_application(service, request.user, party=acting.party)
         except services.refusals() as error:
@@ -171,6 +172,7 @@ def start_change(request: HttpRequest, public_id: Any, kind: str) -> HttpRespons
     if open_draft is not None:
         return redirect("portal:application-edit", public_id=open_draft.public_id)
     assert acting is not None
+    ratelimits.limit(request, "draft", key="user")
     try:
         application = services.start_application(
             licence.service, request.user, kind=kind, licence=licence, party=acting.party
@@ -341,15 +343,27 @@ def application_edit(request: HttpRequest, public_id: Any) -> HttpResponse:
     document_errors: dict[str, str] = {}
     terms_error = ""
     status_code = 200
+    shown_answers: dict[str, Any] | None = None
     if request.method == "POST":
+        if any(key.startswith("doc_") for key in request.FILES):
+            # Counted before anything is saved, so a refused post changes nothing.
+            ratelimits.limit(request, "upload", key="user")
         answers = coerce(chosen.form_schema, request.POST.dict())
         try:
             services.save_answers(application, answers, actor=request.user)
+        except ValidationError as error:
+            # Text too long or a number out of bounds: nothing saved; show what was
+            # typed with the reason beside each field.
+            field_errors = {name: " ".join(texts) for name, texts in error.message_dict.items()}
+            shown_answers = answers
         except services.refusals() as error:
             messages.error(request, str(error))
             return redirect("portal:application", public_id=public_id)
-        document_errors = _attach_uploads(application, request)
-        if request.POST.get("action") == "submit" and not document_errors:
+        if shown_answers is None:
+            document_errors = _attach_uploads(application, request)
+        if shown_answers is not None:
+            pass  # refused answers: the page again, with the reasons
+        elif request.POST.get("action") == "submit" and not document_errors:
             try:
                 application = services.submit(
                     application,
@@ -390,7 +404,10 @@ def application_edit(request: HttpRequest, public_id: Any) -> HttpResponse:
         "application": application,
         "service": service,
         "fields": build_fields(
-            chosen.form_schema, chosen.ui_schema, application.data, field_errors
+            chosen.form_schema,
+            chosen.ui_schema,
+            application.data if shown_answers is None else shown_answers,
+            field_errors,
         ),
         "documents": documents,
         "terms_error": terms_error,

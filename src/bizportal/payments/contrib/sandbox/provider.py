@@ -8,7 +8,6 @@ trusts a callback only when its HMAC signature over the raw body checks out.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
@@ -17,6 +16,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils.dateparse import parse_datetime
 
+from bizportal.core import safejson
 from bizportal.payments import thaiqr
 from bizportal.payments.providers import (
     CallbackData,
@@ -58,9 +58,9 @@ class SandboxBankProvider:
             request.headers.get(signing.HEADER, ""), body, settings.PAYMENT_WEBHOOK_SECRET
         )
         try:
-            data: Any = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            raise CallbackError("เนื้อหาไม่ใช่ JSON / The body is not JSON") from None
+            data: Any = safejson.loads(body, limit=settings.PAYMENT_CALLBACK_MAX_BYTES)
+        except safejson.JsonRefused as error:
+            raise CallbackError(f"เนื้อหาไม่ใช่ JSON ที่รับได้ / Unacceptable JSON: {error}") from None
         if not isinstance(data, dict):
             raise CallbackError("เนื้อหาต้องเป็นออบเจกต์ JSON / The body must be a JSON object")
         missing = [name for name in REQUIRED_FIELDS if not isinstance(data.get(name), str)]
