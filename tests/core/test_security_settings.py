@@ -40,6 +40,8 @@ def production_env(tmp_path: Path, **changes: str | None) -> dict[str, str]:
         DJANGO_ALLOWED_HOSTS="bizportal.go.th",
         BIZPORTAL_BASE_URL="https://bizportal.go.th",
         BIZPORTAL_VAR_DIR=str(tmp_path / "var"),
+        # Production shares rate-limit counts between processes (bizportal.W001).
+        CACHE_URL="redis://127.0.0.1:6379/1",
         **SECRETS,
     )
     for key, value in changes.items():
