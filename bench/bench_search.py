@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_lists import ROOT, _drop_database, _ok, _p, _recreate_database, _samples, _server_url
+from bench_lists import ROOT, _ok, _p, _samples, in_own_database
 
 sys.path.insert(0, str(ROOT / "src"))
 DATABASE = "bizportal_bench_search"
@@ -222,22 +222,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=100)
     parser.add_argument("--keep", action="store_true", help="keep the bench database")
     args = parser.parse_args()
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith("postgres"):
-        print("set DATABASE_URL to a PostgreSQL server (the bench makes its own database)")
-        return 2
-    _recreate_database(url, DATABASE)
-    os.environ["DATABASE_URL"] = _server_url(url, DATABASE)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bizportal.settings")
-    os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver")
-    try:
-        return _run(args)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        if not args.keep:
-            _drop_database(url, DATABASE)
+    return in_own_database(DATABASE, lambda: _run(args), keep=args.keep)
 
 
 def _run(args: argparse.Namespace) -> int:
