@@ -172,8 +172,10 @@ def lockout_response(
     if wants_json(request):
         response = problem_response(429, text, type_="locked_out", retry_after=seconds)
     else:
-        # The sandbox Digital ID renders its own page (it plays another organisation).
-        template = getattr(request, "lockout_template", "core/locked_out.html")
-        response = render(request, template, {"minutes": minutes, "text": text}, status=429)
+        # The sandbox Digital ID frames the page in its own layout (it plays another
+        # organisation): it names that layout on the request.
+        layout = getattr(request, "lockout_layout", "base.html")
+        context = {"minutes": minutes, "text": text, "layout": layout}
+        response = render(request, "core/locked_out.html", context, status=429)
     response["Retry-After"] = str(seconds)
     return response

@@ -216,8 +216,8 @@ def authorize(request: HttpRequest, idp: ProviderSessionStore) -> HttpResponse:
         form = SignInForm(request.POST)
         if not form.is_valid():
             return _login_page(request, grant, needed, form=form)
-        # A lockout answers with the provider's own page, not the portal's.
-        request.lockout_template = "sandbox_idp/locked_out.html"  # type: ignore[attr-defined]
+        # A lockout answers in the provider's own layout, not the portal's.
+        request.lockout_layout = "sandbox_idp/base.html"  # type: ignore[attr-defined]
         try:
             person = services.authenticate(
                 form.cleaned_data["citizen_id"], form.cleaned_data["password"], request=request
