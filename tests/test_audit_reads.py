@@ -77,6 +77,7 @@ NOT_STAFF_READS = {
     "portal:mandate-answer": POST_ONLY,
     "portal:licence-change": POST_ONLY,
     "portal:application-sign": POST_ONLY,
+    "portal:application-discard": POST_ONLY,
     "api-applications": "the acting party's own applications (entrepreneurs only)",
     "api-mandates": "the acting party's own mandates (entrepreneurs only)",
     "api-mandate": "a mandate of the person's own (entrepreneurs)",

@@ -164,6 +164,7 @@ def targets(o: Owned) -> dict[str, dict[str, Any]]:
         "portal:application": app,
         "portal:application-edit": {"public_id": o.draft.public_id},
         "portal:application-sign": app,
+        "portal:application-discard": {"public_id": o.draft.public_id},
         "portal:attachment": attachment,
     }
 
@@ -247,7 +248,7 @@ def test_every_endpoint_refuses_every_role_on_another_partys_objects(owned: Owne
             if name not in table:
                 continue
             path = path_for(route, table[name])
-            for method in ("get", "post"):
+            for method in ("get", "post", "patch", "delete"):
                 response = getattr(client, method)(path)
                 body = b"".join(response) if response.streaming else response.content
                 leaked = [s for s in secrets if s and s.encode() in body]

@@ -125,6 +125,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_tasks",
     "django_tasks_db",
     "django_guid",
@@ -362,6 +363,8 @@ SECURE_REFERRER_POLICY = "same-origin"
 HTTPS = env_bool("BIZPORTAL_HTTPS", not DEMO_MODE)
 SESSION_COOKIE_SECURE = HTTPS or env_bool("DJANGO_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# A refused form (expired or foreign token) gets a Thai/English page, the API problem+json.
+CSRF_FAILURE_VIEW = "bizportal.core.errors.csrf_failure"
 LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
 if HTTPS:
     SESSION_COOKIE_NAME = "__Host-sessionid"
@@ -498,7 +501,7 @@ BIZPORTAL_TASK_MAX_STARTS = int(env("BIZPORTAL_TASK_MAX_STARTS", "3"))
 BIZPORTAL_SWEEP_GRACE_SECONDS = int(env("BIZPORTAL_SWEEP_GRACE_SECONDS", "60"))
 
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "bizportal.core.openapi.ProblemAutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
     ],
@@ -520,6 +523,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Find services, apply, pay and verify electronic licences.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from drf-spectacular-sidecar's static files, not a CDN: offline, and
+    # the page keeps the site's Content Security Policy.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     # "status" names two choice sets (applications, invoices): name each explicitly.
     "ENUM_NAME_OVERRIDES": {
         "ApplicationStatusEnum": "bizportal.applications.models.Status",

@@ -157,3 +157,21 @@ def test_an_unreachable_cache_lets_calls_through(client: Client, settings) -> No
     for _ in range(3):
         response = client.get("/api/v1/licences/verify/BMA-FD-2569-000001/")
         assert response.status_code == 404
+
+
+def test_the_first_refusal_of_a_window_is_audited_and_a_flood_adds_nothing(
+    client: Client,
+) -> None:
+    from bizportal.core.models import AuditEvent
+
+    def call():
+        return client.get("/api/v1/licences/verify/BMA-FD-2569-000001/", REMOTE_ADDR="10.1.2.3")
+
+    assert_api_429(third(call))
+    for _ in range(20):
+        assert call().status_code == 429
+    refused = AuditEvent.objects.filter(action="ratelimit.refused")
+    assert refused.count() == 1
+    event = refused.get()
+    assert event.object_id == "verify" and event.actor_label == "anonymous"
+    assert event.data["client_ip"] == "10.1.2.3" and event.data["counted_by"] == "ip"

@@ -197,9 +197,12 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_the_server_sends_no_server_banner(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", ["1", "2"], ids=["waitress", "gunicorn"])
+def test_the_server_sends_no_server_banner(tmp_path: Path, workers: str) -> None:
     port = _free_port()
-    env = production_env(tmp_path, BIZPORTAL_PROFILE="demo", DJANGO_ALLOWED_HOSTS=None)
+    env = production_env(
+        tmp_path, BIZPORTAL_PROFILE="demo", DJANGO_ALLOWED_HOSTS=None, WEB_CONCURRENCY=workers
+    )
     server = subprocess.Popen(
         [sys.executable, MANAGE, "serve", "--no-worker", "--port", str(port)],
         env=env,

@@ -342,6 +342,8 @@ def _acr(error: StepUpRequired) -> str:
 
 
 class ApplicationListView(APIView):
+    rate_limited_methods = ("POST",)  # "draft"
+
     @extend_schema(responses=ApplicationSerializer(many=True))
     def get(self, request: Request) -> Response:
         """The applications of the party the session acts for (as far as the grounds
@@ -404,9 +406,22 @@ class ApplicationDetailView(audit.AuditedReadMixin, APIView):
             return _refused(error)
         return _detail(application)
 
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request: Request, public_id: Any) -> Response:
+        """Delete a draft that was never submitted, with its uploads; it then no longer
+        counts against the party's open drafts. 409 once it has been submitted."""
+        application = selectors.for_applicant(request.user, public_id)
+        authz.require(request.user, "applications.prepare", application, hide=False)
+        try:
+            services.discard_draft(application, actor=request.user)
+        except services.refusals() as error:
+            return _refused(error)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
 
 class DocumentUploadView(APIView):
     parser_classes = [MultiPartParser, FormParser]
+    rate_limited_methods = ("POST",)  # "upload"
 
     @extend_schema(
         request={"multipart/form-data": UploadSerializer}, responses={201: AttachmentSerializer}

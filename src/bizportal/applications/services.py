@@ -17,6 +17,7 @@ service may bring its own form, documents, fee table and process
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -299,8 +300,8 @@ def _check_open_drafts(party: Party) -> None:
     if Application.objects.filter(party=party, status=Status.DRAFT).count() >= limit:
         raise ApplicationError(
             f"มีคำขอฉบับร่างที่ยังไม่ได้ยื่นครบ {limit} รายการแล้ว "
-            f"กรุณายื่นฉบับร่างเดิมก่อนเริ่มคำขอใหม่ / There are already {limit} "
-            "unsubmitted drafts; submit one of them before starting another"
+            f"กรุณายื่นหรือลบฉบับร่างเดิมก่อนเริ่มคำขอใหม่ / There are already {limit} "
+            "unsubmitted drafts; submit or delete one of them before starting another"
         )
 
 
@@ -543,6 +544,42 @@ def _submit(application: Application, *, actor: Any, accept_terms: bool) -> Appl
         actor=actor,
     )
     return _apply_transition(application, transition, actor=actor, previous=previous)
+
+
+@transaction.atomic
+def discard_draft(application: Application, *, actor: Any) -> None:
+    """Delete a draft its applicant no longer wants, with its uploads and its process:
+    it never reached the agency, so nothing about it needs keeping (PDPA minimisation),
+    and it no longer counts against the party's open drafts. The audit trail keeps that
+    it existed and who discarded it. Only a draft: once submitted (or signed by a first
+    director) the application has a reference and a record to keep."""
+    application = _lock(application)
+    if application.status != Status.DRAFT:
+        raise ApplicationError(
+            "ลบได้เฉพาะคำขอฉบับร่างที่ยังไม่ได้ยื่น / Only an unsubmitted draft can be deleted"
+        )
+    _require_may_prepare(application, actor)
+    files = [attachment.file for attachment in application.attachments.all()]
+    audit.record(
+        "application.draft_discarded",
+        application,
+        actor=actor,
+        service=application.service.slug,
+        kind=application.kind,
+        attachments=len(files),
+        **audit_fields(actor, application.party),
+    )
+    process = application.process
+    application.delete()
+    if process is not None:
+        workflow.discard(process, actor=actor)
+    # The files go only once the rows are gone for good.
+    transaction.on_commit(functools.partial(_delete_files, files))
+
+
+def _delete_files(files: list[Any]) -> None:
+    for file in files:
+        file.delete(save=False)
 
 
 def _needs_another_signature(application: Application, actor: Any) -> bool:

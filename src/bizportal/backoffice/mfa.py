@@ -28,8 +28,8 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from bizportal.core.problems import problem_response
-from bizportal.core.security import is_staff_account, wants_json
+from bizportal.core.problems import problem_response, wants_problem
+from bizportal.core.security import is_staff_account
 from bizportal.identity import services
 from bizportal.identity.acting import AAL_SESSION_KEY
 
@@ -51,7 +51,7 @@ class SecondFactorMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
         if is_staff_account(user) and not is_verified(user) and not self._open(request.path):
-            if wants_json(request):
+            if wants_problem(request):
                 return problem_response(
                     403,
                     "ต้องยืนยันตัวตนด้วยรหัสจากแอปยืนยันตัวตนก่อน / "

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -42,6 +42,13 @@ def problem(status_code: int, detail: str, *, type_: str = "", **extra: Any) -> 
     }
     body.update(extra)
     return body
+
+
+def wants_problem(request: HttpRequest) -> bool:
+    """Whether an error is answered as problem+json rather than a page: the API and
+    machine clients (asking for JSON and not for HTML) get problem details."""
+    accept = request.headers.get("Accept", "")
+    return request.path.startswith("/api/") or ("json" in accept and "html" not in accept)
 
 
 def problem_response(

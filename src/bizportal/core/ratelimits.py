@@ -20,7 +20,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django_ratelimit.core import get_usage
 
-from .problems import problem_response
+from .problems import problem_response, wants_problem
 
 log = logging.getLogger(__name__)
 DETAIL = "เรียกใช้บ่อยเกินไป กรุณาลองใหม่ในอีก {s} วินาที / Too many requests; try again in {s} seconds"
@@ -66,16 +66,34 @@ def limit(request: Any, name: str, *, key: str = "ip") -> None:
         log.warning("rate limit %s not counted: cache unavailable", name, exc_info=True)
         return
     if usage is not None and usage["should_limit"]:
+        if usage["count"] == usage["limit"] + 1:
+            _audit_refusal(django_request, name, key)
         raise RateLimited(name, max(1, int(usage["time_left"])))
+
+
+def _audit_refusal(request: HttpRequest, name: str, key: str) -> None:
+    """The first refusal of a window goes into the audit trail: who hit which limit from
+    where. Only the first, so that a flood of refused calls cannot flood the log."""
+    from . import audit
+
+    user = getattr(request, "user", None)
+    audit.record(
+        "ratelimit.refused",
+        ("ratelimit", name),
+        actor=user,
+        actor_label="" if getattr(user, "is_authenticated", False) else "anonymous",
+        client_ip=client_ip(request),
+        counted_by=key,
+        path=request.path[:200],
+    )
 
 
 def too_many_response(
     request: HttpRequest, error: RateLimited, *, machine: bool | None = None
 ) -> HttpResponse:
     """problem+json for API and machine endpoints, a Thai/English page for people."""
-    accept = request.headers.get("Accept", "")
     if machine is None:
-        machine = request.path.startswith("/api/") or ("json" in accept and "html" not in accept)
+        machine = wants_problem(request)
     response: HttpResponse
     if machine:
         response = problem_response(429, str(error), type_="rate-limited")

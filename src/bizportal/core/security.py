@@ -21,7 +21,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from . import audit
-from .problems import problem_response
+from .problems import problem_response, wants_problem
 
 #: Session keys: when the person signed in, and when they last did anything (epoch s).
 SIGNED_IN_AT = "security.signed_in_at"
@@ -42,11 +42,6 @@ def is_staff_account(user: Any) -> bool:
             or getattr(user, "is_superuser", False)
         )
     )
-
-
-def wants_json(request: HttpRequest) -> bool:
-    """API clients get problem+json; people get a page."""
-    return request.path.startswith("/api/") or "json" in request.headers.get("Accept", "")
 
 
 def mark_signed_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
@@ -107,7 +102,7 @@ class SessionTimeoutMiddleware:
         text = (
             "หมดเวลาการใช้งาน โปรดเข้าสู่ระบบอีกครั้ง / Your session has timed out; please sign in again"
         )
-        if wants_json(request):
+        if wants_problem(request):
             return problem_response(401, text, type_="session_expired")
         messages.info(request, text)
         if request.method in ("GET", "HEAD"):
@@ -169,7 +164,7 @@ def lockout_response(
         f"Try again in {minutes} minutes, or ask an administrator to unlock it."
     )
     response: HttpResponse
-    if wants_json(request):
+    if wants_problem(request):
         response = problem_response(429, text, type_="locked_out", retry_after=seconds)
     else:
         # The sandbox Digital ID frames the page in its own layout (it plays another

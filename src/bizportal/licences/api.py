@@ -119,6 +119,7 @@ def licence_status_data(
 class VerifyNumberView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list[Any] = []
+    rate_limited_methods = ("GET",)  # "verify"
 
     @extend_schema(
         operation_id="licences_verify_number",
@@ -179,6 +180,7 @@ class VerifyPdfView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list[Any] = []
     parser_classes = [MultiPartParser]
+    rate_limited_methods = ("POST",)  # "verify-upload"
 
     @extend_schema(
         operation_id="licences_verify_pdf",

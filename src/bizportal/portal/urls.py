@@ -27,6 +27,11 @@ urlpatterns = [
     path("applications/<uuid:public_id>/edit/", views.application_edit, name="application-edit"),
     path("applications/<uuid:public_id>/sign/", views.application_sign, name="application-sign"),
     path(
+        "applications/<uuid:public_id>/delete/",
+        views.application_discard,
+        name="application-discard",
+    ),
+    path(
         "applications/<uuid:public_id>/documents/<uuid:attachment_id>/",
         views.attachment_download,
         name="attachment",

@@ -292,6 +292,8 @@ def application_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
             "inspections": list(application.inspections.all()),
             "signatures": list(application.signatures.select_related("signer")),
             "may_sign": _may_cosign(request.user, application),
+            "discardable": application.status == Status.DRAFT
+            and authz.allowed(request.user, "applications.prepare", application),
         },
     )
 
@@ -327,6 +329,27 @@ def application_sign(request: HttpRequest, public_id: Any) -> HttpResponse:
             f"Signed: application {application.reference} has gone to the agency",
         )
     return redirect("portal:application", public_id=public_id)
+
+
+@login_required
+@require_POST
+def application_discard(request: HttpRequest, public_id: Any) -> HttpResponse:
+    """The applicant deletes a draft they no longer want, after confirming."""
+    application = selectors.for_applicant(request.user, public_id)
+    authz.require(request.user, "applications.prepare", application)
+    if request.POST.get("confirm") != "on":
+        messages.error(
+            request,
+            "กรุณายืนยันว่าต้องการลบฉบับร่างนี้ / Please confirm that you want to delete the draft",
+        )
+        return redirect("portal:application", public_id=public_id)
+    try:
+        services.discard_draft(application, actor=request.user)
+    except services.refusals() as error:
+        messages.error(request, str(error))
+        return redirect("portal:application", public_id=public_id)
+    messages.success(request, "ลบฉบับร่างแล้ว / The draft has been deleted")
+    return redirect("portal:account")
 
 
 @login_required

@@ -57,6 +57,7 @@ __all__ = [
     "UnknownProcess",
     "WorkflowError",
     "complete_step",
+    "discard",
     "live_version",
     "parsed",
     "process_data",
@@ -335,6 +336,20 @@ def complete_step(
         outcome=run.outcome(),
     )
     return _transition(run, completed, entered)
+
+
+def discard(instance: ProcessInstance, *, actor: Any = None) -> None:
+    """Delete the run of a subject that is itself being deleted (a draft its applicant
+    discards before it reached anyone); the audit trail keeps that it existed."""
+    audit.record(
+        "workflow.discarded",
+        ("workflow.processinstance", str(instance.pk)),
+        actor=actor,
+        process=instance.version.definition.key,
+        version=instance.version.number,
+        waiting=[entry.get("step", "") for entry in instance.ready],
+    )
+    instance.delete()
 
 
 def _enter_new_steps(
