@@ -125,7 +125,12 @@ QUERIES = [
     "Chiang Mai ice",
     "coffee phuket",
     "liquor",
+    # Corrected (a typo) and expanded (a synonym ring) before matching.
+    "liqour",
+    "ร้านเหล้า",
 ]
+#: Queries and the services that should answer them, kept with the tests.
+RELEVANCE = ROOT / "tests" / "catalog" / "relevance.json"
 
 COPIED = None  # columns copied from the template service, filled in by _columns()
 
@@ -141,15 +146,15 @@ def _columns() -> list[str]:
 
     generated = {
         "id", "public_id", "slug", "name_th", "name_en", "summary_th", "summary_en",
-        "search_text", "agency_id", "manual_code", "licence_title_th", "licence_title_en",
-        "is_published",
+        "search_text", "search_name", "agency_id", "manual_code", "licence_title_th",
+        "licence_title_en", "is_published",
     }  # fmt: skip
     return [f.column for f in Service._meta.concrete_fields if f.column not in generated]
 
 
 LOAD_SQL = """
 INSERT INTO catalog_service (public_id, slug, name_th, name_en, summary_th, summary_en,
-    search_text, agency_id, manual_code, licence_title_th, licence_title_en, is_published,
+    search_text, search_name, agency_id, manual_code, licence_title_th, licence_title_en, is_published,
     {copied})
 SELECT gen_random_uuid(), 'bench-' || i,
     'ใบอนุญาต' || a.th || t.th || ' ' || p.th || ' ' || v.th || ' ที่ ' || i,
@@ -159,6 +164,8 @@ SELECT gen_random_uuid(), 'bench-' || i,
     concat_ws(' ', 'ใบอนุญาต', a.seg, t.seg, p.seg, v.seg, 'ที่', i::text, 'licence', 'for',
         lower(a.en), lower(t.en), lower(p.en), lower(v.en), 'no', i::text, 'สำหรับ',
         'ผู้ประกอบการ', 'ที่', ag.seg),
+    concat_ws(' ', 'ใบอนุญาต', a.seg, t.seg, p.seg, v.seg, 'ที่', i::text, 'licence', 'for',
+        lower(a.en), lower(t.en), lower(p.en), lower(v.en), 'no', i::text),
     ag.id, 'BENCH-' || i, 'ใบอนุญาต' || a.th || t.th, 'Licence for ' || a.en || ' ' || t.en,
     true, {copied_t}
 FROM generate_series(1, %(count)s) AS i
@@ -208,9 +215,9 @@ def load_services(connection: Any, count: int) -> float:
 
 
 def _plan(connection: Any, query: str) -> str:
-    from bizportal.catalog.search import search
+    from bizportal.catalog.search import ranked
 
-    sql, params = search(query).query.sql_with_params()
+    sql, params = ranked(query).services[:51].query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
         return "\n".join(row[0] for row in cursor.fetchall())
@@ -234,14 +241,22 @@ def _run(args: argparse.Namespace) -> int:
     from django.test import Client
 
     from bizportal.catalog import demo as catalog
+    from bizportal.catalog import services
+    from bizportal.catalog.demo_synonyms import seed_synonyms
     from bizportal.catalog.models import Service
     from bizportal.catalog.search import search
 
     call_command("migrate", verbosity=0)
     catalog.seed()
     loaded = load_services(connection, args.services)
+    seed_synonyms()  # and the vocabulary of every service, in bulk
+    words = services.rebuild_search_vocabulary()
     published = Service.objects.filter(is_published=True).count()
-    print(f"{published:,} published services (loaded in {loaded:.1f} s)")
+    print(f"{published:,} published services (loaded in {loaded:.1f} s), {words:,} words")
+    mrr = mean_reciprocal_rank(json.loads(RELEVANCE.read_text()))
+    print(f"  relevance: MRR@10 {mrr['mrr_at_10']:.3f} over {mrr['queries']} queries")
+    for miss in mrr["misses"]:
+        print(f"    not in the first 10: {miss}")
     load = os.getloadavg()
     client = Client()
     results: dict[str, Any] = {}
@@ -284,6 +299,7 @@ def _run(args: argparse.Namespace) -> int:
                 "load_average_at_start": load,
                 "load_average_at_end": os.getloadavg(),
                 "results": results,
+                "relevance": mrr,
                 "missed": missed,
             },
             ensure_ascii=False,
@@ -293,6 +309,26 @@ def _run(args: argparse.Namespace) -> int:
     print(f"load average {load[0]:.2f} at start, {os.getloadavg()[0]:.2f} at end")
     print("targets met" if not missed else "TARGETS MISSED:\n  " + "\n  ".join(missed))
     return 0 if not missed else 1
+
+
+def mean_reciprocal_rank(cases: list[dict[str, Any]]) -> dict[str, Any]:
+    """MRR@10 of the ranked search over the relevance set: for each query, 1/rank of the
+    first expected service in the first ten results (0 when none is there)."""
+    from bizportal.catalog.search import ranked
+
+    total = 0.0
+    misses = []
+    for case in cases:
+        found = list(ranked(case["query"]).services.values_list("slug", flat=True)[:10])
+        rank = next((i for i, slug in enumerate(found, 1) if slug in case["expected"]), None)
+        total += 1 / rank if rank else 0.0
+        if rank is None:
+            misses.append(f"{case['query']} → {found[:3]}")
+    return {
+        "queries": len(cases),
+        "mrr_at_10": round(total / max(1, len(cases)), 4),
+        "misses": misses,
+    }
 
 
 def _figures(samples: list[float]) -> dict[str, Any]:

@@ -11,8 +11,9 @@ from jsonschema.exceptions import SchemaError
 from bizportal.core import audit
 from bizportal.forms.validation import check_schema
 
-from .models import Agency, ApplicationType, RequiredDocument, Service
-from .services import refresh_search_text
+from .models import Agency, ApplicationType, RequiredDocument, Service, Synonym
+from .search import forget_synonyms
+from .services import refresh_search_text, save_synonyms
 
 
 @admin.register(Agency)
@@ -78,3 +79,19 @@ class ServiceAdmin(admin.ModelAdmin):
             obj,
             actor=request.user,
         )
+
+
+@admin.register(Synonym)
+class SynonymAdmin(admin.ModelAdmin):
+    """Synonym rings for search: catalogue managers add the words people really type."""
+
+    list_display = ("__str__", "note", "updated_at")
+    search_fields = ("words", "note")
+
+    def save_model(self, request: Any, obj: Synonym, form: Any, change: bool) -> None:
+        save_synonyms(obj.members(), note=obj.note, ring=obj)
+
+    def delete_model(self, request: Any, obj: Synonym) -> None:
+        super().delete_model(request, obj)
+        audit.record("catalog.synonyms_deleted", obj, actor=request.user)
+        forget_synonyms()

@@ -11,7 +11,7 @@ from typing import Any
 
 from bizportal.core import demo
 
-from . import services
+from . import demo_synonyms, services  # noqa: F401 - demo_synonyms registers its loader
 
 SCHEMA = "https://json-schema.org/draft/2020-12/schema"
 

@@ -108,6 +108,11 @@ class Service(models.Model):
     search_text = models.TextField(
         blank=True, editable=False, help_text="segmented Thai + English words"
     )
+    search_name = models.TextField(
+        blank=True,
+        editable=False,
+        help_text="segmented words of the names and the licence title: a match here ranks higher",
+    )
     is_published = models.BooleanField(default=True)
 
     class Meta:
@@ -239,3 +244,46 @@ class RequiredDocument(models.Model):
 
 
 FEE_ZERO = Decimal("0.00")
+
+
+class SearchTerm(models.Model):
+    """A word of the catalogue's search vocabulary and how many services use it.
+
+    The count is the document frequency that weighs a word in ranking (a word few
+    services use says more about what someone looks for); the vocabulary is what a
+    misspelt word is corrected against. Kept in step by ``services.refresh_search_text``
+    and rebuilt in bulk by ``services.rebuild_search_vocabulary``.
+    """
+
+    term = models.CharField(max_length=100, unique=True)
+    length = models.PositiveSmallIntegerField(help_text="characters: typo candidates by length")
+    services = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["length", "term"], name="catalog_searchterm_len_idx")]
+
+    def __str__(self) -> str:
+        return self.term
+
+
+class Synonym(models.Model):
+    """Words people use for the same thing ("ร้านเหล้า", "สุรา", "liquor"): a query with
+    any of them finds services described with any other. Catalogue managers keep the
+    rings in the admin; a change applies to the next search."""
+
+    words = models.TextField(
+        help_text="words or phrases with the same meaning, one per line or comma-separated"
+    )
+    note = models.CharField(max_length=250, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return ", ".join(self.members()[:4])
+
+    def members(self) -> list[str]:
+        """The ring's entries, lower-cased, without blanks or repeats."""
+        parts = (part.strip().lower() for part in self.words.replace("\n", ",").split(","))
+        return list(dict.fromkeys(part for part in parts if part))

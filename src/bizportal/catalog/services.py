@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F
 
 from bizportal.core import audit
 
-from .models import Agency, ApplicationType, RequiredDocument, Service
-from .search import index_text
+from .models import Agency, ApplicationType, RequiredDocument, SearchTerm, Service, Synonym
+from .search import forget_synonyms, index_text, name_text
+
+#: Longer tokens (a URL, a run of digits) are searchable but not vocabulary words.
+MAX_TERM = 100
 
 
 @transaction.atomic
@@ -57,5 +62,55 @@ def upsert_service(
 
 
 def refresh_search_text(service: Service) -> None:
+    """Re-index one service after a change, and move the vocabulary's counts by the
+    words it gained and lost."""
+    previous = (
+        Service.objects.filter(pk=service.pk).values_list("search_text", flat=True).first() or ""
+    )
     service.search_text = index_text(service)
-    Service.objects.filter(pk=service.pk).update(search_text=service.search_text)
+    service.search_name = name_text(service)
+    Service.objects.filter(pk=service.pk).update(
+        search_text=service.search_text, search_name=service.search_name
+    )
+    _count_terms(set(previous.split()), set(service.search_text.split()))
+
+
+def _count_terms(before: set[str], after: set[str]) -> None:
+    gained = {t for t in after - before if len(t) <= MAX_TERM}
+    lost = {t for t in before - after if len(t) <= MAX_TERM}
+    if gained:
+        SearchTerm.objects.bulk_create(
+            [SearchTerm(term=t, length=len(t), services=0) for t in sorted(gained)],
+            ignore_conflicts=True,
+        )
+        SearchTerm.objects.filter(term__in=gained).update(services=F("services") + 1)
+    if lost:
+        SearchTerm.objects.filter(term__in=lost, services__gt=0).update(services=F("services") - 1)
+
+
+@transaction.atomic
+def rebuild_search_vocabulary() -> int:
+    """Count every word of every service again, in bulk (after a bulk load, or nightly
+    to undo any drift); returns the vocabulary's size."""
+    counts: Counter[str] = Counter()
+    texts = Service.objects.values_list("search_text", flat=True)
+    for text in texts.iterator(chunk_size=2000):
+        counts.update(t for t in set(text.split()) if len(t) <= MAX_TERM)
+    SearchTerm.objects.all().delete()
+    SearchTerm.objects.bulk_create(
+        (SearchTerm(term=t, length=len(t), services=n) for t, n in counts.items()),
+        batch_size=2000,
+    )
+    return len(counts)
+
+
+@transaction.atomic
+def save_synonyms(words: list[str], *, note: str = "", ring: Synonym | None = None) -> Synonym:
+    """Create or change a synonym ring; the next search uses it."""
+    ring = ring or Synonym()
+    ring.words = ", ".join(w.strip() for w in words if w.strip())
+    ring.note = note
+    ring.save()
+    audit.record("catalog.synonyms_saved", ring, words=ring.members())
+    transaction.on_commit(forget_synonyms)
+    return ring

@@ -19,7 +19,7 @@ from bizportal.applications.downloads import serve_attachment
 from bizportal.applications.models import FINAL_STATUSES, Application, Kind, Status
 from bizportal.catalog.bundles import bundle, offered_kinds
 from bizportal.catalog.models import Agency, Service
-from bizportal.catalog.search import search
+from bizportal.catalog.search import ranked
 from bizportal.core import audit, authz, ratelimits
 from bizportal.core.db import reporting_db
 from bizportal.forms.fields import build_fields, coerce
@@ -76,11 +76,14 @@ SERVICE_PAGE_LIMIT = 50
 def service_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:200]
     # The public catalogue tolerates replication lag: read it from the reporting database.
-    services_qs = (
-        search(query)
-        if query
-        else Service.objects.filter(is_published=True).select_related("agency")
-    ).using(reporting_db())
+    published = Service.objects.using(reporting_db()).filter(is_published=True)
+    corrected, partial = "", False
+    if query:
+        # Best match first; a misspelt word is corrected and the page says so.
+        found = ranked(query, published)
+        services_qs, corrected, partial = found.services, found.corrected, found.partial
+    else:
+        services_qs = published.select_related("agency")
     agency = None
     if code := request.GET.get("agency", "").strip()[:40]:
         agency = Agency.objects.using(reporting_db()).filter(code=code).first()
@@ -91,6 +94,8 @@ def service_list(request: HttpRequest) -> HttpResponse:
         "portal/service_list.html",
         {
             "query": query,
+            "corrected": corrected,
+            "partial": partial,
             "agency": agency,
             "services": services[:SERVICE_PAGE_LIMIT],
             "more": len(services) > SERVICE_PAGE_LIMIT,
