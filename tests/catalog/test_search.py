@@ -20,21 +20,33 @@ def test_thai_text_is_segmented_into_words() -> None:
 
 
 def test_a_thai_phrase_without_spaces_finds_the_food_shop(catalogue) -> None:
-    assert slugs("จำหน่ายอาหาร") == ["food-shop-licence"]
+    # The licence (over 200 m²) and the notification (up to 200 m²) both sell food.
+    assert slugs("จำหน่ายอาหาร") == ["food-premises-notification", "food-shop-licence"]
 
 
 def test_a_thai_word_finds_every_service_that_mentions_it(catalogue) -> None:
     assert "liquor-sale-licence" in slugs("สุรา")
-    assert slugs("โรงงาน") == ["factory-licence"]
+    assert slugs("โรงงาน") == [
+        "factory-class2-notification",
+        "factory-closure-notification",
+        "factory-expansion-licence",
+        "factory-licence",
+        "food-production-licence",
+        "health-hazard-business-licence",
+    ]
 
 
 def test_english_words_find_services_case_insensitively(catalogue) -> None:
-    assert slugs("Food SHOP") == ["food-shop-licence"]
-    assert slugs("tour") == ["tour-business-licence"]
+    assert slugs("Food SHOP") == ["food-premises-notification", "food-shop-licence"]
+    assert slugs("tour") == ["tour-business-licence", "tour-guide-licence"]
 
 
 def test_the_agency_name_is_searchable(catalogue) -> None:
-    assert slugs("กรมสรรพสามิต") == ["liquor-sale-licence"]
+    assert slugs("กรมสรรพสามิต") == [
+        "community-liquor-production-licence",
+        "liquor-sale-licence",
+        "tobacco-sale-licence",
+    ]
 
 
 def test_no_match_is_an_empty_result(catalogue) -> None:
@@ -118,4 +130,4 @@ def test_the_home_page_names_a_few_services_per_agency_and_links_the_rest(
     assert "/services/hidden" not in listing
     assert "กรมบริการมากมาย" in listing
     narrowed = client.get("/services/", {"agency": "many", "q": "food"}).content.decode()
-    assert 'name="agency" value="many"' in narrowed
+    assert '<option value="many" selected>' in narrowed

@@ -34,7 +34,7 @@ def test_the_people_and_catalogue_loaders_print_logins_and_change_nothing_when_r
     again = [login for _, load in base for login in load()]
     # Five officers, two supervisors, an agency admin, a counter officer, an executive
     # and the platform admin.
-    assert (Service.objects.count(), User.objects.count()) == counts == (5, 11)
+    assert (Service.objects.count(), User.objects.count()) == counts == (45, 11)
     assert logins == again
     shown = {(login.login, login.password) for login in again}
     assert ("officer.bma", OFFICER_PASSWORD) in shown

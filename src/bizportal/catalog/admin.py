@@ -11,7 +11,16 @@ from jsonschema.exceptions import SchemaError
 from bizportal.core import audit
 from bizportal.forms.validation import check_schema
 
-from .models import Agency, ApplicationType, RequiredDocument, Service, Synonym
+from .manual import ManualError, check_service
+from .models import (
+    Agency,
+    ApplicationType,
+    Category,
+    RequiredDocument,
+    Service,
+    ServiceCategory,
+    Synonym,
+)
 from .search import forget_synonyms
 from .services import refresh_search_text, save_synonyms
 
@@ -61,12 +70,75 @@ class ApplicationTypeInline(admin.StackedInline):
     extra = 0
 
 
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    """Target groups, lifecycle stages and TSIC industries. The shipped ones are kept in
+    step with ``catalog/reference.py`` after every migrate; admins may add target groups."""
+
+    list_display = ("kind", "code", "name_th", "name_en", "parent", "order")
+    list_filter = ("kind",)
+    search_fields = ("code", "name_th", "name_en")
+    list_select_related = ("parent",)
+
+
+class ServiceCategoryInline(admin.TabularInline):
+    model = ServiceCategory
+    extra = 0
+    autocomplete_fields = ("category",)
+    verbose_name = "หมวดหมู่ / category"
+    verbose_name_plural = "หมวดหมู่ / categories"
+
+
+class ServiceForm(forms.ModelForm):
+    """The citizen-manual checks of every writer, as form errors on the field concerned.
+    (The admin supplies the model and fields.)"""
+
+    apply_url = forms.URLField(required=False, assume_scheme="https")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        candidate = Service(
+            **{
+                name: data[name]
+                for name in MANUAL_FIELDS
+                if name in data and data[name] is not None
+            }
+        )
+        try:
+            check_service(candidate)
+        except ManualError as error:
+            field = error.field if error.field in self.fields else None
+            self.add_error(field, str(error))
+        return data
+
+
+MANUAL_FIELDS = (
+    "legal_basis",
+    "steps",
+    "processing_days",
+    "fee_items",
+    "channel",
+    "fee_table",
+    "apply_url",
+    "form_schema",
+)
+
+
 @admin.register(Service)
 class ServiceAdmin(admin.ModelAdmin):
-    list_display = ("slug", "name_th", "agency", "processing_days", "fee_table", "is_published")
-    list_filter = ("agency", "is_published")
+    form = ServiceForm
+    list_display = (
+        "slug",
+        "name_th",
+        "agency",
+        "channel",
+        "processing_days",
+        "fee_table",
+        "is_published",
+    )
+    list_filter = ("agency", "channel", "service_kind", "is_published")
     search_fields = ("slug", "name_th", "name_en", "manual_code")
-    inlines = [ApplicationTypeInline, RequiredDocumentInline]
+    inlines = [ApplicationTypeInline, RequiredDocumentInline, ServiceCategoryInline]
 
     def save_model(self, request: Any, obj: Service, form: Any, change: bool) -> None:
         """An invalid form schema must never reach applicants; the search text follows

@@ -21,9 +21,31 @@ def _repair_search_index(sender: Any, using: str = "default", **kwargs: Any) -> 
         ensure_sqlite_index(connection)
 
 
+def _sync_categories(sender: Any, using: str = "default", **kwargs: Any) -> None:
+    """After every migrate (and when the test database is created or flushed), so every
+    database holds the shipped target groups, lifecycle stages and TSIC industries.
+    Skipped for other databases than the default one (it holds the audit trail) and
+    when the tables are not there (``migrate catalog zero``)."""
+    from django.db import DEFAULT_DB_ALIAS, connections
+
+    from bizportal.core.models import AuditEvent
+
+    from .models import Category
+    from .services import sync_reference_categories
+
+    if using != DEFAULT_DB_ALIAS:
+        return
+    needed = {Category._meta.db_table, AuditEvent._meta.db_table}
+    if needed <= set(connections[using].introspection.table_names()):
+        sync_reference_categories()
+
+
 class CatalogConfig(AppConfig):
     name = "bizportal.catalog"
     label = "catalog"
 
     def ready(self) -> None:
         post_migrate.connect(_repair_search_index, sender=self)
+        post_migrate.connect(
+            _sync_categories, sender=self, dispatch_uid="bizportal.catalog.categories"
+        )

@@ -67,7 +67,10 @@ class KindNotOffered(Exception):
 
 
 def offered_kinds(service: Service) -> list[str]:
-    """The kinds of application the service takes, in the order people meet them."""
+    """The kinds of application the service takes on Biz Portal, in the order people meet
+    them: none for a service applied for at the agency (its page says where)."""
+    if not service.applies_on_portal:
+        return []
     rows = {row.kind: row for row in service.application_types.all()}
     return [
         kind
@@ -82,6 +85,13 @@ def bundle(service: Service, kind: str, *, offered_only: bool = True) -> Service
     ``offered_only=False`` reads the bundle of an application already in flight, which
     finishes even if the service stopped offering its kind meanwhile.
     """
+    if offered_only and not service.applies_on_portal:
+        raise KindNotOffered(
+            f"บริการ {service.name_th} ยื่นคำขอทางบิซพอร์ทัลไม่ได้ "
+            f"โปรดยื่นตามช่องทางของหน่วยงาน: {service.channel_note_th} / "
+            f"{service.name_en} is not applied for on Biz Portal; apply through the agency: "
+            f"{service.channel_note_en}"
+        )
     if kind not in ApplicationKind.values or (offered_only and kind not in offered_kinds(service)):
         label = ApplicationKind(kind).label if kind in ApplicationKind.values else kind
         raise KindNotOffered(

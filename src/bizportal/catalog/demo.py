@@ -1,72 +1,29 @@
-"""Thai demo catalogue: five agencies and five licence services.
+"""Thai demo catalogue: 45 real business licences and registrations of 23 agencies.
 
-Figures (fees, days) are realistic demo values, not legal advice; each service's
-form, documents, fee table and process are data, exactly as an agency admin would
-configure them.
+Five services are onboarded on Biz Portal: their form, documents, fee table and process
+are defined below as data, exactly as an agency admin would configure them, and people
+apply for them here. The other forty are described in ``fixtures/demo_catalogue.json``
+as their citizen manuals describe them and are applied for where the agency takes them
+(its own e-service or its office), which their pages say. The fixture also holds the
+citizen-manual data and categories of the five onboarded services, and the agencies.
+
+Figures (fees, days, contacts) are realistic demo values, not legal advice.
 """
 
 from __future__ import annotations
 
+import json
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from bizportal.core import demo
 
 from . import demo_synonyms, services  # noqa: F401 - demo_synonyms registers its loader
 
-SCHEMA = "https://json-schema.org/draft/2020-12/schema"
+FIXTURE = Path(__file__).with_name("fixtures") / "demo_catalogue.json"
 
-AGENCIES: list[dict[str, Any]] = [
-    {
-        "code": "dbd",
-        "name_th": "กรมพัฒนาธุรกิจการค้า",
-        "name_en": "Department of Business Development",
-        "short_name_th": "พค.",
-        "ministry_th": "กระทรวงพาณิชย์",
-        "ministry_en": "Ministry of Commerce",
-        "email": "saraban@dbd.example",
-        "phone": "1570",
-    },
-    {
-        "code": "bma",
-        "name_th": "กรุงเทพมหานคร",
-        "name_en": "Bangkok Metropolitan Administration",
-        "short_name_th": "กทม.",
-        "ministry_th": "กระทรวงมหาดไทย",
-        "ministry_en": "Ministry of Interior",
-        "email": "health@bma.example",
-        "phone": "1555",
-    },
-    {
-        "code": "excise",
-        "name_th": "กรมสรรพสามิต",
-        "name_en": "Excise Department",
-        "short_name_th": "สส.",
-        "ministry_th": "กระทรวงการคลัง",
-        "ministry_en": "Ministry of Finance",
-        "email": "licence@excise.example",
-        "phone": "1713",
-    },
-    {
-        "code": "diw",
-        "name_th": "กรมโรงงานอุตสาหกรรม",
-        "name_en": "Department of Industrial Works",
-        "short_name_th": "กรอ.",
-        "ministry_th": "กระทรวงอุตสาหกรรม",
-        "ministry_en": "Ministry of Industry",
-        "email": "permit@diw.example",
-        "phone": "1569",
-    },
-    {
-        "code": "dot",
-        "name_th": "กรมการท่องเที่ยว",
-        "name_en": "Department of Tourism",
-        "short_name_th": "กท.",
-        "ministry_th": "กระทรวงการท่องเที่ยวและกีฬา",
-        "ministry_en": "Ministry of Tourism and Sports",
-        "email": "tourbiz@dot.example",
-        "phone": "1672",
-    },
-]
+SCHEMA = "https://json-schema.org/draft/2020-12/schema"
 
 # Fields every application carries. Identity fields are prefilled from Digital ID and
 # the civil registry and are read-only: the applicant never types them.
@@ -594,22 +551,47 @@ SERVICES: list[dict[str, Any]] = [
 ]
 
 
+@lru_cache(maxsize=1)
+def catalogue() -> dict[str, Any]:
+    """The demo catalogue file: agencies, the onboarded services' manual data, the rest."""
+    data: dict[str, Any] = json.loads(FIXTURE.read_text(encoding="utf-8"))
+    return data
+
+
+def _category_keys(categories: dict[str, list[str]]) -> list[tuple[str, str]]:
+    return [(kind, code) for kind, codes in categories.items() for code in codes]
+
+
 def seed() -> None:
     """Create or update the demo catalogue (idempotent)."""
-    agencies = {a["code"]: services.upsert_agency(**a) for a in AGENCIES}
+    data = catalogue()
+    agencies = {a["code"]: services.upsert_agency(**a) for a in data["agencies"]}
     for entry in SERVICES:
-        fields = dict(entry)
+        fields = {**entry, **data["onboarded"][entry["slug"]]}
         slug = fields.pop("slug")
         agency = agencies[fields.pop("agency")]
         documents = fields.pop("documents")
         kinds = fields.pop("application_types")
+        categories = _category_keys(fields.pop("categories"))
         services.upsert_service(
             slug,
             agency=agency,
             documents=documents,
             application_types=kinds,
+            categories=categories,
             terms_th=STANDARD_TERMS_TH,
             terms_en=STANDARD_TERMS_EN,
+            **fields,
+        )
+    for entry in data["services"]:
+        fields = dict(entry)
+        slug = fields.pop("slug")
+        services.upsert_service(
+            slug,
+            agency=agencies[fields.pop("agency")],
+            documents=fields.pop("documents"),
+            application_types=[],
+            categories=_category_keys(fields.pop("categories")),
             **fields,
         )
 

@@ -13,6 +13,9 @@ from decimal import Decimal
 from django.db import models
 from django.db.models import Q
 
+#: The business lifecycle stages (ช่วงของธุรกิจ) services are grouped by: a fixed set.
+LIFECYCLE_STAGES = ("start", "operate", "change", "close")
+
 
 class Agency(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -34,34 +37,173 @@ class Agency(models.Model):
         return self.name_th
 
 
+class Category(models.Model):
+    """One class of a grouping services are browsed and filtered by.
+
+    Three groupings share one table because they behave alike (a code, Thai and English
+    names, an order, services in many of them): target groups (กลุ่มเป้าหมาย), the
+    business lifecycle (a fixed set of four stages) and industries (Thai TSIC 2009:
+    a section letter with its two-digit divisions as children). The shipped classes
+    are reference data kept by :func:`~bizportal.catalog.services.sync_reference_categories`.
+    """
+
+    class Kind(models.TextChoices):
+        TARGET_GROUP = "target_group", "กลุ่มเป้าหมาย / Target group"
+        LIFECYCLE = "lifecycle", "ช่วงของธุรกิจ / Business lifecycle stage"
+        INDUSTRY = "industry", "ประเภทอุตสาหกรรม (TSIC) / Industry (TSIC)"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    code = models.CharField(
+        max_length=40,
+        help_text="target group: a slug; lifecycle: start, operate, change or close; "
+        "industry: a TSIC section letter (A-U) or a two-digit division",
+    )
+    name_th = models.CharField(max_length=250)
+    name_en = models.CharField(max_length=250)
+    description_th = models.TextField(blank=True)
+    description_en = models.TextField(blank=True)
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        help_text="industry divisions: their TSIC section",
+    )
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["kind", "order", "code"]
+        verbose_name_plural = "categories"
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "code"], name="category_code_unique_per_kind"),
+            models.CheckConstraint(
+                condition=Q(kind__in=["target_group", "lifecycle", "industry"]),
+                name="category_kind_known",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="lifecycle") | Q(code__in=LIFECYCLE_STAGES, parent__isnull=True),
+                name="category_lifecycle_fixed",
+            ),
+            # A section is a letter and has no parent; a division is two digits under one.
+            models.CheckConstraint(
+                condition=~Q(kind="industry")
+                | Q(code__regex=r"^[A-U]$", parent__isnull=True)
+                | Q(code__regex=r"^[0-9]{2}$", parent__isnull=False),
+                name="category_industry_tsic",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="target_group") | Q(code__regex=r"^[a-z0-9]+(-[a-z0-9]+)*$"),
+                name="category_target_group_slug",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name_th}" if self.kind == self.Kind.INDUSTRY else self.name_th
+
+
 class Service(models.Model):
-    """One licence service as published in the citizen manual (คู่มือประชาชน)."""
+    """One licence service as published in the citizen manual (คู่มือประชาชน).
+
+    Where to apply is part of the manual: a service whose agency configured a form,
+    fee table and process on Biz Portal is applied for here (``online``,
+    ``online_counter``); the others are applied for on the agency's own e-service
+    (``agency_online``, with ``apply_url``) or at its office (``counter``). Their page
+    says where and how, and Biz Portal starts no application for them.
+    """
 
     class Channel(models.TextChoices):
         ONLINE = "online", "ออนไลน์ / Online"
         ONLINE_AND_COUNTER = "online_counter", "ออนไลน์และที่สำนักงาน / Online and at the office"
+        AGENCY_ONLINE = "agency_online", "ระบบออนไลน์ของหน่วยงาน / The agency's own e-service"
+        COUNTER = "counter", "ที่สำนักงานของหน่วยงาน / At the agency's office"
+
+    #: Channels through which Biz Portal itself takes the application.
+    PORTAL_CHANNELS = (Channel.ONLINE, Channel.ONLINE_AND_COUNTER)
+
+    class ServiceKind(models.TextChoices):
+        """What the service gives (หมวดหมู่ของงานบริการ in the citizen manual)."""
+
+        LICENCE = "licence", "อนุญาต / ออกใบอนุญาต / Licence or permit"
+        REGISTRATION = "registration", "จดทะเบียน / Registration"
+        NOTIFICATION = "notification", "รับแจ้ง / Notification"
+        ENROLMENT = "enrolment", "ขึ้นทะเบียน / Enrolment"
+        CERTIFICATION = "certification", "รับรอง / Certification"
+        APPROVAL = "approval", "อนุมัติ / ให้ความเห็นชอบ / Approval"
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     slug = models.SlugField(max_length=80, unique=True)
     manual_code = models.CharField(max_length=40, blank=True, help_text="citizen-manual code")
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="services")
+    service_kind = models.CharField(
+        max_length=16,
+        choices=ServiceKind.choices,
+        default=ServiceKind.LICENCE,
+        help_text="what the service gives (หมวดหมู่ของงานบริการ)",
+    )
+    categories = models.ManyToManyField(
+        Category, through="ServiceCategory", related_name="services", blank=True
+    )
+    all_industries = models.BooleanField(
+        default=False,
+        help_text="a service every kind of business may need (company registration, VAT): "
+        "it carries no TSIC industry of its own",
+    )
     name_th = models.CharField(max_length=250)
     name_en = models.CharField(max_length=250)
     summary_th = models.TextField(blank=True)
     summary_en = models.TextField(blank=True)
     who_may_apply_th = models.TextField(blank=True)
     who_may_apply_en = models.TextField(blank=True)
+    legal_basis = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='the laws that empower the service: [{"th": "...", "en": "...", "url": ""}]',
+    )
+    criteria_th = models.TextField(blank=True, help_text="หลักเกณฑ์ วิธีการ เงื่อนไข")
+    criteria_en = models.TextField(blank=True, help_text="criteria, method and conditions")
     steps = models.JSONField(
-        default=list, blank=True, help_text='[{"th": "...", "en": "...", "days": 1}]'
+        default=list,
+        blank=True,
+        help_text='[{"th": "...", "en": "...", "days": 1, "unit_th": "", "unit_en": ""}]; '
+        "the days add up to processing_days",
     )
     processing_days = models.PositiveSmallIntegerField(
         help_text="working days, from the citizen manual"
     )
     fee_display_th = models.CharField(max_length=250, blank=True)
     fee_display_en = models.CharField(max_length=250, blank=True)
+    fee_items = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='the manual\'s fee lines: [{"th": "...", "en": "...", "amount": "500.00"}]; '
+        "amount null when it varies",
+    )
+    fee_note_th = models.TextField(blank=True)
+    fee_note_en = models.TextField(blank=True)
     channel = models.CharField(max_length=20, choices=Channel.choices, default=Channel.ONLINE)
     channel_note_th = models.CharField(max_length=250, blank=True)
     channel_note_en = models.CharField(max_length=250, blank=True)
+    apply_url = models.URLField(
+        blank=True, help_text="the agency's own e-service where this service is applied for"
+    )
+    official_form_th = models.CharField(
+        max_length=250, blank=True, help_text="the agency's form, e.g. แบบ ภ.พ.01"
+    )
+    official_form_en = models.CharField(max_length=250, blank=True)
+    contact_office_th = models.CharField(max_length=250, blank=True)
+    contact_office_en = models.CharField(max_length=250, blank=True)
+    contact_address_th = models.TextField(blank=True)
+    contact_address_en = models.TextField(blank=True)
+    contact_phone = models.CharField(max_length=60, blank=True)
+    contact_email = models.EmailField(blank=True)
+    opening_hours_th = models.CharField(max_length=250, blank=True)
+    opening_hours_en = models.CharField(max_length=250, blank=True)
+    complaint_th = models.TextField(blank=True, help_text="ช่องทางการร้องเรียน")
+    complaint_en = models.TextField(blank=True, help_text="where to complain")
+    remarks_th = models.TextField(blank=True, help_text="หมายเหตุ")
+    remarks_en = models.TextField(blank=True)
     min_ial = models.CharField(
         max_length=8, default="2.1", help_text="minimum identity assurance level"
     )
@@ -98,7 +240,12 @@ class Service(models.Model):
         blank=True,
         help_text="BPMN process id; blank uses the standard licence process",
     )
-    fee_table = models.CharField(max_length=80, help_text="DMN decision id that computes the fee")
+    fee_table = models.CharField(
+        max_length=80,
+        blank=True,
+        help_text="DMN decision id that computes the fee; required when Biz Portal takes "
+        "the application",
+    )
     licence_title_th = models.CharField(max_length=250)
     licence_title_en = models.CharField(max_length=250)
     licence_permits_th = models.TextField()
@@ -122,6 +269,11 @@ class Service(models.Model):
             # The catalogue page's order: a search for a common word walks this index
             # and stops at the page's first 50 matches instead of sorting all of them.
             models.Index(fields=["name_th"], name="catalog_service_name_th_idx"),
+            # industry=all (services for every kind of business), in catalogue order.
+            models.Index(
+                fields=["is_published", "all_industries", "name_th"],
+                name="catalog_service_all_ind_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -133,10 +285,42 @@ class Service(models.Model):
                 & Q(min_aal_pay__in=[1, 2, 3]),
                 name="service_aal_known",
             ),
+            models.CheckConstraint(
+                condition=Q(channel__in=["online", "online_counter", "agency_online", "counter"]),
+                name="service_channel_known",
+            ),
+            # Biz Portal can only take an application it can price; the agency's own
+            # e-service must be named to be sent to.
+            models.CheckConstraint(
+                condition=~Q(channel__in=["online", "online_counter"]) | ~Q(fee_table=""),
+                name="service_portal_channel_has_fee_table",
+            ),
+            models.CheckConstraint(
+                condition=~Q(channel="agency_online") | ~Q(apply_url=""),
+                name="service_agency_channel_has_url",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    service_kind__in=[
+                        "licence",
+                        "registration",
+                        "notification",
+                        "enrolment",
+                        "certification",
+                        "approval",
+                    ]
+                ),
+                name="service_kind_known",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name_th
+
+    @property
+    def applies_on_portal(self) -> bool:
+        """Whether Biz Portal takes this service's applications (else: where the page says)."""
+        return self.channel in self.PORTAL_CHANNELS
 
     def aal_needed(self, action: str) -> int:
         """The authenticator assurance a session needs for ``action`` (view, submit, pay)."""
@@ -145,6 +329,26 @@ class Service(models.Model):
             "submit": self.min_aal_submit,
             "pay": self.min_aal_pay,
         }.get(action, 1)
+
+
+class ServiceCategory(models.Model):
+    """A service in a category; a service may be in many of each kind."""
+
+    # The two composite indexes below serve both directions; no single-column ones.
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="+", db_index=False)
+    category = models.ForeignKey(
+        Category, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["service", "category"], name="service_category_unique")
+        ]
+        # Browse pages and facets start from the category: its services in one range.
+        indexes = [models.Index(fields=["category", "service"], name="service_category_by_cat")]
+
+    def __str__(self) -> str:
+        return f"{self.service_id} in {self.category_id}"
 
 
 class ApplicationKind(models.TextChoices):
@@ -219,6 +423,12 @@ class RequiredDocument(models.Model):
         help_text='required only when answers match, e.g. {"premises": "rented"}',
     )
     order = models.PositiveSmallIntegerField(default=0)
+    originals = models.PositiveSmallIntegerField(
+        default=0, help_text="originals to show at the office (0: none or not stated)"
+    )
+    copies = models.PositiveSmallIntegerField(
+        default=0, help_text="copies to hand in at the office (0: none or not stated)"
+    )
     kind = models.CharField(
         max_length=6,
         choices=ApplicationKind.choices,

@@ -1,8 +1,9 @@
-"""Writing the catalogue: the only place services and agencies are saved."""
+"""Writing the catalogue: the only place services, agencies and categories are saved."""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
@@ -10,11 +11,26 @@ from django.db.models import F
 
 from bizportal.core import audit
 
-from .models import Agency, ApplicationType, RequiredDocument, SearchTerm, Service, Synonym
+from . import reference
+from .manual import ManualError, check_service
+from .models import (
+    Agency,
+    ApplicationType,
+    Category,
+    RequiredDocument,
+    SearchTerm,
+    Service,
+    ServiceCategory,
+    Synonym,
+)
 from .search import forget_synonyms, index_text, name_text
 
 #: Longer tokens (a URL, a run of digits) are searchable but not vocabulary words.
 MAX_TERM = 100
+
+#: ``(kind, code)`` of a category, e.g. ``("industry", "56")``.
+CategoryKey = tuple[str, str]
+CATEGORY_FIELDS = ("name_th", "name_en", "description_th", "description_en", "order", "parent")
 
 
 @transaction.atomic
@@ -30,12 +46,33 @@ def upsert_service(
     *,
     documents: list[dict[str, Any]] | None = None,
     application_types: list[dict[str, Any]] | None = None,
+    categories: Iterable[CategoryKey] | None = None,
     **fields: Any,
 ) -> Service:
-    """Create or update a service, its documents and application types, and refresh its
-    search text. A document with a ``kind`` belongs to that kind of application only."""
+    """Create or update a service, its documents, application types and categories, and
+    refresh its search text. A document with a ``kind`` belongs to that kind of
+    application only. Invalid citizen-manual data or an unknown category raises
+    :class:`ManualError` before anything is written."""
+    existing = Service.objects.filter(slug=slug).first()
+    candidate = existing or Service(slug=slug)
+    for name, value in fields.items():
+        setattr(candidate, name, value)
+    check_service(candidate)
+    wanted = _categories(categories) if categories is not None else None
+    if (
+        wanted
+        and candidate.all_industries
+        and any(c.kind == Category.Kind.INDUSTRY for c in wanted)
+    ):
+        raise ManualError(
+            "categories",
+            "บริการสำหรับธุรกิจทุกประเภทไม่ระบุประเภทอุตสาหกรรม / "
+            "a service for every kind of business carries no industry",
+        )
     service, created = Service.objects.update_or_create(slug=slug, defaults=fields)
     refresh_search_text(service)
+    if wanted is not None:
+        _set_categories(service, wanted)
     if documents is not None:
         keep = []
         for order, document in enumerate(documents):
@@ -114,3 +151,98 @@ def save_synonyms(words: list[str], *, note: str = "", ring: Synonym | None = No
     audit.record("catalog.synonyms_saved", ring, words=ring.members())
     transaction.on_commit(forget_synonyms)
     return ring
+
+
+def _categories(keys: Iterable[CategoryKey]) -> list[Category]:
+    """The categories ``keys`` name, in one query; an unknown one is refused by name."""
+    wanted = list(dict.fromkeys(keys))
+    if not wanted:
+        return []
+    kinds = {kind for kind, _ in wanted}
+    codes = {code for _, code in wanted}
+    found = {(c.kind, c.code): c for c in Category.objects.filter(kind__in=kinds, code__in=codes)}
+    missing = [f"{kind}:{code}" for kind, code in wanted if (kind, code) not in found]
+    if missing:
+        raise ManualError(
+            "categories",
+            f"ไม่รู้จักหมวดหมู่ {', '.join(missing)} / unknown categories {', '.join(missing)}",
+        )
+    return [found[key] for key in wanted]
+
+
+def _set_categories(service: Service, categories: list[Category]) -> None:
+    ids = {c.pk for c in categories}
+    links = ServiceCategory.objects.filter(service=service)
+    links.exclude(category_id__in=ids).delete()
+    have = set(links.values_list("category_id", flat=True))
+    ServiceCategory.objects.bulk_create(
+        [ServiceCategory(service=service, category_id=pk) for pk in sorted(ids - have)]
+    )
+
+
+def _reference_rows() -> list[tuple[str, reference.Ref, str | None, int]]:
+    """(kind, entry, parent code, order) of every shipped category, parents first."""
+    rows: list[tuple[str, reference.Ref, str | None, int]] = []
+    for order, ref in enumerate(reference.TARGET_GROUPS):
+        rows.append((Category.Kind.TARGET_GROUP, ref, None, order))
+    for order, ref in enumerate(reference.LIFECYCLE):
+        rows.append((Category.Kind.LIFECYCLE, ref, None, order))
+    for order, (section, _divisions) in enumerate(reference.TSIC):
+        rows.append((Category.Kind.INDUSTRY, section, None, order))
+    for section, divisions in reference.TSIC:
+        for order, division in enumerate(divisions):
+            rows.append((Category.Kind.INDUSTRY, division, section.code, order))
+    return rows
+
+
+@transaction.atomic
+def sync_reference_categories() -> tuple[int, int]:
+    """Create the shipped categories that are missing and correct the ones that differ
+    from the code (names, descriptions, order, TSIC section); returns (created, updated).
+
+    Idempotent and bulk: run after every ``migrate`` it costs two reads when nothing
+    changed. Categories an admin added are left alone."""
+    existing = {(c.kind, c.code): c for c in Category.objects.select_for_update()}
+    created = updated = 0
+    for parents_pass in (True, False):
+        new: list[Category] = []
+        changed: list[Category] = []
+        for kind, ref, parent_code, order in _reference_rows():
+            if (parent_code is None) != parents_pass:
+                continue
+            parent = existing[(kind, parent_code)] if parent_code else None
+            values = {
+                "name_th": ref.name_th,
+                "name_en": ref.name_en,
+                "description_th": ref.description_th,
+                "description_en": ref.description_en,
+                "order": order,
+                "parent_id": parent.pk if parent else None,
+            }
+            row = existing.get((kind, ref.code))
+            if row is None:
+                new.append(Category(kind=kind, code=ref.code, **values))
+            elif any(getattr(row, name) != value for name, value in values.items()):
+                for name, value in values.items():
+                    setattr(row, name, value)
+                changed.append(row)
+        Category.objects.bulk_create(new)
+        if new:
+            # Read back rather than trust bulk_create to fill in keys on every engine.
+            fresh = Category.objects.filter(
+                kind__in={c.kind for c in new}, code__in={c.code for c in new}
+            )
+            existing.update({(row.kind, row.code): row for row in fresh})
+        if changed:
+            Category.objects.bulk_update(changed, [*CATEGORY_FIELDS])
+        created += len(new)
+        updated += len(changed)
+    if created or updated:
+        audit.record(
+            "catalog.categories_synced",
+            ("catalog.category", "reference"),
+            actor_label="catalog/reference.py (มากับระบบ / shipped with the code)",
+            created=created,
+            updated=updated,
+        )
+    return created, updated

@@ -17,8 +17,9 @@ from django.views.decorators.http import require_POST
 from bizportal.applications import selectors, services
 from bizportal.applications.downloads import serve_attachment
 from bizportal.applications.models import FINAL_STATUSES, Application, Kind, Status
+from bizportal.catalog import selectors as catalog
 from bizportal.catalog.bundles import bundle, offered_kinds
-from bizportal.catalog.models import Agency, Service
+from bizportal.catalog.models import Agency, Category, Service
 from bizportal.catalog.search import ranked
 from bizportal.core import audit, authz, ratelimits
 from bizportal.core.db import reporting_db
@@ -64,7 +65,20 @@ def home(request: HttpRequest) -> HttpResponse:
         )
         .order_by("name_th")
     )
-    return render(request, "portal/home.html", {"agencies": agencies})
+    groupings = list(
+        Category.objects.using(reporting_db())
+        .filter(kind__in=[Category.Kind.LIFECYCLE, Category.Kind.TARGET_GROUP])
+        .only("kind", "code", "name_th", "name_en")
+    )
+    return render(
+        request,
+        "portal/home.html",
+        {
+            "agencies": agencies,
+            "lifecycle": [c for c in groupings if c.kind == Category.Kind.LIFECYCLE],
+            "target_groups": [c for c in groupings if c.kind == Category.Kind.TARGET_GROUP],
+        },
+    )
 
 
 #: Services one search page shows. A national catalogue holds tens of thousands of
@@ -74,20 +88,21 @@ SERVICE_PAGE_LIMIT = 50
 
 
 def service_list(request: HttpRequest) -> HttpResponse:
+    """Search with facets (agency, lifecycle stage, target group, industry) that combine
+    with the words and with each other. A facet value the catalogue does not know (a
+    stale bookmark) is ignored and the page says so, rather than showing nothing."""
+    db = reporting_db()
     query = request.GET.get("q", "").strip()[:200]
     # The public catalogue tolerates replication lag: read it from the reporting database.
-    published = Service.objects.using(reporting_db()).filter(is_published=True)
     corrected, partial = "", False
     if query:
         # Best match first; a misspelt word is corrected and the page says so.
-        found = ranked(query, published)
+        found = ranked(query, catalog.published(db))
         services_qs, corrected, partial = found.services, found.corrected, found.partial
     else:
-        services_qs = published.select_related("agency")
-    agency = None
-    if code := request.GET.get("agency", "").strip()[:40]:
-        agency = Agency.objects.using(reporting_db()).filter(code=code).first()
-        services_qs = services_qs.filter(agency__code=code)
+        services_qs = catalog.published(db).select_related("agency")
+    facets = catalog.resolve_facets(request.GET, using=db)
+    services_qs = catalog.apply_facets(services_qs, facets, using=db)
     services = list(services_qs[: SERVICE_PAGE_LIMIT + 1])
     return render(
         request,
@@ -96,18 +111,42 @@ def service_list(request: HttpRequest) -> HttpResponse:
             "query": query,
             "corrected": corrected,
             "partial": partial,
-            "agency": agency,
+            "agency": facets.agency,
+            "facets": facets,
+            "facet_choices": _facet_choices(db),
             "services": services[:SERVICE_PAGE_LIMIT],
             "more": len(services) > SERVICE_PAGE_LIMIT,
         },
     )
 
 
+def _facet_choices(db: str) -> dict[str, Any]:
+    """The options of the facet filters: every agency and category, in two queries."""
+    by_kind: dict[str, list[Category]] = {kind: [] for kind in Category.Kind.values}
+    for category in Category.objects.using(db).only(
+        "kind", "code", "name_th", "name_en", "parent_id", "order"
+    ):
+        by_kind[category.kind].append(category)
+    sections = [c for c in by_kind[Category.Kind.INDUSTRY] if c.parent_id is None]
+    divisions: dict[int, list[Category]] = {}
+    for category in by_kind[Category.Kind.INDUSTRY]:
+        if category.parent_id is not None:
+            divisions.setdefault(category.parent_id, []).append(category)
+    return {
+        "agencies": list(Agency.objects.using(db).only("code", "name_th", "name_en")),
+        "lifecycle": by_kind[Category.Kind.LIFECYCLE],
+        "target_groups": by_kind[Category.Kind.TARGET_GROUP],
+        "industries": [(section, divisions.get(section.pk, [])) for section in sections],
+    }
+
+
 def service_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    """The citizen-manual page of a service: what a new licence needs, and where holders
-    go for the other kinds (changes start from the licence in their account)."""
+    """The citizen-manual page of a service: what a new licence needs, where to apply (here,
+    or the agency's own e-service or office), and where holders go for the other kinds
+    (changes start from the licence in their account)."""
     service = _published(slug)
     kinds = offered_kinds(service)
+    categories = list(service.categories.select_related("parent").order_by("kind", "order"))
     return render(
         request,
         "portal/service_detail.html",
@@ -115,7 +154,76 @@ def service_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "service": service,
             "documents": list(bundle(service, Kind.NEW, offered_only=False).documents),
             "changes": [kind for kind in kinds if kind != Kind.NEW],
+            "categories": {
+                kind: [c for c in categories if c.kind == kind] for kind in Category.Kind.values
+            },
         },
+    )
+
+
+BROWSE_PAGE_SIZE = 50
+
+
+def browse(request: HttpRequest) -> HttpResponse:
+    """Every grouping with how many published services each holds: target groups, the
+    business lifecycle, and TSIC industry sections (their divisions are one click on)."""
+    db = reporting_db()
+    counts = catalog.category_counts(db)
+    rows = list(
+        Category.objects.using(db)
+        .filter(parent__isnull=True)
+        .only("kind", "code", "name_th", "name_en", "description_th", "description_en")
+    )
+    for category in rows:
+        category.count = counts.get(category.pk, 0)  # type: ignore[attr-defined]
+    return render(
+        request,
+        "portal/browse.html",
+        {
+            "target_groups": [c for c in rows if c.kind == Category.Kind.TARGET_GROUP],
+            "lifecycle": [c for c in rows if c.kind == Category.Kind.LIFECYCLE],
+            "industries": [c for c in rows if c.kind == Category.Kind.INDUSTRY],
+            "all_industries_count": catalog.all_industries_count(db),
+        },
+    )
+
+
+def browse_category(request: HttpRequest, kind: str, code: str) -> HttpResponse:
+    """One category's published services, a page at a time (keyset on the catalogue
+    order); a TSIC section also lists its divisions and includes their services."""
+    db = reporting_db()
+    if kind not in Category.Kind.values:
+        raise Http404("no such grouping")
+    category = get_object_or_404(
+        Category.objects.using(db).select_related("parent"), kind=kind, code=code[:40]
+    )
+    status = 200
+    try:
+        page = catalog.category_services(
+            category, cursor=request.GET.get("after", ""), size=BROWSE_PAGE_SIZE, using=db
+        )
+    except catalog.BadCursor:
+        # A cursor we did not make: say so and show the first page.
+        messages.error(request, catalog.BAD_CURSOR)
+        page = catalog.category_services(category, size=BROWSE_PAGE_SIZE, using=db)
+        status = 400
+    divisions: list[Category] = []
+    if category.kind == Category.Kind.INDUSTRY and category.parent_id is None:
+        counts = catalog.category_counts(db)
+        divisions = list(Category.objects.using(db).filter(parent=category))
+        for division in divisions:
+            division.count = counts.get(division.pk, 0)  # type: ignore[attr-defined]
+    facet = {v: k for k, v in catalog.FACET_KINDS.items()}[category.kind]
+    return render(
+        request,
+        "portal/browse_category.html",
+        {
+            "category": category,
+            "page": page,
+            "divisions": divisions,
+            "search_url": f"{reverse('portal:services')}?{urlencode({facet: category.code})}",
+        },
+        status=status,
     )
 
 

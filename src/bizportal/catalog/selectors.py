@@ -1,0 +1,229 @@
+"""Reading the catalogue by its groupings: browse pages, facets and their counts.
+
+Why one module: the browse pages, the search page's facets and the API filter the same
+way (an industry section includes its divisions; ``industry=all`` means the services
+every kind of business may need), so they must not drift apart.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import Coalesce
+
+from .models import Agency, Category, Service, ServiceCategory
+
+#: The value of ``industry`` that selects the services for every kind of business.
+ALL_INDUSTRIES = "all"
+#: Facet parameters and the category kind each selects (``agency`` is not a category).
+FACET_KINDS: dict[str, str] = {
+    "lifecycle": Category.Kind.LIFECYCLE,
+    "target_group": Category.Kind.TARGET_GROUP,
+    "industry": Category.Kind.INDUSTRY,
+}
+FACETS = ("agency", *FACET_KINDS)
+MAX_FACET_VALUE = 40
+BAD_CURSOR = "ตัวชี้หน้าไม่ถูกต้อง / The page cursor (after) is not valid"
+#: Fields a service card shows; the rest of a service is never read by a list.
+CARD_FIELDS = (
+    "slug",
+    "name_th",
+    "name_en",
+    "summary_th",
+    "summary_en",
+    "processing_days",
+    "fee_display_th",
+    "fee_display_en",
+    "channel",
+    "agency__code",
+    "agency__name_th",
+    "agency__name_en",
+)
+
+
+class BadCursor(ValueError):
+    """A page cursor this module did not make."""
+
+
+@dataclass
+class Facets:
+    """What a request asked to filter by, resolved. ``chosen`` is the category each
+    parameter named; ``categories`` what it selects (a section with its divisions);
+    ``unknown`` what was not found (parameter -> the value given)."""
+
+    agency: Agency | None = None
+    chosen: dict[str, Category] = field(default_factory=dict)
+    categories: dict[str, list[Category]] = field(default_factory=dict)
+    all_industries: bool = False
+    unknown: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def active(self) -> bool:
+        return bool(self.agency or self.categories or self.all_industries)
+
+
+def _value(params: Mapping[str, Any], name: str) -> str:
+    raw = params.get(name, "")
+    return raw.strip()[: MAX_FACET_VALUE + 1] if isinstance(raw, str) else ""
+
+
+def resolve_facets(params: Mapping[str, Any], *, using: str = "default") -> Facets:
+    """The agency and categories ``params`` name, in at most two queries. An industry
+    section brings its divisions with it, so filtering by ``C`` finds services filed
+    under ``10`` (food) too."""
+    facets = Facets()
+    if code := _value(params, "agency"):
+        facets.agency = Agency.objects.using(using).filter(code=code).first()
+        if facets.agency is None:
+            facets.unknown["agency"] = code
+    wanted: dict[str, str] = {}
+    for name in FACET_KINDS:
+        code = _value(params, name)
+        if not code:
+            continue
+        if name == "industry" and code == ALL_INDUSTRIES:
+            facets.all_industries = True
+            continue
+        wanted[name] = code
+    if wanted:
+        condition = Q()
+        for name, code in wanted.items():
+            kind = FACET_KINDS[name]
+            condition |= Q(kind=kind, code=code)
+            if kind == Category.Kind.INDUSTRY:
+                condition |= Q(kind=kind, parent__code=code, parent__kind=kind)
+        found = list(Category.objects.using(using).filter(condition).select_related("parent"))
+        for name, code in wanted.items():
+            kind = FACET_KINDS[name]
+            rows = [
+                c
+                for c in found
+                if c.kind == kind and (c.code == code or (c.parent and c.parent.code == code))
+            ]
+            named = next((c for c in rows if c.code == code), None)
+            if named is not None:
+                facets.chosen[name] = named
+                facets.categories[name] = rows
+            else:
+                facets.unknown[name] = code
+    return facets
+
+
+def in_categories(categories: list[Category], *, using: str = "default") -> QuerySet[Any]:
+    """Ids of the services in any of ``categories`` (a subquery, never fetched)."""
+    return (
+        ServiceCategory.objects.using(using)
+        .filter(category_id__in=[c.pk for c in categories])
+        .values("service_id")
+    )
+
+
+def apply_facets(
+    services: QuerySet[Service], facets: Facets, *, using: str = "default"
+) -> QuerySet[Service]:
+    """``services`` narrowed by every facet (they combine with AND)."""
+    if facets.agency is not None:
+        services = services.filter(agency=facets.agency)
+    for rows in facets.categories.values():
+        services = services.filter(id__in=in_categories(rows, using=using))
+    if facets.all_industries:
+        services = services.filter(all_industries=True)
+    return services
+
+
+def published(using: str = "default") -> QuerySet[Service]:
+    return Service.objects.using(using).filter(is_published=True)
+
+
+# --- the browse pages -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Service]
+    next_cursor: str
+
+
+def encode_cursor(service: Service) -> str:
+    raw = json.dumps([service.name_th, service.slug], ensure_ascii=False)
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[str, str] | None:
+    """The (name, slug) a cursor of :func:`encode_cursor` names; anything else is
+    refused with :class:`BadCursor`, never passed on to the database."""
+    if not cursor:
+        return None
+    try:
+        if len(cursor) > 700:
+            raise ValueError("too long")
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        name, slug = json.loads(raw)
+        if not (isinstance(name, str) and isinstance(slug, str)) or len(name) > 250:
+            raise ValueError("wrong shape")
+        if len(slug) > 80 or any(ord(ch) < 32 for ch in name + slug):
+            raise ValueError("wrong shape")
+        name.encode("utf-8")  # a lone surrogate fails here, not in the driver
+    except (ValueError, TypeError, UnicodeError, binascii.Error) as error:
+        raise BadCursor(BAD_CURSOR) from error
+    return name, slug
+
+
+def services_page(services: QuerySet[Service], *, cursor: str = "", size: int = 50) -> Page:
+    """One page of ``services`` in catalogue order (Thai name, then slug), keyset on that
+    order: page 100 costs what page 1 does."""
+    qs = services.select_related("agency").only(*CARD_FIELDS).order_by("name_th", "slug")
+    after = decode_cursor(cursor)
+    if after is not None:
+        name, slug = after
+        qs = qs.filter(name_th__gte=name).filter(
+            Q(name_th__gt=name) | Q(name_th=name, slug__gt=slug)
+        )
+    items = list(qs[: size + 1])
+    next_cursor = encode_cursor(items[size - 1]) if len(items) > size else ""
+    return Page(items=items[:size], next_cursor=next_cursor)
+
+
+def category_services(
+    category: Category, *, cursor: str = "", size: int = 50, using: str = "default"
+) -> Page:
+    """The published services of a category; a TSIC section includes its divisions'."""
+    ids = [category.pk]
+    if category.kind == Category.Kind.INDUSTRY and category.parent_id is None:
+        ids += list(
+            Category.objects.using(using).filter(parent=category).values_list("pk", flat=True)
+        )
+    services = published(using).filter(
+        id__in=ServiceCategory.objects.using(using).filter(category_id__in=ids).values("service_id")
+    )
+    return services_page(services, cursor=cursor, size=size)
+
+
+def category_counts(using: str = "default") -> dict[int, int]:
+    """Published services per category id, in two grouped queries. A TSIC section counts
+    the distinct services of itself and its divisions (one filed under two divisions of
+    a section counts once)."""
+    links = ServiceCategory.objects.using(using).filter(service__is_published=True)
+    counts = {
+        row["category_id"]: row["n"]
+        for row in links.values("category_id").annotate(n=Count("service_id")).order_by()
+    }
+    sections = (
+        links.filter(category__kind=Category.Kind.INDUSTRY)
+        .annotate(section=Coalesce("category__parent_id", "category_id"))
+        .values("section")
+        .annotate(n=Count("service_id", distinct=True))
+        .order_by()
+    )
+    counts.update({row["section"]: row["n"] for row in sections})
+    return counts
+
+
+def all_industries_count(using: str = "default") -> int:
+    return published(using).filter(all_industries=True).count()
