@@ -28,7 +28,7 @@ def fill(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('catalog', '0005_service_name_index'),
+        ('catalog', '0006_categories_and_citizen_manual'),
     ]
 
     operations = [
