@@ -26,7 +26,9 @@ which query it searched for.
 **Ranking.** BM25F with binary term frequency (service texts are short: a word rarely
 occurs twice): each query word (or synonym group) adds its inverse document frequency,
 ``NAME_BOOST`` times over when it occurs in the service's name or licence title
-(``search_name``). Ties go to the shorter name, then Thai alphabetical order.
+(``search_name``), and a synonym of the word typed counts ``SYNONYM_WEIGHT`` of the
+word itself. Ties go to the service whose name and title say least besides (the
+shorter ``search_name``: a name that is about the query), then Thai alphabetical order.
 """
 
 from __future__ import annotations
@@ -51,6 +53,8 @@ _PUNCTUATION = re.compile(r"[^\w\u0E00-\u0E7F]+")
 MAX_QUERY_WORDS = 12
 #: How much more a word counts when it is in the name or licence title.
 NAME_BOOST = 3.0
+#: What a synonym of the word typed counts, against the word itself.
+SYNONYM_WEIGHT = 0.7
 #: RapidFuzz ratio (0–100) a vocabulary word needs to stand in for a misspelt one.
 TYPO_MIN_SIMILARITY = 75
 #: A vocabulary word this many characters longer or shorter is still a candidate.
@@ -134,7 +138,9 @@ def plan(query: str) -> Plan:
             found = _occurrence(member).search(text)
             if found:
                 text = text[: found.start()] + " " + text[found.end() :]
-                groups.append(tuple(tuple(segment(m)) or (m,) for m in ring))
+                # The member typed comes first: it weighs more than its synonyms.
+                members = [member, *(m for m in ring if m != member)]
+                groups.append(tuple(tuple(segment(m)) or (m,) for m in members))
                 break
     groups.extend(((word,),) for word in dict.fromkeys(segment(text)))
     return Plan(tuple(groups[:MAX_QUERY_WORDS]))
@@ -254,29 +260,38 @@ def ranked(query: str, queryset: QuerySet[Service] | None = None) -> Result:
         return result
     frequencies = _document_frequencies(asked.words, qs.db)
     size = _catalogue_size(qs.db)
-    parts = []
-    for group in asked.groups:
-        weight = _idf(_group_frequency(group, frequencies), size)
-        in_name = When(
-            _group_condition(group, "", field="search_name"), then=Value(weight * NAME_BOOST)
-        )
-        # Every service has every group, unless the match was partial: then a group
-        # counts only where it is.
-        elsewhere = (
-            [When(_group_condition(group, "", field="search_text"), then=Value(weight))]
-            if result.partial
-            else []
-        )
-        default = Value(0.0 if result.partial else weight)
-        parts.append(Case(in_name, *elsewhere, default=default, output_field=FloatField()))
+    parts = [
+        _group_score(group, _idf(_group_frequency(group, frequencies), size), result.partial)
+        for group in asked.groups
+    ]
     score = ExpressionWrapper(reduce(add, parts), output_field=FloatField())
     ordered = qs.annotate(relevance=score).order_by(
-        "-relevance", Length("name_th"), "name_th", "id"
+        "-relevance", Length("search_name"), "name_th", "id"
     )
     return Result(ordered, result.corrected, result.partial)
 
 
 # --- weights -------------------------------------------------------------------------
+
+
+def _group_score(group: Group, weight: float, partial: bool) -> Case:
+    """What one query word (or synonym group) adds to a service's score: its weight,
+    ``NAME_BOOST`` times in the name, ``SYNONYM_WEIGHT`` of that when only a synonym of
+    the word typed is there. In a partial match a group the service lacks adds nothing;
+    otherwise every service has it somewhere."""
+    typed = group[:1]
+    places = [("search_name", weight * NAME_BOOST), ("search_text", weight)]
+    whens = []
+    for field, value in places:
+        whens.append(When(_group_condition(typed, "", field=field), then=Value(value)))
+        if len(group) > 1:
+            whens.append(
+                When(_group_condition(group, "", field=field), then=Value(value * SYNONYM_WEIGHT))
+            )
+        if field == "search_name" and not partial and len(group) == 1:
+            break  # present everywhere: the default covers the rest
+    default = 0.0 if partial else weight * (SYNONYM_WEIGHT if len(group) > 1 else 1.0)
+    return Case(*whens, default=Value(default), output_field=FloatField())
 
 
 def _document_frequencies(words: set[str], using: str) -> dict[str, int]:
