@@ -16,6 +16,7 @@ from django.contrib import admin
 from django.test import Client
 from django.urls import reverse
 
+from bizportal.advisor.models import Bundle
 from bizportal.applications import services
 from bizportal.applications.models import Application
 from bizportal.core.admin import AuditedReadsAdmin
@@ -50,6 +51,16 @@ NOT_STAFF_READS = {
     "api-schema": "no personal data",
     "api-docs": "no personal data",
     "api-services": "the public catalogue",
+    "api-categories": "the public catalogue",
+    "portal:browse": "the public catalogue",
+    "portal:browse-category": "the public catalogue",
+    "api-advisor-recommendations": "advice for the answers posted, nothing stored",
+    "api-advisor-questions": "the questionnaire",
+    "advisor:ask": "the person's own answers, kept in their session",
+    "advisor:result": "the person's own answers, kept in their session",
+    "advisor:reset": POST_ONLY,
+    "advisor:start": POST_ONLY,
+    "advisor:bundle": "the person's own bundle of drafts (no staff rule)",
     "api-service": "the public catalogue",
     "licences-verify-number": "public verification, no session (issue 16 item 4)",
     "licences-verify-version": "public verification, no session (issue 16 item 4)",
@@ -107,6 +118,11 @@ ADMIN_WITHOUT_PERSONAL_DATA = {
     "auth.group",
     "django_rq.dashboard",  # queue statistics
     "privacy.privacynotice",  # the notices' texts
+    "catalog.category",  # the catalogue's groupings
+    "catalog.synonym",  # search words
+    "advisor.question",  # the advisor's questionnaire
+    "advisor.recommendation",
+    "advisor.prerequisite",
 }
 
 
@@ -150,6 +166,10 @@ def world() -> World:
     filed = services.submit(file(), actor=counter, accept_terms=True)
     filed = journeys.pay(journeys.approve_everything(filed))
     invoice = Invoice.objects.get(application=filed)
+    # An advisor bundle, so its admin screen has a record to open.
+    Bundle.objects.create(
+        applicant=application.applicant, party=application.party, answers={"seats": 60}
+    )
     return World(
         officer=officer,
         counter=counter,

@@ -17,6 +17,7 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from bizportal.advisor.models import Bundle, BundleItem
 from bizportal.applications.models import Application
 from bizportal.core.models import DomainEvent
 from bizportal.identity.models import CounterProofing, Mandate, StaffRole, User
@@ -59,6 +60,15 @@ PUBLIC_OR_OWN = {
     "portal:home",
     "portal:services",
     "portal:service",
+    "portal:browse",
+    "portal:browse-category",
+    "advisor:ask",
+    "advisor:result",
+    "advisor:reset",
+    "advisor:start",
+    "api-categories",
+    "api-advisor-recommendations",
+    "api-advisor-questions",
     "portal:apply",
     "portal:account",
     "portal:acting",
@@ -102,6 +112,7 @@ class Owned:
     staff: User
     walk_in: User
     filed: Application
+    bundle: Bundle
 
 
 @pytest.fixture
@@ -129,7 +140,15 @@ def owned() -> Owned:
         staff=OfficerFactory(agency=service.agency),
         walk_in=walk_in,
         filed=filed,
+        bundle=_bundle_of(owner, draft),
     )
+
+
+def _bundle_of(owner: User, draft: Application) -> Bundle:
+    """An advisor bundle of party A's, holding its draft."""
+    bundle = Bundle.objects.create(applicant=owner, party=owner.party, answers={"seats": 60})
+    BundleItem.objects.create(bundle=bundle, application=draft, order=0)
+    return bundle
 
 
 def targets(o: Owned) -> dict[str, dict[str, Any]]:
@@ -166,6 +185,7 @@ def targets(o: Owned) -> dict[str, dict[str, Any]]:
         "portal:application-sign": app,
         "portal:application-discard": {"public_id": o.draft.public_id},
         "portal:attachment": attachment,
+        "advisor:bundle": {"public_id": o.bundle.public_id},
     }
 
 

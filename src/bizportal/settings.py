@@ -147,6 +147,7 @@ INSTALLED_APPS = [
     "bizportal.inspections",
     "bizportal.payments",
     "bizportal.payments.contrib.sandbox",
+    "bizportal.advisor",
     "bizportal.licences",
     "bizportal.notifications",
     "bizportal.privacy",

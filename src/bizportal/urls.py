@@ -12,6 +12,7 @@ api_patterns = [
     path("payments/", include("bizportal.payments.api")),
     path("licences/", include("bizportal.licences.api")),
     path("mandates/", include("bizportal.identity.api")),
+    path("advisor/", include("bizportal.advisor.api")),
 ]
 
 urlpatterns = [
@@ -37,6 +38,7 @@ urlpatterns = [
     path("payments/", include("bizportal.payments.urls")),
     path("", include("bizportal.licences.urls")),
     path("", include("bizportal.privacy.urls")),
+    path("advisor/", include("bizportal.advisor.urls")),
     path("backoffice/", include("bizportal.backoffice.urls")),
     path("", include("bizportal.portal.urls")),
 ]

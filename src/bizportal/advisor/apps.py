@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class AdvisorConfig(AppConfig):
+    """The Information Advisor (C2): questions in, the licences a business needs out,
+    in the order they must be obtained; and bundles of applications started from it."""
+
+    name = "bizportal.advisor"
+    label = "advisor"
+    verbose_name = "ผู้ช่วยแนะนำใบอนุญาต / Information Advisor"
