@@ -38,6 +38,7 @@ urlpatterns = [
     path("", include("bizportal.licences.urls")),
     path("", include("bizportal.privacy.urls")),
     path("backoffice/", include("bizportal.backoffice.urls")),
+    path("", include("bizportal.catalog.urls")),
     path("", include("bizportal.portal.urls")),
 ]
 

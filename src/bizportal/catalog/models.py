@@ -25,6 +25,7 @@ class Agency(models.Model):
     website = models.URLField(blank=True)
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=40, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["name_th"]
@@ -40,6 +41,8 @@ class Service(models.Model):
     class Channel(models.TextChoices):
         ONLINE = "online", "ออนไลน์ / Online"
         ONLINE_AND_COUNTER = "online_counter", "ออนไลน์และที่สำนักงาน / Online and at the office"
+        # A harvested service whose channels are the agency's own (see channel_note).
+        AGENCY = "agency", "ช่องทางของหน่วยงาน / The agency's own channels"
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     slug = models.SlugField(max_length=80, unique=True)
@@ -109,6 +112,8 @@ class Service(models.Model):
         blank=True, editable=False, help_text="segmented Thai + English words"
     )
     is_published = models.BooleanField(default=True)
+    # Last-Modified and ETag of the published RDF (catalog.rdf) follow the newest change.
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["name_th"]
@@ -239,3 +244,6 @@ class RequiredDocument(models.Model):
 
 
 FEE_ZERO = Decimal("0.00")
+
+# The harvest log and the sources of harvested services (catalog.harvest) live beside.
+from .harvest_models import HarvestRecord, HarvestRun, ServiceSource  # noqa: E402, F401
