@@ -11,7 +11,7 @@ from jsonschema.exceptions import SchemaError
 from bizportal.core import audit
 from bizportal.forms.validation import check_schema
 
-from .models import Agency, ApplicationType, RequiredDocument, Service
+from .models import Agency, ApplicationType, HarvestRecord, HarvestRun, RequiredDocument, Service
 from .services import refresh_search_text
 
 
@@ -78,3 +78,58 @@ class ServiceAdmin(admin.ModelAdmin):
             obj,
             actor=request.user,
         )
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A log: shown, never added, edited or deleted by hand."""
+
+    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+
+class HarvestRecordInline(admin.TabularInline):
+    model = HarvestRecord
+    fields = ("outcome", "uri", "title", "service", "changes", "errors")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(HarvestRun)
+class HarvestRunAdmin(ReadOnlyAdmin):
+    """What each ``manage.py harvest_catalog`` run took in, and why it left records out."""
+
+    list_display = (
+        "started_at",
+        "source",
+        "status",
+        "found",
+        "created",
+        "updated",
+        "unchanged",
+        "skipped",
+    )
+    list_filter = ("status",)
+    search_fields = ("source",)
+    inlines = [HarvestRecordInline]
+
+
+@admin.register(HarvestRecord)
+class HarvestRecordAdmin(ReadOnlyAdmin):
+    """Every created, updated or skipped record: a harvested service's history."""
+
+    list_display = ("run", "outcome", "uri", "service")
+    list_filter = ("outcome",)
+    search_fields = ("uri", "identifier", "title", "service__slug")
+    list_select_related = ("run", "service")
+    raw_id_fields = ("run", "service")
