@@ -59,6 +59,9 @@ PUBLIC_OR_OWN = {
     "portal:home",
     "portal:services",
     "portal:service",
+    "catalog:catalogue-document",  # the published RDF catalogue
+    "catalog:agency",
+    "catalog:service-document",
     "portal:apply",
     "portal:account",
     "portal:acting",
