@@ -54,6 +54,7 @@ PREFIXES: dict[str, Namespace] = {
     "adms": ADMS,
     "eli": ELI,
     "xsd": Namespace(str(XSD)),
+    "rdfs": Namespace(str(RDFS)),
 }
 #: The JSON-LD context: the same prefixes as the Turtle, so both read alike.
 JSONLD_CONTEXT: dict[str, str] = {prefix: str(ns) for prefix, ns in PREFIXES.items()}
