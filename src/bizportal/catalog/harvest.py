@@ -127,7 +127,14 @@ class Agencies:
         if found is not None or not self.create:
             return found
         code = self._free_code(data)
-        agency = services.upsert_agency(code, **{k: v for k, v in data.fields.items() if v})
+        # Optional details too long for their column (a website over 200 characters) are
+        # left out; names were checked when the record was read.
+        fields = {
+            k: v
+            for k, v in data.fields.items()
+            if v and len(v) <= (getattr(Agency._meta.get_field(k), "max_length", None) or len(v))
+        }
+        agency = services.upsert_agency(code, **fields)
         self._remember(agency)
         return agency
 
@@ -139,6 +146,10 @@ class Agencies:
             n += 1
             code = f"{base}-{n}"
         return code
+
+
+def _chunks(values: list[str], size: int = 500) -> Iterable[list[str]]:
+    return (values[i : i + size] for i in range(0, len(values), size))
 
 
 def _norm(name: str) -> str:
@@ -159,14 +170,14 @@ class Harvester:
     def preload(self, records: Iterable[Record]) -> None:
         """The services the records may update, with their documents, in a few queries."""
         uris = [r.uri for r in records if r.uri]
-        self.by_uri = {
-            link.uri: link.service
-            for link in ServiceSource.objects.filter(uri__in=uris).select_related("service__agency")
-        }
         slugs = [s for u in uris if (s := self.uris.slug_of(u))]
-        self.by_slug = {
-            s.slug: s for s in Service.objects.filter(slug__in=slugs).select_related("agency")
-        }
+        # In chunks: a database takes only so many parameters in one IN list.
+        for chunk in _chunks(uris):
+            links = ServiceSource.objects.filter(uri__in=chunk).select_related("service__agency")
+            self.by_uri.update((link.uri, link.service) for link in links)
+        for chunk in _chunks(slugs):
+            found = Service.objects.filter(slug__in=chunk).select_related("agency")
+            self.by_slug.update((service.slug, service) for service in found)
         prefetch_related_objects([*self.by_uri.values(), *self.by_slug.values()], "documents")
 
     def apply(self, record: Record, run: HarvestRun) -> str:
@@ -207,6 +218,8 @@ class Harvester:
 
     def _agency(self, record: Record) -> Agency | None:
         authority = record.authority
+        if authority is None and not record.errors:
+            record.errors.append("ไม่มีหน่วยงานผู้รับผิดชอบ / no cv:hasCompetentAuthority")
         if record.errors or authority is None:
             return None
         agency = self.agencies.get_or_create(authority)

@@ -35,6 +35,7 @@ from .rdf import (
 )
 from .shacl import Violation
 
+AGENCY_NAME_LENGTH = 200
 LICENCE_PREFIX = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,11}$")
 DURATION = re.compile(
     r"^P(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
@@ -112,8 +113,9 @@ class Reader:
         notation = self.literal(concept, SKOS.notation)
         if in_scheme and notation in SCHEMES[scheme].concepts:
             return notation
-        if str(concept).startswith(str(self.uris.scheme(scheme)) + "/"):
-            return str(concept).rsplit("/", 1)[1]
+        ours = str(concept).startswith(str(self.uris.scheme(scheme)) + "/")
+        if ours and (local := str(concept).rsplit("/", 1)[1]) in SCHEMES[scheme].concepts:
+            return local
         return None
 
     def record(self, node: Node) -> Record:
@@ -262,9 +264,9 @@ def _requirements(reader: Reader, node: Node, record: Record) -> None:
     record.fields["who_may_apply_th"] = "\n".join(criteria_th)
     record.fields["who_may_apply_en"] = "\n".join(criteria_en)
     evidence_nodes = set(reader.objects(node, CPSV.hasInput)) | required
+    held = set(reader.graph.objects(node, CV.holdsRequirement))
     for evidence in sorted(evidence_nodes, key=str):
         supports = set(reader.graph.objects(evidence, CV.supportsRequirement))
-        held = set(reader.graph.objects(node, CV.holdsRequirement))
         name_th, name_en = reader.names(evidence, DCTERMS.title)
         note_th, note_en = reader.texts(evidence, DCTERMS.description)
         identifier = reader.literal(evidence, DCTERMS.identifier) or str(evidence)
@@ -352,6 +354,15 @@ def _fits(reader: Reader, node: Node, record: Record) -> None:
                 )
     if not record.fields.get("name_th"):
         record.errors.append("ไม่มีชื่อบริการ / the service has no title")
+    if authority := record.authority:
+        if not authority.fields["name_th"]:
+            record.errors.append(f"หน่วยงานไม่มีชื่อ / the authority <{authority.uri}> has no name")
+        for name in ("name_th", "name_en"):
+            if len(authority.fields[name]) > AGENCY_NAME_LENGTH:
+                record.errors.append(
+                    f"ชื่อหน่วยงานยาวเกิน / the authority's {name} is over "
+                    f"{AGENCY_NAME_LENGTH} characters"
+                )
 
 
 #: The parts of a record, in order; a new catalogue field is one more function here
