@@ -257,6 +257,7 @@ def test_an_unchanged_catalogue_answers_304_and_a_change_gives_a_new_etag(
     assert second["ETag"] != etag
     assert b"Tour business licence (new)" in second.content
 
+    assert first["Cache-Control"] == "public, max-age=300"
     page = client.get("/services/tour-business-licence/", HTTP_ACCEPT=rdf.TURTLE)
     again = client.get(
         "/services/tour-business-licence/", HTTP_ACCEPT=rdf.TURTLE, HTTP_IF_NONE_MATCH=page["ETag"]
@@ -279,3 +280,12 @@ def test_the_catalogue_and_agency_uris_dereference(client, catalogue) -> None:
     assert (page.status_code, page["Location"]) == (303, "/services/?agency=excise")
     assert client.get("/catalog/agencies/nobody", HTTP_ACCEPT=rdf.TURTLE).status_code == 404
     assert client.get("/catalog.xml").status_code == 404
+
+
+def test_a_signed_in_request_is_not_stored_by_shared_caches(client, catalogue) -> None:
+    """Its answer may carry a refreshed session cookie."""
+    from tests.factories import ApplicantFactory
+
+    client.force_login(ApplicantFactory())
+    response = client.get("/services/food-shop-licence/", HTTP_ACCEPT=rdf.TURTLE)
+    assert response["Cache-Control"] == "private, max-age=300"

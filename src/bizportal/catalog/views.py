@@ -57,7 +57,11 @@ def rdf_response(
     response["ETag"] = state.etag
     if last_modified is not None:
         response["Last-Modified"] = http_date(last_modified)
-    response["Cache-Control"] = f"public, max-age={MAX_AGE_SECONDS}"
+    # Shared caches may keep what anonymous clients get; a signed-in request's answer can
+    # carry a refreshed session cookie, which no shared cache may keep.
+    signed_in = getattr(getattr(request, "user", None), "is_authenticated", False)
+    scope = "private" if signed_in else "public"
+    response["Cache-Control"] = f"{scope}, max-age={MAX_AGE_SECONDS}"
     return response
 
 
