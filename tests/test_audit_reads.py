@@ -79,6 +79,10 @@ NOT_STAFF_READS = {
     "portal:home": "public",
     "portal:services": "public",
     "portal:service": "public",
+    "catalog:catalogue": "the public catalogue (RDF)",
+    "catalog:catalogue-document": "the public catalogue (RDF)",
+    "catalog:agency": "the public catalogue (RDF)",
+    "catalog:service-document": "the public catalogue (RDF)",
     "portal:apply": POST_ONLY,
     "portal:account": "the person's own account (entrepreneurs)",
     "portal:acting": "the person's own parties (entrepreneurs)",
@@ -110,6 +114,8 @@ ADMIN_WITHOUT_PERSONAL_DATA = {
     "django_tasks_database.dbtaskresult",  # task arguments are ids, not personal data
     "catalog.agency",
     "catalog.service",
+    "catalog.harvestrun",  # the harvest log: catalogue records, no personal data
+    "catalog.harvestrecord",
     "core.auditcheckpoint",
     "rules.decisiondefinition",
     "rules.decisionversion",

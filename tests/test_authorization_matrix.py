@@ -69,6 +69,9 @@ PUBLIC_OR_OWN = {
     "api-categories",
     "api-advisor-recommendations",
     "api-advisor-questions",
+    "catalog:catalogue-document",  # the published RDF catalogue
+    "catalog:agency",
+    "catalog:service-document",
     "portal:apply",
     "portal:account",
     "portal:acting",

@@ -114,6 +114,9 @@ SECRET_KEY = secret(
 # The public address of this deployment. Sandbox providers are reached through it
 # over HTTP, exactly as a real provider at another address would be.
 BASE_URL = env("BIZPORTAL_BASE_URL", f"http://127.0.0.1:{env('PORT', '8000')}").rstrip("/")
+# Who publishes the catalogue as linked data (/catalog.ttl): the operator of this portal.
+CATALOG_PUBLISHER_NAME_TH = env("CATALOG_PUBLISHER_NAME_TH", "บิซพอร์ทัล")
+CATALOG_PUBLISHER_NAME_EN = env("CATALOG_PUBLISHER_NAME_EN", "Biz Portal")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -40,6 +40,7 @@ urlpatterns = [
     path("", include("bizportal.privacy.urls")),
     path("advisor/", include("bizportal.advisor.urls")),
     path("backoffice/", include("bizportal.backoffice.urls")),
+    path("", include("bizportal.catalog.urls")),
     path("", include("bizportal.portal.urls")),
 ]
 

@@ -16,6 +16,8 @@ from .models import (
     Agency,
     ApplicationType,
     Category,
+    HarvestRecord,
+    HarvestRun,
     RequiredDocument,
     Service,
     ServiceCategory,
@@ -167,3 +169,58 @@ class SynonymAdmin(admin.ModelAdmin):
         super().delete_model(request, obj)
         audit.record("catalog.synonyms_deleted", obj, actor=request.user)
         forget_synonyms()
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A log: shown, never added, edited or deleted by hand."""
+
+    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+
+class HarvestRecordInline(admin.TabularInline):
+    model = HarvestRecord
+    fields = ("outcome", "uri", "title", "service", "changes", "errors")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(HarvestRun)
+class HarvestRunAdmin(ReadOnlyAdmin):
+    """What each ``manage.py harvest_catalog`` run took in, and why it left records out."""
+
+    list_display = (
+        "started_at",
+        "source",
+        "status",
+        "found",
+        "created",
+        "updated",
+        "unchanged",
+        "skipped",
+    )
+    list_filter = ("status",)
+    search_fields = ("source",)
+    inlines = [HarvestRecordInline]
+
+
+@admin.register(HarvestRecord)
+class HarvestRecordAdmin(ReadOnlyAdmin):
+    """Every created, updated or skipped record: a harvested service's history."""
+
+    list_display = ("run", "outcome", "uri", "service")
+    list_filter = ("outcome",)
+    search_fields = ("uri", "identifier", "title", "service__slug")
+    list_select_related = ("run", "service")
+    raw_id_fields = ("run", "service")

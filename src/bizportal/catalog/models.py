@@ -28,6 +28,7 @@ class Agency(models.Model):
     website = models.URLField(blank=True)
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=40, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["name_th"]
@@ -118,6 +119,8 @@ class Service(models.Model):
         ONLINE_AND_COUNTER = "online_counter", "ออนไลน์และที่สำนักงาน / Online and at the office"
         AGENCY_ONLINE = "agency_online", "ระบบออนไลน์ของหน่วยงาน / The agency's own e-service"
         COUNTER = "counter", "ที่สำนักงานของหน่วยงาน / At the agency's office"
+        # A harvested service whose channels are the agency's own (see channel_note).
+        AGENCY = "agency", "ช่องทางของหน่วยงาน / The agency's own channels"
 
     #: Channels through which Biz Portal itself takes the application.
     PORTAL_CHANNELS = (Channel.ONLINE, Channel.ONLINE_AND_COUNTER)
@@ -261,6 +264,8 @@ class Service(models.Model):
         help_text="segmented words of the names and the licence title: a match here ranks higher",
     )
     is_published = models.BooleanField(default=True)
+    # Last-Modified and ETag of the published RDF (catalog.rdf) follow the newest change.
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["name_th"]
@@ -497,3 +502,7 @@ class Synonym(models.Model):
         """The ring's entries, lower-cased, without blanks or repeats."""
         parts = (part.strip().lower() for part in self.words.replace("\n", ",").split(","))
         return list(dict.fromkeys(part for part in parts if part))
+
+
+# The harvest log and the sources of harvested services (catalog.harvest) live beside.
+from .harvest_models import HarvestRecord, HarvestRun, ServiceSource  # noqa: E402, F401

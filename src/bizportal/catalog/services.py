@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 
 from bizportal.core import audit
 
@@ -17,10 +18,13 @@ from .models import (
     Agency,
     ApplicationType,
     Category,
+    HarvestRecord,
+    HarvestRun,
     RequiredDocument,
     SearchTerm,
     Service,
     ServiceCategory,
+    ServiceSource,
     Synonym,
 )
 from .search import forget_synonyms, index_text, name_text
@@ -246,3 +250,50 @@ def sync_reference_categories() -> tuple[int, int]:
             updated=updated,
         )
     return created, updated
+
+
+@transaction.atomic
+def replace_documents(service: Service, documents: list[dict[str, Any]]) -> None:
+    """Make the service's own documents (not those of one kind of application) exactly
+    ``documents``, keyed by code. Fields a caller does not give (``required_when``,
+    ``kind``-specific documents) stay as they are; the service's update time moves, so
+    its published description gets a new ETag."""
+    keep = []
+    for order, document in enumerate(documents):
+        row, _ = RequiredDocument.objects.update_or_create(
+            service=service, kind="", code=document["code"], defaults={**document, "order": order}
+        )
+        keep.append(row.pk)
+    service.documents.filter(kind="").exclude(pk__in=keep).delete()
+    service.save(update_fields=["updated_at"])
+    audit.record(
+        "catalog.service_documents_replaced", service, codes=[d["code"] for d in documents]
+    )
+
+
+# --- the harvest log (catalog.harvest) -------------------------------------------------
+
+
+def start_harvest_run(source: str, *, create_agencies: bool, found: int) -> HarvestRun:
+    return HarvestRun.objects.create(source=source, create_agencies=create_agencies, found=found)
+
+
+def log_harvest_record(run: HarvestRun, **fields: Any) -> HarvestRecord:
+    return HarvestRecord.objects.create(run=run, **fields)
+
+
+def finish_harvest_run(
+    run: HarvestRun, *, counts: dict[str, int], warnings: list[str]
+) -> HarvestRun:
+    for outcome, count in counts.items():
+        setattr(run, outcome, count)
+    run.warnings = warnings
+    run.status = HarvestRun.Status.FINISHED
+    run.finished_at = timezone.now()
+    run.save()
+    return run
+
+
+def link_harvested_service(service: Service, *, uri: str, source: str) -> ServiceSource:
+    """Remember where a harvested service comes from, so the next harvest finds it."""
+    return ServiceSource.objects.create(service=service, uri=uri, source=source)

@@ -11,6 +11,7 @@ from django.db.models import Count, Prefetch, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
@@ -18,8 +19,9 @@ from bizportal.applications import selectors, services
 from bizportal.applications.downloads import serve_attachment
 from bizportal.applications.models import FINAL_STATUSES, Application, Kind, Status
 from bizportal.catalog import selectors as catalog
+from bizportal.catalog import views as catalog_views
 from bizportal.catalog.bundles import bundle, offered_kinds
-from bizportal.catalog.models import Agency, Category, Service
+from bizportal.catalog.models import Agency, Category, Service, ServiceSource
 from bizportal.catalog.search import ranked
 from bizportal.core import audit, authz, ratelimits
 from bizportal.core.db import reporting_db
@@ -143,22 +145,31 @@ def _facet_choices(db: str) -> dict[str, Any]:
 def service_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """The citizen-manual page of a service: what a new licence needs, where to apply (here,
     or the agency's own e-service or office), and where holders go for the other kinds
-    (changes start from the licence in their account)."""
+    (changes start from the licence in their account). Its URL is also the service's URI
+    in the published catalogue: asked for Turtle or JSON-LD, it answers the service's
+    CPSV-AP description instead."""
     service = _published(slug)
-    kinds = offered_kinds(service)
-    categories = list(service.categories.select_related("parent").order_by("kind", "order"))
-    return render(
-        request,
-        "portal/service_detail.html",
-        {
-            "service": service,
-            "documents": list(bundle(service, Kind.NEW, offered_only=False).documents),
-            "changes": [kind for kind in kinds if kind != Kind.NEW],
-            "categories": {
-                kind: [c for c in categories if c.kind == kind] for kind in Category.Kind.values
+    if media_type := catalog_views.preferred_rdf_type(request):
+        response = catalog_views.service_document(request, service, media_type)
+    else:
+        kinds = offered_kinds(service)
+        categories = list(service.categories.select_related("parent").order_by("kind", "order"))
+        response = render(
+            request,
+            "portal/service_detail.html",
+            {
+                "service": service,
+                "documents": list(bundle(service, Kind.NEW, offered_only=False).documents),
+                "changes": [kind for kind in kinds if kind != Kind.NEW],
+                "takes_new": Kind.NEW in kinds,
+                "harvest_source": ServiceSource.objects.filter(service=service).first(),
+                "categories": {
+                    kind: [c for c in categories if c.kind == kind] for kind in Category.Kind.values
+                },
             },
-        },
-    )
+        )
+    patch_vary_headers(response, ["Accept"])
+    return response
 
 
 BROWSE_PAGE_SIZE = 50

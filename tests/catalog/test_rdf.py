@@ -1,0 +1,291 @@
+"""The catalogue as linked data: DCAT-AP 3 / CPSV-AP 3.2, valid by the official shapes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.urls import URLResolver, get_resolver
+from rdflib import Graph, Literal, URIRef
+from rdflib import namespace as ns
+from rdflib.compare import isomorphic
+
+from bizportal.catalog import demo, rdf, services, shacl
+from bizportal.catalog.models import Service
+from tests.factories import AgencyFactory, ServiceFactory
+
+CV, CPSV = rdf.CV, rdf.CPSV
+DCTERMS, RDF, SKOS = ns.DCTERMS, ns.RDF, ns.SKOS
+# ns.DCAT and ns.XSD stay behind their module: pytest's collection probes the names of a
+# test module, and these two warn about every unknown attribute.
+STANDARDS = Path(settings.BASE_DIR).parents[1].parent / "shared" / "standards"
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+@pytest.fixture
+def catalogue(db) -> None:
+    demo.seed()
+
+
+def parse(response, media_type: str = rdf.TURTLE) -> Graph:
+    assert response.status_code == 200, response.content[:500]
+    assert response["Content-Type"].startswith(media_type)
+    return Graph().parse(data=response.content, format=rdf.FORMATS[media_type])
+
+
+def uri(path: str) -> URIRef:
+    return URIRef(settings.BASE_URL + path)
+
+
+# --- conformance --------------------------------------------------------------------
+
+
+def test_the_whole_catalogue_conforms_to_cpsv_ap_and_dcat_ap(client, catalogue) -> None:
+    """Both official shape sets, inference off: 0 violations over the demo catalogue."""
+    graph = parse(client.get("/catalog.ttl"))
+    assert len(set(graph.subjects(RDF.type, CPSV.PublicService))) == Service.objects.count()
+    for files in (shacl.CPSV_AP_SHAPES, shacl.DCAT_AP_SHAPES):
+        found = shacl.violations(graph, files)
+        assert found == [], "\n".join(map(str, found))
+
+
+def test_each_service_document_conforms_on_its_own(client, catalogue) -> None:
+    for slug in Service.objects.values_list("slug", flat=True):
+        graph = parse(client.get(f"/services/{slug}/", HTTP_ACCEPT=rdf.TURTLE))
+        assert shacl.violations(graph) == [], slug
+
+
+def test_a_broken_description_is_caught_by_the_shapes(client, catalogue) -> None:
+    """The check can fail: a service without a title or authority, an untyped currency."""
+    graph = parse(client.get("/catalog.ttl"))
+    service = uri("/services/food-shop-licence/")
+    graph.remove((service, DCTERMS.title, None))
+    graph.remove((service, CV.hasCompetentAuthority, None))
+    graph.remove((rdf.BAHT, RDF.type, SKOS.Concept))
+    found = {(v.focus, v.path) for v in shacl.violations(graph)}
+    assert (service, DCTERMS.title) in found
+    assert (service, CV.hasCompetentAuthority) in found
+    assert (uri("/services/commercial-registration/#cost"), CV.currency) in found
+
+
+def test_business_events_are_typed_as_events_too() -> None:
+    """The helper a lifecycle stage will use: cv:BusinessEvent and cv:Event, so the
+    Event shape applies without inference (field notes)."""
+    builder = rdf.CatalogueGraph()
+    node = builder.uris.service("demo")
+    builder.typed(node, CPSV.PublicService)
+    builder.identifier(node, "demo")
+    builder.text(node, DCTERMS.title, "บริการ", "Service")
+    builder.text(node, DCTERMS.description, "บริการ", "Service")
+    event = builder.event(
+        node, uri("/catalog/events/start"), identifier="start", title_th="", title_en=""
+    )
+    messages = [str(v) for v in shacl.violations(builder.graph, shacl.CPSV_AP_SHAPES)]
+    assert any(str(event) in m and "title" in m for m in messages)
+    assert (event, RDF.type, CV.Event) in builder.graph
+    assert (node, CV.isGroupedBy, event) in builder.graph
+
+
+def test_the_shapes_in_the_package_are_the_official_files() -> None:
+    if not STANDARDS.is_dir():
+        pytest.skip("../shared/standards is not present (a user's clone)")
+    pairs = {
+        "cpsv-ap-SHACL.ttl": "cpsv-ap-3.2.0/cpsv-ap-SHACL.ttl",
+        "dcat-ap-SHACL.ttl": "dcat-ap-3.0.1/dcat-ap-SHACL.ttl",
+        "dcat-ap-ranges.ttl": "dcat-ap-3.0.1/ranges.ttl",
+    }
+    for ours, official in pairs.items():
+        digest = hashlib.sha256((shacl.SHAPES_DIR / ours).read_bytes()).hexdigest()
+        assert digest == hashlib.sha256((STANDARDS / official).read_bytes()).hexdigest()
+
+
+def test_only_the_known_dangling_references_are_dropped_from_the_shapes() -> None:
+    """SEMICeu/DCAT-AP#448: five sh:property links to undefined shapes; a new release
+    with more would be noticed here."""
+    from rdflib import Graph as G
+
+    graph = G()
+    for name in shacl.ALL_SHAPES:
+        graph.parse(shacl.SHAPES_DIR / name)
+    assert len(shacl.dangling_property_shapes(graph)) == 5
+    assert shacl.dangling_property_shapes(shacl.shapes()) == []
+
+
+# --- what the description says ------------------------------------------------------
+
+
+def test_a_service_names_its_authority_costs_documents_channels_and_licence(
+    client, catalogue
+) -> None:
+    graph = parse(client.get("/catalog.ttl"))
+    service = uri("/services/commercial-registration/")
+    agency = uri("/catalog/agencies/dbd")
+    assert (service, CV.hasCompetentAuthority, agency) in graph
+    assert (agency, RDF.type, CV.PublicOrganisation) in graph
+    assert (agency, SKOS.prefLabel, Literal("กรมพัฒนาธุรกิจการค้า", lang="th")) in graph
+    assert (service, CV.processingTime, Literal("P1D", datatype=ns.XSD.duration)) in graph
+
+    cost = graph.value(service, CV.hasCost)
+    assert graph.value(cost, CV.hasValue).toPython() == 50
+    assert graph.value(cost, CV.currency) == rdf.BAHT
+    assert (rdf.BAHT, RDF.type, SKOS.Concept) in graph
+
+    inputs = set(graph.objects(service, CPSV.hasInput))
+    codes = {str(graph.value(e, DCTERMS.identifier)) for e in inputs}
+    assert codes == {"premises_map", "premises_consent"}
+    requirements = set(graph.objects(service, CV.holdsRequirement))
+    assert uri("/services/commercial-registration/#eligibility") in requirements
+    supported = {graph.value(r, CV.hasSupportingEvidence) for r in requirements}
+    assert inputs <= supported  # both documents are required (one only when rented)
+
+    channel = graph.value(service, CV.hasChannel)
+    assert (channel, RDF.type, CV.Channel) in graph
+    output = graph.value(service, CPSV.produces)
+    assert graph.value(output, DCTERMS.identifier) == Literal("DBD-CR")
+    assert (output, DCTERMS.title, Literal("ใบอนุญาตขายสุรา", lang="th")) not in graph
+    liquor_output = graph.value(uri("/services/liquor-sale-licence/"), CPSV.produces)
+    assert (liquor_output, DCTERMS.title, Literal("ใบอนุญาตขายสุรา", lang="th")) in graph
+
+
+def test_a_fee_range_stays_text_without_a_value(client, catalogue) -> None:
+    graph = parse(client.get("/catalog.ttl"))
+    cost = graph.value(uri("/services/food-shop-licence/"), CV.hasCost)
+    assert graph.value(cost, CV.hasValue) is None
+    assert "500–2,000" in str(graph.value(cost, DCTERMS.description))
+
+
+@pytest.mark.parametrize(
+    ("th", "en", "amount"),
+    [
+        ("50 บาท", "THB 50", Decimal(50)),
+        ("1,100 บาท", "THB 1,100", Decimal(1100)),
+        ("500–2,000 บาท ต่อปี", "THB 500–2,000 a year", None),
+        ("ไม่มีค่าธรรมเนียม", "Free", None),
+        ("50 บาท", "THB 60", None),
+    ],
+)
+def test_only_a_single_stated_amount_becomes_a_value(th, en, amount) -> None:
+    assert rdf.fixed_fee(Service(fee_display_th=th, fee_display_en=en)) == amount
+
+
+def test_every_api_is_a_data_service_described_by_the_openapi_document(client, catalogue) -> None:
+    graph = parse(client.get("/catalog.ttl"))
+    catalogue_node = uri("/catalog")
+    endpoints = set()
+    for data_service in graph.objects(catalogue_node, ns.DCAT.service):
+        assert graph.value(data_service, ns.DCAT.endpointDescription) == uri("/api/schema/")
+        endpoints.add(str(graph.value(data_service, ns.DCAT.endpointURL)))
+    v1 = next(p for p in get_resolver().url_patterns if str(p.pattern) == "api/v1/")
+    assert isinstance(v1, URLResolver)
+    mounted = {f"{settings.BASE_URL}/api/v1/{p.pattern}" for p in v1.url_patterns}
+    assert endpoints == mounted
+    assert client.get("/api/schema/").status_code == 200
+    catalogue_api = uri("/catalog#api-catalog")
+    assert graph.value(catalogue_api, ns.DCAT.servesDataset) == uri("/catalog#services")
+
+
+# --- HTTP: content negotiation, formats, caching ------------------------------------
+
+
+def test_the_service_page_answers_rdf_when_asked_and_html_by_default(client, catalogue) -> None:
+    path = "/services/food-shop-licence/"
+    page = client.get(path, HTTP_ACCEPT=BROWSER_ACCEPT)
+    assert page["Content-Type"].startswith("text/html")
+    assert "Accept" in page["Vary"]
+    assert 'type="text/turtle" href="/services/food-shop-licence.ttl"' in page.content.decode()
+    assert client.get(path)["Content-Type"].startswith("text/html")  # no Accept at all
+
+    turtle = client.get(path, HTTP_ACCEPT="text/turtle")
+    assert "Accept" in turtle["Vary"]
+    graph = parse(turtle)
+    assert (uri(path), RDF.type, CPSV.PublicService) in graph
+    assert len(set(graph.subjects(RDF.type, CPSV.PublicService))) == 1
+
+    jsonld = client.get(path, HTTP_ACCEPT="application/ld+json, text/html;q=0.5")
+    assert isomorphic(parse(jsonld, rdf.JSONLD), graph)
+    assert isomorphic(parse(client.get("/services/food-shop-licence.ttl")), graph)
+
+
+def test_an_unpublished_service_has_no_description(client, catalogue) -> None:
+    Service.objects.filter(slug="food-shop-licence").update(is_published=False)
+    assert client.get("/services/food-shop-licence/", HTTP_ACCEPT=rdf.TURTLE).status_code == 404
+    assert client.get("/services/food-shop-licence.jsonld").status_code == 404
+    graph = parse(client.get("/catalog.ttl"))
+    assert (uri("/services/food-shop-licence/"), RDF.type, CPSV.PublicService) not in graph
+
+
+def test_json_ld_and_turtle_are_the_same_graph(client, catalogue) -> None:
+    turtle = parse(client.get("/catalog.ttl"))
+    jsonld = parse(client.get("/catalog.jsonld"), rdf.JSONLD)
+    assert len(turtle) > 500
+    assert isomorphic(turtle, jsonld)
+    assert json.loads(client.get("/catalog.jsonld").content)["@context"]["cv"] == str(CV)
+
+
+def test_the_catalogue_is_built_in_a_constant_number_of_queries(
+    client, catalogue, django_assert_max_num_queries
+) -> None:
+    """State (1), services with agencies (1), documents (1), whatever the size."""
+    with django_assert_max_num_queries(3):
+        small = client.get("/catalog.ttl")
+    agency = AgencyFactory(code="many")
+    for n in range(30):
+        ServiceFactory(agency=agency, slug=f"many-{n}")
+    with django_assert_max_num_queries(3):
+        large = client.get("/catalog.jsonld")
+    assert len(parse(large, rdf.JSONLD)) > len(parse(small)) + 30 * 20
+
+
+def test_an_unchanged_catalogue_answers_304_and_a_change_gives_a_new_etag(
+    client, catalogue, django_assert_max_num_queries
+) -> None:
+    first = client.get("/catalog.ttl")
+    etag, last_modified = first["ETag"], first["Last-Modified"]
+    with django_assert_max_num_queries(1):
+        assert client.get("/catalog.ttl", HTTP_IF_NONE_MATCH=etag).status_code == 304
+    assert client.get("/catalog.ttl", HTTP_IF_MODIFIED_SINCE=last_modified).status_code == 304
+    with django_assert_max_num_queries(1):  # built once per change: the cache serves it
+        assert client.get("/catalog.ttl").content == first.content
+
+    services.upsert_service("tour-business-licence", name_en="Tour business licence (new)")
+    second = client.get("/catalog.ttl", HTTP_IF_NONE_MATCH=etag)
+    assert second.status_code == 200
+    assert second["ETag"] != etag
+    assert b"Tour business licence (new)" in second.content
+
+    assert first["Cache-Control"] == "public, max-age=300"
+    page = client.get("/services/tour-business-licence/", HTTP_ACCEPT=rdf.TURTLE)
+    again = client.get(
+        "/services/tour-business-licence/", HTTP_ACCEPT=rdf.TURTLE, HTTP_IF_NONE_MATCH=page["ETag"]
+    )
+    assert again.status_code == 304
+
+
+def test_the_catalogue_and_agency_uris_dereference(client, catalogue) -> None:
+    turtle = client.get("/catalog", HTTP_ACCEPT="text/turtle")
+    assert (turtle.status_code, turtle["Location"]) == (303, "/catalog.ttl")
+    assert client.get("/catalog", HTTP_ACCEPT=BROWSER_ACCEPT)["Location"] == "/services/"
+
+    graph = parse(
+        client.get("/catalog/agencies/excise", HTTP_ACCEPT="application/ld+json"), rdf.JSONLD
+    )
+    agency = uri("/catalog/agencies/excise")
+    assert (agency, RDF.type, CV.PublicOrganisation) in graph
+    assert shacl.violations(graph) == []
+    page = client.get("/catalog/agencies/excise", HTTP_ACCEPT=BROWSER_ACCEPT)
+    assert (page.status_code, page["Location"]) == (303, "/services/?agency=excise")
+    assert client.get("/catalog/agencies/nobody", HTTP_ACCEPT=rdf.TURTLE).status_code == 404
+    assert client.get("/catalog.xml").status_code == 404
+
+
+def test_a_signed_in_request_is_not_stored_by_shared_caches(client, catalogue) -> None:
+    """Its answer may carry a refreshed session cookie."""
+    from tests.factories import ApplicantFactory
+
+    client.force_login(ApplicantFactory())
+    response = client.get("/services/food-shop-licence/", HTTP_ACCEPT=rdf.TURTLE)
+    assert response["Cache-Control"] == "private, max-age=300"
