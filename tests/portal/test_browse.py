@@ -73,6 +73,8 @@ def test_unknown_groupings_and_categories_are_not_found(client, catalogue) -> No
     assert client.get("/browse/sector/x/").status_code == 404
     assert client.get("/browse/lifecycle/grow/").status_code == 404
     assert client.get("/browse/industry/ZZ/").status_code == 404
+    assert client.get("/browse/industry/%00/").status_code == 404
+    assert client.get("/browse/industry/" + "9" * 300 + "/").status_code == 404
 
 
 def test_category_pages_page_with_a_keyset_cursor(client, catalogue, monkeypatch) -> None:
@@ -147,7 +149,10 @@ def test_the_industry_facet_takes_a_section_a_division_or_all(client, catalogue)
 
 
 def test_unknown_facet_values_are_ignored_and_named(client, catalogue) -> None:
-    response = client.get("/services/", {"lifecycle": "grow", "agency": "nasa", "q": "ภาษีมูลค่าเพิ่ม"})
+    response = client.get(
+        "/services/",
+        {"lifecycle": "grow", "agency": "nasa", "industry": "\x00", "q": "ภาษีมูลค่าเพิ่ม"},
+    )
     assert response.status_code == 200
     page = response.content.decode()
     assert "ไม่รู้จักตัวกรองต่อไปนี้ จึงไม่ได้ใช้กรอง" in page

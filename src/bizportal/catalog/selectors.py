@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +30,9 @@ FACET_KINDS: dict[str, str] = {
 }
 FACETS = ("agency", *FACET_KINDS)
 MAX_FACET_VALUE = 40
+#: Every agency and category code looks like this; anything else is unknown without asking
+#: the database (a NUL byte would make PostgreSQL fail rather than find nothing).
+CODE = re.compile(r"[A-Za-z0-9_-]{1,40}")
 BAD_CURSOR = "ตัวชี้หน้าไม่ถูกต้อง / The page cursor (after) is not valid"
 #: Fields a service card shows; the rest of a service is never read by a list.
 CARD_FIELDS = (
@@ -78,14 +82,19 @@ def resolve_facets(params: Mapping[str, Any], *, using: str = "default") -> Face
     section brings its divisions with it, so filtering by ``C`` finds services filed
     under ``10`` (food) too."""
     facets = Facets()
-    if code := _value(params, "agency"):
+    for name in FACETS:
+        code = _value(params, name)
+        if code and not CODE.fullmatch(code):
+            shown = "".join(ch if ch.isprintable() else "?" for ch in code[:MAX_FACET_VALUE])
+            facets.unknown[name] = shown
+    if (code := _value(params, "agency")) and "agency" not in facets.unknown:
         facets.agency = Agency.objects.using(using).filter(code=code).first()
         if facets.agency is None:
             facets.unknown["agency"] = code
     wanted: dict[str, str] = {}
     for name in FACET_KINDS:
         code = _value(params, name)
-        if not code:
+        if not code or name in facets.unknown:
             continue
         if name == "industry" and code == ALL_INDUSTRIES:
             facets.all_industries = True

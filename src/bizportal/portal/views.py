@@ -203,10 +203,10 @@ def browse_category(request: HttpRequest, kind: str, code: str) -> HttpResponse:
     """One category's published services, a page at a time (keyset on the catalogue
     order); a TSIC section also lists its divisions and includes their services."""
     db = reporting_db()
-    if kind not in Category.Kind.values:
+    if kind not in Category.Kind.values or not catalog.CODE.fullmatch(code):
         raise Http404("no such grouping")
     category = get_object_or_404(
-        Category.objects.using(db).select_related("parent"), kind=kind, code=code[:40]
+        Category.objects.using(db).select_related("parent"), kind=kind, code=code
     )
     status = 200
     try:
