@@ -196,6 +196,32 @@ def test_retention_dry_run_changes_nothing_and_the_run_applies_the_rules() -> No
     assert again["abandoned_drafts"] == 0 and again["closed_application_answers"] == 0
 
 
+def test_payment_callbacks_are_kept_as_long_as_their_purpose_needs() -> None:
+    from bizportal.payments.models import PaymentEvent
+
+    now = timezone.now()
+
+    def event(signed: bool, days_ago: int) -> PaymentEvent:
+        row = PaymentEvent.objects.create(
+            provider="sandbox",
+            signature_valid=signed,
+            body="" if not signed else '{"ok": true}',
+            outcome="accepted" if signed else "forged",
+        )
+        PaymentEvent.objects.filter(pk=row.pk).update(at=now - dt.timedelta(days=days_ago))
+        return row
+
+    forged_old, forged_new = event(False, 120), event(False, 10)
+    signed_old, signed_young = event(True, 365 * 6), event(True, 120)
+
+    done = {r.rule: r.count for r in services.apply_retention(now=now)}
+
+    assert done["refused_payment_callbacks"] == 1 and done["payment_callbacks"] == 1
+    left = set(PaymentEvent.objects.values_list("pk", flat=True))
+    assert left == {forged_new.pk, signed_young.pk}
+    assert forged_old.pk not in left and signed_old.pk not in left
+
+
 def test_ropa_from_labels_csv_json_and_admin_download(client, capsys) -> None:
     notice()
     call_command("export_ropa", "--format", "json")

@@ -135,6 +135,16 @@ def _notifications(now: dt.datetime, days: int) -> QuerySet[Any]:
     return notification.objects.filter(sent_at__lt=now - dt.timedelta(days=days))
 
 
+def _refused_callbacks(now: dt.datetime, days: int) -> QuerySet[Any]:
+    event = apps.get_model("payments", "PaymentEvent")
+    return event.objects.filter(signature_valid=False, at__lt=now - dt.timedelta(days=days))
+
+
+def _payment_callbacks(now: dt.datetime, days: int) -> QuerySet[Any]:
+    event = apps.get_model("payments", "PaymentEvent")
+    return event.objects.filter(signature_valid=True, at__lt=now - dt.timedelta(days=days))
+
+
 def _sessions(now: dt.datetime, days: int) -> QuerySet[Any]:
     return Session.objects.filter(expire_date__lt=now - dt.timedelta(days=days))
 
@@ -177,6 +187,24 @@ def rules() -> list[RetentionRule]:
             _days("notifications", 365 * 2),
             "delete",
             _notifications,
+        ),
+        RetentionRule(
+            "refused_payment_callbacks",
+            "payments.PaymentEvent",
+            "การเรียกกลับการชำระเงินที่ถูกปฏิเสธ (ลายมือชื่อไม่ถูกต้อง: ขนาด แฮช ที่อยู่ไอพี): ลบ",
+            "Refused payment callbacks (bad signature: size, hash, source address): deleted",
+            _days("refused_payment_callbacks", 90),
+            "delete",
+            _refused_callbacks,
+        ),
+        RetentionRule(
+            "payment_callbacks",
+            "payments.PaymentEvent",
+            "บันทึกการเรียกกลับจากธนาคารที่ลงลายมือชื่อถูกต้อง: ลบเมื่อพ้นระยะเก็บเอกสารบัญชี",
+            "Signed bank callbacks: deleted once past the accounting period",
+            _days("payment_callbacks", 365 * 5),
+            "delete",
+            _payment_callbacks,
         ),
         RetentionRule(
             "sessions",
