@@ -68,10 +68,6 @@ class Facets:
     all_industries: bool = False
     unknown: dict[str, str] = field(default_factory=dict)
 
-    @property
-    def active(self) -> bool:
-        return bool(self.agency or self.categories or self.all_industries)
-
 
 def _value(params: Mapping[str, Any], name: str) -> str:
     raw = params.get(name, "")

@@ -101,7 +101,8 @@ def service_list(request: HttpRequest) -> HttpResponse:
     ).using(db)
     facets = catalog.resolve_facets(request.GET, using=db)
     services_qs = catalog.apply_facets(services_qs, facets, using=db)
-    services = list(services_qs[: SERVICE_PAGE_LIMIT + 1])
+    # A card reads a dozen columns; the forms and manuals stay in the database.
+    services = list(services_qs.only(*catalog.CARD_FIELDS)[: SERVICE_PAGE_LIMIT + 1])
     return render(
         request,
         "portal/service_list.html",
