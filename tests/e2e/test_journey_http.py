@@ -96,7 +96,11 @@ def test_from_search_to_a_verified_signed_licence(portal: Portal, mailoutbox) ->
     found = requests.get(
         f"{portal.url}/api/v1/catalog/services/", params={"q": "จำหน่ายอาหาร"}
     ).json()
-    assert [s["slug"] for s in found["results"]] == ["food-shop-licence"]
+    # The licence (over 200 m²) and the notification (up to 200 m²) both sell food.
+    assert [s["slug"] for s in found["results"]] == [
+        "food-premises-notification",
+        "food-shop-licence",
+    ]
     page = requests.get(f"{portal.url}/services/food-shop-licence/")
     assert "กรุงเทพมหานคร" in page.text and "15 วันทำการ" in page.text
 

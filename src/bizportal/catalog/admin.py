@@ -6,11 +6,13 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.db import transaction
 from jsonschema.exceptions import SchemaError
 
 from bizportal.core import audit
 from bizportal.forms.validation import check_schema
 
+from . import selectors
 from .manual import ManualError, check_service
 from .models import (
     Agency,
@@ -27,8 +29,20 @@ from .search import forget_synonyms
 from .services import refresh_search_text, save_synonyms
 
 
+class ForgetsCachedCounts(admin.ModelAdmin):
+    """Browse counts and filter options are cached: an admin's change drops them."""
+
+    def save_related(self, request: Any, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        transaction.on_commit(selectors.forget_cached)
+
+    def delete_model(self, request: Any, obj: Any) -> None:
+        super().delete_model(request, obj)
+        transaction.on_commit(selectors.forget_cached)
+
+
 @admin.register(Agency)
-class AgencyAdmin(admin.ModelAdmin):
+class AgencyAdmin(ForgetsCachedCounts):
     list_display = ("code", "name_th", "name_en", "ministry_th")
     search_fields = ("code", "name_th", "name_en")
 
@@ -73,7 +87,7 @@ class ApplicationTypeInline(admin.StackedInline):
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(ForgetsCachedCounts):
     """Target groups, lifecycle stages and TSIC industries. The shipped ones are kept in
     step with ``catalog/reference.py`` after every migrate; admins may add target groups."""
 
@@ -127,7 +141,7 @@ MANUAL_FIELDS = (
 
 
 @admin.register(Service)
-class ServiceAdmin(admin.ModelAdmin):
+class ServiceAdmin(ForgetsCachedCounts):
     form = ServiceForm
     list_display = (
         "slug",

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Coalesce
 
@@ -66,10 +67,6 @@ class Facets:
     categories: dict[str, list[Category]] = field(default_factory=dict)
     all_industries: bool = False
     unknown: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def active(self) -> bool:
-        return bool(self.agency or self.categories or self.all_industries)
 
 
 def _value(params: Mapping[str, Any], name: str) -> str:
@@ -214,7 +211,30 @@ def category_services(
     return services_page(services, cursor=cursor, size=size)
 
 
+#: How long the counts and the facet options may lag behind a change, in seconds. Writers
+#: in ``services`` drop both at once; the limit covers other processes' local caches.
+CACHE_SECONDS = 300
+COUNTS_KEY = "catalog:category-counts:v1:{using}"
+OPTIONS_KEY = "catalog:facet-options:v1:{using}"
+
+
+def forget_cached(using: str = "default") -> None:
+    """Drop the cached counts and facet options (after a write to the catalogue)."""
+    cache.delete_many([COUNTS_KEY.format(using=using), OPTIONS_KEY.format(using=using)])
+
+
 def category_counts(using: str = "default") -> dict[int, int]:
+    """:func:`count_by_category`, cached: at 90,000 services the grouped counts take
+    0.2–0.7 s on PostgreSQL, too much for every visit to a browse page."""
+    key = COUNTS_KEY.format(using=using)
+    counts: dict[int, int] | None = cache.get(key)
+    if counts is None:
+        counts = count_by_category(using)
+        cache.set(key, counts, CACHE_SECONDS)
+    return counts
+
+
+def count_by_category(using: str = "default") -> dict[int, int]:
     """Published services per category id, in two grouped queries. A TSIC section counts
     the distinct services of itself and its divisions (one filed under two divisions of
     a section counts once)."""
@@ -236,3 +256,57 @@ def category_counts(using: str = "default") -> dict[int, int]:
 
 def all_industries_count(using: str = "default") -> int:
     return published(using).filter(all_industries=True).count()
+
+
+@dataclass(frozen=True)
+class Option:
+    value: str
+    name_th: str
+    name_en: str
+
+
+@dataclass(frozen=True)
+class FacetOptions:
+    """What the search page's filters offer, as plain values (cheap to cache and render)."""
+
+    agencies: tuple[Option, ...]
+    lifecycle: tuple[Option, ...]
+    target_groups: tuple[Option, ...]
+    #: Each TSIC section with its divisions.
+    industries: tuple[tuple[Option, tuple[Option, ...]], ...]
+
+
+def facet_options(using: str = "default") -> FacetOptions:
+    """Every agency and category the filters offer, in two queries, cached."""
+    key = OPTIONS_KEY.format(using=using)
+    options: FacetOptions | None = cache.get(key)
+    if options is None:
+        options = _facet_options(using)
+        cache.set(key, options, CACHE_SECONDS)
+    return options
+
+
+def _facet_options(using: str) -> FacetOptions:
+    rows = list(
+        Category.objects.using(using).values_list(
+            "kind", "code", "name_th", "name_en", "id", "parent_id"
+        )
+    )
+    by_kind: dict[str, list[Option]] = {}
+    divisions: dict[int, list[Option]] = {}
+    sections: list[tuple[int, Option]] = []
+    for kind, code, name_th, name_en, pk, parent_id in rows:
+        option = Option(code, name_th, name_en)
+        if kind != Category.Kind.INDUSTRY:
+            by_kind.setdefault(kind, []).append(option)
+        elif parent_id is None:
+            sections.append((pk, option))
+        else:
+            divisions.setdefault(parent_id, []).append(option)
+    agencies = Agency.objects.using(using).values_list("code", "name_th", "name_en")
+    return FacetOptions(
+        agencies=tuple(Option(*row) for row in agencies),
+        lifecycle=tuple(by_kind.get(Category.Kind.LIFECYCLE, [])),
+        target_groups=tuple(by_kind.get(Category.Kind.TARGET_GROUP, [])),
+        industries=tuple((section, tuple(divisions.get(pk, []))) for pk, section in sections),
+    )

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from bizportal.core import audit
 
-from . import reference
+from . import reference, selectors
 from .manual import ManualError, check_service
 from .models import (
     Agency,
@@ -41,6 +41,7 @@ CATEGORY_FIELDS = ("name_th", "name_en", "description_th", "description_en", "or
 def upsert_agency(code: str, **fields: Any) -> Agency:
     agency, created = Agency.objects.update_or_create(code=code, defaults=fields)
     audit.record("catalog.agency_created" if created else "catalog.agency_updated", agency)
+    transaction.on_commit(selectors.forget_cached)
     return agency
 
 
@@ -99,6 +100,7 @@ def upsert_service(
             kinds.append(entry["kind"])
         service.application_types.exclude(kind__in=kinds).delete()
     audit.record("catalog.service_created" if created else "catalog.service_updated", service)
+    transaction.on_commit(selectors.forget_cached)
     return service
 
 
@@ -242,6 +244,7 @@ def sync_reference_categories() -> tuple[int, int]:
         created += len(new)
         updated += len(changed)
     if created or updated:
+        transaction.on_commit(selectors.forget_cached)
         audit.record(
             "catalog.categories_synced",
             ("catalog.category", "reference"),
