@@ -112,6 +112,7 @@ def _run(args: argparse.Namespace) -> int:
     load = os.getloadavg()
     client = Client()
     deep = _deep_cursor(client, "/browse/lifecycle/start/", 20)
+    three = {"lifecycle": "operate", "target_group": "sme", "industry": "G"}
     cases = [
         ("hello (/healthz)", "/healthz", {}),
         ("browse index (counts)", "/browse/", {}),
@@ -123,7 +124,7 @@ def _run(args: argparse.Namespace) -> int:
         ("search page, 2 facets", "/services/", {"lifecycle": "start", "target_group": "sme"}),
         ("search page, words + facets", "/services/", {"q": "อาหาร", "industry": "C"}),
         ("search page, industry=all", "/services/", {"industry": "all"}),
-        ("API, 3 filters", "/api/v1/catalog/services/", {"lifecycle": "operate", "target_group": "sme", "industry": "G"}),
+        ("API, 3 filters", "/api/v1/catalog/services/", three),
         ("API, words + filter", "/api/v1/catalog/services/", {"q": "food", "lifecycle": "start"}),
     ]  # fmt: skip
     results: dict[str, Any] = {}
