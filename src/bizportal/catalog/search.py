@@ -27,8 +27,7 @@ which query it searched for.
 occurs twice): each query word (or synonym group) adds its inverse document frequency,
 ``NAME_BOOST`` times over when it occurs in the service's name or licence title
 (``search_name``), and a synonym of the word typed counts ``SYNONYM_WEIGHT`` of the
-word itself. At most ``RANK_WINDOW`` matches are scored, those with the most focused
-names, so a word that matches half the catalogue still answers in milliseconds. Ties go to the service whose name and title say least besides (the
+word itself. Ties go to the service whose name and title say least besides (the
 shorter ``search_name``: a name that is about the query), then Thai alphabetical order.
 """
 
@@ -54,8 +53,6 @@ _PUNCTUATION = re.compile(r"[^\w\u0E00-\u0E7F]+")
 MAX_QUERY_WORDS = 12
 #: How much more a word counts when it is in the name or licence title.
 NAME_BOOST = 3.0
-#: How many matches, at most, are scored for ranking (see :func:`ranked`).
-RANK_WINDOW = 500
 #: What a synonym of the word typed counts, against the word itself.
 SYNONYM_WEIGHT = 0.7
 #: RapidFuzz ratio (0–100) a vocabulary word needs to stand in for a misspelt one.
@@ -268,12 +265,7 @@ def ranked(query: str, queryset: QuerySet[Service] | None = None) -> Result:
         for group in asked.groups
     ]
     score = ExpressionWrapper(reduce(add, parts), output_field=FloatField())
-    # Scored: at most RANK_WINDOW matches, those with the most focused names (a common
-    # word matches tens of thousands of services; scoring each costs a text test per
-    # word and synonym, and nobody reads past the first page of such a search).
-    window = qs.order_by(Length("search_name"), "id").values("id")[:RANK_WINDOW]
-    candidates = Service.objects.using(qs.db).filter(id__in=window).select_related("agency")
-    ordered = candidates.annotate(relevance=score).order_by(
+    ordered = qs.annotate(relevance=score).order_by(
         "-relevance", Length("search_name"), "name_th", "id"
     )
     return Result(ordered, result.corrected, result.partial)
