@@ -15,7 +15,7 @@ from rdflib import namespace as ns
 from rdflib.compare import isomorphic
 
 from bizportal.catalog import demo, rdf, services, shacl
-from bizportal.catalog.models import Service
+from bizportal.catalog.models import Category, Service, ServiceCategory
 from tests.factories import AgencyFactory, ServiceFactory
 
 CV, CPSV = rdf.CV, rdf.CPSV
@@ -129,9 +129,13 @@ def test_a_service_names_its_authority_costs_documents_channels_and_licence(
     assert (agency, SKOS.prefLabel, Literal("กรมพัฒนาธุรกิจการค้า", lang="th")) in graph
     assert (service, CV.processingTime, Literal("P1D", datatype=ns.XSD.duration)) in graph
 
-    cost = graph.value(service, CV.hasCost)
-    assert graph.value(cost, CV.hasValue).toPython() == 50
-    assert graph.value(cost, CV.currency) == rdf.BAHT
+    costs = {str(c).rsplit("#", 1)[1]: c for c in graph.objects(service, CV.hasCost)}
+    assert set(costs) == {"cost", "cost-1"}  # the fee in words, and its one line
+    assert graph.value(costs["cost-1"], CV.hasValue).toPython() == 50
+    assert graph.value(costs["cost"], CV.hasValue) is None  # each baht counted once
+    assert (costs["cost"], DCTERMS.description, Literal("50 บาท", lang="th")) in graph
+    for cost in costs.values():
+        assert graph.value(cost, CV.currency) == rdf.BAHT
     assert (rdf.BAHT, RDF.type, SKOS.Concept) in graph
 
     inputs = set(graph.objects(service, CPSV.hasInput))
@@ -153,9 +157,26 @@ def test_a_service_names_its_authority_costs_documents_channels_and_licence(
 
 def test_a_fee_range_stays_text_without_a_value(client, catalogue) -> None:
     graph = parse(client.get("/catalog.ttl"))
-    cost = graph.value(uri("/services/food-shop-licence/"), CV.hasCost)
-    assert graph.value(cost, CV.hasValue) is None
-    assert "500–2,000" in str(graph.value(cost, DCTERMS.description))
+    service = uri("/services/food-shop-licence/")
+    costs = set(graph.objects(service, CV.hasCost))
+    assert costs == {
+        uri("/services/food-shop-licence/#cost"),
+        uri("/services/food-shop-licence/#cost-1"),
+    }
+    assert all(graph.value(cost, CV.hasValue) is None for cost in costs)  # amount varies
+    assert "500–2,000" in str(
+        graph.value(uri("/services/food-shop-licence/#cost"), DCTERMS.description)
+    )
+
+
+def test_without_fee_lines_the_fee_text_is_the_one_cost(client, catalogue) -> None:
+    """The text-only case: a single stated amount in the fee text is its value."""
+    services.upsert_service("commercial-registration", fee_items=[])
+    graph = parse(client.get("/services/commercial-registration.ttl"))
+    cost = uri("/services/commercial-registration/#cost")
+    assert set(graph.objects(uri("/services/commercial-registration/"), CV.hasCost)) == {cost}
+    assert graph.value(cost, CV.hasValue).toPython() == 50
+    assert shacl.violations(graph) == []
 
 
 @pytest.mark.parametrize(
@@ -229,13 +250,18 @@ def test_json_ld_and_turtle_are_the_same_graph(client, catalogue) -> None:
 def test_the_catalogue_is_built_in_a_constant_number_of_queries(
     client, catalogue, django_assert_max_num_queries
 ) -> None:
-    """State (1), services with agencies (1), documents (1), whatever the size."""
-    with django_assert_max_num_queries(3):
+    """State (1), services with agencies (1), documents (1), categories with their TSIC
+    sections (1), whatever the size."""
+    with django_assert_max_num_queries(4):
         small = client.get("/catalog.ttl")
     agency = AgencyFactory(code="many")
+    categories = list(Category.objects.filter(code__in=["operate", "sme", "56", "I"]))
     for n in range(30):
-        ServiceFactory(agency=agency, slug=f"many-{n}")
-    with django_assert_max_num_queries(3):
+        service = ServiceFactory(agency=agency, slug=f"many-{n}")
+        ServiceCategory.objects.bulk_create(
+            ServiceCategory(service=service, category=c) for c in categories
+        )
+    with django_assert_max_num_queries(4):
         large = client.get("/catalog.jsonld")
     assert len(parse(large, rdf.JSONLD)) > len(parse(small)) + 30 * 20
 
