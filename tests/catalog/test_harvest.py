@@ -295,6 +295,196 @@ def test_a_changed_record_updates_the_service_and_keeps_its_history(exported, tm
     assert HarvestRecord.objects.filter(service=tour).count() == 1
 
 
+def test_changed_categories_laws_fees_contact_and_channel_are_updated_with_history(
+    exported, tmp_path
+) -> None:
+    graph = Graph().parse(exported)
+    slug = "pharmacy-licence"
+    service = uri(f"/services/{slug}/")
+    part = lambda fragment: uri(f"/services/{slug}/#{fragment}")  # noqa: E731
+    # Lifecycle: from start and operate to change; one more target group.
+    graph.remove((service, CV.isGroupedBy, None))
+    graph.add((service, CV.isGroupedBy, uri("/catalog/events/change")))
+    assert (uri("/catalog/events/change"), RDF.type, CV.BusinessEvent) in graph
+    graph.add((service, DCTERMS.audience, uri("/catalog/concepts/target-group/large-enterprise")))
+    # A fee line's amount, the contact phone, a law's title.
+    graph.set((part("cost-1"), CV.hasValue, Literal("3500", datatype=ns.XSD.double)))
+    graph.set((part("contact"), CV.telephone, Literal("02 590 7000")))
+    graph.remove((part("legal-1"), DCTERMS.title, None))
+    graph.add((part("legal-1"), DCTERMS.title, Literal("พระราชบัญญัติยา พ.ศ. 2510", lang="th")))
+    graph.add((part("legal-1"), DCTERMS.title, Literal("Drug Act B.E. 2510", lang="en")))
+    # The counter becomes the agency's e-service.
+    channel = part("channel-office")
+    graph.set((channel, DCTERMS.type, uri("/catalog/concepts/channel-type/website")))
+    graph.add((channel, rdf.VCARD.hasURL, URIRef("https://privus.fda.moph.go.th/")))
+    before = Service.objects.get(slug=slug)
+
+    done = run(save(graph, tmp_path / "changed.ttl"))
+    assert counts(done) == (0, 1, DEMO_SERVICES - 1, 0)
+    history = HarvestRecord.objects.get(run=done)
+    changes = history.changes
+    assert changes["lifecycle"] == [["operate", "start"], ["change"]]
+    assert changes["target_groups"] == [
+        ["individual", "sme"],
+        ["individual", "large-enterprise", "sme"],
+    ]
+    assert changes["fee_items"][0][0]["amount"] == "3000.00"
+    assert changes["fee_items"][1][0]["amount"] == "3500.00"
+    assert changes["contact_phone"] == [before.contact_phone, "02 590 7000"]
+    assert changes["legal_basis"][1][0]["en"] == "Drug Act B.E. 2510"
+    assert changes["channel"] == ["counter", "agency_online"]
+    assert changes["apply_url"] == ["", "https://privus.fda.moph.go.th/"]
+    assert set(changes) == {
+        "lifecycle",
+        "target_groups",
+        "fee_items",
+        "contact_phone",
+        "legal_basis",
+        "channel",
+        "apply_url",
+    }
+    after = Service.objects.get(slug=slug)
+    codes = {(c.kind, c.code) for c in after.categories.all()}
+    assert codes == {
+        ("lifecycle", "change"),
+        ("target_group", "individual"),
+        ("target_group", "sme"),
+        ("target_group", "large-enterprise"),
+        ("industry", "47"),
+    }
+    assert after.fee_items[0]["amount"] == "3500.00"
+    assert (after.channel, after.apply_url) == ("agency_online", "https://privus.fda.moph.go.th/")
+    assert after.legal_basis[0]["en"] == "Drug Act B.E. 2510"
+    assert after.legal_basis[1] == {**before.legal_basis[1], "url": ""}
+    assert counts(run(tmp_path / "changed.ttl")) == (0, 0, DEMO_SERVICES, 0)
+
+
+def test_unknown_category_codes_are_left_out_with_a_warning(exported, tmp_path) -> None:
+    """The record is taken without them; the warning is on its log row, or on the run
+    when the record is otherwise unchanged (no row)."""
+    graph = Graph().parse(exported)
+    service = uri("/services/food-shop-licence/")
+    unknown = uri("/catalog/concepts/tsic/04")
+    graph.add((unknown, RDF.type, SKOS.Concept))
+    graph.add((unknown, SKOS.inScheme, uri("/catalog/concepts/tsic")))
+    graph.add((unknown, SKOS.notation, Literal("04")))
+    graph.add((unknown, SKOS.prefLabel, Literal("No such division", lang="en")))
+    graph.add((service, CV.sector, unknown))
+    nace = URIRef("http://data.europa.eu/ux2/nace2/56")
+    graph.add((nace, RDF.type, SKOS.Concept))
+    graph.add((nace, SKOS.prefLabel, Literal("Food and beverage service activities", lang="en")))
+    graph.add((service, CV.sector, nace))
+    graph.add((service, DCTERMS.audience, uri("/catalog/concepts/target-group/pensioners")))
+    pensioners = uri("/catalog/concepts/target-group/pensioners")
+    graph.add((pensioners, RDF.type, SKOS.Concept))
+    graph.add((pensioners, SKOS.prefLabel, Literal("Pensioners", lang="en")))
+    source = save(graph, tmp_path / "unknown.ttl")
+
+    unchanged = run(source)
+    assert counts(unchanged) == (0, 0, DEMO_SERVICES, 0)
+    warnings = [w for w in unchanged.warnings if "food-shop-licence" in w]
+    assert any("unknown category industry '04'" in w for w in warnings)
+    assert any("nace2/56" in w and "not a TSIC code" in w for w in warnings)
+    assert any("unknown category target_group 'pensioners'" in w for w in warnings)
+
+    empty_the_catalogue()
+    created = run(source, "--create-agencies")
+    assert counts(created) == (DEMO_SERVICES, 0, 0, 0)
+    record = created.records.get(uri=str(service))
+    assert len(record.warnings) == 3
+    food = Service.objects.get(slug="food-shop-licence")
+    assert {c.code for c in food.categories.filter(kind="industry")} == {"56"}
+    assert not created.records.exclude(pk=record.pk).exclude(warnings=[]).exists()
+
+
+FOREIGN_EXTRAS = """
+<https://data.bangkok.example/services/signboard>
+    cv:sector <https://other-portal.example/catalog/concepts/tsic/73> ;
+    cv:isGroupedBy <https://data.bangkok.example/events/opening> ;
+    cv:hasLegalResource <https://www.krisdika.go.th/law/signboard-tax-act> ;
+    cv:holdsRequirement <https://data.bangkok.example/services/signboard#rules> ;
+    cv:contactPoint <https://data.bangkok.example/services/signboard#desk> ;
+    cv:hasChannel <https://data.bangkok.example/services/signboard#web> .
+
+<https://other-portal.example/catalog/concepts/tsic/73> a skos:Concept ;
+    skos:notation "73" ; skos:prefLabel "Advertising and market research"@en ;
+    skos:inScheme <https://other-portal.example/catalog/concepts/tsic> .
+
+<https://data.bangkok.example/events/opening> a cv:Event, cv:BusinessEvent ;
+    dct:identifier "opening" ; dct:title "เปิดร้าน"@th ;
+    dct:type <https://other-portal.example/catalog/concepts/lifecycle/start> .
+
+<https://other-portal.example/catalog/concepts/lifecycle/start> a skos:Concept ;
+    skos:notation "start" ; skos:prefLabel "Starting a business"@en ;
+    skos:inScheme <https://other-portal.example/catalog/concepts/lifecycle> .
+
+<https://www.krisdika.go.th/law/signboard-tax-act> a eli:LegalResource ;
+    dct:title "พระราชบัญญัติภาษีป้าย พ.ศ. 2510"@th .
+
+<https://data.bangkok.example/services/signboard#rules> a cv:Requirement ;
+    dct:identifier "rules" ; dct:title "เงื่อนไข"@th ;
+    dct:description "ป้ายต้องไม่ยื่นล้ำทางสาธารณะ"@th, "The sign may not overhang a public way"@en .
+
+<https://data.bangkok.example/services/signboard#desk> a cv:ContactPoint ;
+    dct:title "ฝ่ายโยธา สำนักงานเขต"@th ;
+    cv:telephone "tel:021234567" ;
+    cv:email "not an address" ;
+    cv:openingHours <https://data.bangkok.example/services/signboard#hours> .
+
+<https://data.bangkok.example/services/signboard#hours> a time:TemporalEntity ;
+    dct:description "จันทร์–ศุกร์ 08:30–16:30 น."@th .
+
+<https://data.bangkok.example/services/signboard#web> a cv:Channel ;
+    dct:identifier "web" ;
+    dct:type <https://other-portal.example/catalog/concepts/channel-type/website> ;
+    vcard:hasURL <https://signboard.bangkok.example/apply> .
+
+<https://other-portal.example/catalog/concepts/channel-type/website> a skos:Concept ;
+    skos:notation "website" ; skos:prefLabel "E-service"@en ;
+    skos:inScheme <https://other-portal.example/catalog/concepts/channel-type> .
+"""
+
+
+def test_a_foreign_record_in_our_vocabularies_reads_into_every_part(db, tmp_path) -> None:
+    """Another portal's concepts (whatever the host), an ELI law URI, a requirement
+    without evidence (criteria), a contact point and an e-service channel."""
+    AgencyFactory(code="bma-local", name_th="กรุงเทพมหานคร")
+    prefixes = (
+        "@prefix eli: <http://data.europa.eu/eli/ontology#> .\n"
+        "@prefix time: <http://www.w3.org/2006/time#> .\n"
+        "@prefix vcard: <http://www.w3.org/2006/vcard/ns#> .\n"
+    )
+    source = tmp_path / "bangkok.ttl"
+    source.write_text(prefixes + FOREIGN + FOREIGN_EXTRAS, encoding="utf-8")
+
+    done = run(source)
+    assert counts(done) == (1, 0, 0, 0), done.records.get().errors
+    service = Service.objects.get(slug="bma-signboard-permit")
+    assert {(c.kind, c.code) for c in service.categories.all()} == {
+        ("industry", "73"),
+        ("lifecycle", "start"),
+    }
+    assert service.legal_basis == [
+        {
+            "th": "พระราชบัญญัติภาษีป้าย พ.ศ. 2510",
+            "en": "พระราชบัญญัติภาษีป้าย พ.ศ. 2510",
+            "url": "https://www.krisdika.go.th/law/signboard-tax-act",
+        }
+    ]
+    assert service.criteria_en == "The sign may not overhang a public way"
+    assert service.who_may_apply_th == ""
+    assert (service.contact_office_th, service.contact_phone) == ("ฝ่ายโยธา สำนักงานเขต", "021234567")
+    assert service.opening_hours_th == "จันทร์–ศุกร์ 08:30–16:30 น."
+    assert service.contact_email == ""
+    assert (service.channel, service.apply_url) == (
+        Service.Channel.AGENCY_ONLINE,
+        "https://signboard.bangkok.example/apply",
+    )
+    assert service.fee_items == [{"th": "ค่าธรรมเนียม", "en": "Fee", "amount": "200.00"}]
+    record = done.records.get()
+    assert len(record.warnings) == 1 and "not an e-mail address" in record.warnings[0]
+
+
 # --- invalid records and unknown authorities ------------------------------------------
 
 
