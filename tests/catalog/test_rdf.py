@@ -15,7 +15,7 @@ from rdflib import namespace as ns
 from rdflib.compare import isomorphic
 
 from bizportal.catalog import demo, rdf, services, shacl
-from bizportal.catalog.models import Service
+from bizportal.catalog.models import Category, Service, ServiceCategory
 from tests.factories import AgencyFactory, ServiceFactory
 
 CV, CPSV = rdf.CV, rdf.CPSV
@@ -129,9 +129,13 @@ def test_a_service_names_its_authority_costs_documents_channels_and_licence(
     assert (agency, SKOS.prefLabel, Literal("กรมพัฒนาธุรกิจการค้า", lang="th")) in graph
     assert (service, CV.processingTime, Literal("P1D", datatype=ns.XSD.duration)) in graph
 
-    cost = graph.value(service, CV.hasCost)
-    assert graph.value(cost, CV.hasValue).toPython() == 50
-    assert graph.value(cost, CV.currency) == rdf.BAHT
+    costs = {str(c).rsplit("#", 1)[1]: c for c in graph.objects(service, CV.hasCost)}
+    assert set(costs) == {"cost", "cost-1"}  # the fee in words, and its one line
+    assert graph.value(costs["cost-1"], CV.hasValue).toPython() == 50
+    assert graph.value(costs["cost"], CV.hasValue) is None  # each baht counted once
+    assert (costs["cost"], DCTERMS.description, Literal("50 บาท", lang="th")) in graph
+    for cost in costs.values():
+        assert graph.value(cost, CV.currency) == rdf.BAHT
     assert (rdf.BAHT, RDF.type, SKOS.Concept) in graph
 
     inputs = set(graph.objects(service, CPSV.hasInput))
@@ -151,11 +155,134 @@ def test_a_service_names_its_authority_costs_documents_channels_and_licence(
     assert (liquor_output, DCTERMS.title, Literal("ใบอนุญาตขายสุรา", lang="th")) in graph
 
 
+def test_lifecycle_stages_are_business_events_grouping_their_services(client, catalogue) -> None:
+    graph = parse(client.get("/catalog.ttl"))
+    start = uri("/catalog/events/start")
+    assert {(start, RDF.type, CV.BusinessEvent), (start, RDF.type, CV.Event)} <= set(graph)
+    assert (start, DCTERMS.title, Literal("เริ่มต้นธุรกิจ", lang="th")) in graph
+    assert graph.value(start, DCTERMS.identifier) == Literal("start")
+    stage = graph.value(start, DCTERMS.type)
+    assert stage == uri("/catalog/concepts/lifecycle/start")
+    assert (stage, RDF.type, SKOS.Concept) in graph
+    assert graph.value(stage, SKOS.inScheme) == uri("/catalog/concepts/lifecycle")
+    in_db = Service.objects.filter(categories__kind="lifecycle", categories__code="start")
+    related = set(graph.objects(start, CV.hasRelatedService))
+    assert related == {uri(f"/services/{slug}/") for slug in in_db.values_list("slug", flat=True)}
+    assert len(related) > 30
+    for service in related:
+        assert (service, CV.isGroupedBy, start) in graph
+    events = set(graph.subjects(RDF.type, CV.BusinessEvent))
+    assert events == {uri(f"/catalog/events/{s}") for s in ("start", "operate", "change", "close")}
+
+
+def test_target_groups_and_tsic_industries_are_concepts_of_their_schemes(client, catalogue) -> None:
+    graph = parse(client.get("/catalog.ttl"))
+    food = uri("/services/food-shop-licence/")
+    audiences = set(graph.objects(food, DCTERMS.audience))
+    groups = {a for a in audiences if "/target-group/" in str(a)}
+    assert groups == {
+        uri(f"/catalog/concepts/target-group/{code}")
+        for code in ("individual", "sme", "foreign-investor")
+    }
+    for group in groups:
+        assert (group, RDF.type, SKOS.Concept) in graph
+        assert graph.value(group, SKOS.inScheme) == uri("/catalog/concepts/target-group")
+    restaurants = uri("/catalog/concepts/tsic/56")
+    assert set(graph.objects(food, CV.sector)) == {restaurants}
+    assert (restaurants, SKOS.notation, Literal("56")) in graph
+    section = graph.value(restaurants, SKOS.broader)
+    assert section == uri("/catalog/concepts/tsic/I")
+    assert (section, RDF.type, SKOS.Concept) in graph
+    assert graph.value(section, SKOS.inScheme) == uri("/catalog/concepts/tsic")
+    assert (uri("/catalog/concepts/tsic"), RDF.type, SKOS.ConceptScheme) in graph
+    # A service every business may need is filed under no industry.
+    assert graph.value(uri("/services/company-registration/"), CV.sector) is None
+    kind = graph.value(uri("/services/company-registration/"), DCTERMS.type)
+    assert kind == uri("/catalog/concepts/service-kind/registration")
+
+
+def test_legal_basis_criteria_and_the_service_contact_point(client, catalogue) -> None:
+    laws = [
+        {
+            "th": "พระราชบัญญัติการสาธารณสุข พ.ศ. 2535",
+            "en": "Public Health Act B.E. 2535",
+            "url": "https://www.ratchakitcha.soc.go.th/example.pdf",
+        },
+        {"th": "ข้อบัญญัติกรุงเทพมหานคร", "en": "Bangkok ordinance"},
+    ]
+    services.upsert_service("food-shop-licence", legal_basis=laws)
+    graph = parse(client.get("/services/food-shop-licence.ttl"))
+    service = uri("/services/food-shop-licence/")
+    first, second = (
+        uri("/services/food-shop-licence/#legal-1"),
+        uri("/services/food-shop-licence/#legal-2"),
+    )
+    assert set(graph.objects(service, CV.hasLegalResource)) == {first, second}
+    assert (first, RDF.type, rdf.ELI.LegalResource) in graph
+    assert (first, DCTERMS.title, Literal("Public Health Act B.E. 2535", lang="en")) in graph
+    page = URIRef("https://www.ratchakitcha.soc.go.th/example.pdf")
+    assert graph.value(first, ns.FOAF.page) == page and (page, RDF.type, ns.FOAF.Document) in graph
+    assert graph.value(second, ns.FOAF.page) is None
+
+    criteria = uri("/services/food-shop-licence/#criteria")
+    assert (service, CV.holdsRequirement, criteria) in graph
+    assert graph.value(criteria, DCTERMS.type) == uri("/catalog/concepts/requirement-type/criteria")
+    assert "200 m²" in " ".join(map(str, graph.objects(criteria, DCTERMS.description)))
+
+    contact = graph.value(service, CV.contactPoint)
+    assert contact == uri("/services/food-shop-licence/#contact")
+    agency = uri("/catalog/agencies/bma")
+    assert graph.value(agency, CV.contactPoint) == uri("/catalog/agencies/bma#contact")
+    assert (contact, RDF.type, CV.ContactPoint) in graph
+    assert graph.value(contact, CV.telephone) == Literal("1555")
+    assert "district office" in " ".join(map(str, graph.objects(contact, DCTERMS.title)))
+    address = graph.value(contact, rdf.LOCN.address)
+    assert (address, RDF.type, rdf.LOCN.Address) in graph
+    assert "50 district offices" in " ".join(map(str, graph.objects(address, rdf.LOCN.fullAddress)))
+    hours = graph.value(contact, CV.openingHours)
+    assert (hours, RDF.type, ns.TIME.TemporalEntity) in graph
+    assert "08:30" in " ".join(map(str, graph.objects(hours, DCTERMS.description)))
+    assert shacl.violations(graph) == []
+
+
+def test_the_agency_e_service_and_the_counter_are_channels(client, catalogue) -> None:
+    graph = parse(client.get("/catalog.ttl"))
+    online = uri("/services/company-registration/#channel-website")
+    assert set(graph.objects(uri("/services/company-registration/"), CV.hasChannel)) == {online}
+    assert graph.value(online, DCTERMS.type) == uri("/catalog/concepts/channel-type/website")
+    assert graph.value(online, rdf.VCARD.hasURL) == URIRef("https://www.dbd.go.th")
+    assert graph.value(online, CV.ownedBy) == uri("/catalog/agencies/dbd")
+    counter = uri("/services/pharmacy-licence/#channel-office")
+    assert set(graph.objects(uri("/services/pharmacy-licence/"), CV.hasChannel)) == {counter}
+    assert graph.value(counter, DCTERMS.type) == uri("/catalog/concepts/channel-type/office")
+    assert graph.value(counter, rdf.VCARD.hasURL) is None
+    assert graph.value(counter, CV.ownedBy) is not None
+    office = uri("/catalog/concepts/channel-type/office")
+    assert (office, SKOS.prefLabel, Literal("In person at an office", lang="en")) in graph
+
+
 def test_a_fee_range_stays_text_without_a_value(client, catalogue) -> None:
     graph = parse(client.get("/catalog.ttl"))
-    cost = graph.value(uri("/services/food-shop-licence/"), CV.hasCost)
-    assert graph.value(cost, CV.hasValue) is None
-    assert "500–2,000" in str(graph.value(cost, DCTERMS.description))
+    service = uri("/services/food-shop-licence/")
+    costs = set(graph.objects(service, CV.hasCost))
+    assert costs == {
+        uri("/services/food-shop-licence/#cost"),
+        uri("/services/food-shop-licence/#cost-1"),
+    }
+    assert all(graph.value(cost, CV.hasValue) is None for cost in costs)  # amount varies
+    assert "500–2,000" in str(
+        graph.value(uri("/services/food-shop-licence/#cost"), DCTERMS.description)
+    )
+
+
+def test_without_fee_lines_the_fee_text_is_the_one_cost(client, catalogue) -> None:
+    """The text-only case: a single stated amount in the fee text is its value."""
+    services.upsert_service("commercial-registration", fee_items=[])
+    graph = parse(client.get("/services/commercial-registration.ttl"))
+    cost = uri("/services/commercial-registration/#cost")
+    assert set(graph.objects(uri("/services/commercial-registration/"), CV.hasCost)) == {cost}
+    assert graph.value(cost, CV.hasValue).toPython() == 50
+    assert shacl.violations(graph) == []
 
 
 @pytest.mark.parametrize(
@@ -229,13 +356,18 @@ def test_json_ld_and_turtle_are_the_same_graph(client, catalogue) -> None:
 def test_the_catalogue_is_built_in_a_constant_number_of_queries(
     client, catalogue, django_assert_max_num_queries
 ) -> None:
-    """State (1), services with agencies (1), documents (1), whatever the size."""
-    with django_assert_max_num_queries(3):
+    """State (1), services with agencies (1), documents (1), categories with their TSIC
+    sections (1), whatever the size."""
+    with django_assert_max_num_queries(4):
         small = client.get("/catalog.ttl")
     agency = AgencyFactory(code="many")
+    categories = list(Category.objects.filter(code__in=["operate", "sme", "56", "I"]))
     for n in range(30):
-        ServiceFactory(agency=agency, slug=f"many-{n}")
-    with django_assert_max_num_queries(3):
+        service = ServiceFactory(agency=agency, slug=f"many-{n}")
+        ServiceCategory.objects.bulk_create(
+            ServiceCategory(service=service, category=c) for c in categories
+        )
+    with django_assert_max_num_queries(4):
         large = client.get("/catalog.jsonld")
     assert len(parse(large, rdf.JSONLD)) > len(parse(small)) + 30 * 20
 
@@ -263,6 +395,20 @@ def test_an_unchanged_catalogue_answers_304_and_a_change_gives_a_new_etag(
         "/services/tour-business-licence/", HTTP_ACCEPT=rdf.TURTLE, HTTP_IF_NONE_MATCH=page["ETag"]
     )
     assert again.status_code == 304
+
+
+def test_a_renamed_category_gives_the_catalogue_a_new_etag(client, catalogue) -> None:
+    """Its name is in every service that points at it: the documents must change too."""
+    first = client.get("/catalog.ttl")
+    page = client.get("/services/food-shop-licence.ttl")
+    restaurants = Category.objects.get(kind="industry", code="56")
+    restaurants.name_en = "Restaurants and other places serving food"
+    restaurants.save()
+    again = client.get("/catalog.ttl", HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 200
+    assert b"Restaurants and other places serving food" in again.content
+    fresh = client.get("/services/food-shop-licence.ttl", HTTP_IF_NONE_MATCH=page["ETag"])
+    assert fresh.status_code == 200
 
 
 def test_the_catalogue_and_agency_uris_dereference(client, catalogue) -> None:

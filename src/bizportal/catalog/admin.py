@@ -200,7 +200,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 class HarvestRecordInline(admin.TabularInline):
     model = HarvestRecord
-    fields = ("outcome", "uri", "title", "service", "changes", "errors")
+    fields = ("outcome", "uri", "title", "service", "changes", "errors", "warnings")
     readonly_fields = fields
     extra = 0
     can_delete = False

@@ -38,6 +38,7 @@ module decides and writes.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 from django.db import DatabaseError, transaction
@@ -45,9 +46,17 @@ from django.db.models import prefetch_related_objects
 from django.utils.text import slugify
 
 from . import services
-from .harvest_records import AgencyData, Record, attribute, duration_days, read_records
+from .harvest_records import (
+    AgencyData,
+    CategoryKey,
+    Record,
+    attribute,
+    duration_days,
+    read_records,
+)
 from .harvest_source import DEFAULT_MAX_BYTES, HarvestError, fetch, parse
-from .models import Agency, ApplicationKind, HarvestRun, Service, ServiceSource
+from .manual import ManualError
+from .models import Agency, ApplicationKind, Category, HarvestRun, Service, ServiceSource
 from .rdf import AUDIENCE_FLAGS, Uris
 from .shacl import violations
 
@@ -75,15 +84,38 @@ CARRIED: tuple[str, ...] = (
     "licence_permits_th",
     "licence_permits_en",
     "licence_prefix",
+    "service_kind",
+    "criteria_th",
+    "criteria_en",
+    "legal_basis",
+    "fee_items",
+    "apply_url",
+    "contact_office_th",
+    "contact_office_en",
+    "contact_address_th",
+    "contact_address_en",
+    "contact_phone",
+    "contact_email",
+    "opening_hours_th",
+    "opening_hours_en",
     *AUDIENCE_FLAGS,
 )
 DOCUMENT_FIELDS = ("code", "name_th", "name_en", "note_th", "note_en", "required")
+#: Category.kind -> the key its codes have among the carried values (and in the log).
+CATEGORY_KEYS: dict[str, str] = {
+    Category.Kind.LIFECYCLE: "lifecycle",
+    Category.Kind.TARGET_GROUP: "target_groups",
+    Category.Kind.INDUSTRY: "industries",
+}
 
 
 def carried(service: Service) -> dict[str, Any]:
     """What of a service its CPSV-AP description carries, in the form a record has:
-    what a harvest compares, and what a round trip must keep."""
+    what a harvest compares, and what a round trip must keep. Reads the prefetched
+    documents and categories."""
     values: dict[str, Any] = {name: getattr(service, name) for name in CARRIED}
+    values["legal_basis"] = _laws(service.legal_basis)
+    values["fee_items"] = _fee_lines(service.fee_items)
     values["agency"] = service.agency.code
     values["documents"] = sorted(
         (
@@ -93,7 +125,37 @@ def carried(service: Service) -> dict[str, Any]:
         ),
         key=lambda d: d["code"],
     )
+    values.update(category_values((c.kind, c.code) for c in service.categories.all()))
     return values
+
+
+def category_values(keys: Iterable[CategoryKey]) -> dict[str, list[str]]:
+    """``{"lifecycle": [...], "target_groups": [...], "industries": [...]}``, codes sorted."""
+    found: dict[str, list[str]] = {name: [] for name in CATEGORY_KEYS.values()}
+    for kind, code in keys:
+        found[CATEGORY_KEYS[kind]].append(code)
+    return {name: sorted(set(codes)) for name, codes in found.items()}
+
+
+def _laws(value: Any) -> list[dict[str, str]]:
+    """The legal basis as a record has it: a missing url is an empty one."""
+    laws = value if isinstance(value, list) else []
+    return [{"th": law["th"], "en": law["en"], "url": law.get("url") or ""} for law in laws]
+
+
+def _fee_lines(value: Any) -> list[dict[str, Any]]:
+    """Fee lines as a record has them: amounts as text to the satang ("500.00")."""
+    lines = value if isinstance(value, list) else []
+    return [
+        {
+            "th": line["th"],
+            "en": line["en"],
+            "amount": None
+            if line.get("amount") is None
+            else str(Decimal(str(line["amount"])).quantize(Decimal("0.01"))),
+        }
+        for line in lines
+    ]
 
 
 class Agencies:
@@ -166,6 +228,11 @@ class Harvester:
         self.counts = {"created": 0, "updated": 0, "unchanged": 0, "skipped": 0}
         self.by_uri: dict[str, Service] = {}
         self.by_slug: dict[str, Service] = {}
+        # The categories records are matched to, by kind and code: one query, a few
+        # hundred rows at most (TSIC divisions).
+        self.categories = {(c.kind, c.code) for c in Category.objects.only("kind", "code")}
+        #: What unchanged records left out: they write no row, so the run keeps it.
+        self.warnings: list[str] = []
 
     def preload(self, records: Iterable[Record]) -> None:
         """The services the records may update, with their documents, in a few queries."""
@@ -178,7 +245,9 @@ class Harvester:
         for chunk in _chunks(slugs):
             found = Service.objects.filter(slug__in=chunk).select_related("agency")
             self.by_slug.update((service.slug, service) for service in found)
-        prefetch_related_objects([*self.by_uri.values(), *self.by_slug.values()], "documents")
+        prefetch_related_objects(
+            [*self.by_uri.values(), *self.by_slug.values()], "documents", "categories"
+        )
 
     def apply(self, record: Record, run: HarvestRun) -> str:
         """Create, update, leave or skip one record. Deciding reads only, so an unchanged
@@ -189,18 +258,21 @@ class Harvester:
         existing = self.by_uri.get(record.uri) or self.by_slug.get(
             self.uris.slug_of(record.uri) or ""
         )
-        changes = self._changes(existing, record, agency) if existing else {}
+        fields = self._fields(record, existing)
+        keys = self._categories(record, existing)
+        changes = self._changes(existing, record, fields, agency, keys) if existing else {}
         if existing is not None and not changes:
             self.counts["unchanged"] += 1
+            self.warnings += [f"<{record.uri}>: {w}" for w in record.warnings]
             return "unchanged"
         try:
             with transaction.atomic():
                 if existing is None:
                     outcome = "created"
-                    service = self._create(record, agency)
+                    service = self._create(record, fields, agency, keys)
                 else:
                     outcome = "updated"
-                    service = self._update(existing, record, agency, changes)
+                    service = self._update(existing, record, agency, changes, keys)
                 services.log_harvest_record(
                     run,
                     uri=record.uri,
@@ -209,12 +281,42 @@ class Harvester:
                     service=service,
                     outcome=outcome,
                     changes=changes,
+                    warnings=record.warnings[:MAX_MESSAGES],
                 )
-        except DatabaseError as error:
+        except (DatabaseError, ManualError) as error:
             record.errors.append(f"บันทึกไม่ได้ / could not be saved: {error}")
             return self._skip(record, run)
         self.counts[outcome] += 1
         return outcome
+
+    @staticmethod
+    def _fields(record: Record, existing: Service | None) -> dict[str, Any]:
+        """The record's fields as this service can hold them: Biz Portal takes a service
+        online only with a form and a fee table, which RDF does not carry, so a service
+        without them sends people to the agency's own channels instead."""
+        fields = dict(record.fields)
+        can_take = existing is not None and bool(existing.fee_table and existing.form_schema)
+        if fields.get("channel") in Service.PORTAL_CHANNELS and not can_take:
+            fields["channel"] = Service.Channel.AGENCY
+        return fields
+
+    def _categories(self, record: Record, existing: Service | None) -> list[CategoryKey]:
+        """The record's categories that exist here; the others are named in its
+        warnings and left out, as are industries of a service for every business."""
+        keys: list[CategoryKey] = []
+        for kind, code in dict.fromkeys(record.categories):
+            if (kind, code) not in self.categories:
+                record.warnings.append(f"ไม่รู้จักหมวดหมู่ / unknown category {kind} {code!r}: left out")
+            elif (
+                kind == Category.Kind.INDUSTRY and existing is not None and existing.all_industries
+            ):
+                record.warnings.append(
+                    f"บริการสำหรับธุรกิจทุกประเภท / the service is for every kind of business "
+                    f"here: industry {code!r} left out"
+                )
+            else:
+                keys.append((kind, code))
+        return keys
 
     def _agency(self, record: Record) -> Agency | None:
         authority = record.authority
@@ -241,43 +343,77 @@ class Harvester:
             title=record.title,
             outcome="skipped",
             errors=record.errors[:MAX_MESSAGES],
+            warnings=record.warnings[:MAX_MESSAGES],
         )
         self.counts["skipped"] += 1
         return "skipped"
 
     @staticmethod
-    def _changes(service: Service, record: Record, agency: Agency) -> dict[str, list[Any]]:
-        """``{field: [before, after]}`` for every carried value the record changes."""
+    def _changes(
+        service: Service,
+        record: Record,
+        fields: dict[str, Any],
+        agency: Agency,
+        keys: list[CategoryKey],
+    ) -> dict[str, list[Any]]:
+        """``{field: [before, after]}`` for every carried value the record changes.
+
+        The steps are not carried, but they must add up to the processing time: when a
+        new processing time breaks that, the steps are cleared, logged like a change."""
         before = carried(service)
-        wanted = {**record.fields, "agency": agency.code, "documents": record.documents}
-        return {k: [before[k], v] for k, v in wanted.items() if before.get(k) != v}
+        wanted = {
+            **fields,
+            "agency": agency.code,
+            "documents": record.documents,
+            **category_values(keys),
+        }
+        changes = {k: [before[k], v] for k, v in wanted.items() if before.get(k) != v}
+        days = sum(step.get("days", 0) for step in service.steps or [])
+        if "processing_days" in changes and service.steps and days != wanted["processing_days"]:
+            changes["steps"] = [service.steps, []]
+            record.warnings.append(
+                f"ขั้นตอนถูกล้าง / the service's steps added up to {days} working days and the "
+                f"record says {wanted['processing_days']}: the steps were cleared (the old ones "
+                "are in this record's changes)"
+            )
+        return changes
 
     @staticmethod
     def _update(
-        service: Service, record: Record, agency: Agency, changes: dict[str, list[Any]]
+        service: Service,
+        record: Record,
+        agency: Agency,
+        changes: dict[str, list[Any]],
+        keys: list[CategoryKey],
     ) -> Service:
-        fields: dict[str, Any] = {k: new for k, (_, new) in changes.items() if k in CARRIED}
+        fields: dict[str, Any] = {
+            k: new for k, (_, new) in changes.items() if k in CARRIED or k == "steps"
+        }
         if "agency" in changes:
             fields["agency"] = agency
-        if fields:
-            service = services.upsert_service(service.slug, **fields)
+        categories = keys if changes.keys() & set(CATEGORY_KEYS.values()) else None
+        if fields or categories is not None:
+            service = services.upsert_service(service.slug, categories=categories, **fields)
         if "documents" in changes:
             services.replace_documents(service, record.documents)
         return service
 
-    def _create(self, record: Record, agency: Agency) -> Service:
+    def _create(
+        self, record: Record, fields: dict[str, Any], agency: Agency, keys: list[CategoryKey]
+    ) -> Service:
         slug = self._free_slug(record)
         service = services.upsert_service(
             slug,
             agency=agency,
             documents=record.documents,
+            categories=keys,
             # Catalogue information only, until an admin configures the form, fees and
             # licence and enables new applications.
             application_types=[{"kind": ApplicationKind.NEW, "enabled": False}],
             form_schema={},
             fee_table="",
             is_published=True,
-            **record.fields,
+            **fields,
         )
         services.link_harvested_service(service, uri=record.uri, source=self.source)
         self.by_uri[record.uri] = service
@@ -311,4 +447,6 @@ def harvest(
     run = services.start_harvest_run(source, create_agencies=create_agencies, found=len(records))
     for record in records:
         harvester.apply(record, run)
-    return services.finish_harvest_run(run, counts=harvester.counts, warnings=warnings[:100])
+    return services.finish_harvest_run(
+        run, counts=harvester.counts, warnings=(warnings + harvester.warnings)[:100]
+    )

@@ -67,6 +67,11 @@ class HarvestRecord(models.Model):
         default=dict, blank=True, help_text='{"field": [before, after]} for an update'
     )
     errors = models.JSONField(default=list, blank=True, help_text="why the record was skipped")
+    warnings = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="what of the record was left out (an unknown category code...), the rest taken",
+    )
 
     class Meta:
         ordering = ["run", "id"]

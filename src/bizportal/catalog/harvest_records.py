@@ -13,6 +13,7 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -22,15 +23,20 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, ORG, RDF, SKOS
 from rdflib.term import Node
 
-from .models import RequiredDocument, Service
+from .manual import ManualError, check_fee_items, check_legal_basis
+from .models import Category, RequiredDocument, Service
 from .rdf import (
     ADMS,
     AUDIENCE_FLAGS,
+    CATEGORY_SCHEMES,
     CPSV,
     CV,
+    ELI,
     ELIGIBILITY_TITLE,
+    LOCN,
     MANUAL_CODE_AGENCY,
     SCHEMES,
+    VCARD,
     Uris,
 )
 from .shacl import Violation
@@ -50,9 +56,18 @@ class AgencyData:
     fields: dict[str, str]
 
 
+#: A category as a record names it: ``(kind, code)``, e.g. ``("industry", "56")``.
+CategoryKey = tuple[str, str]
+#: How a bare amount or an untitled fee line reads.
+FEE_LINE = ("ค่าธรรมเนียม", "Fee")
+
+
 @dataclass
 class Record:
-    """One public service of the source, as Biz Portal would hold it."""
+    """One public service of the source, as Biz Portal would hold it.
+
+    ``errors`` skip the record; ``warnings`` name what was left out of it (an unknown
+    category code, an e-mail address that is not one) while the rest is taken."""
 
     node: Node
     uri: str
@@ -61,7 +76,9 @@ class Record:
     authority: AgencyData | None = None
     fields: dict[str, Any] = field(default_factory=dict)
     documents: list[dict[str, Any]] = field(default_factory=list)
+    categories: list[CategoryKey] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 class Reader:
@@ -102,21 +119,32 @@ class Reader:
         return str(value).strip() if value is not None else ""
 
     def objects(self, node: Node, predicate: URIRef) -> list[Node]:
-        return sorted(self.graph.objects(node, predicate), key=str)
+        """The objects in a stable order: by their text, numbers as numbers, so that
+        ``#legal-2`` comes before ``#legal-10``."""
+        return sorted(self.graph.objects(node, predicate), key=natural)
 
-    def notation(self, concept: Node, scheme: str) -> str | None:
-        """Our concept's notation when ``concept`` is in our scheme ``scheme``."""
+    def code(self, concept: Node, scheme: str) -> str | None:
+        """The notation of ``concept`` when it is in a scheme of ours named ``scheme``
+        (whatever the host: another Biz Portal's concepts read the same), else None."""
         in_scheme = any(
             str(s).rstrip("/").endswith(f"/catalog/concepts/{scheme}")
             for s in self.graph.objects(concept, SKOS.inScheme)
         )
         notation = self.literal(concept, SKOS.notation)
-        if in_scheme and notation in SCHEMES[scheme].concepts:
+        if in_scheme and notation:
             return notation
-        ours = str(concept).startswith(str(self.uris.scheme(scheme)) + "/")
-        if ours and (local := str(concept).rsplit("/", 1)[1]) in SCHEMES[scheme].concepts:
-            return local
+        if str(concept).startswith(str(self.uris.scheme(scheme)) + "/"):
+            return str(concept).rsplit("/", 1)[1] or None
         return None
+
+    def notation(self, concept: Node, scheme: str) -> str | None:
+        """Our concept's notation when ``concept`` is one of our fixed scheme's."""
+        code = self.code(concept, scheme)
+        return code if code in SCHEMES[scheme].concepts else None
+
+    def category(self, concept: Node, kind: str) -> CategoryKey | None:
+        code = self.code(concept, CATEGORY_SCHEMES[kind].name)
+        return (kind, code) if code else None
 
     def record(self, node: Node) -> Record:
         identifier = self.literal(node, DCTERMS.identifier)
@@ -139,6 +167,28 @@ class Reader:
 
 PartReader = Callable[[Reader, Node, Record], None]
 
+_DIGITS = re.compile(r"(\d+)")
+
+
+def natural(node: Node) -> list[Any]:
+    """A sort key that orders the numbers inside a text as numbers."""
+    return [int(part) if part.isdigit() else part for part in _DIGITS.split(str(node))]
+
+
+def _http_url(value: Node | str | None) -> str:
+    """``value`` when it is a web address a page may link to, else ''."""
+    text = str(value).strip() if value is not None else ""
+    try:
+        URLValidator(schemes=["http", "https"])(text)
+    except ValidationError:
+        return ""
+    return text
+
+
+def _named(reader: Reader, node: Node) -> str:
+    title_th, title_en = reader.names(node, DCTERMS.title, SKOS.prefLabel)
+    return f"<{node}>" + (f" ({title_th or title_en})" if title_th or title_en else "")
+
 
 def _describe(reader: Reader, node: Node, record: Record) -> None:
     name_th, name_en = reader.names(node, DCTERMS.title)
@@ -155,6 +205,10 @@ def _describe(reader: Reader, node: Node, record: Record) -> None:
         if reader.texts(identifier, ADMS.schemaAgency) == MANUAL_CODE_AGENCY:
             code = reader.literal(identifier, SKOS.notation)
     record.fields["manual_code"] = code
+    # What the service gives, when the record uses our kinds; else the service keeps its own.
+    for concept in reader.objects(node, DCTERMS.type):
+        if kind := reader.notation(concept, "service-kind"):
+            record.fields["service_kind"] = kind
 
 
 def _authority(reader: Reader, node: Node, record: Record) -> None:
@@ -166,9 +220,8 @@ def _authority(reader: Reader, node: Node, record: Record) -> None:
     short_th, _ = reader.texts(agency, SKOS.altLabel)
     parent = reader.graph.value(agency, ORG.subOrganizationOf)
     ministry_th, ministry_en = reader.names(parent, SKOS.prefLabel) if parent else ("", "")
-    contact = reader.graph.value(agency, CV.contactPoint) or reader.graph.value(
-        node, CV.contactPoint
-    )
+    # The authority's own contact point only: the service's is the service's (_contact).
+    contact = reader.graph.value(agency, CV.contactPoint)
     record.authority = AgencyData(
         uri=str(agency),
         identifier=reader.literal(agency, DCTERMS.identifier),
@@ -204,6 +257,43 @@ def _contact(reader: Reader, contact: Node) -> dict[str, str]:
     return found
 
 
+def _service_contact(reader: Reader, node: Node, record: Record) -> None:
+    """The service's own contact point (not its authority's): office, address, phone,
+    e-mail and opening hours. An e-mail that is not an address is left out, said so."""
+    agencies = set(reader.graph.objects(None, CV.hasCompetentAuthority))
+    theirs = {c for a in agencies for c in reader.graph.objects(a, CV.contactPoint)}
+    contacts = [c for c in reader.objects(node, CV.contactPoint) if c not in theirs]
+    contact = contacts[0] if contacts else None
+    office = reader.texts(contact, DCTERMS.title) if contact is not None else ("", "")
+    address = hours = ("", "")
+    phone = email = ""
+    if contact is not None:
+        if (place := reader.graph.value(contact, LOCN.address)) is not None:
+            address = reader.texts(place, LOCN.fullAddress)
+        if (when := reader.graph.value(contact, CV.openingHours)) is not None:
+            hours = reader.texts(when, DCTERMS.description)
+        phone = reader.literal(contact, CV.telephone).removeprefix("tel:")
+        email = reader.literal(contact, CV.email).removeprefix("mailto:")
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            record.warnings.append(
+                f"อีเมลติดต่อไม่ถูกต้อง / the contact e-mail {email!r} is not an e-mail address: left out"
+            )
+            email = ""
+    record.fields.update(
+        contact_office_th=office[0],
+        contact_office_en=office[1],
+        contact_address_th=address[0],
+        contact_address_en=address[1],
+        contact_phone=phone,
+        contact_email=email,
+        opening_hours_th=hours[0],
+        opening_hours_en=hours[1],
+    )
+
+
 def _processing_time(reader: Reader, node: Node, record: Record) -> None:
     value = reader.literal(node, CV.processingTime)
     days = duration_days(value)
@@ -234,35 +324,103 @@ def duration_days(value: str) -> int | None:
 
 
 def _audience(reader: Reader, node: Node, record: Record) -> None:
-    """Who may apply, when the record uses our applicant types; the defaults otherwise."""
-    kinds = {reader.notation(c, "applicant-type") for c in reader.objects(node, DCTERMS.audience)}
-    kinds.discard(None)
+    """Who may apply, when the record uses our applicant types (the defaults otherwise),
+    and the target groups; another audience is named in the warnings."""
+    kinds: set[str] = set()
+    for concept in reader.objects(node, DCTERMS.audience):
+        if kind := reader.notation(concept, "applicant-type"):
+            kinds.add(kind)
+        elif key := reader.category(concept, Category.Kind.TARGET_GROUP):
+            record.categories.append(key)
+        else:
+            record.warnings.append(
+                f"ไม่รู้จักกลุ่มเป้าหมาย / dct:audience {_named(reader, concept)} is neither an "
+                "applicant type nor a target group of ours: left out"
+            )
     if not kinds:
         return
     for flag, notation in AUDIENCE_FLAGS.items():
         record.fields[flag] = notation in kinds
 
 
+def _sectors(reader: Reader, node: Node, record: Record) -> None:
+    """TSIC sections and divisions (cv:sector); a sector of another classification is
+    named in the warnings."""
+    for concept in reader.objects(node, CV.sector):
+        if key := reader.category(concept, Category.Kind.INDUSTRY):
+            record.categories.append(key)
+        else:
+            record.warnings.append(
+                f"ไม่ใช่รหัส TSIC / cv:sector {_named(reader, concept)} is not a TSIC code of "
+                "our scheme: left out"
+            )
+
+
+def _events(reader: Reader, node: Node, record: Record) -> None:
+    """Lifecycle stages: the business events the service is grouped by, each known by
+    its type (a concept of our lifecycle scheme)."""
+    for event in reader.objects(node, CV.isGroupedBy):
+        stages = [
+            key
+            for concept in reader.objects(event, DCTERMS.type)
+            if (key := reader.category(concept, Category.Kind.LIFECYCLE))
+        ]
+        if not stages:
+            record.warnings.append(
+                f"ไม่รู้จักช่วงของธุรกิจ / the event {_named(reader, event)} is not a "
+                "lifecycle stage of ours (its dct:type): left out"
+            )
+        record.categories.extend(stages)
+
+
+def _legal_basis(reader: Reader, node: Node, record: Record) -> None:
+    """The laws (cv:hasLegalResource) in order, each with its Thai and English title
+    (one standing in for the other) and its web page: foaf:page, or the law's own URI
+    when that is a web address outside the record (an ELI URI)."""
+    laws: list[dict[str, str]] = []
+    for legal in reader.objects(node, CV.hasLegalResource):
+        th, en = reader.names(legal, DCTERMS.title, ELI.title, SKOS.prefLabel)
+        if not th:
+            record.warnings.append(
+                f"กฎหมายไม่มีชื่อ / the legal resource <{legal}> has no title: left out"
+            )
+            continue
+        page = reader.graph.value(legal, FOAF.page)
+        if page is None and not str(legal).startswith(str(node).split("#")[0].rstrip("/")):
+            page = legal
+        laws.append({"th": th, "en": en, "url": _http_url(page)})
+    record.fields["legal_basis"] = laws
+
+
 def _requirements(reader: Reader, node: Node, record: Record) -> None:
-    """Requirements with supporting evidence make documents required; the others are
-    the eligibility criteria, read as "who may apply"."""
+    """Requirements with supporting evidence make documents required. The others are
+    criteria: "who may apply" when typed as our eligibility requirement, else the
+    manual's criteria and conditions (several joined by lines)."""
     required: set[Node] = set()
-    criteria_th: list[str] = []
-    criteria_en: list[str] = []
+    texts: dict[str, tuple[list[str], list[str]]] = {
+        "who_may_apply": ([], []),
+        "criteria": ([], []),
+    }
     for requirement in reader.objects(node, CV.holdsRequirement):
         supporting = reader.objects(requirement, CV.hasSupportingEvidence)
         if supporting:
             required.update(supporting)
             continue
+        types = {
+            reader.notation(c, "requirement-type")
+            for c in reader.objects(requirement, DCTERMS.type)
+        }
         th, en = reader.texts(requirement, DCTERMS.description)
         if not (th or en):
             th, en = reader.texts(requirement, DCTERMS.title)
             if (th, en) == ELIGIBILITY_TITLE:
                 continue
-        criteria_th += [th] if th else []
-        criteria_en += [en] if en else []
-    record.fields["who_may_apply_th"] = "\n".join(criteria_th)
-    record.fields["who_may_apply_en"] = "\n".join(criteria_en)
+        lines_th, lines_en = texts["who_may_apply" if "eligibility" in types else "criteria"]
+        lines_th += [th] if th else []
+        lines_en += [en] if en else []
+    for name, (lines_th, lines_en) in texts.items():
+        record.fields[f"{name}_th"] = "\n".join(lines_th)
+        record.fields[f"{name}_en"] = "\n".join(lines_en)
     evidence_nodes = set(reader.objects(node, CPSV.hasInput)) | required
     held = set(reader.graph.objects(node, CV.holdsRequirement))
     for evidence in sorted(evidence_nodes, key=str):
@@ -289,41 +447,101 @@ def _requirements(reader: Reader, node: Node, record: Record) -> None:
         )
 
 
+def _amount(reader: Reader, cost: Node, record: Record) -> Decimal | None:
+    """The cost's cv:hasValue in baht to the satang, or None (said so when unusable)."""
+    value = reader.graph.value(cost, CV.hasValue)
+    if value is None:
+        return None
+    try:
+        amount = Decimal(str(value.toPython() if isinstance(value, Literal) else value))
+    except (InvalidOperation, ValueError):
+        amount = None
+    if amount is None or not amount.is_finite() or amount < 0:
+        record.warnings.append(
+            f"จำนวนเงินไม่ถูกต้อง / the cost <{cost}> has the value {str(value)!r}, not an "
+            "amount: left out"
+        )
+        return None
+    return amount.quantize(Decimal("0.01"))
+
+
 def _costs(reader: Reader, node: Node, record: Record) -> None:
-    """The fee as the citizen manual words it; a bare amount is written out in baht."""
-    lines_th: list[str] = []
-    lines_en: list[str] = []
+    """Each cost is a fee line (its words, its amount); the cost typed as our summary is
+    the fee as the manual sums it up. Without one, the lines make the summary, and a
+    line without words reads as its amount in baht."""
+    summary: tuple[str, str] | None = None
+    items: list[dict[str, Any]] = []
+    shown_th: list[str] = []
+    shown_en: list[str] = []
     for cost in reader.objects(node, CV.hasCost):
+        types = {reader.notation(c, "cost-type") for c in reader.objects(cost, DCTERMS.type)}
         th, en = reader.texts(cost, DCTERMS.description)
-        value = reader.graph.value(cost, CV.hasValue)
-        if not (th or en) and isinstance(value, Literal):
-            amount = f"{float(value.toPython()):,.2f}".removesuffix(".00")
-            th, en = f"{amount} บาท", f"THB {amount}"
-        lines_th += [th] if th else []
-        lines_en += [en] if en else []
-    record.fields["fee_display_th"] = " / ".join(lines_th)
-    record.fields["fee_display_en"] = " / ".join(lines_en)
+        amount = _amount(reader, cost, record)
+        if "summary" in types and summary is None:
+            summary = (th, en)
+            continue
+        if not (th or en) and amount is not None:
+            words = f"{amount:,.2f}".removesuffix(".00")
+            shown_th.append(f"{words} บาท")
+            shown_en.append(f"THB {words}")
+        else:
+            shown_th += [th] if th else []
+            shown_en += [en] if en else []
+        item_th, item_en = reader.names(cost, DCTERMS.description)
+        items.append(
+            {
+                "th": item_th or FEE_LINE[0],
+                "en": item_en or FEE_LINE[1],
+                "amount": None if amount is None else str(amount),
+            }
+        )
+    if summary is None:
+        summary = (" / ".join(shown_th), " / ".join(shown_en))
+    record.fields["fee_display_th"], record.fields["fee_display_en"] = summary
+    record.fields["fee_items"] = items
 
 
 def _channels(reader: Reader, node: Node, record: Record) -> None:
+    """Where to apply, from our channel types: online on Biz Portal (with an office:
+    online and at the office), the agency's e-service with its address (vcard:hasURL),
+    in person at an office, else the agency's own channels. Whether Biz Portal can
+    take a service online is the harvester's to decide (it needs a form and a fee table)."""
     kinds: set[str] = set()
+    url = ""
     notes_th: list[str] = []
     notes_en: list[str] = []
     for channel in reader.objects(node, CV.hasChannel):
         for concept in reader.objects(channel, DCTERMS.type):
             if kind := reader.notation(concept, "channel-type"):
                 kinds.add(kind)
+                if kind == "website":
+                    url = url or _website(reader, channel, record)
         th, en = reader.texts(channel, DCTERMS.description)
         notes_th += [th] if th else []
         notes_en += [en] if en else []
-    if {"online", "office"} <= kinds:
-        record.fields["channel"] = Service.Channel.ONLINE_AND_COUNTER
-    elif kinds == {"online"}:
-        record.fields["channel"] = Service.Channel.ONLINE
-    else:
-        record.fields["channel"] = Service.Channel.AGENCY
+    record.fields["channel"] = _channel(kinds, url)
+    record.fields["apply_url"] = url if record.fields["channel"] == "agency_online" else ""
     record.fields["channel_note_th"] = " / ".join(notes_th)
     record.fields["channel_note_en"] = " / ".join(notes_en)
+
+
+def _website(reader: Reader, channel: Node, record: Record) -> str:
+    value = reader.graph.value(channel, VCARD.hasURL)
+    if url := _http_url(value):
+        return url
+    record.warnings.append(
+        f"ช่องทางไม่มีที่อยู่เว็บ / the e-service channel <{channel}> has no http(s) "
+        f"vcard:hasURL ({value}): read as the agency's own channels"
+    )
+    return ""
+
+
+def _channel(kinds: set[str], url: str) -> str:
+    if "online" in kinds:
+        return "online_counter" if "office" in kinds else "online"
+    if "website" in kinds and url:
+        return "agency_online"
+    return "counter" if "office" in kinds else "agency"
 
 
 def _output(reader: Reader, node: Node, record: Record) -> None:
@@ -352,6 +570,11 @@ def _fits(reader: Reader, node: Node, record: Record) -> None:
                     f"ข้อความยาวเกิน / {model.__name__.lower()} {name} is {len(value)} "
                     f"characters, more than Biz Portal's {limit}"
                 )
+    for check, name in ((check_legal_basis, "legal_basis"), (check_fee_items, "fee_items")):
+        try:
+            check(record.fields.get(name, []))
+        except ManualError as error:
+            record.errors.append(str(error))
     if not record.fields.get("name_th"):
         record.errors.append("ไม่มีชื่อบริการ / the service has no title")
     if authority := record.authority:
@@ -365,13 +588,16 @@ def _fits(reader: Reader, node: Node, record: Record) -> None:
                 )
 
 
-#: The parts of a record, in order; a new catalogue field is one more function here
-#: (lifecycle stage <- cv:isGroupedBy; legal basis <- cv:hasLegalResource).
+#: The parts of a record, in order: the mirror of :data:`.rdf.SERVICE_PARTS`.
 PARTS: list[PartReader] = [
     _describe,
     _authority,
+    _service_contact,
     _processing_time,
     _audience,
+    _sectors,
+    _events,
+    _legal_basis,
     _requirements,
     _costs,
     _channels,

@@ -73,6 +73,8 @@ class Category(models.Model):
         help_text="industry divisions: their TSIC section",
     )
     order = models.PositiveSmallIntegerField(default=0)
+    # Its names are in the published RDF (concepts, business events): their ETag follows it.
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["kind", "order", "code"]
@@ -291,7 +293,9 @@ class Service(models.Model):
                 name="service_aal_known",
             ),
             models.CheckConstraint(
-                condition=Q(channel__in=["online", "online_counter", "agency_online", "counter"]),
+                condition=Q(
+                    channel__in=["online", "online_counter", "agency_online", "counter", "agency"]
+                ),
                 name="service_channel_known",
             ),
             # Biz Portal can only take an application it can price; the agency's own

@@ -28,16 +28,18 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, Max, Prefetch, Q, QuerySet, Subquery
 from rdflib import Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCAT, DCTERMS, FOAF, ORG, RDF, RDFS, SKOS, XSD
+from rdflib.namespace import DCAT, DCTERMS, FOAF, ORG, RDF, RDFS, SKOS, TIME, XSD
 
-from .models import Agency, RequiredDocument, Service
+from .models import Agency, Category, RequiredDocument, Service
 
 CV = Namespace("http://data.europa.eu/m8g/")
 CPSV = Namespace("http://purl.org/vocab/cpsv#")
 ADMS = Namespace("http://www.w3.org/ns/adms#")
 ELI = Namespace("http://data.europa.eu/eli/ontology#")
+LOCN = Namespace("http://www.w3.org/ns/locn#")
+VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
 EU_COUNTRY = Namespace("http://publications.europa.eu/resource/authority/country/")
 EU_CURRENCY = Namespace("http://publications.europa.eu/resource/authority/currency/")
 EU_LANGUAGE = Namespace("http://publications.europa.eu/resource/authority/language/")
@@ -53,6 +55,9 @@ PREFIXES: dict[str, Namespace] = {
     "skos": Namespace(str(SKOS)),
     "adms": ADMS,
     "eli": ELI,
+    "locn": LOCN,
+    "time": Namespace(str(TIME)),
+    "vcard": VCARD,
     "xsd": Namespace(str(XSD)),
     "rdfs": Namespace(str(RDFS)),
 }
@@ -67,7 +72,7 @@ EXTENSIONS: dict[str, str] = {"ttl": TURTLE, "jsonld": JSONLD}
 
 #: Part of every ETag: a change of the mapping changes the documents without any row
 #: changing, and caches must not keep serving the old ones.
-MAPPING_VERSION = "1"
+MAPPING_VERSION = "2"
 
 THAILAND = EU_COUNTRY.THA
 BAHT = EU_CURRENCY.THB
@@ -91,7 +96,8 @@ SCHEMES: dict[str, ConceptScheme] = {
         "Channel types",
         {
             "online": ("ยื่นออนไลน์", "Online"),
-            "office": ("ยื่นที่สำนักงาน", "At an office"),
+            "office": ("ยื่นด้วยตนเองที่สำนักงาน", "In person at an office"),
+            "website": ("ระบบออนไลน์ของหน่วยงาน", "The agency's own e-service"),
             "agency": ("ช่องทางของหน่วยงาน", "The agency's own channels"),
         },
     ),
@@ -109,8 +115,54 @@ SCHEMES: dict[str, ConceptScheme] = {
         "Requirement types",
         {
             "eligibility": ("คุณสมบัติของผู้ยื่นคำขอ", "Eligibility"),
+            "criteria": ("หลักเกณฑ์ วิธีการ และเงื่อนไข", "Criteria and conditions"),
             "document": ("เอกสารที่ต้องยื่น", "Document to submit"),
         },
+    ),
+    "service-kind": ConceptScheme(
+        "หมวดหมู่ของงานบริการ",
+        "Kinds of service",
+        {
+            "licence": ("อนุญาต / ออกใบอนุญาต", "Licence or permit"),
+            "registration": ("จดทะเบียน", "Registration"),
+            "notification": ("รับแจ้ง", "Notification"),
+            "enrolment": ("ขึ้นทะเบียน", "Enrolment"),
+            "certification": ("รับรอง", "Certification"),
+            "approval": ("อนุมัติ / ให้ความเห็นชอบ", "Approval"),
+        },
+    ),
+    "cost-type": ConceptScheme(
+        "ประเภทค่าใช้จ่าย",
+        "Kinds of cost",
+        {
+            "summary": ("ค่าธรรมเนียมโดยสรุป", "The fees in summary"),
+            "item": ("รายการค่าธรรมเนียม", "One fee"),
+        },
+    ),
+}
+
+
+@dataclass(frozen=True)
+class CategoryScheme:
+    """The scheme a kind of :class:`Category` is published in, and the property that
+    links a service to it: the concepts come from the rows, not from the code."""
+
+    name: str
+    title_th: str
+    title_en: str
+
+
+#: Category.kind -> its concept scheme. Lifecycle stages are also business events
+#: (cv:isGroupedBy), typed by the stage's concept.
+CATEGORY_SCHEMES: dict[str, CategoryScheme] = {
+    Category.Kind.TARGET_GROUP: CategoryScheme("target-group", "กลุ่มเป้าหมาย", "Target groups"),
+    Category.Kind.LIFECYCLE: CategoryScheme(
+        "lifecycle", "ช่วงของธุรกิจ", "Stages of a business's lifecycle"
+    ),
+    Category.Kind.INDUSTRY: CategoryScheme(
+        "tsic",
+        "การจัดประเภทมาตรฐานอุตสาหกรรมประเทศไทย (TSIC) 2552",
+        "Thailand Standard Industrial Classification (TSIC) 2009",
     ),
 }
 
@@ -118,6 +170,8 @@ SCHEMES: dict[str, ConceptScheme] = {
 CHANNEL_TYPES: dict[str, tuple[str, ...]] = {
     Service.Channel.ONLINE: ("online",),
     Service.Channel.ONLINE_AND_COUNTER: ("online", "office"),
+    Service.Channel.AGENCY_ONLINE: ("website",),
+    Service.Channel.COUNTER: ("office",),
     Service.Channel.AGENCY: ("agency",),
 }
 #: Service flag -> applicant type (dct:audience).
@@ -127,6 +181,7 @@ AUDIENCE_FLAGS: dict[str, str] = {
     "foreigners_may_apply": "foreigner",
 }
 ELIGIBILITY_TITLE = ("ผู้มีสิทธิ์ยื่นคำขอ", "Who may apply")
+CRITERIA_TITLE = SCHEMES["requirement-type"].concepts["criteria"]
 #: Citizen-manual codes are registered with the OPDC under the Licensing Facilitation
 #: Act 2015; the harvester takes an adms:identifier with this agency as the manual code.
 MANUAL_CODE_AGENCY = (
@@ -181,6 +236,15 @@ PUBLIC_APIS: tuple[PublicApi, ...] = (
         "Verify an electronic licence by its number, or its signed PDF.",
     ),
     PublicApi(
+        "advisor",
+        "API ผู้ช่วยแนะนำใบอนุญาต",
+        "Information Advisor API",
+        "ตอบคำถามเกี่ยวกับธุรกิจแล้วรับรายการบริการและใบอนุญาตที่ต้องขอ เรียงตามลำดับที่ต้องได้รับ "
+        "พร้อมค่าธรรมเนียมและระยะเวลา (ไม่ต้องเข้าสู่ระบบ)",
+        "Answer questions about a business and get the services and licences it needs, in "
+        "the order to obtain them, with fees and working days (no sign-in).",
+    ),
+    PublicApi(
         "mandates",
         "API การมอบอำนาจ",
         "Mandates API",
@@ -219,6 +283,10 @@ class Uris:
 
     def concept(self, scheme: str, notation: str) -> URIRef:
         return URIRef(f"{self.base}/catalog/concepts/{scheme}/{notation}")
+
+    def event(self, stage: str) -> URIRef:
+        """A lifecycle stage as a business event: one URI per stage, shared by its services."""
+        return URIRef(f"{self.base}/catalog/events/{stage}")
 
     def publisher(self) -> URIRef:
         return URIRef(f"{self.base}/catalog#publisher")
@@ -273,12 +341,32 @@ def service_documents(service: Service) -> list[RequiredDocument]:
     return [document for document in service.documents.all() if not document.kind]
 
 
+#: What a service's description reads besides its row and agency: its documents and its
+#: categories (a TSIC division with its section), one query each however many services.
+DESCRIPTION_PREFETCH = (
+    "documents",
+    Prefetch("categories", queryset=Category.objects.select_related("parent")),
+)
+
+
+def with_description(services: QuerySet[Service]) -> QuerySet[Service]:
+    return services.select_related("agency").prefetch_related(*DESCRIPTION_PREFETCH)
+
+
 def published_services(using: str | None = None) -> QuerySet[Service]:
     """Every published service with what its description needs, in three queries."""
     services = Service.objects.filter(is_published=True)
     if using:
         services = services.using(using)
-    return services.select_related("agency").prefetch_related("documents").order_by("slug")
+    return with_description(services).order_by("slug")
+
+
+def service_categories(service: Service) -> dict[str, list[Category]]:
+    """The service's categories by kind, in their reference order (from the prefetch)."""
+    found: dict[str, list[Category]] = {kind: [] for kind in CATEGORY_SCHEMES}
+    for category in sorted(service.categories.all(), key=lambda c: (c.order, c.code)):
+        found.setdefault(category.kind, []).append(category)
+    return found
 
 
 @dataclass(frozen=True)
@@ -292,18 +380,28 @@ class CatalogueState:
 
 def catalogue_state(using: str | None = None) -> CatalogueState:
     services = Service.objects.using(using) if using else Service.objects.all()
+    # A renamed category changes the concepts and events the services point at; the
+    # newest category change rides along in the same query as an uncorrelated subquery.
+    newest_category = Category.objects.order_by("-updated_at").values("updated_at")[:1]
     row = services.aggregate(
         published=Count("id", filter=Q(is_published=True)),
         services=Max("updated_at"),
         agencies=Max("agency__updated_at"),
+        categories=Max(Subquery(newest_category)),
     )
-    stamps = [stamp for stamp in (row["services"], row["agencies"]) if stamp is not None]
+    stamps = [
+        stamp
+        for stamp in (row["services"], row["agencies"], row["categories"])
+        if stamp is not None
+    ]
     last = max(stamps) if stamps else None
     return CatalogueState(row["published"], last, _etag(row["published"], *stamps))
 
 
 def service_state(service: Service) -> CatalogueState:
     stamps = [service.updated_at, service.agency.updated_at]
+    stamps += [c.updated_at for c in service.categories.all()]
+    stamps += [c.parent.updated_at for c in service.categories.all() if c.parent]
     return CatalogueState(1, max(stamps), _etag(service.slug, *stamps))
 
 
@@ -367,19 +465,39 @@ class CatalogueGraph:
     # --- shared nodes -------------------------------------------------------------
 
     def concept(self, scheme: str, notation: str) -> URIRef:
+        """A concept of one of our fixed schemes (:data:`SCHEMES`)."""
         node = self.uris.concept(scheme, notation)
         if self.first_time(node):
             th, en = SCHEMES[scheme].concepts[notation]
-            scheme_node = self.uris.scheme(scheme)
-            self.typed(node, SKOS.Concept)
-            self.text(node, SKOS.prefLabel, th, en)
-            self.add(node, SKOS.notation, Literal(notation))
-            self.add(node, SKOS.inScheme, scheme_node)
-            if self.first_time(scheme_node):
-                self.typed(scheme_node, SKOS.ConceptScheme)
-                self.text(
-                    scheme_node, DCTERMS.title, SCHEMES[scheme].title_th, SCHEMES[scheme].title_en
-                )
+            self._describe_concept(node, scheme, notation, th, en)
+            self.scheme(scheme, SCHEMES[scheme].title_th, SCHEMES[scheme].title_en)
+        return node
+
+    def category(self, category: Category) -> URIRef:
+        """A category as a concept of its kind's scheme; a TSIC division is narrower
+        than its section (skos:broader), which is described too."""
+        scheme = CATEGORY_SCHEMES[category.kind]
+        node = self.uris.concept(scheme.name, category.code)
+        if self.first_time(node):
+            self._describe_concept(
+                node, scheme.name, category.code, category.name_th, category.name_en
+            )
+            self.scheme(scheme.name, scheme.title_th, scheme.title_en)
+            if category.parent is not None:
+                self.add(node, SKOS.broader, self.category(category.parent))
+        return node
+
+    def _describe_concept(self, node: URIRef, scheme: str, notation: str, th: str, en: str) -> None:
+        self.typed(node, SKOS.Concept)
+        self.text(node, SKOS.prefLabel, th, en)
+        self.add(node, SKOS.notation, Literal(notation))
+        self.add(node, SKOS.inScheme, self.uris.scheme(scheme))
+
+    def scheme(self, name: str, title_th: str, title_en: str) -> URIRef:
+        node = self.uris.scheme(name)
+        if self.first_time(node):
+            self.typed(node, SKOS.ConceptScheme)
+            self.text(node, DCTERMS.title, title_th, title_en)
         return node
 
     def thailand(self) -> URIRef:
@@ -503,6 +621,8 @@ class CatalogueGraph:
         title_en: str,
         kind: URIRef | None = None,
         business: bool = True,
+        description_th: str = "",
+        description_en: str = "",
     ) -> URIRef:
         """A business (or life) event that groups services: typed cv:Event as well,
         which the shapes need without inference. ``kind`` is a typed skos:Concept."""
@@ -510,6 +630,7 @@ class CatalogueGraph:
             self.typed(node, CV.Event, CV.BusinessEvent if business else CV.LifeEvent)
             self.identifier(node, identifier)
             self.text(node, DCTERMS.title, title_th, title_en)
+            self.text(node, DCTERMS.description, description_th, description_en)
             if kind is not None:
                 self.add(node, DCTERMS.type, kind)
         self.add(node, CV.hasRelatedService, service_node)
@@ -586,6 +707,8 @@ def _describe(g: CatalogueGraph, service: Service, node: URIRef) -> None:
         g.text(node, DCTERMS.description, service.summary_th, service.summary_en)
     else:
         g.text(node, DCTERMS.description, service.name_th, service.name_en)
+    if service.service_kind in SCHEMES["service-kind"].concepts:
+        g.add(node, DCTERMS.type, g.concept("service-kind", service.service_kind))
     if service.manual_code:
         code = g.uris.part(service.slug, "manual-code")
         g.typed(code, ADMS.Identifier)
@@ -599,10 +722,39 @@ def _describe(g: CatalogueGraph, service: Service, node: URIRef) -> None:
 
 
 def _authority(g: CatalogueGraph, service: Service, node: URIRef) -> None:
-    agency = g.agency(service.agency)
-    g.add(node, CV.hasCompetentAuthority, agency)
-    if contact := g.contact_point(service.agency):
-        g.add(node, CV.contactPoint, contact)
+    """The agency, with its own contact point; the service's is :func:`_contact`."""
+    g.add(node, CV.hasCompetentAuthority, g.agency(service.agency))
+
+
+def _contact(g: CatalogueGraph, service: Service, node: URIRef) -> None:
+    """Where to ask about this service (the citizen manual's สถานที่ติดต่อ): a
+    cv:ContactPoint with CPSV-AP's cv:telephone, cv:email and cv:openingHours (a
+    time:TemporalEntity described in words, as CPSV-AP suggests for simple hours); the
+    office by name (dct:title) and address (locn:Address, locn:fullAddress)."""
+    office = (service.contact_office_th, service.contact_office_en)
+    address = (service.contact_address_th, service.contact_address_en)
+    hours = (service.opening_hours_th, service.opening_hours_en)
+    phone, email = service.contact_phone.strip(), service.contact_email.strip()
+    if not "".join((*office, *address, *hours, phone, email)).strip():
+        return
+    contact = g.uris.part(service.slug, "contact")
+    g.typed(contact, CV.ContactPoint)
+    g.text(contact, DCTERMS.title, *office)
+    if "".join(address).strip():
+        place = g.uris.part(service.slug, "contact-address")
+        g.typed(place, LOCN.Address)
+        g.text(place, LOCN.fullAddress, *address)
+        g.add(contact, LOCN.address, place)
+    if phone:
+        g.add(contact, CV.telephone, Literal(phone))
+    if email:
+        g.add(contact, CV.email, Literal(email))
+    if "".join(hours).strip():
+        when = g.uris.part(service.slug, "opening-hours")
+        g.typed(when, TIME.TemporalEntity)
+        g.text(when, DCTERMS.description, *hours)
+        g.add(contact, CV.openingHours, when)
+    g.add(node, CV.contactPoint, contact)
 
 
 def _processing_time(g: CatalogueGraph, service: Service, node: URIRef) -> None:
@@ -611,21 +763,69 @@ def _processing_time(g: CatalogueGraph, service: Service, node: URIRef) -> None:
 
 
 def _audience(g: CatalogueGraph, service: Service, node: URIRef) -> None:
+    """Who may apply on Biz Portal (applicant types) and whom the service is for (the
+    target groups): both are audiences, told apart by their schemes."""
     for flag, notation in AUDIENCE_FLAGS.items():
         if getattr(service, flag):
             g.add(node, DCTERMS.audience, g.concept("applicant-type", notation))
+    for group in service_categories(service)[Category.Kind.TARGET_GROUP]:
+        g.add(node, DCTERMS.audience, g.category(group))
+
+
+def _sectors(g: CatalogueGraph, service: Service, node: URIRef) -> None:
+    """The TSIC sections and divisions the service is filed under (a service for every
+    kind of business has none)."""
+    for industry in service_categories(service)[Category.Kind.INDUSTRY]:
+        g.add(node, CV.sector, g.category(industry))
+
+
+def _events(g: CatalogueGraph, service: Service, node: URIRef) -> None:
+    """Each lifecycle stage (start, operate, change, close) is a business event with
+    one URI, grouping its services (cv:isGroupedBy / cv:hasRelatedService)."""
+    for stage in service_categories(service)[Category.Kind.LIFECYCLE]:
+        g.event(
+            node,
+            g.uris.event(stage.code),
+            identifier=stage.code,
+            title_th=stage.name_th,
+            title_en=stage.name_en,
+            description_th=stage.description_th,
+            description_en=stage.description_en,
+            kind=g.category(stage),
+        )
+
+
+def _legal_basis(g: CatalogueGraph, service: Service, node: URIRef) -> None:
+    """The laws that empower the service, in the manual's order (``#legal-1``...): an
+    eli:LegalResource each, titled, with the law's web page when the manual links one."""
+    for position, law in enumerate(service.legal_basis or [], start=1):
+        legal = g.uris.part(service.slug, f"legal-{position}")
+        g.typed(legal, ELI.LegalResource)
+        g.text(legal, DCTERMS.title, str(law.get("th", "")), str(law.get("en", "")))
+        if url := str(law.get("url") or "").strip():
+            g.add(legal, FOAF.page, g.document(url))
+        g.add(node, CV.hasLegalResource, legal)
 
 
 def _eligibility(g: CatalogueGraph, service: Service, node: URIRef) -> None:
-    if not (service.who_may_apply_th + service.who_may_apply_en).strip():
-        return
-    requirement = g.uris.part(service.slug, "eligibility")
-    g.typed(requirement, CV.Requirement)
-    g.identifier(requirement, f"{service.slug}-eligibility")
-    g.text(requirement, DCTERMS.title, *ELIGIBILITY_TITLE)
-    g.text(requirement, DCTERMS.description, service.who_may_apply_th, service.who_may_apply_en)
-    g.add(requirement, DCTERMS.type, g.concept("requirement-type", "eligibility"))
-    g.add(node, CV.holdsRequirement, requirement)
+    """Who may apply (``#eligibility``) and the manual's criteria and conditions
+    (``#criteria``): requirements without evidence, told apart by their type."""
+    if (service.who_may_apply_th + service.who_may_apply_en).strip():
+        requirement = g.uris.part(service.slug, "eligibility")
+        g.typed(requirement, CV.Requirement)
+        g.identifier(requirement, f"{service.slug}-eligibility")
+        g.text(requirement, DCTERMS.title, *ELIGIBILITY_TITLE)
+        g.text(requirement, DCTERMS.description, service.who_may_apply_th, service.who_may_apply_en)
+        g.add(requirement, DCTERMS.type, g.concept("requirement-type", "eligibility"))
+        g.add(node, CV.holdsRequirement, requirement)
+    if (service.criteria_th + service.criteria_en).strip():
+        requirement = g.uris.part(service.slug, "criteria")
+        g.typed(requirement, CV.Requirement)
+        g.identifier(requirement, f"{service.slug}-criteria")
+        g.text(requirement, DCTERMS.title, *CRITERIA_TITLE)
+        g.text(requirement, DCTERMS.description, service.criteria_th, service.criteria_en)
+        g.add(requirement, DCTERMS.type, g.concept("requirement-type", "criteria"))
+        g.add(node, CV.holdsRequirement, requirement)
 
 
 def _documents(g: CatalogueGraph, service: Service, node: URIRef) -> None:
@@ -656,21 +856,41 @@ def _documents(g: CatalogueGraph, service: Service, node: URIRef) -> None:
         g.add(node, CV.holdsRequirement, requirement)
 
 
-def _cost(g: CatalogueGraph, service: Service, node: URIRef) -> None:
-    if not (service.fee_display_th + service.fee_display_en).strip():
-        return
-    cost = g.uris.part(service.slug, "cost")
+def _a_cost(g: CatalogueGraph, service: Service, fragment: str, kind: str) -> URIRef:
+    cost = g.uris.part(service.slug, fragment)
     g.typed(cost, CV.Cost)
-    g.identifier(cost, f"{service.slug}-fee")
-    g.text(cost, DCTERMS.description, service.fee_display_th, service.fee_display_en)
-    if (amount := fixed_fee(service)) is not None:
-        g.add(cost, CV.hasValue, Literal(str(amount), datatype=XSD.double))
+    g.identifier(cost, f"{service.slug}-{fragment.replace('cost', 'fee')}")
+    g.add(cost, DCTERMS.type, g.concept("cost-type", kind))
     g.add(cost, CV.currency, g.baht())
     g.add(cost, CV.isDefinedBy, g.agency(service.agency))
-    g.add(node, CV.hasCost, cost)
+    return cost
+
+
+def _cost(g: CatalogueGraph, service: Service, node: URIRef) -> None:
+    """One cv:Cost per fee line of the manual (``#cost-1``...), with cv:hasValue when the
+    line has an amount; and the fee as the manual sums it up in words (``#cost``, type
+    ``cost-type/summary``), which carries an amount only when there are no lines (so a
+    consumer adding up the values counts each baht once)."""
+    items = [item for item in service.fee_items or [] if isinstance(item, dict)]
+    if (service.fee_display_th + service.fee_display_en).strip():
+        summary = _a_cost(g, service, "cost", "summary")
+        g.text(summary, DCTERMS.description, service.fee_display_th, service.fee_display_en)
+        if not items and (amount := fixed_fee(service)) is not None:
+            g.add(summary, CV.hasValue, Literal(str(amount), datatype=XSD.double))
+        g.add(node, CV.hasCost, summary)
+    for position, item in enumerate(items, start=1):
+        cost = _a_cost(g, service, f"cost-{position}", "item")
+        g.text(cost, DCTERMS.description, str(item.get("th", "")), str(item.get("en", "")))
+        if item.get("amount") is not None:
+            amount = Decimal(str(item["amount"])).quantize(Decimal("0.01"))
+            g.add(cost, CV.hasValue, Literal(str(amount), datatype=XSD.double))
+        g.add(node, CV.hasCost, cost)
 
 
 def _channels(g: CatalogueGraph, service: Service, node: URIRef) -> None:
+    """Where to apply: online on Biz Portal, in person at an office, on the agency's own
+    e-service (its address as vcard:hasURL, the way CPSV-AP suggests for a channel with
+    a homepage) or through the agency's channels."""
     for position, kind in enumerate(CHANNEL_TYPES.get(service.channel, ("online",))):
         channel = g.uris.part(service.slug, f"channel-{kind}")
         g.typed(channel, CV.Channel)
@@ -678,6 +898,8 @@ def _channels(g: CatalogueGraph, service: Service, node: URIRef) -> None:
         g.add(channel, DCTERMS.type, g.concept("channel-type", kind))
         if kind != "online":
             g.add(channel, CV.ownedBy, g.agency(service.agency))
+        if kind == "website" and service.apply_url:
+            g.add(channel, VCARD.hasURL, URIRef(service.apply_url))
         if position == 0:
             g.text(channel, DCTERMS.description, service.channel_note_th, service.channel_note_en)
         g.add(node, CV.hasChannel, channel)
@@ -696,13 +918,16 @@ def _output(g: CatalogueGraph, service: Service, node: URIRef) -> None:
 
 
 #: The parts of a service's description, in order. A new catalogue field is one more
-#: function here (lifecycle stage -> :meth:`CatalogueGraph.event`; legal basis ->
-#: cv:hasLegalResource; a service's own contact point -> cv:contactPoint).
+#: function here, and its reader one more in :data:`.harvest_records.PARTS`.
 SERVICE_PARTS: list[ServicePart] = [
     _describe,
     _authority,
+    _contact,
     _processing_time,
     _audience,
+    _sectors,
+    _events,
+    _legal_basis,
     _eligibility,
     _documents,
     _cost,

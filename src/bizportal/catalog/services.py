@@ -231,6 +231,7 @@ def sync_reference_categories() -> tuple[int, int]:
             elif any(getattr(row, name) != value for name, value in values.items()):
                 for name, value in values.items():
                     setattr(row, name, value)
+                row.updated_at = timezone.now()  # bulk_update does not apply auto_now
                 changed.append(row)
         Category.objects.bulk_create(new)
         if new:
@@ -240,7 +241,7 @@ def sync_reference_categories() -> tuple[int, int]:
             )
             existing.update({(row.kind, row.code): row for row in fresh})
         if changed:
-            Category.objects.bulk_update(changed, [*CATEGORY_FIELDS])
+            Category.objects.bulk_update(changed, [*CATEGORY_FIELDS, "updated_at"])
         created += len(new)
         updated += len(changed)
     if created or updated:

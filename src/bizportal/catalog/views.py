@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.core.cache import cache
+from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.utils.cache import get_conditional_response, patch_vary_headers
@@ -95,6 +96,10 @@ def catalogue(request: HttpRequest) -> HttpResponse:
 
 def service_document(request: HttpRequest, service: Service, media_type: str) -> HttpResponse:
     """One service's description (the service page answers with it on request)."""
+    # The service page loads the row only; its documents and categories come in two
+    # queries here rather than one per category.
+    if "categories" not in getattr(service, "_prefetched_objects_cache", {}):
+        prefetch_related_objects([service], *rdf.DESCRIPTION_PREFETCH)
     return rdf_response(
         request, media_type, rdf.service_state(service), lambda: rdf.service_graph(service)
     )
@@ -107,9 +112,7 @@ def service_file(request: HttpRequest, slug: str, extension: str) -> HttpRespons
     if media_type is None:
         raise Http404
     service = get_object_or_404(
-        Service.objects.select_related("agency").prefetch_related("documents"),
-        slug=slug,
-        is_published=True,
+        rdf.with_description(Service.objects.all()), slug=slug, is_published=True
     )
     return service_document(request, service, media_type)
 

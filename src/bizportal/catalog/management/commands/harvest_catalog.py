@@ -56,6 +56,8 @@ class Command(BaseCommand):
                     self.stderr.write(f"    {message}")
             else:
                 self.stdout.write(line)
+            for message in record.warnings:
+                self.stderr.write(f"    warning: {message}")
         for warning in run.warnings:
             self.stderr.write(f"warning: {warning}")
         self.stdout.write(
