@@ -67,6 +67,8 @@ may_review = is_platform_admin | (is_agency_reviewer & service_of_own_agency)
 
 # The pages: the list of services, for whoever edits or reviews some.
 authz.register("catalog.use_editor", is_platform_admin | (is_agency_reviewer & has_agency))
+# Whose services the list shows: every agency's, or the account's own.
+authz.register("catalog.all_agencies", is_platform_admin)
 authz.register("catalog.edit_service", may_edit)
 authz.register("catalog.review_service", may_review)
 authz.register("catalog.view_revisions", may_edit | may_review)
