@@ -108,6 +108,8 @@ NOT_STAFF_READS = {
     "backoffice:statistics": "aggregates only (counts and durations per agency)",
     "backoffice:staff-new": "an empty form",
     "backoffice:decide": POST_ONLY,
+    "backoffice:services": "the agency's services and their revisions' states, no names",
+    "backoffice:service-transition": POST_ONLY,
 }
 #: Admin screens without personal data: configuration and published definitions.
 ADMIN_WITHOUT_PERSONAL_DATA = {
@@ -255,6 +257,16 @@ def staff_reads(w: World) -> dict[str, Read]:
             "receipt.downloaded",
             str(w.receipt.public_id),
         ),
+        # The editor's pages name the staff who wrote and reviewed each revision.
+        **{
+            f"backoffice:service-{page}": Read(
+                "agency_admin",
+                {"public_id": w.application.service.public_id},
+                f"catalog.service_{page}_viewed",
+                str(w.application.service.public_id),
+            )
+            for page in ("editor", "review", "history")
+        },
         "backoffice:staff": Read("agency_admin", {}, "staff.listed", str(w.officer.public_id)),
         "backoffice:staff-edit": Read(
             "agency_admin",

@@ -13,6 +13,7 @@ PAGES = (
     ("backoffice.worklist", "backoffice:worklist", "งานของหน่วยงาน / Worklist"),
     ("backoffice.counter", "backoffice:counter", "ศูนย์บริการ / Service counter"),
     ("backoffice.staff", "backoffice:staff", "เจ้าหน้าที่ / Staff"),
+    ("catalog.use_editor", "backoffice:services", "คู่มือบริการ / Service manuals"),
     ("backoffice.statistics", "backoffice:statistics", "สถิติ / Statistics"),
 )
 

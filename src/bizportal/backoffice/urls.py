@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import counter, mfa, staff, statistics, views
+from . import counter, mfa, service_editor, staff, statistics, views
 
 app_name = "backoffice"
 urlpatterns = [
@@ -19,6 +19,19 @@ urlpatterns = [
     path("staff/", staff.staff_list, name="staff"),
     path("staff/new/", staff.staff_new, name="staff-new"),
     path("staff/<uuid:public_id>/", staff.staff_edit, name="staff-edit"),
+    path("services/", service_editor.service_list, name="services"),
+    path("services/<uuid:public_id>/", service_editor.service_editor, name="service-editor"),
+    path("services/<uuid:public_id>/review/", service_editor.service_review, name="service-review"),
+    path(
+        "services/<uuid:public_id>/history/",
+        service_editor.service_history,
+        name="service-history",
+    ),
+    path(
+        "services/<uuid:public_id>/transition/",
+        service_editor.service_transition,
+        name="service-transition",
+    ),
     path("applications/<uuid:public_id>/", views.application_detail, name="application"),
     path("applications/<uuid:public_id>/decide/", views.decide, name="decide"),
     path(

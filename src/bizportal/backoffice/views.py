@@ -74,6 +74,7 @@ HOMES = (
     ("backoffice.counter", "backoffice:counter"),
     ("backoffice.staff", "backoffice:staff"),
     ("backoffice.statistics", "backoffice:statistics"),
+    ("catalog.use_editor", "backoffice:services"),
 )
 
 

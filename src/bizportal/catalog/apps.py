@@ -45,6 +45,9 @@ class CatalogConfig(AppConfig):
     label = "catalog"
 
     def ready(self) -> None:
+        # The permission rules of the service editor.
+        from . import rules  # noqa: F401
+
         post_migrate.connect(_repair_search_index, sender=self)
         post_migrate.connect(
             _sync_categories, sender=self, dispatch_uid="bizportal.catalog.categories"

@@ -7,11 +7,14 @@ table that prices it, and what the licence it leads to permits.
 
 from __future__ import annotations
 
+import json
 import uuid
 from decimal import Decimal
+from typing import Any
 
+from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 #: The business lifecycle stages (ช่วงของธุรกิจ) services are grouped by: a fixed set.
 LIFECYCLE_STAGES = ("start", "operate", "change", "close")
@@ -276,6 +279,8 @@ class Service(models.Model):
             # The catalogue page's order: a search for a common word walks this index
             # and stops at the page's first 50 matches instead of sorting all of them.
             models.Index(fields=["name_th"], name="catalog_service_name_th_idx"),
+            # The back office's "our services" list: one agency's, in name order.
+            models.Index(fields=["agency", "name_th", "id"], name="catalog_service_agency_idx"),
             # industry=all (services for every kind of business), in catalogue order.
             models.Index(
                 fields=["is_published", "all_industries", "name_th"],
@@ -506,6 +511,143 @@ class Synonym(models.Model):
         """The ring's entries, lower-cased, without blanks or repeats."""
         parts = (part.strip().lower() for part in self.words.replace("\n", ",").split(","))
         return list(dict.fromkeys(part for part in parts if part))
+
+
+class RevisionLocked(ValueError):
+    """A closed revision (published, superseded, rejected, discarded) was about to change."""
+
+
+class ServiceRevision(models.Model):
+    """One version of a service's citizen-manual content as its agency edits it:
+    draft, in review, then published (or rejected, or discarded).
+
+    Why a JSON snapshot rather than a second ``Service`` row: a draft must not be found
+    by search, counted by the browse pages or published as RDF, and the editable part
+    is a small, stable subset (the texts, the structured lists, the documents and the
+    category codes; see :mod:`.editor`). ``base`` is the live content when the draft
+    was started, so a reviewer can see what someone else changed meanwhile.
+
+    What a revision says once it is closed never changes (:meth:`save` refuses), except
+    that a published one becomes superseded by the next publication.
+    """
+
+    class State(models.TextChoices):
+        DRAFT = "draft", "ฉบับร่าง / Draft"
+        IN_REVIEW = "in_review", "รอตรวจทาน / In review"
+        PUBLISHED = "published", "เผยแพร่อยู่ / Published"
+        SUPERSEDED = "superseded", "เคยเผยแพร่ / Superseded"
+        REJECTED = "rejected", "ส่งกลับแก้ไข / Rejected"
+        DISCARDED = "discarded", "ยกเลิกร่าง / Discarded"
+
+    #: At most one revision of a service is in one of these states.
+    OPEN_STATES = (State.DRAFT, State.IN_REVIEW)
+    #: Revisions that were live at some time: the history diffs them against each other.
+    PUBLISHED_STATES = (State.PUBLISHED, State.SUPERSEDED)
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # The (service, number) unique index serves the history; no index of its own.
+    service = models.ForeignKey(
+        Service, on_delete=models.CASCADE, related_name="revisions", db_index=False
+    )
+    number = models.PositiveIntegerField(help_text="1, 2, 3 ... per service")
+    state = models.CharField(max_length=12, choices=State.choices, default=State.DRAFT)
+    content = models.JSONField(help_text="the edited citizen-manual content (catalog.editor)")
+    base = models.JSONField(help_text="the live content when the draft was started")
+    based_on = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="the rejected revision this draft continues",
+    )
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    review_note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    #: The state and frozen content as loaded or last saved (see :meth:`save`).
+    _stored: tuple[Any, str] | None = None
+
+    class Meta:
+        ordering = ["service", "-number"]
+        indexes = [
+            # "Waiting for review": the services of an agency with a revision in review.
+            models.Index(fields=["state", "service"], name="catalog_revision_state_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["service", "number"], name="revision_number_unique"),
+            models.UniqueConstraint(
+                fields=["service"],
+                condition=Q(state__in=["draft", "in_review"]),
+                name="revision_one_open_per_service",
+            ),
+            models.UniqueConstraint(
+                fields=["service"],
+                condition=Q(state="published"),
+                name="revision_one_published_per_service",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    state__in=[
+                        "draft",
+                        "in_review",
+                        "published",
+                        "superseded",
+                        "rejected",
+                        "discarded",
+                    ]
+                ),
+                name="revision_state_known",
+            ),
+            models.CheckConstraint(condition=Q(number__gt=0), name="revision_number_positive"),
+            # Four eyes: nobody approves or rejects their own revision.
+            models.CheckConstraint(
+                condition=Q(reviewer__isnull=True) | ~Q(reviewer=F("author")),
+                name="revision_reviewer_not_author",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service_id} #{self.number} ({self.state})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        stored = self._stored
+        if stored is not None and stored[0] not in self.OPEN_STATES:
+            superseding = stored[0] == self.State.PUBLISHED and self.state in (
+                self.State.PUBLISHED,
+                self.State.SUPERSEDED,
+            )
+            if not superseding or _frozen(self.__dict__) != stored[1]:
+                raise RevisionLocked(
+                    f"revision {self.number} is {stored[0]}: it cannot change any more"
+                )
+        super().save(*args, **kwargs)
+        self._stored = (self.state, _frozen(self.__dict__))
+
+    @classmethod
+    def from_db(cls, db: Any, field_names: Any, values: Any, **kwargs: Any) -> ServiceRevision:
+        instance = super().from_db(db, field_names, values, **kwargs)
+        instance._stored = (instance.__dict__.get("state"), _frozen(instance.__dict__))
+        return instance
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in self.OPEN_STATES
+
+
+def _frozen(values: dict[str, Any]) -> str:
+    """What a closed revision may not change, comparable after in-place edits."""
+    kept = {
+        name: values.get(name)
+        for name in ("content", "base", "author_id", "reviewer_id", "review_note", "number")
+    }
+    return json.dumps(kept, sort_keys=True, default=str)
 
 
 # The harvest log and the sources of harvested services (catalog.harvest) live beside.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections import Counter
 from collections.abc import Iterable
 from typing import Any
@@ -10,9 +11,10 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from bizportal.core import audit
+from bizportal.core import audit, authz, events
 
-from . import reference, selectors
+from . import editor, reference, selectors
+from .events import REVISION_CHANGED
 from .manual import ManualError, check_service
 from .models import (
     Agency,
@@ -24,6 +26,7 @@ from .models import (
     SearchTerm,
     Service,
     ServiceCategory,
+    ServiceRevision,
     ServiceSource,
     Synonym,
 )
@@ -301,3 +304,246 @@ def finish_harvest_run(
 def link_harvested_service(service: Service, *, uri: str, source: str) -> ServiceSource:
     """Remember where a harvested service comes from, so the next harvest finds it."""
     return ServiceSource.objects.create(service=service, uri=uri, source=source)
+
+
+# --- the service editor: revisions of the citizen manual (catalog.editor) -----------
+
+
+class RevisionRefused(Exception):
+    """A transition the revision's state or the four-eyes rule does not allow; the
+    message is Thai / English."""
+
+
+State = ServiceRevision.State
+
+
+def _locked(revision: ServiceRevision) -> ServiceRevision:
+    """The revision as stored now, locked until the transaction ends: two people
+    pressing buttons on the same revision take turns and the second sees the first's
+    outcome."""
+    return ServiceRevision.objects.select_for_update().select_related("service").get(pk=revision.pk)
+
+
+def _expect(revision: ServiceRevision, *states: str) -> None:
+    if revision.state not in states:
+        wanted = " / ".join(str(State(s).label) for s in states)
+        raise RevisionRefused(
+            f"ฉบับที่ {revision.number} อยู่ในสถานะ {State(revision.state).label} "
+            f"ต้องเป็น {wanted} / revision {revision.number} is {revision.state}, "
+            f"this needs {' or '.join(states)}"
+        )
+
+
+def _announce(
+    revision: ServiceRevision, actor: Any, from_state: str, action: str, note: str = ""
+) -> None:
+    """The audit row and the domain event of one transition, in its transaction."""
+    service = revision.service
+    audit.record(
+        f"catalog.revision_{action}",
+        revision,
+        actor=actor,
+        service=service.slug,
+        number=revision.number,
+        from_state=from_state,
+        to_state=revision.state,
+        note=note,
+    )
+    events.publish(
+        REVISION_CHANGED,
+        revision,
+        {
+            "service": service.slug,
+            "agency": service.agency.code,
+            "revision": str(revision.public_id),
+            "number": revision.number,
+            "from_state": from_state,
+            "to_state": revision.state,
+            "note": note,
+        },
+        actor=actor,
+    )
+
+
+def open_revision(service: Service) -> ServiceRevision | None:
+    """The service's draft or revision in review, if any."""
+    return (
+        ServiceRevision.objects.filter(service=service, state__in=ServiceRevision.OPEN_STATES)
+        .select_related("author", "reviewer", "based_on")
+        .first()
+    )
+
+
+def _new_revision(
+    service: Service, author: Any, content: editor.Content, based_on: ServiceRevision | None = None
+) -> ServiceRevision:
+    last = (
+        ServiceRevision.objects.filter(service=service)
+        .order_by("-number")
+        .values_list("number", flat=True)
+        .first()
+        or 0
+    )
+    return ServiceRevision.objects.create(
+        service=service,
+        number=last + 1,
+        content=content,
+        base=editor.snapshot(service),
+        author=author,
+        based_on=based_on,
+    )
+
+
+@transaction.atomic
+def start_draft(service: Service, actor: Any) -> ServiceRevision:
+    """The service's open revision (a draft to continue, or the one in review), or a new
+    draft holding the live content."""
+    authz.require(actor, "catalog.edit_service", service)
+    # Serialise starts: the service row's lock, then the one-open-revision constraint.
+    Service.objects.select_for_update().filter(pk=service.pk).first()
+    existing = open_revision(service)
+    if existing is not None:
+        return existing
+    revision = _new_revision(service, actor, editor.snapshot(service))
+    _announce(revision, actor, "", "started")
+    return revision
+
+
+@transaction.atomic
+def save_draft(revision: ServiceRevision, actor: Any, raw: editor.Content) -> ServiceRevision:
+    """Replace the draft's content with ``raw`` once all of it is valid
+    (:class:`editor.DraftInvalid` names every problem; nothing is written then)."""
+    authz.require(actor, "catalog.edit_service", revision.service)
+    revision = _locked(revision)
+    _expect(revision, State.DRAFT)
+    content = editor.clean(revision.service, raw)
+    if content != revision.content:
+        revision.content = content
+        revision.save(update_fields=["content", "updated_at"])
+        audit.record(
+            "catalog.revision_saved",
+            revision,
+            actor=actor,
+            service=revision.service.slug,
+            number=revision.number,
+            fields=[c.field.name for c in editor.diff(revision.base, content)],
+        )
+    return revision
+
+
+@transaction.atomic
+def submit_revision(revision: ServiceRevision, actor: Any) -> ServiceRevision:
+    """Send a draft for review; it must still be valid and change something."""
+    authz.require(actor, "catalog.edit_service", revision.service)
+    revision = _locked(revision)
+    _expect(revision, State.DRAFT)
+    editor.clean(revision.service, revision.content)
+    if not editor.diff(editor.snapshot(revision.service), revision.content):
+        raise RevisionRefused(
+            "ฉบับร่างนี้ไม่ได้เปลี่ยนแปลงอะไรจากที่เผยแพร่อยู่ / "
+            "this draft changes nothing in the published service"
+        )
+    revision.state = State.IN_REVIEW
+    revision.submitted_at = timezone.now()
+    revision.save(update_fields=["state", "submitted_at", "updated_at"])
+    _announce(revision, actor, State.DRAFT, "submitted")
+    return revision
+
+
+@transaction.atomic
+def withdraw_revision(revision: ServiceRevision, actor: Any) -> ServiceRevision:
+    """Take a revision back from review to go on editing it."""
+    authz.require(actor, "catalog.edit_service", revision.service)
+    revision = _locked(revision)
+    _expect(revision, State.IN_REVIEW)
+    revision.state = State.DRAFT
+    revision.save(update_fields=["state", "updated_at"])
+    _announce(revision, actor, State.IN_REVIEW, "withdrawn")
+    return revision
+
+
+@transaction.atomic
+def discard_draft(revision: ServiceRevision, actor: Any) -> ServiceRevision:
+    """Give up a draft; it stays in the history as discarded."""
+    authz.require(actor, "catalog.edit_service", revision.service)
+    revision = _locked(revision)
+    _expect(revision, State.DRAFT)
+    revision.state = State.DISCARDED
+    revision.save(update_fields=["state", "updated_at"])
+    _announce(revision, actor, State.DRAFT, "discarded")
+    return revision
+
+
+def _decider(revision: ServiceRevision, actor: Any) -> ServiceRevision:
+    authz.require(actor, "catalog.review_service", revision.service)
+    revision = _locked(revision)
+    _expect(revision, State.IN_REVIEW)
+    if revision.author_id == getattr(actor, "pk", None):
+        raise RevisionRefused(
+            "ผู้แก้ไขไม่สามารถอนุมัติหรือส่งกลับฉบับของตนเองได้ / "
+            "nobody approves or rejects their own revision (four eyes)"
+        )
+    return revision
+
+
+@transaction.atomic
+def approve_revision(revision: ServiceRevision, actor: Any, note: str = "") -> ServiceRevision:
+    """Publish a revision: the service takes its content (through
+    :func:`upsert_service`, which checks it again and refreshes the search text), the
+    revision published before it becomes superseded, all in one transaction."""
+    revision = _decider(revision, actor)
+    service = revision.service
+    content = editor.clean(service, revision.content)
+    previous = (
+        ServiceRevision.objects.select_for_update()
+        .filter(service=service, state=State.PUBLISHED)
+        .first()
+    )
+    if previous is not None:
+        previous.state = State.SUPERSEDED
+        previous.save(update_fields=["state", "updated_at"])
+    upsert_service(
+        service.slug, documents=_documents_for(service, content), **editor.apply_fields(content)
+    )
+    revision.state = State.PUBLISHED
+    revision.reviewer = actor
+    revision.review_note = note
+    revision.reviewed_at = timezone.now()
+    revision.save(update_fields=["state", "reviewer", "review_note", "reviewed_at", "updated_at"])
+    _announce(revision, actor, State.IN_REVIEW, "published", note)
+    return revision
+
+
+def _documents_for(service: Service, content: editor.Content) -> list[dict[str, Any]]:
+    """The revision's documents followed by the service's documents of one kind of
+    application, which the editor does not show and ``upsert_service`` would drop."""
+    others = RequiredDocument.objects.filter(service=service).exclude(kind="")
+    kept = [
+        {
+            "kind": document.kind,
+            "code": document.code,
+            **{name: getattr(document, name) for name in editor.DOCUMENT_FIELDS if name != "code"},
+        }
+        for document in others.order_by("order", "id")
+    ]
+    return [*content["documents"], *kept]
+
+
+@transaction.atomic
+def reject_revision(revision: ServiceRevision, actor: Any, note: str) -> ServiceRevision:
+    """Send a revision back with the reviewer's reasons: it stays in the history as
+    rejected, and its content comes back to the author as a new draft."""
+    if not note.strip():
+        raise RevisionRefused("กรุณาระบุเหตุผลที่ส่งกลับแก้ไข / Please say why the revision goes back")
+    revision = _decider(revision, actor)
+    revision.state = State.REJECTED
+    revision.reviewer = actor
+    revision.review_note = note.strip()
+    revision.reviewed_at = timezone.now()
+    revision.save(update_fields=["state", "reviewer", "review_note", "reviewed_at", "updated_at"])
+    _announce(revision, actor, State.IN_REVIEW, "rejected", revision.review_note)
+    draft = _new_revision(
+        revision.service, revision.author, copy.deepcopy(revision.content), based_on=revision
+    )
+    _announce(draft, actor, "", "started")
+    return revision
