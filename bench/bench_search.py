@@ -154,8 +154,8 @@ def _columns() -> list[str]:
 
 LOAD_SQL = """
 INSERT INTO catalog_service (public_id, slug, name_th, name_en, summary_th, summary_en,
-    search_text, search_name, agency_id, manual_code, licence_title_th, licence_title_en, is_published,
-    {copied})
+    search_text, search_name, agency_id, manual_code, licence_title_th, licence_title_en,
+    is_published, {copied})
 SELECT gen_random_uuid(), 'bench-' || i,
     'ใบอนุญาต' || a.th || t.th || ' ' || p.th || ' ' || v.th || ' ที่ ' || i,
     'Licence for ' || a.en || ' ' || t.en || ' ' || p.en || ', ' || v.en || ' no. ' || i,
