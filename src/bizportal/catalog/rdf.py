@@ -405,6 +405,10 @@ def service_state(service: Service) -> CatalogueState:
     return CatalogueState(1, max(stamps), _etag(service.slug, *stamps))
 
 
+def document_etag(path: str, catalogue_etag: str) -> str:
+    return _etag("document", path, catalogue_etag)
+
+
 def agency_etag(agency: Agency) -> str:
     return _etag("agency", agency.code, agency.updated_at)
 
@@ -951,4 +955,63 @@ def service_graph(service: Service) -> Graph:
 def agency_graph(agency: Agency) -> Graph:
     builder = CatalogueGraph()
     builder.agency(agency)
+    return builder.graph
+
+
+#: What an event's document says of each service it groups: enough to be a valid
+#: public service (the shapes check the link's target); the rest is at the service's URI.
+BRIEF_PARTS: list[ServicePart] = [_describe, _authority]
+
+
+def event_graph(stage: Category, services: Iterable[Service]) -> Graph:
+    """A lifecycle stage's business event with the published services it groups (their
+    agencies selected), each in brief."""
+    builder = CatalogueGraph()
+    node = builder.uris.event(stage.code)
+    for service in services:
+        service_node = builder.uris.service(service.slug)
+        for part in BRIEF_PARTS:
+            part(builder, service, service_node)
+        builder.event(
+            service_node,
+            node,
+            identifier=stage.code,
+            title_th=stage.name_th,
+            title_en=stage.name_en,
+            description_th=stage.description_th,
+            description_en=stage.description_en,
+            kind=builder.category(stage),
+        )
+    if builder.first_time(node):  # a stage no published service is in yet
+        builder.typed(node, CV.Event, CV.BusinessEvent)
+        builder.identifier(node, stage.code)
+        builder.text(node, DCTERMS.title, stage.name_th, stage.name_en)
+        builder.add(node, DCTERMS.type, builder.category(stage))
+    return builder.graph
+
+
+#: Scheme name -> the kind of category it publishes.
+CATEGORY_KINDS: dict[str, str] = {scheme.name: kind for kind, scheme in CATEGORY_SCHEMES.items()}
+
+
+def vocabulary_graph(scheme: str, code: str | None = None) -> Graph | None:
+    """One of our schemes with its concepts, or one concept of it; None if there is no
+    such scheme or concept. Category schemes read their rows (one query)."""
+    builder = CatalogueGraph()
+    if scheme in SCHEMES:
+        codes = [code] if code else list(SCHEMES[scheme].concepts)
+        if not set(codes) <= set(SCHEMES[scheme].concepts):
+            return None
+        for notation in codes:
+            builder.concept(scheme, notation)
+        return builder.graph
+    kind = CATEGORY_KINDS.get(scheme)
+    if kind is None:
+        return None
+    rows = Category.objects.filter(kind=kind).select_related("parent")
+    found = list(rows.filter(code=code) if code else rows)
+    if not found:
+        return None
+    for category in found:
+        builder.category(category)
     return builder.graph
