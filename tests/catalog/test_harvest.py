@@ -506,6 +506,24 @@ def test_an_invalid_record_is_skipped_with_its_shacl_message_and_the_rest_import
     assert any("SHACL" in e and "#cost" in e and "identifier" in e for e in skipped.errors)
 
 
+def test_a_violation_on_a_shared_event_skips_the_services_it_groups(exported, tmp_path) -> None:
+    """Found backwards from the event: its services, not every service of the source."""
+    graph = Graph().parse(exported)
+    close = uri("/catalog/events/close")
+    graph.remove((close, DCTERMS.identifier, None))
+    grouped = {str(s) for s in graph.objects(close, CV.hasRelatedService)}
+    assert 0 < len(grouped) < DEMO_SERVICES
+    empty_the_catalogue()
+
+    done = run(save(graph, tmp_path / "broken-event.ttl"), "--create-agencies")
+    assert counts(done) == (DEMO_SERVICES - len(grouped), 0, 0, len(grouped))
+    skipped = done.records.filter(outcome="skipped")
+    assert {r.uri for r in skipped} == grouped
+    for record in skipped:
+        assert any("/catalog/events/close" in e and "identifier" in e for e in record.errors)
+    assert done.warnings == []
+
+
 def test_unknown_authorities_are_reported_and_their_services_skipped(exported) -> None:
     empty_the_catalogue()
     done = run(exported)
