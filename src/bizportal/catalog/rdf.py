@@ -10,8 +10,14 @@ itself (a currency, a country, a channel type are typed ``skos:Concept`` or
 
 URIs are promises, so they are written out here rather than reversed from the URL
 map: a route may move, a published URI may not. Every URI dereferences: the service
-page and ``/catalog/agencies/<code>`` answer RDF by content negotiation, and the parts
-of a service (its cost, channels, documents...) are fragments of its page's URI.
+page, ``/catalog/agencies/<code>``, ``/catalog/events/<stage>`` and
+``/catalog/concepts/<scheme>[/<code>]`` answer RDF by content negotiation, and the parts
+of a service (its costs, channels, documents, laws, contact point...) are fragments of
+its page's URI.
+
+The groupings are linked data too: a lifecycle stage is a ``cv:BusinessEvent`` (one URI
+per stage, grouping its services), target groups are audiences and TSIC codes sectors,
+each a concept of a scheme of ours built from the :class:`~.models.Category` rows.
 
 The mapping is a list of small functions, one per part of a service
 (:data:`SERVICE_PARTS`); describing a new catalogue field means adding one.
