@@ -72,6 +72,9 @@ PUBLIC_OR_OWN = {
     "catalog:catalogue-document",  # the published RDF catalogue
     "catalog:agency",
     "catalog:service-document",
+    "catalog:event",
+    "catalog:scheme",
+    "catalog:concept",
     "portal:apply",
     "portal:account",
     "portal:acting",

@@ -15,7 +15,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib import namespace as ns
 from rdflib.compare import isomorphic
 
-from bizportal.catalog import demo, harvest, rdf
+from bizportal.catalog import demo, harvest, rdf, services
 from bizportal.catalog.models import (
     Agency,
     ApplicationType,
@@ -29,7 +29,7 @@ from bizportal.catalog.models import (
 )
 from bizportal.catalog.search import search
 from bizportal.core.models import AuditEvent
-from tests.factories import AgencyFactory, ServiceFactory
+from tests.factories import AgencyFactory, ServiceFactory, demo_service_fields
 
 PORTAL = Service.PORTAL_CHANNELS
 
@@ -506,6 +506,24 @@ def test_an_invalid_record_is_skipped_with_its_shacl_message_and_the_rest_import
     assert any("SHACL" in e and "#cost" in e and "identifier" in e for e in skipped.errors)
 
 
+def test_a_violation_on_a_shared_event_skips_the_services_it_groups(exported, tmp_path) -> None:
+    """Found backwards from the event: its services, not every service of the source."""
+    graph = Graph().parse(exported)
+    close = uri("/catalog/events/close")
+    graph.remove((close, DCTERMS.identifier, None))
+    grouped = {str(s) for s in graph.objects(close, CV.hasRelatedService)}
+    assert 0 < len(grouped) < DEMO_SERVICES
+    empty_the_catalogue()
+
+    done = run(save(graph, tmp_path / "broken-event.ttl"), "--create-agencies")
+    assert counts(done) == (DEMO_SERVICES - len(grouped), 0, 0, len(grouped))
+    skipped = done.records.filter(outcome="skipped")
+    assert {r.uri for r in skipped} == grouped
+    for record in skipped:
+        assert any("/catalog/events/close" in e and "identifier" in e for e in record.errors)
+    assert done.warnings == []
+
+
 def test_unknown_authorities_are_reported_and_their_services_skipped(exported) -> None:
     empty_the_catalogue()
     done = run(exported)
@@ -599,6 +617,24 @@ def test_a_harvested_service_page_sends_people_to_the_agency(client, db, tmp_pat
     response = client.post("/services/bma-signboard-permit/apply/", follow=True)
     assert "is not applied for on Biz Portal" in response.content.decode()
     assert not applicant.applications.exists()
+
+
+def test_a_harvested_service_an_admin_took_online_stays_online(db, tmp_path) -> None:
+    """Where the agency takes it is the RDF's; that Biz Portal takes it too is ours."""
+    AgencyFactory(code="bma", name_th="กรุงเทพมหานคร")
+    source = tmp_path / "bangkok.ttl"
+    source.write_text(FOREIGN, encoding="utf-8")
+    run(source)
+    like = demo_service_fields("food-shop-licence")  # a form and fee table, as an admin sets
+    services.upsert_service(
+        "bma-signboard-permit",
+        channel=Service.Channel.ONLINE,
+        form_schema=like["form_schema"],
+        fee_table=like["fee_table"],
+    )
+    again = run(source)
+    assert counts(again) == (0, 0, 1, 0)
+    assert Service.objects.get(slug="bma-signboard-permit").channel == Service.Channel.ONLINE
 
 
 def test_the_harvest_log_is_shown_read_only_in_the_admin(client, catalogue, tmp_path) -> None:

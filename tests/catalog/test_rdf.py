@@ -428,6 +428,62 @@ def test_the_catalogue_and_agency_uris_dereference(client, catalogue) -> None:
     assert client.get("/catalog.xml").status_code == 404
 
 
+def test_event_and_concept_uris_dereference(
+    client, catalogue, django_assert_max_num_queries
+) -> None:
+    """A stage's event, a category concept and our schemes answer RDF by Accept (valid
+    by the shapes) and send people to the browse pages."""
+    with django_assert_max_num_queries(3):
+        response = client.get("/catalog/events/close", HTTP_ACCEPT=rdf.TURTLE)
+    graph = parse(response)
+    event = uri("/catalog/events/close")
+    closing = Service.objects.filter(categories__kind="lifecycle", categories__code="close")
+    assert set(graph.objects(event, CV.hasRelatedService)) == {
+        uri(f"/services/{slug}/") for slug in closing.values_list("slug", flat=True)
+    }
+    assert (event, RDF.type, CV.BusinessEvent) in graph
+    assert shacl.violations(graph) == []
+    page = client.get("/catalog/events/close", HTTP_ACCEPT=BROWSER_ACCEPT)
+    assert (page.status_code, page["Location"]) == (303, "/browse/lifecycle/close/")
+    assert "Accept" in page["Vary"]
+    again = client.get(
+        "/catalog/events/close", HTTP_ACCEPT=rdf.TURTLE, HTTP_IF_NONE_MATCH=response["ETag"]
+    )
+    assert again.status_code == 304
+    assert client.get("/catalog/events/grow", HTTP_ACCEPT=rdf.TURTLE).status_code == 404
+
+    division = parse(client.get("/catalog/concepts/tsic/56", HTTP_ACCEPT=rdf.JSONLD), rdf.JSONLD)
+    assert (
+        uri("/catalog/concepts/tsic/56"),
+        SKOS.broader,
+        uri("/catalog/concepts/tsic/I"),
+    ) in division
+    assert shacl.violations(division) == []
+    tsic = parse(client.get("/catalog/concepts/tsic", HTTP_ACCEPT=rdf.TURTLE))
+    assert (
+        len(set(tsic.subjects(SKOS.inScheme, uri("/catalog/concepts/tsic"))))
+        == Category.objects.filter(kind="industry").count()
+    )
+    channels = parse(client.get("/catalog/concepts/channel-type", HTTP_ACCEPT=rdf.TURTLE))
+    assert set(channels.objects(None, SKOS.notation)) == {
+        Literal(n) for n in rdf.SCHEMES["channel-type"].concepts
+    }
+    assert (
+        client.get("/catalog/concepts/tsic/56", HTTP_ACCEPT=BROWSER_ACCEPT)["Location"]
+        == "/browse/industry/56/"
+    )
+    assert (
+        client.get("/catalog/concepts/target-group", HTTP_ACCEPT=BROWSER_ACCEPT)["Location"]
+        == "/browse/"
+    )
+    for missing in (
+        "/catalog/concepts/tsic/04",
+        "/catalog/concepts/nothing",
+        "/catalog/concepts/channel-type/fax",
+    ):
+        assert client.get(missing, HTTP_ACCEPT=rdf.TURTLE).status_code == 404, missing
+
+
 def test_a_signed_in_request_is_not_stored_by_shared_caches(client, catalogue) -> None:
     """Its answer may carry a refreshed session cookie."""
     from tests.factories import ApplicantFactory

@@ -30,6 +30,15 @@ The rules, in the order they are applied:
   own URIs, as in a round trip) by slug. Unchanged records write nothing: no row, no
   audit event. A changed record updates the service through :mod:`.services` and logs
   one row with each changed field's before and after values: its harvest history.
+* **Categories** (lifecycle events, target groups, TSIC sectors) are matched by kind and
+  code to existing categories; an unknown code, or another vocabulary's concept, is left
+  out and named in the record's warnings (on its log row, or on the run when the record
+  is otherwise unchanged and leaves no row). A service for every kind of business keeps
+  no industries.
+* **Where to apply.** Biz Portal takes a service online only with a form and a fee
+  table, which RDF does not carry: an online channel of a service without them is read
+  as the agency's own channels. A new processing time that the service's steps no
+  longer add up to clears the steps (the old ones stay in the log).
 
 :mod:`.harvest_source` reads the source, :mod:`.harvest_records` reads its records; this
 module decides and writes.
@@ -291,13 +300,18 @@ class Harvester:
 
     @staticmethod
     def _fields(record: Record, existing: Service | None) -> dict[str, Any]:
-        """The record's fields as this service can hold them: Biz Portal takes a service
-        online only with a form and a fee table, which RDF does not carry, so a service
-        without them sends people to the agency's own channels instead."""
+        """The record's fields as this service can hold them. Taking a service online is
+        Biz Portal's configuration (a form and a fee table, which RDF does not carry):
+        a service without them sends people to the agency's own channels instead of an
+        online channel, and one an admin took online stays online."""
         fields = dict(record.fields)
+        portal = Service.PORTAL_CHANNELS
         can_take = existing is not None and bool(existing.fee_table and existing.form_schema)
-        if fields.get("channel") in Service.PORTAL_CHANNELS and not can_take:
+        online_here = can_take and existing is not None and existing.channel in portal
+        if fields.get("channel") in portal and not can_take:
             fields["channel"] = Service.Channel.AGENCY
+        elif online_here and existing and fields.get("channel") not in portal:
+            fields.update(channel=existing.channel, apply_url=existing.apply_url)
         return fields
 
     def _categories(self, record: Record, existing: Service | None) -> list[CategoryKey]:

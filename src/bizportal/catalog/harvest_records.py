@@ -19,7 +19,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 from django.utils.text import slugify
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, ORG, RDF, SKOS
 from rdflib.term import Node
 
@@ -260,7 +260,7 @@ def _contact(reader: Reader, contact: Node) -> dict[str, str]:
 def _service_contact(reader: Reader, node: Node, record: Record) -> None:
     """The service's own contact point (not its authority's): office, address, phone,
     e-mail and opening hours. An e-mail that is not an address is left out, said so."""
-    agencies = set(reader.graph.objects(None, CV.hasCompetentAuthority))
+    agencies = reader.graph.objects(node, CV.hasCompetentAuthority)
     theirs = {c for a in agencies for c in reader.graph.objects(a, CV.contactPoint)}
     contacts = [c for c in reader.objects(node, CV.contactPoint) if c not in theirs]
     contact = contacts[0] if contacts else None
@@ -613,31 +613,42 @@ def read_records(graph: Graph) -> list[Record]:
 
 
 def attribute(graph: Graph, records: list[Record], found: list[Violation]) -> list[str]:
-    """Give each record the violations of the nodes it reaches; return the rest (the
-    catalogue's own) as warnings."""
-    services_nodes = {r.node for r in records}
-    stop = (
-        services_nodes
-        | set(graph.subjects(RDF.type, DCAT.Catalog))
-        | set(graph.subjects(RDF.type, DCAT.Dataset))
-    )
-    claimed: set[Violation] = set()
-    for record in records:
-        reach = _reach(graph, record.node, stop - {record.node})
-        mine = [v for v in found if v.focus in reach]
-        claimed.update(mine)
-        record.errors[:0] = [f"SHACL: {v}" for v in mine]
-    return [f"SHACL: {v}" for v in found if v not in claimed]
+    """Give each record the violations of the nodes it reaches (its cost, evidence,
+    authority, events...; not through another service or the catalogue); return the
+    rest, the catalogue's own, as warnings.
+
+    Walked backwards from each violation's node: a shared node (an event of thousands
+    of services, the currency) is crossed once per violation, not once per record."""
+    by_node = {r.node: r for r in records}
+    stop = set(graph.subjects(RDF.type, DCAT.Catalog)) | set(graph.subjects(RDF.type, DCAT.Dataset))
+    mine: dict[Node, list[str]] = {}
+    rest: list[str] = []
+    for violation in found:
+        services = _reached_from(graph, violation.focus, set(by_node), stop)
+        for node in sorted(services, key=str):
+            mine.setdefault(node, []).append(f"SHACL: {violation}")
+        if not services:
+            rest.append(f"SHACL: {violation}")
+    for node, messages in mine.items():
+        by_node[node].errors[:0] = messages
+    return rest
 
 
-def _reach(graph: Graph, start: Node, stop: set[Node]) -> set[Node]:
-    seen = {start}
-    queue = [start]
+def _reached_from(graph: Graph, focus: Node, services: set[Node], stop: set[Node]) -> set[Node]:
+    """The services from which ``focus`` can be reached by links other than rdf:type,
+    without passing through another service or the catalogue."""
+    seen = {focus}
+    queue = [focus]
+    found: set[Node] = set()
     while queue:
         node = queue.pop()
-        for predicate, obj in graph.predicate_objects(node):
-            linked = predicate != RDF.type and isinstance(obj, URIRef | BNode)
-            if linked and obj not in seen and obj not in stop:
-                seen.add(obj)
-                queue.append(obj)
-    return seen
+        if node in services:
+            found.add(node)
+            continue
+        if node in stop:
+            continue
+        for subject, predicate in graph.subject_predicates(node):
+            if predicate != RDF.type and subject not in seen:
+                seen.add(subject)
+                queue.append(subject)
+    return found

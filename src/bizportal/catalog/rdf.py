@@ -10,8 +10,14 @@ itself (a currency, a country, a channel type are typed ``skos:Concept`` or
 
 URIs are promises, so they are written out here rather than reversed from the URL
 map: a route may move, a published URI may not. Every URI dereferences: the service
-page and ``/catalog/agencies/<code>`` answer RDF by content negotiation, and the parts
-of a service (its cost, channels, documents...) are fragments of its page's URI.
+page, ``/catalog/agencies/<code>``, ``/catalog/events/<stage>`` and
+``/catalog/concepts/<scheme>[/<code>]`` answer RDF by content negotiation, and the parts
+of a service (its costs, channels, documents, laws, contact point...) are fragments of
+its page's URI.
+
+The groupings are linked data too: a lifecycle stage is a ``cv:BusinessEvent`` (one URI
+per stage, grouping its services), target groups are audiences and TSIC codes sectors,
+each a concept of a scheme of ours built from the :class:`~.models.Category` rows.
 
 The mapping is a list of small functions, one per part of a service
 (:data:`SERVICE_PARTS`); describing a new catalogue field means adding one.
@@ -403,6 +409,10 @@ def service_state(service: Service) -> CatalogueState:
     stamps += [c.updated_at for c in service.categories.all()]
     stamps += [c.parent.updated_at for c in service.categories.all() if c.parent]
     return CatalogueState(1, max(stamps), _etag(service.slug, *stamps))
+
+
+def document_etag(path: str, catalogue_etag: str) -> str:
+    return _etag("document", path, catalogue_etag)
 
 
 def agency_etag(agency: Agency) -> str:
@@ -951,4 +961,63 @@ def service_graph(service: Service) -> Graph:
 def agency_graph(agency: Agency) -> Graph:
     builder = CatalogueGraph()
     builder.agency(agency)
+    return builder.graph
+
+
+#: What an event's document says of each service it groups: enough to be a valid
+#: public service (the shapes check the link's target); the rest is at the service's URI.
+BRIEF_PARTS: list[ServicePart] = [_describe, _authority]
+
+
+def event_graph(stage: Category, services: Iterable[Service]) -> Graph:
+    """A lifecycle stage's business event with the published services it groups (their
+    agencies selected), each in brief."""
+    builder = CatalogueGraph()
+    node = builder.uris.event(stage.code)
+    for service in services:
+        service_node = builder.uris.service(service.slug)
+        for part in BRIEF_PARTS:
+            part(builder, service, service_node)
+        builder.event(
+            service_node,
+            node,
+            identifier=stage.code,
+            title_th=stage.name_th,
+            title_en=stage.name_en,
+            description_th=stage.description_th,
+            description_en=stage.description_en,
+            kind=builder.category(stage),
+        )
+    if builder.first_time(node):  # a stage no published service is in yet
+        builder.typed(node, CV.Event, CV.BusinessEvent)
+        builder.identifier(node, stage.code)
+        builder.text(node, DCTERMS.title, stage.name_th, stage.name_en)
+        builder.add(node, DCTERMS.type, builder.category(stage))
+    return builder.graph
+
+
+#: Scheme name -> the kind of category it publishes.
+CATEGORY_KINDS: dict[str, str] = {scheme.name: kind for kind, scheme in CATEGORY_SCHEMES.items()}
+
+
+def vocabulary_graph(scheme: str, code: str | None = None) -> Graph | None:
+    """One of our schemes with its concepts, or one concept of it; None if there is no
+    such scheme or concept. Category schemes read their rows (one query)."""
+    builder = CatalogueGraph()
+    if scheme in SCHEMES:
+        codes = [code] if code else list(SCHEMES[scheme].concepts)
+        if not set(codes) <= set(SCHEMES[scheme].concepts):
+            return None
+        for notation in codes:
+            builder.concept(scheme, notation)
+        return builder.graph
+    kind = CATEGORY_KINDS.get(scheme)
+    if kind is None:
+        return None
+    rows = Category.objects.filter(kind=kind).select_related("parent")
+    found = list(rows.filter(code=code) if code else rows)
+    if not found:
+        return None
+    for category in found:
+        builder.category(category)
     return builder.graph

@@ -22,7 +22,7 @@ from rdflib import Graph
 from bizportal.core.db import reporting_db
 
 from . import rdf
-from .models import Agency, Service
+from .models import Agency, Category, Service
 
 HTML = "text/html"
 #: How long a client or proxy may reuse a document without asking again.
@@ -128,5 +128,64 @@ def agency(request: HttpRequest, code: str) -> HttpResponse:
     else:
         state = rdf.CatalogueState(1, found.updated_at, rdf.agency_etag(found))
         response = rdf_response(request, media_type, state, lambda: rdf.agency_graph(found))
+    patch_vary_headers(response, ["Accept"])
+    return response
+
+
+def _see_other(location: str) -> HttpResponse:
+    response = HttpResponseRedirect(location)
+    response.status_code = 303
+    return response
+
+
+def _state_of(request: HttpRequest, database: str | None) -> rdf.CatalogueState:
+    """Events and concepts change with the catalogue (its services, its categories):
+    their validators follow it, one query, distinct per URI."""
+    state = rdf.catalogue_state(database)
+    return rdf.CatalogueState(
+        state.published, state.last_modified, rdf.document_etag(request.path, state.etag)
+    )
+
+
+@require_safe
+def event(request: HttpRequest, stage: str) -> HttpResponse:
+    """A lifecycle stage's URI: its business event as RDF, or its browse page."""
+    found = get_object_or_404(Category, kind=Category.Kind.LIFECYCLE, code=stage)
+    media_type = preferred_rdf_type(request)
+    if media_type is None:
+        response = _see_other(f"/browse/lifecycle/{found.code}/")
+    else:
+        database = reporting_db()
+        services = (
+            Service.objects.using(database)
+            .filter(is_published=True, categories=found)
+            .select_related("agency")
+            .order_by("slug")
+        )
+        response = rdf_response(
+            request,
+            media_type,
+            _state_of(request, database),
+            lambda: rdf.event_graph(found, services),
+        )
+    patch_vary_headers(response, ["Accept"])
+    return response
+
+
+@require_safe
+def vocabulary(request: HttpRequest, scheme: str, code: str | None = None) -> HttpResponse:
+    """Our concept schemes and concepts: RDF by ``Accept``; people go to the browse page
+    of a category, or to the catalogue."""
+    kind = rdf.CATEGORY_KINDS.get(scheme)
+    media_type = preferred_rdf_type(request)
+    graph = rdf.vocabulary_graph(scheme, code)
+    if graph is None:
+        raise Http404
+    if media_type is None:
+        browse = f"/browse/{kind}/{code}/" if code else "/browse/"
+        response = _see_other(browse if kind else "/services/")
+    else:
+        state = _state_of(request, None)
+        response = rdf_response(request, media_type, state, lambda: graph)
     patch_vary_headers(response, ["Accept"])
     return response
