@@ -250,9 +250,10 @@ class ServiceListView(generics.ListAPIView):
                     for name, value in facets.unknown.items()
                 }
             )
-        services = (
-            search(query) if query else selectors.published(db).select_related("agency")
-        ).using(db)
+        # Matched on the reporting database from the start: search also counts and
+        # corrects on the queryset it is given.
+        published = selectors.published(db)
+        services = search(query, published) if query else published.select_related("agency")
         return selectors.apply_facets(services, facets, using=db)
 
 
