@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import factory
@@ -261,3 +262,30 @@ def verify_second_factor(client: Any, user: User) -> None:
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session[AAL_SESSION_KEY] = 2
     session.save()
+
+
+@dataclass
+class AgencyStaff:
+    """An agency's service and its staff of every role, plus staff who are not its own:
+    who may edit, review or only look at the agency's services."""
+
+    service: Service
+    admin: User
+    second_admin: User
+    supervisor: User
+    officer: User
+    outsider: User
+    platform: User
+
+
+def agency_with_staff() -> AgencyStaff:
+    home = AgencyFactory()
+    return AgencyStaff(
+        service=ServiceFactory(agency=home),
+        admin=OfficerFactory(agency=home, roles=[StaffRole.AGENCY_ADMIN]),
+        second_admin=OfficerFactory(agency=home, roles=[StaffRole.AGENCY_ADMIN]),
+        supervisor=OfficerFactory(agency=home, roles=[StaffRole.AGENCY_SUPERVISOR]),
+        officer=OfficerFactory(agency=home),
+        outsider=OfficerFactory(agency=AgencyFactory(), roles=[StaffRole.AGENCY_ADMIN]),
+        platform=StaffFactory(roles=[StaffRole.PLATFORM_ADMIN]),
+    )

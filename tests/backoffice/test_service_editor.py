@@ -4,7 +4,6 @@ history keeps every revision."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Any
 
@@ -16,8 +15,12 @@ from django.utils import timezone
 from bizportal.catalog import services
 from bizportal.catalog.models import Service, ServiceRevision
 from bizportal.core.models import AuditEvent
-from bizportal.identity.models import StaffRole, User
-from tests.factories import AgencyFactory, OfficerFactory, ServiceFactory, StaffFactory
+from bizportal.identity.models import User
+from tests.factories import AgencyStaff as Agency
+from tests.factories import (
+    ServiceFactory,
+    agency_with_staff,
+)
 
 pytestmark = pytest.mark.django_db
 State = ServiceRevision.State
@@ -72,29 +75,9 @@ def form_of(response: Any) -> dict[str, Any]:
     return reader.data
 
 
-@dataclass
-class Agency:
-    service: Service
-    admin: User
-    second_admin: User
-    supervisor: User
-    officer: User
-    outsider: User
-    platform: User
-
-
 @pytest.fixture
 def agency() -> Agency:
-    home = AgencyFactory()
-    return Agency(
-        service=ServiceFactory(agency=home),
-        admin=OfficerFactory(agency=home, roles=[StaffRole.AGENCY_ADMIN]),
-        second_admin=OfficerFactory(agency=home, roles=[StaffRole.AGENCY_ADMIN]),
-        supervisor=OfficerFactory(agency=home, roles=[StaffRole.AGENCY_SUPERVISOR]),
-        officer=OfficerFactory(agency=home),
-        outsider=OfficerFactory(agency=AgencyFactory(), roles=[StaffRole.AGENCY_ADMIN]),
-        platform=StaffFactory(roles=[StaffRole.PLATFORM_ADMIN]),
-    )
+    return agency_with_staff()
 
 
 def client_for(user: User) -> Client:

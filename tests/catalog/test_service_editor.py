@@ -3,7 +3,6 @@ what an edit that the catalogue cannot take leaves behind (nothing)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -14,36 +13,18 @@ from bizportal.catalog import editor, services
 from bizportal.catalog.models import RevisionLocked, Service, ServiceRevision
 from bizportal.catalog.search import search
 from bizportal.core.models import AuditEvent, DomainEvent
-from bizportal.identity.models import StaffRole, User
-from tests.factories import AgencyFactory, OfficerFactory, ServiceFactory, StaffFactory
+from tests.factories import AgencyStaff as Agency
+from tests.factories import (
+    agency_with_staff,
+)
 
 pytestmark = pytest.mark.django_db
 State = ServiceRevision.State
 
 
-@dataclass
-class Agency:
-    service: Service
-    admin: User
-    second_admin: User
-    supervisor: User
-    officer: User
-    outsider: User
-    platform: User
-
-
 @pytest.fixture
 def agency() -> Agency:
-    home = AgencyFactory()
-    return Agency(
-        service=ServiceFactory(agency=home),
-        admin=OfficerFactory(agency=home, roles=[StaffRole.AGENCY_ADMIN]),
-        second_admin=OfficerFactory(agency=home, roles=[StaffRole.AGENCY_ADMIN]),
-        supervisor=OfficerFactory(agency=home, roles=[StaffRole.AGENCY_SUPERVISOR]),
-        officer=OfficerFactory(agency=home),
-        outsider=OfficerFactory(agency=AgencyFactory(), roles=[StaffRole.AGENCY_ADMIN]),
-        platform=StaffFactory(roles=[StaffRole.PLATFORM_ADMIN]),
-    )
+    return agency_with_staff()
 
 
 def edited(revision: ServiceRevision, **changes: Any) -> dict[str, Any]:
