@@ -161,10 +161,10 @@ SELECT gen_random_uuid(), 'bench-' || i,
     'Licence for ' || a.en || ' ' || t.en || ' ' || p.en || ', ' || v.en || ' no. ' || i,
     'สำหรับผู้ประกอบการที่' || a.th || t.th || p.th,
     'For businesses in ' || a.en || ' ' || t.en || ' ' || p.en,
-    concat_ws(' ', 'ใบอนุญาต', a.seg, t.seg, p.seg, v.seg, 'ที่', i::text, 'licence', 'for',
+    concat_ws(' ', '', 'ใบอนุญาต', a.seg, t.seg, p.seg, v.seg, 'ที่', i::text, 'licence', 'for',
         lower(a.en), lower(t.en), lower(p.en), lower(v.en), 'no', i::text, 'สำหรับ',
         'ผู้ประกอบการ', 'ที่', ag.seg),
-    concat_ws(' ', 'ใบอนุญาต', a.seg, t.seg, p.seg, v.seg, 'ที่', i::text, 'licence', 'for',
+    concat_ws(' ', '', 'ใบอนุญาต', a.seg, t.seg, p.seg, v.seg, 'ที่', i::text, 'licence', 'for',
         lower(a.en), lower(t.en), lower(p.en), lower(v.en), 'no', i::text),
     ag.id, 'BENCH-' || i, 'ใบอนุญาต' || a.th || t.th, 'Licence for ' || a.en || ' ' || t.en,
     true, {copied_t}
@@ -245,6 +245,7 @@ def _run(args: argparse.Namespace) -> int:
     from bizportal.catalog.demo_synonyms import seed_synonyms
     from bizportal.catalog.models import Service
     from bizportal.catalog.search import search
+    from bizportal.gunicorn_conf import prepare_worker
 
     call_command("migrate", verbosity=0)
     catalog.seed()
@@ -259,6 +260,8 @@ def _run(args: argparse.Namespace) -> int:
         print(f"    not in the first 10: {miss}")
     load = os.getloadavg()
     client = Client()
+    _ok(client, "/services/?q=" + QUERIES[0])  # templates and the word dictionary loaded
+    prepare_worker()  # as gunicorn does in every worker before its first request
     results: dict[str, Any] = {}
     hello = _samples(functools.partial(_ok, client, "/healthz"), args.repeat)
     results["hello (/healthz)"] = _figures(hello)

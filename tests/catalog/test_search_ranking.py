@@ -131,3 +131,25 @@ def test_without_a_service_for_every_word_those_with_some_are_shown(shops, clien
     assert "No service matches every word" in page or "ไม่พบบริการที่ตรงกับทุกคำ" in page
     # One word that matches nothing is simply nothing.
     assert not ranked("zzzzzz").partial
+
+
+def test_a_latin_word_matches_the_start_of_a_word_and_a_thai_word_anywhere(db) -> None:
+    agency = AgencyFactory()
+    indexed(
+        agency=agency,
+        slug="ice-factory",
+        name_th="ใบอนุญาตผลิตน้ำแข็ง",
+        name_en="Ice factory licence",
+        licence_title_en="Ice factory licence",
+    )
+    indexed(
+        agency=agency,
+        slug="office",
+        name_th="ใบอนุญาตตั้งสำนักงานบริการ",
+        name_en="Service office licence",
+        licence_title_en="Office licence",
+    )
+    assert [s.slug for s in find("ice").services] == ["ice-factory"]  # not licence, office
+    assert [s.slug for s in find("fact").services] == ["ice-factory"]  # a word's start
+    assert not find("actory", correct=False).services.exists()  # not its inside
+    assert [s.slug for s in find("แข็ง").services] == ["ice-factory"]  # Thai: anywhere

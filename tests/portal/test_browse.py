@@ -250,3 +250,27 @@ def test_cached_counts_and_filter_options_follow_a_change_once_committed(
         services.upsert_service(made.slug, agency=made.agency, categories=[("lifecycle", "close")])
     assert counted(client.get("/browse/").content.decode(), "เลิกธุรกิจ") == before + 1
     assert '<option value="nasa">องค์การอวกาศ</option>' in client.get("/services/").content.decode()
+
+
+def test_the_home_page_names_each_agencys_first_services_and_counts_the_rest(
+    client, catalogue, django_capture_on_commit_callbacks
+) -> None:
+    agency = AgencyFactory(code="many", name_th="กรมตัวอย่าง", name_en="Example Department")
+    for n in range(7):
+        ServiceFactory(agency=agency, slug=f"example-{n}", name_th=f"บริการตัวอย่าง {n}")
+    ServiceFactory(agency=agency, slug="example-hidden", name_th="บริการ 0", is_published=False)
+    page = client.get("/").content.decode()
+    section = page[page.index('id="agency-many"') :].split("</section>")[0]
+    assert re.findall(r'href="/services/([^/]+)/"', section) == [f"example-{n}" for n in range(5)]
+    assert "(7 รายการ)" in section
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/")
+    assert not [q for q in queries.captured_queries if "catalog_service" in q["sql"]], (
+        "the showcase is cached"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        made = ServiceFactory(agency=agency, slug="example-new", name_th="บริการก่อนใคร")
+        services.upsert_service(made.slug, agency=agency)
+    section = client.get("/").content.decode().split('id="agency-many"')[1].split("</section>")[0]
+    assert 'href="/services/example-new/"' in section
+    assert "(8 รายการ)" in section

@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Length
 
 #: The business lifecycle stages (ช่วงของธุรกิจ) services are grouped by: a fixed set.
 LIFECYCLE_STAGES = ("start", "operate", "change", "close")
@@ -279,6 +280,14 @@ class Service(models.Model):
             # The catalogue page's order: a search for a common word walks this index
             # and stops at the page's first 50 matches instead of sorting all of them.
             models.Index(fields=["name_th"], name="catalog_service_name_th_idx"),
+            # Search's tie order: the first page of a common word walks it (search.first).
+            models.Index(
+                Length("search_name"),
+                "name_th",
+                "id",
+                condition=Q(is_published=True),
+                name="catalog_service_tie_idx",
+            ),
             # The back office's "our services" list: one agency's, in name order.
             models.Index(fields=["agency", "name_th", "id"], name="catalog_service_agency_idx"),
             # industry=all (services for every kind of business), in catalogue order.

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import Coalesce
+from django.db import connections
+from django.db.models import Count, F, Q, QuerySet, Window
+from django.db.models.functions import Coalesce, RowNumber
 
 from .models import Agency, Category, Service, ServiceCategory
 
@@ -218,9 +219,108 @@ COUNTS_KEY = "catalog:category-counts:v1:{using}"
 OPTIONS_KEY = "catalog:facet-options:v1:{using}"
 
 
+SHOWCASE_KEY = "catalog:agency-showcase:v1:{using}:{per_agency}"
+#: Services the home page names per agency.
+SHOWCASE_SERVICES = 5
+
+
 def forget_cached(using: str = "default") -> None:
-    """Drop the cached counts and facet options (after a write to the catalogue)."""
-    cache.delete_many([COUNTS_KEY.format(using=using), OPTIONS_KEY.format(using=using)])
+    """Drop the cached counts, facet options and home-page showcase (after a write to
+    the catalogue)."""
+    cache.delete_many(
+        [
+            COUNTS_KEY.format(using=using),
+            OPTIONS_KEY.format(using=using),
+            SHOWCASE_KEY.format(using=using, per_agency=SHOWCASE_SERVICES),
+        ]
+    )
+
+
+@dataclass(frozen=True)
+class ServiceLink:
+    slug: str
+    name_th: str
+    name_en: str
+
+
+@dataclass(frozen=True)
+class AgencyShowcase:
+    """An agency on the home page: its first services by name and how many it has."""
+
+    code: str
+    name_th: str
+    name_en: str
+    published_count: int
+    first_services: tuple[ServiceLink, ...]
+
+
+def agency_showcase(using: str = "default") -> tuple[AgencyShowcase, ...]:
+    """Every agency with its first ``SHOWCASE_SERVICES`` published services and its count,
+    cached: at 90,000 services ranking every service within its agency took seconds."""
+    key = SHOWCASE_KEY.format(using=using, per_agency=SHOWCASE_SERVICES)
+    showcase: tuple[AgencyShowcase, ...] | None = cache.get(key)
+    if showcase is None:
+        showcase = _agency_showcase(using)
+        cache.set(key, showcase, CACHE_SECONDS)
+    return showcase
+
+
+def _agency_showcase(using: str) -> tuple[AgencyShowcase, ...]:
+    """Three queries whatever the size: agencies, a grouped count, and each agency's
+    first services (:func:`_first_services`)."""
+    agencies = list(
+        Agency.objects.using(using)
+        .order_by("name_th")
+        .values_list("pk", "code", "name_th", "name_en")
+    )
+    counts = dict(
+        published(using)
+        .values("agency_id")
+        .annotate(n=Count("id"))
+        .order_by()
+        .values_list("agency_id", "n")
+    )
+    links = _first_services([pk for pk, *_ in agencies if counts.get(pk)], using)
+    return tuple(
+        AgencyShowcase(code, name_th, name_en, counts.get(pk, 0), tuple(links.get(pk, ())))
+        for pk, code, name_th, name_en in agencies
+    )
+
+
+def _first_services(agency_ids: list[int], using: str) -> dict[int, list[ServiceLink]]:
+    """Each agency's first ``SHOWCASE_SERVICES`` published services by name, in one query.
+
+    Where the database allows a limit inside ``UNION ALL`` (PostgreSQL), one limited walk
+    of the (agency, name, id) index per agency: ranking every service within its agency
+    with a window function read all 90,000 rows (3.8 s). SQLite, the embedded
+    single-machine database, takes the window function."""
+    if not agency_ids:
+        return {}
+    columns = ("agency_id", "slug", "name_th", "name_en")
+    if connections[using].features.supports_slicing_ordering_in_compound:
+        parts = [
+            published(using)
+            .filter(agency_id=pk)
+            .order_by("name_th", "id")
+            .values_list(*columns)[:SHOWCASE_SERVICES]
+            for pk in agency_ids
+        ]
+        rows = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+    else:
+        place = Window(RowNumber(), partition_by=[F("agency_id")], order_by=[F("name_th"), F("id")])
+        rows = (
+            published(using)
+            .annotate(place=place)
+            .filter(place__lte=SHOWCASE_SERVICES)
+            .order_by("agency_id", "place")
+            .values_list(*columns)
+        )
+    links: dict[int, list[ServiceLink]] = {}
+    for agency_id, slug, name_th, name_en in rows:
+        links.setdefault(agency_id, []).append(ServiceLink(slug, name_th, name_en))
+    for agency_links in links.values():
+        agency_links.sort(key=lambda link: (link.name_th, link.slug))  # a union keeps no order
+    return links
 
 
 def category_counts(using: str = "default") -> dict[int, int]:

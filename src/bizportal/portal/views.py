@@ -7,7 +7,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Prefetch, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -23,8 +22,8 @@ from bizportal.applications.models import FINAL_STATUSES, Application, Kind, Sta
 from bizportal.catalog import selectors as catalog
 from bizportal.catalog import views as catalog_views
 from bizportal.catalog.bundles import bundle, offered_kinds
-from bizportal.catalog.models import Agency, Category, Service, ServiceSource
-from bizportal.catalog.search import ranked
+from bizportal.catalog.models import Category, Service, ServiceSource
+from bizportal.catalog.search import first, ranked
 from bizportal.core import audit, authz, ratelimits
 from bizportal.core.db import reporting_db
 from bizportal.forms.fields import build_fields, coerce
@@ -47,28 +46,10 @@ def _lang(request: HttpRequest) -> str:
     return "th" if (request.LANGUAGE_CODE or "th").startswith("th") else "en"
 
 
-#: Services the home page names under each agency; the rest are one link away.
-HOME_SERVICES_PER_AGENCY = 5
-
-
 def home(request: HttpRequest) -> HttpResponse:
     """Agencies with their first few services and a count: a national catalogue holds tens
     of thousands of services, and listing them all here took minutes at 90,000."""
-    published = Q(services__is_published=True)
-    agencies = (
-        Agency.objects.using(reporting_db())
-        .annotate(published_count=Count("services", filter=published))
-        .prefetch_related(
-            Prefetch(
-                "services",
-                queryset=Service.objects.filter(is_published=True)
-                .only("slug", "name_th", "name_en", "agency_id")
-                .order_by("name_th", "id")[:HOME_SERVICES_PER_AGENCY],
-                to_attr="first_services",
-            )
-        )
-        .order_by("name_th")
-    )
+    agencies = catalog.agency_showcase(reporting_db())
     groupings = list(
         Category.objects.using(reporting_db())
         .filter(kind__in=[Category.Kind.LIFECYCLE, Category.Kind.TARGET_GROUP])
@@ -99,16 +80,17 @@ def service_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:200]
     # The public catalogue tolerates replication lag: read it from the reporting database.
     corrected, partial = "", False
+    facets = catalog.resolve_facets(request.GET, using=db)
+    services_qs = catalog.apply_facets(catalog.published(db), facets, using=db)
+    # A card reads a dozen columns; the forms and manuals stay in the database.
     if query:
         # Best match first; a misspelt word is corrected and the page says so.
-        found = ranked(query, catalog.published(db))
-        services_qs, corrected, partial = found.services, found.corrected, found.partial
+        found = ranked(query, services_qs)
+        corrected, partial = found.corrected, found.partial
+        services = first(found, SERVICE_PAGE_LIMIT + 1, catalog.CARD_FIELDS)
     else:
-        services_qs = catalog.published(db).select_related("agency")
-    facets = catalog.resolve_facets(request.GET, using=db)
-    services_qs = catalog.apply_facets(services_qs, facets, using=db)
-    # A card reads a dozen columns; the forms and manuals stay in the database.
-    services = list(services_qs.only(*catalog.CARD_FIELDS)[: SERVICE_PAGE_LIMIT + 1])
+        services_qs = services_qs.select_related("agency").only(*catalog.CARD_FIELDS)
+        services = list(services_qs[: SERVICE_PAGE_LIMIT + 1])
     return render(
         request,
         "portal/service_list.html",
