@@ -142,6 +142,7 @@ INSTALLED_APPS = [
     "bizportal.identity",
     "bizportal.sandbox_idp",
     "bizportal.registries",
+    "bizportal.exchange",
     "bizportal.catalog",
     "bizportal.forms",
     "bizportal.rules",

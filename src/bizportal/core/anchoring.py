@@ -137,6 +137,21 @@ def _sign(key: PrivateKey, data: bytes) -> bytes:
     return key.sign(data, ec.ECDSA(hashes.SHA256()))
 
 
+def sign(data: bytes) -> tuple[str, str, bytes]:
+    """``(algorithm, key id, signature)`` over ``data`` with the platform's key, for other
+    append-only logs (the exchange's message log). Callers put their own purpose string
+    in ``data``, so a signature is never valid for anything else."""
+    key = signing_key()
+    return _algorithm(key), key_id(key.public_key()), _sign(key, data)
+
+
+def signature_holds(key: str, signature: bytes, data: bytes) -> bool:
+    """Whether ``signature`` over ``data`` verifies under the platform key ``key`` (the
+    current one or an earlier one kept for verification)."""
+    public = verifying_keys().get(key)
+    return public is not None and _signature_holds(public, signature, data)
+
+
 def _signature_holds(public: PublicKey, signature: bytes, data: bytes) -> bool:
     try:
         if isinstance(public, ed25519.Ed25519PublicKey):

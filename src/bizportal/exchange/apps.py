@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class ExchangeConfig(AppConfig):
+    name = "bizportal.exchange"
+    label = "exchange"
+    verbose_name = "Government data exchange"
+
+    def ready(self) -> None:
+        from . import providers  # noqa: F401  (providers register themselves)

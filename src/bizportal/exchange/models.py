@@ -1,0 +1,218 @@
+"""The government data exchange: data services, the bases for using them (an agency's
+legal mission, a person's consent) and the message log of every request.
+
+Modelled on X-Road's security-server view: a *data service* is a provider agency's
+dataset, described field by field with PDPA labels; a *consumer* is an agency (and the
+system and officer acting for it). Nothing reaches a provider except through
+``exchange.gateway``, which decides on a basis and writes the message log.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from bizportal.catalog.models import Agency, Service
+from bizportal.core.models import PersonalDataLabel
+
+
+class SubjectKind(models.TextChoices):
+    PERSON = "person", "บุคคลธรรมดา / natural person"
+    JURISTIC = "juristic", "นิติบุคคล / juristic person"
+
+
+class DataService(models.Model):
+    """A dataset a provider agency answers for through the exchange.
+
+    ``fields`` lists what an answer may hold, each ``{"name", "label_th", "label_en",
+    "pdpa"}`` with ``pdpa`` a :class:`PersonalDataLabel`: a consumer asks for fields by
+    name and gets only those its basis allows."""
+
+    code = models.SlugField(max_length=60, unique=True)
+    provider = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    name_th = models.CharField(max_length=200)
+    name_en = models.CharField(max_length=200)
+    description_th = models.TextField(blank=True)
+    description_en = models.TextField(blank=True)
+    version = models.CharField(max_length=20, default="1")
+    subject_kind = models.CharField(max_length=10, choices=SubjectKind.choices)
+    fields = models.JSONField(default=list)
+    legal_basis_th = models.TextField(help_text="the law under which the provider holds it")
+    legal_basis_en = models.TextField(blank=True)
+    openapi_url = models.URLField(blank=True)
+    connector = models.CharField(
+        max_length=40, help_text="the provider plugin that answers (exchange.providers)"
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.name_en or self.name_th})"
+
+    def field_names(self) -> list[str]:
+        return [str(f["name"]) for f in self.fields if isinstance(f, dict) and f.get("name")]
+
+    def labels(self) -> dict[str, str]:
+        """Field name → PDPA label."""
+        return {
+            str(f["name"]): str(f.get("pdpa") or PersonalDataLabel.PERSONAL)
+            for f in self.fields
+            if isinstance(f, dict) and f.get("name")
+        }
+
+
+class MissionRule(models.Model):
+    """An agency's legal mission to obtain fields of a data service without asking the
+    person each time: "the DBD may obtain these fields of the civil registry to decide
+    a company registration", with the law that says so. ``service`` narrows it to one
+    licensing service (none: every service of the agency)."""
+
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    data_service = models.ForeignKey(DataService, on_delete=models.CASCADE, related_name="+")
+    service = models.ForeignKey(
+        Service, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    fields = models.JSONField(default=list, help_text="field names the mission covers")
+    legal_basis_th = models.TextField()
+    legal_basis_en = models.TextField(blank=True)
+    valid_from = models.DateField(default=timezone.localdate)
+    valid_until = models.DateField(null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["agency", "data_service"], name="exchange_mission_lookup"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agency_id} → {self.data_service_id}"
+
+
+class Consent(models.Model):
+    """A person's consent for one agency to obtain fields of one data service for a
+    purpose (the record fields of ISO/IEC TS 27560 and GovStack's Consent building
+    block: subject, controller, data, purpose, notice, granted, expiry, withdrawal,
+    version). Revoking it takes effect on the next request: the gateway reads it then."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    subject_id = models.CharField(max_length=20, db_index=True)
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    data_service = models.ForeignKey(DataService, on_delete=models.PROTECT, related_name="+")
+    fields = models.JSONField(default=list)
+    purpose_th = models.TextField()
+    purpose_en = models.TextField(blank=True)
+    notice_th = models.TextField(help_text="the plain-Thai text the person agreed to")
+    granted_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    PDPA = {"subject_id": PersonalDataLabel.PERSONAL}
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["subject_id", "agency", "data_service"], name="exchange_consent_lookup"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"consent {self.public_id}"
+
+    def in_force(self, at: Any = None) -> bool:
+        at = at or timezone.now()
+        if self.revoked_at is not None and self.revoked_at <= at:
+            return False
+        return self.expires_at is None or self.expires_at > at
+
+
+class ConsentEvent(models.Model):
+    """One change of a consent (granted, revoked), with what it said then."""
+
+    class Action(models.TextChoices):
+        GRANTED = "granted", "ให้ความยินยอม / granted"
+        REVOKED = "revoked", "ถอนความยินยอม / revoked"
+
+    consent = models.ForeignKey(Consent, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(default=timezone.now)
+    action = models.CharField(max_length=10, choices=Action.choices)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    version = models.PositiveIntegerField()
+    snapshot = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.action} v{self.version} of {self.consent_id}"
+
+
+class Outcome(models.TextChoices):
+    ANSWERED = "answered", "ได้รับข้อมูล / answered"
+    REFUSED = "refused", "ปฏิเสธ / refused"
+    NOT_FOUND = "not_found", "ไม่พบข้อมูล / no such record"
+    UNAVAILABLE = "unavailable", "ผู้ให้บริการข้อมูลไม่ตอบ / provider unavailable"
+
+
+class Basis(models.TextChoices):
+    MISSION = "mission", "อำนาจหน้าที่ตามกฎหมาย / legal mission"
+    CONSENT = "consent", "ความยินยอม / consent"
+    SUBJECT = "subject", "เจ้าของข้อมูลขอเอง / the person themselves"
+    NONE = "none", "ไม่มีฐาน / no basis"
+
+
+class MessageLogEntry(models.Model):
+    """One request through the gateway and what came of it, answered or refused.
+
+    Entries form a hash chain (``seq``, ``prev_hash``, ``hash``) and each hash is signed
+    with the platform's key (``core.anchoring``), so an edited, inserted or deleted
+    entry is reported by ``manage.py verify_exchange_log``. The answer itself is not
+    kept (data minimisation): its SHA-256 and the names of the fields it held are."""
+
+    seq = models.PositiveBigIntegerField(unique=True, editable=False)
+    prev_hash = models.CharField(max_length=64, editable=False)
+    hash = models.CharField(max_length=64, editable=False)
+    algorithm = models.CharField(max_length=20, editable=False)
+    key_id = models.CharField(max_length=64, editable=False)
+    signature = models.TextField(editable=False)
+    message_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    at = models.DateTimeField(default=timezone.now, editable=False)
+    consumer_agency = models.CharField(max_length=40, db_index=True)
+    consumer_system = models.CharField(max_length=80)
+    officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    officer_name = models.CharField(max_length=200, blank=True)
+    data_service = models.CharField(max_length=60)
+    provider = models.CharField(max_length=40)
+    subject_id = models.CharField(max_length=20)
+    purpose = models.JSONField(default=dict)
+    basis = models.CharField(max_length=10, choices=Basis.choices)
+    basis_ref = models.CharField(max_length=64, blank=True)
+    fields_requested = models.JSONField(default=list)
+    fields_returned = models.JSONField(default=list)
+    outcome = models.CharField(max_length=12, choices=Outcome.choices)
+    reason = models.CharField(max_length=40, blank=True)
+    response_digest = models.CharField(max_length=64, blank=True)
+
+    PDPA = {"subject_id": PersonalDataLabel.PERSONAL, "officer_name": PersonalDataLabel.PERSONAL}
+
+    class Meta:
+        ordering = ["seq"]
+        indexes = [
+            # The data tracker: one person's accesses, newest first.
+            models.Index(fields=["subject_id", "-seq"], name="exchange_log_subject"),
+            models.Index(fields=["consumer_agency", "-seq"], name="exchange_log_consumer"),
+            models.Index(fields=["data_service", "-seq"], name="exchange_log_service"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.data_service} for {self.consumer_agency}: {self.outcome}"
