@@ -44,6 +44,9 @@ NOT_STAFF_READS = {
     "privacy:export-pdf": "a person's own data (the export itself is audited)",
     "privacy:request": "a person's own request",
     "privacy:objection": "a person's own objection",
+    "privacy:tracker": "a person's own accesses (entrepreneurs only, never staff)",
+    "privacy:tracker-csv": "a person's own accesses (entrepreneurs only, never staff)",
+    "privacy:revoke-consent": "a person's own consent (the withdrawal is audited)",
     "privacy:ropa": "processing activities, no personal data (the export is audited)",
     "metrics": "counters and gauges, no personal data",
     "backoffice:mfa": "the staff member's own second-factor enrolment",
@@ -116,6 +119,8 @@ NOT_STAFF_READS = {
 }
 #: Admin screens without personal data: configuration and published definitions.
 ADMIN_WITHOUT_PERSONAL_DATA = {
+    "exchange.dataservice",  # what a dataset holds, field names and labels only
+    "exchange.missionrule",  # which agency may obtain which fields, by law
     "django_tasks_database.dbtaskresult",  # task arguments are ids, not personal data
     "catalog.agency",
     "catalog.service",

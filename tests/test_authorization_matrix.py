@@ -99,6 +99,9 @@ PUBLIC_OR_OWN = {
     "privacy:export-pdf",
     "privacy:request",
     "privacy:objection",
+    "privacy:tracker",  # own and own companies' accesses only: tests/privacy/test_tracker.py
+    "privacy:tracker-csv",
+    "privacy:revoke-consent",  # another person's consent is 404: tests/privacy/test_tracker.py
     "privacy:ropa",  # superuser / DPO only: tests/privacy/test_privacy.py
 }
 SANDBOX_PROVIDERS = ("sandbox_idp:", "registries:", "sandbox_bank:")

@@ -88,6 +88,18 @@ def test_load_demo_shows_every_state_and_running_it_again_adds_nothing() -> None
     amended = Licence.objects.get(version=2)
     assert verdict(amended, version=1) == "superseded"
     assert Licence.objects.filter(holder_kind="juristic").exists()
-    counts = (Application.objects.count(), Licence.objects.count())
+    # The data tracker has something to show the first demo person: registry data the
+    # BMA obtained under its mission, the FDA under her consent, and a refusal.
+    from bizportal.exchange import log
+    from bizportal.exchange.models import MessageLogEntry
+
+    seen = MessageLogEntry.objects.filter(subject_id=DEMO_IDENTITIES[0].citizen_id)
+    assert sorted(seen.values_list("basis", "outcome", "reason")) == [
+        ("consent", "answered", ""),
+        ("mission", "answered", ""),
+        ("none", "refused", "fields_not_allowed"),
+    ]
+    assert log.verify().holds
+    counts = (Application.objects.count(), Licence.objects.count(), seen.count())
     call_command("load_demo", stdout=StringIO())
-    assert (Application.objects.count(), Licence.objects.count()) == counts
+    assert (Application.objects.count(), Licence.objects.count(), seen.count()) == counts

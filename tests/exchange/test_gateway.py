@@ -195,3 +195,34 @@ def test_a_deleted_message_log_row_is_reported(bma) -> None:
     MessageLogEntry.objects.filter(seq=2).delete()
     problems = log.verify().problems
     assert any("entries 2–2 are missing" in p for p in problems), problems
+
+
+def test_a_mission_must_name_fields_the_data_service_holds(civil) -> None:
+    from django.core.exceptions import ValidationError
+
+    rule = MissionRule(
+        agency=AgencyFactory(), data_service=civil, fields=["salary"], legal_basis_th="x"
+    )
+    with pytest.raises(ValidationError) as error:
+        rule.full_clean()
+    assert "salary" in str(error.value)
+
+
+def test_operators_see_data_services_and_missions_in_the_admin(bma, admin_client) -> None:
+    for page in ("dataservice", "missionrule"):
+        assert admin_client.get(f"/admin/exchange/{page}/").status_code == 200
+        assert admin_client.get(f"/admin/exchange/{page}/add/").status_code == 200
+
+
+def test_a_malformed_subject_id_is_refused_and_logged(bma) -> None:
+    agency, _, officer = bma
+    with pytest.raises(Refused) as refused:
+        gateway.fetch(
+            Consumer(agency.code, "backoffice", officer),
+            "civil-person",
+            "1234567890123",
+            ["full_name_th"],
+            Purpose(service="food-shop-x"),
+        )
+    assert refused.value.reason == Reason.INVALID_SUBJECT
+    assert MessageLogEntry.objects.get(message_id=refused.value.message_id).outcome == "refused"

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 
@@ -34,6 +35,7 @@ class Reason:
     UNKNOWN_CONSUMER = "unknown_consumer"
     OFFICER_NOT_OF_AGENCY = "officer_not_of_agency"
     UNKNOWN_FIELDS = "unknown_fields"
+    INVALID_SUBJECT = "invalid_subject"
     NO_LEGAL_BASIS = "no_legal_basis"
     FIELDS_NOT_ALLOWED = "fields_not_allowed"
     NOT_FOUND = "not_found"
@@ -49,6 +51,10 @@ class Reason:
         UNKNOWN_FIELDS: (
             "ขอข้อมูลที่บริการนี้ไม่มี",
             "Fields were asked for that this data service does not hold",
+        ),
+        INVALID_SUBJECT: (
+            "เลขประจำตัวของเจ้าของข้อมูลไม่ถูกต้อง",
+            "The data subject's identification number is not valid",
         ),
         NO_LEGAL_BASIS: (
             "ไม่มีอำนาจตามกฎหมายหรือความยินยอมของเจ้าของข้อมูลสำหรับคำขอนี้",
@@ -153,6 +159,8 @@ def fetch(
         record = providers[service.connector].fetch(
             subject_id, actor=consumer.officer, purpose=_purpose_text(purpose)
         )
+    except ValidationError:
+        raise _refuse(entry, Reason.INVALID_SUBJECT, decision) from None
     except NoSuchRecord:
         raise _refuse(entry, Reason.NOT_FOUND, decision, Outcome.NOT_FOUND) from None
     except ProviderUnavailable:

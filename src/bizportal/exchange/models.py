@@ -13,6 +13,7 @@ import uuid
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
@@ -92,6 +93,23 @@ class MissionRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agency_id} → {self.data_service_id}"
+
+    def clean(self) -> None:
+        """A mission covers fields the data service holds, over a period that exists."""
+        super().clean()
+        known = set(self.data_service.field_names()) if self.data_service_id else set()
+        unknown = sorted(set(self.fields or []) - known)
+        if not self.fields or unknown:
+            raise ValidationError(
+                {
+                    "fields": "ระบุข้อมูลที่บริการข้อมูลนี้มี / name fields this data service "
+                    f"holds (unknown: {unknown})"
+                }
+            )
+        if self.valid_until and self.valid_until < self.valid_from:
+            raise ValidationError(
+                {"valid_until": "วันสิ้นสุดต้องไม่ก่อนวันเริ่ม / the end cannot precede the start"}
+            )
 
 
 class Consent(models.Model):

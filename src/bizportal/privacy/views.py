@@ -11,7 +11,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import selectors, services
+from bizportal.exchange import services as exchange_services
+from bizportal.exchange.models import Consent
+
+from . import selectors, services, tracker
 from .models import OPTIONAL_PURPOSES, DataSubjectRequest, Purpose
 from .retention import LEGAL_HOLDS
 
@@ -165,3 +168,61 @@ def ropa_download(request: HttpRequest, fmt: str) -> HttpResponse:
     response = HttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="ropa.{fmt}"'
     return response
+
+
+@login_required
+@never_cache
+@require_GET
+def data_tracker(request: HttpRequest) -> HttpResponse:
+    """Who accessed my data (and my companies'), and the consents I gave."""
+    _entrepreneur(request)
+    subjects = tracker.subjects_of(request.user)
+    return render(
+        request,
+        "privacy/tracker.html",
+        {
+            "accesses": tracker.accesses(request.user),
+            "limit": tracker.LIMIT,
+            "consents": list(
+                Consent.objects.filter(subject_id__in=list(subjects))
+                .select_related("agency", "data_service")
+                .order_by("-granted_at")
+            ),
+            "subjects": subjects,
+        },
+    )
+
+
+@login_required
+@never_cache
+@require_GET
+def data_tracker_csv(request: HttpRequest) -> HttpResponse:
+    _entrepreneur(request)
+    lang = "th" if (request.LANGUAGE_CODE or "th").startswith("th") else "en"
+    body = tracker.as_csv(tracker.accesses(request.user), lang)
+    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="data-accesses.csv"'
+    return response
+
+
+@login_required
+@require_POST
+def revoke_consent(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Withdraw a consent of mine (or my company's); another person's is not found."""
+    _entrepreneur(request)
+    consent = Consent.objects.filter(
+        public_id=public_id, subject_id__in=list(tracker.subjects_of(request.user))
+    ).first()
+    if consent is None:
+        raise Http404("no such consent")
+    try:
+        exchange_services.revoke_consent(consent, by=request.user)
+    except exchange_services.ConsentError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            "ถอนความยินยอมแล้ว หน่วยงานจะขอข้อมูลนี้ด้วยความยินยอมนี้ไม่ได้อีก / "
+            "Consent withdrawn: the agency can no longer obtain this data under it",
+        )
+    return redirect("privacy:tracker")

@@ -1,0 +1,221 @@
+"""The data tracker: every access to a person's data, in one list they can read.
+
+Two sources, both written synchronously with the access (so an access shows here as
+soon as it happened): the exchange's message log (an agency obtaining the person's or
+their company's registry data, answered or refused) and the audit trail's staff reads
+and actions on their applications (which officer of which agency opened or decided
+what). A company's authorised persons (directors, holders of a viewing mandate) see the
+company's accesses too, as they see its applications.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import islice
+from typing import Any
+
+from django.db.models import Q
+
+from bizportal.applications.models import Application
+from bizportal.catalog.models import Agency
+from bizportal.core.models import AuditEvent
+from bizportal.exchange.models import Basis, MessageLogEntry, Outcome
+from bizportal.identity.acting import parties_visible_to
+from bizportal.identity.models import Party
+
+#: Most recent accesses shown and exported (a person with more asks for a copy of all).
+LIMIT = 500
+
+_AUDITED = {
+    "application.viewed": ("เปิดดูคำขอ", "opened the application"),
+    "application.printed_at_counter": ("พิมพ์คำขอที่ศูนย์บริการ", "printed the application"),
+}
+
+
+@dataclass(frozen=True)
+class Access:
+    at: datetime
+    who: str
+    agency_th: str
+    agency_en: str
+    what_th: str
+    what_en: str
+    subject: str
+    purpose: str
+    basis_th: str
+    basis_en: str
+    outcome_th: str
+    outcome_en: str
+    reference: str
+
+
+def subjects_of(user: Any) -> dict[str, str]:
+    """The ids whose accesses ``user`` sees (their own, their companies'), with names."""
+    parties = Party.objects.filter(parties_visible_to(user)).distinct()
+    return {party.key: party.name_th or party.key for party in parties}
+
+
+def accesses(user: Any, limit: int = LIMIT) -> list[Access]:
+    """Newest first, both sources merged."""
+    subjects = subjects_of(user)
+    if not subjects:
+        return []
+    agencies = {a.code: a for a in Agency.objects.all()}
+    merged = sorted(
+        [*_exchange(subjects, agencies, limit), *_staff(subjects, agencies, limit)],
+        key=lambda access: access.at,
+        reverse=True,
+    )
+    return list(islice(merged, limit))
+
+
+def _exchange(subjects: dict[str, str], agencies: dict[str, Agency], limit: int) -> list[Access]:
+    entries = (
+        MessageLogEntry.objects.filter(subject_id__in=list(subjects))
+        .select_related("officer")
+        .order_by("-seq")[:limit]
+    )
+    found = []
+    for entry in entries:
+        agency = agencies.get(entry.consumer_agency)
+        provider = agencies.get(entry.provider)
+        basis = Basis(entry.basis).label.split(" / ")
+        outcome = Outcome(entry.outcome).label.split(" / ")
+        fields = ", ".join(entry.fields_returned or entry.fields_requested)
+        source_th = provider.name_th if provider else entry.provider
+        source_en = (provider.name_en or provider.name_th) if provider else entry.provider
+        found.append(
+            Access(
+                at=entry.at,
+                who=entry.officer_name or entry.consumer_system,
+                agency_th=agency.name_th if agency else entry.consumer_agency,
+                agency_en=(agency.name_en or agency.name_th) if agency else entry.consumer_agency,
+                what_th=f"ขอข้อมูล {fields} จาก{source_th}",
+                what_en=f"asked for {fields} from {source_en}",
+                subject=subjects.get(entry.subject_id, entry.subject_id),
+                purpose=_purpose(entry.purpose),
+                basis_th=basis[0],
+                basis_en=basis[-1],
+                outcome_th=outcome[0],
+                outcome_en=outcome[-1],
+                reference=str(entry.message_id),
+            )
+        )
+    return found
+
+
+def _staff(subjects: dict[str, str], agencies: dict[str, Agency], limit: int) -> list[Access]:
+    applications = {
+        str(public_id): (reference, key)
+        for public_id, reference, key in Application.objects.filter(
+            party__key__in=list(subjects)
+        ).values_list("public_id", "reference", "party__key")
+    }
+    if not applications:
+        return []
+    events = (
+        AuditEvent.objects.filter(
+            Q(action__in=list(_AUDITED)),
+            object_type="applications.application",
+            object_id__in=list(applications),
+            actor__isnull=False,
+        )
+        .select_related("actor")
+        .order_by("-seq")[:limit]
+    )
+    by_id = {a.pk: a for a in agencies.values()}
+    found = []
+    for event in events:
+        officer = event.actor
+        agency = by_id.get(getattr(officer, "agency_id", None) or 0)
+        reference, key = applications[event.object_id]
+        what_th, what_en = _AUDITED[event.action]
+        found.append(
+            Access(
+                at=event.at,
+                who=getattr(officer, "display_name", "") or str(officer),
+                agency_th=agency.name_th if agency else "",
+                agency_en=(agency.name_en or agency.name_th) if agency else "",
+                what_th=f"{what_th} {reference}",
+                what_en=f"{what_en} {reference}",
+                subject=subjects.get(key, key),
+                purpose=f"application {reference}",
+                basis_th="อำนาจหน้าที่ในการพิจารณาคำขอ",
+                basis_en="deciding the application",
+                outcome_th="",
+                outcome_en="",
+                reference=str(event.id),
+            )
+        )
+    return found
+
+
+def _purpose(purpose: dict[str, Any]) -> str:
+    return " · ".join(
+        str(purpose[k]) for k in ("service", "application", "step", "description") if purpose.get(k)
+    )
+
+
+HEADINGS_TH = [
+    "เวลา",
+    "ผู้เข้าถึง",
+    "หน่วยงาน",
+    "การเข้าถึง",
+    "ข้อมูลของ",
+    "วัตถุประสงค์",
+    "ฐาน",
+    "ผล",
+    "อ้างอิง",
+]
+HEADINGS_EN = [
+    "time",
+    "who",
+    "agency",
+    "access",
+    "data of",
+    "purpose",
+    "basis",
+    "outcome",
+    "reference",
+]
+
+
+def as_csv(rows: list[Access], lang: str) -> str:
+    """The list as CSV (UTF-8 with a byte-order mark, so Excel reads the Thai)."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    th = lang == "th"
+    writer.writerow(
+        ["เวลา", "ผู้เข้าถึง", "หน่วยงาน", "การเข้าถึง", "ข้อมูลของ", "วัตถุประสงค์", "ฐาน", "ผล", "อ้างอิง"]
+        if th
+        else [
+            "time",
+            "who",
+            "agency",
+            "access",
+            "data of",
+            "purpose",
+            "basis",
+            "outcome",
+            "reference",
+        ]
+    )
+    for row in rows:
+        writer.writerow(
+            [
+                row.at.isoformat(timespec="seconds"),
+                row.who,
+                row.agency_th if th else row.agency_en,
+                row.what_th if th else row.what_en,
+                row.subject,
+                row.purpose,
+                row.basis_th if th else row.basis_en,
+                row.outcome_th if th else row.outcome_en,
+                row.reference,
+            ]
+        )
+    return out.getvalue()
