@@ -557,6 +557,21 @@ JURISTIC_REGISTRY_TOKEN = (
     if os.environ.keys() & {"JURISTIC_REGISTRY_TOKEN", "JURISTIC_REGISTRY_TOKEN_FILE"}
     else CIVIL_REGISTRY_TOKEN
 )
+# Revenue Department tax registration and DIW factory licences (sandboxes by default),
+# each with its own token. Optional in production: a deployment not yet connected to
+# them leaves the token unset, and the exchange answers "provider unavailable".
+REVENUE_REGISTRY_URL = env("REVENUE_REGISTRY_URL", f"{BASE_URL}/sandbox/registries/revenue")
+REVENUE_REGISTRY_TOKEN = (
+    secret("REVENUE_REGISTRY_TOKEN", "sandbox-revenue-token")
+    if DEMO_MODE or os.environ.keys() & {"REVENUE_REGISTRY_TOKEN", "REVENUE_REGISTRY_TOKEN_FILE"}
+    else ""
+)
+DIW_REGISTRY_URL = env("DIW_REGISTRY_URL", f"{BASE_URL}/sandbox/registries/diw")
+DIW_REGISTRY_TOKEN = (
+    secret("DIW_REGISTRY_TOKEN", "sandbox-diw-token")
+    if DEMO_MODE or os.environ.keys() & {"DIW_REGISTRY_TOKEN", "DIW_REGISTRY_TOKEN_FILE"}
+    else ""
+)
 # Which identity-provider plugin signs entrepreneurs in (bizportal.identity.providers).
 IDENTITY_PROVIDER = env("IDENTITY_PROVIDER", "digital_id")
 

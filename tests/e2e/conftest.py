@@ -39,6 +39,8 @@ def portal(live_server, settings, transactional_db) -> Iterator[Portal]:
     settings.OIDC_ISSUER = f"{url}/sandbox/idp"
     settings.CIVIL_REGISTRY_URL = f"{url}/sandbox/registries/civil"
     settings.JURISTIC_REGISTRY_URL = f"{url}/sandbox/registries/juristic"
+    settings.REVENUE_REGISTRY_URL = f"{url}/sandbox/registries/revenue"
+    settings.DIW_REGISTRY_URL = f"{url}/sandbox/registries/diw"
     settings.PAYMENT_SANDBOX_URL = f"{url}/sandbox/bank"
     settings.ALLOWED_HOSTS = ["*"]
 

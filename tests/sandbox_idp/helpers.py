@@ -97,6 +97,8 @@ def live(live_server: Any, settings: Any) -> Live:
     settings.OIDC_ISSUER = url + "/sandbox/idp"
     settings.CIVIL_REGISTRY_URL = url + "/sandbox/registries/civil"
     settings.JURISTIC_REGISTRY_URL = url + "/sandbox/registries/juristic"
+    settings.REVENUE_REGISTRY_URL = url + "/sandbox/registries/revenue"
+    settings.DIW_REGISTRY_URL = url + "/sandbox/registries/diw"
     idp_demo.seed()
     idp_demo.seed_foreigners()
     registry_demo.seed()

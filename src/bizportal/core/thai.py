@@ -19,7 +19,7 @@ from stdnum.exceptions import (
 from stdnum.exceptions import (
     ValidationError as StdnumError,
 )
-from stdnum.th import moa, pin
+from stdnum.th import moa, pin, tin
 
 BE_OFFSET = 543
 THAI_MONTHS = (
@@ -82,6 +82,26 @@ def validate_juristic_id(value: str) -> str:
     except StdnumError as error:
         raise ValidationError(
             _id_message("เลขทะเบียนนิติบุคคล", "Juristic person ID", error), code="juristic_id"
+        ) from None
+
+
+def validate_taxpayer_id(value: str) -> str:
+    """Return the compact 13-digit taxpayer ID, a company's juristic number or a
+    person's citizen ID, or raise a bilingual ValidationError.
+
+    stdnum's ``tin`` says only "invalid format" for any failure, so the message comes
+    from the check that fits the number (juristic numbers start with 0)."""
+    try:
+        return str(tin.validate(value))
+    except StdnumError:
+        checker = moa if tin.compact(str(value)).startswith("0") else pin
+        try:
+            checker.validate(value)
+            error: StdnumError = InvalidFormat()
+        except StdnumError as failed:
+            error = failed
+        raise ValidationError(
+            _id_message("เลขประจำตัวผู้เสียภาษีอากร", "Taxpayer ID", error), code="taxpayer_id"
         ) from None
 
 

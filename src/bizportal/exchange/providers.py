@@ -3,7 +3,8 @@
 A typed registry (one plugin per provider system, ``DataService.connector`` names it),
 so a production connector replaces a sandbox one without touching the gateway. Each
 returns the subject's record as a flat ``{field: value}`` dict; the gateway filters it.
-The two registries are real HTTP services (``registries``) with their own credentials.
+The registries (civil, juristic, Revenue Department, DIW factory licences) are real HTTP
+services (``registries``), each with its own credentials.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from bizportal.core.registry import Registry
+from bizportal.core.thai import validate_taxpayer_id
 from bizportal.registries import client
 
 
@@ -73,4 +75,57 @@ class JuristicRegistry:
             "registered_address": company.registered_address,
             "director_citizen_ids": list(company.director_citizen_ids),
             "signing_rule": company.signing_rule,
+        }
+
+
+def _iso(value: Any) -> str:
+    return value.isoformat() if value else ""
+
+
+@providers.register("revenue_tax_status")
+class RevenueTaxStatus:
+    """The Revenue Department's taxpayer registration (กรมสรรพากร): evidence that an
+    applicant is a registered, active taxpayer and whether it charges VAT."""
+
+    def fetch(self, subject_id: str, *, actor: Any, purpose: str) -> dict[str, Any]:
+        tax = _translated(lambda: client.fetch_tax_status(subject_id, actor=actor, purpose=purpose))
+        return {
+            "taxpayer_id": tax.taxpayer_id,
+            "name_th": tax.name_th,
+            "taxpayer_status": tax.taxpayer_status,
+            "vat_registered": tax.vat_registered,
+            "vat_registration_number": tax.vat_registration_number,
+            "vat_registered_since": _iso(tax.vat_registered_since),
+            "branch_code": tax.branch_code,
+        }
+
+
+@providers.register("diw_factory_licence")
+class DiwFactoryLicence:
+    """The Department of Industrial Works' factory licences (ร.ง.4) of an owner.
+
+    ``has_valid_licence`` lets a mission rule grant the yes/no a licensing step needs
+    without the list of factories and their addresses."""
+
+    def fetch(self, subject_id: str, *, actor: Any, purpose: str) -> dict[str, Any]:
+        licences = _translated(
+            lambda: client.factory_licences_of(subject_id, actor=actor, purpose=purpose)
+        )
+        return {
+            "owner_id": validate_taxpayer_id(subject_id),
+            "has_valid_licence": any(lic.status == "valid" for lic in licences),
+            "licences": [
+                {
+                    "licence_number": lic.licence_number,
+                    "factory_name": lic.factory_name,
+                    "factory_type_code": lic.factory_type_code,
+                    "factory_type_th": lic.factory_type_th,
+                    "status": lic.status,
+                    "issued_on": _iso(lic.issued_on),
+                    "expires_on": _iso(lic.expires_on),
+                    "province": lic.factory_address.get("province", ""),
+                    "factory_address": lic.factory_address,
+                }
+                for lic in licences
+            ],
         }

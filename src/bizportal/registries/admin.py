@@ -1,4 +1,5 @@
-"""Admin for the sandbox registries, so testers can add people and companies."""
+"""Admin for the sandbox registries, so testers can add people, companies, taxpayers
+and factory licences."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from django.http import HttpRequest
 from bizportal.core import audit
 from bizportal.core.admin import AuditedReadsAdmin
 
-from .models import SandboxJuristicPerson, SandboxPerson
+from .models import SandboxFactoryLicence, SandboxJuristicPerson, SandboxPerson, SandboxTaxpayer
 
 
 class AuditedAdmin(AuditedReadsAdmin):
@@ -37,3 +38,17 @@ class SandboxJuristicPersonAdmin(AuditedAdmin):
     list_display = ("juristic_id", "name_th", "status", "province")
     list_filter = ("status",)
     search_fields = ("juristic_id", "name_th", "name_en")
+
+
+@admin.register(SandboxTaxpayer)
+class SandboxTaxpayerAdmin(AuditedAdmin):
+    list_display = ("taxpayer_id", "name_th", "status", "vat_registered", "branch_code")
+    list_filter = ("status", "vat_registered")
+    search_fields = ("taxpayer_id", "name_th", "vat_registration_number")
+
+
+@admin.register(SandboxFactoryLicence)
+class SandboxFactoryLicenceAdmin(AuditedAdmin):
+    list_display = ("licence_number", "factory_name", "owner_id", "status", "province")
+    list_filter = ("status",)
+    search_fields = ("licence_number", "owner_id", "factory_name")

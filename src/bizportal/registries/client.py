@@ -1,7 +1,9 @@
-"""Reading the civil and juristic-person registries over HTTP.
+"""Reading the civil, juristic-person, Revenue Department and DIW registries over HTTP.
 
-Configured by ``CIVIL_REGISTRY_URL``/``CIVIL_REGISTRY_TOKEN`` and
-``JURISTIC_REGISTRY_URL``/``JURISTIC_REGISTRY_TOKEN``; the defaults point at the sandbox
+Configured by ``CIVIL_REGISTRY_URL``/``CIVIL_REGISTRY_TOKEN``,
+``JURISTIC_REGISTRY_URL``/``JURISTIC_REGISTRY_TOKEN``,
+``REVENUE_REGISTRY_URL``/``REVENUE_REGISTRY_TOKEN`` and
+``DIW_REGISTRY_URL``/``DIW_REGISTRY_TOKEN``; the defaults point at the sandbox
 registries in this process, reached through the same HTTP path a real registry would be.
 Every fetch, successful or not, is written to the audit trail: reading someone's
 registry record is a personal-data access under the PDPA.
@@ -11,8 +13,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import requests
@@ -20,13 +23,14 @@ from django.conf import settings
 from django.db import transaction
 
 from bizportal.core import audit
-from bizportal.core.thai import validate_citizen_id, validate_juristic_id
+from bizportal.core.thai import validate_citizen_id, validate_juristic_id, validate_taxpayer_id
 
 log = logging.getLogger(__name__)
 
 #: (connect, read) seconds. A sign-in waits on this, so fail fast.
 TIMEOUT = (3.05, 10)
 ADDRESS_KEYS = ("house_no", "moo", "street", "subdistrict", "district", "province", "postcode")
+T = TypeVar("T")
 
 
 class RegistryError(Exception):
@@ -94,6 +98,9 @@ def _get(url: str, token: str, *, what: tuple[str, str]) -> dict[str, Any]:
         f"ระบบ{what[0]}ไม่ตอบสนอง โปรดลองใหม่ภายหลัง / "
         f"The {what[1]} is not available, please try again later"
     )
+    if not token:
+        log.warning("no token configured for the %s; not asking", what[1])
+        raise RegistryUnavailable(unavailable)
     try:
         response = requests.get(
             url,
@@ -229,3 +236,127 @@ def fetch_juristic_person(
         raise
     _audited("registry.juristic_person_fetched", target, actor, purpose, "ok")
     return record
+
+
+@dataclass(frozen=True)
+class TaxStatusRecord:
+    """What the Revenue Department says of a taxpayer."""
+
+    taxpayer_id: str
+    name_th: str
+    taxpayer_status: str
+    vat_registered: bool
+    vat_registration_number: str
+    vat_registered_since: dt.date | None
+    branch_code: str
+
+
+@dataclass(frozen=True)
+class FactoryLicenceRecord:
+    """One factory licence (ร.ง.4) as the Department of Industrial Works answers it."""
+
+    licence_number: str
+    factory_name: str
+    factory_type_code: str
+    factory_type_th: str
+    status: str
+    issued_on: dt.date | None
+    expires_on: dt.date | None
+    factory_address: dict[str, str] = field(default_factory=dict)
+
+
+def _audited_fetch(
+    action: str, target: tuple[str, str], actor: Any, purpose: str, call: Callable[[], T]
+) -> T:
+    """Run ``call`` and audit its outcome, whichever it is."""
+    try:
+        result = call()
+    except RecordNotFound:
+        _audited(action, target, actor, purpose, "not_found")
+        raise
+    except RegistryUnavailable:
+        _audited(action, target, actor, purpose, "unavailable")
+        raise
+    _audited(action, target, actor, purpose, "ok")
+    return result
+
+
+REVENUE = ("ระบบกรมสรรพากร", "Revenue Department registry")
+DIW = ("ระบบกรมโรงงานอุตสาหกรรม", "Department of Industrial Works registry")
+
+
+def _unreadable(what: tuple[str, str]) -> RegistryUnavailable:
+    return RegistryUnavailable(
+        f"{what[0]}ตอบข้อมูลที่อ่านไม่ได้หรือไม่ตรงกับที่ขอ / "
+        f"The {what[1]} answered something unreadable or about someone else"
+    )
+
+
+def _tax_status_record(key: str, data: dict[str, Any]) -> TaxStatusRecord:
+    vat = data.get("vat")
+    if data.get("taxpayer_id") != key or not isinstance(vat, dict):
+        raise _unreadable(REVENUE)
+    return TaxStatusRecord(
+        taxpayer_id=key,
+        name_th=str(data.get("name_th") or ""),
+        taxpayer_status=str(data.get("taxpayer_status") or ""),
+        vat_registered=vat.get("registered") is True,
+        vat_registration_number=str(vat.get("registration_number") or ""),
+        vat_registered_since=_date(vat.get("registered_since")),
+        branch_code=str(data.get("branch_code") or ""),
+    )
+
+
+def fetch_tax_status(taxpayer_id: str, *, actor: Any = None, purpose: str = "") -> TaxStatusRecord:
+    """A taxpayer's status, VAT registration and branch at the Revenue Department.
+
+    ``taxpayer_id`` is a juristic number or a citizen ID; a malformed one raises
+    ``ValidationError`` before any request. Otherwise as :func:`fetch_person`."""
+    key = validate_taxpayer_id(taxpayer_id)
+    url = f"{settings.REVENUE_REGISTRY_URL.rstrip('/')}/taxpayers/{quote(key)}"
+    return _audited_fetch(
+        "registry.tax_status_fetched",
+        ("registries.revenue_taxpayer", key),
+        actor,
+        purpose,
+        lambda: _tax_status_record(key, _get(url, settings.REVENUE_REGISTRY_TOKEN, what=REVENUE)),
+    )
+
+
+def _factory_licence(data: Any) -> FactoryLicenceRecord:
+    if not isinstance(data, dict) or not isinstance(data.get("factory_type"), dict):
+        raise _unreadable(DIW)
+    return FactoryLicenceRecord(
+        licence_number=str(data.get("licence_number") or ""),
+        factory_name=str(data.get("factory_name") or ""),
+        factory_type_code=str(data["factory_type"].get("code") or ""),
+        factory_type_th=str(data["factory_type"].get("name_th") or ""),
+        status=str(data.get("status") or ""),
+        issued_on=_date(data.get("issued_on")),
+        expires_on=_date(data.get("expires_on")),
+        factory_address=_address(data.get("factory_address")),
+    )
+
+
+def _factory_licences(key: str, data: dict[str, Any]) -> list[FactoryLicenceRecord]:
+    licences = data.get("licences")
+    if data.get("owner_id") != key or not isinstance(licences, list):
+        raise _unreadable(DIW)
+    return [_factory_licence(item) for item in licences]
+
+
+def factory_licences_of(
+    owner_id: str, *, actor: Any = None, purpose: str = ""
+) -> list[FactoryLicenceRecord]:
+    """The factory licences the Department of Industrial Works has issued to a company
+    or a person (valid, expired and revoked); errors as :func:`fetch_tax_status`, and
+    :class:`RecordNotFound` when it has issued none."""
+    key = validate_taxpayer_id(owner_id)
+    url = f"{settings.DIW_REGISTRY_URL.rstrip('/')}/owners/{quote(key)}/licences"
+    return _audited_fetch(
+        "registry.factory_licences_fetched",
+        ("registries.diw_factory_licences", key),
+        actor,
+        purpose,
+        lambda: _factory_licences(key, _get(url, settings.DIW_REGISTRY_TOKEN, what=DIW)),
+    )

@@ -1,5 +1,6 @@
-"""Demo records for the sandbox registries: the sandbox Digital ID's demo people, and
-two companies whose directors are among them."""
+"""Demo records for the sandbox registries: the sandbox Digital ID's demo people, two
+companies whose directors are among them, their tax registration and the coffee
+company's factory licences (one in force, one expired)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from django.db import transaction
 from bizportal.core import audit, demo
 from bizportal.sandbox_idp.demo import DEMO_IDENTITIES
 
-from .models import SandboxJuristicPerson, SandboxPerson
+from .models import SandboxFactoryLicence, SandboxJuristicPerson, SandboxPerson, SandboxTaxpayer
 
 DEMO_COMPANIES: list[dict[str, Any]] = [
     {
@@ -50,6 +51,66 @@ DEMO_COMPANIES: list[dict[str, Any]] = [
     },
 ]
 
+# Both companies are VAT registered (head office); Somsri is a taxpayer without VAT.
+DEMO_TAXPAYERS: list[dict[str, Any]] = [
+    {
+        "taxpayer_id": "0105558123451",
+        "name_th": "บริษัท ครัวสมศรี จำกัด",
+        "vat_registered": True,
+        "vat_registration_number": "0105558123451",
+        "vat_registered_since": dt.date(2015, 8, 1),
+    },
+    {
+        "taxpayer_id": "0105560987653",
+        "name_th": "บริษัท ทองคำ คอฟฟี่ จำกัด",
+        "vat_registered": True,
+        "vat_registration_number": "0105560987653",
+        "vat_registered_since": dt.date(2018, 1, 1),
+    },
+    {"taxpayer_id": DEMO_IDENTITIES[0].citizen_id, "name_th": "นางสมศรี ใจดี"},
+]
+
+# The coffee company roasts in Chiang Mai; its older hulling plant's licence expired
+# under the five-year term licences had before the 2019 amendment.
+DEMO_FACTORY_LICENCES: list[dict[str, Any]] = [
+    {
+        "licence_number": "3-2(1)-12/61ชม",
+        "owner_id": "0105560987653",
+        "factory_name": "โรงคั่วกาแฟทองคำ",
+        "factory_type_code": "2(1)",
+        "factory_type_th": "การต้ม นึ่ง หรืออบพืชหรือเมล็ดพืช",
+        "issued_on": dt.date(2018, 3, 20),
+        "address": {
+            "house_no": "88/1",
+            "moo": "4",
+            "street": "ถนนเชียงใหม่-ลำปาง",
+            "subdistrict": "ฟ้าฮ่าม",
+            "district": "เมืองเชียงใหม่",
+            "province": "เชียงใหม่",
+            "postcode": "50000",
+        },
+    },
+    {
+        "licence_number": "3-2(2)-4/56ชร",
+        "owner_id": "0105560987653",
+        "factory_name": "โรงสีกาแฟทองคำ ดอยช้าง",
+        "factory_type_code": "2(2)",
+        "factory_type_th": "การกระเทาะเมล็ดหรือเปลือกเมล็ดพืช",
+        "status": SandboxFactoryLicence.Status.EXPIRED,
+        "issued_on": dt.date(2013, 11, 5),
+        "expires_on": dt.date(2018, 12, 31),
+        "address": {
+            "house_no": "201",
+            "moo": "7",
+            "street": "",
+            "subdistrict": "วาวี",
+            "district": "แม่สรวย",
+            "province": "เชียงราย",
+            "postcode": "57180",
+        },
+    },
+]
+
 
 @transaction.atomic
 def seed() -> list[str]:
@@ -83,7 +144,23 @@ def seed() -> list[str]:
             "registries.demo_seeded", company_record, actor_label="load_demo", created=created
         )
         written.append(company["juristic_id"])
+    _seed_tax_and_factories()
     return written
+
+
+def _seed_tax_and_factories() -> None:
+    for taxpayer in DEMO_TAXPAYERS:
+        fields = {k: v for k, v in taxpayer.items() if k != "taxpayer_id"}
+        record, created = SandboxTaxpayer.objects.update_or_create(
+            taxpayer_id=taxpayer["taxpayer_id"], defaults=fields
+        )
+        audit.record("registries.demo_seeded", record, actor_label="load_demo", created=created)
+    for licence in DEMO_FACTORY_LICENCES:
+        fields = {k: v for k, v in licence.items() if k not in {"licence_number", "address"}}
+        factory, created = SandboxFactoryLicence.objects.update_or_create(
+            licence_number=licence["licence_number"], defaults={**fields, **licence["address"]}
+        )
+        audit.record("registries.demo_seeded", factory, actor_label="load_demo", created=created)
 
 
 @demo.loader("registries", order=30)

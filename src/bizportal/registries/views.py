@@ -9,25 +9,32 @@ from collections.abc import Callable
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from bizportal.core.problems import problem_response
-from bizportal.core.thai import validate_citizen_id, validate_juristic_id
+from bizportal.core.thai import validate_citizen_id, validate_juristic_id, validate_taxpayer_id
 
-from .models import SandboxJuristicPerson, SandboxPerson
+from .models import SandboxFactoryLicence, SandboxJuristicPerson, SandboxPerson, SandboxTaxpayer
 
 
 def accepted_tokens() -> dict[str, str]:
     """The bearer tokens this sandbox accepts, per registry. The sandbox shares the
     portal's settings because it runs in the same process; a real registry issues its
     own (tests replace this to play a registry that rotated its token)."""
-    return {"civil": settings.CIVIL_REGISTRY_TOKEN, "juristic": settings.JURISTIC_REGISTRY_TOKEN}
+    return {
+        "civil": settings.CIVIL_REGISTRY_TOKEN,
+        "juristic": settings.JURISTIC_REGISTRY_TOKEN,
+        "revenue": settings.REVENUE_REGISTRY_TOKEN,
+        "diw": settings.DIW_REGISTRY_TOKEN,
+    }
 
 
 def _authorised(request: HttpRequest, expected: str) -> bool:
     scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
     return (
-        scheme.lower() == "bearer"
+        bool(expected)
+        and scheme.lower() == "bearer"
         and bool(presented)
         and hmac.compare_digest(presented.strip().encode(), expected.encode())
     )
@@ -62,7 +69,9 @@ def _lookup(
     return response
 
 
-def _as_json(record: SandboxPerson | SandboxJuristicPerson | None) -> JsonResponse | None:
+def _as_json(
+    record: SandboxPerson | SandboxJuristicPerson | SandboxTaxpayer | None,
+) -> JsonResponse | None:
     if record is None:
         return None
     return JsonResponse(record.as_json(), json_dumps_params={"ensure_ascii": False})
@@ -117,3 +126,51 @@ def juristic_search(request: HttpRequest) -> HttpResponse:
     response = JsonResponse({"results": found}, json_dumps_params={"ensure_ascii": False})
     response["Cache-Control"] = "no-store"
     return response
+
+
+@require_GET
+def revenue_taxpayer(request: HttpRequest, taxpayer_id: str) -> HttpResponse:
+    """``GET revenue/taxpayers/<taxpayer_id>``: a taxpayer's status, VAT registration
+    and branch at the Revenue Department."""
+
+    return _lookup(
+        request,
+        taxpayer_id,
+        accepted_tokens()["revenue"],
+        validate_taxpayer_id,
+        lambda key: _as_json(SandboxTaxpayer.objects.filter(taxpayer_id=key).first()),
+        "ไม่พบผู้เสียภาษีรายนี้ในกรมสรรพากร / No taxpayer with this number at the Revenue Department",
+    )
+
+
+def _factory_licences(owner_id: str) -> JsonResponse | None:
+    """The owner's licences, oldest first; none at all means the DIW does not know
+    the owner (404), as a registry without a record answers."""
+    today = timezone.localdate()
+    licences = [
+        licence.as_json(today)
+        for licence in SandboxFactoryLicence.objects.filter(owner_id=owner_id).order_by(
+            "issued_on", "licence_number"
+        )
+    ]
+    if not licences:
+        return None
+    return JsonResponse(
+        {"owner_id": owner_id, "licences": licences}, json_dumps_params={"ensure_ascii": False}
+    )
+
+
+@require_GET
+def diw_licences(request: HttpRequest, owner_id: str) -> HttpResponse:
+    """``GET diw/owners/<owner_id>/licences``: the factory licences (ร.ง.4) the
+    Department of Industrial Works has issued to a company or a person."""
+
+    return _lookup(
+        request,
+        owner_id,
+        accepted_tokens()["diw"],
+        validate_taxpayer_id,
+        _factory_licences,
+        "ไม่พบใบอนุญาตประกอบกิจการโรงงานของผู้นี้ / "
+        "The Department of Industrial Works holds no factory licence of this owner",
+    )
