@@ -147,7 +147,12 @@ def fetch(
         "purpose": purpose.as_dict(),
         "fields_requested": sorted(set(fields)),
     }
-    service = DataService.objects.filter(code=data_service, is_active=True).first()
+    # The provider comes in the same query: it is named in the log and the answer.
+    service = (
+        DataService.objects.select_related("provider")
+        .filter(code=data_service, is_active=True)
+        .first()
+    )
     if service is None:
         raise _refuse(entry, Reason.UNKNOWN_DATA_SERVICE)
     entry["provider"] = service.provider.code
