@@ -159,28 +159,18 @@ def _purpose(purpose: dict[str, Any]) -> str:
     )
 
 
-HEADINGS_TH = [
-    "เวลา",
-    "ผู้เข้าถึง",
-    "หน่วยงาน",
-    "การเข้าถึง",
-    "ข้อมูลของ",
-    "วัตถุประสงค์",
-    "ฐาน",
-    "ผล",
-    "อ้างอิง",
-]
-HEADINGS_EN = [
-    "time",
-    "who",
-    "agency",
-    "access",
-    "data of",
-    "purpose",
-    "basis",
-    "outcome",
-    "reference",
-]
+#: The CSV's column headings, (Thai, English).
+HEADINGS = (
+    ("เวลา", "time"),
+    ("ผู้เข้าถึง", "who"),
+    ("หน่วยงาน", "agency"),
+    ("การเข้าถึง", "access"),
+    ("ข้อมูลของ", "data of"),
+    ("วัตถุประสงค์", "purpose"),
+    ("ฐาน", "basis"),
+    ("ผล", "outcome"),
+    ("อ้างอิง", "reference"),
+)
 
 
 def as_csv(rows: list[Access], lang: str) -> str:
@@ -189,21 +179,7 @@ def as_csv(rows: list[Access], lang: str) -> str:
     out.write("\ufeff")
     writer = csv.writer(out)
     th = lang == "th"
-    writer.writerow(
-        ["เวลา", "ผู้เข้าถึง", "หน่วยงาน", "การเข้าถึง", "ข้อมูลของ", "วัตถุประสงค์", "ฐาน", "ผล", "อ้างอิง"]
-        if th
-        else [
-            "time",
-            "who",
-            "agency",
-            "access",
-            "data of",
-            "purpose",
-            "basis",
-            "outcome",
-            "reference",
-        ]
-    )
+    writer.writerow([heading_th if th else heading_en for heading_th, heading_en in HEADINGS])
     for row in rows:
         writer.writerow(
             [
