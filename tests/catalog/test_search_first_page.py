@@ -133,6 +133,12 @@ def test_a_number_is_never_corrected_to_another_number() -> None:
     assert search_module._nearest_word("coffe", "default") == "coffee"
 
 
+def test_a_short_word_is_not_guessed_at() -> None:
+    _shops(3)
+    assert find("ice").corrected == ""  # "ce" or "rice" would be a guess
+    assert find("cofee").corrected == "coffee"
+
+
 @postgresql_only
 def test_postgresql_keeps_the_search_columns_in_the_row() -> None:
     with connection.cursor() as cursor:

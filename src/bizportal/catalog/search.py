@@ -70,6 +70,10 @@ SYNONYM_WEIGHT = 0.7
 TYPO_MIN_SIMILARITY = 75
 #: A vocabulary word this many characters longer or shorter is still a candidate.
 TYPO_LENGTH_SPREAD = 2
+#: Words shorter than this are not corrected, nor suggested: a three-letter word is one
+#: letter from dozens of others ("ice" became "ce" once Latin words stopped matching
+#: inside "licence"), so a guess would be wrong more often than right.
+TYPO_MIN_LENGTH = 4
 SYNONYMS_CACHE_KEY = "catalog.search.synonyms"
 SYNONYMS_CACHE_SECONDS = 300
 CATALOGUE_SIZE_CACHE_KEY = "catalog.search.size"
@@ -518,7 +522,7 @@ def _corrected(asked: Plan, using: str) -> Plan | None:
         word = group[0][0]
         replacement = (
             _nearest_word(word, using)
-            if single and len(word) >= TRIGRAM and not frequencies.get(word)
+            if single and len(word) >= TYPO_MIN_LENGTH and not frequencies.get(word)
             else None
         )
         if replacement:
@@ -542,7 +546,7 @@ def _nearest_word(word: str, using: str) -> str | None:
     candidates = list(
         SearchTerm.objects.using(using)
         .filter(
-            length__gte=len(word) - TYPO_LENGTH_SPREAD,
+            length__gte=max(TYPO_MIN_LENGTH, len(word) - TYPO_LENGTH_SPREAD),
             length__lte=len(word) + TYPO_LENGTH_SPREAD,
             term__regex=script,
             services__gt=0,
