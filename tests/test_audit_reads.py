@@ -46,6 +46,7 @@ NOT_STAFF_READS = {
     "privacy:objection": "a person's own objection",
     "privacy:tracker": "a person's own accesses (entrepreneurs only, never staff)",
     "privacy:tracker-csv": "a person's own accesses (entrepreneurs only, never staff)",
+    "privacy:tracker-pdf": "a person's own accesses (entrepreneurs only, never staff)",
     "privacy:revoke-consent": "a person's own consent (the withdrawal is audited)",
     "privacy:ropa": "processing activities, no personal data (the export is audited)",
     "metrics": "counters and gauges, no personal data",

@@ -101,6 +101,7 @@ PUBLIC_OR_OWN = {
     "privacy:objection",
     "privacy:tracker",  # own and own companies' accesses only: tests/privacy/test_tracker.py
     "privacy:tracker-csv",
+    "privacy:tracker-pdf",
     "privacy:revoke-consent",  # another person's consent is 404: tests/privacy/test_tracker.py
     "privacy:ropa",  # superuser / DPO only: tests/privacy/test_privacy.py
 }

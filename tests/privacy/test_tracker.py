@@ -4,6 +4,8 @@ consent, which the gateway applies to the very next request."""
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from django.test import Client
 
@@ -93,6 +95,13 @@ def test_every_access_shows_newest_first_with_the_officers_name(world) -> None:
     lines = body.strip().splitlines()
     assert lines[0].startswith("เวลา,ผู้เข้าถึง,หน่วยงาน")
     assert len(lines) == 4
+
+    pdf = csv.get("/account/privacy/accesses.pdf")
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF")
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    assert PdfFileReader(io.BytesIO(pdf.content)).root["/Pages"]["/Count"] >= 1
 
 
 def test_another_person_sees_none_of_it(world) -> None:

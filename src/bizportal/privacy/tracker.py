@@ -18,10 +18,12 @@ from itertools import islice
 from typing import Any
 
 from django.db.models import Q
+from django.utils import timezone
 
 from bizportal.applications.models import Application
 from bizportal.catalog.models import Agency
 from bizportal.core.models import AuditEvent
+from bizportal.core.pdf import render_pdf
 from bizportal.exchange.models import Basis, MessageLogEntry, Outcome
 from bizportal.identity.acting import parties_visible_to
 from bizportal.identity.models import Party
@@ -195,3 +197,11 @@ def as_csv(rows: list[Access], lang: str) -> str:
             ]
         )
     return out.getvalue()
+
+
+def as_pdf(user: Any) -> bytes:
+    """The list for reading and keeping (Sarabun, Buddhist-era dates), both languages."""
+    return render_pdf(
+        "privacy/tracker_pdf.html",
+        {"accesses": accesses(user), "user": user, "generated_at": timezone.now()},
+    )

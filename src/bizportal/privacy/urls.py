@@ -14,6 +14,7 @@ urlpatterns = [
     path("account/privacy/requests/", views.make_request, name="request"),
     path("account/privacy/accesses/", views.data_tracker, name="tracker"),
     path("account/privacy/accesses.csv", views.data_tracker_csv, name="tracker-csv"),
+    path("account/privacy/accesses.pdf", views.data_tracker_pdf, name="tracker-pdf"),
     path(
         "account/privacy/consents/<uuid:public_id>/revoke/",
         views.revoke_consent,

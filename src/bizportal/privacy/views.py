@@ -206,6 +206,16 @@ def data_tracker_csv(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@never_cache
+@require_GET
+def data_tracker_pdf(request: HttpRequest) -> HttpResponse:
+    _entrepreneur(request)
+    response = HttpResponse(tracker.as_pdf(request.user), content_type="application/pdf")
+    response["Content-Disposition"] = 'attachment; filename="data-accesses.pdf"'
+    return response
+
+
+@login_required
 @require_POST
 def revoke_consent(request: HttpRequest, public_id: str) -> HttpResponse:
     """Withdraw a consent of mine (or my company's); another person's is not found."""
