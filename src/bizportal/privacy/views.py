@@ -70,6 +70,13 @@ def accept(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _download(body: str | bytes, content_type: str, filename: str) -> HttpResponse:
+    """A file the browser saves rather than shows (a person's own data, never cached)."""
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
 def _entrepreneur(request: HttpRequest) -> None:
     if not getattr(request.user, "is_entrepreneur", False):
         raise PermissionDenied("entrepreneurs only")
@@ -101,9 +108,7 @@ def rights(request: HttpRequest) -> HttpResponse:
 @require_GET
 def export_json(request: HttpRequest) -> HttpResponse:
     _entrepreneur(request)
-    response = HttpResponse(services.export_json(request.user), content_type="application/json")
-    response["Content-Disposition"] = 'attachment; filename="my-data.json"'
-    return response
+    return _download(services.export_json(request.user), "application/json", "my-data.json")
 
 
 @login_required
@@ -111,9 +116,7 @@ def export_json(request: HttpRequest) -> HttpResponse:
 @require_GET
 def export_pdf(request: HttpRequest) -> HttpResponse:
     _entrepreneur(request)
-    response = HttpResponse(services.export_pdf(request.user), content_type="application/pdf")
-    response["Content-Disposition"] = 'attachment; filename="my-data.pdf"'
-    return response
+    return _download(services.export_pdf(request.user), "application/pdf", "my-data.pdf")
 
 
 @login_required
@@ -200,9 +203,7 @@ def data_tracker_csv(request: HttpRequest) -> HttpResponse:
     _entrepreneur(request)
     lang = "th" if (request.LANGUAGE_CODE or "th").startswith("th") else "en"
     body = tracker.as_csv(tracker.accesses(request.user), lang)
-    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="data-accesses.csv"'
-    return response
+    return _download(body, "text/csv; charset=utf-8", "data-accesses.csv")
 
 
 @login_required
@@ -210,9 +211,7 @@ def data_tracker_csv(request: HttpRequest) -> HttpResponse:
 @require_GET
 def data_tracker_pdf(request: HttpRequest) -> HttpResponse:
     _entrepreneur(request)
-    response = HttpResponse(tracker.as_pdf(request.user), content_type="application/pdf")
-    response["Content-Disposition"] = 'attachment; filename="data-accesses.pdf"'
-    return response
+    return _download(tracker.as_pdf(request.user), "application/pdf", "data-accesses.pdf")
 
 
 @login_required
