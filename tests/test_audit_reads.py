@@ -34,6 +34,11 @@ POST_ONLY = "a state change (POST), audited by its service"
 #: Routes that are not a read of personal data by staff, and why.
 NOT_STAFF_READS = {
     "healthz": "no personal data",
+    "oauth2-token": "an agency system's token; no personal data",
+    "exchange-data-services": "the data services' descriptions, no personal data",
+    "exchange-data-service": "a description (GET); a query (POST) is in the exchange's "
+    "signed message log, which the person's data tracker shows",
+    "api-application-evidence": "what the exchange will fetch, for the applicant only",
     "readyz": "no personal data",
     "privacy:notices": "published notices",
     "privacy:notice": "published notices",
@@ -122,6 +127,8 @@ NOT_STAFF_READS = {
 ADMIN_WITHOUT_PERSONAL_DATA = {
     "exchange.dataservice",  # what a dataset holds, field names and labels only
     "exchange.missionrule",  # which agency may obtain which fields, by law
+    "exchange.documentsource",  # which document comes from which data service
+    "exchange.agencysystem",  # an agency's system and its OAuth2 client id
     "django_tasks_database.dbtaskresult",  # task arguments are ids, not personal data
     "catalog.agency",
     "catalog.service",

@@ -70,6 +70,9 @@ PUBLIC_OR_OWN = {
     "api-advisor-recommendations",
     "api-advisor-questions",
     "catalog:catalogue-document",  # the published RDF catalogue
+    # A data service's open description; its queries need an agency system's OAuth2
+    # token (tests/exchange/test_api.py).
+    "exchange-data-service",
     "catalog:agency",
     "catalog:service-document",
     "catalog:event",
@@ -183,6 +186,7 @@ def targets(o: Owned) -> dict[str, dict[str, Any]]:
         "api-application": app,
         "api-application-documents": app,
         "api-application-submit": {"public_id": o.draft.public_id},
+        "api-application-evidence": {"public_id": o.draft.public_id},
         "api-application-actions": app,
         "api-application-decision": app,
         "api-invoice": {"public_id": o.invoice.public_id},

@@ -138,6 +138,8 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "csp",
+    # OAuth2 client credentials for agency systems (exchange.AgencySystem).
+    "oauth2_provider",
     "bizportal.core",
     "bizportal.identity",
     "bizportal.sandbox_idp",
@@ -521,6 +523,32 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "bizportal.core.pagination.CheckedCursorPagination",
     "PAGE_SIZE": 50,
+}
+
+# Agency systems authenticate with OAuth2 client credentials (django-oauth-toolkit):
+# one client per system, scopes per system (exchange.scopes), short-lived tokens.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+OAUTH2_PROVIDER = {
+    "SCOPES": {
+        "exchange:fetch": "ขอข้อมูลผ่านระบบแลกเปลี่ยนข้อมูล / query data services through the exchange",
+    },
+    "DEFAULT_SCOPES": [],
+    "SCOPES_BACKEND_CLASS": "bizportal.exchange.scopes.AgencySystemScopes",
+    "ACCESS_TOKEN_EXPIRE_SECONDS": int(env("OAUTH2_TOKEN_SECONDS", "600")),
+    # RFC 9700 (OAuth 2.0 Security BCP) throughout: tokens stored hashed and accepted
+    # only in the Authorization header; the grants and redirects it retires are off.
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
 }
 
 SPECTACULAR_SETTINGS = {

@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from oauth2_provider.views import TokenView
 
 from bizportal.core.views import healthz, metrics, readyz
 
@@ -13,6 +14,7 @@ api_patterns = [
     path("licences/", include("bizportal.licences.api")),
     path("mandates/", include("bizportal.identity.api")),
     path("advisor/", include("bizportal.advisor.api")),
+    path("exchange/", include("bizportal.exchange.api")),
 ]
 
 urlpatterns = [
@@ -21,6 +23,8 @@ urlpatterns = [
     path("metrics", metrics, name="metrics"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    # Agency systems' tokens (client credentials); no authorisation pages are served.
+    path("o/token/", TokenView.as_view(), name="oauth2-token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(
         "api/docs/",

@@ -97,7 +97,7 @@ def test_an_incomplete_submission_lists_every_problem_and_stays_a_draft(
         services.submit(application, actor=applicant, accept_terms=False)
     errors = caught.value
     assert set(errors.fields) == {"manager_citizen_id", "business_name"}
-    assert set(errors.documents) == {"floor_plan"}
+    assert set(errors.documents) == {"floor_plan", "tax_registration"}
     assert "accept the terms" in errors.terms
     application.refresh_from_db()
     assert application.status == Status.DRAFT
@@ -112,6 +112,7 @@ def test_the_rental_document_is_required_only_for_rented_premises(
     application = start(service, applicant)
     services.save_answers(application, {**answers, "premises": "rented"}, actor=applicant)
     services.attach_document(application, "floor_plan", pdf_upload(), actor=applicant)
+    services.attach_document(application, "tax_registration", pdf_upload(), actor=applicant)
     with pytest.raises(services.SubmissionErrors) as caught:
         services.submit(application, actor=applicant, accept_terms=True)
     assert list(caught.value.documents) == ["premises_consent"]

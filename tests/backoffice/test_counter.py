@@ -61,6 +61,7 @@ def test_a_counter_officer_files_for_a_walk_in_who_later_finds_it_in_their_accou
     answers = {**valid_food_shop_answers(walk_in), "action": "submit", "accept_terms": "on"}
     answers = {key: value for key, value in answers.items() if value is not None}
     answers["doc_floor_plan"] = pdf_upload()
+    answers["doc_tax_registration"] = pdf_upload()
     client.post(f"/applications/{application.public_id}/edit/", answers)
     application.refresh_from_db()
     assert application.status == Status.REVIEW

@@ -95,6 +95,7 @@ def test_the_service_api_carries_the_form_definition(client, catalogue) -> None:
     assert [d["code"] for d in body["documents"]] == [
         "floor_plan",
         "premises_consent",
+        "tax_registration",
         "food_handler_cert",
     ]
     kinds = {entry["kind"]: entry for entry in body["application_types"]}

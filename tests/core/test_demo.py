@@ -94,11 +94,18 @@ def test_load_demo_shows_every_state_and_running_it_again_adds_nothing() -> None
     from bizportal.exchange.models import MessageLogEntry
 
     seen = MessageLogEntry.objects.filter(subject_id=DEMO_IDENTITIES[0].citizen_id)
-    assert sorted(seen.values_list("basis", "outcome", "reason")) == [
+    registry = seen.filter(data_service="civil-person")
+    assert sorted(registry.values_list("basis", "outcome", "reason")) == [
         ("consent", "answered", ""),
         ("mission", "answered", ""),
         ("none", "refused", "fields_not_allowed"),
     ]
+    # Once-only evidence: tax registration fetched, not uploaded, on both bases.
+    from bizportal.applications.models import FetchedEvidence
+
+    bases = set(FetchedEvidence.objects.values_list("application__service__slug", "basis"))
+    assert bases == {("food-shop-licence", "consent"), ("liquor-sale-licence", "mission")}
+    assert seen.filter(data_service="revenue-tax-status", outcome="answered").exists()
     assert log.verify().holds
     counts = (Application.objects.count(), Licence.objects.count(), seen.count())
     call_command("load_demo", stdout=StringIO())

@@ -119,6 +119,9 @@ def test_an_entrepreneur_and_an_officer_complete_the_journey_in_chromium(
     applicant.get_by_label("เลขประจำตัวประชาชนของผู้ควบคุมกิจการ").fill("1234567890123")
     applicant.get_by_label("เป็นเจ้าของ").check()
     applicant.locator("#d-floor_plan").set_input_files(str(floor_plan(tmp_path)))
+    # Once only: the tax registration comes from the Revenue Department with her consent.
+    expect(applicant.locator("#doc-tax_registration")).to_contain_text("ไม่ต้องแนบไฟล์")
+    applicant.locator("#c-tax_registration").check()
     applicant.get_by_label("ข้าพเจ้ายอมรับเงื่อนไขข้างต้น").check()
     applicant.get_by_role("button", name="ยื่นคำขอ", exact=True).click()
     expect(

@@ -166,10 +166,23 @@ def test_from_search_to_a_verified_signed_licence(portal: Portal, mailoutbox) ->
         files={"file": ("plan.pdf", pdf_document(), "application/pdf")},
     )
     assert uploaded.status_code == 201, uploaded.text
+    # Once only: the tax registration is fetched from the Revenue Department, with
+    # Somsri's consent (Bangkok has no legal mission for tax data).
+    assert "ความยินยอม" in problems["documents"]["tax_registration"]
+    plan = api(applicant, portal, "GET", app_url + "evidence/").json()
+    assert [(p["document_code"], p["basis"]) for p in plan] == [("tax_registration", "none")]
+    assert "กรมสรรพากร" in plan[0]["notice_th"]
+    consent = api(
+        applicant, portal, "POST", app_url + "evidence/", json={"document_code": "tax_registration"}
+    )
+    assert consent.status_code == 201, consent.text
     submitted = api(
         applicant, portal, "POST", app_url + "submit/", json={"accept_terms": True}
     ).json()
     assert submitted["status"] == "review"
+    assert [(e["document_code"], e["basis"]) for e in submitted["evidence"]] == [
+        ("tax_registration", "consent")
+    ]
     assert [w["type"] for w in submitted["waiting"]] == ["officer-review"]
     assert submitted["reference"].startswith("BP-25")
 

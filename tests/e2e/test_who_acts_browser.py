@@ -52,6 +52,7 @@ def test_a_director_applies_for_the_company_and_the_second_director_confirms(
     prasert.get_by_label("เลขประจำตัวประชาชนของผู้ควบคุมกิจการ").fill(citizen_id(3030))
     prasert.get_by_label("เป็นเจ้าของ").check()
     prasert.locator("#d-floor_plan").set_input_files(str(floor_plan(tmp_path)))
+    prasert.locator("#c-tax_registration").check()  # the company's tax data, once only
     prasert.get_by_label("ข้าพเจ้ายอมรับเงื่อนไขข้างต้น").check()
     prasert.get_by_role("button", name="ยื่นคำขอ", exact=True).click()
 

@@ -84,7 +84,10 @@ def test_a_complete_submission_shows_the_reference(client, draft) -> None:
         client,
         draft,
         {**answers, "accept_terms": "on", "action": "submit"},
-        {"doc_floor_plan": SimpleUploadedFile("plan.pdf", pdf_bytes())},
+        {
+            "doc_floor_plan": SimpleUploadedFile("plan.pdf", pdf_bytes()),
+            "doc_tax_registration": SimpleUploadedFile("tax.pdf", pdf_bytes()),
+        },
     )
     assert response.status_code == 302
     draft.refresh_from_db()

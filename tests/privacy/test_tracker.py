@@ -143,3 +143,27 @@ def test_withdrawing_a_consent_refuses_the_next_request(world) -> None:
         gateway.fetch(*asked, Purpose())
     assert refused.value.reason == gateway.Reason.NO_LEGAL_BASIS
     assert "ถอนแล้วเมื่อ" in _tracker(world["person"])
+
+
+def test_a_registry_read_at_the_counter_is_shown_but_not_the_gateways_twice(world) -> None:
+    """The counter reads the civil registry outside the exchange (identity proofing): the
+    registry client's audit entry is the access; a gateway request shows once, from the
+    message log, not again from the client's audit."""
+    from bizportal.registries.client import fetch_person
+
+    counter = OfficerFactory(
+        agency=world["bma"], roles=[StaffRole.COUNTER_OFFICER], full_name_th="นภา ศูนย์บริการ"
+    )
+    fetch_person(PERSON.citizen_id, actor=counter, purpose="counter_proofing")
+    gateway.fetch(
+        Consumer("bma-t", "backoffice", world["officer"]),
+        "civil-person",
+        PERSON.citizen_id,
+        ["full_name_th"],
+        Purpose(service="food-shop", step="review"),
+    )
+    rows = _tracker(world["person"]).split('<tr data-access="')[1:]
+    assert len(rows) == 2
+    assert "วิชัย สุขาภิบาล" in rows[0] and "ได้รับข้อมูล" in rows[0]
+    assert "นภา ศูนย์บริการ" in rows[1] and "อ่านข้อมูลทะเบียนราษฎร" in rows[1]
+    assert "ยืนยันตัวตนที่ศูนย์บริการ" in rows[1]

@@ -28,8 +28,8 @@ from bizportal.identity.acting import Acting, StepUpRequired, grounds
 from bizportal.identity.models import Party
 from bizportal.licences.models import Licence
 
-from . import selectors, services
-from .models import Application, Attachment, HolderKind, Kind, StatusChange
+from . import evidence, selectors, services
+from .models import Application, Attachment, FetchedEvidence, HolderKind, Kind, StatusChange
 
 
 class Conflict(APIException):
@@ -134,11 +134,52 @@ def step_actions_data(items: list[services.StepActions]) -> list[dict[str, Any]]
     ]
 
 
+class FetchedEvidenceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = FetchedEvidence
+        fields = [
+            "document_code",
+            "data_service",
+            "data_service_name_th",
+            "provider_name_th",
+            "provider_name_en",
+            "message_id",
+            "basis",
+            "fetched_at",
+            "fields",
+        ]
+
+
+class EvidencePlanSerializer(serializers.Serializer):
+    """A document the exchange supplies at submission instead of an upload."""
+
+    document_code = serializers.CharField(source="document.code")
+    data_service = serializers.CharField(source="source.data_service.code")
+    provider = serializers.CharField(source="provider.code")
+    provider_name_th = serializers.CharField(source="provider.name_th")
+    fields = serializers.ListField(  # type: ignore[assignment]
+        source="source.fields", child=serializers.CharField()
+    )
+    basis = serializers.ChoiceField(
+        choices=["mission", "consent", "none"],
+        help_text="none: the party's consent is needed (POST it), or upload the document",
+    )
+    notice_th = serializers.SerializerMethodField(help_text="the consent text, when needed")
+
+    def get_notice_th(self, item: evidence.Evidence) -> str:
+        return item.notice_th(self.context["application"]) if item.needs_consent else ""
+
+
+class ConsentSerializer(serializers.Serializer):
+    document_code = serializers.SlugField(max_length=60)
+
+
 class ApplicationSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     service = serializers.CharField(source="service.slug", read_only=True)
     agency = serializers.CharField(source="agency.code", read_only=True)
     attachments = AttachmentSerializer(many=True, read_only=True)
+    evidence = FetchedEvidenceSerializer(many=True, read_only=True)
     history = StatusChangeSerializer(many=True, read_only=True)
     licence = serializers.CharField(source="licence.number", read_only=True, allow_null=True)
     holder = serializers.SerializerMethodField()
@@ -164,6 +205,7 @@ class ApplicationSerializer(serializers.ModelSerializer):
             "submitted_at",
             "decided_at",
             "attachments",
+            "evidence",
             "history",
         ]
 
@@ -305,7 +347,7 @@ def _party_for(request: Request, acting: Acting, key: str) -> Party:
 
 def _detail(application: Application) -> Response:
     application = (
-        Application.objects.prefetch_related("attachments", "history")
+        Application.objects.prefetch_related("attachments", "evidence", "history")
         .with_process("service", "agency", "licence")
         .get(pk=application.pk)
     )
@@ -349,9 +391,9 @@ class ApplicationListView(APIView):
         """The applications of the party the session acts for (as far as the grounds
         reach: a delegate sees the mandate's services), newest first."""
         _entrepreneur_only(request)
-        qs = selectors.my_applications(request.user).prefetch_related("attachments", "history")[
-            :100
-        ]
+        qs = selectors.my_applications(request.user).prefetch_related(
+            "attachments", "evidence", "history"
+        )[:100]
         return Response(ApplicationSerializer(qs, many=True).data)
 
     @extend_schema(request=CreateSerializer, responses={201: ApplicationSerializer})
@@ -442,6 +484,47 @@ class DocumentUploadView(APIView):
         return Response(AttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED)
 
 
+class EvidenceView(APIView):
+    """Documents the exchange fetches at submission (once only), and the party's
+    consent where the agency has no legal mission for them."""
+
+    @extend_schema(responses=EvidencePlanSerializer(many=True))
+    def get(self, request: Request, public_id: Any) -> Response:
+        application = selectors.for_applicant(request.user, public_id)
+        plan = evidence.plan(application, services.bundle_of(application).documents)
+        return Response(
+            EvidencePlanSerializer(
+                list(plan.values()), many=True, context={"application": application}
+            ).data
+        )
+
+    @extend_schema(
+        request=ConsentSerializer,
+        responses={
+            201: inline_serializer(
+                "EvidenceConsent",
+                {"consent": serializers.UUIDField(), "notice_th": serializers.CharField()},
+            ),
+            204: None,
+        },
+    )
+    def post(self, request: Request, public_id: Any) -> Response:
+        """Consent to one document being fetched; 204 when a basis already exists."""
+        application, data = _own_with_payload(request, public_id, ConsentSerializer)
+        try:
+            consent = services.consent_to_evidence(
+                application, data["document_code"], actor=request.user
+            )
+        except services.refusals() as error:
+            return _refused(error)
+        if consent is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(
+            {"consent": consent.public_id, "notice_th": consent.notice_th},
+            status=status.HTTP_201_CREATED,
+        )
+
+
 class SubmitView(APIView):
     @extend_schema(request=SubmitSerializer, responses=ApplicationSerializer)
     def post(self, request: Request, public_id: Any) -> Response:
@@ -528,6 +611,7 @@ urlpatterns = [
         DocumentUploadView.as_view(),
         name="api-application-documents",
     ),
+    path("<uuid:public_id>/evidence/", EvidenceView.as_view(), name="api-application-evidence"),
     path("<uuid:public_id>/submit/", SubmitView.as_view(), name="api-application-submit"),
     path("<uuid:public_id>/actions/", ActionsView.as_view(), name="api-application-actions"),
     path("<uuid:public_id>/decision/", DecisionView.as_view(), name="api-application-decision"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -220,6 +221,55 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+class FetchedEvidence(models.Model):
+    """A required document fetched through the government data exchange instead of
+    uploaded (once only). Kept with its provenance (provider, time, message-log id,
+    basis) so the officer can rely on it and the person can trace it in the data
+    tracker; the field labels are copied so the record reads the same after the data
+    service changes."""
+
+    PERSONAL_DATA = {"fields": PersonalDataLabel.PERSONAL}
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="evidence")
+    document_code = models.SlugField(max_length=60)
+    data_service = models.CharField(max_length=60)
+    data_service_name_th = models.CharField(max_length=200)
+    data_service_name_en = models.CharField(max_length=200, blank=True)
+    provider_name_th = models.CharField(max_length=250)
+    provider_name_en = models.CharField(max_length=250, blank=True)
+    message_id = models.UUIDField()
+    basis = models.CharField(max_length=10)
+    fetched_at = models.DateTimeField()
+    fields = models.JSONField(default=list, help_text='[{"name", "th", "en", "value"}]')
+
+    class Meta:
+        ordering = ["document_code"]
+        verbose_name_plural = "fetched evidence"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "document_code"], name="one_evidence_per_document"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.document_code} from {self.data_service}"
+
+    def rows(self) -> list[tuple[str, str, str]]:
+        """(Thai label, English label, value as text) for each field."""
+        return [(f["th"], f["en"], _as_text(f.get("value"))) for f in self.fields]
+
+
+def _as_text(value: Any) -> str:
+    """A registry value as one line: an address dict by its parts, a list by items."""
+    if isinstance(value, bool):
+        return "ใช่ / yes" if value else "ไม่ใช่ / no"
+    if isinstance(value, dict):
+        return " ".join(_as_text(v) for v in value.values() if v not in ("", None))
+    if isinstance(value, list):
+        return "; ".join(_as_text(v) for v in value)
+    return "" if value is None else str(value)
 
 
 class Signature(models.Model):

@@ -35,6 +35,8 @@ from bizportal.core import audit, authz, events
 from bizportal.core.models import OutboxMessage
 from bizportal.core.sequences import next_number
 from bizportal.core.uploads import check_upload
+from bizportal.exchange import gateway
+from bizportal.exchange import services as exchange
 from bizportal.forms.prefill import locked_fields, prefill_answers
 from bizportal.forms.validation import validate_answers, validate_draft
 from bizportal.identity.acting import StepUpRequired, audit_fields, grounds, may_act, require_aal
@@ -57,6 +59,7 @@ from bizportal.workflow.steps import (
     handler_for,
 )
 
+from . import evidence
 from .events import (
     SIGNATURE_REQUESTED,
     STATUS_CHANGED,
@@ -68,6 +71,7 @@ from .models import (
     FINAL_STATUSES,
     Application,
     Attachment,
+    FetchedEvidence,
     HolderKind,
     Kind,
     Signature,
@@ -122,6 +126,7 @@ def refusals() -> tuple[type[Exception], ...]:
         licences.LicenceError,
         KindNotOffered,
         StepUpRequired,
+        exchange.ConsentError,
     )
 
 
@@ -436,15 +441,21 @@ def attach_document(
     return attachment
 
 
-def submission_errors(application: Application, *, accept_terms: bool) -> SubmissionErrors:
+def submission_errors(
+    application: Application, *, accept_terms: bool, unfetched: Mapping[str, str] | None = None
+) -> SubmissionErrors:
+    """Everything that stops ``application`` being submitted. A required document is
+    there when uploaded or fetched from the exchange; ``unfetched`` says why the
+    exchange could not supply one (shown instead of "please attach")."""
     chosen = bundle_of(application)
     errors = SubmissionErrors(
         fields=validate_answers(chosen.form_schema, chosen.ui_schema, application.data)
     )
     present = set(application.attachments.values_list("document_code", flat=True))
+    present |= set(application.evidence.values_list("document_code", flat=True))
     for document in chosen.documents:
         if document.is_required_for(application.data) and document.code not in present:
-            errors.documents[document.code] = (
+            errors.documents[document.code] = (unfetched or {}).get(document.code) or (
                 f"กรุณาแนบ{document.name_th} / Please attach: {document.name_en}"
             )
     if not accept_terms and application.terms_accepted_at is None:
@@ -462,7 +473,108 @@ def submit(application: Application, *, actor: Any, accept_terms: bool) -> Appli
     to submit for the company signs, by the deadline.
     """
     _refresh_company(application, actor)
-    return _submit(application, actor=actor, accept_terms=accept_terms)
+    # A copy: reading where the process waits must not leave the caller's instance
+    # holding the process as it was before this submission.
+    unfetched = _fetch_evidence(Application.objects.get(pk=application.pk), actor)
+    return _submit(application, actor=actor, accept_terms=accept_terms, unfetched=unfetched)
+
+
+def _fetch_evidence(application: Application, actor: Any) -> dict[str, str]:
+    """Fetch, through the exchange, each document the service takes from a data service
+    and the applicant has not uploaded (over HTTP, before any row is locked). Returns
+    why each document that could not be fetched was not: the applicant uploads those."""
+    if not is_editable(application) or not _may_act(application, actor, Performer.APPLICANT):
+        return {}  # not this actor's to submit: ``_submit`` says why
+    have = set(application.attachments.values_list("document_code", flat=True))
+    have |= set(application.evidence.values_list("document_code", flat=True))
+    wanted = [d for d in bundle_of(application).documents if d.code not in have]
+    consumer = gateway.Consumer(
+        application.agency.code,
+        evidence.PORTAL_SYSTEM,
+        officer=actor if getattr(actor, "agency_id", None) == application.agency_id else None,
+    )
+    unfetched: dict[str, str] = {}
+    for code, item in evidence.plan(application, wanted).items():
+        if item.needs_consent:
+            # Without a basis the gateway would only refuse: no request, no noise.
+            unfetched[code] = evidence.refusal_message(item, gateway.Reason.NO_LEGAL_BASIS)
+            continue
+        try:
+            answer = gateway.fetch(
+                consumer,
+                item.source.data_service.code,
+                application.party.key,
+                item.source.fields,
+                evidence.purpose_of(application, "submit"),
+            )
+        except gateway.Refused as refused:
+            unfetched[code] = evidence.refusal_message(item, refused.reason)
+            continue
+        _keep_evidence(application, item, answer, actor)
+    return unfetched
+
+
+def _keep_evidence(
+    application: Application, item: evidence.Evidence, answer: gateway.Answer, actor: Any
+) -> None:
+    service, provider = item.source.data_service, item.provider
+    FetchedEvidence.objects.update_or_create(
+        application=application,
+        document_code=item.document.code,
+        defaults={
+            "data_service": service.code,
+            "data_service_name_th": service.name_th,
+            "data_service_name_en": service.name_en,
+            "provider_name_th": provider.name_th,
+            "provider_name_en": provider.name_en,
+            "message_id": answer.message_id,
+            "basis": answer.basis,
+            "fetched_at": answer.at,
+            # In the data service's order, as the provider describes its record.
+            "fields": [
+                {**label, "value": answer.data[label["name"]]}
+                for label in item.source.field_labels()
+                if label["name"] in answer.data
+            ],
+        },
+    )
+    audit.record(
+        "application.evidence_fetched",
+        application,
+        actor=actor,
+        document=item.document.code,
+        data_service=service.code,
+        message_id=str(answer.message_id),
+        basis=answer.basis,
+        **audit_fields(actor, application.party),
+    )
+
+
+@transaction.atomic
+def consent_to_evidence(application: Application, document_code: str, *, actor: Any) -> Any:
+    """The applicant's consent, given in the form, for the deciding agency to fetch one
+    document from its data service: recorded as an exchange consent (revocable in the
+    party's account) with the notice the applicant read."""
+    application = _lock(application)
+    _require_editable(application)
+    _require_may_prepare(application, actor)
+    item = evidence.plan(application, bundle_of(application).documents).get(document_code)
+    if item is None:
+        raise ApplicationError(
+            "เอกสารนี้ไม่ได้ขอจากระบบแลกเปลี่ยนข้อมูล / This document is not fetched from a data service"
+        )
+    if not item.needs_consent:
+        return None
+    return exchange.grant_consent(
+        subject_id=application.party.key,
+        agency=application.agency,
+        data_service=item.source.data_service,
+        fields=item.source.fields,
+        purpose_th=f"พิจารณาคำขอ{application.service.name_th}",
+        purpose_en=f"Deciding an application for {application.service.name_en}",
+        notice_th=item.notice_th(application),
+        by=actor,
+    )
 
 
 def _refresh_company(application: Application, actor: Any) -> None:
@@ -485,7 +597,13 @@ def _refresh_company(application: Application, actor: Any) -> None:
 
 
 @transaction.atomic
-def _submit(application: Application, *, actor: Any, accept_terms: bool) -> Application:
+def _submit(
+    application: Application,
+    *,
+    actor: Any,
+    accept_terms: bool,
+    unfetched: Mapping[str, str] | None = None,
+) -> Application:
     application = _lock(application)
     _lapse_overdue_signatures(application)
     step = _waiting_step(application, Performer.APPLICANT, actor)
@@ -498,7 +616,7 @@ def _submit(application: Application, *, actor: Any, accept_terms: bool) -> Appl
         # be as strong as the service asks for submitting.
         require_aal(actor, application.service.min_aal_submit)
     _ensure_licence_may_still_change(application)
-    errors = submission_errors(application, accept_terms=accept_terms)
+    errors = submission_errors(application, accept_terms=accept_terms, unfetched=unfetched)
     if errors:
         raise errors
     first_time = application.submitted_at is None

@@ -122,6 +122,7 @@ def application_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
             "application": application,
             "answers": selectors.answer_rows(application, _lang(request)),
             "attachments": list(application.attachments.all()),
+            "evidence": list(application.evidence.all()),
             "history": list(application.history.select_related("actor")),
             "step_actions": [
                 _step_panel(item) for item in services.actions_for(application, request.user)

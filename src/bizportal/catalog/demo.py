@@ -126,6 +126,14 @@ RENTAL_DOCUMENT = {
     "note_en": "Required when the premises are rented",
 }
 
+#: Held by the Revenue Department: the exchange fetches it where the service declares
+#: so (``exchange.DocumentSource``), otherwise the applicant uploads it.
+TAX_REGISTRATION = {
+    "code": "tax_registration",
+    "name_th": "หลักฐานการจดทะเบียนผู้เสียภาษี (ภ.พ.20 หรือบัตรประจำตัวผู้เสียภาษี)",
+    "name_en": "Evidence of taxpayer registration (VAT certificate or taxpayer card)",
+}
+
 
 def form(
     properties: dict[str, Any], required: list[str], ui: dict[str, Any], order: list[str]
@@ -337,6 +345,7 @@ SERVICES: list[dict[str, Any]] = [
             AMENDMENT_EVIDENCE,
             {"code": "floor_plan", "name_th": "แผนผังภายในร้าน", "name_en": "Floor plan of the shop"},
             RENTAL_DOCUMENT,
+            TAX_REGISTRATION,
             {
                 "code": "food_handler_cert",
                 "name_th": "ใบรับรองการอบรมผู้สัมผัสอาหาร",
@@ -405,6 +414,7 @@ SERVICES: list[dict[str, Any]] = [
                 "note_th": "JPEG หรือ PNG",
                 "note_en": "JPEG or PNG",
             },
+            TAX_REGISTRATION,
         ],
     },
     {

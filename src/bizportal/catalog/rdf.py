@@ -31,12 +31,14 @@ from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.db.models import Count, Max, Prefetch, Q, QuerySet, Subquery
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, ORG, RDF, RDFS, SKOS, TIME, XSD
+
+from bizportal.core.registry import Registry
 
 from .models import Agency, Category, RequiredDocument, Service
 
@@ -257,6 +259,15 @@ PUBLIC_APIS: tuple[PublicApi, ...] = (
         "มอบอำนาจให้ผู้อื่นยื่นคำขอแทนนิติบุคคลหรือตนเอง และตอบรับการมอบอำนาจ",
         "Give, accept and withdraw mandates to act for a company or a person.",
     ),
+    PublicApi(
+        "exchange",
+        "API ระบบแลกเปลี่ยนข้อมูลภาครัฐ",
+        "Government data exchange API",
+        "รายการบริการข้อมูลของหน่วยงาน และการขอข้อมูลของระบบหน่วยงาน (OAuth2) ตามอำนาจหน้าที่ "
+        "หรือความยินยอมของเจ้าของข้อมูล ทุกคำขอบันทึกไว้",
+        "The agencies' data services, and queries by agency systems (OAuth2) on a legal "
+        "mission or the person's consent; every request is logged.",
+    ),
 )
 
 
@@ -375,6 +386,22 @@ def service_categories(service: Service) -> dict[str, list[Category]]:
     return found
 
 
+class CatalogueContribution(Protocol):
+    """Another app's entries in the published catalogue (the exchange's data services).
+
+    Registered by that app (in its ``AppConfig.ready``), so the catalogue publishes them
+    without depending on it. ``newest`` is a query of the newest change to its entries
+    (one ``updated_at`` value): it rides in the catalogue's state query as a subquery
+    and moves the ETag and Last-Modified."""
+
+    def newest(self) -> QuerySet[Any]: ...
+
+    def add_to(self, graph: CatalogueGraph, catalogue: URIRef) -> None: ...
+
+
+contributions: Registry[CatalogueContribution] = Registry("catalogue contribution")
+
+
 @dataclass(frozen=True)
 class CatalogueState:
     """What the published catalogue depends on, read in one query: ETag and Last-Modified."""
@@ -389,17 +416,19 @@ def catalogue_state(using: str | None = None) -> CatalogueState:
     # A renamed category changes the concepts and events the services point at; the
     # newest category change rides along in the same query as an uncorrelated subquery.
     newest_category = Category.objects.order_by("-updated_at").values("updated_at")[:1]
+    contributed = {
+        f"contribution_{name}": Max(Subquery(part.newest().values("updated_at")[:1]))
+        for name, part in contributions
+    }
     row = services.aggregate(
         published=Count("id", filter=Q(is_published=True)),
         services=Max("updated_at"),
         agencies=Max("agency__updated_at"),
         categories=Max(Subquery(newest_category)),
+        **contributed,
     )
-    stamps = [
-        stamp
-        for stamp in (row["services"], row["agencies"], row["categories"])
-        if stamp is not None
-    ]
+    found = [row["services"], row["agencies"], row["categories"], *map(row.get, contributed)]
+    stamps = [stamp for stamp in found if stamp is not None]
     last = max(stamps) if stamps else None
     return CatalogueState(row["published"], last, _etag(row["published"], *stamps))
 
@@ -672,6 +701,8 @@ class CatalogueGraph:
             self.add(dataset, DCAT.distribution, self.distribution(extension, media_type))
         for api in PUBLIC_APIS:
             self.add(node, DCAT.service, self.data_service(api))
+        for _, contribution in contributions:
+            contribution.add_to(self, node)
         for service in services:
             self.service(service)
         return node

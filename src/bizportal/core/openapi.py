@@ -64,7 +64,13 @@ class ProblemAutoSchema(AutoSchema):
         responses: dict[str, Any] = super()._get_response_bodies(direction)
         if direction != "response":
             return responses
-        for status in sorted(self.problem_statuses()):
+        # Errors a view documents in its own words (a 422, a 503) are problems too.
+        described = {
+            int(code)
+            for code, answer in responses.items()
+            if code.isdigit() and int(code) >= 400 and "content" not in answer
+        }
+        for status in sorted(self.problem_statuses() | described):
             documented = responses.get(str(status))
             problem = self._problem_response(status)
             if documented is None:
@@ -114,7 +120,7 @@ class ProblemAutoSchema(AutoSchema):
         )
         self.registry.register_on_missing(component)
         response: dict[str, Any] = {
-            "description": WHY[status],
+            "description": WHY.get(status, ""),
             "content": {PROBLEM_CONTENT_TYPE: {"schema": component.ref}},
         }
         if status == 429:

@@ -7,4 +7,4 @@ class ExchangeConfig(AppConfig):
     verbose_name = "Government data exchange"
 
     def ready(self) -> None:
-        from . import providers  # noqa: F401  (providers register themselves)
+        from . import dcat, providers  # noqa: F401  (they register themselves)

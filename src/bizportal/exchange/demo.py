@@ -10,15 +10,15 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 
-from bizportal.catalog.models import Agency, Service
+from bizportal.catalog.models import Agency, RequiredDocument, Service
 from bizportal.core import demo
+from bizportal.registries.demo import embedded_registries_at
 from bizportal.sandbox_idp.demo import DEMO_IDENTITIES
 
 from . import gateway, services
-from .models import Consent, DataService, MessageLogEntry, MissionRule
+from .models import Consent, DataService, DocumentSource, MessageLogEntry, MissionRule
 
 PERSON_FIELDS = [
     ("citizen_id", "เลขประจำตัวประชาชน", "Citizen ID"),
@@ -40,10 +40,89 @@ COMPANY_FIELDS = [
 ]
 
 
+TAX_FIELDS = [
+    ("taxpayer_id", "เลขประจำตัวผู้เสียภาษีอากร", "Taxpayer ID", "public"),
+    ("name_th", "ชื่อผู้เสียภาษี", "Taxpayer name", "personal"),
+    ("taxpayer_status", "สถานะผู้เสียภาษี", "Taxpayer status", "personal"),
+    ("vat_registered", "จดทะเบียนภาษีมูลค่าเพิ่ม", "VAT registered", "personal"),
+    ("vat_registration_number", "เลขทะเบียนภาษีมูลค่าเพิ่ม", "VAT registration number", "personal"),
+    ("vat_registered_since", "จดทะเบียนภาษีมูลค่าเพิ่มตั้งแต่", "VAT registered since", "personal"),
+    ("branch_code", "รหัสสาขา", "Branch code", "public"),
+]
+FACTORY_FIELDS = [
+    ("owner_id", "เลขประจำตัวผู้ประกอบกิจการ", "Owner ID", "personal"),
+    ("has_valid_licence", "มีใบอนุญาตประกอบกิจการโรงงานที่ยังมีผล", "Holds a valid licence", "personal"),
+    ("licences", "ใบอนุญาตประกอบกิจการโรงงาน (ร.ง.4)", "Factory licences (Ror Ngor 4)", "personal"),
+]
+#: The fields a licensing decision needs as evidence of tax registration.
+TAX_EVIDENCE = ["taxpayer_id", "name_th", "taxpayer_status", "vat_registered"]
+
+
+def _fields(rows: list[tuple[str, str, str, str]]) -> list[dict[str, str]]:
+    return [{"name": n, "label_th": th, "label_en": en, "pdpa": pdpa} for n, th, en, pdpa in rows]
+
+
+def _evidence_services(agencies: dict[str, Agency]) -> DataService:
+    """The Revenue Department's taxpayer registration and DIW's factory licences: the
+    evidence licences ask for, fetched instead of uploaded. Returns the tax one."""
+    tax, _ = DataService.objects.update_or_create(
+        code="revenue-tax-status",
+        defaults={
+            "provider": agencies["rd"],
+            "name_th": "สถานะการจดทะเบียนผู้เสียภาษีอากร",
+            "name_en": "Taxpayer registration status",
+            "subject_kind": "any",
+            "fields": _fields(TAX_FIELDS),
+            "legal_basis_th": "ประมวลรัษฎากร มาตรา 3 เอกาทศ และมาตรา 85",
+            "legal_basis_en": "Revenue Code s. 3 undecies and s. 85",
+            "connector": "revenue_tax_status",
+        },
+    )
+    DataService.objects.update_or_create(
+        code="diw-factory-licence",
+        defaults={
+            "provider": agencies["diw"],
+            "name_th": "ใบอนุญาตประกอบกิจการโรงงานของผู้ประกอบการ",
+            "name_en": "Factory licences of an operator",
+            "subject_kind": "any",
+            "fields": _fields(FACTORY_FIELDS),
+            "legal_basis_th": "พระราชบัญญัติโรงงาน พ.ศ. 2535 มาตรา 12",
+            "legal_basis_en": "Factory Act B.E. 2535 (1992) s. 12",
+            "connector": "diw_factory_licence",
+        },
+    )
+    return tax
+
+
+def _tax_evidence(agencies: dict[str, Agency], tax: DataService) -> None:
+    """Both demo services that ask for evidence of tax registration fetch it: the
+    Excise Department on its mission under the Liquor Act, Bangkok with the applicant's
+    consent (it has no mission for tax data), so the demo shows both bases."""
+    liquor = Service.objects.filter(slug="liquor-sale-licence").first()
+    MissionRule.objects.get_or_create(
+        agency=agencies["excise"],
+        data_service=tax,
+        service=liquor,
+        defaults={
+            "fields": TAX_EVIDENCE,
+            "legal_basis_th": "พระราชบัญญัติภาษีสรรพสามิต พ.ศ. 2560 มาตรา 155",
+            "legal_basis_en": "Excise Tax Act B.E. 2560 (2017) s. 155",
+        },
+    )
+    for document in RequiredDocument.objects.filter(
+        code="tax_registration", service__slug__in=["liquor-sale-licence", "food-shop-licence"]
+    ):
+        DocumentSource.objects.update_or_create(
+            document=document, defaults={"data_service": tax, "fields": TAX_EVIDENCE}
+        )
+
+
 def seed() -> None:
-    agencies = {a.code: a for a in Agency.objects.filter(code__in=["dopa", "dbd", "bma", "fda"])}
-    if len(agencies) < 4:
+    codes = ["dopa", "dbd", "bma", "fda", "rd", "diw", "excise"]
+    agencies = {a.code: a for a in Agency.objects.filter(code__in=codes)}
+    if len(agencies) < len(codes):
         return  # the demo catalogue is not loaded
+    _tax_evidence(agencies, _evidence_services(agencies))
     civil, _ = DataService.objects.update_or_create(
         code="civil-person",
         defaults={
@@ -117,9 +196,6 @@ def _accesses(url: str) -> None:
     """What the demo officers' reviews asked of the registries, through the gateway."""
     person = DEMO_IDENTITIES[0]
     bma = get_user_model().objects.filter(username="officer.bma").first()
-    configured = settings.CIVIL_REGISTRY_URL
-    if configured.startswith(settings.BASE_URL):  # the embedded sandbox registry
-        settings.CIVIL_REGISTRY_URL = url + "/sandbox/registries/civil"
     asks: list[tuple[gateway.Consumer, list[str], gateway.Purpose]] = [
         (
             gateway.Consumer("bma", "backoffice", bma),
@@ -137,19 +213,27 @@ def _accesses(url: str) -> None:
             gateway.Purpose(service="food-shop-licence", step="review"),
         ),
     ]
-    try:
+    with embedded_registries_at(url):
         for consumer, fields, purpose in asks:
             # A refusal is an access the person sees too.
             with contextlib.suppress(gateway.Refused):
                 gateway.fetch(consumer, "civil-person", person.citizen_id, fields, purpose)
-    finally:
-        settings.CIVIL_REGISTRY_URL = configured
 
 
-@demo.loader("exchange", order=95)
+@demo.loader("exchange", order=85)
 def load_demo() -> list[Any]:
+    """Data services, missions, document sources and a consent, before the journeys
+    (which fetch evidence through them)."""
     seed()
-    if DataService.objects.exists() and not MessageLogEntry.objects.exists():
+    return []
+
+
+@demo.loader("exchange-accesses", order=95)
+def load_accesses() -> list[Any]:
+    if (
+        DataService.objects.exists()
+        and not MessageLogEntry.objects.filter(data_service="civil-person").exists()
+    ):
         with demo.serving() as url:
             _accesses(url)
     return []

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import Q, Subquery
 from django.utils import timezone
 
 from bizportal.catalog.models import Agency
@@ -147,10 +147,12 @@ def fetch(
         "purpose": purpose.as_dict(),
         "fields_requested": sorted(set(fields)),
     }
-    # The provider comes in the same query: it is named in the log and the answer.
+    # The provider (named in the log and the answer) and the consumer agency's id come
+    # in the same query as the data service: one round trip fewer on every request.
     service = (
         DataService.objects.select_related("provider")
         .filter(code=data_service, is_active=True)
+        .annotate(consumer_id=Subquery(Agency.objects.filter(code=consumer.agency).values("pk")))
         .first()
     )
     if service is None:
@@ -182,24 +184,38 @@ def fetch(
     )
 
 
+def standing_basis(
+    agency: Agency, service: DataService, subject_id: str, fields: list[str], purpose: Purpose
+) -> str:
+    """The basis a request would have now (a :class:`Basis` value, ``none`` if none),
+    without asking the provider or writing the log: what an application form shows
+    before the person decides whether to consent."""
+    wanted = set(fields)
+    if any(wanted <= set(rule.fields) for rule in _missions(agency.pk, service, purpose)):
+        return Basis.MISSION
+    if any(wanted <= set(c.fields) for c in _consents(agency.pk, service, subject_id)):
+        return Basis.CONSENT
+    return Basis.NONE
+
+
 def _decide(
     consumer: Consumer, service: DataService, subject_id: str, fields: set[str], purpose: Purpose
 ) -> _Decision:
-    agency = Agency.objects.filter(code=consumer.agency).first()
-    if agency is None:
+    agency_id = getattr(service, "consumer_id", None)
+    if agency_id is None:
         return _Decision(Basis.NONE, reason=Reason.UNKNOWN_CONSUMER)
-    if consumer.officer is not None and not _officer_of(consumer.officer, agency):
+    if consumer.officer is not None and getattr(consumer.officer, "agency_id", None) != agency_id:
         return _Decision(Basis.NONE, reason=Reason.OFFICER_NOT_OF_AGENCY)
     if not fields or not fields <= set(service.field_names()):
         return _Decision(Basis.NONE, reason=Reason.UNKNOWN_FIELDS)
     if consumer.subject_id and consumer.subject_id == subject_id:
         return _Decision(Basis.SUBJECT, ref=subject_id)
     covered_in_part = False
-    for rule in _missions(agency, service, purpose):
+    for rule in _missions(agency_id, service, purpose):
         if fields <= set(rule.fields):
             return _Decision(Basis.MISSION, ref=str(rule.pk))
         covered_in_part = True
-    for consent in _consents(agency, service, subject_id):
+    for consent in _consents(agency_id, service, subject_id):
         if fields <= set(consent.fields):
             return _Decision(Basis.CONSENT, ref=str(consent.public_id))
         covered_in_part = True
@@ -208,7 +224,7 @@ def _decide(
     )
 
 
-def _missions(agency: Agency, service: DataService, purpose: Purpose) -> list[MissionRule]:
+def _missions(agency_id: int, service: DataService, purpose: Purpose) -> list[MissionRule]:
     today = timezone.localdate()
     for_service = Q(service__isnull=True)
     if purpose.service:
@@ -217,7 +233,7 @@ def _missions(agency: Agency, service: DataService, purpose: Purpose) -> list[Mi
         MissionRule.objects.filter(
             for_service,
             Q(valid_until__isnull=True) | Q(valid_until__gte=today),
-            agency=agency,
+            agency_id=agency_id,
             data_service=service,
             is_active=True,
             valid_from__lte=today,
@@ -225,22 +241,18 @@ def _missions(agency: Agency, service: DataService, purpose: Purpose) -> list[Mi
     )
 
 
-def _consents(agency: Agency, service: DataService, subject_id: str) -> list[Consent]:
+def _consents(agency_id: int, service: DataService, subject_id: str) -> list[Consent]:
     """Consents in force now: read on every request, so a revocation applies at once."""
     now = timezone.now()
     return list(
         Consent.objects.filter(
             Q(expires_at__isnull=True) | Q(expires_at__gt=now),
             subject_id=subject_id,
-            agency=agency,
+            agency_id=agency_id,
             data_service=service,
             revoked_at__isnull=True,
         )
     )
-
-
-def _officer_of(officer: Any, agency: Agency) -> bool:
-    return getattr(officer, "agency_id", None) == agency.pk
 
 
 def _refuse(
@@ -268,8 +280,12 @@ def _name_of(officer: Any) -> str:
     return str(getattr(officer, "display_name", "") or officer)
 
 
+#: How a provider's own audit names a request the gateway made (its log has the rest).
+EXCHANGE_PURPOSE = "exchange "
+
+
 def _purpose_text(purpose: Purpose) -> str:
-    return " ".join(f"{k}={v}" for k, v in purpose.as_dict().items())
+    return EXCHANGE_PURPOSE + " ".join(f"{k}={v}" for k, v in purpose.as_dict().items())
 
 
 def _digest(data: dict[str, Any]) -> str:

@@ -17,13 +17,46 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
-from bizportal.catalog.models import Agency, Service
+from bizportal.catalog.models import Agency, RequiredDocument, Service
 from bizportal.core.models import PersonalDataLabel
 
 
 class SubjectKind(models.TextChoices):
     PERSON = "person", "บุคคลธรรมดา / natural person"
     JURISTIC = "juristic", "นิติบุคคล / juristic person"
+    ANY = "any", "บุคคลธรรมดาหรือนิติบุคคล / either"
+
+    def covers(self, party_kind: str) -> bool:
+        """Whether a party of ``party_kind`` ("person" or "juristic") can be asked about."""
+        return self == SubjectKind.ANY or self == party_kind
+
+
+class AgencySystem(models.Model):
+    """An agency's own system that calls the portal (X-Road's *subsystem* of a member).
+
+    Each has one OAuth2 client (client credentials, django-oauth-toolkit) bound to its
+    agency: a token speaks for that agency only, for the scopes listed here, and the
+    message log names the system. Secrets are shown once and rotated in the admin."""
+
+    code = models.SlugField(max_length=60, unique=True)
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    name_th = models.CharField(max_length=200)
+    name_en = models.CharField(max_length=200, blank=True)
+    client = models.OneToOneField(
+        settings.OAUTH2_PROVIDER_APPLICATION_MODEL,
+        on_delete=models.PROTECT,
+        related_name="agency_system",
+        editable=False,
+    )
+    scopes = models.JSONField(default=list, help_text="scopes the system may ask for")
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.agency_id})"
 
 
 class DataService(models.Model):
@@ -49,6 +82,7 @@ class DataService(models.Model):
         max_length=40, help_text="the provider plugin that answers (exchange.providers)"
     )
     is_active = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["code"]
@@ -66,6 +100,18 @@ class DataService(models.Model):
             for f in self.fields
             if isinstance(f, dict) and f.get("name")
         }
+
+
+def _require_fields_of(data_service: DataService | None, fields: list[str]) -> None:
+    known = set(data_service.field_names()) if data_service is not None else set()
+    unknown = sorted(set(fields or []) - known)
+    if not fields or unknown:
+        raise ValidationError(
+            {
+                "fields": "ระบุข้อมูลที่บริการข้อมูลนี้มี / name fields this data service "
+                f"holds (unknown: {unknown})"
+            }
+        )
 
 
 class MissionRule(models.Model):
@@ -97,19 +143,47 @@ class MissionRule(models.Model):
     def clean(self) -> None:
         """A mission covers fields the data service holds, over a period that exists."""
         super().clean()
-        known = set(self.data_service.field_names()) if self.data_service_id else set()
-        unknown = sorted(set(self.fields or []) - known)
-        if not self.fields or unknown:
-            raise ValidationError(
-                {
-                    "fields": "ระบุข้อมูลที่บริการข้อมูลนี้มี / name fields this data service "
-                    f"holds (unknown: {unknown})"
-                }
-            )
+        _require_fields_of(self.data_service if self.data_service_id else None, self.fields)
         if self.valid_until and self.valid_until < self.valid_from:
             raise ValidationError(
                 {"valid_until": "วันสิ้นสุดต้องไม่ก่อนวันเริ่ม / the end cannot precede the start"}
             )
+
+
+class DocumentSource(models.Model):
+    """A required document the portal fetches instead of asking for an upload (once
+    only): "the food-shop licence's proof of address comes from the civil registry,
+    these fields". The subject is the applying party (person or company); the consumer
+    is the agency that decides the application, on its mission or the party's consent.
+    Declared here, above the catalogue, so the catalogue does not depend on the
+    exchange."""
+
+    document = models.OneToOneField(
+        RequiredDocument, on_delete=models.CASCADE, related_name="data_source"
+    )
+    data_service = models.ForeignKey(DataService, on_delete=models.PROTECT, related_name="+")
+    fields = models.JSONField(default=list, help_text="field names the document needs")
+
+    def __str__(self) -> str:
+        return f"{self.document_id} ← {self.data_service_id}"
+
+    def clean(self) -> None:
+        """A source names fields its data service holds."""
+        super().clean()
+        _require_fields_of(self.data_service if self.data_service_id else None, self.fields)
+
+    def field_labels(self) -> list[dict[str, str]]:
+        """The fields in the data service's order, each with its Thai and English label."""
+        wanted = set(self.fields)
+        return [
+            {
+                "name": str(f["name"]),
+                "th": str(f.get("label_th", "")),
+                "en": str(f.get("label_en", "")),
+            }
+            for f in self.data_service.fields
+            if isinstance(f, dict) and f.get("name") in wanted
+        ]
 
 
 class Consent(models.Model):

@@ -23,6 +23,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from bizportal.applications import evidence
 from bizportal.applications import services as applications
 from bizportal.applications.models import Application, Kind
 from bizportal.catalog.models import Service
@@ -43,7 +44,7 @@ from bizportal.payments.models import Invoice
 from bizportal.payments.providers import CallbackData
 from bizportal.payments.services import confirm_payment
 from bizportal.registries.client import PersonRecord
-from bizportal.registries.demo import DEMO_COMPANIES
+from bizportal.registries.demo import DEMO_COMPANIES, embedded_registries_at
 from bizportal.sandbox_idp.demo import (
     DEMO_FOREIGNERS,
     DEMO_IDENTITIES,
@@ -187,8 +188,15 @@ def _fill(application: Application, values: dict[str, Any], actor: User) -> Appl
     """Answer the form and attach a sample of every document the answers require."""
     applications.save_answers(application, values, actor=actor)
     application.refresh_from_db()
-    for document in applications.bundle_of(application).documents:
-        if document.is_required_for(application.data):
+    documents = applications.bundle_of(application).documents
+    fetched = evidence.plan(application, documents)
+    for document in documents:
+        if document.code in fetched:
+            # Once only: fetched from the exchange at submission, with the party's
+            # consent where the agency has no mission, as the form would ask.
+            if fetched[document.code].needs_consent:
+                applications.consent_to_evidence(application, document.code, actor=actor)
+        elif document.is_required_for(application.data):
             upload = _document(document.name_th, document.name_en, application.data)
             applications.attach_document(application, document.code, upload, actor=actor)
     return application
@@ -432,15 +440,9 @@ def load_demo() -> list[demo.DemoLogin]:
     people = [SOMSRI.citizen_id, PRASERT.citizen_id]
     if Application.objects.filter(applicant__citizen_id__in=people).exists():
         return []
-    configured = settings.JURISTIC_REGISTRY_URL
-    with demo.serving() as url:
-        if configured.startswith(settings.BASE_URL):  # the embedded sandbox registry
-            settings.JURISTIC_REGISTRY_URL = url + "/sandbox/registries/juristic"
-        try:
-            _somsri()
-            _prasert()
-            _delegation()
-            _foreigner_and_counter()
-        finally:
-            settings.JURISTIC_REGISTRY_URL = configured
+    with demo.serving() as url, embedded_registries_at(url):
+        _somsri()
+        _prasert()
+        _delegation()
+        _foreigner_and_counter()
     return []

@@ -16,7 +16,7 @@ from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
-from bizportal.applications import selectors, services
+from bizportal.applications import evidence, selectors, services
 from bizportal.applications.downloads import serve_attachment
 from bizportal.applications.models import FINAL_STATUSES, Application, Kind, Status
 from bizportal.catalog import selectors as catalog
@@ -421,6 +421,7 @@ def application_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
             "answers": selectors.answer_rows(application, _lang(request)),
             "history": list(application.history.select_related("actor")),
             "attachments": list(application.attachments.all()),
+            "evidence": list(application.evidence.all()),
             "invoice": invoice_for(application),
             "licence": licence,
             "issued": application.status == Status.ISSUED,
@@ -521,7 +522,8 @@ def application_edit(request: HttpRequest, public_id: Any) -> HttpResponse:
             messages.error(request, str(error))
             return redirect("portal:application", public_id=public_id)
         if shown_answers is None:
-            document_errors = _attach_uploads(application, request)
+            document_errors = _consents_given(application, request)
+            document_errors |= _attach_uploads(application, request)
         if shown_answers is not None:
             pass  # refused answers: the page again, with the reasons
         elif request.POST.get("action") == "submit" and not document_errors:
@@ -551,12 +553,17 @@ def application_edit(request: HttpRequest, public_id: Any) -> HttpResponse:
         status_code = 400
         application.refresh_from_db()
     attachments = {a.document_code: a for a in application.attachments.all()}
+    fetched = {e.document_code: e for e in application.evidence.all()}
+    from_exchange = evidence.plan(application, chosen.documents)
     documents = [
         {
             "document": document,
             "required": document.is_required_for(application.data)
             or (document.required and bool(document.required_when)),
             "attachment": attachments.get(document.code),
+            "evidence": from_exchange.get(document.code),
+            "fetched": fetched.get(document.code),
+            "notice": _notice(from_exchange.get(document.code), application, request),
             "error": document_errors.get(document.code, ""),
         }
         for document in chosen.documents
@@ -589,6 +596,29 @@ def _submitted_message(application: Application) -> str:
         f"ยื่นคำขอเรียบร้อย เลขที่คำขอ {application.reference} / "
         f"Application submitted, reference {application.reference}"
     )
+
+
+def _notice(item: evidence.Evidence | None, application: Application, request: Any) -> str:
+    """The consent text to show beside a fetched document that has no basis yet."""
+    if item is None or not item.needs_consent:
+        return ""
+    if getattr(request, "LANGUAGE_CODE", "th") == "en":
+        return item.notice_en(application)
+    return item.notice_th(application)
+
+
+def _consents_given(application: Application, request: HttpRequest) -> dict[str, str]:
+    """Consents ticked in the form, each for one document fetched from a data service."""
+    errors: dict[str, str] = {}
+    for key in request.POST:
+        if not key.startswith("consent_") or request.POST.get(key) != "on":
+            continue
+        code = key.removeprefix("consent_")
+        try:
+            services.consent_to_evidence(application, code, actor=request.user)
+        except services.refusals() as error:
+            errors[code] = str(error)
+    return errors
 
 
 def _attach_uploads(application: Any, request: HttpRequest) -> dict[str, str]:

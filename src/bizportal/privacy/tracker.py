@@ -24,6 +24,7 @@ from bizportal.applications.models import Application
 from bizportal.catalog.models import Agency
 from bizportal.core.models import AuditEvent
 from bizportal.core.pdf import render_pdf
+from bizportal.exchange.gateway import EXCHANGE_PURPOSE
 from bizportal.exchange.models import Basis, MessageLogEntry, Outcome
 from bizportal.identity.acting import parties_visible_to
 from bizportal.identity.models import Party
@@ -67,7 +68,11 @@ def accesses(user: Any, limit: int = LIMIT) -> list[Access]:
         return []
     agencies = {a.code: a for a in Agency.objects.all()}
     merged = sorted(
-        [*_exchange(subjects, agencies, limit), *_staff(subjects, agencies, limit)],
+        [
+            *_exchange(subjects, agencies, limit),
+            *_staff(subjects, agencies, limit),
+            *_registry_reads(subjects, agencies, limit),
+        ],
         key=lambda access: access.at,
         reverse=True,
     )
@@ -147,6 +152,67 @@ def _staff(subjects: dict[str, str], agencies: dict[str, Agency], limit: int) ->
                 purpose=f"application {reference}",
                 basis_th="อำนาจหน้าที่ในการพิจารณาคำขอ",
                 basis_en="deciding the application",
+                outcome_th="",
+                outcome_en="",
+                reference=str(event.id),
+            )
+        )
+    return found
+
+
+#: Registry reads an officer makes outside the exchange (identity proofing at the
+#: counter): the registry client audits each; those the gateway makes are in its log.
+_REGISTRY_READS = {
+    "registry.person_fetched": (
+        "registries.civil_person",
+        "อ่านข้อมูลทะเบียนราษฎร",
+        "read the civil registry record",
+    ),
+    "registry.juristic_person_fetched": (
+        "registries.juristic_person",
+        "อ่านข้อมูลทะเบียนนิติบุคคล",
+        "read the juristic registry record",
+    ),
+}
+_READ_PURPOSES = {
+    "counter_proofing": ("ยืนยันตัวตนที่ศูนย์บริการ", "identity proofing at the counter"),
+}
+
+
+def _registry_reads(
+    subjects: dict[str, str], agencies: dict[str, Agency], limit: int
+) -> list[Access]:
+    events = (
+        AuditEvent.objects.filter(
+            action__in=list(_REGISTRY_READS),
+            object_type__in=[kind for kind, _, _ in _REGISTRY_READS.values()],
+            object_id__in=list(subjects),
+            actor__agency__isnull=False,
+        )
+        .exclude(data__purpose__startswith=EXCHANGE_PURPOSE)
+        .select_related("actor")
+        .order_by("-seq")[:limit]
+    )
+    by_id = {a.pk: a for a in agencies.values()}
+    found = []
+    for event in events:
+        officer = event.actor
+        agency = by_id.get(getattr(officer, "agency_id", None) or 0)
+        _, what_th, what_en = _REGISTRY_READS[event.action]
+        purpose = str(event.data.get("purpose", ""))
+        basis_th, basis_en = _READ_PURPOSES.get(purpose, (purpose, purpose))
+        found.append(
+            Access(
+                at=event.at,
+                who=getattr(officer, "display_name", "") or str(officer),
+                agency_th=agency.name_th if agency else "",
+                agency_en=(agency.name_en or agency.name_th) if agency else "",
+                what_th=what_th,
+                what_en=what_en,
+                subject=subjects.get(event.object_id, event.object_id),
+                purpose=purpose,
+                basis_th=basis_th,
+                basis_en=basis_en,
                 outcome_th="",
                 outcome_en="",
                 reference=str(event.id),

@@ -4,9 +4,12 @@ company's factory licences (one in force, one expired)."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 
 from bizportal.core import audit, demo
@@ -51,7 +54,8 @@ DEMO_COMPANIES: list[dict[str, Any]] = [
     },
 ]
 
-# Both companies are VAT registered (head office); Somsri is a taxpayer without VAT.
+# Both companies are VAT registered (head office); the demo people are taxpayers
+# without VAT.
 DEMO_TAXPAYERS: list[dict[str, Any]] = [
     {
         "taxpayer_id": "0105558123451",
@@ -67,7 +71,13 @@ DEMO_TAXPAYERS: list[dict[str, Any]] = [
         "vat_registration_number": "0105560987653",
         "vat_registered_since": dt.date(2018, 1, 1),
     },
-    {"taxpayer_id": DEMO_IDENTITIES[0].citizen_id, "name_th": "นางสมศรี ใจดี"},
+    *(
+        {
+            "taxpayer_id": person.citizen_id,
+            "name_th": f"{person.title_th}{person.given_name_th} {person.family_name_th}",
+        }
+        for person in DEMO_IDENTITIES
+    ),
 ]
 
 # The coffee company roasts in Chiang Mai; its older hulling plant's licence expired
@@ -167,3 +177,28 @@ def _seed_tax_and_factories() -> None:
 def load_demo() -> list[demo.DemoLogin]:
     seed()
     return []
+
+
+#: The settings that locate each registry (``registries.client``).
+REGISTRY_URL_SETTINGS = (
+    "CIVIL_REGISTRY_URL",
+    "JURISTIC_REGISTRY_URL",
+    "REVENUE_REGISTRY_URL",
+    "DIW_REGISTRY_URL",
+)
+
+
+@contextlib.contextmanager
+def embedded_registries_at(url: str) -> Iterator[None]:
+    """Point each registry that is this portal's embedded sandbox at ``url`` (the
+    server ``core.demo.serving`` started) while demo journeys run; an external registry
+    is left as configured."""
+    saved = {name: str(getattr(settings, name)) for name in REGISTRY_URL_SETTINGS}
+    for name, configured in saved.items():
+        if configured.startswith(settings.BASE_URL):
+            setattr(settings, name, url + configured.removeprefix(settings.BASE_URL))
+    try:
+        yield
+    finally:
+        for name, configured in saved.items():
+            setattr(settings, name, configured)
