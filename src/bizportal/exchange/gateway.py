@@ -280,12 +280,8 @@ def _name_of(officer: Any) -> str:
     return str(getattr(officer, "display_name", "") or officer)
 
 
-#: How a provider's own audit names a request the gateway made (its log has the rest).
-EXCHANGE_PURPOSE = "exchange "
-
-
 def _purpose_text(purpose: Purpose) -> str:
-    return EXCHANGE_PURPOSE + " ".join(f"{k}={v}" for k, v in purpose.as_dict().items())
+    return " ".join(f"{k}={v}" for k, v in purpose.as_dict().items())
 
 
 def _digest(data: dict[str, Any]) -> str:

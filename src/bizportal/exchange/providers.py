@@ -4,7 +4,9 @@ A typed registry (one plugin per provider system, ``DataService.connector`` name
 so a production connector replaces a sandbox one without touching the gateway. Each
 returns the subject's record as a flat ``{field: value}`` dict; the gateway filters it.
 The registries (civil, juristic, Revenue Department, DIW factory licences) are real HTTP
-services (``registries``), each with its own credentials.
+services (``registries``), each with its own credentials. The registry client does not
+audit these reads: the gateway's signed message log is their record (one access, one
+record, and no second hash chain to lock on every request).
 """
 
 from __future__ import annotations
@@ -45,7 +47,9 @@ class CivilRegistry:
     """The Department of Provincial Administration's civil registry (ทะเบียนราษฎร)."""
 
     def fetch(self, subject_id: str, *, actor: Any, purpose: str) -> dict[str, Any]:
-        person = _translated(lambda: client.fetch_person(subject_id, actor=actor, purpose=purpose))
+        person = _translated(
+            lambda: client.fetch_person(subject_id, actor=actor, purpose=purpose, audited=False)
+        )
         return {
             "citizen_id": person.citizen_id,
             "full_name_th": person.full_name_th,
@@ -61,7 +65,9 @@ class JuristicRegistry:
 
     def fetch(self, subject_id: str, *, actor: Any, purpose: str) -> dict[str, Any]:
         company = _translated(
-            lambda: client.fetch_juristic_person(subject_id, actor=actor, purpose=purpose)
+            lambda: client.fetch_juristic_person(
+                subject_id, actor=actor, purpose=purpose, audited=False
+            )
         )
         return {
             "juristic_id": company.juristic_id,
@@ -88,7 +94,9 @@ class RevenueTaxStatus:
     applicant is a registered, active taxpayer and whether it charges VAT."""
 
     def fetch(self, subject_id: str, *, actor: Any, purpose: str) -> dict[str, Any]:
-        tax = _translated(lambda: client.fetch_tax_status(subject_id, actor=actor, purpose=purpose))
+        tax = _translated(
+            lambda: client.fetch_tax_status(subject_id, actor=actor, purpose=purpose, audited=False)
+        )
         return {
             "taxpayer_id": tax.taxpayer_id,
             "name_th": tax.name_th,
@@ -109,7 +117,9 @@ class DiwFactoryLicence:
 
     def fetch(self, subject_id: str, *, actor: Any, purpose: str) -> dict[str, Any]:
         licences = _translated(
-            lambda: client.factory_licences_of(subject_id, actor=actor, purpose=purpose)
+            lambda: client.factory_licences_of(
+                subject_id, actor=actor, purpose=purpose, audited=False
+            )
         )
         return {
             "owner_id": validate_taxpayer_id(subject_id),

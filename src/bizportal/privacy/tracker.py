@@ -24,7 +24,6 @@ from bizportal.applications.models import Application
 from bizportal.catalog.models import Agency
 from bizportal.core.models import AuditEvent
 from bizportal.core.pdf import render_pdf
-from bizportal.exchange.gateway import EXCHANGE_PURPOSE
 from bizportal.exchange.models import Basis, MessageLogEntry, Outcome
 from bizportal.identity.acting import parties_visible_to
 from bizportal.identity.models import Party
@@ -161,7 +160,8 @@ def _staff(subjects: dict[str, str], agencies: dict[str, Agency], limit: int) ->
 
 
 #: Registry reads an officer makes outside the exchange (identity proofing at the
-#: counter): the registry client audits each; those the gateway makes are in its log.
+#: counter): the registry client audits each. The gateway's reads are not audited by the
+#: client (its message log is their record), so none is shown twice.
 _REGISTRY_READS = {
     "registry.person_fetched": (
         "registries.civil_person",
@@ -189,7 +189,6 @@ def _registry_reads(
             object_id__in=list(subjects),
             actor__agency__isnull=False,
         )
-        .exclude(data__purpose__startswith=EXCHANGE_PURPOSE)
         .select_related("actor")
         .order_by("-seq")[:limit]
     )

@@ -124,7 +124,13 @@ def _get(url: str, token: str, *, what: tuple[str, str]) -> dict[str, Any]:
     return data
 
 
-def _audited(action: str, target: tuple[str, str], actor: Any, purpose: str, outcome: str) -> None:
+def _audited(
+    action: str, target: tuple[str, str], actor: Any, purpose: str, outcome: str, on: bool = True
+) -> None:
+    """Audit one registry read. ``on`` is False when the caller keeps its own record of
+    the access (the exchange's signed message log): one access, one record."""
+    if not on:
+        return
     with transaction.atomic():
         audit.record(
             action,
@@ -136,7 +142,9 @@ def _audited(action: str, target: tuple[str, str], actor: Any, purpose: str, out
         )
 
 
-def fetch_person(citizen_id: str, *, actor: Any = None, purpose: str = "") -> PersonRecord:
+def fetch_person(
+    citizen_id: str, *, actor: Any = None, purpose: str = "", audited: bool = True
+) -> PersonRecord:
     """The civil-registry record of one person.
 
     Raises ``django.core.exceptions.ValidationError`` for a malformed citizen ID (before
@@ -163,12 +171,12 @@ def fetch_person(citizen_id: str, *, actor: Any = None, purpose: str = "") -> Pe
             address=_address(data.get("address")),
         )
     except RecordNotFound:
-        _audited("registry.person_fetched", target, actor, purpose, "not_found")
+        _audited("registry.person_fetched", target, actor, purpose, "not_found", audited)
         raise
     except RegistryUnavailable:
-        _audited("registry.person_fetched", target, actor, purpose, "unavailable")
+        _audited("registry.person_fetched", target, actor, purpose, "unavailable", audited)
         raise
-    _audited("registry.person_fetched", target, actor, purpose, "ok")
+    _audited("registry.person_fetched", target, actor, purpose, "ok", audited)
     return record
 
 
@@ -213,7 +221,7 @@ def companies_directed_by(
 
 
 def fetch_juristic_person(
-    juristic_id: str, *, actor: Any = None, purpose: str = ""
+    juristic_id: str, *, actor: Any = None, purpose: str = "", audited: bool = True
 ) -> JuristicRecord:
     """The juristic-person registry record of one company (errors as :func:`fetch_person`)."""
     key = validate_juristic_id(juristic_id)
@@ -229,12 +237,12 @@ def fetch_juristic_person(
             )
         record = _juristic_record(data)
     except RecordNotFound:
-        _audited("registry.juristic_person_fetched", target, actor, purpose, "not_found")
+        _audited("registry.juristic_person_fetched", target, actor, purpose, "not_found", audited)
         raise
     except RegistryUnavailable:
-        _audited("registry.juristic_person_fetched", target, actor, purpose, "unavailable")
+        _audited("registry.juristic_person_fetched", target, actor, purpose, "unavailable", audited)
         raise
-    _audited("registry.juristic_person_fetched", target, actor, purpose, "ok")
+    _audited("registry.juristic_person_fetched", target, actor, purpose, "ok", audited)
     return record
 
 
@@ -266,18 +274,23 @@ class FactoryLicenceRecord:
 
 
 def _audited_fetch(
-    action: str, target: tuple[str, str], actor: Any, purpose: str, call: Callable[[], T]
+    action: str,
+    target: tuple[str, str],
+    actor: Any,
+    purpose: str,
+    call: Callable[[], T],
+    audited: bool = True,
 ) -> T:
     """Run ``call`` and audit its outcome, whichever it is."""
     try:
         result = call()
     except RecordNotFound:
-        _audited(action, target, actor, purpose, "not_found")
+        _audited(action, target, actor, purpose, "not_found", audited)
         raise
     except RegistryUnavailable:
-        _audited(action, target, actor, purpose, "unavailable")
+        _audited(action, target, actor, purpose, "unavailable", audited)
         raise
-    _audited(action, target, actor, purpose, "ok")
+    _audited(action, target, actor, purpose, "ok", audited)
     return result
 
 
@@ -307,7 +320,9 @@ def _tax_status_record(key: str, data: dict[str, Any]) -> TaxStatusRecord:
     )
 
 
-def fetch_tax_status(taxpayer_id: str, *, actor: Any = None, purpose: str = "") -> TaxStatusRecord:
+def fetch_tax_status(
+    taxpayer_id: str, *, actor: Any = None, purpose: str = "", audited: bool = True
+) -> TaxStatusRecord:
     """A taxpayer's status, VAT registration and branch at the Revenue Department.
 
     ``taxpayer_id`` is a juristic number or a citizen ID; a malformed one raises
@@ -320,6 +335,7 @@ def fetch_tax_status(taxpayer_id: str, *, actor: Any = None, purpose: str = "") 
         actor,
         purpose,
         lambda: _tax_status_record(key, _get(url, settings.REVENUE_REGISTRY_TOKEN, what=REVENUE)),
+        audited,
     )
 
 
@@ -346,7 +362,7 @@ def _factory_licences(key: str, data: dict[str, Any]) -> list[FactoryLicenceReco
 
 
 def factory_licences_of(
-    owner_id: str, *, actor: Any = None, purpose: str = ""
+    owner_id: str, *, actor: Any = None, purpose: str = "", audited: bool = True
 ) -> list[FactoryLicenceRecord]:
     """The factory licences the Department of Industrial Works has issued to a company
     or a person (valid, expired and revoked); errors as :func:`fetch_tax_status`, and
@@ -359,4 +375,5 @@ def factory_licences_of(
         actor,
         purpose,
         lambda: _factory_licences(key, _get(url, settings.DIW_REGISTRY_TOKEN, what=DIW)),
+        audited,
     )
