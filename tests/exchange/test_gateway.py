@@ -4,9 +4,13 @@ basis covers, and every request, answered or refused, is in the signed message l
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import DatabaseError, connection, transaction
 
 from bizportal.exchange import gateway, log, services
 from bizportal.exchange.gateway import Consumer, Purpose, Reason, Refused
@@ -52,6 +56,37 @@ def bma(civil: DataService):  # type: ignore[no-untyped-def]
     )
     officer = OfficerFactory(agency=agency, roles=[StaffRole.AGENCY_OFFICER])
     return agency, service, officer
+
+
+@contextlib.contextmanager
+def tampering() -> Iterator[None]:
+    """Someone with database access: on PostgreSQL they must first switch the
+    append-only trigger off."""
+    postgres = connection.vendor == "postgresql"
+    if postgres:
+        with connection.cursor() as cursor:
+            cursor.execute("ALTER TABLE exchange_messagelogentry DISABLE TRIGGER USER")
+    try:
+        yield
+    finally:
+        if postgres:
+            with connection.cursor() as cursor:
+                cursor.execute("ALTER TABLE exchange_messagelogentry ENABLE TRIGGER USER")
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the append-only trigger is PostgreSQL's"
+)
+def test_the_database_refuses_to_change_or_delete_a_log_entry(bma) -> None:
+    agency, _, officer = bma
+    ask(agency.code, officer)
+    for change in (
+        lambda: MessageLogEntry.objects.update(outcome=Outcome.REFUSED),
+        lambda: MessageLogEntry.objects.all().delete(),
+    ):
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            change()
+    assert MessageLogEntry.objects.get().outcome == Outcome.ANSWERED
 
 
 def ask(agency: str, officer=None, fields=("full_name_th",), service="food-shop-x"):  # type: ignore[no-untyped-def]
@@ -178,7 +213,8 @@ def test_a_tampered_message_log_row_is_reported_by_the_verify_command(bma, capsy
     ask(agency.code, officer, fields=("address",))
     call_command("verify_exchange_log")
     assert "message log verified: 3 entries" in capsys.readouterr().out
-    MessageLogEntry.objects.filter(seq=2).update(outcome=Outcome.ANSWERED)
+    with tampering():
+        MessageLogEntry.objects.filter(seq=2).update(outcome=Outcome.ANSWERED)
     with pytest.raises(CommandError):
         call_command("verify_exchange_log")
     assert "entry 2" in capsys.readouterr().err
@@ -192,7 +228,8 @@ def test_a_deleted_message_log_row_is_reported(bma) -> None:
     agency, _, officer = bma
     for _ in range(3):
         ask(agency.code, officer)
-    MessageLogEntry.objects.filter(seq=2).delete()
+    with tampering():
+        MessageLogEntry.objects.filter(seq=2).delete()
     problems = log.verify().problems
     assert any("entries 2–2 are missing" in p for p in problems), problems
 
