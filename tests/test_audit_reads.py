@@ -207,6 +207,26 @@ def world() -> World:
     )
 
 
+def _exchange_entry(w: World) -> Any:
+    """A request the agency made through the exchange (written to the log directly)."""
+    from bizportal.exchange import log
+
+    return log.append(
+        consumer_agency=w.officer.agency.code,
+        consumer_system="backoffice",
+        officer=w.officer,
+        officer_name=w.officer.display_name,
+        data_service="civil-person",
+        provider="dopa",
+        subject_id=w.application.party.key,
+        purpose={"step": "review"},
+        basis="mission",
+        fields_requested=["full_name_th"],
+        fields_returned=["full_name_th"],
+        outcome="answered",
+    )
+
+
 def staff_reads(w: World) -> dict[str, Read]:
     app = {"public_id": w.application.public_id}
     ref = str(w.application.public_id)
@@ -284,6 +304,9 @@ def staff_reads(w: World) -> dict[str, Read]:
             for page in ("editor", "review", "history")
         },
         "backoffice:staff": Read("agency_admin", {}, "staff.listed", str(w.officer.public_id)),
+        "backoffice:exchange-log": Read(
+            "agency_admin", {}, "exchange.log_viewed", str(_exchange_entry(w).pk)
+        ),
         "backoffice:staff-edit": Read(
             "agency_admin",
             {"public_id": w.officer.public_id},

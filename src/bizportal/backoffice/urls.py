@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import counter, mfa, service_editor, staff, statistics, views
+from . import counter, exchange_log, mfa, service_editor, staff, statistics, views
 
 app_name = "backoffice"
 urlpatterns = [
@@ -16,6 +16,7 @@ urlpatterns = [
         name="counter-printout",
     ),
     path("statistics/", statistics.overview, name="statistics"),
+    path("exchange/", exchange_log.exchange_log, name="exchange-log"),
     path("staff/", staff.staff_list, name="staff"),
     path("staff/new/", staff.staff_new, name="staff-new"),
     path("staff/<uuid:public_id>/", staff.staff_edit, name="staff-edit"),

@@ -105,7 +105,12 @@ def worklist(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "backoffice/worklist.html",
-        {"page": page, "status": status, "statuses": [s for s in Status if s not in BEFORE_AGENCY]},
+        {
+            "page": page,
+            "status": status,
+            "statuses": [s for s in Status if s not in BEFORE_AGENCY],
+            "may_read_exchange_log": authz.allowed(request.user, "backoffice.exchange_log"),
+        },
         status=code,
     )
 

@@ -303,6 +303,7 @@ class MessageLogEntry(models.Model):
             # The data tracker: one person's accesses, newest first.
             models.Index(fields=["subject_id", "-seq"], name="exchange_log_subject"),
             models.Index(fields=["consumer_agency", "-seq"], name="exchange_log_consumer"),
+            models.Index(fields=["provider", "-seq"], name="exchange_log_provider"),
             models.Index(fields=["data_service", "-seq"], name="exchange_log_service"),
         ]
 

@@ -79,6 +79,8 @@ authz.register("backoffice.worklist", is_agency_officer & has_agency)
 authz.register("backoffice.counter", is_counter_officer)
 authz.register("backoffice.statistics", is_executive | is_platform_admin)
 authz.register("backoffice.staff", is_agency_admin & has_agency)
+# The agency's part of the exchange's message log (its requests, and those answered for it).
+authz.register("backoffice.exchange_log", (is_agency_admin | is_agency_supervisor) & has_agency)
 # An agency administrator manages the staff of their own agency, nobody else.
 authz.register(
     "identity.manage_staff",
