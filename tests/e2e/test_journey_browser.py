@@ -122,6 +122,9 @@ def test_an_entrepreneur_and_an_officer_complete_the_journey_in_chromium(
     # Once only: the tax registration comes from the Revenue Department with her consent.
     expect(applicant.locator("#doc-tax_registration")).to_contain_text("ไม่ต้องแนบไฟล์")
     applicant.locator("#c-tax_registration").check()
+    applicant.locator("#doc-tax_registration").screenshot(
+        path=str(SCREENSHOTS / "applicant-evidence.png")
+    )
     applicant.get_by_label("ข้าพเจ้ายอมรับเงื่อนไขข้างต้น").check()
     applicant.get_by_role("button", name="ยื่นคำขอ", exact=True).click()
     expect(

@@ -52,7 +52,7 @@ class Evidence:
             f"ข้าพเจ้ายินยอมให้{application.agency.name_th}ขอข้อมูล {names} ของ"
             f"{application.party.name_th or 'ข้าพเจ้า'}จาก{self.provider.name_th}"
             "ผ่านระบบแลกเปลี่ยนข้อมูลภาครัฐ เพื่อใช้แทน"
-            f"{self.document.name_th}ในการพิจารณาคำขอ{application.service.name_th}เท่านั้น "
+            f"{self.document.name_th} ในการพิจารณาคำขอ{application.service.name_th}เท่านั้น "
             "และทราบว่าถอนความยินยอมได้ทุกเมื่อที่หน้าข้อมูลส่วนบุคคลของข้าพเจ้า"
         )
 
