@@ -35,6 +35,7 @@ POST_ONLY = "a state change (POST), audited by its service"
 NOT_STAFF_READS = {
     "healthz": "no personal data",
     "oauth2-token": "an agency system's token; no personal data",
+    "integrations-package-schema": "the package's JSON Schema, no personal data",
     "exchange-data-services": "the data services' descriptions, no personal data",
     "exchange-data-service": "a description (GET); a query (POST) is in the exchange's "
     "signed message log, which the person's data tracker shows",
@@ -128,6 +129,7 @@ ADMIN_WITHOUT_PERSONAL_DATA = {
     "exchange.dataservice",  # what a dataset holds, field names and labels only
     "exchange.missionrule",  # which agency may obtain which fields, by law
     "exchange.documentsource",  # which document comes from which data service
+    "integrations.integrationversion",  # endpoints, mappings: configuration only
     "exchange.agencysystem",  # an agency's system and its OAuth2 client id
     "django_tasks_database.dbtaskresult",  # task arguments are ids, not personal data
     "catalog.agency",
@@ -176,6 +178,10 @@ class World:
 @pytest.fixture
 def world() -> World:
     service = ServiceFactory()
+    # Integration settings, so the package preview has something to show.
+    from bizportal.integrations.services import publish_integration
+
+    publish_integration(service, mode="backoffice")
     application = journeys.submitted(service, ApplicantFactory(full_name_th="นางอ่าน ข้อมูล"))
     officer = OfficerFactory(agency=service.agency)
     counter = StaffFactory(roles=[StaffRole.COUNTER_OFFICER])
@@ -244,6 +250,7 @@ def staff_reads(w: World) -> dict[str, Read]:
         ),
         "api-worklist": Read("officer", {}, "applications.listed", ref),
         "api-application": Read("officer", app, "application.viewed", ref),
+        "integrations-package": Read("officer", app, "integrations.package_viewed", ref),
         "backoffice:counter": Read("counter", {}, "applications.listed", str(w.filed.public_id)),
         "backoffice:counter-person": Read(
             "counter",

@@ -187,6 +187,7 @@ def targets(o: Owned) -> dict[str, dict[str, Any]]:
         "api-application-documents": app,
         "api-application-submit": {"public_id": o.draft.public_id},
         "api-application-evidence": {"public_id": o.draft.public_id},
+        "integrations-package": app,
         "api-application-actions": app,
         "api-application-decision": app,
         "api-invoice": {"public_id": o.invoice.public_id},

@@ -151,6 +151,7 @@ INSTALLED_APPS = [
     "bizportal.workflow",
     "bizportal.applications",
     "bizportal.inspections",
+    "bizportal.integrations",
     "bizportal.payments",
     "bizportal.payments.contrib.sandbox",
     "bizportal.advisor",

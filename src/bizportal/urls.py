@@ -15,6 +15,7 @@ api_patterns = [
     path("mandates/", include("bizportal.identity.api")),
     path("advisor/", include("bizportal.advisor.api")),
     path("exchange/", include("bizportal.exchange.api")),
+    path("integrations/", include("bizportal.integrations.api")),
 ]
 
 urlpatterns = [

@@ -1,0 +1,169 @@
+"""Publishing a service's integration settings: checked as a whole, then saved as a new
+version (the previous one is kept, no longer current), audited."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+import jmespath
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+from jmespath.exceptions import JMESPathError
+
+from bizportal.catalog.models import Service
+from bizportal.core import audit
+from bizportal.exchange.models import AgencySystem
+
+from .models import IntegrationVersion, Mode
+
+#: A field of the agency's schema: a name, or dotted names for nested objects.
+TARGET = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,59}(\.[A-Za-z_][A-Za-z0-9_]{0,59}){0,4}$")
+MAX_MAPPED_FIELDS = 200
+MAX_EXPRESSION = 500
+#: Hosts an online endpoint may use plain http on: this machine (sandbox, tests).
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def mapping_errors(mapping: Any) -> list[str]:
+    """Why a field mapping cannot be used, one message per problem (empty if it can)."""
+    if not isinstance(mapping, dict):
+        return ["การจับคู่ต้องเป็นออบเจกต์ ชื่อฟิลด์ → นิพจน์ / the mapping is an object: field → expression"]
+    if len(mapping) > MAX_MAPPED_FIELDS:
+        return [f"จับคู่ได้ไม่เกิน {MAX_MAPPED_FIELDS} ฟิลด์ / at most {MAX_MAPPED_FIELDS} fields"]
+    errors = []
+    for target, expression in mapping.items():
+        if not TARGET.match(str(target)):
+            errors.append(
+                f"{target!r}: ชื่อฟิลด์ใช้ได้เฉพาะ A-Z a-z 0-9 _ และจุด / a field name is letters, "
+                "digits, '_' and dots"
+            )
+        elif not isinstance(expression, str) or not expression.strip():
+            errors.append(f"{target}: ต้องมีนิพจน์ JMESPath / give a JMESPath expression")
+        elif len(expression) > MAX_EXPRESSION:
+            errors.append(f"{target}: นิพจน์ยาวเกินไป / the expression is too long")
+        else:
+            try:
+                jmespath.compile(expression)
+            except JMESPathError as error:
+                errors.append(
+                    f"{target}: นิพจน์ JMESPath ไม่ถูกต้อง / not a valid JMESPath expression "
+                    f"({_first_line(error)})"
+                )
+    return errors
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+
+def _endpoint_errors(mode: str, endpoint_url: str) -> list[str]:
+    if mode != Mode.ONLINE:
+        return []
+    if not endpoint_url:
+        return ["การส่งต่อทันทีต้องมีที่อยู่ปลายทาง / online forwarding needs the endpoint URL"]
+    parts = urlsplit(endpoint_url)
+    if parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in LOOPBACK):
+        return []
+    return ["ที่อยู่ปลายทางต้องเป็น https / the endpoint must be https"]
+
+
+def _system_errors(service: Service, mode: str, system: AgencySystem | None) -> list[str]:
+    if mode == Mode.BACKOFFICE:
+        return []
+    if system is None:
+        return [
+            "ระบุระบบของหน่วยงานที่รับคำขอและแจ้งผลกลับ / name the agency system that "
+            "receives the applications and reports back"
+        ]
+    if system.agency_id != service.agency_id:
+        return [
+            "ระบบนี้เป็นของหน่วยงานอื่น / this system belongs to another agency: it may never "
+            "see this agency's applications"
+        ]
+    return []
+
+
+def _document_errors(service: Service, documents: Any) -> list[str]:
+    if not isinstance(documents, list):
+        return ["เอกสารต้องเป็นรายการรหัสเอกสาร / documents are a list of document codes"]
+    known = set(service.documents.values_list("code", flat=True))
+    unknown = sorted({str(code) for code in documents} - known)
+    if unknown:
+        return [f"บริการนี้ไม่มีเอกสาร {unknown} / the service asks for no documents {unknown}"]
+    return []
+
+
+def integration_problems(
+    service: Service,
+    *,
+    mode: str,
+    agency_system: AgencySystem | None,
+    endpoint_url: str,
+    field_mapping: Any,
+    documents: Any,
+) -> dict[str, list[str]]:
+    """Every problem with these settings, by field (empty when they can be published)."""
+    problems = {
+        "mode": [] if mode in Mode.values else ["ไม่มีรูปแบบนี้ / no such mode"],
+        "agency_system": _system_errors(service, mode, agency_system),
+        "endpoint_url": _endpoint_errors(mode, endpoint_url),
+        "field_mapping": mapping_errors(field_mapping),
+        "documents": _document_errors(service, documents),
+    }
+    return {name: messages for name, messages in problems.items() if messages}
+
+
+@transaction.atomic
+def publish_integration(
+    service: Service,
+    *,
+    mode: str,
+    agency_system: AgencySystem | None = None,
+    endpoint_url: str = "",
+    field_mapping: dict[str, str] | None = None,
+    documents: list[str] | None = None,
+    note: str = "",
+    by: Any = None,
+) -> IntegrationVersion:
+    """Make these settings the service's current integration, as a new version.
+
+    Everything is checked first and every problem reported at once (``ValidationError``
+    by field); nothing is saved unless all of it holds."""
+    mapping = field_mapping if field_mapping is not None else {}
+    documents = documents if documents is not None else []
+    problems = integration_problems(
+        service,
+        mode=mode,
+        agency_system=agency_system,
+        endpoint_url=endpoint_url,
+        field_mapping=mapping,
+        documents=documents,
+    )
+    if problems:
+        raise ValidationError(problems)
+    Service.objects.select_for_update().filter(pk=service.pk).first()  # one publisher at a time
+    latest = IntegrationVersion.objects.filter(service=service).aggregate(n=Max("version"))["n"]
+    IntegrationVersion.objects.filter(service=service, is_current=True).update(is_current=False)
+    integration = IntegrationVersion.objects.create(
+        service=service,
+        version=(latest or 0) + 1,
+        mode=mode,
+        agency_system=agency_system,
+        endpoint_url=endpoint_url,
+        field_mapping=mapping,
+        documents=documents,
+        note=note,
+        created_by=by if getattr(by, "is_authenticated", False) else None,
+    )
+    audit.record(
+        "integrations.published",
+        integration,
+        actor=by,
+        service=service.slug,
+        version=integration.version,
+        mode=mode,
+    )
+    return integration
