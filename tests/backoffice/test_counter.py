@@ -8,9 +8,12 @@ import pytest
 
 from bizportal.applications.models import Application, Status
 from bizportal.core.models import AuditEvent
+from bizportal.exchange.demo import counter_proofing_mission
+from bizportal.exchange.models import DataService, MessageLogEntry, MissionRule
 from bizportal.identity.models import CounterProofing, StaffRole, User
 from bizportal.sandbox_idp.demo import DEMO_IDENTITIES
 from tests.factories import (
+    AgencyFactory,
     OfficerFactory,
     ServiceFactory,
     StaffFactory,
@@ -18,6 +21,7 @@ from tests.factories import (
     valid_food_shop_answers,
 )
 from tests.journeys import pdf_upload
+from tests.sandbox_idp.helpers import closed_port_url, seed_platform_exchange
 
 pytestmark = pytest.mark.live
 
@@ -25,8 +29,19 @@ MALEE = DEMO_IDENTITIES[2]
 
 
 @pytest.fixture
-def counter_officer(db):
-    return StaffFactory(roles=[StaffRole.COUNTER_OFFICER])
+def counter_agency(live):  # type: ignore[no-untyped-def]
+    """The agency whose business service counter this is, with its mission to prove
+    identities against the civil registry (the basis of the counter's registry read)."""
+    agency = AgencyFactory(code="dbd-c", name_th="กรมพัฒนาธุรกิจการค้า", name_en="DBD")
+    counter_proofing_mission(agency, seed_platform_exchange())
+    return agency
+
+
+@pytest.fixture
+def counter_officer(counter_agency):  # type: ignore[no-untyped-def]
+    return OfficerFactory(
+        agency=counter_agency, roles=[StaffRole.COUNTER_OFFICER], full_name_th="นภา ศูนย์บริการ"
+    )
 
 
 def proof(client, citizen_id: str = MALEE.citizen_id, method: str = "chip"):
@@ -79,6 +94,76 @@ def test_a_counter_officer_files_for_a_walk_in_who_later_finds_it_in_their_accou
     assert application.reference in client.get("/account/").content.decode()
     detail = client.get(f"/applications/{application.public_id}/").content.decode()
     assert counter_officer.display_name in detail  # "filed by" shows the officer
+
+
+def test_the_counter_read_is_a_mission_entry_naming_the_officer_that_the_person_sees(
+    live, client, counter_officer
+) -> None:
+    client.force_login(counter_officer)
+    assert proof(client).status_code == 302
+
+    entry = MessageLogEntry.objects.get(subject_id=MALEE.citizen_id)
+    assert (entry.consumer_agency, entry.consumer_system) == ("dbd-c", "backoffice-counter")
+    assert (entry.basis, entry.outcome, entry.provider) == ("mission", "answered", "dopa")
+    assert entry.officer == counter_officer and entry.officer_name == "นภา ศูนย์บริการ"
+    assert entry.purpose == {"step": "counter_proofing"}
+    rule = MissionRule.objects.get(agency__code="dbd-c", step="counter_proofing")
+    assert entry.basis_ref == str(rule.pk)
+    # One access, one record: the registry client did not audit it a second time.
+    assert not AuditEvent.objects.filter(action="registry.person_fetched").exists()
+
+    client.force_login(User.objects.get(citizen_id=MALEE.citizen_id))
+    tracker = client.get("/account/privacy/accesses/").content.decode()
+    rows = tracker.split('<tr data-access="')[1:]
+    assert len(rows) == 1 and rows[0].startswith(str(entry.message_id))
+    assert "นภา ศูนย์บริการ" in rows[0] and "อำนาจหน้าที่ตามกฎหมาย" in rows[0]
+    assert "counter_proofing" in rows[0]
+
+
+def test_a_counter_officer_whose_agency_has_no_mission_is_refused_on_the_form(live, client) -> None:
+    seed_platform_exchange()
+    officer = OfficerFactory(agency=AgencyFactory(), roles=[StaffRole.COUNTER_OFFICER])
+    client.force_login(officer)
+
+    answer = proof(client)
+
+    assert answer.status_code == 400
+    page = answer.content.decode()
+    assert "ไม่มีอำนาจตามกฎหมายหรือความยินยอมของเจ้าของข้อมูลสำหรับคำขอนี้" in page
+    assert "Neither a legal mission nor the person&#x27;s consent covers this request" in page
+    assert not CounterProofing.objects.exists()
+    entry = MessageLogEntry.objects.get(subject_id=MALEE.citizen_id)
+    assert (entry.outcome, entry.reason, entry.officer) == ("refused", "no_legal_basis", officer)
+
+
+def test_a_counter_officer_of_no_agency_is_told_so_and_nothing_is_read(live, client) -> None:
+    client.force_login(StaffFactory(roles=[StaffRole.COUNTER_OFFICER]))
+    answer = proof(client)
+    assert answer.status_code == 400
+    assert "belongs to no agency" in answer.content.decode()
+    assert not MessageLogEntry.objects.exists() and not CounterProofing.objects.exists()
+
+
+def test_without_the_civil_registry_data_service_the_counter_explains(
+    live, client, counter_officer
+) -> None:
+    DataService.objects.filter(code="civil-person").update(is_active=False)
+    client.force_login(counter_officer)
+    answer = proof(client)
+    assert answer.status_code == 400
+    assert "not connected to the civil registry" in answer.content.decode()
+    assert MessageLogEntry.objects.get().reason == "unknown_data_service"
+
+
+def test_when_the_civil_registry_is_down_the_counter_says_so(
+    live, client, counter_officer, settings
+) -> None:
+    settings.CIVIL_REGISTRY_URL = closed_port_url()
+    client.force_login(counter_officer)
+    answer = proof(client)
+    assert answer.status_code == 400
+    assert "civil registry is not available" in answer.content.decode()
+    assert MessageLogEntry.objects.get().outcome == "unavailable"
 
 
 def test_a_document_checked_by_eye_gives_ial_2_1(live, client, counter_officer) -> None:

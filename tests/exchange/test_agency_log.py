@@ -24,16 +24,18 @@ pytestmark = [pytest.mark.django_db, pytest.mark.live]
 def world(live: Live) -> dict[str, Any]:
     dopa = AgencyFactory(code="dopa-l", name_th="กรมการปกครอง")
     bma = AgencyFactory(code="bma-l", name_th="กรุงเทพมหานคร")
-    civil = DataService.objects.create(
+    civil = DataService.objects.update_or_create(
         code="civil-person",
-        provider=dopa,
-        name_th="ทะเบียนราษฎร",
-        name_en="Civil registry",
-        subject_kind="person",
-        fields=[{"name": "full_name_th", "pdpa": "personal"}],
-        legal_basis_th="พ.ร.บ. การทะเบียนราษฎร",
-        connector="civil_registry",
-    )
+        defaults={
+            "provider": dopa,
+            "name_th": "ทะเบียนราษฎร",
+            "name_en": "Civil registry",
+            "subject_kind": "person",
+            "fields": [{"name": "full_name_th", "pdpa": "personal"}],
+            "legal_basis_th": "พ.ร.บ. การทะเบียนราษฎร",
+            "connector": "civil_registry",
+        },
+    )[0]
     MissionRule.objects.create(
         agency=bma, data_service=civil, fields=["full_name_th"], legal_basis_th="มาตรา 56"
     )

@@ -28,16 +28,18 @@ FIELDS = [
 
 @pytest.fixture
 def civil(live: Live) -> DataService:
-    return DataService.objects.create(
+    return DataService.objects.update_or_create(
         code="civil-person",
-        provider=AgencyFactory(code="dopa", name_th="กรมการปกครอง", name_en="DOPA"),
-        name_th="ข้อมูลทะเบียนราษฎร",
-        name_en="Civil registry person record",
-        subject_kind="person",
-        fields=FIELDS,
-        legal_basis_th="พระราชบัญญัติการทะเบียนราษฎร พ.ศ. 2534",
-        connector="civil_registry",
-    )
+        defaults={
+            "provider": AgencyFactory(code="dopa", name_th="กรมการปกครอง", name_en="DOPA"),
+            "name_th": "ข้อมูลทะเบียนราษฎร",
+            "name_en": "Civil registry person record",
+            "subject_kind": "person",
+            "fields": FIELDS,
+            "legal_basis_th": "พระราชบัญญัติการทะเบียนราษฎร พ.ศ. 2534",
+            "connector": "civil_registry",
+        },
+    )[0]
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from bizportal.exchange import gateway, log, services
 from bizportal.exchange.gateway import Consumer, Purpose, Reason, Refused
 from bizportal.exchange.models import Basis, DataService, MessageLogEntry, MissionRule, Outcome
 from bizportal.identity.models import StaffRole
-from tests.factories import AgencyFactory, OfficerFactory, ServiceFactory
+from tests.factories import AgencyFactory, OfficerFactory, ServiceFactory, citizen_id
 from tests.sandbox_idp.helpers import PERSON, Live, closed_port_url
 
 pytestmark = [pytest.mark.django_db, pytest.mark.live]
@@ -31,16 +31,18 @@ FIELDS = [
 @pytest.fixture
 def civil(live: Live) -> DataService:
     provider = AgencyFactory(code="dopa", name_th="กรมการปกครอง", name_en="DOPA")
-    return DataService.objects.create(
+    return DataService.objects.update_or_create(
         code="civil-person",
-        provider=provider,
-        name_th="ข้อมูลทะเบียนราษฎร",
-        name_en="Civil registry person record",
-        subject_kind="person",
-        fields=FIELDS,
-        legal_basis_th="พระราชบัญญัติการทะเบียนราษฎร พ.ศ. 2534",
-        connector="civil_registry",
-    )
+        defaults={
+            "provider": provider,
+            "name_th": "ข้อมูลทะเบียนราษฎร",
+            "name_en": "Civil registry person record",
+            "subject_kind": "person",
+            "fields": FIELDS,
+            "legal_basis_th": "พระราชบัญญัติการทะเบียนราษฎร พ.ศ. 2534",
+            "connector": "civil_registry",
+        },
+    )[0]
 
 
 @pytest.fixture
@@ -181,6 +183,68 @@ def test_the_person_may_fetch_their_own_record(civil) -> None:
         Purpose(description="prefill"),
     )
     assert answer.basis == Basis.SUBJECT
+
+
+def test_the_portal_itself_reads_a_persons_own_record_on_the_subject_basis_only(civil) -> None:
+    """``bizportal`` is no agency: the gateway lets it ask for a person's record for that
+    person (sign-in) and nothing else; any other consumer without an agency is unknown."""
+    own = Consumer(gateway.PLATFORM, "bizportal-sign-in", subject_id=PERSON.citizen_id)
+    answer = gateway.fetch(own, "civil-person", PERSON.citizen_id, ["full_name_th"], Purpose())
+    assert (answer.basis, answer.provider) == (Basis.SUBJECT, "dopa")
+    entry = MessageLogEntry.objects.get(message_id=answer.message_id)
+    assert (entry.consumer_agency, entry.basis_ref) == (gateway.PLATFORM, PERSON.citizen_id)
+
+    other = citizen_id(4242)
+    asks = [
+        # Someone else's record, as if for the person signing in.
+        (own, other),
+        # Nobody's own record: the mission or consent basis the platform cannot have.
+        (Consumer(gateway.PLATFORM, "bizportal-sign-in"), PERSON.citizen_id),
+        # An officer speaking as the platform.
+        (
+            Consumer(
+                gateway.PLATFORM,
+                "bizportal-sign-in",
+                OfficerFactory(roles=[StaffRole.AGENCY_OFFICER]),
+                subject_id=PERSON.citizen_id,
+            ),
+            PERSON.citizen_id,
+        ),
+        # Any other unknown code, even for the person themselves.
+        (Consumer("nobody", "x", subject_id=PERSON.citizen_id), PERSON.citizen_id),
+    ]
+    for consumer, subject in asks:
+        with pytest.raises(Refused) as refused:
+            gateway.fetch(consumer, "civil-person", subject, ["full_name_th"], Purpose())
+        assert refused.value.reason == Reason.UNKNOWN_CONSUMER, consumer
+        entry = MessageLogEntry.objects.get(message_id=refused.value.message_id)
+        assert (entry.outcome, entry.basis) == (Outcome.REFUSED, Basis.NONE)
+
+
+def test_a_mission_for_one_step_covers_that_step_only(civil) -> None:
+    agency = AgencyFactory(code="counter-x")
+    officer = OfficerFactory(agency=agency, roles=[StaffRole.COUNTER_OFFICER])
+    MissionRule.objects.create(
+        agency=agency,
+        data_service=civil,
+        step="counter_proofing",
+        fields=["full_name_th", "birth_date"],
+        legal_basis_th="ศูนย์บริการร่วม",
+    )
+
+    def fetch(step: str) -> gateway.Answer:
+        return gateway.fetch(
+            Consumer(agency.code, "backoffice-counter", officer),
+            "civil-person",
+            PERSON.citizen_id,
+            ["birth_date"],
+            Purpose(step=step),
+        )
+
+    assert fetch("counter_proofing").basis == Basis.MISSION
+    with pytest.raises(Refused) as refused:
+        fetch("review")
+    assert refused.value.reason == Reason.NO_LEGAL_BASIS
 
 
 def test_unknown_services_and_fields_are_refused(bma) -> None:

@@ -13,6 +13,7 @@ import requests
 from joserfc.jwk import RSAKey
 
 from bizportal.core.models import AuditEvent
+from bizportal.exchange.models import DataService, MessageLogEntry
 from bizportal.identity.models import User
 from bizportal.registries import views as registry_views
 from bizportal.registries.models import SandboxPerson
@@ -56,9 +57,46 @@ def test_signing_in_creates_an_applicant_from_the_token_and_the_registry(live: L
     event = AuditEvent.objects.get(action="identity.signed_in", object_id=str(user.public_id))
     assert event.data["ial"] == "2.3"
     assert event.data["account_created"] is True
-    assert AuditEvent.objects.filter(
-        action="registry.person_fetched", object_id=PERSON.citizen_id, data__outcome="ok"
-    ).exists()
+    # The registry read went through the exchange gateway: one signed message-log entry,
+    # on the person's own behalf, and no second record by the registry client.
+    entry = MessageLogEntry.objects.get(subject_id=PERSON.citizen_id)
+    assert (entry.consumer_agency, entry.consumer_system) == ("bizportal", "bizportal-sign-in")
+    assert (entry.basis, entry.outcome, entry.provider) == ("subject", "answered", "dopa")
+    assert entry.officer is None and entry.purpose == {"step": "digital_id_sign_in"}
+    assert {"first_name_th", "last_name_en", "birth_date", "address"} <= set(entry.fields_returned)
+    assert not AuditEvent.objects.filter(action="registry.person_fetched").exists()
+
+
+def test_the_person_sees_their_sign_in_read_in_their_data_tracker(live: Live) -> None:
+    browser = requests.Session()
+    portal_sign_in(browser, live, next_path="/account/privacy/accesses/")
+    entry = MessageLogEntry.objects.get(subject_id=PERSON.citizen_id)
+
+    page = browser.get(f"{live.url}/account/privacy/accesses/")
+
+    assert page.status_code == 200
+    rows = page.text.split('<tr data-access="')[1:]
+    assert len(rows) == 1
+    assert str(entry.message_id) in rows[0]
+    assert "บิซพอร์ทัล" in rows[0] and "เจ้าของข้อมูลขอเอง" in rows[0]
+    assert "digital_id_sign_in" in rows[0] and "ได้รับข้อมูล" in rows[0]
+
+
+def test_without_the_civil_registry_data_service_sign_in_explains_and_logs_the_refusal(
+    live: Live,
+) -> None:
+    DataService.objects.filter(code="civil-person").update(is_active=False)
+    browser = requests.Session()
+
+    answer = portal_sign_in(browser, live)
+
+    assert answer.status_code == 503
+    assert "ระบบยังไม่ได้เชื่อมบริการข้อมูลทะเบียนราษฎร" in answer.text
+    assert "not connected to the civil registry" in answer.text
+    assert signed_in_user_id(browser) is None
+    assert not User.objects.filter(citizen_id=PERSON.citizen_id).exists()
+    entry = MessageLogEntry.objects.get(subject_id=PERSON.citizen_id)
+    assert (entry.outcome, entry.reason) == ("refused", "unknown_data_service")
 
 
 def test_signing_in_again_updates_the_same_account(live: Live) -> None:

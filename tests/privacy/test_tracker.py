@@ -29,16 +29,18 @@ pytestmark = [pytest.mark.django_db, pytest.mark.live]
 def world(live: Live):  # type: ignore[no-untyped-def]
     dopa = AgencyFactory(code="dopa-t", name_th="กรมการปกครอง", name_en="DOPA")
     bma = AgencyFactory(code="bma-t", name_th="กรุงเทพมหานคร", name_en="Bangkok")
-    civil = DataService.objects.create(
+    civil = DataService.objects.update_or_create(
         code="civil-person",
-        provider=dopa,
-        name_th="ข้อมูลทะเบียนราษฎร",
-        name_en="Civil registry",
-        subject_kind="person",
-        fields=[{"name": n, "pdpa": "personal"} for n in ("full_name_th", "birth_date")],
-        legal_basis_th="พ.ร.บ. การทะเบียนราษฎร",
-        connector="civil_registry",
-    )
+        defaults={
+            "provider": dopa,
+            "name_th": "ข้อมูลทะเบียนราษฎร",
+            "name_en": "Civil registry",
+            "subject_kind": "person",
+            "fields": [{"name": n, "pdpa": "personal"} for n in ("full_name_th", "birth_date")],
+            "legal_basis_th": "พ.ร.บ. การทะเบียนราษฎร",
+            "connector": "civil_registry",
+        },
+    )[0]
     MissionRule.objects.create(
         agency=bma, data_service=civil, fields=["full_name_th"], legal_basis_th="มาตรา 56"
     )
@@ -145,16 +147,25 @@ def test_withdrawing_a_consent_refuses_the_next_request(world) -> None:
     assert "ถอนแล้วเมื่อ" in _tracker(world["person"])
 
 
-def test_a_registry_read_at_the_counter_is_shown_but_not_the_gateways_twice(world) -> None:
-    """The counter reads the civil registry outside the exchange (identity proofing): the
-    registry client's audit entry is the access; a gateway request shows once, from the
-    message log, not again from the client's audit."""
-    from bizportal.registries.client import fetch_person
+def test_a_registry_read_at_the_counter_is_shown_once_from_the_message_log(world) -> None:
+    """The counter proves identity through the exchange (its agency's mission for that
+    step): the access shows from the message log, with the officer and the basis, and
+    nothing shows it a second time."""
+    from bizportal.exchange.demo import counter_proofing_mission
+    from tests.sandbox_idp.helpers import seed_platform_exchange
 
+    civil = seed_platform_exchange()  # the fields a person record is made of
+    counter_proofing_mission(world["bma"], civil)
     counter = OfficerFactory(
         agency=world["bma"], roles=[StaffRole.COUNTER_OFFICER], full_name_th="นภา ศูนย์บริการ"
     )
-    fetch_person(PERSON.citizen_id, actor=counter, purpose="counter_proofing")
+    client = Client()
+    client.force_login(counter)
+    proved = client.post(
+        "/backoffice/counter/",
+        {"citizen_id": PERSON.citizen_id, "method": "chip", "document_no": "1-1111-11111-11-1"},
+    )
+    assert proved.status_code == 302
     gateway.fetch(
         Consumer("bma-t", "backoffice", world["officer"]),
         "civil-person",
@@ -165,5 +176,5 @@ def test_a_registry_read_at_the_counter_is_shown_but_not_the_gateways_twice(worl
     rows = _tracker(world["person"]).split('<tr data-access="')[1:]
     assert len(rows) == 2
     assert "วิชัย สุขาภิบาล" in rows[0] and "ได้รับข้อมูล" in rows[0]
-    assert "นภา ศูนย์บริการ" in rows[1] and "อ่านข้อมูลทะเบียนราษฎร" in rows[1]
-    assert "ยืนยันตัวตนที่ศูนย์บริการ" in rows[1]
+    assert "นภา ศูนย์บริการ" in rows[1] and "อำนาจหน้าที่ตามกฎหมาย" in rows[1]
+    assert "counter_proofing" in rows[1] and "ได้รับข้อมูล" in rows[1]

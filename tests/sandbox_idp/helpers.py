@@ -102,7 +102,21 @@ def live(live_server: Any, settings: Any) -> Live:
     idp_demo.seed()
     idp_demo.seed_foreigners()
     registry_demo.seed()
+    seed_platform_exchange()
     return Live(url)
+
+
+def seed_platform_exchange() -> Any:
+    """What the portal reads the civil registry through (sign-in, the counter): the
+    ``civil-person`` data service of the DOPA, as the demo has it. Idempotent; a test
+    that wants other fields or another provider updates it (``update_or_create``)."""
+    from bizportal.exchange.demo import civil_person_service
+    from tests.factories import AgencyFactory
+
+    dopa = AgencyFactory(
+        code="dopa", name_th="กรมการปกครอง", name_en="Department of Provincial Administration"
+    )
+    return civil_person_service(dopa)
 
 
 def pkce_pair() -> tuple[str, str]:

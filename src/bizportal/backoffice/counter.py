@@ -23,11 +23,13 @@ from bizportal.applications.models import Application
 from bizportal.catalog.models import Service
 from bizportal.core import audit
 from bizportal.core.thai import validate_citizen_id
+from bizportal.exchange import gateway
+from bizportal.exchange.persons import COUNTER_PROOFING, NOT_CONFIGURED, fetch_person_record
 from bizportal.identity import services as identity
 from bizportal.identity.acting import account_of
 from bizportal.identity.models import CounterProofing, User
 from bizportal.payments.services import invoice_for
-from bizportal.registries.client import RecordNotFound, RegistryError, fetch_person
+from bizportal.registries.client import PersonRecord
 
 from .views import staff_only
 
@@ -66,23 +68,16 @@ def proof(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             try:
-                person = fetch_person(
-                    form.cleaned_data["citizen_id"],
-                    actor=account_of(request),
-                    purpose="counter_proofing",
-                )
+                person = _registry_record(account_of(request), form.cleaned_data["citizen_id"])
                 user = identity.proof_at_counter(
                     account_of(request),
                     person,
                     method=form.cleaned_data["method"],
                     document_no=form.cleaned_data["document_no"],
                 )
-            except RecordNotFound:
-                form.add_error(
-                    "citizen_id",
-                    "ไม่พบบุคคลนี้ในทะเบียนราษฎร / This person is not in the civil registry",
-                )
-            except (RegistryError, identity.PartyError) as error:
+            except gateway.Refused as refused:
+                _refusal_on(form, refused)
+            except (identity.PartyError, NoCounterAgency) as error:
                 form.add_error(None, str(error))
             except ValidationError as error:
                 form.add_error(None, " ".join(error.messages))
@@ -98,6 +93,62 @@ def proof(request: HttpRequest) -> HttpResponse:
     return render(
         request, "backoffice/counter.html", {"form": form, "recent": list(recent)}, status=status
     )
+
+
+#: The counter's system as the message log names it.
+COUNTER_SYSTEM = "backoffice-counter"
+
+
+def _registry_record(officer: User, citizen_id: str) -> PersonRecord:
+    """The walk-in person's civil-registry record, asked through the exchange gateway by
+    the officer's agency on its mission for identity proofing: the read is a message-log
+    entry naming the officer, which the person sees in their data tracker. An officer
+    with no agency has no mission to ask on; nothing is read."""
+    if officer.agency is None:
+        raise NoCounterAgency()
+    return fetch_person_record(
+        gateway.Consumer(officer.agency.code, COUNTER_SYSTEM, officer),
+        citizen_id,
+        gateway.Purpose(step=COUNTER_PROOFING),
+    )
+
+
+class NoCounterAgency(Exception):
+    """The officer's account belongs to no agency: no agency asks, nothing is read."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "บัญชีเจ้าหน้าที่ศูนย์บริการนี้ไม่ได้สังกัดหน่วยงาน จึงขอข้อมูลทะเบียนราษฎรไม่ได้ / "
+            "This counter officer's account belongs to no agency, so it cannot ask the "
+            "civil registry"
+        )
+
+
+def _refusal_on(form: ProofingForm, refused: gateway.Refused) -> None:
+    """Put a gateway refusal on the form where the officer looks for it: a person the
+    registry does not hold (or a number it rejects) on the citizen-ID field, the rest
+    (no mission, registry down, data service missing) above the form."""
+    if refused.reason == gateway.Reason.NOT_FOUND:
+        form.add_error(
+            "citizen_id", "ไม่พบบุคคลนี้ในทะเบียนราษฎร / This person is not in the civil registry"
+        )
+    elif refused.reason == gateway.Reason.INVALID_SUBJECT:
+        form.add_error("citizen_id", str(refused))
+    elif refused.reason in NOT_CONFIGURED:
+        form.add_error(
+            None,
+            "ระบบยังไม่ได้เชื่อมบริการข้อมูลทะเบียนราษฎร จึงยืนยันตัวตนกับทะเบียนไม่ได้ในขณะนี้ / "
+            "The portal is not connected to the civil registry's data service, so identities "
+            "cannot be checked against the registry now",
+        )
+    elif refused.reason == gateway.Reason.PROVIDER_UNAVAILABLE:
+        form.add_error(
+            None,
+            "ระบบทะเบียนราษฎรไม่ตอบสนอง โปรดลองใหม่ภายหลัง / "
+            "The civil registry is not available, please try again later",
+        )
+    else:
+        form.add_error(None, str(refused))
 
 
 def _walk_in(request: HttpRequest, public_id: Any) -> User:

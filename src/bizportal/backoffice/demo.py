@@ -13,6 +13,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from bizportal.catalog.models import Agency
 from bizportal.core import demo
+from bizportal.exchange.demo import COUNTER_AGENCY
 
 OFFICER_PASSWORD = "officer-demo-2569"  # noqa: S105 - published demo credential
 ADMIN_PASSWORD = "admin-demo-2569"  # noqa: S105 - published demo credential
@@ -44,7 +45,9 @@ OTHER_STAFF: tuple[tuple[str, str | None, list[str], str, str], ...] = (
     ("supervisor.diw", "diw", ["agency_supervisor"], "อำนาจ หัวหน้ากลุ่ม", "Amnat Huanaklum"),
     ("supervisor.bma", "bma", ["agency_supervisor"], "สุดา หัวหน้างาน", "Suda Huanangan"),
     ("admin.bma", "bma", ["agency_admin"], "กมล ดูแลระบบ", "Kamol Doolaerabob"),
-    ("counter.osc", None, ["counter_officer"], "นภา ศูนย์บริการ", "Napa Soonborikan"),
+    # The counter officer works at an agency's business service counter: that agency's
+    # mission for identity proofing is the basis of the registry read at the counter.
+    ("counter.osc", COUNTER_AGENCY, ["counter_officer"], "นภา ศูนย์บริการ", "Napa Soonborikan"),
     ("executive", None, ["executive"], "ชัยวัฒน์ ผู้บริหาร", "Chaiwat Phuborihan"),
 )
 

@@ -30,7 +30,15 @@ class DataServiceAdmin(admin.ModelAdmin):
 
 @admin.register(MissionRule)
 class MissionRuleAdmin(admin.ModelAdmin):
-    list_display = ("agency", "data_service", "service", "valid_from", "valid_until", "is_active")
+    list_display = (
+        "agency",
+        "data_service",
+        "service",
+        "step",
+        "valid_from",
+        "valid_until",
+        "is_active",
+    )
     list_filter = ("is_active", "agency", "data_service")
     autocomplete_fields = ("service",)
 

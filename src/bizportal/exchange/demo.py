@@ -17,16 +17,25 @@ from bizportal.core import demo
 from bizportal.registries.demo import embedded_registries_at
 from bizportal.sandbox_idp.demo import DEMO_IDENTITIES
 
-from . import gateway, services
+from . import gateway, persons, services
 from .models import Consent, DataService, DocumentSource, MessageLogEntry, MissionRule
 
 PERSON_FIELDS = [
     ("citizen_id", "เลขประจำตัวประชาชน", "Citizen ID"),
     ("full_name_th", "ชื่อ-นามสกุล (ไทย)", "Name (Thai)"),
     ("full_name_en", "ชื่อ-นามสกุล (อังกฤษ)", "Name (English)"),
+    ("title_th", "คำนำหน้าชื่อ (ไทย)", "Title (Thai)"),
+    ("first_name_th", "ชื่อ (ไทย)", "First name (Thai)"),
+    ("last_name_th", "นามสกุล (ไทย)", "Last name (Thai)"),
+    ("title_en", "คำนำหน้าชื่อ (อังกฤษ)", "Title (English)"),
+    ("first_name_en", "ชื่อ (อังกฤษ)", "First name (English)"),
+    ("last_name_en", "นามสกุล (อังกฤษ)", "Last name (English)"),
     ("birth_date", "วันเกิด", "Date of birth"),
     ("address", "ที่อยู่ตามทะเบียนบ้าน", "Registered address"),
 ]
+#: The agency of the demo service-counter officer (``counter.osc``): the Department of
+#: Business Development's business service counter, where walk-in people file.
+COUNTER_AGENCY = "dbd"
 COMPANY_FIELDS = [
     ("juristic_id", "เลขทะเบียนนิติบุคคล", "Juristic ID", "public"),
     ("name_th", "ชื่อนิติบุคคล", "Name (Thai)", "public"),
@@ -117,16 +126,13 @@ def _tax_evidence(agencies: dict[str, Agency], tax: DataService) -> None:
         )
 
 
-def seed() -> None:
-    codes = ["dopa", "dbd", "bma", "fda", "rd", "diw", "excise"]
-    agencies = {a.code: a for a in Agency.objects.filter(code__in=codes)}
-    if len(agencies) < len(codes):
-        return  # the demo catalogue is not loaded
-    _tax_evidence(agencies, _evidence_services(agencies))
+def civil_person_service(provider: Agency) -> DataService:
+    """The civil registry's ``civil-person`` data service, which the portal itself reads
+    at sign-in and at the counter (so it must exist wherever people sign in)."""
     civil, _ = DataService.objects.update_or_create(
-        code="civil-person",
+        code=persons.CIVIL_PERSON,
         defaults={
-            "provider": agencies["dopa"],
+            "provider": provider,
             "name_th": "ข้อมูลบุคคลจากทะเบียนราษฎร",
             "name_en": "Person record from the civil registry",
             "subject_kind": "person",
@@ -139,6 +145,43 @@ def seed() -> None:
             "connector": "civil_registry",
         },
     )
+    return civil
+
+
+def counter_proofing_mission(agency: Agency, civil: DataService) -> MissionRule:
+    """The counter's agency proves a walk-in person's identity against the civil registry
+    before filing for them: a mission for that step only (``counter_proofing``), for the
+    fields an account needs, not a general licence to read the registry."""
+    rule, _ = MissionRule.objects.get_or_create(
+        agency=agency,
+        data_service=civil,
+        service=None,
+        step=persons.COUNTER_PROOFING,
+        defaults={
+            "fields": list(persons.PERSON_RECORD_FIELDS),
+            "legal_basis_th": (
+                "พระราชบัญญัติการอำนวยความสะดวกในการพิจารณาอนุญาตของทางราชการ พ.ศ. 2558 "
+                "(ศูนย์บริการร่วมรับคำขอแทนผู้อนุญาต) และพระราชบัญญัติการบริหารงานและ"
+                "การให้บริการภาครัฐผ่านระบบดิจิทัล พ.ศ. 2562 (ไม่เรียกสำเนาบัตรประจำตัวประชาชน)"
+            ),
+            "legal_basis_en": (
+                "Licensing Facilitation Act B.E. 2558 (2015): a one-stop service centre "
+                "receives applications for the licensing authorities; Digital Government "
+                "Administration Act B.E. 2562 (2019): no copy of the ID card is asked for"
+            ),
+        },
+    )
+    return rule
+
+
+def seed() -> None:
+    codes = ["dopa", "dbd", "bma", "fda", "rd", "diw", "excise"]
+    agencies = {a.code: a for a in Agency.objects.filter(code__in=codes)}
+    if len(agencies) < len(codes):
+        return  # the demo catalogue is not loaded
+    _tax_evidence(agencies, _evidence_services(agencies))
+    civil = civil_person_service(agencies["dopa"])
+    counter_proofing_mission(agencies[COUNTER_AGENCY], civil)
     company, _ = DataService.objects.update_or_create(
         code="juristic-company",
         defaults={

@@ -27,6 +27,13 @@ from . import log
 from .models import Basis, Consent, DataService, MissionRule, Outcome
 from .providers import NoSuchRecord, ProviderUnavailable, providers
 
+#: The consumer code of the portal itself, for the one thing it asks on its own account:
+#: a person's own record when they sign in. It is no agency (the catalogue lists the
+#: agencies that license; the portal's operator is not one of them), so it has no
+#: mission and can hold no consent: the gateway accepts it on the subject basis only,
+#: and refuses it as an unknown consumer for anything else.
+PLATFORM = "bizportal"
+
 
 class Reason:
     """Machine-readable reasons for a request not answered, with what people read."""
@@ -203,7 +210,7 @@ def _decide(
 ) -> _Decision:
     agency_id = getattr(service, "consumer_id", None)
     if agency_id is None:
-        return _Decision(Basis.NONE, reason=Reason.UNKNOWN_CONSUMER)
+        return _platform_decision(consumer, service, subject_id, fields)
     if consumer.officer is not None and getattr(consumer.officer, "agency_id", None) != agency_id:
         return _Decision(Basis.NONE, reason=Reason.OFFICER_NOT_OF_AGENCY)
     if not fields or not fields <= set(service.field_names()):
@@ -224,14 +231,33 @@ def _decide(
     )
 
 
+def _platform_decision(
+    consumer: Consumer, service: DataService, subject_id: str, fields: set[str]
+) -> _Decision:
+    """The portal itself (:data:`PLATFORM`, not an agency) reading a person's record for
+    that person, with no officer in between; any other consumer without an agency is
+    unknown."""
+    if consumer.agency != PLATFORM or consumer.officer is not None:
+        return _Decision(Basis.NONE, reason=Reason.UNKNOWN_CONSUMER)
+    if not consumer.subject_id or consumer.subject_id != subject_id:
+        return _Decision(Basis.NONE, reason=Reason.UNKNOWN_CONSUMER)
+    if not fields or not fields <= set(service.field_names()):
+        return _Decision(Basis.NONE, reason=Reason.UNKNOWN_FIELDS)
+    return _Decision(Basis.SUBJECT, ref=subject_id)
+
+
 def _missions(agency_id: int, service: DataService, purpose: Purpose) -> list[MissionRule]:
     today = timezone.localdate()
     for_service = Q(service__isnull=True)
     if purpose.service:
         for_service |= Q(service__slug=purpose.service)
+    for_step = Q(step="")
+    if purpose.step:
+        for_step |= Q(step=purpose.step)
     return list(
         MissionRule.objects.filter(
             for_service,
+            for_step,
             Q(valid_until__isnull=True) | Q(valid_until__gte=today),
             agency_id=agency_id,
             data_service=service,

@@ -118,12 +118,19 @@ class MissionRule(models.Model):
     """An agency's legal mission to obtain fields of a data service without asking the
     person each time: "the DBD may obtain these fields of the civil registry to decide
     a company registration", with the law that says so. ``service`` narrows it to one
-    licensing service (none: every service of the agency)."""
+    licensing service (none: every service of the agency) and ``step`` to one step of the
+    purpose (blank: every step): a mission to prove identity at the counter must not
+    become a licence to read the registry for anything else."""
 
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
     data_service = models.ForeignKey(DataService, on_delete=models.CASCADE, related_name="+")
     service = models.ForeignKey(
         Service, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    step = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text="the purpose step the mission covers, e.g. counter_proofing (blank: every step)",
     )
     fields = models.JSONField(default=list, help_text="field names the mission covers")
     legal_basis_th = models.TextField()

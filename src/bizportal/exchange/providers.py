@@ -44,7 +44,10 @@ def _translated(call: Any) -> Any:
 
 @providers.register("civil_registry")
 class CivilRegistry:
-    """The Department of Provincial Administration's civil registry (ทะเบียนราษฎร)."""
+    """The Department of Provincial Administration's civil registry (ทะเบียนราษฎร).
+
+    The name comes whole and in parts: a licence prints the full name, while an account
+    made at sign-in or at the counter keeps title, first and last name apart."""
 
     def fetch(self, subject_id: str, *, actor: Any, purpose: str) -> dict[str, Any]:
         person = _translated(
@@ -54,6 +57,12 @@ class CivilRegistry:
             "citizen_id": person.citizen_id,
             "full_name_th": person.full_name_th,
             "full_name_en": person.full_name_en,
+            "title_th": person.title_th,
+            "first_name_th": person.first_name_th,
+            "last_name_th": person.last_name_th,
+            "title_en": person.title_en,
+            "first_name_en": person.first_name_en,
+            "last_name_en": person.last_name_en,
             "birth_date": person.birth_date.isoformat() if person.birth_date else "",
             "address": person.address,
         }

@@ -15,7 +15,6 @@ from django.contrib import messages
 from django.contrib.auth import login as django_login
 from django.contrib.auth import logout as django_logout
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -23,13 +22,9 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from bizportal.registries.client import (
-    PersonRecord,
-    RecordNotFound,
-    RegistryError,
-    RegistryUnavailable,
-    fetch_person,
-)
+from bizportal.exchange import gateway
+from bizportal.exchange.persons import NOT_CONFIGURED, fetch_person_record
+from bizportal.registries.client import PersonRecord, RegistryError
 
 from . import services
 from .acting import AAL_SESSION_KEY, session_aal
@@ -103,26 +98,60 @@ def callback(request: HttpRequest) -> HttpResponse:
     return _after_sign_in(request, user, next_url)
 
 
+#: Sign-in is the portal asking the civil registry for the person's own record, through
+#: the exchange gateway: the message log records it, and the person sees it in their data
+#: tracker, as any agency's read of their record.
+SIGN_IN_SYSTEM = "bizportal-sign-in"
+
+
 def _registry_record(claims: dict[str, Any]) -> PersonRecord | None:
-    """The civil-registry record of a Thai national (over HTTP, before any transaction);
-    foreign nationals have none."""
+    """The civil-registry record of a Thai national (over HTTP, before any transaction),
+    read through the exchange gateway on the subject basis; foreign nationals have none."""
     if claims.get("person_kind") == "foreign":
         return None
+    pid = str(claims["pid"])
     try:
-        return fetch_person(str(claims["pid"]), purpose="digital_id_sign_in")
-    except ValidationError as error:
-        raise SignInError(
+        return fetch_person_record(
+            gateway.Consumer(gateway.PLATFORM, SIGN_IN_SYSTEM, subject_id=pid),
+            pid,
+            gateway.Purpose(step="digital_id_sign_in"),
+        )
+    except gateway.Refused as refused:
+        raise _sign_in_error(refused) from refused
+
+
+def _sign_in_error(refused: gateway.Refused) -> SignInError:
+    """The sign-in error page for a gateway refusal (the reason is in the message log)."""
+    reason = refused.reason
+    if reason == gateway.Reason.INVALID_SUBJECT:
+        return SignInError(
             "เลขประจำตัวประชาชนจากดิจิทัลไอดีไม่ถูกต้อง / Digital ID sent an invalid citizen ID",
             code="invalid_pid",
-        ) from error
-    except RecordNotFound as error:
-        raise SignInError(
+        )
+    if reason == gateway.Reason.NOT_FOUND:
+        return SignInError(
             "ไม่พบข้อมูลของท่านในทะเบียนราษฎร / Your record was not found in the civil registry",
             code="registry_not_found",
             status=403,
-        ) from error
-    except RegistryUnavailable as error:
-        raise SignInError(str(error), code="registry_unavailable", status=502) from error
+        )
+    if reason == gateway.Reason.PROVIDER_UNAVAILABLE:
+        return SignInError(
+            "ระบบทะเบียนราษฎรไม่ตอบสนอง โปรดลองใหม่ภายหลัง / "
+            "The civil registry is not available, please try again later",
+            code="registry_unavailable",
+            status=502,
+        )
+    if reason in NOT_CONFIGURED:
+        log.error("sign-in cannot read the civil registry: %s (exchange set-up)", reason)
+        return SignInError(
+            "ระบบยังไม่ได้เชื่อมบริการข้อมูลทะเบียนราษฎร จึงเข้าสู่ระบบไม่ได้ในขณะนี้ "
+            "โปรดลองใหม่ภายหลัง / The portal is not connected to the civil registry's data "
+            "service, so signing in is not possible now; please try again later",
+            code="registry_not_configured",
+            status=503,
+        )
+    log.error("the gateway refused the sign-in read: %s", reason)
+    return SignInError(str(refused), code="registry_refused", status=403)
 
 
 def _after_sign_in(request: HttpRequest, user: Any, next_url: str) -> HttpResponse:

@@ -2,10 +2,11 @@
 
 Two sources, both written synchronously with the access (so an access shows here as
 soon as it happened): the exchange's message log (an agency obtaining the person's or
-their company's registry data, answered or refused) and the audit trail's staff reads
-and actions on their applications (which officer of which agency opened or decided
-what). A company's authorised persons (directors, holders of a viewing mandate) see the
-company's accesses too, as they see its applications.
+their company's registry data, answered or refused; the portal's own reads of the civil
+registry, at sign-in and at the service counter, go through the exchange too) and the
+audit trail's staff reads and actions on their applications (which officer of which
+agency opened or decided what). A company's authorised persons (directors, holders of
+a viewing mandate) see the company's accesses too, as they see its applications.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from bizportal.applications.models import Application
 from bizportal.catalog.models import Agency
 from bizportal.core.models import AuditEvent
 from bizportal.core.pdf import render_pdf
+from bizportal.exchange.gateway import PLATFORM
 from bizportal.exchange.models import Basis, MessageLogEntry, Outcome
 from bizportal.identity.acting import parties_visible_to
 from bizportal.identity.models import Party
@@ -70,12 +72,16 @@ def accesses(user: Any, limit: int = LIMIT) -> list[Access]:
         [
             *_exchange(subjects, agencies, limit),
             *_staff(subjects, agencies, limit),
-            *_registry_reads(subjects, agencies, limit),
         ],
         key=lambda access: access.at,
         reverse=True,
     )
     return list(islice(merged, limit))
+
+
+#: The portal itself as a consumer (sign-in reads the person's own record): no agency of
+#: the catalogue, named for the person all the same.
+_PLATFORM = {PLATFORM: Agency(code=PLATFORM, name_th="บิซพอร์ทัล", name_en="Biz Portal")}
 
 
 def _exchange(subjects: dict[str, str], agencies: dict[str, Agency], limit: int) -> list[Access]:
@@ -86,7 +92,7 @@ def _exchange(subjects: dict[str, str], agencies: dict[str, Agency], limit: int)
     )
     found = []
     for entry in entries:
-        agency = agencies.get(entry.consumer_agency)
+        agency = agencies.get(entry.consumer_agency) or _PLATFORM.get(entry.consumer_agency)
         provider = agencies.get(entry.provider)
         basis = Basis(entry.basis).label.split(" / ")
         outcome = Outcome(entry.outcome).label.split(" / ")
@@ -151,67 +157,6 @@ def _staff(subjects: dict[str, str], agencies: dict[str, Agency], limit: int) ->
                 purpose=f"application {reference}",
                 basis_th="อำนาจหน้าที่ในการพิจารณาคำขอ",
                 basis_en="deciding the application",
-                outcome_th="",
-                outcome_en="",
-                reference=str(event.id),
-            )
-        )
-    return found
-
-
-#: Registry reads an officer makes outside the exchange (identity proofing at the
-#: counter): the registry client audits each. The gateway's reads are not audited by the
-#: client (its message log is their record), so none is shown twice.
-_REGISTRY_READS = {
-    "registry.person_fetched": (
-        "registries.civil_person",
-        "อ่านข้อมูลทะเบียนราษฎร",
-        "read the civil registry record",
-    ),
-    "registry.juristic_person_fetched": (
-        "registries.juristic_person",
-        "อ่านข้อมูลทะเบียนนิติบุคคล",
-        "read the juristic registry record",
-    ),
-}
-_READ_PURPOSES = {
-    "counter_proofing": ("ยืนยันตัวตนที่ศูนย์บริการ", "identity proofing at the counter"),
-}
-
-
-def _registry_reads(
-    subjects: dict[str, str], agencies: dict[str, Agency], limit: int
-) -> list[Access]:
-    events = (
-        AuditEvent.objects.filter(
-            action__in=list(_REGISTRY_READS),
-            object_type__in=[kind for kind, _, _ in _REGISTRY_READS.values()],
-            object_id__in=list(subjects),
-            actor__agency__isnull=False,
-        )
-        .select_related("actor")
-        .order_by("-seq")[:limit]
-    )
-    by_id = {a.pk: a for a in agencies.values()}
-    found = []
-    for event in events:
-        officer = event.actor
-        agency = by_id.get(getattr(officer, "agency_id", None) or 0)
-        _, what_th, what_en = _REGISTRY_READS[event.action]
-        purpose = str(event.data.get("purpose", ""))
-        basis_th, basis_en = _READ_PURPOSES.get(purpose, (purpose, purpose))
-        found.append(
-            Access(
-                at=event.at,
-                who=getattr(officer, "display_name", "") or str(officer),
-                agency_th=agency.name_th if agency else "",
-                agency_en=(agency.name_en or agency.name_th) if agency else "",
-                what_th=what_th,
-                what_en=what_en,
-                subject=subjects.get(event.object_id, event.object_id),
-                purpose=purpose,
-                basis_th=basis_th,
-                basis_en=basis_en,
                 outcome_th="",
                 outcome_en="",
                 reference=str(event.id),
