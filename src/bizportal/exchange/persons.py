@@ -10,10 +10,8 @@ back into the record the identity services take, so callers do not rebuild it by
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Any
-
-from bizportal.registries.client import ADDRESS_KEYS, PersonRecord
+from bizportal.registries import client
+from bizportal.registries.client import PersonRecord
 
 from . import gateway
 
@@ -41,21 +39,7 @@ PERSON_RECORD_FIELDS = (
 def person_record(answer: gateway.Answer) -> PersonRecord:
     """The record a ``civil-person`` answer describes. Fields the answer lacks are
     empty: the gateway returns only what was asked for and allowed."""
-    data = answer.data
-    address = data.get("address")
-    return PersonRecord(
-        citizen_id=str(data.get("citizen_id") or ""),
-        title_th=str(data.get("title_th") or ""),
-        first_name_th=str(data.get("first_name_th") or ""),
-        last_name_th=str(data.get("last_name_th") or ""),
-        title_en=str(data.get("title_en") or ""),
-        first_name_en=str(data.get("first_name_en") or ""),
-        last_name_en=str(data.get("last_name_en") or ""),
-        birth_date=_date(data.get("birth_date")),
-        address={key: str(address.get(key) or "") for key in ADDRESS_KEYS}
-        if isinstance(address, dict)
-        else {},
-    )
+    return client.person_record(str(answer.data.get("citizen_id") or ""), answer.data)
 
 
 def fetch_person_record(
@@ -67,10 +51,3 @@ def fetch_person_record(
     the callers map its reason to what their page says."""
     answer = gateway.fetch(consumer, CIVIL_PERSON, citizen_id, list(PERSON_RECORD_FIELDS), purpose)
     return person_record(answer)
-
-
-def _date(value: Any) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(value) if value else None
-    except (TypeError, ValueError):
-        return None

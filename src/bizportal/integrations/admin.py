@@ -55,15 +55,6 @@ class IntegrationVersionAdmin(admin.ModelAdmin):
     list_select_related = ("service", "agency_system")
     search_fields = ("service__slug", "service__name_th")
     autocomplete_fields = ("service",)
-    fields = (
-        "service",
-        "mode",
-        "agency_system",
-        "endpoint_url",
-        "field_mapping",
-        "documents",
-        "note",
-    )
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return obj is None and super().has_change_permission(request, obj)

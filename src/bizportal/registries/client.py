@@ -92,6 +92,22 @@ def _date(value: Any) -> dt.date | None:
         return None
 
 
+def person_record(citizen_id: str, data: dict[str, Any]) -> PersonRecord:
+    """A civil-registry answer (the registry's own, or the exchange's ``civil-person``
+    fields) as a record; what the answer lacks is empty."""
+    return PersonRecord(
+        citizen_id=citizen_id,
+        title_th=str(data.get("title_th") or ""),
+        first_name_th=str(data.get("first_name_th") or ""),
+        last_name_th=str(data.get("last_name_th") or ""),
+        title_en=str(data.get("title_en") or ""),
+        first_name_en=str(data.get("first_name_en") or ""),
+        last_name_en=str(data.get("last_name_en") or ""),
+        birth_date=_date(data.get("birth_date")),
+        address=_address(data.get("address")),
+    )
+
+
 def _get(url: str, token: str, *, what: tuple[str, str]) -> dict[str, Any]:
     """GET JSON or raise RegistryUnavailable / RecordNotFound with bilingual text."""
     unavailable = (
@@ -159,17 +175,7 @@ def fetch_person(
             raise RegistryUnavailable(
                 "ทะเบียนราษฎรตอบข้อมูลไม่ตรงกับที่ขอ / The civil registry answered about someone else"
             )
-        record = PersonRecord(
-            citizen_id=key,
-            title_th=str(data.get("title_th") or ""),
-            first_name_th=str(data.get("first_name_th") or ""),
-            last_name_th=str(data.get("last_name_th") or ""),
-            title_en=str(data.get("title_en") or ""),
-            first_name_en=str(data.get("first_name_en") or ""),
-            last_name_en=str(data.get("last_name_en") or ""),
-            birth_date=_date(data.get("birth_date")),
-            address=_address(data.get("address")),
-        )
+        record = person_record(key, data)
     except RecordNotFound:
         _audited("registry.person_fetched", target, actor, purpose, "not_found", audited)
         raise
