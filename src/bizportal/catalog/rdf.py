@@ -268,6 +268,14 @@ PUBLIC_APIS: tuple[PublicApi, ...] = (
         "The agencies' data services, and queries by agency systems (OAuth2) on a legal "
         "mission or the person's consent; every request is logged.",
     ),
+    PublicApi(
+        "integrations",
+        "API การเชื่อมต่อระบบของหน่วยงาน",
+        "Agency systems integration API",
+        "โครงสร้างชุดข้อมูลคำขอ (JSON Schema) ที่ส่งต่อให้ระบบของหน่วยงาน และตัวอย่างชุดข้อมูลของคำขอสำหรับเจ้าหน้าที่",
+        "The JSON Schema of the application package forwarded to agencies' systems, and "
+        "the package of an application for the agency's officers.",
+    ),
 )
 
 

@@ -8,8 +8,8 @@ from typing import Any
 
 from django.http import JsonResponse
 from django.urls import path
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -47,7 +47,12 @@ class PackagePreviewView(audit.AuditedReadMixin, APIView):
     audit_read_type = "applications.application"
 
     @extend_schema(
-        responses={200: serializers.DictField(help_text="an application package")},
+        responses={
+            200: OpenApiResponse(
+                response=OpenApiTypes.OBJECT,
+                description="the application package (see the package's JSON Schema)",
+            )
+        },
         tags=["integrations"],
     )
     def get(self, request: Request, public_id: Any) -> Response:
