@@ -71,3 +71,172 @@ class IntegrationVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.service_id} v{self.version} ({self.mode})"
+
+
+class ForwardingState(models.TextChoices):
+    PENDING = "pending", "รอส่ง / waiting to be sent"
+    BATCHED = "batched", "อยู่ในชุดรายวัน / in a daily batch"
+    DELIVERED = "delivered", "ส่งถึงระบบหน่วยงานแล้ว / received by the agency's system"
+    ACKNOWLEDGED = "acknowledged", "หน่วยงานรับเรื่องแล้ว / acknowledged by the agency"
+    DECIDED = "decided", "หน่วยงานตัดสินแล้ว / decided by the agency"
+    DEAD = "dead", "ส่งไม่สำเร็จ รอผู้ดูแลส่งใหม่ / undeliverable, waiting for an admin"
+
+
+#: States in which the agency's system may still report on the forwarding.
+OPEN_STATES = (
+    ForwardingState.PENDING,
+    ForwardingState.BATCHED,
+    ForwardingState.DELIVERED,
+    ForwardingState.ACKNOWLEDGED,
+    ForwardingState.DEAD,
+)
+
+
+class Batch(models.Model):
+    """One day's applications for an agency system that takes batches: the files as
+    built (JSON Lines and CSV), their manifest and checksums. Built once, never changed,
+    so a download repeated a week later gives the same bytes."""
+
+    public_id = models.UUIDField(unique=True, editable=False)
+    agency_system = models.ForeignKey(AgencySystem, on_delete=models.PROTECT, related_name="+")
+    day = models.DateField(help_text="the working day the batch closes (Asia/Bangkok)")
+    created_at = models.DateTimeField(auto_now_add=True)
+    items_jsonl = models.TextField()
+    items_csv = models.TextField()
+    manifest = models.JSONField()
+    count = models.PositiveIntegerField()
+    downloaded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-day"]
+        constraints = [
+            models.UniqueConstraint(fields=["agency_system", "day"], name="one_batch_per_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agency_system_id} {self.day} ({self.count})"
+
+
+class Forwarding(models.Model):
+    """One hand-over of an application to the agency's system, from the forward step to
+    the agency's decision. ``public_id`` is the idempotency key the agency sees: every
+    retry of the same hand-over carries it, so the agency can store it once."""
+
+    public_id = models.UUIDField(unique=True, editable=False)
+    application = models.ForeignKey(
+        "applications.Application", on_delete=models.PROTECT, related_name="forwardings"
+    )
+    integration = models.ForeignKey(IntegrationVersion, on_delete=models.PROTECT, related_name="+")
+    agency_system = models.ForeignKey(AgencySystem, on_delete=models.PROTECT, related_name="+")
+    mode = models.CharField(max_length=10, choices=Mode.choices)
+    step = models.CharField(max_length=100, help_text="the BPMN id of the forward step")
+    state = models.CharField(
+        max_length=12, choices=ForwardingState.choices, default=ForwardingState.PENDING
+    )
+    package = models.JSONField(help_text="the package as built when the step was reached")
+    batch = models.ForeignKey(
+        Batch, null=True, blank=True, on_delete=models.PROTECT, related_name="forwardings"
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    agency_status = models.CharField(max_length=200, blank=True)
+    decision = models.CharField(max_length=20, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            # the delivery loop: due online forwardings, oldest first
+            models.Index(fields=["state", "next_attempt_at"], name="forwarding_due"),
+            # the agency API's list, newest first by keyset
+            models.Index(fields=["agency_system", "-created_at", "-id"], name="forwarding_agency"),
+            models.Index(fields=["agency_system", "state", "-created_at"], name="forwarding_state"),
+        ]
+        constraints = [
+            # One open hand-over per application: the step is entered once at a time.
+            models.UniqueConstraint(
+                fields=["application"],
+                condition=Q(
+                    state__in=["pending", "batched", "delivered", "acknowledged", "dead"]
+                ),
+                name="one_open_forwarding_per_application",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.public_id} ({self.state})"
+
+
+class ForwardingAttempt(models.Model):
+    """One try at delivering a forwarding online: kept whatever its outcome, so the
+    exchange history shows every attempt (time, status, latency, what came back)."""
+
+    class Outcome(models.TextChoices):
+        DELIVERED = "delivered", "ส่งถึงแล้ว / delivered"
+        REFUSED = "refused", "ปลายทางปฏิเสธ / refused by the agency (4xx)"
+        FAILED = "failed", "ปลายทางขัดข้อง / the agency's server failed (5xx)"
+        TIMEOUT = "timeout", "หมดเวลา / timed out"
+        UNREACHABLE = "unreachable", "ติดต่อไม่ได้ / could not connect"
+
+    forwarding = models.ForeignKey(Forwarding, on_delete=models.CASCADE, related_name="tries")
+    number = models.PositiveIntegerField()
+    at = models.DateTimeField()
+    outcome = models.CharField(max_length=12, choices=Outcome.choices)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    latency_ms = models.PositiveIntegerField()
+    response_excerpt = models.CharField(max_length=500, blank=True)
+    replayed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["forwarding", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["forwarding", "number"], name="attempt_number_unique"),
+        ]
+
+
+class UpdateType(models.TextChoices):
+    ACKNOWLEDGE = "acknowledge", "รับเรื่อง / acknowledge"
+    STATUS = "status", "แจ้งความคืบหน้า / status update"
+    CORRECT = "correct", "ขอให้แก้ไข / request a correction"
+    APPROVE = "approve", "อนุมัติ / approve"
+    REJECT = "reject", "ไม่อนุมัติ / reject"
+
+
+DECISIONS = (UpdateType.CORRECT, UpdateType.APPROVE, UpdateType.REJECT)
+
+
+class StatusUpdate(models.Model):
+    """What an agency's system reported about one of its applications, as received.
+
+    ``sequence`` is the agency's own counter per application: a repeat of a sequence is
+    answered with the first answer and applied once, and an update older than the
+    newest applied one is kept but not applied (``stale``)."""
+
+    class Outcome(models.TextChoices):
+        APPLIED = "applied", "นำไปใช้แล้ว / applied"
+        STALE = "stale", "เก่ากว่าที่ได้รับแล้ว ไม่นำไปใช้ / older than one already applied"
+
+    forwarding = models.ForeignKey(Forwarding, on_delete=models.PROTECT, related_name="updates")
+    application = models.ForeignKey(
+        "applications.Application", on_delete=models.PROTECT, related_name="+"
+    )
+    sequence = models.PositiveIntegerField()
+    type = models.CharField(max_length=12, choices=UpdateType.choices)
+    body = models.JSONField()
+    outcome = models.CharField(max_length=8, choices=Outcome.choices)
+    source = models.CharField(max_length=10, default="api", help_text="api or batch")
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["application", "sequence"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "sequence"], name="status_update_sequence_unique"
+            ),
+        ]
