@@ -532,6 +532,9 @@ OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
 OAUTH2_PROVIDER = {
     "SCOPES": {
         "exchange:fetch": "ขอข้อมูลผ่านระบบแลกเปลี่ยนข้อมูล / query data services through the exchange",
+        "integrations:read": "อ่านคำขอที่ส่งต่อถึงระบบของหน่วยงาน / read forwarded applications",
+        "integrations:decide": "แจ้งสถานะและผลการพิจารณา / post status updates and decisions",
+        "integrations:batch": "รับชุดคำขอรายวันและส่งไฟล์ผล / download daily batches, upload results",
     },
     "DEFAULT_SCOPES": [],
     "SCOPES_BACKEND_CLASS": "bizportal.exchange.scopes.AgencySystemScopes",
@@ -561,6 +564,10 @@ SPECTACULAR_SETTINGS = {
     # the page keeps the site's Content Security Policy.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # Agency systems authenticate with OAuth2 client credentials (the exchange, the
+    # agency API): the scheme names the token URL; scopes come from OAUTH2_PROVIDER.
+    "OAUTH2_FLOWS": ["clientCredentials"],
+    "OAUTH2_TOKEN_URL": "/o/token/",
     # "status" names two choice sets (applications, invoices): name each explicitly.
     "ENUM_NAME_OVERRIDES": {
         "ApplicationStatusEnum": "bizportal.applications.models.Status",
@@ -681,6 +688,19 @@ BIZPORTAL_DEMO = DEMO_MODE
 AUDIT_SIGNING_KEY = env("AUDIT_SIGNING_KEY", "")
 AUDIT_SIGNING_KEY_FILE = env("AUDIT_SIGNING_KEY_FILE", "")
 AUDIT_VERIFY_KEY_FILES = [p for p in env("AUDIT_VERIFY_KEY_FILES", "").split(",") if p]
+
+# Forwarding applications to agencies' own systems (integrations): the Ed25519 key the
+# requests are signed with (RFC 9421; generated in BIZPORTAL_VAR_DIR only in the demo
+# profile), earlier public keys still published after a rotation, and the delivery
+# policy (timeout, attempts, first backoff), document link lifetime, batch hour.
+FORWARDING_SIGNING_KEY = env("FORWARDING_SIGNING_KEY", "")
+FORWARDING_SIGNING_KEY_FILE = env("FORWARDING_SIGNING_KEY_FILE", "")
+FORWARDING_VERIFY_KEY_FILES = [p for p in env("FORWARDING_VERIFY_KEY_FILES", "").split(",") if p]
+FORWARDING_TIMEOUT_SECONDS = float(env("FORWARDING_TIMEOUT_SECONDS", "10"))
+FORWARDING_MAX_ATTEMPTS = int(env("FORWARDING_MAX_ATTEMPTS", "8"))
+FORWARDING_BACKOFF_SECONDS = float(env("FORWARDING_BACKOFF_SECONDS", "15"))
+FORWARDING_LINK_SECONDS = int(env("FORWARDING_LINK_SECONDS", "3600"))
+FORWARDING_BATCH_HOUR = int(env("FORWARDING_BATCH_HOUR", "18"))
 
 # LOG_FORMAT=json writes one JSON object per line (for a log collector); text for people.
 LOG_FORMAT = env("LOG_FORMAT", "text")

@@ -11,12 +11,17 @@ from bizportal.core import audit
 from .models import Attachment
 
 
-def serve_attachment(request: HttpRequest, attachment: Attachment) -> FileResponse:
-    """Stream the file and log the access: documents are personal data (PDPA)."""
+def serve_attachment(
+    request: HttpRequest, attachment: Attachment, *, actor_label: str = ""
+) -> FileResponse:
+    """Stream the file and log the access: documents are personal data (PDPA).
+
+    ``actor_label`` names a reader who is not a signed-in user (an agency's system)."""
     audit.record(
         "application.document_viewed",
         attachment.application,
-        actor=request.user,
+        actor=None if actor_label else request.user,
+        actor_label=actor_label,
         document=attachment.document_code,
     )
     try:

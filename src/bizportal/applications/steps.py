@@ -110,8 +110,16 @@ class WaitForMessageStep(StepHandler):
         return Status.WAITING
 
 
-def _draft(application: Application) -> licences.LicenceDraft:
+def _draft(
+    application: Application, agency_licence: Mapping[str, Any] | None = None
+) -> licences.LicenceDraft:
+    """The licence as the application asks for it; ``agency_licence`` is what an agency
+    deciding in its own system sent with its approval (its number, conditions), kept in
+    the licence's details beside the answers."""
     service = application.service
+    details = dict(application.data)
+    if agency_licence:
+        details["agency_licence"] = dict(agency_licence)
     return licences.LicenceDraft(
         service=service,
         account=application.applicant,
@@ -120,7 +128,7 @@ def _draft(application: Application) -> licences.LicenceDraft:
         holder_name=application.holder_name_th or application.applicant.display_name,
         holder_name_en=application.holder_name_en,
         business_name=str(application.data.get("business_name") or ""),
-        details=application.data,
+        details=details,
         application_reference=application.reference or "",
         validity_years=service.licence_validity_years,
     )
@@ -143,12 +151,13 @@ class IssueLicenceStep(StepHandler):
                 "คำขอยกเลิกต้องใช้ขั้นตอน cancel-licence / "
                 "A cancellation needs a cancel-licence step, not issue-licence"
             )
+        draft = _draft(application, ctx.data.get("agency_licence"))
         if application.kind == Kind.NEW:
-            licence = licences.issue_licence(_draft(application))
+            licence = licences.issue_licence(draft)
         else:
             assert application.licence is not None
             kind = VersionKind.RENEW if application.kind == Kind.RENEW else VersionKind.AMEND
-            licence = licences.issue_version(application.licence, _draft(application), kind)
+            licence = licences.issue_version(application.licence, draft, kind)
         application.licence = licence
         application.issued_version = licence.version
         application.save(update_fields=["licence", "issued_version", "updated_at"])

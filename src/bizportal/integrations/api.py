@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import JsonResponse
-from django.urls import path
+from django.http import FileResponse, JsonResponse
+from django.urls import include, path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.exceptions import NotFound
@@ -17,9 +17,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from bizportal.applications import selectors as applications
+from bizportal.applications.downloads import serve_attachment
 from bizportal.core import audit, authz
 
-from . import package
+from . import forwarding, package, signing
 from .selectors import current_integration
 
 
@@ -68,7 +69,46 @@ class PackagePreviewView(audit.AuditedReadMixin, APIView):
         return Response(package.build(application, integration))
 
 
+class SigningKeysView(APIView):
+    """The public keys forwarded applications are signed with (JWKS), for agencies to
+    verify the HTTP Message Signature of every request they receive."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = (AllowAny,)
+
+    @extend_schema(
+        responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="a JSON Web Key Set")},
+        tags=["integrations"],
+    )
+    def get(self, request: Request) -> JsonResponse:
+        return JsonResponse(signing.jwks(), content_type="application/jwk-set+json")
+
+
+class DocumentLinkView(APIView):
+    """A travelling document through the short-lived link in a forwarded package: the
+    link is the credential (signed, expiring); every fetch is audited."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = (AllowAny,)
+
+    @extend_schema(
+        responses={200: OpenApiTypes.BINARY, 404: OpenApiResponse(description="bad or expired")},
+        tags=["integrations"],
+    )
+    def get(self, request: Request, token: str) -> FileResponse:
+        try:
+            row, attachment = forwarding.linked_document(token)
+        except LookupError:
+            raise NotFound("ลิงก์ไม่ถูกต้องหรือหมดอายุ / the link is not valid or has expired") from None
+        return serve_attachment(
+            request, attachment, actor_label=f"{row.agency_system.code} (agency system, link)"
+        )
+
+
 urlpatterns = [
+    path("keys/", SigningKeysView.as_view(), name="integrations-keys"),
+    path("documents/<str:token>/", DocumentLinkView.as_view(), name="integrations-document-link"),
+    path("agency/", include("bizportal.integrations.agency_api")),
     path(
         f"schemas/application-package/{package.SCHEMA_VERSION}/",
         PackageSchemaView.as_view(),

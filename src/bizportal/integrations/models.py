@@ -160,9 +160,7 @@ class Forwarding(models.Model):
             # One open hand-over per application: the step is entered once at a time.
             models.UniqueConstraint(
                 fields=["application"],
-                condition=Q(
-                    state__in=["pending", "batched", "delivered", "acknowledged", "dead"]
-                ),
+                condition=Q(state__in=["pending", "batched", "delivered", "acknowledged", "dead"]),
                 name="one_open_forwarding_per_application",
             ),
         ]
@@ -189,15 +187,15 @@ class ForwardingAttempt(models.Model):
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     latency_ms = models.PositiveIntegerField()
     response_excerpt = models.CharField(max_length=500, blank=True)
-    replayed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
 
     class Meta:
         ordering = ["forwarding", "number"]
         constraints = [
             models.UniqueConstraint(fields=["forwarding", "number"], name="attempt_number_unique"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.forwarding_id} #{self.number} {self.outcome}"
 
 
 class UpdateType(models.TextChoices):
@@ -240,3 +238,6 @@ class StatusUpdate(models.Model):
                 fields=["application", "sequence"], name="status_update_sequence_unique"
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} #{self.sequence} {self.type} ({self.outcome})"

@@ -56,6 +56,7 @@ def build(application: Application, integration: IntegrationVersion) -> dict[str
         "mapped": mapped(integration.field_mapping, core),
         "documents": [
             {
+                "id": str(attachment.public_id),
                 "code": attachment.document_code,
                 "file_name": attachment.original_name,
                 "content_type": attachment.content_type,
@@ -164,9 +165,16 @@ def schema() -> dict[str, Any]:
                 "type": "array",
                 "items": {
                     "type": "object",
-                    "required": ["code", "file_name", "content_type", "size", "sha256"],
+                    "required": ["id", "code", "file_name", "content_type", "size", "sha256"],
                     "additionalProperties": False,
                     "properties": {
+                        "id": {"type": "string", "format": "uuid"},
+                        "url": {
+                            "type": "string",
+                            "format": "uri",
+                            "description": "online forwarding only: a short-lived link to the file",
+                        },
+                        "url_expires_at": {"type": "string", "format": "date-time"},
                         "code": text,
                         "file_name": text,
                         "content_type": text,
