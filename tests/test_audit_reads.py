@@ -15,6 +15,7 @@ import pytest
 from django.contrib import admin
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from bizportal.advisor.models import Bundle
 from bizportal.applications import services
@@ -31,6 +32,7 @@ from tests.test_authorization_matrix import SANDBOX_PROVIDERS, path_for, routes
 pytestmark = pytest.mark.django_db
 
 POST_ONLY = "a state change (POST), audited by its service"
+AGENCY_API = "an agency system's OAuth2 API, audited under the system's name (tests/integrations)"
 #: Routes that are not a read of personal data by staff, and why.
 NOT_STAFF_READS = {
     "healthz": "no personal data",
@@ -40,6 +42,17 @@ NOT_STAFF_READS = {
     "exchange-data-service": "a description (GET); a query (POST) is in the exchange's "
     "signed message log, which the person's data tracker shows",
     "api-application-evidence": "what the exchange will fetch, for the applicant only",
+    "integrations-keys": "public keys",
+    "integrations-document-link": "an agency system through a signed link; audited as "
+    "application.document_viewed (tests/integrations/test_forwarding.py)",
+    "integrations-agency-applications": AGENCY_API,
+    "integrations-agency-application": AGENCY_API,
+    "integrations-agency-document": AGENCY_API,
+    "integrations-agency-updates": AGENCY_API,
+    "integrations-agency-batches": AGENCY_API,
+    "integrations-agency-batch": AGENCY_API,
+    "integrations-agency-batch-file": AGENCY_API,
+    "integrations-agency-batch-results": AGENCY_API,
     "readyz": "no personal data",
     "privacy:notices": "published notices",
     "privacy:notice": "published notices",
@@ -182,6 +195,12 @@ def world() -> World:
     from bizportal.integrations.services import publish_integration
 
     publish_integration(service, mode="backoffice")
+    # A forwarding in a batch, so their admin screens have records to open.
+    from bizportal.integrations.batches import build_all
+    from tests.integrations.conftest import forwarded_service
+
+    journeys.submitted(forwarded_service("batch"))
+    build_all(timezone.localdate())
     application = journeys.submitted(service, ApplicantFactory(full_name_th="นางอ่าน ข้อมูล"))
     officer = OfficerFactory(agency=service.agency)
     counter = StaffFactory(roles=[StaffRole.COUNTER_OFFICER])

@@ -73,6 +73,18 @@ PUBLIC_OR_OWN = {
     # A data service's open description; its queries need an agency system's OAuth2
     # token (tests/exchange/test_api.py).
     "exchange-data-service",
+    # The agency API answers only agency systems' OAuth2 tokens, each for what was
+    # forwarded to that system (tests/integrations/test_agency_api.py, test_batches.py);
+    # no session of any role reaches it. The keys are public; a document link is its
+    # own signed, expiring credential (tests/integrations/test_forwarding.py).
+    "integrations-keys",
+    "integrations-document-link",
+    "integrations-agency-application",
+    "integrations-agency-document",
+    "integrations-agency-updates",
+    "integrations-agency-batch",
+    "integrations-agency-batch-file",
+    "integrations-agency-batch-results",
     "catalog:agency",
     "catalog:service-document",
     "catalog:event",

@@ -160,3 +160,31 @@ def test_the_public_keys_are_a_jwks(client: Any) -> None:
     keys = client.get("/api/v1/integrations/keys/").json()["keys"]
     assert keys[0]["kty"] == "OKP" and keys[0]["crv"] == "Ed25519"
     assert keys[0]["kid"].startswith("bizportal-")
+
+
+def test_officers_see_every_attempt_and_the_applicant_the_agencys_progress(
+    client: Any, receiver: Receiver
+) -> None:
+    from bizportal.integrations.forwarding import apply_update
+    from tests.journeys import officer_of
+
+    receiver.answers = [503]
+    service = forwarded_service(Mode.ONLINE, receiver.url)
+    application = submitted(service)
+    forwarding.deliver_due()
+    due_now()
+    forwarding.deliver_due()
+    apply_update(
+        service.system,
+        application.public_id,
+        {"sequence": 1, "type": "status", "status": "นัดตรวจสถานที่ 3 ธ.ค."},
+    )
+
+    client.force_login(officer_of(application))
+    page = client.get(f"/backoffice/applications/{application.public_id}/").content.decode()
+    assert 'data-outcome="failed"' in page and 'data-outcome="delivered"' in page
+    assert "นัดตรวจสถานที่ 3 ธ.ค." in page
+    client.force_login(application.applicant)
+    mine = client.get(f"/applications/{application.public_id}/").content.decode()
+    assert "นัดตรวจสถานที่ 3 ธ.ค." in mine and "data-agency-status" in mine
+    assert "data-outcome" not in mine  # attempts are the agency's and admins' business

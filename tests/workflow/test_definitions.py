@@ -30,6 +30,7 @@ FLOW_NODES = (
 )
 SHIPPED = sorted(services.SHIPPED_DIR.glob("*.bpmn"))
 SHIPPED_IDS = [
+    "agency_system_licence",
     "inspection_licence",
     "licence_cancellation",
     "standard_licence",

@@ -128,6 +128,11 @@ def application_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
             "answers": selectors.answer_rows(application, _lang(request)),
             "attachments": list(application.attachments.all()),
             "evidence": list(application.evidence.all()),
+            "forwardings": list(
+                application.forwardings.select_related("agency_system").prefetch_related(
+                    "tries", "updates"
+                )
+            ),
             "history": list(application.history.select_related("actor")),
             "step_actions": [
                 _step_panel(item) for item in services.actions_for(application, request.user)

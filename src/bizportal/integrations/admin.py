@@ -7,12 +7,22 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from . import services
-from .models import IntegrationVersion
+from bizportal.core.admin import AuditedReadsAdmin, ReadOnlyAdmin
+
+from . import forwarding, services
+from .models import (
+    Batch,
+    Forwarding,
+    ForwardingAttempt,
+    ForwardingState,
+    IntegrationVersion,
+    StatusUpdate,
+)
 
 
 class IntegrationForm(forms.ModelForm):
@@ -74,3 +84,69 @@ class IntegrationVersionAdmin(admin.ModelAdmin):
             by=request.user,
         )
         obj.pk, obj.version, obj._state.adding = published.pk, published.version, False
+
+
+class AttemptInline(admin.TabularInline):
+    model = ForwardingAttempt
+    extra = 0
+    can_delete = False
+    fields = ("number", "at", "outcome", "status_code", "latency_ms", "response_excerpt")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class UpdateInline(admin.TabularInline):
+    model = StatusUpdate
+    fk_name = "forwarding"
+    extra = 0
+    can_delete = False
+    fields = ("sequence", "type", "outcome", "source", "received_at", "body")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Forwarding)
+class ForwardingAdmin(AuditedReadsAdmin, ReadOnlyAdmin):
+    """Every hand-over to an agency's system with its attempts and the updates that
+    came back. Filter *undeliverable* is the dead-letter list; **Replay** sends the
+    chosen ones again with a fresh set of attempts (after the cause was fixed)."""
+
+    list_display = (
+        "application",
+        "agency_system",
+        "mode",
+        "state",
+        "attempts",
+        "created_at",
+        "delivered_at",
+        "decision",
+    )
+    list_filter = ("state", "mode", "agency_system")
+    list_select_related = ("application", "agency_system")
+    search_fields = ("application__reference", "=public_id")
+    inlines = (AttemptInline, UpdateInline)
+    actions = ("replay",)
+    exclude = ("package",)
+
+    @admin.action(description="ส่งใหม่ / Replay the undeliverable forwardings chosen")
+    def replay(self, request: HttpRequest, queryset: QuerySet[Forwarding]) -> None:
+        replayed = 0
+        for row in queryset.filter(state=ForwardingState.DEAD):
+            forwarding.replay(row, by=request.user)
+            replayed += 1
+        skipped = queryset.count() - replayed
+        message = f"ส่งใหม่ {replayed} รายการ / {replayed} replayed"
+        if skipped:
+            message += f"; ข้าม {skipped} ที่ไม่ได้ค้างส่ง / {skipped} skipped (not undeliverable)"
+        self.message_user(request, message, messages.SUCCESS if replayed else messages.WARNING)
+
+
+@admin.register(Batch)
+class BatchAdmin(AuditedReadsAdmin, ReadOnlyAdmin):
+    list_display = ("agency_system", "day", "count", "created_at", "downloaded_at")
+    list_filter = ("agency_system",)
+    exclude = ("items_jsonl", "items_csv")

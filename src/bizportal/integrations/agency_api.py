@@ -238,6 +238,7 @@ class BatchList(BatchView):
 
 class BatchManifest(BatchView):
     @extend_schema(
+        operation_id="agency_batch_manifest",
         responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="the manifest")},
         tags=["agency systems"],
     )
@@ -246,7 +247,11 @@ class BatchManifest(BatchView):
 
 
 class BatchFile(BatchView):
-    @extend_schema(responses={200: OpenApiTypes.BINARY}, tags=["agency systems"])
+    @extend_schema(
+        operation_id="agency_batch_file",
+        responses={200: OpenApiTypes.BINARY},
+        tags=["agency systems"],
+    )
     def get(self, request: Request, batch_id: Any, name: str) -> HttpResponse:
         batch = self.batch(request, batch_id)
         text, content_type = {

@@ -422,6 +422,9 @@ def application_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
             "history": list(application.history.select_related("actor")),
             "attachments": list(application.attachments.all()),
             "evidence": list(application.evidence.all()),
+            "agency_status": application.forwardings.exclude(agency_status="")
+            .values_list("agency_status", flat=True)
+            .first(),
             "invoice": invoice_for(application),
             "licence": licence,
             "issued": application.status == Status.ISSUED,
