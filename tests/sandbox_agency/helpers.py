@@ -279,7 +279,7 @@ def _handler(portal: FakePortal) -> type[BaseHTTPRequestHandler]:
             elif not self.authorised():
                 return
             elif self.path == BATCHES_PREFIX:
-                ids = [{"id": batch_id} for batch_id in portal.batches]
+                ids = [{"batch_id": batch_id} for batch_id in portal.batches]
                 self.answer(200, {"results": ids, "next": None})
             elif self.path.startswith(BATCHES_PREFIX):
                 batch_id, _, file = self.path.removeprefix(BATCHES_PREFIX).partition("/")

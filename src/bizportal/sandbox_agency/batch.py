@@ -235,7 +235,7 @@ def _page(data: Any) -> tuple[list[Any], str | None]:
 
 def _batch_id(entry: Any) -> str:
     if isinstance(entry, dict):
-        return str(entry.get("id") or entry.get("public_id") or "")
+        return str(entry.get("batch_id") or entry.get("id") or "")
     return str(entry or "")
 
 
