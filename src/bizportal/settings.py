@@ -701,6 +701,8 @@ FORWARDING_MAX_ATTEMPTS = int(env("FORWARDING_MAX_ATTEMPTS", "8"))
 FORWARDING_BACKOFF_SECONDS = float(env("FORWARDING_BACKOFF_SECONDS", "15"))
 FORWARDING_LINK_SECONDS = int(env("FORWARDING_LINK_SECONDS", "3600"))
 FORWARDING_BATCH_HOUR = int(env("FORWARDING_BATCH_HOUR", "18"))
+# The demo's sandbox agency system (its own process, started by manage.py serve).
+SANDBOX_AGENCY_URL = env("SANDBOX_AGENCY_URL", "http://127.0.0.1:8766").rstrip("/")
 
 # LOG_FORMAT=json writes one JSON object per line (for a log collector); text for people.
 LOG_FORMAT = env("LOG_FORMAT", "text")

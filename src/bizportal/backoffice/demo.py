@@ -37,6 +37,7 @@ OFFICERS = {
     "excise": ("officer.excise", "ประภา สรรพกิจ", "Prapa Sappakit"),
     "diw": ("officer.diw", "ธนพล โรงงานงาม", "Thanapon Rongnganngam"),
     "dot": ("officer.dot", "มาลี เที่ยวไทย", "Malee Thiaothai"),
+    "fda": ("officer.fda", "ปิยะ อาหารปลอดภัย", "Piya Aharnplodphai"),
 }
 
 

@@ -561,6 +561,88 @@ SERVICES: list[dict[str, Any]] = [
 ]
 
 
+#: Catalogue services the demo takes on Biz Portal although the agency decides them in
+#: its own system (issue 8): the FDA's licensing system receives food-production
+#: applications online as they are submitted, and pharmacy licences in a daily batch
+#: (see ``bizportal.integrations.demo``, which publishes both integrations). The
+#: catalogue entry gives the manual data; this gives the form, fee and process.
+DECIDED_IN_AGENCY_SYSTEMS: dict[str, dict[str, Any]] = {
+    "food-production-licence": {
+        "channel": "online",
+        "apply_url": "",
+        "channel_note_th": "ยื่นที่ Biz Portal ระบบของ อย. พิจารณา",
+        "channel_note_en": "Apply on Biz Portal; the FDA's own system decides",
+        "fee_table": "fee_factory",
+        "process_id": "agency_system_licence",
+        **form(
+            {
+                "production_type": {
+                    "type": "string",
+                    "enum": ["ready_to_eat", "beverage", "snack", "seasoning"],
+                },
+                "machine_hp": {"type": "number", "minimum": 0, "maximum": 100000},
+                "area_sqm": {"type": "number", "exclusiveMinimum": 0, "maximum": 100000},
+                "premises": PREMISES,
+            },
+            ["production_type", "machine_hp", "area_sqm", "premises"],
+            {
+                "production_type": {
+                    "label_th": "ประเภทอาหารที่ผลิต",
+                    "label_en": "Kind of food produced",
+                    "widget": "select",
+                    "choices": {
+                        "ready_to_eat": {"th": "อาหารพร้อมรับประทาน", "en": "Ready-to-eat food"},
+                        "beverage": {"th": "เครื่องดื่ม", "en": "Beverages"},
+                        "snack": {"th": "ขนมขบเคี้ยว", "en": "Snacks"},
+                        "seasoning": {"th": "เครื่องปรุงรส", "en": "Seasonings"},
+                    },
+                },
+                "machine_hp": {
+                    "label_th": "กำลังเครื่องจักรรวม (แรงม้า)",
+                    "label_en": "Total machine power (horsepower)",
+                    "widget": "number",
+                },
+                "area_sqm": {
+                    "label_th": "พื้นที่สถานที่ผลิต (ตารางเมตร)",
+                    "label_en": "Floor area of the premises (m²)",
+                    "widget": "number",
+                },
+                "premises": PREMISES_UI,
+            },
+            ["production_type", "machine_hp", "area_sqm", "premises"],
+        ),
+    },
+    "pharmacy-licence": {
+        "channel": "online",
+        "channel_note_th": "ยื่นที่ Biz Portal ส่งถึงระบบของ อย. เป็นชุดรายวัน",
+        "channel_note_en": "Apply on Biz Portal; sent to the FDA's system in a daily batch",
+        "fee_table": "fee_pharmacy",
+        "process_id": "agency_system_licence",
+        **form(
+            {
+                "pharmacist_licence_no": {"type": "string", "minLength": 3, "maxLength": 30},
+                "area_sqm": {"type": "number", "exclusiveMinimum": 0, "maximum": 10000},
+                "premises": PREMISES,
+            },
+            ["pharmacist_licence_no", "area_sqm", "premises"],
+            {
+                "pharmacist_licence_no": {
+                    "label_th": "เลขที่ใบอนุญาตประกอบวิชาชีพของเภสัชกรประจำร้าน",
+                    "label_en": "Licence number of the pharmacist in charge",
+                },
+                "area_sqm": {
+                    "label_th": "พื้นที่ร้าน (ตารางเมตร)",
+                    "label_en": "Floor area of the shop (m²)",
+                    "widget": "number",
+                },
+                "premises": PREMISES_UI,
+            },
+            ["pharmacist_licence_no", "area_sqm", "premises"],
+        ),
+    },
+}
+
+
 @lru_cache(maxsize=1)
 def catalogue() -> dict[str, Any]:
     """The demo catalogue file: agencies, the onboarded services' manual data, the rest."""
@@ -596,11 +678,14 @@ def seed() -> None:
     for entry in data["services"]:
         fields = dict(entry)
         slug = fields.pop("slug")
+        taken = DECIDED_IN_AGENCY_SYSTEMS.get(slug)
+        if taken:
+            fields.update(taken, terms_th=STANDARD_TERMS_TH, terms_en=STANDARD_TERMS_EN)
         services.upsert_service(
             slug,
             agency=agencies[fields.pop("agency")],
             documents=fields.pop("documents"),
-            application_types=[],
+            application_types=application_types("fee_renewal_standard") if taken else [],
             categories=_category_keys(fields.pop("categories")),
             **fields,
         )

@@ -11,11 +11,13 @@ the demo logins it created, which the command prints for the person starting the
 from __future__ import annotations
 
 import contextlib
+import sys
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
+from django.conf import settings
 from django.core.wsgi import get_wsgi_application
 from django.utils.module_loading import autodiscover_modules
 
@@ -34,32 +36,84 @@ Loader = Callable[[], list[DemoLogin]]
 
 
 @dataclass(frozen=True)
+class Command:
+    """A companion's command line and what it adds to the environment (its secrets, so
+    that they do not show in the process list)."""
+
+    args: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+
+
+#: A process the demo server runs beside itself (a sandbox outside system, the sweeper):
+#: returns its command, or None when it has nothing to run.
+Companion = Callable[[], Command | None]
+
+
+@dataclass(frozen=True)
 class _Registered:
     name: str
     order: int
     load: Loader
+    atomic: bool = True
 
 
 _loaders: dict[str, _Registered] = {}
 
 
-def loader(name: str, *, order: int) -> Callable[[Loader], Loader]:
-    """Register an app's demo loader; lower ``order`` runs first (catalogue before people)."""
+def loader(name: str, *, order: int, atomic: bool = True) -> Callable[[Loader], Loader]:
+    """Register an app's demo loader; lower ``order`` runs first (catalogue before people).
+
+    A loader runs in one transaction unless ``atomic=False``: one whose journeys wait for
+    an outside process (the sandbox agency calling the portal back) must commit as it
+    goes, or that process would never see what it is called about."""
 
     def register(func: Loader) -> Loader:
         known = _loaders.get(name)
         if known is not None and known.load is not func:
             raise ValueError(f"demo loader {name!r} is already registered")
-        _loaders[name] = _Registered(name, order, func)
+        _loaders[name] = _Registered(name, order, func, atomic)
         return func
 
     return register
 
 
+_companions: dict[str, Companion] = {}
+
+
+def companion(name: str) -> Callable[[Companion], Companion]:
+    """Register a process ``manage.py serve`` starts beside the demo (demo profile only).
+
+    Why: outside systems the demo talks to over HTTP (an agency's own licensing system)
+    must run as their own processes, as they would in production, yet one command must
+    start the whole demo."""
+
+    def register(func: Companion) -> Companion:
+        _companions[name] = func
+        return func
+
+    return register
+
+
+def companions() -> list[tuple[str, Command]]:
+    """The command of every registered companion that has something to run."""
+    autodiscover_modules("demo")
+    commands = []
+    for name, command_of in sorted(_companions.items()):
+        command = command_of()
+        if command:
+            commands.append((name, command))
+    return commands
+
+
 def loaders() -> list[tuple[str, Loader]]:
     """Every registered loader, in order (importing each app's ``demo`` module first)."""
+    return [(r.name, r.load) for r in registered()]
+
+
+def registered() -> list[_Registered]:
+    """Every registered loader with how it runs, in order."""
     autodiscover_modules("demo")
-    return [(r.name, r.load) for r in sorted(_loaders.values(), key=lambda r: (r.order, r.name))]
+    return sorted(_loaders.values(), key=lambda r: (r.order, r.name))
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -83,3 +137,11 @@ def serving() -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@companion("sweeper")
+def _sweeper() -> Command:
+    """The demo's cron: retries that wait for their backoff, the day's batches."""
+    return Command(
+        [sys.executable, str(settings.PROJECT_DIR / "manage.py"), "sweep", "--every", "20"]
+    )

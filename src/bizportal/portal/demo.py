@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import time
 from typing import Any
 
 from django.conf import settings
@@ -25,7 +26,7 @@ from django.utils import timezone
 
 from bizportal.applications import evidence
 from bizportal.applications import services as applications
-from bizportal.applications.models import Application, Kind
+from bizportal.applications.models import Application, Kind, Status
 from bizportal.catalog.models import Service
 from bizportal.core import demo
 from bizportal.core.pdf import render_pdf
@@ -38,6 +39,9 @@ from bizportal.identity.services import (
     refresh_companies_of,
     sign_in_with_digital_id,
 )
+from bizportal.integrations import batches as integrations_batches
+from bizportal.integrations import demo as integrations_demo
+from bizportal.integrations import forwarding as integrations_forwarding
 from bizportal.licences import services as licences
 from bizportal.licences.models import HolderKind, Licence
 from bizportal.payments.models import Invoice
@@ -155,6 +159,17 @@ def _answers(slug: str, person: DemoIdentity, **extra: Any) -> dict[str, Any]:
             "workers": 30,
         },
         "tour-business-licence": {"tour_area": "domestic", "manager_citizen_id": person.citizen_id},
+        "food-production-licence": {
+            "production_type": "snack",
+            "machine_hp": 30,
+            "area_sqm": 400,
+            "premises": "owned",
+        },
+        "pharmacy-licence": {
+            "pharmacist_licence_no": "ภ.12345",
+            "area_sqm": 40,
+            "premises": "owned",
+        },
     }
     return {**common, **specific[slug], **extra}
 
@@ -445,4 +460,53 @@ def load_demo() -> list[demo.DemoLogin]:
         _prasert()
         _delegation()
         _foreigner_and_counter()
+    return []
+
+
+def _until_decided(forwarded: list[Application], seconds: float = 60) -> None:
+    """Wait for the sandbox agency's decisions to come back over the agency API."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        integrations_forwarding.deliver_due()
+        waiting = Application.objects.filter(
+            pk__in=[a.pk for a in forwarded], status=Status.WAITING
+        )
+        if not waiting.exists():
+            return
+        time.sleep(0.3)
+    raise RuntimeError("the sandbox agency did not decide the demo applications in time")
+
+
+@demo.loader("agency-systems", order=92, atomic=False)
+def load_agency_system_journeys() -> list[demo.DemoLogin]:
+    """Applications the FDA decides in its own system (the sandbox agency, run as its own
+    process): approved, rejected, sent back for a correction, online and by batch; and
+    two that wait (one to be sent when the demo server starts, one for tonight's batch)."""
+    if not Service.objects.filter(slug=integrations_demo.ONLINE_SERVICE).exists():
+        return []
+    if Application.objects.filter(service__slug=integrations_demo.ONLINE_SERVICE).exists():
+        return []
+    online, batch = integrations_demo.ONLINE_SERVICE, integrations_demo.BATCH_SERVICE
+    with (
+        demo.serving() as url,
+        embedded_registries_at(url),
+        integrations_demo.sandbox_agency_running(
+            url, delay=0.2, decide_interval=0.2, batch_poll=0.5, correction_every=3
+        ),
+    ):
+        decided = [
+            _submitted(online, PRASERT, business_name="ทองคำ ฟู้ดส์"),
+            _submitted(online, WIPA, business_name="วิภา ขนมไทย", area_sqm=2500),
+            _submitted(online, SOMSRI, business_name="ครัวสมศรี แปรรูป"),
+        ]
+        _until_decided(decided)
+        by_batch = [
+            _submitted(batch, PRASERT, business_name="ทองคำเภสัช"),
+            _submitted(batch, WIPA, business_name="วิภาฟาร์มาซี"),
+        ]
+        integrations_batches.build_all(timezone.localdate())
+        _until_decided(by_batch)
+    # Sent when the demo server and its sandbox agency start (a retry if it is late).
+    _submitted(online, WIPA, business_name="วิภา เบเกอรี่")
+    _submitted(batch, SOMSRI, business_name="สมศรีเภสัช")  # waits for tonight's batch
     return []

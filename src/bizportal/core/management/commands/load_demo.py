@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from itertools import groupby
 from typing import Any
 
@@ -17,11 +18,11 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         logins: list[demo.DemoLogin] = []
-        for name, load in demo.loaders():
-            with transaction.atomic():
-                logins.extend(load())
+        for entry in demo.registered():
+            with transaction.atomic() if entry.atomic else contextlib.nullcontext():
+                logins.extend(entry.load())
             if options["verbosity"] > 1:
-                self.stdout.write(f"loaded demo data: {name}")
+                self.stdout.write(f"loaded demo data: {entry.name}")
         out = self.stdout
         out.write("")
         out.write("=" * 72)

@@ -20,6 +20,8 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.core.wsgi import get_wsgi_application
 from waitress import serve
 
+from bizportal.core import demo
+
 
 class Command(BaseCommand):
     help = "Serve Biz Portal with waitress (threaded) and run the task worker next to it."
@@ -35,16 +37,24 @@ class Command(BaseCommand):
             help="web processes (more than 1: gunicorn); default WEB_CONCURRENCY or 1",
         )
         parser.add_argument("--no-worker", action="store_true", help="serve the web only")
+        parser.add_argument(
+            "--no-companions",
+            action="store_true",
+            help="in the demo profile, do not start the sandbox outside systems and the sweeper",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         application = get_wsgi_application()
         worker = None
         if not options["no_worker"]:
             worker = subprocess.Popen(worker_command())  # noqa: S603 - our own manage.py
+        companions = [] if options["no_companions"] else self._start_companions()
 
         self._gunicorn_process: subprocess.Popen[bytes] | None = None
 
         def stop(*_: Any) -> None:
+            for process in companions:
+                process.terminate()
             if worker is not None:
                 worker.terminate()
             if self._gunicorn_process is not None:
@@ -74,9 +84,22 @@ class Command(BaseCommand):
                     ident="",
                 )
         finally:
+            for process in companions:
+                process.terminate()
             if worker is not None:
                 worker.terminate()
                 worker.wait(timeout=10)
+
+    def _start_companions(self) -> list[subprocess.Popen[bytes]]:
+        """The demo's outside systems and cron stand-in, each its own process."""
+        if not getattr(settings, "BIZPORTAL_DEMO", False):
+            return []
+        started = []
+        for name, command in demo.companions():
+            self.stdout.write(f"Starting {name}: {' '.join(command.args[1:4])} ...")
+            environment = {**os.environ, **command.env}
+            started.append(subprocess.Popen(command.args, env=environment))  # noqa: S603
+        return started
 
     def _gunicorn(self, options: dict[str, Any]) -> None:
         """Run gunicorn in the foreground (it handles its own signals and workers).

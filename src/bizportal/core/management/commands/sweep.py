@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -49,8 +50,24 @@ class Command(BaseCommand):
         )
         parser.add_argument("--limit", type=int, default=1000, help="outbox messages at most")
         parser.add_argument("--json", action="store_true", help="print the report as JSON")
+        parser.add_argument(
+            "--every",
+            type=float,
+            default=0,
+            help="sweep again every so many seconds until stopped (the demo's stand-in for cron)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        every = options["every"]
+        if every < 0:
+            raise CommandError("--every must be zero or more")
+        while True:
+            self._sweep_once(options, quiet_when_idle=bool(every))
+            if not every:
+                return
+            time.sleep(every)
+
+    def _sweep_once(self, options: dict[str, Any], *, quiet_when_idle: bool) -> None:
         report = sweeps.sweep(
             lease=_seconds(options["lease"]) if options["lease"] is not None else None,
             grace=_seconds(options["grace"]) if options["grace"] is not None else None,
@@ -58,6 +75,9 @@ class Command(BaseCommand):
             limit=options["limit"],
         )
         summary = report.as_dict()
+        busy = summary["tasks_requeued"] or summary["tasks_failed"] or summary["outbox_delivered"]
+        if quiet_when_idle and not (busy or any(summary["due"].values())):
+            return
         if options["json"]:
             self.stdout.write(json.dumps(summary))
             return
