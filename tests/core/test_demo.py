@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from bizportal.backoffice.demo import OFFICER_PASSWORD
@@ -32,9 +34,9 @@ def test_the_people_and_catalogue_loaders_print_logins_and_change_nothing_when_r
     logins = [login for _, load in base for login in load()]
     counts = (Service.objects.count(), User.objects.count())
     again = [login for _, load in base for login in load()]
-    # Five officers, two supervisors, an agency admin, a counter officer, an executive
+    # Six officers, two supervisors, an agency admin, a counter officer, an executive
     # and the platform admin.
-    assert (Service.objects.count(), User.objects.count()) == counts == (45, 11)
+    assert (Service.objects.count(), User.objects.count()) == counts == (45, 12)
     assert logins == again
     shown = {(login.login, login.password) for login in again}
     assert ("officer.bma", OFFICER_PASSWORD) in shown
@@ -52,10 +54,19 @@ def test_the_people_and_catalogue_loaders_print_logins_and_change_nothing_when_r
 
 
 @pytest.mark.django_db(transaction=True)
-def test_load_demo_shows_every_state_and_running_it_again_adds_nothing() -> None:
+def test_load_demo_shows_every_state_and_running_it_again_adds_nothing(
+    settings: Any, tmp_path: Any
+) -> None:
     """``manage.py load_demo`` (every loader, the demo journeys included): each user group
     signs in to something real, applications and licences in every state."""
+    import socket
     from io import StringIO
+
+    # The sandbox agency (its own process) on a free port, its files in a temp folder.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        settings.SANDBOX_AGENCY_URL = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    settings.VAR_DIR = tmp_path
 
     from django.core.management import call_command
 
@@ -107,6 +118,19 @@ def test_load_demo_shows_every_state_and_running_it_again_adds_nothing() -> None
     assert bases == {("food-shop-licence", "consent"), ("liquor-sale-licence", "mission")}
     assert seen.filter(data_service="revenue-tax-status", outcome="answered").exists()
     assert log.verify().holds
+    # The FDA decides in its own system (the sandbox agency): online and by batch,
+    # approved, rejected, sent back; one more waits to be sent, one for the batch.
+    from bizportal.integrations.models import Forwarding
+
+    forwarded = set(Forwarding.objects.values_list("mode", "state", "decision"))
+    assert {
+        ("online", "decided", "approve"),
+        ("online", "decided", "reject"),
+        ("online", "decided", "correct"),
+        ("batch", "decided", "approve"),
+        ("online", "pending", ""),
+        ("batch", "pending", ""),
+    } <= forwarded
     counts = (Application.objects.count(), Licence.objects.count(), seen.count())
     call_command("load_demo", stdout=StringIO())
     assert (Application.objects.count(), Licence.objects.count(), seen.count()) == counts
