@@ -16,7 +16,6 @@ from django.urls import path
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from oauth2_provider.contrib.rest_framework import OAuth2Authentication, TokenHasScope
 from rest_framework import serializers
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -26,7 +25,8 @@ from bizportal.core.problems import PROBLEM_CONTENT_TYPE, problem
 
 from . import gateway
 from .gateway import Reason
-from .models import AgencySystem, DataService
+from .models import DataService
+from .tokens import system_of
 
 #: The HTTP status of each refusal: no basis is 403, nothing to answer 404, a request
 #: that cannot be right 422, a provider down 503.
@@ -160,7 +160,7 @@ class DataServiceQuery(APIView):
         tags=["exchange"],
     )
     def post(self, request: Request, code: str) -> Response:
-        system = _system_of(request)
+        system = system_of(request)
         query = QuerySerializer(data=request.data)
         query.is_valid(raise_exception=True)
         asked = query.validated_data
@@ -186,20 +186,6 @@ class DataServiceQuery(APIView):
                 "at": answer.at,
             }
         )
-
-
-def _system_of(request: Request) -> AgencySystem:
-    token = request.auth
-    system = (
-        AgencySystem.objects.select_related("agency")
-        .filter(client_id=getattr(token, "application_id", None), is_active=True)
-        .first()
-    )
-    if system is None:
-        raise PermissionDenied(
-            "โทเค็นนี้ไม่ใช่ของระบบหน่วยงานที่ใช้งานอยู่ / this token is not an active agency system's"
-        )
-    return system
 
 
 def _problem(status: int, reason: str, **extra: Any) -> Response:

@@ -17,7 +17,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from oauth2_provider.contrib.rest_framework import OAuth2Authentication, TokenHasScope
 from rest_framework import serializers
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import NotFound
 from rest_framework.parsers import BaseParser, JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -28,25 +28,12 @@ from bizportal.core import audit
 from bizportal.core.pagination import CheckedCursorPagination
 from bizportal.core.problems import PROBLEM_CONTENT_TYPE, problem
 from bizportal.exchange.models import AgencySystem
+from bizportal.exchange.tokens import system_of
 
 from . import batches, forwarding
 from .models import Batch, Forwarding, ForwardingState, StatusUpdate
 
 MAX_RESULTS_BYTES = 5 * 1024 * 1024
-
-
-def system_of(request: Request) -> AgencySystem:
-    """The active agency system the request's token belongs to."""
-    system = (
-        AgencySystem.objects.select_related("agency")
-        .filter(client_id=getattr(request.auth, "application_id", None), is_active=True)
-        .first()
-    )
-    if system is None:
-        raise PermissionDenied(
-            "โทเค็นนี้ไม่ใช่ของระบบหน่วยงานที่ใช้งานอยู่ / this token is not an active agency system's"
-        )
-    return system
 
 
 def actor(system: AgencySystem) -> str:
