@@ -98,6 +98,12 @@ def test_both_ways_of_applying_are_in_the_demo() -> None:
         assert (service.fee_table, service.process_id) == (entry["fee_table"], entry["process_id"])
         assert service.form_schema == entry["form_schema"]
         assert service.application_types.count() == 4
+    # Two catalogue services are taken online too, decided in the FDA's own system.
+    for slug, extra in demo.DECIDED_IN_AGENCY_SYSTEMS.items():
+        service = Service.objects.get(slug=slug)
+        assert service.applies_on_portal and service.process_id == "agency_system_licence"
+        assert service.form_schema == extra["form_schema"]
+        assert service.application_types.count() == 4
 
 
 def test_every_grouping_has_services_and_every_stage_is_covered() -> None:
