@@ -354,6 +354,7 @@ def test_every_shipped_file_is_live_as_version_1() -> None:
         "fee_food_shop",
         "fee_food_shop_renewal",
         "fee_liquor_sale",
+        "fee_medical_device",
         "fee_none",
         "fee_renewal_standard",
         "fee_tour_business",

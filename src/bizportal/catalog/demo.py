@@ -563,7 +563,8 @@ SERVICES: list[dict[str, Any]] = [
 
 #: Catalogue services the demo takes on Biz Portal although the agency decides them in
 #: its own system (issue 8): the FDA's licensing system receives food-production
-#: applications online as they are submitted, and pharmacy licences in a daily batch
+#: applications online as they are submitted, and medical-device importers' registrations
+#: in a daily batch
 #: (see ``bizportal.integrations.demo``, which publishes both integrations). The
 #: catalogue entry gives the manual data; this gives the form, fee and process.
 DECIDED_IN_AGENCY_SYSTEMS: dict[str, dict[str, Any]] = {
@@ -612,32 +613,44 @@ DECIDED_IN_AGENCY_SYSTEMS: dict[str, dict[str, Any]] = {
             ["production_type", "machine_hp", "area_sqm", "premises"],
         ),
     },
-    "pharmacy-licence": {
+    "medical-device-establishment-licence": {
         "channel": "online",
+        "apply_url": "",
         "channel_note_th": "ยื่นที่ Biz Portal ส่งถึงระบบของ อย. เป็นชุดรายวัน",
         "channel_note_en": "Apply on Biz Portal; sent to the FDA's system in a daily batch",
-        "fee_table": "fee_pharmacy",
+        "fee_table": "fee_medical_device",
         "process_id": "agency_system_licence",
         **form(
             {
-                "pharmacist_licence_no": {"type": "string", "minLength": 3, "maxLength": 30},
-                "area_sqm": {"type": "number", "exclusiveMinimum": 0, "maximum": 10000},
+                "device_class": {"type": "string", "enum": ["1", "2", "3", "4"]},
+                "storage_area_sqm": {
+                    "type": "number",
+                    "exclusiveMinimum": 0,
+                    "maximum": 100000,
+                },
                 "premises": PREMISES,
             },
-            ["pharmacist_licence_no", "area_sqm", "premises"],
+            ["device_class", "storage_area_sqm", "premises"],
             {
-                "pharmacist_licence_no": {
-                    "label_th": "เลขที่ใบอนุญาตประกอบวิชาชีพของเภสัชกรประจำร้าน",
-                    "label_en": "Licence number of the pharmacist in charge",
+                "device_class": {
+                    "label_th": "ประเภทความเสี่ยงสูงสุดของเครื่องมือแพทย์ที่นำเข้า",
+                    "label_en": "Highest risk class of the devices imported",
+                    "widget": "select",
+                    "choices": {
+                        "1": {"th": "ประเภทที่ 1 (ความเสี่ยงต่ำ)", "en": "Class 1 (low risk)"},
+                        "2": {"th": "ประเภทที่ 2", "en": "Class 2"},
+                        "3": {"th": "ประเภทที่ 3", "en": "Class 3"},
+                        "4": {"th": "ประเภทที่ 4 (ความเสี่ยงสูง)", "en": "Class 4 (high risk)"},
+                    },
                 },
-                "area_sqm": {
-                    "label_th": "พื้นที่ร้าน (ตารางเมตร)",
-                    "label_en": "Floor area of the shop (m²)",
+                "storage_area_sqm": {
+                    "label_th": "พื้นที่เก็บรักษาเครื่องมือแพทย์ (ตารางเมตร)",
+                    "label_en": "Storage area for the devices (m²)",
                     "widget": "number",
                 },
                 "premises": PREMISES_UI,
             },
-            ["pharmacist_licence_no", "area_sqm", "premises"],
+            ["device_class", "storage_area_sqm", "premises"],
         ),
     },
 }

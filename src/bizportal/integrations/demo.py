@@ -1,7 +1,7 @@
-"""Demo: the FDA decides food-production and pharmacy licences in its own licensing
+"""Demo: the FDA decides food-production licences and medical-device establishments in its own licensing
 system, played by the sandbox agency (``python -m bizportal.sandbox_agency``, its own
-process and database file). Food production is forwarded online; pharmacy licences go
-in the day's batch.
+process and database file). Food production is forwarded online; medical-device
+establishments go in the day's batch.
 
 The loader registers the FDA's system (an OAuth2 client) and publishes both services'
 integrations; the client's credentials are kept in ``BIZPORTAL_VAR_DIR/sandbox-agency``
@@ -38,7 +38,7 @@ from .selectors import current_integration
 SYSTEM_CODE = "fda-licensing"
 SCOPES = ["integrations:read", "integrations:decide", "integrations:batch"]
 ONLINE_SERVICE = "food-production-licence"
-BATCH_SERVICE = "pharmacy-licence"
+BATCH_SERVICE = "medical-device-establishment-licence"
 MAPPING = {
     "establishment.name": "answers.business_name",
     "establishment.address": "answers.business_address",

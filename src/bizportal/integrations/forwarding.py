@@ -139,7 +139,10 @@ def _claim(forwarding_pk: int) -> Forwarding | None:
     lease = dt.timedelta(seconds=settings.FORWARDING_TIMEOUT_SECONDS * 3 + 30)
     with transaction.atomic():
         forwarding = (
-            Forwarding.objects.select_for_update(skip_locked=True)
+            # of=("self",): lock this forwarding only, never the agency system and
+            # integration rows every forwarding of the service shares (else parallel
+            # senders skip each other's forwardings on PostgreSQL).
+            Forwarding.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("agency_system", "integration", "application")
             .filter(
                 pk=forwarding_pk,
@@ -477,7 +480,7 @@ def _forwarding_of(system: AgencySystem, application_id: Any) -> Forwarding:
             "not_forwarded",
         )
     return (
-        Forwarding.objects.select_for_update()
+        Forwarding.objects.select_for_update(of=("self",))
         .select_related("application", "agency_system")
         .get(pk=newest)
     )

@@ -165,10 +165,10 @@ def _answers(slug: str, person: DemoIdentity, **extra: Any) -> dict[str, Any]:
             "area_sqm": 400,
             "premises": "owned",
         },
-        "pharmacy-licence": {
-            "pharmacist_licence_no": "ภ.12345",
-            "area_sqm": 40,
-            "premises": "owned",
+        "medical-device-establishment-licence": {
+            "device_class": "2",
+            "storage_area_sqm": 60,
+            "premises": "rented",
         },
     }
     return {**common, **specific[slug], **extra}
@@ -500,13 +500,15 @@ def load_agency_system_journeys() -> list[demo.DemoLogin]:
             _submitted(online, SOMSRI, business_name="ครัวสมศรี แปรรูป"),
         ]
         _until_decided(decided)
+        krua = _company(SOMSRI, KRUA_SOMSRI)  # the service takes companies only
         by_batch = [
-            _submitted(batch, PRASERT, business_name="ทองคำเภสัช"),
-            _submitted(batch, WIPA, business_name="วิภาฟาร์มาซี"),
+            _submitted(batch, SOMSRI, party=krua, business_name="ครัวสมศรี เมดิคอล"),
+            _submitted(batch, SOMSRI, party=krua, business_name="ครัวสมศรี เฮลท์แคร์"),
         ]
         integrations_batches.build_all(timezone.localdate())
         _until_decided(by_batch)
     # Sent when the demo server and its sandbox agency start (a retry if it is late).
     _submitted(online, WIPA, business_name="วิภา เบเกอรี่")
-    _submitted(batch, SOMSRI, business_name="สมศรีเภสัช")  # waits for tonight's batch
+    krua = _company(SOMSRI, KRUA_SOMSRI)
+    _submitted(batch, SOMSRI, party=krua, business_name="ครัวสมศรี ซัพพลาย")  # tonight's batch
     return []
