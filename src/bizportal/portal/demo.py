@@ -487,28 +487,24 @@ def load_agency_system_journeys() -> list[demo.DemoLogin]:
     if Application.objects.filter(service__slug=integrations_demo.ONLINE_SERVICE).exists():
         return []
     online, batch = integrations_demo.ONLINE_SERVICE, integrations_demo.BATCH_SERVICE
-    with (
-        demo.serving() as url,
-        embedded_registries_at(url),
-        integrations_demo.sandbox_agency_running(
+    with demo.serving() as url, embedded_registries_at(url):
+        krua = _company(SOMSRI, KRUA_SOMSRI)  # the batch service takes companies only
+        with integrations_demo.sandbox_agency_running(
             url, delay=0.2, decide_interval=0.2, batch_poll=0.5, correction_every=3
-        ),
-    ):
-        decided = [
-            _submitted(online, PRASERT, business_name="ทองคำ ฟู้ดส์"),
-            _submitted(online, WIPA, business_name="วิภา ขนมไทย", area_sqm=2500),
-            _submitted(online, SOMSRI, business_name="ครัวสมศรี แปรรูป"),
-        ]
-        _until_decided(decided)
-        krua = _company(SOMSRI, KRUA_SOMSRI)  # the service takes companies only
-        by_batch = [
-            _submitted(batch, SOMSRI, party=krua, business_name="ครัวสมศรี เมดิคอล"),
-            _submitted(batch, SOMSRI, party=krua, business_name="ครัวสมศรี เฮลท์แคร์"),
-        ]
-        integrations_batches.build_all(timezone.localdate())
-        _until_decided(by_batch)
-    # Sent when the demo server and its sandbox agency start (a retry if it is late).
-    _submitted(online, WIPA, business_name="วิภา เบเกอรี่")
-    krua = _company(SOMSRI, KRUA_SOMSRI)
-    _submitted(batch, SOMSRI, party=krua, business_name="ครัวสมศรี ซัพพลาย")  # tonight's batch
+        ):
+            decided = [
+                _submitted(online, PRASERT, business_name="ทองคำ ฟู้ดส์"),
+                _submitted(online, WIPA, business_name="วิภา ขนมไทย", area_sqm=2500),
+                _submitted(online, SOMSRI, business_name="ครัวสมศรี แปรรูป"),
+            ]
+            _until_decided(decided)
+            by_batch = [
+                _submitted(batch, SOMSRI, party=krua, business_name="ครัวสมศรี เมดิคอล"),
+                _submitted(batch, SOMSRI, party=krua, business_name="ครัวสมศรี เฮลท์แคร์"),
+            ]
+            integrations_batches.build_all(timezone.localdate())
+            _until_decided(by_batch)
+        # Sent when the demo server and its sandbox agency start (a retry if it is late).
+        _submitted(online, WIPA, business_name="วิภา เบเกอรี่")
+        _submitted(batch, SOMSRI, party=krua, business_name="ครัวสมศรี ซัพพลาย")  # tonight's batch
     return []
