@@ -77,7 +77,11 @@ class SigningKeysView(APIView):
     permission_classes = (AllowAny,)
 
     @extend_schema(
-        responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="a JSON Web Key Set")},
+        responses={
+            (200, "application/jwk-set+json"): OpenApiResponse(
+                OpenApiTypes.OBJECT, description="a JSON Web Key Set"
+            )
+        },
         tags=["integrations"],
     )
     def get(self, request: Request) -> JsonResponse:
