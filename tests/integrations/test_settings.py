@@ -20,6 +20,7 @@ from tests.factories import AgencyFactory, ApplicantFactory, OfficerFactory, Ser
 from tests.journeys import submitted
 
 pytestmark = pytest.mark.django_db
+FORWARDING = "agency_system_licence"  # a process with a forward-to-agency step
 MAPPING = {
     "shop.name": "answers.business_name",
     "shop.seats": "answers.seats",
@@ -48,9 +49,11 @@ def online(service: Any, **changes: Any) -> IntegrationVersion:
 
 
 def test_each_change_is_a_new_version_and_the_old_ones_stay() -> None:
-    service = ServiceFactory()
+    service = ServiceFactory(process_id=FORWARDING)
     first = online(service)
-    second = services.publish_integration(service, mode=Mode.BACKOFFICE, note="back in house")
+    second = services.publish_integration(
+        service, mode=Mode.BATCH, agency_system=first.agency_system, note="by batch from now on"
+    )
     first.refresh_from_db()
     assert (first.version, first.is_current) == (1, False)
     assert (second.version, second.is_current) == (2, True)
@@ -58,7 +61,7 @@ def test_each_change_is_a_new_version_and_the_old_ones_stay() -> None:
 
 
 def test_every_problem_is_reported_at_once_and_nothing_is_saved() -> None:
-    service = ServiceFactory()
+    service = ServiceFactory(process_id=FORWARDING)
     stranger = system_of(AgencyFactory(code="other"), code="other-system")
     with pytest.raises(ValidationError) as refused:
         services.publish_integration(
@@ -83,18 +86,20 @@ def test_every_problem_is_reported_at_once_and_nothing_is_saved() -> None:
 def test_forwarding_needs_the_agency_system_that_reports_back(mode) -> None:
     with pytest.raises(ValidationError) as refused:
         services.publish_integration(
-            ServiceFactory(), mode=mode, endpoint_url="https://agency.example/in"
+            ServiceFactory(process_id=FORWARDING),
+            mode=mode,
+            endpoint_url="https://agency.example/in",
         )
     assert set(refused.value.message_dict) == {"agency_system"}
 
 
 def test_a_loopback_sandbox_may_use_plain_http() -> None:
-    service = ServiceFactory()
+    service = ServiceFactory(process_id=FORWARDING)
     assert online(service, endpoint_url="http://127.0.0.1:8701/applications").version == 1
 
 
 def test_the_package_maps_fields_carries_the_listed_documents_and_fits_its_schema() -> None:
-    service = ServiceFactory()
+    service = ServiceFactory(process_id=FORWARDING)
     integration = online(service)
     application = submitted(service, ApplicantFactory())
     built = package.build(application, integration)
@@ -120,7 +125,7 @@ def test_the_schema_is_published_openly(client) -> None:
 
 
 def test_an_officer_previews_the_package_of_their_agencys_application(client) -> None:
-    service = ServiceFactory()
+    service = ServiceFactory(process_id=FORWARDING)
     online(service)
     application = submitted(service, ApplicantFactory())
     url = reverse("integrations-package", args=[application.public_id])
@@ -146,7 +151,7 @@ def test_a_service_decided_in_the_back_office_has_no_package(client) -> None:
 
 
 def test_the_admin_publishes_a_version_and_shows_a_bad_mapping_on_its_field(admin_client):
-    service = ServiceFactory()
+    service = ServiceFactory(process_id=FORWARDING)
     system = system_of(service.agency)
     form = {
         "service": service.pk,
@@ -167,3 +172,16 @@ def test_the_admin_publishes_a_version_and_shows_a_bad_mapping_on_its_field(admi
     assert (published.version, published.created_by is not None) == (1, True)
     change = reverse("admin:integrations_integrationversion_change", args=[published.pk])
     assert admin_client.post(change, {**form, "note": "edited"}).status_code == 403
+
+
+def test_the_setting_and_the_services_process_must_agree() -> None:
+    """Online or batch needs a process that forwards; a process that forwards cannot be
+    decided in the back office (its applications would be refused at submission)."""
+    standard = ServiceFactory()
+    with pytest.raises(ValidationError) as refused:
+        online(standard)
+    assert "no forward-to-agency step" in refused.value.message_dict["mode"][0]
+    with pytest.raises(ValidationError) as refused:
+        services.publish_integration(ServiceFactory(process_id=FORWARDING), mode=Mode.BACKOFFICE)
+    assert "choose online or batch" in refused.value.message_dict["mode"][0]
+    assert services.publish_integration(standard, mode=Mode.BACKOFFICE).version == 1

@@ -13,9 +13,11 @@ from django.db import transaction
 from django.db.models import Max
 from jmespath.exceptions import JMESPathError
 
+from bizportal.catalog.bundles import DEFAULT_PROCESS
 from bizportal.catalog.models import Service
 from bizportal.core import audit
 from bizportal.exchange.models import AgencySystem
+from bizportal.workflow import services as workflow
 
 from .models import IntegrationVersion, Mode
 
@@ -96,6 +98,36 @@ def _document_errors(service: Service, documents: Any) -> list[str]:
     return []
 
 
+FORWARD_STEP = "forward-to-agency"
+
+
+def _forwards(service: Service) -> bool:
+    """Whether the process new applications of ``service`` start on has a forward step."""
+    key = service.process_id or DEFAULT_PROCESS
+    try:
+        process = workflow.parsed(workflow.live_version(key))
+    except workflow.WorkflowError:
+        return False
+    return any(step.type == FORWARD_STEP for step in process.steps)
+
+
+def _process_errors(service: Service, mode: str) -> list[str]:
+    """The setting and the service's process must agree, or applications would either
+    never be forwarded or be refused at submission."""
+    forwards = _forwards(service)
+    if mode == Mode.BACKOFFICE and forwards:
+        return [
+            "กระบวนงานของบริการนี้ส่งต่อระบบของหน่วยงาน เลือกส่งทันทีหรือเป็นชุด / the service's "
+            "process forwards to the agency's system: choose online or batch"
+        ]
+    if mode in (Mode.ONLINE, Mode.BATCH) and not forwards:
+        return [
+            "กระบวนงานของบริการนี้ไม่มีขั้นตอน forward-to-agency จึงไม่มีการส่งต่อ / the service's "
+            "process has no forward-to-agency step: nothing would be forwarded"
+        ]
+    return []
+
+
 def integration_problems(
     service: Service,
     *,
@@ -107,7 +139,9 @@ def integration_problems(
 ) -> dict[str, list[str]]:
     """Every problem with these settings, by field (empty when they can be published)."""
     problems = {
-        "mode": [] if mode in Mode.values else ["ไม่มีรูปแบบนี้ / no such mode"],
+        "mode": _process_errors(service, mode)
+        if mode in Mode.values
+        else ["ไม่มีรูปแบบนี้ / no such mode"],
         "agency_system": _system_errors(service, mode, agency_system),
         "endpoint_url": _endpoint_errors(mode, endpoint_url),
         "field_mapping": mapping_errors(field_mapping),
