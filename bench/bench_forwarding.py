@@ -313,7 +313,10 @@ def _due(limit: int = 500) -> list[int]:
 
     return list(
         Forwarding.objects.filter(
-            state=ForwardingState.PENDING, mode=Mode.ONLINE, next_attempt_at__lte=timezone.now()
+            state=ForwardingState.PENDING,
+            mode=Mode.ONLINE,
+            next_attempt_at__lte=timezone.now(),
+            application__service__slug=SERVICE_SLUG,
         )
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:limit]
@@ -323,7 +326,10 @@ def _due(limit: int = 500) -> list[int]:
 def _pending() -> int:
     from bizportal.integrations.models import Forwarding, ForwardingState
 
-    return Forwarding.objects.filter(state=ForwardingState.PENDING).count()
+    # The bench's own: the demo data's forwardings (the FDA's) are not measured here.
+    return Forwarding.objects.filter(
+        state=ForwardingState.PENDING, application__service__slug=SERVICE_SLUG
+    ).count()
 
 
 @dataclass
@@ -622,6 +628,7 @@ def main() -> int:
                     str(ROOT / "manage.py"),
                     "serve",
                     "--no-worker",
+                    "--no-companions",
                     "--port",
                     str(port),
                 ],

@@ -188,3 +188,12 @@ def test_officers_see_every_attempt_and_the_applicant_the_agencys_progress(
     mine = client.get(f"/applications/{application.public_id}/").content.decode()
     assert "นัดตรวจสถานที่ 3 ธ.ค." in mine and "data-agency-status" in mine
     assert "data-outcome" not in mine  # attempts are the agency's and admins' business
+
+
+def test_the_backoff_doubles_with_jitter_and_has_a_ceiling(settings: Any) -> None:
+    settings.FORWARDING_BACKOFF_SECONDS = 10
+    settings.FORWARDING_BACKOFF_MAX_SECONDS = 100
+    waits = [forwarding.backoff(n).total_seconds() for n in range(1, 12)]
+    assert 5 <= waits[0] <= 10 and 10 <= waits[1] <= 20 and 20 <= waits[2] <= 40
+    assert all(50 <= wait <= 100 for wait in waits[4:])
+    assert len({round(forwarding.backoff(3).total_seconds(), 3) for _ in range(20)}) > 1

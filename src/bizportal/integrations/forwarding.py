@@ -264,7 +264,10 @@ def _record(forwarding: Forwarding, sent: Sent) -> bool:
 def backoff(attempts: int) -> dt.timedelta:
     """Exponential, with full jitter so that agencies coming back up are not hit by
     every waiting forwarding in the same second."""
-    ceiling = settings.FORWARDING_BACKOFF_SECONDS * 2 ** (attempts - 1)
+    ceiling = min(
+        settings.FORWARDING_BACKOFF_SECONDS * 2 ** (attempts - 1),
+        settings.FORWARDING_BACKOFF_MAX_SECONDS,
+    )
     return dt.timedelta(seconds=ceiling / 2 + random.uniform(0, ceiling / 2))  # noqa: S311
 
 
