@@ -628,7 +628,6 @@ def main() -> int:
                     str(ROOT / "manage.py"),
                     "serve",
                     "--no-worker",
-                    "--no-companions",
                     "--port",
                     str(port),
                 ],

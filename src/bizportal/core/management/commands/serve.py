@@ -38,9 +38,9 @@ class Command(BaseCommand):
         )
         parser.add_argument("--no-worker", action="store_true", help="serve the web only")
         parser.add_argument(
-            "--no-companions",
+            "--companions",
             action="store_true",
-            help="in the demo profile, do not start the sandbox outside systems and the sweeper",
+            help="demo profile: also start the sandbox outside systems and a sweeper (make demo)",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -48,7 +48,7 @@ class Command(BaseCommand):
         worker = None
         if not options["no_worker"]:
             worker = subprocess.Popen(worker_command())  # noqa: S603 - our own manage.py
-        companions = [] if options["no_companions"] else self._start_companions()
+        companions = self._start_companions() if options["companions"] else []
 
         self._gunicorn_process: subprocess.Popen[bytes] | None = None
 
