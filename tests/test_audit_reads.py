@@ -88,6 +88,7 @@ NOT_STAFF_READS = {
     "licences-verify-number": "public verification, no session (issue 16 item 4)",
     "licences-verify-version": "public verification, no session (issue 16 item 4)",
     "licences-verify-pdf": "public verification, no session (issue 16 item 4)",
+    "licences-verify-batch": "public verification of numbers, no holder details",
     "licences:verify": "public verification",
     "licences:verify-number": "public verification",
     "licences:verify-version": "public verification",

@@ -49,6 +49,7 @@ PUBLIC_OR_OWN = {
     "licences-verify-number",
     "licences-verify-version",
     "licences-verify-pdf",
+    "licences-verify-batch",
     "identity:login",
     "identity:callback",
     "identity:logout",

@@ -574,6 +574,7 @@ SPECTACULAR_SETTINGS = {
         "InvoiceStatusEnum": "bizportal.payments.models.Invoice.Status",
         "ApplicationKindEnum": "bizportal.applications.models.Kind",
         "HolderKindEnum": "bizportal.licences.models.HolderKind",
+        "LicenceVerdictEnum": "bizportal.licences.services.VERDICTS",
     },
 }
 

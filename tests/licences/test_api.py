@@ -158,7 +158,7 @@ def test_an_unknown_number_is_404_problem_json(client, db) -> None:
 def test_an_uploaded_licence_is_verified(client, licence: Licence) -> None:
     body = client.post(f"{API}/verify-pdf/", {"file": pdf_upload(pdf_of(licence))}).json()
 
-    assert body["outcome"] == "valid"
+    assert (body["verdict"], body["outcome"]) == ("valid", "valid")
     assert body["ok"] and body["intact"] and body["trusted"] and body["untouched"]
     assert body["licence"]["number"] == licence.number
     assert body["licence"]["status"] == "valid"
@@ -170,9 +170,11 @@ def test_an_uploaded_licence_is_verified(client, licence: Licence) -> None:
 def test_an_uploaded_version_1_is_validly_signed_but_superseded(client, amended: Licence) -> None:
     body = client.post(f"{API}/verify-pdf/", {"file": pdf_upload(pdf_of(amended, 1))}).json()
 
-    assert body["outcome"] == "valid" and body["ok"] is True  # the signature is fine ...
+    assert body["outcome"] == "valid"  # the signature is fine ...
+    assert (body["verdict"], body["ok"]) == ("superseded", False)  # ... the file is not current
+    assert "old version" in body["message"]["en"]
     assert body["matches_record"] is True
-    assert body["licence"]["status"] == "superseded"  # ... the document is not current
+    assert body["licence"]["status"] == "superseded"
     assert body["licence"]["ok"] is False
     assert (body["licence"]["version"], body["licence"]["current_version"]) == (1, 2)
     assert body["licence"]["current_url"] == reverse(
@@ -180,12 +182,25 @@ def test_an_uploaded_version_1_is_validly_signed_but_superseded(client, amended:
     )
 
 
+def test_a_revoked_licences_file_is_never_ok(client, licence: Licence, applicant: User) -> None:
+    """A validly signed file of a revoked licence: one verdict, and ``ok`` is false, so an
+    integrator reading ``ok`` cannot accept it; the page shows no green banner."""
+    pdf = pdf_of(licence)
+    revoke_licence(licence, "ปิดกิจการ / Closed", actor=applicant)
+    body = client.post(f"{API}/verify-pdf/", {"file": pdf_upload(pdf)}).json()
+    assert (body["verdict"], body["ok"], body["outcome"]) == ("revoked", False, "valid")
+    assert "revoked" in body["message"]["en"] and "do not rely" in body["message"]["en"]
+    page = client.post(reverse("licences:verify"), {"file": pdf_upload(pdf)}).content.decode()
+    assert 'data-verdict="revoked"' in page
+    assert "status-valid" not in page.split('data-verdict="revoked"')[1].split("</p>")[0]
+
+
 def test_a_tampered_upload_is_reported(client, licence: Licence) -> None:
     tampered = flip_byte_in_signed_range(pdf_of(licence))
 
     body = client.post(f"{API}/verify-pdf/", {"file": pdf_upload(tampered)}).json()
 
-    assert body["outcome"] == "tampered"
+    assert body["outcome"] == body["verdict"] == "tampered"
     assert body["ok"] is False
     assert body["message"]["en"] == "The file was changed after signing"
     assert body["licence"] is None
@@ -228,3 +243,36 @@ def test_the_endpoints_are_in_the_openapi_schema(client, db) -> None:
     assert "/api/v1/licences/verify/{number}/" in schema
     assert "/api/v1/licences/verify/{number}/{version}/" in schema
     assert "/api/v1/licences/verify-pdf/" in schema
+
+
+def test_up_to_a_hundred_numbers_are_verified_in_one_call(
+    client, licence: Licence, applicant: User, django_assert_max_num_queries
+) -> None:
+    revoked = issue_licence(draft(licence.service, applicant))
+    revoke_licence(revoked, "ปิดกิจการ / Closed", actor=applicant)
+    asked = [licence.number.lower(), revoked.number, "XX-2569-000404"]
+    with django_assert_max_num_queries(3):
+        answer = client.post(f"{API}/verify/", {"numbers": asked}, content_type="application/json")
+    assert answer.status_code == 200
+    results = answer.json()["results"]
+    assert [(r["number"], r["verdict"], r["ok"]) for r in results] == [
+        (licence.number, "valid", True),
+        (revoked.number, "revoked", False),
+        ("XX-2569-000404", "not_found", False),
+    ]
+    assert "holder_name" not in results[0]
+
+
+def test_a_batch_over_a_hundred_or_empty_is_refused(client, db) -> None:
+    for numbers in ([], ["A"] * 101, ["A" * 41]):
+        answer = client.post(
+            f"{API}/verify/", {"numbers": numbers}, content_type="application/json"
+        )
+        assert answer.status_code == 400
+        assert answer["Content-Type"].startswith("application/problem+json")
+
+
+def test_an_unknown_number_is_echoed_only_as_far_as_a_number_goes(client, db) -> None:
+    answer = client.get(f"{API}/verify/{'X' * 300}/")
+    assert answer.status_code == 404
+    assert "X" * 41 not in answer.json()["detail"]

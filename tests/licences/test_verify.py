@@ -105,7 +105,8 @@ def test_a_superseded_file_is_still_validly_signed_but_says_superseded(amended: 
     old = verify_pdf(pdf_of(amended, 1))
     current = verify_pdf(pdf_of(amended, 2))
 
-    assert old.outcome == "valid" and old.ok
+    assert old.outcome == "valid"  # the signature holds ...
+    assert (old.verdict, old.ok) == ("superseded", False)  # ... but it is not to be relied on
     assert old.version == version(amended, 1)
     assert old.matches_record  # it is the file issued as version 1
     assert old.licence_status == "superseded"
@@ -370,8 +371,9 @@ def test_uploading_a_superseded_file_says_so(client, amended: Licence) -> None:
 
     html = response.content.decode()
     assert response.status_code == 200
-    assert "ลายมือชื่ออิเล็กทรอนิกส์ถูกต้อง" in html
-    assert "status-superseded" in html
+    assert "ลายมือชื่อถูกต้อง แต่ไฟล์นี้เป็นฉบับเก่า" in html  # one verdict, in words
+    assert 'data-verdict="superseded"' in html
+    assert "status-superseded" in html  # the register's status beside it
 
 
 def test_uploading_a_tampered_file_says_it_was_changed_after_signing(

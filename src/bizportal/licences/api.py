@@ -32,7 +32,7 @@ from bizportal.core import ratelimits
 
 from .check_codes import CodeCheck, check
 from .models import HolderKind, Licence
-from .services import masked_holder_id, verdict, verify_pdf
+from .services import VERDICTS, masked_holder_id, verdict, verify_pdf
 from .uploads import read_licence_upload
 
 CODE_PARAMETER = OpenApiParameter(
@@ -45,8 +45,10 @@ CODE_PARAMETER = OpenApiParameter(
 
 class LicenceStatusSerializer(serializers.Serializer):
     number = serializers.CharField()
-    status = serializers.ChoiceField(
-        choices=["valid", "expired", "revoked", "suspended", "cancelled", "superseded"]
+    status = serializers.ChoiceField(choices=VERDICTS)
+    verdict = serializers.ChoiceField(
+        choices=VERDICTS,
+        help_text="the one answer (same as status; the PDF check uses the same word)",
     )
     ok = serializers.BooleanField(help_text="true only when the status is valid")
     version = serializers.IntegerField(help_text="the version asked about")
@@ -89,6 +91,7 @@ def licence_status_data(
     data: dict[str, Any] = {
         "number": licence.number,
         "status": status,
+        "verdict": status,
         "ok": status == "valid",
         "version": version or licence.version,
         "current_version": licence.version,
@@ -150,7 +153,8 @@ class VerifyNumberView(APIView):
         ):
             licence = None
         if licence is None:
-            raise NotFound(f"ไม่พบใบอนุญาตเลขที่ {number} / No licence numbered {number}")
+            shown = number[:NUMBER_ECHO]  # never more of the input than a licence number
+            raise NotFound(f"ไม่พบใบอนุญาตเลขที่ {shown} / No licence numbered {shown}")
         code_check = check(licence, request.query_params.get("code"))
         return Response(
             LicenceStatusSerializer(
@@ -214,7 +218,83 @@ class VerifyPdfView(APIView):
         return Response(body)
 
 
+NUMBER_ECHO = 40
+BATCH_MAX = 100
+
+
+class VerifyBatchRequest(serializers.Serializer):
+    numbers = serializers.ListField(
+        child=serializers.CharField(max_length=NUMBER_ECHO, trim_whitespace=True),
+        min_length=1,
+        max_length=BATCH_MAX,
+    )
+
+
+class VerifyBatchItem(serializers.Serializer):
+    number = serializers.CharField()
+    verdict = serializers.CharField(
+        help_text="valid, expired, revoked, suspended, cancelled, superseded or not_found"
+    )
+    ok = serializers.BooleanField(help_text="true only for valid")
+    issuer_code = serializers.CharField(allow_null=True)
+    current_version = serializers.IntegerField(allow_null=True)
+    valid_until = serializers.DateField(allow_null=True)
+
+
+class VerifyBatchView(APIView):
+    """Up to 100 licence numbers in one call (a bank or a marketplace checking its
+    suppliers): the register's verdict on each, in the order asked, with no holder
+    details; one query whatever the count."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list[Any] = []
+    rate_limited_methods = ("POST",)  # "verify"
+
+    @extend_schema(
+        operation_id="licences_verify_batch",
+        request=VerifyBatchRequest,
+        responses={
+            200: inline_serializer("VerifyBatchAnswer", {"results": VerifyBatchItem(many=True)}),
+            400: OpenApiResponse(description="problem+json: no numbers, over 100, too long"),
+            429: OpenApiResponse(description="problem+json: too many lookups; see Retry-After"),
+        },
+        tags=["licences"],
+    )
+    def post(self, request: Request) -> Response:
+        ratelimits.limit(request, "verify", key="ip")
+        asked = VerifyBatchRequest(data=request.data)
+        asked.is_valid(raise_exception=True)
+        numbers = [n.upper() for n in asked.validated_data["numbers"]]
+        found = {
+            licence.number: licence
+            for licence in Licence.objects.select_related("agency").filter(number__in=numbers)
+        }
+        return Response({"results": [_batch_item(number, found.get(number)) for number in numbers]})
+
+
+def _batch_item(number: str, licence: Licence | None) -> dict[str, Any]:
+    if licence is None:
+        return {
+            "number": number,
+            "verdict": "not_found",
+            "ok": False,
+            "issuer_code": None,
+            "current_version": None,
+            "valid_until": None,
+        }
+    status = verdict(licence)
+    return {
+        "number": number,
+        "verdict": status,
+        "ok": status == "valid",
+        "issuer_code": licence.agency.code,
+        "current_version": licence.version,
+        "valid_until": licence.valid_until,
+    }
+
+
 urlpatterns = [
+    path("verify/", VerifyBatchView.as_view(), name="licences-verify-batch"),
     path("verify/<str:number>/", VerifyNumberView.as_view(), name="licences-verify-number"),
     path(
         "verify/<str:number>/<int:version>/",

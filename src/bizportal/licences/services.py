@@ -42,7 +42,25 @@ from .signers import trust_roots
 logger = logging.getLogger(__name__)
 
 Verdict = Literal["valid", "expired", "revoked", "suspended", "cancelled", "superseded"]
+#: The register's verdicts, as the API documents them (one enum in the OpenAPI schema).
+VERDICTS = ["valid", "expired", "revoked", "suspended", "cancelled", "superseded"]
 Outcome = Literal["valid", "tampered", "untrusted", "not_signed", "unreadable"]
+#: The one answer to "may I rely on this licence file?": the file's own check when it
+#: fails, else the register's verdict on the licence (or ``not_found``). Only ``valid``
+#: means yes.
+FileVerdict = Literal[
+    "valid",
+    "expired",
+    "revoked",
+    "suspended",
+    "cancelled",
+    "superseded",
+    "tampered",
+    "untrusted",
+    "not_signed",
+    "unreadable",
+    "not_found",
+]
 ChangeKind = Literal["amend", "renew", "cancel"]
 
 
@@ -536,6 +554,34 @@ MESSAGES: dict[Outcome, tuple[str, str]] = {
     ),
 }
 
+#: What the whole check says when the file itself is sound but the register is not.
+REGISTER_MESSAGES: dict[str, tuple[str, str]] = {
+    "revoked": (
+        "ลายมือชื่อถูกต้อง แต่ใบอนุญาตนี้ถูกเพิกถอนแล้ว ใช้ไม่ได้",
+        "The signature is valid, but this licence has been revoked: do not rely on it",
+    ),
+    "suspended": (
+        "ลายมือชื่อถูกต้อง แต่ใบอนุญาตนี้ถูกพักใช้อยู่ ใช้ไม่ได้",
+        "The signature is valid, but this licence is suspended: do not rely on it",
+    ),
+    "expired": (
+        "ลายมือชื่อถูกต้อง แต่ใบอนุญาตนี้หมดอายุแล้ว",
+        "The signature is valid, but this licence has expired",
+    ),
+    "cancelled": (
+        "ลายมือชื่อถูกต้อง แต่ผู้ถือใบอนุญาตขอยกเลิกแล้ว",
+        "The signature is valid, but the holder has cancelled this licence",
+    ),
+    "superseded": (
+        "ลายมือชื่อถูกต้อง แต่ไฟล์นี้เป็นฉบับเก่า มีฉบับใหม่แทนแล้ว",
+        "The signature is valid, but this is an old version: a newer one replaced it",
+    ),
+    "not_found": (
+        "ลายมือชื่อถูกต้อง แต่ไม่พบใบอนุญาตนี้ในทะเบียน",
+        "The signature is valid, but this licence is not in the register",
+    ),
+}
+
 
 @dataclass(frozen=True)
 class PdfVerification:
@@ -557,23 +603,42 @@ class PdfVerification:
     details: list[str] = field(default_factory=list)
 
     @property
+    def verdict(self) -> FileVerdict:
+        """The file's own failure, else the register's word on the licence it holds."""
+        if self.outcome != "valid":
+            return self.outcome
+        if self.licence is None or self.licence_status is None:
+            return "not_found"
+        return self.licence_status
+
+    @property
     def ok(self) -> bool:
-        return self.outcome == "valid"
+        """True only when the file is sound *and* the licence is valid today."""
+        return self.verdict == "valid"
 
     @property
     def message_th(self) -> str:
-        return MESSAGES[self.outcome][0]
+        return self._message[0]
 
     @property
     def message_en(self) -> str:
-        return MESSAGES[self.outcome][1]
+        return self._message[1]
+
+    @property
+    def _message(self) -> tuple[str, str]:
+        return REGISTER_MESSAGES.get(self.verdict) or MESSAGES[self.outcome]
 
     def as_dict(self) -> dict[str, Any]:
         licence = self.licence
         return {
-            "outcome": self.outcome,
+            "verdict": self.verdict,
             "ok": self.ok,
             "message": {"th": self.message_th, "en": self.message_en},
+            "outcome": self.outcome,
+            "signature_message": {
+                "th": MESSAGES[self.outcome][0],
+                "en": MESSAGES[self.outcome][1],
+            },
             "signed": self.signed,
             "intact": self.intact,
             "valid": self.valid,
