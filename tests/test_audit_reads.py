@@ -135,6 +135,8 @@ NOT_STAFF_READS = {
     "backoffice:statistics": "aggregates only (counts and durations per agency)",
     "backoffice:staff-new": "an empty form",
     "backoffice:decide": POST_ONLY,
+    "backoffice:licence-act": POST_ONLY,
+    "licences-lifecycle": POST_ONLY,
     "backoffice:services": "the agency's services and their revisions' states, no names",
     "backoffice:service-transition": POST_ONLY,
 }
@@ -253,15 +255,30 @@ def _exchange_entry(w: World) -> Any:
     )
 
 
+def _licence_of_the_agency(w: World) -> Any:
+    """A licence the world's officer's agency issued (for its licence page)."""
+    from bizportal.licences.models import Licence
+
+    issued = Licence.objects.filter(agency_id=w.officer.agency_id).first()
+    return issued or journeys.issued(w.application.service, ApplicantFactory()).licence
+
+
 def staff_reads(w: World) -> dict[str, Read]:
     app = {"public_id": w.application.public_id}
     ref = str(w.application.public_id)
     attachment = w.application.attachments.first()
     filed_attachment = w.filed.attachments.first()
+    licence = _licence_of_the_agency(w)
     assert attachment is not None and filed_attachment is not None
     return {
         "backoffice:worklist": Read("officer", {}, "applications.listed", ref),
         "backoffice:application": Read("officer", app, "application.viewed", ref),
+        "backoffice:licence": Read(
+            "officer",
+            {"public_id": licence.public_id},
+            "licence.viewed",
+            str(licence.public_id),
+        ),
         "backoffice:attachment": Read(
             "officer",
             {**app, "attachment_id": attachment.public_id},

@@ -21,6 +21,7 @@ from bizportal.identity.models import MandateAction, Party
 from bizportal.identity.rules import (
     acts_for,
     is_agency_officer,
+    is_agency_supervisor,
     is_counter_officer,
     is_entrepreneur,
     same_agency,
@@ -87,3 +88,9 @@ authz.register("licences.view", views_licences | receives_licences)
 authz.register(
     "licences.change", acts_for(MandateAction.PREPARE, _holder, lambda licence: licence.service_id)
 )
+
+# The issuing agency's officers suspend, reinstate and ask for revocations; a supervisor
+# of that agency approves a revocation (maker–checker; never the one who asked).
+_issuing_agency = same_agency(lambda licence: licence.agency_id)
+authz.register("licences.manage", is_agency_officer & _issuing_agency)
+authz.register("licences.approve_revocation", is_agency_supervisor & _issuing_agency)

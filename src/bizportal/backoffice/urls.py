@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import counter, exchange_log, mfa, service_editor, staff, statistics, views
+from . import counter, exchange_log, licences, mfa, service_editor, staff, statistics, views
 
 app_name = "backoffice"
 urlpatterns = [
@@ -34,6 +34,8 @@ urlpatterns = [
         name="service-transition",
     ),
     path("applications/<uuid:public_id>/", views.application_detail, name="application"),
+    path("licences/<uuid:public_id>/", licences.licence_detail, name="licence"),
+    path("licences/<uuid:public_id>/act/", licences.licence_act, name="licence-act"),
     path("applications/<uuid:public_id>/decide/", views.decide, name="decide"),
     path(
         "applications/<uuid:public_id>/documents/<uuid:attachment_id>/",

@@ -28,11 +28,20 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from bizportal.core import ratelimits
+from bizportal.core import authz, ratelimits
+from bizportal.core.problems import PROBLEM_CONTENT_TYPE, problem
 
 from .check_codes import CodeCheck, check
-from .models import HolderKind, Licence
-from .services import VERDICTS, masked_holder_id, verdict, verify_pdf
+from .models import HolderKind, Licence, RevocationReason
+from .services import (
+    LIFECYCLE_ACTIONS,
+    VERDICTS,
+    LicenceError,
+    lifecycle_action,
+    masked_holder_id,
+    verdict,
+    verify_pdf,
+)
 from .uploads import read_licence_upload
 
 CODE_PARAMETER = OpenApiParameter(
@@ -293,8 +302,57 @@ def _batch_item(number: str, licence: Licence | None) -> dict[str, Any]:
     }
 
 
+class LifecycleRequest(serializers.Serializer):
+    action = serializers.ChoiceField(choices=list(LIFECYCLE_ACTIONS))
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    until = serializers.DateField(required=False, allow_null=True)
+    reason_code = serializers.ChoiceField(
+        choices=RevocationReason.values, required=False, allow_blank=True
+    )
+
+
+class LicenceLifecycleView(APIView):
+    """The issuing agency's officers (session): suspend, reinstate, ask for a revocation;
+    a supervisor approves or declines it. Any other licence is 404."""
+
+    @extend_schema(
+        operation_id="licences_lifecycle",
+        request=LifecycleRequest,
+        responses={
+            200: LicenceStatusSerializer,
+            404: OpenApiResponse(description="problem+json: not a licence of your agency"),
+            409: OpenApiResponse(description="problem+json: not allowed in its state, or by you"),
+        },
+        tags=["licences"],
+    )
+    def post(self, request: Request, public_id: Any) -> Response:
+        licence = (
+            Licence.objects.select_related("agency", "service").filter(public_id=public_id).first()
+        )
+        if licence is None or not authz.allowed(request.user, "licences.manage", licence):
+            raise NotFound("ไม่พบใบอนุญาตของหน่วยงานท่าน / no such licence of your agency")
+        asked = LifecycleRequest(data=request.data)
+        asked.is_valid(raise_exception=True)
+        data = asked.validated_data
+        try:
+            lifecycle_action(
+                licence,
+                action=data["action"],
+                actor=request.user,
+                reason=data.get("reason", ""),
+                until=data.get("until"),
+                reason_code=data.get("reason_code", ""),
+            )
+        except LicenceError as error:
+            body = problem(409, str(error), type_="licence-lifecycle")
+            return Response(body, status=409, content_type=PROBLEM_CONTENT_TYPE)
+        licence.refresh_from_db()
+        return Response(LicenceStatusSerializer(licence_status_data(licence)).data)
+
+
 urlpatterns = [
     path("verify/", VerifyBatchView.as_view(), name="licences-verify-batch"),
+    path("<uuid:public_id>/lifecycle/", LicenceLifecycleView.as_view(), name="licences-lifecycle"),
     path("verify/<str:number>/", VerifyNumberView.as_view(), name="licences-verify-number"),
     path(
         "verify/<str:number>/<int:version>/",

@@ -23,3 +23,16 @@ LICENCE_REVOKED = events.declare(
     payload=("number", "reason", "agency", "service"),
     filters=("agency", "service"),
 )
+LICENCE_SUSPENDED = events.declare(
+    "licences.licence_suspended",
+    "The agency suspended the licence (until a date, or until reinstated); it verifies as "
+    "suspended meanwhile.",
+    payload=("number", "until", "reason", "agency", "service"),
+    filters=("agency", "service"),
+)
+LICENCE_REINSTATED = events.declare(
+    "licences.licence_reinstated",
+    "A suspension ended (reinstated by the agency, or its last day passed).",
+    payload=("number", "agency", "service"),
+    filters=("agency", "service"),
+)

@@ -106,6 +106,10 @@ class Licence(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.VALID)
     revoked_at = models.DateTimeField(null=True, blank=True)
     revocation_reason = models.TextField(blank=True)
+    suspended_until = models.DateField(
+        null=True, blank=True, help_text="last day of a suspension; empty: until reinstated"
+    )
+    suspension_reason = models.TextField(blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancellation_reason = models.TextField(blank=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -195,3 +199,49 @@ class LicenceVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.licence.number} v{self.number}"
+
+
+class RevocationReason(models.TextChoices):
+    FALSE_STATEMENTS = "false_statements", "ได้รับอนุญาตโดยแจ้งข้อความเท็จ / obtained by false statements"
+    CONDITIONS_BREACHED = "conditions_breached", "ฝ่าฝืนเงื่อนไขใบอนุญาต / conditions breached"
+    DANGER = "danger", "เป็นอันตรายต่อสาธารณะ / a danger to the public"
+    COURT_ORDER = "court_order", "คำสั่งศาล / court order"
+    OTHER = "other", "เหตุอื่นตามกฎหมาย / another ground in law"
+
+
+class RevocationRequest(models.Model):
+    """Maker–checker for a revocation: an officer asks, a supervisor of the same agency
+    (never the same person) approves or declines; only an approval revokes."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "รออนุมัติ / waiting for approval"
+        APPROVED = "approved", "อนุมัติแล้ว / approved"
+        DECLINED = "declined", "ไม่อนุมัติ / declined"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    licence = models.ForeignKey(Licence, on_delete=models.PROTECT, related_name="revocations")
+    reason_code = models.CharField(max_length=24, choices=RevocationReason.choices)
+    note = models.TextField()
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["licence"],
+                condition=Q(state="pending"),
+                name="one_pending_revocation_per_licence",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.licence_id} {self.reason_code} ({self.state})"

@@ -30,13 +30,26 @@ from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
 from bizportal.catalog.models import Service
-from bizportal.core import audit, events, faults
+from bizportal.core import audit, authz, events, faults
 from bizportal.core.sequences import hold_counter, next_number
 from bizportal.core.thai import english_date, thai_date
 
 from . import pdf as licence_pdf
-from .events import LICENCE_CANCELLED, LICENCE_ISSUED, LICENCE_REVOKED
-from .models import HolderKind, Licence, LicenceVersion, VersionKind
+from .events import (
+    LICENCE_CANCELLED,
+    LICENCE_ISSUED,
+    LICENCE_REINSTATED,
+    LICENCE_REVOKED,
+    LICENCE_SUSPENDED,
+)
+from .models import (
+    HolderKind,
+    Licence,
+    LicenceVersion,
+    RevocationReason,
+    RevocationRequest,
+    VersionKind,
+)
 from .signers import trust_roots
 
 logger = logging.getLogger(__name__)
@@ -80,14 +93,20 @@ def verdict(
     version is ``superseded`` by the current one. Then expiry, judged on the Bangkok
     calendar day.
     """
-    if licence.status != Licence.Status.VALID:
+    today = today or timezone.localdate()
+    if licence.status == Licence.Status.SUSPENDED and _suspension_over(licence, today):
+        pass  # its last day passed: valid again, whether or not the sweeper has run yet
+    elif licence.status != Licence.Status.VALID:
         return licence.status  # type: ignore[return-value]
     if version is not None and version != licence.version:
         return "superseded"
-    today = today or timezone.localdate()
     if licence.valid_until is not None and licence.valid_until < today:
         return "expired"
     return "valid"
+
+
+def _suspension_over(licence: Licence, today: dt.date) -> bool:
+    return licence.suspended_until is not None and licence.suspended_until < today
 
 
 def licence_status(licence: Licence, *, today: dt.date | None = None) -> Verdict:
@@ -532,6 +551,220 @@ def revoke_licence(licence: Licence, reason: str, *, actor: Any) -> Licence:
         actor=actor,
     )
     return licence
+
+
+# --- suspension and revocation by the agency (issue 14) -----------------------------
+
+
+def _require_officer(licence: Licence, actor: Any, permission: str = "licences.manage") -> None:
+    if not authz.allowed(actor, permission, licence):
+        raise LicenceError(
+            "เฉพาะเจ้าหน้าที่ของหน่วยงานที่ออกใบอนุญาต / only the issuing agency's officers may do this"
+        )
+
+
+def _lock_licence(licence: Licence) -> Licence:
+    return (
+        Licence.objects.select_for_update().select_related("agency", "service").get(pk=licence.pk)
+    )
+
+
+@transaction.atomic
+def suspend_licence(
+    licence: Licence, *, reason: str, until: dt.date | None = None, actor: Any
+) -> Licence:
+    """The agency suspends a valid licence, until a date (its last day) or until
+    reinstated; it verifies as suspended meanwhile and the holder is told."""
+    licence = _lock_licence(licence)
+    _require_officer(licence, actor)
+    reason = (reason or "").strip()
+    if not reason:
+        raise LicenceError("กรุณาระบุเหตุผลการพักใช้ / Please give the reason for the suspension")
+    if verdict(licence) != "valid":
+        raise LicenceError(
+            f"พักใช้ได้เฉพาะใบอนุญาตที่ใช้ได้ (สถานะ: {verdict(licence)}) / only a valid licence "
+            f"can be suspended (it is {verdict(licence)})"
+        )
+    if until is not None and until <= timezone.localdate():
+        raise LicenceError("วันสิ้นสุดต้องเป็นวันในอนาคต / the last day must be in the future")
+    licence.status = Licence.Status.SUSPENDED
+    licence.suspended_until = until
+    licence.suspension_reason = reason
+    licence.save(update_fields=["status", "suspended_until", "suspension_reason", "updated_at"])
+    audit.record(
+        "licence.suspended",
+        licence,
+        actor=actor,
+        number=licence.number,
+        until=until.isoformat() if until else "",
+        reason=reason,
+    )
+    events.publish(
+        LICENCE_SUSPENDED,
+        licence,
+        {
+            "number": licence.number,
+            "until": until.isoformat() if until else "",
+            "reason": reason,
+            "agency": licence.agency.code,
+            "service": licence.service.slug,
+        },
+        actor=actor,
+    )
+    return licence
+
+
+@transaction.atomic
+def reinstate_licence(licence: Licence, *, actor: Any = None) -> Licence:
+    """End a suspension: by an officer of the agency, or by the sweeper (``actor=None``)
+    once the suspension's last day has passed."""
+    licence = _lock_licence(licence)
+    if actor is not None:
+        _require_officer(licence, actor)
+    elif not _suspension_over(licence, timezone.localdate()):
+        raise LicenceError("the suspension has not ended")
+    if licence.status != Licence.Status.SUSPENDED:
+        raise LicenceError("ใบอนุญาตนี้ไม่ได้ถูกพักใช้ / this licence is not suspended")
+    licence.status = Licence.Status.VALID
+    licence.suspended_until = None
+    licence.save(update_fields=["status", "suspended_until", "updated_at"])
+    audit.record(
+        "licence.reinstated",
+        licence,
+        actor=actor,
+        actor_label="" if actor else "Biz Portal (the suspension ended)",
+        number=licence.number,
+    )
+    events.publish(
+        LICENCE_REINSTATED,
+        licence,
+        {"number": licence.number, "agency": licence.agency.code, "service": licence.service.slug},
+        actor=actor,
+    )
+    return licence
+
+
+def end_lapsed_suspensions() -> int:
+    """Reinstate every licence whose suspension's last day has passed (the sweeper)."""
+    lapsed = Licence.objects.filter(
+        status=Licence.Status.SUSPENDED, suspended_until__lt=timezone.localdate()
+    )
+    count = 0
+    for licence in lapsed.only("pk"):
+        reinstate_licence(licence)
+        count += 1
+    return count
+
+
+@transaction.atomic
+def request_revocation(
+    licence: Licence, *, reason_code: str, note: str, actor: Any
+) -> RevocationRequest:
+    """An officer asks for a revocation (the maker); nothing changes until a supervisor
+    of the agency approves it (the checker)."""
+    licence = _lock_licence(licence)
+    _require_officer(licence, actor)
+    note = (note or "").strip()
+    if reason_code not in RevocationReason.values:
+        raise LicenceError(
+            f"เหตุผลต้องเป็นหนึ่งใน / the reason is one of {', '.join(RevocationReason.values)}"
+        )
+    if not note:
+        raise LicenceError("กรุณาอธิบายเหตุผล (ผู้ถือจะได้รับแจ้ง) / Please explain (the holder is told)")
+    if licence.status in (Licence.Status.REVOKED, Licence.Status.CANCELLED):
+        raise LicenceError("ใบอนุญาตนี้สิ้นสุดแล้ว / this licence has already ended")
+    if licence.revocations.filter(state=RevocationRequest.State.PENDING).exists():
+        raise LicenceError("มีคำขอเพิกถอนรออนุมัติอยู่แล้ว / a revocation already waits for approval")
+    request = RevocationRequest.objects.create(
+        licence=licence, reason_code=reason_code, note=note, requested_by=actor
+    )
+    audit.record(
+        "licence.revocation_requested",
+        licence,
+        actor=actor,
+        number=licence.number,
+        reason_code=reason_code,
+        request=str(request.public_id),
+    )
+    return request
+
+
+@transaction.atomic
+def decide_revocation(
+    request: RevocationRequest, *, approve: bool, actor: Any, note: str = ""
+) -> RevocationRequest:
+    """The checker: a supervisor of the licence's agency who did not ask approves (the
+    licence is revoked) or declines (nothing changes)."""
+    request = (
+        RevocationRequest.objects.select_for_update().select_related("licence").get(pk=request.pk)
+    )
+    _require_officer(request.licence, actor, "licences.approve_revocation")
+    if request.state != RevocationRequest.State.PENDING:
+        raise LicenceError("คำขอนี้ตัดสินแล้ว / this request was already decided")
+    if request.requested_by_id == getattr(actor, "pk", None):
+        raise LicenceError(
+            "ผู้ขอเพิกถอนอนุมัติคำขอของตนเองไม่ได้ / the officer who asked cannot approve it: "
+            "another supervisor must"
+        )
+    request.state = (
+        RevocationRequest.State.APPROVED if approve else RevocationRequest.State.DECLINED
+    )
+    request.decided_by = actor
+    request.decided_at = timezone.now()
+    request.decision_note = (note or "").strip()
+    request.save(update_fields=["state", "decided_by", "decided_at", "decision_note"])
+    audit.record(
+        f"licence.revocation_{request.state}",
+        request.licence,
+        actor=actor,
+        number=request.licence.number,
+        request=str(request.public_id),
+    )
+    if approve:
+        reason = f"{RevocationReason(request.reason_code).label}: {request.note}"
+        revoke_licence(request.licence, reason, actor=actor)
+    return request
+
+
+LIFECYCLE_ACTIONS = (
+    "suspend",
+    "reinstate",
+    "request_revocation",
+    "approve_revocation",
+    "decline_revocation",
+)
+
+
+def lifecycle_action(
+    licence: Licence,
+    *,
+    action: str,
+    actor: Any,
+    reason: str = "",
+    until: dt.date | None = None,
+    reason_code: str = "",
+) -> str:
+    """One lifecycle action as the back office page and the API name it; returns what
+    to tell the officer, or raises :class:`LicenceError` (nothing changed)."""
+    if action == "suspend":
+        suspend_licence(licence, reason=reason, until=until, actor=actor)
+        return "พักใช้ใบอนุญาตแล้ว / Licence suspended"
+    if action == "reinstate":
+        reinstate_licence(licence, actor=actor)
+        return "คืนสิทธิ์ใบอนุญาตแล้ว / Licence reinstated"
+    if action == "request_revocation":
+        request_revocation(licence, reason_code=reason_code, note=reason, actor=actor)
+        return "ส่งคำขอเพิกถอนให้หัวหน้าอนุมัติแล้ว / Revocation sent for a supervisor's approval"
+    if action not in LIFECYCLE_ACTIONS:
+        raise LicenceError(f"ไม่มีการดำเนินการ / no action {action!r}")
+    pending = licence.revocations.filter(state=RevocationRequest.State.PENDING).first()
+    if pending is None:
+        raise LicenceError("ไม่มีคำขอเพิกถอนที่รออนุมัติ / no revocation waits for approval")
+    approve = action == "approve_revocation"
+    decide_revocation(pending, approve=approve, actor=actor, note=reason)
+    if approve:
+        return "อนุมัติการเพิกถอนแล้ว / Revocation approved"
+    return "ไม่อนุมัติการเพิกถอน / Revocation declined"
 
 
 # --- verifying an uploaded file ---------------------------------------------------

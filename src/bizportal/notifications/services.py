@@ -26,6 +26,8 @@ from bizportal.core.models import DomainEvent
 from bizportal.core.thai import english_date, thai_date
 from bizportal.identity.models import User
 from bizportal.inspections.events import INSPECTION_SCHEDULED
+from bizportal.licences.events import LICENCE_REINSTATED, LICENCE_REVOKED, LICENCE_SUSPENDED
+from bizportal.licences.models import Licence
 
 from .events import MESSAGE_REQUESTED
 from .models import Notification
@@ -56,10 +58,12 @@ def _links(application: Application) -> dict[str, str]:
 
 def _send(
     event: DomainEvent,
-    application: Application,
+    application: Application | None,
     recipient: str | list[str],
     subject: str,
     body: str,
+    *,
+    user: User | None = None,
 ) -> None:
     """Send once per event: a redelivered event finds its row and sends nothing."""
     recipients = [recipient] if isinstance(recipient, str) else list(recipient)
@@ -71,12 +75,12 @@ def _send(
     send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
     Notification.objects.create(
         event_id=event.id,
-        user=application.applicant,
+        user=user or application.applicant,  # type: ignore[union-attr]
         channel=Notification.Channel.EMAIL,
         recipient=", ".join(recipients)[:254],
         subject=subject[:250],
         body=body,
-        application_reference=application.reference or "",
+        application_reference=(application.reference or "") if application else "",
     )
 
 
@@ -163,3 +167,34 @@ def send_signature_request(event: DomainEvent) -> None:
         },
     )
     _send(event, application, addresses, subject, body)
+
+
+LICENCE_CHANGES = {
+    LICENCE_SUSPENDED.name: ("พักใช้", "suspended"),
+    LICENCE_REINSTATED.name: ("คืนสิทธิ์ให้ใช้ได้อีกครั้ง", "reinstated"),
+    LICENCE_REVOKED.name: ("เพิกถอน", "revoked"),
+}
+
+
+def send_licence_change_email(event: DomainEvent) -> None:
+    """Tell the holder's account that the agency suspended, reinstated or revoked the
+    licence, with the reason and the verification link."""
+    licence = Licence.objects.select_related("account", "agency").get(public_id=event.subject_id)
+    change_th, change_en = LICENCE_CHANGES[event.name]
+    context = {
+        "licence": licence,
+        "change_th": change_th,
+        "change_en": change_en,
+        "until": event.payload.get("until", ""),
+        "reason": event.payload.get("reason", ""),
+        "verify_link": settings.BASE_URL + reverse("licences:verify-number", args=[licence.number]),
+    }
+    subject = f"[Biz Portal] {licence.number}: {change_th} / {change_en}"
+    body = render_to_string("notifications/licence_change_email.txt", context)
+    _send(event, None, licence.account.email, subject, body, user=licence.account)
+
+
+for _event_type in (LICENCE_SUSPENDED, LICENCE_REINSTATED, LICENCE_REVOKED):
+    events.subscriber(_event_type, name=f"notifications.{_event_type.name}")(
+        send_licence_change_email
+    )

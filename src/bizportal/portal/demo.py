@@ -353,10 +353,15 @@ def _prasert() -> None:
         _act(_submitted("food-shop-licence", PRASERT, business_name="ทองคำ คีออสก์"), "approve")
     )
     assert kiosk.licence is not None
-    licences.revoke_licence(
+    # Maker–checker: the BMA's officer asks, its supervisor approves.
+    revocation = licences.request_revocation(
         kiosk.licence,
-        "ตรวจพบการจำหน่ายอาหารไม่ถูกสุขลักษณะซ้ำหลังได้รับคำเตือน",
-        actor=_officer(kiosk),
+        reason_code="conditions_breached",
+        note="ตรวจพบการจำหน่ายอาหารไม่ถูกสุขลักษณะซ้ำหลังได้รับคำเตือน",
+        actor=User.objects.get(username="officer.bma"),
+    )
+    licences.decide_revocation(
+        revocation, approve=True, actor=User.objects.get(username="supervisor.bma")
     )
     # His company's liquor licence. The company signs with two directors: he signs
     # first, Somsri confirms, and only then does it reach the excise department.
