@@ -89,7 +89,7 @@ def build_batch(system: AgencySystem, day: dt.date) -> Batch | None:
     if Batch.objects.filter(agency_system=system, day=day).exists():
         return None
     waiting = list(
-        Forwarding.objects.select_for_update(skip_locked=True)
+        Forwarding.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(
             agency_system=system,
             mode=Mode.BATCH,
