@@ -612,6 +612,12 @@ DIW_REGISTRY_TOKEN = (
 # Which identity-provider plugin signs entrepreneurs in (bizportal.identity.providers).
 IDENTITY_PROVIDER = env("IDENTITY_PROVIDER", "digital_id")
 
+# Licence terms running out: the holder is reminded when this many days are left (each
+# threshold once per term), and the sweeper marks a licence expired after its last day.
+LICENCE_EXPIRY_REMINDER_DAYS = tuple(
+    sorted(int(day) for day in env("LICENCE_EXPIRY_REMINDER_DAYS", "90,30,7").split(",") if day)
+)
+
 # Payment provider (sandbox bank by default).
 PAYMENT_PROVIDER = env("PAYMENT_PROVIDER", "sandbox")
 PAYMENT_WEBHOOK_SECRET = secret("PAYMENT_WEBHOOK_SECRET", "sandbox-payment-webhook-secret")

@@ -31,7 +31,7 @@ orphans its pending messages.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -122,15 +122,7 @@ def publish(
 
     Must run inside the transaction of the change it announces.
     """
-    if _types.get(event_type.name) != event_type:
-        raise EventError(f"event {event_type.name!r} is not declared")
-    missing = set(event_type.payload) - set(payload)
-    extra = set(payload) - set(event_type.payload)
-    if missing or extra:
-        raise EventError(
-            f"event {event_type.name}: payload missing {sorted(missing)}, "
-            f"unexpected {sorted(extra)}"
-        )
+    _check_payload(event_type, payload)
     subject_type, subject_id = _subject(subject)
     user = actor if getattr(actor, "is_authenticated", False) else None
     event = DomainEvent.objects.create(
@@ -149,6 +141,51 @@ def publish(
         for callback in _on_publish:
             transaction.on_commit(callback)
     return event
+
+
+def publish_many(
+    event_type: EventType,
+    items: Sequence[tuple[models.Model, Mapping[str, Any]]],
+    *,
+    actor_label: str,
+) -> list[DomainEvent]:
+    """:func:`publish` for batch work done by the system: one insert for the events and
+    one for their outbox messages, whatever the number of subjects."""
+    for _subject_of, payload in items:
+        _check_payload(event_type, payload)
+    rows = []
+    for subject, payload in items:
+        subject_type, subject_id = _subject(subject)
+        rows.append(
+            DomainEvent(
+                name=event_type.name,
+                subject_type=subject_type,
+                subject_id=subject_id,
+                payload=dict(payload),
+                actor_label=actor_label,
+            )
+        )
+    created = DomainEvent.objects.bulk_create(rows)
+    names = sorted(_subscribers.get(event_type.name, {}))
+    if names and created:
+        OutboxMessage.objects.bulk_create(
+            [OutboxMessage(event=event, subscriber=name) for event in created for name in names]
+        )
+        for callback in _on_publish:
+            transaction.on_commit(callback)
+    return created
+
+
+def _check_payload(event_type: EventType, payload: Mapping[str, Any]) -> None:
+    if _types.get(event_type.name) != event_type:
+        raise EventError(f"event {event_type.name!r} is not declared")
+    missing = set(event_type.payload) - set(payload)
+    extra = set(payload) - set(event_type.payload)
+    if missing or extra:
+        raise EventError(
+            f"event {event_type.name}: payload missing {sorted(missing)}, "
+            f"unexpected {sorted(extra)}"
+        )
 
 
 def _subject(subject: models.Model | tuple[str, str]) -> tuple[str, str]:

@@ -36,3 +36,17 @@ LICENCE_REINSTATED = events.declare(
     payload=("number", "agency", "service"),
     filters=("agency", "service"),
 )
+LICENCE_EXPIRY_APPROACHING = events.declare(
+    "licences.expiry_approaching",
+    "A licence's term runs out within a reminder threshold (LICENCE_EXPIRY_REMINDER_DAYS); "
+    "sent once per term and threshold, so the holder can renew in time.",
+    payload=("number", "valid_until", "days_left", "agency", "service"),
+    filters=("agency", "service"),
+)
+LICENCE_EXPIRED = events.declare(
+    "licences.licence_expired",
+    "The last day of the licence's term passed without a renewal; it verifies as "
+    "expired from now on (a renewal within the late-renewal period makes it valid again).",
+    payload=("number", "valid_until", "agency", "service"),
+    filters=("agency", "service"),
+)

@@ -59,6 +59,7 @@ class Licence(models.Model):
         SUSPENDED = "suspended", "พักใช้ / Suspended"
         REVOKED = "revoked", "ถูกเพิกถอน / Revoked"
         CANCELLED = "cancelled", "ยกเลิกโดยผู้ถือ / Cancelled by the holder"
+        EXPIRED = "expired", "หมดอายุ / Expired"
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     number = models.CharField(max_length=40, unique=True)
@@ -119,6 +120,8 @@ class Licence(models.Model):
         indexes = [
             models.Index(fields=["account", "-issued_at"], name="my_licences_idx"),
             models.Index(fields=["holder_id", "-issued_at"], name="holder_licences_idx"),
+            # The daily expiry sweep and the reminders look licences up by state and date.
+            models.Index(fields=["status", "valid_until"], name="licence_expiry_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -245,3 +248,26 @@ class RevocationRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.licence_id} {self.reason_code} ({self.state})"
+
+
+class ExpiryReminder(models.Model):
+    """A reminder sent to the holder that a licence term is running out.
+
+    One row per licence, term (its ``valid_until``) and threshold, so each reminder goes
+    out once however often the sweeper runs, and a renewal (a new term) starts afresh.
+    """
+
+    licence = models.ForeignKey(Licence, on_delete=models.CASCADE, related_name="reminders")
+    valid_until = models.DateField(help_text="the last day of the term the reminder was for")
+    days_before = models.PositiveSmallIntegerField(help_text="the threshold that was reached")
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["licence", "valid_until", "days_before"], name="expiry_reminder_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.licence_id} {self.valid_until} -{self.days_before}d"

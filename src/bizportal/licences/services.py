@@ -21,8 +21,10 @@ from dataclasses import dataclass, field
 from io import BytesIO
 from typing import Any, Literal
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
@@ -37,12 +39,15 @@ from bizportal.core.thai import english_date, thai_date
 from . import pdf as licence_pdf
 from .events import (
     LICENCE_CANCELLED,
+    LICENCE_EXPIRED,
+    LICENCE_EXPIRY_APPROACHING,
     LICENCE_ISSUED,
     LICENCE_REINSTATED,
     LICENCE_REVOKED,
     LICENCE_SUSPENDED,
 )
 from .models import (
+    ExpiryReminder,
     HolderKind,
     Licence,
     LicenceVersion,
@@ -334,6 +339,8 @@ def issue_version(licence: Licence, draft: LicenceDraft, kind: str) -> Licence:
     issued_at = timezone.now()
     if kind == VersionKind.RENEW:
         licence.valid_from, licence.valid_until = renewed_validity(licence, draft.validity_years)
+        if licence.status == Licence.Status.EXPIRED:  # a late renewal brings it back
+            licence.status = Licence.Status.VALID
     LicenceVersion.objects.filter(licence=licence, superseded_at__isnull=True).update(
         superseded_at=issued_at
     )
@@ -654,6 +661,131 @@ def end_lapsed_suspensions() -> int:
         reinstate_licence(licence)
         count += 1
     return count
+
+
+# --- terms running out ----------------------------------------------------------------
+
+#: How many licences one sweep step handles in a transaction: big enough for a national
+#: day's expiries in a few steps, small enough to hold row locks only briefly.
+EXPIRY_BATCH = 500
+
+
+def expire_lapsed_licences(*, today: dt.date | None = None) -> int:
+    """Mark expired every valid licence whose last day has passed (the daily sweep).
+
+    Verification already answers ``expired`` from the date alone; this makes the register
+    say so too, and tells the holder once (audit entry and event per licence). Rows are
+    taken in batches with ``skip_locked``, so overlapping sweeps never wait on each other
+    and never expire a licence twice.
+    """
+    today = today or timezone.localdate()
+    total = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                Licence.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("agency", "service")
+                .filter(status=Licence.Status.VALID, valid_until__lt=today)
+                .order_by("valid_until", "pk")[:EXPIRY_BATCH]
+            )
+            if not batch:
+                return total
+            Licence.objects.filter(pk__in=[licence.pk for licence in batch]).update(
+                status=Licence.Status.EXPIRED, updated_at=timezone.now()
+            )
+            _announce_expiries(batch)
+        total += len(batch)
+
+
+def _announce_expiries(batch: list[Licence]) -> None:
+    def ended(licence: Licence) -> str:
+        return licence.valid_until.isoformat() if licence.valid_until else ""
+
+    audit.record_many(
+        "licence.expired",
+        [(licence, {"number": licence.number, "valid_until": ended(licence)}) for licence in batch],
+        actor_label="Biz Portal (the term ended)",
+    )
+    events.publish_many(
+        LICENCE_EXPIRED,
+        [
+            (
+                licence,
+                {
+                    "number": licence.number,
+                    "valid_until": ended(licence),
+                    "agency": licence.agency.code,
+                    "service": licence.service.slug,
+                },
+            )
+            for licence in batch
+        ],
+        actor_label="Biz Portal",
+    )
+
+
+def send_expiry_reminders(*, today: dt.date | None = None) -> int:
+    """Remind holders whose licence term runs out within a threshold, once per threshold.
+
+    A licence with ``d`` days left is due the smallest threshold that is at least ``d``
+    (90, 30, 7 by default): one issued with 60 days left hears at once, then again at
+    30 and 7 days. The reminder row is unique per term, so a renewed licence starts afresh
+    and a repeated sweep sends nothing twice.
+    """
+    today = today or timezone.localdate()
+    sent = 0
+    lower = 0
+    for days in settings.LICENCE_EXPIRY_REMINDER_DAYS:
+        while batch := _remind_within(today, lower, days):
+            sent += batch
+        lower = days + 1
+    return sent
+
+
+def _remind_within(today: dt.date, lower: int, days: int) -> int:
+    already = ExpiryReminder.objects.filter(
+        licence=OuterRef("pk"), valid_until=OuterRef("valid_until"), days_before=days
+    )
+    with transaction.atomic():
+        due = list(
+            Licence.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("agency", "service")
+            .filter(
+                status=Licence.Status.VALID,
+                valid_until__gte=today + dt.timedelta(days=lower),
+                valid_until__lte=today + dt.timedelta(days=days),
+            )
+            .exclude(Exists(already))
+            .order_by("valid_until", "pk")[:EXPIRY_BATCH]
+        )
+        ExpiryReminder.objects.bulk_create(
+            [
+                ExpiryReminder(
+                    licence=licence,
+                    valid_until=licence.valid_until,  # type: ignore[misc]  # filtered above
+                    days_before=days,
+                )
+                for licence in due
+            ]
+        )
+        events.publish_many(
+            LICENCE_EXPIRY_APPROACHING,
+            [
+                (
+                    licence,
+                    {
+                        "number": licence.number,
+                        "valid_until": str(licence.valid_until),
+                        "days_left": (licence.valid_until - today).days,  # type: ignore[operator]
+                        "agency": licence.agency.code,
+                        "service": licence.service.slug,
+                    },
+                )
+                for licence in due
+            ],
+            actor_label="Biz Portal",
+        )
+    return len(due)
 
 
 @transaction.atomic

@@ -9,6 +9,7 @@ rolled-back change never emails anyone, and a repeated delivery sends nothing tw
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,13 @@ from bizportal.core.models import DomainEvent
 from bizportal.core.thai import english_date, thai_date
 from bizportal.identity.models import User
 from bizportal.inspections.events import INSPECTION_SCHEDULED
-from bizportal.licences.events import LICENCE_REINSTATED, LICENCE_REVOKED, LICENCE_SUSPENDED
+from bizportal.licences.events import (
+    LICENCE_EXPIRED,
+    LICENCE_EXPIRY_APPROACHING,
+    LICENCE_REINSTATED,
+    LICENCE_REVOKED,
+    LICENCE_SUSPENDED,
+)
 from bizportal.licences.models import Licence
 
 from .events import MESSAGE_REQUESTED
@@ -197,4 +204,37 @@ def send_licence_change_email(event: DomainEvent) -> None:
 for _event_type in (LICENCE_SUSPENDED, LICENCE_REINSTATED, LICENCE_REVOKED):
     events.subscriber(_event_type, name=f"notifications.{_event_type.name}")(
         send_licence_change_email
+    )
+
+
+def send_licence_expiry_email(event: DomainEvent) -> None:
+    """Tell the holder's account that the licence's term runs out soon (with the days
+    left and the renewal link) or has run out (a late renewal may still be possible)."""
+    licence = Licence.objects.select_related("account", "agency").get(public_id=event.subject_id)
+    valid_until = dt.date.fromisoformat(event.payload["valid_until"])
+    expired = event.name == LICENCE_EXPIRED.name
+    context = {
+        "licence": licence,
+        "expired": expired,
+        "days_left": event.payload.get("days_left"),
+        "valid_until_th": thai_date(valid_until),
+        "valid_until_en": english_date(valid_until),
+        "renew_link": settings.BASE_URL
+        + reverse("portal:licence-change", args=[licence.public_id, "renew"]),
+        "verify_link": settings.BASE_URL + reverse("licences:verify-number", args=[licence.number]),
+    }
+    if expired:
+        subject = f"[Biz Portal] {licence.number}: หมดอายุแล้ว / has expired"
+    else:
+        subject = (
+            f"[Biz Portal] {licence.number}: จะหมดอายุใน {context['days_left']} วัน / "
+            f"expires in {context['days_left']} days"
+        )
+    body = render_to_string("notifications/licence_expiry_email.txt", context)
+    _send(event, None, licence.account.email, subject, body, user=licence.account)
+
+
+for _event_type in (LICENCE_EXPIRY_APPROACHING, LICENCE_EXPIRED):
+    events.subscriber(_event_type, name=f"notifications.{_event_type.name}")(
+        send_licence_expiry_email
     )

@@ -465,6 +465,10 @@ def load_demo() -> list[demo.DemoLogin]:
         _prasert()
         _delegation()
         _foreigner_and_counter()
+    # What the daily sweep would do next: the lapsed branch licence is marked expired and
+    # the café licence's holder is reminded that it runs out in three weeks.
+    licences.expire_lapsed_licences()
+    licences.send_expiry_reminders()
     return []
 
 

@@ -378,6 +378,10 @@ def _may_cosign(user: Any, application: Application) -> bool:
     )
 
 
+#: A licence in one of these states may be renewed (an expired one within its late period).
+RENEWABLE = (Licence.Status.VALID, Licence.Status.EXPIRED)
+
+
 def _licence_row(licence: Licence, open_changes: dict[Any, Application]) -> dict[str, Any]:
     """A licence with the changes the holder may start now, and why others are not offered."""
     offered = offered_kinds(licence.service)
@@ -388,7 +392,7 @@ def _licence_row(licence: Licence, open_changes: dict[Any, Application]) -> dict
         if kind == Kind.RENEW:
             # Offered whenever the licence expires and still stands; outside the
             # window the click says from when (or until when) renewal is possible.
-            if licence.valid_until is not None and licence.status == Licence.Status.VALID:
+            if licence.valid_until is not None and licence.status in RENEWABLE:
                 changes.append(kind)
             continue
         try:
