@@ -132,8 +132,9 @@ class Pkcs11KeyStore:
             return roots
         if not getattr(settings, "DEMO_MODE", False):
             raise ImproperlyConfigured(
-                "LICENCE_SIGNER is 'pkcs11' but LICENCE_TRUST_ROOTS_FILE (PEM root "
-                "certificates of the CA that issued the agencies' certificates) is not set"
+                "the pkcs11 licence signer needs LICENCE_TRUST_ROOTS_FILE (PEM root "
+                "certificates of the CA that issued the agencies' certificates) outside "
+                "the demo profile"
             )
         # Demo tokens are provisioned from the development CA (manage.py licence_keys).
         from bizportal.licences.contrib.dev_ca import ca

@@ -71,8 +71,8 @@ class TokenConfig:
         key_label = str(getattr(settings, "LICENCE_PKCS11_KEY_LABEL", "") or DEFAULT_KEY_LABEL)
         if not module:
             raise ImproperlyConfigured(
-                "LICENCE_SIGNER is 'pkcs11' but LICENCE_PKCS11_MODULE (the path of the "
-                "PKCS#11 library, e.g. /usr/lib/softhsm/libsofthsm2.so) is not set"
+                "the pkcs11 licence signer needs LICENCE_PKCS11_MODULE (the path of the "
+                "PKCS#11 library, e.g. /usr/lib/softhsm/libsofthsm2.so)"
             )
         if not Path(module).is_file():
             raise ImproperlyConfigured(
@@ -81,8 +81,8 @@ class TokenConfig:
             )
         if not token:
             raise ImproperlyConfigured(
-                "LICENCE_SIGNER is 'pkcs11' but LICENCE_PKCS11_TOKEN (the label of the "
-                "token holding the agencies' keys) is not set"
+                "the pkcs11 licence signer needs LICENCE_PKCS11_TOKEN (the label of the "
+                "token holding the agencies' keys)"
             )
         label_for(key_label, "x")  # a broken pattern fails here, before any session
         return cls(module=module, token=token, pin=read_pin(), key_label=key_label)
@@ -106,8 +106,8 @@ def read_pin() -> str:
             ) from error
     if not value:
         raise ImproperlyConfigured(
-            f"LICENCE_SIGNER is 'pkcs11' but {PIN_VARIABLE} (or {PIN_VARIABLE}_FILE) "
-            "is not set: the token's user PIN is needed to sign"
+            f"the pkcs11 licence signer needs {PIN_VARIABLE} (or {PIN_VARIABLE}_FILE) "
+            "(the token's user PIN) in the environment"
         )
     return value
 
