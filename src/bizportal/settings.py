@@ -629,6 +629,19 @@ LICENCE_KEY_DIR = Path(env("LICENCE_KEY_DIR", str(VAR_DIR / "dev_ca")))
 # Which signer plugin (bizportal.licences.signers) holds the agencies' keys; "dev_ca" is
 # the embedded development CA above, production registers an HSM-backed plugin.
 LICENCE_SIGNER = env("LICENCE_SIGNER", "dev_ca")
+# LICENCE_SIGNER="pkcs11": the agencies' keys in an HSM (any PKCS#11 module; SoftHSM2 for
+# tests). The agency "bma-health" signs with the key and certificate labelled
+# LICENCE_PKCS11_KEY_LABEL with {agency} replaced: "licence-bma-health". The user PIN
+# is read from the environment only, LICENCE_PKCS11_PIN or LICENCE_PKCS11_PIN_FILE, when
+# a session is opened (not kept in settings, which Django may print).
+LICENCE_PKCS11_MODULE = env("LICENCE_PKCS11_MODULE")
+LICENCE_PKCS11_TOKEN = env("LICENCE_PKCS11_TOKEN")
+LICENCE_PKCS11_KEY_LABEL = env("LICENCE_PKCS11_KEY_LABEL", "licence-{agency}")
+# PEM root certificates verifiers trust for HSM-signed licences (required outside the demo
+# profile, where the development CA's root is trusted), and PEM intermediates embedded in
+# every signature.
+LICENCE_TRUST_ROOTS_FILE = env("LICENCE_TRUST_ROOTS_FILE")
+LICENCE_CA_CHAIN_FILE = env("LICENCE_CA_CHAIN_FILE")
 
 # --- Input limits and abuse (issue 16 item 4) -------------------------------------
 # Kept in one block: bounds on what outsiders may send, and business-level rate limits.

@@ -25,7 +25,10 @@ if TYPE_CHECKING:
 DEFAULT_SIGNER = "dev_ca"
 # Plugins shipped with the project; imported on first use so that registering
 # happens exactly once, whatever imports this module first.
-BUILTIN_PLUGINS = ("bizportal.licences.contrib.dev_ca",)
+BUILTIN_PLUGINS = (
+    "bizportal.licences.contrib.dev_ca",
+    "bizportal.licences.contrib.pkcs11",
+)
 
 
 class LicenceSigner(Protocol):
