@@ -9,8 +9,12 @@ from __future__ import annotations
 import importlib
 import json
 import re
+import shutil
+import subprocess
 from io import BytesIO
+from pathlib import Path
 
+import pikepdf
 import segno
 import zxingcpp
 from asn1crypto import x509 as asn1_x509
@@ -18,6 +22,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from django.apps import apps as django_apps
 from django.template.loader import render_to_string
+from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
@@ -25,8 +30,10 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
+from pypdf import PdfReader
 
 from bizportal.catalog.models import Service
+from bizportal.core.pdf import render_pdf
 from bizportal.identity.models import User
 from bizportal.licences import pdf as licence_pdf
 from bizportal.licences import services as licence_services
@@ -34,7 +41,18 @@ from bizportal.licences.contrib.dev_ca import ca
 from bizportal.licences.models import CHECK_CODE_ALPHABET, Licence, new_check_code
 from bizportal.licences.services import issue_licence
 
-from .conftest import BUSINESS_NAME, CITIZEN_ID, amend, draft, pdf_of, version
+from .conftest import (
+    BUSINESS_NAME,
+    CITIZEN_ID,
+    CITIZEN_ID_MASKED,
+    CITIZEN_ID_PRINTED,
+    JURISTIC_ID,
+    JURISTIC_ID_PRINTED,
+    amend,
+    draft,
+    pdf_of,
+    version,
+)
 
 
 def read(licence: Licence, number: int | None = None) -> bytes:
@@ -234,3 +252,127 @@ def test_a_licence_without_expiry_says_so(service: Service, applicant: User) -> 
 
     assert licence.valid_until is None
     assert payload["valid_until"] is None
+
+
+# --- the text layer, metadata and what the page shows (issue 14) ---------------------
+
+PREMISES = "12/3 ซอยอารีย์ 1 ถนนพหลโยธิน แขวงสามเสนใน เขตพญาไท กรุงเทพมหานคร 10400"
+CONDITIONS = "ต้องจัดให้มีที่ล้างมือและน้ำดื่มสะอาด ห้ามจำหน่ายหลังเวลาค่ำ"
+
+
+def tool(name: str) -> str:
+    """The full path of a poppler-utils / qpdf program (CI installs them)."""
+    path = shutil.which(name)
+    assert path, f"{name} is not installed (apt-get install poppler-utils qpdf)"
+    return path
+
+
+def pdftotext(data: bytes) -> str:
+    """The text poppler reads from the file, with runs of white space made one space."""
+    result = subprocess.run(
+        [tool("pdftotext"), "-enc", "UTF-8", "-", "-"], input=data, capture_output=True, check=True
+    )
+    return " ".join(result.stdout.decode("utf-8").split())
+
+
+def detailed(service: Service, applicant: User, **changes: object) -> Licence:
+    details = {
+        "business_name": BUSINESS_NAME,
+        "business_address": PREMISES,
+        "agency_licence": {"conditions": CONDITIONS},
+    }
+    return issue_licence(draft(service, applicant, details=details, **changes))
+
+
+def test_every_thai_string_on_the_licence_reads_back_through_pdftotext(
+    service: Service, applicant: User
+) -> None:
+    licence = detailed(service, applicant)
+    text = pdftotext(read(licence))
+
+    strings = [
+        licence.holder_name,
+        licence.title_th,
+        licence.permits_th,
+        licence.agency.name_th,
+        BUSINESS_NAME,
+        PREMISES,
+        CONDITIONS,
+        "ผู้รับใบอนุญาต",
+        "เลขประจำตัวประชาชน",
+        "ชื่อสถานประกอบการ",
+        "ที่ตั้งสถานประกอบการ",
+        "ได้รับอนุญาตให้",
+        "เงื่อนไข",
+        "ตรวจสอบความถูกต้องของใบอนุญาต",
+        "ลงลายมือชื่ออิเล็กทรอนิกส์",
+    ]
+    missing = [value for value in strings if " ".join(value.split()) not in text]
+    assert not missing, missing
+    assert "ดาเนิน" not in text and "ประจาตัว" not in text
+
+
+def test_sara_am_and_tone_marks_round_trip_in_any_rendered_pdf(db) -> None:
+    """The repair lives in core/pdf.render_pdf, so receipts and reports get it too;
+    า and ำ share a glyph, so both orders of first use must come out right."""
+    words = "ดาว ดำเนิน น้ำ ค่ำ กำ ก๊ำ ก๋ำ ประจำตัว ดาว ปั้น ดึง ดื่ม ดุ ดู เก็บ การ์ด ที่"
+    page = '<html lang="th"><body><p>{{ text }}</p></body></html>'
+    loaders = [("django.template.loaders.locmem.Loader", {"sample.html": page})]
+    templates = [
+        {
+            "BACKEND": "django.template.backends.django.DjangoTemplates",
+            "OPTIONS": {"loaders": loaders},
+        }
+    ]
+    with override_settings(TEMPLATES=templates):
+        for sample in (words, "น้ำ " + words):
+            assert pdftotext(render_pdf("sample.html", {"text": sample})) == sample
+
+
+def test_one_associated_file_and_metadata_that_agree(licence: Licence, tmp_path: Path) -> None:
+    data = read(licence)
+    with pikepdf.open(BytesIO(data)) as pdf:
+        assert len(pdf.Root.AF) == 1
+        assert str(pdf.Root.AF[0].UF) == "licence.json"
+        assert str(pdf.Root.Lang) == "th"
+        assert "/StructTreeRoot" in pdf.Root and pdf.Root.MarkInfo.Marked
+        with pdf.open_metadata() as meta:
+            assert meta["dc:title"] == str(pdf.docinfo.Title)
+            assert set(meta["dc:language"]) == {"th"}
+            assert meta["pdfaid:part"] == "3" and meta["pdfaid:conformance"] == "B"
+            assert "xmp:CreateDate" in meta and "/CreationDate" in pdf.docinfo
+    (tmp_path / "licence.pdf").write_bytes(data)
+    check = subprocess.run(
+        [tool("qpdf"), "--check", str(tmp_path / "licence.pdf")], capture_output=True
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_the_unsigned_file_names_one_producer_in_info_and_xmp(licence: Licence) -> None:
+    unsigned = licence_pdf.render_licence_pdf(
+        licence_services._pdf_context(licence, version(licence, 1)), version(licence, 1).payload
+    )
+    with pikepdf.open(BytesIO(unsigned)) as pdf, pdf.open_metadata() as meta:
+        assert meta["pdf:Producer"] == str(pdf.docinfo.Producer)
+        assert meta["xmp:ModifyDate"] and "/ModDate" in pdf.docinfo
+    assert len(PdfReader(BytesIO(unsigned)).pages) == 1
+
+
+def test_a_persons_citizen_id_is_masked_and_a_companys_printed_in_full(
+    service: Service, applicant: User
+) -> None:
+    person = pdftotext(read(detailed(service, applicant)))
+    company = pdftotext(
+        read(
+            detailed(
+                service,
+                applicant,
+                holder_kind="juristic",
+                holder_id=JURISTIC_ID,
+                holder_name="บริษัท ครัวสมศรี จำกัด",
+            )
+        )
+    )
+
+    assert CITIZEN_ID_MASKED in person and CITIZEN_ID_PRINTED not in person
+    assert JURISTIC_ID_PRINTED in company and "เลขทะเบียนนิติบุคคล" in company

@@ -136,12 +136,17 @@ def masked_holder_id(licence: Licence) -> str:
     return mask_citizen_id(licence.holder_id)
 
 
-def printed_holder_id(value: str) -> str:
-    """The holder's number as printed on the licence: 1-2345-67890-12-3, or XA1234567 (GBR)."""
+def printed_holder_id(value: str, *, juristic: bool = False) -> str:
+    """The holder's number as printed on the licence. A company's juristic ID is public
+    record and printed in full (0-1055-56123-45-3); a person's citizen ID is masked
+    (x-xxxx-xxxxx-45-0, PDPA) because the paper travels further than the register;
+    a passport keeps its last three characters: ••••567 (GBR)."""
     if value.startswith("P:"):
         _, nationality, passport = value.split(":", 2)
-        return f"{passport} ({nationality})"
-    return format_citizen_id(value)
+        return f"••••{passport[-3:]} ({nationality})"
+    if juristic:
+        return format_citizen_id(value)
+    return mask_citizen_id(value)
 
 
 def format_citizen_id(value: str) -> str:
@@ -462,6 +467,14 @@ def build_payload(licence: Licence, version: LicenceVersion) -> dict[str, Any]:
     }
 
 
+def _conditions(details: Mapping[str, Any]) -> str:
+    """The conditions an agency deciding in its own system attached to the licence."""
+    agency_licence = details.get("agency_licence")
+    if not isinstance(agency_licence, Mapping):
+        return ""
+    return str(agency_licence.get("conditions") or "").strip()
+
+
 def _pdf_context(licence: Licence, version: LicenceVersion) -> dict[str, Any]:
     return {
         "licence": licence,
@@ -469,7 +482,11 @@ def _pdf_context(licence: Licence, version: LicenceVersion) -> dict[str, Any]:
         "agency": licence.agency,
         "application_reference": version.application_reference,
         "holder_is_company": licence.holder_kind == HolderKind.JURISTIC,
-        "holder_id_display": printed_holder_id(licence.holder_id),
+        "holder_id_display": printed_holder_id(
+            licence.holder_id, juristic=licence.holder_kind == HolderKind.JURISTIC
+        ),
+        "premises_address": str(version.details.get("business_address") or "").strip(),
+        "conditions": _conditions(version.details),
         "holder_has_passport": licence.holder_id.startswith("P:"),
         "issued_th": thai_date(version.issued_at),
         "issued_en": english_date(version.issued_at),
