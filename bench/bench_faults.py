@@ -14,15 +14,16 @@ settles the payment, the worker relays the outbox and issues the licence.
 
 The worker is killed with SIGKILL and restarted once per ``--kills`` entry: each names a
 fault point and the how-manieth time the worker reaches it (``bizportal.core.faults``;
-by default mid-webhook after the portal settled, mid-licence-issue before commit, and
-mid-delivery before commit). After the last restart the worker runs clean until it is
-idle; then ``manage.py sweep`` runs (the real command, as cron would), and the worker
-finishes what the sweep re-queued.
+by default mid-webhook after the portal settled, mid-licence-issue before commit,
+mid-signing of the licence document before commit, and mid-delivery before commit).
+After the last restart the worker runs clean until it is idle; then ``manage.py sweep``
+runs (the real command, as cron would), and the worker finishes what the sweep re-queued.
 
 Prints and writes to ``bench/results/bench_faults-<time>.json``: issued count, lost
 (paid without a licence), duplicated (more than one licence, version or receipt per
-application), licence numbers not gap-free, and the time taken. Exits non-zero unless
-every application is issued with 0 lost and 0 duplicated.
+application), licence numbers not gap-free, versions still without their signed PDF, and
+the time taken. Exits non-zero unless every application is issued with 0 lost, 0
+duplicated and 0 unsigned.
 """
 
 from __future__ import annotations
@@ -45,7 +46,12 @@ from bench_lists import ROOT, _server_url
 
 sys.path.insert(0, str(ROOT / "src"))
 BENCH_DB = "bizportal_bench_faults"
-DEFAULT_KILLS = ("sandbox.webhook_answered:120", "licence.signed:60", "outbox.before_commit:400")
+DEFAULT_KILLS = (
+    "sandbox.webhook_answered:120",
+    "licence.signed:60",
+    "licence.document_stored:30",
+    "outbox.before_commit:400",
+)
 
 
 def _recreate_database(url: str) -> None:
@@ -203,6 +209,8 @@ def _state() -> dict[str, int]:
         "lost": len(references - licensed),
         "duplicated": versions_over + receipts_over + (Licence.objects.count() - linked.count()),
         "number_gaps": (numbers[-1] - len(numbers)) if numbers else 0,
+        # Registered versions whose signed PDF was never stored (signing runs after commit).
+        "unsigned": LicenceVersion.objects.filter(signed_at__isnull=True).count(),
         "tasks_running": DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING).count(),
         "tasks_failed": DBTaskResult.objects.filter(status=TaskResultStatus.FAILED).count(),
         "webhooks_pending": BankTransaction.objects.filter(
@@ -357,6 +365,7 @@ def main() -> int:
             and after["lost"] == 0
             and after["duplicated"] == 0
             and after["number_gaps"] == 0
+            and after["unsigned"] == 0
             and after["tasks_running"] == 0
         )
         print(

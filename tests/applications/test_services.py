@@ -260,16 +260,17 @@ def test_a_failing_system_step_is_retried_by_the_outbox_and_the_application_wait
     applicant, monkeypatch, django_capture_on_commit_callbacks
 ) -> None:
     from bizportal.core.models import OutboxMessage
-    from bizportal.licences import pdf as licence_pdf
+    from bizportal.licences import services as licence_services
     from tests.factories import ServiceFactory
 
     service = ServiceFactory(fee_table="fee_none")
     application = submitted(service, applicant)
 
-    def hsm_offline(*args: object, **kwargs: object) -> bytes:
-        raise RuntimeError("HSM offline")
+    def register_down(*args: object, **kwargs: object) -> bytes:
+        raise RuntimeError("register unavailable")
 
-    monkeypatch.setattr(licence_pdf, "sign_licence_pdf", hsm_offline)
+    # (A failing signature no longer fails the step: signing is the licence's own task.)
+    monkeypatch.setattr(licence_services, "build_payload", register_down)
     with django_capture_on_commit_callbacks(execute=True):
         application = approve_everything(application)
     application.refresh_from_db()
@@ -277,7 +278,7 @@ def test_a_failing_system_step_is_retried_by_the_outbox_and_the_application_wait
     assert application.licence is None
     failed = OutboxMessage.objects.get(subscriber="applications.perform_system_steps")
     assert failed.status == OutboxMessage.Status.PENDING
-    assert "HSM offline" in failed.last_error
+    assert "register unavailable" in failed.last_error
     monkeypatch.undo()
     services.perform_system_steps(application)
     application.refresh_from_db()

@@ -127,7 +127,7 @@ def test_the_sweeper_runs_both_and_the_holder_is_emailed(
         f"[Biz Portal] {other.number}: จะหมดอายุใน 20 วัน / expires in 20 days",
         f"[Biz Portal] {other.number}: หมดอายุแล้ว / has expired",
     ]
-    assert "/renew/" in mailoutbox[0].body
+    assert f"/account/#licence-{other.public_id}" in mailoutbox[0].body
 
 
 def test_batch_work_takes_the_same_queries_for_one_licence_or_many(

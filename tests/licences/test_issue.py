@@ -105,7 +105,8 @@ def test_issuing_is_audited_and_announced(licence: Licence) -> None:
     assert audited.object_id == str(licence.public_id)
     assert audited.data["number"] == licence.number
     assert audited.data["version"] == 1
-    assert audited.data["sha256"] == licence.current.pdf_sha256
+    signed = AuditEvent.objects.get(action="licence.signed")
+    assert signed.data["sha256"] == licence.current.pdf_sha256
     assert announced.subject_id == str(licence.public_id)
     assert announced.payload == {
         "number": licence.number,
@@ -117,21 +118,23 @@ def test_issuing_is_audited_and_announced(licence: Licence) -> None:
     }
 
 
-def test_a_failed_signature_leaves_nothing_behind(service: Service, applicant: User) -> None:
-    with (
-        mock.patch.object(
-            services.licence_pdf, "sign_licence_pdf", side_effect=RuntimeError("HSM offline")
-        ),
-        pytest.raises(RuntimeError, match="HSM offline"),
+def test_a_failed_signature_leaves_the_entry_being_issued(
+    service: Service, applicant: User
+) -> None:
+    """Signing runs in its own task: an HSM that is down fails the task, not the
+    decision. The licence stays registered (its number is taken, it verifies by number)
+    and "being issued" until a retry signs it; nothing is announced before that."""
+    with mock.patch.object(
+        services.licence_pdf, "sign_licence_pdf", side_effect=RuntimeError("HSM offline")
     ):
-        issue_licence(draft(service, applicant))
+        licence = issue_licence(draft(service, applicant))
 
-    assert not Licence.objects.exists()
-    assert not LicenceVersion.objects.exists()
-    assert not AuditEvent.objects.filter(action="licence.issued").exists()
+    assert licence.number.endswith("-000001")
+    assert licence.current.being_issued and not licence.current.pdf
+    assert AuditEvent.objects.filter(action="licence.issued").exists()
     assert not DomainEvent.objects.filter(name="licences.version_issued").exists()
-    # The number was given back: the next licence still gets 000001.
-    assert issue_licence(draft(service, applicant)).number.endswith("-000001")
+    assert not services.sign_version(licence.current.pk).being_issued
+    assert DomainEvent.objects.filter(name="licences.version_issued").count() == 1
 
 
 def stored_files(settings) -> set[Path]:
@@ -142,15 +145,17 @@ def stored_files(settings) -> set[Path]:
 def test_a_failed_save_removes_the_written_file(
     service: Service, applicant: User, settings
 ) -> None:
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    licence = issue_licence(draft(service, applicant))  # registered, signing queued
     before = stored_files(settings)
     with (
         mock.patch.object(services.audit, "record", side_effect=RuntimeError("database gone")),
         pytest.raises(RuntimeError, match="database gone"),
     ):
-        issue_licence(draft(service, applicant))
+        services.sign_version(licence.current.pk)
 
     assert stored_files(settings) == before
-    assert not Licence.objects.exists()
+    assert licence.current.being_issued
 
 
 @pytest.mark.parametrize(

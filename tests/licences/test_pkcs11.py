@@ -135,8 +135,9 @@ def test_a_wrong_pin_is_named_as_such(
 ) -> None:
     monkeypatch.setenv("LICENCE_PKCS11_PIN", "0000")
 
+    licence = issue_licence(draft(service, applicant))  # registered; its signing task fails
     with pytest.raises(HsmError, match=f"token '{TOKEN}' refused the PIN in LICENCE_PKCS11_PIN"):
-        issue_licence(draft(service, applicant))
+        services.sign_version(licence.current.pk)
 
 
 @pytest.mark.usefixtures("hsm")

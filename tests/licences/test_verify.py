@@ -344,6 +344,8 @@ def test_public_lookups_are_not_logged_as_personal_data_access(client, amended: 
     assert sorted(about_licences.values_list("action", flat=True)) == [
         "licence.amended",
         "licence.issued",
+        "licence.signed",
+        "licence.signed",
     ]
 
 

@@ -125,10 +125,8 @@ def test_issuing_a_version_is_idempotent_on_the_application_reference(licence: L
 
 def test_a_failed_new_version_leaves_the_current_one_in_force(licence: Licence) -> None:
     with (
-        mock.patch.object(
-            services.licence_pdf, "sign_licence_pdf", side_effect=RuntimeError("HSM offline")
-        ),
-        pytest.raises(RuntimeError, match="HSM offline"),
+        mock.patch.object(services, "build_payload", side_effect=RuntimeError("bad data")),
+        pytest.raises(RuntimeError, match="bad data"),
     ):
         amend(licence, business_name="ชื่อใหม่")
 
@@ -138,6 +136,22 @@ def test_a_failed_new_version_leaves_the_current_one_in_force(licence: Licence) 
     assert version(licence, 1).superseded_at is None
     assert not licence.versions.filter(number=2).exists()
     assert verdict(licence, version=1) == "valid"
+
+
+def test_a_new_version_whose_signature_fails_is_registered_and_signed_on_retry(
+    licence: Licence,
+) -> None:
+    """The decision stands once registered; the document follows when the key store is
+    back (the task is retried; the sweeper re-enqueues it)."""
+    with mock.patch.object(
+        services.licence_pdf, "sign_licence_pdf", side_effect=RuntimeError("HSM offline")
+    ):
+        amend(licence, business_name="ชื่อใหม่")
+    licence.refresh_from_db()
+    assert licence.version == 2 and version(licence, 2).being_issued
+    services.sign_version(version(licence, 2).pk)
+    assert not version(licence, 2).being_issued
+    assert verdict(licence, version=1) == "superseded"
 
 
 def test_an_amendment_application_issues_version_2(service: Service, applicant: User) -> None:

@@ -20,6 +20,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from bizportal.core.models import PersonalDataLabel
 
@@ -163,7 +164,11 @@ def version_upload_to(instance: LicenceVersion, filename: str) -> str:
 
 
 class LicenceVersion(models.Model):
-    """One signed document of a licence: what was issued, when, valid for how long."""
+    """One signed document of a licence: what was issued, when, valid for how long.
+
+    The row is the register entry and is written with the decision; its PDF follows a
+    moment later from a background task (``signed_at`` empty meanwhile: "being issued").
+    """
 
     PERSONAL_DATA = {
         "holder_name": PersonalDataLabel.PERSONAL,
@@ -184,13 +189,31 @@ class LicenceVersion(models.Model):
     holder_name = models.CharField(max_length=300)
     business_name = models.CharField(max_length=250, blank=True)
     details = models.JSONField(default=dict, blank=True)
-    pdf = models.FileField(upload_to=version_upload_to, max_length=200)
-    pdf_sha256 = models.CharField(max_length=64)
+    pdf = models.FileField(upload_to=version_upload_to, max_length=200, blank=True)
+    pdf_sha256 = models.CharField(max_length=64, blank=True)
     payload = models.JSONField(default=dict)
     superseded_at = models.DateTimeField(null=True, blank=True)
+    registered_at = models.DateTimeField(
+        default=timezone.now, help_text="when the register entry was written"
+    )
+    signed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="when the signed PDF was stored; empty while it is being issued (the "
+        "document is rendered and signed in the background after the register entry commits)",
+    )
 
     class Meta:
         ordering = ["licence", "-number"]
+        indexes = [
+            # The sweeper's question, "which documents are still being issued?", stays an
+            # index lookup of a handful of rows however large the register grows.
+            models.Index(
+                fields=["registered_at"],
+                condition=Q(signed_at__isnull=True),
+                name="licence_version_unsigned_idx",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["licence", "number"], name="licence_version_unique"),
             models.UniqueConstraint(
@@ -198,10 +221,19 @@ class LicenceVersion(models.Model):
                 condition=~Q(application_reference=""),
                 name="one_licence_version_per_application",
             ),
+            models.CheckConstraint(
+                condition=Q(signed_at__isnull=True) | ~Q(pdf_sha256=""),
+                name="licence_version_signed_has_file",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.licence.number} v{self.number}"
+
+    @property
+    def being_issued(self) -> bool:
+        """Registered but its signed PDF not stored yet (the background task is on it)."""
+        return self.signed_at is None
 
 
 class RevocationReason(models.TextChoices):

@@ -13,6 +13,7 @@ and is deliberately not audited as personal-data access.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import hashlib
 import logging
@@ -34,6 +35,7 @@ from pyhanko_certvalidator import ValidationContext
 from bizportal.catalog.models import Service
 from bizportal.core import audit, authz, events, faults
 from bizportal.core.sequences import hold_counter, next_number
+from bizportal.core.tasks import enqueue_with_commit
 from bizportal.core.thai import english_date, thai_date
 
 from . import pdf as licence_pdf
@@ -382,7 +384,14 @@ def _version_for(application_reference: str) -> LicenceVersion | None:
 def _issue_version(
     licence: Licence, draft: LicenceDraft, kind: str, issued_at: dt.datetime
 ) -> LicenceVersion:
-    """Render, sign and store one version; remove the file again if the row is not saved."""
+    """Write the version to the register now; its PDF is rendered and signed after commit.
+
+    Rendering and signing take a good part of a second (timestamp and validation data
+    included); inside the issuing transaction they held the licence counter's lock, and on
+    SQLite the whole database, for that long. The register entry is what makes the
+    licence exist (verification by number answers at once); the document follows from
+    :func:`sign_version`, run by a task that commits or rolls back with this row.
+    """
     version = LicenceVersion(
         licence=licence,
         number=licence.version,
@@ -396,45 +405,113 @@ def _issue_version(
         details=dict(draft.details),
     )
     version.payload = build_payload(licence, version)
+    version.save()
+    audit.record(
+        "licence.issued" if kind == VersionKind.NEW else f"licence.{kind}ed",
+        licence,
+        actor=draft.actor,
+        actor_label="" if draft.actor else "Biz Portal",
+        number=licence.number,
+        version=version.number,
+        application=draft.application_reference,
+        agency=licence.agency.code,
+    )
+    from .tasks import sign_licence_version  # the task module imports this one
+
+    enqueue_with_commit(sign_licence_version, version.pk)
+    return version
+
+
+def sign_version(version_pk: int) -> LicenceVersion:
+    """Render, sign and store the PDF of a registered version, exactly once.
+
+    Idempotent: a version already signed is returned as is, so a task run twice (a
+    worker killed after the commit, the sweeper re-enqueueing) stores one file. The
+    heavy work happens before the row is locked; if another run stored a file meanwhile,
+    this run's file is never written. ``licences.version_issued`` is announced here,
+    when there is a document to fetch.
+    """
+    version = LicenceVersion.objects.select_related("licence__agency", "licence__service").get(
+        pk=version_pk
+    )
+    if version.signed_at is not None:
+        return version
+    licence = _licence_as_issued(version)
     unsigned = licence_pdf.render_licence_pdf(_pdf_context(licence, version), version.payload)
     signed = licence_pdf.sign_licence_pdf(unsigned, licence.agency, number=licence.number)
-    version.pdf_sha256 = hashlib.sha256(signed).hexdigest()
+    sha256 = hashlib.sha256(signed).hexdigest()
     stored_name: str | None = None
     try:
         with transaction.atomic():
-            version.pdf.save(f"v{version.number}.pdf", ContentFile(signed), save=False)
-            stored_name = version.pdf.name
-            version.save()
-            audit.record(
-                "licence.issued" if kind == VersionKind.NEW else f"licence.{kind}ed",
-                licence,
-                actor=draft.actor,
-                actor_label="" if draft.actor else "Biz Portal",
-                number=licence.number,
-                version=version.number,
-                application=draft.application_reference,
-                agency=licence.agency.code,
-                sha256=version.pdf_sha256,
-            )
-            events.publish(
-                LICENCE_ISSUED,
-                licence,
-                {
-                    "number": licence.number,
-                    "version": version.number,
-                    "kind": kind,
-                    "application_reference": draft.application_reference,
-                    "agency": licence.agency.code,
-                    "service": licence.service.slug,
-                },
-                actor=draft.actor,
-                actor_label="" if draft.actor else "Biz Portal",
-            )
+            current = LicenceVersion.objects.select_for_update().get(pk=version_pk)
+            if current.signed_at is not None:
+                return current
+            current.pdf.save(f"v{current.number}.pdf", ContentFile(signed), save=False)
+            stored_name = current.pdf.name
+            current.pdf_sha256 = sha256
+            current.signed_at = timezone.now()
+            current.save(update_fields=["pdf", "pdf_sha256", "signed_at"])
+            _announce_signed(licence, current)
+            faults.point("licence.document_stored")
     except BaseException:
         if stored_name:
             LicenceVersion._meta.get_field("pdf").storage.delete(stored_name)  # type: ignore[attr-defined]
         raise
-    return version
+    return current
+
+
+def _announce_signed(licence: Licence, version: LicenceVersion) -> None:
+    audit.record(
+        "licence.signed",
+        licence,
+        actor_label="Biz Portal",
+        number=licence.number,
+        version=version.number,
+        sha256=version.pdf_sha256,
+    )
+    events.publish(
+        LICENCE_ISSUED,
+        licence,
+        {
+            "number": licence.number,
+            "version": version.number,
+            "kind": version.kind,
+            "application_reference": version.application_reference,
+            "agency": licence.agency.code,
+            "service": licence.service.slug,
+        },
+        actor_label="Biz Portal",
+    )
+
+
+def _licence_as_issued(version: LicenceVersion) -> Licence:
+    """The licence as this version states it, for rendering.
+
+    Usually the version is current and the licence row says the same. If a later version
+    was registered before this one was signed, the row already says what the later one
+    says; the version's own payload (written with it) restores what this one stated.
+    """
+    licence = version.licence
+    if version.number == licence.version:
+        return licence
+    stated = copy.copy(licence)
+    payload = version.payload
+    stated.title_th, stated.title_en = payload["title"]["th"], payload["title"]["en"]
+    stated.permits_th, stated.permits_en = payload["permits"]["th"], payload["permits"]["en"]
+    stated.holder_name = version.holder_name
+    stated.holder_name_en = payload["holder"].get("name_en", "")
+    stated.business_name = version.business_name
+    stated.details = version.details
+    return stated
+
+
+def versions_being_issued(older_than: dt.datetime) -> list[int]:
+    """Registered versions still without a document since before ``older_than``."""
+    return list(
+        LicenceVersion.objects.filter(signed_at__isnull=True, registered_at__lt=older_than)
+        .order_by("registered_at")
+        .values_list("pk", flat=True)[:1000]
+    )
 
 
 def build_payload(licence: Licence, version: LicenceVersion) -> dict[str, Any]:

@@ -26,3 +26,15 @@ def expire_lapsed_licences(older_than: dt.datetime) -> int:
 @sweeps.due_work("licences.expiry_reminders", "reminders of terms running out")
 def send_expiry_reminders(older_than: dt.datetime) -> int:
     return services.send_expiry_reminders()
+
+
+@sweeps.due_work("licences.documents", "registered versions whose PDF is not stored yet")
+def sign_documents_being_issued(older_than: dt.datetime) -> int:
+    """A version is registered with its signing task in one transaction, so a lost task
+    means a worker died mid-run; enqueue again (signing is idempotent)."""
+    from .tasks import sign_licence_version
+
+    pending = services.versions_being_issued(older_than)
+    for version_pk in pending:
+        sign_licence_version.enqueue(version_pk)
+    return len(pending)

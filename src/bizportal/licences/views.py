@@ -122,7 +122,7 @@ def verify_number(request: HttpRequest, number: str, version: int | None = None)
 @login_required
 def download_pdf(
     request: HttpRequest, public_id: uuid.UUID, version: int | None = None
-) -> FileResponse:
+) -> HttpResponse | FileResponse:
     """A signed version (the current one by default), for the people who may receive
     licences for the holder (``licences.download``); anyone else gets the same 404 as a
     wrong id."""
@@ -134,6 +134,8 @@ def download_pdf(
         document = licence.versions.filter(number=version or licence.version).first()
     if licence is None or document is None:
         raise Http404("no such licence")
+    if document.being_issued:
+        return _being_issued(request, licence, document)
     with transaction.atomic():
         audit.record(
             "licence.downloaded",
@@ -148,5 +150,23 @@ def download_pdf(
         as_attachment=True,
         filename=f"{licence.number}-v{document.number}.pdf",
     )
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+#: Seconds a browser waits before asking again for a document being signed.
+BEING_ISSUED_RETRY_SECONDS = 3
+
+
+def _being_issued(request: HttpRequest, licence: Licence, document: LicenceVersion) -> HttpResponse:
+    """The register has the licence; its signed PDF follows in a moment. 202 Accepted
+    with Retry-After (the page refreshes itself), never an empty or unsigned file."""
+    response = render(
+        request,
+        "licences/being_issued.html",
+        {"licence": licence, "version": document, "retry": BEING_ISSUED_RETRY_SECONDS},
+        status=202,
+    )
+    response["Retry-After"] = str(BEING_ISSUED_RETRY_SECONDS)
     response["Cache-Control"] = "private, no-store"
     return response

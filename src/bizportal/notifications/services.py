@@ -219,8 +219,8 @@ def send_licence_expiry_email(event: DomainEvent) -> None:
         "days_left": event.payload.get("days_left"),
         "valid_until_th": thai_date(valid_until),
         "valid_until_en": english_date(valid_until),
-        "renew_link": settings.BASE_URL
-        + reverse("portal:licence-change", args=[licence.public_id, "renew"]),
+        # The renew button is a form on the account page (starting a renewal is a POST).
+        "renew_link": f"{settings.BASE_URL}{reverse('portal:account')}#licence-{licence.public_id}",
         "verify_link": settings.BASE_URL + reverse("licences:verify-number", args=[licence.number]),
     }
     if expired:

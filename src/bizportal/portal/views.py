@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -31,7 +32,7 @@ from bizportal.identity.acting import Acting, StepUpRequired, require_aal, sessi
 from bizportal.identity.acting import options as acting_options
 from bizportal.identity.models import MandateAction
 from bizportal.identity.services import mandates_offered_to
-from bizportal.licences.models import Licence
+from bizportal.licences.models import Licence, LicenceVersion
 from bizportal.licences.services import LicenceError, check_change, verdict
 from bizportal.payments.models import Receipt
 from bizportal.payments.selectors import receipts_of_party
@@ -337,6 +338,7 @@ def account(request: HttpRequest) -> HttpResponse:
         selectors.licences_of(acting)
         .select_related("agency", "service")
         .prefetch_related("service__application_types")
+        .annotate(being_issued=Exists(_current_version_unsigned))
     )
     open_changes = {
         a.licence_id: a
@@ -378,6 +380,11 @@ def _may_cosign(user: Any, application: Application) -> bool:
     )
 
 
+#: The current version of the outer licence has no signed PDF yet.
+_current_version_unsigned = LicenceVersion.objects.filter(
+    licence=OuterRef("pk"), number=OuterRef("version"), signed_at__isnull=True
+)
+
 #: A licence in one of these states may be renewed (an expired one within its late period).
 RENEWABLE = (Licence.Status.VALID, Licence.Status.EXPIRED)
 
@@ -402,6 +409,7 @@ def _licence_row(licence: Licence, open_changes: dict[Any, Application]) -> dict
         changes.append(kind)
     return {
         "licence": licence,
+        "being_issued": getattr(licence, "being_issued", False),
         "status": verdict(licence),
         "changes": changes,
         "open_change": open_changes.get(licence.pk),
@@ -431,6 +439,8 @@ def application_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
             .first(),
             "invoice": invoice_for(application),
             "licence": licence,
+            "licence_being_issued": licence is not None
+            and licence.versions.filter(number=licence.version, signed_at__isnull=True).exists(),
             "issued": application.status == Status.ISSUED,
             "editable": services.is_editable(application)
             and authz.allowed(request.user, "applications.prepare", application),
