@@ -30,9 +30,12 @@ POINTS = frozenset(
         "outbox.before_commit",
         # core.outbox: one message committed; the relay task still RUNNING.
         "outbox.after_commit",
-        # licences.services: number taken, PDF signed and stored, register row
-        # written, nothing committed.
+        # licences.services: number taken, register row and version written with their
+        # signing task, nothing committed.
         "licence.signed",
+        # licences.services.sign_version: the signed PDF is stored and the version row
+        # updated, nothing committed (the task stays RUNNING; the file is orphaned).
+        "licence.document_stored",
         # payments sandbox bank: the portal answered the webhook (settlement
         # committed there), the bank has not recorded the answer.
         "sandbox.webhook_answered",
