@@ -623,6 +623,11 @@ LICENCE_KEY_DIR = Path(env("LICENCE_KEY_DIR", str(VAR_DIR / "dev_ca")))
 # Which signer plugin (bizportal.licences.signers) holds the agencies' keys; "dev_ca" is
 # the embedded development CA above, production registers an HSM-backed plugin.
 LICENCE_SIGNER = env("LICENCE_SIGNER", "dev_ca")
+# How long a published Bitstring Status List (revocation, suspension) stays valid, in
+# seconds: its validUntil, its ttl and its HTTP max-age. Short, so a verifier that
+# caches it learns of a revocation within minutes; the list is cached server-side too
+# and rebuilt at once after any lifecycle change.
+LICENCE_STATUS_LIST_TTL = int(env("LICENCE_STATUS_LIST_TTL", "300"))
 
 # --- Input limits and abuse (issue 16 item 4) -------------------------------------
 # Kept in one block: bounds on what outsiders may send, and business-level rate limits.

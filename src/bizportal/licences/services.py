@@ -34,6 +34,7 @@ from bizportal.core import audit, authz, events, faults
 from bizportal.core.sequences import hold_counter, next_number
 from bizportal.core.thai import english_date, thai_date
 
+from . import credentials
 from . import pdf as licence_pdf
 from .events import (
     LICENCE_CANCELLED,
@@ -309,6 +310,7 @@ def issue_licence(draft: LicenceDraft) -> Licence:
         valid_from=issued_on,
         valid_until=valid_until_for(issued_on, draft.validity_years),
         version=1,
+        status_index=credentials.allocate_status_index(service.agency),
     )
     _apply(licence, draft, service)
     licence.save()
@@ -384,7 +386,10 @@ def _issue_version(
         details=dict(draft.details),
     )
     version.payload = build_payload(licence, version)
-    unsigned = licence_pdf.render_licence_pdf(_pdf_context(licence, version), version.payload)
+    version.credential = credentials.issue_credential(licence, version)
+    unsigned = licence_pdf.render_licence_pdf(
+        _pdf_context(licence, version), version.payload, credential=version.credential
+    )
     signed = licence_pdf.sign_licence_pdf(unsigned, licence.agency, number=licence.number)
     version.pdf_sha256 = hashlib.sha256(signed).hexdigest()
     stored_name: str | None = None
@@ -426,10 +431,12 @@ def _issue_version(
 
 
 def build_payload(licence: Licence, version: LicenceVersion) -> dict[str, Any]:
-    """The machine-readable copy embedded in the PDF and kept on the version row."""
+    """The machine-readable copy embedded in the PDF and kept on the version row. A
+    person's citizen ID is masked here as on every public page (the PDF travels); the
+    signed credential beside it carries it in full only where the service needs it."""
     agency = licence.agency
     return {
-        "schema": licence_pdf.PAYLOAD_SCHEMA,
+        "schema": credentials.payload_schema_url(),
         "schema_version": licence_pdf.PAYLOAD_SCHEMA_VERSION,
         "number": licence.number,
         "version": version.number,
@@ -440,7 +447,7 @@ def build_payload(licence: Licence, version: LicenceVersion) -> dict[str, Any]:
             "kind": licence.holder_kind,
             "name": licence.holder_name,
             "name_en": licence.holder_name_en,
-            "id": licence.holder_id,
+            "id": masked_holder_id(licence) if licence.holder_id else "",
         },
         "business_name": licence.business_name,
         "issuer": {"code": agency.code, "name_th": agency.name_th, "name_en": agency.name_en},
@@ -452,6 +459,7 @@ def build_payload(licence: Licence, version: LicenceVersion) -> dict[str, Any]:
         "verify_url": licence_pdf.verify_url(
             licence.number, version.number, code=licence.check_code
         ),
+        "credential": credentials.ATTACHMENT_NAME,
     }
 
 
@@ -493,6 +501,7 @@ def cancel_licence(
     licence.cancelled_at = timezone.now()
     licence.cancellation_reason = reason
     licence.save(update_fields=["status", "cancelled_at", "cancellation_reason", "updated_at"])
+    credentials.status_changed(licence.agency.code)
     audit.record(
         "licence.cancelled",
         licence,
@@ -538,6 +547,7 @@ def revoke_licence(licence: Licence, reason: str, *, actor: Any) -> Licence:
     licence.revoked_at = timezone.now()
     licence.revocation_reason = reason
     licence.save(update_fields=["status", "revoked_at", "revocation_reason", "updated_at"])
+    credentials.status_changed(licence.agency.code)
     audit.record("licence.revoked", licence, actor=actor, number=licence.number, reason=reason)
     events.publish(
         LICENCE_REVOKED,
@@ -591,6 +601,7 @@ def suspend_licence(
     licence.suspended_until = until
     licence.suspension_reason = reason
     licence.save(update_fields=["status", "suspended_until", "suspension_reason", "updated_at"])
+    credentials.status_changed(licence.agency.code)
     audit.record(
         "licence.suspended",
         licence,
@@ -628,6 +639,7 @@ def reinstate_licence(licence: Licence, *, actor: Any = None) -> Licence:
     licence.status = Licence.Status.VALID
     licence.suspended_until = None
     licence.save(update_fields=["status", "suspended_until", "updated_at"])
+    credentials.status_changed(licence.agency.code)
     audit.record(
         "licence.reinstated",
         licence,

@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -31,7 +32,7 @@ from bizportal.identity.acting import Acting, StepUpRequired, require_aal, sessi
 from bizportal.identity.acting import options as acting_options
 from bizportal.identity.models import MandateAction
 from bizportal.identity.services import mandates_offered_to
-from bizportal.licences.models import Licence
+from bizportal.licences.models import Licence, LicenceVersion
 from bizportal.licences.services import LicenceError, check_change, verdict
 from bizportal.payments.models import Receipt
 from bizportal.payments.selectors import receipts_of_party
@@ -337,6 +338,14 @@ def account(request: HttpRequest) -> HttpResponse:
         selectors.licences_of(acting)
         .select_related("agency", "service")
         .prefetch_related("service__application_types")
+        # Versions issued before verifiable credentials have none to download.
+        .annotate(
+            has_credential=Exists(
+                LicenceVersion.objects.filter(
+                    licence=OuterRef("pk"), number=OuterRef("version")
+                ).exclude(credential="")
+            )
+        )
     )
     open_changes = {
         a.licence_id: a
