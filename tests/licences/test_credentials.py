@@ -427,6 +427,19 @@ def test_a_superseded_version_and_a_cancelled_licence(amended: Licence, client: 
     assert (answer["verdict"], answer["status"]["revocation"]) == ("cancelled", True)
 
 
+def test_the_lists_grow_by_a_block_past_131072_licences(
+    licence: Licence, applicant: Any, client: Client
+) -> None:
+    published_bits(client, "bma-health", "revocation")  # cached at 131,072 entries
+    Sequence.objects.filter(prefix=f"VCSL-{licence.agency_id}").update(last=131_072)
+    late = services.issue_licence(draft(licence.service, applicant))
+    assert late.status_index == 131_072
+    services.revoke_licence(late, "ฝ่าฝืนเงื่อนไข", actor=OfficerFactory(agency=licence.agency))
+    bits, _ = published_bits(client, "bma-health", "revocation")
+    assert len(bits) == 2 * 16_384 and bit(bits, 131_072) == 1
+    assert check(client, version(late, 1).credential).json()["verdict"] == "revoked"
+
+
 # --- the status list endpoint -----------------------------------------------------
 
 

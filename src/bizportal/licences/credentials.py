@@ -838,7 +838,7 @@ def verify_credential(token: str, *, now: dt.datetime | None = None) -> Credenti
             },
         )
     status = {
-        purpose: bit(status_list(licence.agency, purpose).bits, licence.status_index)
+        purpose: _status_bit(licence.agency, purpose, licence.status_index)
         for purpose in STATUS_PURPOSES
         if licence.status_index is not None
     }
@@ -859,6 +859,16 @@ def verify_credential(token: str, *, now: dt.datetime | None = None) -> Credenti
     if valid_until is not None and valid_until < now:
         return CredentialCheck("expired", credential, **common)
     return CredentialCheck("valid", credential, **common)
+
+
+def _status_bit(agency: Agency, purpose: str, index: int) -> bool:
+    """The bit as published; a cached list too short for ``index`` (a block was added
+    by an issue in another process) is rebuilt rather than misread."""
+    published = status_list(agency, purpose)
+    if index >= len(published.bits) * 8:
+        status_changed(agency.code)
+        published = status_list(agency, purpose)
+    return bit(published.bits, index)
 
 
 def _registered(credential: dict[str, Any]) -> tuple[Licence | None, LicenceVersion | None]:
