@@ -50,6 +50,10 @@ PUBLIC_OR_OWN = {
     "licences-verify-version",
     "licences-verify-pdf",
     "licences-verify-batch",
+    # Verifiable credentials (tests/licences/test_credentials.py): an agency's issuer
+    # description and status lists are public by design (any verifier, no account).
+    "licences-issuer",
+    "licences-status-list",
     "identity:login",
     "identity:callback",
     "identity:logout",
@@ -215,6 +219,9 @@ def targets(o: Owned) -> dict[str, dict[str, Any]]:
         "backoffice:licence": {"public_id": o.licence.public_id},
         "backoffice:licence-act": {"public_id": o.licence.public_id},
         "licences:version-pdf": {"public_id": o.licence.public_id, "version": 1},
+        "licences:credential": {"public_id": o.licence.public_id},
+        "licences:version-credential": {"public_id": o.licence.public_id, "version": 1},
+        "licences-credential": {"public_id": o.licence.public_id},
         "backoffice:counter-person": {"public_id": o.walk_in.public_id},
         "backoffice:counter-printout": {"public_id": o.filed.public_id},
         "backoffice:staff-edit": {"public_id": o.staff.public_id},
@@ -340,6 +347,8 @@ def test_the_matrix_reaches_what_the_owner_may(owned: Owned) -> None:
         "payments:invoice",
         "payments:receipt-pdf",
         "licences:pdf",
+        "licences:credential",
+        "licences-credential",
         "portal:mandate",
     ):
         route = next(route for route, n in routes() if n == name)

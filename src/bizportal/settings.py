@@ -642,6 +642,11 @@ LICENCE_PKCS11_KEY_LABEL = env("LICENCE_PKCS11_KEY_LABEL", "licence-{agency}")
 # every signature.
 LICENCE_TRUST_ROOTS_FILE = env("LICENCE_TRUST_ROOTS_FILE")
 LICENCE_CA_CHAIN_FILE = env("LICENCE_CA_CHAIN_FILE")
+# How long a published Bitstring Status List (revocation, suspension) stays valid, in
+# seconds: its validUntil, its ttl and its HTTP max-age. Short, so a verifier that
+# caches it learns of a revocation within minutes; the list is cached server-side too
+# and rebuilt at once after any lifecycle change.
+LICENCE_STATUS_LIST_TTL = int(env("LICENCE_STATUS_LIST_TTL", "300"))
 
 # --- Input limits and abuse (issue 16 item 4) -------------------------------------
 # Kept in one block: bounds on what outsiders may send, and business-level rate limits.

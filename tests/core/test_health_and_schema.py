@@ -47,6 +47,7 @@ def test_the_openapi_schema_validates_without_a_single_warning(tmp_path) -> None
     )
     text = (tmp_path / "schema.yml").read_text()
     assert "ApplicationKindEnum" in text and "licences_verify_version" in text
+    assert "licences_verify_credential" in text and "application/vc+jwt" in text
 
 
 def test_the_healthcheck_command_answers_ok_when_the_database_does(db) -> None:

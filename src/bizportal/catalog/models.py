@@ -261,6 +261,12 @@ class Service(models.Model):
     licence_permits_en = models.TextField()
     licence_validity_years = models.PositiveSmallIntegerField(default=1, help_text="0: no expiry")
     licence_prefix = models.CharField(max_length=12, help_text="licence number prefix, e.g. BMA-FD")
+    licence_credential_full_id = models.BooleanField(
+        default=False,
+        help_text="put the holder's full citizen ID (or passport number) in the licence's "
+        "verifiable credential; off: only masked (PDPA data minimisation). Turn on only "
+        "where the law requires the verifier to see the person's ID.",
+    )
     search_text = models.TextField(
         blank=True, editable=False, help_text="segmented Thai + English words"
     )

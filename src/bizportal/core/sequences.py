@@ -43,6 +43,20 @@ def next_number(
     return f"{prefix}-{year}-{number:0{width}d}"
 
 
+def next_value(prefix: str, *, year: int = 0) -> int:
+    """The next value of a plain gap-free counter (no year in it, no formatting): for
+    allocations that are not read aloud, such as a licence's position in its agency's
+    status list. Same row lock as :func:`next_number`: concurrent callers queue until
+    the holder commits, and a rollback gives the value back."""
+    return _from_counter_row(prefix, year)
+
+
+def current_value(prefix: str, *, year: int = 0) -> int:
+    """The last value :func:`next_value` handed out for ``prefix`` (0: none yet)."""
+    last = Sequence.objects.filter(prefix=prefix, year=year).values_list("last", flat=True).first()
+    return int(last or 0)
+
+
 def hold_counter(prefix: str, *, on: dt.date | None = None) -> None:
     """Lock the gap-free counter of ``prefix`` for the rest of the caller's transaction,
     without taking a number.

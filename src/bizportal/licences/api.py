@@ -9,11 +9,17 @@ are rate-limited per client address.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import IO, Any
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.http import HttpResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.http import http_date
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -22,15 +28,18 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
-from rest_framework.parsers import MultiPartParser
+from rest_framework.parsers import BaseParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from bizportal.core import authz, ratelimits
+from bizportal.catalog.models import Agency
+from bizportal.core import audit, authz, ratelimits
+from bizportal.core.parsers import BoundedJSONParser
 from bizportal.core.problems import PROBLEM_CONTENT_TYPE, problem
 
+from . import credentials
 from .check_codes import CodeCheck, check
 from .models import HolderKind, Licence, RevocationReason
 from .services import (
@@ -350,8 +359,272 @@ class LicenceLifecycleView(APIView):
         return Response(LicenceStatusSerializer(licence_status_data(licence)).data)
 
 
+# --- verifiable credentials (issue 14) ---------------------------------------------
+
+
+class VcJwtParser(BaseParser):
+    """A VC-JOSE compact JWS posted as is (``application/vc+jwt``); read up to one byte
+    past the bound, so the size check refuses it without reading a huge body."""
+
+    media_type = credentials.MEDIA_TYPE
+
+    def parse(
+        self,
+        stream: IO[Any],
+        media_type: str | None = None,
+        parser_context: Mapping[str, Any] | None = None,
+    ) -> dict[str, str]:
+        data = stream.read(credentials.MAX_TOKEN_BYTES + 1) if stream else b""
+        try:
+            return {"credential": data.decode("utf-8")}
+        except UnicodeDecodeError:
+            raise serializers.ValidationError(
+                {"credential": ["ต้องเป็นข้อความ ASCII / the credential must be ASCII text"]}
+            ) from None
+
+
+class CredentialRequest(serializers.Serializer):
+    credential = serializers.CharField(
+        max_length=credentials.MAX_TOKEN_BYTES + 1,
+        trim_whitespace=True,
+        help_text="the licence's Verifiable Credential: a VC-JOSE compact JWS "
+        "(header typ vc+jwt), as downloaded by the holder or read from the PDF's "
+        "licence.vc.jwt attachment",
+    )
+
+
+class CredentialCheckSerializer(serializers.Serializer):
+    verdict = serializers.ChoiceField(
+        choices=credentials.CREDENTIAL_VERDICTS,
+        help_text="the one answer; only valid means the licence may be relied on",
+    )
+    ok = serializers.BooleanField(help_text="true only for valid")
+    message = inline_serializer(
+        "CredentialCheckMessage", {"th": serializers.CharField(), "en": serializers.CharField()}
+    )
+    signer = serializers.CharField(help_text="organisation in the signing certificate")
+    trusted = serializers.BooleanField(help_text="the x5c chain leads to a platform root")
+    status = serializers.DictField(
+        child=serializers.BooleanField(),
+        help_text="the credential's bit in each status list (revocation, suspension)",
+    )
+    number = serializers.CharField(allow_null=True)
+    version = serializers.IntegerField(allow_null=True)
+    current_version = serializers.IntegerField(allow_null=True)
+    issuer_code = serializers.CharField(allow_null=True)
+    valid_until = serializers.CharField(allow_null=True, help_text="the credential's validUntil")
+    details = serializers.ListField(child=serializers.CharField())
+
+
+class VerifyCredentialView(APIView):
+    """The presentation check: a verifier posts the credential a holder showed it."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list[Any] = []
+    parser_classes = [BoundedJSONParser, VcJwtParser]
+    rate_limited_methods = ("POST",)  # "verify-upload"
+
+    @extend_schema(
+        operation_id="licences_verify_credential",
+        description="Check a licence's Verifiable Credential (VC-JOSE, `application/vc+jwt`): "
+        "the signature against its `x5c` certificate, the chain to the platform's roots, "
+        "the register's copy, the validity dates and the agency's status lists. Post the "
+        'JWS as JSON `{"credential": ...}` or as the body with Content-Type '
+        "`application/vc+jwt`. `ok` is true only for `valid`. Input that is not a "
+        "licence credential (not a compact JWS, over 32 KB, typ not vc+jwt) is a 400.",
+        request={
+            "application/json": CredentialRequest,
+            credentials.MEDIA_TYPE: OpenApiTypes.STR,
+        },
+        responses={
+            200: CredentialCheckSerializer,
+            400: OpenApiResponse(
+                description="problem+json: not a compact JWS, too large, typ not vc+jwt, "
+                "no x5c, or not a licence credential"
+            ),
+            429: OpenApiResponse(description="problem+json: too many checks; see Retry-After"),
+        },
+        tags=["licences"],
+    )
+    def post(self, request: Request) -> Response:
+        # Validating a signature and a certificate path costs CPU: the upload limit.
+        ratelimits.limit(request, "verify-upload", key="ip")
+        asked = CredentialRequest(data=request.data)
+        asked.is_valid(raise_exception=True)
+        try:
+            result = credentials.verify_credential(asked.validated_data["credential"])
+        except credentials.CredentialInputError as error:
+            raise serializers.ValidationError({"credential": [str(error)]}) from None
+        return Response(CredentialCheckSerializer(result.as_dict()).data)
+
+
+def _agency(code: str) -> Agency:
+    """An agency that issues licences here (one query). Others get a 404: asking the
+    signer plugin about an agency it holds no key for would be an error, not an answer."""
+    agency = (
+        Agency.objects.filter(code=code[:40])
+        .filter(Exists(Licence.objects.filter(agency=OuterRef("pk"))))
+        .first()
+    )
+    if agency is None:
+        shown = code[:40]
+        raise NotFound(f"ไม่พบหน่วยงานที่ออกใบอนุญาต {shown} / No agency {shown} issues licences here")
+    return agency
+
+
+def _public(response: HttpResponse, max_age: int) -> HttpResponse:
+    """Cacheable by anyone, and readable from a verifier's web page (CORS)."""
+    response["Cache-Control"] = f"public, max-age={max_age}"
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+class IssuerView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list[Any] = []
+
+    @extend_schema(
+        operation_id="licences_issuer",
+        description="What a licence credential's `issuer` id resolves to: the agency's "
+        "names (th, en) and its signing key as a JWK with `kid` and its certificate "
+        "chain (`x5c`), for verifiers that look keys up by `kid` rather than trusting "
+        "the credential's own `x5c` after checking it.",
+        responses={
+            200: OpenApiResponse(OpenApiTypes.OBJECT, description="the issuer description"),
+            404: OpenApiResponse(description="problem+json: no such agency"),
+        },
+        tags=["licences"],
+    )
+    def get(self, request: Request, code: str) -> Response:
+        response = Response(credentials.issuer_document(_agency(code)))
+        _public(response, 3600)
+        return response
+
+
+class StatusListView(APIView):
+    """An agency's Bitstring Status List credential, signed (VC-JOSE), per purpose."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list[Any] = []
+
+    @extend_schema(
+        operation_id="licences_status_list",
+        description="The agency's `BitstringStatusListCredential` for `revocation` or "
+        "`suspension` as a VC-JOSE compact JWS (`application/vc+jwt`): at least 131,072 "
+        "entries, GZIP and multibase base64url (`u` prefix); bit i (0 = most significant "
+        "bit of the first byte) is 1 when the licence whose credential names index i is "
+        "revoked (or cancelled by its holder) / suspended now. Valid for a few minutes "
+        "(`validUntil`, `ttl`, `Cache-Control: max-age`); `ETag` for conditional requests.",
+        parameters=[
+            OpenApiParameter(
+                "purpose", str, OpenApiParameter.PATH, enum=list(credentials.STATUS_PURPOSES)
+            )
+        ],
+        responses={
+            (200, credentials.MEDIA_TYPE): OpenApiResponse(
+                OpenApiTypes.STR, description="the signed status list credential"
+            ),
+            304: OpenApiResponse(description="not modified (If-None-Match)"),
+            404: OpenApiResponse(description="problem+json: no such agency or purpose"),
+        },
+        tags=["licences"],
+    )
+    def get(self, request: Request, code: str, purpose: str) -> HttpResponse:
+        if purpose not in credentials.STATUS_PURPOSES:
+            raise NotFound(
+                "มีเฉพาะ revocation และ suspension / the purposes are revocation and suspension"
+            )
+        published = credentials.status_list(_agency(code), purpose)
+        max_age = max(0, int((published.valid_until - timezone.now()).total_seconds()))
+        if request.headers.get("If-None-Match") == published.etag:
+            response = HttpResponse(status=304)
+        else:
+            response = HttpResponse(published.token, content_type=credentials.MEDIA_TYPE)
+        response["ETag"] = published.etag
+        response["Last-Modified"] = http_date(published.valid_from.timestamp())
+        response["Expires"] = http_date(published.valid_until.timestamp())
+        return _public(response, max_age)
+
+
+class LicenceCredentialView(APIView):
+    """The holder's own credential, for a wallet or an app (session; ``licences.download``,
+    as for the PDF). Anyone else gets the 404 of a wrong id. Audited."""
+
+    @extend_schema(
+        operation_id="licences_credential",
+        parameters=[
+            OpenApiParameter(
+                "version", int, description="a version number; the current one by default"
+            )
+        ],
+        responses={
+            200: inline_serializer(
+                "LicenceCredential",
+                {
+                    "number": serializers.CharField(),
+                    "version": serializers.IntegerField(),
+                    "media_type": serializers.CharField(),
+                    "credential": serializers.CharField(help_text="the compact JWS"),
+                },
+            ),
+            404: OpenApiResponse(
+                description="problem+json: no such licence of yours, or the version has no "
+                "credential (issued before credentials were)"
+            ),
+        },
+        tags=["licences"],
+    )
+    def get(self, request: Request, public_id: Any) -> Response:
+        licence = Licence.objects.filter(public_id=public_id).first()
+        if licence is None or not authz.allowed(request.user, "licences.download", licence):
+            raise NotFound("ไม่พบใบอนุญาตของท่าน / no such licence of yours")
+        asked = serializers.IntegerField(min_value=1, required=False)
+        raw = request.query_params.get("version")
+        number = asked.run_validation(raw) if raw is not None else licence.version
+        document = licence.versions.filter(number=number).exclude(credential="").first()
+        if document is None:
+            raise NotFound(
+                "ฉบับนี้ไม่มี Verifiable Credential / this version has no verifiable credential"
+            )
+        with transaction.atomic():
+            audit.record(
+                "licence.credential_downloaded",
+                licence,
+                actor=request.user,
+                number=licence.number,
+                version=document.number,
+            )
+        response = Response(
+            {
+                "number": licence.number,
+                "version": document.number,
+                "media_type": credentials.MEDIA_TYPE,
+                "credential": document.credential,
+            }
+        )
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
 urlpatterns = [
     path("verify/", VerifyBatchView.as_view(), name="licences-verify-batch"),
+    # Before verify/<number>/, which would take "credential" for a licence number.
+    path(
+        "verify/credential/",
+        VerifyCredentialView.as_view(),
+        name="licences-verify-credential",
+    ),
+    path("issuers/<slug:code>/", IssuerView.as_view(), name="licences-issuer"),
+    path(
+        "status/<slug:code>/<slug:purpose>/",
+        StatusListView.as_view(),
+        name="licences-status-list",
+    ),
+    path(
+        "<uuid:public_id>/credential/",
+        LicenceCredentialView.as_view(),
+        name="licences-credential",
+    ),
     path("<uuid:public_id>/lifecycle/", LicenceLifecycleView.as_view(), name="licences-lifecycle"),
     path("verify/<str:number>/", VerifyNumberView.as_view(), name="licences-verify-number"),
     path(

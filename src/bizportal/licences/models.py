@@ -114,6 +114,13 @@ class Licence(models.Model):
     suspension_reason = models.TextField(blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancellation_reason = models.TextField(blank=True)
+    status_index = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="this licence's bit in its agency's Bitstring Status Lists (revocation, "
+        "suspension); allocated at issue, unique per agency",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -125,6 +132,9 @@ class Licence(models.Model):
             models.Index(fields=["status", "valid_until"], name="licence_expiry_idx"),
         ]
         constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "status_index"], name="one_status_index_per_agency"
+            ),
             models.CheckConstraint(
                 condition=~Q(status="revoked") | Q(revoked_at__isnull=False),
                 name="licence_revoked_has_time",
@@ -174,6 +184,7 @@ class LicenceVersion(models.Model):
         "holder_name": PersonalDataLabel.PERSONAL,
         "details": PersonalDataLabel.PERSONAL,
         "payload": PersonalDataLabel.PERSONAL,
+        "credential": PersonalDataLabel.PERSONAL,
         "pdf": PersonalDataLabel.PERSONAL,
     }
 
@@ -192,6 +203,11 @@ class LicenceVersion(models.Model):
     pdf = models.FileField(upload_to=version_upload_to, max_length=200, blank=True)
     pdf_sha256 = models.CharField(max_length=64, blank=True)
     payload = models.JSONField(default=dict)
+    credential = models.TextField(
+        blank=True,
+        help_text="the version as a W3C Verifiable Credential, VC-JOSE compact JWS "
+        "(application/vc+jwt) signed by the agency; also embedded in the PDF",
+    )
     superseded_at = models.DateTimeField(null=True, blank=True)
     registered_at = models.DateTimeField(
         default=timezone.now, help_text="when the register entry was written"

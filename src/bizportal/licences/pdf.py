@@ -8,6 +8,7 @@ covering only an earlier revision, which verification reports as a changed file.
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 from io import BytesIO
@@ -32,8 +33,10 @@ from .signers import signer_for
 logger = logging.getLogger(__name__)
 
 PAYLOAD_NAME = "licence.json"
-PAYLOAD_SCHEMA = "https://bizportal.example/schemas/licence/v1"
+#: The schema URL itself is served by the portal (``credentials.payload_schema_url``).
 PAYLOAD_SCHEMA_VERSION = 1
+CREDENTIAL_NAME = "licence.vc.jwt"
+CREDENTIAL_MEDIA_TYPE = "application/vc+jwt"
 PDF_VARIANT = "pdf/a-3b"
 SIGNATURE_FIELD = "LicenceSignature"
 TEMPLATE = "licences/licence_pdf.html"
@@ -60,22 +63,39 @@ def payload_bytes(payload: dict[str, Any]) -> bytes:
     return json.dumps(payload, ensure_ascii=False, sort_keys=True, indent=2).encode("utf-8")
 
 
-def render_licence_pdf(context: dict[str, Any], payload: dict[str, Any]) -> bytes:
-    """The unsigned PDF/A-3b with the payload embedded as an associated file."""
+def render_licence_pdf(
+    context: dict[str, Any], payload: dict[str, Any], *, credential: str = ""
+) -> bytes:
+    """The unsigned PDF/A-3b with the payload embedded as an associated file, and the
+    version's Verifiable Credential (a compact JWS) as a second one when given."""
     from weasyprint import Attachment
 
-    attachment = Attachment(
-        string=payload_bytes(payload),
-        name=PAYLOAD_NAME,
-        description="Machine-readable licence data / ข้อมูลใบอนุญาตสำหรับเครื่อง",
-        relationship="Data",
-    )
+    attachments = [
+        Attachment(
+            string=payload_bytes(payload),
+            name=PAYLOAD_NAME,
+            description="Machine-readable licence data / ข้อมูลใบอนุญาตสำหรับเครื่อง",
+            relationship="Data",
+        )
+    ]
+    if credential:
+        attachments.append(
+            # A data: URL is how WeasyPrint takes an attachment's media type (the
+            # embedded file's /Subtype); a plain string would be guessed from the name.
+            Attachment(
+                url=f"data:{CREDENTIAL_MEDIA_TYPE};base64,"
+                + base64.b64encode(credential.encode("ascii")).decode("ascii"),
+                name=CREDENTIAL_NAME,
+                description="Verifiable Credential (VC-JOSE) / ใบอนุญาตแบบ Verifiable Credential",
+                relationship="Data",
+            )
+        )
     qr = qr_code(payload["verify_url"])
     context = {
         **context,
         "qr_data_uri": qr.svg_data_uri(scale=4, border=4, dark="#000", light="#fff"),
     }
-    return render_pdf(TEMPLATE, context, pdf_variant=PDF_VARIANT, attachments=[attachment])
+    return render_pdf(TEMPLATE, context, pdf_variant=PDF_VARIANT, attachments=attachments)
 
 
 def sign_licence_pdf(pdf: bytes, agency: Agency, *, number: str) -> bytes:

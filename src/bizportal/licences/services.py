@@ -38,6 +38,7 @@ from bizportal.core.sequences import hold_counter, next_number
 from bizportal.core.tasks import enqueue_with_commit
 from bizportal.core.thai import english_date, thai_date
 
+from . import credentials
 from . import pdf as licence_pdf
 from .events import (
     LICENCE_CANCELLED,
@@ -321,6 +322,7 @@ def issue_licence(draft: LicenceDraft) -> Licence:
         valid_from=issued_on,
         valid_until=valid_until_for(issued_on, draft.validity_years),
         version=1,
+        status_index=credentials.allocate_status_index(service.agency),
     )
     _apply(licence, draft, service)
     licence.save()
@@ -437,7 +439,10 @@ def sign_version(version_pk: int) -> LicenceVersion:
     if version.signed_at is not None:
         return version
     licence = _licence_as_issued(version)
-    unsigned = licence_pdf.render_licence_pdf(_pdf_context(licence, version), version.payload)
+    credential = version.credential or credentials.issue_credential(licence, version)
+    unsigned = licence_pdf.render_licence_pdf(
+        _pdf_context(licence, version), version.payload, credential=credential
+    )
     signed = licence_pdf.sign_licence_pdf(unsigned, licence.agency, number=licence.number)
     sha256 = hashlib.sha256(signed).hexdigest()
     stored_name: str | None = None
@@ -449,8 +454,9 @@ def sign_version(version_pk: int) -> LicenceVersion:
             current.pdf.save(f"v{current.number}.pdf", ContentFile(signed), save=False)
             stored_name = current.pdf.name
             current.pdf_sha256 = sha256
+            current.credential = credential
             current.signed_at = timezone.now()
-            current.save(update_fields=["pdf", "pdf_sha256", "signed_at"])
+            current.save(update_fields=["pdf", "pdf_sha256", "credential", "signed_at"])
             _announce_signed(licence, current)
             faults.point("licence.document_stored")
     except BaseException:
@@ -515,10 +521,12 @@ def versions_being_issued(older_than: dt.datetime) -> list[int]:
 
 
 def build_payload(licence: Licence, version: LicenceVersion) -> dict[str, Any]:
-    """The machine-readable copy embedded in the PDF and kept on the version row."""
+    """The machine-readable copy embedded in the PDF and kept on the version row. A
+    person's citizen ID is masked here as on every public page (the PDF travels); the
+    signed credential beside it carries it in full only where the service needs it."""
     agency = licence.agency
     return {
-        "schema": licence_pdf.PAYLOAD_SCHEMA,
+        "schema": credentials.payload_schema_url(),
         "schema_version": licence_pdf.PAYLOAD_SCHEMA_VERSION,
         "number": licence.number,
         "version": version.number,
@@ -529,7 +537,7 @@ def build_payload(licence: Licence, version: LicenceVersion) -> dict[str, Any]:
             "kind": licence.holder_kind,
             "name": licence.holder_name,
             "name_en": licence.holder_name_en,
-            "id": licence.holder_id,
+            "id": masked_holder_id(licence) if licence.holder_id else "",
         },
         "business_name": licence.business_name,
         "issuer": {"code": agency.code, "name_th": agency.name_th, "name_en": agency.name_en},
@@ -541,6 +549,7 @@ def build_payload(licence: Licence, version: LicenceVersion) -> dict[str, Any]:
         "verify_url": licence_pdf.verify_url(
             licence.number, version.number, code=licence.check_code
         ),
+        "credential": credentials.ATTACHMENT_NAME,
     }
 
 
@@ -594,6 +603,7 @@ def cancel_licence(
     licence.cancelled_at = timezone.now()
     licence.cancellation_reason = reason
     licence.save(update_fields=["status", "cancelled_at", "cancellation_reason", "updated_at"])
+    credentials.status_changed(licence.agency.code)
     audit.record(
         "licence.cancelled",
         licence,
@@ -639,6 +649,7 @@ def revoke_licence(licence: Licence, reason: str, *, actor: Any) -> Licence:
     licence.revoked_at = timezone.now()
     licence.revocation_reason = reason
     licence.save(update_fields=["status", "revoked_at", "revocation_reason", "updated_at"])
+    credentials.status_changed(licence.agency.code)
     audit.record("licence.revoked", licence, actor=actor, number=licence.number, reason=reason)
     events.publish(
         LICENCE_REVOKED,
@@ -692,6 +703,7 @@ def suspend_licence(
     licence.suspended_until = until
     licence.suspension_reason = reason
     licence.save(update_fields=["status", "suspended_until", "suspension_reason", "updated_at"])
+    credentials.status_changed(licence.agency.code)
     audit.record(
         "licence.suspended",
         licence,
@@ -729,6 +741,7 @@ def reinstate_licence(licence: Licence, *, actor: Any = None) -> Licence:
     licence.status = Licence.Status.VALID
     licence.suspended_until = None
     licence.save(update_fields=["status", "suspended_until", "updated_at"])
+    credentials.status_changed(licence.agency.code)
     audit.record(
         "licence.reinstated",
         licence,

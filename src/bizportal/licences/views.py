@@ -7,6 +7,7 @@ what the licence itself states publicly; the citizen ID is masked (PDPA).
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from urllib.parse import urlencode
@@ -21,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from bizportal.core import audit, authz, ratelimits
 
-from . import check_codes
+from . import check_codes, credentials
 from .models import Licence, LicenceVersion
 from .services import PdfVerification, masked_holder_id, verdict, verify_pdf
 from .uploads import read_licence_upload
@@ -170,3 +171,60 @@ def _being_issued(request: HttpRequest, licence: Licence, document: LicenceVersi
     response["Retry-After"] = str(BEING_ISSUED_RETRY_SECONDS)
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@require_GET
+@login_required
+def download_credential(
+    request: HttpRequest, public_id: uuid.UUID, version: int | None = None
+) -> HttpResponse:
+    """The version's Verifiable Credential (``.vc.jwt``) for the holder's wallet, on the
+    same terms as the PDF: ``licences.download``, else the 404 of a wrong id; audited."""
+    licence = Licence.objects.filter(public_id=public_id).first()
+    if licence is not None and not authz.allowed(request.user, "licences.download", licence):
+        licence = None
+    document: LicenceVersion | None = None
+    if licence is not None:
+        document = (
+            licence.versions.filter(number=version or licence.version)
+            .exclude(credential="")
+            .first()
+        )
+    if licence is None or document is None:
+        raise Http404("no such licence credential")
+    with transaction.atomic():
+        audit.record(
+            "licence.credential_downloaded",
+            licence,
+            actor=request.user,
+            number=licence.number,
+            version=document.number,
+        )
+    response = HttpResponse(document.credential, content_type=credentials.MEDIA_TYPE)
+    filename = f"{licence.number}-v{document.number}.vc.jwt"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _published(document: dict[str, object], content_type: str) -> HttpResponse:
+    """A public, long-cacheable JSON document that JSON-LD processors and validators in
+    a browser may fetch from any origin (CORS)."""
+    response = HttpResponse(
+        json.dumps(document, ensure_ascii=False, indent=2), content_type=content_type
+    )
+    response["Cache-Control"] = "public, max-age=86400"
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@require_GET
+def credential_context(request: HttpRequest) -> HttpResponse:
+    """The JSON-LD context every licence credential names (its second ``@context``)."""
+    return _published(credentials.context_document(), credentials.LD_MEDIA_TYPE)
+
+
+@require_GET
+def payload_schema(request: HttpRequest) -> HttpResponse:
+    """The JSON Schema that ``licence.json`` in each PDF names in its ``schema`` field."""
+    return _published(credentials.payload_schema(), credentials.SCHEMA_MEDIA_TYPE)

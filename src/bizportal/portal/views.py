@@ -339,6 +339,14 @@ def account(request: HttpRequest) -> HttpResponse:
         .select_related("agency", "service")
         .prefetch_related("service__application_types")
         .annotate(being_issued=Exists(_current_version_unsigned))
+        # Versions issued before verifiable credentials have none to download.
+        .annotate(
+            has_credential=Exists(
+                LicenceVersion.objects.filter(
+                    licence=OuterRef("pk"), number=OuterRef("version")
+                ).exclude(credential="")
+            )
+        )
     )
     open_changes = {
         a.licence_id: a
