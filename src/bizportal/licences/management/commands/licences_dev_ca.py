@@ -9,7 +9,7 @@ from __future__ import annotations
 from argparse import ArgumentParser
 from typing import Any
 
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from django.core.management.base import BaseCommand, CommandError
 
 from bizportal.catalog.models import Agency
@@ -35,7 +35,7 @@ class Command(BaseCommand):
         self.stdout.write(f"root: {certificate.subject.rfc4514_string()}")
         start, end = certificate.not_valid_before_utc, certificate.not_valid_after_utc
         self.stdout.write(f"  valid {start:%Y-%m-%d} .. {end:%Y-%m-%d}")
-        fingerprint = certificate.fingerprint(ca.hashes.SHA256()).hex(":")
+        fingerprint = certificate.fingerprint(hashes.SHA256()).hex(":")
         self.stdout.write(f"  SHA-256 fingerprint {fingerprint}")
         if options["agencies"]:
             agencies = list(Agency.objects.order_by("code"))
