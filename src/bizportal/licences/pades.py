@@ -95,6 +95,8 @@ class LicencePdfSigner(pyhanko_signers.PdfSigner):
     ``/Version /2.0`` into the catalog of a file that says PDF/A-3 (based on PDF 1.7).
     ECDSA in a PAdES signature does not need it: ETSI EN 319 142-1 allows the ETSI
     algorithms through the ESIC extension on ISO 32000-1, which is what we register.
+    (The other extension pyHanko may add, ISO 32004 PDF MAC, is for encrypted files;
+    licences are never encrypted.)
     """
 
     def register_extensions(self, pdf_out: BasePdfFileWriter, *, md_algorithm: str) -> None:
