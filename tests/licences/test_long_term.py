@@ -511,3 +511,28 @@ def test_a_remote_trust_url_that_does_not_answer_stops_the_demo_loading(settings
     settings.LICENCE_TRUST_URL = "http://trust.invalid:8767"
     with pytest.raises(RuntimeError, match="do not answer"), licences_demo.trust_services_running():
         pass
+
+
+def test_a_revoked_agency_certificate_is_replaced_and_old_licences_show_it(
+    licence: Licence, service: Service, applicant: User
+) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from bizportal.licences.contrib.dev_ca import ca
+
+    before = signer_for(licence.agency).signing_cert
+    out = StringIO()
+    call_command("licences_dev_ca", revoke_agency=licence.agency.code, stdout=out)
+    assert f"serial {before.serial_number:x}" in out.getvalue()
+    pades.forget_fetched()
+
+    after = signer_for(licence.agency).signing_cert
+    assert after.serial_number != before.serial_number
+    newer = issue_licence(draft(service, applicant))
+    assert verify_pdf(pdf_of(newer)).ok
+    # the earlier licence carries the OCSP answer from before the revocation: it
+    # verifies offline as signed while the certificate was good
+    assert verify_pdf(pdf_of(licence)).outcome == "valid"
+    assert ca.revoke_agency("no-such-agency") is None

@@ -53,20 +53,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parts = urlsplit(options.url or "")
     host = options.host or parts.hostname or "127.0.0.1"
     port = options.port if options.port is not None else (parts.port or 8767)
-    trust_url = options.url or f"http://{host}:{port}"
     if options.url and parts.port and options.port is not None and parts.port != options.port:
         print(
-            f"warning: certificates will name {trust_url}, this listens on port {port}",
+            f"warning: certificates will name {options.url}, this listens on port {port}",
             file=sys.stderr,
         )
     key_dir = Path(options.key_dir)
     try:
-        pki.ensure_tsa(key_dir, trust_url)
-        pki.ensure_ocsp_responder(key_dir, trust_url)
-        server = make(host, port, key_dir, trust_url)
+        server = make(host, port, key_dir, options.url)  # port 0: the URL names the one bound
     except OSError as error:
         print(f"sandbox trust services could not start: {error}", file=sys.stderr)
         return 1
+    trust_url = str(getattr(server.get_app(), "trust_url", options.url))
+    # the service certificates exist before the first request, not during it
+    pki.ensure_tsa(key_dir, trust_url)
+    pki.ensure_ocsp_responder(key_dir, trust_url)
 
     def stop(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt

@@ -376,11 +376,19 @@ def points_at(certificate: x509.Certificate, trust_url: str) -> bool:
     )
 
 
-def needs_new(pair: KeyPair, root: KeyPair, trust_url: str, organisation: str = "") -> bool:
+def needs_new(
+    pair: KeyPair,
+    root: KeyPair,
+    trust_url: str,
+    organisation: str = "",
+    directory: Path | None = None,
+) -> bool:
     """Re-issue a leaf made under another root, for another name, before this change (no
-    AIA), for other trust services, or close to its end."""
+    AIA), for other trust services, revoked, or close to its end."""
     certificate = pair.certificate
     if certificate.issuer != root.certificate.subject:
+        return True
+    if directory is not None and certificate.serial_number in revocations(directory):
         return True
     if organisation:
         names = certificate.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
@@ -401,12 +409,12 @@ def _ensure_leaf(
 ) -> tuple[KeyPair, KeyPair]:
     root = ensure_root(directory)
     pair = load_pair(*paths)
-    if pair is not None and not needs_new(pair, root, trust_url, organisation):
+    if pair is not None and not needs_new(pair, root, trust_url, organisation, directory):
         return pair, root
     with locked(directory):
         root = _ensure_root_unlocked(directory)
         pair = load_pair(*paths)
-        if pair is None or needs_new(pair, root, trust_url, organisation):
+        if pair is None or needs_new(pair, root, trust_url, organisation, directory):
             pair = issue(root, subject, kind, trust_url)
             _archive(directory, pair.certificate)
             save_pair(pair, *paths)

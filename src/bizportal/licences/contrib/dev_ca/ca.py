@@ -19,12 +19,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cryptography import x509
 from django.conf import settings
 
 from bizportal.sandbox_trust import pki
 from bizportal.sandbox_trust.pki import KeyPair
 
-__all__ = ["KeyPair", "ensure_agency", "ensure_root", "ensure_tsa", "key_dir", "trust_url"]
+__all__ = [
+    "KeyPair",
+    "ensure_agency",
+    "ensure_root",
+    "ensure_tsa",
+    "key_dir",
+    "revoke_agency",
+    "trust_url",
+]
 
 
 def key_dir() -> Path:
@@ -53,3 +62,13 @@ def ensure_agency(agency_code: str, organisation: str) -> tuple[KeyPair, KeyPair
 def ensure_tsa() -> tuple[KeyPair, KeyPair]:
     """The sandbox TSA's pair (the trust services make it too; whoever comes first)."""
     return pki.ensure_tsa(key_dir(), trust_url())
+
+
+def revoke_agency(agency_code: str) -> int | None:
+    """Revoke the agency's current signing certificate (OCSP and the CRL say so at
+    once; the next licence gets a new certificate); its serial, or None if it has none."""
+    pair = pki.load_pair(*pki.agency_paths(key_dir(), agency_code))
+    if pair is None:
+        return None
+    pki.revoke(key_dir(), pair.certificate.serial_number, x509.ReasonFlags.key_compromise)
+    return pair.certificate.serial_number

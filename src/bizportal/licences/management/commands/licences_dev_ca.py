@@ -27,6 +27,12 @@ class Command(BaseCommand):
             "--agencies", action="store_true", help="also create a signing certificate per agency"
         )
         parser.add_argument("--pem", action="store_true", help="print the root certificate in PEM")
+        parser.add_argument(
+            "--revoke-agency",
+            metavar="CODE",
+            help="revoke that agency's signing certificate (the sandbox OCSP/CRL report it; "
+            "its next licence gets a new certificate)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         root = ca.ensure_root()
@@ -46,5 +52,10 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"agency {agency.code}: {pair.certificate.subject.rfc4514_string()}"
                 )
+        if options["revoke_agency"]:
+            serial = ca.revoke_agency(options["revoke_agency"])
+            if serial is None:
+                raise CommandError(f"agency {options['revoke_agency']} has no certificate yet")
+            self.stdout.write(f"revoked agency {options['revoke_agency']}: serial {serial:x}")
         if options["pem"]:
             self.stdout.write(certificate.public_bytes(serialization.Encoding.PEM).decode("ascii"))
