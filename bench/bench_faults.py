@@ -29,6 +29,7 @@ duplicated and 0 unsigned.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -43,6 +44,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_lists import ROOT, _server_url
+from trust_services import trust_services
 
 sys.path.insert(0, str(ROOT / "src"))
 BENCH_DB = "bizportal_bench_faults"
@@ -127,6 +129,17 @@ def _pay(invoice_ids: list[int]) -> None:
 
     for invoice in Invoice.objects.filter(pk__in=invoice_ids):
         bank.pay(payments.instruction(invoice).qr_payload)
+
+
+def _wait_ok(url: str, what: str) -> None:
+    for _ in range(150):
+        try:
+            if requests.get(url, timeout=1).ok:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"{what} did not start ({url})")
 
 
 def _manage(*args: str, env: dict[str, str], **kwargs: Any) -> subprocess.Popen[bytes]:
@@ -249,6 +262,9 @@ def main() -> int:
         help="fault point[:N] per worker generation (each generation is SIGKILLed there)",
     )
     parser.add_argument("--port", type=int, default=8933)
+    parser.add_argument(
+        "--trust-port", type=int, default=8934, help="port of the sandbox TSA/OCSP/CRL"
+    )
     parser.add_argument("--timeout", type=float, default=1800, help="seconds per phase")
     parser.add_argument("--no-results", action="store_true", help="do not write the JSON")
     args = parser.parse_args()
@@ -268,6 +284,10 @@ def main() -> int:
         "DATABASE_URL": database_url,
         "BIZPORTAL_VAR_DIR": tmp,
         "BIZPORTAL_BASE_URL": base,
+        # Licences are signed PAdES B-LT: the workers reach the sandbox trust services
+        # (TSA, OCSP, CRL), which answer for the same development CA directory.
+        "LICENCE_KEY_DIR": f"{tmp}/dev_ca",
+        "LICENCE_TRUST_URL": f"http://127.0.0.1:{args.trust_port}",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
         "TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
@@ -291,6 +311,7 @@ def main() -> int:
     from bizportal.catalog import demo as catalog
 
     processes: list[subprocess.Popen[bytes]] = []
+    processes_stack: list[contextlib.ExitStack] = []
     try:
         call_command("migrate", verbosity=0)
         catalog.seed()
@@ -303,6 +324,9 @@ def main() -> int:
         )
         connections.close_all()
 
+        trust = contextlib.ExitStack()
+        trust.enter_context(trust_services(env["LICENCE_KEY_DIR"], args.trust_port))
+        processes_stack.append(trust)
         server = _manage(
             "serve",
             "--no-worker",
@@ -313,14 +337,7 @@ def main() -> int:
             stderr=subprocess.DEVNULL,
         )
         processes.append(server)
-        for _ in range(150):
-            try:
-                if requests.get(f"{base}/healthz", timeout=1).ok:
-                    break
-            except requests.RequestException:
-                time.sleep(0.2)
-        else:
-            raise SystemExit("the server did not start")
+        _wait_ok(f"{base}/healthz", "the server")
 
         started = time.perf_counter()
         _pay(invoices)
@@ -399,6 +416,8 @@ def main() -> int:
                     process.wait(timeout=20)
                 except subprocess.TimeoutExpired:
                     process.kill()
+        for stack in processes_stack:
+            stack.close()
         connections.close_all()
         if postgres:
             _drop_database(url)

@@ -36,6 +36,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_lists import ROOT, _drop_database, _ok, _p, _recreate_database, _samples, _server_url
+from trust_services import trust_services
 
 sys.path.insert(0, str(ROOT / "src"))
 DATABASE = "bizportal_bench_licences"
@@ -98,7 +99,8 @@ def main() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bizportal.settings")
     os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver")
     try:
-        return _run(args)
+        with trust_services(os.environ["LICENCE_KEY_DIR"]):
+            return _run(args)
     finally:
         from django.db import connections
 

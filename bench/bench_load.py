@@ -17,6 +17,7 @@ average every 15 s while it runs (the machine is shared), writes locust's CSVs a
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import os
@@ -31,6 +32,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_lists import ROOT, _drop_database, _grow, _recreate_database, _server_url
 from bench_submissions import _start_server
+from trust_services import trust_services
 
 sys.path.insert(0, str(ROOT / "src"))
 DATABASE = "bizportal_bench_load"
@@ -105,6 +107,9 @@ def main() -> int:
     os.environ["BIZPORTAL_MEDIA_ROOT"] = str(Path(scratch.name) / "media")
     os.environ["LICENCE_KEY_DIR"] = str(Path(scratch.name) / "dev_ca")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bizportal.settings")
+    # licences are signed B-LT: the sandbox TSA/OCSP for this bench's dev CA
+    trust = contextlib.ExitStack()
+    trust.enter_context(trust_services(os.environ["LICENCE_KEY_DIR"]))
     import django
 
     django.setup()
@@ -131,6 +136,7 @@ def main() -> int:
         if server is not None:
             server.terminate()
             server.wait(timeout=20)
+        trust.close()
         connections.close_all()
         _drop_database(url, DATABASE)
         scratch.cleanup()

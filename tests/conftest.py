@@ -8,6 +8,7 @@ files go to a temporary folder.
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,8 +29,23 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: N
         connections.settings["replica"] = replica
 
 
+@pytest.fixture(scope="session")
+def trust_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The sandbox TSA, OCSP responder and CRL over real HTTP on a free port, for the
+    session's development CA (each xdist worker has its own base temp, CA and port).
+    Every licence is signed PAdES B-LT or B-LTA, so every test that issues one needs
+    them; yields their base URL, which ``_isolated_settings`` puts in LICENCE_TRUST_URL
+    before any certificate naming it is made."""
+    from bizportal.sandbox_trust.server import running
+
+    with running(tmp_path_factory.getbasetemp() / "dev_ca") as url:
+        yield url
+
+
 @pytest.fixture(autouse=True)
-def _isolated_settings(settings, tmp_path_factory: pytest.TempPathFactory) -> None:
+def _isolated_settings(
+    settings, tmp_path_factory: pytest.TempPathFactory, trust_services: str
+) -> None:
     # Reports read the primary unless a test routes them to the replica mirror.
     settings.REPORTING_DATABASE = "default"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
@@ -40,6 +56,7 @@ def _isolated_settings(settings, tmp_path_factory: pytest.TempPathFactory) -> No
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.LICENCE_KEY_DIR = Path(tmp_path_factory.getbasetemp() / "dev_ca")
+    settings.LICENCE_TRUST_URL = trust_services
     # Rate limits count in the cache; each test starts with a clean count.
     cache.clear()
 

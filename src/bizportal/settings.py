@@ -647,6 +647,14 @@ LICENCE_CA_CHAIN_FILE = env("LICENCE_CA_CHAIN_FILE")
 # caches it learns of a revocation within minutes; the list is cached server-side too
 # and rebuilt at once after any lifecycle change.
 LICENCE_STATUS_LIST_TTL = int(env("LICENCE_STATUS_LIST_TTL", "300"))
+# Base URL of the trust services the licence signatures rely on: the RFC 3161 TSA at
+# /tsa, OCSP at /ocsp, the root's CRL at /crl/root.crl. The dev CA writes these URLs into
+# its certificates and the sandbox (python -m bizportal.sandbox_trust) serves them;
+# production points a signer plugin at a qualified TSA and CA instead.
+LICENCE_TRUST_URL = env("LICENCE_TRUST_URL", "http://127.0.0.1:8767").rstrip("/")
+# A licence valid longer than this many years (or without an end date) is signed
+# PAdES B-LTA (archive time stamp over the validation data), shorter ones B-LT.
+LICENCE_LTA_AFTER_YEARS = int(env("LICENCE_LTA_AFTER_YEARS", "2"))
 
 # --- Input limits and abuse (issue 16 item 4) -------------------------------------
 # Kept in one block: bounds on what outsiders may send, and business-level rate limits.

@@ -64,6 +64,8 @@ def _worker(fault: str = "", *, batch: bool, base_url: str = "") -> subprocess.P
         "DATABASE_URL": _database_url(),
         "BIZPORTAL_MEDIA_ROOT": str(django_settings.MEDIA_ROOT),
         "LICENCE_KEY_DIR": str(django_settings.LICENCE_KEY_DIR),
+        # the session's sandbox TSA/OCSP (tests/conftest.py), which licence signing asks
+        "LICENCE_TRUST_URL": django_settings.LICENCE_TRUST_URL,
         "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
         "TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
         "LOG_LEVEL": "WARNING",

@@ -27,6 +27,7 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
@@ -81,7 +82,9 @@ def test_the_signature_is_intact_valid_and_trusted_by_the_development_root(
     status = validate_pdf_signature(signature, ValidationContext(trust_roots=[dev_root()]))
 
     assert status.intact and status.valid and status.trusted
-    assert status.coverage == SignatureCoverageLevel.ENTIRE_FILE
+    # B-LT: after the signed revision only the DSS (validation data) was added
+    assert status.coverage == SignatureCoverageLevel.ENTIRE_REVISION
+    assert status.modification_level == ModificationLevel.LTA_UPDATES
     assert status.docmdp_ok
     assert signature.sig_object["/SubFilter"] == "/ETSI.CAdES.detached"  # PAdES, not adbe.pkcs7
     assert status.signing_cert.subject.native["organization_name"] == licence.agency.name_en
@@ -157,7 +160,8 @@ def test_every_version_is_signed_and_trusted(amended: Licence) -> None:
         [signature] = PdfFileReader(BytesIO(read(amended, number))).embedded_signatures
         status = validate_pdf_signature(signature, ValidationContext(trust_roots=[dev_root()]))
         assert status.intact and status.valid and status.trusted, number
-        assert status.coverage == SignatureCoverageLevel.ENTIRE_FILE
+        assert status.coverage == SignatureCoverageLevel.ENTIRE_REVISION
+        assert status.modification_level == ModificationLevel.LTA_UPDATES
 
 
 def test_the_text_is_set_in_embedded_sarabun(licence: Licence) -> None:

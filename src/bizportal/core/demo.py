@@ -94,6 +94,36 @@ def companion(name: str) -> Callable[[Companion], Companion]:
     return register
 
 
+#: Something that must run while the demo data is loaded (an outside service the
+#: loaders call, such as the licence trust services): a context manager factory.
+Surrounding = Callable[[], contextlib.AbstractContextManager[object]]
+_surroundings: dict[str, Surrounding] = {}
+
+
+def while_loading(name: str) -> Callable[[Surrounding], Surrounding]:
+    """Register what ``load_demo`` enters around all loaders.
+
+    Why: ``load_demo`` runs before ``serve --companions`` starts the outside services,
+    yet some loaders need them (issuing a licence asks the TSA for a time stamp). The
+    app that knows the service starts it for the duration of loading."""
+
+    def register(func: Surrounding) -> Surrounding:
+        _surroundings[name] = func
+        return func
+
+    return register
+
+
+@contextlib.contextmanager
+def loading() -> Iterator[None]:
+    """Every registered :func:`while_loading` context, entered in name order."""
+    autodiscover_modules("demo")
+    with contextlib.ExitStack() as stack:
+        for _name, surrounding in sorted(_surroundings.items()):
+            stack.enter_context(surrounding())
+        yield
+
+
 def companions() -> list[tuple[str, Command]]:
     """The command of every registered companion that has something to run."""
     autodiscover_modules("demo")

@@ -210,7 +210,9 @@ class VerifyPdfView(APIView):
         responses={
             200: OpenApiResponse(
                 description="verification result: outcome valid / tampered / untrusted / "
-                "not_signed / unreadable, signature facts and the licence's current status"
+                "not_signed / unreadable, signature facts (level B-B / B-T / B-LT / B-LTA, "
+                "timestamped_at; checked offline from the file's own validation data) and "
+                "the licence's current status"
             ),
             400: OpenApiResponse(
                 description="problem+json: missing, empty, oversized or non-PDF file"

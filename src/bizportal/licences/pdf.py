@@ -9,6 +9,7 @@ covering only an earlier revision, which verification reports as a changed file.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 import logging
 from io import BytesIO
@@ -18,6 +19,7 @@ from urllib.parse import urlencode
 import segno
 from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -28,7 +30,8 @@ from bizportal.catalog.models import Agency
 from bizportal.core import safejson
 from bizportal.core.pdf import render_pdf
 
-from .signers import signer_for
+from . import pades
+from .signers import current_signer
 
 logger = logging.getLogger(__name__)
 
@@ -98,12 +101,21 @@ def render_licence_pdf(
     return render_pdf(TEMPLATE, context, pdf_variant=PDF_VARIANT, attachments=attachments)
 
 
-def sign_licence_pdf(pdf: bytes, agency: Agency, *, number: str) -> bytes:
-    """Certify the PDF with the agency's key: PAdES B-B, no later changes permitted.
+def sign_licence_pdf(
+    pdf: bytes, agency: Agency, *, number: str, valid_until: dt.date | None = None
+) -> bytes:
+    """Certify the PDF with the agency's key: PAdES B-LT, or B-LTA for a licence valid
+    longer than ``settings.LICENCE_LTA_AFTER_YEARS`` (see :mod:`.pades`).
 
-    A certification signature with DocMDP "no changes" makes any later edit, even
-    a valid incremental update, show up as a policy violation in every validator.
+    A certification signature makes any later edit show up as a policy violation in
+    every validator. DocMDP stays "no changes" (P=1): the only additions after it are
+    the Document Security Store and the document time stamp, which PAdES (ETSI EN 319
+    142-1, 5.4) and ISO 32000-2 (12.8.2.2) permit whatever the DocMDP level, and which
+    pyHanko and poppler accept as such (tests/licences/test_long_term.py checks both).
+    A visible box in the page footer shows who signed, in which role, and when.
     """
+    plugin = current_signer()
+    level = pades.level_for(valid_until)
     meta = pyhanko_signers.PdfSignatureMetadata(
         field_name=SIGNATURE_FIELD,
         md_algorithm="sha256",
@@ -113,9 +125,25 @@ def sign_licence_pdf(pdf: bytes, agency: Agency, *, number: str) -> bytes:
         reason=f"ออกใบอนุญาต {number} / Licence {number} issued",
         location="Thailand",
         name=agency.name_en,
+        embed_validation_info=True,
+        use_pades_lta=level == "B-LTA",
+        validation_context=pades.signing_context(plugin.trust_roots()),
+    )
+    signer = pades.LicencePdfSigner(
+        meta,
+        signer=plugin.signer_for(agency),
+        timestamper=plugin.timestamper(),
+        stamp_style=pades.appearance_style(),
+        new_field_spec=pades.field_spec(),
     )
     writer = IncrementalPdfFileWriter(BytesIO(pdf))
-    output = pyhanko_signers.sign_pdf(writer, meta, signer=signer_for(agency))
+    try:
+        output = signer.sign_pdf(
+            writer,
+            appearance_text_params={"text": pades.appearance_text(agency, timezone.now())},
+        )
+    except Exception as error:  # the TSA or OCSP unreachable is the usual cause: say so
+        raise pades.LicenceSigningError(number, level, error) from error
     return bytes(output.getvalue())
 
 

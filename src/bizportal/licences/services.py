@@ -28,9 +28,9 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
-from pyhanko_certvalidator import ValidationContext
 
 from bizportal.catalog.models import Service
 from bizportal.core import audit, authz, events, faults
@@ -38,7 +38,7 @@ from bizportal.core.sequences import hold_counter, next_number
 from bizportal.core.tasks import enqueue_with_commit
 from bizportal.core.thai import english_date, thai_date
 
-from . import credentials
+from . import credentials, pades
 from . import pdf as licence_pdf
 from .events import (
     LICENCE_CANCELLED,
@@ -443,7 +443,9 @@ def sign_version(version_pk: int) -> LicenceVersion:
     unsigned = licence_pdf.render_licence_pdf(
         _pdf_context(licence, version), version.payload, credential=credential
     )
-    signed = licence_pdf.sign_licence_pdf(unsigned, licence.agency, number=licence.number)
+    signed = licence_pdf.sign_licence_pdf(
+        unsigned, licence.agency, number=licence.number, valid_until=version.valid_until
+    )
     sha256 = hashlib.sha256(signed).hexdigest()
     stored_name: str | None = None
     try:
@@ -1067,6 +1069,10 @@ class PdfVerification:
     untouched: bool = False
     signer: str = ""
     signed_at: dt.datetime | None = None
+    #: PAdES baseline level the file reaches ("B-B", "B-T", "B-LT", "B-LTA"), and the
+    #: trusted time of its signature time stamp (None without one).
+    level: str = ""
+    timestamped_at: dt.datetime | None = None
     payload: dict[str, Any] | None = None
     licence: Licence | None = None
     licence_status: Verdict | None = None
@@ -1118,6 +1124,8 @@ class PdfVerification:
             "untouched": self.untouched,
             "signer": self.signer,
             "signed_at": self.signed_at.isoformat() if self.signed_at else None,
+            "level": self.level or None,
+            "timestamped_at": self.timestamped_at.isoformat() if self.timestamped_at else None,
             "matches_record": self.matches_record,
             "licence": None
             if licence is None
@@ -1146,8 +1154,29 @@ def _signer_label(certificate: Any) -> str:
     )
 
 
+def _untouched(status: Any, signatures: list[Any]) -> bool:
+    """Nothing but the signature's own revision, or after it only what PAdES long-term
+    validation adds (the DSS, document time stamps): pyHanko's difference analysis
+    calls that LTA_UPDATES, and any other change fails it."""
+    if status.coverage == SignatureCoverageLevel.ENTIRE_FILE and len(signatures) == 1:
+        return True
+    if status.coverage != SignatureCoverageLevel.ENTIRE_REVISION:
+        return False
+    if any(signature.sig_object_type != "/DocTimeStamp" for signature in signatures[1:]):
+        return False
+    return bool(
+        status.modification_level is not None
+        and status.modification_level <= ModificationLevel.LTA_UPDATES
+        and status.docmdp_ok
+    )
+
+
 def verify_pdf(data: bytes) -> PdfVerification:
     """Check the licence signature of ``data`` against the trusted agency roots.
+
+    Validation uses only what the file carries (its DSS: OCSP answers, CRLs,
+    certificates) with fetching off, so a B-LT/B-LTA licence verifies with the trust
+    services down, years later; an old B-B licence (no DSS) verifies as it always did.
 
     The embedded ``licence.json`` is read from the *signed revision* only, so data
     appended after signing can never be passed off as signed.
@@ -1162,12 +1191,14 @@ def verify_pdf(data: bytes) -> PdfVerification:
         return PdfVerification(outcome="not_signed")
     embedded = signatures[0]
     try:
-        status = validate_pdf_signature(embedded, ValidationContext(trust_roots=trust_roots()))
-    except Exception as error:  # a mangled CMS blob or byte range
+        context = pades.offline_context(reader, trust_roots())
+        status = validate_pdf_signature(embedded, context)
+        level = pades.level_of(reader, status)
+    except Exception as error:  # a mangled CMS blob, byte range or DSS
         logger.info("signature could not be validated: %s", error)
         return PdfVerification(outcome="tampered", signed=True, details=[str(error)])
 
-    untouched = status.coverage == SignatureCoverageLevel.ENTIRE_FILE and len(signatures) == 1
+    untouched = _untouched(status, signatures)
     details = [str(item) for item in status.summary_fields()]
     common: dict[str, Any] = {
         "signed": True,
@@ -1177,6 +1208,10 @@ def verify_pdf(data: bytes) -> PdfVerification:
         "untouched": untouched,
         "signer": _signer_label(status.signing_cert),
         "signed_at": status.signer_reported_dt,
+        "level": level,
+        "timestamped_at": (
+            status.timestamp_validity.timestamp if status.timestamp_validity else None
+        ),
         "details": details,
     }
     if not (status.intact and status.valid) or not untouched:

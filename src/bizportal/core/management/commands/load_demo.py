@@ -18,11 +18,12 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         logins: list[demo.DemoLogin] = []
-        for entry in demo.registered():
-            with transaction.atomic() if entry.atomic else contextlib.nullcontext():
-                logins.extend(entry.load())
-            if options["verbosity"] > 1:
-                self.stdout.write(f"loaded demo data: {entry.name}")
+        with demo.loading():
+            for entry in demo.registered():
+                with transaction.atomic() if entry.atomic else contextlib.nullcontext():
+                    logins.extend(entry.load())
+                if options["verbosity"] > 1:
+                    self.stdout.write(f"loaded demo data: {entry.name}")
         out = self.stdout
         out.write("")
         out.write("=" * 72)

@@ -10,11 +10,13 @@ from cryptography.hazmat.primitives import serialization
 from pyhanko.sign.signers import SimpleSigner
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from bizportal.licences.signers import signers
+from bizportal.licences.signers import default_timestamper, signers
 
 from . import ca
 
 if TYPE_CHECKING:
+    from pyhanko.sign.timestamps import TimeStamper
+
     from bizportal.catalog.models import Agency
 
 
@@ -42,3 +44,7 @@ class DevelopmentCA:
 
     def trust_roots(self) -> list[asn1_x509.Certificate]:
         return [_asn1_certificate(ca.ensure_root())]
+
+    def timestamper(self) -> TimeStamper:
+        """The sandbox TSA (``python -m bizportal.sandbox_trust``) at LICENCE_TRUST_URL."""
+        return default_timestamper()

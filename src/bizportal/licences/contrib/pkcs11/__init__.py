@@ -38,7 +38,7 @@ from django.core.exceptions import ImproperlyConfigured
 from pkcs11 import Mechanism
 from pyhanko.sign.pkcs11 import PKCS11Signer
 
-from bizportal.licences.signers import signers
+from bizportal.licences.signers import default_timestamper, signers
 
 from .token import (
     SESSION_GONE,
@@ -51,6 +51,7 @@ from .token import (
 
 if TYPE_CHECKING:
     from bizportal.catalog.models import Agency
+    from pyhanko.sign.timestamps import TimeStamper
 
 __all__ = ["HsmError", "Pkcs11KeyStore", "TokenConfig", "read_certificates"]
 
@@ -125,6 +126,10 @@ class Pkcs11KeyStore:
             ca_chain=read_certificates("LICENCE_CA_CHAIN_FILE") + self.trust_roots(),
             use_raw_mechanism=raw_ecdsa,
         )
+
+    def timestamper(self) -> TimeStamper:
+        """The configured TSA (LICENCE_TRUST_URL): an HSM holds keys, not time."""
+        return default_timestamper()
 
     def trust_roots(self) -> list[asn1_x509.Certificate]:
         roots = read_certificates("LICENCE_TRUST_ROOTS_FILE")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from argparse import ArgumentParser
 from typing import Any
 
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from django.core.management.base import BaseCommand, CommandError
 
 from bizportal.catalog.models import Agency
@@ -27,6 +27,12 @@ class Command(BaseCommand):
             "--agencies", action="store_true", help="also create a signing certificate per agency"
         )
         parser.add_argument("--pem", action="store_true", help="print the root certificate in PEM")
+        parser.add_argument(
+            "--revoke-agency",
+            metavar="CODE",
+            help="revoke that agency's signing certificate (the sandbox OCSP/CRL report it; "
+            "its next licence gets a new certificate)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         root = ca.ensure_root()
@@ -35,7 +41,7 @@ class Command(BaseCommand):
         self.stdout.write(f"root: {certificate.subject.rfc4514_string()}")
         start, end = certificate.not_valid_before_utc, certificate.not_valid_after_utc
         self.stdout.write(f"  valid {start:%Y-%m-%d} .. {end:%Y-%m-%d}")
-        fingerprint = certificate.fingerprint(ca.hashes.SHA256()).hex(":")
+        fingerprint = certificate.fingerprint(hashes.SHA256()).hex(":")
         self.stdout.write(f"  SHA-256 fingerprint {fingerprint}")
         if options["agencies"]:
             agencies = list(Agency.objects.order_by("code"))
@@ -46,5 +52,10 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"agency {agency.code}: {pair.certificate.subject.rfc4514_string()}"
                 )
+        if options["revoke_agency"]:
+            serial = ca.revoke_agency(options["revoke_agency"])
+            if serial is None:
+                raise CommandError(f"agency {options['revoke_agency']} has no certificate yet")
+            self.stdout.write(f"revoked agency {options['revoke_agency']}: serial {serial:x}")
         if options["pem"]:
             self.stdout.write(certificate.public_bytes(serialization.Encoding.PEM).decode("ascii"))
