@@ -226,7 +226,9 @@ def test_a_refund_end_to_end_over_http(live_server: Any, settings: Settings) -> 
         "refund.receipt_downloaded",
     } <= actions
     # Sending the same order again (a retry after a lost answer) refunds once.
-    assert providers["sandbox"].refund(invoice, Decimal("250.00"), str(refund.public_id)).status == (  # type: ignore[attr-defined]
+    assert providers["sandbox"].refund(
+        invoice, Decimal("250.00"), str(refund.public_id)
+    ).status == (  # type: ignore[attr-defined]
         "completed"
     )
     assert BankRefund.objects.count() == 1
