@@ -36,8 +36,8 @@ def paid_invoices(n: int) -> list[Invoice]:
 
 def entry(amount: str, bank_ref: str, ref1: str = "", ref2: str = "", day: str = "") -> str:
     booked = day or timezone.localdate().isoformat()
-    return f"""<Ntry><Amt Ccy="THB">{amount}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>
-<BookgDt><Dt>{booked}</Dt></BookgDt><ValDt><Dt>{booked}</Dt></ValDt><AcctSvcrRef>{bank_ref}</AcctSvcrRef>
+    return f"""<Ntry><Amt Ccy="THB">{amount}</Amt><CdtDbtInd>CRDT</CdtDbtInd>
+<Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>{booked}</Dt></BookgDt><ValDt><Dt>{booked}</Dt></ValDt><AcctSvcrRef>{bank_ref}</AcctSvcrRef>
 <NtryDtls><TxDtls><Refs><EndToEndId>{ref1 or "NOTPROVIDED"}</EndToEndId></Refs>
 <RmtInf><Strd><CdtrRefInf><Ref>{ref2}</Ref></CdtrRefInf></Strd></RmtInf></TxDtls></NtryDtls></Ntry>"""
 
