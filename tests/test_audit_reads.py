@@ -24,7 +24,8 @@ from bizportal.core.admin import AuditedReadsAdmin
 from bizportal.core.audit import verify_chain
 from bizportal.core.models import AuditEvent
 from bizportal.identity.models import CounterProofing, StaffRole, User
-from bizportal.payments.models import Invoice, Receipt
+from bizportal.payments import refunds
+from bizportal.payments.models import Invoice, Receipt, Refund
 from tests import journeys
 from tests.factories import ApplicantFactory, OfficerFactory, ServiceFactory, StaffFactory
 from tests.test_authorization_matrix import SANDBOX_PROVIDERS, path_for, routes
@@ -148,6 +149,12 @@ NOT_STAFF_READS = {
     "licences-lifecycle": POST_ONLY,
     "backoffice:services": "the agency's services and their revisions' states, no names",
     "backoffice:service-transition": POST_ONLY,
+    "backoffice:finance-refunds": "invoice numbers, amounts and staff names; no payer",
+    "backoffice:finance-statements": "statement files and daily counts, no personal data",
+    "backoffice:finance-statement": "bank references, amounts and invoice numbers, no names",
+    "backoffice:finance-report": "aggregates per agency and channel; refund numbers, no names",
+    "backoffice:finance-report-xlsx": "aggregates per agency and channel; refund numbers",
+    "backoffice:finance-report-pdf": "aggregates per agency and channel; refund numbers",
 }
 #: Admin screens without personal data: configuration and published definitions.
 ADMIN_WITHOUT_PERSONAL_DATA = {
@@ -174,6 +181,8 @@ ADMIN_WITHOUT_PERSONAL_DATA = {
     "advisor.question",  # the advisor's questionnaire
     "advisor.recommendation",
     "advisor.prerequisite",
+    "payments.statementimport",  # a bank statement file: name, dates, channel
+    "payments.statementline",  # bank references and amounts, no names
 }
 
 
@@ -198,6 +207,8 @@ class World:
     filed_draft: Application
     invoice: Invoice
     receipt: Receipt
+    finance: User
+    refund: Refund
 
 
 @pytest.fixture
@@ -241,7 +252,22 @@ def world() -> World:
         filed_draft=file(),
         invoice=invoice,
         receipt=invoice.receipt,
+        finance=OfficerFactory(agency=service.agency, roles=[StaffRole.FINANCE]),
+        refund=_completed_refund(invoice),
     )
+
+
+def _completed_refund(invoice: Invoice) -> Refund:
+    """A refund of the invoice, asked, approved and confirmed (as the bank's answer)."""
+    agency = invoice.application.agency
+    maker = OfficerFactory(agency=agency, roles=[StaffRole.FINANCE])
+    refund = refunds.request_refund(
+        invoice, amount=invoice.amount, reason_code="other", note="audit", actor=maker
+    )
+    refunds.decide_refund(
+        refund, approve=True, actor=OfficerFactory(agency=agency, roles=[StaffRole.FINANCE])
+    )
+    return refunds._record_answer(refund.pk, "completed", "SBRAUDIT", "refunded", None)
 
 
 def _exchange_entry(w: World) -> Any:
@@ -357,6 +383,21 @@ def staff_reads(w: World) -> dict[str, Read]:
             for page in ("editor", "review", "history")
         },
         "backoffice:staff": Read("agency_admin", {}, "staff.listed", str(w.officer.public_id)),
+        "backoffice:finance-invoice": Read(
+            "finance",
+            {"public_id": w.invoice.public_id},
+            "invoice.viewed",
+            str(w.invoice.public_id),
+        ),
+        "backoffice:finance-refund": Read(
+            "finance", {"public_id": w.refund.public_id}, "refund.viewed", str(w.refund.public_id)
+        ),
+        "backoffice:finance-refund-receipt": Read(
+            "finance",
+            {"public_id": w.refund.public_id},
+            "refund.receipt_downloaded",
+            str(w.refund.public_id),
+        ),
         "backoffice:exchange-log": Read(
             "agency_admin", {}, "exchange.log_viewed", str(_exchange_entry(w).pk)
         ),
@@ -386,6 +427,7 @@ def test_each_staff_read_writes_one_audit_row_naming_what_was_shown(world: World
         "officer": world.officer,
         "counter": world.counter,
         "agency_admin": world.agency_admin,
+        "finance": world.finance,
     }
     failures = []
     for route, name in routes():

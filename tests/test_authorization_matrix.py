@@ -22,7 +22,8 @@ from bizportal.applications.models import Application
 from bizportal.core.models import DomainEvent
 from bizportal.identity.models import CounterProofing, Mandate, StaffRole, User
 from bizportal.licences.models import Licence
-from bizportal.payments.models import Invoice, Receipt
+from bizportal.payments import refunds
+from bizportal.payments.models import Invoice, Receipt, Refund, StatementImport
 from tests import journeys
 from tests.factories import (
     AgencyFactory,
@@ -110,6 +111,14 @@ PUBLIC_OR_OWN = {
     "backoffice:statistics",
     "backoffice:staff",
     "backoffice:staff-new",
+    # Finance pages without an object in the path: the agency's own refunds, the
+    # collection account's statements, reports of the agency's (or for executives all)
+    # aggregates; tests/payments/test_refunds.py, test_reconciliation.py, test_reports.py.
+    "backoffice:finance-refunds",
+    "backoffice:finance-statements",
+    "backoffice:finance-report",
+    "backoffice:finance-report-xlsx",
+    "backoffice:finance-report-pdf",
     "privacy:notices",
     "privacy:notice",
     "privacy:notice-version",
@@ -137,6 +146,10 @@ ENTITLED = {
         "backoffice:service-history",
         "backoffice:service-transition",
     )
+} | {
+    # The collection account's statements are reconciled by any finance officer (bank
+    # references and amounts, no personal data): tests/payments/test_reconciliation.py.
+    ("finance officer of another agency", "backoffice:finance-statement"),
 }
 
 
@@ -155,6 +168,8 @@ class Owned:
     walk_in: User
     filed: Application
     bundle: Bundle
+    refund: Refund
+    statement: StatementImport
 
 
 @pytest.fixture
@@ -183,6 +198,29 @@ def owned() -> Owned:
         walk_in=walk_in,
         filed=filed,
         bundle=_bundle_of(owner, draft),
+        refund=_refund_of(invoice),
+        statement=_statement(),
+    )
+
+
+def _refund_of(invoice: Invoice) -> Refund:
+    """A refund of party A's invoice, asked by a finance officer of its agency."""
+    maker = OfficerFactory(agency=invoice.application.agency, roles=[StaffRole.FINANCE])
+    return refunds.request_refund(
+        invoice, amount=invoice.amount, reason_code="other", note="matrix", actor=maker
+    )
+
+
+def _statement() -> StatementImport:
+    import datetime as dt
+
+    return StatementImport.objects.create(
+        sha256="0" * 64,
+        filename="matrix.csv",
+        format="csv",
+        provider="sandbox",
+        from_date=dt.date(2026, 1, 1),
+        to_date=dt.date(2026, 1, 1),
     )
 
 
@@ -241,6 +279,10 @@ def targets(o: Owned) -> dict[str, dict[str, Any]]:
         "backoffice:service-review": service,
         "backoffice:service-history": service,
         "backoffice:service-transition": service,
+        "backoffice:finance-invoice": {"public_id": o.invoice.public_id},
+        "backoffice:finance-refund": {"public_id": o.refund.public_id},
+        "backoffice:finance-refund-receipt": {"public_id": o.refund.public_id},
+        "backoffice:finance-statement": {"public_id": o.statement.public_id},
     }
 
 
@@ -279,6 +321,9 @@ def actors(o: Owned) -> dict[str, User | None]:
         ),
         "admin of another agency": OfficerFactory(agency=elsewhere, roles=[StaffRole.AGENCY_ADMIN]),
         "executive": StaffFactory(roles=[StaffRole.EXECUTIVE]),
+        "finance officer of another agency": OfficerFactory(
+            agency=elsewhere, roles=[StaffRole.FINANCE]
+        ),
         "platform admin": StaffFactory(
             roles=[StaffRole.PLATFORM_ADMIN], is_superuser=True, is_staff=True
         ),
@@ -291,6 +336,7 @@ def snapshot() -> tuple[Any, ...]:
         sorted(Mandate.objects.values_list("pk", "status")),
         sorted(Licence.objects.values_list("pk", "status", "version")),
         sorted(Invoice.objects.values_list("pk", "status")),
+        sorted(Refund.objects.values_list("pk", "state")),
         sorted(User.objects.values_list("pk", "is_active")),
         DomainEvent.objects.count(),
     )

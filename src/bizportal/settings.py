@@ -663,6 +663,8 @@ BIZPORTAL_JSON_MAX_BYTES = int(env("BIZPORTAL_JSON_MAX_BYTES", str(1024 * 1024))
 BIZPORTAL_JSON_MAX_DEPTH = int(env("BIZPORTAL_JSON_MAX_DEPTH", "32"))
 # A payment callback body is kept (signed ones only) up to this size; larger: 413.
 PAYMENT_CALLBACK_MAX_BYTES = int(env("PAYMENT_CALLBACK_MAX_BYTES", str(64 * 1024)))
+# A bank statement file (camt.053 XML or CSV) a finance officer imports; larger: refused.
+PAYMENT_STATEMENT_MAX_BYTES = int(env("PAYMENT_STATEMENT_MAX_BYTES", str(10 * 1024 * 1024)))
 # Draft answers: a text answer is at most this long when the form schema sets no
 # maxLength, a number at most this large in magnitude when it sets no bounds.
 FORM_DEFAULT_MAX_LENGTH = int(env("FORM_DEFAULT_MAX_LENGTH", "2000"))

@@ -34,9 +34,9 @@ def test_the_people_and_catalogue_loaders_print_logins_and_change_nothing_when_r
     logins = [login for _, load in base for login in load()]
     counts = (Service.objects.count(), User.objects.count())
     again = [login for _, load in base for login in load()]
-    # Six officers, two supervisors, an agency admin, a counter officer, an executive
-    # and the platform admin.
-    assert (Service.objects.count(), User.objects.count()) == counts == (45, 12)
+    # Six officers, two supervisors, an agency admin, two finance officers, a counter
+    # officer, an executive and the platform admin.
+    assert (Service.objects.count(), User.objects.count()) == counts == (45, 14)
     assert logins == again
     shown = {(login.login, login.password) for login in again}
     assert ("officer.bma", OFFICER_PASSWORD) in shown
@@ -50,6 +50,7 @@ def test_the_people_and_catalogue_loaders_print_logins_and_change_nothing_when_r
     assert roles["supervisor.diw"] == {"agency_supervisor"}
     assert roles["admin.bma"] == {"agency_admin"}
     assert roles["executive"] == {"executive"}
+    assert roles["finance.bma"] == roles["finance2.bma"] == {"finance"}
     assert roles["admin"] == {"platform_admin"}
 
 
@@ -131,6 +132,29 @@ def test_load_demo_shows_every_state_and_running_it_again_adds_nothing(
         ("online", "pending", ""),
         ("batch", "pending", ""),
     } <= forwarded
-    counts = (Application.objects.count(), Licence.objects.count(), seen.count())
+    # The finance officers' demo: a refund completed at the sandbox bank over HTTP, with
+    # its receipt; one waiting for finance.bma to approve; the day's statement imported
+    # with a mismatch and an unmatched line to resolve.
+    from bizportal.payments.models import Refund, StatementLine
+
+    refunds = {r.state: r for r in Refund.objects.select_related("requested_by")}
+    assert set(refunds) == {"completed", "requested"}
+    assert refunds["completed"].number and refunds["completed"].sha256
+    assert refunds["requested"].requested_by.username == "finance2.bma"
+    lines = set(StatementLine.objects.values_list("status", flat=True))
+    assert {"matched", "mismatched", "unmatched"} <= lines
+    counts = (
+        Application.objects.count(),
+        Licence.objects.count(),
+        seen.count(),
+        Refund.objects.count(),
+        StatementLine.objects.count(),
+    )
     call_command("load_demo", stdout=StringIO())
-    assert (Application.objects.count(), Licence.objects.count(), seen.count()) == counts
+    assert (
+        Application.objects.count(),
+        Licence.objects.count(),
+        seen.count(),
+        Refund.objects.count(),
+        StatementLine.objects.count(),
+    ) == counts

@@ -19,7 +19,7 @@ from playwright.sync_api import sync_playwright
 #: Demo loaders the live-server tests leave out (see ``portal``). The privacy notices are
 #: left out so the journeys are not interrupted by the acceptance page, which has its own
 #: tests (tests/privacy/).
-WITHOUT = frozenset({"journeys", "privacy", "agency-systems"})
+WITHOUT = frozenset({"journeys", "privacy", "agency-systems", "payments"})
 
 
 @dataclass

@@ -14,6 +14,9 @@ PAGES = (
     ("backoffice.counter", "backoffice:counter", "ศูนย์บริการ / Service counter"),
     ("backoffice.staff", "backoffice:staff", "เจ้าหน้าที่ / Staff"),
     ("catalog.use_editor", "backoffice:services", "คู่มือบริการ / Service manuals"),
+    ("payments.finance", "backoffice:finance-refunds", "คืนเงิน / Refunds"),
+    ("payments.reconcile", "backoffice:finance-statements", "กระทบยอด / Reconciliation"),
+    ("payments.reports", "backoffice:finance-report", "รายงานการเงิน / Finance reports"),
     ("backoffice.statistics", "backoffice:statistics", "สถิติ / Statistics"),
 )
 

@@ -1,5 +1,6 @@
 """Demo staff accounts: an officer per demo agency, supervisors, an agency administrator,
-a service-counter officer, an executive and the platform administrator."""
+two finance officers, a service-counter officer, an executive and the platform
+administrator."""
 
 from __future__ import annotations
 
@@ -46,6 +47,9 @@ OTHER_STAFF: tuple[tuple[str, str | None, list[str], str, str], ...] = (
     ("supervisor.diw", "diw", ["agency_supervisor"], "อำนาจ หัวหน้ากลุ่ม", "Amnat Huanaklum"),
     ("supervisor.bma", "bma", ["agency_supervisor"], "สุดา หัวหน้างาน", "Suda Huanangan"),
     ("admin.bma", "bma", ["agency_admin"], "กมล ดูแลระบบ", "Kamol Doolaerabob"),
+    # Two finance officers, so a refund has a maker and a checker (issue 10).
+    ("finance.bma", "bma", ["finance"], "รัตนา การเงินดี", "Rattana Kanngoendee"),
+    ("finance2.bma", "bma", ["finance"], "สมชาย บัญชีตรง", "Somchai Bunchitrong"),
     # The counter officer works at an agency's business service counter: that agency's
     # mission for identity proofing is the basis of the registry read at the counter.
     ("counter.osc", COUNTER_AGENCY, ["counter_officer"], "นภา ศูนย์บริการ", "Napa Soonborikan"),

@@ -1,6 +1,16 @@
 from django.urls import path
 
-from . import counter, exchange_log, licences, mfa, service_editor, staff, statistics, views
+from . import (
+    counter,
+    exchange_log,
+    finance,
+    licences,
+    mfa,
+    service_editor,
+    staff,
+    statistics,
+    views,
+)
 
 app_name = "backoffice"
 urlpatterns = [
@@ -16,6 +26,23 @@ urlpatterns = [
         name="counter-printout",
     ),
     path("statistics/", statistics.overview, name="statistics"),
+    path("finance/refunds/", finance.refund_list, name="finance-refunds"),
+    path("finance/refunds/<uuid:public_id>/", finance.refund_detail, name="finance-refund"),
+    path(
+        "finance/refunds/<uuid:public_id>/receipt.pdf",
+        finance.refund_receipt,
+        name="finance-refund-receipt",
+    ),
+    path("finance/invoices/<uuid:public_id>/", finance.invoice_refund, name="finance-invoice"),
+    path("finance/statements/", finance.statement_list, name="finance-statements"),
+    path(
+        "finance/statements/<uuid:public_id>/",
+        finance.statement_detail,
+        name="finance-statement",
+    ),
+    path("finance/reports/", finance.report_page, name="finance-report"),
+    path("finance/reports/finance.xlsx", finance.report_xlsx, name="finance-report-xlsx"),
+    path("finance/reports/finance.pdf", finance.report_pdf, name="finance-report-pdf"),
     path("exchange/", exchange_log.exchange_log, name="exchange-log"),
     path("staff/", staff.staff_list, name="staff"),
     path("staff/new/", staff.staff_new, name="staff-new"),

@@ -73,6 +73,7 @@ HOMES = (
     ("backoffice.worklist", "backoffice:worklist"),
     ("backoffice.counter", "backoffice:counter"),
     ("backoffice.staff", "backoffice:staff"),
+    ("payments.finance", "backoffice:finance-refunds"),
     ("backoffice.statistics", "backoffice:statistics"),
     ("catalog.use_editor", "backoffice:services"),
 )

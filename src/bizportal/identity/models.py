@@ -124,13 +124,19 @@ class StaffRole(models.TextChoices):
     AGENCY_OFFICER = "agency_officer", "เจ้าหน้าที่หน่วยงาน / Agency officer"
     AGENCY_SUPERVISOR = "agency_supervisor", "หัวหน้างาน / Agency supervisor"
     AGENCY_ADMIN = "agency_admin", "ผู้ดูแลระบบของหน่วยงาน / Agency administrator"
+    FINANCE = "finance", "เจ้าหน้าที่การเงิน / Finance officer"
     EXECUTIVE = "executive", "ผู้บริหาร / Executive"
     PLATFORM_ADMIN = "platform_admin", "ผู้ดูแลระบบกลาง / Platform administrator"
 
 
 #: Roles that belong to one agency (the account must name it).
 AGENCY_ROLES = frozenset(
-    {StaffRole.AGENCY_OFFICER, StaffRole.AGENCY_SUPERVISOR, StaffRole.AGENCY_ADMIN}
+    {
+        StaffRole.AGENCY_OFFICER,
+        StaffRole.AGENCY_SUPERVISOR,
+        StaffRole.AGENCY_ADMIN,
+        StaffRole.FINANCE,
+    }
 )
 
 

@@ -36,6 +36,7 @@ is_agency_officer = has_role(StaffRole.AGENCY_OFFICER, StaffRole.AGENCY_SUPERVIS
 is_agency_supervisor = has_role(StaffRole.AGENCY_SUPERVISOR)
 is_agency_admin = has_role(StaffRole.AGENCY_ADMIN)
 is_executive = has_role(StaffRole.EXECUTIVE)
+is_finance = has_role(StaffRole.FINANCE)
 is_platform_admin = has_role(StaffRole.PLATFORM_ADMIN)
 
 

@@ -8,7 +8,7 @@ from django.contrib import admin
 
 from bizportal.core.admin import AuditedReadsAdmin
 
-from .models import Invoice, PaymentEvent, Receipt
+from .models import Invoice, PaymentEvent, Receipt, Refund, StatementImport, StatementLine
 
 
 class ReadOnly(AuditedReadsAdmin):
@@ -40,3 +40,37 @@ class PaymentEventAdmin(ReadOnly):
 class ReceiptAdmin(ReadOnly):
     list_display = ("number", "invoice", "issued_at", "sha256")
     search_fields = ("number",)
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnly):
+    list_display = ("requested_at", "invoice", "amount", "state", "number", "provider_reference")
+    list_filter = ("state", "provider", "reason_code")
+    search_fields = ("number", "provider_reference", "invoice__number")
+
+
+class ReadOnlyNoPersonalData(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Bank statements: references and amounts, no personal data, so reads are not
+    audited (tests/test_audit_reads.py lists them); still never changed by hand."""
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(StatementImport)
+class StatementImportAdmin(ReadOnlyNoPersonalData):
+    list_display = ("imported_at", "filename", "format", "provider", "from_date", "to_date")
+    list_filter = ("format", "provider")
+
+
+@admin.register(StatementLine)
+class StatementLineAdmin(ReadOnlyNoPersonalData):
+    list_display = ("statement", "line_no", "booked_on", "direction", "amount", "status")
+    list_filter = ("status", "direction")
+    search_fields = ("bank_reference", "ref1", "ref2")

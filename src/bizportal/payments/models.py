@@ -122,3 +122,185 @@ class Receipt(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+
+# --- refunds ------------------------------------------------------------------------
+
+
+class RefundReason(models.TextChoices):
+    OVERPAID = "overpaid", "ชำระเกิน / Paid more than due"
+    DUPLICATE = "duplicate", "ชำระซ้ำ / Paid twice"
+    NOT_PROVIDED = "not_provided", "ไม่ได้รับบริการ / Service not provided"
+    WITHDRAWN = "withdrawn", "ผู้ยื่นถอนคำขอ / Application withdrawn"
+    FEE_CORRECTED = "fee_corrected", "แก้ไขค่าธรรมเนียม / Fee corrected"
+    OTHER = "other", "อื่น ๆ / Other"
+
+
+class Refund(models.Model):
+    """Money given back on a paid invoice, full or partial, under maker–checker.
+
+    One finance officer of the invoice's agency asks (``requested_by``), another
+    approves (``decided_by``); the database refuses the same person in both. Only then
+    is it sent to the provider that took the payment; the refund receipt gets its own
+    gap-free number (RF-…) when the provider confirms.
+    """
+
+    class State(models.TextChoices):
+        REQUESTED = "requested", "รออนุมัติ / Awaiting approval"
+        APPROVED = "approved", "อนุมัติแล้ว รอส่ง / Approved, being sent"
+        DECLINED = "declined", "ไม่อนุมัติ / Declined"
+        SENT = "sent", "ส่งผู้ให้บริการแล้ว / Sent to the provider"
+        FAILED = "failed", "ส่งไม่สำเร็จ / Failed"
+        COMPLETED = "completed", "คืนเงินแล้ว / Refunded"
+
+    #: States whose amount is no longer available for another refund.
+    HOLDING = ("requested", "approved", "sent", "failed", "completed")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="refunds")
+    agency = models.ForeignKey(
+        "catalog.Agency",
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="the invoice's agency, kept here so lists filter on an index",
+    )
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    reason_code = models.CharField(max_length=20, choices=RefundReason.choices)
+    note = models.TextField()
+    origin = models.CharField(
+        max_length=200, blank=True, help_text="what prompted it, e.g. a payment issue flag"
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.REQUESTED)
+    requested_by = models.ForeignKey("identity.User", on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        "identity.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+    provider = models.CharField(max_length=40, blank=True)
+    provider_reference = models.CharField(max_length=64, blank=True)
+    provider_detail = models.TextField(blank=True, help_text="the provider's last answer")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    number = models.CharField(
+        max_length=20,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text="refund receipt RF-2569-000001, given when the provider confirms",
+    )
+    pdf = models.FileField(upload_to="refunds/%Y/", blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        indexes = [
+            models.Index(fields=["agency", "-requested_at", "-id"]),
+            models.Index(fields=["state", "-requested_at"]),
+            models.Index(fields=["provider", "provider_reference"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(decided_by__isnull=True) | ~Q(decided_by=models.F("requested_by")),
+                name="refund_maker_is_not_checker",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="completed") | Q(number__isnull=False),
+                name="completed_refund_has_number",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number or f"refund {self.public_id}"
+
+
+# --- reconciliation -----------------------------------------------------------------
+
+
+class StatementImport(models.Model):
+    """One bank statement or settlement file as imported: the same file twice is
+    refused by its SHA-256."""
+
+    class Format(models.TextChoices):
+        CAMT053 = "camt053", "ISO 20022 camt.053 (XML)"
+        CSV = "csv", "CSV"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    sha256 = models.CharField(max_length=64, unique=True)
+    filename = models.CharField(max_length=200)
+    format = models.CharField(max_length=10, choices=Format.choices)
+    provider = models.CharField(max_length=40, help_text="the channel the statement covers")
+    statement_id = models.CharField(max_length=64, blank=True)
+    account = models.CharField(max_length=64, blank=True)
+    from_date = models.DateField()
+    to_date = models.DateField()
+    imported_by = models.ForeignKey(
+        "identity.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    imported_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-imported_at", "-id"]
+        indexes = [models.Index(fields=["provider", "from_date", "to_date"])]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.from_date}–{self.to_date})"
+
+
+class StatementLine(models.Model):
+    """One entry of an imported statement and what matching made of it."""
+
+    class Status(models.TextChoices):
+        MATCHED = "matched", "ตรงกัน / Matched"
+        UNMATCHED = "unmatched", "ไม่พบในระบบ / Not in our records"
+        MISMATCHED = "mismatched", "ยอดไม่ตรง / Amount differs"
+        RESOLVED = "resolved", "แก้ไขแล้ว / Resolved"
+
+    class Direction(models.TextChoices):
+        CREDIT = "C", "รับ / Credit"
+        DEBIT = "D", "จ่าย / Debit"
+
+    statement = models.ForeignKey(StatementImport, on_delete=models.CASCADE, related_name="lines")
+    line_no = models.PositiveIntegerField()
+    booked_on = models.DateField()
+    value_date = models.DateField(null=True, blank=True)
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    direction = models.CharField(max_length=1, choices=Direction.choices)
+    bank_reference = models.CharField(max_length=64, blank=True)
+    ref1 = models.CharField(max_length=35, blank=True)
+    ref2 = models.CharField(max_length=35, blank=True)
+    description = models.CharField(max_length=500, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    matched_by = models.CharField(max_length=20, blank=True, help_text="which rule matched it")
+    detail = models.CharField(max_length=500, blank=True)
+    invoice = models.ForeignKey(
+        Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="statement_lines"
+    )
+    refund = models.ForeignKey(
+        Refund, null=True, blank=True, on_delete=models.PROTECT, related_name="statement_lines"
+    )
+    was = models.CharField(
+        max_length=10, blank=True, help_text="the status before a finance officer resolved it"
+    )
+    resolution_note = models.TextField(blank=True)
+    resolved_by = models.ForeignKey(
+        "identity.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["statement", "line_no"]
+        constraints = [
+            models.UniqueConstraint(fields=["statement", "line_no"], name="one_line_number"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="statement_line_positive"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "booked_on"]),
+            models.Index(fields=["bank_reference"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.statement_id}#{self.line_no}"

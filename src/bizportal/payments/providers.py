@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -89,3 +89,46 @@ def active_provider() -> tuple[str, PaymentProvider]:
     """The configured provider and its identifier (LookupError if not installed)."""
     identifier = settings.PAYMENT_PROVIDER
     return identifier, providers[identifier]
+
+
+# --- refunds (an optional capability) ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    """What the provider answered to a refund order.
+
+    ``status``: ``completed`` (money returned), ``pending`` (accepted, confirmed later),
+    or ``rejected`` (refused; ``detail`` says why). ``reference`` is the provider's own
+    identifier of the refund, which its statement will carry.
+    """
+
+    status: str
+    reference: str = ""
+    detail: str = ""
+    refunded_at: dt.datetime | None = None
+
+
+class RefundError(Exception):
+    """The refund could not be sent or its answer not trusted (network, signature):
+    unlike a rejection, trying again later may work. The message is bilingual."""
+
+
+@runtime_checkable
+class RefundingProvider(Protocol):
+    """A provider that can give money back on a payment it took (not all can: a
+    counter's cash is refunded at the counter). Kept apart from
+    :class:`PaymentProvider` so a channel declares the capability by having it."""
+
+    def refund(self, invoice: Invoice, amount: Decimal, reference: str) -> RefundResult:
+        """Order a refund of ``amount`` on the invoice's payment. ``reference`` is ours
+        and the same on every retry, so the provider refunds once (idempotency)."""
+        ...
+
+
+def refunding_provider(identifier: str) -> RefundingProvider | None:
+    """The provider ``identifier`` if it is installed and can refund, else None."""
+    if identifier not in providers:
+        return None
+    provider = providers[identifier]
+    return provider if isinstance(provider, RefundingProvider) else None

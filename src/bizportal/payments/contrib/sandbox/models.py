@@ -53,3 +53,39 @@ class BankTransaction(models.Model):
             "currency": self.currency,
             "paid_at": self.paid_at.isoformat(),
         }
+
+
+class BankRefund(models.Model):
+    """A refund the biller ordered on one of the bank's transactions.
+
+    ``reference`` is the biller's own identifier of the refund and is unique, so an
+    order sent twice (a retry after a lost answer) refunds once and gets the same answer.
+    """
+
+    refund_id = models.CharField(max_length=40, unique=True)
+    txn = models.ForeignKey(BankTransaction, on_delete=models.PROTECT, related_name="refunds")
+    reference = models.CharField(max_length=64, unique=True)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3, default="THB")
+    refunded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-refunded_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="sandbox_refund_amount_positive")
+        ]
+
+    def __str__(self) -> str:
+        return self.refund_id
+
+    def answer(self) -> dict[str, str]:
+        """What the bank answers about this refund (its wire format)."""
+        return {
+            "status": "completed",
+            "refund_id": self.refund_id,
+            "reference": self.reference,
+            "txn_id": self.txn.txn_id,
+            "amount": f"{self.amount:.2f}",
+            "currency": self.currency,
+            "refunded_at": self.refunded_at.isoformat(),
+        }

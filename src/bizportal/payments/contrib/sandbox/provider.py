@@ -8,10 +8,12 @@ trusts a callback only when its HMAC signature over the raw body checks out.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
+import requests
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils.dateparse import parse_datetime
@@ -22,6 +24,8 @@ from bizportal.payments.providers import (
     CallbackData,
     CallbackError,
     PaymentInstruction,
+    RefundError,
+    RefundResult,
     providers,
 )
 
@@ -30,6 +34,7 @@ from . import signing
 if TYPE_CHECKING:
     from bizportal.payments.models import Invoice
 
+REFUND_TIMEOUT = 20
 REQUIRED_FIELDS = ("txn_id", "biller_id", "ref1", "ref2", "amount", "currency", "paid_at")
 
 
@@ -88,4 +93,68 @@ class SandboxBankProvider:
             currency=data["currency"],
             paid_at=paid_at.astimezone(dt.UTC),
             raw=data,
+        )
+
+    def refund(self, invoice: Invoice, amount: Decimal, reference: str) -> RefundResult:
+        """POST a signed refund order to the bank's refund API and trust only a signed
+        answer. A rejection (4xx with a signed body) is final; anything else is a
+        RefundError, to try again with the same reference."""
+        body = json.dumps(
+            {
+                "txn_id": invoice.provider_txn_id or "",
+                "biller_id": settings.PAYMENT_BILLER_ID,
+                "amount": f"{amount:.2f}",
+                "currency": invoice.currency,
+                "reference": reference,
+            },
+            separators=(",", ":"),
+        ).encode("utf-8")
+        headers = {
+            "Content-Type": "application/json",
+            signing.HEADER: signing.sign(body, settings.PAYMENT_WEBHOOK_SECRET),
+        }
+        url = f"{settings.PAYMENT_SANDBOX_URL}/refunds/"
+        try:
+            response = requests.post(url, data=body, headers=headers, timeout=REFUND_TIMEOUT)
+        except requests.RequestException as error:
+            raise RefundError(
+                f"ติดต่อธนาคารไม่ได้ / The bank could not be reached: {error!r}"[:500]
+            ) from None
+        try:
+            signing.verify(
+                response.headers.get(signing.HEADER, ""),
+                response.content,
+                settings.PAYMENT_WEBHOOK_SECRET,
+            )
+            answer: Any = safejson.loads(
+                response.content, limit=settings.PAYMENT_CALLBACK_MAX_BYTES
+            )
+        except (CallbackError, safejson.JsonRefused) as error:
+            raise RefundError(
+                f"คำตอบของธนาคารไม่น่าเชื่อถือ / Untrusted answer from the bank "
+                f"(HTTP {response.status_code}): {error}"
+            ) from None
+        if not isinstance(answer, dict):
+            raise RefundError("คำตอบของธนาคารไม่ถูกต้อง / The bank's answer is not a JSON object")
+        if response.status_code == 200 and answer.get("status") == "completed":
+            if answer.get("reference") != reference or answer.get("amount") != f"{amount:.2f}":
+                raise RefundError(
+                    "ธนาคารตอบรายการอื่น / The bank answered about another refund "
+                    f"({answer.get('reference')!r}, {answer.get('amount')!r})"
+                )
+            when = parse_datetime(str(answer.get("refunded_at", "")))
+            return RefundResult(
+                status="completed",
+                reference=str(answer.get("refund_id", ""))[:64],
+                detail=f"refunded {answer.get('amount')} {answer.get('currency')}",
+                refunded_at=when.astimezone(dt.UTC) if when and when.tzinfo else None,
+            )
+        if 400 <= response.status_code < 500:
+            return RefundResult(
+                status="rejected",
+                detail=f"ธนาคารปฏิเสธ / The bank refused (HTTP {response.status_code}): "
+                f"{answer.get('detail', '')}"[:1000],
+            )
+        raise RefundError(
+            f"ธนาคารตอบ HTTP {response.status_code} / The bank answered HTTP {response.status_code}"
         )

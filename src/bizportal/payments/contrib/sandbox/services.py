@@ -10,10 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
+from decimal import Decimal, InvalidOperation
+from typing import Any
 
 import requests
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -22,7 +25,7 @@ from bizportal.core import audit, faults
 from bizportal.payments import thaiqr
 
 from . import signing
-from .models import BankTransaction
+from .models import BankRefund, BankTransaction
 
 WEBHOOK_TIMEOUT_SECONDS = 15
 
@@ -171,3 +174,75 @@ def resend_overdue_webhooks(older_than: dt.datetime, *, limit: int = 100) -> int
     for txn_id in txn_ids:
         deliver_webhook(txn_id)
     return len(txn_ids)
+
+
+# --- refunds the biller orders -------------------------------------------------------
+
+
+class RefundRefusedByBank(Exception):
+    """The bank refuses the order (its answer says why); ``status`` is the HTTP code."""
+
+    def __init__(self, message: str, status: int = 422) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def new_refund_id() -> str:
+    return f"SBR{timezone.localdate():%Y%m%d}{secrets.token_hex(6).upper()}"
+
+
+@transaction.atomic
+def refund(order: dict[str, Any]) -> BankRefund:
+    """Refund part or all of one of the bank's transactions, once per biller reference.
+
+    The order names the transaction, the biller (it must be the payee), the amount and
+    the biller's reference; the bank refuses more than was paid less earlier refunds.
+    """
+    reference = str(order.get("reference", ""))[:64]
+    already = BankRefund.objects.select_related("txn").filter(reference=reference).first()
+    if reference and already is not None:
+        return already
+    missing = [
+        name
+        for name in ("txn_id", "biller_id", "amount", "currency", "reference")
+        if not isinstance(order.get(name), str) or not order.get(name)
+    ]
+    if missing:
+        raise RefundRefusedByBank(f"missing or non-string fields: {', '.join(missing)}", 400)
+    try:
+        amount = Decimal(order["amount"])
+    except InvalidOperation:
+        raise RefundRefusedByBank(f"invalid amount {order['amount']!r}", 400) from None
+    if not amount.is_finite() or amount <= 0 or amount != amount.quantize(Decimal("0.01")):
+        raise RefundRefusedByBank("the amount must be positive with at most two decimals", 400)
+    txn = (
+        BankTransaction.objects.select_for_update()
+        .filter(txn_id=order["txn_id"], biller_id=order["biller_id"])
+        .first()
+    )
+    if txn is None:
+        raise RefundRefusedByBank("no such transaction for this biller", 404)
+    if order["currency"] != txn.currency:
+        raise RefundRefusedByBank(f"the transaction is in {txn.currency}")
+    done = txn.refunds.aggregate(total=Sum("amount"))["total"] or Decimal(0)
+    if amount > txn.amount - done:
+        raise RefundRefusedByBank(
+            f"at most {txn.amount - done:.2f} {txn.currency} remains refundable"
+        )
+    made = BankRefund.objects.create(
+        refund_id=new_refund_id(),
+        txn=txn,
+        reference=reference,
+        amount=amount,
+        currency=txn.currency,
+        refunded_at=timezone.now(),
+    )
+    audit.record(
+        "sandbox_bank.refunded",
+        ("payments_sandbox.bankrefund", made.refund_id),
+        actor_label="sandbox bank",
+        txn=txn.txn_id,
+        amount=f"{amount:.2f}",
+        reference=reference,
+    )
+    return made

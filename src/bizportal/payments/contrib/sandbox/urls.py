@@ -7,4 +7,6 @@ urlpatterns = [
     path("", views.pay, name="pay"),
     path("transactions/<str:txn_id>/", views.transaction_detail, name="transaction"),
     path("transactions/<str:txn_id>/resend/", views.resend, name="resend"),
+    path("refunds/", views.refund, name="refund"),
+    path("statements/<str:day>/camt053.xml", views.statement, name="statement"),
 ]

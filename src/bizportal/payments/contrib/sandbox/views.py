@@ -6,14 +6,21 @@ read from the code (after checking the CRC) and pays only on an explicit POST.
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+from typing import Any
+
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from bizportal.core import safejson
 from bizportal.payments import thaiqr
+from bizportal.payments.providers import SignatureError
 
-from . import services
+from . import services, signing, statements
 from .models import BankTransaction
 
 
@@ -63,3 +70,48 @@ def resend(request: HttpRequest, txn_id: str) -> HttpResponse:
     txn = get_object_or_404(BankTransaction, txn_id=txn_id)
     services.request_resend(txn)
     return redirect("sandbox_bank:transaction", txn_id=txn.txn_id)
+
+
+@csrf_exempt
+@require_POST
+def refund(request: HttpRequest) -> HttpResponse:
+    """The bank's refund API: a biller's signed order in, a signed JSON answer out.
+
+    The signature (same HMAC scheme as the payment webhook, same shared secret) is over
+    the raw body both ways, so the biller can trust the answer as much as we trust it.
+    """
+    raw = request.body
+    try:
+        signing.verify(
+            request.headers.get(signing.HEADER, ""), raw, settings.PAYMENT_WEBHOOK_SECRET
+        )
+        order = safejson.loads(raw, limit=settings.PAYMENT_CALLBACK_MAX_BYTES)
+        if not isinstance(order, dict):
+            raise services.RefundRefusedByBank("the body must be a JSON object", 400)
+        made = services.refund(order)
+        return _signed({**made.answer()}, 200)
+    except SignatureError as error:
+        return _signed({"status": "rejected", "detail": str(error)}, 403)
+    except safejson.JsonRefused as error:
+        return _signed({"status": "rejected", "detail": f"unacceptable JSON: {error}"}, 400)
+    except services.RefundRefusedByBank as error:
+        return _signed({"status": "rejected", "detail": str(error)}, error.status)
+
+
+def _signed(answer: dict[str, Any], status: int) -> HttpResponse:
+    body = json.dumps(answer, separators=(",", ":")).encode("utf-8")
+    response = HttpResponse(body, status=status, content_type="application/json")
+    response[signing.HEADER] = signing.sign(body, settings.PAYMENT_WEBHOOK_SECRET)
+    return response
+
+
+def statement(request: HttpRequest, day: str) -> HttpResponse:
+    """The biller account's camt.053 statement of one day (YYYY-MM-DD), to download and
+    import in the back office (a real bank serves it behind its own sign-in)."""
+    try:
+        on = dt.date.fromisoformat(day)
+    except ValueError:
+        raise Http404("not a date") from None
+    response = HttpResponse(statements.camt053(on), content_type="application/xml")
+    response["Content-Disposition"] = f'attachment; filename="camt053-{on:%Y%m%d}.xml"'
+    return response

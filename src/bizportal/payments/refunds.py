@@ -1,0 +1,340 @@
+"""Refunds: every change to a :class:`~.models.Refund` happens here.
+
+Maker–checker, like a licence revocation: a finance officer of the invoice's agency
+asks (the maker), another one approves or declines (the checker); the service, the
+permission rule and a database constraint all refuse the same person in both roles.
+Once approved, the order goes to the provider that took the payment after commit, from
+a background task, never while a transaction is open (the sandbox bank answers from the
+same database in the demo). A confirmed refund gets its own gap-free receipt number
+(``RF-2569-000001``) and a bilingual refund receipt PDF.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from bizportal.core import audit, authz
+from bizportal.core.pdf import render_pdf
+from bizportal.core.sequences import next_number
+from bizportal.core.thai import baht, baht_text, thai_date
+
+from .models import Invoice, Refund, RefundReason
+from .providers import RefundError, refunding_provider
+
+log = logging.getLogger(__name__)
+State = Refund.State
+RECEIPT_PREFIX = "RF"
+
+
+class RefundRefused(Exception):
+    """A refund request or decision we refuse; the message is bilingual, nothing changed."""
+
+
+def refunded_so_far(invoice: Invoice, *, exclude: Refund | None = None) -> Decimal:
+    """What is already refunded or on its way (every state but declined)."""
+    refunds = invoice.refunds.filter(state__in=Refund.HOLDING)
+    if exclude is not None:
+        refunds = refunds.exclude(pk=exclude.pk)
+    return refunds.aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
+
+
+def refundable(invoice: Invoice) -> Decimal:
+    """What may still be refunded on the invoice: paid minus refunded or pending."""
+    if invoice.status != Invoice.Status.PAID:
+        return Decimal("0.00")
+    return invoice.amount - refunded_so_far(invoice)
+
+
+def parse_amount(text: str) -> Decimal:
+    """An amount typed by an officer: digits, a point, up to two decimals."""
+    try:
+        value = Decimal(str(text).replace(",", "").strip())
+    except InvalidOperation:
+        raise RefundRefused(f"จำนวนเงินไม่ถูกต้อง / Not an amount: {str(text)[:40]!r}") from None
+    if not value.is_finite() or value != value.quantize(Decimal("0.01")):
+        raise RefundRefused("จำนวนเงินมีทศนิยมได้ไม่เกินสองตำแหน่ง / At most two decimal places")
+    return value
+
+
+@transaction.atomic
+def request_refund(
+    invoice: Invoice,
+    *,
+    amount: Decimal,
+    reason_code: str,
+    note: str,
+    actor: Any,
+    origin: str = "",
+) -> Refund:
+    """A finance officer of the invoice's agency asks for a refund (the maker).
+
+    Refuses an unpaid invoice, an amount of zero or below, or one above what was paid
+    less what is already refunded or waiting; the invoice row is locked so two requests
+    at once cannot together exceed it.
+    """
+    invoice = (
+        Invoice.objects.select_for_update().select_related("application__agency").get(pk=invoice.pk)
+    )
+    if not authz.allowed(actor, "payments.request_refund", invoice):
+        raise RefundRefused(
+            "เฉพาะเจ้าหน้าที่การเงินของหน่วยงานเจ้าของใบแจ้งหนี้ / "
+            "Only finance officers of the invoice's agency may do this"
+        )
+    if reason_code not in RefundReason.values:
+        raise RefundRefused(
+            f"เหตุผลต้องเป็นหนึ่งใน / The reason is one of {', '.join(RefundReason.values)}"
+        )
+    note = (note or "").strip()
+    if not note:
+        raise RefundRefused("กรุณาอธิบายเหตุผลการคืนเงิน / Please explain the refund")
+    if invoice.status != Invoice.Status.PAID:
+        raise RefundRefused("คืนเงินได้เฉพาะใบแจ้งหนี้ที่ชำระแล้ว / Only a paid invoice can be refunded")
+    value = baht(amount)
+    if value <= 0:
+        raise RefundRefused("จำนวนเงินต้องมากกว่าศูนย์ / The amount must be above zero")
+    available = invoice.amount - refunded_so_far(invoice)
+    if value > available:
+        raise RefundRefused(
+            f"คืนได้ไม่เกิน {available:,.2f} บาท (ชำระ {invoice.amount:,.2f} บาท หักที่คืนหรือรอคืนแล้ว) / "
+            f"At most {available:,.2f} THB can be refunded (paid {invoice.amount:,.2f} THB "
+            "less what is refunded or waiting)"
+        )
+    refund = Refund.objects.create(
+        invoice=invoice,
+        agency=invoice.application.agency,
+        amount=value,
+        reason_code=reason_code,
+        note=note[:2000],
+        origin=(origin or "").strip()[:200],
+        requested_by=actor,
+        provider=invoice.provider,
+    )
+    audit.record(
+        "refund.requested",
+        refund,
+        actor=actor,
+        invoice=invoice.number,
+        amount=f"{value:.2f}",
+        reason_code=reason_code,
+        origin=refund.origin,
+    )
+    return refund
+
+
+@transaction.atomic
+def decide_refund(refund: Refund, *, approve: bool, actor: Any, note: str = "") -> Refund:
+    """The checker: another finance officer of the agency approves (the order goes to
+    the provider after commit) or declines (nothing moves)."""
+    refund = Refund.objects.select_for_update().select_related("invoice").get(pk=refund.pk)
+    if not authz.allowed(actor, "payments.decide_refund", refund):
+        raise RefundRefused(
+            "เฉพาะเจ้าหน้าที่การเงินของหน่วยงาน / Only the agency's finance officers may decide"
+        )
+    if refund.state != State.REQUESTED:
+        raise RefundRefused("คำขอนี้ตัดสินแล้ว / This request was already decided")
+    if refund.requested_by_id == getattr(actor, "pk", None):
+        raise RefundRefused(
+            "ผู้ขอคืนเงินอนุมัติคำขอของตนเองไม่ได้ / The officer who asked cannot approve it: "
+            "another finance officer must"
+        )
+    refund.state = State.APPROVED if approve else State.DECLINED
+    refund.decided_by = actor
+    refund.decided_at = timezone.now()
+    refund.decision_note = (note or "").strip()[:2000]
+    refund.save(update_fields=["state", "decided_by", "decided_at", "decision_note"])
+    audit.record(
+        f"refund.{refund.state}",
+        refund,
+        actor=actor,
+        invoice=refund.invoice.number,
+        amount=f"{refund.amount:.2f}",
+    )
+    if approve:
+        refund_id = refund.pk
+        transaction.on_commit(lambda: _enqueue_send(refund_id))
+    return refund
+
+
+@transaction.atomic
+def retry_refund(refund: Refund, *, actor: Any) -> Refund:
+    """Send a failed refund again (same reference: the provider refunds once)."""
+    refund = Refund.objects.select_for_update().get(pk=refund.pk)
+    if not authz.allowed(actor, "payments.decide_refund", refund):
+        raise RefundRefused(
+            "เฉพาะเจ้าหน้าที่การเงินของหน่วยงาน / Only the agency's finance officers may do this"
+        )
+    if refund.state != State.FAILED:
+        raise RefundRefused("ส่งซ้ำได้เฉพาะรายการที่ส่งไม่สำเร็จ / Only a failed refund can be resent")
+    refund.state = State.APPROVED
+    refund.save(update_fields=["state"])
+    audit.record("refund.retried", refund, actor=actor)
+    refund_id = refund.pk
+    transaction.on_commit(lambda: _enqueue_send(refund_id))
+    return refund
+
+
+def _enqueue_send(refund_id: int) -> None:
+    from .tasks import send_refund
+
+    send_refund.enqueue(refund_id)
+
+
+def send_refund(refund_id: int) -> Refund:
+    """Order the approved refund from its provider over the network and record the
+    answer. Called by the task, outside any transaction; a refund in any state but
+    approved is left alone, so a duplicate task does nothing."""
+    refund = Refund.objects.select_related("invoice").get(pk=refund_id)
+    if refund.state != State.APPROVED:
+        return refund
+    provider = refunding_provider(refund.invoice.provider)
+    status, reference, detail, when = "error", "", "", None
+    if provider is None:
+        detail = (
+            f"ช่องทาง {refund.invoice.provider} คืนเงินอัตโนมัติไม่ได้ / "
+            f"The channel {refund.invoice.provider!r} cannot refund"
+        )
+    else:
+        try:
+            result = provider.refund(refund.invoice, refund.amount, str(refund.public_id))
+            status, reference, detail, when = (
+                result.status,
+                result.reference,
+                result.detail,
+                result.refunded_at,
+            )
+        except RefundError as error:
+            detail = str(error)
+    return _record_answer(refund.pk, status, reference, detail, when)
+
+
+@transaction.atomic
+def _record_answer(refund_id: int, status: str, reference: str, detail: str, when: Any) -> Refund:
+    refund = Refund.objects.select_for_update().get(pk=refund_id)
+    if refund.state != State.APPROVED:
+        return refund
+    refund.attempts += 1
+    refund.provider_reference = reference[:64]
+    refund.provider_detail = detail[:2000]
+    if status == "completed":
+        _complete(refund, when)
+    else:
+        refund.state = State.SENT if status == "pending" else State.FAILED
+        refund.save()
+        audit.record(
+            f"refund.{refund.state}",
+            refund,
+            actor_label=f"payment provider {refund.provider}",
+            reference=reference,
+            detail=detail[:500],
+        )
+    return refund
+
+
+def _complete(refund: Refund, when: Any) -> None:
+    refund.state = State.COMPLETED
+    refund.completed_at = when or timezone.now()
+    refund.number = next_number(RECEIPT_PREFIX, gapless=True)
+    refund.save()
+    audit.record(
+        "refund.completed",
+        refund,
+        actor_label=f"payment provider {refund.provider}",
+        reference=refund.provider_reference,
+        number=refund.number,
+        amount=f"{refund.amount:.2f}",
+    )
+    refund_id = refund.pk
+    transaction.on_commit(lambda: _render_after_commit(refund_id))
+
+
+def _render_after_commit(refund_id: int) -> None:
+    try:
+        render_refund_pdf(Refund.objects.get(pk=refund_id))
+    except Exception:  # the receipt is rendered on first download otherwise
+        log.exception("refund receipt rendering failed for refund %s", refund_id)
+
+
+@transaction.atomic
+def confirm_pending(provider_id: str, reference: str, *, status: str, detail: str = "") -> Refund:
+    """A provider that answered "pending" confirms later (its webhook or statement):
+    the sent refund completes, or fails."""
+    refund = Refund.objects.select_for_update().get(
+        provider=provider_id, provider_reference=reference, state=State.SENT
+    )
+    refund.provider_detail = detail[:2000]
+    if status == "completed":
+        _complete(refund, None)
+    else:
+        refund.state = State.FAILED
+        refund.save()
+        audit.record("refund.failed", refund, actor_label=f"payment provider {provider_id}")
+    return refund
+
+
+# --- the refund receipt -----------------------------------------------------------------
+
+
+def refund_context(refund: Refund) -> dict[str, Any]:
+    invoice = refund.invoice
+    application = invoice.application
+    party = application.party
+    return {
+        "refund": refund,
+        "invoice": invoice,
+        "application": application,
+        "service": application.service,
+        "agency": application.agency,
+        "payee_name_th": party.name_th or str(party),
+        "payee_name_en": party.name_en,
+        "amount_text": baht_text(refund.amount),
+        "reason": RefundReason(refund.reason_code).label,
+        "completed_date_th": thai_date(refund.completed_at, with_time=True),
+        "paid_date_th": thai_date(invoice.paid_at, with_time=True),
+        "receipt_number": getattr(getattr(invoice, "receipt", None), "number", ""),
+    }
+
+
+@transaction.atomic
+def render_refund_pdf(refund: Refund) -> Refund:
+    """Render, fingerprint and store the refund receipt once (later calls return it)."""
+    refund = (
+        Refund.objects.select_for_update()
+        .select_related(
+            "invoice__application__service",
+            "invoice__application__agency",
+            "invoice__application__party",
+            "invoice__receipt",
+        )
+        .get(pk=refund.pk)
+    )
+    if refund.pdf or refund.state != State.COMPLETED:
+        return refund
+    content = render_pdf("payments/refund_pdf.html", refund_context(refund))
+    refund.sha256 = hashlib.sha256(content).hexdigest()
+    refund.pdf.save(f"{refund.number}.pdf", ContentFile(content), save=False)
+    stored_name = str(refund.pdf.name)
+    try:
+        refund.save(update_fields=["pdf", "sha256"])
+        audit.record(
+            "refund.receipt_rendered", refund, actor_label="Biz Portal", sha256=refund.sha256
+        )
+    except Exception:
+        refund.pdf.storage.delete(stored_name)
+        raise
+    return refund
+
+
+@transaction.atomic
+def open_refund_receipt(refund: Refund, *, actor: Any) -> Refund:
+    """The refund receipt for download, audited: it names the payee."""
+    refund = render_refund_pdf(refund)
+    audit.record("refund.receipt_downloaded", refund, actor=actor)
+    return refund
