@@ -50,8 +50,9 @@ from .token import (
 )
 
 if TYPE_CHECKING:
-    from bizportal.catalog.models import Agency
     from pyhanko.sign.timestamps import TimeStamper
+
+    from bizportal.catalog.models import Agency
 
 __all__ = ["HsmError", "Pkcs11KeyStore", "TokenConfig", "read_certificates"]
 
