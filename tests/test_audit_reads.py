@@ -102,6 +102,8 @@ NOT_STAFF_READS = {
     "licences:verify": "public verification",
     "licences:verify-number": "public verification",
     "licences:verify-version": "public verification",
+    "payments:receipt-verify": "public verification (never the payer)",
+    "payments:receipt-verify-number": "public verification (never the payer)",
     "licences:pdf": "only the holder's people receive licences (no staff rule); audited",
     "licences:version-pdf": "only the holder's people receive licences (no staff rule); audited",
     "identity:login": "sign-in protocol",

@@ -63,6 +63,8 @@ PUBLIC_OR_OWN = {
     "licences:verify",
     "licences:verify-number",
     "licences:verify-version",
+    "payments:receipt-verify",
+    "payments:receipt-verify-number",
     "portal:home",
     "portal:services",
     "portal:service",

@@ -299,7 +299,7 @@ def test_the_migration_gives_existing_licences_positions(service: Any, applicant
     second = services.issue_licence(draft(service, applicant))
     Licence.objects.update(status_index=None)
     Sequence.objects.filter(prefix__startswith="VCSL-").delete()
-    migration = importlib.import_module("bizportal.licences.migrations.0007_verifiable_credentials")
+    migration = importlib.import_module("bizportal.licences.migrations.0009_verifiable_credentials")
     migration.allocate_existing(django_apps, None)
     first.refresh_from_db()
     second.refresh_from_db()

@@ -335,8 +335,8 @@ def test_sara_am_and_tone_marks_round_trip_in_any_rendered_pdf(db) -> None:
 def test_one_associated_file_and_metadata_that_agree(licence: Licence, tmp_path: Path) -> None:
     data = read(licence)
     with pikepdf.open(BytesIO(data)) as pdf:
-        assert len(pdf.Root.AF) == 1
-        assert str(pdf.Root.AF[0].UF) == "licence.json"
+        # Each attachment listed once: licence.json and the credential (licence.vc.jwt).
+        assert sorted(str(spec.UF) for spec in pdf.Root.AF) == ["licence.json", "licence.vc.jwt"]
         assert str(pdf.Root.Lang) == "th"
         assert "/StructTreeRoot" in pdf.Root and pdf.Root.MarkInfo.Marked
         with pdf.open_metadata() as meta:

@@ -56,7 +56,7 @@ from bizportal.identity.models import User
 from bizportal.licences import pades
 from bizportal.licences import pdf as licence_pdf
 from bizportal.licences.models import Licence
-from bizportal.licences.services import _pdf_context, issue_licence, verify_pdf
+from bizportal.licences.services import _pdf_context, issue_licence, sign_version, verify_pdf
 from bizportal.licences.signers import signer_for, trust_roots
 from bizportal.sandbox_trust import pki, tsa
 from bizportal.sandbox_trust.server import running
@@ -160,9 +160,13 @@ def test_verification_needs_only_the_file(
 def test_signing_with_the_trust_services_down_is_a_clear_error(
     service: Service, applicant: User, trust_services_down: list[object]
 ) -> None:
+    """The decision is registered; its signing task fails with a message that names the
+    trust services, and the licence stays "being issued" for the retry."""
+    licence = issue_licence(draft(service, applicant))
+    assert licence.current.being_issued
     with pytest.raises(pades.LicenceSigningError, match="LICENCE_TRUST_URL"):
-        issue_licence(draft(service, applicant))
-    assert not Licence.objects.exists()
+        sign_version(licence.current.pk)
+    assert Licence.objects.get().current.being_issued
 
 
 def test_an_old_b_b_licence_still_verifies(licence: Licence) -> None:

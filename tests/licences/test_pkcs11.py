@@ -26,10 +26,10 @@ from pyhanko.sign.pkcs11 import PKCS11Signer
 from bizportal.catalog.models import Agency, Service
 from bizportal.identity.models import User
 from bizportal.licences import services
-from bizportal.licences.contrib.dev_ca import ca
 from bizportal.licences.contrib.pkcs11 import HsmError, Pkcs11KeyStore
 from bizportal.licences.services import issue_licence
 from bizportal.licences.signers import current_signer, signers
+from bizportal.sandbox_trust import pki
 from tests.factories import AgencyFactory
 
 from .conftest import draft, pdf_of
@@ -199,7 +199,7 @@ def test_only_the_configured_roots_are_trusted(
     settings, tmp_path: Path, service: Service, applicant: User
 ) -> None:
     licence = issue_licence(draft(service, applicant))
-    other_root = ca._make_root().certificate
+    other_root = pki._make_root().certificate
     roots = tmp_path / "roots.pem"
     roots.write_bytes(other_root.public_bytes(serialization.Encoding.PEM))
 

@@ -67,7 +67,7 @@ class LicenceSigningError(RuntimeError):
 
     def __init__(self, number: str, level: str, error: Exception) -> None:
         super().__init__(
-            f"licence {number} could not be signed ({level}): {error}. A {level} signature "
+            f"document {number} could not be signed ({level}): {error}. A {level} signature "
             f"needs the time-stamping and OCSP services at LICENCE_TRUST_URL "
             f"({settings.LICENCE_TRUST_URL}); in development start them with "
             "'python -m bizportal.sandbox_trust' or 'manage.py serve --companions'."
@@ -187,8 +187,8 @@ def appearance_text(agency: Agency, signed_at: dt.datetime) -> str:
     )
 
 
-def field_spec() -> fields.SigFieldSpec:
-    return fields.SigFieldSpec(sig_field_name="LicenceSignature", on_page=0, box=APPEARANCE_BOX)
+def field_spec(name: str = "LicenceSignature") -> fields.SigFieldSpec:
+    return fields.SigFieldSpec(sig_field_name=name, on_page=0, box=APPEARANCE_BOX)
 
 
 @dataclass

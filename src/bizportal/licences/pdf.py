@@ -104,25 +104,45 @@ def render_licence_pdf(
 def sign_licence_pdf(
     pdf: bytes, agency: Agency, *, number: str, valid_until: dt.date | None = None
 ) -> bytes:
-    """Certify the PDF with the agency's key: PAdES B-LT, or B-LTA for a licence valid
-    longer than ``settings.LICENCE_LTA_AFTER_YEARS`` (see :mod:`.pades`).
+    """Certify a licence with the agency's key: PAdES B-LT, or B-LTA for a licence valid
+    longer than ``settings.LICENCE_LTA_AFTER_YEARS`` (see :func:`sign_agency_pdf`)."""
+    return sign_agency_pdf(
+        pdf,
+        agency,
+        label=number,
+        reason=f"ออกใบอนุญาต {number} / Licence {number} issued",
+        valid_until=valid_until,
+    )
+
+
+def sign_agency_pdf(
+    pdf: bytes,
+    agency: Agency,
+    *,
+    label: str,
+    reason: str,
+    valid_until: dt.date | None = None,
+    field_name: str = SIGNATURE_FIELD,
+) -> bytes:
+    """Certify a document the agency issues (a licence, a receipt) with its key.
 
     A certification signature makes any later edit show up as a policy violation in
     every validator. DocMDP stays "no changes" (P=1): the only additions after it are
     the Document Security Store and the document time stamp, which PAdES (ETSI EN 319
     142-1, 5.4) and ISO 32000-2 (12.8.2.2) permit whatever the DocMDP level, and which
     pyHanko and poppler accept as such (tests/licences/test_long_term.py checks both).
-    A visible box in the page footer shows who signed, in which role, and when.
+    A visible box in the page footer shows who signed, in which role, and when. Without
+    an end date (``valid_until`` None) the document is signed B-LTA, to be kept.
     """
     plugin = current_signer()
     level = pades.level_for(valid_until)
     meta = pyhanko_signers.PdfSignatureMetadata(
-        field_name=SIGNATURE_FIELD,
+        field_name=field_name,
         md_algorithm="sha256",
         subfilter=SigSeedSubFilter.PADES,
         certify=True,
         docmdp_permissions=MDPPerm.NO_CHANGES,
-        reason=f"ออกใบอนุญาต {number} / Licence {number} issued",
+        reason=reason,
         location="Thailand",
         name=agency.name_en,
         embed_validation_info=True,
@@ -134,7 +154,7 @@ def sign_licence_pdf(
         signer=plugin.signer_for(agency),
         timestamper=plugin.timestamper(),
         stamp_style=pades.appearance_style(),
-        new_field_spec=pades.field_spec(),
+        new_field_spec=pades.field_spec(field_name),
     )
     writer = IncrementalPdfFileWriter(BytesIO(pdf))
     try:
@@ -143,7 +163,7 @@ def sign_licence_pdf(
             appearance_text_params={"text": pades.appearance_text(agency, timezone.now())},
         )
     except Exception as error:  # the TSA or OCSP unreachable is the usual cause: say so
-        raise pades.LicenceSigningError(number, level, error) from error
+        raise pades.LicenceSigningError(label, level, error) from error
     return bytes(output.getvalue())
 
 
@@ -178,6 +198,15 @@ def read_embedded_file(reader: PdfFileReader, name: str) -> bytes | None:
     if not isinstance(stream, generic.StreamObject):
         return None
     return bytes(stream.data)
+
+
+def read_embedded_file_bytes(pdf: bytes, name: str) -> bytes | None:
+    """The embedded file ``name`` of a PDF given as bytes; None when absent or damaged."""
+    try:
+        return read_embedded_file(PdfFileReader(BytesIO(pdf), strict=False), name)
+    except Exception:  # a damaged file can fail anywhere in the parser
+        logger.info("could not read %s from a PDF", name, exc_info=True)
+        return None
 
 
 def read_payload(pdf: bytes) -> dict[str, Any] | None:

@@ -1171,24 +1171,33 @@ def _untouched(status: Any, signatures: list[Any]) -> bool:
     )
 
 
-def verify_pdf(data: bytes) -> PdfVerification:
-    """Check the licence signature of ``data`` against the trusted agency roots.
+@dataclass(frozen=True)
+class SignatureCheck:
+    """The file's own answer, before any register is asked: is it an agency-signed PDF,
+    untouched since? ``signed_revision`` is the part the signature covers (where embedded
+    data must be read from); ``facts`` are the fields every verification reports."""
+
+    outcome: Outcome
+    facts: dict[str, Any] = field(default_factory=dict)
+    signed_revision: bytes = b""
+
+
+def check_signature(data: bytes) -> SignatureCheck:
+    """Validate the first signature of ``data`` against the trusted agency roots.
 
     Validation uses only what the file carries (its DSS: OCSP answers, CRLs,
-    certificates) with fetching off, so a B-LT/B-LTA licence verifies with the trust
+    certificates) with fetching off, so a B-LT/B-LTA document verifies with the trust
     services down, years later; an old B-B licence (no DSS) verifies as it always did.
-
-    The embedded ``licence.json`` is read from the *signed revision* only, so data
-    appended after signing can never be passed off as signed.
+    Shared by licences and receipts: both are certified by the issuing agency.
     """
     try:
         reader = PdfFileReader(BytesIO(data), strict=False)
         signatures = reader.embedded_signatures
     except Exception as error:  # any parser failure means the same thing to the user
         logger.info("unreadable PDF uploaded for verification: %s", error)
-        return PdfVerification(outcome="unreadable", details=[str(error)])
+        return SignatureCheck("unreadable", {"details": [str(error)]})
     if not signatures:
-        return PdfVerification(outcome="not_signed")
+        return SignatureCheck("not_signed")
     embedded = signatures[0]
     try:
         context = pades.offline_context(reader, trust_roots())
@@ -1196,11 +1205,10 @@ def verify_pdf(data: bytes) -> PdfVerification:
         level = pades.level_of(reader, status)
     except Exception as error:  # a mangled CMS blob, byte range or DSS
         logger.info("signature could not be validated: %s", error)
-        return PdfVerification(outcome="tampered", signed=True, details=[str(error)])
+        return SignatureCheck("tampered", {"signed": True, "details": [str(error)]})
 
     untouched = _untouched(status, signatures)
-    details = [str(item) for item in status.summary_fields()]
-    common: dict[str, Any] = {
+    facts: dict[str, Any] = {
         "signed": True,
         "intact": status.intact,
         "valid": status.valid,
@@ -1212,14 +1220,28 @@ def verify_pdf(data: bytes) -> PdfVerification:
         "timestamped_at": (
             status.timestamp_validity.timestamp if status.timestamp_validity else None
         ),
-        "details": details,
+        "details": [str(item) for item in status.summary_fields()],
     }
     if not (status.intact and status.valid) or not untouched:
-        return PdfVerification(outcome="tampered", **common)
+        return SignatureCheck("tampered", facts)
     byte_range = [int(value) for value in embedded.byte_range]
-    payload = licence_pdf.read_payload(data[: byte_range[2] + byte_range[3]])
-    if not status.trusted:
-        return PdfVerification(outcome="untrusted", payload=payload, **common)
+    signed_revision = data[: byte_range[2] + byte_range[3]]
+    return SignatureCheck("valid" if status.trusted else "untrusted", facts, signed_revision)
+
+
+def verify_pdf(data: bytes) -> PdfVerification:
+    """Check a licence file: its signature (:func:`check_signature`), then what the
+    register says of the licence its embedded ``licence.json`` names.
+
+    The payload is read from the *signed revision* only, so data appended after signing
+    can never be passed off as signed.
+    """
+    checked = check_signature(data)
+    if checked.outcome in ("unreadable", "not_signed", "tampered"):
+        return PdfVerification(outcome=checked.outcome, **checked.facts)
+    payload = licence_pdf.read_payload(checked.signed_revision)
+    if checked.outcome == "untrusted":
+        return PdfVerification(outcome="untrusted", payload=payload, **checked.facts)
     licence, version = _signed_version(payload)
     return PdfVerification(
         outcome="valid",
@@ -1230,7 +1252,7 @@ def verify_pdf(data: bytes) -> PdfVerification:
             verdict(licence, version=version.number if version else None) if licence else None
         ),
         matches_record=bool(version and version.pdf_sha256 == hashlib.sha256(data).hexdigest()),
-        **common,
+        **checked.facts,
     )
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+import segno
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -32,7 +33,7 @@ from bizportal.core.thai import baht, baht_text, thai_date
 from bizportal.identity.acting import require_aal
 from bizportal.workflow.steps import Completion
 
-from . import thaiqr
+from . import ereceipts, thaiqr
 from .events import INVOICE_PAID
 from .models import Invoice, PaymentEvent, Receipt
 from .providers import (
@@ -393,32 +394,58 @@ def receipt_context(receipt: Receipt) -> dict[str, Any]:
     }
 
 
-@transaction.atomic
 def render_receipt_pdf(receipt: Receipt) -> Receipt:
-    """Render, fingerprint and store the receipt PDF once (later calls return it as is)."""
-    receipt = (
-        Receipt.objects.select_for_update()
-        .select_related(
-            "invoice__application__service",
-            "invoice__application__agency",
-            "invoice__application__applicant",
-            "invoice__application__party",
-        )
-        .get(pk=receipt.pk)
-    )
+    """Render, sign, fingerprint and store the receipt PDF once (later calls return it).
+
+    The e-receipt carries its data (``receipt.json``) and a verify QR and is certified by
+    the agency (:mod:`.ereceipts`). Rendering and signing (a time stamp and OCSP over
+    HTTP) happen before the row is locked; a concurrent run that stored its file first
+    wins and this run's file is never written.
+    """
+    receipt = Receipt.objects.select_related(*RECEIPT_RELATED).get(pk=receipt.pk)
     if receipt.pdf:
         return receipt
-    content = render_pdf("payments/receipt_pdf.html", receipt_context(receipt))
-    receipt.sha256 = hashlib.sha256(content).hexdigest()
-    receipt.pdf.save(f"{receipt.number}.pdf", ContentFile(content), save=False)
-    stored_name = str(receipt.pdf.name)
+    context = {
+        **receipt_context(receipt),
+        "verify_url": ereceipts.verify_url(receipt),
+        "check_code": ereceipts.receipt_code(receipt.number),
+    }
+    context["qr_data_uri"] = segno.make_qr(context["verify_url"], error="m").svg_data_uri(
+        scale=4, border=4, dark="#000", light="#fff"
+    )
+    unsigned = render_pdf(
+        "payments/receipt_pdf.html",
+        context,
+        pdf_variant="pdf/a-3b",
+        attachments=[ereceipts.payload_attachment(receipt)],
+    )
+    content = ereceipts.sign(unsigned, receipt)
+    stored_name = ""
     try:
-        receipt.save(update_fields=["pdf", "sha256"])
-        audit.record("receipt.rendered", receipt, actor_label="Biz Portal", sha256=receipt.sha256)
+        with transaction.atomic():
+            current = Receipt.objects.select_for_update().get(pk=receipt.pk)
+            if current.pdf:
+                return current
+            current.sha256 = hashlib.sha256(content).hexdigest()
+            current.pdf.save(f"{current.number}.pdf", ContentFile(content), save=False)
+            stored_name = str(current.pdf.name)
+            current.save(update_fields=["pdf", "sha256"])
+            audit.record(
+                "receipt.rendered", current, actor_label="Biz Portal", sha256=current.sha256
+            )
     except Exception:
-        receipt.pdf.storage.delete(stored_name)
+        if stored_name:
+            Receipt._meta.get_field("pdf").storage.delete(stored_name)  # type: ignore[attr-defined]
         raise
-    return receipt
+    return current
+
+
+RECEIPT_RELATED = (
+    "invoice__application__service",
+    "invoice__application__agency",
+    "invoice__application__applicant",
+    "invoice__application__party",
+)
 
 
 @transaction.atomic

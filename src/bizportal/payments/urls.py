@@ -7,4 +7,10 @@ urlpatterns = [
     path("invoices/<uuid:public_id>/", views.invoice, name="invoice"),
     path("receipts/<uuid:public_id>/pdf/", views.receipt_pdf, name="receipt-pdf"),
     path("callback/<slug:provider>/", views.callback, name="callback"),
+    path("receipts/verify/", views.receipt_verify, name="receipt-verify"),
+    path(
+        "receipts/verify/<str:number>/",
+        views.receipt_verify_number,
+        name="receipt-verify-number",
+    ),
 ]

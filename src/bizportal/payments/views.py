@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from bizportal.core import audit, authz, ratelimits
 from bizportal.core.problems import problem_response
 from bizportal.identity.acting import StepUpRequired
+from bizportal.licences.uploads import read_licence_upload
 
-from . import selectors, services
+from . import ereceipts, selectors, services
+from .models import Receipt
 
 
 @login_required
@@ -79,3 +83,67 @@ def callback(request: HttpRequest, provider: str) -> HttpResponse:
             body["invoice"] = result.invoice.number
         return JsonResponse(body)
     return problem_response(result.http_status, result.detail, type_=f"payment-{result.outcome}")
+
+
+# --- verifying e-receipts (public) ------------------------------------------------
+
+RECEIPT_NUMBER = re.compile(r"^[A-Z0-9-]{3,40}$")
+BAD_RECEIPT_NUMBER = (
+    "เลขที่ใบเสร็จไม่ถูกต้อง (ตัวอักษรภาษาอังกฤษ ตัวเลข และขีด) / "
+    "Not a receipt number (letters, digits and hyphens)"
+)
+ONLY_RECEIPT_PDF = (
+    "รับเฉพาะไฟล์ PDF ของใบเสร็จ (ตรวจจากเนื้อไฟล์) / "
+    "Only the receipt PDF file is accepted (checked from the file content)"
+)
+
+
+@require_http_methods(["GET", "POST"])
+def receipt_verify(request: HttpRequest) -> HttpResponse:
+    """Check a receipt: by number (GET, redirects to its page) or by uploading the PDF."""
+    context: dict[str, Any] = {"number": "", "number_error": "", "upload_error": ""}
+    status = 200
+    if request.method == "GET" and "number" in request.GET:
+        number = request.GET["number"].strip().upper()[:40]
+        code = request.GET.get("code", "").strip()[:20]
+        if RECEIPT_NUMBER.fullmatch(number):
+            target = reverse("payments:receipt-verify-number", args=[number])
+            return redirect(f"{target}?{urlencode({'code': code})}" if code else target)
+        context.update(number=number, number_error=BAD_RECEIPT_NUMBER)
+        status = 400
+    if request.method == "POST":
+        ratelimits.limit(request, "verify-upload", key="ip")
+        try:
+            data = read_licence_upload(request.FILES.get("file"))
+        except ValidationError as error:
+            messages = [
+                ONLY_RECEIPT_PDF if e.code == "file_type" else str(e.message)
+                for e in error.error_list
+            ]
+            context["upload_error"] = " ".join(messages)
+            status = 400
+        else:
+            context["result"] = ereceipts.verify_upload(data)
+    return render(request, "payments/receipt_verify.html", context, status=status)
+
+
+@require_GET
+def receipt_verify_number(request: HttpRequest, number: str) -> HttpResponse:
+    """The public page a receipt's QR opens. Without the printed check code it only says
+    whether such a receipt exists; with it, also the amount, date and agency (never the
+    payer: receipt numbers are sequential and guessable)."""
+    ratelimits.limit(request, "verify", key="ip")
+    receipt = (
+        Receipt.objects.select_related("invoice__application__agency")
+        .filter(number=number[:40])
+        .first()
+    )
+    code = request.GET.get("code", "")[:20]
+    context: dict[str, Any] = {"number": number[:40], "receipt": receipt}
+    if receipt is not None:
+        context["code_given"] = bool(code)
+        context["code_ok"] = bool(code) and ereceipts.code_matches(receipt.number, code)
+        context["verdict"] = ereceipts.register_verdict(receipt)
+    return render(
+        request, "payments/receipt_verify_number.html", context, status=200 if receipt else 404
+    )
