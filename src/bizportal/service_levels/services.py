@@ -224,6 +224,7 @@ def _audit_change(app: Application, before: dict[str, Any], after: dict[str, Any
         reference=app.reference or "",
         due_on=str(after["due_on"]),
         previous_due_on=str(before.get("due_on", "")),
+        paused=after["paused"],
     )
 
 
