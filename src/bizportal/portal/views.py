@@ -34,6 +34,7 @@ from bizportal.identity.services import mandates_offered_to
 from bizportal.licences.models import Licence
 from bizportal.licences.services import LicenceError, check_change, verdict
 from bizportal.payments.models import Receipt
+from bizportal.service_levels import selectors as service_levels
 from bizportal.payments.selectors import receipts_of_party
 from bizportal.payments.services import invoice_for
 
@@ -430,6 +431,7 @@ def application_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
             .values_list("agency_status", flat=True)
             .first(),
             "invoice": invoice_for(application),
+            "standing": service_levels.standing_of(application),
             "licence": licence,
             "issued": application.status == Status.ISSUED,
             "editable": services.is_editable(application)

@@ -36,6 +36,10 @@ class Standing:
         return str(State(self.state).label)
 
     @property
+    def overdue_days(self) -> int:
+        return max(0, -self.days_left)
+
+    @property
     def flagged(self) -> bool:
         return self.state in (State.AT_RISK, State.BREACHED)
 
