@@ -72,9 +72,7 @@ def test_due_dates_across_the_year_end() -> None:
 
 def test_a_special_day_added_by_an_admin_counts() -> None:
     assert add_working_days(D(2027, 1, 4), 1) == D(2027, 1, 5)
-    SpecialDay.objects.create(
-        date=D(2027, 1, 5), name_th="วันหยุดพิเศษ", name_en="Special holiday"
-    )
+    SpecialDay.objects.create(date=D(2027, 1, 5), name_th="วันหยุดพิเศษ", name_en="Special holiday")
     calendar.forget()
     assert not is_working_day(D(2027, 1, 5))
     assert add_working_days(D(2027, 1, 4), 1) == D(2027, 1, 6)

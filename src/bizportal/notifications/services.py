@@ -266,9 +266,7 @@ def send_service_level_alert(event: DomainEvent) -> None:
     roles = (StaffRole.AGENCY_SUPERVISOR, StaffRole.AGENCY_OFFICER)
     if not breached:
         roles = roles[::-1]
-    staff = _staff_of(application.agency_id, roles[0]) or _staff_of(
-        application.agency_id, roles[1]
-    )
+    staff = _staff_of(application.agency_id, roles[0]) or _staff_of(application.agency_id, roles[1])
     if not staff:
         log.warning("no staff of %s to alert about %s", application.agency.code, event.name)
         return

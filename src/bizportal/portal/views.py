@@ -34,9 +34,9 @@ from bizportal.identity.services import mandates_offered_to
 from bizportal.licences.models import Licence
 from bizportal.licences.services import LicenceError, check_change, verdict
 from bizportal.payments.models import Receipt
-from bizportal.service_levels import selectors as service_levels
 from bizportal.payments.selectors import receipts_of_party
 from bizportal.payments.services import invoice_for
+from bizportal.service_levels import selectors as service_levels
 
 
 def _published(slug: str) -> Service:

@@ -137,6 +137,3 @@ def local_date(moment: dt.datetime) -> dt.date:
     from django.utils import timezone
 
     return timezone.localtime(moment).date()
-
-
-

@@ -58,7 +58,10 @@ def standing(clock: Clock, today: dt.date | None = None) -> Standing:
         due_on=clock.due_on,
         days_left=calendar.days_left(ref, clock.due_on),
         state=state_on(
-            ref, due_on=clock.due_on, stopped_at=clock.stopped_at, paused=clock.paused_since is not None
+            ref,
+            due_on=clock.due_on,
+            stopped_at=clock.stopped_at,
+            paused=clock.paused_since is not None,
         ),
         paused=clock.paused_since is not None,
         stopped=clock.stopped_at is not None,

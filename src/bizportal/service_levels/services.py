@@ -124,10 +124,8 @@ def refresh_clock(application: Application | int) -> Clock | None:
     if app.status not in PAUSED and paused_since is not None:
         paused_days += _pause_days(paused_since, app.updated_at)
         paused_since = None
-    if app.status in FINAL:
-        stopped_at = stopped_at or app.decided_at or app.updated_at
-    else:
-        stopped_at = None
+    final = app.status in FINAL
+    stopped_at = (stopped_at or app.decided_at or app.updated_at) if final else None
 
     sla_days = clock.sla_days if clock is not None else app.service.processing_days
     due_on = calendar.add_working_days(local_date(start), sla_days + paused_days)
@@ -297,8 +295,20 @@ def _alert(today: dt.date, *, breached: bool) -> int:
 
 def recount_stale(*, limit: int = 500) -> int:
     """Rebuild the clocks a special-day change marked (their due dates may move)."""
+    ids = list(Clock.objects.filter(recount=True).values_list("application_id", flat=True)[:limit])
+    for application_id in ids:
+        refresh_clock(application_id)
+    return len(ids)
+
+
+def backfill(*, limit: int = 200) -> int:
+    """Start the clocks of applications that reached their agency before this app was
+    installed (or whose events were lost): the history has what the clock needs."""
     ids = list(
-        Clock.objects.filter(recount=True).values_list("application_id", flat=True)[:limit]
+        Application.objects.exclude(status__in=BEFORE_AGENCY)
+        .filter(sla_clock__isnull=True, submitted_at__isnull=False)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
     )
     for application_id in ids:
         refresh_clock(application_id)
@@ -312,7 +322,9 @@ def recount_stale(*, limit: int = 500) -> int:
 def save_special_day(day: SpecialDay, *, actor: Any, previous_date: dt.date | None = None) -> None:
     """Add or change a special day; the open clocks it may move are counted again."""
     if not day.name_th.strip() or not day.name_en.strip():
-        raise ServiceLevelError("กรุณาระบุชื่อวันภาษาไทยและภาษาอังกฤษ / Please name the day in Thai and English")
+        raise ServiceLevelError(
+            "กรุณาระบุชื่อวันภาษาไทยและภาษาอังกฤษ / Please name the day in Thai and English"
+        )
     created = day.pk is None
     day.save()
     audit.record(

@@ -11,6 +11,11 @@ from bizportal.core import sweeps
 from . import services
 
 
+@sweeps.due_work("service_levels.backfill", "applications at their agency without a clock")
+def backfill(older_than: dt.datetime) -> int:
+    return services.backfill()
+
+
 @sweeps.due_work("service_levels.recount", "clocks a special day moved")
 def recount(older_than: dt.datetime) -> int:
     return services.recount_stale()

@@ -161,6 +161,7 @@ def ola_days(step: StepSpec) -> int | None:
     raw = step.options.get("olaDays", "").strip()
     return int(raw) if raw else None
 
+
 #: Whole-process checks contributed by the apps that run processes (for example
 #: "an application process starts with the applicant's data"): each returns problems.
 process_checks: list[Callable[[ParsedProcess], list[str]]] = []
