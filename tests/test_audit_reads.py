@@ -165,6 +165,7 @@ ADMIN_WITHOUT_PERSONAL_DATA = {
     "advisor.question",  # the advisor's questionnaire
     "advisor.recommendation",
     "advisor.prerequisite",
+    "service_levels.specialday",  # the holiday calendar's cabinet-announced days
 }
 
 
