@@ -8,6 +8,7 @@ files go to a temporary folder.
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -42,6 +43,17 @@ def _isolated_settings(settings, tmp_path_factory: pytest.TempPathFactory) -> No
     settings.LICENCE_KEY_DIR = Path(tmp_path_factory.getbasetemp() / "dev_ca")
     # Rate limits count in the cache; each test starts with a clean count.
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_holiday_calendar() -> Iterator[None]:
+    """Special days a test adds roll back with its transaction; the calendar's
+    per-process copy of them must not outlive it."""
+    from bizportal.service_levels import calendar
+
+    calendar.forget()
+    yield
+    calendar.forget()
 
 
 @pytest.fixture(autouse=True)

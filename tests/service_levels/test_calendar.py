@@ -31,13 +31,6 @@ def official(year: int) -> holidays.HolidayBase:
     )
 
 
-@pytest.fixture(autouse=True)
-def fresh_calendar():
-    calendar.forget()
-    yield
-    calendar.forget()
-
-
 def test_songkran_2026_is_off_and_the_library_agrees() -> None:
     # Songkran 13-15 April 2026 falls Monday to Wednesday; Chakri Day is Monday 6 April.
     for day in (D(2026, 4, 6), D(2026, 4, 13), D(2026, 4, 14), D(2026, 4, 15)):
