@@ -20,7 +20,7 @@ from .models import Clock, State
 def load_demo() -> list[demo.DemoLogin]:
     while services.backfill():
         pass
-    if Clock.objects.filter(state__in=[State.AT_RISK, State.BREACHED]).exists():
+    if Clock.objects.filter(state=State.BREACHED).exists():  # aged already
         return []
     running = Clock.objects.filter(stopped_at__isnull=True, paused_since__isnull=True)
     busiest = (
