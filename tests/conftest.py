@@ -62,6 +62,17 @@ def _isolated_settings(
 
 
 @pytest.fixture(autouse=True)
+def _fresh_holiday_calendar() -> Iterator[None]:
+    """Special days a test adds roll back with its transaction; the calendar's
+    per-process copy of them must not outlive it."""
+    from bizportal.service_levels import calendar
+
+    calendar.forget()
+    yield
+    calendar.forget()
+
+
+@pytest.fixture(autouse=True)
 def _staff_pass_second_factor(monkeypatch: pytest.MonkeyPatch) -> None:
     """``client.force_login(staff)`` also passes the staff second factor (TOTP), so
     tests that are not about sign-in reach the back office as before. Tests of the

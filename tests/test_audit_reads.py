@@ -185,6 +185,7 @@ ADMIN_WITHOUT_PERSONAL_DATA = {
     "advisor.prerequisite",
     "payments.statementimport",  # a bank statement file: name, dates, channel
     "payments.statementline",  # bank references and amounts, no names
+    "service_levels.specialday",  # the holiday calendar's cabinet-announced days
 }
 
 

@@ -156,6 +156,7 @@ INSTALLED_APPS = [
     "bizportal.payments.contrib.sandbox",
     "bizportal.advisor",
     "bizportal.licences",
+    "bizportal.service_levels",
     "bizportal.notifications",
     "bizportal.privacy",
     "bizportal.portal",
@@ -614,6 +615,9 @@ IDENTITY_PROVIDER = env("IDENTITY_PROVIDER", "digital_id")
 
 # Licence terms running out: the holder is reminded when this many days are left (each
 # threshold once per term), and the sweeper marks a licence expired after its last day.
+# Service levels: officers are alerted when an open application has this many working
+# days or fewer left before its due date; supervisors when it passes it.
+SERVICE_LEVEL_AT_RISK_DAYS = int(env("SERVICE_LEVEL_AT_RISK_DAYS", "2"))
 LICENCE_EXPIRY_REMINDER_DAYS = tuple(
     sorted(int(day) for day in env("LICENCE_EXPIRY_REMINDER_DAYS", "90,30,7").split(",") if day)
 )

@@ -143,6 +143,14 @@ def test_load_demo_shows_every_state_and_running_it_again_adds_nothing(
     assert refunds["requested"].requested_by.username == "finance2.bma"
     lines = set(StatementLine.objects.values_list("status", flat=True))
     assert {"matched", "mismatched", "unmatched"} <= lines
+    # Every application at its agency has a service-level clock; the worklist of the
+    # busiest agency shows one overdue and (at least) one at risk.
+    from bizportal.service_levels.models import Clock
+
+    at_agency = Application.objects.exclude(status__in=["draft", "awaiting_signature"])
+    assert not at_agency.filter(sla_clock__isnull=True).exists()
+    states = list(Clock.objects.values_list("state", flat=True))
+    assert states.count("at_risk") >= 1 and states.count("breached") == 1, states
     counts = (
         Application.objects.count(),
         Licence.objects.count(),

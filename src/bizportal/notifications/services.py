@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from bizportal.applications.models import Application, Status
 from bizportal.core import events
 from bizportal.core.models import DomainEvent
 from bizportal.core.thai import english_date, thai_date
-from bizportal.identity.models import User
+from bizportal.identity.models import StaffRole, User
 from bizportal.inspections.events import INSPECTION_SCHEDULED
 from bizportal.licences.events import (
     LICENCE_EXPIRED,
@@ -35,9 +36,13 @@ from bizportal.licences.events import (
     LICENCE_SUSPENDED,
 )
 from bizportal.licences.models import Licence
+from bizportal.service_levels.events import AT_RISK as SLA_AT_RISK
+from bizportal.service_levels.events import BREACHED as SLA_BREACHED
 
 from .events import MESSAGE_REQUESTED
 from .models import Notification
+
+log = logging.getLogger(__name__)
 
 MESSAGES_DIR = Path(__file__).resolve().parent / "templates" / "notifications" / "messages"
 RECIPIENTS = ("applicant", "agency")
@@ -238,3 +243,47 @@ for _event_type in (LICENCE_EXPIRY_APPROACHING, LICENCE_EXPIRED):
     events.subscriber(_event_type, name=f"notifications.{_event_type.name}")(
         send_licence_expiry_email
     )
+
+
+def _staff_of(agency_id: int, role: str) -> list[User]:
+    return list(
+        User.objects.filter(agency_id=agency_id, groups__name=role, is_active=True)
+        .exclude(email="")
+        .order_by("pk")
+        .distinct()
+    )
+
+
+@events.subscriber(SLA_AT_RISK, name="notifications.sla_at_risk")
+@events.subscriber(SLA_BREACHED, name="notifications.sla_breached")
+def send_service_level_alert(event: DomainEvent) -> None:
+    """Warn the agency's officers that an application's due date is near, and its
+    supervisors once it has passed (each once per application: the sweeper raises the
+    event once). Without anyone in the role, the other role is told, so the warning
+    is never lost; the agency's mailbox is copied."""
+    application = _application(event)
+    breached = event.name == SLA_BREACHED.name
+    roles = (StaffRole.AGENCY_SUPERVISOR, StaffRole.AGENCY_OFFICER)
+    if not breached:
+        roles = roles[::-1]
+    staff = _staff_of(application.agency_id, roles[0]) or _staff_of(application.agency_id, roles[1])
+    if not staff:
+        log.warning("no staff of %s to alert about %s", application.agency.code, event.name)
+        return
+    due_on = dt.date.fromisoformat(event.payload["due_on"])
+    context = {
+        "application": application,
+        "breached": breached,
+        "days_left": event.payload["days_left"],
+        "overdue_days": -int(event.payload["days_left"]),
+        "due_th": thai_date(due_on),
+        "due_en": english_date(due_on),
+        **_links(application),
+    }
+    if breached:
+        subject = f"[Biz Portal] {application.reference}: เกินกำหนดเวลา / past its due date"
+    else:
+        subject = f"[Biz Portal] {application.reference}: ใกล้ครบกำหนด / due soon"
+    body = render_to_string("notifications/service_level_alert.txt", context)
+    recipients = [user.email for user in staff] + [application.agency.email]
+    _send(event, application, recipients, subject, body, user=staff[0])

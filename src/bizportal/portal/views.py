@@ -37,6 +37,7 @@ from bizportal.licences.services import LicenceError, check_change, verdict
 from bizportal.payments.models import Receipt
 from bizportal.payments.selectors import receipts_of_party
 from bizportal.payments.services import invoice_for
+from bizportal.service_levels import selectors as service_levels
 
 
 def _published(slug: str) -> Service:
@@ -446,6 +447,7 @@ def application_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
             .values_list("agency_status", flat=True)
             .first(),
             "invoice": invoice_for(application),
+            "standing": service_levels.standing_of(application),
             "licence": licence,
             "licence_being_issued": licence is not None
             and licence.versions.filter(number=licence.version, signed_at__isnull=True).exists(),

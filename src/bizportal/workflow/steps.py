@@ -29,6 +29,7 @@ Lifecycle of a step (see ``docs/dev/workflow.md``):
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -143,6 +144,24 @@ class StepHandler(ABC):
 
 step_types: Registry[StepHandler] = Registry("step type")
 
+#: ``biz:*`` options every step type takes. ``olaDays``: the working days the agency
+#: gives itself for the step (its operational level agreement), declared on the step
+#: in the process because the same type (a review) takes a day in one service and a
+#: month in another. Only the agency's steps (officer and outside-system performers)
+#: have one; a step without it gets the citizen manual's longest stage
+#: (``service_levels``).
+COMMON_OPTIONS = frozenset({"olaDays"})
+
+#: Performers whose steps run on the agency's time, and so have an OLA.
+AGENCY_PERFORMERS = frozenset({Performer.OFFICER, Performer.EXTERNAL})
+
+
+def ola_days(step: StepSpec) -> int | None:
+    """The step's declared ``biz:olaDays`` (None when not declared)."""
+    raw = step.options.get("olaDays", "").strip()
+    return int(raw) if raw else None
+
+
 #: Whole-process checks contributed by the apps that run processes (for example
 #: "an application process starts with the applicant's data"): each returns problems.
 process_checks: list[Callable[[ParsedProcess], list[str]]] = []
@@ -161,8 +180,18 @@ def check_step(step: StepSpec) -> list[str]:
     handler = step_types[step.type]
     problems = [
         f"step {step.id}: {step.type} does not take the option biz:{name}"
-        for name in sorted(set(step.options) - set(handler.options))
+        for name in sorted(set(step.options) - set(handler.options) - COMMON_OPTIONS)
     ]
+    raw_ola = step.options.get("olaDays", "").strip()
+    if raw_ola and (not re.fullmatch(r"[0-9]{1,4}", raw_ola) or not 0 < int(raw_ola) <= 2000):
+        problems.append(
+            f"step {step.id}: biz:olaDays must be a whole number of working days (1-2000)"
+        )
+    elif raw_ola and handler.performer not in AGENCY_PERFORMERS:
+        problems.append(
+            f"step {step.id}: biz:olaDays is for the agency's steps (officer or outside "
+            f"system), not {handler.performer} steps"
+        )
     problems += [
         f"step {step.id}: {step.type} needs the option biz:{name}"
         for name, required in sorted(handler.options.items())

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class ServiceLevelsConfig(AppConfig):
+    name = "bizportal.service_levels"
+    label = "service_levels"
+    verbose_name = "ระดับการให้บริการ / Service levels"
+
+    def ready(self) -> None:
+        # The clocks follow the applications' events; the sweeper raises the alerts.
+        from . import subscribers, sweepers  # noqa: F401
