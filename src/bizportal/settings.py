@@ -643,9 +643,7 @@ NOTIFICATION_RETRY_BASE_SECONDS = int(env("NOTIFICATION_RETRY_BASE_SECONDS", "30
 SMS_GATEWAY_URL = env("SMS_GATEWAY_URL", f"{BASE_URL}/sandbox/sms").rstrip("/")
 SMS_SENDER = env("SMS_SENDER", "BizPortal")
 SMS_GATEWAY_API_KEY = (
-    secret("SMS_GATEWAY_API_KEY", "sandbox-sms-api-key")
-    if "sms" in NOTIFICATION_CHANNELS
-    else ""
+    secret("SMS_GATEWAY_API_KEY", "sandbox-sms-api-key") if "sms" in NOTIFICATION_CHANNELS else ""
 )
 SMS_WEBHOOK_SECRET = (
     secret("SMS_WEBHOOK_SECRET", "sandbox-sms-receipt-secret")

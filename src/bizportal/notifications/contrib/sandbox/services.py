@@ -27,8 +27,10 @@ class Outage(Exception):
     """The gateway plays an outage for this request."""
 
 
+@transaction.atomic
 def consume_outage(gateway: str) -> str:
-    """The outage mode this request falls into ("" for none); counts it down."""
+    """The outage mode this request falls into ("" for none); counts it down (in a
+    transaction of its own, so a refused request still counts)."""
     outage = SandboxOutage.objects.select_for_update().filter(gateway=gateway).first()
     if outage is None or outage.remaining == 0:
         return ""
@@ -52,7 +54,6 @@ def set_outage(gateway: str, mode: str, count: int) -> SandboxOutage:
     return outage
 
 
-@transaction.atomic
 def accept_sms(
     *, key: str, to: str, sender: str, text: str, callback_url: str
 ) -> tuple[SandboxSms, bool, bool]:
@@ -65,6 +66,13 @@ def accept_sms(
     mode = consume_outage("sms")
     if mode == SandboxOutage.Mode.REFUSE:
         raise Outage("refused")
+    with transaction.atomic():
+        return _keep_sms(key, to, sender, text, callback_url, mode)
+
+
+def _keep_sms(
+    key: str, to: str, sender: str, text: str, callback_url: str, mode: str
+) -> tuple[SandboxSms, bool, bool]:
     sms = SandboxSms.objects.create(
         message_id=f"SMS{timezone.now():%Y%m%d}{secrets.token_hex(8).upper()}",
         idempotency_key=key,
@@ -136,7 +144,6 @@ def resend_receipts(older_than: dt.datetime, *, limit: int = 100) -> int:
     return len(ids)
 
 
-@transaction.atomic
 def accept_line_push(*, retry_key: str, to: str, text: str) -> tuple[SandboxLinePush, bool, bool]:
     """Take one push: (push, new, answer lost); a retry key seen before returns that
     push (LINE answers 409)."""
@@ -147,14 +154,15 @@ def accept_line_push(*, retry_key: str, to: str, text: str) -> tuple[SandboxLine
     mode = consume_outage("line")
     if mode == SandboxOutage.Mode.REFUSE:
         raise Outage("refused")
-    push = SandboxLinePush.objects.create(
-        request_id=secrets.token_hex(16), retry_key=retry_key or None, to=to, text=text
-    )
-    audit.record(
-        "sandbox_messaging.line_pushed",
-        ("notifications_sandbox.sandboxlinepush", push.request_id),
-        actor_label="sandbox line",
-    )
+    with transaction.atomic():
+        push = SandboxLinePush.objects.create(
+            request_id=secrets.token_hex(16), retry_key=retry_key or None, to=to, text=text
+        )
+        audit.record(
+            "sandbox_messaging.line_pushed",
+            ("notifications_sandbox.sandboxlinepush", push.request_id),
+            actor_label="sandbox line",
+        )
     return push, True, mode == SandboxOutage.Mode.LOSE_ANSWER
 
 
