@@ -70,7 +70,7 @@ class MessageTemplateAdmin(admin.ModelAdmin):
 
 class DeliveryInline(admin.TabularInline):
     model = Delivery
-    fields = ["channel", "status", "attempts", "next_attempt_at", "provider_id", "last_error"]
+    fields = ("channel", "status", "attempts", "next_attempt_at", "provider_id", "last_error")
     readonly_fields = fields
     extra = 0
     can_delete = False

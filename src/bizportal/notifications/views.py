@@ -38,7 +38,8 @@ LINE_STATE = "notifications.line_state"
 @require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
     """Newest first, keyset-paginated on the id (``?before=<id>``): one query a page."""
-    rows = InboxMessage.objects.filter(user=request.user).order_by("-id")
+    user: Any = request.user  # login_required: a signed-in User
+    rows = InboxMessage.objects.filter(user=user).order_by("-id")
     before = request.GET.get("before", "")
     if before.isdigit():
         rows = rows.filter(id__lt=int(before))

@@ -132,7 +132,7 @@ def _closed_attachments(now: dt.datetime, days: int) -> QuerySet[Any]:
 
 def _notifications(now: dt.datetime, days: int) -> QuerySet[Any]:
     notification = apps.get_model("notifications", "Notification")
-    return notification.objects.filter(sent_at__lt=now - dt.timedelta(days=days))
+    return notification.objects.filter(created_at__lt=now - dt.timedelta(days=days))
 
 
 def _refused_callbacks(now: dt.datetime, days: int) -> QuerySet[Any]:
