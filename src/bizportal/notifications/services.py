@@ -525,8 +525,18 @@ def _send_code(user: User, verification: ContactVerification, code: str) -> None
 
 
 def confirm_code(user: User, public_id: Any, code: str) -> ContactVerification:
-    """Check the code; on success the new value replaces the old one at once."""
-    code = (code or "").strip()
+    """Check the code; on success the new value replaces the old one at once.
+
+    A refusal is raised only after the transaction commits: the counted attempt, the
+    closing of an expired or exhausted code and their audit rows must stay (raising
+    inside the block would roll them back and leave the attempts unlimited)."""
+    problem = _check_code(user, public_id, (code or "").strip())
+    if isinstance(problem, VerificationError):
+        raise problem
+    return problem
+
+
+def _check_code(user: User, public_id: Any, code: str) -> ContactVerification | VerificationError:
     with transaction.atomic():
         verification = (
             ContactVerification.objects.select_for_update()
@@ -534,14 +544,14 @@ def confirm_code(user: User, public_id: Any, code: str) -> ContactVerification:
             .first()
         )
         if verification is None or verification.closed_at is not None:
-            raise VerificationError(
+            return VerificationError(
                 "รหัสนี้ใช้ไม่ได้แล้ว โปรดขอรหัสใหม่ / This code is no longer valid; ask for a new one"
             )
         if verification.expires_at <= timezone.now():
             verification.closed_at = timezone.now()
             verification.save(update_fields=["closed_at"])
             audit.record("notifications.contact_code_expired", verification, actor=user)
-            raise VerificationError(
+            return VerificationError(
                 "รหัสหมดอายุแล้ว โปรดขอรหัสใหม่ / The code has expired; ask for a new one"
             )
         verification.attempts += 1
@@ -556,10 +566,10 @@ def confirm_code(user: User, public_id: Any, code: str) -> ContactVerification:
                 "notifications.contact_code_wrong", verification, actor=user, attempts_left=left
             )
             if left <= 0:
-                raise VerificationError(
+                return VerificationError(
                     "ใส่รหัสผิดครบจำนวนครั้งแล้ว โปรดขอรหัสใหม่ / Too many wrong codes; ask for a new one"
                 )
-            raise VerificationError(
+            return VerificationError(
                 f"รหัสไม่ถูกต้อง (ลองได้อีก {left} ครั้ง) / Wrong code ({left} attempts left)"
             )
         verification.verified_at = verification.closed_at = timezone.now()
