@@ -131,6 +131,22 @@ def test_load_demo_shows_every_state_and_running_it_again_adds_nothing(
         ("online", "pending", ""),
         ("batch", "pending", ""),
     } <= forwarded
-    counts = (Application.objects.count(), Licence.objects.count(), seen.count())
+    # Notifications: the first demo person verified her mobile by a code texted through
+    # the sandbox SMS gateway, and her inbox holds the journeys' messages.
+    from bizportal.notifications.contrib.sandbox.models import SandboxSms
+    from bizportal.notifications.models import ContactPreference, InboxMessage
+
+    somsri = User.objects.get(citizen_id=DEMO_IDENTITIES[0].citizen_id)
+    assert InboxMessage.objects.filter(user=somsri).count() >= 3
+    pref = ContactPreference.objects.get(user=somsri)
+    assert pref.mobile and pref.mobile_verified_at is not None
+    assert SandboxSms.objects.filter(to=pref.mobile).exists()
+    texts = SandboxSms.objects.count()
+    counts = (Application.objects.count(), Licence.objects.count(), seen.count(), texts)
     call_command("load_demo", stdout=StringIO())
-    assert (Application.objects.count(), Licence.objects.count(), seen.count()) == counts
+    assert (
+        Application.objects.count(),
+        Licence.objects.count(),
+        seen.count(),
+        SandboxSms.objects.count(),
+    ) == counts

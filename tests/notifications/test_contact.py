@@ -59,7 +59,9 @@ def wrong(code: str) -> str:
 def next_addresses(user: User) -> dict[str, str]:
     """Where the next message to ``user`` goes, channel by channel."""
     user.refresh_from_db()
-    created = services.notify(uuid.uuid4(), "status_changed", "applicant", [Recipient(user)], SAMPLE)
+    created = services.notify(
+        uuid.uuid4(), "status_changed", "applicant", [Recipient(user)], SAMPLE
+    )
     return {d.channel: d.address for d in created}
 
 
@@ -314,7 +316,9 @@ def test_officers_of_the_agency_are_told_in_their_inbox_of_new_work(
         (message,) = InboxMessage.objects.filter(user=person)
         assert application.reference in message.subject + message.body
         assert str(application.public_id) in message.link
-        assert message.link.startswith(f"http://testserver/backoffice/applications/{application.public_id}")
+        assert message.link.startswith(
+            f"http://testserver/backoffice/applications/{application.public_id}"
+        )
     assert not InboxMessage.objects.filter(user=elsewhere).exists()
     assert Notification.objects.filter(key="officer.worklist_new", user=officer).count() == 1
 
