@@ -157,6 +157,15 @@ NOT_STAFF_READS = {
     "backoffice:finance-report": "aggregates per agency and channel; refund numbers, no names",
     "backoffice:finance-report-xlsx": "aggregates per agency and channel; refund numbers",
     "backoffice:finance-report-pdf": "aggregates per agency and channel; refund numbers",
+    "notifications:inbox": "the person's own inbox",
+    "notifications:inbox-read": POST_ONLY,
+    "notifications:contact": "the person's own contact details and preferences",
+    "notifications:contact-change": POST_ONLY,
+    "notifications:contact-verify": "the person's own pending code (another's is 404)",
+    "notifications:line-link": POST_ONLY,
+    "notifications:line-callback": "LINE Login's answer about the person's own account",
+    "notifications:line-unlink": POST_ONLY,
+    "notifications:sms-receipt": "the SMS gateway's signed receipt, not staff",
 }
 #: Admin screens without personal data: configuration and published definitions.
 ADMIN_WITHOUT_PERSONAL_DATA = {
@@ -186,6 +195,7 @@ ADMIN_WITHOUT_PERSONAL_DATA = {
     "payments.statementimport",  # a bank statement file: name, dates, channel
     "payments.statementline",  # bank references and amounts, no names
     "service_levels.specialday",  # the holiday calendar's cabinet-announced days
+    "notifications.messagetemplate",  # message texts with {{ variables }}, no one's data
 }
 
 
@@ -516,6 +526,22 @@ def _a_privacy_request() -> None:
     privacy.make_request(ApplicantFactory(), "correction", "ชื่อสะกดผิด / my name is misspelt")
 
 
+def _a_notification() -> None:
+    """A message and its delivery log (the notifications admin holds addresses and texts)."""
+    import uuid
+
+    from bizportal.notifications import catalogue
+    from bizportal.notifications import services as notifications
+
+    notifications.notify(
+        uuid.uuid4(),
+        "status_changed",
+        "applicant",
+        [notifications.Recipient(user=ApplicantFactory())],
+        catalogue.message("status_changed").sample,
+    )
+
+
 def test_every_admin_screen_with_personal_data_audits_its_list_and_its_record(world: World) -> None:
     from bizportal.registries import demo as registries
     from bizportal.sandbox_idp import demo as sandbox_idp
@@ -527,6 +553,7 @@ def test_every_admin_screen_with_personal_data_audits_its_list_and_its_record(wo
     client.force_login(root)
     _a_failed_sign_in()
     _a_privacy_request()
+    _a_notification()
     undecided = []
     failures = []
     for model, model_admin in admin.site._registry.items():

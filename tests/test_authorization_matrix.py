@@ -22,6 +22,8 @@ from bizportal.applications.models import Application
 from bizportal.core.models import DomainEvent
 from bizportal.identity.models import CounterProofing, Mandate, StaffRole, User
 from bizportal.licences.models import Licence
+from bizportal.notifications import services as notifications
+from bizportal.notifications.models import ContactVerification
 from bizportal.payments import refunds
 from bizportal.payments.models import Invoice, Receipt, Refund, StatementImport
 from tests import journeys
@@ -135,8 +137,18 @@ PUBLIC_OR_OWN = {
     "privacy:tracker-pdf",
     "privacy:revoke-consent",  # another person's consent is 404: tests/privacy/test_tracker.py
     "privacy:ropa",  # superuser / DPO only: tests/privacy/test_privacy.py
+    # The signed-in person's own inbox, contact details and LINE link: nothing of
+    # anyone else is named in these paths (tests/notifications/test_contact.py).
+    "notifications:inbox",
+    "notifications:inbox-read",
+    "notifications:contact",
+    "notifications:contact-change",
+    "notifications:line-link",
+    "notifications:line-callback",  # state bound to the session, answer signed
+    "notifications:line-unlink",
+    "notifications:sms-receipt",  # authenticated by the gateway's HMAC signature
 }
-SANDBOX_PROVIDERS = ("sandbox_idp:", "registries:", "sandbox_bank:")
+SANDBOX_PROVIDERS = ("sandbox_idp:", "registries:", "sandbox_bank:", "sandbox_messaging:")
 #: (role, URL name) pairs where the matrix's actor is entitled to the target anyway:
 #: platform administrators keep every agency's catalogue (the service editor; what they
 #: may do there is tested in tests/backoffice/test_service_editor.py).
@@ -172,6 +184,7 @@ class Owned:
     bundle: Bundle
     refund: Refund
     statement: StatementImport
+    verification: ContactVerification
 
 
 @pytest.fixture
@@ -202,6 +215,7 @@ def owned() -> Owned:
         bundle=_bundle_of(owner, draft),
         refund=_refund_of(invoice),
         statement=_statement(),
+        verification=notifications.start_verification(owner, "mobile", "0812345678"),
     )
 
 
@@ -277,6 +291,7 @@ def targets(o: Owned) -> dict[str, dict[str, Any]]:
         "portal:application-discard": {"public_id": o.draft.public_id},
         "portal:attachment": attachment,
         "advisor:bundle": {"public_id": o.bundle.public_id},
+        "notifications:contact-verify": {"public_id": o.verification.public_id},
         "backoffice:service-editor": service,
         "backoffice:service-review": service,
         "backoffice:service-history": service,
@@ -341,6 +356,7 @@ def snapshot() -> tuple[Any, ...]:
         sorted(Refund.objects.values_list("pk", "state")),
         sorted(User.objects.values_list("pk", "is_active")),
         DomainEvent.objects.count(),
+        sorted(ContactVerification.objects.values_list("pk", "attempts", "closed_at")),
     )
 
 

@@ -158,6 +158,7 @@ INSTALLED_APPS = [
     "bizportal.licences",
     "bizportal.service_levels",
     "bizportal.notifications",
+    "bizportal.notifications.contrib.sandbox",
     "bizportal.privacy",
     "bizportal.portal",
     "bizportal.backoffice",
@@ -211,6 +212,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "bizportal.backoffice.context_processors.staff_menu",
+                "bizportal.notifications.context_processors.inbox",
             ],
             "builtins": [
                 "bizportal.core.templatetags.thai",
@@ -628,6 +630,43 @@ PAYMENT_WEBHOOK_SECRET = secret("PAYMENT_WEBHOOK_SECRET", "sandbox-payment-webho
 PAYMENT_BILLER_ID = env("PAYMENT_BILLER_ID", "099400016550101")
 PAYMENT_SANDBOX_URL = env("PAYMENT_SANDBOX_URL", f"{BASE_URL}/sandbox/bank")
 
+# Notifications (issue 27): the channels sent on, retries, and the providers behind SMS
+# and LINE. The demo sends SMS and LINE to the sandboxes under /sandbox/sms and
+# /sandbox/line; production enables them by naming them in NOTIFICATION_CHANNELS and
+# pointing SMS_GATEWAY_URL / LINE_API_URL at the provider, with its own keys (which are
+# then required: no demo key is accepted in production). See docs/operator-guide.md.
+NOTIFICATION_CHANNELS = tuple(
+    name.strip()
+    for name in env(
+        "NOTIFICATION_CHANNELS", "email,inbox,sms,line" if DEMO_MODE else "email,inbox"
+    ).split(",")
+    if name.strip()
+)
+NOTIFICATION_MAX_ATTEMPTS = int(env("NOTIFICATION_MAX_ATTEMPTS", "8"))
+NOTIFICATION_RETRY_BASE_SECONDS = int(env("NOTIFICATION_RETRY_BASE_SECONDS", "30"))
+SMS_GATEWAY_URL = env("SMS_GATEWAY_URL", f"{BASE_URL}/sandbox/sms").rstrip("/")
+SMS_SENDER = env("SMS_SENDER", "BizPortal")
+SMS_GATEWAY_API_KEY = (
+    secret("SMS_GATEWAY_API_KEY", "sandbox-sms-api-key") if "sms" in NOTIFICATION_CHANNELS else ""
+)
+SMS_WEBHOOK_SECRET = (
+    secret("SMS_WEBHOOK_SECRET", "sandbox-sms-receipt-secret")
+    if "sms" in NOTIFICATION_CHANNELS
+    else ""
+)
+LINE_API_URL = env("LINE_API_URL", f"{BASE_URL}/sandbox/line").rstrip("/")
+LINE_LOGIN_URL = env("LINE_LOGIN_URL", f"{BASE_URL}/sandbox/line/login")
+LINE_CHANNEL_TOKEN = (
+    secret("LINE_CHANNEL_TOKEN", "sandbox-line-channel-token")
+    if "line" in NOTIFICATION_CHANNELS
+    else ""
+)
+LINE_CHANNEL_SECRET = (
+    secret("LINE_CHANNEL_SECRET", "sandbox-line-channel-secret")
+    if "line" in NOTIFICATION_CHANNELS
+    else ""
+)
+
 # Signing keys for e-licences: the embedded development CA unless a key store is set.
 LICENCE_KEY_DIR = Path(env("LICENCE_KEY_DIR", str(VAR_DIR / "dev_ca")))
 # Which signer plugin (bizportal.licences.signers) holds the agencies' keys; "dev_ca" is
@@ -684,6 +723,8 @@ BIZPORTAL_RATE_LIMITS = {
     "upload": env("RATE_LIMIT_UPLOAD", "60/h"),
     "draft": env("RATE_LIMIT_DRAFT", "30/h"),
     "callback": env("RATE_LIMIT_CALLBACK", "600/m"),
+    # One-time codes to a new email or mobile, per account (besides 5 an hour per medium).
+    "contact-code": env("RATE_LIMIT_CONTACT_CODE", "10/h"),
 }
 RATELIMIT_USE_CACHE = "default"
 # An unreachable cache lets calls through (logged) rather than refusing everyone.

@@ -151,12 +151,23 @@ def test_load_demo_shows_every_state_and_running_it_again_adds_nothing(
     assert not at_agency.filter(sla_clock__isnull=True).exists()
     states = list(Clock.objects.values_list("state", flat=True))
     assert states.count("at_risk") >= 1 and states.count("breached") == 1, states
+    # Notifications: the first demo person verified her mobile by a code texted through
+    # the sandbox SMS gateway, and her inbox holds the journeys' messages.
+    from bizportal.notifications.contrib.sandbox.models import SandboxSms
+    from bizportal.notifications.models import ContactPreference, InboxMessage
+
+    somsri = User.objects.get(citizen_id=DEMO_IDENTITIES[0].citizen_id)
+    assert InboxMessage.objects.filter(user=somsri).count() >= 3
+    pref = ContactPreference.objects.get(user=somsri)
+    assert pref.mobile and pref.mobile_verified_at is not None
+    assert SandboxSms.objects.filter(to=pref.mobile).exists()
     counts = (
         Application.objects.count(),
         Licence.objects.count(),
         seen.count(),
         Refund.objects.count(),
         StatementLine.objects.count(),
+        SandboxSms.objects.count(),
     )
     call_command("load_demo", stdout=StringIO())
     assert (
@@ -165,4 +176,5 @@ def test_load_demo_shows_every_state_and_running_it_again_adds_nothing(
         seen.count(),
         Refund.objects.count(),
         StatementLine.objects.count(),
+        SandboxSms.objects.count(),
     ) == counts

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class NotificationsConfig(AppConfig):
@@ -6,5 +7,9 @@ class NotificationsConfig(AppConfig):
     label = "notifications"
 
     def ready(self) -> None:
-        # Registers the event subscribers and the notify step type.
-        from . import services, steps  # noqa: F401
+        # Registers the channels, the event subscribers, the notify step type and the
+        # sweeper of due deliveries.
+        from . import channels, steps, subscribers, sweepers, templating  # noqa: F401
+
+        # The editable templates start as the built-in texts (missing rows only).
+        post_migrate.connect(templating.seed_defaults, sender=self)

@@ -1,9 +1,9 @@
 """The ``notify`` step type: send a message from a template, then go on at once.
 
-``biz:template`` names a message under ``notifications/messages/`` (checked when the
-BPMN file is uploaded); ``biz:to`` is ``applicant`` (default) or ``agency`` (the owning
-agency's e-mail). The message is sent after commit by the outbox, so a process that
-rolls back sends nothing.
+``biz:template`` names a ``step.<name>`` message of the catalogue (checked when the
+BPMN file is uploaded; its text is an editable template); ``biz:to`` is ``applicant``
+(default) or ``agency`` (the owning agency's e-mail). The message is sent after commit
+by the outbox, so a process that rolls back sends nothing.
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from bizportal.core import events
 from bizportal.workflow.engine import ReadyStep, StepSpec
 from bizportal.workflow.steps import Completion, Performer, StepContext, StepHandler, step_types
 
+from .catalogue import step_message_names
 from .events import MESSAGE_REQUESTED
-from .services import RECIPIENTS, message_templates
+from .subscribers import RECIPIENTS
 
 
 @step_types.register("notify")
@@ -27,8 +28,8 @@ class NotifyStep(StepHandler):
     def check(self, step: StepSpec) -> list[str]:
         problems = []
         template = step.options.get("template", "")
-        if template and template not in message_templates():
-            known = ", ".join(message_templates())
+        if template and template not in step_message_names():
+            known = ", ".join(step_message_names())
             problems.append(f"unknown message template {template!r} (known: {known})")
         to = step.options.get("to", "applicant")
         if to not in RECIPIENTS:

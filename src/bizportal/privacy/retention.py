@@ -132,7 +132,17 @@ def _closed_attachments(now: dt.datetime, days: int) -> QuerySet[Any]:
 
 def _notifications(now: dt.datetime, days: int) -> QuerySet[Any]:
     notification = apps.get_model("notifications", "Notification")
-    return notification.objects.filter(sent_at__lt=now - dt.timedelta(days=days))
+    return notification.objects.filter(created_at__lt=now - dt.timedelta(days=days))
+
+
+def _contact_codes(now: dt.datetime, days: int) -> QuerySet[Any]:
+    """Codes verified, superseded or expired: the new address lives on in the account,
+    the row (with the address asked for) has no further use."""
+    verification = apps.get_model("notifications", "ContactVerification")
+    return verification.objects.filter(
+        Q(closed_at__lt=now - dt.timedelta(days=days))
+        | Q(closed_at__isnull=True, expires_at__lt=now - dt.timedelta(days=days))
+    )
 
 
 def _refused_callbacks(now: dt.datetime, days: int) -> QuerySet[Any]:
@@ -182,11 +192,20 @@ def rules() -> list[RetentionRule]:
         RetentionRule(
             "notifications",
             "notifications.Notification",
-            "ประวัติการส่งอีเมลแจ้งเตือน: ลบ",
-            "Log of notification emails: deleted",
+            "ประวัติการแจ้งเตือนทุกช่องทาง (การส่งและข้อความในกล่องข้อความ): ลบ",
+            "Log of notifications on every channel (deliveries, inbox messages): deleted",
             _days("notifications", 365 * 2),
             "delete",
             _notifications,
+        ),
+        RetentionRule(
+            "contact_codes",
+            "notifications.ContactVerification",
+            "รหัสยืนยันอีเมลหรือเบอร์มือถือที่ใช้แล้วหรือหมดอายุ: ลบ",
+            "Email and mobile verification codes used or expired: deleted",
+            _days("contact_codes", 30),
+            "delete",
+            _contact_codes,
         ),
         RetentionRule(
             "refused_payment_callbacks",

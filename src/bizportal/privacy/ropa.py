@@ -23,6 +23,7 @@ _APP_PURPOSE: dict[str, tuple[str, str]] = {
     "sandbox_idp": (Purpose.IDENTITY, "test data of the embedded identity sandbox"),
     "registries": (Purpose.IDENTITY, "s. 24(4) public task: agency registries"),
     "notifications": (Purpose.SERVICE, "s. 24(3) contract"),
+    "notifications_sandbox": (Purpose.SERVICE, "test data of the embedded SMS and LINE sandboxes"),
 }
 _DEFAULT = (Purpose.SERVICE, "s. 24(4) public task; s. 24(6) legal obligation")
 
