@@ -46,10 +46,12 @@ _references = itertools.count(1)
 
 
 def issue_licences(count: int, service_slug: str = "food-shop-licence") -> list[Any]:
-    """Issue ``count`` licences to one holder, as the deciding step of a process would."""
+    """Issue ``count`` licences to one holder, as the deciding step of a process would,
+    and sign each as the worker's task then does (register entry, then the document:
+    render, the VC, PAdES with time stamp and OCSP, stored)."""
     from bizportal.catalog.models import Service
     from bizportal.identity.models import User
-    from bizportal.licences.services import LicenceDraft, issue_licence
+    from bizportal.licences.services import LicenceDraft, issue_licence, sign_version
 
     service = Service.objects.select_related("agency").get(slug=service_slug)
     holder, _ = User.objects.get_or_create(
@@ -77,7 +79,9 @@ def issue_licences(count: int, service_slug: str = "food-shop-licence") -> list[
             application_reference=f"BENCH-2569-{n:06d}",
             validity_years=service.licence_validity_years,
         )
-        issued.append(issue_licence(draft))
+        licence = issue_licence(draft)
+        sign_version(licence.current.pk)  # what the sign_licence_version task does
+        issued.append(licence)
     return issued
 
 
