@@ -306,7 +306,9 @@ def refund_context(refund: Refund) -> dict[str, Any]:
 def render_refund_pdf(refund: Refund) -> Refund:
     """Render, fingerprint and store the refund receipt once (later calls return it)."""
     refund = (
-        Refund.objects.select_for_update()
+        # Lock the refund row only: the party and the receipt are outer joins, which
+        # PostgreSQL cannot lock (FOR UPDATE on the nullable side of an outer join).
+        Refund.objects.select_for_update(of=("self",))
         .select_related(
             "invoice__application__service",
             "invoice__application__agency",
