@@ -128,6 +128,14 @@ def record_many(
     return events
 
 
+def hold_chain() -> None:
+    """Take the chain's lock now, at the start of a transaction that will lock rows and
+    audit. Writers that audit first and lock rows later (a request handled while this
+    one runs) would otherwise wait for a row this transaction holds while it waits for
+    the chain: a deadlock. Chain first, then rows, in every such transaction."""
+    lock_chain(router.db_for_write(AuditEvent))
+
+
 def lock_chain(using: str) -> None:
     """Hold the chain's lock until this transaction ends (PostgreSQL); SQLite's write
     lock, taken at BEGIN IMMEDIATE, already serialises writers."""

@@ -91,6 +91,7 @@ def sign_in_with_digital_id(claims: Mapping[str, Any], person: PersonRecord | No
             "ข้อมูลทะเบียนราษฎรไม่ตรงกับผู้ยืนยันตัวตน / The registry record is not this person's",
             code="registry_mismatch",
         )
+    audit.hold_chain()  # before the account row is locked: see hold_chain
     user = _account_for(citizen_id, passport_no, nationality)
     created = user.pk is None
     before = {name: getattr(user, name) for name in _SYNCED}
