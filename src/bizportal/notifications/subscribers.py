@@ -120,15 +120,17 @@ def send_status_message(event: DomainEvent) -> None:
     )
 
 
-def agency_officers(agency_id: Any) -> list[User]:
-    """The officers and supervisors who work the agency's worklist, with their
-    preferences (one query)."""
+def agency_officers(
+    agency_id: Any, roles: tuple[str, ...] = (StaffRole.AGENCY_OFFICER, StaffRole.AGENCY_SUPERVISOR)
+) -> list[User]:
+    """The agency's active staff in ``roles`` (by default everyone who works its
+    worklist), with their preferences (one query)."""
     return list(
         User.objects.filter(
             agency_id=agency_id,
             is_active=True,
             role=User.Role.STAFF,
-            groups__name__in=[StaffRole.AGENCY_OFFICER, StaffRole.AGENCY_SUPERVISOR],
+            groups__name__in=list(roles),
         )
         .select_related("contact_preference")
         .distinct()
@@ -306,15 +308,6 @@ for _event_type in (LICENCE_EXPIRY_APPROACHING, LICENCE_EXPIRED):
     events.subscriber(_event_type, name=f"notifications.{_event_type.name}")(send_licence_expiry)
 
 
-def _staff_in_role(agency_id: Any, role: str) -> list[User]:
-    return list(
-        User.objects.filter(agency_id=agency_id, groups__name=role, is_active=True)
-        .select_related("contact_preference")
-        .order_by("pk")
-        .distinct()
-    )
-
-
 @events.subscriber(SLA_AT_RISK, name="notifications.sla_at_risk")
 @events.subscriber(SLA_BREACHED, name="notifications.sla_breached")
 def send_service_level_alert(event: DomainEvent) -> None:
@@ -328,7 +321,7 @@ def send_service_level_alert(event: DomainEvent) -> None:
     if not breached:
         roles = roles[::-1]
     agency_id = application.agency_id
-    staff = _staff_in_role(agency_id, roles[0]) or _staff_in_role(agency_id, roles[1])
+    staff = agency_officers(agency_id, roles[:1]) or agency_officers(agency_id, roles[1:])
     due_on = dt.date.fromisoformat(event.payload["due_on"])
     recipients = [Recipient(user=user) for user in staff]
     if application.agency.email:

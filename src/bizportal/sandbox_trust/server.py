@@ -37,7 +37,8 @@ def make(host: str, port: int, key_dir: Path, trust_url: str | None = None) -> W
     server = make_server(
         host,
         port,
-        TrustServices(key_dir, "http://placeholder"),
+        # The base URL is known only once bound (port 0); it is set just below.
+        TrustServices(key_dir, trust_url or ""),
         server_class=ThreadingServer,
         handler_class=QuietHandler,
     )
