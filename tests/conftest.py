@@ -29,6 +29,54 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: N
         connections.settings["replica"] = replica
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _real_datetime_in_cryptography() -> None:
+    """Sign one throwaway certificate and OCSP response before any test can freeze time.
+
+    cryptography's Rust core looks up ``datetime.datetime`` once, on its first X.509
+    operation, and keeps that type for the process. If the first one happens inside a
+    ``freeze_time`` block (a service-level test that issues a licence), it keeps
+    freezegun's ``FakeDatetime``, and every later signature in that worker fails with
+    "'datetime' object is not an instance of 'FakeDatetime'"."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509 import ocsp
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "warm-up")])
+    moment = dt.datetime.now(dt.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(moment)
+        .not_valid_after(moment + dt.timedelta(minutes=1))
+        .sign(key, hashes.SHA256())
+    )
+    # An OCSP response too: its "produced at" comes from a separately cached clock.
+    (
+        ocsp.OCSPResponseBuilder()
+        .add_response(
+            cert=certificate,
+            issuer=certificate,
+            algorithm=hashes.SHA256(),
+            cert_status=ocsp.OCSPCertStatus.GOOD,
+            this_update=moment,
+            next_update=moment + dt.timedelta(minutes=1),
+            revocation_time=None,
+            revocation_reason=None,
+        )
+        .responder_id(ocsp.OCSPResponderEncoding.HASH, certificate)
+        .sign(key, hashes.SHA256())
+    )
+
+
 @pytest.fixture(scope="session")
 def trust_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The sandbox TSA, OCSP responder and CRL over real HTTP on a free port, for the
