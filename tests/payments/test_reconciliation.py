@@ -206,3 +206,47 @@ def test_the_sandbox_statement_endpoint_serves_camt053(client: Client) -> None:
     response = client.get(f"/sandbox/bank/statements/{timezone.localdate():%Y-%m-%d}/camt053.xml")
     assert response.status_code == 200 and NS.encode() in response.content
     assert client.get("/sandbox/bank/statements/yesterday/camt053.xml").status_code == 404
+
+
+def test_a_pending_refund_is_confirmed_by_the_providers_statement() -> None:
+    """A provider that answered "pending" confirms with its statement: the debit under
+    its refund reference for the same amount completes the refund (numbered receipt);
+    another amount leaves it pending and the line for an officer."""
+    from bizportal.payments.models import Refund
+
+    first, second = paid_invoices(2)
+    maker = OfficerFactory(roles=[StaffRole.FINANCE])
+    pending = [
+        Refund.objects.create(
+            invoice=invoice,
+            agency=invoice.application.service.agency,
+            amount=amount,
+            reason_code="overpaid",
+            note="test",
+            state=Refund.State.SENT,
+            requested_by=maker,
+            provider="sandbox",
+            provider_reference=reference,
+        )
+        for invoice, amount, reference in (
+            (first, "40.00", "RF-PEND-1"),
+            (second, "30.00", "RF-PEND-2"),
+        )
+    ]
+    today = timezone.localdate().isoformat()
+    content = (
+        "booking_date,value_date,amount,currency,direction,bank_reference,ref1,ref2,description\n"
+        f"{today},,40.00,THB,D,RF-PEND-1,,,refund\n"
+        f"{today},,31.00,THB,D,RF-PEND-2,,,refund\n"
+    ).encode()
+    statement = reconciliation.import_statement(content, filename="bank.csv", provider="sandbox")
+    lines = list(statement.lines.order_by("line_no"))
+    assert [line.status for line in lines] == ["matched", "unmatched"]
+    confirmed, still = (Refund.objects.get(pk=refund.pk) for refund in pending)
+    assert confirmed.state == "completed" and confirmed.number
+    assert confirmed.completed_at
+    assert timezone.localdate(confirmed.completed_at).isoformat() == today
+    assert lines[0].refund == confirmed
+    assert still.state == "sent" and still.number is None
+    assert "31.00" in lines[1].detail and "pending" in lines[1].detail
+    assert AuditEvent.objects.filter(action="refund.completed").count() == 1

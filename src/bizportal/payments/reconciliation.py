@@ -5,7 +5,8 @@ parsed completely and checked before anything is stored; then one transaction st
 the import (its SHA-256 is unique, so the same file twice is refused), its lines and
 what matching made of each:
 
-* **matched**: a settled payment (credit) or a completed refund (debit) with the same
+* **matched**: a settled payment (credit) or a refund (debit; one still "pending" at the
+  provider is confirmed by it) with the same
   amount, found by the bank's transaction reference, else by Ref1/Ref2, else by amount
   and date when exactly one unmatched payment fits;
 * **mismatched**: found by reference, but the amount differs;
@@ -34,6 +35,7 @@ from lxml import etree
 
 from bizportal.core import audit, authz
 
+from . import refunds
 from .models import Invoice, Refund, StatementImport, StatementLine
 
 MAX_LINES = 50_000
@@ -441,8 +443,13 @@ def _match_refund(statement: StatementImport, row: StatementLine) -> None:
     refund = None
     if row.bank_reference:
         refund = Refund.objects.filter(
-            provider_reference=row.bank_reference, state=Refund.State.COMPLETED
+            provider_reference=row.bank_reference,
+            state__in=(Refund.State.COMPLETED, Refund.State.SENT),
         ).first()
+    if refund is not None and refund.state == Refund.State.SENT:
+        refund = _confirm_by_statement(statement, row, refund)
+        if refund is None:
+            return
     if refund is None:
         row.detail = "ไม่พบการคืนเงินที่ตรงกัน / No refund of ours matches"
         return
@@ -457,6 +464,28 @@ def _match_refund(statement: StatementImport, row: StatementLine) -> None:
         )
     else:
         row.status = Status.MATCHED
+
+
+def _confirm_by_statement(
+    statement: StatementImport, row: StatementLine, refund: Refund
+) -> Refund | None:
+    """A refund the provider accepted as "pending" is confirmed by its own statement: the
+    debit booked under the provider's refund reference, for the same amount, is the money
+    leaving. Any other amount leaves the refund sent and the line for an officer."""
+    if refund.provider != statement.provider or row.amount != refund.amount:
+        row.detail = (
+            f"คืนเงิน {refund.number or refund.pk} ยังรอยืนยันและยอดไม่ตรง / Refund still "
+            f"pending and the statement's amount {row.amount:,.2f} is not {refund.amount:,.2f}"
+        )
+        return None
+    when = timezone.make_aware(dt.datetime.combine(row.booked_on, dt.time(12)))
+    return refunds.confirm_pending(
+        refund.provider,
+        refund.provider_reference,
+        status="completed",
+        detail=f"confirmed by statement {statement.pk} line {row.line_no}",
+        when=when,
+    )
 
 
 @transaction.atomic

@@ -263,15 +263,17 @@ def _render_after_commit(refund_id: int) -> None:
 
 
 @transaction.atomic
-def confirm_pending(provider_id: str, reference: str, *, status: str, detail: str = "") -> Refund:
+def confirm_pending(
+    provider_id: str, reference: str, *, status: str, detail: str = "", when: Any = None
+) -> Refund:
     """A provider that answered "pending" confirms later (its webhook or statement):
-    the sent refund completes, or fails."""
+    the sent refund completes (at ``when``, default now), or fails."""
     refund = Refund.objects.select_for_update().get(
         provider=provider_id, provider_reference=reference, state=State.SENT
     )
     refund.provider_detail = detail[:2000]
     if status == "completed":
-        _complete(refund, None)
+        _complete(refund, when)
     else:
         refund.state = State.FAILED
         refund.save()
