@@ -9,6 +9,7 @@ in the outbox's task after the change commits; a redelivered event invites nobod
 from __future__ import annotations
 
 import logging
+import uuid
 
 from bizportal.applications.models import Application
 from bizportal.catalog.models import Service
@@ -46,6 +47,19 @@ def invite_after_licence(event: DomainEvent) -> None:
     services.invite_for_application(application, event_id=event.id)
 
 
+def _person(person: object) -> User | None:
+    """The account the payload names: a user id (as agreed), or its public id; an
+    unknown or malformed one invites by email only, rather than failing the event."""
+    text = str(person or "").strip()
+    if text.isdigit():
+        return User.objects.filter(pk=int(text)).first()
+    try:
+        return User.objects.filter(public_id=uuid.UUID(text)).first() if text else None
+    except ValueError:
+        log.warning("complaint closed for an unrecognised person %r", text[:40])
+        return None
+
+
 @events.subscriber(COMPLAINT_CLOSED, name="surveys.invite_after_complaint")
 def invite_after_complaint(event: DomainEvent) -> None:
     payload = event.payload
@@ -54,8 +68,7 @@ def invite_after_complaint(event: DomainEvent) -> None:
     )
     if service is None:
         return  # a complaint about no particular service: no service's survey to ask
-    person = payload.get("person")
-    user = User.objects.filter(pk=person).first() if person else None
+    user = _person(payload.get("person"))
     invitee = services.Invitee(user=user, email=str(payload.get("email") or ""))
     services.invite_for_complaint(
         service, str(payload.get("complaint") or event.subject_id), invitee, event_id=event.id
