@@ -145,6 +145,8 @@ NOT_STAFF_READS = {
     "backoffice:login": "sign-in",
     "backoffice:home": "a redirect to the role's first page",
     "backoffice:statistics": "aggregates only (counts and durations per agency)",
+    "backoffice:surveys-csv": "survey aggregates of the officer's agency; no free texts",
+    "surveys:answer": "a person answering a survey through their own signed link",
     "backoffice:staff-new": "an empty form",
     "backoffice:decide": POST_ONLY,
     "backoffice:licence-act": POST_ONLY,
@@ -196,6 +198,8 @@ ADMIN_WITHOUT_PERSONAL_DATA = {
     "payments.statementline",  # bank references and amounts, no names
     "service_levels.specialday",  # the holiday calendar's cabinet-announced days
     "notifications.messagetemplate",  # message texts with {{ variables }}, no one's data
+    "surveys.survey",  # a service's questionnaire
+    "surveys.surveyversion",
 }
 
 
@@ -301,6 +305,15 @@ def _exchange_entry(w: World) -> Any:
         fields_returned=["full_name_th"],
         outcome="answered",
     )
+
+
+def _survey_answer(w: World) -> Any:
+    """An answer with a comment to the survey of the world's service."""
+    from bizportal.surveys import services as surveys
+    from tests.surveys.conftest import GOOD, design, invitation_for
+
+    design(w.application.service)
+    return surveys.answer(invitation_for(w.application.service), GOOD)
 
 
 def _licence_of_the_agency(w: World) -> Any:
@@ -413,6 +426,10 @@ def staff_reads(w: World) -> dict[str, Read]:
         ),
         "backoffice:exchange-log": Read(
             "agency_admin", {}, "exchange.log_viewed", str(_exchange_entry(w).pk)
+        ),
+        # The results page shows the latest free-text answers (people may write anything).
+        "backoffice:surveys": Read(
+            "officer", {}, "surveys.results_viewed", str(_survey_answer(w).public_id)
         ),
         "backoffice:staff-edit": Read(
             "agency_admin",
@@ -554,6 +571,7 @@ def test_every_admin_screen_with_personal_data_audits_its_list_and_its_record(wo
     _a_failed_sign_in()
     _a_privacy_request()
     _a_notification()
+    _survey_answer(world)  # an invitation names a person or an email address
     undecided = []
     failures = []
     for model, model_admin in admin.site._registry.items():

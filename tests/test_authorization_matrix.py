@@ -147,6 +147,14 @@ PUBLIC_OR_OWN = {
     "notifications:line-callback",  # state bound to the session, answer signed
     "notifications:line-unlink",
     "notifications:sms-receipt",  # authenticated by the gateway's HMAC signature
+    # A survey link's signed token is its own credential (a person who complained by
+    # email answers without an account); a forged token is 404, an answered one 409
+    # (tests/surveys/test_answers.py).
+    "surveys:answer",
+    # The officer's own agency's results only, the agency taken from the account
+    # (tests/surveys/test_results.py).
+    "backoffice:surveys",
+    "backoffice:surveys-csv",
 }
 SANDBOX_PROVIDERS = ("sandbox_idp:", "registries:", "sandbox_bank:", "sandbox_messaging:")
 #: (role, URL name) pairs where the matrix's actor is entitled to the target anyway:

@@ -159,6 +159,7 @@ INSTALLED_APPS = [
     "bizportal.service_levels",
     "bizportal.notifications",
     "bizportal.notifications.contrib.sandbox",
+    "bizportal.surveys",
     "bizportal.privacy",
     "bizportal.portal",
     "bizportal.backoffice",
@@ -623,6 +624,9 @@ SERVICE_LEVEL_AT_RISK_DAYS = int(env("SERVICE_LEVEL_AT_RISK_DAYS", "2"))
 LICENCE_EXPIRY_REMINDER_DAYS = tuple(
     sorted(int(day) for day in env("LICENCE_EXPIRY_REMINDER_DAYS", "90,30,7").split(",") if day)
 )
+
+# Satisfaction surveys (issue 27 item 4): how long an invitation's signed link answers.
+SURVEY_INVITATION_DAYS = int(env("SURVEY_INVITATION_DAYS", "60"))
 
 # Payment provider (sandbox bank by default).
 PAYMENT_PROVIDER = env("PAYMENT_PROVIDER", "sandbox")

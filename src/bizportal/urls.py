@@ -42,6 +42,7 @@ urlpatterns = [
     path("sandbox/bank/", include("bizportal.payments.contrib.sandbox.urls")),
     path("sandbox/", include("bizportal.notifications.contrib.sandbox.urls")),
     path("", include("bizportal.notifications.urls")),
+    path("", include("bizportal.surveys.urls")),
     path("payments/", include("bizportal.payments.urls")),
     path("", include("bizportal.licences.urls")),
     path("", include("bizportal.privacy.urls")),

@@ -161,6 +161,21 @@ def test_load_demo_shows_every_state_and_running_it_again_adds_nothing(
     pref = ContactPreference.objects.get(user=somsri)
     assert pref.mobile and pref.mobile_verified_at is not None
     assert SandboxSms.objects.filter(to=pref.mobile).exists()
+    # Satisfaction surveys: the demo services' surveys are live, the journeys' licences
+    # invited their applicants, and the answers fill the results page; the first demo
+    # person's invitations stay open for her to answer.
+    from bizportal.surveys.models import Invitation, Response, SurveyVersion
+
+    assert SurveyVersion.objects.filter(status="live").count() == 5
+    # (a cancellation points to its licence but issues none: no survey after it)
+    issued = Application.objects.filter(
+        licence__isnull=False, survey_invitations__isnull=True
+    ).exclude(kind="cancel")
+    assert not issued.filter(service__survey__isnull=False).exists()
+    assert Response.objects.count() >= 3
+    assert Invitation.objects.filter(answered_at__isnull=True).count() == (
+        Invitation.objects.filter(user=somsri).count()
+    )
     counts = (
         Application.objects.count(),
         Licence.objects.count(),
@@ -168,6 +183,8 @@ def test_load_demo_shows_every_state_and_running_it_again_adds_nothing(
         Refund.objects.count(),
         StatementLine.objects.count(),
         SandboxSms.objects.count(),
+        Invitation.objects.count(),
+        Response.objects.count(),
     )
     call_command("load_demo", stdout=StringIO())
     assert (
@@ -177,4 +194,6 @@ def test_load_demo_shows_every_state_and_running_it_again_adds_nothing(
         Refund.objects.count(),
         StatementLine.objects.count(),
         SandboxSms.objects.count(),
+        Invitation.objects.count(),
+        Response.objects.count(),
     ) == counts

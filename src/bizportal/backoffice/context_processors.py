@@ -18,6 +18,7 @@ PAGES = (
     ("payments.reconcile", "backoffice:finance-statements", "กระทบยอด / Reconciliation"),
     ("payments.reports", "backoffice:finance-report", "รายงานการเงิน / Finance reports"),
     ("backoffice.statistics", "backoffice:statistics", "สถิติ / Statistics"),
+    ("surveys.results", "backoffice:surveys", "ความพึงพอใจ / Satisfaction"),
 )
 
 

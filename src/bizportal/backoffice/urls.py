@@ -9,6 +9,7 @@ from . import (
     service_editor,
     staff,
     statistics,
+    surveys,
     views,
 )
 
@@ -26,6 +27,8 @@ urlpatterns = [
         name="counter-printout",
     ),
     path("statistics/", statistics.overview, name="statistics"),
+    path("surveys/", surveys.results, name="surveys"),
+    path("surveys/results.csv", surveys.results_csv, name="surveys-csv"),
     path("finance/refunds/", finance.refund_list, name="finance-refunds"),
     path("finance/refunds/<uuid:public_id>/", finance.refund_detail, name="finance-refund"),
     path(

@@ -272,6 +272,28 @@ MESSAGES: tuple[Message, ...] = (
         sample={"code": "123456", "minutes": 10, "display_name": "สมชาย ใจดี"},
         urgent=True,
     ),
+    Message(
+        key="survey_invitation",
+        kind=Kind.STATUS,
+        audiences=(Audience.APPLICANT,),
+        subject="",
+        body_file="messages/survey_invitation.txt",
+        subject_in_body=True,
+        short=(
+            "บิซพอร์ทัล: โปรดประเมินความพึงพอใจ {{ service.name_th }} / "
+            "Please rate our service {{ link }}"
+        ),
+        sample={
+            "service": {
+                "name_th": "ใบอนุญาตจัดตั้งสถานที่จำหน่ายอาหาร",
+                "name_en": "Food premises licence",
+            },
+            "agency": _AGENCY,
+            "display_name": "สมชาย ใจดี",
+            "complaint": False,
+            "link": "https://bizportal.example/surveys/0000/",
+        },
+    ),
 )
 
 BY_KEY = {message.key: message for message in MESSAGES}
