@@ -19,8 +19,11 @@ from playwright.sync_api import sync_playwright
 #: Demo loaders the live-server tests leave out (see ``portal``). The privacy notices are
 #: left out so the journeys are not interrupted by the acceptance page, which has its own
 #: tests (tests/privacy/). The demo notifications (a verified mobile, messages of the
-#: journeys delivered) and payments (refunds, statements) belong to the journeys.
-WITHOUT = frozenset({"journeys", "privacy", "agency-systems", "payments", "notifications"})
+#: journeys delivered), payments (refunds, statements) and the demo complaints belong to
+#: the journeys.
+WITHOUT = frozenset(
+    {"journeys", "privacy", "agency-systems", "payments", "notifications", "contact"}
+)
 
 
 @dataclass
