@@ -168,6 +168,19 @@ NOT_STAFF_READS = {
     "notifications:line-callback": "LINE Login's answer about the person's own account",
     "notifications:line-unlink": POST_ONLY,
     "notifications:sms-receipt": "the SMS gateway's signed receipt, not staff",
+    "contact:contact": "the agencies' public contact details",
+    "contact:new": "an empty form (filing is a POST audited by its service)",
+    "contact:cases": "the person's own cases (entrepreneurs)",
+    "contact:case": "a case of the person's own (no staff rule)",
+    "contact:case-file": "a file of the person's own case (no staff rule); audited",
+    "contact:follow": "the holder of an anonymous case's follow-up link, not staff",
+    "contact:follow-file": "the holder of an anonymous case's follow-up link; audited",
+    "contact:application-message": POST_ONLY,
+    "contact:application-file": "the applicant's side of the thread; every download is "
+    "audited as contact.file_viewed",
+    "contact:helpdesk-new": "an empty form",
+    "contact:staff-case-act": POST_ONLY,
+    "contact:officer-application-message": POST_ONLY,
 }
 #: Admin screens without personal data: configuration and published definitions.
 ADMIN_WITHOUT_PERSONAL_DATA = {
@@ -436,6 +449,58 @@ def staff_reads(w: World) -> dict[str, Read]:
             {"public_id": w.officer.public_id},
             "staff.viewed",
             str(w.officer.public_id),
+        ),
+        **_contact_reads(w),
+    }
+
+
+def _contact_reads(w: World) -> dict[str, Read]:
+    """A complaint about the world's application (with a file), and a question on the
+    application's thread: made once per world."""
+    made = w.__dict__.get("_contact")
+    if made is None:
+        from bizportal.contact import services as contact
+
+        case = contact.file_case(
+            contact.Filing(
+                kind="complaint",
+                category="delay",
+                subject="ล่าช้า",
+                body="ยังไม่ได้รับการติดต่อ",
+                application=w.application,
+            ),
+            person=w.application.applicant,
+            attachment=journeys.pdf_upload("evidence.pdf"),
+        )
+        question = contact.post_application_message(
+            w.application,
+            "ต้องส่งอะไรเพิ่ม",
+            author=w.application.applicant,
+            attachment=journeys.pdf_upload("question.pdf"),
+        )
+        made = w.__dict__["_contact"] = (case, case.messages.get(), question)
+    case, case_message, question = made
+    ref = str(w.application.public_id)
+    case_ref = str(case.public_id)
+    return {
+        "contact:staff-cases": Read("officer", {}, "contact.cases_listed", case_ref),
+        "contact:staff-case": Read(
+            "officer", {"public_id": case.public_id}, "contact.case_viewed", case_ref
+        ),
+        "contact:staff-case-file": Read(
+            "officer",
+            {"public_id": case.public_id, "message_id": case_message.public_id},
+            "contact.file_viewed",
+            case_ref,
+        ),
+        "contact:log": Read(
+            "counter", {}, "contact.log_searched", str(case.entries.get().public_id)
+        ),
+        "contact:officer-application-file": Read(
+            "officer",
+            {"public_id": w.application.public_id, "message_id": question.public_id},
+            "contact.file_viewed",
+            ref,
         ),
     }
 

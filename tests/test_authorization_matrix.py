@@ -19,6 +19,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from bizportal.advisor.models import Bundle, BundleItem
 from bizportal.applications.models import Application
+from bizportal.contact import services as contact
+from bizportal.contact.models import Case, Message
 from bizportal.core.models import DomainEvent
 from bizportal.identity.models import CounterProofing, Mandate, StaffRole, User
 from bizportal.licences.models import Licence
@@ -155,24 +157,37 @@ PUBLIC_OR_OWN = {
     # (tests/surveys/test_results.py).
     "backoffice:surveys",
     "backoffice:surveys-csv",
+    # The key in the path is the credential of an anonymous case's follow-up link; a
+    # wrong key is 404 (tests/contact/test_cases.py).
+    "contact:follow",
+    "contact:follow-file",
 }
 SANDBOX_PROVIDERS = ("sandbox_idp:", "registries:", "sandbox_bank:", "sandbox_messaging:")
 #: (role, URL name) pairs where the matrix's actor is entitled to the target anyway:
 #: platform administrators keep every agency's catalogue (the service editor; what they
 #: may do there is tested in tests/backoffice/test_service_editor.py).
-ENTITLED = {
-    ("platform admin", name)
-    for name in (
-        "backoffice:service-editor",
-        "backoffice:service-review",
-        "backoffice:service-history",
-        "backoffice:service-transition",
-    )
-} | {
-    # The collection account's statements are reconciled by any finance officer (bank
-    # references and amounts, no personal data): tests/payments/test_reconciliation.py.
-    ("finance officer of another agency", "backoffice:finance-statement"),
-}
+ENTITLED = (
+    {
+        ("platform admin", name)
+        for name in (
+            "backoffice:service-editor",
+            "backoffice:service-review",
+            "backoffice:service-history",
+            "backoffice:service-transition",
+        )
+    }
+    | {
+        # The collection account's statements are reconciled by any finance officer (bank
+        # references and amounts, no personal data): tests/payments/test_reconciliation.py.
+        ("finance officer of another agency", "backoffice:finance-statement"),
+    }
+    | {
+        # Counter and helpdesk staff follow every agency's complaints (read only; answering,
+        # sharing and closing are the agencies'): tests/contact/test_log_and_threads.py.
+        ("counter officer who did not file", name)
+        for name in ("contact:staff-case", "contact:staff-case-file")
+    }
+)
 
 
 @dataclass
@@ -193,6 +208,9 @@ class Owned:
     refund: Refund
     statement: StatementImport
     verification: ContactVerification
+    case: Case
+    case_message: Message
+    application_message: Message
 
 
 @pytest.fixture
@@ -209,7 +227,23 @@ def owned() -> Owned:
     filed = journeys.fill(
         journeys.services.start_application(service, walk_in, party=walk_in.party, filed_by=counter)
     )
+    case = contact.file_case(
+        contact.Filing(
+            kind="complaint",
+            category="delay",
+            subject="เรื่องร้องเรียนของเจ้าของ",
+            body="ล่าช้า",
+            application=application,
+        ),
+        person=owner,
+        attachment=journeys.pdf_upload("evidence.pdf"),
+    )
     return Owned(
+        case=case,
+        case_message=case.messages.get(),
+        application_message=contact.post_application_message(
+            application, "คำถาม", author=owner, attachment=journeys.pdf_upload("q.pdf")
+        ),
         owner=owner,
         application=application,
         draft=draft,
@@ -308,6 +342,24 @@ def targets(o: Owned) -> dict[str, dict[str, Any]]:
         "backoffice:finance-refund": {"public_id": o.refund.public_id},
         "backoffice:finance-refund-receipt": {"public_id": o.refund.public_id},
         "backoffice:finance-statement": {"public_id": o.statement.public_id},
+        "contact:case": {"public_id": o.case.public_id},
+        "contact:case-file": {
+            "public_id": o.case.public_id,
+            "message_id": o.case_message.public_id,
+        },
+        "contact:staff-case": {"public_id": o.case.public_id},
+        "contact:staff-case-act": {"public_id": o.case.public_id},
+        "contact:staff-case-file": {
+            "public_id": o.case.public_id,
+            "message_id": o.case_message.public_id,
+        },
+        "contact:application-message": app,
+        "contact:application-file": {**app, "message_id": o.application_message.public_id},
+        "contact:officer-application-message": app,
+        "contact:officer-application-file": {
+            **app,
+            "message_id": o.application_message.public_id,
+        },
     }
 
 
@@ -365,6 +417,8 @@ def snapshot() -> tuple[Any, ...]:
         sorted(User.objects.values_list("pk", "is_active")),
         DomainEvent.objects.count(),
         sorted(ContactVerification.objects.values_list("pk", "attempts", "closed_at")),
+        sorted(Case.objects.values_list("pk", "status", "escalated_at")),
+        Message.objects.count(),
     )
 
 
@@ -422,6 +476,9 @@ def test_the_matrix_reaches_what_the_owner_may(owned: Owned) -> None:
         "licences:credential",
         "licences-credential",
         "portal:mandate",
+        "contact:case",
+        "contact:case-file",
+        "contact:application-file",
     ):
         route = next(route for route, n in routes() if n == name)
         assert client.get(path_for(route, table[name])).status_code == 200, name

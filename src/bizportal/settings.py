@@ -157,6 +157,7 @@ INSTALLED_APPS = [
     "bizportal.advisor",
     "bizportal.licences",
     "bizportal.service_levels",
+    "bizportal.contact",
     "bizportal.notifications",
     "bizportal.notifications.contrib.sandbox",
     "bizportal.surveys",
@@ -621,6 +622,12 @@ IDENTITY_PROVIDER = env("IDENTITY_PROVIDER", "digital_id")
 # Service levels: officers are alerted when an open application has this many working
 # days or fewer left before its due date; supervisors when it passes it.
 SERVICE_LEVEL_AT_RISK_DAYS = int(env("SERVICE_LEVEL_AT_RISK_DAYS", "2"))
+# Contact and complaints (issue 27 item 5): the working days an agency has to settle a
+# complaint or answer an enquiry (the supervisor of the owner agency is told once it
+# passes), and the longest message a person or officer may write.
+CONTACT_COMPLAINT_DAYS = int(env("CONTACT_COMPLAINT_DAYS", "15"))
+CONTACT_ENQUIRY_DAYS = int(env("CONTACT_ENQUIRY_DAYS", "5"))
+CONTACT_MAX_MESSAGE = int(env("CONTACT_MAX_MESSAGE", "4000"))
 LICENCE_EXPIRY_REMINDER_DAYS = tuple(
     sorted(int(day) for day in env("LICENCE_EXPIRY_REMINDER_DAYS", "90,30,7").split(",") if day)
 )
@@ -729,6 +736,8 @@ BIZPORTAL_RATE_LIMITS = {
     "callback": env("RATE_LIMIT_CALLBACK", "600/m"),
     # One-time codes to a new email or mobile, per account (besides 5 an hour per medium).
     "contact-code": env("RATE_LIMIT_CONTACT_CODE", "10/h"),
+    # Complaints, enquiries and thread messages, per IP address (anonymous filing too).
+    "contact": env("RATE_LIMIT_CONTACT", "30/h"),
 }
 RATELIMIT_USE_CACHE = "default"
 # An unreachable cache lets calls through (logged) rather than refusing everyone.

@@ -47,6 +47,7 @@ urlpatterns = [
     path("", include("bizportal.licences.urls")),
     path("", include("bizportal.privacy.urls")),
     path("advisor/", include("bizportal.advisor.urls")),
+    path("", include("bizportal.contact.urls")),
     path("backoffice/", include("bizportal.backoffice.urls")),
     path("", include("bizportal.catalog.urls")),
     path("", include("bizportal.portal.urls")),

@@ -35,8 +35,8 @@ def test_the_people_and_catalogue_loaders_print_logins_and_change_nothing_when_r
     counts = (Service.objects.count(), User.objects.count())
     again = [login for _, load in base for login in load()]
     # Six officers, two supervisors, an agency admin, two finance officers, a counter
-    # officer, an executive and the platform admin.
-    assert (Service.objects.count(), User.objects.count()) == counts == (45, 14)
+    # officer, a helpdesk officer, an executive and the platform admin.
+    assert (Service.objects.count(), User.objects.count()) == counts == (45, 15)
     assert logins == again
     shown = {(login.login, login.password) for login in again}
     assert ("officer.bma", OFFICER_PASSWORD) in shown
@@ -47,6 +47,7 @@ def test_the_people_and_catalogue_loaders_print_logins_and_change_nothing_when_r
     assert officer.is_officer
     roles = {user.username: set(user.staff_roles) for user in User.objects.all()}
     assert roles["counter.osc"] == {"counter_officer"}
+    assert roles["helpdesk.osc"] == {"helpdesk_officer"}
     assert roles["supervisor.diw"] == {"agency_supervisor"}
     assert roles["admin.bma"] == {"agency_admin"}
     assert roles["executive"] == {"executive"}
@@ -176,6 +177,15 @@ def test_load_demo_shows_every_state_and_running_it_again_adds_nothing(
     assert Invitation.objects.filter(answered_at__isnull=True).count() == (
         Invitation.objects.filter(user=somsri).count()
     )
+    # Complaints in several states, one escalated past its due date; the helpdesk's log.
+    from bizportal.contact.models import Case, ContactEntry
+
+    assert set(Case.objects.values_list("status", flat=True)) == {"open", "answered", "closed"}
+    assert Case.objects.filter(escalated_at__isnull=False).count() == 1
+    assert Case.objects.filter(routing__role="shared").exists()
+    assert {"walk_in", "chat", "hotline", "web"} <= set(
+        ContactEntry.objects.values_list("channel", flat=True)
+    )
     counts = (
         Application.objects.count(),
         Licence.objects.count(),
@@ -185,6 +195,7 @@ def test_load_demo_shows_every_state_and_running_it_again_adds_nothing(
         SandboxSms.objects.count(),
         Invitation.objects.count(),
         Response.objects.count(),
+        Case.objects.count(),
     )
     call_command("load_demo", stdout=StringIO())
     assert (
@@ -196,4 +207,5 @@ def test_load_demo_shows_every_state_and_running_it_again_adds_nothing(
         SandboxSms.objects.count(),
         Invitation.objects.count(),
         Response.objects.count(),
+        Case.objects.count(),
     ) == counts

@@ -19,10 +19,18 @@ from playwright.sync_api import sync_playwright
 #: Demo loaders the live-server tests leave out (see ``portal``). The privacy notices are
 #: left out so the journeys are not interrupted by the acceptance page, which has its own
 #: tests (tests/privacy/). The demo notifications (a verified mobile, messages of the
-#: journeys delivered) and payments (refunds, statements) belong to the journeys; so do
-#: the demo survey answers (to the journeys' invitations).
+#: journeys delivered), payments (refunds, statements), the demo complaints and the demo
+#: survey answers (to the journeys' invitations) belong to the journeys.
 WITHOUT = frozenset(
-    {"journeys", "privacy", "agency-systems", "payments", "notifications", "survey-answers"}
+    {
+        "journeys",
+        "privacy",
+        "agency-systems",
+        "payments",
+        "notifications",
+        "contact",
+        "survey-answers",
+    }
 )
 
 

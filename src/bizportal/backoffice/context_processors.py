@@ -12,6 +12,8 @@ from bizportal.core import authz
 PAGES = (
     ("backoffice.worklist", "backoffice:worklist", "งานของหน่วยงาน / Worklist"),
     ("backoffice.counter", "backoffice:counter", "ศูนย์บริการ / Service counter"),
+    ("contact.cases", "contact:staff-cases", "เรื่องร้องเรียน / Complaints"),
+    ("contact.helpdesk", "contact:log", "บันทึกการติดต่อ / Contact log"),
     ("backoffice.staff", "backoffice:staff", "เจ้าหน้าที่ / Staff"),
     ("catalog.use_editor", "backoffice:services", "คู่มือบริการ / Service manuals"),
     ("payments.finance", "backoffice:finance-refunds", "คืนเงิน / Refunds"),

@@ -53,6 +53,8 @@ OTHER_STAFF: tuple[tuple[str, str | None, list[str], str, str], ...] = (
     # The counter officer works at an agency's business service counter: that agency's
     # mission for identity proofing is the basis of the registry read at the counter.
     ("counter.osc", COUNTER_AGENCY, ["counter_officer"], "นภา ศูนย์บริการ", "Napa Soonborikan"),
+    # The hotline and chat desk: logs contacts and follows every agency's complaints.
+    ("helpdesk.osc", COUNTER_AGENCY, ["helpdesk_officer"], "วันดี สายด่วน", "Wandee Saiduan"),
     ("executive", None, ["executive"], "ชัยวัฒน์ ผู้บริหาร", "Chaiwat Phuborihan"),
 )
 

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST
 from bizportal.applications import selectors, services
 from bizportal.applications.downloads import serve_attachment
 from bizportal.applications.models import BEFORE_AGENCY, Status
+from bizportal.contact import selectors as contact
 from bizportal.core import audit, authz
 from bizportal.inspections.models import Inspection
 from bizportal.payments.services import invoice_for
@@ -73,6 +74,7 @@ officer_required = staff_only("backoffice.worklist")
 HOMES = (
     ("backoffice.worklist", "backoffice:worklist"),
     ("backoffice.counter", "backoffice:counter"),
+    ("contact.helpdesk", "contact:staff-cases"),
     ("backoffice.staff", "backoffice:staff"),
     ("payments.finance", "backoffice:finance-refunds"),
     ("backoffice.statistics", "backoffice:statistics"),
@@ -161,6 +163,10 @@ def application_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
             "invoice": invoice_for(application),
             "standing": service_levels.standing_of(application),
             "step_clocks": service_levels.step_clocks(application),
+            "application_thread": contact.application_thread(application, officer=True),
+            "thread_post_url": reverse(
+                "contact:officer-application-message", args=[application.public_id]
+            ),
         },
     )
 

@@ -121,6 +121,7 @@ class StaffRole(models.TextChoices):
     (``<app>/rules.py``) that read them, never the group's permission rows."""
 
     COUNTER_OFFICER = "counter_officer", "เจ้าหน้าที่ศูนย์บริการ / Service counter officer"
+    HELPDESK = "helpdesk_officer", "เจ้าหน้าที่สายด่วนและช่องทางติดต่อ / Helpdesk officer"
     AGENCY_OFFICER = "agency_officer", "เจ้าหน้าที่หน่วยงาน / Agency officer"
     AGENCY_SUPERVISOR = "agency_supervisor", "หัวหน้างาน / Agency supervisor"
     AGENCY_ADMIN = "agency_admin", "ผู้ดูแลระบบของหน่วยงาน / Agency administrator"

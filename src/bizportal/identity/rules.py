@@ -32,6 +32,7 @@ def is_entrepreneur(user: Any) -> bool:
 
 
 is_counter_officer = has_role(StaffRole.COUNTER_OFFICER)
+is_helpdesk = has_role(StaffRole.COUNTER_OFFICER, StaffRole.HELPDESK)
 is_agency_officer = has_role(StaffRole.AGENCY_OFFICER, StaffRole.AGENCY_SUPERVISOR)
 is_agency_supervisor = has_role(StaffRole.AGENCY_SUPERVISOR)
 is_agency_admin = has_role(StaffRole.AGENCY_ADMIN)

@@ -9,7 +9,7 @@ class NotificationsConfig(AppConfig):
     def ready(self) -> None:
         # Registers the channels, the event subscribers, the notify step type and the
         # sweeper of due deliveries.
-        from . import channels, steps, subscribers, sweepers, templating  # noqa: F401
+        from . import channels, contact, steps, subscribers, sweepers, templating  # noqa: F401
 
         # The editable templates start as the built-in texts (missing rows only).
         post_migrate.connect(templating.seed_defaults, sender=self)

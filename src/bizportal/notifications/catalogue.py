@@ -296,6 +296,75 @@ MESSAGES: tuple[Message, ...] = (
     ),
 )
 
+_CASE = {
+    "reference": "CT-2569-000042",
+    "subject": "ยื่นคำขอแล้วยังไม่ได้รับการติดต่อ",
+    "kind_th": "เรื่องร้องเรียน",
+    "kind_en": "Complaint",
+    "category_th": "ล่าช้าเกินกำหนด",
+    "category_en": "Delay",
+    "agency": _AGENCY,
+    "due_th": "31 ธ.ค. 2569",
+    "due_en": "31 Dec 2026",
+}
+CONTACT_MESSAGES: tuple[Message, ...] = (
+    Message(
+        key="contact.person",
+        kind=Kind.STATUS,
+        audiences=(Audience.APPLICANT,),
+        subject=(
+            "[Biz Portal] {{ case.reference }}: {% if what == 'opened' %}รับเรื่องแล้ว / "
+            "received{% elif what == 'answered' %}หน่วยงานตอบแล้ว / answered{% else %}"
+            "ปิดเรื่องแล้ว / closed{% endif %}"
+        ),
+        body_file="contact_person.txt",
+        short=(
+            "บิซพอร์ทัล: เรื่อง {{ case.reference }} {% if what == 'opened' %}รับเรื่องแล้ว"
+            "{% elif what == 'answered' %}มีคำตอบ{% else %}ปิดแล้ว{% endif %} {{ link }}"
+        ),
+        sample={
+            "case": _CASE,
+            "what": "answered",
+            "closing_note": "",
+            "link": "https://bizportal.example/contact/follow/0000/abcd/",
+        },
+    ),
+    Message(
+        key="contact.officer",
+        kind=Kind.WORKLIST,
+        audiences=(Audience.OFFICER,),
+        subject=(
+            "[Biz Portal] {{ case.reference }}: {% if what == 'escalated' %}เกินกำหนด / "
+            "overdue{% elif what == 'reply' %}ผู้ติดต่อส่งข้อความ / the person wrote"
+            "{% else %}เรื่องใหม่ / new case{% endif %}"
+        ),
+        body_file="contact_officer.txt",
+        short=(
+            "บิซพอร์ทัล: เรื่อง {{ case.reference }} {% if what == 'escalated' %}เกินกำหนด"
+            "{% elif what == 'reply' %}มีข้อความใหม่{% else %}เรื่องใหม่{% endif %} "
+            "{{ backoffice_link }}"
+        ),
+        sample={
+            "case": _CASE,
+            "what": "new",
+            "backoffice_link": "https://bizportal.example/backoffice/cases/0000/",
+        },
+    ),
+    Message(
+        key="contact.application_message",
+        kind=Kind.STATUS,
+        audiences=(Audience.APPLICANT, Audience.OFFICER),
+        subject=("[Biz Portal] {{ application.reference }}: ข้อความใหม่ / new message"),
+        body_file="contact_application_message.txt",
+        short=(
+            "บิซพอร์ทัล: คำขอ {{ application.reference }} มีข้อความใหม่ / new message "
+            "{% if to_officer %}{{ backoffice_link }}{% else %}{{ link }}{% endif %}"
+        ),
+        sample={**APPLICATION_SAMPLE, "to_officer": False},
+    ),
+)
+MESSAGES = MESSAGES + CONTACT_MESSAGES
+
 BY_KEY = {message.key: message for message in MESSAGES}
 #: Kinds a person chooses channels for (security codes always go to the new address).
 CHOOSABLE_KINDS = (Kind.STATUS, Kind.PAYMENTS, Kind.LICENCE, Kind.REMINDERS, Kind.WORKLIST)

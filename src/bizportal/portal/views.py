@@ -25,6 +25,7 @@ from bizportal.catalog import views as catalog_views
 from bizportal.catalog.bundles import bundle, offered_kinds
 from bizportal.catalog.models import Category, Service, ServiceSource
 from bizportal.catalog.search import first, ranked
+from bizportal.contact import selectors as contact
 from bizportal.core import audit, authz, ratelimits
 from bizportal.core.db import reporting_db
 from bizportal.forms.fields import build_fields, coerce
@@ -460,8 +461,25 @@ def application_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
             "may_sign": _may_cosign(request.user, application),
             "discardable": application.status == Status.DRAFT
             and authz.allowed(request.user, "applications.prepare", application),
+            **_thread(request, application),
         },
     )
+
+
+def _thread(request: HttpRequest, application: Application) -> dict[str, Any]:
+    """The application's questions and answers with the agency, once submitted (a
+    counter officer who filed it sees them, the applicant's people write)."""
+    if application.status in (Status.DRAFT, Status.AWAITING_SIGNATURE):
+        return {}
+    writes = not getattr(request.user, "is_officer", False) and getattr(
+        request.user, "is_entrepreneur", False
+    )
+    return {
+        "application_thread": contact.application_thread(application, officer=False),
+        "thread_post_url": reverse("contact:application-message", args=[application.public_id])
+        if writes
+        else "",
+    }
 
 
 @login_required

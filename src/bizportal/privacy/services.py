@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from bizportal.applications.models import Application, Status
+from bizportal.contact import selectors as contact
 from bizportal.core import audit
 from bizportal.core.models import AuditEvent
 from bizportal.core.pdf import render_pdf
@@ -410,6 +411,8 @@ def collect(user: Any) -> dict[str, Any]:
                 for r in selectors.requests_of(user)
             ],
         },
+        # Complaints, enquiries, contacts the helpdesk logged, application messages.
+        "contact": contact.personal_data(user),
         "audit_events": [
             _row(e, "at", "action", "object_type", "object_id", "actor_label", "on_behalf_of")
             for e in events
