@@ -67,6 +67,15 @@ def receipt_pdf(request: HttpRequest, public_id: Any) -> FileResponse:
     return response
 
 
+#: What a taken notice is answered (anything else taken means paid). A late payment or
+#: a second one is taken, so the provider stops resending it, and flagged for refund.
+CALLBACK_ANSWERS = {
+    "duplicate": "already-processed",
+    "late": "flagged-for-refund",
+    "paid_twice": "flagged-for-refund",
+}
+
+
 @csrf_exempt  # authenticated by the provider's HMAC signature, not a browser session
 @never_cache
 @require_POST
@@ -77,7 +86,7 @@ def callback(request: HttpRequest, provider: str) -> HttpResponse:
         return ratelimits.too_many_response(request, error, machine=True)
     result = services.receive_callback(provider, request)
     if result.ok:
-        status = "already-processed" if result.outcome == "duplicate" else "paid"
+        status = CALLBACK_ANSWERS.get(result.outcome, "paid")
         body: dict[str, Any] = {"status": status}
         if result.invoice is not None:
             body["invoice"] = result.invoice.number
