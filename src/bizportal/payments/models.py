@@ -110,6 +110,11 @@ class Invoice(models.Model):
             return "superseded"
         return str(self.status)
 
+    @property
+    def shown_state_label(self) -> str:
+        """:attr:`shown_state` as people read it, "ไทย / English"."""
+        return INVOICE_STATES_SHOWN[self.shown_state]
+
 
 INVOICE_STATES_SHOWN = {
     "pending": "รอชำระ / Awaiting payment",

@@ -150,12 +150,13 @@ def raise_invoice(
 
 def invoice_for(application: Any) -> Invoice | None:
     """The application's current invoice: the unpaid one, else the latest paid one, else
-    the latest expired one nothing replaced (the applicant may ask for a new one)."""
+    the latest expired or cancelled one nothing replaced (so pages can say so, and offer
+    a new one when the application still waits for payment)."""
     invoices = Invoice.objects.filter(application=application)
     return (
         invoices.filter(status=Invoice.Status.PENDING).first()
         or invoices.filter(status=Invoice.Status.PAID).first()
-        or invoices.filter(status=Invoice.Status.EXPIRED, replaced_by__isnull=True).first()
+        or invoices.filter(status__in=Invoice.CLOSED, replaced_by__isnull=True).first()
     )
 
 
