@@ -123,6 +123,8 @@ NOT_STAFF_READS = {
     "catalog:scheme": "the public catalogue (RDF)",
     "catalog:concept": "the public catalogue (RDF)",
     "portal:apply": POST_ONLY,
+    "payments:invoice-reissue": POST_ONLY,
+    "api-invoice-reissue": POST_ONLY,
     "portal:account": "the person's own account (entrepreneurs)",
     "portal:acting": "the person's own parties (entrepreneurs)",
     "portal:acting-refresh": POST_ONLY,
@@ -209,6 +211,8 @@ ADMIN_WITHOUT_PERSONAL_DATA = {
     "advisor.prerequisite",
     "payments.statementimport",  # a bank statement file: name, dates, channel
     "payments.statementline",  # bank references and amounts, no names
+    "payments.paymentissue",  # a flagged payment: provider references and amounts, no names
+    "payments.paymentterms",  # days an invoice stays payable, per service
     "service_levels.specialday",  # the holiday calendar's cabinet-announced days
     "notifications.messagetemplate",  # message texts with {{ variables }}, no one's data
     "surveys.survey",  # a service's questionnaire

@@ -304,6 +304,8 @@ def targets(o: Owned) -> dict[str, dict[str, Any]]:
         "api-application-actions": app,
         "api-application-decision": app,
         "api-invoice": {"public_id": o.invoice.public_id},
+        "api-invoice-reissue": {"public_id": o.invoice.public_id},
+        "payments:invoice-reissue": {"public_id": o.invoice.public_id},
         "api-mandate": mandate,
         "api-mandate-accept": mandate,
         "api-mandate-decline": mandate,

@@ -640,6 +640,13 @@ PAYMENT_PROVIDER = env("PAYMENT_PROVIDER", "sandbox")
 PAYMENT_WEBHOOK_SECRET = secret("PAYMENT_WEBHOOK_SECRET", "sandbox-payment-webhook-secret")
 PAYMENT_BILLER_ID = env("PAYMENT_BILLER_ID", "099400016550101")
 PAYMENT_SANDBOX_URL = env("PAYMENT_SANDBOX_URL", f"{BASE_URL}/sandbox/bank")
+# Invoices (issue 10): calendar days an invoice stays payable (it expires at the end of
+# the last day, Bangkok time) unless the service's payment terms (admin) say otherwise.
+PAYMENT_INVOICE_DAYS = int(env("PAYMENT_INVOICE_DAYS", "15"))
+# The sandbox bank retries a notification the biller did not take (network error, 5xx,
+# 429) after 1, 2, 4 ... times this many seconds, at most this many attempts in all.
+PAYMENT_SANDBOX_WEBHOOK_BACKOFF_SECONDS = int(env("PAYMENT_SANDBOX_WEBHOOK_BACKOFF_SECONDS", "30"))
+PAYMENT_SANDBOX_WEBHOOK_MAX_ATTEMPTS = int(env("PAYMENT_SANDBOX_WEBHOOK_MAX_ATTEMPTS", "8"))
 
 # Notifications (issue 27): the channels sent on, retries, and the providers behind SMS
 # and LINE. The demo sends SMS and LINE to the sandboxes under /sandbox/sms and

@@ -144,6 +144,15 @@ def test_load_demo_shows_every_state_and_running_it_again_adds_nothing(
     assert refunds["requested"].requested_by.username == "finance2.bma"
     lines = set(StatementLine.objects.values_list("status", flat=True))
     assert {"matched", "mismatched", "unmatched"} <= lines
+    # Invoices that live (issue 10 item 2, 3): the food truck's invoice expired, and a
+    # payment of its old QR code arrived late, flagged for finance.bma to refund.
+    from bizportal.payments.models import Invoice, PaymentIssue
+
+    expired = Invoice.objects.get(status="expired")
+    assert expired.application.status == "awaiting_payment"
+    [flagged] = PaymentIssue.objects.all()
+    assert (flagged.kind, flagged.state, flagged.invoice) == ("late", "open", expired)
+    assert flagged.agency.code == "bma"
     # Every application at its agency has a service-level clock; the worklist of the
     # busiest agency shows one overdue and (at least) one at risk.
     from bizportal.service_levels.models import Clock
@@ -196,6 +205,7 @@ def test_load_demo_shows_every_state_and_running_it_again_adds_nothing(
         Invitation.objects.count(),
         Response.objects.count(),
         Case.objects.count(),
+        PaymentIssue.objects.count(),
     )
     call_command("load_demo", stdout=StringIO())
     assert (
@@ -208,4 +218,5 @@ def test_load_demo_shows_every_state_and_running_it_again_adds_nothing(
         Invitation.objects.count(),
         Response.objects.count(),
         Case.objects.count(),
+        PaymentIssue.objects.count(),
     ) == counts

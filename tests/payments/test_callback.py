@@ -22,7 +22,7 @@ from bizportal.applications.models import Application, Status
 from bizportal.core.models import AuditEvent, DomainEvent
 from bizportal.payments import services
 from bizportal.payments.contrib.sandbox import signing
-from bizportal.payments.models import Invoice, PaymentEvent, Receipt
+from bizportal.payments.models import Invoice, PaymentEvent, PaymentIssue, Receipt
 from tests.journeys import submitted
 
 from .conftest import FOOD_SHOP_FEE, TXN_ID, PostCallback, bank_notice, money_state
@@ -124,19 +124,28 @@ def test_the_same_transaction_twice_is_processed_once(
     ]
 
 
-def test_a_second_payment_of_a_paid_invoice_changes_nothing(
+def test_a_second_payment_of_a_paid_invoice_changes_nothing_and_is_flagged(
     application: Application, invoice: Invoice, post_callback: PostCallback
 ) -> None:
+    """The payer paid twice: the invoice stays paid by the first, the second payment's
+    money is flagged for the finance officers to refund (never dropped)."""
     post_callback(bank_notice(invoice))
     after_first = money_state(invoice)
     other = post_callback(bank_notice(invoice, txn_id="SBX20260101BBBBBBBBBBBB"))
     assert other.status_code == 200
-    assert other.json()["status"] == "already-processed"
+    assert other.json() == {"status": "flagged-for-refund", "invoice": invoice.number}
     assert money_state(invoice) == after_first
     invoice.refresh_from_db()
     assert invoice.provider_txn_id == TXN_ID
     assert application.history.filter(step_type="payment").count() == 1
-    assert PaymentEvent.objects.latest("id").outcome == "duplicate"
+    assert PaymentEvent.objects.latest("id").outcome == "paid_twice"
+    [issue] = PaymentIssue.objects.all()
+    assert (issue.kind, issue.invoice, issue.provider_txn_id, issue.amount) == (
+        "paid_twice",
+        invoice,
+        "SBX20260101BBBBBBBBBBBB",
+        Decimal(FOOD_SHOP_FEE),
+    )
 
 
 def test_a_replay_after_the_licence_was_issued_changes_nothing(
@@ -205,6 +214,9 @@ def test_a_wrong_amount_is_refused(invoice: Invoice, post_callback: PostCallback
     event = PaymentEvent.objects.get()
     assert (event.outcome, event.invoice) == ("wrong_amount", invoice)
     assert AuditEvent.objects.filter(action="payment.callback_wrong_amount").exists()
+    # Refused, and the money the bank took is flagged for the finance officers.
+    [issue] = PaymentIssue.objects.all()
+    assert (issue.kind, issue.amount, issue.event) == ("wrong_amount", Decimal("999.99"), event)
 
 
 def test_a_wrong_currency_is_refused(invoice: Invoice, post_callback: PostCallback) -> None:
@@ -230,17 +242,21 @@ def test_an_unknown_invoice_is_refused(
     assert (event.signature_valid, event.outcome) == (True, "unknown_invoice")
 
 
-def test_a_cancelled_invoice_is_not_paid(invoice: Invoice, post_callback: PostCallback) -> None:
+def test_a_cancelled_invoice_is_not_paid_and_the_money_is_flagged(
+    invoice: Invoice, post_callback: PostCallback
+) -> None:
     Invoice.objects.filter(pk=invoice.pk).update(status="cancelled")
     before = money_state(invoice)
     response = post_callback(bank_notice(invoice))
-    assert response.status_code == 422
-    assert response.json()["type"].endswith("payment-not_payable")
+    # Taken (so the bank stops resending) and flagged for refund.
+    assert response.status_code == 200
+    assert response.json() == {"status": "flagged-for-refund", "invoice": invoice.number}
     assert money_state(invoice) == before
     invoice.refresh_from_db()
     assert invoice.status == "cancelled" and invoice.provider_txn_id is None
     assert not Receipt.objects.exists()
-    assert PaymentEvent.objects.get().outcome == "not_payable"
+    assert PaymentEvent.objects.get().outcome == "late"
+    assert PaymentIssue.objects.get().kind == "late"
 
 
 @pytest.mark.parametrize(

@@ -120,9 +120,11 @@ def test_invoice_for_prefers_the_unpaid_invoice_and_then_the_paid_one(db: None) 
     assert invoice.is_paid and services.invoice_for(application) == invoice
 
 
-def test_a_cancelled_invoice_is_not_the_current_one(invoice: Invoice) -> None:
+def test_a_cancelled_invoice_is_current_until_a_new_one_replaces_it(invoice: Invoice) -> None:
     Invoice.objects.filter(pk=invoice.pk).update(status=Invoice.Status.CANCELLED)
-    assert services.invoice_for(invoice.application) is None
+    assert services.invoice_for(invoice.application) == invoice  # shown as cancelled
+    new = services.reissue_invoice(invoice, actor=invoice.application.applicant)
+    assert services.invoice_for(invoice.application) == new
 
 
 def test_the_instruction_is_a_thai_qr_for_the_invoice(invoice: Invoice, settings: Settings) -> None:

@@ -26,7 +26,14 @@ from django.views.decorators.http import require_http_methods
 
 from bizportal.core import audit
 from bizportal.payments import reconciliation, refunds, reports, selectors
-from bizportal.payments.models import Refund, RefundReason, StatementImport, StatementLine
+from bizportal.payments import services as payments
+from bizportal.payments.models import (
+    PaymentIssue,
+    Refund,
+    RefundReason,
+    StatementImport,
+    StatementLine,
+)
 from bizportal.payments.providers import providers
 
 from .views import staff_only
@@ -63,10 +70,15 @@ def refund_list(request: HttpRequest) -> HttpResponse:
     except ValidationError:
         messages.error(request, selectors.BAD_CURSOR)
         page, code = selectors.refunds_page(request.user, state=state), 400
+    flagged = (
+        PaymentIssue.objects.filter(agency_id=int(getattr(request.user, "agency_id", 0) or 0))
+        .exclude(state=PaymentIssue.State.CLOSED)
+        .select_related("invoice")[:50]
+    )
     return render(
         request,
         "backoffice/finance_refunds.html",
-        {"page": page, "state": state, "states": Refund.State.choices},
+        {"page": page, "state": state, "states": Refund.State.choices, "flagged": flagged},
         status=code,
     )
 
@@ -76,6 +88,54 @@ class RefundRequestForm(forms.Form):
     reason_code = forms.ChoiceField(choices=RefundReason.choices)
     note = forms.CharField(max_length=2000)
     origin = forms.CharField(max_length=200, required=False)
+    issue = forms.UUIDField(required=False, help_text="a flagged payment of this invoice")
+
+
+class InvoiceActionForm(forms.Form):
+    """What else a finance officer does on an invoice page: cancel an unpaid invoice,
+    re-issue a closed one, close a flagged payment without a refund."""
+
+    action = forms.ChoiceField(choices=[(a, a) for a in ("cancel", "reissue", "close-issue")])
+    note = forms.CharField(max_length=2000, required=False)
+    issue = forms.UUIDField(required=False)
+
+
+def _invoice_action(request: HttpRequest, invoice: Any) -> HttpResponse | None:
+    """Run an :class:`InvoiceActionForm` POST; None when the POST is a refund request."""
+    if "action" not in request.POST:
+        return None
+    form = InvoiceActionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _form_errors(form))
+        return redirect("backoffice:finance-invoice", public_id=invoice.public_id)
+    data = form.cleaned_data
+    try:
+        if data["action"] == "cancel":
+            payments.cancel_invoice(invoice, actor=request.user, reason=data["note"])
+            messages.success(request, "ยกเลิกใบแจ้งหนี้แล้ว / Invoice cancelled")
+        elif data["action"] == "reissue":
+            new = payments.reissue_invoice(invoice, actor=request.user)
+            messages.success(request, f"ออกใบแจ้งหนี้ใหม่ {new.number} / New invoice {new.number}")
+            return redirect("backoffice:finance-invoice", public_id=new.public_id)
+        else:
+            refunds.close_issue(
+                _issue_of(invoice, data["issue"]), actor=request.user, note=data["note"]
+            )
+            messages.success(request, "ปิดรายการแล้ว / Flag closed")
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    except refunds.RefundRefused as error:
+        messages.error(request, str(error))
+    return redirect("backoffice:finance-invoice", public_id=invoice.public_id)
+
+
+def _issue_of(invoice: Any, public_id: Any) -> PaymentIssue:
+    issue = invoice.issues.filter(public_id=public_id).first() if public_id else None
+    if issue is None:
+        raise refunds.RefundRefused(
+            "ไม่พบรายการที่ถูกทำเครื่องหมายของใบแจ้งหนี้นี้ / No such flagged payment of this invoice"
+        )
+    return issue  # type: ignore[no-any-return]
 
 
 @finance_required
@@ -85,11 +145,15 @@ def invoice_refund(request: HttpRequest, public_id: Any) -> HttpResponse:
     """An invoice of the agency: what was paid and refunded; ask for a refund (POST)."""
     invoice = selectors.invoice_for_finance(request.user, public_id=public_id)
     status = 200
+    done = _invoice_action(request, invoice) if request.method == "POST" else None
+    if done is not None:
+        return done
     if request.method == "POST":
         form = RefundRequestForm(request.POST)
         if form.is_valid():
             data = form.cleaned_data
             try:
+                issue = _issue_of(invoice, data["issue"]) if data.get("issue") else None
                 refund = refunds.request_refund(
                     invoice,
                     amount=refunds.parse_amount(data["amount"]),
@@ -97,6 +161,7 @@ def invoice_refund(request: HttpRequest, public_id: Any) -> HttpResponse:
                     note=data["note"],
                     origin=data.get("origin", ""),
                     actor=request.user,
+                    issue=issue,
                 )
             except refunds.RefundRefused as error:
                 messages.error(request, str(error))
@@ -121,6 +186,8 @@ def invoice_refund(request: HttpRequest, public_id: Any) -> HttpResponse:
             "refundable": refunds.refundable(invoice),
             "reasons": RefundReason.choices,
             "payer": invoice.application.party,
+            "issues": [(issue, refunds.issue_refundable(issue)) for issue in invoice.issues.all()],
+            "may_reissue": payments.may_reissue(invoice),
         },
         status=status,
     )

@@ -6,9 +6,19 @@ from typing import Any
 
 from django.contrib import admin
 
+from bizportal.core import audit
 from bizportal.core.admin import AuditedReadsAdmin
 
-from .models import Invoice, PaymentEvent, Receipt, Refund, StatementImport, StatementLine
+from .models import (
+    Invoice,
+    PaymentEvent,
+    PaymentIssue,
+    PaymentTerms,
+    Receipt,
+    Refund,
+    StatementImport,
+    StatementLine,
+)
 
 
 class ReadOnly(AuditedReadsAdmin):
@@ -34,6 +44,35 @@ class PaymentEventAdmin(ReadOnly):
     list_display = ("at", "provider", "signature_valid", "outcome", "provider_txn_id", "invoice")
     list_filter = ("provider", "outcome", "signature_valid")
     search_fields = ("provider_txn_id",)
+
+
+@admin.register(PaymentTerms)
+class PaymentTermsAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """How long each service's invoices stay payable (configuration, audited)."""
+
+    list_display = ("service", "invoice_days")
+    search_fields = ("service__slug", "service__name_th", "service__name_en")
+    autocomplete_fields = ("service",)
+
+    def get_actions(self, request: Any) -> dict[str, Any]:
+        # Django's bulk delete bypasses delete_model (and so the audit trail).
+        found = super().get_actions(request)
+        found.pop("delete_selected", None)
+        return found
+
+    def save_model(self, request: Any, obj: PaymentTerms, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        audit.record(
+            "payments.terms_updated" if change else "payments.terms_created",
+            obj,
+            actor=request.user,
+            service=obj.service.slug,
+            invoice_days=obj.invoice_days,
+        )
+
+    def delete_model(self, request: Any, obj: PaymentTerms) -> None:
+        audit.record("payments.terms_deleted", obj, actor=request.user, service=obj.service.slug)
+        super().delete_model(request, obj)
 
 
 @admin.register(Receipt)
@@ -74,3 +113,13 @@ class StatementLineAdmin(ReadOnlyNoPersonalData):
     list_display = ("statement", "line_no", "booked_on", "direction", "amount", "status")
     list_filter = ("status", "direction")
     search_fields = ("bank_reference", "ref1", "ref2")
+
+
+@admin.register(PaymentIssue)
+class PaymentIssueAdmin(ReadOnlyNoPersonalData):
+    """Flagged payments (references and amounts, no names): handled by finance officers
+    in the back office, seen here."""
+
+    list_display = ("created_at", "kind", "state", "invoice", "amount", "provider_txn_id")
+    list_filter = ("kind", "state", "provider")
+    search_fields = ("provider_txn_id", "invoice__number")

@@ -43,6 +43,14 @@ class InvoiceSerializer(serializers.ModelSerializer):
     )
     pay_url = serializers.SerializerMethodField(help_text="where the payer can pay, while unpaid")
     receipt = serializers.SerializerMethodField()
+    state = serializers.ChoiceField(
+        source="shown_state",
+        read_only=True,
+        choices=["pending", "paid", "cancelled", "expired", "superseded"],
+        help_text="status, or superseded once a re-issue replaced it",
+    )
+    replaces = serializers.SerializerMethodField(help_text="the replaced invoice's number")
+    replaced_by = serializers.SerializerMethodField(help_text="the re-issued invoice's number")
 
     class Meta:
         model = Invoice
@@ -54,6 +62,11 @@ class InvoiceSerializer(serializers.ModelSerializer):
             "lines",
             "currency",
             "status",
+            "state",
+            "stage",
+            "expires_at",
+            "replaces",
+            "replaced_by",
             "ref1",
             "ref2",
             "created_at",
@@ -82,6 +95,15 @@ class InvoiceSerializer(serializers.ModelSerializer):
         how = self._instruction(invoice)
         return how.pay_url if how else None
 
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_replaces(self, invoice: Invoice) -> str | None:
+        return invoice.replaces.number if invoice.replaces is not None else None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_replaced_by(self, invoice: Invoice) -> str | None:
+        replacement = invoice.replacement
+        return replacement.number if replacement is not None else None
+
     @extend_schema_field(ReceiptSerializer(allow_null=True))
     def get_receipt(self, invoice: Invoice) -> dict[str, Any] | None:
         receipt = getattr(invoice, "receipt", None) if invoice.is_paid else None
@@ -106,6 +128,30 @@ class InvoiceDetail(audit.AuditedReadMixin, APIView):
         return Response(InvoiceSerializer(invoice).data)
 
 
+class InvoiceReissue(APIView):
+    @extend_schema(
+        operation_id="payments_invoice_reissue",
+        summary="Replace my expired or cancelled invoice with a new one",
+        request=None,
+        responses={
+            201: InvoiceSerializer,
+            400: OpenApiResponse(
+                description="not expired or cancelled, already re-issued, or the "
+                "application no longer waits for payment (problem+json)"
+            ),
+            404: OpenApiResponse(description="not yours or not found"),
+        },
+        tags=["payments"],
+    )
+    def post(self, request: Request, public_id: Any) -> Response:
+        invoice = selectors.invoice_of(request.user, public_id)
+        new = services.reissue_invoice(invoice, actor=request.user)
+        return Response(InvoiceSerializer(new).data, status=201)
+
+
 urlpatterns = [
     path("invoices/<uuid:public_id>/", InvoiceDetail.as_view(), name="api-invoice"),
+    path(
+        "invoices/<uuid:public_id>/reissue/", InvoiceReissue.as_view(), name="api-invoice-reissue"
+    ),
 ]

@@ -6,5 +6,5 @@ class PaymentsConfig(AppConfig):
     label = "payments"
 
     def ready(self) -> None:
-        # Register the payment step type and the event subscribers.
-        from . import rules, steps, subscribers  # noqa: F401
+        # Register the payment step type, the event subscribers and the sweeper.
+        from . import rules, steps, subscribers, sweepers  # noqa: F401

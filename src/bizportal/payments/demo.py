@@ -14,6 +14,8 @@ portal, in another connection.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import json
 from collections.abc import Iterator
 from decimal import Decimal
 
@@ -24,9 +26,11 @@ from lxml import etree
 from bizportal.core import demo
 from bizportal.identity.models import User
 
-from . import reconciliation, refunds
+from . import reconciliation, refunds, services
+from .contrib.sandbox import services as bank
 from .contrib.sandbox import statements
-from .models import Invoice, Refund
+from .models import Invoice, PaymentIssue, Refund
+from .providers import CallbackData
 
 
 def _altered(content: bytes) -> bytes:
@@ -107,5 +111,46 @@ def load_demo() -> list[demo.DemoLogin]:
         filename=f"camt053-{timezone.localdate():%Y%m%d}.xml",
         provider="sandbox",
         actor=finance,
+    )
+    return []
+
+
+#: The business of the portal demo's food truck (``bizportal.portal.demo.FOOD_TRUCK``),
+#: named here because payments may not import the portal.
+FOOD_TRUCK = "ทองคำ ฟู้ดทรัค"
+
+
+@demo.loader("payments-lifetime", order=97)
+def load_lifetime_demo() -> list[demo.DemoLogin]:
+    """An expired invoice and a late payment of it, flagged for refund: the food truck's
+    invoice ran out (the sweeper's work, done here), then its owner paid the old QR code
+    at the sandbox bank. The applicant sees "expired, re-issue"; ``finance.bma`` sees the
+    flagged payment with its refund button."""
+    if PaymentIssue.objects.exists():
+        return []
+    invoice = Invoice.objects.filter(
+        status=Invoice.Status.PENDING, application__data__business_name=FOOD_TRUCK
+    ).first()
+    if invoice is None:
+        return []  # the journeys did not run (the live-server tests' seed)
+    Invoice.objects.filter(pk=invoice.pk).update(
+        created_at=timezone.now() - dt.timedelta(days=20),
+        expires_at=timezone.now() - dt.timedelta(days=4),
+    )
+    services.expire_overdue_invoices()
+    invoice.refresh_from_db()
+    txn = bank.pay(services.instruction(invoice).qr_payload)
+    services.confirm_payment(
+        "sandbox",
+        CallbackData(
+            txn_id=txn.txn_id,
+            biller_id=txn.biller_id,
+            ref1=txn.ref1,
+            ref2=txn.ref2,
+            amount=txn.amount,
+            currency=txn.currency,
+            paid_at=txn.paid_at,
+        ),
+        body=json.dumps(txn.webhook_body(), separators=(",", ":")),
     )
     return []

@@ -1,8 +1,10 @@
 """Invoices for licence fees, every provider callback we received, and receipts.
 
 The database itself guarantees the money rules that matter most: an application
-has at most one unpaid invoice, an amount is positive, and a provider transaction
-can pay only one invoice (so a replayed callback cannot pay twice).
+has at most one unpaid invoice, an amount is positive, a provider transaction
+can pay only one invoice (so a replayed callback cannot pay twice), an invoice is
+replaced at most once, and money that arrived for an invoice that could no longer
+take it is flagged once per provider transaction (:class:`PaymentIssue`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,10 @@ class Invoice(models.Model):
         PENDING = "pending", "รอชำระ / Awaiting payment"
         PAID = "paid", "ชำระแล้ว / Paid"
         CANCELLED = "cancelled", "ยกเลิก / Cancelled"
+        EXPIRED = "expired", "หมดอายุ / Expired"
+
+    #: Statuses in which an invoice can take no more money (a re-issue may replace it).
+    CLOSED = ("cancelled", "expired")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     number = models.CharField(
@@ -44,9 +50,30 @@ class Invoice(models.Model):
         max_length=40, blank=True, help_text="payment provider plugin that confirmed it"
     )
     provider_txn_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    stage = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text="the fee stage the process step invoiced (biz:feeStage); blank: the whole fee",
+    )
+    expires_at = models.DateTimeField(
+        null=True, blank=True, help_text="after this moment it can no longer be paid; null: never"
+    )
+    closed_at = models.DateTimeField(
+        null=True, blank=True, help_text="when it was cancelled or marked expired"
+    )
+    close_reason = models.CharField(max_length=500, blank=True)
+    replaces = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="replaced_by",
+        help_text="the expired or cancelled invoice this one re-issues",
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "expires_at"])]
         constraints = [
             models.UniqueConstraint(
                 fields=["application"],
@@ -68,6 +95,60 @@ class Invoice(models.Model):
     def is_paid(self) -> bool:
         return self.status == self.Status.PAID
 
+    @property
+    def replacement(self) -> Invoice | None:
+        """The invoice that re-issued this one, if any."""
+        try:
+            return self.replaced_by  # type: ignore[no-any-return]
+        except Invoice.DoesNotExist:
+            return None
+
+    @property
+    def shown_state(self) -> str:
+        """What people see: the status, or ``superseded`` once a re-issue replaced it."""
+        if self.status in self.CLOSED and self.replacement is not None:
+            return "superseded"
+        return str(self.status)
+
+    @property
+    def shown_state_label(self) -> str:
+        """:attr:`shown_state` as people read it, "ไทย / English"."""
+        return INVOICE_STATES_SHOWN[self.shown_state]
+
+
+INVOICE_STATES_SHOWN = {
+    "pending": "รอชำระ / Awaiting payment",
+    "paid": "ชำระแล้ว / Paid",
+    "cancelled": "ยกเลิกแล้ว / Cancelled",
+    "expired": "หมดอายุแล้ว ขอออกใบแจ้งหนี้ใหม่ได้ / Expired: a new invoice can be issued",
+    "superseded": "ถูกแทนที่ด้วยใบแจ้งหนี้ใหม่ / Replaced by a new invoice",
+}
+
+
+class PaymentTerms(models.Model):
+    """How long an invoice of one service stays payable (configured per service by an
+    admin); services without a row use ``settings.PAYMENT_INVOICE_DAYS``."""
+
+    service = models.OneToOneField(
+        "catalog.Service", on_delete=models.CASCADE, related_name="payment_terms"
+    )
+    invoice_days = models.PositiveSmallIntegerField(
+        help_text="calendar days an invoice stays payable; it expires at the end of the last "
+        "day, Bangkok time (1-365)"
+    )
+
+    class Meta:
+        verbose_name_plural = "payment terms"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(invoice_days__gte=1, invoice_days__lte=365),
+                name="payment_terms_days_in_range",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service}: {self.invoice_days} days"
+
 
 class PaymentEvent(models.Model):
     """One callback as it arrived, whatever became of it: the exchange log.
@@ -81,8 +162,10 @@ class PaymentEvent(models.Model):
         FORGED = "forged", "refused: signature missing, wrong or expired"
         MALFORMED = "malformed", "refused: body not understood"
         UNKNOWN_INVOICE = "unknown_invoice", "refused: no such invoice"
-        WRONG_AMOUNT = "wrong_amount", "refused: amount or currency differs"
+        WRONG_AMOUNT = "wrong_amount", "refused: amount or currency differs; flagged"
         NOT_PAYABLE = "not_payable", "refused: invoice cancelled"
+        LATE = "late", "recorded: invoice expired, cancelled or replaced; flagged for refund"
+        PAID_TWICE = "paid_twice", "recorded: invoice already paid; flagged for refund"
         ERROR = "error", "failed while processing"
 
     at = models.DateTimeField(auto_now_add=True)
@@ -102,6 +185,67 @@ class PaymentEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider} {self.outcome} {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class PaymentIssue(models.Model):
+    """Money a provider says it took that could not pay its invoice: flagged for a
+    finance officer of the invoice's agency, never dropped.
+
+    A notice for an invoice that expired, was cancelled or was replaced (``late``), a
+    second payment of an invoice already paid (``paid_twice``), or one whose amount or
+    currency differs (``wrong_amount``). At most one flag per provider transaction, so
+    a repeated notice flags once. The finance officer starts a refund from it (the
+    refunds flow, maker–checker) or closes it with a note.
+    """
+
+    class Kind(models.TextChoices):
+        LATE = "late", "ชำระหลังใบแจ้งหนี้หมดอายุหรือถูกยกเลิก / Paid after the invoice closed"
+        PAID_TWICE = "paid_twice", "ชำระซ้ำ / Paid twice"
+        WRONG_AMOUNT = "wrong_amount", "ยอดหรือสกุลเงินไม่ตรง / Amount or currency differs"
+
+    class State(models.TextChoices):
+        OPEN = "open", "รอดำเนินการ / To handle"
+        REFUNDING = "refunding", "ขอคืนเงินแล้ว / Refund requested"
+        CLOSED = "closed", "ปิดแล้ว / Closed"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="issues")
+    agency = models.ForeignKey(
+        "catalog.Agency",
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="the invoice's agency, kept here so lists filter on an index",
+    )
+    provider = models.CharField(max_length=40)
+    provider_txn_id = models.CharField(max_length=64)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    paid_at = models.DateTimeField()
+    detail = models.TextField()
+    event = models.ForeignKey(
+        PaymentEvent, on_delete=models.PROTECT, related_name="+", help_text="the notice"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_by = models.ForeignKey(
+        "identity.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+    close_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["agency", "state", "-created_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "provider_txn_id"], name="one_issue_per_provider_transaction"
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_issue_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.provider} {self.provider_txn_id}"
 
 
 class Receipt(models.Model):
@@ -169,6 +313,14 @@ class Refund(models.Model):
     note = models.TextField()
     origin = models.CharField(
         max_length=200, blank=True, help_text="what prompted it, e.g. a payment issue flag"
+    )
+    issue = models.ForeignKey(
+        PaymentIssue,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="refunds",
+        help_text="the flagged payment this refund gives back (not the invoice's own payment)",
     )
     state = models.CharField(max_length=10, choices=State.choices, default=State.REQUESTED)
     requested_by = models.ForeignKey("identity.User", on_delete=models.PROTECT, related_name="+")

@@ -7,10 +7,15 @@ Once approved, the order goes to the provider that took the payment after commit
 a background task, never while a transaction is open (the sandbox bank answers from the
 same database in the demo). A confirmed refund gets its own gap-free receipt number
 (``RF-2569-000001``) and a bilingual refund receipt PDF.
+
+A refund gives back either the invoice's own payment or a payment flagged as a
+:class:`~.models.PaymentIssue` (late, paid twice, wrong amount): then the amount, the
+provider and the transaction to refund are the flagged payment's, never the invoice's.
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
 from decimal import Decimal, InvalidOperation
@@ -26,7 +31,7 @@ from bizportal.core.pdf import render_pdf
 from bizportal.core.sequences import next_number
 from bizportal.core.thai import baht, baht_text, thai_date
 
-from .models import Invoice, Refund, RefundReason
+from .models import Invoice, PaymentIssue, Refund, RefundReason
 from .providers import RefundError, refunding_provider
 
 log = logging.getLogger(__name__)
@@ -39,8 +44,9 @@ class RefundRefused(Exception):
 
 
 def refunded_so_far(invoice: Invoice, *, exclude: Refund | None = None) -> Decimal:
-    """What is already refunded or on its way (every state but declined)."""
-    refunds = invoice.refunds.filter(state__in=Refund.HOLDING)
+    """What is already refunded or on its way (every state but declined) of the
+    invoice's own payment (refunds of flagged payments are counted on their flag)."""
+    refunds = invoice.refunds.filter(state__in=Refund.HOLDING, issue__isnull=True)
     if exclude is not None:
         refunds = refunds.exclude(pk=exclude.pk)
     return refunds.aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
@@ -51,6 +57,12 @@ def refundable(invoice: Invoice) -> Decimal:
     if invoice.status != Invoice.Status.PAID:
         return Decimal("0.00")
     return invoice.amount - refunded_so_far(invoice)
+
+
+def issue_refundable(issue: PaymentIssue) -> Decimal:
+    """What may still be refunded of a flagged payment."""
+    held = issue.refunds.filter(state__in=Refund.HOLDING).aggregate(total=Sum("amount"))
+    return issue.amount - (held["total"] or Decimal("0.00"))
 
 
 def parse_amount(text: str) -> Decimal:
@@ -73,12 +85,15 @@ def request_refund(
     note: str,
     actor: Any,
     origin: str = "",
+    issue: PaymentIssue | None = None,
 ) -> Refund:
     """A finance officer of the invoice's agency asks for a refund (the maker).
 
     Refuses an unpaid invoice, an amount of zero or below, or one above what was paid
     less what is already refunded or waiting; the invoice row is locked so two requests
-    at once cannot together exceed it.
+    at once cannot together exceed it. With ``issue`` (a flagged payment of this
+    invoice) the flagged payment is refunded instead, up to its amount, and the flag
+    shows the refund is under way.
     """
     invoice = (
         Invoice.objects.select_for_update().select_related("application__agency").get(pk=invoice.pk)
@@ -95,16 +110,20 @@ def request_refund(
     note = (note or "").strip()
     if not note:
         raise RefundRefused("กรุณาอธิบายเหตุผลการคืนเงิน / Please explain the refund")
-    if invoice.status != Invoice.Status.PAID:
+    if issue is not None:
+        issue = PaymentIssue.objects.select_for_update().get(pk=issue.pk)
+        _check_issue(issue, invoice)
+    elif invoice.status != Invoice.Status.PAID:
         raise RefundRefused("คืนเงินได้เฉพาะใบแจ้งหนี้ที่ชำระแล้ว / Only a paid invoice can be refunded")
     value = baht(amount)
     if value <= 0:
         raise RefundRefused("จำนวนเงินต้องมากกว่าศูนย์ / The amount must be above zero")
-    available = invoice.amount - refunded_so_far(invoice)
+    paid = issue.amount if issue is not None else invoice.amount
+    available = issue_refundable(issue) if issue is not None else paid - refunded_so_far(invoice)
     if value > available:
         raise RefundRefused(
-            f"คืนได้ไม่เกิน {available:,.2f} บาท (ชำระ {invoice.amount:,.2f} บาท หักที่คืนหรือรอคืนแล้ว) / "
-            f"At most {available:,.2f} THB can be refunded (paid {invoice.amount:,.2f} THB "
+            f"คืนได้ไม่เกิน {available:,.2f} บาท (ชำระ {paid:,.2f} บาท หักที่คืนหรือรอคืนแล้ว) / "
+            f"At most {available:,.2f} THB can be refunded (paid {paid:,.2f} THB "
             "less what is refunded or waiting)"
         )
     refund = Refund.objects.create(
@@ -115,7 +134,8 @@ def request_refund(
         note=note[:2000],
         origin=(origin or "").strip()[:200],
         requested_by=actor,
-        provider=invoice.provider,
+        provider=issue.provider if issue is not None else invoice.provider,
+        issue=issue,
     )
     audit.record(
         "refund.requested",
@@ -125,8 +145,40 @@ def request_refund(
         amount=f"{value:.2f}",
         reason_code=reason_code,
         origin=refund.origin,
+        flagged_txn=issue.provider_txn_id if issue is not None else "",
     )
+    if issue is not None and issue.state == PaymentIssue.State.OPEN:
+        issue.state = PaymentIssue.State.REFUNDING
+        issue.save(update_fields=["state"])
+        audit.record("payment_issue.refunding", issue, actor=actor, refund=str(refund.public_id))
     return refund
+
+
+def _check_issue(issue: PaymentIssue, invoice: Invoice) -> None:
+    if issue.invoice_id != invoice.pk:
+        raise RefundRefused(
+            "รายการที่ถูกทำเครื่องหมายไม่ใช่ของใบแจ้งหนี้นี้ / The flagged payment is not of this invoice"
+        )
+    if issue.state == PaymentIssue.State.CLOSED:
+        raise RefundRefused("รายการนี้ปิดแล้ว / This flagged payment is closed")
+    if issue.currency != invoice.currency:
+        raise RefundRefused(
+            f"คืนเงินอัตโนมัติได้เฉพาะสกุล {invoice.currency} (ชำระมาเป็น {issue.currency}) / "
+            f"Only {invoice.currency} can be refunded here (it was paid in {issue.currency})"
+        )
+
+
+def paid_by(refund: Refund) -> Invoice:
+    """The invoice as the provider sees the payment to refund: for a flagged payment, a
+    copy (never saved) carrying that payment's provider, transaction and currency."""
+    if refund.issue is None:
+        return refund.invoice
+    target = copy.copy(refund.invoice)
+    target.provider = refund.issue.provider
+    target.provider_txn_id = refund.issue.provider_txn_id
+    target.currency = refund.issue.currency
+    target.paid_at = refund.issue.paid_at
+    return target
 
 
 @transaction.atomic
@@ -191,19 +243,20 @@ def send_refund(refund_id: int) -> Refund:
     """Order the approved refund from its provider over the network and record the
     answer. Called by the task, outside any transaction; a refund in any state but
     approved is left alone, so a duplicate task does nothing."""
-    refund = Refund.objects.select_related("invoice").get(pk=refund_id)
+    refund = Refund.objects.select_related("invoice", "issue").get(pk=refund_id)
     if refund.state != State.APPROVED:
         return refund
-    provider = refunding_provider(refund.invoice.provider)
+    target = paid_by(refund)
+    provider = refunding_provider(target.provider)
     status, reference, detail, when = "error", "", "", None
     if provider is None:
         detail = (
-            f"ช่องทาง {refund.invoice.provider} คืนเงินอัตโนมัติไม่ได้ / "
-            f"The channel {refund.invoice.provider!r} cannot refund"
+            f"ช่องทาง {target.provider} คืนเงินอัตโนมัติไม่ได้ / "
+            f"The channel {target.provider!r} cannot refund"
         )
     else:
         try:
-            result = provider.refund(refund.invoice, refund.amount, str(refund.public_id))
+            result = provider.refund(target, refund.amount, str(refund.public_id))
             status, reference, detail, when = (
                 result.status,
                 result.reference,
@@ -251,8 +304,51 @@ def _complete(refund: Refund, when: Any) -> None:
         number=refund.number,
         amount=f"{refund.amount:.2f}",
     )
+    if refund.issue_id is not None:
+        _close_refunded_issue(refund)
     refund_id = refund.pk
     transaction.on_commit(lambda: _render_after_commit(refund_id))
+
+
+def _close_refunded_issue(refund: Refund) -> None:
+    """A flagged payment refunded in full is closed: nothing is left to handle."""
+    issue = PaymentIssue.objects.select_for_update().get(pk=int(refund.issue_id or 0))
+    done = issue.refunds.filter(state=State.COMPLETED).aggregate(total=Sum("amount"))["total"]
+    if issue.state != PaymentIssue.State.CLOSED and (done or 0) >= issue.amount:
+        issue.state = PaymentIssue.State.CLOSED
+        issue.closed_at = timezone.now()
+        issue.close_note = f"คืนเงินครบแล้ว / Refunded in full ({refund.number})"
+        issue.save(update_fields=["state", "closed_at", "close_note"])
+        audit.record(
+            "payment_issue.closed",
+            issue,
+            actor_label=f"payment provider {refund.provider}",
+            refund=refund.number,
+        )
+
+
+@transaction.atomic
+def close_issue(issue: PaymentIssue, *, actor: Any, note: str) -> PaymentIssue:
+    """A finance officer of the agency closes a flag without (more) refund, saying why
+    (the payer was refunded at the counter, the bank reversed it ...)."""
+    issue = PaymentIssue.objects.select_for_update().select_related("invoice").get(pk=issue.pk)
+    if not authz.allowed(actor, "payments.request_refund", issue.invoice):
+        raise RefundRefused(
+            "เฉพาะเจ้าหน้าที่การเงินของหน่วยงานเจ้าของใบแจ้งหนี้ / "
+            "Only finance officers of the invoice's agency may do this"
+        )
+    if issue.state == PaymentIssue.State.CLOSED:
+        raise RefundRefused("รายการนี้ปิดแล้ว / This flagged payment is already closed")
+    note = (note or "").strip()
+    if not note:
+        raise RefundRefused("กรุณาระบุเหตุผลที่ปิดรายการ / Please say why it is closed")
+    issue.state = PaymentIssue.State.CLOSED
+    issue.closed_by = actor
+    issue.closed_at = timezone.now()
+    issue.close_note = note[:2000]
+    issue.save(update_fields=["state", "closed_by", "closed_at", "close_note"])
+    audit.record("payment_issue.closed", issue, actor=actor, note=note[:500])
+    return issue
 
 
 def _render_after_commit(refund_id: int) -> None:
@@ -299,7 +395,7 @@ def refund_context(refund: Refund) -> dict[str, Any]:
         "amount_text": baht_text(refund.amount),
         "reason": RefundReason(refund.reason_code).label,
         "completed_date_th": thai_date(refund.completed_at, with_time=True),
-        "paid_date_th": thai_date(invoice.paid_at, with_time=True),
+        "paid_date_th": thai_date(paid_by(refund).paid_at, with_time=True),
         "receipt_number": getattr(getattr(invoice, "receipt", None), "number", ""),
     }
 

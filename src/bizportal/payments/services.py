@@ -9,6 +9,7 @@ after commit so the provider is not kept waiting.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 from collections.abc import Iterable
@@ -25,7 +26,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from bizportal.applications import services as applications
-from bizportal.core import audit, events
+from bizportal.core import audit, authz, events
 from bizportal.core.pdf import render_pdf
 from bizportal.core.ratelimits import client_ip
 from bizportal.core.sequences import next_number
@@ -33,9 +34,9 @@ from bizportal.core.thai import baht, baht_text, thai_date
 from bizportal.identity.acting import require_aal
 from bizportal.workflow.steps import Completion
 
-from . import ereceipts, thaiqr
-from .events import INVOICE_PAID
-from .models import Invoice, PaymentEvent, Receipt
+from . import ereceipts, fees, thaiqr
+from .events import INVOICE_CLOSED, INVOICE_PAID, INVOICE_REISSUED, PAYMENT_FLAGGED
+from .models import Invoice, PaymentEvent, PaymentIssue, PaymentTerms, Receipt
 from .providers import (
     BodyTooLarge,
     CallbackData,
@@ -53,9 +54,30 @@ Outcome = PaymentEvent.Outcome
 # --- invoices ---------------------------------------------------------------------
 
 
+def invoice_days(service: Any) -> int:
+    """How many calendar days an invoice of ``service`` stays payable."""
+    terms = PaymentTerms.objects.filter(service=service).only("invoice_days").first()
+    return terms.invoice_days if terms is not None else int(settings.PAYMENT_INVOICE_DAYS)
+
+
+def expiry_for(service: Any, *, now: dt.datetime | None = None) -> dt.datetime:
+    """The end of the last payable day, Bangkok time: an invoice raised on the 1st with
+    15 days can be paid until midnight at the end of the 16th."""
+    today = timezone.localdate(now or timezone.now())
+    after_last = today + dt.timedelta(days=invoice_days(service) + 1)
+    return timezone.make_aware(dt.datetime.combine(after_last, dt.time.min))
+
+
 @transaction.atomic
 def raise_invoice(
-    application: Any, amount: Decimal, *, actor: Any, lines: Iterable[Any] = ()
+    application: Any,
+    amount: Decimal,
+    *,
+    actor: Any = None,
+    actor_label: str = "",
+    lines: Iterable[Any] = (),
+    stage: str = "",
+    replaces: Invoice | None = None,
 ) -> Invoice:
     """Invoice the fee of an approved application (called inside the approval).
 
@@ -66,7 +88,9 @@ def raise_invoice(
     must make the amount, or the invoice and its receipt would contradict themselves.
     Refuses, with a bilingual ValidationError, a non-positive amount, lines that do
     not add up, an application without a reference, or one that already has an unpaid
-    invoice.
+    invoice. It stays payable until :func:`expiry_for` (the service's payment terms);
+    ``stage`` is the fee stage of the step that raised it, ``replaces`` the closed
+    invoice it re-issues (:func:`reissue_invoice`).
     """
     value = baht(amount)
     if value <= 0:
@@ -104,25 +128,211 @@ def raise_invoice(
         ref1=ref1,
         ref2=thaiqr.to_reference(number),
         lines=[{"item": item, "amount": f"{line_amount:.2f}"} for item, line_amount in items],
+        stage=stage,
+        expires_at=expiry_for(application.service),
+        replaces=replaces,
     )
     audit.record(
         "invoice.raised",
         invoice,
         actor=actor,
+        actor_label=actor_label,
         application=application.reference,
         number=number,
         amount=f"{value:.2f}",
         currency="THB",
+        stage=stage,
+        expires_at=invoice.expires_at.isoformat() if invoice.expires_at else "",
+        replaces=replaces.number if replaces is not None else "",
     )
     return invoice
 
 
 def invoice_for(application: Any) -> Invoice | None:
-    """The application's current invoice: the unpaid one, else the latest paid one."""
-    invoices = Invoice.objects.filter(application=application).exclude(
-        status=Invoice.Status.CANCELLED
+    """The application's current invoice: the unpaid one, else the latest paid one, else
+    the latest expired or cancelled one nothing replaced (so pages can say so, and offer
+    a new one when the application still waits for payment)."""
+    invoices = Invoice.objects.filter(application=application)
+    return (
+        invoices.filter(status=Invoice.Status.PENDING).first()
+        or invoices.filter(status=Invoice.Status.PAID).first()
+        or invoices.filter(status__in=Invoice.CLOSED, replaced_by__isnull=True).first()
     )
-    return invoices.filter(status=Invoice.Status.PENDING).first() or invoices.first()
+
+
+# --- lifetime: expiry, cancellation, re-issue -----------------------------------------
+
+
+def _close(invoice: Invoice, status: str, reason: str, *, actor: Any, actor_label: str) -> Invoice:
+    """Mark a locked pending invoice expired or cancelled, audited and announced."""
+    invoice.status = status
+    invoice.closed_at = timezone.now()
+    invoice.close_reason = reason[:500]
+    invoice.save(update_fields=["status", "closed_at", "close_reason"])
+    audit.record(
+        f"invoice.{status}", invoice, actor=actor, actor_label=actor_label, reason=reason[:500]
+    )
+    events.publish(
+        INVOICE_CLOSED,
+        invoice,
+        {
+            "number": invoice.number,
+            "status": status,
+            "reason": reason[:500],
+            "application_reference": invoice.application.reference or "",
+        },
+        actor=actor,
+        actor_label=actor_label,
+    )
+    return invoice
+
+
+EXPIRED_REASON = (
+    "เลยกำหนดชำระ ขอใบแจ้งหนี้ใหม่ได้ที่หน้าชำระเงิน / "
+    "Not paid by its due date; a new invoice can be asked for on the payment page"
+)
+
+
+def expire_overdue_invoices(*, now: dt.datetime | None = None, limit: int = 500) -> int:
+    """Mark each unpaid invoice past its ``expires_at`` expired (the sweeper's job, each
+    minute); returns how many. Each one is locked and checked again in its own
+    transaction, so a payment settling at that moment wins and a repeat does nothing."""
+    moment = now or timezone.now()
+    due = Invoice.objects.filter(status=Invoice.Status.PENDING, expires_at__lt=moment)
+    count = 0
+    for pk in list(due.order_by("expires_at").values_list("pk", flat=True)[:limit]):
+        with transaction.atomic():
+            invoice = (
+                Invoice.objects.select_for_update(of=("self",))
+                .select_related("application")
+                .filter(pk=pk, status=Invoice.Status.PENDING, expires_at__lt=moment)
+                .first()
+            )
+            if invoice is None:
+                continue
+            _close(
+                invoice,
+                Invoice.Status.EXPIRED,
+                EXPIRED_REASON,
+                actor=None,
+                actor_label="Biz Portal",
+            )
+            count += 1
+    return count
+
+
+@transaction.atomic
+def cancel_open_invoices(application: Any, reason: str, *, actor_label: str) -> list[Invoice]:
+    """Cancel the application's unpaid invoice (it was withdrawn or rejected); a paid
+    one is left for the refunds flow. Safe to repeat."""
+    pending = Invoice.objects.select_for_update(of=("self",)).select_related("application")
+    cancelled = []
+    for invoice in pending.filter(application=application, status=Invoice.Status.PENDING):
+        cancelled.append(
+            _close(invoice, Invoice.Status.CANCELLED, reason, actor=None, actor_label=actor_label)
+        )
+    return cancelled
+
+
+@transaction.atomic
+def cancel_invoice(invoice: Invoice, *, actor: Any, reason: str) -> Invoice:
+    """A finance officer of the agency cancels an unpaid invoice (a fee to correct); a
+    re-issue then replaces it. Refuses another agency's, a paid or closed one, and no
+    reason."""
+    invoice = (
+        Invoice.objects.select_for_update(of=("self",))
+        .select_related("application")
+        .get(pk=invoice.pk)
+    )
+    if not authz.allowed(actor, "payments.request_refund", invoice):
+        raise ValidationError(
+            "เฉพาะเจ้าหน้าที่การเงินของหน่วยงานเจ้าของใบแจ้งหนี้ / "
+            "Only finance officers of the invoice's agency may cancel it",
+            code="forbidden",
+        )
+    if invoice.status != Invoice.Status.PENDING:
+        raise ValidationError(
+            "ยกเลิกได้เฉพาะใบแจ้งหนี้ที่ยังไม่ชำระ / Only an unpaid invoice can be cancelled",
+            code="not_pending",
+        )
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(
+            "กรุณาระบุเหตุผลที่ยกเลิก / Please give the reason for cancelling", code="reason"
+        )
+    return _close(invoice, Invoice.Status.CANCELLED, reason, actor=actor, actor_label="")
+
+
+def may_reissue(invoice: Invoice) -> bool:
+    """Closed, not yet replaced, and the application still waits for this payment."""
+    from bizportal.applications.models import Status
+
+    return (
+        invoice.status in Invoice.CLOSED
+        and invoice.replacement is None
+        and invoice.application.status == Status.AWAITING_PAYMENT
+    )
+
+
+@transaction.atomic
+def reissue_invoice(invoice: Invoice, *, actor: Any) -> Invoice:
+    """A new invoice replacing an expired or cancelled one (the applicant on the pay page,
+    or an officer), linked old → new, priced again from the fee table version the
+    application is pinned to with today's facts (a late-renewal surcharge may apply
+    now). Refuses, with the reason, one that is still payable, paid, already replaced,
+    or whose application no longer waits for payment."""
+    invoice = (
+        Invoice.objects.select_for_update(of=("self",))
+        .select_related("application__service")
+        .get(pk=invoice.pk)
+    )
+    if not (
+        authz.allowed(actor, "payments.pay", invoice)
+        or authz.allowed(actor, "payments.request_refund", invoice)
+    ):
+        raise ValidationError(
+            "คุณไม่มีสิทธิ์ขอใบแจ้งหนี้ใหม่ของคำขอนี้ / You may not re-issue this invoice",
+            code="forbidden",
+        )
+    if invoice.status not in Invoice.CLOSED:
+        raise ValidationError(
+            "ออกใหม่ได้เฉพาะใบแจ้งหนี้ที่หมดอายุหรือถูกยกเลิก / "
+            "Only an expired or cancelled invoice can be re-issued",
+            code="not_closed",
+        )
+    if invoice.replacement is not None:
+        raise ValidationError(
+            f"ออกใบแจ้งหนี้ใหม่แล้ว ({invoice.replacement.number}) / "
+            f"Already re-issued as {invoice.replacement.number}",
+            code="already_reissued",
+        )
+    if not may_reissue(invoice):
+        raise ValidationError(
+            "คำขอนี้ไม่ได้รอการชำระค่าธรรมเนียมแล้ว / The application no longer waits for a payment",
+            code="not_waiting",
+        )
+    quote = fees.quote_for(invoice.application, invoice.stage)
+    new = raise_invoice(
+        invoice.application,
+        quote.total,
+        actor=actor,
+        lines=quote.lines,
+        stage=invoice.stage,
+        replaces=invoice,
+    )
+    audit.record("invoice.reissued", invoice, actor=actor, replacement=new.number)
+    events.publish(
+        INVOICE_REISSUED,
+        new,
+        {
+            "number": new.number,
+            "replaces": invoice.number,
+            "amount": f"{new.amount:.2f}",
+            "application_reference": invoice.application.reference or "",
+        },
+        actor=actor,
+    )
+    return new
 
 
 def check_may_pay(invoice: Invoice, actor: Any) -> None:
@@ -189,11 +399,17 @@ def receive_callback(provider_id: str, request: HttpRequest) -> CallbackResult:
     try:
         return confirm_payment(provider_id, data, body=body)
     except IntegrityError:
-        if not Invoice.objects.filter(provider=provider_id, provider_txn_id=data.txn_id).exists():
+        if not (
+            Invoice.objects.filter(provider=provider_id, provider_txn_id=data.txn_id).exists()
+            or PaymentIssue.objects.filter(
+                provider=provider_id, provider_txn_id=data.txn_id
+            ).exists()
+        ):
             _log_only(provider_id, body, data, Outcome.ERROR, "integrity error", 500)
             raise
         # A concurrent delivery of the same transaction won the race on the unique
-        # provider_txn_id: the invoice is paid once, this one is a duplicate.
+        # provider_txn_id (of the invoice or of the flag): settled once, this one is a
+        # duplicate.
         return _log_only(
             provider_id, body, data, Outcome.DUPLICATE, "already processed concurrently", 200
         )
@@ -251,6 +467,9 @@ def _log_only(
     provider_id: str, body: str, data: CallbackData, outcome: str, detail: str, status: int
 ) -> CallbackResult:
     invoice = Invoice.objects.filter(provider=provider_id, provider_txn_id=data.txn_id).first()
+    if invoice is None:
+        issue = PaymentIssue.objects.filter(provider=provider_id, provider_txn_id=data.txn_id)
+        invoice = next((flagged.invoice for flagged in issue.select_related("invoice")), None)
     PaymentEvent.objects.create(
         provider=provider_id,
         signature_valid=True,
@@ -265,18 +484,24 @@ def _log_only(
 
 @transaction.atomic
 def confirm_payment(provider_id: str, data: CallbackData, *, body: str) -> CallbackResult:
-    """Settle an authenticated payment confirmation, idempotently.
+    """Settle an authenticated payment confirmation, idempotently, never losing money.
 
-    The invoice is found by Ref2 and must match Ref1, our biller ID, the currency
-    and the amount to the satang; a second delivery of a settled payment changes
-    nothing and says so. On success the application's payment step is completed in
-    this same transaction, so "paid" and "the process moved on" commit together.
+    The invoice is found by Ref2 and must match Ref1 and our biller ID. A second
+    delivery of a transaction already settled or flagged changes nothing and says so
+    (per provider transaction id; the invoice row lock serialises concurrent ones).
+    Money that cannot pay the invoice is recorded and flagged for the agency's finance
+    officers (:class:`PaymentIssue`), never dropped: a payment made after the invoice
+    expired, or for one cancelled or replaced (``late``, answered 200: the notice is
+    taken), a second payment of a paid invoice (``paid_twice``, 200), and an amount or
+    currency that differs (``wrong_amount``, refused 422). A payment made before the
+    invoice expired whose notice arrives after the sweeper marked it expired still
+    pays it, unless a re-issue replaced it. On success the application's payment step
+    is completed in this same transaction, so "paid" and "the process moved on" commit
+    together.
     """
 
-    def settle(
-        outcome: str, detail: str, status: int, invoice: Invoice | None = None
-    ) -> CallbackResult:
-        PaymentEvent.objects.create(
+    def log_event(outcome: str, detail: str, invoice: Invoice | None) -> PaymentEvent:
+        return PaymentEvent.objects.create(
             provider=provider_id,
             signature_valid=True,
             body=body,
@@ -285,21 +510,31 @@ def confirm_payment(provider_id: str, data: CallbackData, *, body: str) -> Callb
             provider_txn_id=data.txn_id,
             invoice=invoice,
         )
+
+    def settle(
+        outcome: str, detail: str, status: int, invoice: Invoice | None = None
+    ) -> CallbackResult:
+        log_event(outcome, detail, invoice)
         if outcome != Outcome.ACCEPTED:
-            target = invoice if invoice is not None else ("payments.invoice", data.ref2 or "?")
-            audit.record(
-                f"payment.callback_{outcome}",
-                target,
-                actor_label=f"payment provider {provider_id}",
-                txn=data.txn_id,
-                detail=detail,
-            )
+            _audit_refusal(provider_id, data, outcome, detail, invoice)
         return CallbackResult(status, outcome, detail, invoice)
+
+    def flag(kind: str, detail: str, status: int, invoice: Invoice) -> CallbackResult:
+        event = log_event(kind, detail, invoice)
+        _audit_refusal(provider_id, data, kind, detail, invoice)
+        if _flaggable(data.amount):
+            _flag_issue(provider_id, data, kind, detail, invoice, event)
+        return CallbackResult(status, kind, detail, invoice)
 
     already = Invoice.objects.filter(provider=provider_id, provider_txn_id=data.txn_id).first()
     if already is not None:
         return settle(Outcome.DUPLICATE, "transaction already processed", 200, already)
-    invoice = Invoice.objects.select_for_update().filter(ref2=data.ref2).first()
+    invoice = (
+        Invoice.objects.select_for_update(of=("self",))
+        .select_related("application")
+        .filter(ref2=data.ref2)
+        .first()
+    )
     if invoice is None or invoice.ref1 != data.ref1:
         return settle(
             Outcome.UNKNOWN_INVOICE,
@@ -314,16 +549,27 @@ def confirm_payment(provider_id: str, data: CallbackData, *, body: str) -> Callb
             422,
             invoice,
         )
+    # Under the invoice's lock: a concurrent delivery of this transaction has committed.
+    if invoice.provider == provider_id and invoice.provider_txn_id == data.txn_id:
+        return settle(Outcome.DUPLICATE, "transaction already processed", 200, invoice)
+    flagged = PaymentIssue.objects.filter(provider=provider_id, provider_txn_id=data.txn_id)
+    if flagged.exists():
+        return settle(
+            Outcome.DUPLICATE, "transaction already recorded and flagged for refund", 200, invoice
+        )
     if invoice.status == Invoice.Status.PAID:
-        return settle(
-            Outcome.DUPLICATE, f"invoice already paid by {invoice.provider_txn_id}", 200, invoice
+        return flag(
+            Outcome.PAID_TWICE,
+            f"ใบแจ้งหนี้ {invoice.number} ชำระแล้วด้วยรายการ {invoice.provider_txn_id} "
+            f"รายการนี้รอคืนเงิน / Invoice {invoice.number} was already paid by "
+            f"{invoice.provider_txn_id}; this payment is flagged for refund",
+            200,
+            invoice,
         )
-    if invoice.status == Invoice.Status.CANCELLED:
-        return settle(
-            Outcome.NOT_PAYABLE, "ใบแจ้งหนี้ถูกยกเลิกแล้ว / The invoice has been cancelled", 422, invoice
-        )
+    if not _payable(invoice, data.paid_at):
+        return flag(Outcome.LATE, _late_detail(invoice, data.paid_at), 200, invoice)
     if data.currency != invoice.currency or data.amount != invoice.amount:
-        return settle(
+        return flag(
             Outcome.WRONG_AMOUNT,
             f"ยอดชำระ {data.amount} {data.currency} ไม่ตรงกับใบแจ้งหนี้ "
             f"{invoice.amount:.2f} {invoice.currency} / Paid {data.amount} {data.currency}, "
@@ -331,6 +577,7 @@ def confirm_payment(provider_id: str, data: CallbackData, *, body: str) -> Callb
             422,
             invoice,
         )
+    revived = invoice.status == Invoice.Status.EXPIRED
     invoice.status = Invoice.Status.PAID
     invoice.paid_at = data.paid_at
     invoice.provider = provider_id
@@ -347,6 +594,7 @@ def confirm_payment(provider_id: str, data: CallbackData, *, body: str) -> Callb
         txn=data.txn_id,
         amount=f"{invoice.amount:.2f}",
         receipt=receipt.number,
+        paid_in_time_notice_late=revived,
     )
     applications.complete_system_step(
         invoice.application,
@@ -371,6 +619,118 @@ def confirm_payment(provider_id: str, data: CallbackData, *, body: str) -> Callb
         actor_label=f"payment provider {provider_id}",
     )
     return result
+
+
+def _payable(invoice: Invoice, paid_at: dt.datetime) -> bool:
+    """May this payment, made at ``paid_at``, pay ``invoice``? An unpaid invoice, if paid
+    before it expired; an expired one too if so (the notice was delayed, not the
+    payer), unless a re-issue replaced it or the application stopped waiting for it."""
+    from bizportal.applications.models import Status
+
+    in_time = invoice.expires_at is None or paid_at <= invoice.expires_at
+    if invoice.status == Invoice.Status.PENDING:
+        return in_time
+    return (
+        invoice.status == Invoice.Status.EXPIRED
+        and in_time
+        and invoice.replacement is None
+        and invoice.application.status == Status.AWAITING_PAYMENT
+    )
+
+
+def _late_detail(invoice: Invoice, paid_at: dt.datetime) -> str:
+    """Why a payment cannot pay ``invoice``; an unpaid one it came too late for is
+    marked expired on the spot (the sweeper would have)."""
+    replacement = invoice.replacement
+    if replacement is not None:
+        return (
+            f"ใบแจ้งหนี้ {invoice.number} ถูกแทนที่ด้วย {replacement.number} รายการนี้รอคืนเงิน / "
+            f"Invoice {invoice.number} was replaced by {replacement.number}; "
+            "this payment is flagged for refund"
+        )
+    if invoice.status == Invoice.Status.PENDING:
+        _close(
+            invoice,
+            Invoice.Status.EXPIRED,
+            EXPIRED_REASON,
+            actor=None,
+            actor_label="Biz Portal",
+        )
+    if invoice.status == Invoice.Status.CANCELLED:
+        return (
+            f"ใบแจ้งหนี้ {invoice.number} ถูกยกเลิกแล้ว รายการนี้รอคืนเงิน / "
+            f"Invoice {invoice.number} was cancelled; this payment is flagged for refund"
+        )
+    return (
+        f"ชำระเมื่อ {paid_at:%Y-%m-%d %H:%M} UTC หลังใบแจ้งหนี้ {invoice.number} หมดอายุ "
+        f"รายการนี้รอคืนเงิน / Paid at {paid_at:%Y-%m-%d %H:%M} UTC, after invoice "
+        f"{invoice.number} expired; this payment is flagged for refund"
+    )
+
+
+def _flaggable(amount: Decimal) -> bool:
+    """Money a refund can give back: above zero and within the amount column."""
+    return amount.is_finite() and Decimal(0) < amount < Decimal("1e10")
+
+
+def _audit_refusal(
+    provider_id: str, data: CallbackData, outcome: str, detail: str, invoice: Invoice | None
+) -> None:
+    target = invoice if invoice is not None else ("payments.invoice", data.ref2 or "?")
+    audit.record(
+        f"payment.callback_{outcome}",
+        target,
+        actor_label=f"payment provider {provider_id}",
+        txn=data.txn_id,
+        detail=detail,
+    )
+
+
+def _flag_issue(
+    provider_id: str,
+    data: CallbackData,
+    kind: str,
+    detail: str,
+    invoice: Invoice,
+    event: PaymentEvent,
+) -> PaymentIssue:
+    """Record the money for the agency's finance officers (one flag per transaction:
+    the database refuses a second, which :func:`receive_callback` reads as a repeat)."""
+    issue = PaymentIssue.objects.create(
+        kind=kind,
+        invoice=invoice,
+        agency_id=invoice.application.agency_id,
+        provider=provider_id,
+        provider_txn_id=data.txn_id,
+        amount=baht(data.amount),
+        currency=data.currency[:3],
+        paid_at=data.paid_at,
+        detail=detail,
+        event=event,
+    )
+    audit.record(
+        "payment.flagged",
+        issue,
+        actor_label=f"payment provider {provider_id}",
+        kind=kind,
+        invoice=invoice.number,
+        txn=data.txn_id,
+        amount=f"{issue.amount:.2f}",
+        currency=issue.currency,
+    )
+    events.publish(
+        PAYMENT_FLAGGED,
+        issue,
+        {
+            "kind": kind,
+            "invoice": invoice.number,
+            "provider": provider_id,
+            "amount": f"{issue.amount:.2f}",
+            "currency": issue.currency,
+        },
+        actor_label=f"payment provider {provider_id}",
+    )
+    return issue
 
 
 # --- receipts ---------------------------------------------------------------------

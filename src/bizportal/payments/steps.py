@@ -6,16 +6,20 @@ the same transaction as the decision that led here: an approval whose fee cannot
 computed is refused with the reason, and nothing is half-done. A fee of zero ends
 the step at once. The bank's signed confirmation completes it
 (:func:`bizportal.payments.services.confirm_payment`).
+
+``biz:feeStage`` (optional) makes the step invoice only the fee table's lines of that
+stage, so a process can charge an application fee after submission and the licence
+fee after approval (:mod:`.fees`).
 """
 
 from __future__ import annotations
 
 from bizportal.applications.models import Application, Status
-from bizportal.applications.services import bundle_of, fee_facts
-from bizportal.rules.services import live_version, quote_fee
-from bizportal.workflow.engine import ReadyStep
+from bizportal.rules.services import FEE_STAGE_PATTERN
+from bizportal.workflow.engine import ReadyStep, StepSpec
 from bizportal.workflow.steps import Completion, Performer, StepContext, StepHandler, step_types
 
+from . import fees
 from .services import raise_invoice
 
 STEP_TYPE = "payment"
@@ -31,12 +35,19 @@ class PaymentStep(StepHandler):
         "Invoices the fee from the service's fee table and waits for payment"
     )
     outputs = frozenset({"fee", "invoice"})
+    options = {"feeStage": False}
+
+    def check(self, step: StepSpec) -> list[str]:
+        stage = step.options.get("feeStage", "")
+        if stage and not FEE_STAGE_PATTERN.fullmatch(stage):
+            return [f"biz:feeStage {stage!r} must be a lower-case name (a-z, 0-9, _ or -)"]
+        return []
 
     def enter(self, ctx: StepContext) -> Completion | None:
         application: Application = ctx.subject
+        stage = ctx.step.spec.options.get("feeStage", "").strip()
         # The version pinned when the draft started; a fee change never reaches it.
-        version = application.fee_version or live_version(bundle_of(application).fee_table)
-        quote = quote_fee(version, application.data, fee_facts(application))
+        quote = fees.quote_for(application, stage)
         if quote.total <= 0:
             return Completion(
                 data={"fee": "0.00", "invoice": ""},
@@ -44,7 +55,14 @@ class PaymentStep(StepHandler):
                 action="waived",
                 label="ไม่มีค่าธรรมเนียม / No fee",
             )
-        raise_invoice(application, quote.total, actor=ctx.actor, lines=quote.lines)
+        raise_invoice(
+            application,
+            quote.total,
+            actor=ctx.actor,
+            actor_label="" if ctx.actor else "Biz Portal",
+            lines=quote.lines,
+            stage=stage,
+        )
         return None
 
     def status(self, subject: Application, step: ReadyStep) -> str:

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
@@ -50,8 +51,27 @@ def invoice(request: HttpRequest, public_id: Any) -> HttpResponse:
             "how": how,
             "receipt": receipt,
             "may_pay": may_pay,
+            "may_reissue": may_pay and services.may_reissue(invoice),
         },
     )
+
+
+@login_required
+@require_POST
+def reissue(request: HttpRequest, public_id: Any) -> HttpResponse:
+    """The applicant asks for a new invoice in place of an expired or cancelled one."""
+    invoice = selectors.invoice_of(request.user, public_id)
+    try:
+        new = services.reissue_invoice(invoice, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("payments:invoice", public_id=invoice.public_id)
+    messages.success(
+        request,
+        f"ออกใบแจ้งหนี้ใหม่ {new.number} แทน {invoice.number} แล้ว / "
+        f"New invoice {new.number} issued in place of {invoice.number}",
+    )
+    return redirect("payments:invoice", public_id=new.public_id)
 
 
 @login_required
@@ -67,6 +87,15 @@ def receipt_pdf(request: HttpRequest, public_id: Any) -> FileResponse:
     return response
 
 
+#: What a taken notice is answered (anything else taken means paid). A late payment or
+#: a second one is taken, so the provider stops resending it, and flagged for refund.
+CALLBACK_ANSWERS = {
+    "duplicate": "already-processed",
+    "late": "flagged-for-refund",
+    "paid_twice": "flagged-for-refund",
+}
+
+
 @csrf_exempt  # authenticated by the provider's HMAC signature, not a browser session
 @never_cache
 @require_POST
@@ -77,7 +106,7 @@ def callback(request: HttpRequest, provider: str) -> HttpResponse:
         return ratelimits.too_many_response(request, error, machine=True)
     result = services.receive_callback(provider, request)
     if result.ok:
-        status = "already-processed" if result.outcome == "duplicate" else "paid"
+        status = CALLBACK_ANSWERS.get(result.outcome, "paid")
         body: dict[str, Any] = {"status": status}
         if result.invoice is not None:
             body["invoice"] = result.invoice.number

@@ -402,6 +402,16 @@ def _prasert() -> None:
     )
     # Waiting at review in each agency's worklist.
     _submitted("food-shop-licence", PRASERT, business_name="ทองคำ เบเกอรี่", area_sqm=45)
+    # A food truck approved whose invoice he let run out: the payments demo expires it and
+    # has his late payment of the old QR code arrive, flagged for the BMA's finance officers.
+    _act(
+        _submitted("food-shop-licence", PRASERT, business_name=FOOD_TRUCK, area_sqm=30),
+        "approve",
+    )
+
+
+#: The business whose invoice expires in the payments demo (bizportal.payments.demo).
+FOOD_TRUCK = "ทองคำ ฟู้ดทรัค"
 
 
 def _delegation() -> None:

@@ -97,12 +97,20 @@ class FeeRuleError(ValueError):
         self.field = field
 
 
+#: The fee stage of a line whose rule names none: the fee invoiced after approval.
+DEFAULT_FEE_STAGE = "licence"
+FEE_STAGE_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
+
+
 @dataclass(frozen=True)
 class FeeLine:
-    """One line of an invoice: an amount in THB (2 places) and what it is for."""
+    """One line of an invoice: an amount in THB (2 places), what it is for, and the
+    stage of the process that invoices it (the ``stage`` output; ``licence`` if none):
+    an application fee at submission, the licence fee at approval."""
 
     amount: Decimal
     item: str
+    stage: str = DEFAULT_FEE_STAGE
 
 
 @dataclass(frozen=True)
@@ -140,12 +148,13 @@ def _fee_conventions(table: DecisionTable) -> Iterable[str]:
         yield "it needs an output named 'fee' (a number, in baht)"
     elif engine.INPUT_TYPES.get(fee.type_ref) != "number":
         yield f"output fee has typeRef {fee.type_ref!r}, expected number"
-    item = next((output for output in table.outputs if output.name == "item"), None)
-    if item is not None and item.type_ref != "string":
-        yield f"output item has typeRef {item.type_ref!r}, expected string"
-    extra = [name or "(unnamed)" for name in names if name not in {"fee", "item"}]
+    for text_output in ("item", "stage"):
+        found = next((output for output in table.outputs if output.name == text_output), None)
+        if found is not None and found.type_ref != "string":
+            yield f"output {text_output} has typeRef {found.type_ref!r}, expected string"
+    extra = [name or "(unnamed)" for name in names if name not in {"fee", "item", "stage"}]
     if extra or len(names) != len(set(names)):
-        yield f"outputs must be fee and optionally item, found {', '.join(names)}"
+        yield f"outputs must be fee and optionally item and stage, found {', '.join(names)}"
     if fee is not None:
         position = names.index("fee")
         for rule in table.rules:
@@ -342,7 +351,15 @@ def _line(table: DecisionTable, key: str, match: Match) -> FeeLine:
     item = match.outputs.get("item")
     if item is not None and not isinstance(item, str):
         raise _bad_table(key, f"rule {match.rule.title} gives item {item!r}, not text")
-    return FeeLine(amount=baht(amount), item=(item or "").strip() or table.name)
+    stage = match.outputs.get("stage")
+    stage = stage.strip() if isinstance(stage, str) else stage
+    if stage and not (isinstance(stage, str) and FEE_STAGE_PATTERN.fullmatch(stage)):
+        raise _bad_table(key, f"rule {match.rule.title} gives stage {stage!r}, not a stage name")
+    return FeeLine(
+        amount=baht(amount),
+        item=(item or "").strip() or table.name,
+        stage=stage or DEFAULT_FEE_STAGE,
+    )
 
 
 def _aggregate(table: DecisionTable, lines: list[FeeLine]) -> tuple[Decimal, tuple[FeeLine, ...]]:

@@ -31,6 +31,9 @@ class BankTransaction(models.Model):
     webhook_attempts = models.PositiveSmallIntegerField(default=0)
     webhook_response_code = models.PositiveSmallIntegerField(null=True, blank=True)
     webhook_response = models.TextField(blank=True, help_text="the biller's answer, truncated")
+    webhook_retry_at = models.DateTimeField(
+        null=True, blank=True, help_text="when the bank tries again after a transient failure"
+    )
     return_url = models.URLField(max_length=500, blank=True)
 
     class Meta:

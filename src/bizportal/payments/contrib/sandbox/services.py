@@ -16,7 +16,7 @@ from typing import Any
 import requests
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -95,11 +95,29 @@ def callback_url() -> str:
     return settings.BASE_URL + reverse("payments:callback", args=["sandbox"])
 
 
+#: Answers worth trying again: the biller may take the notice later.
+TRANSIENT_STATUSES = frozenset({408, 425, 429})
+
+
+def retry_delay(attempts: int) -> dt.timedelta:
+    """Exponential backoff: 1, 2, 4 ... times PAYMENT_SANDBOX_WEBHOOK_BACKOFF_SECONDS."""
+    base = settings.PAYMENT_SANDBOX_WEBHOOK_BACKOFF_SECONDS
+    return dt.timedelta(seconds=base * 2 ** max(0, min(attempts - 1, 16)))
+
+
+def _transient(code: int | None) -> bool:
+    return code is None or code >= 500 or code in TRANSIENT_STATUSES
+
+
 def deliver_webhook(txn_id: str) -> BankTransaction:
     """POST the signed notification to the biller and record the answer.
 
-    A 2xx answer (including "already-processed") means delivered; anything else is
-    kept as failed with the response, and can be resent from the bank's page.
+    A 2xx answer (including "already-processed" and "flagged-for-refund") means
+    delivered. A transient failure (no answer, 5xx, 408/425/429) stays pending with a
+    retry time, backing off exponentially, until ``PAYMENT_SANDBOX_WEBHOOK_MAX_ATTEMPTS``
+    attempts; the sweeper sends the due retries (:func:`resend_overdue_webhooks`). Any
+    other answer (a 4xx refusal: forged, unknown invoice, wrong amount), or the last
+    attempt, is kept as failed with the response, and can be resent from the bank's page.
     """
     txn = BankTransaction.objects.get(txn_id=txn_id)
     if txn.webhook_status == BankTransaction.Webhook.DELIVERED:
@@ -124,9 +142,15 @@ def deliver_webhook(txn_id: str) -> BankTransaction:
         txn.webhook_response_code = code
         txn.webhook_response = answer[:2000]
         delivered = code is not None and 200 <= code < 300
-        txn.webhook_status = (
-            BankTransaction.Webhook.DELIVERED if delivered else BankTransaction.Webhook.FAILED
-        )
+        retry = not delivered and _transient(code)
+        retry = retry and txn.webhook_attempts < settings.PAYMENT_SANDBOX_WEBHOOK_MAX_ATTEMPTS
+        if delivered:
+            txn.webhook_status = BankTransaction.Webhook.DELIVERED
+        elif retry:
+            txn.webhook_status = BankTransaction.Webhook.PENDING
+        else:
+            txn.webhook_status = BankTransaction.Webhook.FAILED
+        txn.webhook_retry_at = timezone.now() + retry_delay(txn.webhook_attempts) if retry else None
         txn.save()
         audit.record(
             "sandbox_bank.webhook_sent",
@@ -135,6 +159,7 @@ def deliver_webhook(txn_id: str) -> BankTransaction:
             status_code=code,
             delivered=delivered,
             attempt=txn.webhook_attempts,
+            retry_at=txn.webhook_retry_at.isoformat() if txn.webhook_retry_at else "",
         )
     return txn
 
@@ -146,7 +171,8 @@ def request_resend(txn: BankTransaction) -> BankTransaction:
     if txn.webhook_status == BankTransaction.Webhook.DELIVERED:
         return txn
     txn.webhook_status = BankTransaction.Webhook.PENDING
-    txn.save(update_fields=["webhook_status"])
+    txn.webhook_retry_at = None
+    txn.save(update_fields=["webhook_status", "webhook_retry_at"])
     audit.record(
         "sandbox_bank.webhook_resend",
         ("payments_sandbox.banktransaction", txn.txn_id),
@@ -159,7 +185,8 @@ def request_resend(txn: BankTransaction) -> BankTransaction:
 
 def resend_overdue_webhooks(older_than: dt.datetime, *, limit: int = 100) -> int:
     """Send now the notification of each payment still "notifying the biller" since
-    before ``older_than``: its task was lost, or its worker killed mid-delivery.
+    before ``older_than`` (its task was lost, or its worker killed mid-delivery), and
+    each retry after a transient failure whose time has come (the backoff).
 
     Sent here, not queued again: a worker pool that is down would otherwise find one
     more queued copy per payment for every minute it was down. Safe to repeat: the
@@ -167,8 +194,10 @@ def resend_overdue_webhooks(older_than: dt.datetime, *, limit: int = 100) -> int
     processed", which the bank records as delivered. Runs from the sweeper
     (:mod:`bizportal.core.sweeps`); returns how many it sent.
     """
-    overdue = BankTransaction.objects.filter(
-        webhook_status=BankTransaction.Webhook.PENDING, paid_at__lt=older_than
+    pending = BankTransaction.objects.filter(webhook_status=BankTransaction.Webhook.PENDING)
+    overdue = pending.filter(
+        Q(webhook_retry_at__isnull=True, paid_at__lt=older_than)
+        | Q(webhook_retry_at__lte=timezone.now())
     ).order_by("paid_at")
     txn_ids = list(overdue.values_list("txn_id", flat=True)[:limit])
     for txn_id in txn_ids:
