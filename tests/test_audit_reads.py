@@ -194,6 +194,7 @@ ADMIN_WITHOUT_PERSONAL_DATA = {
     "advisor.prerequisite",
     "payments.statementimport",  # a bank statement file: name, dates, channel
     "payments.statementline",  # bank references and amounts, no names
+    "payments.servicepaymentoptions",  # which channels a service takes: configuration
     "service_levels.specialday",  # the holiday calendar's cabinet-announced days
     "notifications.messagetemplate",  # message texts with {{ variables }}, no one's data
 }

@@ -629,6 +629,26 @@ PAYMENT_PROVIDER = env("PAYMENT_PROVIDER", "sandbox")
 PAYMENT_WEBHOOK_SECRET = secret("PAYMENT_WEBHOOK_SECRET", "sandbox-payment-webhook-secret")
 PAYMENT_BILLER_ID = env("PAYMENT_BILLER_ID", "099400016550101")
 PAYMENT_SANDBOX_URL = env("PAYMENT_SANDBOX_URL", f"{BASE_URL}/sandbox/bank")
+# Payment channels (issue 10): the provider plugins payers may choose from, in the order
+# the pay page offers them; a service may accept fewer (ServicePaymentOptions, in the
+# admin). PAYMENT_PROVIDER is always enabled and is the default channel. The demo
+# enables every sandbox channel; production lists the ones it has contracts for.
+PAYMENT_PROVIDERS = tuple(
+    dict.fromkeys(
+        [PAYMENT_PROVIDER]
+        + [
+            name.strip()
+            for name in env(
+                "PAYMENT_PROVIDERS",
+                "sandbox,sandbox_promptpay" if DEMO_MODE else PAYMENT_PROVIDER,
+            ).split(",")
+            if name.strip()
+        ]
+    )
+)
+# PromptPay (tag 29): the proxy of the collection account (a 13-digit tax ID, a mobile
+# number or a 15-digit e-wallet ID) that credit transfers are paid to.
+PAYMENT_PROMPTPAY_ID = env("PAYMENT_PROMPTPAY_ID", "0994000165501")
 
 # Notifications (issue 27): the channels sent on, retries, and the providers behind SMS
 # and LINE. The demo sends SMS and LINE to the sandboxes under /sandbox/sms and

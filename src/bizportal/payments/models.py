@@ -304,3 +304,33 @@ class StatementLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.statement_id}#{self.line_no}"
+
+
+# --- payment channels ---------------------------------------------------------------
+
+
+class ServicePaymentOptions(models.Model):
+    """Which payment channels a service's fees may be paid through.
+
+    No row, or an empty list, means every channel ``PAYMENT_PROVIDERS`` enables: a new
+    service is payable at once. A service whose fees go to the treasury directly lists
+    the CGD e-Payment channel alone. Names not enabled in the settings are ignored, so
+    switching a channel off in the settings switches it off everywhere.
+    """
+
+    service = models.OneToOneField(
+        "catalog.Service", on_delete=models.CASCADE, related_name="payment_options"
+    )
+    channels = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="payment provider identifiers accepted, in the order offered; empty: all",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "service payment options"
+        verbose_name_plural = "service payment options"
+
+    def __str__(self) -> str:
+        return f"{self.service}: {', '.join(self.channels) or 'all channels'}"

@@ -32,6 +32,8 @@ def invoice(request: HttpRequest, public_id: Any) -> HttpResponse:
     invoice = selectors.invoice_of(request.user, public_id)
     receipt = getattr(invoice, "receipt", None) if invoice.is_paid else None
     how = None
+    channels: list[tuple[str, str]] = []
+    chosen, channel_error, status = "", "", 200
     may_pay = authz.allowed(request.user, "payments.pay", invoice)
     if invoice.status == invoice.Status.PENDING and may_pay:
         try:
@@ -39,8 +41,18 @@ def invoice(request: HttpRequest, public_id: Any) -> HttpResponse:
         except StepUpRequired as needed:
             query = urlencode({"aal": str(needed.needed), "next": request.get_full_path()})
             return redirect(f"{reverse('identity:step-up')}?{query}")
+        accepted = services.accepted_channels(invoice.application.service)
+        channels = [(name, provider.label) for name, provider in accepted]
+        chosen = request.GET.get("channel", "")[:40] or accepted[0][0]
+        if chosen not in dict(accepted):
+            channel_error = (
+                f"บริการนี้ไม่รับชำระทางช่องทาง {chosen!r} เลือกช่องทางด้านล่าง / "
+                f"This service does not take payments through {chosen!r}: choose below"
+            )
+            chosen, status = accepted[0][0], 400
         back = settings.BASE_URL + reverse("payments:invoice", args=[invoice.public_id])
-        how = services.instruction(invoice, return_url=back)
+        back += "?" + urlencode({"channel": chosen, "returned": "1"})
+        how = services.instruction(invoice, channel=chosen, return_url=back)
     return render(
         request,
         "payments/invoice.html",
@@ -48,9 +60,14 @@ def invoice(request: HttpRequest, public_id: Any) -> HttpResponse:
             "invoice": invoice,
             "application": invoice.application,
             "how": how,
+            "channels": channels,
+            "chosen": chosen,
+            "channel_error": channel_error,
+            "returned": request.GET.get("returned") == "1",
             "receipt": receipt,
             "may_pay": may_pay,
         },
+        status=status,
     )
 
 

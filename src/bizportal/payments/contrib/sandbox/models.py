@@ -10,6 +10,8 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
+from bizportal.payments import thaiqr
+
 
 class BankTransaction(models.Model):
     class Webhook(models.TextChoices):
@@ -42,9 +44,20 @@ class BankTransaction(models.Model):
     def __str__(self) -> str:
         return self.txn_id
 
+    @property
+    def scheme(self) -> str:
+        """``promptpay`` for a credit transfer (tag 29), else ``billpay`` (tag 30)."""
+        try:
+            return thaiqr.read_any(self.payload).scheme
+        except thaiqr.PayloadError:
+            return "billpay"
+
     def webhook_body(self) -> dict[str, str]:
-        """The notification the bank sends the biller (the sandbox bank's wire format)."""
+        """The notification the bank sends the biller (the sandbox bank's wire format);
+        a PromptPay transfer says so (``scheme``) and names the proxy in ``biller_id``."""
+        extra = {"scheme": "promptpay"} if self.scheme == "promptpay" else {}
         return {
+            **extra,
             "txn_id": self.txn_id,
             "biller_id": self.biller_id,
             "ref1": self.ref1,

@@ -20,7 +20,7 @@ from bizportal.core import safejson
 from bizportal.payments import thaiqr
 from bizportal.payments.providers import SignatureError
 
-from . import services, signing, statements
+from . import promptpay, services, signing, statements
 from .models import BankTransaction
 
 
@@ -50,7 +50,8 @@ def pay(request: HttpRequest) -> HttpResponse:
             "bill": bill,
             "error": error,
             "return_url": return_url,
-            "biller_is_portal": bill is not None and bill.biller_id == settings.PAYMENT_BILLER_ID,
+            "biller_is_portal": bill is not None
+            and bill.biller_id in (settings.PAYMENT_BILLER_ID, promptpay.our_proxy()),
         },
         status=status,
     )
