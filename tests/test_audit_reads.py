@@ -154,6 +154,7 @@ NOT_STAFF_READS = {
     "backoffice:finance-refunds": "invoice numbers, amounts and staff names; no payer",
     "backoffice:finance-statements": "statement files and daily counts, no personal data",
     "backoffice:finance-statement": "bank references, amounts and invoice numbers, no names",
+    "backoffice:finance-payment-files": "bill-payment references and amounts, no names",
     "backoffice:finance-report": "aggregates per agency and channel; refund numbers, no names",
     "backoffice:finance-report-xlsx": "aggregates per agency and channel; refund numbers",
     "backoffice:finance-report-pdf": "aggregates per agency and channel; refund numbers",
@@ -372,6 +373,12 @@ def staff_reads(w: World) -> dict[str, Read]:
             "counter",
             {"public_id": w.invoice.public_id},
             "invoice.viewed",
+            str(w.invoice.public_id),
+        ),
+        "payments:invoice-slip": Read(
+            "counter",
+            {"public_id": w.invoice.public_id},
+            "invoice.slip_viewed",
             str(w.invoice.public_id),
         ),
         "api-invoice": Read(

@@ -120,6 +120,9 @@ PUBLIC_OR_OWN = {
     # aggregates; tests/payments/test_refunds.py, test_reconciliation.py, test_reports.py.
     "backoffice:finance-refunds",
     "backoffice:finance-statements",
+    # Daily bill-payment files: references and amounts of the collection account, any
+    # finance officer (tests/payments/test_counter.py).
+    "backoffice:finance-payment-files",
     "backoffice:finance-report",
     "backoffice:finance-report-xlsx",
     "backoffice:finance-report-pdf",
@@ -267,6 +270,7 @@ def targets(o: Owned) -> dict[str, dict[str, Any]]:
         "api-mandate-decline": mandate,
         "api-mandate-revoke": mandate,
         "payments:invoice": {"public_id": o.invoice.public_id},
+        "payments:invoice-slip": {"public_id": o.invoice.public_id},
         "payments:receipt-pdf": {"public_id": o.receipt.public_id},
         "licences:pdf": {"public_id": o.licence.public_id},
         "licences-lifecycle": {"public_id": o.licence.public_id},
@@ -409,6 +413,7 @@ def test_the_matrix_reaches_what_the_owner_may(owned: Owned) -> None:
         "api-application",
         "api-invoice",
         "payments:invoice",
+        "payments:invoice-slip",
         "payments:receipt-pdf",
         "licences:pdf",
         "licences:credential",

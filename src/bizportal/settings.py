@@ -640,7 +640,7 @@ PAYMENT_PROVIDERS = tuple(
             name.strip()
             for name in env(
                 "PAYMENT_PROVIDERS",
-                "sandbox,sandbox_promptpay" if DEMO_MODE else PAYMENT_PROVIDER,
+                "sandbox,sandbox_promptpay,sandbox_counter" if DEMO_MODE else PAYMENT_PROVIDER,
             ).split(",")
             if name.strip()
         ]

@@ -334,3 +334,33 @@ class ServicePaymentOptions(models.Model):
 
     def __str__(self) -> str:
         return f"{self.service}: {', '.join(self.channels) or 'all channels'}"
+
+
+class PaymentFileImport(models.Model):
+    """One bank's daily bill-payment file as imported, and what became of each row.
+
+    Not unique by content: importing the same file again is allowed and settles
+    nothing twice (each row's transaction pays at most one invoice), which this row
+    then shows as duplicates.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    filename = models.CharField(max_length=200)
+    provider = models.CharField(max_length=40, help_text="the channel the file settles")
+    bank_code = models.CharField(max_length=3)
+    file_date = models.DateField()
+    rows = models.PositiveIntegerField()
+    total = models.DecimalField(max_digits=14, decimal_places=2)
+    counts = models.JSONField(default=dict, help_text="rows per outcome")
+    results = models.JSONField(default=list, help_text="each row: references, amount, outcome")
+    imported_by = models.ForeignKey(
+        "identity.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    imported_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-imported_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.file_date})"

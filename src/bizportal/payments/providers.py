@@ -153,3 +153,17 @@ def refunding_provider(identifier: str) -> RefundingProvider | None:
         return None
     provider = providers[identifier]
     return provider if isinstance(provider, RefundingProvider) else None
+
+
+# --- daily files (an optional capability) -----------------------------------------------
+
+
+@runtime_checkable
+class DailyFileProvider(Protocol):
+    """A channel whose payments are reported in a daily file rather than by callback
+    (counter bill payment); the file is read by :mod:`~.billpay`."""
+
+    def fetch_daily_file(self, day: dt.date) -> bytes:
+        """Download and authenticate the bank's file of ``day``, or raise
+        ``billpay.PaymentFileError``."""
+        ...

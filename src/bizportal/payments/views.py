@@ -21,7 +21,7 @@ from bizportal.core.problems import problem_response
 from bizportal.identity.acting import StepUpRequired
 from bizportal.licences.uploads import read_licence_upload
 
-from . import ereceipts, selectors, services
+from . import billpay, ereceipts, selectors, services
 from .models import Receipt
 
 
@@ -69,6 +69,18 @@ def invoice(request: HttpRequest, public_id: Any) -> HttpResponse:
         },
         status=status,
     )
+
+
+@login_required
+@require_GET
+@audit.audited_read("invoice.slip_viewed", "payments.invoice")
+def invoice_slip(request: HttpRequest, public_id: Any) -> HttpResponse:
+    """The counter channel's pay-in slip (PDF) with the bill-payment barcode and QR."""
+    invoice = selectors.invoice_of(request.user, public_id)
+    response = HttpResponse(billpay.render_slip(invoice), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="slip-{invoice.number}.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @login_required

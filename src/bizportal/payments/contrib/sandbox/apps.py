@@ -13,6 +13,6 @@ class SandboxBankConfig(AppConfig):
     verbose_name = "Sandbox bank"
 
     def ready(self) -> None:
-        # Registers the "sandbox" and "sandbox_promptpay" payment providers and the
+        # Registers the "sandbox", "sandbox_promptpay" and "sandbox_counter" providers and the
         # bank's crash-recovery sweeper.
-        from . import promptpay, provider, sweepers  # noqa: F401
+        from . import counter, promptpay, provider, sweepers  # noqa: F401
