@@ -151,7 +151,14 @@ PUBLIC_OR_OWN = {
     "notifications:line-unlink",
     "notifications:sms-receipt",  # authenticated by the gateway's HMAC signature
 }
-SANDBOX_PROVIDERS = ("sandbox_idp:", "registries:", "sandbox_bank:", "sandbox_messaging:")
+SANDBOX_PROVIDERS = (
+    "sandbox_idp:",
+    "registries:",
+    "sandbox_bank:",
+    "sandbox_card:",
+    "sandbox_cgd:",
+    "sandbox_messaging:",
+)
 #: (role, URL name) pairs where the matrix's actor is entitled to the target anyway:
 #: platform administrators keep every agency's catalogue (the service editor; what they
 #: may do there is tested in tests/backoffice/test_service_editor.py).

@@ -154,6 +154,7 @@ INSTALLED_APPS = [
     "bizportal.integrations",
     "bizportal.payments",
     "bizportal.payments.contrib.sandbox",
+    "bizportal.payments.contrib.gateways",
     "bizportal.advisor",
     "bizportal.licences",
     "bizportal.service_levels",
@@ -640,7 +641,11 @@ PAYMENT_PROVIDERS = tuple(
             name.strip()
             for name in env(
                 "PAYMENT_PROVIDERS",
-                "sandbox,sandbox_promptpay,sandbox_counter" if DEMO_MODE else PAYMENT_PROVIDER,
+                (
+                    "sandbox,sandbox_promptpay,sandbox_counter,sandbox_card,sandbox_cgd"
+                    if DEMO_MODE
+                    else PAYMENT_PROVIDER
+                ),
             ).split(",")
             if name.strip()
         ]
@@ -649,6 +654,22 @@ PAYMENT_PROVIDERS = tuple(
 # PromptPay (tag 29): the proxy of the collection account (a 13-digit tax ID, a mobile
 # number or a 15-digit e-wallet ID) that credit transfers are paid to.
 PAYMENT_PROMPTPAY_ID = env("PAYMENT_PROMPTPAY_ID", "0994000165501")
+# The card gateway (hosted payment page, signed links and webhooks) and the CGD
+# e-Payment route; their keys are required only when the channel is enabled.
+PAYMENT_CARD_URL = env("PAYMENT_CARD_URL", f"{BASE_URL}/sandbox/card").rstrip("/")
+PAYMENT_CARD_MERCHANT_ID = env("PAYMENT_CARD_MERCHANT_ID", "BIZPORTAL0001")
+PAYMENT_CARD_SECRET = (
+    secret("PAYMENT_CARD_SECRET", "sandbox-card-gateway-secret")
+    if "sandbox_card" in PAYMENT_PROVIDERS
+    else ""
+)
+PAYMENT_CGD_URL = env("PAYMENT_CGD_URL", f"{BASE_URL}/sandbox/cgd").rstrip("/")
+PAYMENT_CGD_AGENCY_CODE = env("PAYMENT_CGD_AGENCY_CODE", "0000990001")
+PAYMENT_CGD_SECRET = (
+    secret("PAYMENT_CGD_SECRET", "sandbox-cgd-epayment-secret")
+    if "sandbox_cgd" in PAYMENT_PROVIDERS
+    else ""
+)
 
 # Notifications (issue 27): the channels sent on, retries, and the providers behind SMS
 # and LINE. The demo sends SMS and LINE to the sandboxes under /sandbox/sms and

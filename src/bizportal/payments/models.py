@@ -83,6 +83,7 @@ class PaymentEvent(models.Model):
         UNKNOWN_INVOICE = "unknown_invoice", "refused: no such invoice"
         WRONG_AMOUNT = "wrong_amount", "refused: amount or currency differs"
         NOT_PAYABLE = "not_payable", "refused: invoice cancelled"
+        DECLINED = "declined", "noted: the payer's attempt failed or was cancelled"
         ERROR = "error", "failed while processing"
 
     at = models.DateTimeField(auto_now_add=True)

@@ -45,6 +45,15 @@ class BodyTooLarge(CallbackError):
     outcome = "malformed"
 
 
+class PaymentNotCompleted(CallbackError):
+    """An authentic notice that the payer's attempt failed or was abandoned (a declined
+    card, a wrong OTP, a cancelled hosted page): logged, answered 200 so the provider
+    stops resending, and nothing changes; the invoice stays payable."""
+
+    status = 200
+    outcome = "declined"
+
+
 @dataclass(frozen=True)
 class PaymentInstruction:
     """What the invoice page shows so the payer can pay."""

@@ -106,7 +106,7 @@ def callback(request: HttpRequest, provider: str) -> HttpResponse:
         return ratelimits.too_many_response(request, error, machine=True)
     result = services.receive_callback(provider, request)
     if result.ok:
-        status = "already-processed" if result.outcome == "duplicate" else "paid"
+        status = {"duplicate": "already-processed", "declined": "noted"}.get(result.outcome, "paid")
         body: dict[str, Any] = {"status": status}
         if result.invoice is not None:
             body["invoice"] = result.invoice.number
