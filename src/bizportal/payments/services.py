@@ -416,6 +416,7 @@ def receipt_context(receipt: Receipt) -> dict[str, Any]:
         "payer_name_th": party.name_th or str(party),
         "payer_name_en": party.name_en,
         "amount_text": baht_text(invoice.amount),
+        "channel_label": providers[invoice.provider].label if invoice.provider in providers else "",
         "paid_date_th": thai_date(invoice.paid_at, with_time=True),
         "issued_date_th": thai_date(receipt.issued_at),
     }
