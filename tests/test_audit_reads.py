@@ -158,6 +158,7 @@ NOT_STAFF_READS = {
     "backoffice:finance-refunds": "invoice numbers, amounts and staff names; no payer",
     "backoffice:finance-statements": "statement files and daily counts, no personal data",
     "backoffice:finance-statement": "bank references, amounts and invoice numbers, no names",
+    "backoffice:finance-payment-files": "bill-payment references and amounts, no names",
     "backoffice:finance-report": "aggregates per agency and channel; refund numbers, no names",
     "backoffice:finance-report-xlsx": "aggregates per agency and channel; refund numbers",
     "backoffice:finance-report-pdf": "aggregates per agency and channel; refund numbers",
@@ -213,6 +214,7 @@ ADMIN_WITHOUT_PERSONAL_DATA = {
     "payments.statementline",  # bank references and amounts, no names
     "payments.paymentissue",  # a flagged payment: provider references and amounts, no names
     "payments.paymentterms",  # days an invoice stays payable, per service
+    "payments.servicepaymentoptions",  # which channels a service takes: configuration
     "service_levels.specialday",  # the holiday calendar's cabinet-announced days
     "notifications.messagetemplate",  # message texts with {{ variables }}, no one's data
     "surveys.survey",  # a service's questionnaire
@@ -401,6 +403,12 @@ def staff_reads(w: World) -> dict[str, Read]:
             "counter",
             {"public_id": w.invoice.public_id},
             "invoice.viewed",
+            str(w.invoice.public_id),
+        ),
+        "payments:invoice-slip": Read(
+            "counter",
+            {"public_id": w.invoice.public_id},
+            "invoice.slip_viewed",
             str(w.invoice.public_id),
         ),
         "api-invoice": Read(

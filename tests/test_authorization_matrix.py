@@ -122,6 +122,9 @@ PUBLIC_OR_OWN = {
     # aggregates; tests/payments/test_refunds.py, test_reconciliation.py, test_reports.py.
     "backoffice:finance-refunds",
     "backoffice:finance-statements",
+    # Daily bill-payment files: references and amounts of the collection account, any
+    # finance officer (tests/payments/test_counter.py).
+    "backoffice:finance-payment-files",
     "backoffice:finance-report",
     "backoffice:finance-report-xlsx",
     "backoffice:finance-report-pdf",
@@ -162,7 +165,14 @@ PUBLIC_OR_OWN = {
     "contact:follow",
     "contact:follow-file",
 }
-SANDBOX_PROVIDERS = ("sandbox_idp:", "registries:", "sandbox_bank:", "sandbox_messaging:")
+SANDBOX_PROVIDERS = (
+    "sandbox_idp:",
+    "registries:",
+    "sandbox_bank:",
+    "sandbox_card:",
+    "sandbox_cgd:",
+    "sandbox_messaging:",
+)
 #: (role, URL name) pairs where the matrix's actor is entitled to the target anyway:
 #: platform administrators keep every agency's catalogue (the service editor; what they
 #: may do there is tested in tests/backoffice/test_service_editor.py).
@@ -311,6 +321,7 @@ def targets(o: Owned) -> dict[str, dict[str, Any]]:
         "api-mandate-decline": mandate,
         "api-mandate-revoke": mandate,
         "payments:invoice": {"public_id": o.invoice.public_id},
+        "payments:invoice-slip": {"public_id": o.invoice.public_id},
         "payments:receipt-pdf": {"public_id": o.receipt.public_id},
         "licences:pdf": {"public_id": o.licence.public_id},
         "licences-lifecycle": {"public_id": o.licence.public_id},
@@ -473,6 +484,7 @@ def test_the_matrix_reaches_what_the_owner_may(owned: Owned) -> None:
         "api-application",
         "api-invoice",
         "payments:invoice",
+        "payments:invoice-slip",
         "payments:receipt-pdf",
         "licences:pdf",
         "licences:credential",

@@ -154,6 +154,7 @@ INSTALLED_APPS = [
     "bizportal.integrations",
     "bizportal.payments",
     "bizportal.payments.contrib.sandbox",
+    "bizportal.payments.contrib.gateways",
     "bizportal.advisor",
     "bizportal.licences",
     "bizportal.service_levels",
@@ -647,6 +648,46 @@ PAYMENT_INVOICE_DAYS = int(env("PAYMENT_INVOICE_DAYS", "15"))
 # 429) after 1, 2, 4 ... times this many seconds, at most this many attempts in all.
 PAYMENT_SANDBOX_WEBHOOK_BACKOFF_SECONDS = int(env("PAYMENT_SANDBOX_WEBHOOK_BACKOFF_SECONDS", "30"))
 PAYMENT_SANDBOX_WEBHOOK_MAX_ATTEMPTS = int(env("PAYMENT_SANDBOX_WEBHOOK_MAX_ATTEMPTS", "8"))
+# Payment channels (issue 10): the provider plugins payers may choose from, in the order
+# the pay page offers them; a service may accept fewer (ServicePaymentOptions, in the
+# admin). PAYMENT_PROVIDER is always enabled and is the default channel. The demo
+# enables every sandbox channel; production lists the ones it has contracts for.
+PAYMENT_PROVIDERS = tuple(
+    dict.fromkeys(
+        [PAYMENT_PROVIDER]
+        + [
+            name.strip()
+            for name in env(
+                "PAYMENT_PROVIDERS",
+                (
+                    "sandbox,sandbox_promptpay,sandbox_counter,sandbox_card,sandbox_cgd"
+                    if DEMO_MODE
+                    else PAYMENT_PROVIDER
+                ),
+            ).split(",")
+            if name.strip()
+        ]
+    )
+)
+# PromptPay (tag 29): the proxy of the collection account (a 13-digit tax ID, a mobile
+# number or a 15-digit e-wallet ID) that credit transfers are paid to.
+PAYMENT_PROMPTPAY_ID = env("PAYMENT_PROMPTPAY_ID", "0994000165501")
+# The card gateway (hosted payment page, signed links and webhooks) and the CGD
+# e-Payment route; their keys are required only when the channel is enabled.
+PAYMENT_CARD_URL = env("PAYMENT_CARD_URL", f"{BASE_URL}/sandbox/card").rstrip("/")
+PAYMENT_CARD_MERCHANT_ID = env("PAYMENT_CARD_MERCHANT_ID", "BIZPORTAL0001")
+PAYMENT_CARD_SECRET = (
+    secret("PAYMENT_CARD_SECRET", "sandbox-card-gateway-secret")
+    if "sandbox_card" in PAYMENT_PROVIDERS
+    else ""
+)
+PAYMENT_CGD_URL = env("PAYMENT_CGD_URL", f"{BASE_URL}/sandbox/cgd").rstrip("/")
+PAYMENT_CGD_AGENCY_CODE = env("PAYMENT_CGD_AGENCY_CODE", "0000990001")
+PAYMENT_CGD_SECRET = (
+    secret("PAYMENT_CGD_SECRET", "sandbox-cgd-epayment-secret")
+    if "sandbox_cgd" in PAYMENT_PROVIDERS
+    else ""
+)
 
 # Notifications (issue 27): the channels sent on, retries, and the providers behind SMS
 # and LINE. The demo sends SMS and LINE to the sandboxes under /sandbox/sms and

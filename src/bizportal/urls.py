@@ -40,6 +40,8 @@ urlpatterns = [
     path("sandbox/idp/", include("bizportal.sandbox_idp.urls")),
     path("sandbox/registries/", include("bizportal.registries.urls")),
     path("sandbox/bank/", include("bizportal.payments.contrib.sandbox.urls")),
+    path("sandbox/card/", include("bizportal.payments.contrib.gateways.urls_card")),
+    path("sandbox/cgd/", include("bizportal.payments.contrib.gateways.urls_cgd")),
     path("sandbox/", include("bizportal.notifications.contrib.sandbox.urls")),
     path("", include("bizportal.notifications.urls")),
     path("", include("bizportal.surveys.urls")),

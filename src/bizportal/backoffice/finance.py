@@ -25,16 +25,17 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods
 
 from bizportal.core import audit
-from bizportal.payments import reconciliation, refunds, reports, selectors
+from bizportal.payments import billpay, reconciliation, refunds, reports, selectors
 from bizportal.payments import services as payments
 from bizportal.payments.models import (
+    PaymentFileImport,
     PaymentIssue,
     Refund,
     RefundReason,
     StatementImport,
     StatementLine,
 )
-from bizportal.payments.providers import providers
+from bizportal.payments.providers import DailyFileProvider, enabled_providers, providers
 
 from .views import staff_only
 
@@ -284,6 +285,57 @@ def _check_statement_upload(upload: Any) -> bytes:
             "ไฟล์ไม่ใช่ข้อความ (XML หรือ CSV) / The file is not text (XML or CSV)"
         )
     return content
+
+
+@reconcile_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def payment_files(request: HttpRequest) -> HttpResponse:
+    """The counter channel's daily bill-payment files: upload one (POST) to settle its
+    payments; the imports and every row the file could not settle are listed."""
+    counter_channels = [
+        name for name, plugin in enabled_providers() if isinstance(plugin, DailyFileProvider)
+    ]
+    status = 200
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        provider = request.POST.get("provider", "")
+        try:
+            if upload is None or not upload.size:
+                raise billpay.PaymentFileError("กรุณาเลือกไฟล์ / Please choose a file")
+            if provider not in counter_channels:
+                raise billpay.PaymentFileError(
+                    f"ช่องทาง {provider[:40]!r} ไม่ได้รับชำระด้วยไฟล์ประจำวัน / "
+                    f"The channel {provider[:40]!r} does not report by daily file"
+                )
+            if upload.size > settings.PAYMENT_STATEMENT_MAX_BYTES:
+                raise billpay.PaymentFileError("ไฟล์ใหญ่เกินกำหนด / The file is larger than allowed")
+            imported = billpay.import_file(
+                bytes(upload.read()),
+                filename=upload.name or "billpay.txt",
+                provider=provider,
+                actor=request.user,
+            )
+        except billpay.PaymentFileError as error:
+            messages.error(request, str(error))
+            status = 400
+        else:
+            messages.success(
+                request,
+                f"นำเข้าแล้ว {imported.rows} รายการ / Imported {imported.rows} payments: "
+                + ", ".join(f"{k} {v}" for k, v in sorted(imported.counts.items())),
+            )
+            return redirect("backoffice:finance-payment-files")
+    imports = list(PaymentFileImport.objects.all()[:30])
+    return render(
+        request,
+        "backoffice/finance_payment_files.html",
+        {
+            "imports": [(item, billpay.refused_rows(item)) for item in imports],
+            "channels": counter_channels,
+            "max_mb": settings.PAYMENT_STATEMENT_MAX_BYTES // 2**20,
+        },
+        status=status,
+    )
 
 
 @reconcile_required

@@ -38,6 +38,7 @@ urlpatterns = [
     ),
     path("finance/invoices/<uuid:public_id>/", finance.invoice_refund, name="finance-invoice"),
     path("finance/statements/", finance.statement_list, name="finance-statements"),
+    path("finance/payment-files/", finance.payment_files, name="finance-payment-files"),
     path(
         "finance/statements/<uuid:public_id>/",
         finance.statement_detail,

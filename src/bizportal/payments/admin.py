@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
+from django.conf import settings
 from django.contrib import admin
+from django.http import HttpRequest
 
 from bizportal.core import audit
 from bizportal.core.admin import AuditedReadsAdmin
@@ -16,9 +19,11 @@ from .models import (
     PaymentTerms,
     Receipt,
     Refund,
+    ServicePaymentOptions,
     StatementImport,
     StatementLine,
 )
+from .providers import providers
 
 
 class ReadOnly(AuditedReadsAdmin):
@@ -123,3 +128,57 @@ class PaymentIssueAdmin(ReadOnlyNoPersonalData):
     list_display = ("created_at", "kind", "state", "invoice", "amount", "provider_txn_id")
     list_filter = ("kind", "state", "provider")
     search_fields = ("provider_txn_id", "invoice__number")
+
+
+def _channel_choices() -> list[tuple[str, str]]:
+    """Installed channels; those the settings do not enable are marked, since a service
+    may list them but they stay off until PAYMENT_PROVIDERS enables them."""
+    return [
+        (name, provider.label if name in settings.PAYMENT_PROVIDERS else f"{provider.label} (off)")
+        for name, provider in providers
+    ]
+
+
+class ServicePaymentOptionsForm(forms.ModelForm):  # type: ignore[type-arg]
+    channels = forms.MultipleChoiceField(
+        choices=_channel_choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="ช่องทางที่รับ (ไม่เลือก = ทุกช่องทางที่เปิดใช้) / "
+        "Channels accepted (none ticked: every enabled channel)",
+    )
+
+    class Meta:
+        model = ServicePaymentOptions
+        fields = ["service", "channels"]
+
+
+@admin.register(ServicePaymentOptions)
+class ServicePaymentOptionsAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Which channels each service accepts: configuration, no personal data (listed in
+    tests/test_audit_reads.py); every change is audited with the admin's transaction."""
+
+    form = ServicePaymentOptionsForm
+    list_display = ("service", "channels", "updated_at")
+    autocomplete_fields = ("service",)
+
+    def save_model(
+        self, request: HttpRequest, obj: ServicePaymentOptions, form: Any, change: bool
+    ) -> None:
+        super().save_model(request, obj, form, change)
+        audit.record(
+            "payments.service_channels_saved",
+            obj,
+            actor=request.user,
+            service=obj.service.slug,
+            channels=list(obj.channels),
+        )
+
+    def delete_model(self, request: HttpRequest, obj: ServicePaymentOptions) -> None:
+        audit.record("payments.service_channels_deleted", obj, actor=request.user)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        for obj in queryset:
+            audit.record("payments.service_channels_deleted", obj, actor=request.user)
+        super().delete_queryset(request, queryset)

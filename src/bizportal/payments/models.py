@@ -166,6 +166,7 @@ class PaymentEvent(models.Model):
         NOT_PAYABLE = "not_payable", "refused: invoice cancelled"
         LATE = "late", "recorded: invoice expired, cancelled or replaced; flagged for refund"
         PAID_TWICE = "paid_twice", "recorded: invoice already paid; flagged for refund"
+        DECLINED = "declined", "noted: the payer's attempt failed or was cancelled"
         ERROR = "error", "failed while processing"
 
     at = models.DateTimeField(auto_now_add=True)
@@ -456,3 +457,63 @@ class StatementLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.statement_id}#{self.line_no}"
+
+
+# --- payment channels ---------------------------------------------------------------
+
+
+class ServicePaymentOptions(models.Model):
+    """Which payment channels a service's fees may be paid through.
+
+    No row, or an empty list, means every channel ``PAYMENT_PROVIDERS`` enables: a new
+    service is payable at once. A service whose fees go to the treasury directly lists
+    the CGD e-Payment channel alone. Names not enabled in the settings are ignored, so
+    switching a channel off in the settings switches it off everywhere.
+    """
+
+    service = models.OneToOneField(
+        "catalog.Service", on_delete=models.CASCADE, related_name="payment_options"
+    )
+    channels = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="payment provider identifiers accepted, in the order offered; empty: all",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "service payment options"
+        verbose_name_plural = "service payment options"
+
+    def __str__(self) -> str:
+        return f"{self.service}: {', '.join(self.channels) or 'all channels'}"
+
+
+class PaymentFileImport(models.Model):
+    """One bank's daily bill-payment file as imported, and what became of each row.
+
+    Not unique by content: importing the same file again is allowed and settles
+    nothing twice (each row's transaction pays at most one invoice), which this row
+    then shows as duplicates.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    filename = models.CharField(max_length=200)
+    provider = models.CharField(max_length=40, help_text="the channel the file settles")
+    bank_code = models.CharField(max_length=3)
+    file_date = models.DateField()
+    rows = models.PositiveIntegerField()
+    total = models.DecimalField(max_digits=14, decimal_places=2)
+    counts = models.JSONField(default=dict, help_text="rows per outcome")
+    results = models.JSONField(default=list, help_text="each row: references, amount, outcome")
+    imported_by = models.ForeignKey(
+        "identity.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    imported_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-imported_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.file_date})"

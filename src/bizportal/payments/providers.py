@@ -3,7 +3,9 @@
 A provider turns an invoice into something a payer can act on (a Thai QR code and
 where to pay it) and authenticates the provider's confirmation callback. The
 sandbox bank in ``contrib/sandbox`` implements it over the same HTTP and signature
-scheme a production bank connector would; ``settings.PAYMENT_PROVIDER`` picks one.
+scheme a production bank connector would. ``settings.PAYMENT_PROVIDERS`` enables
+channels (``settings.PAYMENT_PROVIDER`` is the default one) and each service may accept
+fewer (:class:`~.models.ServicePaymentOptions`); the payer chooses among them.
 """
 
 from __future__ import annotations
@@ -43,6 +45,15 @@ class BodyTooLarge(CallbackError):
     outcome = "malformed"
 
 
+class PaymentNotCompleted(CallbackError):
+    """An authentic notice that the payer's attempt failed or was abandoned (a declined
+    card, a wrong OTP, a cancelled hosted page): logged, answered 200 so the provider
+    stops resending, and nothing changes; the invoice stays payable."""
+
+    status = 200
+    outcome = "declined"
+
+
 @dataclass(frozen=True)
 class PaymentInstruction:
     """What the invoice page shows so the payer can pay."""
@@ -52,6 +63,13 @@ class PaymentInstruction:
     pay_url: str = ""
     pay_label_th: str = ""
     pay_label_en: str = ""
+    #: What the pay page says, step by step, for this channel (empty: the Thai QR text).
+    heading_th: str = ""
+    heading_en: str = ""
+    steps_th: tuple[str, ...] = ()
+    steps_en: tuple[str, ...] = ()
+    #: A document to print and take along (the counter's pay-in slip), if any.
+    slip_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -69,7 +87,8 @@ class CallbackData:
 
 
 class PaymentProvider(Protocol):
-    """What each provider plugin implements."""
+    """What each provider plugin implements. ``label`` names the channel to payers
+    (bilingual, "ไทย / English"), as the pay page's choice shows it."""
 
     label: str
 
@@ -89,6 +108,17 @@ def active_provider() -> tuple[str, PaymentProvider]:
     """The configured provider and its identifier (LookupError if not installed)."""
     identifier = settings.PAYMENT_PROVIDER
     return identifier, providers[identifier]
+
+
+def enabled_providers() -> list[tuple[str, PaymentProvider]]:
+    """The channels ``settings.PAYMENT_PROVIDERS`` enables, in its order; a name with no
+    installed plugin is skipped (the system check reports it)."""
+    return [(name, providers[name]) for name in settings.PAYMENT_PROVIDERS if name in providers]
+
+
+def is_enabled(identifier: str) -> bool:
+    """Whether callbacks and payments of ``identifier`` are taken."""
+    return identifier in providers and identifier in settings.PAYMENT_PROVIDERS
 
 
 # --- refunds (an optional capability) ------------------------------------------------
@@ -132,3 +162,17 @@ def refunding_provider(identifier: str) -> RefundingProvider | None:
         return None
     provider = providers[identifier]
     return provider if isinstance(provider, RefundingProvider) else None
+
+
+# --- daily files (an optional capability) -----------------------------------------------
+
+
+@runtime_checkable
+class DailyFileProvider(Protocol):
+    """A channel whose payments are reported in a daily file rather than by callback
+    (counter bill payment); the file is read by :mod:`~.billpay`."""
+
+    def fetch_daily_file(self, day: dt.date) -> bytes:
+        """Download and authenticate the bank's file of ``day``, or raise
+        ``billpay.PaymentFileError``."""
+        ...

@@ -36,14 +36,24 @@ from bizportal.workflow.steps import Completion
 
 from . import ereceipts, fees, thaiqr
 from .events import INVOICE_CLOSED, INVOICE_PAID, INVOICE_REISSUED, PAYMENT_FLAGGED
-from .models import Invoice, PaymentEvent, PaymentIssue, PaymentTerms, Receipt
+from .models import (
+    Invoice,
+    PaymentEvent,
+    PaymentIssue,
+    PaymentTerms,
+    Receipt,
+    ServicePaymentOptions,
+)
 from .providers import (
     BodyTooLarge,
     CallbackData,
     CallbackError,
     PaymentInstruction,
+    PaymentProvider,
     SignatureError,
     active_provider,
+    enabled_providers,
+    is_enabled,
     providers,
 )
 
@@ -346,10 +356,34 @@ def check_may_pay(invoice: Invoice, actor: Any) -> None:
     require_aal(actor, application.service.aal_needed("pay"))
 
 
-def instruction(invoice: Invoice, *, return_url: str = "") -> PaymentInstruction:
-    """How to pay: the configured provider's QR code and payment link."""
-    _, provider = active_provider()
-    return provider.instruction(invoice, return_url=return_url)
+def accepted_channels(service: Any) -> list[tuple[str, PaymentProvider]]:
+    """The channels a service's fees may be paid through: those the settings enable,
+    narrowed by the service's :class:`ServicePaymentOptions` if it lists any (in its
+    order). Never empty: with no overlap the default channel stays, so an invoice can
+    always be paid."""
+    enabled = dict(enabled_providers())
+    options = ServicePaymentOptions.objects.filter(service=service).first()
+    chosen = [name for name in (options.channels if options else []) if name in enabled]
+    if chosen:
+        return [(name, enabled[name]) for name in chosen]
+    if options and options.channels:
+        return [active_provider()]
+    return list(enabled.items())
+
+
+def instruction(invoice: Invoice, *, channel: str = "", return_url: str = "") -> PaymentInstruction:
+    """How to pay through ``channel`` (default: the service's first accepted channel);
+    a channel the service does not accept is refused with a bilingual ValidationError."""
+    accepted = dict(accepted_channels(invoice.application.service))
+    if not channel:
+        channel = next(iter(accepted))
+    if channel not in accepted:
+        raise ValidationError(
+            f"บริการนี้ไม่รับชำระทางช่องทาง {channel[:40]!r} / "
+            f"This service does not take payments through {channel[:40]!r}",
+            code="channel",
+        )
+    return accepted[channel].instruction(invoice, return_url=return_url)
 
 
 # --- provider callbacks -----------------------------------------------------------
@@ -377,7 +411,7 @@ def receive_callback(provider_id: str, request: HttpRequest) -> CallbackResult:
     call the log and the audit trail hold a summary (size, SHA-256, source address), so
     nobody can fill the database by knocking.
     """
-    if provider_id not in providers or provider_id != active_provider()[0]:
+    if not is_enabled(provider_id):
         # Not logged: no provider of ours, so nothing to reconcile against.
         return CallbackResult(404, "unknown_provider", "ไม่รู้จักผู้ให้บริการนี้ / Unknown payment provider")
     bound = settings.PAYMENT_CALLBACK_MAX_BYTES
@@ -749,6 +783,7 @@ def receipt_context(receipt: Receipt) -> dict[str, Any]:
         "payer_name_th": party.name_th or str(party),
         "payer_name_en": party.name_en,
         "amount_text": baht_text(invoice.amount),
+        "channel_label": providers[invoice.provider].label if invoice.provider in providers else "",
         "paid_date_th": thai_date(invoice.paid_at, with_time=True),
         "issued_date_th": thai_date(receipt.issued_at),
     }

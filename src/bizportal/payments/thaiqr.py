@@ -50,6 +50,7 @@ class BillPayment:
     amount: Decimal | None
     currency: str
     dynamic: bool
+    scheme: str = "billpay"  # "promptpay": biller_id is then the PromptPay proxy
 
 
 def crc16(data: str) -> str:
@@ -181,17 +182,7 @@ def read_bill_payment(text: str) -> BillPayment:
         raise PayloadError(
             "QR ชำระบิลต้องมีรหัสผู้รับชำระและ Ref1 / A bill payment QR needs a biller ID and Ref1"
         )
-    amount: Decimal | None = None
-    raw_amount = fields.get("54")
-    if isinstance(raw_amount, str):
-        try:
-            amount = Decimal(raw_amount)
-        except InvalidOperation:
-            raise PayloadError(
-                f"ยอดเงิน {raw_amount!r} ไม่ถูกต้อง / Invalid amount {raw_amount!r}"
-            ) from None
-        if not amount.is_finite() or amount <= 0:
-            raise PayloadError(f"ยอดเงิน {raw_amount!r} ไม่ถูกต้อง / Invalid amount {raw_amount!r}")
+    amount = _amount_of(fields)
     currency = fields.get("53", "")
     return BillPayment(
         biller_id=biller_id,
@@ -201,6 +192,124 @@ def read_bill_payment(text: str) -> BillPayment:
         currency=currency if isinstance(currency, str) else "",
         dynamic=fields.get("01") == DYNAMIC,
     )
+
+
+# --- PromptPay credit transfer (tag 29) -------------------------------------------------
+
+PROMPTPAY_MOBILE, PROMPTPAY_NATIONAL_ID, PROMPTPAY_EWALLET = "01", "02", "03"
+
+
+def promptpay_proxy(proxy: str) -> tuple[str, str]:
+    """The sub-tag and value of a PromptPay proxy: a Thai mobile number (10 digits from
+    0, carried as 0066 and the last 9), a national ID or tax ID (13 digits) or an
+    e-wallet ID (15 digits). Spaces and hyphens are ignored."""
+    digits = re.sub(r"[\s-]", "", proxy or "")
+    if re.fullmatch(r"0[0-9]{9}", digits):
+        return PROMPTPAY_MOBILE, "0066" + digits[1:]
+    if re.fullmatch(r"0066[0-9]{9}", digits):
+        return PROMPTPAY_MOBILE, digits
+    if re.fullmatch(r"[0-9]{13}", digits):
+        return PROMPTPAY_NATIONAL_ID, digits
+    if re.fullmatch(r"[0-9]{15}", digits):
+        return PROMPTPAY_EWALLET, digits
+    raise PayloadError(
+        "พร้อมเพย์ต้องเป็นเบอร์มือถือ 10 หลัก เลขประจำตัว 13 หลัก หรือ e-Wallet 15 หลัก / "
+        "A PromptPay ID is a 10-digit mobile number, a 13-digit national or tax ID, "
+        "or a 15-digit e-wallet ID"
+    )
+
+
+def promptpay_payload(
+    proxy: str, amount: Decimal | None = None, *, bill_number: str = "", reference: str = ""
+) -> str:
+    """A PromptPay credit transfer QR (tag 29, AID A000000677010111) to ``proxy``.
+
+    A transfer carries no bill references of its own, so the invoice's numbers ride in
+    the additional data template (62): 01 the bill number (our Ref2) and 05 the
+    reference label (our Ref1); the paying bank passes them on in its notice.
+    """
+    sub_tag, value = promptpay_proxy(proxy)
+    for name, ref in (("Bill number", bill_number), ("Reference", reference)):
+        if ref and not REFERENCE_RE.match(ref):
+            raise PayloadError(
+                f"{name} ต้องเป็นตัวเลขหรืออักษรอังกฤษพิมพ์ใหญ่ 1–20 ตัว / "
+                f"{name} must be 1–20 digits or capital letters"
+            )
+    # Fields in the order PromptPay codes in the wild use (58 before 53), so a static
+    # code is byte for byte the published one.
+    fields = [
+        tlv("00", FORMAT_VERSION),
+        tlv("01", DYNAMIC if amount is not None else STATIC),
+        tlv("29", tlv("00", PROMPTPAY_AID) + tlv(sub_tag, value)),
+        tlv("58", COUNTRY_TH),
+        tlv("53", CURRENCY_THB),
+    ]
+    if amount is not None:
+        total = baht(amount)
+        if total <= 0:
+            raise PayloadError("ยอดเงินต้องมากกว่าศูนย์ / The amount must be more than zero")
+        fields.append(tlv("54", f"{total:.2f}"))
+    extra = (tlv("01", bill_number) if bill_number else "") + (
+        tlv("05", reference) if reference else ""
+    )
+    if extra:
+        fields.append(tlv("62", extra))
+    body = "".join(fields) + "6304"
+    return body + crc16(body)
+
+
+def _amount_of(fields: dict[str, str | dict[str, str]]) -> Decimal | None:
+    raw_amount = fields.get("54")
+    if not isinstance(raw_amount, str):
+        return None
+    try:
+        amount = Decimal(raw_amount)
+    except InvalidOperation:
+        raise PayloadError(
+            f"ยอดเงิน {raw_amount!r} ไม่ถูกต้อง / Invalid amount {raw_amount!r}"
+        ) from None
+    if not amount.is_finite() or amount <= 0:
+        raise PayloadError(f"ยอดเงิน {raw_amount!r} ไม่ถูกต้อง / Invalid amount {raw_amount!r}")
+    return amount
+
+
+def read_promptpay(text: str) -> BillPayment:
+    """Parse a PromptPay transfer QR; ``biller_id`` is the proxy as carried (0066…),
+    Ref1/Ref2 come from the additional data (62/05 and 62/01)."""
+    fields = parse_payload(text)
+    account = fields.get("29")
+    if not isinstance(account, dict) or account.get("00") != PROMPTPAY_AID:
+        raise PayloadError("QR นี้ไม่ใช่พร้อมเพย์ / This QR code is not a PromptPay transfer")
+    proxy = next(
+        (
+            account[tag]
+            for tag in (PROMPTPAY_MOBILE, PROMPTPAY_NATIONAL_ID, PROMPTPAY_EWALLET)
+            if account.get(tag)
+        ),
+        "",
+    )
+    if not proxy:
+        raise PayloadError("QR พร้อมเพย์ไม่มีเลขผู้รับ / The PromptPay QR names no receiver")
+    extra = fields.get("62")
+    extra = extra if isinstance(extra, dict) else {}
+    currency = fields.get("53", "")
+    return BillPayment(
+        biller_id=proxy,
+        ref1=extra.get("05", ""),
+        ref2=extra.get("01", ""),
+        amount=_amount_of(fields),
+        currency=currency if isinstance(currency, str) else "",
+        dynamic=fields.get("01") == DYNAMIC,
+        scheme="promptpay",
+    )
+
+
+def read_any(text: str) -> BillPayment:
+    """A bill payment (tag 30) or a PromptPay transfer (tag 29), whichever it is."""
+    fields = parse_payload(text)
+    if "29" in fields and "30" not in fields:
+        return read_promptpay(text)
+    return read_bill_payment(text)
 
 
 def qr_code(payload: str) -> segno.QRCode:

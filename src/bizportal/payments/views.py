@@ -22,7 +22,7 @@ from bizportal.core.problems import problem_response
 from bizportal.identity.acting import StepUpRequired
 from bizportal.licences.uploads import read_licence_upload
 
-from . import ereceipts, selectors, services
+from . import billpay, ereceipts, selectors, services
 from .models import Receipt
 
 
@@ -33,6 +33,8 @@ def invoice(request: HttpRequest, public_id: Any) -> HttpResponse:
     invoice = selectors.invoice_of(request.user, public_id)
     receipt = getattr(invoice, "receipt", None) if invoice.is_paid else None
     how = None
+    channels: list[tuple[str, str]] = []
+    chosen, channel_error, status = "", "", 200
     may_pay = authz.allowed(request.user, "payments.pay", invoice)
     if invoice.status == invoice.Status.PENDING and may_pay:
         try:
@@ -40,8 +42,18 @@ def invoice(request: HttpRequest, public_id: Any) -> HttpResponse:
         except StepUpRequired as needed:
             query = urlencode({"aal": str(needed.needed), "next": request.get_full_path()})
             return redirect(f"{reverse('identity:step-up')}?{query}")
+        accepted = services.accepted_channels(invoice.application.service)
+        channels = [(name, provider.label) for name, provider in accepted]
+        chosen = request.GET.get("channel", "")[:40] or accepted[0][0]
+        if chosen not in dict(accepted):
+            channel_error = (
+                f"บริการนี้ไม่รับชำระทางช่องทาง {chosen!r} เลือกช่องทางด้านล่าง / "
+                f"This service does not take payments through {chosen!r}: choose below"
+            )
+            chosen, status = accepted[0][0], 400
         back = settings.BASE_URL + reverse("payments:invoice", args=[invoice.public_id])
-        how = services.instruction(invoice, return_url=back)
+        back += "?" + urlencode({"channel": chosen, "returned": "1"})
+        how = services.instruction(invoice, channel=chosen, return_url=back)
     return render(
         request,
         "payments/invoice.html",
@@ -49,10 +61,15 @@ def invoice(request: HttpRequest, public_id: Any) -> HttpResponse:
             "invoice": invoice,
             "application": invoice.application,
             "how": how,
+            "channels": channels,
+            "chosen": chosen,
+            "channel_error": channel_error,
+            "returned": request.GET.get("returned") == "1",
             "receipt": receipt,
             "may_pay": may_pay,
             "may_reissue": may_pay and services.may_reissue(invoice),
         },
+        status=status,
     )
 
 
@@ -76,6 +93,18 @@ def reissue(request: HttpRequest, public_id: Any) -> HttpResponse:
 
 @login_required
 @require_GET
+@audit.audited_read("invoice.slip_viewed", "payments.invoice")
+def invoice_slip(request: HttpRequest, public_id: Any) -> HttpResponse:
+    """The counter channel's pay-in slip (PDF) with the bill-payment barcode and QR."""
+    invoice = selectors.invoice_of(request.user, public_id)
+    response = HttpResponse(billpay.render_slip(invoice), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="slip-{invoice.number}.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_GET
 def receipt_pdf(request: HttpRequest, public_id: Any) -> FileResponse:
     receipt = services.open_receipt(
         selectors.receipt_of(request.user, public_id), actor=request.user
@@ -93,6 +122,7 @@ CALLBACK_ANSWERS = {
     "duplicate": "already-processed",
     "late": "flagged-for-refund",
     "paid_twice": "flagged-for-refund",
+    "declined": "noted",
 }
 
 

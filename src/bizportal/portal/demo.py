@@ -20,6 +20,7 @@ import json
 import time
 from typing import Any
 
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
@@ -43,7 +44,9 @@ from bizportal.integrations import demo as integrations_demo
 from bizportal.integrations import forwarding as integrations_forwarding
 from bizportal.licences import services as licences
 from bizportal.licences.models import HolderKind, Licence
+from bizportal.payments import billpay
 from bizportal.payments import services as payment_services
+from bizportal.payments.contrib.sandbox import billpayfile
 from bizportal.payments.contrib.sandbox import services as bank
 from bizportal.payments.models import Invoice
 from bizportal.payments.providers import CallbackData
@@ -250,12 +253,28 @@ def _schedule(application: Application, days: int, hour: int = 10) -> Applicatio
     return _act(application, "schedule", scheduled_for=when.isoformat(), place="ณ สถานประกอบการ")
 
 
-def _pay(application: Application) -> Application:
+def _pay_at_counter(application: Application) -> Application:
+    """Pay the open invoice with its pay-in slip at the sandbox bank's counter, then
+    settle it the way the bank reports it: the day's bill-payment file, imported."""
+    invoice = Invoice.objects.get(application=application, status=Invoice.Status.PENDING)
+    billpayfile.take_cash(billpay.invoice_barcode(invoice), customer="DEMO PAYER")
+    today = timezone.localdate()
+    billpay.import_file(
+        billpayfile.daily_file(today),
+        filename=f"billpay-{today:%Y%m%d}.txt",
+        provider="sandbox_counter",
+    )
+    return applications.perform_system_steps(application)
+
+
+def _pay(application: Application, *, at_counter: bool = False) -> Application:
     """Pay the open invoice at the sandbox bank (its ledger records the payment, as for a
     payer who scans the QR code) and settle it with the bank's notification in this
     process: the demo loads before the web server runs, so the webhook itself follows
     later (the portal answers it "already processed"). The bank's ledger is what its
     statement and its refunds work from (finance officers' demo)."""
+    if at_counter and "sandbox_counter" in settings.PAYMENT_PROVIDERS:
+        return _pay_at_counter(application)
     invoice = Invoice.objects.get(application=application, status=Invoice.Status.PENDING)
     txn = bank.pay(payment_services.instruction(invoice).qr_payload)
     confirm_payment(
@@ -347,7 +366,8 @@ def _prasert() -> None:
     )
     # A tour licence he no longer needs: surrendered, it verifies as cancelled.
     tour = _pay(
-        _act(_submitted("tour-business-licence", PRASERT, business_name="ทองคำ ทัวร์"), "approve")
+        _act(_submitted("tour-business-licence", PRASERT, business_name="ทองคำ ทัวร์"), "approve"),
+        at_counter=True,
     )
     assert tour.licence is not None
     cancellation = _submitted(

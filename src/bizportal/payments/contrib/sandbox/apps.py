@@ -13,5 +13,6 @@ class SandboxBankConfig(AppConfig):
     verbose_name = "Sandbox bank"
 
     def ready(self) -> None:
-        # Registers the "sandbox" payment provider and its crash-recovery sweeper.
-        from . import provider, sweepers  # noqa: F401
+        # Registers the "sandbox", "sandbox_promptpay" and "sandbox_counter" providers and the
+        # bank's crash-recovery sweeper.
+        from . import counter, promptpay, provider, sweepers  # noqa: F401

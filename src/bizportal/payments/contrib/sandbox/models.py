@@ -10,6 +10,8 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
+from bizportal.payments import thaiqr
+
 
 class BankTransaction(models.Model):
     class Webhook(models.TextChoices):
@@ -45,9 +47,20 @@ class BankTransaction(models.Model):
     def __str__(self) -> str:
         return self.txn_id
 
+    @property
+    def scheme(self) -> str:
+        """``promptpay`` for a credit transfer (tag 29), else ``billpay`` (tag 30)."""
+        try:
+            return thaiqr.read_any(self.payload).scheme
+        except thaiqr.PayloadError:
+            return "billpay"
+
     def webhook_body(self) -> dict[str, str]:
-        """The notification the bank sends the biller (the sandbox bank's wire format)."""
+        """The notification the bank sends the biller (the sandbox bank's wire format);
+        a PromptPay transfer says so (``scheme``) and names the proxy in ``biller_id``."""
+        extra = {"scheme": "promptpay"} if self.scheme == "promptpay" else {}
         return {
+            **extra,
             "txn_id": self.txn_id,
             "biller_id": self.biller_id,
             "ref1": self.ref1,
@@ -92,3 +105,32 @@ class BankRefund(models.Model):
             "currency": self.currency,
             "refunded_at": self.refunded_at.isoformat(),
         }
+
+
+class CounterPayment(models.Model):
+    """Cash taken at one of the bank's counters (or ATMs) against a pay-in slip's
+    barcode. The bank tells the biller nothing at the time: the day's payments go out
+    in the next morning's bill-payment file (``billpayfile``)."""
+
+    journal_no = models.CharField(max_length=12, unique=True)
+    barcode = models.CharField(max_length=100, help_text="the slip's barcode as scanned")
+    biller_id = models.CharField(max_length=15)
+    ref1 = models.CharField(max_length=20)
+    ref2 = models.CharField(max_length=20, blank=True)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    customer_name = models.CharField(max_length=50, blank=True)
+    branch = models.CharField(max_length=4, default="0001")
+    teller = models.CharField(max_length=4, default="T001")
+    channel = models.CharField(max_length=3, default="CSH", help_text="CSH counter, ATM")
+    paid_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["paid_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0), name="sandbox_counter_amount_positive"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.journal_no

@@ -40,12 +40,19 @@ REQUIRED_FIELDS = ("txn_id", "biller_id", "ref1", "ref2", "amount", "currency", 
 
 @providers.register("sandbox")
 class SandboxBankProvider:
-    label = "Sandbox Bank"
+    label = "Thai QR ชำระบิล (ธนาคารจำลอง) / Thai QR bill payment (sandbox bank)"
 
-    def instruction(self, invoice: Invoice, *, return_url: str = "") -> PaymentInstruction:
-        payload = thaiqr.bill_payment_payload(
+    def payee_id(self) -> str:
+        """Who the bank pays: our biller ID (PromptPay: our proxy)."""
+        return str(settings.PAYMENT_BILLER_ID)
+
+    def payload(self, invoice: Invoice) -> str:
+        return thaiqr.bill_payment_payload(
             settings.PAYMENT_BILLER_ID, invoice.ref1, invoice.ref2, invoice.amount
         )
+
+    def instruction(self, invoice: Invoice, *, return_url: str = "") -> PaymentInstruction:
+        payload = self.payload(invoice)
         query = {"payload": payload}
         if return_url:
             query["return"] = return_url
@@ -102,7 +109,7 @@ class SandboxBankProvider:
         body = json.dumps(
             {
                 "txn_id": invoice.provider_txn_id or "",
-                "biller_id": settings.PAYMENT_BILLER_ID,
+                "biller_id": self.payee_id(),
                 "amount": f"{amount:.2f}",
                 "currency": invoice.currency,
                 "reference": reference,

@@ -44,7 +44,7 @@ def safe_return_url(url: str) -> str:
 
 def read_payable(payload: str) -> thaiqr.BillPayment:
     """The bill behind a scanned code, or PayloadError if this bank cannot pay it."""
-    bill = thaiqr.read_bill_payment(payload)
+    bill = thaiqr.read_any(payload)
     if bill.amount is None:
         raise thaiqr.PayloadError(
             "QR นี้ไม่ระบุยอดเงิน ธนาคารจำลองรับเฉพาะ QR แบบใช้ครั้งเดียว / "
@@ -91,8 +91,10 @@ def _enqueue_webhook(txn_id: str) -> None:
     send_webhook.enqueue(txn_id)
 
 
-def callback_url() -> str:
-    return settings.BASE_URL + reverse("payments:callback", args=["sandbox"])
+def callback_url(txn: BankTransaction | None = None) -> str:
+    """Where the biller takes notices: its PromptPay channel for a transfer."""
+    channel = "sandbox_promptpay" if txn is not None and txn.scheme == "promptpay" else "sandbox"
+    return settings.BASE_URL + reverse("payments:callback", args=[channel])
 
 
 #: Answers worth trying again: the biller may take the notice later.
@@ -130,7 +132,7 @@ def deliver_webhook(txn_id: str) -> BankTransaction:
     code: int | None
     try:
         response = requests.post(
-            callback_url(), data=body, headers=headers, timeout=WEBHOOK_TIMEOUT_SECONDS
+            callback_url(txn), data=body, headers=headers, timeout=WEBHOOK_TIMEOUT_SECONDS
         )
         code, answer = response.status_code, response.text
     except requests.RequestException as error:

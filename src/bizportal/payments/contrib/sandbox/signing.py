@@ -35,10 +35,14 @@ def verify(
     *,
     now: float | None = None,
     tolerance: int = TOLERANCE_SECONDS,
+    name: str = HEADER,
 ) -> int:
-    """Check ``header`` against ``body``; return the signed timestamp or raise SignatureError."""
+    """Check ``header`` against ``body``; return the signed timestamp or raise SignatureError.
+
+    ``name`` is the header's name for the messages: other sandboxes (the card gateway,
+    CGD) sign the same way under their own header and key."""
     if not header:
-        raise SignatureError(f"ไม่มีลายมือชื่อ {HEADER} / Missing {HEADER} header")
+        raise SignatureError(f"ไม่มีลายมือชื่อ {name} / Missing {name} header")
     parts: dict[str, list[str]] = {}
     for item in header.split(","):
         key, sep, value = item.strip().partition("=")
@@ -48,7 +52,7 @@ def verify(
         timestamp = int(parts["t"][0])
     except (KeyError, ValueError):
         raise SignatureError(
-            f"{HEADER} ไม่มีเวลาที่ลงนาม (t=) / {HEADER} has no signing time (t=)"
+            f"{name} ไม่มีเวลาที่ลงนาม (t=) / {name} has no signing time (t=)"
         ) from None
     current = time.time() if now is None else now
     if abs(current - timestamp) > tolerance:

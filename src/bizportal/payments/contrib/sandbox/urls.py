@@ -9,4 +9,6 @@ urlpatterns = [
     path("transactions/<str:txn_id>/resend/", views.resend, name="resend"),
     path("refunds/", views.refund, name="refund"),
     path("statements/<str:day>/camt053.xml", views.statement, name="statement"),
+    path("counter/", views.counter, name="counter"),
+    path("billpay/<str:day>.txt", views.billpay_file, name="billpay-file"),
 ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
@@ -20,7 +21,7 @@ from bizportal.core import safejson
 from bizportal.payments import thaiqr
 from bizportal.payments.providers import SignatureError
 
-from . import services, signing, statements
+from . import billpayfile, promptpay, services, signing, statements
 from .models import BankTransaction
 
 
@@ -50,7 +51,8 @@ def pay(request: HttpRequest) -> HttpResponse:
             "bill": bill,
             "error": error,
             "return_url": return_url,
-            "biller_is_portal": bill is not None and bill.biller_id == settings.PAYMENT_BILLER_ID,
+            "biller_is_portal": bill is not None
+            and bill.biller_id in (settings.PAYMENT_BILLER_ID, promptpay.our_proxy()),
         },
         status=status,
     )
@@ -114,4 +116,49 @@ def statement(request: HttpRequest, day: str) -> HttpResponse:
         raise Http404("not a date") from None
     response = HttpResponse(statements.camt053(on), content_type="application/xml")
     response["Content-Disposition"] = f'attachment; filename="camt053-{on:%Y%m%d}.xml"'
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def counter(request: HttpRequest) -> HttpResponse:
+    """The bank's counter: the teller scans a pay-in slip's barcode (or types it, one
+    field per line) and takes the cash; nothing is sent to the biller now."""
+    source = request.POST if request.method == "POST" else request.GET
+    barcode = source.get("barcode", "")
+    context: dict[str, Any] = {"barcode": barcode, "error": "", "slip": None, "paid": None}
+    status = 200
+    if barcode.strip():
+        try:
+            context["slip"] = billpayfile.read_barcode(barcode)
+            if request.method == "POST":
+                amount = source.get("amount", "").strip()
+                context["paid"] = billpayfile.take_cash(
+                    barcode,
+                    amount=Decimal(amount) if amount else None,
+                    customer=source.get("customer", ""),
+                )
+        except (thaiqr.PayloadError, InvalidOperation) as problem:
+            context["error"] = (
+                str(problem)
+                if isinstance(problem, thaiqr.PayloadError)
+                else ("จำนวนเงินไม่ถูกต้อง / Not an amount")
+            )
+            status = 400 if request.method == "POST" else 200
+    elif request.method == "POST":
+        context["error"] = "กรุณาสแกนบาร์โค้ด / Please scan the barcode"
+        status = 400
+    return render(request, "sandbox_bank/counter.html", context, status=status)
+
+
+def billpay_file(request: HttpRequest, day: str) -> HttpResponse:
+    """The biller's bill-payment file of one day (YYYY-MM-DD), signed like the bank's
+    webhooks (HMAC over the raw bytes) so it can be fetched unattended."""
+    try:
+        on = dt.date.fromisoformat(day)
+    except ValueError:
+        raise Http404("not a date") from None
+    content = billpayfile.daily_file(on)
+    response = HttpResponse(content, content_type="text/plain; charset=tis-620")
+    response["Content-Disposition"] = f'attachment; filename="billpay-{on:%Y%m%d}.txt"'
+    response[signing.HEADER] = signing.sign(content, settings.PAYMENT_WEBHOOK_SECRET)
     return response

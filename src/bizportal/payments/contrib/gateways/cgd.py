@@ -1,0 +1,95 @@
+"""The "sandbox_cgd" provider: the Comptroller General's Department e-Payment route, for
+services whose fees go to the treasury directly (configure the service to accept this
+channel alone: ServicePaymentOptions).
+
+The payer follows a link we sign with our agency code and the invoice's Ref1/Ref2 to the
+CGD's hosted page, confirms the debit from their bank account (or cancels), and comes
+back; CGD then posts a signed result (``X-CGD-Signature``) with ``status`` ``PAID`` or
+``CANCELLED``. A payment into the treasury is not refunded online (the agency files a
+refund request with CGD), so this is not a RefundingProvider.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.http import HttpRequest
+
+from bizportal.payments.providers import (
+    CallbackData,
+    CallbackError,
+    PaymentInstruction,
+    PaymentNotCompleted,
+    providers,
+)
+
+from .notices import amount_and_time, signed_body
+from .protocol import CGD, checkout_url
+
+if TYPE_CHECKING:
+    from bizportal.payments.models import Invoice
+
+REQUIRED = ("status", "cgd_ref", "agency_code", "ref1", "ref2", "amount", "currency", "paid_at")
+
+
+@providers.register("sandbox_cgd")
+class SandboxCgdProvider:
+    label = "ระบบรับชำระเงินภาครัฐ กรมบัญชีกลาง (จำลอง) / CGD e-Payment (sandbox)"
+
+    def instruction(self, invoice: Invoice, *, return_url: str = "") -> PaymentInstruction:
+        link = checkout_url(
+            CGD,
+            {
+                "merchant_id": CGD.merchant_id,
+                "order_id": invoice.ref2,
+                "ref1": invoice.ref1,
+                "amount": f"{invoice.amount:.2f}",
+                "currency": invoice.currency,
+                "return_url": return_url,
+            },
+        )
+        return PaymentInstruction(
+            qr_payload="",
+            qr_svg="",
+            pay_url=link,
+            pay_label_th="ไปที่ระบบ e-Payment ของกรมบัญชีกลาง",
+            pay_label_en="Go to the CGD e-Payment service",
+            heading_th="ชำระผ่านระบบรับชำระเงินภาครัฐ (กรมบัญชีกลาง)",
+            heading_en="Pay through the Comptroller General's Department e-Payment",
+            steps_th=(
+                "ค่าธรรมเนียมนี้นำส่งคลังโดยตรง กดปุ่มด้านล่างเพื่อไปที่ระบบของกรมบัญชีกลาง",
+                "ยืนยันการหักเงินจากบัญชีธนาคารของท่าน แล้วกลับมาที่หน้านี้",
+            ),
+            steps_en=(
+                "This fee goes straight to the treasury: press the button to go to the "
+                "CGD's service.",
+                "Confirm the debit from your bank account, then come back to this page.",
+            ),
+        )
+
+    def verify_callback(self, request: HttpRequest) -> CallbackData:
+        data = signed_body(CGD, request, REQUIRED)
+        if data["agency_code"] != CGD.merchant_id:
+            raise CallbackError(
+                f"รหัสหน่วยงาน {data['agency_code'][:20]!r} ไม่ใช่ของระบบนี้ / "
+                f"Agency code {data['agency_code'][:20]!r} is not ours"
+            )
+        if data["status"] == "CANCELLED":
+            raise PaymentNotCompleted(
+                "ผู้ชำระยกเลิกที่ระบบ e-Payment ใบแจ้งหนี้ยังรอชำระ / "
+                "The payer cancelled at e-Payment; the invoice stays payable"
+            )
+        if data["status"] != "PAID":
+            raise CallbackError(f"ไม่รู้จักสถานะ / Unknown status {data['status'][:20]!r}")
+        amount, paid_at = amount_and_time(data["amount"], data["paid_at"])
+        return CallbackData(
+            txn_id=data["cgd_ref"],
+            biller_id=settings.PAYMENT_BILLER_ID,
+            ref1=data["ref1"],
+            ref2=data["ref2"],
+            amount=amount,
+            currency=data["currency"],
+            paid_at=paid_at,
+            raw=data,
+        )

@@ -1,0 +1,85 @@
+"""The "sandbox_promptpay" provider: a PromptPay credit transfer (Thai QR tag 29) to the
+collection account's proxy, paid at the sandbox bank and confirmed by its signed webhook.
+
+A transfer has no biller references, so the invoice's Ref1/Ref2 travel in the QR's
+additional data (tag 62) and come back in the bank's notice. The notice names the proxy
+that was paid; only ours is taken, and it is then handed on in the provider-neutral
+shape under our biller ID, so settling it is the same path as any bill payment. The
+bank refunds a transfer like a bill payment (same refund API, same secret).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.http import HttpRequest
+
+from bizportal.payments import thaiqr
+from bizportal.payments.providers import (
+    CallbackData,
+    CallbackError,
+    PaymentInstruction,
+    providers,
+)
+
+from .provider import SandboxBankProvider
+
+if TYPE_CHECKING:
+    from bizportal.payments.models import Invoice
+
+
+def our_proxy() -> str:
+    """The configured PromptPay ID as a QR carries it (mobile numbers as 0066…)."""
+    return thaiqr.promptpay_proxy(settings.PAYMENT_PROMPTPAY_ID)[1]
+
+
+@providers.register("sandbox_promptpay")
+class SandboxPromptPayProvider(SandboxBankProvider):
+    label = "พร้อมเพย์ (ธนาคารจำลอง) / PromptPay (sandbox bank)"
+
+    def payee_id(self) -> str:
+        return our_proxy()
+
+    def payload(self, invoice: Invoice) -> str:
+        return thaiqr.promptpay_payload(
+            settings.PAYMENT_PROMPTPAY_ID,
+            invoice.amount,
+            bill_number=invoice.ref2,
+            reference=invoice.ref1,
+        )
+
+    def instruction(self, invoice: Invoice, *, return_url: str = "") -> PaymentInstruction:
+        return dataclasses.replace(
+            super().instruction(invoice, return_url=return_url),
+            heading_th="ชำระด้วยพร้อมเพย์",
+            heading_en="Pay with PromptPay",
+            steps_th=(
+                "สแกน QR พร้อมเพย์ด้วยแอปธนาคารใดก็ได้ ยอดเงินอยู่ใน QR แล้ว",
+                "ตรวจชื่อบัญชีผู้รับก่อนยืนยัน เลขใบแจ้งหนี้แนบไปกับการโอนโดยอัตโนมัติ",
+            ),
+            steps_en=(
+                "Scan the PromptPay code with any Thai banking app; the amount is in it.",
+                "Check the receiving account before you confirm; the invoice number "
+                "travels with the transfer.",
+            ),
+        )
+
+    def verify_callback(self, request: HttpRequest) -> CallbackData:
+        data = super().verify_callback(request)
+        if data.raw.get("scheme") != "promptpay" or data.biller_id != our_proxy():
+            raise CallbackError(
+                f"การโอนพร้อมเพย์นี้ไม่ได้โอนเข้าบัญชีของระบบ ({data.biller_id}) / "
+                f"This PromptPay transfer was not paid to our proxy ({data.biller_id})"
+            )
+        return CallbackData(
+            txn_id=data.txn_id,
+            biller_id=settings.PAYMENT_BILLER_ID,
+            ref1=data.ref1,
+            ref2=data.ref2,
+            amount=data.amount,
+            currency=data.currency,
+            paid_at=data.paid_at,
+            raw=data.raw,
+        )
