@@ -120,6 +120,29 @@ MESSAGES: tuple[Message, ...] = (
         },
     ),
     Message(
+        key="invoice_closed",
+        kind=Kind.PAYMENTS,
+        audiences=(Audience.APPLICANT,),
+        subject=(
+            "[Biz Portal] ใบแจ้งหนี้ {{ invoice.number }} {{ state_th }} / "
+            "Invoice {{ invoice.number }} {{ state_en }}"
+        ),
+        body_file="invoice_closed.txt",
+        short=(
+            "บิซพอร์ทัล: ใบแจ้งหนี้ {{ invoice.number }} {{ state_th }} / "
+            "Invoice {{ invoice.number }} {{ state_en }} {{ pay_link }}"
+        ),
+        sample={
+            **APPLICATION_SAMPLE,
+            "invoice": {"number": "INV-2569-000042", "amount": "1,000.00"},
+            "state_th": "หมดอายุ",
+            "state_en": "expired",
+            "reason": "",
+            "reissue": True,
+            "pay_link": "https://bizportal.example/payments/invoices/0000/",
+        },
+    ),
+    Message(
         key="inspection_scheduled",
         kind=Kind.STATUS,
         audiences=(Audience.APPLICANT,),
@@ -236,6 +259,30 @@ MESSAGES: tuple[Message, ...] = (
             "บิซพอร์ทัล: คำขอ {{ application.reference }} แก้ไขแล้ว / Resubmitted {{ backoffice_link }}"
         ),
         sample={**APPLICATION_SAMPLE, "resubmitted": True},
+    ),
+    Message(
+        key="officer.payment_flagged",
+        kind=Kind.WORKLIST,
+        audiences=(Audience.OFFICER,),
+        subject=(
+            "[Biz Portal] รับเงินที่ต้องคืน {{ invoice.number }} / "
+            "Payment to refund on {{ invoice.number }}"
+        ),
+        body_file="payment_flagged.txt",
+        short=(
+            "บิซพอร์ทัล: รับเงินที่ต้องคืน {{ invoice.number }} {{ amount }} {{ currency }} / "
+            "Payment to refund {{ finance_link }}"
+        ),
+        sample={
+            **APPLICATION_SAMPLE,
+            "invoice": {"number": "INV-2569-000042", "amount": "1,000.00"},
+            "kind_th": "ชำระหลังใบแจ้งหนี้หมดอายุหรือถูกยกเลิก",
+            "kind_en": "Paid after the invoice closed",
+            "amount": "1,000.00",
+            "currency": "THB",
+            "provider": "sandbox",
+            "finance_link": "https://bizportal.example/backoffice/finance/refunds/",
+        },
     ),
     Message(
         key="officer.service_level",

@@ -30,6 +30,8 @@ from bizportal.licences.events import (
     LICENCE_SUSPENDED,
 )
 from bizportal.licences.models import Licence
+from bizportal.payments.events import INVOICE_CLOSED, PAYMENT_FLAGGED
+from bizportal.payments.models import Invoice, PaymentIssue
 from bizportal.service_levels.events import AT_RISK as SLA_AT_RISK
 from bizportal.service_levels.events import BREACHED as SLA_BREACHED
 
@@ -44,6 +46,12 @@ def _application(event: DomainEvent) -> Application:
     return Application.objects.select_related(
         "applicant", "agency", "service__agency", "licence", "party"
     ).get(public_id=event.subject_id)
+
+
+def _application_by_pk(pk: int) -> Application:
+    return Application.objects.select_related(
+        "applicant", "agency", "service__agency", "licence", "party"
+    ).get(pk=pk)
 
 
 def _names(agency: Any) -> dict[str, str]:
@@ -155,6 +163,63 @@ def tell_officers_of_new_work(event: DomainEvent) -> None:
         [Recipient(user=officer) for officer in agency_officers(application.agency_id)],
         context,
         link=context["backoffice_link"],
+        application_reference=application.reference or "",
+    )
+
+
+@events.subscriber(INVOICE_CLOSED, name="notifications.invoice_closed")
+def tell_applicant_invoice_closed(event: DomainEvent) -> None:
+    """An invoice that expired (or that finance cancelled) while the application still
+    waits for payment leaves the applicant stuck unless told how to go on. One closed
+    because the application was withdrawn or rejected is covered by that status message."""
+    invoice = Invoice.objects.select_related("application").get(public_id=event.subject_id)
+    if invoice.application.status != Status.AWAITING_PAYMENT:
+        return
+    application = _application_by_pk(invoice.application_id)
+    status = Invoice.Status(event.payload["status"])
+    state_th, _, state_en = str(status.label).partition(" / ")
+    _tell_applicant(
+        event,
+        "invoice_closed",
+        application,
+        {
+            "invoice": {"number": invoice.number, "amount": f"{invoice.amount:,.2f}"},
+            "state_th": state_th,
+            "state_en": (state_en or state_th).lower(),
+            "reason": "" if status == Invoice.Status.EXPIRED else event.payload.get("reason", ""),
+            "reissue": invoice.replacement is None,
+            "pay_link": settings.BASE_URL + reverse("payments:invoice", args=[invoice.public_id]),
+        },
+    )
+
+
+@events.subscriber(PAYMENT_FLAGGED, name="notifications.payment_flagged")
+def tell_finance_of_flagged_payment(event: DomainEvent) -> None:
+    """Money a provider took that cannot pay its invoice is owed back: the agency's
+    finance officers are the ones who refund it."""
+    issue = PaymentIssue.objects.select_related("invoice").get(public_id=event.subject_id)
+    application = _application_by_pk(issue.invoice.application_id)
+    kind = PaymentIssue.Kind(event.payload["kind"])
+    kind_th, _, kind_en = str(kind.label).partition(" / ")
+    context = {
+        **application_context(application),
+        "invoice": {"number": issue.invoice.number, "amount": f"{issue.invoice.amount:,.2f}"},
+        "kind_th": kind_th,
+        "kind_en": kind_en or kind_th,
+        "amount": f"{issue.amount:,.2f}",
+        "currency": issue.currency,
+        "provider": event.payload.get("provider", ""),
+        "finance_link": settings.BASE_URL
+        + reverse("backoffice:finance-invoice", args=[issue.invoice.public_id]),
+    }
+    finance = agency_officers(issue.agency_id, (StaffRole.FINANCE,))
+    notify(
+        event.id,
+        "officer.payment_flagged",
+        Audience.OFFICER,
+        [Recipient(user=officer) for officer in finance],
+        context,
+        link=context["finance_link"],
         application_reference=application.reference or "",
     )
 
