@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+from typing import Any
 
 import pytest
 from django.template.loader import render_to_string
@@ -14,7 +15,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 
 from bizportal.core.models import AuditEvent
 from bizportal.payments import thaiqr
-from bizportal.payments.models import Invoice, Receipt
+from bizportal.payments.models import Invoice, Receipt, ServicePaymentOptions
 from bizportal.payments.services import receipt_context, render_receipt_pdf
 
 from .conftest import FOOD_SHOP_FEE, FOOD_SHOP_FEE_IN_WORDS, TXN_ID, PostCallback, bank_notice
@@ -133,6 +134,25 @@ def test_the_api_gives_the_owner_the_qr_payload(invoice: Invoice, owner_client: 
     )
     assert thaiqr.read_bill_payment(body["qr_payload"]).ref1 == invoice.ref1
     assert body["receipt"] is None
+
+
+def test_the_api_lists_every_channel_the_service_accepts(
+    invoice: Invoice, owner_client: Client, settings: Any
+) -> None:
+    settings.PAYMENT_PROVIDERS = ("sandbox", "sandbox_promptpay", "sandbox_card")
+    settings.PAYMENT_CARD_SECRET = "card-secret-for-tests"
+    body = owner_client.get(f"/api/v1/payments/invoices/{invoice.public_id}/").json()
+    channels = {row["channel"]: row for row in body["channels"]}
+    assert list(channels) == ["sandbox", "sandbox_promptpay", "sandbox_card"]
+    assert channels["sandbox"]["qr_payload"] == body["qr_payload"]
+    assert "A000000677010111" in channels["sandbox_promptpay"]["qr_payload"]
+    assert channels["sandbox_card"]["pay_url"].startswith(settings.PAYMENT_CARD_URL)
+    # A service that takes the card only offers the card.
+    ServicePaymentOptions.objects.create(
+        service=invoice.application.service, channels=["sandbox_card"]
+    )
+    body = owner_client.get(f"/api/v1/payments/invoices/{invoice.public_id}/").json()
+    assert [row["channel"] for row in body["channels"]] == ["sandbox_card"]
 
 
 def test_the_api_shows_the_receipt_once_paid(

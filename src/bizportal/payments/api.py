@@ -34,6 +34,15 @@ class ReceiptSerializer(serializers.ModelSerializer):
         return reverse("payments:receipt-pdf", args=[receipt.public_id])
 
 
+class ChannelSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """One way to pay an unpaid invoice, as the pay page offers it."""
+
+    channel = serializers.CharField(help_text="provider plugin identifier, e.g. sandbox_card")
+    name = serializers.CharField(help_text="the channel as the pay page names it")
+    qr_payload = serializers.CharField(allow_blank=True, help_text="EMVCo payload, if a QR")
+    pay_url = serializers.CharField(allow_blank=True, help_text="link to pay, if any")
+
+
 class InvoiceSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     application = serializers.CharField(source="application.reference", read_only=True)
@@ -42,6 +51,9 @@ class InvoiceSerializer(serializers.ModelSerializer):
         help_text="Thai QR bill payment payload (EMVCo), while unpaid"
     )
     pay_url = serializers.SerializerMethodField(help_text="where the payer can pay, while unpaid")
+    channels = serializers.SerializerMethodField(
+        help_text="every channel the service accepts, while unpaid (the first is the default)"
+    )
     receipt = serializers.SerializerMethodField()
     state = serializers.ChoiceField(
         source="shown_state",
@@ -73,6 +85,7 @@ class InvoiceSerializer(serializers.ModelSerializer):
             "paid_at",
             "qr_payload",
             "pay_url",
+            "channels",
             "receipt",
         ]
 
@@ -94,6 +107,23 @@ class InvoiceSerializer(serializers.ModelSerializer):
     def get_pay_url(self, invoice: Invoice) -> str | None:
         how = self._instruction(invoice)
         return how.pay_url if how else None
+
+    @extend_schema_field(ChannelSerializer(many=True))
+    def get_channels(self, invoice: Invoice) -> list[dict[str, str]]:
+        if invoice.status != Invoice.Status.PENDING:
+            return []
+        channels = []
+        for name, provider in services.accepted_channels(invoice.application.service):
+            how = services.instruction(invoice, channel=name)
+            channels.append(
+                {
+                    "channel": name,
+                    "name": str(provider.label),
+                    "qr_payload": how.qr_payload,
+                    "pay_url": how.pay_url,
+                }
+            )
+        return channels
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_replaces(self, invoice: Invoice) -> str | None:
