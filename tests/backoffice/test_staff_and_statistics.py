@@ -119,6 +119,18 @@ def test_an_executive_reads_statistics_in_a_fixed_number_of_queries(
         page = client.get("/backoffice/statistics/")
     assert page.status_code == 200
     assert "data-total>3<" in page.content.decode()
+    # The service-level columns count the same clocks the worklists show.
+    from bizportal.core import outbox
+    from bizportal.service_levels.models import Clock
+
+    outbox.deliver_pending()
+    clocks = list(Clock.objects.order_by("pk"))
+    assert len(clocks) == 3
+    Clock.objects.filter(pk=clocks[0].pk).update(state="breached")
+    Clock.objects.filter(pk=clocks[1].pk).update(state="met", stopped_at=clocks[1].started_at)
+    html = client.get("/backoffice/statistics/").content.decode()
+    assert "data-overdue>1<" in html and "data-at-risk>0<" in html
+    assert "data-met>100 (1/1)<" in html
     assert client.get("/backoffice/worklist/").status_code == 404
     assert client.get("/backoffice/staff/").status_code == 404
     assert client.get("/backoffice/", follow=False)["Location"] == "/backoffice/statistics/"

@@ -14,6 +14,8 @@ from bizportal.applications.models import BEFORE_AGENCY, FINAL_STATUSES, Applica
 from bizportal.catalog.models import Agency
 from bizportal.core.db import reporting_db
 from bizportal.licences.models import Licence
+from bizportal.service_levels.models import Clock
+from bizportal.service_levels.models import State as SlaState
 
 from .views import staff_only
 
@@ -46,7 +48,15 @@ def overview(request: HttpRequest) -> HttpResponse:
         .order_by("agency_id")
     )
     agencies = {agency.pk: agency for agency in Agency.objects.using(db)}
-    rows = [{**row, "agency": agencies.get(row["agency_id"])} for row in by_agency]
+    service_levels = _service_levels_by_agency(db)
+    rows = [
+        {
+            **row,
+            "agency": agencies.get(row["agency_id"]),
+            "sla": service_levels.get(row["agency_id"], {}),
+        }
+        for row in by_agency
+    ]
     licences = [
         (Licence.Status(status).label, n)
         for status, n in Licence.objects.using(db)
@@ -64,3 +74,32 @@ def overview(request: HttpRequest) -> HttpResponse:
             "drafts": Application.objects.using(db).filter(status__in=BEFORE_AGENCY).count(),
         },
     )
+
+
+def _service_levels_by_agency(db: str) -> dict[int, dict[str, int | None]]:
+    """Per agency, from the same service-level clocks the worklists show: open
+    applications at risk or overdue, and decided ones that met their due date or not
+    (with the share met, in percent)."""
+    open_clock = Q(stopped_at__isnull=True)
+    rows = (
+        Clock.objects.using(db)
+        .values("agency_id")
+        .annotate(
+            at_risk=Count("id", filter=open_clock & Q(state=SlaState.AT_RISK)),
+            overdue=Count("id", filter=open_clock & Q(state=SlaState.BREACHED)),
+            met=Count("id", filter=Q(state=SlaState.MET)),
+            late=Count("id", filter=Q(stopped_at__isnull=False, state=SlaState.BREACHED)),
+        )
+        .order_by("agency_id")
+    )
+    result: dict[int, dict[str, int | None]] = {}
+    for row in rows:
+        decided = row["met"] + row["late"]
+        result[row["agency_id"]] = {
+            "at_risk": row["at_risk"],
+            "overdue": row["overdue"],
+            "met": row["met"],
+            "late": row["late"],
+            "met_percent": round(100 * row["met"] / decided) if decided else None,
+        }
+    return result
