@@ -13,6 +13,7 @@ from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import Portal
 from tests.e2e.test_advisor_browser import ANSWERS
+from tests.e2e.test_journey_browser import SCREENSHOTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.live, pytest.mark.xdist_group("live")]
 
@@ -48,6 +49,8 @@ def test_the_phone_layout_menu_targets_focus_and_axe(portal: Portal, browser) ->
     page = plain.new_page()
     page.set_default_timeout(30000)
     page.goto(portal.url + "/")
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "phone-home.png"))
     header = page.locator(".site-header").bounding_box()
     brand = page.locator(".site-header .brand").bounding_box()
     button = page.locator(".menu > summary").bounding_box()
@@ -58,6 +61,7 @@ def test_the_phone_layout_menu_targets_focus_and_axe(portal: Portal, browser) ->
     expect(services_link).to_be_hidden()
     page.locator(".menu > summary").click()
     expect(services_link).to_be_visible()
+    page.screenshot(path=str(SCREENSHOTS / "phone-menu-open.png"))
     services_link.click()
     expect(page).to_have_url(re.compile(r"/services/$"))
     plain.close()
@@ -107,4 +111,10 @@ def test_the_phone_layout_menu_targets_focus_and_axe(portal: Portal, browser) ->
     expect(subject).to_have_attribute("aria-describedby", re.compile("id_subject_error"))
     expect(page.locator("#id_subject_error")).to_contain_text("กรุณากรอกข้อมูลนี้")
     no_violations(page)
+
+    # The branded 404 page, with its way back.
+    page.goto(portal.url + "/no-such-page/")
+    expect(page.get_by_role("link", name="กลับหน้าแรก")).to_be_visible()
+    no_violations(page)
+    page.screenshot(path=str(SCREENSHOTS / "phone-404.png"))
     context.close()
