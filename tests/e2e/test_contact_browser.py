@@ -26,7 +26,7 @@ def test_an_anonymous_complaint_is_answered_and_closed(portal: Portal, browser) 
     person.get_by_role("link", name="ร้องเรียน / สอบถาม").click()
     person.get_by_role("button", name="ส่งเรื่อง").click()  # empty: refused, field by field
     expect(person.get_by_text("กรุณาแก้ไขข้อมูลที่ระบุด้านล่าง")).to_be_visible()
-    expect(person.locator("#id_subject-error")).to_contain_text("กรุณากรอกข้อมูลนี้")
+    expect(person.locator("#id_subject_error")).to_contain_text("กรุณากรอกข้อมูลนี้")
     person.get_by_label("ประเภท").select_option("complaint")
     person.get_by_label("หมวดเรื่อง").select_option("delay")
     person.get_by_label("บริการที่เกี่ยวข้อง").select_option("food-shop-licence")

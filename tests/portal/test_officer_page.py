@@ -292,3 +292,55 @@ def test_parallel_steps_are_listed_each_with_its_own_actions(officer_client) -> 
     assert list(step_sections(landed)) == ["inspection"]
     application.refresh_from_db()
     assert history(application)[-1][:2] == ("document_check", "approve")
+
+
+def test_a_rejection_is_recorded_only_after_the_officer_confirms_it(officer_client) -> None:
+    """Reject asks for confirmation on a page of its own (no JavaScript): the note is
+    kept there, and an unticked confirmation is refused in Thai and English."""
+    application = journeys.submitted()
+    client = officer_client(application)
+    url = f"/backoffice/applications/{application.public_id}/decide/"
+    step = task_id(application, "review")
+    reason = "สถานที่ไม่ถูกสุขลักษณะ"
+
+    asked = client.post(url, {"action": "reject", "note": reason, "step": step})
+    assert asked.status_code == 200
+    page = html.unescape(asked.content.decode())
+    assert 'data-confirm="reject"' in page and "ยืนยันการปฏิเสธคำขอ" in page
+    assert reason in page and 'name="confirmed"' in page and " required" in page
+    application.refresh_from_db()
+    assert application.status == Status.REVIEW and ("review", "reject", "rejected") not in (
+        history(application)
+    )
+
+    unticked = client.post(
+        url, {"action": "reject", "note": reason, "step": step, "confirming": "1"}
+    )
+    assert unticked.status_code == 400
+    refused = unticked.content.decode()
+    assert "กรุณายืนยันก่อนปฏิเสธคำขอ" in refused and 'aria-describedby="id_confirmed_error"' in (
+        refused
+    )
+    assert 'id="id_confirmed_error"' in refused
+    application.refresh_from_db()
+    assert application.status == Status.REVIEW
+
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    english = client.post(
+        url, {"action": "reject", "note": reason, "step": step, "confirming": "1"}
+    ).content.decode()
+    assert "Please confirm before rejecting the application" in english
+
+    landed = act(
+        client,
+        application,
+        action="reject",
+        note=reason,
+        step=step,
+        confirming="1",
+        confirmed="on",
+    )
+    assert "Recorded" in landed or "บันทึกแล้ว" in landed
+    application.refresh_from_db()
+    assert application.status == Status.REJECTED
+    assert history(application)[-1] == ("review", "reject", "rejected")

@@ -215,6 +215,13 @@ class DecisionForm(forms.Form):
     action = forms.SlugField(max_length=40)
     note = forms.CharField(required=False, max_length=2000)
     step = forms.CharField(required=False, max_length=80)
+    confirmed = forms.BooleanField(required=False)
+
+
+#: Decisions that cannot be taken back: recorded only once the officer has confirmed them
+#: on a page of their own (no JavaScript needed), see ``decide``.
+DESTRUCTIVE_ACTIONS = frozenset({"reject"})
+CONFIRM_ERROR = "กรุณายืนยันก่อนปฏิเสธคำขอ / Please confirm before rejecting the application"
 
 
 @officer_required
@@ -236,8 +243,23 @@ def decide(request: HttpRequest, public_id: Any) -> HttpResponse:
     values = {
         key: value
         for key, value in request.POST.items()
-        if key not in {"action", "note", "step", "csrfmiddlewaretoken"}
+        if key not in {"action", "note", "step", "confirmed", "confirming", "csrfmiddlewaretoken"}
     }
+    if data["action"] in DESTRUCTIVE_ACTIONS and not data["confirmed"]:
+        # Nothing is recorded yet: a page asks the officer to confirm, keeping the note.
+        return render(
+            request,
+            "backoffice/confirm_decision.html",
+            {
+                "application": application,
+                "action": data["action"],
+                "note": data["note"],
+                "step": data["step"],
+                "values": values,
+                "error": CONFIRM_ERROR if request.POST.get("confirming") else "",
+            },
+            status=400 if request.POST.get("confirming") else 200,
+        )
     try:
         services.decide(
             application,

@@ -3,8 +3,9 @@ a CSRF failure, a PermissionDenied or an unhandled exception in a plain Django v
 
 API clients and machine endpoints get RFC 9457 problem+json (the schema promises it
 for every operation, see :mod:`bizportal.core.openapi`); people get a Thai/English page
-in the portal's layout. Wired as ``handler400/403/404/500`` in the root URL conf and as
-``CSRF_FAILURE_VIEW``.
+in the portal's layout (``400.html``, ``403.html``, ``403_csrf.html``, ``404.html``) with a
+way back, and a self-contained ``500.html`` that needs no context at all. Wired as
+``handler400/403/404/500`` in the root URL conf and as ``CSRF_FAILURE_VIEW``.
 """
 
 from __future__ import annotations
@@ -38,13 +39,18 @@ CSRF_MESSAGE = (
 
 
 def _answer(
-    request: HttpRequest, status: int, message: tuple[str, str], *, type_: str = ""
+    request: HttpRequest,
+    status: int,
+    message: tuple[str, str],
+    *,
+    type_: str = "",
+    template: str = "",
 ) -> HttpResponse:
     if wants_problem(request):
         return problem_response(status, " / ".join(message), type_=type_)
     context = _context(status, message)
     try:
-        body = loader.get_template("errors/page.html").render(context, request)
+        body = loader.get_template(template or f"{status}.html").render(context, request)
     except Exception:
         # The layout itself failed (database down under the menu): a page without it.
         body = loader.get_template("errors/plain.html").render(context)
@@ -78,9 +84,9 @@ def server_error(request: HttpRequest) -> HttpResponse:
     """No layout: the error may be in what the layout needs (database, session)."""
     if wants_problem(request):
         return problem_response(500, " / ".join(MESSAGES[500]), type_="server-error")
-    body = loader.get_template("errors/plain.html").render(_context(500, MESSAGES[500]))
+    body = loader.get_template("500.html").render()
     return HttpResponse(body, status=500)
 
 
 def csrf_failure(request: HttpRequest, reason: str = "", **kwargs: Any) -> HttpResponse:
-    return _answer(request, 403, CSRF_MESSAGE, type_="csrf")
+    return _answer(request, 403, CSRF_MESSAGE, type_="csrf", template="403_csrf.html")
