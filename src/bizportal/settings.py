@@ -638,6 +638,8 @@ CHAT_PRESENCE_SECONDS = int(env("CHAT_PRESENCE_SECONDS", "120"))
 # else an in-process layer, right for one process (the embedded default and tests).
 # The chat's state is in the database either way; the layer only says "look again".
 ASGI_APPLICATION = "bizportal.asgi.application"
+# `manage.py serve` with daphne (ASGI: pages and WebSockets) instead of waitress/gunicorn.
+SERVE_ASGI = env_bool("SERVE_ASGI", False)
 CHANNEL_LAYER_URL = env("CHANNEL_LAYER_URL")
 CHANNEL_LAYERS = (
     {
