@@ -48,7 +48,10 @@
   socket.addEventListener("close", function () {
     live = false;
     // No WebSockets here (or the server went away): keep the page current by reloading.
-    window.setTimeout(function () { window.location.reload(); }, 10000);
+    var status = root.querySelector(".chat-status").dataset.status;
+    if (status === "waiting" || status === "active") {
+      window.setTimeout(function () { window.location.reload(); }, 10000);
+    }
   });
   socket.addEventListener("message", function (event) {
     var data = JSON.parse(event.data);
