@@ -183,6 +183,11 @@ NOT_STAFF_READS = {
     "audited as contact.file_viewed",
     "contact:helpdesk-new": "an empty form",
     "contact:staff-case-act": POST_ONLY,
+    "contact:chat": "the person's own chat form (a chat started is audited by its service)",
+    "contact:chat-enquiry": "an empty form (the enquiry is a POST audited by its service)",
+    "contact:chat-session": "a chat of the person's own (no staff rule)",
+    "contact:chat-desk": "the officer's own presence, the queue's length and the topics of "
+    "the chats they answer (no names)",
     "contact:officer-application-message": POST_ONLY,
 }
 #: Admin screens without personal data: configuration and published definitions.
@@ -304,6 +309,19 @@ def _completed_refund(invoice: Invoice) -> Refund:
         refund, approve=True, actor=OfficerFactory(agency=agency, roles=[StaffRole.FINANCE])
     )
     return refunds._record_answer(refund.pk, "completed", "SBRAUDIT", "refunded", None)
+
+
+def _chat_of(w: World) -> Any:
+    """A live chat of the world's applicant with the officer's agency (made once)."""
+    made = w.__dict__.get("_chat")
+    if made is None:
+        from bizportal.contact import chat
+
+        chat.mark_available(w.officer)
+        made = w.__dict__["_chat"] = chat.start(
+            w.application.applicant, topic="สอบถาม", service=w.application.service
+        )
+    return made
 
 
 def _exchange_entry(w: World) -> Any:
@@ -494,7 +512,11 @@ def _contact_reads(w: World) -> dict[str, Read]:
     case, case_message, question = made
     ref = str(w.application.public_id)
     case_ref = str(case.public_id)
+    chat = _chat_of(w)
     return {
+        "contact:staff-chat": Read(
+            "officer", {"public_id": chat.public_id}, "contact.chat_viewed", str(chat.public_id)
+        ),
         "contact:staff-cases": Read("officer", {}, "contact.cases_listed", case_ref),
         "contact:staff-case": Read(
             "officer", {"public_id": case.public_id}, "contact.case_viewed", case_ref

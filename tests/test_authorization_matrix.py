@@ -19,8 +19,9 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from bizportal.advisor.models import Bundle, BundleItem
 from bizportal.applications.models import Application
+from bizportal.contact import chat as live_chat
 from bizportal.contact import services as contact
-from bizportal.contact.models import Case, Message
+from bizportal.contact.models import Case, ChatSession, Message
 from bizportal.core.models import DomainEvent
 from bizportal.identity.models import CounterProofing, Mandate, StaffRole, User
 from bizportal.licences.models import Licence
@@ -221,6 +222,7 @@ class Owned:
     case: Case
     case_message: Message
     application_message: Message
+    chat: ChatSession
 
 
 @pytest.fixture
@@ -248,7 +250,12 @@ def owned() -> Owned:
         person=owner,
         attachment=journeys.pdf_upload("evidence.pdf"),
     )
+    staff = OfficerFactory(agency=service.agency)
+    live_chat.mark_available(staff)
+    session = live_chat.start(owner, topic="แชตของเจ้าของ", service=service)
+    live_chat.post(session, owner, "ข้อความลับในแชต")
     return Owned(
+        chat=session,
         case=case,
         case_message=case.messages.get(),
         application_message=contact.post_application_message(
@@ -261,7 +268,7 @@ def owned() -> Owned:
         invoice=invoice,
         receipt=invoice.receipt,
         mandate=give_mandate(owner, ApplicantFactory()),
-        staff=OfficerFactory(agency=service.agency),
+        staff=staff,
         walk_in=walk_in,
         filed=filed,
         bundle=_bundle_of(owner, draft),
@@ -373,6 +380,8 @@ def targets(o: Owned) -> dict[str, dict[str, Any]]:
             **app,
             "message_id": o.application_message.public_id,
         },
+        "contact:chat-session": {"public_id": o.chat.public_id},
+        "contact:staff-chat": {"public_id": o.chat.public_id},
     }
 
 
@@ -493,6 +502,7 @@ def test_the_matrix_reaches_what_the_owner_may(owned: Owned) -> None:
         "contact:case",
         "contact:case-file",
         "contact:application-file",
+        "contact:chat-session",
     ):
         route = next(route for route, n in routes() if n == name)
         assert client.get(path_for(route, table[name])).status_code == 200, name

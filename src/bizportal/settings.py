@@ -629,6 +629,28 @@ SERVICE_LEVEL_AT_RISK_DAYS = int(env("SERVICE_LEVEL_AT_RISK_DAYS", "2"))
 CONTACT_COMPLAINT_DAYS = int(env("CONTACT_COMPLAINT_DAYS", "15"))
 CONTACT_ENQUIRY_DAYS = int(env("CONTACT_ENQUIRY_DAYS", "5"))
 CONTACT_MAX_MESSAGE = int(env("CONTACT_MAX_MESSAGE", "4000"))
+# Live chat (issue 27 item 6): the longest chat message, and how long an officer's
+# "available" lasts unless their page refreshes it (it does every third of that).
+CHAT_MAX_MESSAGE = int(env("CHAT_MAX_MESSAGE", "1000"))
+CHAT_PRESENCE_SECONDS = int(env("CHAT_PRESENCE_SECONDS", "120"))
+# Django Channels pushes chat changes over WebSockets. The channel layer carries them
+# between processes: Redis (channels-redis) when CHANNEL_LAYER_URL is set (redis://...),
+# else an in-process layer, right for one process (the embedded default and tests).
+# The chat's state is in the database either way; the layer only says "look again".
+ASGI_APPLICATION = "bizportal.asgi.application"
+# `manage.py serve` with daphne (ASGI: pages and WebSockets) instead of waitress/gunicorn.
+SERVE_ASGI = env_bool("SERVE_ASGI", False)
+CHANNEL_LAYER_URL = env("CHANNEL_LAYER_URL")
+CHANNEL_LAYERS = (
+    {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [CHANNEL_LAYER_URL], "prefix": "bizportal-chat"},
+        }
+    }
+    if CHANNEL_LAYER_URL
+    else {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+)
 LICENCE_EXPIRY_REMINDER_DAYS = tuple(
     sorted(int(day) for day in env("LICENCE_EXPIRY_REMINDER_DAYS", "90,30,7").split(",") if day)
 )

@@ -13,6 +13,7 @@ PAGES = (
     ("backoffice.worklist", "backoffice:worklist", "งานของหน่วยงาน / Worklist"),
     ("backoffice.counter", "backoffice:counter", "ศูนย์บริการ / Service counter"),
     ("contact.cases", "contact:staff-cases", "เรื่องร้องเรียน / Complaints"),
+    ("contact.chat_desk", "contact:chat-desk", "แชต / Chat desk"),
     ("contact.helpdesk", "contact:log", "บันทึกการติดต่อ / Contact log"),
     ("backoffice.staff", "backoffice:staff", "เจ้าหน้าที่ / Staff"),
     ("catalog.use_editor", "backoffice:services", "คู่มือบริการ / Service manuals"),

@@ -318,3 +318,144 @@ class ContactEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.channel} {self.type}"
+
+
+# --- live chat ----------------------------------------------------------------------
+
+
+class OfficerPresence(models.Model):
+    """An officer who said, in the back office, that they can take chats. Presence is a
+    lease: it lapses at ``available_until`` unless the officer's page refreshes it, so a
+    closed laptop never leaves people waiting for someone who is gone."""
+
+    officer = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chat_presence"
+    )
+    agency = models.ForeignKey("catalog.Agency", on_delete=models.CASCADE, related_name="+")
+    available_until = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["agency", "available_until"], name="chat_presence_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.officer_id} until {self.available_until:%H:%M}"
+
+
+class ChatStatus(models.TextChoices):
+    WAITING = "waiting", "รอเจ้าหน้าที่ / Waiting for an officer"
+    ACTIVE = "active", "กำลังสนทนา / In conversation"
+    ENDED = "ended", "จบการสนทนาแล้ว / Ended"
+    MOVED = "moved", "ย้ายไปเป็นเรื่องสอบถาม / Moved to a message thread"
+
+
+OPEN_CHAT = Q(status__in=["waiting", "active"])
+
+
+class ChatSession(models.Model):
+    """One live chat between a signed-in person and the officers of one agency. The
+    state lives here (not in a socket), so it survives restarts and any web process can
+    serve either side; WebSockets only push changes."""
+
+    PERSONAL_DATA = {"topic": PersonalDataLabel.PERSONAL}
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="chats"
+    )
+    agency = models.ForeignKey("catalog.Agency", on_delete=models.PROTECT, related_name="+")
+    service = models.ForeignKey(
+        "catalog.Service", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    application = models.ForeignKey(
+        "applications.Application",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    topic = models.CharField(max_length=200)
+    status = models.CharField(max_length=8, choices=ChatStatus.choices, default=ChatStatus.WAITING)
+    officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="the officer answering now (after a hand-over: the new one)",
+    )
+    created_at = models.DateTimeField()
+    picked_up_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    contact_entry = models.OneToOneField(
+        ContactEntry,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="chat",
+        help_text="the contact-log entry holding the transcript, written when it ended",
+    )
+    case = models.ForeignKey(
+        Case,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="the enquiry it became when nobody was online",
+    )
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            # The agency's queue, first come first served.
+            models.Index(
+                fields=["agency", "created_at", "id"],
+                condition=Q(status="waiting"),
+                name="chat_queue_idx",
+            ),
+            models.Index(fields=["person", "-created_at"], name="chat_person_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person"], condition=OPEN_CHAT, name="one_open_chat_per_person"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="active") | Q(officer__isnull=False),
+                name="active_chat_has_officer",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"chat {self.public_id} ({self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (ChatStatus.WAITING, ChatStatus.ACTIVE)
+
+
+class ChatMessage(models.Model):
+    """One line of a chat: the person's, an officer's, or the portal's own (picked up,
+    handed over, ended)."""
+
+    class Side(models.TextChoices):
+        PERSON = "person", "ผู้ติดต่อ / The person"
+        AGENCY = "agency", "เจ้าหน้าที่ / Officer"
+        SYSTEM = "system", "ระบบ / Biz Portal"
+
+    PERSONAL_DATA = {"body": PersonalDataLabel.PERSONAL}
+
+    session = models.ForeignKey(ChatSession, on_delete=models.CASCADE, related_name="messages")
+    side = models.CharField(max_length=8, choices=Side.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    author_label = models.CharField(max_length=200)
+    body = models.TextField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["session", "id"], name="chat_message_idx")]
+        constraints = [models.CheckConstraint(condition=~Q(body=""), name="chat_message_not_empty")]
+
+    def __str__(self) -> str:
+        return f"{self.side} {self.created_at:%H:%M}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import chat_views, views
 
 app_name = "contact"
 urlpatterns = [
@@ -13,6 +13,11 @@ urlpatterns = [
         views.case_file,
         name="case-file",
     ),
+    path("contact/chat/", chat_views.start, name="chat"),
+    path("contact/chat/message/", chat_views.to_enquiry, name="chat-enquiry"),
+    path("contact/chat/<uuid:public_id>/", chat_views.session_page, name="chat-session"),
+    path("backoffice/chat/", chat_views.desk, name="chat-desk"),
+    path("backoffice/chat/<uuid:public_id>/", chat_views.staff_session, name="staff-chat"),
     path("contact/follow/<uuid:public_id>/<str:key>/", views.follow, name="follow"),
     path(
         "contact/follow/<uuid:public_id>/<str:key>/files/<uuid:message_id>/",

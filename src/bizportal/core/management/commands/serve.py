@@ -2,7 +2,9 @@
 
 One process with waitress threads by default (any platform, ``make demo``); with
 ``--workers N`` (N > 1, Linux and macOS) gunicorn runs N processes of ``--threads`` threads
-each (gthread workers), which is how a production node uses all its cores.
+each (gthread workers), which is how a production node uses all its cores. With
+``--asgi`` (or ``SERVE_ASGI=1``) daphne serves the ASGI application instead: the same
+pages plus the live chat's WebSockets.
 """
 
 from __future__ import annotations
@@ -38,6 +40,13 @@ class Command(BaseCommand):
         )
         parser.add_argument("--no-worker", action="store_true", help="serve the web only")
         parser.add_argument(
+            "--asgi",
+            action="store_true",
+            default=settings.SERVE_ASGI,
+            help="serve with daphne (ASGI): the pages and the live chat's WebSockets; "
+            "default SERVE_ASGI or off (waitress: pages only, chat pages reload instead)",
+        )
+        parser.add_argument(
             "--companions",
             action="store_true",
             help="demo profile: also start the sandbox outside systems and a sweeper (make demo)",
@@ -70,7 +79,9 @@ class Command(BaseCommand):
             f"Serving on http://{options['host']}:{options['port']}/ (Ctrl-C to stop)"
         )
         try:
-            if options["workers"] > 1:
+            if options["asgi"]:
+                self._daphne(options)
+            elif options["workers"] > 1:
                 self._gunicorn(options)
             else:
                 # Several threads: the sign-in callback calls the embedded Digital ID
@@ -129,6 +140,25 @@ class Command(BaseCommand):
                 "python:bizportal.gunicorn_conf",
             ],
             env=environment,
+        )
+        self._gunicorn_process.wait()
+
+    def _daphne(self, options: dict[str, Any]) -> None:
+        """Run daphne in the foreground: HTTP and WebSockets from ``bizportal.asgi``.
+        Several of them (behind a load balancer) share chat pushes through
+        ``CHANNEL_LAYER_URL`` (Redis)."""
+        self._gunicorn_process = subprocess.Popen(  # noqa: S603 - our interpreter, daphne
+            [
+                sys.executable,
+                "-m",
+                "daphne",
+                "--bind",
+                options["host"],
+                "--port",
+                str(options["port"]),
+                "--no-server-name",
+                "bizportal.asgi:application",
+            ],
         )
         self._gunicorn_process.wait()
 
