@@ -14,6 +14,16 @@ from pathlib import Path
 import pytest
 from django.core.cache import cache
 from django.test import Client
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
+
+# Property tests check what is computed, not how fast: on a loaded machine (CI's two
+# workers, or a browser test beside them) Hypothesis's timing checks fail for no fault
+# of the code. Speed is measured by the benchmarks under bench/.
+hypothesis_settings.register_profile(
+    "bizportal", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("bizportal")
 
 
 @pytest.fixture(scope="session")
