@@ -53,9 +53,10 @@ def test_a_chat_round_trip_through_the_pages() -> None:
     page = desk.get(staff_url).content.decode()
     assert "ต้องใช้อะไรบ้าง" in page
     desk.post(staff_url, {"action": "post", "body": "บัตรประชาชนครับ"})
-    desk.post(staff_url, {"action": "hand_over", "to": second.pk})
+    desk.post(staff_url, {"action": "hand_over", "to": str(second.public_id)})
     colleague.post(staff_url, {"action": "post", "body": "ต่อจากเพื่อนครับ"})
     colleague.post(staff_url, {"action": "end"})
+    assert desk.post(staff_url, {"action": "hand_over", "to": "not-an-id"}).status_code == 400
     entry = ContactEntry.objects.get(chat=session)
     assert entry.channel == "chat"
     assert "บัตรประชาชนครับ" in entry.summary and "ต่อจากเพื่อนครับ" in entry.summary

@@ -50,6 +50,10 @@ NOBODY_ONLINE = (
     "No officer is online just now; please leave the agency a message instead"
 )
 CHAT_OVER = "การสนทนานี้จบแล้ว / This chat has ended"
+HAND_OVER_REFUSED = (
+    "ส่งต่อได้เฉพาะเจ้าหน้าที่ของหน่วยงานเดียวกันที่ออนไลน์อยู่ / "
+    "A chat can be handed only to an online officer of the same agency"
+)
 MAX_TOPIC = 200
 
 Side = ChatMessage.Side
@@ -326,12 +330,7 @@ def hand_over(chat: ChatSession, officer: User, to: User) -> ChatSession:
         or not authz.allowed(to, "contact.chat_desk")
         or not is_available(to)
     ):
-        raise _refuse(
-            "to",
-            "ส่งต่อได้เฉพาะเจ้าหน้าที่ของหน่วยงานเดียวกันที่ออนไลน์อยู่ / "
-            "A chat can be handed only to an online officer of the same agency",
-            "not_available",
-        )
+        raise _refuse("to", HAND_OVER_REFUSED, "not_available")
     with transaction.atomic():
         audit.hold_chain()
         chat = _locked(chat)

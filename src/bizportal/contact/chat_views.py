@@ -114,6 +114,14 @@ def to_enquiry(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _colleague(public_id: str) -> User | None:
+    """The officer a chat is handed to, by their opaque id (never a sequential key)."""
+    try:
+        return User.objects.filter(public_id=public_id).first()
+    except ValidationError:  # not a UUID
+        return None
+
+
 def _session_page(
     request: HttpRequest, session: ChatSession, *, staff: bool, here: str
 ) -> HttpResponse:
@@ -128,9 +136,9 @@ def _session_page(
                 chat.end(session, user)
                 messages.success(request, "จบการสนทนาแล้ว / Chat ended")
             elif action == "hand_over" and staff:
-                to = User.objects.filter(pk=request.POST.get("to") or 0).first()
+                to = _colleague(request.POST.get("to", ""))
                 if to is None:
-                    raise ValidationError({"to": [chat.NOBODY_ONLINE]})
+                    raise ValidationError({"to": [chat.HAND_OVER_REFUSED]})
                 chat.hand_over(session, user, to)
                 messages.success(request, "ส่งต่อแล้ว / Handed over")
                 return redirect("contact:chat-desk")
