@@ -32,7 +32,7 @@ from bizportal.payments.providers import (
 )
 
 from .notices import amount_and_time, signed_body
-from .protocol import CARD, checkout_url
+from .protocol import CARD, invoice_checkout_url
 
 if TYPE_CHECKING:
     from bizportal.payments.models import Invoice
@@ -46,21 +46,10 @@ class SandboxCardProvider:
     label = "บัตรเครดิต/เดบิต (จำลอง) / Credit or debit card (sandbox)"
 
     def instruction(self, invoice: Invoice, *, return_url: str = "") -> PaymentInstruction:
-        link = checkout_url(
-            CARD,
-            {
-                "merchant_id": CARD.merchant_id,
-                "order_id": invoice.ref2,
-                "ref1": invoice.ref1,
-                "amount": f"{invoice.amount:.2f}",
-                "currency": invoice.currency,
-                "return_url": return_url,
-            },
-        )
         return PaymentInstruction(
             qr_payload="",
             qr_svg="",
-            pay_url=link,
+            pay_url=invoice_checkout_url(CARD, invoice, return_url),
             pay_label_th="ไปหน้าชำระด้วยบัตร",
             pay_label_en="Go to the card payment page",
             heading_th="ชำระด้วยบัตรเครดิตหรือเดบิต",

@@ -25,7 +25,7 @@ from bizportal.payments.providers import (
 )
 
 from .notices import amount_and_time, signed_body
-from .protocol import CGD, checkout_url
+from .protocol import CGD, invoice_checkout_url
 
 if TYPE_CHECKING:
     from bizportal.payments.models import Invoice
@@ -38,21 +38,10 @@ class SandboxCgdProvider:
     label = "ระบบรับชำระเงินภาครัฐ กรมบัญชีกลาง (จำลอง) / CGD e-Payment (sandbox)"
 
     def instruction(self, invoice: Invoice, *, return_url: str = "") -> PaymentInstruction:
-        link = checkout_url(
-            CGD,
-            {
-                "merchant_id": CGD.merchant_id,
-                "order_id": invoice.ref2,
-                "ref1": invoice.ref1,
-                "amount": f"{invoice.amount:.2f}",
-                "currency": invoice.currency,
-                "return_url": return_url,
-            },
-        )
         return PaymentInstruction(
             qr_payload="",
             qr_svg="",
-            pay_url=link,
+            pay_url=invoice_checkout_url(CGD, invoice, return_url),
             pay_label_th="ไปที่ระบบ e-Payment ของกรมบัญชีกลาง",
             pay_label_en="Go to the CGD e-Payment service",
             heading_th="ชำระผ่านระบบรับชำระเงินภาครัฐ (กรมบัญชีกลาง)",

@@ -13,11 +13,15 @@ import hashlib
 import hmac
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from django.conf import settings
 
 from bizportal.payments.providers import SignatureError
+
+if TYPE_CHECKING:
+    from bizportal.payments.models import Invoice
 
 LINK_TOLERANCE_SECONDS = 24 * 3600  # a pay page left open for a day is still payable
 LINK_FIELDS = ("merchant_id", "order_id", "ref1", "amount", "currency", "return_url", "ts")
@@ -77,6 +81,22 @@ def checkout_url(gateway: Gateway, params: dict[str, str]) -> str:
     signed = {**{k: params.get(k, "") for k in LINK_FIELDS}, "ts": str(int(time.time()))}
     signed["sig"] = link_signature(signed, gateway.secret)
     return f"{gateway.base_url}/checkout/?{urlencode(signed)}"
+
+
+def invoice_checkout_url(gateway: Gateway, invoice: Invoice, return_url: str) -> str:
+    """The hosted page's address for paying ``invoice``: both gateways take the same
+    order fields (the invoice's Ref2 as the order, Ref1, amount and currency)."""
+    return checkout_url(
+        gateway,
+        {
+            "merchant_id": gateway.merchant_id,
+            "order_id": invoice.ref2,
+            "ref1": invoice.ref1,
+            "amount": f"{invoice.amount:.2f}",
+            "currency": invoice.currency,
+            "return_url": return_url,
+        },
+    )
 
 
 def check_link(gateway: Gateway, params: dict[str, str], *, now: float | None = None) -> None:
