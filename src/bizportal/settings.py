@@ -306,8 +306,25 @@ AUTHENTICATION_BACKENDS = [
 ]
 
 LANGUAGE_CODE = "th"
-LANGUAGES = [("th", _("Thai")), ("en", _("English"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+
+
+def _languages(codes: str) -> list[tuple[str, Any]]:
+    """Thai and English always; an operator adds a language by listing it here and
+    dropping its catalogues into a LOCALE_PATHS folder, with no change to the code."""
+    from django.conf.locale import LANG_INFO
+
+    chosen = ["th", "en"] + [c.strip() for c in codes.split(",") if c.strip()]
+    unknown = [code for code in chosen if code not in LANG_INFO]
+    if unknown:
+        raise ImproperlyConfigured(f"BIZPORTAL_LANGUAGES: unknown language {unknown}")
+    names = {"th": _("Thai"), "en": _("English")}
+    return [(code, names.get(code, LANG_INFO[code]["name"])) for code in dict.fromkeys(chosen)]
+
+
+LANGUAGES = _languages(env("BIZPORTAL_LANGUAGES"))
+# Each app keeps its own catalogues in <app>/locale (manage.py catalogues update);
+# these folders come first, so an operator can add a language or override a wording.
+LOCALE_PATHS = [Path(p) for p in env("BIZPORTAL_LOCALE_PATHS").split(os.pathsep) if p]
 TIME_ZONE = "Asia/Bangkok"
 USE_I18N = True
 USE_TZ = True

@@ -9,7 +9,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django import template
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 
 from bizportal.core import thai
 
@@ -38,19 +38,27 @@ def bahttext(value: Decimal | int | str | None) -> str:
 
 
 @register.filter
-def lang_part(value: object) -> str:
-    """The current language's half of a bilingual label "ไทย / English"."""
+def translated(value: object) -> str:
+    """A stored message code (its English msgid) in the reader's language.
+
+    Labels written before the catalogues existed were stored as "ไทย / English"; those
+    still show the reader's half, so old history stays readable.
+    """
     text = str(value)
-    if " / " not in text:
-        return text
-    thai_part, english_part = text.split(" / ", 1)
-    return thai_part if (get_language() or "th").startswith("th") else english_part
+    if " / " in text and _has_thai(text.split(" / ", 1)[0]):
+        thai_part, english_part = text.split(" / ", 1)
+        return thai_part if (get_language() or "th").startswith("th") else english_part
+    return gettext(text) if text else text
 
 
 @register.filter
-def lang_parts(value: object) -> str:
-    """``lang_part`` of each of several labels joined by "; " (parallel process steps)."""
-    return "; ".join(lang_part(part) for part in str(value).split("; ") if part)
+def translated_parts(value: object) -> str:
+    """``translated`` of each of several labels joined by "; " (parallel process steps)."""
+    return "; ".join(translated(part) for part in str(value).split("; ") if part)
+
+
+def _has_thai(text: str) -> bool:
+    return any("\u0e00" <= char <= "\u0e7f" for char in text)
 
 
 @register.filter
