@@ -104,14 +104,23 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("action", choices=["update", "check", "compile"])
+        parser.add_argument(
+            "--app",
+            action="append",
+            default=[],
+            help="Only this app's catalogues (its folder name, e.g. portal); repeatable.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
+        chosen = [d for d in project_app_dirs() if not options["app"] or d.name in options["app"]]
+        if not chosen:
+            raise CommandError(f"no such app: {options['app']}")
         if action == "update":
-            for app_dir in project_app_dirs():
+            for app_dir in chosen:
                 self._extract(app_dir)
         if action in {"update", "compile"}:
-            for app_dir in project_app_dirs():
+            for app_dir in chosen:
                 for po_path in catalogue_paths(app_dir):
                     self._complete_and_compile(po_path)
         found = [
