@@ -123,12 +123,7 @@ class Command(BaseCommand):
             for app_dir in chosen:
                 for po_path in catalogue_paths(app_dir):
                     self._complete_and_compile(po_path)
-        found = [
-            problem
-            for d in project_app_dirs()
-            for p in catalogue_paths(d)
-            for problem in problems_in(p)
-        ]
+        found = [problem for d in chosen for p in catalogue_paths(d) for problem in problems_in(p)]
         for problem in found:
             self.stderr.write(problem)
         if found:
