@@ -87,3 +87,33 @@ def test_the_same_page_speaks_thai_then_english() -> None:
     english = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert 'lang="th"' in thai and 'lang="en"' in english
     assert thai != english
+
+
+@pytest.mark.django_db
+def test_a_third_language_needs_only_settings_and_a_catalogue(tmp_path: Path, settings) -> None:
+    """An operator adds Burmese with BIZPORTAL_LANGUAGES=my and a catalogue folder."""
+    from bizportal.settings import _languages
+
+    folder = tmp_path / "my" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    catalogue = polib.POFile()
+    catalogue.metadata = {"Content-Type": "text/plain; charset=UTF-8", "Language": "my"}
+    catalogue.append(polib.POEntry(msgid="Find a service", msgstr="ဝန်ဆောင်မှုရှာရန်"))
+    catalogue.save_as_mofile(str(folder / "django.mo"))
+    settings.LANGUAGES = _languages("my")
+    settings.LOCALE_PATHS = [tmp_path]
+
+    page = Client().get("/", HTTP_ACCEPT_LANGUAGE="my").content.decode()
+
+    assert 'lang="my"' in page and "ဝန်ဆောင်မှုရှာရန်" in page
+    assert 'value="th" lang="th">ภาษาไทย<' in page and 'value="en" lang="en">English<' in page
+
+
+def test_an_unknown_language_is_refused_at_start_up() -> None:
+    from django.core.exceptions import ImproperlyConfigured
+
+    from bizportal.settings import _languages
+
+    assert [code for code, _name in _languages("")] == ["th", "en"]
+    with pytest.raises(ImproperlyConfigured):
+        _languages("xx-nonsense")

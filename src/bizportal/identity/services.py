@@ -229,7 +229,7 @@ def ensure_person_party(user: User) -> Party:
     key = key_of(user)
     if not key:
         raise PartyError("บัญชีนี้ไม่มีเลขประจำตัว / This account has no identity number")
-    party, _ = Party.objects.update_or_create(
+    party, _created = Party.objects.update_or_create(
         key=key,
         defaults={
             "kind": Party.Kind.PERSON,
@@ -248,7 +248,7 @@ def ensure_person_party(user: User) -> Party:
 def record_company(record: JuristicRecord) -> Party:
     """Store what the juristic registry says of a company: names, status, signing rule,
     directors (the directorships are replaced, so a removed director stops counting)."""
-    party, _ = Party.objects.update_or_create(
+    party, _created = Party.objects.update_or_create(
         key=record.juristic_id,
         defaults={
             "kind": Party.Kind.JURISTIC,
@@ -388,7 +388,7 @@ def _account_by_key(key: str) -> User | None:
     """The entrepreneur account a citizen ID or ``P:<nationality>:<passport>`` names."""
     if key.isdigit():
         return User.objects.filter(citizen_id=key, role=User.Role.APPLICANT).first()
-    _, nationality, passport_no = key.split(":")
+    _kind, nationality, passport_no = key.split(":")
     return User.objects.filter(
         passport_no=passport_no, nationality=nationality, role=User.Role.APPLICANT
     ).first()
@@ -674,7 +674,7 @@ def check_staff_totp(user: User, code: str) -> tuple[SecondFactor, TOTPDevice | 
     if device is None:
         audit.record("identity.second_factor_failed", user, actor=user, reason="no_device")
         return SecondFactor.WRONG, None
-    allowed, _ = device.verify_is_allowed()
+    allowed, _wait = device.verify_is_allowed()
     if not allowed:
         audit.record("identity.second_factor_failed", user, actor=user, reason="throttled")
         return SecondFactor.THROTTLED, device

@@ -31,7 +31,7 @@ def accepted_tokens() -> dict[str, str]:
 
 
 def _authorised(request: HttpRequest, expected: str) -> bool:
-    scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
+    scheme, _sep, presented = request.headers.get("Authorization", "").partition(" ")
     return (
         bool(expected)
         and scheme.lower() == "bearer"
