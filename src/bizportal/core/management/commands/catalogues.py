@@ -160,6 +160,13 @@ class Command(BaseCommand):
         catalogue.header = "Biz Portal messages. Update with: manage.py catalogues update"
         catalogue.metadata_is_fuzzy = False
         if language == SOURCE_LANGUAGE:
+            # msgmerge guesses "fuzzy" translations from similar messages; in the source
+            # language the message itself is always right.
+            for entry in catalogue.fuzzy_entries():
+                entry.flags.remove("fuzzy")
+                entry.msgstr = ""
+                entry.msgstr_plural = {}
+                entry.previous_msgid = entry.previous_msgid_plural = entry.previous_msgctxt = None
             for entry in catalogue.untranslated_entries():
                 if entry.msgid_plural:
                     entry.msgstr_plural = {0: entry.msgid, 1: entry.msgid_plural}
