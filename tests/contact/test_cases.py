@@ -6,6 +6,7 @@ case's agencies sees it."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.core import mail
@@ -162,7 +163,8 @@ def test_bad_input_is_refused_with_nothing_written() -> None:
         with pytest.raises(ValidationError) as refused:
             services.file_case(bad, person=person)
         assert _codes(refused.value) == {field: [code]}, (field, refused.value)
-        assert "/" in refused.value.error_dict[field][0].message  # Thai / English
+        message = str(refused.value.error_dict[field][0].message)
+        assert re.search("[\u0e00-\u0e7f]", message), (field, message)  # shown in Thai
     with pytest.raises(ValidationError) as refused:
         services.file_case(filing(service=service), person=None)  # anonymous, no email
     assert _codes(refused.value) == {"email": ["required"]}
@@ -190,7 +192,7 @@ def test_a_complaint_about_someone_elses_application_leaks_nothing() -> None:
     )
     assert response.status_code == 400
     body = response.content.decode()
-    assert services.NOT_YOURS in body
+    assert "ไม่พบคำขอหรือใบอนุญาตนี้ในบัญชีของท่าน" in body
     assert theirs.reference not in body and "ลับมาก" not in body
     assert Case.objects.count() == 0
 

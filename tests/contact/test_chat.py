@@ -10,6 +10,7 @@ import datetime as dt
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import override_settings
+from django.utils import translation
 from freezegun import freeze_time
 
 from bizportal.contact import chat
@@ -117,7 +118,9 @@ def test_presence_lapses_and_nobody_online_offers_the_message_thread() -> None:
         with pytest.raises(ValidationError) as refused:
             chat.start(person, topic="สอบถาม", service=service)
         assert refused.value.error_dict["topic"][0].code == "nobody_online"
-        assert "No officer is online" in str(refused.value)
+        assert "ขณะนี้ไม่มีเจ้าหน้าที่ออนไลน์" in str(refused.value)
+        with translation.override("en"):
+            assert "No officer is online" in str(refused.value)
         assert not ChatSession.objects.exists()
         case = chat.to_enquiry(person, topic="สอบถาม", body="ขอทราบขั้นตอน", service=service)
     assert case.kind == "enquiry"
@@ -148,11 +151,16 @@ def test_an_empty_or_too_long_message_is_refused_and_nothing_is_stored(body: str
     chat.mark_available(officer)
     session = chat.start(person, topic="สอบถาม", service=service)
     before = ChatMessage.objects.count(), AuditEvent.objects.count()
-    with override_settings(CHAT_MAX_MESSAGE=1000), pytest.raises(ValidationError) as refused:
-        chat.post(session, person, body)
-    text = str(refused.value)
-    assert ("Please type a message" in text) or ("longer than 1,000 characters" in text)
-    assert ("กรุณาพิมพ์ข้อความ" in text) or ("ข้อความยาวเกิน" in text)
+    with override_settings(CHAT_MAX_MESSAGE=1000):
+        with pytest.raises(ValidationError) as refused:
+            chat.post(session, person, body)
+        text = str(refused.value)
+        with translation.override("en"):
+            with pytest.raises(ValidationError) as refused:
+                chat.post(session, person, body)
+            english = str(refused.value)
+    assert ("กรุณาพิมพ์ข้อความ" in text) or ("ข้อความยาวเกิน 1,000 ตัวอักษร" in text)
+    assert ("Please type a message" in english) or ("longer than 1,000 characters" in english)
     assert (ChatMessage.objects.count(), AuditEvent.objects.count()) == before
 
 
@@ -194,3 +202,19 @@ def test_presence_is_refreshed_not_duplicated() -> None:
     assert OfficerPresence.objects.count() == 1
     assert AuditEvent.objects.filter(action="contact.chat_available").count() == 1
     assert not Case.objects.exists()
+
+
+def test_the_portals_own_lines_are_in_the_language_the_chat_was_asked_in() -> None:
+    service = ServiceFactory()
+    officer = OfficerFactory(agency=service.agency, full_name_th="สมชาย ใจดี")
+    chat.mark_available(officer)
+    with translation.override("en"):
+        english = chat.start(ApplicantFactory(), topic="Documents", service=service)
+    thai = chat.start(ApplicantFactory(), topic="เอกสาร", service=service)
+    assert (english.language, thai.language) == ("en", "th")
+    chat.pick_up_next(officer)  # the officer's page is in Thai; the person's line is not
+    chat.pick_up_next(officer)
+    lines = [m["body"] for m in chat.state(english)["messages"]]
+    assert lines == ["สมชาย ใจดี has joined the chat"]
+    lines = [m["body"] for m in chat.state(thai)["messages"]]
+    assert lines == ["สมชาย ใจดี รับการสนทนาแล้ว"]

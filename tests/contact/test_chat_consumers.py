@@ -135,11 +135,15 @@ def test_a_foreign_origin_is_refused() -> None:
     async_to_sync(run)()
 
 
-@pytest.mark.parametrize("body", ["", "ก" * (1 + 1000)])
-def test_bad_input_comes_back_as_a_bilingual_error(body: str, settings: Any) -> None:
+@pytest.mark.parametrize(
+    ("body", "language"), [("", "th"), ("ก" * (1 + 1000), "th"), ("ก" * (1 + 1000), "en")]
+)
+def test_bad_input_comes_back_as_an_error_in_the_sockets_language(
+    body: str, language: str, settings: Any
+) -> None:
     settings.CHAT_MAX_MESSAGE = 1000
     session, person, _ = started()
-    sent = headers(person)
+    sent = [*headers(person), (b"accept-language", language.encode())]
 
     async def run() -> dict[str, Any]:
         ws = socket(f"/ws/chat/{session.public_id}/", sent)
@@ -152,6 +156,8 @@ def test_bad_input_comes_back_as_a_bilingual_error(body: str, settings: Any) -> 
 
     answer = async_to_sync(run)()
     assert "error" in answer
-    assert ("Please type a message" in answer["error"]) or ("longer than" in answer["error"])
-    assert ("กรุณาพิมพ์ข้อความ" in answer["error"]) or ("ข้อความยาวเกิน" in answer["error"])
+    if language == "en":
+        assert "The message is longer than 1,000 characters" in answer["error"]
+    else:
+        assert ("กรุณาพิมพ์ข้อความ" in answer["error"]) or ("ข้อความยาวเกิน" in answer["error"])
     assert not ChatMessage.objects.filter(session=session).exists()

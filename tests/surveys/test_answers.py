@@ -5,6 +5,8 @@ every wrong answer refused with a message in Thai and English."""
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 import uuid
 from typing import Any
 
@@ -13,6 +15,7 @@ from django.core import mail
 from django.db import IntegrityError, transaction
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 from freezegun import freeze_time
 
 from bizportal.core import events, outbox
@@ -129,7 +132,7 @@ def test_one_answer_per_application_is_a_database_rule(surveyed: Any) -> None:
 @pytest.mark.parametrize(
     ("changes", "code", "message"),
     [
-        ({"overall": []}, "overall", "กรุณาตอบคำถามนี้ / Please answer this question"),
+        ({"overall": []}, "overall", "Please answer this question"),
         ({"overall": ["6"]}, "overall", "Give a whole-number rating from 1 to 5"),
         ({"overall": ["0"]}, "overall", "Give a whole-number rating from 1 to 5"),
         ({"overall": ["4.5"]}, "overall", "Give a whole-number rating from 1 to 5"),
@@ -143,14 +146,18 @@ def test_bad_answers_are_refused_with_a_message_per_question(
     surveyed: Any, changes: dict[str, list[str]], code: str, message: str
 ) -> None:
     invitation = invitation_for(surveyed)
-    with pytest.raises(services.AnswersInvalid) as invalid:
+    with translation.override("en"), pytest.raises(services.AnswersInvalid) as invalid:
         services.answer(invitation, {**GOOD, **changes})
     assert list(invalid.value.errors) == [code]
     assert message in invalid.value.errors[code]
-    assert " / " in invalid.value.errors[code]  # Thai / English
+    with pytest.raises(services.AnswersInvalid) as invalid:
+        services.answer(invitation, {**GOOD, **changes})
+    thai = invalid.value.errors[code]
+    assert re.search("[\u0e00-\u0e7f]", thai) and message not in thai  # Thai by default
     page = Client().post(_link_path(invitation), {**GOOD, **changes})
     assert page.status_code == 400
     body = page.content.decode()
+    assert thai in body or html.escape(thai) in body
     assert 'class="error-summary"' in body and f'href="#q-{code}"' in body
     assert not Response.objects.filter(invitation=invitation).exists()
 

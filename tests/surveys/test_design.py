@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from bizportal.core.models import AuditEvent
 from bizportal.surveys import services
@@ -25,7 +26,10 @@ def test_publish_then_edit_makes_a_new_version_and_answers_keep_theirs() -> None
     with pytest.raises(services.SurveyRefusal) as refused:
         services.require_draft(first)
     assert refused.value.code == "version_published"
-    assert "เผยแพร่แล้ว" in str(refused.value) and "create a new draft" in str(refused.value)
+    assert "เผยแพร่แล้ว" in str(refused.value)
+    with translation.override("en"), pytest.raises(services.SurveyRefusal) as refused:
+        services.require_draft(first)
+    assert "create a new draft" in str(refused.value)
     answered = services.answer(invitation_for(service), GOOD)
     assert answered.version == first
 
@@ -51,7 +55,9 @@ def test_publish_then_edit_makes_a_new_version_and_answers_keep_theirs() -> None
 def test_a_draft_without_questions_or_with_bad_choices_is_not_published() -> None:
     service = ServiceFactory()
     draft = services.draft_for(service, actor=None)
-    with pytest.raises(services.SurveyRefusal, match="no questions"):
+    with pytest.raises(services.SurveyRefusal, match="ยังไม่มีคำถาม"):
+        services.publish(draft, actor=None)
+    with translation.override("en"), pytest.raises(services.SurveyRefusal, match="no questions"):
         services.publish(draft, actor=None)
     Question.objects.create(
         version=draft,
@@ -61,7 +67,10 @@ def test_a_draft_without_questions_or_with_bad_choices_is_not_published() -> Non
         text_en="Pick",
         choices=[{"code": "a", "th": "ก", "en": "A"}],
     )
-    with pytest.raises(services.SurveyRefusal, match="at least two choices"):
+    with pytest.raises(services.SurveyRefusal, match="ต้องมีตัวเลือกอย่างน้อย 2 ข้อ"):
+        services.publish(draft, actor=None)
+    english = translation.override("en")
+    with english, pytest.raises(services.SurveyRefusal, match="at least two choices"):
         services.publish(draft, actor=None)
     draft.refresh_from_db()
     assert draft.status == "draft"
@@ -88,7 +97,7 @@ def test_the_admin_creates_a_draft_and_refuses_to_change_a_published_version() -
         {"intro_th": "แก้", "intro_en": "changed"},
         follow=True,
     )
-    assert "cannot change" in refused.content.decode()
+    assert "เผยแพร่แล้ว แก้ไขไม่ได้" in refused.content.decode()
     live.refresh_from_db()
     assert live.intro_en == ""
 

@@ -18,13 +18,15 @@ chat that is not yours) writes nothing.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_lazy as _
 
 from bizportal.applications.models import Application
 from bizportal.catalog.models import Agency, Service
@@ -45,21 +47,18 @@ from .models import (
     OfficerPresence,
 )
 
-NOBODY_ONLINE = (
-    "ขณะนี้ไม่มีเจ้าหน้าที่ออนไลน์ กรุณาฝากข้อความถึงหน่วยงานแทน / "
-    "No officer is online just now; please leave the agency a message instead"
-)
-CHAT_OVER = "การสนทนานี้จบแล้ว / This chat has ended"
-HAND_OVER_REFUSED = (
-    "ส่งต่อได้เฉพาะเจ้าหน้าที่ของหน่วยงานเดียวกันที่ออนไลน์อยู่ / "
-    "A chat can be handed only to an online officer of the same agency"
-)
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+NOBODY_ONLINE = _("No officer is online just now; please leave the agency a message instead")
+CHAT_OVER = _("This chat has ended")
+HAND_OVER_REFUSED = _("A chat can be handed only to an online officer of the same agency")
 MAX_TOPIC = 200
 
 Side = ChatMessage.Side
 
 
-def _refuse(field: str, message: str, code: str) -> ValidationError:
+def _refuse(field: str, message: StrOrPromise, code: str) -> ValidationError:
     return ValidationError({field: [ValidationError(message, code=code)]})
 
 
@@ -67,16 +66,14 @@ def clean_body(body: str) -> str:
     """A chat message: not empty, not over ``CHAT_MAX_MESSAGE`` characters."""
     text = (body or "").strip()
     if "\x00" in text:
-        raise _refuse(
-            "body", "ข้อความมีอักขระที่ใช้ไม่ได้ / The text holds a character not allowed", "invalid"
-        )
+        raise _refuse("body", _("The text holds a character not allowed"), "invalid")
     if not text:
-        raise _refuse("body", "กรุณาพิมพ์ข้อความ / Please type a message", "required")
+        raise _refuse("body", _("Please type a message"), "required")
     limit = int(settings.CHAT_MAX_MESSAGE)
     if len(text) > limit:
         raise _refuse(
             "body",
-            f"ข้อความยาวเกิน {limit:,} ตัวอักษร / The message is longer than {limit:,} characters",
+            gettext("The message is longer than %(limit)s characters") % {"limit": f"{limit:,}"},
             "max_length",
         )
     return text
@@ -163,8 +160,7 @@ def agency_for(
         return agency, None
     raise _refuse(
         "service",
-        "กรุณาเลือกบริการหรือหน่วยงานที่ต้องการติดต่อ / "
-        "Please choose the service or agency you want to reach",
+        _("Please choose the service or agency you want to reach"),
         "required",
     )
 
@@ -207,6 +203,7 @@ def start(
                 service=found_service,
                 application=application,
                 topic=text,
+                language=_language(),
                 created_at=timezone.now(),
             )
             audit.record(
@@ -244,7 +241,17 @@ def _locked(chat: ChatSession) -> ChatSession:
     return ChatSession.objects.select_for_update(of=("self",)).get(pk=chat.pk)
 
 
-def _system(chat: ChatSession, text: str) -> ChatMessage:
+def _language() -> str:
+    """The language the person asked for the chat in (their page's), else the default."""
+    current = translation.get_language() or settings.LANGUAGE_CODE
+    supported = {code for code, _name in settings.LANGUAGES}
+    return current if current in supported else settings.LANGUAGE_CODE
+
+
+def _system(chat: ChatSession, message: str, **params: str) -> ChatMessage:
+    """A line from the portal itself, written in the person's language (the chat's)."""
+    with translation.override(chat.language or settings.LANGUAGE_CODE):
+        text = gettext(message) % params
     return ChatMessage.objects.create(
         session=chat,
         side=Side.SYSTEM,
@@ -309,10 +316,7 @@ def pick_up_next(officer: User) -> ChatSession | None:
         chat.officer = officer
         chat.picked_up_at = timezone.now()
         chat.save(update_fields=["status", "officer", "picked_up_at"])
-        _system(
-            chat,
-            f"{officer.display_name} รับการสนทนาแล้ว / {officer.display_name} has joined the chat",
-        )
+        _system(chat, gettext_noop("%(officer)s has joined the chat"), officer=officer.display_name)
         audit.record("contact.chat_picked_up", chat, actor=officer, person=chat.person_id)
     push.after_commit(chat, queue=True)
     return chat
@@ -340,8 +344,9 @@ def hand_over(chat: ChatSession, officer: User, to: User) -> ChatSession:
         chat.save(update_fields=["officer"])
         _system(
             chat,
-            f"{officer.display_name} ส่งต่อการสนทนาให้ {to.display_name} / "
-            f"{officer.display_name} handed the chat to {to.display_name}",
+            gettext_noop("%(officer)s handed the chat to %(colleague)s"),
+            officer=officer.display_name,
+            colleague=to.display_name,
         )
         audit.record("contact.chat_handed_over", chat, actor=officer, to=to.pk)
     push.after_commit(chat)
@@ -350,7 +355,8 @@ def hand_over(chat: ChatSession, officer: User, to: User) -> ChatSession:
 
 def transcript(chat: ChatSession) -> str:
     """The whole chat as text, one line per message, times in Bangkok."""
-    lines = [f"แชต / Chat: {chat.topic}"]
+    with translation.override(settings.LANGUAGE_CODE):  # for the contact log: staff read it
+        lines = [gettext("Chat: %(topic)s") % {"topic": chat.topic}]
     for message in chat.messages.order_by("created_at", "pk"):
         at = timezone.localtime(message.created_at).strftime("%Y-%m-%d %H:%M:%S")
         lines.append(f"[{at}] {message.author_label}: {message.body}")
@@ -378,7 +384,7 @@ def end(chat: ChatSession, actor: User) -> ChatSession:
         if actor.pk != chat.person_id and chat.officer_id not in (None, actor.pk):
             raise PermissionDenied("contact.chat_answer")
         now = timezone.now()
-        _system(chat, f"{actor.display_name} จบการสนทนา / {actor.display_name} ended the chat")
+        _system(chat, gettext_noop("%(name)s ended the chat"), name=actor.display_name)
         entry = ContactEntry.objects.create(
             at=now,
             channel=Channel.CHAT,
@@ -423,7 +429,7 @@ def to_enquiry(
     if waiting is not None and waiting.status == ChatStatus.ACTIVE:
         raise _refuse(
             "body",
-            "ท่านกำลังสนทนากับเจ้าหน้าที่อยู่ / You are in a chat with an officer already",
+            _("You are in a chat with an officer already"),
             "in_chat",
         )
     if service is None and application is None and agency is not None:
@@ -459,7 +465,7 @@ def state(chat: ChatSession, *, after: int = 0) -> dict[str, Any]:
     officer = chat.officer.display_name if chat.officer_id and chat.officer else ""
     return {
         "status": chat.status,
-        "status_label": ChatStatus(chat.status).label,
+        "status_label": str(ChatStatus(chat.status).label),
         "position": queue_position(chat),
         "officer": officer,
         "messages": [

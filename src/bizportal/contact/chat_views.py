@@ -1,6 +1,6 @@
 """Live chat pages. Each works without JavaScript (forms post, the page reloads itself
 while waiting); with it, ``static/bizportal/chat.js`` sends and receives over the chat's
-WebSocket instead. Every change goes through :mod:`.chat`, whose bilingual errors are
+WebSocket instead. Every change goes through :mod:`.chat`, whose translated errors are
 shown on the form."""
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from bizportal.catalog.models import Service
 from bizportal.core import audit, authz, ratelimits
@@ -29,22 +31,22 @@ class StartForm(django_forms.Form):
     service = django_forms.ModelChoiceField(
         Service.objects.select_related("agency").order_by("slug"),
         to_field_name="slug",
-        label="บริการ / Service",
+        label=_("Service"),
     )
-    topic = django_forms.CharField(label="เรื่องที่ต้องการสอบถาม / What it is about", max_length=200)
+    topic = django_forms.CharField(label=_("What it is about"), max_length=200)
 
 
 class EnquiryForm(django_forms.Form):
     service = django_forms.ModelChoiceField(
-        Service.objects.order_by("slug"), to_field_name="slug", label="บริการ / Service"
+        Service.objects.order_by("slug"), to_field_name="slug", label=_("Service")
     )
-    topic = django_forms.CharField(label="เรื่อง / Subject", max_length=200)
-    body = django_forms.CharField(label="ข้อความ / Message", widget=django_forms.Textarea)
+    topic = django_forms.CharField(label=_("Subject"), max_length=200)
+    body = django_forms.CharField(label=_("Message"), widget=django_forms.Textarea)
 
 
 class LineForm(django_forms.Form):
     body = django_forms.CharField(
-        label="ข้อความ / Message", required=False, widget=django_forms.Textarea(attrs={"rows": 2})
+        label=_("Message"), required=False, widget=django_forms.Textarea(attrs={"rows": 2})
     )
 
 
@@ -103,7 +105,7 @@ def to_enquiry(request: HttpRequest) -> HttpResponse:
                 _put_back(form, error)
             else:
                 messages.success(
-                    request, f"รับเรื่องเลขที่ {case.reference} แล้ว / Received as {case.reference}"
+                    request, gettext("Received as %(reference)s") % {"reference": case.reference}
                 )
                 return redirect("contact:case", public_id=case.public_id)
     return render(
@@ -134,13 +136,13 @@ def _session_page(
         try:
             if action == "end":
                 chat.end(session, user)
-                messages.success(request, "จบการสนทนาแล้ว / Chat ended")
+                messages.success(request, _("Chat ended"))
             elif action == "hand_over" and staff:
                 to = _colleague(request.POST.get("to", ""))
                 if to is None:
                     raise ValidationError({"to": [chat.HAND_OVER_REFUSED]})
                 chat.hand_over(session, user, to)
-                messages.success(request, "ส่งต่อแล้ว / Handed over")
+                messages.success(request, _("Handed over"))
                 return redirect("contact:chat-desk")
             elif form.is_valid():
                 chat.post(session, user, form.cleaned_data["body"])
@@ -195,7 +197,7 @@ def desk(request: HttpRequest) -> HttpResponse:
             picked = chat.pick_up_next(user)
             if picked is not None:
                 return redirect("contact:staff-chat", public_id=picked.public_id)
-            messages.info(request, "ไม่มีผู้รอสนทนา / Nobody is waiting")
+            messages.info(request, _("Nobody is waiting"))
         return redirect("contact:chat-desk")
     available = chat.is_available(user)
     if available:

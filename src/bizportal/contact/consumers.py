@@ -2,7 +2,7 @@
 officers of its agency, and one per officer for their agency's chat desk (the queue).
 
 A socket only carries what the services decide: a line typed is handed to
-:func:`.chat.post` (its bilingual refusal comes back as ``{"error": ...}``, nothing
+:func:`.chat.post` (its refusal, in the socket's language, comes back as ``{"error": ...}``, nothing
 stored), and on every nudge from :mod:`.push` the socket reads the chat from the database
 and sends what is new. Who may connect is the same rule as the pages
 (``contact.chat_own``, ``contact.chat_view``); staff need their second factor, as on
@@ -15,7 +15,11 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation.trans_real import parse_accept_lang_header
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.models import Device
 
@@ -26,7 +30,7 @@ from . import chat, push
 from .models import ChatSession
 
 REFUSED = 4403
-NOT_ALLOWED = "ไม่มีสิทธิ์ในการสนทนานี้ / You may not take part in this chat"
+NOT_ALLOWED = _("You may not take part in this chat")
 
 
 def _second_factor_ok(scope: dict[str, Any], user: Any) -> bool:
@@ -38,6 +42,22 @@ def _second_factor_ok(scope: dict[str, Any], user: Any) -> bool:
     device_id = session.get(DEVICE_ID_SESSION_KEY)
     device = Device.from_persistent_id(device_id) if device_id else None
     return device is not None and device.user_id == user.pk
+
+
+def scope_language(scope: dict[str, Any]) -> str:
+    """The socket's language, as LocaleMiddleware picks a page's: the language cookie,
+    then Accept-Language, else the default (Thai)."""
+    supported = {code for code, _name in settings.LANGUAGES}
+    cookie = (scope.get("cookies") or {}).get(settings.LANGUAGE_COOKIE_NAME, "")
+    if cookie in supported:
+        return str(cookie)
+    for name, value in scope.get("headers") or []:
+        if name == b"accept-language":
+            for code, _quality in parse_accept_lang_header(value.decode("latin-1")):
+                base = code.split("-")[0].lower()
+                if base in supported:
+                    return base
+    return str(settings.LANGUAGE_CODE)
 
 
 def _errors(error: ValidationError) -> list[str]:
@@ -94,15 +114,20 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         try:
             await self._post(body)
         except ValidationError as error:
-            await self.send_json({"error": " ".join(_errors(error))})
+            with translation.override(scope_language(self.scope)):
+                refusal = " ".join(_errors(error))
+            await self.send_json({"error": refusal})
         except PermissionDenied:
-            await self.send_json({"error": NOT_ALLOWED})
+            with translation.override(scope_language(self.scope)):
+                refusal = str(NOT_ALLOWED)
+            await self.send_json({"error": refusal})
         else:
             await self._send_state()
 
     @database_sync_to_async
     def _post(self, body: str) -> None:
-        chat.post(self.chat, self.scope["user"], body)
+        with translation.override(scope_language(self.scope)):
+            chat.post(self.chat, self.scope["user"], body)
 
     async def chat_changed(self, event: dict[str, Any]) -> None:
         await self._send_state()
@@ -115,7 +140,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
 
     @database_sync_to_async
     def _state(self) -> dict[str, Any]:
-        return chat.state(self.chat, after=self.last_id)
+        with translation.override(scope_language(self.scope)):
+            return chat.state(self.chat, after=self.last_id)
 
 
 class DeskConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]

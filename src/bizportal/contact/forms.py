@@ -1,23 +1,30 @@
 """Forms of the contact pages. They only shape the input (types, choices, sizes the
-browser enforces too); every rule is the service's, whose bilingual errors the views
+browser enforces too); every rule is the service's, whose translated errors the views
 put back on these fields."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.conf import settings
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from bizportal.catalog.models import Agency, Service
 
 from .models import Category, Channel, EntryType, Kind
 
-TH_EN_REQUIRED = {"required": "กรุณากรอกข้อมูลนี้ / This field is required"}
-BAD_CHOICE = {"invalid_choice": "กรุณาเลือกจากรายการ / Please choose one of the options"}
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+REQUIRED = {"required": _("This field is required")}
+BAD_CHOICE = {"invalid_choice": _("Please choose one of the options")}
 
 
-def _text(limit: int, *, label: str, required: bool = False, rows: int = 0) -> forms.CharField:
+def _text(
+    limit: int, *, label: StrOrPromise, required: bool = False, rows: int = 0
+) -> forms.CharField:
     widget: Any = forms.Textarea(attrs={"rows": rows}) if rows else forms.TextInput()
     return forms.CharField(
         label=label,
@@ -25,8 +32,8 @@ def _text(limit: int, *, label: str, required: bool = False, rows: int = 0) -> f
         max_length=limit,
         widget=widget,
         error_messages={
-            **TH_EN_REQUIRED,
-            "max_length": f"ยาวเกิน {limit:,} ตัวอักษร / Longer than {limit:,} characters",
+            **REQUIRED,
+            "max_length": format_lazy(_("Longer than {limit} characters"), limit=f"{limit:,}"),
         },
     )
 
@@ -36,49 +43,49 @@ class CaseForm(forms.Form):
     service checks are the person's own (so a guessed id is refused in the same words
     as one that does not exist)."""
 
-    kind = forms.ChoiceField(label="ประเภท / Type", choices=Kind.choices, error_messages=BAD_CHOICE)
+    kind = forms.ChoiceField(label=_("Type"), choices=Kind.choices, error_messages=BAD_CHOICE)
     category = forms.ChoiceField(
-        label="หมวดเรื่อง / Category", choices=Category.choices, error_messages=BAD_CHOICE
+        label=_("Category"), choices=Category.choices, error_messages=BAD_CHOICE
     )
     service = forms.ModelChoiceField(
-        label="บริการที่เกี่ยวข้อง / Service it is about",
+        label=_("Service it is about"),
         queryset=Service.objects.filter(is_published=True).order_by("name_th"),
         required=False,
         to_field_name="slug",
         error_messages=BAD_CHOICE,
     )
     application = forms.UUIDField(
-        label="คำขอของท่านที่เกี่ยวข้อง (ถ้ามี) / Your application it is about (if any)",
+        label=_("Your application it is about (if any)"),
         required=False,
         widget=forms.Select(),
-        error_messages={"invalid": "กรุณาเลือกจากรายการ / Please choose one of the options"},
+        error_messages={"invalid": _("Please choose one of the options")},
     )
     also = forms.ModelMultipleChoiceField(
-        label="หน่วยงานอื่นที่เกี่ยวข้อง (ถ้ามี) / Other agencies concerned (if any)",
+        label=_("Other agencies concerned (if any)"),
         queryset=Agency.objects.order_by("name_th"),
         required=False,
         to_field_name="code",
         error_messages={**BAD_CHOICE, "invalid_pk_value": BAD_CHOICE["invalid_choice"]},
     )
-    subject = _text(200, label="เรื่อง / Subject", required=True)
-    body = _text(settings.CONTACT_MAX_MESSAGE, label="รายละเอียด / Details", required=True, rows=6)
-    name = _text(200, label="ชื่อ (ถ้าต้องการ) / Name (optional)")
+    subject = _text(200, label=_("Subject"), required=True)
+    body = _text(settings.CONTACT_MAX_MESSAGE, label=_("Details"), required=True, rows=6)
+    name = _text(200, label=_("Name (optional)"))
     email = forms.CharField(
-        label="อีเมลสำหรับรับคำตอบ / Email for the answer",
+        label=_("Email for the answer"),
         required=False,
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
-    phone = _text(20, label="โทรศัพท์ (ถ้าต้องการ) / Phone (optional)")
+    phone = _text(20, label=_("Phone (optional)"))
     attachment = forms.FileField(
-        label="เอกสารประกอบ PDF, JPEG หรือ PNG (ถ้ามี) / Supporting file: PDF, JPEG or PNG (optional)",
+        label=_("Supporting file: PDF, JPEG or PNG (optional)"),
         required=False,
         widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
     )
 
     def __init__(self, *args: Any, applications: list[Any] | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        choices = [("", "— ไม่ระบุ / None —")]
+        choices: list[tuple[str, StrOrPromise]] = [("", _("— None —"))]
         choices += [
             (str(a.public_id), f"{a.reference} · {a.service.name_th}") for a in applications or []
         ]
@@ -86,9 +93,9 @@ class CaseForm(forms.Form):
 
 
 class MessageForm(forms.Form):
-    body = _text(settings.CONTACT_MAX_MESSAGE, label="ข้อความ / Message", required=True, rows=4)
+    body = _text(settings.CONTACT_MAX_MESSAGE, label=_("Message"), required=True, rows=4)
     attachment = forms.FileField(
-        label="แนบไฟล์ PDF, JPEG หรือ PNG (ถ้ามี) / Attach a PDF, JPEG or PNG (optional)",
+        label=_("Attach a PDF, JPEG or PNG (optional)"),
         required=False,
         widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
     )
@@ -97,7 +104,7 @@ class MessageForm(forms.Form):
 class CloseForm(forms.Form):
     note = _text(
         settings.CONTACT_MAX_MESSAGE,
-        label="ผลการดำเนินการ / What was done",
+        label=_("What was done"),
         required=True,
         rows=3,
     )
@@ -105,10 +112,10 @@ class CloseForm(forms.Form):
 
 class ShareForm(forms.Form):
     agency = forms.ModelChoiceField(
-        label="แบ่งเรื่องให้หน่วยงาน / Share with agency",
+        label=_("Share with agency"),
         queryset=Agency.objects.order_by("name_th"),
         to_field_name="code",
-        error_messages={**TH_EN_REQUIRED, **BAD_CHOICE},
+        error_messages={**REQUIRED, **BAD_CHOICE},
     )
 
 
@@ -116,51 +123,47 @@ class ContactForm(forms.Form):
     """A contact the helpdesk takes (walk-in, hotline, chat)."""
 
     channel = forms.ChoiceField(
-        label="ช่องทาง / Channel",
+        label=_("Channel"),
         choices=[c for c in Channel.choices if c[0] != Channel.WEB],
         error_messages=BAD_CHOICE,
     )
-    type = forms.ChoiceField(
-        label="ประเภท / Type", choices=EntryType.choices, error_messages=BAD_CHOICE
-    )
-    person_key = _text(100, label="เลขประจำตัวประชาชน โทรศัพท์ หรืออีเมล / Citizen ID, phone or email")
-    person_name = _text(200, label="ชื่อผู้ติดต่อ / Name")
-    application_reference = _text(30, label="เลขที่คำขอ (ถ้ามี) / Application reference (if any)")
-    summary = _text(settings.CONTACT_MAX_MESSAGE, label="สรุปเรื่อง / Summary", required=True, rows=3)
+    type = forms.ChoiceField(label=_("Type"), choices=EntryType.choices, error_messages=BAD_CHOICE)
+    person_key = _text(100, label=_("Citizen ID, phone or email"))
+    person_name = _text(200, label=_("Name"))
+    application_reference = _text(30, label=_("Application reference (if any)"))
+    summary = _text(settings.CONTACT_MAX_MESSAGE, label=_("Summary"), required=True, rows=3)
 
 
 class LogSearchForm(forms.Form):
     person = forms.CharField(
-        label="ผู้ติดต่อ (เลขประจำตัว โทรศัพท์ อีเมล) / Person (ID, phone, email)",
+        label=_("Person (ID, phone, email)"),
         required=False,
         max_length=100,
     )
-    application = forms.CharField(
-        label="เลขที่คำขอ / Application reference", required=False, max_length=30
-    )
+    application = forms.CharField(label=_("Application reference"), required=False, max_length=30)
     channel = forms.ChoiceField(
-        label="ช่องทาง / Channel",
-        choices=[("", "— ทั้งหมด / All —"), *Channel.choices],
+        label=_("Channel"),
+        choices=[("", _("— All —")), *Channel.choices],
         required=False,
         error_messages=BAD_CHOICE,
     )
     type = forms.ChoiceField(
-        label="ประเภท / Type",
-        choices=[("", "— ทั้งหมด / All —"), *EntryType.choices],
+        label=_("Type"),
+        choices=[("", _("— All —")), *EntryType.choices],
         required=False,
         error_messages=BAD_CHOICE,
     )
     since = forms.DateField(
-        label="ตั้งแต่วันที่ (ค.ศ. ปปปป-ดด-วว) / From (YYYY-MM-DD)",
+        label=_("From (YYYY-MM-DD)"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
-        error_messages={"invalid": "วันที่ไม่ถูกต้อง / Not a valid date"},
+        error_messages={"invalid": _("Not a valid date")},
     )
     until = forms.DateField(
-        label="ถึงวันที่ / To",
+        label=_("To"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
-        error_messages={"invalid": "วันที่ไม่ถูกต้อง / Not a valid date"},
+        error_messages={"invalid": _("Not a valid date")},
     )
 
 
@@ -169,14 +172,12 @@ class HelpdeskCaseForm(CaseForm):
     ties it to their account), and the application by its reference."""
 
     channel = forms.ChoiceField(
-        label="ช่องทาง / Channel",
+        label=_("Channel"),
         choices=[c for c in Channel.choices if c[0] != Channel.WEB],
         error_messages=BAD_CHOICE,
     )
-    person_key = _text(
-        100, label="เลขประจำตัวประชาชนของผู้ติดต่อ (ถ้ามี) / Caller's citizen ID (if given)"
-    )
-    application_reference = _text(30, label="เลขที่คำขอ (ถ้ามี) / Application reference (if any)")
+    person_key = _text(100, label=_("Caller's citizen ID (if given)"))
+    application_reference = _text(30, label=_("Application reference (if any)"))
 
     field_order = ["channel", "person_key", "name", "email", "phone", "kind", "category"]
 

@@ -14,42 +14,43 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from bizportal.core.models import PersonalDataLabel
 
 
 class Kind(models.TextChoices):
-    COMPLAINT = "complaint", "เรื่องร้องเรียน / Complaint"
-    ENQUIRY = "enquiry", "สอบถาม / Enquiry"
+    COMPLAINT = "complaint", _("Complaint")
+    ENQUIRY = "enquiry", _("Enquiry")
 
 
 class Category(models.TextChoices):
     """What the case is about: the agency's reports group cases by it."""
 
-    DELAY = "delay", "ล่าช้าเกินกำหนด / Delay"
-    CONDUCT = "conduct", "การให้บริการของเจ้าหน้าที่ / Staff conduct"
-    DECISION = "decision", "ไม่เห็นด้วยกับผลการพิจารณา / Disagreement with a decision"
-    FEES = "fees", "ค่าธรรมเนียมและการชำระเงิน / Fees and payments"
-    SYSTEM = "system", "ปัญหาการใช้งานระบบ / Problem with the portal"
-    MISCONDUCT = "misconduct", "การทุจริตหรือประพฤติมิชอบ / Corruption or misconduct"
-    INFORMATION = "information", "ขอข้อมูลหรือคำแนะนำ / Information or advice"
-    OTHER = "other", "อื่น ๆ / Other"
+    DELAY = "delay", _("Delay")
+    CONDUCT = "conduct", _("Staff conduct")
+    DECISION = "decision", _("Disagreement with a decision")
+    FEES = "fees", _("Fees and payments")
+    SYSTEM = "system", _("Problem with the portal")
+    MISCONDUCT = "misconduct", _("Corruption or misconduct")
+    INFORMATION = "information", _("Information or advice")
+    OTHER = "other", _("Other")
 
 
 class Channel(models.TextChoices):
     """How the person reached us."""
 
-    WEB = "web", "เว็บไซต์ / Website"
-    WALK_IN = "walk_in", "ติดต่อด้วยตนเอง / Walk-in"
-    HOTLINE = "hotline", "สายด่วน / Hotline"
-    CHAT = "chat", "แชต / Chat"
-    EMAIL = "email", "อีเมล / Email"
+    WEB = "web", _("Website")
+    WALK_IN = "walk_in", _("Walk-in")
+    HOTLINE = "hotline", _("Hotline")
+    CHAT = "chat", _("Chat")
+    EMAIL = "email", _("Email")
 
 
 class CaseStatus(models.TextChoices):
-    OPEN = "open", "รับเรื่องแล้ว รอตอบ / Received, awaiting an answer"
-    ANSWERED = "answered", "หน่วยงานตอบแล้ว / Answered by the agency"
-    CLOSED = "closed", "ปิดเรื่องแล้ว / Closed"
+    OPEN = "open", _("Received, awaiting an answer")
+    ANSWERED = "answered", _("Answered by the agency")
+    CLOSED = "closed", _("Closed")
 
 
 class Case(models.Model):
@@ -171,8 +172,8 @@ class CaseAgency(models.Model):
     """An agency a case concerns: its owner, or one it is shared with."""
 
     class Role(models.TextChoices):
-        OWNER = "owner", "หน่วยงานหลัก / Coordinating agency"
-        SHARED = "shared", "หน่วยงานร่วม / Sharing agency"
+        OWNER = "owner", _("Coordinating agency")
+        SHARED = "shared", _("Sharing agency")
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="routing")
     agency = models.ForeignKey("catalog.Agency", on_delete=models.PROTECT, related_name="+")
@@ -194,8 +195,8 @@ class CaseAgency(models.Model):
 
 
 class Side(models.TextChoices):
-    PERSON = "person", "ผู้ติดต่อ / The person"
-    AGENCY = "agency", "หน่วยงาน / Agency"
+    PERSON = "person", _("The person")
+    AGENCY = "agency", _("Agency")
 
 
 class Message(models.Model):
@@ -255,10 +256,10 @@ class Message(models.Model):
 
 
 class EntryType(models.TextChoices):
-    COMPLAINT = "complaint", "ร้องเรียน / Complaint"
-    ENQUIRY = "enquiry", "สอบถาม / Enquiry"
-    FOLLOW_UP = "follow_up", "ติดตามเรื่อง / Follow-up"
-    HELP = "help", "ช่วยเหลือการใช้งาน / Help with the portal"
+    COMPLAINT = "complaint", _("Complaint")
+    ENQUIRY = "enquiry", _("Enquiry")
+    FOLLOW_UP = "follow_up", _("Follow-up")
+    HELP = "help", _("Help with the portal")
 
 
 class ContactEntry(models.Model):
@@ -342,10 +343,10 @@ class OfficerPresence(models.Model):
 
 
 class ChatStatus(models.TextChoices):
-    WAITING = "waiting", "รอเจ้าหน้าที่ / Waiting for an officer"
-    ACTIVE = "active", "กำลังสนทนา / In conversation"
-    ENDED = "ended", "จบการสนทนาแล้ว / Ended"
-    MOVED = "moved", "ย้ายไปเป็นเรื่องสอบถาม / Moved to a message thread"
+    WAITING = "waiting", _("Waiting for an officer")
+    ACTIVE = "active", _("In conversation")
+    ENDED = "ended", _("Ended")
+    MOVED = "moved", _("Moved to a message thread")
 
 
 OPEN_CHAT = Q(status__in=["waiting", "active"])
@@ -374,6 +375,9 @@ class ChatSession(models.Model):
         related_name="+",
     )
     topic = models.CharField(max_length=200)
+    language = models.CharField(
+        max_length=8, default="th", help_text="the person's language: the portal's lines are in it"
+    )
     status = models.CharField(max_length=8, choices=ChatStatus.choices, default=ChatStatus.WAITING)
     officer = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -437,9 +441,9 @@ class ChatMessage(models.Model):
     handed over, ended)."""
 
     class Side(models.TextChoices):
-        PERSON = "person", "ผู้ติดต่อ / The person"
-        AGENCY = "agency", "เจ้าหน้าที่ / Officer"
-        SYSTEM = "system", "ระบบ / Biz Portal"
+        PERSON = "person", _("The person")
+        AGENCY = "agency", _("Officer")
+        SYSTEM = "system", _("Biz Portal")
 
     PERSONAL_DATA = {"body": PersonalDataLabel.PERSONAL}
 

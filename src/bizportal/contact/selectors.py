@@ -19,6 +19,7 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext_lazy as _
 
 from bizportal.catalog.models import Agency
 from bizportal.core import authz
@@ -26,7 +27,7 @@ from bizportal.service_levels import calendar
 
 from .models import Case, CaseAgency, CaseStatus, ContactEntry, Message
 
-BAD_CURSOR = "ตัวชี้หน้าไม่ถูกต้อง / The page cursor (after) is not valid"
+BAD_CURSOR = _("The page cursor (after) is not valid")
 PAGE_SIZE = 25
 
 

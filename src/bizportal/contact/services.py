@@ -13,7 +13,7 @@ import hashlib
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -21,6 +21,8 @@ from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from bizportal.applications.models import BEFORE_AGENCY, Application
 from bizportal.catalog.models import Agency, Service
@@ -51,16 +53,19 @@ from .models import (
     Side,
 )
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 MAX_SUBJECT = 200
 MAX_NAME = 200
 MAX_PHONE = 20
 MAX_KEY = 100
 ESCALATION_BATCH = 200
 
-NOT_YOURS = "ไม่พบคำขอหรือใบอนุญาตนี้ในบัญชีของท่าน / No such application or licence in your account"
+NOT_YOURS = _("No such application or licence in your account")
 
 
-def _refuse(field: str, message: str, code: str) -> ValidationError:
+def _refuse(field: str, message: StrOrPromise, code: str) -> ValidationError:
     return ValidationError({field: [ValidationError(message, code=code)]})
 
 
@@ -74,15 +79,13 @@ def sla_days(kind: str) -> int:
 def _clean_text(value: str, field: str, *, limit: int, required: bool = True) -> str:
     text = (value or "").strip()
     if "\x00" in text:
-        raise _refuse(
-            field, "ข้อความมีอักขระที่ใช้ไม่ได้ / The text holds a character not allowed", "invalid"
-        )
+        raise _refuse(field, _("The text holds a character not allowed"), "invalid")
     if required and not text:
-        raise _refuse(field, "กรุณากรอกข้อความ / Please write something here", "required")
+        raise _refuse(field, _("Please write something here"), "required")
     if len(text) > limit:
         raise _refuse(
             field,
-            f"ข้อความยาวเกิน {limit:,} ตัวอักษร / The text is longer than {limit:,} characters",
+            gettext("The text is longer than %(limit)s characters") % {"limit": f"{limit:,}"},
             "max_length",
         )
     return text
@@ -90,9 +93,7 @@ def _clean_text(value: str, field: str, *, limit: int, required: bool = True) ->
 
 def _choice(value: str, field: str, choices: Any) -> str:
     if value not in choices.values:
-        raise _refuse(
-            field, "กรุณาเลือกจากรายการ / Please choose one of the options", "invalid_choice"
-        )
+        raise _refuse(field, _("Please choose one of the options"), "invalid_choice")
     return value
 
 
@@ -182,9 +183,10 @@ def _routing(filing: Filing) -> tuple[Agency, Service | None, list[Agency]]:
     else:
         raise _refuse(
             "service",
-            "กรุณาเลือกบริการหรือคำขอที่เกี่ยวข้อง เพื่อส่งเรื่องถึงหน่วยงานที่รับผิดชอบ / "
-            "Please choose the service or application it is about, so it reaches the "
-            "agency responsible",
+            _(
+                "Please choose the service or application it is about, so it reaches the "
+                "agency responsible"
+            ),
             "required",
         )
     shared: list[Agency] = []
@@ -192,7 +194,7 @@ def _routing(filing: Filing) -> tuple[Agency, Service | None, list[Agency]]:
         if agency.pk != owner.pk and agency.pk not in {a.pk for a in shared}:
             shared.append(agency)
     if len(shared) > 5:
-        raise _refuse("also", "แบ่งเรื่องได้ไม่เกิน 5 หน่วยงาน / At most 5 other agencies", "too_many")
+        raise _refuse("also", _("At most 5 other agencies"), "too_many")
     return owner, service, shared
 
 
@@ -206,16 +208,14 @@ def _who(filing: Filing, person: User | None) -> tuple[str, str, str]:
     elif not email:
         raise _refuse(
             "email",
-            "กรุณาระบุอีเมลเพื่อรับคำตอบ / Please give an email address for the answer",
+            _("Please give an email address for the answer"),
             "required",
         )
     if email:
         try:
             validate_email(email)
         except ValidationError:
-            raise _refuse(
-                "email", "อีเมลไม่ถูกต้อง / The email address is not valid", "invalid"
-            ) from None
+            raise _refuse("email", _("The email address is not valid"), "invalid") from None
     return name, email, phone
 
 
@@ -391,8 +391,7 @@ def _require_open(case: Case) -> None:
     if case.is_closed:
         raise _refuse(
             "body",
-            "เรื่องนี้ปิดแล้ว หากมีประเด็นใหม่กรุณายื่นเรื่องใหม่ / "
-            "This case is closed; please file a new one for anything further",
+            _("This case is closed; please file a new one for anything further"),
             "closed",
         )
 
@@ -437,7 +436,7 @@ def share(case: Case, agency: Agency, *, actor: User) -> Case:
         if case.routing.filter(agency=agency).exists():
             raise _refuse(
                 "agency",
-                "หน่วยงานนี้ร่วมพิจารณาเรื่องนี้อยู่แล้ว / That agency already has this case",
+                _("That agency already has this case"),
                 "duplicate",
             )
         CaseAgency.objects.create(case=case, agency=agency, role=CaseAgency.Role.SHARED)
@@ -584,8 +583,7 @@ def log_contact(contact: Contact, *, actor: User) -> ContactEntry:
         ):
             raise _refuse(
                 "application_reference",
-                "ไม่พบคำขอเลขที่นี้ของผู้ติดต่อ (ระบุเลขประจำตัวประชาชนของผู้ติดต่อด้วย) / "
-                "No application with this reference for this person (give their citizen ID too)",
+                _("No application with this reference for this person (give their citizen ID too)"),
                 "not_yours",
             )
     with transaction.atomic():
@@ -632,7 +630,7 @@ def post_application_message(
     if application.status in BEFORE_AGENCY:
         raise _refuse(
             "body",
-            "ส่งคำถามได้หลังยื่นคำขอแล้ว / Questions can be sent once the application is submitted",
+            _("Questions can be sent once the application is submitted"),
             "not_submitted",
         )
     text = _clean_text(body, "body", limit=settings.CONTACT_MAX_MESSAGE)
@@ -678,5 +676,5 @@ def agencies(codes: Iterable[str]) -> tuple[Agency, ...]:
     wanted = [code for code in codes if code]
     found = {a.code: a for a in Agency.objects.filter(code__in=wanted)}
     if len(found) != len(set(wanted)):
-        raise _refuse("also", "ไม่พบหน่วยงานที่เลือก / An agency chosen was not found", "invalid")
+        raise _refuse("also", _("An agency chosen was not found"), "invalid")
     return tuple(found[code] for code in dict.fromkeys(wanted))

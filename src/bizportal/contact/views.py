@@ -4,7 +4,7 @@ person's cases and the anonymous follow-up link; for staff the cases of their ag
 an application, posted from the application pages of both sides.
 
 Every staff page that shows a person's data is an audited read; every change goes
-through :mod:`.services`, whose bilingual errors are put back on the form's fields.
+through :mod:`.services`, whose translated errors are put back on the form's fields.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from bizportal.applications import selectors as applications
@@ -28,7 +30,7 @@ from bizportal.core import audit, authz, ratelimits
 from . import forms, selectors, services
 from .models import Case, CaseStatus, Message
 
-SENT = "ส่งข้อความแล้ว / Message sent"
+SENT = _("Message sent")
 
 
 def _lang(request: HttpRequest) -> str:
@@ -405,9 +407,9 @@ def staff_case_act(request: HttpRequest, public_id: Any) -> HttpResponse:
 
 
 DONE = {
-    "answer": "ส่งคำตอบแล้ว / Answer sent",
-    "close": "ปิดเรื่องแล้ว / Case closed",
-    "share": "แบ่งเรื่องให้หน่วยงานแล้ว / Case shared",
+    "answer": _("Answer sent"),
+    "close": _("Case closed"),
+    "share": _("Case shared"),
 }
 
 
@@ -446,7 +448,7 @@ def contact_log(request: HttpRequest) -> HttpResponse:
             except ValidationError as error:
                 _put_back(entry_form, error)
             else:
-                messages.success(request, "บันทึกการติดต่อแล้ว / Contact logged")
+                messages.success(request, _("Contact logged"))
                 return redirect("contact:log")
         code = 400
     search = forms.LogSearchForm(request.GET or None)
@@ -505,4 +507,4 @@ def helpdesk_case(request: HttpRequest) -> HttpResponse:
 
 
 def _received(case: Case) -> str:
-    return f"รับเรื่องเลขที่ {case.reference} แล้ว / Received as {case.reference}"
+    return gettext("Received as %(reference)s") % {"reference": case.reference}

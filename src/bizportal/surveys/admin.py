@@ -17,6 +17,8 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from bizportal.catalog.models import Service
 from bizportal.core import audit
@@ -25,10 +27,7 @@ from bizportal.core.admin import AuditedReadsAdmin, ReadOnlyAdmin, own_agency_id
 from . import services
 from .models import Invitation, Question, Survey, SurveyVersion
 
-CHOICES_HELP = (
-    "หนึ่งบรรทัดต่อหนึ่งตัวเลือก: รหัส | ข้อความไทย | English text / "
-    "One choice a line: code | Thai text | English text"
-)
+CHOICES_HELP = _("One choice a line: code | Thai text | English text")
 
 
 class ChoicesField(forms.Field):
@@ -49,8 +48,7 @@ class ChoicesField(forms.Field):
             parts = [part.strip() for part in line.split("|")]
             if len(parts) != 3 or not all(parts):
                 raise forms.ValidationError(
-                    f"บรรทัด {number}: ต้องเป็น รหัส | ไทย | English / "
-                    f"line {number}: write code | Thai | English"
+                    gettext("line %(number)s: write code | Thai | English") % {"number": number}
                 )
             choices.append({"code": parts[0][:40], "th": parts[1], "en": parts[2]})
         return choices
@@ -122,7 +120,7 @@ class SurveyAdmin(admin.ModelAdmin):
     inlines = [VersionLinks]
     fields = ("service",)
 
-    @admin.display(description="หน่วยงาน / Agency")
+    @admin.display(description=_("Agency"))
     def agency(self, obj: Survey) -> str:
         return str(obj.service.agency.name_th)
 
@@ -208,7 +206,7 @@ class SurveyVersionAdmin(admin.ModelAdmin):
                 return HttpResponseRedirect(request.path)
         return super().change_view(request, object_id, form_url, extra_context)
 
-    @admin.action(description="เผยแพร่ฉบับร่างที่เลือก / Publish the selected draft")
+    @admin.action(description=_("Publish the selected draft"))
     def publish(self, request: HttpRequest, queryset: QuerySet[SurveyVersion]) -> None:
         for version in queryset.order_by("survey", "number"):
             try:
@@ -218,11 +216,11 @@ class SurveyVersionAdmin(admin.ModelAdmin):
             else:
                 self.message_user(
                     request,
-                    f"ฉบับที่ {published.number} ใช้งานแล้ว / Version {published.number} is live",
+                    gettext("Version %(number)s is live") % {"number": published.number},
                     messages.SUCCESS,
                 )
 
-    @admin.action(description="สร้างฉบับร่างใหม่จากฉบับที่เลือก / Make a new draft to edit")
+    @admin.action(description=_("Make a new draft to edit"))
     def new_draft(self, request: HttpRequest, queryset: QuerySet[SurveyVersion]) -> Any:
         drafts = [
             services.draft_for(survey.service, actor=request.user)

@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class SurveysConfig(AppConfig):
     name = "bizportal.surveys"
     label = "surveys"
-    verbose_name = "แบบสำรวจความพึงพอใจ / Satisfaction surveys"
+    verbose_name = _("Satisfaction surveys")
 
     def ready(self) -> None:
         # Invitations follow licences issued and complaints closed; the permission

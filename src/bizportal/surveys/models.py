@@ -15,6 +15,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from bizportal.core.versioning import VersionStatus
 
@@ -33,8 +34,8 @@ class Survey(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        verbose_name = "แบบสำรวจ / Survey"
-        verbose_name_plural = "แบบสำรวจ / Surveys"
+        verbose_name = _("Survey")
+        verbose_name_plural = _("Surveys")
 
     def __str__(self) -> str:
         return f"{self.service.name_th} ({self.service.slug})"
@@ -51,8 +52,8 @@ class SurveyVersion(models.Model):
     status = models.CharField(
         max_length=8, choices=VersionStatus.choices, default=VersionStatus.DRAFT
     )
-    intro_th = models.TextField(blank=True, help_text="ข้อความนำ (ไทย)")
-    intro_en = models.TextField(blank=True, help_text="Introduction (English)")
+    intro_th = models.TextField(blank=True, help_text=_("Introduction (Thai)"))
+    intro_en = models.TextField(blank=True, help_text=_("Introduction (English)"))
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -63,8 +64,8 @@ class SurveyVersion(models.Model):
     )
 
     class Meta:
-        verbose_name = "ฉบับของแบบสำรวจ / Survey version"
-        verbose_name_plural = "ฉบับของแบบสำรวจ / Survey versions"
+        verbose_name = _("Survey version")
+        verbose_name_plural = _("Survey versions")
         ordering = ("survey", "-number")
         constraints = [
             models.UniqueConstraint(fields=["survey", "number"], name="survey_version_number"),
@@ -89,10 +90,10 @@ class SurveyVersion(models.Model):
 
 
 class QuestionKind(models.TextChoices):
-    RATING = "rating", "คะแนน 1–5 / Rating 1–5"
-    SINGLE = "single", "เลือกได้ข้อเดียว / Single choice"
-    MULTIPLE = "multiple", "เลือกได้หลายข้อ / Multiple choice"
-    TEXT = "text", "ข้อความ / Free text"
+    RATING = "rating", _("Rating 1–5")
+    SINGLE = "single", _("Single choice")
+    MULTIPLE = "multiple", _("Multiple choice")
+    TEXT = "text", _("Free text")
 
 
 class Question(models.Model):
@@ -109,12 +110,12 @@ class Question(models.Model):
     required = models.BooleanField(default=True)
     choices = models.JSONField(default=list, blank=True)
     max_length = models.PositiveSmallIntegerField(
-        default=1000, help_text="ความยาวสูงสุดของคำตอบแบบข้อความ / Longest free-text answer"
+        default=1000, help_text=_("Longest free-text answer")
     )
 
     class Meta:
-        verbose_name = "คำถาม / Question"
-        verbose_name_plural = "คำถาม / Questions"
+        verbose_name = _("Question")
+        verbose_name_plural = _("Questions")
         ordering = ("version", "position", "id")
         constraints = [
             models.UniqueConstraint(fields=["version", "code"], name="survey_question_code"),
@@ -136,8 +137,8 @@ class Question(models.Model):
 
 
 class Trigger(models.TextChoices):
-    LICENCE = "licence", "ออกใบอนุญาต / Licence issued"
-    COMPLAINT = "complaint", "ปิดเรื่องร้องเรียน / Complaint closed"
+    LICENCE = "licence", _("Licence issued")
+    COMPLAINT = "complaint", _("Complaint closed")
 
 
 class Invitation(models.Model):
@@ -164,8 +165,8 @@ class Invitation(models.Model):
     answered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        verbose_name = "คำเชิญตอบแบบสำรวจ / Survey invitation"
-        verbose_name_plural = "คำเชิญตอบแบบสำรวจ / Survey invitations"
+        verbose_name = _("Survey invitation")
+        verbose_name_plural = _("Survey invitations")
         constraints = [
             models.UniqueConstraint(
                 fields=["application"],
@@ -206,8 +207,8 @@ class Response(models.Model):
     submitted_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        verbose_name = "คำตอบแบบสำรวจ / Survey response"
-        verbose_name_plural = "คำตอบแบบสำรวจ / Survey responses"
+        verbose_name = _("Survey response")
+        verbose_name_plural = _("Survey responses")
         constraints = [
             models.UniqueConstraint(
                 fields=["application"],

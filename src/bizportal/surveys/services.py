@@ -2,7 +2,7 @@
 
 Each change and its audit record are written in one transaction. The rules a person
 can break (a missing answer, a rating out of range, a second answer) are refused with
-a message in Thai and English and a stable code, which the pages show to people and
+a message in the reader's language and a stable code, which the pages show to people and
 the API turns into problem+json.
 """
 
@@ -11,13 +11,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from bizportal.applications.models import Application
 from bizportal.catalog.models import Service
@@ -38,14 +40,18 @@ from .models import (
     Trigger,
 )
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 TOKEN_SALT = "bizportal.surveys.invitation"  # noqa: S105 (a salt, not a secret)
 MESSAGE_KEY = "survey_invitation"
 
 
 class SurveyRefusal(ValueError):
-    """A refused change: ``code`` for machines, ``str()`` in Thai / English for people."""
+    """A refused change: ``code`` for machines, ``str()`` in the reader's language for
+    people."""
 
-    def __init__(self, code: str, message: str, status: int = 400) -> None:
+    def __init__(self, code: str, message: StrOrPromise, status: int = 400) -> None:
         super().__init__(message)
         self.code = code
         self.status = status
@@ -55,15 +61,13 @@ class AnswersInvalid(SurveyRefusal):
     """Some answers are wrong: ``errors`` maps each question's code to its message."""
 
     def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__(
-            "invalid_answers", "กรุณาแก้ไขคำตอบที่ระบุ / Please correct the answers shown", 400
-        )
+        super().__init__("invalid_answers", _("Please correct the answers shown"), 400)
         self.errors = errors
 
 
 ALREADY_ANSWERED = (
     "already_answered",
-    "ท่านตอบแบบสำรวจนี้แล้ว ขอบคุณค่ะ / This survey has already been answered, thank you",
+    _("This survey has already been answered, thank you"),
 )
 
 
@@ -121,8 +125,8 @@ def require_draft(version: SurveyVersion) -> None:
     if not version.is_draft:
         raise SurveyRefusal(
             "version_published",
-            f"ฉบับที่ {version.number} เผยแพร่แล้ว แก้ไขไม่ได้ โปรดสร้างฉบับร่างใหม่ / "
-            f"Version {version.number} is published and cannot change; create a new draft",
+            gettext("Version %(number)s is published and cannot change; create a new draft")
+            % {"number": version.number},
             409,
         )
 
@@ -134,23 +138,21 @@ def question_problems(question: Question) -> list[str]:
         codes = question.choice_codes
         if len(codes) < 2:
             problems.append(
-                f"คำถาม {question.code}: ต้องมีตัวเลือกอย่างน้อย 2 ข้อ / "
-                f"question {question.code}: give at least two choices"
+                gettext("question %(code)s: give at least two choices") % {"code": question.code}
             )
         if len(set(codes)) != len(codes):
             problems.append(
-                f"คำถาม {question.code}: รหัสตัวเลือกซ้ำกัน / "
-                f"question {question.code}: choice codes repeat"
+                gettext("question %(code)s: choice codes repeat") % {"code": question.code}
             )
         if any(not (c.get("th") and c.get("en")) for c in question.choices):
             problems.append(
-                f"คำถาม {question.code}: ตัวเลือกต้องมีทั้งภาษาไทยและอังกฤษ / "
-                f"question {question.code}: every choice needs a Thai and an English text"
+                gettext("question %(code)s: every choice needs a Thai and an English text")
+                % {"code": question.code}
             )
     elif question.choices:
         problems.append(
-            f"คำถาม {question.code}: คำถามประเภทนี้ไม่มีตัวเลือก / "
-            f"question {question.code}: this kind of question has no choices"
+            gettext("question %(code)s: this kind of question has no choices")
+            % {"code": question.code}
         )
     return problems
 
@@ -166,7 +168,7 @@ def publish(version: SurveyVersion, *, actor: Any) -> SurveyVersion:
         if not questions:
             raise SurveyRefusal(
                 "no_questions",
-                "ฉบับร่างยังไม่มีคำถาม / The draft has no questions yet",
+                _("The draft has no questions yet"),
             )
         problems = [problem for question in questions for problem in question_problems(question)]
         if problems:
@@ -218,22 +220,18 @@ def invitation_for_token(token: str) -> Invitation:
     except signing.SignatureExpired:
         raise SurveyRefusal(
             "invitation_expired",
-            "ลิงก์แบบสำรวจนี้หมดอายุแล้ว / This survey link has expired",
+            _("This survey link has expired"),
             410,
         ) from None
     except signing.BadSignature:
-        raise SurveyRefusal(
-            "invitation_unknown", "ไม่พบแบบสำรวจนี้ / This survey link is not valid", 404
-        ) from None
+        raise SurveyRefusal("invitation_unknown", _("This survey link is not valid"), 404) from None
     invitation = (
         Invitation.objects.select_related("survey__service__agency", "application")
         .filter(public_id=public_id)
         .first()
     )
     if invitation is None:
-        raise SurveyRefusal(
-            "invitation_unknown", "ไม่พบแบบสำรวจนี้ / This survey link is not valid", 404
-        )
+        raise SurveyRefusal("invitation_unknown", _("This survey link is not valid"), 404)
     return invitation
 
 
@@ -354,7 +352,7 @@ class Cleaned:
         return self.rating is None and not self.choices and not self.text
 
 
-MISSING = "กรุณาตอบคำถามนี้ / Please answer this question"
+MISSING = _("Please answer this question")
 
 
 def clean_answers(
@@ -372,7 +370,7 @@ def clean_answers(
             errors[question.code] = str(error)
             continue
         if answer.empty and question.required:
-            errors[question.code] = MISSING
+            errors[question.code] = str(MISSING)
         elif not answer.empty:
             cleaned.append(answer)
     if errors:
@@ -389,25 +387,24 @@ def _clean_one(question: Question, values: list[str]) -> Cleaned:
         text = "\n".join(values)
         if len(text) > question.max_length:
             raise ValueError(
-                f"คำตอบยาวเกิน {question.max_length} ตัวอักษร (ยาว {len(text)}) / "
-                f"The answer is longer than {question.max_length} characters ({len(text)})"
+                gettext("The answer is longer than %(limit)s characters (%(length)s)")
+                % {"limit": question.max_length, "length": len(text)}
             )
         return Cleaned(question, text=text)
     unknown = [v for v in values if v not in question.choice_codes]
     if unknown:
         raise ValueError(
-            f"“{unknown[0][:40]}” ไม่ใช่ตัวเลือกของคำถามนี้ / "
-            f"“{unknown[0][:40]}” is not a choice of this question"
+            gettext("“%(value)s” is not a choice of this question") % {"value": unknown[0][:40]}
         )
     if question.kind == QuestionKind.SINGLE and len(values) > 1:
-        raise ValueError("เลือกได้ข้อเดียว / Choose only one")
+        raise ValueError(_("Choose only one"))
     return Cleaned(question, choices=tuple(dict.fromkeys(values)))
 
 
 def _rating(values: list[str]) -> int:
     bad = ValueError(
-        f"กรุณาให้คะแนนเป็นเลขจำนวนเต็ม {RATING_MIN} ถึง {RATING_MAX} / "
-        f"Give a whole-number rating from {RATING_MIN} to {RATING_MAX}"
+        gettext("Give a whole-number rating from %(low)s to %(high)s")
+        % {"low": RATING_MIN, "high": RATING_MAX}
     )
     if len(values) != 1 or not values[0].isdigit():
         raise bad
@@ -476,12 +473,11 @@ def _answerable_version(invitation: Invitation, version_id: Any) -> SurveyVersio
         .first()
     )
     if version is None:
-        raise SurveyRefusal("survey_closed", "แบบสำรวจนี้ปิดรับคำตอบแล้ว / This survey is closed", 410)
+        raise SurveyRefusal("survey_closed", _("This survey is closed"), 410)
     if version_id is not None and str(version_id) != str(version.public_id):
         raise SurveyRefusal(
             "survey_changed",
-            "แบบสำรวจมีการปรับปรุงระหว่างที่ท่านตอบ โปรดตอบอีกครั้ง / "
-            "The survey was updated while you answered; please answer again",
+            _("The survey was updated while you answered; please answer again"),
             409,
         )
     return version

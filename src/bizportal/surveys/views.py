@@ -12,6 +12,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from . import services
@@ -51,7 +52,7 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
     return _thanks(request, invitation, status=200, just_now=True)
 
 
-_CLOSED = ("survey_closed", "แบบสำรวจนี้ปิดรับคำตอบแล้ว / This survey is closed")
+_CLOSED = ("survey_closed", _("This survey is closed"))
 
 
 def _form(
