@@ -49,7 +49,7 @@ def test_amending_a_revoked_licence_is_a_conflict_and_creates_nothing(client) ->
     response = ask(client, licence, "amend")
     assert response.status_code == 409
     assert response["Content-Type"] == "application/problem+json"
-    assert "has been revoked" in response.json()["detail"]
+    assert "ถูกเพิกถอนแล้ว" in response.json()["detail"]
     assert changes(licence) == 0
 
 
@@ -58,7 +58,7 @@ def test_cancelling_twice_is_a_conflict(client) -> None:
     decided(submitted(kind=Kind.CANCEL, licence=licence))
     response = ask(client, licence, "cancel")
     assert response.status_code == 409
-    assert "already cancelled" in response.json()["detail"]
+    assert "ถูกยกเลิกแล้วเมื่อ" in response.json()["detail"]
     assert changes(licence) == 1
 
 

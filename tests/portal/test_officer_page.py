@@ -191,7 +191,7 @@ def test_an_inspection_step_takes_an_appointment_then_shows_it(
     assert "กรุณานัดวันตรวจก่อนบันทึกผล" in refused
     yesterday = (timezone.localtime() - dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
     refused = act(officer, application, action="schedule", step=step, scheduled_for=yesterday)
-    assert "The appointment cannot be on a day that has passed" in refused
+    assert "วันนัดตรวจต้องไม่ใช่วันที่ผ่านมาแล้ว" in refused
     assert not Inspection.objects.exists()
 
     when = in_three_days_at_ten()
