@@ -138,7 +138,7 @@ def test_renewing_after_the_late_period_says_so_and_creates_nothing(client, lice
     move_expiry(licence, -31)  # the demo services accept renewals 30 days late
     client.force_login(licence.account)
     page = client.post(change_url(licence, "renew"), follow=True).content.decode()
-    assert "พ้นกำหนดต่ออายุ" in page and "please apply for a new licence" in page
+    assert "พ้นกำหนดต่ออายุ" in page and "กรุณายื่นขอใบอนุญาตใหม่" in page
     assert not Application.objects.filter(kind=Kind.RENEW).exists()
 
 
@@ -172,7 +172,7 @@ def test_another_kind_of_change_is_refused_while_one_is_open(client, licence) ->
     client.post(change_url(licence, "amend"))
     page = client.post(change_url(licence, "cancel"), follow=True).content.decode()
     assert "มีคำขอที่ยังดำเนินการอยู่สำหรับใบอนุญาตนี้" in page
-    assert "already in progress" in page
+    assert "มีคำขอที่ยังดำเนินการอยู่สำหรับใบอนุญาตนี้" in page
     assert not Application.objects.filter(kind=Kind.CANCEL).exists()
 
 
