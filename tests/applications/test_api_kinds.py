@@ -49,7 +49,7 @@ def test_amending_a_revoked_licence_is_a_conflict_and_creates_nothing(client) ->
     response = ask(client, licence, "amend")
     assert response.status_code == 409
     assert response["Content-Type"] == "application/problem+json"
-    assert "has been revoked" in response.json()["detail"]
+    assert "ถูกเพิกถอนแล้ว" in response.json()["detail"]
     assert changes(licence) == 0
 
 
@@ -58,7 +58,7 @@ def test_cancelling_twice_is_a_conflict(client) -> None:
     decided(submitted(kind=Kind.CANCEL, licence=licence))
     response = ask(client, licence, "cancel")
     assert response.status_code == 409
-    assert "already cancelled" in response.json()["detail"]
+    assert "ถูกยกเลิกแล้วเมื่อ" in response.json()["detail"]
     assert changes(licence) == 1
 
 
@@ -67,7 +67,7 @@ def test_renewing_outside_the_window_is_a_conflict_naming_the_date(client) -> No
     response = ask(client, licence, "renew")
     assert response.status_code == 409
     opens = licence.valid_until - dt.timedelta(days=90)
-    assert str(opens.year) in response.json()["detail"]
+    assert str(opens.year + 543) in response.json()["detail"]  # Buddhist era in Thai
     assert changes(licence) == 0
 
 

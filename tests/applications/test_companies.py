@@ -82,13 +82,13 @@ def test_a_director_applying_for_the_company_gets_a_licence_in_the_companys_name
 def test_someone_who_is_not_a_director_cannot_apply_for_the_company(live) -> None:
     company = company_of(person(SOMSRI), KRUA_SOMSRI)
     stranger = ApplicantFactory()
-    with pytest.raises(services.ApplicationError, match="may not prepare applications"):
+    with pytest.raises(services.ApplicationError, match="ท่านไม่มีสิทธิ์ยื่นคำขอบริการนี้แทนผู้นี้"):
         start(ServiceFactory(like="factory-licence"), stranger, party=company)
     assert not Application.objects.filter(party=company).exists()
 
 
 def test_a_person_cannot_apply_for_a_service_only_companies_may_apply_for(live) -> None:
-    with pytest.raises(services.ApplicationError, match="takes companies only"):
+    with pytest.raises(services.ApplicationError, match="รับคำขอจากนิติบุคคลเท่านั้น"):
         start(ServiceFactory(like="factory-licence"), person(SOMSRI))
 
 
@@ -99,13 +99,13 @@ def test_a_company_no_longer_active_in_the_registry_cannot_submit(live) -> None:
         status="dissolved"
     )
 
-    with pytest.raises(services.ApplicationError, match="is not active in the registry"):
+    with pytest.raises(services.ApplicationError, match="ไม่ได้ดำเนินกิจการอยู่ตามทะเบียน"):
         submit(draft)
 
     draft.refresh_from_db()
     assert (draft.status, draft.reference) == (Status.DRAFT, None)
     assert Party.objects.get(key=KRUA_SOMSRI["juristic_id"]).active is False
-    with pytest.raises(services.ApplicationError, match="is not active in the registry"):
+    with pytest.raises(services.ApplicationError, match="ไม่ได้ดำเนินกิจการอยู่ตามทะเบียน"):
         factory_draft(director, Party.objects.get(key=KRUA_SOMSRI["juristic_id"]))
 
 
@@ -149,7 +149,7 @@ def test_joint_signing_waits_for_the_second_director_who_is_emailed(
     assert "waits for your signature" in email.subject
     assert prasert.email not in email.to
 
-    with pytest.raises(services.ApplicationError, match="a second director must sign"):
+    with pytest.raises(services.ApplicationError, match="ต้องให้กรรมการอีกคนลงนาม"):
         submit(signed, prasert)
 
     confirmed = submit(signed, somsri)

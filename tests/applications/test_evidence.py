@@ -122,7 +122,7 @@ def test_without_a_basis_the_form_asks_for_consent_and_nothing_is_requested(
     with pytest.raises(services.SubmissionErrors) as errors:
         submit(application)
     assert "ความยินยอม" in errors.value.documents["tax_registration"]
-    assert "upload" in errors.value.documents["tax_registration"]
+    assert "หรือแนบไฟล์เอง" in errors.value.documents["tax_registration"]
     assert not MessageLogEntry.objects.exists()  # no request without a basis
     application.refresh_from_db()
     assert application.status == Status.DRAFT
@@ -155,7 +155,7 @@ def test_a_provider_that_is_down_leaves_the_upload_as_the_way_on(
     application = draft(service, applicant)
     with pytest.raises(services.SubmissionErrors) as errors:
         submit(application)
-    assert "upload" in errors.value.documents["tax_registration"]
+    assert "กรุณาแนบ" in errors.value.documents["tax_registration"]
     assert MessageLogEntry.objects.get().outcome == Outcome.UNAVAILABLE
     services.attach_document(application, "tax_registration", pdf_upload(), actor=applicant)
     assert submit(application).reference

@@ -72,14 +72,14 @@ def test_a_revoked_licence_cannot_be_amended_and_nothing_is_written() -> None:
     licence = issued_licence()
     officer = OfficerFactory(agency=licence.agency)
     revoke_licence(licence, "ฝ่าฝืนเงื่อนไข", actor=officer)
-    with pytest.raises(Exception, match="has been revoked"):
+    with pytest.raises(Exception, match="ถูกเพิกถอนแล้ว"):
         start(kind=Kind.AMEND, licence=licence)
     assert nothing_started(licence)
 
 
 def test_an_expired_licence_must_be_renewed_before_it_is_amended() -> None:
     licence = expiring_in(issued_licence(), -1)
-    with pytest.raises(Exception, match="renew it before amending"):
+    with pytest.raises(Exception, match="กรุณาต่ออายุก่อนขอแก้ไข"):
         start(kind=Kind.AMEND, licence=licence)
     assert nothing_started(licence)
 
@@ -88,10 +88,10 @@ def test_another_persons_licence_cannot_be_changed() -> None:
     licence = issued_licence()
     stranger = ApplicantFactory()
     # Neither for the holder (the stranger may not act for them) ...
-    with pytest.raises(services.ApplicationError, match="may not prepare applications"):
+    with pytest.raises(services.ApplicationError, match="ท่านไม่มีสิทธิ์ยื่นคำขอบริการนี้แทนผู้นี้"):
         start(licence.service, stranger, kind=Kind.AMEND, licence=licence)
     # ... nor for themselves (the licence is not theirs).
-    with pytest.raises(services.ApplicationError, match="not in your account"):
+    with pytest.raises(services.ApplicationError, match="ไม่พบใบอนุญาตนี้ในบัญชีของท่าน"):
         start(licence.service, stranger, kind=Kind.AMEND, licence=licence, party=stranger.party)
     assert nothing_started(licence)
 
@@ -99,7 +99,7 @@ def test_another_persons_licence_cannot_be_changed() -> None:
 def test_only_one_change_of_a_licence_is_open_at_a_time() -> None:
     licence = issued_licence()
     submitted(kind=Kind.AMEND, licence=licence)
-    with pytest.raises(services.ApplicationError, match="already in progress"):
+    with pytest.raises(services.ApplicationError, match="มีคำขอที่ยังดำเนินการอยู่สำหรับใบอนุญาตนี้"):
         start(kind=Kind.CANCEL, licence=licence)
 
 
@@ -130,7 +130,7 @@ def test_a_late_renewal_pays_the_surcharge_rule() -> None:
 
 @pytest.mark.parametrize(
     ("days_to_expiry", "message"),
-    [(120, "can be renewed from"), (-45, "renewal period of licence")],
+    [(120, "ได้ตั้งแต่"), (-45, "พ้นกำหนดต่ออายุใบอนุญาต")],
     ids=["too early", "too late"],
 )
 def test_renewal_outside_the_window_is_refused_with_the_dates(
@@ -146,7 +146,7 @@ def test_a_renewal_started_in_time_cannot_be_submitted_after_the_window_closed()
     licence = expiring_in(issued_licence(), -29)  # the last day but one of the late window
     application = fill(start(kind=Kind.RENEW, licence=licence))
     expiring_in(licence, -31)  # two days pass
-    with pytest.raises(Exception, match="renewal period of licence"):
+    with pytest.raises(Exception, match="พ้นกำหนดต่ออายุใบอนุญาต"):
         services.submit(application, actor=application.applicant, accept_terms=True)
     application.refresh_from_db()
     assert (application.status, application.reference) == (Status.DRAFT, None)
@@ -156,7 +156,7 @@ def test_a_change_of_a_licence_revoked_meanwhile_cannot_be_submitted() -> None:
     licence = issued_licence()
     application = fill(start(kind=Kind.AMEND, licence=licence))
     revoke_licence(licence, "ฝ่าฝืนเงื่อนไข", actor=OfficerFactory(agency=licence.agency))
-    with pytest.raises(Exception, match="has been revoked"):
+    with pytest.raises(Exception, match="ถูกเพิกถอนแล้ว"):
         services.submit(application, actor=application.applicant, accept_terms=True)
     application.refresh_from_db()
     assert application.status == Status.DRAFT
@@ -187,7 +187,7 @@ def test_cancelling_asks_why_runs_the_cancellation_process_and_the_licence_says_
 def test_a_licence_cannot_be_cancelled_twice() -> None:
     licence = issued_licence()
     decided(submitted(kind=Kind.CANCEL, licence=licence))
-    with pytest.raises(Exception, match="already cancelled"):
+    with pytest.raises(Exception, match="ถูกยกเลิกแล้วเมื่อ"):
         start(kind=Kind.CANCEL, licence=licence)
     assert Application.objects.filter(licence=licence, kind=Kind.CANCEL).count() == 1
 

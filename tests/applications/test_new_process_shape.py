@@ -107,7 +107,7 @@ def test_a_message_the_process_is_not_waiting_for_or_missing_its_fields_changes_
 ) -> None:
     application = fill(start(service))
     application = services.submit(application, actor=application.applicant, accept_terms=True)
-    with pytest.raises(services.ApplicationError, match="not waiting for message"):
+    with pytest.raises(services.ApplicationError, match="ไม่ได้รอข้อความ"):
         services.receive_message(
             application, "agency_decision", {"approved": True}, actor_label="x"
         )

@@ -98,7 +98,7 @@ def test_an_incomplete_submission_lists_every_problem_and_stays_a_draft(
     errors = caught.value
     assert set(errors.fields) == {"manager_citizen_id", "business_name"}
     assert set(errors.documents) == {"floor_plan", "tax_registration"}
-    assert "accept the terms" in errors.terms
+    assert "กรุณายอมรับเงื่อนไข" in errors.terms
     application.refresh_from_db()
     assert application.status == Status.DRAFT
     assert application.reference is None
@@ -128,7 +128,7 @@ def test_a_renamed_executable_is_refused_and_nothing_is_stored(service, applican
 
 def test_a_document_of_another_kind_of_application_is_refused(service, applicant) -> None:
     application = services.start_application(service, applicant)
-    with pytest.raises(ValidationError, match="no such document"):
+    with pytest.raises(ValidationError, match="ไม่มีเอกสารประเภทนี้ในคำขอ"):
         services.attach_document(application, "change_evidence", pdf_upload(), actor=applicant)
 
 
@@ -162,7 +162,7 @@ def test_a_correction_or_a_rejection_needs_a_note_and_a_refusal_changes_nothing(
 ) -> None:
     application = submitted(service, applicant)
     for action in ("correct", "reject"):
-        with pytest.raises(ValidationError, match="reason"):
+        with pytest.raises(ValidationError, match="กรุณาระบุเหตุผล"):
             services.decide(application, officer=officer, action=action, note="  ")
     application.refresh_from_db()
     assert application.status == Status.REVIEW
@@ -178,7 +178,7 @@ def test_a_correction_or_a_rejection_needs_a_note_and_a_refusal_changes_nothing(
 
 def test_an_action_the_step_does_not_offer_is_refused(service, applicant, officer) -> None:
     application = submitted(service, applicant)
-    with pytest.raises(ValidationError, match="has no action 'sign'"):
+    with pytest.raises(ValidationError, match="ไม่มีการดำเนินการ 'sign'"):
         services.decide(application, officer=officer, action="sign")
 
 
@@ -189,7 +189,7 @@ def test_nobody_may_act_out_of_turn(service, applicant, answers, officer) -> Non
     with pytest.raises(services.ApplicationError):
         services.submit(application, actor=applicant, accept_terms=True)
     services.decide(application, officer=officer, action="correct", note="แก้ไขที่อยู่")
-    with pytest.raises(services.ApplicationError, match="not waiting for anything from you"):
+    with pytest.raises(services.ApplicationError, match="ไม่ได้รอการดำเนินการจากท่าน"):
         services.decide(application, officer=officer, action="approve")
     application.refresh_from_db()
     assert application.status == Status.CORRECTION
@@ -198,7 +198,7 @@ def test_nobody_may_act_out_of_turn(service, applicant, answers, officer) -> Non
 
 def test_an_officer_of_another_agency_cannot_decide(service, applicant, stranger_officer) -> None:
     application = submitted(service, applicant)
-    with pytest.raises(services.ApplicationError, match="own agency"):
+    with pytest.raises(services.ApplicationError, match="เจ้าหน้าที่ต่างหน่วยงานไม่มีสิทธิ์"):
         services.decide(application, officer=stranger_officer, action="approve")
     assert services.actions_for(application, stranger_officer) == []
     application.refresh_from_db()

@@ -116,7 +116,7 @@ def test_a_crafted_cursor_on_the_worklist_page_says_so(client: Client) -> None:
     client.force_login(OfficerFactory())
     response = client.get("/backoffice/worklist/", {"after": CRAFTED_CURSORS[3]})
     assert response.status_code == 400
-    assert "The page cursor (after) is not valid" in response.content.decode()
+    assert "ตัวชี้หน้าไม่ถูกต้อง" in response.content.decode()
 
 
 @pytest.mark.parametrize(
@@ -236,9 +236,9 @@ def test_a_party_may_hold_only_so_many_open_drafts(applicant_client, settings) -
     )
 
     body = problem(refused, 409)
-    assert "2 unsubmitted drafts" in body["detail"] and "ฉบับร่าง" in body["detail"]
+    assert "ยังไม่ได้ยื่นครบ 2 รายการแล้ว" in body["detail"]
     assert Application.objects.filter(status=Status.DRAFT).count() == 2
-    # The page says the same, in both languages.
+    # The page says the same.
     page = applicant_client.post(f"/services/{services[2].slug}/apply/", follow=True)
-    assert "2 unsubmitted drafts" in page.content.decode()
+    assert "ยังไม่ได้ยื่นครบ 2 รายการแล้ว" in page.content.decode()
     assert Application.objects.count() == 2

@@ -370,7 +370,7 @@ def renew_through_the_api(
     request = {"service": "food-shop-licence", "kind": "renew", "licence": number}
     too_early = api(applicant, portal, "POST", "/api/v1/applications/", json=request)
     assert too_early.status_code == 409, too_early.text
-    assert "can be renewed from" in too_early.json()["detail"]
+    assert "ได้ตั้งแต่" in too_early.json()["detail"]
 
     # Test set-up: the licence now expires in ten days, inside the 90-day window.
     expires = timezone.localdate() + dt.timedelta(days=10)
@@ -489,4 +489,4 @@ def cancel_through_the_pages(
         json={"service": "food-shop-licence", "kind": "cancel", "licence": number},
     )
     assert through_api.status_code == 409
-    assert "was already cancelled" in through_api.json()["detail"]
+    assert "ถูกยกเลิกแล้วเมื่อ" in through_api.json()["detail"]

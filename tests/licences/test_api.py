@@ -215,7 +215,7 @@ def test_a_renamed_executable_is_400_problem_json(client, db) -> None:
 
     assert response.status_code == 400
     assert response["Content-Type"].startswith("application/problem+json")
-    assert "Only the licence PDF file is accepted" in response.json()["errors"]["file"][0]
+    assert "รับเฉพาะไฟล์ PDF ของใบอนุญาต" in response.json()["errors"]["file"][0]
 
 
 def test_an_oversized_upload_is_400(client, db, settings) -> None:

@@ -96,7 +96,7 @@ def test_expired_licences_cannot_be_suspended_or_amended(licence: Licence, offic
     licence.refresh_from_db()
     with pytest.raises(services.LicenceError):
         services.suspend_licence(licence, reason="x", actor=officer)
-    with pytest.raises(services.LicenceError, match="expired"):
+    with pytest.raises(services.LicenceError, match="หมดอายุแล้ว"):
         services.check_change(licence, "amend")
 
 

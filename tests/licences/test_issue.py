@@ -209,10 +209,10 @@ def test_revoking_records_when_why_and_who(licence: Licence, applicant: User) ->
 
 
 def test_revoking_needs_a_reason_and_happens_once(licence: Licence, applicant: User) -> None:
-    with pytest.raises(LicenceError, match="reason"):
+    with pytest.raises(LicenceError, match="กรุณาระบุเหตุผลการเพิกถอน"):
         revoke_licence(licence, "  ", actor=applicant)
     revoke_licence(licence, "ฝ่าฝืนเงื่อนไข / Conditions breached", actor=applicant)
-    with pytest.raises(LicenceError, match="already revoked"):
+    with pytest.raises(LicenceError, match="ถูกเพิกถอนแล้ว"):
         revoke_licence(licence, "again", actor=applicant)
     assert AuditEvent.objects.filter(action="licence.revoked").count() == 1
 

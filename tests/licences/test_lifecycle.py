@@ -56,19 +56,19 @@ def test_an_officer_suspends_and_reinstates_and_others_may_not(
 ) -> None:
     stranger = OfficerFactory(agency=AgencyFactory())
     for who in (stranger, applicant):
-        with pytest.raises(services.LicenceError, match="issuing agency"):
+        with pytest.raises(services.LicenceError, match="เฉพาะเจ้าหน้าที่ของหน่วยงานที่ออกใบอนุญาต"):
             services.suspend_licence(licence, reason="x", actor=who)
-    with pytest.raises(services.LicenceError, match="reason"):
+    with pytest.raises(services.LicenceError, match="กรุณาระบุเหตุผลการพักใช้"):
         services.suspend_licence(licence, reason=" ", actor=officer)
-    with pytest.raises(services.LicenceError, match="future"):
+    with pytest.raises(services.LicenceError, match="วันสิ้นสุดต้องเป็นวันในอนาคต"):
         services.suspend_licence(licence, reason="x", until=timezone.localdate(), actor=officer)
     services.suspend_licence(licence, reason="รอเอกสาร", actor=officer)
-    with pytest.raises(services.LicenceError, match="valid licence"):
+    with pytest.raises(services.LicenceError, match="พักใช้ได้เฉพาะใบอนุญาตที่ใช้ได้"):
         services.suspend_licence(licence, reason="again", actor=officer)
     services.reinstate_licence(licence, actor=officer)
     licence.refresh_from_db()
     assert services.verdict(licence) == "valid"
-    with pytest.raises(services.LicenceError, match="not suspended"):
+    with pytest.raises(services.LicenceError, match="ใบอนุญาตนี้ไม่ได้ถูกพักใช้"):
         services.reinstate_licence(licence, actor=officer)
 
 
@@ -78,11 +78,11 @@ def test_revocation_needs_a_second_person(licence: Licence, officer: Any, superv
     )
     licence.refresh_from_db()
     assert services.verdict(licence) == "valid"  # nothing changes on the maker's word
-    with pytest.raises(services.LicenceError, match="already waits"):
+    with pytest.raises(services.LicenceError, match="มีคำขอเพิกถอนรออนุมัติอยู่แล้ว"):
         services.request_revocation(licence, reason_code="other", note="again", actor=officer)
-    with pytest.raises(services.LicenceError, match="cannot approve"):
+    with pytest.raises(services.LicenceError, match="ผู้ขอเพิกถอนอนุมัติคำขอของตนเองไม่ได้"):
         services.decide_revocation(request, approve=True, actor=supervisor)
-    with pytest.raises(services.LicenceError, match="issuing agency"):
+    with pytest.raises(services.LicenceError, match="เฉพาะเจ้าหน้าที่ของหน่วยงานที่ออกใบอนุญาต"):
         services.decide_revocation(request, approve=True, actor=officer)  # not a supervisor
     other = OfficerFactory(agency=licence.agency, roles=[StaffRole.AGENCY_SUPERVISOR])
     services.decide_revocation(request, approve=True, actor=other)
@@ -101,7 +101,7 @@ def test_a_declined_revocation_changes_nothing(
     licence.refresh_from_db()
     assert services.verdict(licence) == "valid"
     assert RevocationRequest.objects.get().state == "declined"
-    with pytest.raises(services.LicenceError, match="one of"):
+    with pytest.raises(services.LicenceError, match="เหตุผลต้องเป็นหนึ่งใน"):
         services.request_revocation(licence, reason_code="whim", note="x", actor=officer)
 
 

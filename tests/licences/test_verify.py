@@ -193,7 +193,7 @@ def test_a_number_typed_in_leads_to_its_page(client, licence: Licence) -> None:
 
 
 @pytest.mark.parametrize(
-    ("number", "message"), [("", "Please enter the licence number"), ("../etc", "Latin letters")]
+    ("number", "message"), [("", "กรุณากรอกเลขที่ใบอนุญาต"), ("../etc", "ตัวอักษรภาษาอังกฤษ")]
 )
 def test_a_bad_number_is_explained(client, db, number: str, message: str) -> None:
     response = client.get(reverse("licences:verify"), {"number": number})
@@ -407,14 +407,14 @@ def test_only_a_real_pdf_is_accepted_for_upload(client, db, name: str, content: 
     response = client.post(reverse("licences:verify"), {"file": upload(name, content)})
 
     assert response.status_code == 400
-    assert "Only the licence PDF file is accepted" in response.content.decode()
+    assert "รับเฉพาะไฟล์ PDF ของใบอนุญาต" in response.content.decode()
 
 
 def test_uploading_nothing_asks_for_a_file(client, db) -> None:
     response = client.post(reverse("licences:verify"), {})
 
     assert response.status_code == 400
-    assert "Please choose the licence PDF file" in response.content.decode()
+    assert "กรุณาเลือกไฟล์ PDF ของใบอนุญาต" in response.content.decode()
 
 
 def test_the_number_page_speaks_english_when_asked(client, licence: Licence) -> None:

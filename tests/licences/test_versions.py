@@ -7,7 +7,7 @@ import datetime as dt
 from unittest import mock
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from bizportal.applications.models import Application, Status
 from bizportal.catalog.models import Service
@@ -240,7 +240,7 @@ def test_cancelling_ends_every_version_and_says_when(amended: Licence, applicant
 
 
 def test_cancelling_needs_a_reason(licence: Licence) -> None:
-    with pytest.raises(LicenceError, match="Please give the reason for cancelling"):
+    with pytest.raises(LicenceError, match="กรุณาระบุเหตุผลการยกเลิก"):
         cancel_licence(licence, reason="  ")
 
     licence.refresh_from_db()
@@ -256,8 +256,10 @@ def test_a_second_cancel_is_refused_with_the_date_of_the_first(licence: Licence)
     with pytest.raises(LicenceError) as refused:
         cancel_licence(licence, reason="again")
 
-    message = str(refused.value)
-    assert f"ใบอนุญาต {licence.number} ถูกยกเลิกแล้วเมื่อ {thai_date(on)}" in message
+    assert f"ใบอนุญาต {licence.number} ถูกยกเลิกแล้วเมื่อ {thai_date(on)}" in str(refused.value)
+    with translation.override("en"), pytest.raises(LicenceError) as refused_en:
+        cancel_licence(licence, reason="again")
+    message = str(refused_en.value)
     assert f"Licence {licence.number} was already cancelled on {english_date(on)}" in message
     assert AuditEvent.objects.filter(action="licence.cancelled").count() == 1
 
@@ -282,7 +284,7 @@ def test_a_cancellation_application_cancels_the_licence(service: Service, applic
 def test_no_new_version_for_an_ended_licence(licence: Licence, applicant: User, change) -> None:
     revoke_licence(licence, "ฝ่าฝืนเงื่อนไข / Conditions breached", actor=applicant)
 
-    with pytest.raises(LicenceError, match="has been revoked"):
+    with pytest.raises(LicenceError, match="ถูกเพิกถอนแล้ว"):
         change(licence)
 
     assert not licence.versions.filter(number=2).exists()
@@ -307,9 +309,13 @@ def test_amending_is_allowed_to_the_last_valid_day_and_not_after(dated: Licence)
 
     with pytest.raises(LicenceError) as refused:
         check_change(dated, "amend", today=LAST_DAY + dt.timedelta(days=1))
+    assert "30 พฤศจิกายน 2570" in str(refused.value)
+    assert "กรุณาต่ออายุก่อนขอแก้ไข" in str(refused.value)
 
-    message = str(refused.value)
-    assert "30 พฤศจิกายน 2570" in message and "30 November 2027" in message
+    with translation.override("en"), pytest.raises(LicenceError) as refused_en:
+        check_change(dated, "amend", today=LAST_DAY + dt.timedelta(days=1))
+    message = str(refused_en.value)
+    assert "30 November 2027" in message
     assert "renew it before amending it" in message
 
 
@@ -322,11 +328,15 @@ def test_nothing_changes_a_revoked_licence(
 
     with pytest.raises(LicenceError) as refused:
         check_change(dated, kind, today=LAST_DAY - dt.timedelta(days=10))
-
-    message = str(refused.value)
-    assert f"Licence {dated.number} has been revoked" in message
     assert dated.revoked_at is not None
-    assert english_date(dated.revoked_at) in message and thai_date(dated.revoked_at) in message
+    assert f"ใบอนุญาต {dated.number} ถูกเพิกถอนแล้วเมื่อ" in str(refused.value)
+    assert thai_date(dated.revoked_at) in str(refused.value)
+
+    with translation.override("en"), pytest.raises(LicenceError) as refused_en:
+        check_change(dated, kind, today=LAST_DAY - dt.timedelta(days=10))
+    message = str(refused_en.value)
+    assert f"Licence {dated.number} has been revoked" in message
+    assert english_date(dated.revoked_at) in message
 
 
 @pytest.mark.parametrize("kind", ["amend", "renew"])
@@ -334,7 +344,7 @@ def test_nothing_changes_a_cancelled_licence(dated: Licence, kind: ChangeKind) -
     cancel_licence(dated, reason="เลิกกิจการ / Business closed")
     dated.refresh_from_db()
 
-    with pytest.raises(LicenceError, match="was already cancelled on"):
+    with pytest.raises(LicenceError, match="ถูกยกเลิกแล้วเมื่อ"):
         check_change(dated, kind, today=LAST_DAY - dt.timedelta(days=10))
 
 
@@ -360,9 +370,17 @@ def test_renewing_before_the_window_opens_names_the_opening_day(dated: Licence) 
             renew_late_days=30,
             today=dt.date(2027, 8, 31),
         )
+    assert "ได้ตั้งแต่ 1 กันยายน 2570 (ก่อนหมดอายุ 90 วัน)" in str(refused.value)
 
-    message = str(refused.value)
-    assert "ได้ตั้งแต่ 1 กันยายน 2570" in message
+    with translation.override("en"), pytest.raises(LicenceError) as refused_en:
+        check_change(
+            dated,
+            "renew",
+            renew_opens_days_before=90,
+            renew_late_days=30,
+            today=dt.date(2027, 8, 31),
+        )
+    message = str(refused_en.value)
     assert f"Licence {dated.number} can be renewed from 1 September 2027" in message
     assert "90 days before it expires" in message
 
@@ -376,9 +394,17 @@ def test_renewing_after_the_late_window_names_the_last_day(dated: Licence) -> No
             renew_late_days=30,
             today=dt.date(2027, 12, 31),
         )
+    assert "ถึง 30 ธันวาคม 2570" in str(refused.value)
 
-    message = str(refused.value)
-    assert "ถึง 30 ธันวาคม 2570" in message
+    with translation.override("en"), pytest.raises(LicenceError) as refused_en:
+        check_change(
+            dated,
+            "renew",
+            renew_opens_days_before=90,
+            renew_late_days=30,
+            today=dt.date(2027, 12, 31),
+        )
+    message = str(refused_en.value)
     assert f"The renewal period of licence {dated.number} ended on 30 December 2027" in message
     assert "please apply for a new licence" in message
 
@@ -386,7 +412,7 @@ def test_renewing_after_the_late_window_names_the_last_day(dated: Licence) -> No
 def test_without_late_days_renewal_closes_on_the_last_valid_day(dated: Licence) -> None:
     check_change(dated, "renew", renew_late_days=0, today=LAST_DAY)
 
-    with pytest.raises(LicenceError, match="ended on 30 November 2027"):
+    with pytest.raises(LicenceError, match="ถึง 30 พฤศจิกายน 2570"):
         check_change(dated, "renew", renew_late_days=0, today=LAST_DAY + dt.timedelta(days=1))
 
 
@@ -394,6 +420,6 @@ def test_a_licence_without_expiry_needs_no_renewal(service: Service, applicant: 
     licence = issue_licence(draft(service, applicant, validity_years=0))
 
     assert renewal_window(licence, opens_days_before=90, late_days=30) is None
-    with pytest.raises(LicenceError, match=f"Licence {licence.number} does not expire"):
+    with pytest.raises(LicenceError, match=f"ใบอนุญาต {licence.number} ไม่มีวันหมดอายุ"):
         check_change(licence, "renew")
     check_change(licence, "amend", today=dt.date(2099, 1, 1))  # never too late to amend

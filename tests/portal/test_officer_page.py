@@ -117,7 +117,7 @@ def test_a_correction_without_a_note_is_refused_with_the_reason_and_nothing_chan
         client, application, action="correct", note="  ", step=task_id(application, "review")
     )
     assert "กรุณาระบุเหตุผลหรือสิ่งที่ต้องแก้ไข" in landed
-    assert "Please give the reason or what must be corrected" in landed
+    assert "กรุณาระบุเหตุผลหรือสิ่งที่ต้องแก้ไข" in landed
     assert "บันทึกแล้ว" not in landed
     application.refresh_from_db()
     assert application.status == Status.REVIEW
@@ -167,7 +167,7 @@ def test_an_action_the_step_does_not_offer_is_refused(officer_client) -> None:
     application = journeys.submitted()
     client = officer_client(application)
     landed = act(client, application, action="sign", step=task_id(application, "review"))
-    assert "has no action 'sign'" in landed and "approve, correct, reject" in landed
+    assert "ไม่มีการดำเนินการ 'sign'" in landed and "approve, correct, reject" in landed
     application.refresh_from_db()
     assert application.status == Status.REVIEW
 
@@ -191,7 +191,7 @@ def test_an_inspection_step_takes_an_appointment_then_shows_it(
     assert "กรุณานัดวันตรวจก่อนบันทึกผล" in refused
     yesterday = (timezone.localtime() - dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
     refused = act(officer, application, action="schedule", step=step, scheduled_for=yesterday)
-    assert "The appointment cannot be on a day that has passed" in refused
+    assert "วันนัดตรวจต้องไม่ใช่วันที่ผ่านมาแล้ว" in refused
     assert not Inspection.objects.exists()
 
     when = in_three_days_at_ten()
@@ -287,7 +287,7 @@ def test_parallel_steps_are_listed_each_with_its_own_actions(officer_client) -> 
 
     # Without saying which step, an action is ambiguous and refused.
     refused = act(client, application, action="approve")
-    assert "กรุณาระบุขั้นตอน" in refused and "Please say which step" in refused
+    assert "กรุณาระบุขั้นตอน (รออยู่:" in refused
     landed = act(client, application, action="approve", step=task_id(application, "document_check"))
     assert list(step_sections(landed)) == ["inspection"]
     application.refresh_from_db()

@@ -13,6 +13,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from django.urls import path
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, NotFound, PermissionDenied
@@ -310,7 +311,7 @@ class DecisionSerializer(serializers.Serializer):
 def _entrepreneur_only(request: Request) -> Acting:
     acting = getattr(request, "acting", None)
     if acting is None:
-        raise PermissionDenied("สำหรับผู้ประกอบการเท่านั้น / For entrepreneurs only")
+        raise PermissionDenied(_("For entrepreneurs only"))
     return acting
 
 
@@ -341,7 +342,7 @@ def _party_for(request: Request, acting: Acting, key: str) -> Party:
         return acting.party
     party = Party.objects.filter(key=key.strip().upper()).first()
     if party is None or grounds(request.user, party) is None:
-        raise NotFound("ไม่พบผู้ที่ท่านดำเนินการแทนได้ / No party you may act for has this ID")
+        raise NotFound(_("No party you may act for has this ID"))
     return party
 
 
@@ -366,7 +367,7 @@ def _refused(error: Exception) -> Response:
     if isinstance(error, services.SubmissionErrors):
         body = problem(
             400,
-            "คำขอยังไม่ครบถ้วน / The application is not complete",
+            _("The application is not complete"),
             type_="validation",
             errors=error.as_dict(),
         )
@@ -414,10 +415,7 @@ class ApplicationListView(APIView):
                 service=service,
             ).first()
             if licence is None or not authz.allowed(request.user, "licences.change", licence):
-                raise NotFound(
-                    "ไม่พบใบอนุญาตเลขนี้ของบริการนี้ในบัญชีของท่าน / "
-                    "No licence with this number for this service in your account"
-                )
+                raise NotFound(_("No licence with this number for this service in your account"))
         ratelimits.limit(request, "draft", key="user")
         try:
             application = services.start_application(

@@ -16,7 +16,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
 from bizportal.catalog.models import RequiredDocument
+from bizportal.core.templatetags.thai import pick
 from bizportal.exchange import gateway
 from bizportal.exchange.gateway import Reason
 from bizportal.exchange.models import Basis, DocumentSource, SubjectKind
@@ -109,22 +113,23 @@ def plan(application: Application, documents: Iterable[RequiredDocument]) -> dic
 def refusal_message(evidence: Evidence, reason: str) -> str:
     """What the applicant reads when a required document could not be fetched: always
     with the way on (consent or upload)."""
-    provider_th, provider_en = evidence.provider.name_th, evidence.provider.name_en
-    name_th, name_en = evidence.document.name_th, evidence.document.name_en
+    names = {
+        "provider": pick(evidence.provider, "name"),
+        "document": pick(evidence.document, "name"),
+    }
     if reason in (Reason.NO_LEGAL_BASIS, Reason.FIELDS_NOT_ALLOWED):
-        return (
-            f"ให้ความยินยอมให้ขอ{name_th}จาก{provider_th} หรือแนบไฟล์เอง / "
-            f"Consent to {name_en} being fetched from {provider_en}, or upload it"
-        )
+        return _("Consent to %(document)s being fetched from %(provider)s, or upload it") % names
     if reason == Reason.NOT_FOUND:
         return (
-            f"{provider_th}ไม่พบข้อมูลของผู้ขอ กรุณาแนบ{name_th} / "
-            f"{provider_en} holds no record of the applicant: please upload {name_en}"
+            _("%(provider)s holds no record of the applicant: please upload %(document)s") % names
         )
     if reason == Reason.PROVIDER_UNAVAILABLE:
         return (
-            f"{provider_th}ไม่ตอบสนองในขณะนี้ กรุณาแนบ{name_th}แทน หรือยื่นใหม่ภายหลัง / "
-            f"{provider_en} is not answering: upload {name_en} instead, or submit later"
+            _("%(provider)s is not answering: upload %(document)s instead, or submit later") % names
         )
     message_th, message_en = Reason.MESSAGES[reason]
-    return f"{message_th} กรุณาแนบ{name_th} / {message_en}: please upload {name_en}"
+    thai = (get_language() or "th").startswith("th")
+    return _("%(message)s: please upload %(document)s") % {
+        **names,
+        "message": message_th if thai else message_en,
+    }

@@ -8,6 +8,8 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from bizportal.core.models import PersonalDataLabel
 from bizportal.licences.models import HolderKind
@@ -17,19 +19,19 @@ class Status(models.TextChoices):
     """What people see of an application. Derived from where its process waits (the
     type of the ready step) or how it ended; never set by hand."""
 
-    DRAFT = "draft", "ฉบับร่าง / Draft"
-    AWAITING_SIGNATURE = "awaiting_signature", "รอกรรมการอีกคนลงนาม / Waiting for a second director"
-    REVIEW = "review", "อยู่ระหว่างพิจารณา / Under review"
-    CORRECTION = "correction", "ขอให้แก้ไขเพิ่มเติม / Correction requested"
-    INSPECTION = "inspection", "ตรวจสถานที่ / Premises inspection"
-    AWAITING_PAYMENT = "awaiting_payment", "รอชำระค่าธรรมเนียม / Awaiting payment"
-    WAITING = "waiting", "รอผลจากระบบของหน่วยงาน / Waiting for the agency's system"
-    ISSUING = "issuing", "กำลังออกใบอนุญาต / Licence being issued"
-    PROCESSING = "processing", "ระบบกำลังดำเนินการ / Being processed"
-    ISSUED = "issued", "ออกใบอนุญาตแล้ว / Licence issued"
-    COMPLETED = "completed", "ดำเนินการเสร็จสิ้น / Completed"
-    REJECTED = "rejected", "ไม่อนุมัติ / Rejected"
-    WITHDRAWN = "withdrawn", "ถอนคำขอแล้ว / Withdrawn"
+    DRAFT = "draft", _("Draft")
+    AWAITING_SIGNATURE = "awaiting_signature", _("Waiting for a second director")
+    REVIEW = "review", _("Under review")
+    CORRECTION = "correction", _("Correction requested")
+    INSPECTION = "inspection", _("Premises inspection")
+    AWAITING_PAYMENT = "awaiting_payment", _("Awaiting payment")
+    WAITING = "waiting", _("Waiting for the agency's system")
+    ISSUING = "issuing", _("Licence being issued")
+    PROCESSING = "processing", _("Being processed")
+    ISSUED = "issued", _("Licence issued")
+    COMPLETED = "completed", _("Completed")
+    REJECTED = "rejected", _("Rejected")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
 #: Statuses in which an application has not reached its agency: officers do not see it.
@@ -40,10 +42,10 @@ FINAL_STATUSES = (Status.ISSUED, Status.COMPLETED, Status.REJECTED, Status.WITHD
 
 
 class Kind(models.TextChoices):
-    NEW = "new", "ขอใบอนุญาตใหม่ / New licence"
-    AMEND = "amend", "ขอแก้ไขรายการในใบอนุญาต / Amendment"
-    RENEW = "renew", "ขอต่ออายุใบอนุญาต / Renewal"
-    CANCEL = "cancel", "ขอยกเลิกใบอนุญาต / Cancellation"
+    NEW = "new", _("New licence")
+    AMEND = "amend", _("Amendment")
+    RENEW = "renew", _("Renewal")
+    CANCEL = "cancel", _("Cancellation")
 
 
 class ApplicationQuerySet(models.QuerySet["Application"]):
@@ -264,7 +266,7 @@ class FetchedEvidence(models.Model):
 def _as_text(value: Any) -> str:
     """A registry value as one line: an address dict by its parts, a list by items."""
     if isinstance(value, bool):
-        return "ใช่ / yes" if value else "ไม่ใช่ / no"
+        return gettext("yes") if value else gettext("no")
     if isinstance(value, dict):
         return " ".join(_as_text(v) for v in value.values() if v not in ("", None))
     if isinstance(value, list):
@@ -307,9 +309,7 @@ class StatusChange(models.Model):
     step_name = models.CharField(max_length=300, blank=True)
     step_type = models.CharField(max_length=40, blank=True)
     action = models.CharField(max_length=40, blank=True, help_text="the decision taken, if any")
-    action_label = models.CharField(
-        max_length=200, blank=True, help_text="the decision as people read it, ไทย / English"
-    )
+    action_label = models.CharField(max_length=200, blank=True, help_text=_("English"))
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

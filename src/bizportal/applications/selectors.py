@@ -15,6 +15,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 
 from bizportal.catalog.bundles import bundle
 from bizportal.core import authz
@@ -161,7 +162,7 @@ def _encode(application: Application) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode()
 
 
-BAD_CURSOR = "ตัวชี้หน้าไม่ถูกต้อง / The page cursor (after) is not valid"
+BAD_CURSOR = _("The page cursor (after) is not valid")
 
 
 def _decode(cursor: str) -> tuple[dt.datetime, int] | None:

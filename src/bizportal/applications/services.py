@@ -28,12 +28,15 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from bizportal.catalog.bundles import KindNotOffered, ServiceBundle, bundle
 from bizportal.catalog.models import Service
 from bizportal.core import audit, authz, events
 from bizportal.core.models import OutboxMessage
 from bizportal.core.sequences import next_number
+from bizportal.core.templatetags.thai import pick, translated
 from bizportal.core.uploads import check_upload
 from bizportal.exchange import gateway
 from bizportal.exchange import services as exchange
@@ -258,41 +261,40 @@ def _check_may_prepare(
 ) -> None:
     """Who may start an application for whom, for which service (refusals name why)."""
     if party is None:
-        raise ApplicationError("บัญชีนี้ยื่นคำขอไม่ได้ / This account cannot apply")
+        raise ApplicationError(_("This account cannot apply"))
     if filed_by is not None:
         if not filed_by.has_role(StaffRole.COUNTER_OFFICER) or party.pk != applicant.party_id:
             raise ApplicationError(
-                "เจ้าหน้าที่ศูนย์บริการยื่นแทนได้เฉพาะผู้มาติดต่อที่ยืนยันตัวตนแล้ว / "
-                "A counter officer files only for the walk-in person whose identity they proved"
+                _("A counter officer files only for the walk-in person whose identity they proved")
             )
     elif not may_act(applicant, party, MandateAction.PREPARE, service.pk):
         raise ApplicationError(
-            "ท่านไม่มีสิทธิ์ยื่นคำขอบริการนี้แทนผู้นี้ / "
-            "You may not prepare applications for this party for this service"
+            _("You may not prepare applications for this party for this service")
         )
     if party.is_company:
         if not service.companies_may_apply:
             raise ApplicationError(
-                f"บริการนี้ไม่รับคำขอจากนิติบุคคล / {service.name_en} does not take companies"
+                _("%(service)s does not take companies") % {"service": pick(service, "name")}
             )
         if not party.active:
             raise ApplicationError(
-                f"{party.name_th} ไม่ได้ดำเนินกิจการอยู่ตามทะเบียน จึงยื่นคำขอไม่ได้ / "
-                f"{party.name_en or party.name_th} is not active in the registry and cannot apply"
+                _("%(party)s is not active in the registry and cannot apply")
+                % {"party": pick(party, "name")}
             )
     elif party.key.startswith("P:"):
         if not service.foreigners_may_apply:
             raise ApplicationError(
-                f"บริการนี้ไม่รับคำขอจากชาวต่างชาติ / {service.name_en} does not take foreign applicants"
+                _("%(service)s does not take foreign applicants")
+                % {"service": pick(service, "name")}
             )
     elif not service.persons_may_apply:
         raise ApplicationError(
-            f"บริการนี้รับคำขอจากนิติบุคคลเท่านั้น / {service.name_en} takes companies only"
+            _("%(service)s takes companies only") % {"service": pick(service, "name")}
         )
     if not meets_assurance(applicant, service.min_ial):
         raise ApplicationError(
-            f"บริการนี้ต้องยืนยันตัวตนระดับ IAL {service.min_ial} ขึ้นไป / "
-            f"This service needs identity assurance level IAL {service.min_ial} or higher"
+            _("This service needs identity assurance level IAL %(ial)s or higher")
+            % {"ial": service.min_ial}
         )
 
 
@@ -304,9 +306,11 @@ def _check_open_drafts(party: Party) -> None:
     Party.objects.select_for_update().filter(pk=party.pk).first()
     if Application.objects.filter(party=party, status=Status.DRAFT).count() >= limit:
         raise ApplicationError(
-            f"มีคำขอฉบับร่างที่ยังไม่ได้ยื่นครบ {limit} รายการแล้ว "
-            f"กรุณายื่นหรือลบฉบับร่างเดิมก่อนเริ่มคำขอใหม่ / There are already {limit} "
-            "unsubmitted drafts; submit or delete one of them before starting another"
+            _(
+                "There are already %(limit)s unsubmitted drafts; submit or delete one of them "
+                "before starting another"
+            )
+            % {"limit": limit}
         )
 
 
@@ -324,12 +328,10 @@ def _licence_for_change(
     service: Service, party: Party, kind: str, licence: Licence | None, chosen: ServiceBundle
 ) -> Licence:
     if licence is None:
-        raise ApplicationError(
-            "กรุณาเลือกใบอนุญาตที่ต้องการดำเนินการ / Please choose the licence this is about"
-        )
+        raise ApplicationError(_("Please choose the licence this is about"))
     licence = Licence.objects.select_for_update().get(pk=licence.pk)
     if licence.holder_id != party.key or licence.service_id != service.pk:
-        raise ApplicationError("ไม่พบใบอนุญาตนี้ในบัญชีของท่าน / This licence is not in your account")
+        raise ApplicationError(_("This licence is not in your account"))
     licences.check_change(
         licence,
         kind,  # type: ignore[arg-type]
@@ -343,10 +345,10 @@ def _licence_for_change(
         .first()
     )
     if open_change is not None:
-        shown = open_change.reference or str(open_change.get_kind_display()).split(" / ")[-1]
+        shown = open_change.reference or str(open_change.get_kind_display())
         raise ApplicationError(
-            f"มีคำขอที่ยังดำเนินการอยู่สำหรับใบอนุญาตนี้ ({shown}) / "
-            f"An application for this licence is already in progress ({shown})"
+            _("An application for this licence is already in progress (%(shown)s)")
+            % {"shown": shown}
         )
     return licence
 
@@ -395,7 +397,7 @@ def attach_document(
     _require_may_prepare(application, actor)
     if document_code not in {d.code for d in bundle_of(application).documents}:
         raise ValidationError(
-            "ไม่มีเอกสารประเภทนี้ในคำขอ / This application asks for no such document",
+            _("This application asks for no such document"),
             code="document",
         )
     checked = check_upload(upload)
@@ -456,10 +458,10 @@ def submission_errors(
     for document in chosen.documents:
         if document.is_required_for(application.data) and document.code not in present:
             errors.documents[document.code] = (unfetched or {}).get(document.code) or (
-                f"กรุณาแนบ{document.name_th} / Please attach: {document.name_en}"
+                _("Please attach: %(document)s") % {"document": pick(document, "name")}
             )
     if not accept_terms and application.terms_accepted_at is None:
-        errors.terms = "กรุณายอมรับเงื่อนไขก่อนยื่นคำขอ / Please accept the terms before submitting"
+        errors.terms = _("Please accept the terms before submitting")
     return errors
 
 
@@ -560,9 +562,7 @@ def consent_to_evidence(application: Application, document_code: str, *, actor: 
     _require_may_prepare(application, actor)
     item = evidence.plan(application, bundle_of(application).documents).get(document_code)
     if item is None:
-        raise ApplicationError(
-            "เอกสารนี้ไม่ได้ขอจากระบบแลกเปลี่ยนข้อมูล / This document is not fetched from a data service"
-        )
+        raise ApplicationError(_("This document is not fetched from a data service"))
     if not item.needs_consent:
         return None
     return exchange.grant_consent(
@@ -584,15 +584,13 @@ def _refresh_company(application: Application, actor: Any) -> None:
     try:
         party = refresh_company(party, actor=actor)
     except RecordNotFound:
-        raise ApplicationError(
-            "ไม่พบนิติบุคคลนี้ในทะเบียนแล้ว / The company is no longer in the juristic registry"
-        ) from None
+        raise ApplicationError(_("The company is no longer in the juristic registry")) from None
     except RegistryError as error:
         raise ApplicationError(str(error)) from None
     if not party.active:
         raise ApplicationError(
-            f"{party.name_th} ไม่ได้ดำเนินกิจการอยู่ตามทะเบียน จึงยื่นคำขอไม่ได้ / "
-            f"{party.name_en or party.name_th} is not active in the registry and cannot apply"
+            _("%(party)s is not active in the registry and cannot apply")
+            % {"party": pick(party, "name")}
         )
 
 
@@ -608,9 +606,7 @@ def _submit(
     _lapse_overdue_signatures(application)
     step = _waiting_step(application, Performer.APPLICANT, actor)
     if not _may_submit(application, actor):
-        raise ApplicationError(
-            "ท่านเตรียมคำขอได้แต่ยื่นแทนไม่ได้ / You may prepare this application but not submit it"
-        )
+        raise ApplicationError(_("You may prepare this application but not submit it"))
     if application.filed_by_id != getattr(actor, "pk", None):
         # At the counter the person stands before the officer; online, the session must
         # be as strong as the service asks for submitting.
@@ -657,7 +653,7 @@ def _submit(
     transition = workflow.complete_step(
         application.process,
         step.task_id,
-        Completion(action="submit", label="ยื่นคำขอ / Submitted"),
+        Completion(action="submit", label=gettext_noop("Submitted")),
         subject=application,
         actor=actor,
     )
@@ -673,9 +669,7 @@ def discard_draft(application: Application, *, actor: Any) -> None:
     director) the application has a reference and a record to keep."""
     application = _lock(application)
     if application.status != Status.DRAFT:
-        raise ApplicationError(
-            "ลบได้เฉพาะคำขอฉบับร่างที่ยังไม่ได้ยื่น / Only an unsubmitted draft can be deleted"
-        )
+        raise ApplicationError(_("Only an unsubmitted draft can be deleted"))
     _require_may_prepare(application, actor)
     files = [attachment.file for attachment in application.attachments.all()]
     audit.record(
@@ -720,10 +714,7 @@ def _sign(application: Application, actor: Any) -> set[int]:
     """Record the actor's signature; return everyone who has signed (not lapsed)."""
     signed = application.signatures.filter(lapsed=False)
     if signed.filter(signer=actor).exists():
-        raise ApplicationError(
-            "ท่านลงนามแล้ว ต้องให้กรรมการอีกคนลงนาม / "
-            "You have signed already: a second director must sign"
-        )
+        raise ApplicationError(_("You have signed already: a second director must sign"))
     acting = grounds(actor, application.party)
     Signature.objects.create(
         application=application, signer=actor, basis=acting.basis if acting else ""
@@ -754,7 +745,7 @@ def _wait_for_second_signature(application: Application, actor: Any) -> Applicat
         },
         actor=actor,
     )
-    return _refresh_status(application, actor, action_label="ลงนามคนแรก / First signature")
+    return _refresh_status(application, actor, action_label=gettext_noop("First signature"))
 
 
 def _lapse_overdue_signatures(application: Application) -> None:
@@ -766,7 +757,7 @@ def _lapse_overdue_signatures(application: Application) -> None:
     application.signature_deadline = None
     application.save(update_fields=["signature_deadline", "updated_at"])
     audit.record("application.signatures_lapsed", application, actor_label="Biz Portal")
-    _refresh_status(application, None, action_label="หมดเวลาลงนาม / Signature window closed")
+    _refresh_status(application, None, action_label=gettext_noop("Signature window closed"))
 
 
 def lapse_overdue_signatures() -> int:
@@ -844,17 +835,15 @@ def act(
     chosen = next((a for a in handler.actions(ready.spec) if a.id == action), None)
     if chosen is None:
         offered = ", ".join(a.id for a in handler.actions(ready.spec)) or "-"
-        name_th, _, name_en = ready.spec.name.partition(" / ")
         raise ValidationError(
-            f"ขั้นตอน{name_th}ไม่มีการดำเนินการ {action!r} (ที่มี: {offered}) / "
-            f"Step {name_en or name_th} has no action {action!r} (it has: {offered})",
+            _("Step %(step)s has no action %(action)r (it has: %(offered)s)")
+            % {"step": translated(ready.spec.name), "action": action, "offered": offered},
             code="action",
         )
     note = (note or "").strip()
     if chosen.note_required and not note:
         raise ValidationError(
-            "กรุณาระบุเหตุผลหรือสิ่งที่ต้องแก้ไข (ผู้ยื่นคำขอจะได้รับแจ้ง) / "
-            "Please give the reason or what must be corrected (the applicant is told)",
+            _("Please give the reason or what must be corrected (the applicant is told)"),
             code="note",
         )
     context = StepContext(
@@ -901,9 +890,7 @@ def decide(
     The permission is asked of the locked row, not of whatever copy the caller holds."""
     application = _lock(application)
     if not authz.allowed(officer, "applications.decide", application):
-        raise ApplicationError(
-            "เจ้าหน้าที่ต่างหน่วยงานไม่มีสิทธิ์ / Officers may act only for their own agency"
-        )
+        raise ApplicationError(_("Officers may act only for their own agency"))
     return act(application, actor=officer, action=action, note=note, step=step, values=values)
 
 
@@ -920,8 +907,8 @@ def complete_system_step(
     ready = next((s for s in ready_steps(application) if s.spec.type == step_type), None)
     if ready is None:
         raise ApplicationError(
-            f"คำขอ {application.reference} ไม่ได้รอขั้นตอน {step_type} / "
-            f"Application {application.reference} is not waiting for a {step_type} step"
+            _("Application %(reference)s is not waiting for a %(step_type)s step")
+            % {"reference": application.reference, "step_type": step_type}
         )
     previous = application.status
     transition = workflow.complete_step(
@@ -940,7 +927,7 @@ def perform_system_steps(application: Application) -> Application:
     Runs from the outbox (the ``system_step_due`` event), so a step that fails is
     rolled back, retried with backoff, and visible to operators in the outbox admin.
     """
-    for _ in range(10):  # a process may hand one system step to the next
+    for _attempt in range(10):  # a process may hand one system step to the next
         application = Application.objects.with_process().get(pk=application.pk)
         pending = [
             s for s in ready_steps(application) if handler_for(s).performer == Performer.SYSTEM
@@ -1057,8 +1044,8 @@ def receive_message(
     )
     if ready is None:
         raise ApplicationError(
-            f"คำขอ {application.reference} ไม่ได้รอข้อความ {message!r} / "
-            f"Application {application.reference} is not waiting for message {message!r}"
+            _("Application %(reference)s is not waiting for message %(message)r")
+            % {"reference": application.reference, "message": message}
         )
     previous = application.status
     note = str(payload.get("note", "")) if isinstance(payload.get("note"), str) else ""
@@ -1066,9 +1053,7 @@ def receive_message(
     transition = workflow.complete_step(
         application.process,  # type: ignore[arg-type]
         ready.task_id,
-        Completion(
-            data=data, note=note, action=message, label=f"ข้อความ {message} / Message {message}"
-        ),
+        Completion(data=data, note=note, action=message, label=gettext_noop("Message")),
         subject=application,
         actor_label=actor_label,
     )
@@ -1272,13 +1257,10 @@ def _waiting_for(application: Application, actor: Any, step: str) -> ReadyStep:
     if len(mine) == 1:
         return mine[0]
     if not mine:
-        raise ApplicationError(
-            "คำขอนี้ไม่ได้รอการดำเนินการจากท่านในขณะนี้ / "
-            "This application is not waiting for anything from you now"
-        )
+        raise ApplicationError(_("This application is not waiting for anything from you now"))
     shown = ", ".join(s.spec.id for s in mine)
     raise ValidationError(
-        f"กรุณาระบุขั้นตอน (รออยู่: {shown}) / Please say which step (waiting: {shown})",
+        _("Please say which step (waiting: %(shown)s)") % {"shown": shown},
         code="step",
     )
 
@@ -1289,23 +1271,19 @@ def _waiting_step(application: Application, performer: Performer, actor: Any) ->
             application, actor, performer, step
         ):
             return step
-    raise ApplicationError(
-        "คำขอนี้แก้ไขไม่ได้ในสถานะปัจจุบัน / This application cannot be changed in its current status"
-    )
+    raise ApplicationError(_("This application cannot be changed in its current status"))
 
 
 def _require_may_prepare(application: Application, actor: Any) -> None:
     """Asked again at every change: a mandate revoked since the draft was opened stops
     the delegate's next save."""
     if not _may_act(application, actor, Performer.APPLICANT):
-        raise ApplicationError("ท่านไม่มีสิทธิ์แก้ไขคำขอนี้ / You may not change this application")
+        raise ApplicationError(_("You may not change this application"))
 
 
 def _require_editable(application: Application) -> None:
     if not is_editable(application):
-        raise ApplicationError(
-            "คำขอนี้แก้ไขไม่ได้ในสถานะปัจจุบัน / This application cannot be changed in its current status"
-        )
+        raise ApplicationError(_("This application cannot be changed in its current status"))
 
 
 def _extension(content_type: str) -> str:

@@ -19,6 +19,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
 from bizportal.licences import services as licences
 from bizportal.licences.models import Licence, VersionKind
 from bizportal.workflow.engine import ParsedProcess, ReadyStep, StepSpec
@@ -40,17 +43,17 @@ from .models import Application, Kind, Status
 class ApplicantDataStep(StepHandler):
     type = "applicant-data"
     performer = Performer.APPLICANT
-    description = "ผู้ยื่นคำขอกรอก แก้ไข และยื่นคำขอ / The applicant fills in or corrects, and submits"
+    description = gettext_noop("The applicant fills in or corrects, and submits")
 
     def actions(self, step: StepSpec) -> list[Action]:
-        return [Action("submit", "ยื่นคำขอ / Submit")]
+        return [Action("submit", gettext_noop("Submit"))]
 
     def act(
         self, ctx: StepContext, action: Action, values: Mapping[str, Any], note: str
     ) -> Completion | None:
         # Submission checks the whole application (answers, documents, terms, holder);
         # it has its own service, applications.services.submit.
-        raise StepError("ยื่นคำขอผ่านแบบฟอร์มคำขอ / Submit through the application form")
+        raise StepError(_("Submit through the application form"))
 
     def status(self, subject: Application, step: ReadyStep) -> str:
         if subject.signature_deadline is not None:
@@ -67,7 +70,7 @@ class OfficerReviewStep(StepHandler):
 
     type = "officer-review"
     performer = Performer.OFFICER
-    description = "เจ้าหน้าที่พิจารณาและตัดสินใจ / An officer reviews and decides"
+    description = gettext_noop("An officer reviews and decides")
     options = {"noteOptionalFor": False}
     outputs = frozenset({"decision"})
 
@@ -103,7 +106,7 @@ class WaitForMessageStep(StepHandler):
 
     type = "wait-for-message"
     performer = Performer.EXTERNAL
-    description = "รอผลจากระบบภายนอก / Waits for an outside system's answer"
+    description = gettext_noop("Waits for an outside system's answer")
     options = {"message": True}
 
     def status(self, subject: Application, step: ReadyStep) -> str:
@@ -141,16 +144,13 @@ class IssueLicenceStep(StepHandler):
 
     type = "issue-licence"
     performer = Performer.SYSTEM
-    description = "ระบบออกใบอนุญาตอิเล็กทรอนิกส์ / Biz Portal issues the signed e-licence"
+    description = gettext_noop("Biz Portal issues the signed e-licence")
     outputs = frozenset({"licence_number", "licence_version"})
 
     def perform(self, ctx: StepContext) -> Completion:
         application: Application = ctx.subject
         if application.kind == Kind.CANCEL:
-            raise StepError(
-                "คำขอยกเลิกต้องใช้ขั้นตอน cancel-licence / "
-                "A cancellation needs a cancel-licence step, not issue-licence"
-            )
+            raise StepError(_("A cancellation needs a cancel-licence step, not issue-licence"))
         draft = _draft(application, ctx.data.get("agency_licence"))
         if application.kind == Kind.NEW:
             licence = licences.issue_licence(draft)
@@ -163,9 +163,9 @@ class IssueLicenceStep(StepHandler):
         application.save(update_fields=["licence", "issued_version", "updated_at"])
         return Completion(
             data={"licence_number": licence.number, "licence_version": licence.version},
-            note=f"{licence.number} ฉบับที่ {licence.version} / version {licence.version}",
+            note=f"{licence.number} v{licence.version}",
             action="issued",
-            label="ออกใบอนุญาตแล้ว / Licence issued",
+            label=gettext_noop("Licence issued"),
         )
 
     def status(self, subject: Application, step: ReadyStep) -> str:
@@ -178,22 +178,19 @@ class CancelLicenceStep(StepHandler):
 
     type = "cancel-licence"
     performer = Performer.SYSTEM
-    description = "ระบบบันทึกการยกเลิกใบอนุญาต / Biz Portal records the licence as cancelled"
+    description = gettext_noop("Biz Portal records the licence as cancelled")
 
     def perform(self, ctx: StepContext) -> Completion:
         application: Application = ctx.subject
         licence: Licence | None = application.licence
         if application.kind != Kind.CANCEL or licence is None:
-            raise StepError(
-                "ขั้นตอน cancel-licence ใช้ได้เฉพาะคำขอยกเลิก / "
-                "A cancel-licence step belongs only to a cancellation"
-            )
+            raise StepError(_("A cancel-licence step belongs only to a cancellation"))
         reason = str(application.data.get("reason") or "").strip() or "-"
         licences.cancel_licence(
             licence, reason=reason, application_reference=application.reference or ""
         )
         return Completion(
-            note=licence.number, action="cancelled", label="ยกเลิกใบอนุญาตแล้ว / Licence cancelled"
+            note=licence.number, action="cancelled", label=gettext_noop("Licence cancelled")
         )
 
     def status(self, subject: Application, step: ReadyStep) -> str:

@@ -11,13 +11,14 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class Inspection(models.Model):
     class Result(models.TextChoices):
-        PENDING = "", "ยังไม่ได้ตรวจ / Not inspected yet"
-        PASSED = "passed", "ผ่าน / Passed"
-        FAILED = "failed", "ไม่ผ่าน / Failed"
+        PENDING = "", _("Not inspected yet")
+        PASSED = "passed", _("Passed")
+        FAILED = "failed", _("Failed")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     application = models.ForeignKey(

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from bizportal.applications.models import Application
 from bizportal.core import audit, events
@@ -29,7 +30,7 @@ def schedule(
         task_id=step.task_id, defaults={"application": application, "step": step.spec.id}
     )
     if inspection.result:
-        raise StepError("บันทึกผลการตรวจแล้ว / The result is already recorded")
+        raise StepError(_("The result is already recorded"))
     inspection.scheduled_for = when
     inspection.place = place
     inspection.scheduled_by = officer
@@ -63,9 +64,7 @@ def record_result(
     """The inspector's finding; refused before an appointment was made."""
     inspection = current(application, step)
     if inspection is None or inspection.scheduled_for is None:
-        raise StepError(
-            "กรุณานัดวันตรวจก่อนบันทึกผล / Please schedule the inspection before recording its result"
-        )
+        raise StepError(_("Please schedule the inspection before recording its result"))
     inspection.result = Inspection.Result.PASSED if passed else Inspection.Result.FAILED
     inspection.report = report
     inspection.inspected_by = officer

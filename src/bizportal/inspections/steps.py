@@ -14,6 +14,8 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from bizportal.applications.models import Application, Status
 from bizportal.workflow.engine import ReadyStep, StepField, StepSpec
@@ -30,8 +32,8 @@ from bizportal.workflow.steps import (
 from . import services
 
 SCHEDULE_FIELDS = (
-    StepField("scheduled_for", "วันและเวลานัดตรวจ / Appointment date and time", "datetime", True),
-    StepField("place", "สถานที่ / Place", "string", False),
+    StepField("scheduled_for", gettext_noop("Appointment date and time"), "datetime", True),
+    StepField("place", gettext_noop("Place"), "string", False),
 )
 
 
@@ -39,14 +41,14 @@ SCHEDULE_FIELDS = (
 class InspectionStep(StepHandler):
     type = "inspection"
     performer = Performer.OFFICER
-    description = "เจ้าหน้าที่นัดตรวจสถานที่แล้วบันทึกผล / An officer inspects the premises by appointment"
+    description = gettext_noop("An officer inspects the premises by appointment")
     outputs = frozenset({"inspection_passed"})
 
     def actions(self, step: StepSpec) -> list[Action]:
         return [
-            Action("schedule", "นัดตรวจ / Schedule", completes=False, fields=SCHEDULE_FIELDS),
-            Action("pass", "ผ่านการตรวจ / Passed"),
-            Action("fail", "ไม่ผ่านการตรวจ / Failed", note_required=True),
+            Action("schedule", gettext_noop("Schedule"), completes=False, fields=SCHEDULE_FIELDS),
+            Action("pass", gettext_noop("Passed")),
+            Action("fail", gettext_noop("Failed"), note_required=True),
         ]
 
     def act(
@@ -75,15 +77,10 @@ class InspectionStep(StepHandler):
 def _appointment(value: Any) -> dt.datetime:
     when = parse_datetime(str(value or "").strip()) if value else None
     if when is None:
-        raise StepError(
-            "กรุณาระบุวันและเวลานัดตรวจ เช่น 2026-12-05T10:00 / "
-            "Please give the appointment date and time, e.g. 2026-12-05T10:00"
-        )
+        raise StepError(_("Please give the appointment date and time, e.g. 2026-12-05T10:00"))
     if timezone.is_naive(when):
         when = timezone.make_aware(when)
     # Today counts: an inspector who visits today records the visit, then the result.
     if timezone.localtime(when).date() < timezone.localdate():
-        raise StepError(
-            "วันนัดตรวจต้องไม่ใช่วันที่ผ่านมาแล้ว / The appointment cannot be on a day that has passed"
-        )
+        raise StepError(_("The appointment cannot be on a day that has passed"))
     return when

@@ -19,6 +19,7 @@ from django.http import HttpResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.http import http_date
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -172,7 +173,7 @@ class VerifyNumberView(APIView):
             licence = None
         if licence is None:
             shown = number[:NUMBER_ECHO]  # never more of the input than a licence number
-            raise NotFound(f"ไม่พบใบอนุญาตเลขที่ {shown} / No licence numbered {shown}")
+            raise NotFound(_("No licence numbered %(number)s") % {"number": shown})
         code_check = check(licence, request.query_params.get("code"))
         return Response(
             LicenceStatusSerializer(
@@ -341,7 +342,7 @@ class LicenceLifecycleView(APIView):
             Licence.objects.select_related("agency", "service").filter(public_id=public_id).first()
         )
         if licence is None or not authz.allowed(request.user, "licences.manage", licence):
-            raise NotFound("ไม่พบใบอนุญาตของหน่วยงานท่าน / no such licence of your agency")
+            raise NotFound(_("no such licence of your agency"))
         asked = LifecycleRequest(data=request.data)
         asked.is_valid(raise_exception=True)
         data = asked.validated_data
@@ -381,7 +382,7 @@ class VcJwtParser(BaseParser):
             return {"credential": data.decode("utf-8")}
         except UnicodeDecodeError:
             raise serializers.ValidationError(
-                {"credential": ["ต้องเป็นข้อความ ASCII / the credential must be ASCII text"]}
+                {"credential": [_("the credential must be ASCII text")]}
             ) from None
 
 
@@ -470,7 +471,7 @@ def _agency(code: str) -> Agency:
     )
     if agency is None:
         shown = code[:40]
-        raise NotFound(f"ไม่พบหน่วยงานที่ออกใบอนุญาต {shown} / No agency {shown} issues licences here")
+        raise NotFound(_("No agency %(code)s issues licences here") % {"code": shown})
     return agency
 
 
@@ -533,9 +534,7 @@ class StatusListView(APIView):
     )
     def get(self, request: Request, code: str, purpose: str) -> HttpResponse:
         if purpose not in credentials.STATUS_PURPOSES:
-            raise NotFound(
-                "มีเฉพาะ revocation และ suspension / the purposes are revocation and suspension"
-            )
+            raise NotFound(_("the purposes are revocation and suspension"))
         published = credentials.status_list(_agency(code), purpose)
         max_age = max(0, int((published.valid_until - timezone.now()).total_seconds()))
         if request.headers.get("If-None-Match") == published.etag:
@@ -579,15 +578,13 @@ class LicenceCredentialView(APIView):
     def get(self, request: Request, public_id: Any) -> Response:
         licence = Licence.objects.filter(public_id=public_id).first()
         if licence is None or not authz.allowed(request.user, "licences.download", licence):
-            raise NotFound("ไม่พบใบอนุญาตของท่าน / no such licence of yours")
+            raise NotFound(_("no such licence of yours"))
         asked = serializers.IntegerField(min_value=1, required=False)
         raw = request.query_params.get("version")
         number = asked.run_validation(raw) if raw is not None else licence.version
         document = licence.versions.filter(number=number).exclude(credential="").first()
         if document is None:
-            raise NotFound(
-                "ฉบับนี้ไม่มี Verifiable Credential / this version has no verifiable credential"
-            )
+            raise NotFound(_("this version has no verifiable credential"))
         with transaction.atomic():
             audit.record(
                 "licence.credential_downloaded",

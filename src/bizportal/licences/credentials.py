@@ -52,6 +52,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from joserfc import jwk, jws
 from joserfc.errors import JoseError
 from pyhanko_certvalidator import CertificateValidator, ValidationContext
@@ -719,7 +720,8 @@ class _Parsed:
 
 
 def _refuse(th: str, en: str) -> CredentialInputError:
-    return CredentialInputError(f"{th} / {en}")
+    """The refusal in the reader's language (the pairs sit beside ``MESSAGES``)."""
+    return CredentialInputError(th if (get_language() or "th").startswith("th") else en)
 
 
 def parse(token: str) -> _Parsed:

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from bizportal.core.models import PersonalDataLabel
 
@@ -33,18 +34,18 @@ CHECK_CODE_LENGTH = 8
 def new_check_code() -> str:
     """A random check code (40 bits): printed on the licence and in its QR, it proves the
     asker holds the document, which the sequential number alone does not."""
-    return "".join(secrets.choice(CHECK_CODE_ALPHABET) for _ in range(CHECK_CODE_LENGTH))
+    return "".join(secrets.choice(CHECK_CODE_ALPHABET) for _i in range(CHECK_CODE_LENGTH))
 
 
 class HolderKind(models.TextChoices):
-    PERSON = "person", "บุคคลธรรมดา / Natural person"
-    JURISTIC = "juristic", "นิติบุคคล / Juristic person"
+    PERSON = "person", _("Natural person")
+    JURISTIC = "juristic", _("Juristic person")
 
 
 class VersionKind(models.TextChoices):
-    NEW = "new", "ออกใหม่ / New"
-    AMEND = "amend", "แก้ไขรายการ / Amended"
-    RENEW = "renew", "ต่ออายุ / Renewed"
+    NEW = "new", _("New")
+    AMEND = "amend", _("Amended")
+    RENEW = "renew", _("Renewed")
 
 
 class Licence(models.Model):
@@ -56,11 +57,11 @@ class Licence(models.Model):
     }
 
     class Status(models.TextChoices):
-        VALID = "valid", "ใช้ได้ / Valid"
-        SUSPENDED = "suspended", "พักใช้ / Suspended"
-        REVOKED = "revoked", "ถูกเพิกถอน / Revoked"
-        CANCELLED = "cancelled", "ยกเลิกโดยผู้ถือ / Cancelled by the holder"
-        EXPIRED = "expired", "หมดอายุ / Expired"
+        VALID = "valid", _("Valid")
+        SUSPENDED = "suspended", _("Suspended")
+        REVOKED = "revoked", _("Revoked")
+        CANCELLED = "cancelled", _("Cancelled by the holder")
+        EXPIRED = "expired", _("Expired")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     number = models.CharField(max_length=40, unique=True)
@@ -253,11 +254,11 @@ class LicenceVersion(models.Model):
 
 
 class RevocationReason(models.TextChoices):
-    FALSE_STATEMENTS = "false_statements", "ได้รับอนุญาตโดยแจ้งข้อความเท็จ / obtained by false statements"
-    CONDITIONS_BREACHED = "conditions_breached", "ฝ่าฝืนเงื่อนไขใบอนุญาต / conditions breached"
-    DANGER = "danger", "เป็นอันตรายต่อสาธารณะ / a danger to the public"
-    COURT_ORDER = "court_order", "คำสั่งศาล / court order"
-    OTHER = "other", "เหตุอื่นตามกฎหมาย / another ground in law"
+    FALSE_STATEMENTS = "false_statements", _("obtained by false statements")
+    CONDITIONS_BREACHED = "conditions_breached", _("conditions breached")
+    DANGER = "danger", _("a danger to the public")
+    COURT_ORDER = "court_order", _("court order")
+    OTHER = "other", _("another ground in law")
 
 
 class RevocationRequest(models.Model):
@@ -265,9 +266,9 @@ class RevocationRequest(models.Model):
     (never the same person) approves or declines; only an approval revokes."""
 
     class State(models.TextChoices):
-        PENDING = "pending", "รออนุมัติ / waiting for approval"
-        APPROVED = "approved", "อนุมัติแล้ว / approved"
-        DECLINED = "declined", "ไม่อนุมัติ / declined"
+        PENDING = "pending", _("waiting for approval")
+        APPROVED = "approved", _("approved")
+        DECLINED = "declined", _("declined")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     licence = models.ForeignKey(Licence, on_delete=models.PROTECT, related_name="revocations")

@@ -26,7 +26,8 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Exists, OuterRef
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.validation import validate_pdf_signature
@@ -36,6 +37,7 @@ from bizportal.catalog.models import Service
 from bizportal.core import audit, authz, events, faults
 from bizportal.core.sequences import hold_counter, next_number
 from bizportal.core.tasks import enqueue_with_commit
+from bizportal.core.templatetags.thai import localdate
 from bizportal.core.thai import english_date, thai_date
 
 from . import credentials, pades
@@ -134,7 +136,7 @@ def masked_holder_id(licence: Licence) -> str:
     if licence.holder_kind == HolderKind.JURISTIC:
         return format_citizen_id(licence.holder_id)
     if licence.holder_id.startswith("P:"):
-        _, nationality, passport = licence.holder_id.split(":", 2)
+        _kind, nationality, passport = licence.holder_id.split(":", 2)
         return f"{nationality} passport ••••{passport[-3:]}"
     return mask_citizen_id(licence.holder_id)
 
@@ -145,7 +147,7 @@ def printed_holder_id(value: str, *, juristic: bool = False) -> str:
     (x-xxxx-xxxxx-45-0, PDPA) because the paper travels further than the register;
     a passport keeps its last three characters: ••••567 (GBR)."""
     if value.startswith("P:"):
-        _, nationality, passport = value.split(":", 2)
+        _kind, nationality, passport = value.split(":", 2)
         return f"••••{passport[-3:]} ({nationality})"
     if juristic:
         return format_citizen_id(value)
@@ -186,17 +188,16 @@ def ensure_in_force(licence: Licence) -> None:
     number = licence.number
     if licence.status == Licence.Status.CANCELLED:
         raise LicenceError(
-            f"ใบอนุญาต {number} ถูกยกเลิกแล้วเมื่อ {thai_date(licence.cancelled_at)} / "
-            f"Licence {number} was already cancelled on {english_date(licence.cancelled_at)}"
+            _("Licence %(number)s was already cancelled on %(date)s")
+            % {"number": number, "date": localdate(licence.cancelled_at)}
         )
     if licence.status == Licence.Status.REVOKED:
         raise LicenceError(
-            f"ใบอนุญาต {number} ถูกเพิกถอนแล้วเมื่อ {thai_date(licence.revoked_at)} "
-            f"ดำเนินการใดต่อไม่ได้ / Licence {number} has been revoked (on "
-            f"{english_date(licence.revoked_at)}); it can no longer be changed"
+            _("Licence %(number)s has been revoked (on %(date)s); it can no longer be changed")
+            % {"number": number, "date": localdate(licence.revoked_at)}
         )
     if licence.status == Licence.Status.SUSPENDED:
-        raise LicenceError(f"ใบอนุญาต {number} ถูกพักใช้อยู่ / Licence {number} is suspended")
+        raise LicenceError(_("Licence %(number)s is suspended") % {"number": number})
 
 
 def check_change(
@@ -220,9 +221,11 @@ def check_change(
     expired = licence.valid_until is not None and licence.valid_until < today
     if kind == "amend" and expired:
         raise LicenceError(
-            f"ใบอนุญาต {number} หมดอายุแล้ว (ใช้ได้ถึง {thai_date(licence.valid_until)}) "
-            f"กรุณาต่ออายุก่อนขอแก้ไข / Licence {number} has expired (it was valid until "
-            f"{english_date(licence.valid_until)}); renew it before amending it"
+            _(
+                "Licence %(number)s has expired (it was valid until %(date)s); "
+                "renew it before amending it"
+            )
+            % {"number": number, "date": localdate(licence.valid_until)}
         )
     if kind == "renew":
         window = renewal_window(
@@ -230,22 +233,24 @@ def check_change(
         )
         if window is None:
             raise LicenceError(
-                f"ใบอนุญาต {number} ไม่มีวันหมดอายุ จึงไม่ต้องต่ออายุ / "
-                f"Licence {number} does not expire, so it needs no renewal"
+                _("Licence %(number)s does not expire, so it needs no renewal") % {"number": number}
             )
         opens, closes = window
         if today < opens:
             raise LicenceError(
-                f"ยื่นต่ออายุใบอนุญาต {number} ได้ตั้งแต่ {thai_date(opens)} "
-                f"(ก่อนหมดอายุ {renew_opens_days_before} วัน) / "
-                f"Licence {number} can be renewed from {english_date(opens)} "
-                f"({renew_opens_days_before} days before it expires)"
+                _(
+                    "Licence %(number)s can be renewed from %(date)s "
+                    "(%(days)s days before it expires)"
+                )
+                % {"number": number, "date": localdate(opens), "days": renew_opens_days_before}
             )
         if today > closes:
             raise LicenceError(
-                f"พ้นกำหนดต่ออายุใบอนุญาต {number} แล้ว (ถึง {thai_date(closes)}) "
-                f"กรุณายื่นขอใบอนุญาตใหม่ / The renewal period of licence {number} ended on "
-                f"{english_date(closes)}; please apply for a new licence"
+                _(
+                    "The renewal period of licence %(number)s ended on %(date)s; "
+                    "please apply for a new licence"
+                )
+                % {"number": number, "date": localdate(closes)}
             )
 
 
@@ -598,7 +603,7 @@ def cancel_licence(
     """The holder surrenders the licence; the verification page says so from then on."""
     reason = (reason or "").strip()
     if not reason:
-        raise LicenceError("กรุณาระบุเหตุผลการยกเลิก / Please give the reason for cancelling")
+        raise LicenceError(_("Please give the reason for cancelling"))
     licence = Licence.objects.select_for_update().get(pk=licence.pk)
     check_change(licence, "cancel")
     licence.status = Licence.Status.CANCELLED
@@ -634,18 +639,16 @@ def revoke_licence(licence: Licence, reason: str, *, actor: Any) -> Licence:
     """Withdraw a licence; the verification page and API say so from then on."""
     reason = (reason or "").strip()
     if not reason:
-        raise LicenceError("กรุณาระบุเหตุผลการเพิกถอน / Please give the reason for revocation")
+        raise LicenceError(_("Please give the reason for revocation"))
     licence = Licence.objects.select_for_update().get(pk=licence.pk)
     if licence.status == Licence.Status.REVOKED:
-        raise LicenceError(
-            f"ใบอนุญาต {licence.number} ถูกเพิกถอนแล้ว / Licence {licence.number} is already revoked"
-        )
+        raise LicenceError(_("Licence %(number)s is already revoked") % {"number": licence.number})
     if licence.status == Licence.Status.CANCELLED:
         # The holder surrendered it: there is nothing left in force to withdraw, and the
         # public record should keep saying the holder cancelled it.
         raise LicenceError(
-            f"ใบอนุญาต {licence.number} ถูกยกเลิกโดยผู้ถือแล้ว จึงเพิกถอนไม่ได้ / "
-            f"Licence {licence.number} was cancelled by its holder; there is nothing to revoke"
+            _("Licence %(number)s was cancelled by its holder; there is nothing to revoke")
+            % {"number": licence.number}
         )
     licence.status = Licence.Status.REVOKED
     licence.revoked_at = timezone.now()
@@ -672,9 +675,7 @@ def revoke_licence(licence: Licence, reason: str, *, actor: Any) -> Licence:
 
 def _require_officer(licence: Licence, actor: Any, permission: str = "licences.manage") -> None:
     if not authz.allowed(actor, permission, licence):
-        raise LicenceError(
-            "เฉพาะเจ้าหน้าที่ของหน่วยงานที่ออกใบอนุญาต / only the issuing agency's officers may do this"
-        )
+        raise LicenceError(_("only the issuing agency's officers may do this"))
 
 
 def _lock_licence(licence: Licence) -> Licence:
@@ -693,14 +694,14 @@ def suspend_licence(
     _require_officer(licence, actor)
     reason = (reason or "").strip()
     if not reason:
-        raise LicenceError("กรุณาระบุเหตุผลการพักใช้ / Please give the reason for the suspension")
+        raise LicenceError(_("Please give the reason for the suspension"))
     if verdict(licence) != "valid":
         raise LicenceError(
-            f"พักใช้ได้เฉพาะใบอนุญาตที่ใช้ได้ (สถานะ: {verdict(licence)}) / only a valid licence "
-            f"can be suspended (it is {verdict(licence)})"
+            _("only a valid licence can be suspended (it is %(verdict)s)")
+            % {"verdict": verdict(licence)}
         )
     if until is not None and until <= timezone.localdate():
-        raise LicenceError("วันสิ้นสุดต้องเป็นวันในอนาคต / the last day must be in the future")
+        raise LicenceError(_("the last day must be in the future"))
     licence.status = Licence.Status.SUSPENDED
     licence.suspended_until = until
     licence.suspension_reason = reason
@@ -739,7 +740,7 @@ def reinstate_licence(licence: Licence, *, actor: Any = None) -> Licence:
     elif not _suspension_over(licence, timezone.localdate()):
         raise LicenceError("the suspension has not ended")
     if licence.status != Licence.Status.SUSPENDED:
-        raise LicenceError("ใบอนุญาตนี้ไม่ได้ถูกพักใช้ / this licence is not suspended")
+        raise LicenceError(_("this licence is not suspended"))
     licence.status = Licence.Status.VALID
     licence.suspended_until = None
     licence.save(update_fields=["status", "suspended_until", "updated_at"])
@@ -908,14 +909,14 @@ def request_revocation(
     note = (note or "").strip()
     if reason_code not in RevocationReason.values:
         raise LicenceError(
-            f"เหตุผลต้องเป็นหนึ่งใน / the reason is one of {', '.join(RevocationReason.values)}"
+            _("the reason is one of %(reasons)s") % {"reasons": ", ".join(RevocationReason.values)}
         )
     if not note:
-        raise LicenceError("กรุณาอธิบายเหตุผล (ผู้ถือจะได้รับแจ้ง) / Please explain (the holder is told)")
+        raise LicenceError(_("Please explain (the holder is told)"))
     if licence.status in (Licence.Status.REVOKED, Licence.Status.CANCELLED):
-        raise LicenceError("ใบอนุญาตนี้สิ้นสุดแล้ว / this licence has already ended")
+        raise LicenceError(_("this licence has already ended"))
     if licence.revocations.filter(state=RevocationRequest.State.PENDING).exists():
-        raise LicenceError("มีคำขอเพิกถอนรออนุมัติอยู่แล้ว / a revocation already waits for approval")
+        raise LicenceError(_("a revocation already waits for approval"))
     request = RevocationRequest.objects.create(
         licence=licence, reason_code=reason_code, note=note, requested_by=actor
     )
@@ -941,12 +942,9 @@ def decide_revocation(
     )
     _require_officer(request.licence, actor, "licences.approve_revocation")
     if request.state != RevocationRequest.State.PENDING:
-        raise LicenceError("คำขอนี้ตัดสินแล้ว / this request was already decided")
+        raise LicenceError(_("this request was already decided"))
     if request.requested_by_id == getattr(actor, "pk", None):
-        raise LicenceError(
-            "ผู้ขอเพิกถอนอนุมัติคำขอของตนเองไม่ได้ / the officer who asked cannot approve it: "
-            "another supervisor must"
-        )
+        raise LicenceError(_("the officer who asked cannot approve it: another supervisor must"))
     request.state = (
         RevocationRequest.State.APPROVED if approve else RevocationRequest.State.DECLINED
     )
@@ -962,7 +960,8 @@ def decide_revocation(
         request=str(request.public_id),
     )
     if approve:
-        reason = f"{RevocationReason(request.reason_code).label}: {request.note}"
+        with translation.override(settings.LANGUAGE_CODE):  # the public record's language
+            reason = f"{RevocationReason(request.reason_code).label}: {request.note}"
         revoke_licence(request.licence, reason, actor=actor)
     return request
 
@@ -989,23 +988,23 @@ def lifecycle_action(
     to tell the officer, or raises :class:`LicenceError` (nothing changed)."""
     if action == "suspend":
         suspend_licence(licence, reason=reason, until=until, actor=actor)
-        return "พักใช้ใบอนุญาตแล้ว / Licence suspended"
+        return _("Licence suspended")
     if action == "reinstate":
         reinstate_licence(licence, actor=actor)
-        return "คืนสิทธิ์ใบอนุญาตแล้ว / Licence reinstated"
+        return _("Licence reinstated")
     if action == "request_revocation":
         request_revocation(licence, reason_code=reason_code, note=reason, actor=actor)
-        return "ส่งคำขอเพิกถอนให้หัวหน้าอนุมัติแล้ว / Revocation sent for a supervisor's approval"
+        return _("Revocation sent for a supervisor's approval")
     if action not in LIFECYCLE_ACTIONS:
-        raise LicenceError(f"ไม่มีการดำเนินการ / no action {action!r}")
+        raise LicenceError(_("no action %(action)r") % {"action": action})
     pending = licence.revocations.filter(state=RevocationRequest.State.PENDING).first()
     if pending is None:
-        raise LicenceError("ไม่มีคำขอเพิกถอนที่รออนุมัติ / no revocation waits for approval")
+        raise LicenceError(_("no revocation waits for approval"))
     approve = action == "approve_revocation"
     decide_revocation(pending, approve=approve, actor=actor, note=reason)
     if approve:
-        return "อนุมัติการเพิกถอนแล้ว / Revocation approved"
-    return "ไม่อนุมัติการเพิกถอน / Revocation declined"
+        return _("Revocation approved")
+    return _("Revocation declined")
 
 
 # --- verifying an uploaded file ---------------------------------------------------

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext_lazy as _
 
 from bizportal.core.uploads import check_upload
 
-ONLY_PDF = (
-    "รับเฉพาะไฟล์ PDF ของใบอนุญาต (ตรวจจากเนื้อไฟล์) / "
-    "Only the licence PDF file is accepted (checked from the file content)"
-)
-NO_FILE = "กรุณาเลือกไฟล์ PDF ของใบอนุญาต / Please choose the licence PDF file"
+ONLY_PDF = _("Only the licence PDF file is accepted (checked from the file content)")
+NO_FILE = _("Please choose the licence PDF file")
 
 
 def read_licence_upload(upload: UploadedFile | None) -> bytes:

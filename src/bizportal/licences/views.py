@@ -18,6 +18,7 @@ from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from bizportal.core import audit, authz, ratelimits
@@ -30,11 +31,10 @@ from .uploads import read_licence_upload
 NUMBER_MAX_LENGTH = 40
 # Licence numbers are PREFIX-YEAR-SEQUENCE in Latin capitals, digits and hyphens.
 NUMBER_PATTERN = re.compile(r"[A-Z0-9][A-Z0-9-]{0,39}")
-BAD_NUMBER = (
-    "เลขที่ใบอนุญาตมีได้เฉพาะตัวอักษรภาษาอังกฤษ ตัวเลข และขีด (-) ไม่เกิน 40 ตัว / "
+BAD_NUMBER = _(
     "A licence number has only Latin letters, digits and hyphens (-), up to 40 characters"
 )
-NO_NUMBER = "กรุณากรอกเลขที่ใบอนุญาต / Please enter the licence number"
+NO_NUMBER = _("Please enter the licence number")
 
 
 @require_http_methods(["GET", "POST"])
