@@ -294,7 +294,7 @@ def test_an_approval_whose_fee_cannot_be_computed_is_refused_and_changes_nothing
     data = dict(application.data)
     data.pop("area_sqm")
     Application.objects.filter(pk=application.pk).update(data=data)
-    with pytest.raises(FeeRuleError, match="is needed to calculate the fee"):
+    with pytest.raises(FeeRuleError, match="เพื่อคำนวณค่าธรรมเนียม"):
         services.decide(application, officer=officer, action="approve")
     application.refresh_from_db()
     assert application.status == Status.REVIEW

@@ -140,7 +140,7 @@ def test_a_counter_officer_of_no_agency_is_told_so_and_nothing_is_read(live, cli
     client.force_login(StaffFactory(roles=[StaffRole.COUNTER_OFFICER]))
     answer = proof(client)
     assert answer.status_code == 400
-    assert "belongs to no agency" in answer.content.decode()
+    assert "ไม่ได้สังกัดหน่วยงาน" in answer.content.decode()
     assert not MessageLogEntry.objects.exists() and not CounterProofing.objects.exists()
 
 
@@ -151,7 +151,7 @@ def test_without_the_civil_registry_data_service_the_counter_explains(
     client.force_login(counter_officer)
     answer = proof(client)
     assert answer.status_code == 400
-    assert "not connected to the civil registry" in answer.content.decode()
+    assert "ระบบยังไม่ได้เชื่อมบริการข้อมูลทะเบียนราษฎร" in answer.content.decode()
     assert MessageLogEntry.objects.get().reason == "unknown_data_service"
 
 
@@ -162,7 +162,7 @@ def test_when_the_civil_registry_is_down_the_counter_says_so(
     client.force_login(counter_officer)
     answer = proof(client)
     assert answer.status_code == 400
-    assert "civil registry is not available" in answer.content.decode()
+    assert "ระบบทะเบียนราษฎรไม่ตอบสนอง" in answer.content.decode()
     assert MessageLogEntry.objects.get().outcome == "unavailable"
 
 
@@ -176,9 +176,9 @@ def test_a_document_checked_by_eye_gives_ial_2_1(live, client, counter_officer) 
     ("citizen_id", "method", "message"),
     [
         ("1234567890123", "chip", "check digit"),
-        ("", "chip", "Please give the citizen ID"),
-        (DEMO_IDENTITIES[0].citizen_id, "palm-reading", "Choose a proofing method"),
-        (citizen_id(999), "chip", "not in the civil registry"),
+        ("", "chip", "กรุณาระบุเลขประจำตัวประชาชน"),
+        (DEMO_IDENTITIES[0].citizen_id, "palm-reading", "เลือกวิธียืนยันตัวตนจากรายการ"),
+        (citizen_id(999), "chip", "ไม่พบบุคคลนี้ในทะเบียนราษฎร"),
     ],
 )
 def test_a_bad_proofing_is_explained_and_nothing_is_made(

@@ -46,11 +46,11 @@ def test_an_agency_admin_adds_an_officer_to_their_own_agency(client, agency, age
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"roles": ["platform_admin"]}, "Choose roles from the list only"),
-        ({"roles": []}, "Choose at least one agency role"),
-        ({"password": "short"}, "at least 12 characters"),
-        ({"username": "officer one"}, "A username has"),
-        ({"email": "nope"}, "The email is not valid"),
+        ({"roles": ["platform_admin"]}, "เลือกบทบาทจากรายการเท่านั้น"),
+        ({"roles": []}, "เลือกบทบาทของหน่วยงานอย่างน้อยหนึ่งบทบาท"),
+        ({"password": "short"}, "รหัสผ่านต้องยาวอย่างน้อย 12 ตัว"),
+        ({"username": "officer one"}, "ชื่อผู้ใช้ใช้ได้เฉพาะ a-z 0-9"),
+        ({"email": "nope"}, "อีเมลไม่ถูกต้อง"),
     ],
 )
 def test_a_bad_new_account_is_refused_and_nothing_is_made(

@@ -1,5 +1,7 @@
 """Server-side validation of application answers, with Thai and English messages."""
 
+from django.utils import translation
+
 from bizportal.catalog import demo
 from bizportal.catalog.bundles import CANCEL_FORM_SCHEMA, CANCEL_UI_SCHEMA
 from bizportal.forms.fields import build_fields, coerce
@@ -33,15 +35,22 @@ def test_an_invalid_citizen_id_is_reported_on_its_field() -> None:
     assert "check digit" in errors["manager_citizen_id"]
 
 
-def test_a_missing_required_field_names_the_field_in_both_languages() -> None:
+def test_a_missing_required_field_names_the_field_in_the_readers_language() -> None:
     errors = validate_answers(SCHEMA, UI, answers(business_name=None))
-    assert errors == {"business_name": "กรุณากรอกชื่อสถานประกอบการ / Business name is required"}
+    assert errors == {"business_name": "กรุณากรอกชื่อสถานประกอบการ"}
+    with translation.override("en"):
+        errors = validate_answers(SCHEMA, UI, answers(business_name=None))
+    assert errors == {"business_name": "Business name is required"}
 
 
 def test_numbers_and_choices_are_checked() -> None:
     errors = validate_answers(SCHEMA, UI, answers(area_sqm=0, premises="borrowed", phone="12345"))
     assert set(errors) == {"area_sqm", "premises", "phone"}
     assert "มากกว่า 0" in errors["area_sqm"]
+    assert "จากรายการ" in errors["premises"]
+    with translation.override("en"):
+        errors = validate_answers(SCHEMA, UI, answers(area_sqm=0, premises="borrowed"))
+    assert "more than 0" in errors["area_sqm"]
     assert "Choose Premises from the list" in errors["premises"]
 
 

@@ -179,9 +179,9 @@ def test_the_finance_officer_imports_and_resolves_in_the_back_office(client: Cli
     assert AuditEvent.objects.filter(action="statement.line_resolved").exists()
     # Wrong kind, empty, unknown channel: refused with a message, nothing stored.
     for name, body, provider, message in (
-        ("x.pdf", b"%PDF-1.4", "sandbox", "Only camt.053"),
-        ("x.csv", b"", "sandbox", "empty"),
-        ("x.csv", b"a,b\n", "nope", "Unknown channel"),
+        ("x.pdf", b"%PDF-1.4", "sandbox", "รับเฉพาะไฟล์ camt.053"),
+        ("x.csv", b"", "sandbox", "ไฟล์ว่างเปล่า"),
+        ("x.csv", b"a,b\n", "nope", "ไม่รู้จักช่องทาง"),
     ):
         bad = client.post(url, {"file": SimpleUploadedFile(name, body), "provider": provider})
         assert bad.status_code == 400 and message in bad.content.decode()

@@ -110,7 +110,7 @@ def test_entrepreneurs_cannot_sign_in_with_the_officer_form(client, db) -> None:
         "/backoffice/login/", {"username": applicant.username, "password": "secret-pass-123"}
     )
     assert response.status_code == 200
-    assert "This sign-in is for staff only" in response.content.decode()
+    assert "หน้านี้สำหรับเจ้าหน้าที่เท่านั้น" in response.content.decode()
 
 
 def test_the_worklist_pages_with_a_keyset_cursor_in_constant_queries(

@@ -158,7 +158,7 @@ def test_a_note_longer_than_the_limit_is_refused_with_the_limit(officer_client) 
         note="ก" * 2001,
         step=task_id(application, "review"),
     )
-    assert "The note may be at most 2,000 characters" in landed
+    assert "หมายเหตุยาวได้ไม่เกิน 2,000 ตัวอักษร" in landed
     application.refresh_from_db()
     assert application.status == Status.REVIEW
 

@@ -102,7 +102,7 @@ def test_a_refused_file_is_explained_on_the_form_and_nothing_is_saved(
     assert response.status_code == 200
     errors = response.context["form"].errors["dmn_file"]
     assert "the decision id is 'fee_other', expected 'fee_test'" in errors[0]
-    assert " / Fee table fee_test cannot be used" in errors[0]
+    assert errors[0].startswith("ตารางค่าธรรมเนียม fee_test ไม่สามารถใช้งานได้ (")
     assert not DecisionDefinition.objects.filter(key="fee_test").exists()
 
 
@@ -142,7 +142,7 @@ def test_publishing_a_live_version_is_refused_with_a_message(
         {"action": "publish", "_selected_action": [str(live.pk)]},
         follow=True,
     )
-    assert "Only a draft can be published" in response.content.decode()
+    assert "เผยแพร่ได้เฉพาะฉบับร่าง" in response.content.decode()
     live.refresh_from_db()
     assert live.status == "live"
 
@@ -171,7 +171,7 @@ def test_agency_staff_see_and_upload_only_their_own_tables(
     response = client.post(
         UPLOAD, {"key": "fee_food_shop", "dmn_file": dmn_file(banded("fee_food_shop"))}
     )
-    assert "belongs to another agency or to the platform" in response.content.decode()
+    assert "ตารางค่าธรรมเนียม fee_food_shop เป็นของหน่วยงานอื่น" in response.content.decode()
 
 
 def test_people_without_the_permission_cannot_upload(client: Client, agency: Agency) -> None:

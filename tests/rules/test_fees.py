@@ -12,6 +12,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -174,17 +175,17 @@ def test_a_missing_fact_is_refused_naming_its_path() -> None:
         calculate_fee(Service(fee_table="fee_renewal_standard"), {})
     assert refused.value.code == "missing"
     assert refused.value.field == "application.days_past_expiry"
-    assert str(refused.value) == (
-        "ต้องระบุจำนวนวันที่เลยวันหมดอายุ เพื่อคำนวณค่าธรรมเนียม / "
-        "Days past expiry is needed to calculate the fee"
-    )
+    assert str(refused.value) == "ต้องระบุจำนวนวันที่เลยวันหมดอายุ เพื่อคำนวณค่าธรรมเนียม"
+    with translation.override("en"), pytest.raises(FeeRuleError) as refused:
+        calculate_fee(Service(fee_table="fee_renewal_standard"), {})
+    assert str(refused.value) == "Days past expiry is needed to calculate the fee"
 
 
 def test_answers_cannot_pose_as_facts() -> None:
     answers = {"area_sqm": 10, "application": {"days_past_expiry": 400}}
     quote = quote_fee(live_version("fee_food_shop_renewal"), answers, {"days_past_expiry": 0})
     assert quote.total == Decimal("500.00")
-    with pytest.raises(FeeRuleError, match="needed"):
+    with pytest.raises(FeeRuleError, match="ต้องระบุจำนวนวันที่เลยวันหมดอายุ"):
         quote_fee(live_version("fee_food_shop_renewal"), answers)
 
 
@@ -214,19 +215,22 @@ def test_a_missing_answer_is_refused_naming_the_field(answers: dict[str, object]
         calculate_fee(Service(fee_table="fee_food_shop"), answers)
     assert refused.value.code == "missing"
     assert refused.value.field == "area_sqm"
-    assert str(refused.value) == (
-        "ต้องระบุพื้นที่ประกอบการ (ตารางเมตร) เพื่อคำนวณค่าธรรมเนียม / "
-        "Floor area (m²) is needed to calculate the fee"
-    )
+    assert str(refused.value) == "ต้องระบุพื้นที่ประกอบการ (ตารางเมตร) เพื่อคำนวณค่าธรรมเนียม"
+    with translation.override("en"), pytest.raises(FeeRuleError) as refused:
+        calculate_fee(Service(fee_table="fee_food_shop"), answers)
+    assert str(refused.value) == "Floor area (m²) is needed to calculate the fee"
 
 
 @pytest.mark.parametrize("area_sqm", [-1, -0.01, "-50"])
 def test_a_negative_quantity_is_refused(area_sqm: object) -> None:
-    with pytest.raises(
-        FeeRuleError, match=r"ต้องไม่ติดลบ .* / Floor area .* must not be negative"
-    ) as refused:
+    with pytest.raises(FeeRuleError, match=r"^พื้นที่ประกอบการ .* ต้องไม่ติดลบ") as refused:
         fee("fee_food_shop", area_sqm=area_sqm)
     assert refused.value.code == "invalid"
+    with (
+        translation.override("en"),
+        pytest.raises(FeeRuleError, match=r"^Floor area .* must not be negative"),
+    ):
+        fee("fee_food_shop", area_sqm=area_sqm)
 
 
 @pytest.mark.parametrize(
@@ -234,9 +238,12 @@ def test_a_negative_quantity_is_refused(area_sqm: object) -> None:
     [True, False, "many", "1,200", [50], {"hp": 50}, float("nan"), float("inf"), "NaN", "Infinity"],
 )
 def test_a_non_number_is_refused(machine_hp: object) -> None:
-    with pytest.raises(
-        FeeRuleError, match=r"ต้องเป็นตัวเลข .* / Total machine power .* must be a number"
-    ) as refused:
+    with pytest.raises(FeeRuleError, match=r"ต้องเป็นตัวเลข \(ได้รับ") as refused:
+        fee("fee_factory", machine_hp=machine_hp)
+    with (
+        translation.override("en"),
+        pytest.raises(FeeRuleError, match=r"^Total machine power .* must be a number"),
+    ):
         fee("fee_factory", machine_hp=machine_hp)
     assert refused.value.code == "invalid"
     assert refused.value.field == "machine_hp"
@@ -255,7 +262,7 @@ def test_a_choice_that_is_not_text_is_refused(sales_type: object) -> None:
     with pytest.raises(FeeRuleError) as refused:
         fee("fee_liquor_sale", sales_type=sales_type)
     assert refused.value.code in {"invalid", "missing"}
-    assert " / " in str(refused.value)
+    assert "ประเภทการขาย" in str(refused.value)
 
 
 @pytest.mark.parametrize(
@@ -271,15 +278,15 @@ def test_an_unknown_choice_matches_no_rule(table: str, field: str, value: str) -
         fee(table, **{field: value})
     assert refused.value.code == "no_rule"
     assert refused.value.field == field
-    assert str(refused.value) == (
-        f"ไม่มีอัตราค่าธรรมเนียมที่ตรงกับคำตอบ ({field}={value!r}) / "
-        f"No fee rule matches the answers ({field}={value!r})"
-    )
+    assert str(refused.value) == f"ไม่มีอัตราค่าธรรมเนียมที่ตรงกับคำตอบ ({field}={value!r})"
+    with translation.override("en"), pytest.raises(FeeRuleError) as refused:
+        fee(table, **{field: value})
+    assert str(refused.value) == f"No fee rule matches the answers ({field}={value!r})"
 
 
 @pytest.mark.parametrize("table", ["", "fee_unknown", "../settings", "FEE_FOOD_SHOP", "fee food"])
 def test_an_unknown_fee_table_is_a_clear_error(table: str) -> None:
-    with pytest.raises(FeeRuleError, match=" / ") as refused:
+    with pytest.raises(FeeRuleError, match="ตารางค่าธรรมเนียม") as refused:
         calculate_fee(Service(fee_table=table), {})
     assert refused.value.code == "unknown_table"
     with pytest.raises(FeeRuleError):
@@ -287,7 +294,7 @@ def test_an_unknown_fee_table_is_a_clear_error(table: str) -> None:
 
 
 def test_answers_that_are_not_a_mapping_are_refused() -> None:
-    with pytest.raises(FeeRuleError, match="not valid"):
+    with pytest.raises(FeeRuleError, match="คำตอบในคำขอไม่ถูกต้อง"):
         calculate_fee(Service(fee_table="fee_food_shop"), ["area_sqm", 10])  # type: ignore[arg-type]
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from bizportal.catalog.models import Agency, Service
 from bizportal.core.models import AuditEvent
@@ -115,7 +115,9 @@ def test_a_refused_upload_says_why_and_leaves_no_rows(
     assert refused.value.code == "bad_table"
     assert problem in str(refused.value)
     assert str(refused.value).startswith("ตารางค่าธรรมเนียม fee_test ไม่สามารถใช้งานได้ (")
-    assert " / Fee table fee_test cannot be used (" in str(refused.value)
+    with translation.override("en"), pytest.raises(FeeRuleError) as refused:
+        upload_version("fee_test", source, actor=admin_user)
+    assert str(refused.value).startswith("Fee table fee_test cannot be used (")
     assert counts() == before
 
 
@@ -146,7 +148,7 @@ def test_uploading_the_live_file_again_is_a_duplicate(admin_user: User) -> None:
     with pytest.raises(FeeRuleError) as refused:
         upload_version("fee_food_shop", source, actor=admin_user)
     assert refused.value.code == "duplicate"
-    assert "identical to version 1 (live)" in str(refused.value)
+    assert str(refused.value).startswith("ไฟล์นี้เหมือนกับฉบับที่ 1 (ใช้งาน")
     assert counts() == before
 
 
@@ -157,7 +159,7 @@ def test_an_agency_may_not_add_versions_to_a_table_it_does_not_own(admin_user: U
     with pytest.raises(FeeRuleError) as refused:
         upload_version("fee_test", flat(amount="1.00"), actor=admin_user, agency=other)
     assert refused.value.code == "forbidden"
-    with pytest.raises(FeeRuleError, match="belongs to another agency or to the platform"):
+    with pytest.raises(FeeRuleError, match="เป็นของหน่วยงานอื่น"):
         upload_version("fee_food_shop", banded("fee_food_shop"), actor=admin_user, agency=mine)
     # the owner, and platform staff (no agency), may
     assert (
@@ -209,7 +211,7 @@ def test_only_a_draft_can_be_published(admin_user: User) -> None:
     with pytest.raises(FeeRuleError) as refused:
         publish_version(live, actor=admin_user)
     assert refused.value.code == "not_draft"
-    assert "Only a draft can be published (version 1 is live)" in str(refused.value)
+    assert "เผยแพร่ได้เฉพาะฉบับร่าง (ฉบับที่ 1 เป็น live)" in str(refused.value)
     assert counts() == before
 
 
@@ -217,7 +219,7 @@ def test_a_stale_object_cannot_publish_twice(admin_user: User) -> None:
     draft = upload_version("fee_test", flat(), actor=admin_user)
     publish_version(draft, actor=admin_user)
     # ``draft`` still says "draft" in memory; the locked row says otherwise
-    with pytest.raises(FeeRuleError, match="is live"):
+    with pytest.raises(FeeRuleError, match="เป็น live"):
         publish_version(draft, actor=admin_user)
 
 
@@ -337,10 +339,10 @@ def test_dates_and_booleans_are_typed_before_the_table_sees_them(admin_user: Use
     draft = upload_version("fee_test", source, actor=admin_user)
     assert quote_fee(draft, {"has_kitchen": True}, {"submitted_on": "2024-12-31"}).total == 100
     assert quote_fee(draft, {"has_kitchen": True}, {"submitted_on": "2025-01-01"}).total == 250
-    with pytest.raises(FeeRuleError, match="must be a date as YYYY-MM-DD") as refused:
+    with pytest.raises(FeeRuleError, match="ต้องเป็นวันที่ในรูปแบบ ปปปป-ดด-วว") as refused:
         quote_fee(draft, {"has_kitchen": False}, {"submitted_on": "1/1/2025"})
     assert refused.value.field == "application.submitted_on"
-    with pytest.raises(FeeRuleError, match="must be true or false"):
+    with pytest.raises(FeeRuleError, match="ต้องเป็นใช่หรือไม่ใช่"):
         quote_fee(draft, {"has_kitchen": "yes"}, {"submitted_on": "2025-01-01"})
 
 

@@ -127,7 +127,7 @@ def test_the_factory_licence_is_decided_in_three_review_stages_and_an_inspection
 
 
 def test_an_unknown_process_name_is_refused_clearly(db) -> None:
-    with pytest.raises(UnknownProcess, match="No live process named 'nope'"):
+    with pytest.raises(UnknownProcess, match="ไม่พบกระบวนงาน 'nope'"):
         services.live_version("nope")
 
 
@@ -151,7 +151,7 @@ def test_publishing_a_new_version_retires_the_old_one(db, admin_user) -> None:
     second = services.publish_version(services.upload_version(second_source), actor=admin_user)
     first.refresh_from_db()
     assert (first.status, second.status, second.number) == ("retired", "live", 2)
-    with pytest.raises(ProcessDefinitionError, match="Only a draft can go live"):
+    with pytest.raises(ProcessDefinitionError, match="เผยแพร่ได้เฉพาะฉบับร่าง"):
         services.publish_version(first, actor=admin_user)
 
 
@@ -161,7 +161,7 @@ REFUSED = {
         f'<bpmn:definitions xmlns:bpmn="{BPMN}" id="d" targetNamespace="t">'
         '<bpmn:process id="p" isExecutable="true"><bpmn:notAnElement id="x"/>'
         "</bpmn:process></bpmn:definitions>",
-        "cannot be used",
+        "ใช้งานไม่ได้",
     ),
     "no executable process": (
         f'<bpmn:definitions xmlns:bpmn="{BPMN}" id="d" targetNamespace="t">'
@@ -260,5 +260,5 @@ def test_an_agency_cannot_upload_over_another_agencys_process(db) -> None:
     owner = ServiceFactory().agency
     other = ServiceFactory().agency
     services.upload_version(APPLICANT_ONLY, agency=owner)
-    with pytest.raises(ProcessDefinitionError, match="belongs to another agency"):
+    with pytest.raises(ProcessDefinitionError, match="เป็นของหน่วยงานอื่น"):
         services.upload_version(APPLICANT_ONLY.replace("Fill", "Mine"), agency=other)

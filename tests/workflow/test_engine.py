@@ -48,9 +48,9 @@ def test_a_decision_not_offered_by_the_step_is_refused_and_nothing_moves() -> No
     complete(run)
     before = run.state()
     for data, message in [
-        ({"decision": "maybe"}, "choose one of: approve, correct, reject"),
-        ({}, "needs: Decision"),
-        ({"decision": "approve", "colour": "red"}, "does not take colour"),
+        ({"decision": "maybe"}, "เลือกได้: approve, correct, reject"),
+        ({}, "ต้องระบุผลการพิจารณา"),
+        ({"decision": "approve", "colour": "red"}, "ไม่รับข้อมูล colour"),
     ]:
         with pytest.raises(InvalidTaskData, match=message):
             complete(run, data)
@@ -59,7 +59,7 @@ def test_a_decision_not_offered_by_the_step_is_refused_and_nothing_moves() -> No
 
 def test_completing_a_step_the_run_does_not_wait_at_is_refused() -> None:
     run = ProcessRun.start(STANDARD)
-    with pytest.raises(TaskNotReady, match="waiting for: application"):
+    with pytest.raises(TaskNotReady, match="รอ: application"):
         run.complete("00000000-0000-0000-0000-000000000000", {})
 
 

@@ -6,22 +6,23 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from bizportal.core import authz
 
 PAGES = (
-    ("backoffice.worklist", "backoffice:worklist", "งานของหน่วยงาน / Worklist"),
-    ("backoffice.counter", "backoffice:counter", "ศูนย์บริการ / Service counter"),
-    ("contact.cases", "contact:staff-cases", "เรื่องร้องเรียน / Complaints"),
-    ("contact.chat_desk", "contact:chat-desk", "แชต / Chat desk"),
-    ("contact.helpdesk", "contact:log", "บันทึกการติดต่อ / Contact log"),
-    ("backoffice.staff", "backoffice:staff", "เจ้าหน้าที่ / Staff"),
-    ("catalog.use_editor", "backoffice:services", "คู่มือบริการ / Service manuals"),
-    ("payments.finance", "backoffice:finance-refunds", "คืนเงิน / Refunds"),
-    ("payments.reconcile", "backoffice:finance-statements", "กระทบยอด / Reconciliation"),
-    ("payments.reports", "backoffice:finance-report", "รายงานการเงิน / Finance reports"),
-    ("backoffice.statistics", "backoffice:statistics", "สถิติ / Statistics"),
-    ("surveys.results", "backoffice:surveys", "ความพึงพอใจ / Satisfaction"),
+    ("backoffice.worklist", "backoffice:worklist", _("Worklist")),
+    ("backoffice.counter", "backoffice:counter", _("Service counter")),
+    ("contact.cases", "contact:staff-cases", _("Complaints")),
+    ("contact.chat_desk", "contact:chat-desk", _("Chat desk")),
+    ("contact.helpdesk", "contact:log", _("Contact log")),
+    ("backoffice.staff", "backoffice:staff", _("Staff")),
+    ("catalog.use_editor", "backoffice:services", _("Service manuals")),
+    ("payments.finance", "backoffice:finance-refunds", _("Refunds")),
+    ("payments.reconcile", "backoffice:finance-statements", _("Reconciliation")),
+    ("payments.reports", "backoffice:finance-report", _("Finance reports")),
+    ("backoffice.statistics", "backoffice:statistics", _("Statistics")),
+    ("surveys.results", "backoffice:surveys", _("Satisfaction")),
 )
 
 

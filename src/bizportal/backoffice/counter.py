@@ -17,6 +17,8 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from bizportal.applications import selectors, services
 from bizportal.applications.models import Application
@@ -39,20 +41,20 @@ counter_only = staff_only("backoffice.counter")
 class ProofingForm(forms.Form):
     citizen_id = forms.CharField(
         max_length=17,
-        label="เลขประจำตัวประชาชน / Citizen ID",
-        error_messages={"required": "กรุณาระบุเลขประจำตัวประชาชน / Please give the citizen ID"},
+        label=gettext_lazy("Citizen ID"),
+        error_messages={"required": gettext_lazy("Please give the citizen ID")},
     )
     method = forms.ChoiceField(
         choices=CounterProofing.Method.choices,
         widget=forms.RadioSelect,
-        label="วิธียืนยันตัวตน / How the identity was proved",
+        label=gettext_lazy("How the identity was proved"),
         error_messages={
-            "required": "กรุณาเลือกวิธียืนยันตัวตน / Please choose how",
-            "invalid_choice": "เลือกวิธียืนยันตัวตนจากรายการ / Choose a proofing method from the list",
+            "required": gettext_lazy("Please choose how"),
+            "invalid_choice": gettext_lazy("Choose a proofing method from the list"),
         },
     )
     document_no = forms.CharField(
-        max_length=40, required=False, label="เลขที่บัตรหรือเอกสาร / Card or document number"
+        max_length=40, required=False, label=gettext_lazy("Card or document number")
     )
 
     def clean_citizen_id(self) -> str:
@@ -118,9 +120,10 @@ class NoCounterAgency(Exception):
 
     def __init__(self) -> None:
         super().__init__(
-            "บัญชีเจ้าหน้าที่ศูนย์บริการนี้ไม่ได้สังกัดหน่วยงาน จึงขอข้อมูลทะเบียนราษฎรไม่ได้ / "
-            "This counter officer's account belongs to no agency, so it cannot ask the "
-            "civil registry"
+            _(
+                "This counter officer's account belongs to no agency, so it cannot ask "
+                "the civil registry"
+            )
         )
 
 
@@ -129,23 +132,21 @@ def _refusal_on(form: ProofingForm, refused: gateway.Refused) -> None:
     registry does not hold (or a number it rejects) on the citizen-ID field, the rest
     (no mission, registry down, data service missing) above the form."""
     if refused.reason == gateway.Reason.NOT_FOUND:
-        form.add_error(
-            "citizen_id", "ไม่พบบุคคลนี้ในทะเบียนราษฎร / This person is not in the civil registry"
-        )
+        form.add_error("citizen_id", _("This person is not in the civil registry"))
     elif refused.reason == gateway.Reason.INVALID_SUBJECT:
         form.add_error("citizen_id", str(refused))
     elif refused.reason in NOT_CONFIGURED:
         form.add_error(
             None,
-            "ระบบยังไม่ได้เชื่อมบริการข้อมูลทะเบียนราษฎร จึงยืนยันตัวตนกับทะเบียนไม่ได้ในขณะนี้ / "
-            "The portal is not connected to the civil registry's data service, so identities "
-            "cannot be checked against the registry now",
+            _(
+                "The portal is not connected to the civil registry's data service, so "
+                "identities cannot be checked against the registry now"
+            ),
         )
     elif refused.reason == gateway.Reason.PROVIDER_UNAVAILABLE:
         form.add_error(
             None,
-            "ระบบทะเบียนราษฎรไม่ตอบสนอง โปรดลองใหม่ภายหลัง / "
-            "The civil registry is not available, please try again later",
+            _("The civil registry is not available, please try again later"),
         )
     else:
         form.add_error(None, str(refused))
@@ -175,7 +176,7 @@ def person(request: HttpRequest, public_id: Any) -> HttpResponse:
             slug=request.POST.get("service", ""), is_published=True
         ).first()
         if service is None:
-            messages.error(request, "กรุณาเลือกบริการ / Please choose a service")
+            messages.error(request, _("Please choose a service"))
             return redirect("backoffice:counter-person", public_id=public_id)
         try:
             application = services.start_application(

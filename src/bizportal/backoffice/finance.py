@@ -22,6 +22,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from bizportal.core import audit
@@ -58,7 +60,7 @@ def refund_list(request: HttpRequest) -> HttpResponse:
         except Http404:
             messages.error(
                 request,
-                f"ไม่พบใบแจ้งหนี้ {number[:20]} ของหน่วยงาน / No invoice {number[:20]} of your agency",
+                _("No invoice %(number)s of your agency") % {"number": number[:20]},
             )
         else:
             return redirect("backoffice:finance-invoice", public_id=invoice.public_id)
@@ -113,16 +115,16 @@ def _invoice_action(request: HttpRequest, invoice: Any) -> HttpResponse | None:
     try:
         if data["action"] == "cancel":
             payments.cancel_invoice(invoice, actor=request.user, reason=data["note"])
-            messages.success(request, "ยกเลิกใบแจ้งหนี้แล้ว / Invoice cancelled")
+            messages.success(request, _("Invoice cancelled"))
         elif data["action"] == "reissue":
             new = payments.reissue_invoice(invoice, actor=request.user)
-            messages.success(request, f"ออกใบแจ้งหนี้ใหม่ {new.number} / New invoice {new.number}")
+            messages.success(request, _("New invoice %(number)s") % {"number": new.number})
             return redirect("backoffice:finance-invoice", public_id=new.public_id)
         else:
             refunds.close_issue(
                 _issue_of(invoice, data["issue"]), actor=request.user, note=data["note"]
             )
-            messages.success(request, "ปิดรายการแล้ว / Flag closed")
+            messages.success(request, _("Flag closed"))
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     except refunds.RefundRefused as error:
@@ -133,9 +135,7 @@ def _invoice_action(request: HttpRequest, invoice: Any) -> HttpResponse | None:
 def _issue_of(invoice: Any, public_id: Any) -> PaymentIssue:
     issue = invoice.issues.filter(public_id=public_id).first() if public_id else None
     if issue is None:
-        raise refunds.RefundRefused(
-            "ไม่พบรายการที่ถูกทำเครื่องหมายของใบแจ้งหนี้นี้ / No such flagged payment of this invoice"
-        )
+        raise refunds.RefundRefused(_("No such flagged payment of this invoice"))
     return issue  # type: ignore[no-any-return]
 
 
@@ -170,8 +170,7 @@ def invoice_refund(request: HttpRequest, public_id: Any) -> HttpResponse:
             else:
                 messages.success(
                     request,
-                    "ส่งคำขอคืนเงินแล้ว เจ้าหน้าที่การเงินอีกคนเป็นผู้อนุมัติ / "
-                    "Refund requested: another finance officer approves it",
+                    _("Refund requested: another finance officer approves it"),
                 )
                 return redirect("backoffice:finance-refund", public_id=refund.public_id)
         else:
@@ -214,17 +213,16 @@ def refund_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
         try:
             if action == "retry":
                 refunds.retry_refund(refund, actor=request.user)
-                messages.success(request, "ส่งคำสั่งคืนเงินอีกครั้ง / Refund sent again")
+                messages.success(request, _("Refund sent again"))
             else:
                 refunds.decide_refund(
                     refund, approve=action == "approve", actor=request.user, note=note
                 )
                 messages.success(
                     request,
-                    "อนุมัติแล้ว กำลังส่งคำสั่งคืนเงินไปยังผู้ให้บริการ / Approved: the refund is being "
-                    "sent to the provider"
+                    _("Approved: the refund is being sent to the provider")
                     if action == "approve"
-                    else "ไม่อนุมัติคำขอคืนเงิน / Refund declined",
+                    else _("Refund declined"),
                 )
         except refunds.RefundRefused as error:
             messages.error(request, str(error))
@@ -268,22 +266,19 @@ def _check_statement_upload(upload: Any) -> bytes:
     limit = settings.PAYMENT_STATEMENT_MAX_BYTES
     size = upload.size or 0
     if size == 0:
-        raise reconciliation.StatementError("ไฟล์ว่างเปล่า / The file is empty")
+        raise reconciliation.StatementError(_("The file is empty"))
     if size > limit:
         raise reconciliation.StatementError(
-            f"ไฟล์ใหญ่เกิน {limit // 2**20} MB / The file is larger than {limit // 2**20} MB"
+            _("The file is larger than %(mb)s MB") % {"mb": limit // 2**20}
         )
     name = (upload.name or "").lower()
     if not name.endswith((".xml", ".csv")):
         raise reconciliation.StatementError(
-            "รับเฉพาะไฟล์ camt.053 (.xml) หรือ CSV (.csv) / Only camt.053 (.xml) or CSV (.csv) "
-            "statement files are accepted"
+            _("Only camt.053 (.xml) or CSV (.csv) statement files are accepted")
         )
     content = bytes(upload.read(limit + 1))
     if b"\x00" in content:
-        raise reconciliation.StatementError(
-            "ไฟล์ไม่ใช่ข้อความ (XML หรือ CSV) / The file is not text (XML or CSV)"
-        )
+        raise reconciliation.StatementError(_("The file is not text (XML or CSV)"))
     return content
 
 
@@ -301,14 +296,14 @@ def payment_files(request: HttpRequest) -> HttpResponse:
         provider = request.POST.get("provider", "")
         try:
             if upload is None or not upload.size:
-                raise billpay.PaymentFileError("กรุณาเลือกไฟล์ / Please choose a file")
+                raise billpay.PaymentFileError(_("Please choose a file"))
             if provider not in counter_channels:
                 raise billpay.PaymentFileError(
-                    f"ช่องทาง {provider[:40]!r} ไม่ได้รับชำระด้วยไฟล์ประจำวัน / "
-                    f"The channel {provider[:40]!r} does not report by daily file"
+                    _("The channel %(channel)r does not report by daily file")
+                    % {"channel": provider[:40]}
                 )
             if upload.size > settings.PAYMENT_STATEMENT_MAX_BYTES:
-                raise billpay.PaymentFileError("ไฟล์ใหญ่เกินกำหนด / The file is larger than allowed")
+                raise billpay.PaymentFileError(_("The file is larger than allowed"))
             imported = billpay.import_file(
                 bytes(upload.read()),
                 filename=upload.name or "billpay.txt",
@@ -321,7 +316,10 @@ def payment_files(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"นำเข้าแล้ว {imported.rows} รายการ / Imported {imported.rows} payments: "
+                ngettext(
+                    "Imported %(rows)d payment: ", "Imported %(rows)d payments: ", imported.rows
+                )
+                % {"rows": imported.rows}
                 + ", ".join(f"{k} {v}" for k, v in sorted(imported.counts.items())),
             )
             return redirect("backoffice:finance-payment-files")
@@ -348,10 +346,10 @@ def statement_list(request: HttpRequest) -> HttpResponse:
         provider = request.POST.get("provider", "")
         try:
             if upload is None:
-                raise reconciliation.StatementError("กรุณาเลือกไฟล์ / Please choose a file")
+                raise reconciliation.StatementError(_("Please choose a file"))
             if provider not in providers:
                 raise reconciliation.StatementError(
-                    f"ไม่รู้จักช่องทาง {provider[:40]!r} / Unknown channel {provider[:40]!r}"
+                    _("Unknown channel %(channel)r") % {"channel": provider[:40]}
                 )
             statement = reconciliation.import_statement(
                 _check_statement_upload(upload),
@@ -363,7 +361,7 @@ def statement_list(request: HttpRequest) -> HttpResponse:
             messages.error(request, str(error))
             status = 400
         else:
-            messages.success(request, "นำเข้าแล้ว / Imported")
+            messages.success(request, _("Imported"))
             return redirect("backoffice:finance-statement", public_id=statement.public_id)
     today = timezone.localdate()
     days = [today - dt.timedelta(days=i) for i in range(14)]
@@ -394,9 +392,9 @@ def statement_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
         ).first()
         try:
             if line is None:
-                raise reconciliation.StatementError("ไม่พบรายการ / No such line")
+                raise reconciliation.StatementError(_("No such line"))
             reconciliation.resolve_line(line, note=request.POST.get("note", ""), actor=request.user)
-            messages.success(request, "บันทึกแล้ว / Resolved")
+            messages.success(request, _("Resolved"))
         except reconciliation.StatementError as error:
             messages.error(request, str(error))
         return redirect("backoffice:finance-statement", public_id=public_id)
@@ -480,6 +478,6 @@ def report_pdf(request: HttpRequest) -> HttpResponse:
 
 
 def _form_errors(form: forms.Form) -> str:
-    return "ข้อมูลไม่ถูกต้อง / The form is not valid: " + "; ".join(
+    return _("The form is not valid: ") + "; ".join(
         f"{name}: {' '.join(str(m) for m in errors)}" for name, errors in form.errors.items()
     )

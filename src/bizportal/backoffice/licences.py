@@ -11,6 +11,7 @@ from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from bizportal.core import audit, authz
@@ -68,7 +69,7 @@ def licence_act(request: HttpRequest, public_id: Any) -> HttpResponse:
     if not form.is_valid():
         messages.error(
             request,
-            "ข้อมูลไม่ถูกต้อง / The form is not valid: "
+            _("The form is not valid: ")
             + "; ".join(f"{k}: {' '.join(str(m) for m in v)}" for k, v in form.errors.items()),
         )
         return redirect("backoffice:licence", public_id=public_id)

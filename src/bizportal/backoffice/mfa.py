@@ -25,6 +25,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -54,8 +56,7 @@ class SecondFactorMiddleware:
             if wants_problem(request):
                 return problem_response(
                     403,
-                    "ต้องยืนยันตัวตนด้วยรหัสจากแอปยืนยันตัวตนก่อน / "
-                    "A second factor (authenticator app code) is required first",
+                    _("A second factor (authenticator app code) is required first"),
                     type_="second_factor_required",
                 )
             return redirect(
@@ -77,8 +78,8 @@ class CodeForm(forms.Form):
         regex=r"^\s*[0-9]{3}\s?[0-9]{3}\s*$",
         max_length=12,
         error_messages={
-            "required": "กรุณากรอกรหัส 6 หลักจากแอป / Please enter the 6-digit code from your app",
-            "invalid": "รหัสต้องเป็นตัวเลข 6 หลัก / The code is 6 digits",
+            "required": gettext_lazy("Please enter the 6-digit code from your app"),
+            "invalid": gettext_lazy("The code is 6 digits"),
         },
     )
 
@@ -111,17 +112,16 @@ def second_factor(request: HttpRequest) -> HttpResponse:
             request.session.cycle_key()  # more privilege, new session key
             django_otp.login(request, device)
             request.session[AAL_SESSION_KEY] = 2
-            messages.success(request, "ยืนยันตัวตนสองปัจจัยแล้ว / Second factor confirmed")
+            messages.success(request, _("Second factor confirmed"))
             return HttpResponseRedirect(next_url)
         if outcome is services.SecondFactor.THROTTLED:
             wait = _throttle_wait(device)
-            message = (
-                f"กรอกรหัสผิดหลายครั้ง โปรดรอ {wait} วินาทีแล้วลองใหม่ / "
-                f"Too many wrong codes; wait {wait} seconds and try again"
-            )
+            message = _("Too many wrong codes; wait %(seconds)s seconds and try again") % {
+                "seconds": wait
+            }
             status = 429
         else:
-            message = "รหัสไม่ถูกต้อง โปรดลองอีกครั้ง / The code is not correct, please try again"
+            message = _("The code is not correct, please try again")
     context: dict[str, Any] = {"form": form, "message": message, "next": next_url}
     if services.staff_totp_device(user) is None:  # type: ignore[arg-type]
         device = services.totp_device_to_enrol(user)  # type: ignore[arg-type]

@@ -27,6 +27,8 @@ from django.contrib import messages
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from bizportal.catalog import editor
@@ -42,7 +44,7 @@ PAGE_SIZE = 50
 HISTORY_SIZE = 30
 EMPTY_ROWS = 3
 MAX_NOTE = 2000
-BAD_CURSOR = "ตัวชี้หน้าไม่ถูกต้อง / The page cursor is not valid"
+BAD_CURSOR = gettext_lazy("The page cursor is not valid")
 
 
 def _service(request: HttpRequest, public_id: Any) -> Service:
@@ -167,27 +169,27 @@ class FormField:
     value: Any
     errors: list[str]
     choices: list[tuple[str, str]] = field(default_factory=list)
-    columns: list[tuple[str, str, str]] = field(default_factory=list)
+    columns: list[tuple[str, str]] = field(default_factory=list)
     rows: list[list[dict[str, Any]]] = field(default_factory=list)
 
 
-#: The columns of the list fields: Thai and English headings, and the input type.
+#: The columns of the list fields: the heading and the input type.
 COLUMNS = {
-    "th": ("ข้อความภาษาไทย", "Thai text", "text"),
-    "en": ("ข้อความภาษาอังกฤษ", "English text", "text"),
-    "url": ("ลิงก์ (https://)", "Link (https://)", "url"),
-    "days": ("วันทำการ", "Working days", "number"),
-    "unit_th": ("หน่วยเวลา (ไทย ถ้าไม่ใช่วัน)", "Time unit (Thai, if not days)", "text"),
-    "unit_en": ("หน่วยเวลา (อังกฤษ)", "Time unit (English)", "text"),
-    "amount": ("จำนวนเงิน (บาท ว่าง = ไม่แน่นอน)", "Amount (THB; blank: varies)", "text"),
-    "code": ("รหัส (ว่างได้สำหรับเอกสารใหม่)", "Code (blank for a new one)", "text"),
-    "name_th": ("ชื่อเอกสาร (ไทย)", "Name (Thai)", "text"),
-    "name_en": ("ชื่อเอกสาร (อังกฤษ)", "Name (English)", "text"),
-    "note_th": ("หมายเหตุ (ไทย)", "Note (Thai)", "text"),
-    "note_en": ("หมายเหตุ (อังกฤษ)", "Note (English)", "text"),
-    "required": ("ต้องใช้", "Required", "checkbox"),
-    "originals": ("ฉบับจริง", "Originals", "number"),
-    "copies": ("สำเนา", "Copies", "number"),
+    "th": (gettext_lazy("Thai text"), "text"),
+    "en": (gettext_lazy("English text"), "text"),
+    "url": (gettext_lazy("Link (https://)"), "url"),
+    "days": (gettext_lazy("Working days"), "number"),
+    "unit_th": (gettext_lazy("Time unit (Thai, if not days)"), "text"),
+    "unit_en": (gettext_lazy("Time unit (English)"), "text"),
+    "amount": (gettext_lazy("Amount (THB; blank: varies)"), "text"),
+    "code": (gettext_lazy("Code (blank for a new one)"), "text"),
+    "name_th": (gettext_lazy("Name (Thai)"), "text"),
+    "name_en": (gettext_lazy("Name (English)"), "text"),
+    "note_th": (gettext_lazy("Note (Thai)"), "text"),
+    "note_en": (gettext_lazy("Note (English)"), "text"),
+    "required": (gettext_lazy("Required"), "checkbox"),
+    "originals": (gettext_lazy("Originals"), "number"),
+    "copies": (gettext_lazy("Copies"), "number"),
 }
 
 
@@ -231,12 +233,12 @@ def _sections(values: dict[str, Any], errors: editor.Errors) -> list[dict[str, A
 def _rows_of(entry: FormField, value: Any) -> None:
     """The cells of a list field: its rows, then :data:`EMPTY_ROWS` empty ones."""
     keys = editor.ROW_KEYS[entry.spec.name]
-    entry.columns = [(key, *COLUMNS[key][:2]) for key in keys]
+    entry.columns = [(key, str(COLUMNS[key][0])) for key in keys]
     blank = {"required": True} if "required" in keys else {}
     rows = [row if isinstance(row, dict) else {} for row in (value or [])]
     for row in [*rows, *[blank] * EMPTY_ROWS]:
         entry.rows.append(
-            [{"key": key, "value": _cell(row.get(key)), "type": COLUMNS[key][2]} for key in keys]
+            [{"key": key, "value": _cell(row.get(key)), "type": COLUMNS[key][1]} for key in keys]
         )
 
 
@@ -293,8 +295,7 @@ def service_editor(request: HttpRequest, public_id: Any) -> HttpResponse:
         if revision is None or request.POST.get("revision") != str(revision.public_id):
             messages.error(
                 request,
-                "ฉบับร่างนี้ถูกส่งตรวจทาน ยกเลิก หรือเปลี่ยนไปแล้ว โปรดตรวจสอบอีกครั้ง / "
-                "This draft was sent for review, discarded or replaced meanwhile; please check",
+                _("This draft was sent for review, discarded or replaced meanwhile; please check"),
             )
             return redirect("backoffice:service-editor", public_id=public_id)
         raw = content_from_post(request.POST)
@@ -302,9 +303,9 @@ def service_editor(request: HttpRequest, public_id: Any) -> HttpResponse:
             catalog.save_draft(revision, request.user, raw)
             if request.POST.get("action") == "submit":
                 catalog.submit_revision(revision, request.user)
-                messages.success(request, "ส่งตรวจทานแล้ว / Sent for review")
+                messages.success(request, pgettext("done", "Sent for review"))
             else:
-                messages.success(request, "บันทึกฉบับร่างแล้ว / Draft saved")
+                messages.success(request, _("Draft saved"))
             return redirect("backoffice:service-editor", public_id=public_id)
         except editor.DraftInvalid as error:
             errors, values, status = error.errors, raw, 400
@@ -433,12 +434,10 @@ def service_transition(request: HttpRequest, public_id: Any) -> HttpResponse:
         "reject": lambda r: catalog.reject_revision(r, user, note),
     }
     if revision is None or action not in transitions:
-        messages.error(request, "ไม่พบฉบับที่เลือก / The revision was not found")
+        messages.error(request, _("The revision was not found"))
         return redirect("backoffice:service-editor", public_id=public_id)
     if len(note) > MAX_NOTE:
-        messages.error(
-            request, "หมายเหตุยาวได้ไม่เกิน 2,000 ตัวอักษร / The note may be at most 2,000 characters"
-        )
+        messages.error(request, _("The note may be at most 2,000 characters"))
         return redirect("backoffice:service-review", public_id=public_id)
     try:
         transitions[action](revision)
@@ -452,11 +451,11 @@ def service_transition(request: HttpRequest, public_id: Any) -> HttpResponse:
 
 
 DONE = {
-    "submit": "ส่งตรวจทานแล้ว / Sent for review",
-    "withdraw": "ดึงกลับมาแก้ไขแล้ว / Taken back to edit",
-    "discard": "ยกเลิกฉบับร่างแล้ว / Draft discarded",
-    "approve": "อนุมัติและเผยแพร่แล้ว / Approved and published",
-    "reject": "ส่งกลับให้แก้ไขแล้ว / Sent back to the author",
+    "submit": pgettext_lazy("done", "Sent for review"),
+    "withdraw": gettext_lazy("Taken back to edit"),
+    "discard": gettext_lazy("Draft discarded"),
+    "approve": gettext_lazy("Approved and published"),
+    "reject": gettext_lazy("Sent back to the author"),
 }
 
 

@@ -16,6 +16,8 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from bizportal.core import audit, authz
 from bizportal.identity import services as identity
@@ -32,10 +34,10 @@ class RolesForm(forms.Form):
     roles = forms.MultipleChoiceField(
         choices=ROLE_CHOICES,
         widget=forms.CheckboxSelectMultiple,
-        label="บทบาท / Roles",
+        label=gettext_lazy("Roles"),
         error_messages={
-            "required": "เลือกบทบาทของหน่วยงานอย่างน้อยหนึ่งบทบาท / Choose at least one agency role",
-            "invalid_choice": "เลือกบทบาทจากรายการเท่านั้น / Choose roles from the list only",
+            "required": gettext_lazy("Choose at least one agency role"),
+            "invalid_choice": gettext_lazy("Choose roles from the list only"),
         },
     )
 
@@ -44,35 +46,34 @@ class NewStaffForm(RolesForm):
     username = forms.RegexField(
         regex=r"^[a-z0-9._-]{3,60}$",
         max_length=60,
-        label="ชื่อผู้ใช้ / Username",
+        label=gettext_lazy("Username"),
         error_messages={
-            "required": "กรุณาระบุชื่อผู้ใช้ / Please give a username",
-            "invalid": "ชื่อผู้ใช้ใช้ได้เฉพาะ a-z 0-9 . _ - (3–60 ตัว) / "
-            "A username has 3–60 of a-z, 0-9, '.', '_', '-'",
+            "required": gettext_lazy("Please give a username"),
+            "invalid": gettext_lazy("A username has 3–60 of a-z, 0-9, '.', '_', '-'"),
         },
     )
     full_name_th = forms.CharField(
         max_length=200,
-        label="ชื่อ-นามสกุล (ไทย) / Name (Thai)",
-        error_messages={"required": "กรุณาระบุชื่อ / Please give the name"},
+        label=gettext_lazy("Full name (Thai)"),
+        error_messages={"required": gettext_lazy("Please give the name")},
     )
     full_name_en = forms.CharField(
-        max_length=200, required=False, label="ชื่อ-นามสกุล (อังกฤษ) / Name (English)"
+        max_length=200, required=False, label=gettext_lazy("Full name (English)")
     )
     email = forms.EmailField(
-        label="อีเมล / Email",
+        label=gettext_lazy("Email"),
         error_messages={
-            "required": "กรุณาระบุอีเมล / Please give the email",
-            "invalid": "อีเมลไม่ถูกต้อง / The email is not valid",
+            "required": gettext_lazy("Please give the email"),
+            "invalid": gettext_lazy("The email is not valid"),
         },
     )
     password = forms.CharField(
         widget=forms.PasswordInput,
-        label="รหัสผ่านเริ่มต้น (อย่างน้อย 12 ตัว) / Initial password (at least 12 characters)",
+        label=gettext_lazy("Initial password (at least 12 characters)"),
         min_length=12,
         error_messages={
-            "required": "กรุณาตั้งรหัสผ่าน / Please set a password",
-            "min_length": "รหัสผ่านต้องยาวอย่างน้อย 12 ตัว / The password needs at least 12 characters",
+            "required": gettext_lazy("Please set a password"),
+            "min_length": gettext_lazy("The password needs at least 12 characters"),
         },
     )
 
@@ -109,7 +110,9 @@ def staff_new(request: HttpRequest) -> HttpResponse:
         except identity.PartyError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, f"สร้างบัญชี {user.username} แล้ว / Account created")
+            messages.success(
+                request, _("Account %(username)s created") % {"username": user.username}
+            )
             return redirect("backoffice:staff")
     status = 400 if request.method == "POST" else 200
     return render(request, "backoffice/staff_form.html", {"form": form}, status=status)
@@ -130,11 +133,11 @@ def staff_edit(request: HttpRequest, public_id: Any) -> HttpResponse:
                     account,
                     active=request.POST["active"] == "1",
                 )
-                messages.success(request, "บันทึกแล้ว / Saved")
+                messages.success(request, _("Saved"))
                 return redirect("backoffice:staff-edit", public_id=public_id)
             if form.is_valid():
                 identity.set_staff_roles(request.user, account, form.cleaned_data["roles"])  # type: ignore[arg-type]
-                messages.success(request, "บันทึกบทบาทแล้ว / Roles saved")
+                messages.success(request, _("Roles saved"))
                 return redirect("backoffice:staff-edit", public_id=public_id)
         except (identity.PartyError, ValidationError) as error:
             form.add_error(None, " ".join(getattr(error, "messages", [str(error)])))

@@ -19,6 +19,8 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from bizportal.applications import selectors, services
@@ -38,7 +40,7 @@ class OfficerAuthenticationForm(AuthenticationForm):
         super().confirm_login_allowed(user)
         if user.role != "staff" or not user.staff_roles:
             raise ValidationError(
-                "หน้านี้สำหรับเจ้าหน้าที่เท่านั้น / This sign-in is for staff only",
+                _("This sign-in is for staff only"),
                 code="not_staff",
             )
 
@@ -221,7 +223,7 @@ class DecisionForm(forms.Form):
 #: Decisions that cannot be taken back: recorded only once the officer has confirmed them
 #: on a page of their own (no JavaScript needed), see ``decide``.
 DESTRUCTIVE_ACTIONS = frozenset({"reject"})
-CONFIRM_ERROR = "กรุณายืนยันก่อนปฏิเสธคำขอ / Please confirm before rejecting the application"
+CONFIRM_ERROR = gettext_lazy("Please confirm before rejecting the application")
 
 
 @officer_required
@@ -234,10 +236,10 @@ def decide(request: HttpRequest, public_id: Any) -> HttpResponse:
         if "note" in form.errors:
             messages.error(
                 request,
-                "หมายเหตุยาวได้ไม่เกิน 2,000 ตัวอักษร / The note may be at most 2,000 characters",
+                _("The note may be at most 2,000 characters"),
             )
         else:
-            messages.error(request, "กรุณาเลือกการดำเนินการ / Please choose an action")
+            messages.error(request, _("Please choose an action"))
         return redirect("backoffice:application", public_id=public_id)
     data = form.cleaned_data
     values = {
@@ -274,7 +276,7 @@ def decide(request: HttpRequest, public_id: Any) -> HttpResponse:
     except services.refusals() as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, "บันทึกแล้ว / Recorded")
+        messages.success(request, _("Recorded"))
     return redirect("backoffice:application", public_id=public_id)
 
 

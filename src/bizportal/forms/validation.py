@@ -2,7 +2,7 @@
 
 The schema is the agency's contract (JSON Schema 2020-12, checked with
 ``jsonschema``); this module adds the two Thai formats and turns the validator's
-errors into one bilingual message per field, using the labels of the UI schema.
+errors into one message per field in the reader's language, using the labels of the UI schema.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError as SchemaError
 
@@ -39,7 +41,8 @@ def check_schema(schema: dict[str, Any]) -> None:
 def validate_answers(
     schema: dict[str, Any], ui_schema: dict[str, Any], answers: dict[str, Any]
 ) -> dict[str, str]:
-    """Return ``{field: "ไทย / English"}`` for every invalid field; empty when valid."""
+    """Return ``{field: message}`` (in the reader's language) for every invalid field;
+    empty when valid."""
     validator = Draft202012Validator(schema, format_checker=format_checker)
     errors: dict[str, str] = {}
     for error in sorted(validator.iter_errors(answers), key=lambda e: list(e.path)):
@@ -86,14 +89,14 @@ def draft_bounds_schema(schema: dict[str, Any]) -> dict[str, Any]:
 def validate_draft(
     schema: dict[str, Any], ui_schema: dict[str, Any], answers: dict[str, Any]
 ) -> dict[str, str]:
-    """``{field: "ไทย / English"}`` for answers a draft may not hold even unfinished:
+    """``{field: message}`` for answers a draft may not hold even unfinished:
     unknown fields and values outside :func:`draft_bounds_schema`. Empty when fine."""
     known = schema.get("properties", {})
     errors: dict[str, str] = {}
     for name in answers:
         if name not in known:
             shown = str(name)[:60]
-            errors[shown] = f"แบบฟอร์มนี้ไม่มีช่อง {shown} / This form has no field {shown}"
+            errors[shown] = _("This form has no field %(field)s") % {"field": shown}
     bounded = {name: value for name, value in answers.items() if name in known}
     errors.update(validate_answers(draft_bounds_schema(schema), ui_schema, bounded))
     return errors
@@ -111,52 +114,60 @@ def _field_of(error: SchemaError) -> str:
     return str(error.path[0]) if error.path else "__all__"
 
 
-def _label(field: str, ui_schema: dict[str, Any]) -> tuple[str, str]:
+def _label(field: str, ui_schema: dict[str, Any]) -> str:
+    """The field's label from the UI schema in the reader's language (Thai when missing)."""
     ui = ui_schema.get("fields", {}).get(field, {})
-    return ui.get("label_th", field), ui.get("label_en", field)
+    return str(_in_language(ui.get("label_th", field), ui.get("label_en", "")) or field)
+
+
+def _in_language(thai: str, english: str) -> str:
+    """The agency's Thai or English wording of a label or hint, for the reader's language."""
+    return thai if (get_language() or "th").startswith("th") else (english or thai)
 
 
 def _message(error: SchemaError, field: str, ui_schema: dict[str, Any]) -> str:
-    th, en = _label(field, ui_schema)
+    label = _label(field, ui_schema)
     kind = error.validator
     value = error.validator_value
     widget = ui_schema.get("fields", {}).get(field, {}).get("widget")
     if widget == "checkbox" and kind in {"required", "const"}:
-        return f"กรุณาทำเครื่องหมายยืนยัน: {th} / Please tick to confirm: {en}"
+        return _("Please tick to confirm: %(label)s") % {"label": label}
     if kind == "required":
-        return f"กรุณากรอก{th} / {en} is required"
+        return _("%(label)s is required") % {"label": label}
     if kind == "format":
         cause = error.cause
         if isinstance(cause, ValidationError):
             return str(cause.messages[0])
-        return f"{th}มีรูปแบบไม่ถูกต้อง / {en} has an invalid format"
+        return _("%(label)s has an invalid format") % {"label": label}
     if kind == "type":
         expected = {
-            "number": ("ตัวเลข", "a number"),
-            "integer": ("จำนวนเต็ม", "a whole number"),
-            "string": ("ข้อความ", "text"),
-            "boolean": ("ใช่หรือไม่", "yes or no"),
+            "number": _("a number"),
+            "integer": _("a whole number"),
+            "string": _("text"),
+            "boolean": _("yes or no"),
         }
         if isinstance(value, list):  # the draft bound: one value, not a list or object
-            return f"{th}ต้องเป็นค่าเดียว / {en} must be a single value"
-        t_th, t_en = expected.get(str(value), (str(value), str(value)))
-        return f"{th}ต้องเป็น{t_th} / {en} must be {t_en}"
+            return _("%(label)s must be a single value") % {"label": label}
+        kind_of = expected.get(str(value), str(value))
+        return _("%(label)s must be %(kind)s") % {"label": label, "kind": kind_of}
     if kind == "minLength":
-        return f"{th}ต้องมีอย่างน้อย {value} ตัวอักษร / {en} needs at least {value} characters"
+        return _("%(label)s needs at least %(count)s characters") % {"label": label, "count": value}
     if kind == "maxLength":
-        return f"{th}ยาวได้ไม่เกิน {value} ตัวอักษร / {en} may have at most {value} characters"
-    if kind in {"minimum", "exclusiveMinimum"}:
-        op_th = "ไม่น้อยกว่า" if kind == "minimum" else "มากกว่า"
-        op_en = "at least" if kind == "minimum" else "more than"
-        return f"{th}ต้อง{op_th} {value} / {en} must be {op_en} {value}"
+        return _("%(label)s may have at most %(count)s characters") % {
+            "label": label,
+            "count": value,
+        }
+    if kind == "minimum":
+        return _("%(label)s must be at least %(value)s") % {"label": label, "value": value}
+    if kind == "exclusiveMinimum":
+        return _("%(label)s must be more than %(value)s") % {"label": label, "value": value}
     if kind in {"maximum", "exclusiveMaximum"}:
-        return f"{th}ต้องไม่เกิน {value} / {en} must be at most {value}"
+        return _("%(label)s must be at most %(value)s") % {"label": label, "value": value}
     if kind == "enum":
-        return f"กรุณาเลือก{th}จากรายการ / Choose {en} from the list"
+        return _("Choose %(label)s from the list") % {"label": label}
     if kind == "pattern":
         ui = ui_schema.get("fields", {}).get(field, {})
-        hint_th, hint_en = ui.get("help_th", ""), ui.get("help_en", "")
-        suffix_th = f" ({hint_th})" if hint_th else ""
-        suffix_en = f" ({hint_en})" if hint_en else ""
-        return f"{th}ไม่ถูกต้อง{suffix_th} / {en} is not valid{suffix_en}"
-    return f"{th}ไม่ถูกต้อง / {en} is not valid"
+        hint = _in_language(ui.get("help_th", ""), ui.get("help_en", ""))
+        if hint:
+            return _("%(label)s is not valid (%(hint)s)") % {"label": label, "hint": hint}
+    return _("%(label)s is not valid") % {"label": label}

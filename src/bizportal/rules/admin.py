@@ -17,6 +17,8 @@ from django.contrib import admin
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import URLPattern, path
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from bizportal.catalog.models import Agency
 from bizportal.core.admin import (
@@ -45,27 +47,24 @@ class UploadForm(forms.Form):
     key = forms.RegexField(
         regex=KEY_PATTERN,
         max_length=80,
-        label="รหัสตาราง / Table key",
+        label=gettext_lazy("Table key"),
         help_text="the decision id inside the file, e.g. fee_food_shop",
-        error_messages={
-            "invalid": "ใช้ตัวอักษรอังกฤษพิมพ์เล็ก ตัวเลข และ _ / "
-            "Use lower-case letters, digits and underscores"
-        },
+        error_messages={"invalid": gettext_lazy("Use lower-case letters, digits and underscores")},
     )
     name = forms.CharField(
         max_length=200,
         required=False,
-        label="ชื่อตาราง / Name",
+        label=gettext_lazy("Name"),
         help_text="optional; the decision's name in the file is used when blank",
     )
     agency = forms.ModelChoiceField(
         queryset=Agency.objects.all(),
         required=False,
-        label="หน่วยงานเจ้าของ / Owning agency",
+        label=gettext_lazy("Owning agency"),
         help_text="blank for a platform table; used only when the table is new",
     )
     dmn_file = forms.FileField(
-        label="ไฟล์ DMN / DMN file", help_text="a .dmn file saved from Camunda Modeler or dmn-js"
+        label=gettext_lazy("DMN file"), help_text="a .dmn file saved from Camunda Modeler or dmn-js"
     )
 
     def __init__(self, *args: Any, key: str | None, choose_agency: bool, **kwargs: Any) -> None:
@@ -140,7 +139,7 @@ class DecisionDefinitionAdmin(DefinitionAdmin):
         return self.upload_page(
             request,
             form,
-            "อัปโหลดตารางค่าธรรมเนียม / Upload a fee table",
+            _("Upload a fee table"),
             UPLOAD_INTRO,
             definition=definition,
         )
@@ -165,7 +164,7 @@ class DecisionVersionAdmin(DefinitionVersionAdmin):
     )
     readonly_fields = fields
 
-    @admin.display(description="สรุป / Summary")
+    @admin.display(description=gettext_lazy("Summary"))
     def summary_display(self, obj: DecisionVersion) -> str:
         summary = obj.summary or {}
         inputs = ", ".join(

@@ -5,12 +5,13 @@ from typing import Any
 from django.apps import AppConfig
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 
 class RulesConfig(AppConfig):
     name = "bizportal.rules"
     label = "rules"
-    verbose_name = "กฎค่าธรรมเนียม / Fee rules"
+    verbose_name = _("Fee rules")
 
     def ready(self) -> None:
         # After every migrate (and when the test database is created or flushed), so a

@@ -46,6 +46,8 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_noop
+from django.utils.translation import gettext as _
 
 from bizportal.core import audit
 from bizportal.core.thai import baht
@@ -82,7 +84,7 @@ Status = DecisionVersion.Status
 
 class FeeRuleError(ValueError):
     """The fee cannot be computed, or a table cannot be saved; ``str(error)`` is
-    a "ไทย / English" message.
+    a message in the language active when it was raised.
 
     ``code`` says why: ``missing``, ``invalid``, ``no_rule``, ``unknown_table`` and
     ``bad_table`` when computing a fee; ``bad_table``, ``duplicate``, ``not_draft`` and
@@ -125,16 +127,13 @@ class FeeQuote:
 
 def _bad_table(key: str, detail: str) -> FeeRuleError:
     return FeeRuleError(
-        f"ตารางค่าธรรมเนียม {key} ไม่สามารถใช้งานได้ ({detail}) / "
-        f"Fee table {key} cannot be used ({detail})",
+        _("Fee table %(key)s cannot be used (%(detail)s)") % {"key": key, "detail": detail},
         code="bad_table",
     )
 
 
 def _unknown_table(key: str) -> FeeRuleError:
-    return FeeRuleError(
-        f"ไม่พบตารางค่าธรรมเนียม {key!r} / No fee table named {key!r}", code="unknown_table"
-    )
+    return FeeRuleError(_("No fee table named %(key)r") % {"key": key}, code="unknown_table")
 
 
 # --- checking and parsing tables ---------------------------------------------------------
@@ -245,10 +244,13 @@ def fee_inputs(key: str) -> list[str]:
 # --- computing fees -------------------------------------------------------------------------
 
 
-def _label(column: DecisionInput) -> tuple[str, str]:
-    """Split a "ไทย / English" column label, falling back to the input expression."""
-    thai, _, english = column.label.partition(" / ")
-    return (thai or column.expression, english or thai or column.expression)
+def _label(column: DecisionInput) -> str:
+    """The reader's half of a "ไทย / English" column label (the table's own data),
+    falling back to the input expression."""
+    thai, _sep, english = column.label.partition(" / ")
+    if (get_language() or "th").startswith("th"):
+        return thai or column.expression
+    return english or thai or column.expression
 
 
 def _lookup(scope: Mapping[str, Any], path: str) -> Any:
@@ -267,7 +269,7 @@ def _coerce(column: DecisionInput, value: Any) -> Any:
     (``application.*``) come from the system and may (a renewal 3 days early is
     ``days_past_expiry = -3``).
     """
-    label_th, label_en = _label(column)
+    label = _label(column)
     field = column.expression
     kind = column.kind
     if kind == "number":
@@ -282,15 +284,14 @@ def _coerce(column: DecisionInput, value: Any) -> Any:
                 number = None
         if number is None or not number.is_finite():
             raise FeeRuleError(
-                f"{label_th} ต้องเป็นตัวเลข (ได้รับ {value!r}) / "
-                f"{label_en} must be a number (got {value!r})",
+                _("%(label)s must be a number (got %(value)r)") % {"label": label, "value": value},
                 code="invalid",
                 field=field,
             )
         if number < 0 and not field.startswith(FACTS_ROOT + "."):
             raise FeeRuleError(
-                f"{label_th} ต้องไม่ติดลบ (ได้รับ {value}) / "
-                f"{label_en} must not be negative (got {value})",
+                _("%(label)s must not be negative (got %(value)s)")
+                % {"label": label, "value": value},
                 code="invalid",
                 field=field,
             )
@@ -298,8 +299,8 @@ def _coerce(column: DecisionInput, value: Any) -> Any:
     if kind == "boolean":
         if not isinstance(value, bool):
             raise FeeRuleError(
-                f"{label_th} ต้องเป็นใช่หรือไม่ใช่ (ได้รับ {value!r}) / "
-                f"{label_en} must be true or false (got {value!r})",
+                _("%(label)s must be true or false (got %(value)r)")
+                % {"label": label, "value": value},
                 code="invalid",
                 field=field,
             )
@@ -315,16 +316,16 @@ def _coerce(column: DecisionInput, value: Any) -> Any:
                 parsed = None
         if parsed is None:
             raise FeeRuleError(
-                f"{label_th} ต้องเป็นวันที่ในรูปแบบ ปปปป-ดด-วว ของ ค.ศ. (ได้รับ {value!r}) / "
-                f"{label_en} must be a date as YYYY-MM-DD (got {value!r})",
+                _("%(label)s must be a date as YYYY-MM-DD (got %(value)r)")
+                % {"label": label, "value": value},
                 code="invalid",
                 field=field,
             )
         return parsed
     if not isinstance(value, str) or not value.strip():
         raise FeeRuleError(
-            f"{label_th} ต้องเป็นข้อความที่เลือกจากรายการ (ได้รับ {value!r}) / "
-            f"{label_en} must be one of the listed choices (got {value!r})",
+            _("%(label)s must be one of the listed choices (got %(value)r)")
+            % {"label": label, "value": value},
             code="invalid",
             field=field,
         )
@@ -397,21 +398,16 @@ def quote_fee(
     key = version.definition.key
     table = decision_table(version)
     if not isinstance(answers, Mapping):
-        raise FeeRuleError(
-            "คำตอบในคำขอไม่ถูกต้อง / The application answers are not valid", code="invalid"
-        )
+        raise FeeRuleError(_("The application answers are not valid"), code="invalid")
     if facts is not None and not isinstance(facts, Mapping):
-        raise FeeRuleError(
-            "ข้อมูลประกอบคำขอไม่ถูกต้อง / The application facts are not valid", code="invalid"
-        )
+        raise FeeRuleError(_("The application facts are not valid"), code="invalid")
     scope = {**answers, FACTS_ROOT: dict(facts or {})}
     values: dict[str, Any] = {}
     for column in table.inputs:
         value = _lookup(scope, column.expression)
         if value is None or (isinstance(value, str) and not value):
-            label_th, label_en = _label(column)
             raise FeeRuleError(
-                f"ต้องระบุ{label_th} เพื่อคำนวณค่าธรรมเนียม / {label_en} is needed to calculate the fee",
+                _("%(label)s is needed to calculate the fee") % {"label": _label(column)},
                 code="missing",
                 field=column.expression,
             )
@@ -423,7 +419,7 @@ def quote_fee(
     if not matches:
         shown = _shown(values)
         raise FeeRuleError(
-            f"ไม่มีอัตราค่าธรรมเนียมที่ตรงกับคำตอบ ({shown}) / No fee rule matches the answers ({shown})",
+            _("No fee rule matches the answers (%(answers)s)") % {"answers": shown},
             code="no_rule",
             field=next(iter(values), None),
         )
@@ -440,7 +436,7 @@ def calculate_fee(
     fee_table = str(getattr(service, "fee_table", "") or "")
     if not fee_table:
         raise FeeRuleError(
-            "บริการนี้ยังไม่ได้กำหนดตารางค่าธรรมเนียม / This service has no fee table",
+            _("This service has no fee table"),
             code="unknown_table",
         )
     return quote_fee(live_version(fee_table), answers, facts).total
@@ -499,8 +495,7 @@ def upload_version(
     else:
         if agency is not None and definition.agency_id != agency.pk:
             raise FeeRuleError(
-                f"ตารางค่าธรรมเนียม {key} เป็นของหน่วยงานอื่น / "
-                f"Fee table {key} belongs to another agency or to the platform",
+                _("Fee table %(key)s belongs to another agency or to the platform") % {"key": key},
                 code="forbidden",
             )
         same = (
@@ -510,8 +505,8 @@ def upload_version(
         )
         if same is not None:
             raise FeeRuleError(
-                f"ไฟล์นี้เหมือนกับฉบับที่ {same.number} ({same.get_status_display()}) ทุกประการ / "
-                f"This file is identical to version {same.number} ({same.status})",
+                _("This file is identical to version %(number)s (%(status)s)")
+                % {"number": same.number, "status": same.get_status_display()},
                 code="duplicate",
             )
         if name.strip() and name.strip() != definition.name:
@@ -557,8 +552,8 @@ def publish_version(version: DecisionVersion, *, actor: Any) -> DecisionVersion:
     if current is None or current.status != Status.DRAFT:
         shown = current.status if current is not None else "missing"
         raise FeeRuleError(
-            f"เผยแพร่ได้เฉพาะฉบับร่าง (ฉบับที่ {version.number} เป็น {shown}) / "
-            f"Only a draft can be published (version {version.number} is {shown})",
+            _("Only a draft can be published (version %(number)s is %(status)s)")
+            % {"number": version.number, "status": shown},
             code="not_draft",
         )
     decision_table(current)
@@ -601,7 +596,7 @@ def sync_shipped_tables() -> list[DecisionVersion]:
     for path in sorted(SHIPPED_TABLE_DIR.glob("*.dmn")):
         key = path.stem
         data = path.read_bytes()
-        text, _ = _source_bytes(key, data)
+        text, _sha = _source_bytes(key, data)
         table = _check(key, data)
         digest = hashlib.sha256(data).hexdigest()
         definition, created = DecisionDefinition.objects.select_for_update().get_or_create(
@@ -625,7 +620,7 @@ def sync_shipped_tables() -> list[DecisionVersion]:
         audit.record(
             "rules.shipped_version_loaded",
             version,
-            actor_label="rules/dmn (ตารางที่มากับระบบ / shipped with the code)",
+            actor_label=gettext_noop("rules/dmn (shipped with the code)"),
             key=key,
             number=version.number,
             sha256=digest,

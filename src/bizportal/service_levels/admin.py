@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy, ngettext
 
 from . import services
 from .models import SpecialDay
@@ -34,10 +35,13 @@ class SpecialDayAdmin(admin.ModelAdmin):
     def delete_model(self, request: HttpRequest, obj: SpecialDay) -> None:
         services.delete_special_day(obj, actor=request.user)
 
-    @admin.action(description="ลบวันที่เลือก / Delete the selected days", permissions=["delete"])
+    @admin.action(description=gettext_lazy("Delete the selected days"), permissions=["delete"])
     def delete_selected_days(self, request: HttpRequest, queryset: QuerySet[SpecialDay]) -> None:
         count = 0
         for day in queryset:
             services.delete_special_day(day, actor=request.user)
             count += 1
-        messages.success(request, f"ลบแล้ว {count} วัน / {count} day(s) deleted")
+        messages.success(
+            request,
+            ngettext("%(count)d day deleted", "%(count)d days deleted", count) % {"count": count},
+        )

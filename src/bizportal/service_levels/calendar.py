@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass
 
 import holidays
+from django.utils.translation import gettext as _
 
 #: How long one process trusts its copy of the admins' special days. Changes made in
 #: this process are seen at once (:func:`forget`); other processes see them within it.
@@ -115,13 +116,9 @@ MAX_DAYS = 2000
 def add_working_days(start: dt.date, days: int) -> dt.date:
     """The ``days``-th working day after ``start`` (``start`` itself for 0)."""
     if days < 0:
-        raise CalendarError(
-            "จำนวนวันทำการต้องไม่ติดลบ / the number of working days must not be negative"
-        )
+        raise CalendarError(_("the number of working days must not be negative"))
     if days > MAX_DAYS:
-        raise CalendarError(
-            f"นับได้ไม่เกิน {MAX_DAYS} วันทำการ / at most {MAX_DAYS} working days can be counted"
-        )
+        raise CalendarError(_("at most %(days)s working days can be counted") % {"days": MAX_DAYS})
     day = start
     left = days
     while left:
@@ -136,9 +133,7 @@ def working_days_between(start: dt.date, end: dt.date) -> int:
     if end <= start:
         return 0
     if (end - start).days > MAX_DAYS * 2:
-        raise CalendarError(
-            "ช่วงวันที่ยาวเกินไป / the span of dates is too long to count in working days"
-        )
+        raise CalendarError(_("the span of dates is too long to count in working days"))
     count = 0
     day = start
     while day < end:

@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class SpecialDay(models.Model):
@@ -14,8 +15,8 @@ class SpecialDay(models.Model):
     holidays and the weekend for that date."""
 
     class Kind(models.TextChoices):
-        HOLIDAY = "holiday", "วันหยุดพิเศษ / Special day off"
-        WORKING_DAY = "working_day", "วันทำการชดเชย / Working day"
+        HOLIDAY = "holiday", _("Special day off")
+        WORKING_DAY = "working_day", _("Working day")
 
     date = models.DateField(unique=True)
     kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.HOLIDAY)
@@ -29,17 +30,17 @@ class SpecialDay(models.Model):
 
     class Meta:
         ordering = ["date"]
-        verbose_name = "วันหยุด/วันทำการพิเศษ / Special day"
+        verbose_name = _("Special day")
 
     def __str__(self) -> str:
         return f"{self.date}: {self.name_th} / {self.name_en}"
 
 
 class State(models.TextChoices):
-    ON_TRACK = "on_track", "ตามกำหนด / On track"
-    AT_RISK = "at_risk", "ใกล้ครบกำหนด / At risk"
-    BREACHED = "breached", "เกินกำหนด / Overdue"
-    MET = "met", "เสร็จทันกำหนด / Met"
+    ON_TRACK = "on_track", _("On track")
+    AT_RISK = "at_risk", _("At risk")
+    BREACHED = "breached", _("Overdue")
+    MET = "met", _("Met")
 
 
 class Clock(models.Model):

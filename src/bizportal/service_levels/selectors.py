@@ -12,6 +12,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from bizportal.applications.models import BEFORE_AGENCY, Application
 
@@ -96,7 +97,7 @@ class DuePage:
     next_cursor: str
 
 
-BAD_CURSOR = "ตัวชี้หน้าไม่ถูกต้อง / The page cursor (after) is not valid"
+BAD_CURSOR = _("The page cursor (after) is not valid")
 
 
 def worklist_by_due(user: Any, *, status: str = "", cursor: str = "", size: int = 25) -> DuePage:

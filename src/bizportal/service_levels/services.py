@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from bizportal.applications.models import BEFORE_AGENCY, FINAL_STATUSES, Application, Status
 from bizportal.core import audit, events
@@ -322,9 +323,7 @@ def backfill(*, limit: int = 200) -> int:
 def save_special_day(day: SpecialDay, *, actor: Any, previous_date: dt.date | None = None) -> None:
     """Add or change a special day; the open clocks it may move are counted again."""
     if not day.name_th.strip() or not day.name_en.strip():
-        raise ServiceLevelError(
-            "กรุณาระบุชื่อวันภาษาไทยและภาษาอังกฤษ / Please name the day in Thai and English"
-        )
+        raise ServiceLevelError(_("Please name the day in Thai and English"))
     created = day.pk is None
     day.save()
     audit.record(

@@ -17,6 +17,8 @@ from django.contrib import admin
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import URLPattern, path
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from bizportal.catalog.models import Agency
 from bizportal.core.admin import (
@@ -51,13 +53,13 @@ UPLOAD_INTRO = (
 
 class UploadForm(forms.Form):
     bpmn_file = forms.FileField(
-        label="ไฟล์ BPMN / BPMN file",
+        label=gettext_lazy("BPMN file"),
         help_text="a .bpmn file saved from Camunda Modeler or bpmn.io; its process id names it",
     )
     agency = forms.ModelChoiceField(
         queryset=Agency.objects.all(),
         required=False,
-        label="หน่วยงานเจ้าของ / Owning agency",
+        label=gettext_lazy("Owning agency"),
         help_text="blank for a platform process; used only when the process is new",
     )
 
@@ -108,7 +110,7 @@ class ProcessDefinitionAdmin(DefinitionAdmin):
                 form.add_error("bpmn_file", error.message)
             else:
                 return self.uploaded(request, version.definition.key, version)
-        return self.upload_page(request, form, "อัปโหลดกระบวนงาน / Upload a process", UPLOAD_INTRO)
+        return self.upload_page(request, form, _("Upload a process"), UPLOAD_INTRO)
 
 
 @admin.register(ProcessVersion)
@@ -130,7 +132,7 @@ class ProcessVersionAdmin(DefinitionVersionAdmin):
     )
     readonly_fields = fields
 
-    @admin.display(description="ขั้นตอน / Steps")
+    @admin.display(description=gettext_lazy("Steps"))
     def steps_display(self, obj: ProcessVersion) -> str:
         steps = (obj.summary or {}).get("steps", [])
         rows = format_html_join(

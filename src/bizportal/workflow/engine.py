@@ -29,6 +29,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
@@ -323,7 +325,7 @@ def _is_untyped_task(task_spec: Any) -> bool:
 
 def _definition_error(detail: str) -> ProcessDefinitionError:
     return ProcessDefinitionError(
-        f"ไฟล์กระบวนงานใช้งานไม่ได้ ({detail}) / The process file cannot be used ({detail})"
+        _("The process file cannot be used (%(detail)s)") % {"detail": detail}
     )
 
 
@@ -347,33 +349,41 @@ class ReadyStep:
         }
 
 
+def reader_label(label: str) -> str:
+    """The reader's half of a "ไทย / English" field label written in a process file (the
+    agency's own data), or the whole label when it has one language only."""
+    th, _sep, en = label.partition(" / ")
+    if (get_language() or "th").startswith("th"):
+        return th
+    return en or th
+
+
 def _check_field(step: StepSpec, form_field: StepField, value: Any) -> None:
     """Refuse a value the step's form does not allow, naming the step and the options."""
-    th, _, en = form_field.label.partition(" / ")
-    en = en or th
+    label = reader_label(form_field.label)
     if form_field.choices:
-        options = [choice for choice, _ in form_field.choices]
+        options = [choice for choice, _label in form_field.choices]
         if value not in options:
             shown = ", ".join(options)
             raise InvalidTaskData(
-                f"{th}: ค่า {value!r} ใช้ไม่ได้ในขั้นตอน {step.id} (เลือกได้: {shown}) / "
-                f"{en}: {value!r} is not allowed at step {step.id} (choose one of: {shown})"
+                _("%(label)s: %(value)r is not allowed at step %(id)s (choose one of: %(shown)s)")
+                % {"label": label, "value": value, "id": step.id, "shown": shown}
             )
     elif form_field.type == "boolean":
         if not isinstance(value, bool):
             raise InvalidTaskData(
-                f"{th}: ต้องเป็น true หรือ false (ได้รับ {value!r}) / "
-                f"{en}: must be true or false (got {value!r})"
+                _("%(label)s: must be true or false (got %(value)r)")
+                % {"label": label, "value": value}
             )
     elif form_field.type == "long":
         if not isinstance(value, int) or isinstance(value, bool):
             raise InvalidTaskData(
-                f"{th}: ต้องเป็นจำนวนเต็ม (ได้รับ {value!r}) / "
-                f"{en}: must be a whole number (got {value!r})"
+                _("%(label)s: must be a whole number (got %(value)r)")
+                % {"label": label, "value": value}
             )
     elif not isinstance(value, str) or (form_field.required and not value.strip()):
         raise InvalidTaskData(
-            f"{th}: ต้องเป็นข้อความ (ได้รับ {value!r}) / {en}: must be text (got {value!r})"
+            _("%(label)s: must be text (got %(value)r)") % {"label": label, "value": value}
         )
 
 
@@ -384,15 +394,17 @@ def check_step_data(step: StepSpec, data: Mapping[str, Any], *, extra: frozenset
     if unknown:
         allowed = ", ".join(sorted(declared | extra)) or "-"
         raise InvalidTaskData(
-            f"ขั้นตอน {step.id} ไม่รับข้อมูล {', '.join(unknown)} (รับได้: {allowed}) / "
-            f"Step {step.id} does not take {', '.join(unknown)} (it takes: {allowed})"
+            _("Step %(id)s does not take %(unknown)s (it takes: %(allowed)s)")
+            % {"id": step.id, "unknown": ", ".join(unknown), "allowed": allowed}
         )
     for form_field in step.fields:
         if form_field.id in data:
             _check_field(step, form_field, data[form_field.id])
         elif form_field.required:
-            th, _, en = form_field.label.partition(" / ")
-            raise InvalidTaskData(f"ขั้นตอน {step.id} ต้องระบุ{th} / Step {step.id} needs: {en or th}")
+            label = reader_label(form_field.label)
+            raise InvalidTaskData(
+                _("Step %(id)s needs: %(label)s") % {"id": step.id, "label": label}
+            )
 
 
 class ProcessRun:
@@ -422,8 +434,7 @@ class ProcessRun:
             workflow = _SERIALIZER.from_dict(dct)
         except (KeyError, TypeError, ValueError, SpiffWorkflowException) as error:
             raise ProcessDefinitionError(
-                f"อ่านสถานะกระบวนงานไม่ได้ ({error}) / "
-                f"The saved process state cannot be read ({error})"
+                _("The saved process state cannot be read (%(error)s)") % {"error": error}
             ) from error
         return cls(workflow, parsed)
 
@@ -493,8 +504,8 @@ class ProcessRun:
         if task is None or step is None:
             waiting = ", ".join(s.spec.id for s in self.ready_steps()) or "-"
             raise TaskNotReady(
-                f"ขั้นตอนนี้ยังไม่ถึงหรือผ่านไปแล้ว (รอ: {waiting}) / "
-                f"That step is not one the process is waiting for (waiting for: {waiting})"
+                _("That step is not one the process is waiting for (waiting for: %(waiting)s)")
+                % {"waiting": waiting}
             )
         check_step_data(step, data, extra=extra)
         for name in [f.id for f in step.fields] + sorted(extra):
@@ -513,8 +524,7 @@ class ProcessRun:
         except SpiffWorkflowException as error:
             # A BPMN file whose conditions do not cover its form's options ends up here.
             raise InvalidTaskData(
-                f"กระบวนงานไปต่อไม่ได้ด้วยข้อมูลนี้ ({error}) / "
-                f"The process cannot continue with these values ({error})"
+                _("The process cannot continue with these values (%(error)s)") % {"error": error}
             ) from error
 
 

@@ -1,4 +1,4 @@
-"""Why a process refused to move. Every message reads "ไทย / English".
+"""Why a process refused to move. Every message is in the language active when raised.
 
 They live apart from :mod:`.engine` and :mod:`.services` so both can raise them and
 callers can import them from :mod:`bizportal.workflow.services`.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 
 class WorkflowError(Exception):
-    """Base of every refusal from the workflow app; ``str(error)`` is bilingual."""
+    """Base of every refusal from the workflow app; ``str(error)`` is the message."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)

@@ -27,6 +27,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from bizportal.core import audit
 
@@ -101,8 +102,8 @@ def _parse_valid(source: str | bytes) -> ParsedProcess:
     if problems:
         listed = "; ".join(problems)
         raise ProcessDefinitionError(
-            f"กระบวนงาน {process.process_id} ยังใช้งานไม่ได้: {listed} / "
-            f"Process {process.process_id} cannot go live: {listed}"
+            _("Process %(process_id)s cannot go live: %(listed)s")
+            % {"process_id": process.process_id, "listed": listed}
         )
     return process
 
@@ -132,8 +133,8 @@ def live_version(key: str) -> ProcessVersion:
             .distinct()
         )
         raise UnknownProcess(
-            f"ไม่พบกระบวนงาน {key!r} ที่ใช้งานอยู่ (ที่มี: {known or '-'}) / "
-            f"No live process named {key!r} (available: {known or '-'})"
+            _("No live process named %(key)r (available: %(known)s)")
+            % {"key": key, "known": known or "-"}
         )
     return version
 
@@ -150,13 +151,12 @@ def upload_version(
     """
     text = source.decode("utf-8") if isinstance(source, bytes) else source
     process = _parse_valid(text)
-    definition, _ = ProcessDefinition.objects.get_or_create(
+    definition, _created = ProcessDefinition.objects.get_or_create(
         key=process.process_id, defaults={"name": name or process.name, "agency": agency}
     )
     if agency is not None and definition.agency_id not in (None, agency.pk):
         raise ProcessDefinitionError(
-            f"กระบวนงาน {definition.key} เป็นของหน่วยงานอื่น / "
-            f"Process {definition.key} belongs to another agency"
+            _("Process %(key)s belongs to another agency") % {"key": definition.key}
         )
     version = _new_version(definition, text, process, actor=actor)
     audit.record(
@@ -192,8 +192,8 @@ def publish_version(version: ProcessVersion, *, actor: Any = None) -> ProcessVer
     version = ProcessVersion.objects.select_for_update().get(pk=version.pk)
     if version.status != VersionStatus.DRAFT:
         raise ProcessDefinitionError(
-            f"เผยแพร่ได้เฉพาะฉบับร่าง (ฉบับ {version.number} เป็น {version.status}) / "
-            f"Only a draft can go live (version {version.number} is {version.status})"
+            _("Only a draft can go live (version %(number)s is %(status)s)")
+            % {"number": version.number, "status": version.status}
         )
     _parse_valid(version.source)  # step types may have changed since the upload
     now = timezone.now()
@@ -230,7 +230,7 @@ def sync_shipped_processes(directory: Path = SHIPPED_DIR) -> list[ProcessVersion
         if ProcessVersion.objects.filter(sha256=sha, definition__agency__isnull=True).exists():
             continue
         process = _parse_valid(text)
-        definition, _ = ProcessDefinition.objects.get_or_create(
+        definition, _created = ProcessDefinition.objects.get_or_create(
             key=process.process_id, defaults={"name": process.name}
         )
         version = _new_version(definition, text, process, actor=None)
@@ -315,8 +315,8 @@ def complete_step(
     if step is None:
         shown = ", ".join(s.spec.id for s in waiting.values()) or "-"
         raise TaskNotReady(
-            f"ขั้นตอนนี้ยังไม่ถึงหรือผ่านไปแล้ว (รอ: {shown}) / "
-            f"That step is not one the process is waiting for (waiting for: {shown})"
+            _("That step is not one the process is waiting for (waiting for: %(waiting)s)")
+            % {"waiting": shown}
         )
     run.complete(task_id, completion.data, extra=handler_for(step).outputs)
     done = CompletedStep(step, completion, actor=actor, actor_label=actor_label)
@@ -363,7 +363,7 @@ def _enter_new_steps(
     """Call ``enter`` on every step the run newly waits at; complete those that finish
     at once (a fee of zero, a notification) and go on, at most MAX_ENGINE_LOOPS times."""
     entered: list[ReadyStep] = []
-    for _ in range(MAX_ENGINE_LOOPS):
+    for _round in range(MAX_ENGINE_LOOPS):
         new = [step for step in run.ready_steps() if step.task_id not in seen]
         if not new:
             return entered
@@ -383,8 +383,8 @@ def _enter_new_steps(
                 run.complete(step.task_id, completion.data, extra=handler.outputs)
                 completed.append(CompletedStep(step, completion, actor_label="Biz Portal"))
     raise WorkflowError(
-        f"กระบวนงานวนซ้ำเกิน {MAX_ENGINE_LOOPS} รอบ / "
-        f"The process looped more than {MAX_ENGINE_LOOPS} times without waiting"
+        _("The process looped more than %(loops)s times without waiting")
+        % {"loops": MAX_ENGINE_LOOPS}
     )
 
 

@@ -36,6 +36,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, ClassVar
 
+from django.utils.translation import gettext as _
+
 from bizportal.core.registry import Registry
 
 from .engine import ParsedProcess, ReadyStep, StepField, StepSpec
@@ -98,7 +100,7 @@ class StepContext:
 
 
 class StepError(Exception):
-    """A person's action at a step is refused; ``str(error)`` is "ไทย / English"."""
+    """A person's action at a step is refused; ``str(error)`` says why (gettext)."""
 
 
 class StepHandler(ABC):
@@ -133,8 +135,7 @@ class StepHandler(ABC):
     def perform(self, ctx: StepContext) -> Completion:
         """Do the system's work at the step (system steps only, in a background task)."""
         raise StepError(
-            f"ขั้นตอนประเภท {self.type} ไม่ได้ทำโดยระบบ / "
-            f"Steps of type {self.type} are not performed by the system"
+            _("Steps of type %(type)s are not performed by the system") % {"type": self.type}
         )
 
     @abstractmethod
