@@ -8,6 +8,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from bizportal.core import audit
 from bizportal.core.admin import AuditedReadsAdmin
@@ -144,8 +145,7 @@ class ServicePaymentOptionsForm(forms.ModelForm):  # type: ignore[type-arg]
         choices=_channel_choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="ช่องทางที่รับ (ไม่เลือก = ทุกช่องทางที่เปิดใช้) / "
-        "Channels accepted (none ticked: every enabled channel)",
+        help_text=_("Channels accepted (none ticked: every enabled channel)"),
     )
 
     class Meta:

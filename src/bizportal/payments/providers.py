@@ -88,7 +88,7 @@ class CallbackData:
 
 class PaymentProvider(Protocol):
     """What each provider plugin implements. ``label`` names the channel to payers
-    (bilingual, "ไทย / English"), as the pay page's choice shows it."""
+    (a lazy gettext message, in the reader's language), as the pay page's choice shows it."""
 
     label: str
 
