@@ -18,6 +18,8 @@ import requests
 from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from bizportal.payments import billpay, thaiqr
 from bizportal.payments.providers import (
@@ -38,7 +40,7 @@ FETCH_TIMEOUT = 60
 
 @providers.register("sandbox_counter")
 class SandboxCounterProvider:
-    label = "เคาน์เตอร์ธนาคาร / ATM (ใบนำฝาก) / Bank counter or ATM (pay-in slip)"
+    label = gettext_lazy("Bank counter or ATM (pay-in slip)")
 
     def instruction(self, invoice: Invoice, *, return_url: str = "") -> PaymentInstruction:
         payload = thaiqr.bill_payment_payload(
@@ -68,10 +70,7 @@ class SandboxCounterProvider:
         )
 
     def verify_callback(self, request: HttpRequest) -> CallbackData:
-        raise CallbackError(
-            "ช่องทางเคาน์เตอร์แจ้งผลด้วยไฟล์ประจำวันเท่านั้น ไม่รับการแจ้งทีละรายการ / "
-            "The counter channel reports by daily file only, never by callback"
-        )
+        raise CallbackError(_("The counter channel reports by daily file only, never by callback"))
 
     def fetch_daily_file(self, day: dt.date) -> bytes:
         """Download the bank's bill-payment file of ``day`` and check its signature (the
@@ -81,12 +80,13 @@ class SandboxCounterProvider:
             response = requests.get(url, timeout=FETCH_TIMEOUT)
         except requests.RequestException as error:
             raise billpay.PaymentFileError(
-                f"ดาวน์โหลดไฟล์จากธนาคารไม่ได้ / The bank's file could not be fetched: {error!r}"[:500]
+                (_("The bank's file could not be fetched: %(error)s") % {"error": repr(error)})[
+                    :500
+                ]
             ) from None
         if response.status_code != 200:
             raise billpay.PaymentFileError(
-                f"ธนาคารตอบ HTTP {response.status_code} / "
-                f"The bank answered HTTP {response.status_code}"
+                _("The bank answered HTTP %(status)s") % {"status": response.status_code}
             )
         try:
             signing.verify(
@@ -96,6 +96,6 @@ class SandboxCounterProvider:
             )
         except SignatureError as error:
             raise billpay.PaymentFileError(
-                f"ลายมือชื่อของไฟล์ไม่ถูกต้อง / The file's signature is not the bank's: {error}"
+                _("The file's signature is not the bank's: %(error)s") % {"error": error}
             ) from None
         return bytes(response.content)

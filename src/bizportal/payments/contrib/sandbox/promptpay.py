@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from bizportal.payments import thaiqr
 from bizportal.payments.providers import (
@@ -37,7 +39,7 @@ def our_proxy() -> str:
 
 @providers.register("sandbox_promptpay")
 class SandboxPromptPayProvider(SandboxBankProvider):
-    label = "พร้อมเพย์ (ธนาคารจำลอง) / PromptPay (sandbox bank)"
+    label = gettext_lazy("PromptPay (sandbox bank)")
 
     def payee_id(self) -> str:
         return our_proxy()
@@ -70,8 +72,8 @@ class SandboxPromptPayProvider(SandboxBankProvider):
         data = super().verify_callback(request)
         if data.raw.get("scheme") != "promptpay" or data.biller_id != our_proxy():
             raise CallbackError(
-                f"การโอนพร้อมเพย์นี้ไม่ได้โอนเข้าบัญชีของระบบ ({data.biller_id}) / "
-                f"This PromptPay transfer was not paid to our proxy ({data.biller_id})"
+                _("This PromptPay transfer was not paid to our proxy (%(proxy)s)")
+                % {"proxy": data.biller_id}
             )
         return CallbackData(
             txn_id=data.txn_id,
