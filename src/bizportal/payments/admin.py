@@ -135,7 +135,12 @@ def _channel_choices() -> list[tuple[str, str]]:
     """Installed channels; those the settings do not enable are marked, since a service
     may list them but they stay off until PAYMENT_PROVIDERS enables them."""
     return [
-        (name, provider.label if name in settings.PAYMENT_PROVIDERS else f"{provider.label} (off)")
+        (
+            name,
+            str(provider.label)
+            if name in settings.PAYMENT_PROVIDERS
+            else f"{provider.label} (off)",
+        )
         for name, provider in providers
     ]
 

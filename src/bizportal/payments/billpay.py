@@ -82,7 +82,7 @@ TRAILER = (
 
 
 class PaymentFileError(Exception):
-    """The file is refused as a whole (nothing settled); the message is bilingual and
+    """The file is refused as a whole (nothing settled); the message is in the reader's language and
     names the line when there is one."""
 
 

@@ -115,7 +115,7 @@ class Invoice(models.Model):
     @property
     def shown_state_label(self) -> str:
         """:attr:`shown_state` as people read it, in the reader's language."""
-        return INVOICE_STATES_SHOWN[self.shown_state]
+        return str(INVOICE_STATES_SHOWN[self.shown_state])
 
 
 INVOICE_STATES_SHOWN = {

@@ -57,7 +57,7 @@ Status = StatementLine.Status
 
 
 class StatementError(Exception):
-    """The file is refused as a whole (nothing stored); the message is bilingual and
+    """The file is refused as a whole (nothing stored); the message is in the reader's language and
     names the place in the file when there is one."""
 
 

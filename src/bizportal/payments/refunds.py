@@ -41,7 +41,7 @@ RECEIPT_PREFIX = "RF"
 
 
 class RefundRefused(Exception):
-    """A refund request or decision we refuse; the message is bilingual, nothing changed."""
+    """A refund request or decision we refuse (message translated); nothing changed."""
 
 
 def refunded_so_far(invoice: Invoice, *, exclude: Refund | None = None) -> Decimal:

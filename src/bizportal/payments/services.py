@@ -98,7 +98,7 @@ def raise_invoice(
     exactly one invoice. ``lines`` (``item``, ``amount``: a fee quote's lines) say what
     the amount is for; each is rounded to satang like the amount, and together they
     must make the amount, or the invoice and its receipt would contradict themselves.
-    Refuses, with a bilingual ValidationError, a non-positive amount, lines that do
+    Refuses, with a translated ValidationError, a non-positive amount, lines that do
     not add up, an application without a reference, or one that already has an unpaid
     invoice. It stays payable until :func:`expiry_for` (the service's payment terms);
     ``stage`` is the fee stage of the step that raised it, ``replaces`` the closed
@@ -368,7 +368,7 @@ def accepted_channels(service: Any) -> list[tuple[str, PaymentProvider]]:
 
 def instruction(invoice: Invoice, *, channel: str = "", return_url: str = "") -> PaymentInstruction:
     """How to pay through ``channel`` (default: the service's first accepted channel);
-    a channel the service does not accept is refused with a bilingual ValidationError."""
+    a channel the service does not accept is refused with a translated ValidationError."""
     accepted = dict(accepted_channels(invoice.application.service))
     if not channel:
         channel = next(iter(accepted))

@@ -33,7 +33,8 @@ class PaymentStep(StepHandler):
     type = STEP_TYPE
     # The payment provider, not a person at a desk, completes the step.
     performer = Performer.EXTERNAL
-    description = _("Invoices the fee from the service's fee table and waits for payment")
+    # Lazy, so each reader sees it in their language (the base class declares ``str``).
+    description = _("Invoices the fee from the service's fee table and waits for payment")  # type: ignore[assignment]
     outputs = frozenset({"fee", "invoice"})
     options = {"feeStage": False}
 

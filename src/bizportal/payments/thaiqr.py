@@ -38,7 +38,7 @@ BILLER_RE = re.compile(r"^[0-9]{15}$")
 
 
 class PayloadError(ValueError):
-    """A payload that is not a well-formed Thai QR code; the message is bilingual."""
+    """A payload that is not a well-formed Thai QR code; the message is in the reader's language."""
 
 
 @dataclass(frozen=True)
@@ -140,7 +140,7 @@ def parse_payload(text: str) -> dict[str, str | dict[str, str]]:
     """Split a Thai QR payload into its fields, checking TLV structure and CRC.
 
     Templates (26-51, 62, 64) come back as dicts of their sub-fields. Raises
-    :class:`PayloadError` with a bilingual message on any defect, so a mistyped
+    :class:`PayloadError` with a translated message on any defect, so a mistyped
     or tampered code is refused before anyone sees an amount.
     """
     text = text.strip()

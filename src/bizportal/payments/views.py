@@ -45,7 +45,7 @@ def invoice(request: HttpRequest, public_id: Any) -> HttpResponse:
             query = urlencode({"aal": str(needed.needed), "next": request.get_full_path()})
             return redirect(f"{reverse('identity:step-up')}?{query}")
         accepted = services.accepted_channels(invoice.application.service)
-        channels = [(name, provider.label) for name, provider in accepted]
+        channels = [(name, str(provider.label)) for name, provider in accepted]
         chosen = request.GET.get("channel", "")[:40] or accepted[0][0]
         if chosen not in dict(accepted):
             channel_error = _(

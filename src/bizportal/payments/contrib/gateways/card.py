@@ -52,20 +52,15 @@ class SandboxCardProvider:
             qr_payload="",
             qr_svg="",
             pay_url=invoice_checkout_url(CARD, invoice, return_url),
-            pay_label_th="ไปหน้าชำระด้วยบัตร",
-            pay_label_en="Go to the card payment page",
-            heading_th="ชำระด้วยบัตรเครดิตหรือเดบิต",
-            heading_en="Pay by credit or debit card",
-            steps_th=(
-                "กดปุ่มด้านล่างเพื่อไปหน้าชำระเงินของผู้ให้บริการบัตร (ระบบนี้ไม่เห็นข้อมูลบัตร)",
-                "ธนาคารผู้ออกบัตรอาจขอรหัส OTP ที่ส่งไปยังโทรศัพท์ของท่าน",
-                "เมื่อกลับมาหน้านี้ ระบบจะแสดงใบเสร็จเมื่อได้รับการยืนยันจากผู้ให้บริการ",
-            ),
-            steps_en=(
-                "Press the button to go to the card provider's payment page "
-                "(the portal never sees your card).",
-                "Your bank may ask for a one-time password sent to your phone.",
-                "Back on this page, the receipt appears once the provider confirms.",
+            pay_label=_("Go to the card payment page"),
+            heading=_("Pay by credit or debit card"),
+            steps=(
+                _(
+                    "Press the button to go to the card provider's payment page "
+                    "(the portal never sees your card)."
+                ),
+                _("Your bank may ask for a one-time password sent to your phone."),
+                _("Back on this page, the receipt appears once the provider confirms."),
             ),
         )
 

@@ -44,18 +44,14 @@ class SandboxCgdProvider:
             qr_payload="",
             qr_svg="",
             pay_url=invoice_checkout_url(CGD, invoice, return_url),
-            pay_label_th="ไปที่ระบบ e-Payment ของกรมบัญชีกลาง",
-            pay_label_en="Go to the CGD e-Payment service",
-            heading_th="ชำระผ่านระบบรับชำระเงินภาครัฐ (กรมบัญชีกลาง)",
-            heading_en="Pay through the Comptroller General's Department e-Payment",
-            steps_th=(
-                "ค่าธรรมเนียมนี้นำส่งคลังโดยตรง กดปุ่มด้านล่างเพื่อไปที่ระบบของกรมบัญชีกลาง",
-                "ยืนยันการหักเงินจากบัญชีธนาคารของท่าน แล้วกลับมาที่หน้านี้",
-            ),
-            steps_en=(
-                "This fee goes straight to the treasury: press the button to go to the "
-                "CGD's service.",
-                "Confirm the debit from your bank account, then come back to this page.",
+            pay_label=_("Go to the CGD e-Payment service"),
+            heading=_("Pay through the Comptroller General's Department e-Payment"),
+            steps=(
+                _(
+                    "This fee goes straight to the treasury: press the button to "
+                    "go to the CGD's service."
+                ),
+                _("Confirm the debit from your bank account, then come back to this page."),
             ),
         )
 

@@ -22,7 +22,7 @@ def signed_body(
     gateway: Gateway, request: HttpRequest, required: tuple[str, ...]
 ) -> dict[str, Any]:
     """The notice's JSON once its signature checks out, with every ``required`` field a
-    string; SignatureError or CallbackError (bilingual) otherwise."""
+    string; SignatureError or CallbackError (message in the reader's language) otherwise."""
     signing.verify(
         request.headers.get(gateway.header, ""), request.body, gateway.secret, name=gateway.header
     )

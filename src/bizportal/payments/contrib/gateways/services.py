@@ -38,7 +38,7 @@ State = GatewayCharge.State
 
 
 class CheckoutError(Exception):
-    """Bad input on a hosted page; the message is bilingual and nothing was charged."""
+    """Bad input on a hosted page (message translated); nothing was charged."""
 
 
 def luhn_ok(number: str) -> bool:

@@ -51,20 +51,15 @@ class SandboxCounterProvider:
             qr_payload=payload,
             qr_svg=thaiqr.qr_svg(payload, title=f"Thai QR {invoice.number}"),
             pay_url=f"{settings.PAYMENT_SANDBOX_URL}/counter/?{urlencode({'barcode': barcode})}",
-            pay_label_th="จำลองการชำระที่เคาน์เตอร์ธนาคาร",
-            pay_label_en="Pay at the sandbox bank's counter",
-            heading_th="ชำระที่เคาน์เตอร์ธนาคารหรือตู้ ATM",
-            heading_en="Pay at a bank counter or ATM",
-            steps_th=(
-                "ดาวน์โหลดและพิมพ์ใบนำฝาก (Pay-in slip)",
-                "ยื่นใบนำฝากที่เคาน์เตอร์ธนาคาร ให้พนักงานสแกนบาร์โค้ด แล้วชำระเงินสด",
-                "ธนาคารแจ้งการชำระในไฟล์ประจำวัน ระบบจะออกใบเสร็จภายในวันทำการถัดไป",
-            ),
-            steps_en=(
-                "Download and print the pay-in slip.",
-                "Hand it in at a bank counter: the teller scans the barcode and takes the cash.",
-                "The bank reports the day's payments in a file; your receipt follows by "
-                "the next working day.",
+            pay_label=_("Pay at the sandbox bank's counter"),
+            heading=_("Pay at a bank counter or ATM"),
+            steps=(
+                _("Download and print the pay-in slip."),
+                _("Hand it in at a bank counter: the teller scans the barcode and takes the cash."),
+                _(
+                    "The bank reports the day's payments in a file; your receipt "
+                    "follows by the next working day."
+                ),
             ),
             slip_url=reverse("payments:invoice-slip", args=[invoice.public_id]),
         )

@@ -55,16 +55,13 @@ class SandboxPromptPayProvider(SandboxBankProvider):
     def instruction(self, invoice: Invoice, *, return_url: str = "") -> PaymentInstruction:
         return dataclasses.replace(
             super().instruction(invoice, return_url=return_url),
-            heading_th="ชำระด้วยพร้อมเพย์",
-            heading_en="Pay with PromptPay",
-            steps_th=(
-                "สแกน QR พร้อมเพย์ด้วยแอปธนาคารใดก็ได้ ยอดเงินอยู่ใน QR แล้ว",
-                "ตรวจชื่อบัญชีผู้รับก่อนยืนยัน เลขใบแจ้งหนี้แนบไปกับการโอนโดยอัตโนมัติ",
-            ),
-            steps_en=(
-                "Scan the PromptPay code with any Thai banking app; the amount is in it.",
-                "Check the receiving account before you confirm; the invoice number "
-                "travels with the transfer.",
+            heading=_("Pay with PromptPay"),
+            steps=(
+                _("Scan the PromptPay code with any Thai banking app; the amount is in it."),
+                _(
+                    "Check the receiving account before you confirm; the invoice "
+                    "number travels with the transfer."
+                ),
             ),
         )
 

@@ -62,8 +62,7 @@ class SandboxBankProvider:
             qr_payload=payload,
             qr_svg=thaiqr.qr_svg(payload, title=f"Thai QR {invoice.number}"),
             pay_url=f"{settings.PAYMENT_SANDBOX_URL}/?{urlencode(query)}",
-            pay_label_th="เปิดแอปธนาคารจำลอง (Sandbox Bank)",
-            pay_label_en="Open the sandbox banking app",
+            pay_label=_("Open the sandbox banking app"),
         )
 
     def verify_callback(self, request: HttpRequest) -> CallbackData:
