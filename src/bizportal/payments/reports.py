@@ -204,10 +204,11 @@ def collections_svg(report: FinanceReport, *, width: int = 720, height: int = 24
     left, bottom, right, upper = 64, 28, 8, 12
     plot_w, plot_h = width - left - right, height - bottom - upper
     bar_w = plot_w / max(len(days), 1)
+    title = _("Collections per day (THB)")
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
         f'width="100%" role="img" aria-labelledby="chart-title" class="chart">',
-        f'<title id="chart-title">{escape(_("Collections per day (THB)"))}</title>',
+        f'<title id="chart-title">{escape(title)}</title>',
         f'<line x1="{left}" y1="{upper + plot_h}" x2="{width - right}" y2="{upper + plot_h}" '
         'stroke="#555" stroke-width="1"/>',
     ]
