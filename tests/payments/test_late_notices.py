@@ -169,7 +169,7 @@ def test_a_flagged_payment_is_refunded_through_the_refunds_flow(
         refunds.request_refund(
             invoice, amount=Decimal("1.00"), reason_code="other", note="x", actor=maker
         )
-    with pytest.raises(refunds.RefundRefused, match=r"At most 1,000\.00"):
+    with pytest.raises(refunds.RefundRefused, match=r"คืนได้ไม่เกิน 1,000\.00 บาท"):
         refunds.request_refund(
             invoice,
             amount=Decimal("1000.01"),
@@ -216,7 +216,7 @@ def test_a_finance_officer_closes_a_flag_with_a_reason(
     with pytest.raises(refunds.RefundRefused, match="กรุณาระบุเหตุผลที่ปิดรายการ"):
         refunds.close_issue(issue, actor=finance, note="")
     stranger = OfficerFactory(roles=[StaffRole.FINANCE])
-    with pytest.raises(refunds.RefundRefused, match="Only finance officers"):
+    with pytest.raises(refunds.RefundRefused, match="เฉพาะเจ้าหน้าที่การเงินของหน่วยงานเจ้าของใบแจ้งหนี้"):
         refunds.close_issue(issue, actor=stranger, note="x")
     refunds.close_issue(issue, actor=finance, note="คืนเงินสดที่เคาน์เตอร์ / Refunded in cash")
     issue.refresh_from_db()

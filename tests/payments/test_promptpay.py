@@ -112,10 +112,11 @@ def test_a_channel_the_service_does_not_take_is_refused_with_a_reason(
     page = owner_client.get(url, {"channel": "sandbox"})
     assert page.status_code == 400
     text = page.content.decode()
-    assert "บริการนี้ไม่รับชำระทางช่องทาง 'sandbox' เลือกช่องทางด้านล่าง" in text
+    assert "บริการนี้ไม่รับชำระทางช่องทาง" in text and "sandbox" in text
+    assert "เลือกช่องทางด้านล่าง" in text
     assert page.context["channels"] == [("sandbox_promptpay", providers["sandbox_promptpay"].label)]
     assert page.context["chosen"] == "sandbox_promptpay"
-    with pytest.raises(ValidationError, match="does not take payments"):
+    with pytest.raises(ValidationError, match="ไม่รับชำระทางช่องทาง"):
         services.instruction(invoice, channel="sandbox")
     # A channel the settings switch off is off for every service.
     with mock.patch("django.conf.settings.PAYMENT_PROVIDERS", ("sandbox",)):

@@ -51,7 +51,7 @@ def test_a_tampered_code_is_refused_before_payment(invoice: Invoice, client: Cli
 def test_a_code_without_amount_or_nothing_at_all_cannot_be_paid(db: None, client: Client) -> None:
     static = thaiqr.bill_payment_payload("099400016550101", "BP2569000001")
     assert "QR นี้ไม่ระบุยอดเงิน" in client.post(BANK, {"payload": static}).content.decode()
-    assert "Please paste" in client.post(BANK, {"payload": ""}).content.decode()
+    assert "กรุณาวางข้อมูล QR" in client.post(BANK, {"payload": ""}).content.decode()
     assert not BankTransaction.objects.exists()
 
 
