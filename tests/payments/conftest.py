@@ -16,7 +16,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from bizportal.applications import services as applications
 from bizportal.applications.models import Application, Status
@@ -30,6 +30,16 @@ FOOD_SHOP_FEE = "1000.00"
 FOOD_SHOP_FEE_IN_WORDS = "หนึ่งพันบาทถ้วน"
 FOOD_SHOP_FEE_ITEM = "ค่าธรรมเนียมใบอนุญาตสถานที่จำหน่ายอาหาร / Food shop licence fee"
 TXN_ID = "SBX20260101AAAAAAAAAAAA"
+
+
+@pytest.fixture(autouse=True)
+def english_outside_requests() -> Any:
+    """Services, parsers and providers called directly (outside a request) speak English
+    here, so their tests assert the English msgid; pages reached through the test client
+    still answer in Thai (the locale middleware picks the request's language), and a test
+    of Thai output outside a request says ``translation.override("th")``."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

@@ -199,7 +199,7 @@ def test_an_old_signature_is_refused_even_if_it_was_genuine(
     before = money_state(invoice)
     response = post_callback(bank_notice(invoice), timestamp=int(time.time()) - 301)
     assert response.status_code == 403
-    assert "tolerance" in response.json()["detail"]
+    assert "ลายมือชื่อหมดอายุหรือเวลาไม่ตรง (เกิน 300 วินาที)" in response.json()["detail"]
     assert_refused_and_unchanged(invoice, before)
 
 

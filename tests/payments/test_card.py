@@ -76,7 +76,7 @@ def test_the_link_is_signed_and_a_changed_amount_is_refused(
     assert page.status_code == 200 and "1,000.00" in page.content.decode()
     tampered = client.get(link.replace("amount=1000.00", "amount=1.00"))
     assert tampered.status_code == 403
-    assert "altered or not signed" in tampered.content.decode()
+    assert "ลิงก์ชำระเงินถูกแก้ไขหรือไม่ได้ลงนามโดยร้านค้า" in tampered.content.decode()
     assert not GatewayCharge.objects.exists()
 
 
@@ -145,7 +145,7 @@ def test_a_card_number_that_fails_its_check_digit_charges_nothing(
 ) -> None:
     link = pay_link(invoice, "sandbox_card", owner_client)
     refused = checkout(client, link, card_number="4111111111111112", action="pay")
-    assert refused.status_code == 400 and "card number is not valid" in refused.content.decode()
+    assert refused.status_code == 400 and "หมายเลขบัตรไม่ถูกต้อง" in refused.content.decode()
     assert not GatewayCharge.objects.exists()
 
 
@@ -225,7 +225,7 @@ def test_a_cancelled_forged_or_foreign_cgd_result_changes_nothing(
     assert notify(client, paid, secret="guessed").status_code == 403
     paid.merchant_id = "0000000000"  # a result for another agency, signed by CGD
     foreign = notify(client, paid)
-    assert foreign.status_code == 400 and "is not ours" in foreign.json()["detail"]
+    assert foreign.status_code == 400 and "ไม่ใช่ของระบบนี้" in foreign.json()["detail"]
     assert Invoice.objects.get(pk=invoice.pk).status == "pending"
     assert list(PaymentEvent.objects.order_by("id").values_list("outcome", flat=True)) == [
         "declined",

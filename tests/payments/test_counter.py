@@ -110,7 +110,7 @@ def test_the_counter_channel_takes_no_callbacks(invoice: Invoice, client: Client
         content_type="application/json",
         HTTP_X_BIZPORTAL_SIGNATURE=signing.sign(body, settings.PAYMENT_WEBHOOK_SECRET),
     )
-    assert response.status_code == 400 and "daily file only" in response.json()["detail"]
+    assert response.status_code == 400 and "ไฟล์ประจำวันเท่านั้น" in response.json()["detail"]
     assert Invoice.objects.get(pk=invoice.pk).status == "pending"
 
 
@@ -182,9 +182,9 @@ def test_the_daily_file_settles_a_match_and_refuses_an_unknown_ref_and_a_wrong_a
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda text: text.replace(settings.PAYMENT_BILLER_ID, "099999999999999"), "not ours"),
-        (lambda text: text[:-3] + "\r\n", "characters, records are 256"),
-        (lambda text: text.replace("\r\nT", "\r\nX"), "end with a trailer"),
+        (lambda text: text.replace(settings.PAYMENT_BILLER_ID, "099999999999999"), "ไม่ใช่ของระบบนี้"),
+        (lambda text: text[:-3] + "\r\n", "ยาว 255 ตัวอักษร ต้องเป็น 256"),
+        (lambda text: text.replace("\r\nT", "\r\nX"), "จบด้วยระเบียน T"),
     ],
 )
 def test_a_defective_file_is_refused_whole(

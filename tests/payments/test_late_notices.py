@@ -62,7 +62,7 @@ def test_a_payment_after_expiry_is_recorded_and_flagged_never_settled(
         event,
     )
     assert issue.agency_id == invoice.application.agency_id
-    assert "after invoice" in issue.detail and "expired" in issue.detail
+    assert f"หลังใบแจ้งหนี้ {invoice.number} หมดอายุ" in issue.detail
     assert AuditEvent.objects.filter(action="payment.flagged").exists()
     [flagged] = DomainEvent.objects.filter(name="payments.payment_flagged")
     assert flagged.payload["kind"] == "late"
@@ -109,7 +109,7 @@ def test_a_notice_for_a_reissued_invoices_predecessor_is_flagged_out_of_order(
     assert response.json()["status"] == "flagged-for-refund"
     issue = PaymentIssue.objects.get()
     assert (issue.kind, issue.invoice) == ("late", invoice)
-    assert f"replaced by {new.number}" in issue.detail
+    assert f"ถูกแทนที่ด้วย {new.number}" in issue.detail
     new.refresh_from_db()
     assert new.status == "pending"
 
@@ -165,11 +165,11 @@ def test_a_flagged_payment_is_refunded_through_the_refunds_flow(
     maker = OfficerFactory(agency=agency, roles=[StaffRole.FINANCE])
     checker = OfficerFactory(agency=agency, roles=[StaffRole.FINANCE])
     # The invoice itself was never paid: no refund of it, only of the flagged money.
-    with pytest.raises(refunds.RefundRefused, match="Only a paid invoice"):
+    with pytest.raises(refunds.RefundRefused, match="คืนเงินได้เฉพาะใบแจ้งหนี้ที่ชำระแล้ว"):
         refunds.request_refund(
             invoice, amount=Decimal("1.00"), reason_code="other", note="x", actor=maker
         )
-    with pytest.raises(refunds.RefundRefused, match=r"At most 1,000\.00"):
+    with pytest.raises(refunds.RefundRefused, match=r"คืนได้ไม่เกิน 1,000\.00 บาท"):
         refunds.request_refund(
             invoice,
             amount=Decimal("1000.01"),
@@ -213,10 +213,10 @@ def test_a_finance_officer_closes_a_flag_with_a_reason(
     post_callback(bank_notice(invoice))
     issue = PaymentIssue.objects.get()
     finance = OfficerFactory(agency=invoice.application.agency, roles=[StaffRole.FINANCE])
-    with pytest.raises(refunds.RefundRefused, match="say why"):
+    with pytest.raises(refunds.RefundRefused, match="กรุณาระบุเหตุผลที่ปิดรายการ"):
         refunds.close_issue(issue, actor=finance, note="")
     stranger = OfficerFactory(roles=[StaffRole.FINANCE])
-    with pytest.raises(refunds.RefundRefused, match="Only finance officers"):
+    with pytest.raises(refunds.RefundRefused, match="เฉพาะเจ้าหน้าที่การเงินของหน่วยงานเจ้าของใบแจ้งหนี้"):
         refunds.close_issue(issue, actor=stranger, note="x")
     refunds.close_issue(issue, actor=finance, note="คืนเงินสดที่เคาน์เตอร์ / Refunded in cash")
     issue.refresh_from_db()

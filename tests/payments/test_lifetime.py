@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 from pytest_django import DjangoCaptureOnCommitCallbacks, Settings
 
 from bizportal.applications import services as applications
@@ -17,6 +17,7 @@ from bizportal.applications.models import Application, Status
 from bizportal.core import outbox, sweeps
 from bizportal.core.audit import history
 from bizportal.core.models import DomainEvent
+from bizportal.core.templatetags.thai import translated
 from bizportal.identity.models import StaffRole
 from bizportal.payments import services
 from bizportal.payments.models import Invoice, PaymentTerms
@@ -170,7 +171,10 @@ def test_rejecting_the_application_cancels_its_unpaid_invoice(
     outbox.deliver_pending()
     invoice.refresh_from_db()
     assert invoice.status == "cancelled"
-    assert invoice.close_reason == "คำขอไม่ได้รับอนุมัติ / The application was rejected"
+    # Stored as the message code (English msgid), shown in the reader's language.
+    assert invoice.close_reason == "The application was rejected"
+    with translation.override("th"):
+        assert translated(invoice.close_reason) == "คำขอไม่ได้รับอนุมัติ"
     assert actions(invoice)[-1] == "invoice.cancelled"
     # The application is over: nothing to re-issue.
     assert not services.may_reissue(invoice)

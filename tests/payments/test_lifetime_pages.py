@@ -88,7 +88,7 @@ def test_the_reissue_api_answers_the_new_invoice_or_a_problem(
     refused = owner_client.post(url)
     assert refused.status_code == 400
     assert refused["Content-Type"] == "application/problem+json"
-    assert "Only an expired or cancelled invoice" in refused.content.decode()
+    assert "ออกใหม่ได้เฉพาะใบแจ้งหนี้ที่หมดอายุหรือถูกยกเลิก" in refused.content.decode()
     assert stranger_client.post(url).status_code == 404
     expired(invoice)
     made = owner_client.post(url)

@@ -112,10 +112,11 @@ def test_a_channel_the_service_does_not_take_is_refused_with_a_reason(
     page = owner_client.get(url, {"channel": "sandbox"})
     assert page.status_code == 400
     text = page.content.decode()
-    assert "does not take payments through" in text and "ไม่รับชำระ" in text
+    assert "บริการนี้ไม่รับชำระทางช่องทาง" in text and "sandbox" in text
+    assert "เลือกช่องทางด้านล่าง" in text
     assert page.context["channels"] == [("sandbox_promptpay", providers["sandbox_promptpay"].label)]
     assert page.context["chosen"] == "sandbox_promptpay"
-    with pytest.raises(ValidationError, match="does not take payments"):
+    with pytest.raises(ValidationError, match="ไม่รับชำระทางช่องทาง"):
         services.instruction(invoice, channel="sandbox")
     # A channel the settings switch off is off for every service.
     with mock.patch("django.conf.settings.PAYMENT_PROVIDERS", ("sandbox",)):
@@ -178,7 +179,7 @@ def test_a_forged_or_misdirected_transfer_notice_changes_nothing(
     assert forged["Content-Type"] == "application/problem+json"
     elsewhere = json.dumps({**json.loads(body), "biller_id": "0066812345678"}).encode()
     refused = _post(client, elsewhere)
-    assert refused.status_code == 400 and "not paid to our proxy" in refused.json()["detail"]
+    assert refused.status_code == 400 and "ไม่ได้โอนเข้าบัญชีของระบบ" in refused.json()["detail"]
     wrong = _post(client, json.dumps({**json.loads(body), "amount": "999.00"}).encode())
     assert wrong.status_code == 422
     invoice.refresh_from_db()

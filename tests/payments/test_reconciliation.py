@@ -115,17 +115,17 @@ def test_a_csv_statement_matches_by_amount_and_date_too() -> None:
         (document(), "no booked entries"),
         (
             document(entry("12.3.4", "R1")),
-            "Ntry 1 Amt: .* invalid amount",
+            "Ntry 1 Amt: invalid amount",
         ),
         (
             document(entry("10.00", "R1", day="2026-13-40")),
-            "Ntry 1 BookgDt: .* not a date",
+            "Ntry 1 BookgDt: not a date",
         ),
         (b"date,amount\n2026-01-01,1\n", "lacks the columns: booking_date"),
         (
             b"booking_date,value_date,amount,currency,direction,bank_reference,ref1,ref2,"
             b"description\n2026-01-01,,5.00,THB,X,,,,\n",
-            "row 2: .* direction must be C or D",
+            "row 2: direction must be C or D",
         ),
         (b"\xff\xfe\x00b", "must be UTF-8"),
     ],

@@ -42,7 +42,7 @@ def test_a_tampered_code_is_refused_before_payment(invoice: Invoice, client: Cli
     payload = original.replace("1000.00", "0010.00")
     assert payload != original
     page = client.get(BANK, {"payload": payload}).content.decode()
-    assert "CRC mismatch" in page and "ชำระเงิน / Pay" not in page
+    assert "รหัสตรวจสอบ CRC ไม่ตรง" in page and "ชำระเงิน / Pay" not in page
     response = client.post(BANK, {"payload": payload})
     assert response.status_code == 400
     assert not BankTransaction.objects.exists()
@@ -50,8 +50,8 @@ def test_a_tampered_code_is_refused_before_payment(invoice: Invoice, client: Cli
 
 def test_a_code_without_amount_or_nothing_at_all_cannot_be_paid(db: None, client: Client) -> None:
     static = thaiqr.bill_payment_payload("099400016550101", "BP2569000001")
-    assert "carries no amount" in client.post(BANK, {"payload": static}).content.decode()
-    assert "Please paste" in client.post(BANK, {"payload": ""}).content.decode()
+    assert "QR นี้ไม่ระบุยอดเงิน" in client.post(BANK, {"payload": static}).content.decode()
+    assert "กรุณาวางข้อมูล QR" in client.post(BANK, {"payload": ""}).content.decode()
     assert not BankTransaction.objects.exists()
 
 

@@ -33,6 +33,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from bizportal.core import audit, authz
 
@@ -81,7 +82,7 @@ TRAILER = (
 
 
 class PaymentFileError(Exception):
-    """The file is refused as a whole (nothing settled); the message is bilingual and
+    """The file is refused as a whole (nothing settled); the message is in the reader's language and
     names the line when there is one."""
 
 
@@ -192,15 +193,16 @@ def _date(value: str, where: str) -> dt.date:
         return dt.datetime.strptime(value, "%d%m%Y").date()
     except ValueError:
         raise PaymentFileError(
-            f"{where}: วันที่ {value!r} ไม่ถูกต้อง (DDMMYYYY) / invalid date {value!r} (DDMMYYYY)"
+            _("%(where)s: invalid date %(value)s (DDMMYYYY)")
+            % {"where": where, "value": repr(value)}
         ) from None
 
 
 def _satang(value: str, where: str) -> Decimal:
     if not value.isdigit():
         raise PaymentFileError(
-            f"{where}: ยอดเงิน {value!r} ต้องเป็นตัวเลขหน่วยสตางค์ / "
-            f"the amount {value!r} must be digits (satang)"
+            _("%(where)s: the amount %(value)s must be digits (satang)")
+            % {"where": where, "value": repr(value)}
         )
     return Decimal(int(value)) / 100
 
@@ -210,45 +212,43 @@ def _lines(content: bytes) -> list[str]:
         text = content.decode(ENCODING)
     except UnicodeDecodeError as error:
         raise PaymentFileError(
-            f"ไฟล์ต้องเป็นข้อความ TIS-620 (ไบต์ที่ {error.start}) / "
-            f"The file must be TIS-620 text (byte {error.start})"
+            _("The file must be TIS-620 text (byte %(byte)s)") % {"byte": error.start}
         ) from None
     lines = [line for line in text.replace("\r\n", "\n").split("\n") if line.strip()]
     for number, line in enumerate(lines, 1):
         if len(line) != RECORD_LENGTH:
             raise PaymentFileError(
-                f"บรรทัด {number}: ยาว {len(line)} ตัวอักษร ต้องเป็น {RECORD_LENGTH} / "
-                f"line {number}: {len(line)} characters, records are {RECORD_LENGTH}"
+                _("line %(number)s: %(length)s characters, records are %(expected)s")
+                % {"number": number, "length": len(line), "expected": RECORD_LENGTH}
             )
     if len(lines) < 2 or lines[0][0] != "H" or lines[-1][0] != "T":
         raise PaymentFileError(
-            "ไฟล์ต้องขึ้นต้นด้วยระเบียน H และจบด้วยระเบียน T / "
-            "The file must start with a header (H) record and end with a trailer (T)"
+            _("The file must start with a header (H) record and end with a trailer (T)")
         )
     return lines
 
 
 def _row(number: int, line: str, bank_code: str, biller_id: str) -> FileRow:
-    where = f"บรรทัด/line {number}"
+    where = _("line %(number)s") % {"number": number}
     if line[0] != "D":
         raise PaymentFileError(
-            f"{where}: ระเบียนประเภท {line[0]!r} ไม่รู้จัก / unknown record type {line[0]!r}"
+            _("%(where)s: unknown record type %(type)s") % {"where": where, "type": repr(line[0])}
         )
     values = _fields(DETAIL, line)
     if values["bank_code"] != bank_code or values["biller_id"] != biller_id:
         raise PaymentFileError(
-            f"{where}: ธนาคารหรือรหัสผู้รับชำระไม่ตรงกับระเบียน H / "
-            "bank or biller ID differs from the header"
+            _("%(where)s: bank or biller ID differs from the header") % {"where": where}
         )
     day = _date(values["payment_date"], f"{where} payment_date")
     try:
         moment = dt.datetime.strptime(values["payment_time"], "%H%M%S").time()
     except ValueError:
         raise PaymentFileError(
-            f"{where}: เวลา {values['payment_time']!r} ไม่ถูกต้อง (HHMMSS) / invalid time (HHMMSS)"
+            _("%(where)s: invalid time %(value)s (HHMMSS)")
+            % {"where": where, "value": repr(values["payment_time"])}
         ) from None
     if not values["journal_no"] or not values["ref1"]:
-        raise PaymentFileError(f"{where}: ไม่มีเลขรายการหรือ Ref1 / missing journal_no or ref1")
+        raise PaymentFileError(_("%(where)s: missing journal_no or ref1") % {"where": where})
     return FileRow(
         line=number,
         text=line,
@@ -269,8 +269,7 @@ def parse_file(content: bytes) -> PaymentFile:
     header, trailer = _fields(HEADER, lines[0]), _fields(TRAILER, lines[-1])
     if header["biller_id"] != settings.PAYMENT_BILLER_ID:
         raise PaymentFileError(
-            f"ไฟล์นี้เป็นของรหัสผู้รับชำระ {header['biller_id']} ไม่ใช่ของระบบนี้ / "
-            f"This file is for biller {header['biller_id']}, not ours"
+            _("This file is for biller %(biller)s, not ours") % {"biller": header["biller_id"]}
         )
     file_date = _date(header["file_date"], "H file_date")
     rows = [
@@ -280,13 +279,13 @@ def parse_file(content: bytes) -> PaymentFile:
     total = sum((row.amount for row in rows), Decimal("0.00"))
     if not trailer["total_count"].isdigit() or int(trailer["total_count"]) != len(rows):
         raise PaymentFileError(
-            f"ระเบียน T บอกว่ามี {trailer['total_count']} รายการ แต่พบ {len(rows)} / "
-            f"The trailer counts {trailer['total_count']} payments, the file has {len(rows)}"
+            _("The trailer counts %(stated)s payments, the file has %(count)s")
+            % {"stated": trailer["total_count"], "count": len(rows)}
         )
     if _satang(trailer["total_amount"], "T total_amount") != total:
         raise PaymentFileError(
-            f"ยอดรวมในระเบียน T ไม่ตรงกับรายการ ({total:.2f}) / "
-            f"The trailer's total differs from the sum of the payments ({total:.2f})"
+            _("The trailer's total differs from the sum of the payments (%(total)s)")
+            % {"total": f"{total:.2f}"}
         )
     return PaymentFile(header["bank_code"], header["biller_id"], file_date, rows, total)
 
@@ -306,9 +305,9 @@ def import_file(
     from . import services
 
     if actor is not None and not authz.allowed(actor, "payments.reconcile"):
-        raise PaymentFileError("เฉพาะเจ้าหน้าที่การเงิน / Finance officers only")
+        raise PaymentFileError(_("Finance officers only"))
     if len(content) > settings.PAYMENT_STATEMENT_MAX_BYTES:
-        raise PaymentFileError("ไฟล์ใหญ่เกินกำหนด / The file is larger than allowed")
+        raise PaymentFileError(_("The file is larger than allowed"))
     parsed = parse_file(content)
     results: list[dict[str, str | int]] = []
     try:
@@ -340,8 +339,7 @@ def import_file(
                 )
     except IntegrityError:
         raise PaymentFileError(
-            "มีการนำเข้าไฟล์เดียวกันพร้อมกัน กรุณาลองใหม่ / "
-            "The same payments were being settled at the same moment: please try again"
+            _("The same payments were being settled at the same moment: please try again")
         ) from None
     counts: dict[str, int] = {}
     for result in results:

@@ -26,6 +26,7 @@ from django.conf import settings
 from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from bizportal.core import safejson
 from bizportal.licences import pdf as agency_pdf
@@ -151,7 +152,7 @@ def sign(pdf: bytes, receipt: Receipt) -> bytes:
         pdf,
         receipt.invoice.application.agency,
         label=number,
-        reason=f"ใบเสร็จรับเงิน {number} / Receipt {number}",
+        reason=_("Receipt %(number)s") % {"number": number},
         field_name=SIGNATURE_FIELD,
     )
 

@@ -13,14 +13,16 @@ import uuid
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Invoice(models.Model):
     class Status(models.TextChoices):
-        PENDING = "pending", "รอชำระ / Awaiting payment"
-        PAID = "paid", "ชำระแล้ว / Paid"
-        CANCELLED = "cancelled", "ยกเลิก / Cancelled"
-        EXPIRED = "expired", "หมดอายุ / Expired"
+        PENDING = "pending", _("Awaiting payment")
+        PAID = "paid", _("Paid")
+        CANCELLED = "cancelled", _("Cancelled")
+        EXPIRED = "expired", _("Expired")
 
     #: Statuses in which an invoice can take no more money (a re-issue may replace it).
     CLOSED = ("cancelled", "expired")
@@ -112,16 +114,16 @@ class Invoice(models.Model):
 
     @property
     def shown_state_label(self) -> str:
-        """:attr:`shown_state` as people read it, "ไทย / English"."""
-        return INVOICE_STATES_SHOWN[self.shown_state]
+        """:attr:`shown_state` as people read it, in the reader's language."""
+        return str(INVOICE_STATES_SHOWN[self.shown_state])
 
 
 INVOICE_STATES_SHOWN = {
-    "pending": "รอชำระ / Awaiting payment",
-    "paid": "ชำระแล้ว / Paid",
-    "cancelled": "ยกเลิกแล้ว / Cancelled",
-    "expired": "หมดอายุแล้ว ขอออกใบแจ้งหนี้ใหม่ได้ / Expired: a new invoice can be issued",
-    "superseded": "ถูกแทนที่ด้วยใบแจ้งหนี้ใหม่ / Replaced by a new invoice",
+    "pending": _("Awaiting payment"),
+    "paid": _("Paid"),
+    "cancelled": pgettext_lazy("invoice state", "Cancelled"),
+    "expired": _("Expired: a new invoice can be issued"),
+    "superseded": _("Replaced by a new invoice"),
 }
 
 
@@ -200,14 +202,14 @@ class PaymentIssue(models.Model):
     """
 
     class Kind(models.TextChoices):
-        LATE = "late", "ชำระหลังใบแจ้งหนี้หมดอายุหรือถูกยกเลิก / Paid after the invoice closed"
-        PAID_TWICE = "paid_twice", "ชำระซ้ำ / Paid twice"
-        WRONG_AMOUNT = "wrong_amount", "ยอดหรือสกุลเงินไม่ตรง / Amount or currency differs"
+        LATE = "late", _("Paid after the invoice closed")
+        PAID_TWICE = "paid_twice", _("Paid twice")
+        WRONG_AMOUNT = "wrong_amount", _("Amount or currency differs")
 
     class State(models.TextChoices):
-        OPEN = "open", "รอดำเนินการ / To handle"
-        REFUNDING = "refunding", "ขอคืนเงินแล้ว / Refund requested"
-        CLOSED = "closed", "ปิดแล้ว / Closed"
+        OPEN = "open", _("To handle")
+        REFUNDING = "refunding", _("Refund requested")
+        CLOSED = "closed", _("Closed")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -273,12 +275,12 @@ class Receipt(models.Model):
 
 
 class RefundReason(models.TextChoices):
-    OVERPAID = "overpaid", "ชำระเกิน / Paid more than due"
-    DUPLICATE = "duplicate", "ชำระซ้ำ / Paid twice"
-    NOT_PROVIDED = "not_provided", "ไม่ได้รับบริการ / Service not provided"
-    WITHDRAWN = "withdrawn", "ผู้ยื่นถอนคำขอ / Application withdrawn"
-    FEE_CORRECTED = "fee_corrected", "แก้ไขค่าธรรมเนียม / Fee corrected"
-    OTHER = "other", "อื่น ๆ / Other"
+    OVERPAID = "overpaid", _("Paid more than due")
+    DUPLICATE = "duplicate", _("Paid twice")
+    NOT_PROVIDED = "not_provided", _("Service not provided")
+    WITHDRAWN = "withdrawn", _("Application withdrawn")
+    FEE_CORRECTED = "fee_corrected", _("Fee corrected")
+    OTHER = "other", _("Other")
 
 
 class Refund(models.Model):
@@ -291,12 +293,12 @@ class Refund(models.Model):
     """
 
     class State(models.TextChoices):
-        REQUESTED = "requested", "รออนุมัติ / Awaiting approval"
-        APPROVED = "approved", "อนุมัติแล้ว รอส่ง / Approved, being sent"
-        DECLINED = "declined", "ไม่อนุมัติ / Declined"
-        SENT = "sent", "ส่งผู้ให้บริการแล้ว / Sent to the provider"
-        FAILED = "failed", "ส่งไม่สำเร็จ / Failed"
-        COMPLETED = "completed", "คืนเงินแล้ว / Refunded"
+        REQUESTED = "requested", _("Awaiting approval")
+        APPROVED = "approved", _("Approved, being sent")
+        DECLINED = "declined", _("Declined")
+        SENT = "sent", _("Sent to the provider")
+        FAILED = "failed", _("Failed")
+        COMPLETED = "completed", _("Refunded")
 
     #: States whose amount is no longer available for another refund.
     HOLDING = ("requested", "approved", "sent", "failed", "completed")
@@ -406,14 +408,14 @@ class StatementLine(models.Model):
     """One entry of an imported statement and what matching made of it."""
 
     class Status(models.TextChoices):
-        MATCHED = "matched", "ตรงกัน / Matched"
-        UNMATCHED = "unmatched", "ไม่พบในระบบ / Not in our records"
-        MISMATCHED = "mismatched", "ยอดไม่ตรง / Amount differs"
-        RESOLVED = "resolved", "แก้ไขแล้ว / Resolved"
+        MATCHED = "matched", _("Matched")
+        UNMATCHED = "unmatched", _("Not in our records")
+        MISMATCHED = "mismatched", _("Amount differs")
+        RESOLVED = "resolved", _("Resolved")
 
     class Direction(models.TextChoices):
-        CREDIT = "C", "รับ / Credit"
-        DEBIT = "D", "จ่าย / Debit"
+        CREDIT = "C", _("Credit")
+        DEBIT = "D", _("Debit")
 
     statement = models.ForeignKey(StatementImport, on_delete=models.CASCADE, related_name="lines")
     line_no = models.PositiveIntegerField()

@@ -21,11 +21,13 @@ from django.http import HttpRequest
 from bizportal.core.registry import Registry
 
 if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
     from .models import Invoice
 
 
 class CallbackError(Exception):
-    """A callback we refuse before looking at any invoice. The message is bilingual."""
+    """A callback we refuse before looking at any invoice (message translated by gettext)."""
 
     status = 400
     outcome = "malformed"
@@ -61,13 +63,11 @@ class PaymentInstruction:
     qr_payload: str
     qr_svg: str
     pay_url: str = ""
-    pay_label_th: str = ""
-    pay_label_en: str = ""
+    #: The pay button's text, in the reader's language (built per request via gettext).
+    pay_label: str = ""
     #: What the pay page says, step by step, for this channel (empty: the Thai QR text).
-    heading_th: str = ""
-    heading_en: str = ""
-    steps_th: tuple[str, ...] = ()
-    steps_en: tuple[str, ...] = ()
+    heading: str = ""
+    steps: tuple[str, ...] = ()
     #: A document to print and take along (the counter's pay-in slip), if any.
     slip_url: str = ""
 
@@ -88,9 +88,10 @@ class CallbackData:
 
 class PaymentProvider(Protocol):
     """What each provider plugin implements. ``label`` names the channel to payers
-    (bilingual, "ไทย / English"), as the pay page's choice shows it."""
+    (a lazy gettext message, in the reader's language), as the pay page's choice shows it."""
 
-    label: str
+    @property
+    def label(self) -> StrOrPromise: ...
 
     def instruction(self, invoice: Invoice, *, return_url: str = "") -> PaymentInstruction:
         """How to pay this invoice; ``return_url`` is where the payer comes back to."""
@@ -141,7 +142,7 @@ class RefundResult:
 
 class RefundError(Exception):
     """The refund could not be sent or its answer not trusted (network, signature):
-    unlike a rejection, trying again later may work. The message is bilingual."""
+    unlike a rejection, trying again later may work. The message is translated (gettext)."""
 
 
 @runtime_checkable

@@ -31,6 +31,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from lxml import etree
 
 from bizportal.core import audit, authz
@@ -56,7 +57,7 @@ Status = StatementLine.Status
 
 
 class StatementError(Exception):
-    """The file is refused as a whole (nothing stored); the message is bilingual and
+    """The file is refused as a whole (nothing stored); the message is in the reader's language and
     names the place in the file when there is one."""
 
 
@@ -98,8 +99,8 @@ def _date(text: str, where: str) -> dt.date:
         return dt.date.fromisoformat(value)
     except ValueError:
         raise StatementError(
-            f"{where}: วันที่ไม่ถูกต้อง {value[:40]!r} (ต้องเป็น YYYY-MM-DD) / "
-            f"not a date {value[:40]!r} (YYYY-MM-DD expected)"
+            _("%(where)s: not a date %(value)s (YYYY-MM-DD expected)")
+            % {"where": where, "value": repr(value[:40])}
         ) from None
 
 
@@ -111,8 +112,8 @@ def _amount(text: str, where: str) -> Decimal:
         amount = Decimal("NaN")
     if not amount.is_finite() or amount <= 0 or amount != amount.quantize(Decimal("0.01")):
         raise StatementError(
-            f"{where}: ยอดเงินไม่ถูกต้อง {value[:40]!r} (ต้องมากกว่าศูนย์ ทศนิยมไม่เกินสองตำแหน่ง) / "
-            f"invalid amount {value[:40]!r} (positive, at most two decimals)"
+            _("%(where)s: invalid amount %(value)s (positive, at most two decimals)")
+            % {"where": where, "value": repr(value[:40])}
         )
     return amount
 
@@ -120,7 +121,9 @@ def _amount(text: str, where: str) -> Decimal:
 def _currency(text: str, where: str) -> str:
     value = (text or "").strip().upper()
     if len(value) != 3 or not value.isalpha():
-        raise StatementError(f"{where}: สกุลเงินไม่ถูกต้อง / invalid currency {value[:10]!r}")
+        raise StatementError(
+            _("%(where)s: invalid currency %(value)s") % {"where": where, "value": repr(value[:10])}
+        )
     return value
 
 
@@ -140,23 +143,26 @@ def _safe_parser() -> etree.XMLParser:
 def parse_camt053(content: bytes) -> ParsedStatement:
     """Read a camt.053 (BankToCustomerStatement, any version 001.02–001.13)."""
     if b"<!DOCTYPE" in content[:4096].upper() or b"<!ENTITY" in content.upper():
-        raise StatementError(
-            "ไฟล์ XML มี DOCTYPE/ENTITY ซึ่งไม่รับ / XML with a DOCTYPE or entities is refused"
-        )
+        raise StatementError(_("XML with a DOCTYPE or entities is refused"))
     try:
         root = etree.fromstring(content, _safe_parser())
     except etree.XMLSyntaxError as error:
         raise StatementError(
-            f"ไฟล์ XML ไม่สมบูรณ์ (บรรทัด {error.lineno}) / Malformed XML at line "
-            f"{error.lineno}: {error.msg}"
+            _("Malformed XML at line %(line)s: %(error)s")
+            % {"line": error.lineno, "error": error.msg}
         ) from None
     namespace = etree.QName(root).namespace or ""
     if etree.QName(root).localname != "Document" or not namespace.startswith(CAMT_NAMESPACE_PREFIX):
         raise StatementError(
-            "ไม่ใช่ไฟล์ camt.053 (ต้องเป็น Document ใน namespace "
-            f"{CAMT_NAMESPACE_PREFIX}xx) / Not a camt.053 file: the root must be Document in "
-            f"namespace {CAMT_NAMESPACE_PREFIX}xx, found {etree.QName(root).localname} in "
-            f"{namespace or 'no namespace'!r}"
+            _(
+                "Not a camt.053 file: the root must be Document in namespace %(prefix)sxx, "
+                "found %(root)s in %(namespace)s"
+            )
+            % {
+                "prefix": CAMT_NAMESPACE_PREFIX,
+                "root": etree.QName(root).localname,
+                "namespace": repr(namespace or "no namespace"),
+            }
         )
     ns = {"c": namespace}
 
@@ -167,8 +173,8 @@ def parse_camt053(content: bytes) -> ParsedStatement:
     statements = root.findall("c:BkToCstmrStmt/c:Stmt", ns)
     if len(statements) != 1:
         raise StatementError(
-            f"ต้องมีรายการเดินบัญชี (Stmt) หนึ่งรายการต่อไฟล์ พบ {len(statements)} / "
-            f"Expected exactly one BkToCstmrStmt/Stmt, found {len(statements)}"
+            _("Expected exactly one BkToCstmrStmt/Stmt, found %(count)s")
+            % {"count": len(statements)}
         )
     stmt = statements[0]
     parsed = ParsedStatement(
@@ -186,12 +192,12 @@ def parse_camt053(content: bytes) -> ParsedStatement:
         where = f"Ntry {number}"
         amount_element = entry.find("c:Amt", ns)
         if amount_element is None:
-            raise StatementError(f"{where}: ไม่มียอดเงิน (Amt) / missing Amt")
+            raise StatementError(_("%(where)s: missing Amt") % {"where": where})
         indicator = text(entry, "c:CdtDbtInd")
         if indicator not in ("CRDT", "DBIT"):
             raise StatementError(
-                f"{where}: CdtDbtInd ต้องเป็น CRDT หรือ DBIT / CdtDbtInd must be CRDT or DBIT, "
-                f"found {indicator[:10]!r}"
+                _("%(where)s: CdtDbtInd must be CRDT or DBIT, found %(value)s")
+                % {"where": where, "value": repr(indicator[:10])}
             )
         status = text(entry, "c:Sts/c:Cd") or text(entry, "c:Sts")
         if status and status != "BOOK":
@@ -199,7 +205,7 @@ def parse_camt053(content: bytes) -> ParsedStatement:
             continue
         booked = text(entry, "c:BookgDt/c:Dt") or text(entry, "c:BookgDt/c:DtTm")
         if not booked:
-            raise StatementError(f"{where}: ไม่มีวันที่บันทึกบัญชี / missing BookgDt")
+            raise StatementError(_("%(where)s: missing BookgDt") % {"where": where})
         value_date = text(entry, "c:ValDt/c:Dt") or text(entry, "c:ValDt/c:DtTm")
         details = entry.find("c:NtryDtls/c:TxDtls", ns)
 
@@ -235,34 +241,33 @@ def parse_csv(content: bytes) -> ParsedStatement:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise StatementError(
-            f"ไฟล์ CSV ต้องเป็น UTF-8 (ไบต์ที่ {error.start}) / The CSV must be UTF-8 "
-            f"(byte {error.start})"
+            _("The CSV must be UTF-8 (byte %(byte)s)") % {"byte": error.start}
         ) from None
     reader = csv.reader(io.StringIO(text))
     header = [name.strip().lower() for name in next(reader, [])]
     missing = [name for name in CSV_COLUMNS if name not in header]
     if missing:
         raise StatementError(
-            f"แถวหัวตารางขาดคอลัมน์: {', '.join(missing)} / The header row lacks the columns: "
-            f"{', '.join(missing)} (expected {','.join(CSV_COLUMNS)})"
+            _("The header row lacks the columns: %(missing)s (expected %(expected)s)")
+            % {"missing": ", ".join(missing), "expected": ",".join(CSV_COLUMNS)}
         )
     index = {name: header.index(name) for name in CSV_COLUMNS}
     parsed = ParsedStatement(format=StatementImport.Format.CSV, lines=[])
     for row_number, row in enumerate(reader, start=2):
         if not any(cell.strip() for cell in row):
             continue
-        where = f"แถว/row {row_number}"
+        where = _("row %(number)s") % {"number": row_number}
         if len(row) < len(header):
             raise StatementError(
-                f"{where}: มี {len(row)} คอลัมน์ ต้องมี {len(header)} / has {len(row)} columns, "
-                f"the header has {len(header)}"
+                _("%(where)s: has %(count)s columns, the header has %(expected)s")
+                % {"where": where, "count": len(row), "expected": len(header)}
             )
         cell = {name: row[i].strip() for name, i in index.items()}
         direction = cell["direction"].upper()
         if direction not in ("C", "D"):
             raise StatementError(
-                f"{where}: direction ต้องเป็น C หรือ D / direction must be C or D, "
-                f"found {direction[:10]!r}"
+                _("%(where)s: direction must be C or D, found %(value)s")
+                % {"where": where, "value": repr(direction[:10])}
             )
         parsed.lines.append(
             ParsedLine(
@@ -286,10 +291,10 @@ def parse_csv(content: bytes) -> ParsedStatement:
 
 def _bounded(parsed: ParsedStatement) -> ParsedStatement:
     if not parsed.lines:
-        raise StatementError("ไม่มีรายการในไฟล์ / The file has no booked entries")
+        raise StatementError(_("The file has no booked entries"))
     if len(parsed.lines) > MAX_LINES:
         raise StatementError(
-            f"รายการเกิน {MAX_LINES:,} / More than {MAX_LINES:,} entries: split the file"
+            _("More than %(max)s entries: split the file") % {"max": f"{MAX_LINES:,}"}
         )
     days = [line.booked_on for line in parsed.lines]
     parsed.from_date = min([parsed.from_date or min(days), *days])
@@ -303,7 +308,7 @@ def parse(content: bytes, filename: str) -> ParsedStatement:
     if head.startswith(b"<"):
         return parse_camt053(content)
     if filename.lower().endswith(".xml"):
-        raise StatementError("ไฟล์ .xml แต่เนื้อหาไม่ใช่ XML / A .xml file whose content is not XML")
+        raise StatementError(_("A .xml file whose content is not XML"))
     return parse_csv(content)
 
 
@@ -317,14 +322,16 @@ def import_statement(
     """Parse, store and match a statement file; StatementError (nothing stored) if the
     file is malformed or was imported before."""
     if actor is not None and not authz.allowed(actor, "payments.reconcile"):
-        raise StatementError("เฉพาะเจ้าหน้าที่การเงิน / Finance officers only")
+        raise StatementError(_("Finance officers only"))
     digest = hashlib.sha256(content).hexdigest()
     earlier = StatementImport.objects.filter(sha256=digest).first()
     if earlier is not None:
         raise StatementError(
-            f"นำเข้าไฟล์นี้แล้วเมื่อ {timezone.localtime(earlier.imported_at):%Y-%m-%d %H:%M} "
-            f"({earlier.filename}) / This file was already imported on "
-            f"{timezone.localtime(earlier.imported_at):%Y-%m-%d %H:%M} as {earlier.filename}"
+            _("This file was already imported on %(moment)s as %(filename)s")
+            % {
+                "moment": f"{timezone.localtime(earlier.imported_at):%Y-%m-%d %H:%M}",
+                "filename": earlier.filename,
+            }
         )
     parsed = parse(content, filename)
     assert parsed.from_date is not None and parsed.to_date is not None
@@ -342,9 +349,7 @@ def import_statement(
                 imported_by=actor,
             )
     except IntegrityError:
-        raise StatementError(
-            "นำเข้าไฟล์นี้แล้ว / This file was already imported (at the same moment)"
-        ) from None
+        raise StatementError(_("This file was already imported (at the same moment)")) from None
     lines = [_match(statement, number, line) for number, line in enumerate(parsed.lines, 1)]
     StatementLine.objects.bulk_create(lines)
     counts = {status: sum(1 for line in lines if line.status == status) for status in Status.values}
@@ -398,10 +403,10 @@ def _match_payment(statement: StatementImport, row: StatementLine) -> None:
         found = Invoice.objects.filter(ref2=row.ref2).first()
         if found is not None and (not row.ref1 or found.ref1 == row.ref1):
             if found.status != Invoice.Status.PAID:
-                row.detail = (
-                    f"ใบแจ้งหนี้ {found.number} ยังไม่ได้รับชำระในระบบ / Invoice {found.number} "
-                    f"is {found.status} in our records"
-                )
+                row.detail = _("Invoice %(number)s is %(status)s in our records") % {
+                    "number": found.number,
+                    "status": found.status,
+                }
                 return
             invoice, rule = found, "ref1_ref2"
     if invoice is None:
@@ -419,22 +424,20 @@ def _match_payment(statement: StatementImport, row: StatementLine) -> None:
         if len(candidates) == 1:
             invoice, rule = candidates[0], "amount_date"
     if invoice is None:
-        row.detail = "ไม่พบการชำระที่ตรงกัน / No payment of ours matches"
+        row.detail = _("No payment of ours matches")
         return
     row.invoice, row.matched_by = invoice, rule
     if _already_matched(invoice):
         row.status = Status.UNMATCHED
-        row.detail = (
-            f"การชำระ {invoice.number} จับคู่กับรายการอื่นแล้ว / Payment {invoice.number} is "
-            "already matched to another line (the bank booked it twice?)"
-        )
+        row.detail = _(
+            "Payment %(number)s is already matched to another line (the bank booked it twice?)"
+        ) % {"number": invoice.number}
     elif row.amount != invoice.amount or row.currency != invoice.currency:
         row.status = Status.MISMATCHED
-        row.detail = (
-            f"ธนาคาร {row.amount:,.2f} {row.currency} ระบบ {invoice.amount:,.2f} "
-            f"{invoice.currency} / Bank {row.amount:,.2f} {row.currency}, ours "
-            f"{invoice.amount:,.2f} {invoice.currency}"
-        )
+        row.detail = _("Bank %(bank)s, ours %(ours)s") % {
+            "bank": f"{row.amount:,.2f} {row.currency}",
+            "ours": f"{invoice.amount:,.2f} {invoice.currency}",
+        }
     else:
         row.status = Status.MATCHED
 
@@ -451,17 +454,17 @@ def _match_refund(statement: StatementImport, row: StatementLine) -> None:
         if refund is None:
             return
     if refund is None:
-        row.detail = "ไม่พบการคืนเงินที่ตรงกัน / No refund of ours matches"
+        row.detail = _("No refund of ours matches")
         return
     row.refund, row.matched_by = refund, "bank_reference"
     if refund.statement_lines.filter(status=Status.MATCHED).exists():
-        row.detail = "การคืนเงินนี้จับคู่แล้ว / This refund is already matched"
+        row.detail = _("This refund is already matched")
     elif row.amount != refund.amount:
         row.status = Status.MISMATCHED
-        row.detail = (
-            f"ธนาคาร {row.amount:,.2f} ระบบ {refund.amount:,.2f} / Bank {row.amount:,.2f}, "
-            f"ours {refund.amount:,.2f}"
-        )
+        row.detail = _("Bank %(bank)s, ours %(ours)s") % {
+            "bank": f"{row.amount:,.2f}",
+            "ours": f"{refund.amount:,.2f}",
+        }
     else:
         row.status = Status.MATCHED
 
@@ -473,10 +476,14 @@ def _confirm_by_statement(
     debit booked under the provider's refund reference, for the same amount, is the money
     leaving. Any other amount leaves the refund sent and the line for an officer."""
     if refund.provider != statement.provider or row.amount != refund.amount:
-        row.detail = (
-            f"คืนเงิน {refund.number or refund.pk} ยังรอยืนยันและยอดไม่ตรง / Refund still "
-            f"pending and the statement's amount {row.amount:,.2f} is not {refund.amount:,.2f}"
-        )
+        row.detail = _(
+            "Refund %(number)s still pending and the statement's amount %(amount)s "
+            "is not %(expected)s"
+        ) % {
+            "number": refund.number or refund.pk,
+            "amount": f"{row.amount:,.2f}",
+            "expected": f"{refund.amount:,.2f}",
+        }
         return None
     when = timezone.make_aware(dt.datetime.combine(row.booked_on, dt.time(12)))
     return refunds.confirm_pending(
@@ -493,14 +500,12 @@ def resolve_line(line: StatementLine, *, note: str, actor: Any) -> StatementLine
     """A finance officer settles an unmatched or mismatched line with an explanation."""
     line = StatementLine.objects.select_for_update().get(pk=line.pk)
     if not authz.allowed(actor, "payments.reconcile"):
-        raise StatementError("เฉพาะเจ้าหน้าที่การเงิน / Finance officers only")
+        raise StatementError(_("Finance officers only"))
     if line.status not in (Status.UNMATCHED, Status.MISMATCHED):
-        raise StatementError(
-            "แก้ไขได้เฉพาะรายการที่ไม่ตรงกัน / Only unmatched or mismatched lines are resolved"
-        )
+        raise StatementError(_("Only unmatched or mismatched lines are resolved"))
     note = (note or "").strip()
     if not note:
-        raise StatementError("กรุณาบันทึกคำอธิบาย / Please say how it was resolved")
+        raise StatementError(_("Please say how it was resolved"))
     line.was, line.status = line.status, Status.RESOLVED
     line.resolution_note = note[:2000]
     line.resolved_by, line.resolved_at = actor, timezone.now()

@@ -25,6 +25,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from bizportal.core import audit, authz
 from bizportal.core.pdf import render_pdf
@@ -40,7 +41,7 @@ RECEIPT_PREFIX = "RF"
 
 
 class RefundRefused(Exception):
-    """A refund request or decision we refuse; the message is bilingual, nothing changed."""
+    """A refund request or decision we refuse (message translated); nothing changed."""
 
 
 def refunded_so_far(invoice: Invoice, *, exclude: Refund | None = None) -> Decimal:
@@ -70,9 +71,9 @@ def parse_amount(text: str) -> Decimal:
     try:
         value = Decimal(str(text).replace(",", "").strip())
     except InvalidOperation:
-        raise RefundRefused(f"จำนวนเงินไม่ถูกต้อง / Not an amount: {str(text)[:40]!r}") from None
+        raise RefundRefused(_("Not an amount: %(text)s") % {"text": repr(str(text)[:40])}) from None
     if not value.is_finite() or value != value.quantize(Decimal("0.01")):
-        raise RefundRefused("จำนวนเงินมีทศนิยมได้ไม่เกินสองตำแหน่ง / At most two decimal places")
+        raise RefundRefused(_("At most two decimal places"))
     return value
 
 
@@ -99,32 +100,31 @@ def request_refund(
         Invoice.objects.select_for_update().select_related("application__agency").get(pk=invoice.pk)
     )
     if not authz.allowed(actor, "payments.request_refund", invoice):
-        raise RefundRefused(
-            "เฉพาะเจ้าหน้าที่การเงินของหน่วยงานเจ้าของใบแจ้งหนี้ / "
-            "Only finance officers of the invoice's agency may do this"
-        )
+        raise RefundRefused(_("Only finance officers of the invoice's agency may do this"))
     if reason_code not in RefundReason.values:
         raise RefundRefused(
-            f"เหตุผลต้องเป็นหนึ่งใน / The reason is one of {', '.join(RefundReason.values)}"
+            _("The reason is one of %(codes)s") % {"codes": ", ".join(RefundReason.values)}
         )
     note = (note or "").strip()
     if not note:
-        raise RefundRefused("กรุณาอธิบายเหตุผลการคืนเงิน / Please explain the refund")
+        raise RefundRefused(_("Please explain the refund"))
     if issue is not None:
         issue = PaymentIssue.objects.select_for_update().get(pk=issue.pk)
         _check_issue(issue, invoice)
     elif invoice.status != Invoice.Status.PAID:
-        raise RefundRefused("คืนเงินได้เฉพาะใบแจ้งหนี้ที่ชำระแล้ว / Only a paid invoice can be refunded")
+        raise RefundRefused(_("Only a paid invoice can be refunded"))
     value = baht(amount)
     if value <= 0:
-        raise RefundRefused("จำนวนเงินต้องมากกว่าศูนย์ / The amount must be above zero")
+        raise RefundRefused(_("The amount must be above zero"))
     paid = issue.amount if issue is not None else invoice.amount
     available = issue_refundable(issue) if issue is not None else paid - refunded_so_far(invoice)
     if value > available:
         raise RefundRefused(
-            f"คืนได้ไม่เกิน {available:,.2f} บาท (ชำระ {paid:,.2f} บาท หักที่คืนหรือรอคืนแล้ว) / "
-            f"At most {available:,.2f} THB can be refunded (paid {paid:,.2f} THB "
-            "less what is refunded or waiting)"
+            _(
+                "At most %(available)s THB can be refunded (paid %(paid)s THB "
+                "less what is refunded or waiting)"
+            )
+            % {"available": f"{available:,.2f}", "paid": f"{paid:,.2f}"}
         )
     refund = Refund.objects.create(
         invoice=invoice,
@@ -156,15 +156,13 @@ def request_refund(
 
 def _check_issue(issue: PaymentIssue, invoice: Invoice) -> None:
     if issue.invoice_id != invoice.pk:
-        raise RefundRefused(
-            "รายการที่ถูกทำเครื่องหมายไม่ใช่ของใบแจ้งหนี้นี้ / The flagged payment is not of this invoice"
-        )
+        raise RefundRefused(_("The flagged payment is not of this invoice"))
     if issue.state == PaymentIssue.State.CLOSED:
-        raise RefundRefused("รายการนี้ปิดแล้ว / This flagged payment is closed")
+        raise RefundRefused(_("This flagged payment is closed"))
     if issue.currency != invoice.currency:
         raise RefundRefused(
-            f"คืนเงินอัตโนมัติได้เฉพาะสกุล {invoice.currency} (ชำระมาเป็น {issue.currency}) / "
-            f"Only {invoice.currency} can be refunded here (it was paid in {issue.currency})"
+            _("Only %(currency)s can be refunded here (it was paid in %(paid_in)s)")
+            % {"currency": invoice.currency, "paid_in": issue.currency}
         )
 
 
@@ -187,15 +185,12 @@ def decide_refund(refund: Refund, *, approve: bool, actor: Any, note: str = "") 
     the provider after commit) or declines (nothing moves)."""
     refund = Refund.objects.select_for_update().select_related("invoice").get(pk=refund.pk)
     if not authz.allowed(actor, "payments.decide_refund", refund):
-        raise RefundRefused(
-            "เฉพาะเจ้าหน้าที่การเงินของหน่วยงาน / Only the agency's finance officers may decide"
-        )
+        raise RefundRefused(_("Only the agency's finance officers may decide"))
     if refund.state != State.REQUESTED:
-        raise RefundRefused("คำขอนี้ตัดสินแล้ว / This request was already decided")
+        raise RefundRefused(_("This request was already decided"))
     if refund.requested_by_id == getattr(actor, "pk", None):
         raise RefundRefused(
-            "ผู้ขอคืนเงินอนุมัติคำขอของตนเองไม่ได้ / The officer who asked cannot approve it: "
-            "another finance officer must"
+            _("The officer who asked cannot approve it: another finance officer must")
         )
     refund.state = State.APPROVED if approve else State.DECLINED
     refund.decided_by = actor
@@ -220,11 +215,9 @@ def retry_refund(refund: Refund, *, actor: Any) -> Refund:
     """Send a failed refund again (same reference: the provider refunds once)."""
     refund = Refund.objects.select_for_update().get(pk=refund.pk)
     if not authz.allowed(actor, "payments.decide_refund", refund):
-        raise RefundRefused(
-            "เฉพาะเจ้าหน้าที่การเงินของหน่วยงาน / Only the agency's finance officers may do this"
-        )
+        raise RefundRefused(_("Only the agency's finance officers may do this"))
     if refund.state != State.FAILED:
-        raise RefundRefused("ส่งซ้ำได้เฉพาะรายการที่ส่งไม่สำเร็จ / Only a failed refund can be resent")
+        raise RefundRefused(_("Only a failed refund can be resent"))
     refund.state = State.APPROVED
     refund.save(update_fields=["state"])
     audit.record("refund.retried", refund, actor=actor)
@@ -250,10 +243,7 @@ def send_refund(refund_id: int) -> Refund:
     provider = refunding_provider(target.provider)
     status, reference, detail, when = "error", "", "", None
     if provider is None:
-        detail = (
-            f"ช่องทาง {target.provider} คืนเงินอัตโนมัติไม่ได้ / "
-            f"The channel {target.provider!r} cannot refund"
-        )
+        detail = _("The channel %(channel)s cannot refund") % {"channel": repr(target.provider)}
     else:
         try:
             result = provider.refund(target, refund.amount, str(refund.public_id))
@@ -317,7 +307,7 @@ def _close_refunded_issue(refund: Refund) -> None:
     if issue.state != PaymentIssue.State.CLOSED and (done or 0) >= issue.amount:
         issue.state = PaymentIssue.State.CLOSED
         issue.closed_at = timezone.now()
-        issue.close_note = f"คืนเงินครบแล้ว / Refunded in full ({refund.number})"
+        issue.close_note = _("Refunded in full (%(number)s)") % {"number": refund.number}
         issue.save(update_fields=["state", "closed_at", "close_note"])
         audit.record(
             "payment_issue.closed",
@@ -333,15 +323,12 @@ def close_issue(issue: PaymentIssue, *, actor: Any, note: str) -> PaymentIssue:
     (the payer was refunded at the counter, the bank reversed it ...)."""
     issue = PaymentIssue.objects.select_for_update().select_related("invoice").get(pk=issue.pk)
     if not authz.allowed(actor, "payments.request_refund", issue.invoice):
-        raise RefundRefused(
-            "เฉพาะเจ้าหน้าที่การเงินของหน่วยงานเจ้าของใบแจ้งหนี้ / "
-            "Only finance officers of the invoice's agency may do this"
-        )
+        raise RefundRefused(_("Only finance officers of the invoice's agency may do this"))
     if issue.state == PaymentIssue.State.CLOSED:
-        raise RefundRefused("รายการนี้ปิดแล้ว / This flagged payment is already closed")
+        raise RefundRefused(_("This flagged payment is already closed"))
     note = (note or "").strip()
     if not note:
-        raise RefundRefused("กรุณาระบุเหตุผลที่ปิดรายการ / Please say why it is closed")
+        raise RefundRefused(_("Please say why it is closed"))
     issue.state = PaymentIssue.State.CLOSED
     issue.closed_by = actor
     issue.closed_at = timezone.now()

@@ -19,6 +19,8 @@ from typing import Any
 from django.db.models import Count, Min, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from bizportal.catalog.models import Agency
 from bizportal.core.db import reporting_db
@@ -202,10 +204,11 @@ def collections_svg(report: FinanceReport, *, width: int = 720, height: int = 24
     left, bottom, right, upper = 64, 28, 8, 12
     plot_w, plot_h = width - left - right, height - bottom - upper
     bar_w = plot_w / max(len(days), 1)
+    title = _("Collections per day (THB)")
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
         f'width="100%" role="img" aria-labelledby="chart-title" class="chart">',
-        '<title id="chart-title">ยอดรับชำระรายวัน / Collections per day (THB)</title>',
+        f'<title id="chart-title">{escape(title)}</title>',
         f'<line x1="{left}" y1="{upper + plot_h}" x2="{width - right}" y2="{upper + plot_h}" '
         'stroke="#555" stroke-width="1"/>',
     ]
@@ -269,14 +272,14 @@ def to_xlsx(report: FinanceReport) -> bytes:
 
     summary = book.active
     summary.title = "Summary"
-    scope = _name(report.agency) if report.agency else "ทุกหน่วยงาน / All agencies"
-    summary.append(["รายงานการเงิน / Finance report", scope])
-    summary.append(["ตั้งแต่ / From", report.start])
-    summary.append(["ถึง / To", report.end])
-    summary.append(["รับชำระ / Collected", report.totals["collected"]])
-    summary.append(["คืนเงิน / Refunded", report.totals["refunded"]])
-    summary.append(["สุทธินำส่ง / Net due", report.totals["net"]])
-    summary.append(["ค้างชำระ / Outstanding", report.totals["outstanding"]])
+    scope = _name(report.agency) if report.agency else _("All agencies")
+    summary.append([_("Finance report"), scope])
+    summary.append([_("From"), report.start])
+    summary.append([_("To"), report.end])
+    summary.append([_("Collected"), report.totals["collected"]])
+    summary.append([pgettext("finance report", "Refunded"), report.totals["refunded"]])
+    summary.append([_("Net due"), report.totals["net"]])
+    summary.append([_("Outstanding"), report.totals["outstanding"]])
     for row in summary.iter_rows(min_row=2, max_row=3, min_col=2, max_col=2):
         row[0].number_format = "yyyy-mm-dd"
     for row in summary.iter_rows(min_row=4, max_row=7, min_col=2, max_col=2):
@@ -288,15 +291,15 @@ def to_xlsx(report: FinanceReport) -> bytes:
         [r["day"], _name(r["agency"]), r["provider"], r["count"], r["total"]]
         for r in report.collections
     ]
-    rows.append(["รวม / Total", "", "", report.counts["payments"], report.totals["collected"]])
+    rows.append([_("Total"), "", "", report.counts["payments"], report.totals["collected"]])
     ws = sheet(
         "Collections",
         [
-            "วันที่ / Day",
-            "หน่วยงาน / Agency",
-            "ช่องทาง / Channel",
-            "รายการ / Payments",
-            "ยอด / Amount (THB)",
+            _("Day"),
+            _("Agency"),
+            _("Channel"),
+            _("Payments"),
+            _("Amount (THB)"),
         ],
         rows,
         [5],
@@ -307,7 +310,7 @@ def to_xlsx(report: FinanceReport) -> bytes:
         cell.font = bold
 
     daily = book.create_sheet("Daily")
-    daily.append(["วันที่ / Day", "ยอด / Amount (THB)"])
+    daily.append([_("Day"), _("Amount (THB)")])
     for day, total in report.days:
         daily.append([day, total])
         daily.cell(row=daily.max_row, column=1).number_format = "yyyy-mm-dd"
@@ -330,7 +333,7 @@ def to_xlsx(report: FinanceReport) -> bytes:
     ]
     rows.append(
         [
-            "รวม / Total",
+            _("Total"),
             report.counts["payments"],
             report.totals["collected"],
             report.counts["refunds"],
@@ -341,12 +344,12 @@ def to_xlsx(report: FinanceReport) -> bytes:
     ws = sheet(
         "Remittance",
         [
-            "หน่วยงาน / Agency",
-            "รายการรับ / Payments",
-            "รับชำระ / Collected",
-            "รายการคืน / Refunds",
-            "คืนเงิน / Refunded",
-            "สุทธินำส่ง / Net due",
+            _("Agency"),
+            pgettext("remittance column", "Payments"),
+            _("Collected"),
+            _("Refunds"),
+            pgettext("finance report", "Refunded"),
+            _("Net due"),
         ],
         rows,
         [3, 5, 6],
@@ -365,16 +368,16 @@ def to_xlsx(report: FinanceReport) -> bytes:
         ]
         for r in report.refunds
     ]
-    rows.append(["รวม / Total", None, "", "", "", report.totals["refunded"]])
+    rows.append([_("Total"), None, "", "", "", report.totals["refunded"]])
     ws = sheet(
         "Refunds",
         [
-            "เลขที่ / Number",
-            "วันที่ / Completed",
-            "หน่วยงาน / Agency",
-            "ใบแจ้งหนี้ / Invoice",
-            "เหตุผล / Reason",
-            "ยอด / Amount (THB)",
+            _("Number"),
+            _("Completed"),
+            _("Agency"),
+            _("Invoice"),
+            _("Reason"),
+            _("Amount (THB)"),
         ],
         rows,
         [6],
@@ -393,10 +396,10 @@ def to_xlsx(report: FinanceReport) -> bytes:
         ]
         for r in report.outstanding
     ]
-    rows.append(["รวม / Total", report.counts["outstanding"], report.totals["outstanding"], None])
+    rows.append([_("Total"), report.counts["outstanding"], report.totals["outstanding"], None])
     ws = sheet(
         "Outstanding",
-        ["หน่วยงาน / Agency", "ใบแจ้งหนี้ / Invoices", "ยอด / Amount (THB)", "เก่าสุด / Oldest"],
+        [_("Agency"), _("Invoices"), _("Amount (THB)"), _("Oldest")],
         rows,
         [3],
     )
@@ -435,14 +438,14 @@ def period(start_text: str, end_text: str) -> tuple[dt.date, dt.date, str]:
         return (
             today - dt.timedelta(days=29),
             today,
-            ("วันที่ไม่ถูกต้อง (YYYY-MM-DD) / Dates are YYYY-MM-DD"),
+            _("Dates are YYYY-MM-DD"),
         )
     if start > end:
-        return end, end, "วันเริ่มต้องไม่หลังวันสิ้นสุด / The start is after the end"
+        return end, end, _("The start is after the end")
     if (end - start).days >= MAX_DAYS:
         return (
             end - dt.timedelta(days=MAX_DAYS - 1),
             end,
-            (f"ช่วงเวลาไม่เกิน {MAX_DAYS} วัน / At most {MAX_DAYS} days"),
+            _("At most %(days)s days") % {"days": MAX_DAYS},
         )
     return start, end, ""

@@ -16,6 +16,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 
 from bizportal.core import authz
 
@@ -55,7 +56,7 @@ def receipts_of_party(party: Any) -> Any:
 # --- the finance back office ----------------------------------------------------------
 
 
-BAD_CURSOR = "ตัวชี้หน้าไม่ถูกต้อง / The page cursor (after) is not valid"
+BAD_CURSOR = _("The page cursor (after) is not valid")
 
 
 @dataclass

@@ -24,6 +24,8 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from bizportal.applications import services as applications
 from bizportal.core import audit, authz, events
@@ -96,7 +98,7 @@ def raise_invoice(
     exactly one invoice. ``lines`` (``item``, ``amount``: a fee quote's lines) say what
     the amount is for; each is rounded to satang like the amount, and together they
     must make the amount, or the invoice and its receipt would contradict themselves.
-    Refuses, with a bilingual ValidationError, a non-positive amount, lines that do
+    Refuses, with a translated ValidationError, a non-positive amount, lines that do
     not add up, an application without a reference, or one that already has an unpaid
     invoice. It stays payable until :func:`expiry_for` (the service's payment terms);
     ``stage`` is the fee stage of the step that raised it, ``replaces`` the closed
@@ -105,24 +107,22 @@ def raise_invoice(
     value = baht(amount)
     if value <= 0:
         raise ValidationError(
-            "ค่าธรรมเนียมต้องมากกว่าศูนย์จึงจะออกใบแจ้งหนี้ได้ / An invoice needs a fee above zero",
+            _("An invoice needs a fee above zero"),
             code="amount",
         )
     items = [(str(line.item), baht(line.amount)) for line in lines]
     total = sum((line_amount for _, line_amount in items), Decimal(0))
     if items and total != value:
         raise ValidationError(
-            f"รายการค่าธรรมเนียมรวม {total:.2f} บาท ไม่เท่ากับยอด {value:.2f} บาท / "
-            f"The fee lines add up to {total:.2f} THB, not {value:.2f} THB",
+            _("The fee lines add up to %(total)s THB, not %(amount)s THB")
+            % {"total": f"{total:.2f}", "amount": f"{value:.2f}"},
             code="lines",
         )
     if not application.reference:
-        raise ValidationError(
-            "คำขอยังไม่มีเลขที่อ้างอิง / The application has no reference number yet", code="reference"
-        )
+        raise ValidationError(_("The application has no reference number yet"), code="reference")
     if Invoice.objects.filter(application=application, status=Invoice.Status.PENDING).exists():
         raise ValidationError(
-            "คำขอนี้มีใบแจ้งหนี้ที่ยังไม่ชำระอยู่แล้ว / This application already has an unpaid invoice",
+            _("This application already has an unpaid invoice"),
             code="duplicate",
         )
     try:
@@ -197,8 +197,8 @@ def _close(invoice: Invoice, status: str, reason: str, *, actor: Any, actor_labe
     return invoice
 
 
-EXPIRED_REASON = (
-    "เลยกำหนดชำระ ขอใบแจ้งหนี้ใหม่ได้ที่หน้าชำระเงิน / "
+#: Stored on the invoice as a message code (English msgid), shown through ``|translated``.
+EXPIRED_REASON = gettext_noop(
     "Not paid by its due date; a new invoice can be asked for on the payment page"
 )
 
@@ -256,20 +256,17 @@ def cancel_invoice(invoice: Invoice, *, actor: Any, reason: str) -> Invoice:
     )
     if not authz.allowed(actor, "payments.request_refund", invoice):
         raise ValidationError(
-            "เฉพาะเจ้าหน้าที่การเงินของหน่วยงานเจ้าของใบแจ้งหนี้ / "
-            "Only finance officers of the invoice's agency may cancel it",
+            _("Only finance officers of the invoice's agency may cancel it"),
             code="forbidden",
         )
     if invoice.status != Invoice.Status.PENDING:
         raise ValidationError(
-            "ยกเลิกได้เฉพาะใบแจ้งหนี้ที่ยังไม่ชำระ / Only an unpaid invoice can be cancelled",
+            _("Only an unpaid invoice can be cancelled"),
             code="not_pending",
         )
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError(
-            "กรุณาระบุเหตุผลที่ยกเลิก / Please give the reason for cancelling", code="reason"
-        )
+        raise ValidationError(_("Please give the reason for cancelling"), code="reason")
     return _close(invoice, Invoice.Status.CANCELLED, reason, actor=actor, actor_label="")
 
 
@@ -301,24 +298,22 @@ def reissue_invoice(invoice: Invoice, *, actor: Any) -> Invoice:
         or authz.allowed(actor, "payments.request_refund", invoice)
     ):
         raise ValidationError(
-            "คุณไม่มีสิทธิ์ขอใบแจ้งหนี้ใหม่ของคำขอนี้ / You may not re-issue this invoice",
+            _("You may not re-issue this invoice"),
             code="forbidden",
         )
     if invoice.status not in Invoice.CLOSED:
         raise ValidationError(
-            "ออกใหม่ได้เฉพาะใบแจ้งหนี้ที่หมดอายุหรือถูกยกเลิก / "
-            "Only an expired or cancelled invoice can be re-issued",
+            _("Only an expired or cancelled invoice can be re-issued"),
             code="not_closed",
         )
     if invoice.replacement is not None:
         raise ValidationError(
-            f"ออกใบแจ้งหนี้ใหม่แล้ว ({invoice.replacement.number}) / "
-            f"Already re-issued as {invoice.replacement.number}",
+            _("Already re-issued as %(number)s") % {"number": invoice.replacement.number},
             code="already_reissued",
         )
     if not may_reissue(invoice):
         raise ValidationError(
-            "คำขอนี้ไม่ได้รอการชำระค่าธรรมเนียมแล้ว / The application no longer waits for a payment",
+            _("The application no longer waits for a payment"),
             code="not_waiting",
         )
     quote = fees.quote_for(invoice.application, invoice.stage)
@@ -373,14 +368,14 @@ def accepted_channels(service: Any) -> list[tuple[str, PaymentProvider]]:
 
 def instruction(invoice: Invoice, *, channel: str = "", return_url: str = "") -> PaymentInstruction:
     """How to pay through ``channel`` (default: the service's first accepted channel);
-    a channel the service does not accept is refused with a bilingual ValidationError."""
+    a channel the service does not accept is refused with a translated ValidationError."""
     accepted = dict(accepted_channels(invoice.application.service))
     if not channel:
         channel = next(iter(accepted))
     if channel not in accepted:
         raise ValidationError(
-            f"บริการนี้ไม่รับชำระทางช่องทาง {channel[:40]!r} / "
-            f"This service does not take payments through {channel[:40]!r}",
+            _("This service does not take payments through %(channel)s")
+            % {"channel": repr(channel[:40])},
             code="channel",
         )
     return accepted[channel].instruction(invoice, return_url=return_url)
@@ -413,7 +408,7 @@ def receive_callback(provider_id: str, request: HttpRequest) -> CallbackResult:
     """
     if not is_enabled(provider_id):
         # Not logged: no provider of ours, so nothing to reconcile against.
-        return CallbackResult(404, "unknown_provider", "ไม่รู้จักผู้ให้บริการนี้ / Unknown payment provider")
+        return CallbackResult(404, "unknown_provider", _("Unknown payment provider"))
     bound = settings.PAYMENT_CALLBACK_MAX_BYTES
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -454,7 +449,7 @@ def receive_callback(provider_id: str, request: HttpRequest) -> CallbackResult:
 
 
 def _too_large(bound: int) -> BodyTooLarge:
-    return BodyTooLarge(f"เนื้อหาใหญ่เกิน {bound:,} ไบต์ / The body is larger than {bound:,} bytes")
+    return BodyTooLarge(_("The body is larger than %(bound)s bytes") % {"bound": f"{bound:,}"})
 
 
 def _storable(raw: bytes) -> str:
@@ -572,14 +567,14 @@ def confirm_payment(provider_id: str, data: CallbackData, *, body: str) -> Callb
     if invoice is None or invoice.ref1 != data.ref1:
         return settle(
             Outcome.UNKNOWN_INVOICE,
-            f"ไม่พบใบแจ้งหนี้ Ref1 {data.ref1} Ref2 {data.ref2} / "
-            f"No invoice with Ref1 {data.ref1}, Ref2 {data.ref2}",
+            _("No invoice with Ref1 %(ref1)s, Ref2 %(ref2)s")
+            % {"ref1": data.ref1, "ref2": data.ref2},
             422,
         )
     if data.biller_id != settings.PAYMENT_BILLER_ID:
         return settle(
             Outcome.UNKNOWN_INVOICE,
-            f"รหัสผู้รับชำระ {data.biller_id} ไม่ใช่ของระบบนี้ / Biller ID {data.biller_id} is not ours",
+            _("Biller ID %(biller)s is not ours") % {"biller": data.biller_id},
             422,
             invoice,
         )
@@ -594,9 +589,8 @@ def confirm_payment(provider_id: str, data: CallbackData, *, body: str) -> Callb
     if invoice.status == Invoice.Status.PAID:
         return flag(
             Outcome.PAID_TWICE,
-            f"ใบแจ้งหนี้ {invoice.number} ชำระแล้วด้วยรายการ {invoice.provider_txn_id} "
-            f"รายการนี้รอคืนเงิน / Invoice {invoice.number} was already paid by "
-            f"{invoice.provider_txn_id}; this payment is flagged for refund",
+            _("Invoice %(number)s was already paid by %(txn)s; this payment is flagged for refund")
+            % {"number": invoice.number, "txn": invoice.provider_txn_id},
             200,
             invoice,
         )
@@ -605,9 +599,11 @@ def confirm_payment(provider_id: str, data: CallbackData, *, body: str) -> Callb
     if data.currency != invoice.currency or data.amount != invoice.amount:
         return flag(
             Outcome.WRONG_AMOUNT,
-            f"ยอดชำระ {data.amount} {data.currency} ไม่ตรงกับใบแจ้งหนี้ "
-            f"{invoice.amount:.2f} {invoice.currency} / Paid {data.amount} {data.currency}, "
-            f"invoice is {invoice.amount:.2f} {invoice.currency}",
+            _("Paid %(paid)s, invoice is %(due)s")
+            % {
+                "paid": f"{data.amount} {data.currency}",
+                "due": f"{invoice.amount:.2f} {invoice.currency}",
+            },
             422,
             invoice,
         )
@@ -637,7 +633,7 @@ def confirm_payment(provider_id: str, data: CallbackData, *, body: str) -> Callb
             data={"fee": f"{invoice.amount:.2f}", "invoice": invoice.number},
             note=f"{invoice.number} · {receipt.number}",
             action="paid",
-            label="ชำระค่าธรรมเนียมแล้ว / Fee paid",
+            label=gettext_noop("Fee paid"),
         ),
         actor_label=f"payment provider {provider_id}",
     )
@@ -677,11 +673,9 @@ def _late_detail(invoice: Invoice, paid_at: dt.datetime) -> str:
     marked expired on the spot (the sweeper would have)."""
     replacement = invoice.replacement
     if replacement is not None:
-        return (
-            f"ใบแจ้งหนี้ {invoice.number} ถูกแทนที่ด้วย {replacement.number} รายการนี้รอคืนเงิน / "
-            f"Invoice {invoice.number} was replaced by {replacement.number}; "
-            "this payment is flagged for refund"
-        )
+        return _(
+            "Invoice %(number)s was replaced by %(new)s; this payment is flagged for refund"
+        ) % {"number": invoice.number, "new": replacement.number}
     if invoice.status == Invoice.Status.PENDING:
         _close(
             invoice,
@@ -691,15 +685,13 @@ def _late_detail(invoice: Invoice, paid_at: dt.datetime) -> str:
             actor_label="Biz Portal",
         )
     if invoice.status == Invoice.Status.CANCELLED:
-        return (
-            f"ใบแจ้งหนี้ {invoice.number} ถูกยกเลิกแล้ว รายการนี้รอคืนเงิน / "
-            f"Invoice {invoice.number} was cancelled; this payment is flagged for refund"
-        )
-    return (
-        f"ชำระเมื่อ {paid_at:%Y-%m-%d %H:%M} UTC หลังใบแจ้งหนี้ {invoice.number} หมดอายุ "
-        f"รายการนี้รอคืนเงิน / Paid at {paid_at:%Y-%m-%d %H:%M} UTC, after invoice "
-        f"{invoice.number} expired; this payment is flagged for refund"
-    )
+        return _("Invoice %(number)s was cancelled; this payment is flagged for refund") % {
+            "number": invoice.number
+        }
+    return _(
+        "Paid at %(moment)s UTC, after invoice %(number)s expired; "
+        "this payment is flagged for refund"
+    ) % {"moment": f"{paid_at:%Y-%m-%d %H:%M}", "number": invoice.number}
 
 
 def _flaggable(amount: Decimal) -> bool:

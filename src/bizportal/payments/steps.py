@@ -14,6 +14,9 @@ fee after approval (:mod:`.fees`).
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
+
 from bizportal.applications.models import Application, Status
 from bizportal.rules.services import FEE_STAGE_PATTERN
 from bizportal.workflow.engine import ReadyStep, StepSpec
@@ -30,10 +33,8 @@ class PaymentStep(StepHandler):
     type = STEP_TYPE
     # The payment provider, not a person at a desk, completes the step.
     performer = Performer.EXTERNAL
-    description = (
-        "ออกใบแจ้งหนี้ตามตารางค่าธรรมเนียมแล้วรอการชำระ / "
-        "Invoices the fee from the service's fee table and waits for payment"
-    )
+    # Lazy, so each reader sees it in their language (the base class declares ``str``).
+    description = _("Invoices the fee from the service's fee table and waits for payment")  # type: ignore[assignment]
     outputs = frozenset({"fee", "invoice"})
     options = {"feeStage": False}
 
@@ -51,9 +52,9 @@ class PaymentStep(StepHandler):
         if quote.total <= 0:
             return Completion(
                 data={"fee": "0.00", "invoice": ""},
-                note="ไม่มีค่าธรรมเนียม / No fee",
+                note=gettext_noop("No fee"),
                 action="waived",
-                label="ไม่มีค่าธรรมเนียม / No fee",
+                label=gettext_noop("No fee"),
             )
         raise_invoice(
             application,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_noop
+
 from bizportal.applications.events import STATUS_CHANGED
 from bizportal.applications.models import Application, Status
 from bizportal.core import events
@@ -11,10 +13,11 @@ from .events import INVOICE_PAID
 from .models import Receipt
 from .services import cancel_open_invoices, render_receipt_pdf
 
-#: An application that ends this way can no longer be paid for.
+#: An application that ends this way can no longer be paid for. The reason is stored
+#: on the invoice as a message code (English msgid), shown through ``|translated``.
 CANCELLING_STATUSES = {
-    Status.WITHDRAWN: "ผู้ยื่นถอนคำขอ / The application was withdrawn",
-    Status.REJECTED: "คำขอไม่ได้รับอนุมัติ / The application was rejected",
+    Status.WITHDRAWN: gettext_noop("The application was withdrawn"),
+    Status.REJECTED: gettext_noop("The application was rejected"),
 }
 
 

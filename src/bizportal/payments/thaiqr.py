@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 import segno
+from django.utils.translation import gettext as _
 
 from bizportal.core.thai import baht
 
@@ -37,7 +38,7 @@ BILLER_RE = re.compile(r"^[0-9]{15}$")
 
 
 class PayloadError(ValueError):
-    """A payload that is not a well-formed Thai QR code; the message is bilingual."""
+    """A payload that is not a well-formed Thai QR code; the message is in the reader's language."""
 
 
 @dataclass(frozen=True)
@@ -61,9 +62,7 @@ def crc16(data: str) -> str:
 def tlv(tag: str, value: str) -> str:
     """One field: tag, two-digit length, value (EMVCo caps a value at 99 characters)."""
     if len(value) > 99:
-        raise PayloadError(
-            f"ค่าของช่อง {tag} ยาวเกิน 99 ตัวอักษร / Field {tag} is longer than 99 characters"
-        )
+        raise PayloadError(_("Field %(tag)s is longer than 99 characters") % {"tag": tag})
     return f"{tag}{len(value):02d}{value}"
 
 
@@ -75,8 +74,8 @@ def to_reference(text: str) -> str:
     reference = re.sub(r"[^0-9A-Z]", "", text.upper())
     if not REFERENCE_RE.match(reference):
         raise PayloadError(
-            f"เลขอ้างอิง {text!r} ใช้กับการชำระบิลไม่ได้ (ตัวเลขหรืออักษรอังกฤษพิมพ์ใหญ่ 1–20 ตัว) / "
-            f"{text!r} cannot be a bill payment reference (1–20 digits or capital letters)"
+            _("%(text)s cannot be a bill payment reference (1–20 digits or capital letters)")
+            % {"text": repr(text)}
         )
     return reference
 
@@ -86,14 +85,11 @@ def bill_payment_payload(
 ) -> str:
     """The payload of a Thai QR bill payment; with an amount it is a one-time (dynamic) code."""
     if not BILLER_RE.match(biller_id):
-        raise PayloadError(
-            "รหัสผู้รับชำระ (Biller ID) ต้องเป็นตัวเลข 15 หลัก / The biller ID must be 15 digits"
-        )
+        raise PayloadError(_("The biller ID must be 15 digits"))
     for name, ref in (("Ref1", ref1), ("Ref2", ref2)):
         if (ref or name == "Ref1") and not REFERENCE_RE.match(ref):
             raise PayloadError(
-                f"{name} ต้องเป็นตัวเลขหรืออักษรอังกฤษพิมพ์ใหญ่ 1–20 ตัว / "
-                f"{name} must be 1–20 digits or capital letters"
+                _("%(name)s must be 1–20 digits or capital letters") % {"name": name}
             )
     account = tlv("00", BILL_PAYMENT_AID) + tlv("01", biller_id) + tlv("02", ref1)
     if ref2:
@@ -107,7 +103,7 @@ def bill_payment_payload(
     if amount is not None:
         value = baht(amount)
         if value <= 0:
-            raise PayloadError("ยอดเงินต้องมากกว่าศูนย์ / The amount must be more than zero")
+            raise PayloadError(_("The amount must be more than zero"))
         fields.append(tlv("54", f"{value:.2f}"))
     fields.append(tlv("58", COUNTRY_TH))
     body = "".join(fields) + "6304"
@@ -121,18 +117,20 @@ def _split(text: str, where: str) -> dict[str, str]:
         head = text[position : position + 4]
         if len(head) < 4 or not head.isdigit():
             raise PayloadError(
-                f"โครงสร้าง QR ไม่ถูกต้องที่ตำแหน่ง {position}{where} / "
-                f"Malformed QR payload at position {position}{where}"
+                _("Malformed QR payload at position %(position)s%(where)s")
+                % {"position": position, "where": where}
             )
         tag, length = head[:2], int(head[2:])
         value = text[position + 4 : position + 4 + length]
         if len(value) != length:
             raise PayloadError(
-                f"ช่อง {tag} สั้นกว่าความยาวที่ระบุ{where} / "
-                f"Field {tag} is shorter than its stated length{where}"
+                _("Field %(tag)s is shorter than its stated length%(where)s")
+                % {"tag": tag, "where": where}
             )
         if tag in fields:
-            raise PayloadError(f"ช่อง {tag} ซ้ำ{where} / Field {tag} appears twice{where}")
+            raise PayloadError(
+                _("Field %(tag)s appears twice%(where)s") % {"tag": tag, "where": where}
+            )
         fields[tag] = value
         position += 4 + length
     return fields
@@ -142,31 +140,31 @@ def parse_payload(text: str) -> dict[str, str | dict[str, str]]:
     """Split a Thai QR payload into its fields, checking TLV structure and CRC.
 
     Templates (26-51, 62, 64) come back as dicts of their sub-fields. Raises
-    :class:`PayloadError` with a bilingual message on any defect, so a mistyped
+    :class:`PayloadError` with a translated message on any defect, so a mistyped
     or tampered code is refused before anyone sees an amount.
     """
     text = text.strip()
     if not text:
-        raise PayloadError("ไม่มีข้อมูล QR / The QR payload is empty")
+        raise PayloadError(_("The QR payload is empty"))
     if not text.isascii():
-        raise PayloadError("QR มีอักขระที่ไม่ใช่ ASCII / The QR payload contains non-ASCII characters")
+        raise PayloadError(_("The QR payload contains non-ASCII characters"))
     fields = _split(text, "")
     if list(fields)[-1] != "63" or len(fields["63"]) != 4:
-        raise PayloadError(
-            "QR ต้องจบด้วยช่องตรวจสอบ CRC (63) / The QR payload must end with its CRC field (63)"
-        )
+        raise PayloadError(_("The QR payload must end with its CRC field (63)"))
     expected = crc16(text[:-4])
     if fields["63"].upper() != expected:
         raise PayloadError(
-            f"รหัสตรวจสอบ CRC ไม่ตรง (ได้ {fields['63']} ควรเป็น {expected}) QR อาจถูกแก้ไข / "
-            f"CRC mismatch (got {fields['63']}, expected {expected}): the QR payload was altered"
+            _("CRC mismatch (got %(got)s, expected %(expected)s): the QR payload was altered")
+            % {"got": fields["63"], "expected": expected}
         )
     if fields.get("00") != FORMAT_VERSION:
-        raise PayloadError("QR ไม่ใช่รูปแบบ EMVCo (ช่อง 00) / Not an EMVCo QR payload (field 00)")
+        raise PayloadError(_("Not an EMVCo QR payload (field 00)"))
     parsed: dict[str, str | dict[str, str]] = {}
     for tag, value in fields.items():
         parsed[tag] = (
-            _split(value, f" (ในช่อง {tag} / in field {tag})") if tag in TEMPLATE_TAGS else value
+            _split(value, " (%s)" % (_("in field %(tag)s") % {"tag": tag}))
+            if tag in TEMPLATE_TAGS
+            else value
         )
     return parsed
 
@@ -176,12 +174,10 @@ def read_bill_payment(text: str) -> BillPayment:
     fields = parse_payload(text)
     account = fields.get("30")
     if not isinstance(account, dict) or account.get("00") != BILL_PAYMENT_AID:
-        raise PayloadError("QR นี้ไม่ใช่การชำระบิล (Bill Payment) / This QR code is not a bill payment")
+        raise PayloadError(_("This QR code is not a bill payment"))
     biller_id, ref1 = account.get("01", ""), account.get("02", "")
     if not biller_id or not ref1:
-        raise PayloadError(
-            "QR ชำระบิลต้องมีรหัสผู้รับชำระและ Ref1 / A bill payment QR needs a biller ID and Ref1"
-        )
+        raise PayloadError(_("A bill payment QR needs a biller ID and Ref1"))
     amount = _amount_of(fields)
     currency = fields.get("53", "")
     return BillPayment(
@@ -213,9 +209,10 @@ def promptpay_proxy(proxy: str) -> tuple[str, str]:
     if re.fullmatch(r"[0-9]{15}", digits):
         return PROMPTPAY_EWALLET, digits
     raise PayloadError(
-        "พร้อมเพย์ต้องเป็นเบอร์มือถือ 10 หลัก เลขประจำตัว 13 หลัก หรือ e-Wallet 15 หลัก / "
-        "A PromptPay ID is a 10-digit mobile number, a 13-digit national or tax ID, "
-        "or a 15-digit e-wallet ID"
+        _(
+            "A PromptPay ID is a 10-digit mobile number, a 13-digit national or tax ID, "
+            "or a 15-digit e-wallet ID"
+        )
     )
 
 
@@ -232,8 +229,7 @@ def promptpay_payload(
     for name, ref in (("Bill number", bill_number), ("Reference", reference)):
         if ref and not REFERENCE_RE.match(ref):
             raise PayloadError(
-                f"{name} ต้องเป็นตัวเลขหรืออักษรอังกฤษพิมพ์ใหญ่ 1–20 ตัว / "
-                f"{name} must be 1–20 digits or capital letters"
+                _("%(name)s must be 1–20 digits or capital letters") % {"name": name}
             )
     # Fields in the order PromptPay codes in the wild use (58 before 53), so a static
     # code is byte for byte the published one.
@@ -247,7 +243,7 @@ def promptpay_payload(
     if amount is not None:
         total = baht(amount)
         if total <= 0:
-            raise PayloadError("ยอดเงินต้องมากกว่าศูนย์ / The amount must be more than zero")
+            raise PayloadError(_("The amount must be more than zero"))
         fields.append(tlv("54", f"{total:.2f}"))
     extra = (tlv("01", bill_number) if bill_number else "") + (
         tlv("05", reference) if reference else ""
@@ -265,11 +261,9 @@ def _amount_of(fields: dict[str, str | dict[str, str]]) -> Decimal | None:
     try:
         amount = Decimal(raw_amount)
     except InvalidOperation:
-        raise PayloadError(
-            f"ยอดเงิน {raw_amount!r} ไม่ถูกต้อง / Invalid amount {raw_amount!r}"
-        ) from None
+        raise PayloadError(_("Invalid amount %(value)s") % {"value": repr(raw_amount)}) from None
     if not amount.is_finite() or amount <= 0:
-        raise PayloadError(f"ยอดเงิน {raw_amount!r} ไม่ถูกต้อง / Invalid amount {raw_amount!r}")
+        raise PayloadError(_("Invalid amount %(value)s") % {"value": repr(raw_amount)})
     return amount
 
 
@@ -279,7 +273,7 @@ def read_promptpay(text: str) -> BillPayment:
     fields = parse_payload(text)
     account = fields.get("29")
     if not isinstance(account, dict) or account.get("00") != PROMPTPAY_AID:
-        raise PayloadError("QR นี้ไม่ใช่พร้อมเพย์ / This QR code is not a PromptPay transfer")
+        raise PayloadError(_("This QR code is not a PromptPay transfer"))
     proxy = next(
         (
             account[tag]
@@ -289,7 +283,7 @@ def read_promptpay(text: str) -> BillPayment:
         "",
     )
     if not proxy:
-        raise PayloadError("QR พร้อมเพย์ไม่มีเลขผู้รับ / The PromptPay QR names no receiver")
+        raise PayloadError(_("The PromptPay QR names no receiver"))
     extra = fields.get("62")
     extra = extra if isinstance(extra, dict) else {}
     currency = fields.get("53", "")

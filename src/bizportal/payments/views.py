@@ -13,6 +13,8 @@ from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -43,13 +45,12 @@ def invoice(request: HttpRequest, public_id: Any) -> HttpResponse:
             query = urlencode({"aal": str(needed.needed), "next": request.get_full_path()})
             return redirect(f"{reverse('identity:step-up')}?{query}")
         accepted = services.accepted_channels(invoice.application.service)
-        channels = [(name, provider.label) for name, provider in accepted]
+        channels = [(name, str(provider.label)) for name, provider in accepted]
         chosen = request.GET.get("channel", "")[:40] or accepted[0][0]
         if chosen not in dict(accepted):
-            channel_error = (
-                f"บริการนี้ไม่รับชำระทางช่องทาง {chosen!r} เลือกช่องทางด้านล่าง / "
-                f"This service does not take payments through {chosen!r}: choose below"
-            )
+            channel_error = _(
+                "This service does not take payments through %(channel)s: choose below"
+            ) % {"channel": repr(chosen)}
             chosen, status = accepted[0][0], 400
         back = settings.BASE_URL + reverse("payments:invoice", args=[invoice.public_id])
         back += "?" + urlencode({"channel": chosen, "returned": "1"})
@@ -85,8 +86,8 @@ def reissue(request: HttpRequest, public_id: Any) -> HttpResponse:
         return redirect("payments:invoice", public_id=invoice.public_id)
     messages.success(
         request,
-        f"ออกใบแจ้งหนี้ใหม่ {new.number} แทน {invoice.number} แล้ว / "
-        f"New invoice {new.number} issued in place of {invoice.number}",
+        _("New invoice %(new)s issued in place of %(old)s")
+        % {"new": new.number, "old": invoice.number},
     )
     return redirect("payments:invoice", public_id=new.public_id)
 
@@ -147,12 +148,8 @@ def callback(request: HttpRequest, provider: str) -> HttpResponse:
 # --- verifying e-receipts (public) ------------------------------------------------
 
 RECEIPT_NUMBER = re.compile(r"^[A-Z0-9-]{3,40}$")
-BAD_RECEIPT_NUMBER = (
-    "เลขที่ใบเสร็จไม่ถูกต้อง (ตัวอักษรภาษาอังกฤษ ตัวเลข และขีด) / "
-    "Not a receipt number (letters, digits and hyphens)"
-)
-ONLY_RECEIPT_PDF = (
-    "รับเฉพาะไฟล์ PDF ของใบเสร็จ (ตรวจจากเนื้อไฟล์) / "
+BAD_RECEIPT_NUMBER = gettext_lazy("Not a receipt number (letters, digits and hyphens)")
+ONLY_RECEIPT_PDF = gettext_lazy(
     "Only the receipt PDF file is accepted (checked from the file content)"
 )
 
@@ -176,7 +173,7 @@ def receipt_verify(request: HttpRequest) -> HttpResponse:
             data = read_licence_upload(request.FILES.get("file"))
         except ValidationError as error:
             messages = [
-                ONLY_RECEIPT_PDF if e.code == "file_type" else str(e.message)
+                str(ONLY_RECEIPT_PDF) if e.code == "file_type" else str(e.message)
                 for e in error.error_list
             ]
             context["upload_error"] = " ".join(messages)

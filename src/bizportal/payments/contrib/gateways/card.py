@@ -18,6 +18,8 @@ import requests
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from bizportal.core import safejson
 from bizportal.payments.contrib.sandbox import signing
@@ -43,27 +45,22 @@ REFUND_TIMEOUT = 20
 
 @providers.register("sandbox_card")
 class SandboxCardProvider:
-    label = "บัตรเครดิต/เดบิต (จำลอง) / Credit or debit card (sandbox)"
+    label = gettext_lazy("Credit or debit card (sandbox)")
 
     def instruction(self, invoice: Invoice, *, return_url: str = "") -> PaymentInstruction:
         return PaymentInstruction(
             qr_payload="",
             qr_svg="",
             pay_url=invoice_checkout_url(CARD, invoice, return_url),
-            pay_label_th="ไปหน้าชำระด้วยบัตร",
-            pay_label_en="Go to the card payment page",
-            heading_th="ชำระด้วยบัตรเครดิตหรือเดบิต",
-            heading_en="Pay by credit or debit card",
-            steps_th=(
-                "กดปุ่มด้านล่างเพื่อไปหน้าชำระเงินของผู้ให้บริการบัตร (ระบบนี้ไม่เห็นข้อมูลบัตร)",
-                "ธนาคารผู้ออกบัตรอาจขอรหัส OTP ที่ส่งไปยังโทรศัพท์ของท่าน",
-                "เมื่อกลับมาหน้านี้ ระบบจะแสดงใบเสร็จเมื่อได้รับการยืนยันจากผู้ให้บริการ",
-            ),
-            steps_en=(
-                "Press the button to go to the card provider's payment page "
-                "(the portal never sees your card).",
-                "Your bank may ask for a one-time password sent to your phone.",
-                "Back on this page, the receipt appears once the provider confirms.",
+            pay_label=_("Go to the card payment page"),
+            heading=_("Pay by credit or debit card"),
+            steps=(
+                _(
+                    "Press the button to go to the card provider's payment page "
+                    "(the portal never sees your card)."
+                ),
+                _("Your bank may ask for a one-time password sent to your phone."),
+                _("Back on this page, the receipt appears once the provider confirms."),
             ),
         )
 
@@ -71,17 +68,19 @@ class SandboxCardProvider:
         data = signed_body(CARD, request, REQUIRED)
         if data["merchant_id"] != CARD.merchant_id:
             raise CallbackError(
-                f"ร้านค้า {data['merchant_id'][:20]!r} ไม่ใช่ของระบบนี้ / "
-                f"Merchant {data['merchant_id'][:20]!r} is not ours"
+                _("Merchant %(merchant)s is not ours")
+                % {"merchant": repr(data["merchant_id"][:20])}
             )
         if data["event"] in ("charge.failed", "charge.cancelled"):
             raise PaymentNotCompleted(
-                f"การชำระด้วยบัตรไม่สำเร็จ ({data['event']}) ใบแจ้งหนี้ยังรอชำระ / "
-                f"The card payment did not complete ({data['event']}: "
-                f"{str(data.get('failure_reason', ''))[:200]}); the invoice stays payable"
+                _(
+                    "The card payment did not complete (%(event)s: %(reason)s); "
+                    "the invoice stays payable"
+                )
+                % {"event": data["event"], "reason": str(data.get("failure_reason", ""))[:200]}
             )
         if data["event"] != "charge.succeeded":
-            raise CallbackError(f"ไม่รู้จักเหตุการณ์ / Unknown event {data['event'][:40]!r}")
+            raise CallbackError(_("Unknown event %(event)s") % {"event": repr(data["event"][:40])})
         amount, paid_at = amount_and_time(data["amount"], str(data.get("created_at", "")))
         return CallbackData(
             txn_id=data["charge_id"],
@@ -112,12 +111,14 @@ class SandboxCardProvider:
             )
         except requests.RequestException as error:
             raise RefundError(
-                f"ติดต่อผู้ให้บริการบัตรไม่ได้ / The card gateway could not be reached: {error!r}"[:500]
+                (_("The card gateway could not be reached: %(error)s") % {"error": repr(error)})[
+                    :500
+                ]
             ) from None
         answer = _trusted(response)
         if response.status_code == 200 and answer.get("status") == "completed":
             if answer.get("reference") != reference or answer.get("amount") != f"{amount:.2f}":
-                raise RefundError("ผู้ให้บริการตอบรายการอื่น / The gateway answered about another refund")
+                raise RefundError(_("The gateway answered about another refund"))
             when = parse_datetime(str(answer.get("refunded_at", "")))
             return RefundResult(
                 status="completed",
@@ -128,10 +129,14 @@ class SandboxCardProvider:
         if 400 <= response.status_code < 500:
             return RefundResult(
                 status="rejected",
-                detail=f"ผู้ให้บริการปฏิเสธ / The gateway refused (HTTP {response.status_code}): "
-                f"{answer.get('detail', '')}"[:1000],
+                detail=(
+                    _("The gateway refused (HTTP %(status)s): %(detail)s")
+                    % {"status": response.status_code, "detail": answer.get("detail", "")}
+                )[:1000],
             )
-        raise RefundError(f"ผู้ให้บริการตอบ HTTP {response.status_code} / HTTP {response.status_code}")
+        raise RefundError(
+            _("The gateway answered HTTP %(status)s") % {"status": response.status_code}
+        )
 
 
 def _trusted(response: requests.Response) -> dict[str, Any]:
@@ -142,8 +147,9 @@ def _trusted(response: requests.Response) -> dict[str, Any]:
         answer: Any = safejson.loads(response.content, limit=settings.PAYMENT_CALLBACK_MAX_BYTES)
     except (CallbackError, safejson.JsonRefused) as error:
         raise RefundError(
-            f"คำตอบของผู้ให้บริการไม่น่าเชื่อถือ / Untrusted answer (HTTP {response.status_code}): {error}"
+            _("Untrusted answer from the gateway (HTTP %(status)s): %(error)s")
+            % {"status": response.status_code, "error": error}
         ) from None
     if not isinstance(answer, dict):
-        raise RefundError("คำตอบไม่ใช่ออบเจกต์ JSON / The answer is not a JSON object")
+        raise RefundError(_("The answer is not a JSON object"))
     return answer

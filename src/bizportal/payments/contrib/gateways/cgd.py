@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from bizportal.payments.providers import (
     CallbackData,
@@ -35,25 +37,21 @@ REQUIRED = ("status", "cgd_ref", "agency_code", "ref1", "ref2", "amount", "curre
 
 @providers.register("sandbox_cgd")
 class SandboxCgdProvider:
-    label = "ระบบรับชำระเงินภาครัฐ กรมบัญชีกลาง (จำลอง) / CGD e-Payment (sandbox)"
+    label = gettext_lazy("CGD e-Payment (sandbox)")
 
     def instruction(self, invoice: Invoice, *, return_url: str = "") -> PaymentInstruction:
         return PaymentInstruction(
             qr_payload="",
             qr_svg="",
             pay_url=invoice_checkout_url(CGD, invoice, return_url),
-            pay_label_th="ไปที่ระบบ e-Payment ของกรมบัญชีกลาง",
-            pay_label_en="Go to the CGD e-Payment service",
-            heading_th="ชำระผ่านระบบรับชำระเงินภาครัฐ (กรมบัญชีกลาง)",
-            heading_en="Pay through the Comptroller General's Department e-Payment",
-            steps_th=(
-                "ค่าธรรมเนียมนี้นำส่งคลังโดยตรง กดปุ่มด้านล่างเพื่อไปที่ระบบของกรมบัญชีกลาง",
-                "ยืนยันการหักเงินจากบัญชีธนาคารของท่าน แล้วกลับมาที่หน้านี้",
-            ),
-            steps_en=(
-                "This fee goes straight to the treasury: press the button to go to the "
-                "CGD's service.",
-                "Confirm the debit from your bank account, then come back to this page.",
+            pay_label=_("Go to the CGD e-Payment service"),
+            heading=_("Pay through the Comptroller General's Department e-Payment"),
+            steps=(
+                _(
+                    "This fee goes straight to the treasury: press the button to "
+                    "go to the CGD's service."
+                ),
+                _("Confirm the debit from your bank account, then come back to this page."),
             ),
         )
 
@@ -61,16 +59,16 @@ class SandboxCgdProvider:
         data = signed_body(CGD, request, REQUIRED)
         if data["agency_code"] != CGD.merchant_id:
             raise CallbackError(
-                f"รหัสหน่วยงาน {data['agency_code'][:20]!r} ไม่ใช่ของระบบนี้ / "
-                f"Agency code {data['agency_code'][:20]!r} is not ours"
+                _("Agency code %(code)s is not ours") % {"code": repr(data["agency_code"][:20])}
             )
         if data["status"] == "CANCELLED":
             raise PaymentNotCompleted(
-                "ผู้ชำระยกเลิกที่ระบบ e-Payment ใบแจ้งหนี้ยังรอชำระ / "
-                "The payer cancelled at e-Payment; the invoice stays payable"
+                _("The payer cancelled at e-Payment; the invoice stays payable")
             )
         if data["status"] != "PAID":
-            raise CallbackError(f"ไม่รู้จักสถานะ / Unknown status {data['status'][:20]!r}")
+            raise CallbackError(
+                _("Unknown status %(status)s") % {"status": repr(data["status"][:20])}
+            )
         amount, paid_at = amount_and_time(data["amount"], data["paid_at"])
         return CallbackData(
             txn_id=data["cgd_ref"],

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class GatewayCharge(models.Model):
@@ -17,16 +19,16 @@ class GatewayCharge(models.Model):
         CGD = "cgd", "CGD e-Payment"
 
     class State(models.TextChoices):
-        CHALLENGE = "challenge", "รอรหัส OTP / Awaiting the OTP"
-        SUCCEEDED = "succeeded", "สำเร็จ / Succeeded"
-        FAILED = "failed", "ไม่สำเร็จ / Failed"
-        CANCELLED = "cancelled", "ผู้ชำระยกเลิก / Cancelled by the payer"
+        CHALLENGE = "challenge", _("Awaiting the OTP")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", pgettext_lazy("card charge", "Failed")
+        CANCELLED = "cancelled", _("Cancelled by the payer")
 
     class Webhook(models.TextChoices):
-        NONE = "none", "ยังไม่ต้องแจ้ง / Nothing to send yet"
-        PENDING = "pending", "กำลังแจ้ง / Notifying the merchant"
-        DELIVERED = "delivered", "แจ้งแล้ว / Merchant notified"
-        FAILED = "failed", "แจ้งไม่สำเร็จ / Notification failed"
+        NONE = "none", _("Nothing to send yet")
+        PENDING = "pending", _("Notifying the merchant")
+        DELIVERED = "delivered", _("Merchant notified")
+        FAILED = "failed", _("Notification failed")
 
     charge_id = models.CharField(max_length=40, unique=True)
     gateway = models.CharField(max_length=4, choices=Gateway.choices)

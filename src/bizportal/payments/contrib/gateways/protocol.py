@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from bizportal.payments.providers import SignatureError
 
@@ -103,18 +104,12 @@ def check_link(gateway: Gateway, params: dict[str, str], *, now: float | None = 
     """Refuse a checkout link whose signature, merchant or age is wrong."""
     expected = link_signature(params, gateway.secret)
     if not hmac.compare_digest(expected, params.get("sig", "")):
-        raise SignatureError(
-            "ลิงก์ชำระเงินถูกแก้ไขหรือไม่ได้ลงนามโดยร้านค้า / "
-            "The payment link was altered or not signed by the merchant"
-        )
+        raise SignatureError(_("The payment link was altered or not signed by the merchant"))
     if params.get("merchant_id") != gateway.merchant_id:
-        raise SignatureError("ไม่รู้จักร้านค้านี้ / Unknown merchant")
+        raise SignatureError(_("Unknown merchant"))
     try:
         age = (time.time() if now is None else now) - int(params.get("ts", ""))
     except ValueError:
         age = LINK_TOLERANCE_SECONDS + 1
     if not 0 <= age <= LINK_TOLERANCE_SECONDS + 300:
-        raise SignatureError(
-            "ลิงก์ชำระเงินหมดอายุ กรุณากลับไปเริ่มใหม่จากหน้าใบแจ้งหนี้ / "
-            "The payment link has expired: start again from the invoice page"
-        )
+        raise SignatureError(_("The payment link has expired: start again from the invoice page"))

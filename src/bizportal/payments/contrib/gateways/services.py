@@ -21,6 +21,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 
 from bizportal.core import audit
 from bizportal.payments.contrib.sandbox import signing
@@ -37,7 +38,7 @@ State = GatewayCharge.State
 
 
 class CheckoutError(Exception):
-    """Bad input on a hosted page; the message is bilingual and nothing was charged."""
+    """Bad input on a hosted page (message translated); nothing was charged."""
 
 
 def luhn_ok(number: str) -> bool:
@@ -49,7 +50,7 @@ def luhn_ok(number: str) -> bool:
 def card_number(text: str) -> str:
     number = "".join(ch for ch in text if not ch.isspace() and ch != "-")
     if not (number.isdigit() and 12 <= len(number) <= 19 and luhn_ok(number)):
-        raise CheckoutError("หมายเลขบัตรไม่ถูกต้อง (ตรวจสอบตัวเลขอีกครั้ง) / The card number is not valid")
+        raise CheckoutError(_("The card number is not valid"))
     return number
 
 
@@ -59,7 +60,7 @@ def order_amount(params: dict[str, str]) -> Decimal:
     except InvalidOperation:
         amount = Decimal(0)
     if not amount.is_finite() or amount <= 0:
-        raise CheckoutError("ยอดเงินในลิงก์ไม่ถูกต้อง / The link's amount is invalid")
+        raise CheckoutError(_("The link's amount is invalid"))
     return amount
 
 

@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from bizportal.core import audit
 from bizportal.payments import billpay, thaiqr
@@ -32,21 +33,18 @@ def read_barcode(text: str) -> tuple[str, str, str, Decimal]:
     parts = text.strip().replace("\r\n", "\r").replace("\n", "\r").split("\r")
     if len(parts) != 4 or not parts[0].startswith("|"):
         raise thaiqr.PayloadError(
-            "บาร์โค้ดไม่ใช่รูปแบบชำระบิล (|รหัสผู้รับชำระ CR Ref1 CR Ref2 CR จำนวนเงิน) / "
-            "Not a bill-payment barcode (|biller ID CR Ref1 CR Ref2 CR amount)"
+            _("Not a bill-payment barcode (|biller ID CR Ref1 CR Ref2 CR amount)")
         )
     biller_id, ref1, ref2, cents = parts[0][1:], parts[1], parts[2], parts[3]
     if not thaiqr.BILLER_RE.match(biller_id) or not thaiqr.REFERENCE_RE.match(ref1):
-        raise thaiqr.PayloadError(
-            "รหัสผู้รับชำระหรือ Ref1 ในบาร์โค้ดไม่ถูกต้อง / The barcode's biller ID or Ref1 is invalid"
-        )
+        raise thaiqr.PayloadError(_("The barcode's biller ID or Ref1 is invalid"))
     if ref2 and not thaiqr.REFERENCE_RE.match(ref2):
-        raise thaiqr.PayloadError("Ref2 ในบาร์โค้ดไม่ถูกต้อง / The barcode's Ref2 is invalid")
+        raise thaiqr.PayloadError(_("The barcode's Ref2 is invalid"))
     try:
         amount = Decimal(int(cents)) / 100
     except (ValueError, InvalidOperation):
         raise thaiqr.PayloadError(
-            f"จำนวนเงินในบาร์โค้ด {cents[:20]!r} ไม่ใช่ตัวเลข / The barcode's amount is not digits"
+            _("The barcode's amount %(value)s is not digits") % {"value": repr(cents[:20])}
         ) from None
     return biller_id, ref1, ref2, amount
 
@@ -59,7 +57,7 @@ def take_cash(barcode: str, *, amount: Decimal | None = None, customer: str = ""
     biller_id, ref1, ref2, printed = read_barcode(barcode)
     paid = amount if amount is not None else printed
     if paid <= 0:
-        raise thaiqr.PayloadError("กรุณาระบุจำนวนเงิน / Please enter the amount")
+        raise thaiqr.PayloadError(_("Please enter the amount"))
     payment = CounterPayment.objects.create(
         journal_no=f"{secrets.randbelow(10**12):012d}",
         barcode=barcode[:100],

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from bizportal.payments import thaiqr
 
 
 class BankTransaction(models.Model):
     class Webhook(models.TextChoices):
-        PENDING = "pending", "กำลังแจ้งผู้รับชำระ / Notifying the biller"
-        DELIVERED = "delivered", "แจ้งผู้รับชำระแล้ว / Biller notified"
-        FAILED = "failed", "แจ้งผู้รับชำระไม่สำเร็จ / Biller notification failed"
+        PENDING = "pending", _("Notifying the biller")
+        DELIVERED = "delivered", _("Biller notified")
+        FAILED = "failed", _("Biller notification failed")
 
     txn_id = models.CharField(max_length=40, unique=True)
     payload = models.TextField(help_text="the Thai QR payload as scanned")

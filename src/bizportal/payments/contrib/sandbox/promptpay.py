@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from bizportal.payments import thaiqr
 from bizportal.payments.providers import (
@@ -37,7 +39,7 @@ def our_proxy() -> str:
 
 @providers.register("sandbox_promptpay")
 class SandboxPromptPayProvider(SandboxBankProvider):
-    label = "พร้อมเพย์ (ธนาคารจำลอง) / PromptPay (sandbox bank)"
+    label = gettext_lazy("PromptPay (sandbox bank)")
 
     def payee_id(self) -> str:
         return our_proxy()
@@ -53,16 +55,13 @@ class SandboxPromptPayProvider(SandboxBankProvider):
     def instruction(self, invoice: Invoice, *, return_url: str = "") -> PaymentInstruction:
         return dataclasses.replace(
             super().instruction(invoice, return_url=return_url),
-            heading_th="ชำระด้วยพร้อมเพย์",
-            heading_en="Pay with PromptPay",
-            steps_th=(
-                "สแกน QR พร้อมเพย์ด้วยแอปธนาคารใดก็ได้ ยอดเงินอยู่ใน QR แล้ว",
-                "ตรวจชื่อบัญชีผู้รับก่อนยืนยัน เลขใบแจ้งหนี้แนบไปกับการโอนโดยอัตโนมัติ",
-            ),
-            steps_en=(
-                "Scan the PromptPay code with any Thai banking app; the amount is in it.",
-                "Check the receiving account before you confirm; the invoice number "
-                "travels with the transfer.",
+            heading=_("Pay with PromptPay"),
+            steps=(
+                _("Scan the PromptPay code with any Thai banking app; the amount is in it."),
+                _(
+                    "Check the receiving account before you confirm; the invoice "
+                    "number travels with the transfer."
+                ),
             ),
         )
 
@@ -70,8 +69,8 @@ class SandboxPromptPayProvider(SandboxBankProvider):
         data = super().verify_callback(request)
         if data.raw.get("scheme") != "promptpay" or data.biller_id != our_proxy():
             raise CallbackError(
-                f"การโอนพร้อมเพย์นี้ไม่ได้โอนเข้าบัญชีของระบบ ({data.biller_id}) / "
-                f"This PromptPay transfer was not paid to our proxy ({data.biller_id})"
+                _("This PromptPay transfer was not paid to our proxy (%(proxy)s)")
+                % {"proxy": data.biller_id}
             )
         return CallbackData(
             txn_id=data.txn_id,

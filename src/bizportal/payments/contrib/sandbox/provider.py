@@ -17,6 +17,8 @@ import requests
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from bizportal.core import safejson
 from bizportal.payments import thaiqr
@@ -40,7 +42,7 @@ REQUIRED_FIELDS = ("txn_id", "biller_id", "ref1", "ref2", "amount", "currency", 
 
 @providers.register("sandbox")
 class SandboxBankProvider:
-    label = "Thai QR ชำระบิล (ธนาคารจำลอง) / Thai QR bill payment (sandbox bank)"
+    label = gettext_lazy("Thai QR bill payment (sandbox bank)")
 
     def payee_id(self) -> str:
         """Who the bank pays: our biller ID (PromptPay: our proxy)."""
@@ -60,8 +62,7 @@ class SandboxBankProvider:
             qr_payload=payload,
             qr_svg=thaiqr.qr_svg(payload, title=f"Thai QR {invoice.number}"),
             pay_url=f"{settings.PAYMENT_SANDBOX_URL}/?{urlencode(query)}",
-            pay_label_th="เปิดแอปธนาคารจำลอง (Sandbox Bank)",
-            pay_label_en="Open the sandbox banking app",
+            pay_label=_("Open the sandbox banking app"),
         )
 
     def verify_callback(self, request: HttpRequest) -> CallbackData:
@@ -72,25 +73,23 @@ class SandboxBankProvider:
         try:
             data: Any = safejson.loads(body, limit=settings.PAYMENT_CALLBACK_MAX_BYTES)
         except safejson.JsonRefused as error:
-            raise CallbackError(f"เนื้อหาไม่ใช่ JSON ที่รับได้ / Unacceptable JSON: {error}") from None
+            raise CallbackError(_("Unacceptable JSON: %(error)s") % {"error": error}) from None
         if not isinstance(data, dict):
-            raise CallbackError("เนื้อหาต้องเป็นออบเจกต์ JSON / The body must be a JSON object")
+            raise CallbackError(_("The body must be a JSON object"))
         missing = [name for name in REQUIRED_FIELDS if not isinstance(data.get(name), str)]
         if missing:
             raise CallbackError(
-                f"ขาดข้อมูล: {', '.join(missing)} / "
-                f"Missing or non-string fields: {', '.join(missing)}"
+                _("Missing or non-string fields: %(fields)s") % {"fields": ", ".join(missing)}
             )
         try:
             amount = Decimal(data["amount"])
         except InvalidOperation:
-            raise CallbackError(f"ยอดเงินไม่ถูกต้อง / Invalid amount {data['amount']!r}") from None
+            raise CallbackError(
+                _("Invalid amount %(value)s") % {"value": repr(data["amount"])}
+            ) from None
         paid_at = parse_datetime(data["paid_at"])
         if paid_at is None or paid_at.tzinfo is None or not amount.is_finite():
-            raise CallbackError(
-                "เวลาชำระหรือยอดเงินไม่ถูกต้อง (ต้องเป็น ISO 8601 พร้อมเขตเวลา) / "
-                "Invalid paid_at (ISO 8601 with time zone) or amount"
-            )
+            raise CallbackError(_("Invalid paid_at (ISO 8601 with time zone) or amount"))
         return CallbackData(
             txn_id=data["txn_id"],
             biller_id=data["biller_id"],
@@ -125,7 +124,7 @@ class SandboxBankProvider:
             response = requests.post(url, data=body, headers=headers, timeout=REFUND_TIMEOUT)
         except requests.RequestException as error:
             raise RefundError(
-                f"ติดต่อธนาคารไม่ได้ / The bank could not be reached: {error!r}"[:500]
+                (_("The bank could not be reached: %(error)s") % {"error": repr(error)})[:500]
             ) from None
         try:
             signing.verify(
@@ -138,16 +137,19 @@ class SandboxBankProvider:
             )
         except (CallbackError, safejson.JsonRefused) as error:
             raise RefundError(
-                f"คำตอบของธนาคารไม่น่าเชื่อถือ / Untrusted answer from the bank "
-                f"(HTTP {response.status_code}): {error}"
+                _("Untrusted answer from the bank (HTTP %(status)s): %(error)s")
+                % {"status": response.status_code, "error": error}
             ) from None
         if not isinstance(answer, dict):
-            raise RefundError("คำตอบของธนาคารไม่ถูกต้อง / The bank's answer is not a JSON object")
+            raise RefundError(_("The bank's answer is not a JSON object"))
         if response.status_code == 200 and answer.get("status") == "completed":
             if answer.get("reference") != reference or answer.get("amount") != f"{amount:.2f}":
                 raise RefundError(
-                    "ธนาคารตอบรายการอื่น / The bank answered about another refund "
-                    f"({answer.get('reference')!r}, {answer.get('amount')!r})"
+                    _("The bank answered about another refund (%(reference)s, %(amount)s)")
+                    % {
+                        "reference": repr(answer.get("reference")),
+                        "amount": repr(answer.get("amount")),
+                    }
                 )
             when = parse_datetime(str(answer.get("refunded_at", "")))
             return RefundResult(
@@ -159,9 +161,9 @@ class SandboxBankProvider:
         if 400 <= response.status_code < 500:
             return RefundResult(
                 status="rejected",
-                detail=f"ธนาคารปฏิเสธ / The bank refused (HTTP {response.status_code}): "
-                f"{answer.get('detail', '')}"[:1000],
+                detail=(
+                    _("The bank refused (HTTP %(status)s): %(detail)s")
+                    % {"status": response.status_code, "detail": answer.get("detail", "")}
+                )[:1000],
             )
-        raise RefundError(
-            f"ธนาคารตอบ HTTP {response.status_code} / The bank answered HTTP {response.status_code}"
-        )
+        raise RefundError(_("The bank answered HTTP %(status)s") % {"status": response.status_code})

@@ -20,6 +20,7 @@ from django.db.models import Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 
 from bizportal.core import audit, faults
 from bizportal.payments import thaiqr
@@ -47,11 +48,10 @@ def read_payable(payload: str) -> thaiqr.BillPayment:
     bill = thaiqr.read_any(payload)
     if bill.amount is None:
         raise thaiqr.PayloadError(
-            "QR นี้ไม่ระบุยอดเงิน ธนาคารจำลองรับเฉพาะ QR แบบใช้ครั้งเดียว / "
-            "This QR code carries no amount; the sandbox bank pays one-time (dynamic) codes only"
+            _("This QR code carries no amount; the sandbox bank pays one-time (dynamic) codes only")
         )
     if bill.currency != thaiqr.CURRENCY_THB:
-        raise thaiqr.PayloadError("รับเฉพาะเงินบาท (764) / Only Thai baht (764) is accepted")
+        raise thaiqr.PayloadError(_("Only Thai baht (764) is accepted"))
     return bill
 
 

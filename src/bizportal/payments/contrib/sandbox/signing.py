@@ -11,6 +11,8 @@ import hashlib
 import hmac
 import time
 
+from django.utils.translation import gettext as _
+
 from bizportal.payments.providers import SignatureError
 
 HEADER = "X-BizPortal-Signature"
@@ -42,7 +44,7 @@ def verify(
     ``name`` is the header's name for the messages: other sandboxes (the card gateway,
     CGD) sign the same way under their own header and key."""
     if not header:
-        raise SignatureError(f"ไม่มีลายมือชื่อ {name} / Missing {name} header")
+        raise SignatureError(_("Missing %(name)s header") % {"name": name})
     parts: dict[str, list[str]] = {}
     for item in header.split(","):
         key, sep, value = item.strip().partition("=")
@@ -51,16 +53,14 @@ def verify(
     try:
         timestamp = int(parts["t"][0])
     except (KeyError, ValueError):
-        raise SignatureError(
-            f"{name} ไม่มีเวลาที่ลงนาม (t=) / {name} has no signing time (t=)"
-        ) from None
+        raise SignatureError(_("%(name)s has no signing time (t=)") % {"name": name}) from None
     current = time.time() if now is None else now
     if abs(current - timestamp) > tolerance:
         raise SignatureError(
-            f"ลายมือชื่อหมดอายุหรือเวลาไม่ตรง (เกิน {tolerance} วินาที) / "
-            f"Signature timestamp is outside the {tolerance}-second tolerance"
+            _("Signature timestamp is outside the %(seconds)s-second tolerance")
+            % {"seconds": tolerance}
         )
     expected = _digest(secret, timestamp, body)
     if not any(hmac.compare_digest(expected, candidate) for candidate in parts.get("v1", [])):
-        raise SignatureError("ลายมือชื่อไม่ถูกต้อง / Signature does not match")
+        raise SignatureError(_("Signature does not match"))
     return timestamp

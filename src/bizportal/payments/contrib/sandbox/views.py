@@ -14,6 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -41,7 +42,7 @@ def pay(request: HttpRequest) -> HttpResponse:
         except thaiqr.PayloadError as problem:
             error = str(problem)
     elif request.method == "POST":
-        error = "กรุณาวางข้อมูล QR / Please paste the QR payload"
+        error = _("Please paste the QR payload")
     status = 400 if error and request.method == "POST" else 200
     return render(
         request,
@@ -139,13 +140,11 @@ def counter(request: HttpRequest) -> HttpResponse:
                 )
         except (thaiqr.PayloadError, InvalidOperation) as problem:
             context["error"] = (
-                str(problem)
-                if isinstance(problem, thaiqr.PayloadError)
-                else ("จำนวนเงินไม่ถูกต้อง / Not an amount")
+                str(problem) if isinstance(problem, thaiqr.PayloadError) else _("Not an amount")
             )
             status = 400 if request.method == "POST" else 200
     elif request.method == "POST":
-        context["error"] = "กรุณาสแกนบาร์โค้ด / Please scan the barcode"
+        context["error"] = _("Please scan the barcode")
         status = 400
     return render(request, "sandbox_bank/counter.html", context, status=status)
 
