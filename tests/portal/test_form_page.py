@@ -56,7 +56,7 @@ def test_a_renamed_exe_is_refused_with_a_message(client, draft) -> None:
     exe = SimpleUploadedFile("plan.pdf", b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 500)
     response = post(client, draft, {"action": "save"}, {"doc_floor_plan": exe})
     assert response.status_code == 400
-    assert "Only PDF, JPEG or PNG" in response.content.decode()
+    assert "รับเฉพาะไฟล์ PDF, JPEG หรือ PNG" in response.content.decode()
     assert not draft.attachments.exists()
 
 
@@ -66,7 +66,7 @@ def test_an_oversized_file_is_refused(client, draft, settings) -> None:
     big = SimpleUploadedFile("plan.pdf", pdf_bytes() + b"0" * (1024 * 1024 + 1))
     response = post(client, draft, {"action": "save"}, {"doc_floor_plan": big})
     assert response.status_code == 400
-    assert "larger than 1 MB" in response.content.decode()
+    assert "ไฟล์ใหญ่เกิน 1 MB" in response.content.decode()
 
 
 def test_save_draft_and_come_back(client, draft) -> None:
