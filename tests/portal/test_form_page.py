@@ -35,7 +35,7 @@ def test_an_invalid_citizen_id_is_shown_on_the_field_and_input_is_kept(client, d
     )
     page = response.content.decode()
     assert response.status_code == 400
-    assert "เลขตรวจสอบไม่ตรง" in page and "check digit does not match" in page
+    assert "เลขตรวจสอบไม่ตรง" in page and "check digit does not match" not in page
     assert answers["business_name"] in page  # what was typed is still there
     draft.refresh_from_db()
     assert draft.status == Status.DRAFT
