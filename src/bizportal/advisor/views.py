@@ -13,7 +13,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_POST
 
 from bizportal.applications import services as applications
@@ -186,7 +188,11 @@ def _shared_values(drafts: list[Any], names: list[str]) -> dict[str, Any]:
 def question_label(question: Question, value: Any) -> tuple[str, str]:
     """How an answer reads on the summary, in Thai and English."""
     if question.kind == Question.Kind.YES_NO:
-        return ("ใช่", "Yes") if value else ("ไม่ใช่", "No")
+        word = gettext_noop("Yes") if value else gettext_noop("No")
+        with translation.override("th"):
+            thai = _(word)
+        with translation.override("en"):
+            return thai, _(word)
     if question.kind == Question.Kind.CHOICE:
         option = next((o for o in question.options if o["value"] == value), None)
         if option:
