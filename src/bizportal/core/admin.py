@@ -7,6 +7,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from . import audit, outbox
@@ -212,7 +213,7 @@ class DefinitionAdmin(ReadOnlyAdmin):
         request: HttpRequest,
         form: forms.Form,
         title: str,
-        intro: tuple[str, str],
+        intro: Any,
         **extra: Any,
     ) -> HttpResponse:
         context = {
@@ -220,11 +221,18 @@ class DefinitionAdmin(ReadOnlyAdmin):
             "opts": self.model._meta,
             "title": title,
             "form": form,
-            "intro_th": intro[0],
-            "intro_en": intro[1],
+            "intro": _intro(intro),
             **extra,
         }
         return render(request, "admin/upload_definition.html", context)
+
+
+def _intro(intro: Any) -> str:
+    """The upload page's introduction in the reader's language: a translated string, or
+    (until every caller passes one) a (Thai, English) pair."""
+    if isinstance(intro, tuple):
+        return str(intro[0] if (get_language() or "th").startswith("th") else intro[1])
+    return str(intro)
 
 
 class DefinitionVersionAdmin(ReadOnlyAdmin):
