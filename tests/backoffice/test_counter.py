@@ -175,7 +175,7 @@ def test_a_document_checked_by_eye_gives_ial_2_1(live, client, counter_officer) 
 @pytest.mark.parametrize(
     ("citizen_id", "method", "message"),
     [
-        ("1234567890123", "chip", "check digit"),
+        ("1234567890123", "chip", "เลขตรวจสอบไม่ตรง"),
         ("", "chip", "กรุณาระบุเลขประจำตัวประชาชน"),
         (DEMO_IDENTITIES[0].citizen_id, "palm-reading", "เลือกวิธียืนยันตัวตนจากรายการ"),
         (citizen_id(999), "chip", "ไม่พบบุคคลนี้ในทะเบียนราษฎร"),

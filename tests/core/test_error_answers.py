@@ -1,5 +1,5 @@
 """Errors outside DRF's handler: problem+json for the API and machine clients, a
-Thai/English page in the portal's layout for people (and a plain one for a 500)."""
+page in the reader's language in the portal's layout for people (and a plain one for a 500)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 
 import pytest
 from django.test import Client, RequestFactory
+from django.utils import translation
 
 from bizportal.core import errors
 from tests.factories import ApplicantFactory
@@ -22,14 +23,16 @@ def test_an_api_path_that_matches_no_route_answers_problem_json(client: Client) 
     assert response["Content-Type"] == PROBLEM
     body = response.json()
     assert body["status"] == 404 and body["type"].endswith("/404")
-    assert "ไม่พบ" in body["detail"] and "does not exist" in body["detail"]
+    assert body["detail"] == "ไม่พบหน้าที่ท่านต้องการ"  # Thai unless Accept-Language asks
+    english = client.get("/api/v1/applications/not-a-uuid/", HTTP_ACCEPT_LANGUAGE="en").json()
+    assert english["detail"] == "This page does not exist." and english["type"] == body["type"]
 
 
 def test_a_page_that_does_not_exist_is_a_thai_page_in_the_layout(client: Client) -> None:
     response = client.get("/no-such-page/", HTTP_ACCEPT="text/html")
     assert response.status_code == 404
     html = response.content.decode()
-    assert "ไม่พบหน้าที่ท่านต้องการ" in html and "This page does not exist." in html
+    assert "ไม่พบหน้าที่ท่านต้องการ" in html and "This page does not exist." not in html
     assert 'class="site-header"' in html  # the portal's own layout, with its menu
 
 
@@ -53,7 +56,10 @@ def test_a_server_error_page_needs_neither_layout_nor_database() -> None:
     response = errors.server_error(request)
     assert response.status_code == 500
     html = response.content.decode()
-    assert "ระบบขัดข้องชั่วคราว" in html and "Something went wrong" in html
+    assert "ระบบขัดข้องชั่วคราว" in html and "Something went wrong" not in html
+    with translation.override("en"):
+        english = errors.server_error(request).content.decode()
+    assert "Something went wrong" in english and "ระบบขัดข้อง" not in english
     api = errors.server_error(RequestFactory().get("/api/v1/applications/"))
     assert api.status_code == 500 and api["Content-Type"] == PROBLEM
     assert json.loads(api.content)["type"].endswith("server-error")
@@ -77,14 +83,18 @@ PAGES = {
 
 @pytest.mark.urls("tests.core.error_urls")
 @pytest.mark.parametrize("status", sorted(PAGES))
-def test_each_error_page_is_branded_bilingual_with_a_way_back(settings, status: int) -> None:
+def test_each_error_page_is_branded_translated_with_a_way_back(settings, status: int) -> None:
     settings.DEBUG = False
     client = Client(raise_request_exception=False)
     response = client.get(f"/test-errors/{status}/", HTTP_ACCEPT="text/html")
     assert response.status_code == status
     html = response.content.decode()
     thai, english = PAGES[status]
-    assert thai in html and english in html
+    assert thai in html and english not in html
+    in_english = client.get(
+        f"/test-errors/{status}/", HTTP_ACCEPT="text/html", HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    assert english in in_english and thai not in in_english
     assert 'class="site-header"' in html and "/static/bizportal/site.css" in html
     assert f'data-error="{status}"' in html
     assert '<a href="/">กลับหน้าแรก</a>' in html
@@ -113,7 +123,7 @@ def test_a_server_error_is_the_self_contained_page(settings) -> None:
     response = client.get("/test-errors/500/", HTTP_ACCEPT="text/html")
     assert response.status_code == 500
     html = response.content.decode()
-    assert "ระบบขัดข้องชั่วคราว" in html and "Something went wrong" in html
+    assert "ระบบขัดข้องชั่วคราว" in html and "Something went wrong" not in html
     assert "/static/bizportal/site.css" in html and 'class="site-header"' in html
     assert 'href="/"' in html and 'href="/backoffice/"' in html
     # Django's own fallback renders 500.html with no context at all: it needs none.
@@ -129,6 +139,6 @@ def test_the_csrf_failure_page_is_branded_with_a_way_back(settings) -> None:
     page = strict.post("/account/acting/", {"party": "x"}, HTTP_ACCEPT="text/html")
     assert page.status_code == 403
     html = page.content.decode()
-    assert "แบบฟอร์มหมดอายุ" in html and "The form has expired" in html
+    assert "แบบฟอร์มหมดอายุ" in html and "The form has expired" not in html
     assert 'class="site-header"' in html and '<a href="/">กลับหน้าแรก</a>' in html
     assert "403_csrf.html" in [t.name for t in page.templates]

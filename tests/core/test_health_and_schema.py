@@ -35,7 +35,9 @@ def test_api_errors_are_problem_json(client) -> None:
     assert response["Content-Type"] == "application/problem+json"
     body = response.json()
     assert body["status"] == 404
-    assert "Not found" in body["title"]
+    assert body["title"] == "ไม่พบข้อมูล"
+    english = client.get("/api/v1/catalog/services/no-such-service/", HTTP_ACCEPT_LANGUAGE="en")
+    assert english.json()["title"] == "Not found" and english.json()["type"] == body["type"]
 
 
 def test_the_openapi_schema_validates_without_a_single_warning(tmp_path) -> None:

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
 from stdnum.th import pin
@@ -27,22 +28,28 @@ def test_a_valid_citizen_id_is_returned_compact() -> None:
 
 
 @pytest.mark.parametrize(
-    ("value", "fragment"),
+    ("value", "fragment", "thai_fragment"),
     [
-        ("123", "13 digits"),
-        ("11017002034AB", "digits only"),
-        ("1101700203452", "check digit"),
+        ("123", "13 digits", "ต้องมี 13 หลัก"),
+        ("11017002034AB", "digits only", "ต้องเป็นตัวเลขเท่านั้น"),
+        ("1101700203452", "check digit", "เลขตรวจสอบไม่ตรง"),
     ],
 )
-def test_invalid_citizen_ids_say_why_in_thai_and_english(value: str, fragment: str) -> None:
+def test_invalid_citizen_ids_say_why_in_thai_and_english(
+    value: str, fragment: str, thai_fragment: str
+) -> None:
     if fragment == "check digit":
         good = with_check_digit("110170020345")
         value = good[:-1] + str((int(good[-1]) + 1) % 10)
     with pytest.raises(ValidationError) as caught:
         thai.validate_citizen_id(value)
     message = caught.value.messages[0]
-    assert fragment in message
-    assert "เลขประจำตัวประชาชน" in message
+    assert thai_fragment in message and "เลขประจำตัวประชาชน" in message
+    assert fragment not in message
+    with translation.override("en"), pytest.raises(ValidationError) as caught:
+        thai.validate_citizen_id(value)
+    english = caught.value.messages[0]
+    assert fragment in english and "Citizen ID" in english
 
 
 @given(st.from_regex(r"[1-8][0-9]{11}", fullmatch=True))

@@ -152,7 +152,7 @@ def test_from_search_to_a_verified_signed_licence(portal: Portal, mailoutbox) ->
     incomplete = api(applicant, portal, "POST", app_url + "submit/", json={"accept_terms": True})
     assert incomplete.status_code == 400
     problems = incomplete.json()["errors"]
-    assert "check digit" in problems["fields"]["manager_citizen_id"]
+    assert "เลขตรวจสอบไม่ตรง" in problems["fields"]["manager_citizen_id"]
     assert "floor_plan" in problems["documents"]
 
     answers["manager_citizen_id"] = citizen_id(4242)

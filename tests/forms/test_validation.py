@@ -32,7 +32,9 @@ def test_an_invalid_citizen_id_is_reported_on_its_field() -> None:
     errors = validate_answers(SCHEMA, UI, answers(manager_citizen_id=bad))
     assert list(errors) == ["manager_citizen_id"]
     assert "เลขตรวจสอบไม่ตรง" in errors["manager_citizen_id"]
-    assert "check digit" in errors["manager_citizen_id"]
+    with translation.override("en"):
+        english = validate_answers(SCHEMA, UI, answers(manager_citizen_id=bad))
+    assert "check digit" in english["manager_citizen_id"]
 
 
 def test_a_missing_required_field_names_the_field_in_the_readers_language() -> None:

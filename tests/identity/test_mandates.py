@@ -170,7 +170,7 @@ def test_a_delegate_cannot_pass_the_mandate_on(director, company, delegate) -> N
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"delegate": "1234567890123"}, "check digit"),
+        ({"delegate": "1234567890123"}, "เลขตรวจสอบไม่ตรง"),
         ({"delegate": "someone"}, "P:nationality:passport"),
         ({"actions": []}, "Choose what the delegate may do"),
         ({"actions": ["launder"]}, "Choose what the delegate may do"),

@@ -227,7 +227,7 @@ def test_an_oversized_upload_is_400(client, db, settings) -> None:
     response = client.post(f"{API}/verify-pdf/", {"file": big})
 
     assert response.status_code == 400
-    assert "larger than" in response.json()["errors"]["file"][0]
+    assert "ไฟล์ใหญ่เกิน" in response.json()["errors"]["file"][0]
 
 
 def test_a_missing_file_is_400(client, db) -> None:

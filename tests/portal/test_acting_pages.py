@@ -157,7 +157,7 @@ def test_a_bad_mandate_form_says_what_is_wrong_and_saves_nothing(client, change,
         "valid_until": today.isoformat(),
         **change,
     }
-    answer = client.post("/account/mandates/", form)
+    answer = client.post("/account/mandates/", form, HTTP_ACCEPT_LANGUAGE="en")
     assert answer.status_code == 400
     assert message in answer.content.decode()
     assert not Mandate.objects.exists()

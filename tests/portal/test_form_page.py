@@ -35,7 +35,7 @@ def test_an_invalid_citizen_id_is_shown_on_the_field_and_input_is_kept(client, d
     )
     page = response.content.decode()
     assert response.status_code == 400
-    assert "เลขตรวจสอบไม่ตรง" in page and "check digit does not match" in page
+    assert "เลขตรวจสอบไม่ตรง" in page and "check digit does not match" not in page
     assert answers["business_name"] in page  # what was typed is still there
     draft.refresh_from_db()
     assert draft.status == Status.DRAFT
@@ -56,7 +56,7 @@ def test_a_renamed_exe_is_refused_with_a_message(client, draft) -> None:
     exe = SimpleUploadedFile("plan.pdf", b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 500)
     response = post(client, draft, {"action": "save"}, {"doc_floor_plan": exe})
     assert response.status_code == 400
-    assert "Only PDF, JPEG or PNG" in response.content.decode()
+    assert "รับเฉพาะไฟล์ PDF, JPEG หรือ PNG" in response.content.decode()
     assert not draft.attachments.exists()
 
 
@@ -66,7 +66,7 @@ def test_an_oversized_file_is_refused(client, draft, settings) -> None:
     big = SimpleUploadedFile("plan.pdf", pdf_bytes() + b"0" * (1024 * 1024 + 1))
     response = post(client, draft, {"action": "save"}, {"doc_floor_plan": big})
     assert response.status_code == 400
-    assert "larger than 1 MB" in response.content.decode()
+    assert "ไฟล์ใหญ่เกิน 1 MB" in response.content.decode()
 
 
 def test_save_draft_and_come_back(client, draft) -> None:

@@ -59,7 +59,7 @@ class TestCivilRegistryApi:
         )
         assert answer.status_code == 400
         assert answer.headers["Content-Type"] == "application/problem+json"
-        assert "check digit" in answer.json()["detail"]
+        assert "เลขตรวจสอบไม่ตรง" in answer.json()["detail"]
 
     def test_an_unknown_person_is_a_404_problem(self, live: Live) -> None:
         answer = requests.get(

@@ -92,10 +92,10 @@ class TestRevenueApi:
         bad_check = requests.get(f"{base}/0105558123452", headers=REVENUE)
         assert bad_check.status_code == 400
         assert bad_check.headers["Content-Type"] == "application/problem+json"
-        assert "Taxpayer ID is not valid (check digit" in bad_check.json()["detail"]
+        assert "ไม่ถูกต้อง (เลขตรวจสอบไม่ตรง)" in bad_check.json()["detail"]
         assert "เลขประจำตัวผู้เสียภาษีอากร" in bad_check.json()["detail"]
         short = requests.get(f"{base}/12345", headers=REVENUE)
-        assert (short.status_code, "13 digits" in short.json()["detail"]) == (400, True)
+        assert (short.status_code, "ต้องมี 13 หลัก" in short.json()["detail"]) == (400, True)
 
 
 @pytest.mark.live
@@ -151,7 +151,7 @@ class TestDiwApi:
             assert answer.headers["Content-Type"] == "application/problem+json"
         bad = requests.get(f"{base}/0105560987654/licences", headers=DIW)
         assert bad.status_code == 400
-        assert "check digit" in bad.json()["detail"]
+        assert "เลขตรวจสอบไม่ตรง" in bad.json()["detail"]
         letters = requests.get(f"{base}/010556098765x/licences", headers=DIW)
         assert letters.status_code == 400
 

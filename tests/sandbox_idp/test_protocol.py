@@ -229,7 +229,7 @@ def test_a_malformed_citizen_id_is_explained(live: Live) -> None:
     page = browser.get(authorize_url(live, code_challenge=pkce_pair()[1]))
     answer = submit_credentials(browser, page, "3101700123453", "demo1234")
     assert answer.status_code == 200
-    assert "check digit does not match" in answer.text
+    assert "เลขตรวจสอบไม่ตรง" in answer.text  # Thai: no Accept-Language
 
 
 def test_signing_in_at_the_provider_does_not_sign_in_to_the_portal(live: Live) -> None:

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AdvisorConfig(AppConfig):
@@ -7,4 +8,4 @@ class AdvisorConfig(AppConfig):
 
     name = "bizportal.advisor"
     label = "advisor"
-    verbose_name = "ผู้ช่วยแนะนำใบอนุญาต / Information Advisor"
+    verbose_name = _("Information Advisor")

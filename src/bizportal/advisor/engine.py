@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from bizportal.rules import feel
 
 from .models import Prerequisite, Question, Recommendation
@@ -78,30 +80,28 @@ def clean(question: Question, raw: Any) -> Any:
         text = str(raw).strip().lower()
         if text in YES or text in NO:
             return text in YES
-        raise AnswerError("กรุณาตอบใช่หรือไม่ใช่ / Answer yes or no")
+        raise AnswerError(_("Answer yes or no"))
     if question.kind == Question.Kind.CHOICE:
         values = [str(option["value"]) for option in question.options]
         if isinstance(raw, str) and raw in values:
             return raw
-        raise AnswerError("กรุณาเลือกหนึ่งข้อจากรายการ / Choose one of the options")
+        raise AnswerError(_("Choose one of the options"))
     return _number(question, raw)
 
 
 def _number(question: Question, raw: Any) -> int | float:
     if isinstance(raw, bool) or raw is None or len(str(raw)) > MAX_ANSWER_LENGTH:
-        raise AnswerError("กรุณากรอกตัวเลข / Enter a number")
+        raise AnswerError(_("Enter a number"))
     try:
         number = Decimal(str(raw).strip().replace(",", ""))
     except InvalidOperation:
-        raise AnswerError("กรุณากรอกตัวเลข / Enter a number") from None
+        raise AnswerError(_("Enter a number")) from None
     if not number.is_finite():
-        raise AnswerError("กรุณากรอกตัวเลข / Enter a number")
+        raise AnswerError(_("Enter a number"))
     if question.minimum is not None and number < question.minimum:
-        raise AnswerError(
-            f"ต้องไม่น้อยกว่า {question.minimum:,} / Must be at least {question.minimum:,}"
-        )
+        raise AnswerError(_("Must be at least %(minimum)s") % {"minimum": f"{question.minimum:,}"})
     if question.maximum is not None and number > question.maximum:
-        raise AnswerError(f"ต้องไม่เกิน {question.maximum:,} / Must be at most {question.maximum:,}")
+        raise AnswerError(_("Must be at most %(maximum)s") % {"maximum": f"{question.maximum:,}"})
     return int(number) if number == number.to_integral_value() else float(number)
 
 
@@ -115,7 +115,7 @@ def check_answers(
     for code, raw in given.items():
         question = by_code.get(code)
         if question is None:
-            errors[code] = "ไม่มีคำถามนี้ / No such question"
+            errors[code] = _("No such question")
             continue
         try:
             cleaned[code] = clean(question, raw)
@@ -174,7 +174,7 @@ def _in_dependency_order(chosen: dict[int, Advice]) -> list[Advice]:
     heapq.heapify(ready)
     ordered: list[Advice] = []
     while ready:
-        _, sid = heapq.heappop(ready)
+        _ready_at, sid = heapq.heappop(ready)
         ordered.append(chosen[sid])
         for other, deps in waiting.items():
             if sid in deps:

@@ -13,15 +13,16 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class Question(models.Model):
     """One question; asked only when ``ask_when`` holds for the answers so far."""
 
     class Kind(models.TextChoices):
-        CHOICE = "choice", "เลือกหนึ่งข้อ / One of a list"
-        YES_NO = "yes_no", "ใช่หรือไม่ / Yes or no"
-        NUMBER = "number", "ตัวเลข / A number"
+        CHOICE = "choice", _("One of a list")
+        YES_NO = "yes_no", _("Yes or no")
+        NUMBER = "number", _("A number")
 
     code = models.SlugField(
         max_length=40,
@@ -71,8 +72,8 @@ class Recommendation(models.Model):
     """A service the advisor recommends when ``when`` holds for the answers."""
 
     class Necessity(models.TextChoices):
-        REQUIRED = "required", "ต้องมี / Required by law"
-        ADVISED = "advised", "แนะนำ / Advised"
+        REQUIRED = "required", _("Required by law")
+        ADVISED = "advised", _("Advised")
 
     service = models.ForeignKey(
         "catalog.Service", on_delete=models.CASCADE, related_name="advisor_rules"

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from bizportal.applications import services as applications
 from bizportal.applications.models import Application
@@ -54,7 +55,9 @@ def check_condition(expression: str) -> None:
         try:
             feel.check_expression(expression)
         except feel.FeelError as error:
-            raise ValidationError(f"เงื่อนไขไม่ใช่ FEEL ที่ถูกต้อง / {error}") from error
+            raise ValidationError(
+                _("Not a valid FEEL condition: %(error)s") % {"error": error}
+            ) from error
 
 
 def check_no_cycle(links: list[tuple[int, int]]) -> None:
@@ -69,7 +72,7 @@ def check_no_cycle(links: list[tuple[int, int]]) -> None:
         if node in done:
             return
         if node in visiting:
-            raise ValidationError("ลำดับการขอใบอนุญาตวนกลับมาที่เดิม / The prerequisites form a loop")
+            raise ValidationError(_("The prerequisites form a loop"))
         visiting.add(node)
         for nxt in graph.get(node, ()):
             visit(nxt)
@@ -197,10 +200,7 @@ def start_bundle(applicant: Any, party: Any, answers: dict[str, Any]) -> Started
     result = advise(answers)
     portal = [a.service for a in result.advice if a.service.channel in Service.PORTAL_CHANNELS]
     if not portal:
-        raise AdvisorError(
-            "ไม่มีบริการในคำแนะนำที่ยื่นผ่านบิซพอร์ทัลได้ / "
-            "None of the advised services is applied for through Biz Portal"
-        )
+        raise AdvisorError(_("None of the advised services is applied for through Biz Portal"))
     refused: list[tuple[Service, str]] = []
     started: list[Application] = []
     for service in portal:
@@ -265,7 +265,7 @@ def save_shared_answers(bundle: Bundle, answers: dict[str, Any], *, actor: Any) 
     names = set(shared_fields(bundle))
     unknown = sorted(set(answers) - names)
     if unknown:
-        raise ValidationError(dict.fromkeys(unknown, "ไม่ใช่คำถามร่วม / Not a shared question"))
+        raise ValidationError(dict.fromkeys(unknown, _("Not a shared question")))
     for draft in bundle_drafts(bundle):
         properties = applications.bundle_of(draft).form_schema.get("properties", {})
         mine = {k: v for k, v in answers.items() if k in properties}

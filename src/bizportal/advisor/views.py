@@ -13,9 +13,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_POST
 
 from bizportal.applications import services as applications
+from bizportal.core.templatetags.thai import pick
 from bizportal.forms.fields import build_fields, coerce
 
 from . import engine, services
@@ -106,8 +110,7 @@ def start(request: HttpRequest) -> HttpResponse:
     if acting is None or not answers:
         messages.error(
             request,
-            "เริ่มคำขอจากคำแนะนำได้เฉพาะผู้ประกอบการที่ตอบคำถามแล้ว / "
-            "Only an entrepreneur who has answered the questions can start the applications",
+            _("Only an entrepreneur who has answered the questions can start the applications"),
         )
         return redirect("advisor:result" if answers else "advisor:ask")
     try:
@@ -116,7 +119,7 @@ def start(request: HttpRequest) -> HttpResponse:
         messages.error(request, str(error))
         return redirect("advisor:result")
     for service, reason in started.refused:
-        messages.warning(request, f"{service.name_th} / {service.name_en}: {reason}")
+        messages.warning(request, f"{pick(service, 'name')}: {reason}")
     if started.bundle is None:
         return redirect("advisor:result")
     request.session.pop(SESSION_KEY, None)
@@ -134,7 +137,7 @@ def bundle(request: HttpRequest, public_id: Any) -> HttpResponse:
     errors: dict[str, str] = {}
     answers = _shared_values(drafts, names)
     if request.method == "POST" and names:
-        schema, _ = _shared_schema(drafts, names)
+        schema, _unused = _shared_schema(drafts, names)
         posted = coerce(schema, {k: v for k, v in request.POST.dict().items() if k in names})
         try:
             services.save_shared_answers(found, posted, actor=request.user)
@@ -144,7 +147,7 @@ def bundle(request: HttpRequest, public_id: Any) -> HttpResponse:
         except applications.refusals() as error:
             messages.error(request, str(error))
         else:
-            messages.success(request, "บันทึกคำตอบร่วมในทุกคำขอแล้ว / Saved in every application")
+            messages.success(request, _("Saved in every application"))
             return redirect("advisor:bundle", public_id=public_id)
     schema, ui = _shared_schema(drafts, names)
     return render(
@@ -185,7 +188,11 @@ def _shared_values(drafts: list[Any], names: list[str]) -> dict[str, Any]:
 def question_label(question: Question, value: Any) -> tuple[str, str]:
     """How an answer reads on the summary, in Thai and English."""
     if question.kind == Question.Kind.YES_NO:
-        return ("ใช่", "Yes") if value else ("ไม่ใช่", "No")
+        word = gettext_noop("Yes") if value else gettext_noop("No")
+        with translation.override("th"):
+            thai = _(word)
+        with translation.override("en"):
+            return thai, _(word)
     if question.kind == Question.Kind.CHOICE:
         option = next((o for o in question.options if o["value"] == value), None)
         if option:

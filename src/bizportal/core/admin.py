@@ -7,6 +7,8 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 
 from . import audit, outbox
 from .models import AuditCheckpoint, AuditEvent, DomainEvent, OutboxMessage
@@ -94,7 +96,7 @@ class OutboxMessageAdmin(AuditedReadsAdmin, ReadOnlyAdmin):
     readonly_fields = ("event", "subscriber", "status", "attempts", "last_error", "delivered_at")
     actions = ["retry"]
 
-    @admin.action(description="Retry now / ส่งใหม่ทันที")
+    @admin.action(description=_("Retry now"))
     def retry(self, request: HttpRequest, queryset: QuerySet[OutboxMessage]) -> None:
         ids = list(
             queryset.exclude(status=OutboxMessage.Status.DELIVERED).values_list("id", flat=True)
@@ -139,7 +141,7 @@ def read_definition_file(upload: Any, max_bytes: int) -> bytes:
     """The uploaded definition file's bytes, refused (a form error) beyond ``max_bytes``."""
     if upload.size > max_bytes:
         raise forms.ValidationError(
-            f"ไฟล์ใหญ่เกิน {max_bytes} ไบต์ / The file is larger than {max_bytes} bytes"
+            _("The file is larger than %(limit)s bytes") % {"limit": max_bytes}
         )
     return bytes(upload.read())
 
@@ -171,7 +173,7 @@ class DefinitionAdmin(ReadOnlyAdmin):
         agency_id = own_agency_id(request)
         return queryset if agency_id is None else queryset.filter(agency_id=agency_id)
 
-    @admin.display(description="ฉบับที่ใช้งาน / Live version", ordering="live_number")
+    @admin.display(description=_("Live version"), ordering="live_number")
     def live_version(self, obj: Any) -> str:
         number = getattr(obj, "live_number", None)
         return f"v{number}" if number is not None else "-"
@@ -197,8 +199,8 @@ class DefinitionAdmin(ReadOnlyAdmin):
         """A draft was saved: say so and open it (publishing is a separate step)."""
         self.message_user(
             request,
-            f"บันทึก {key} ฉบับที่ {version.number} เป็นฉบับร่างแล้ว / "
-            f"Saved {key} version {version.number} as a draft; publish it to use it",
+            _("Saved %(key)s version %(number)s as a draft; publish it to use it")
+            % {"key": key, "number": version.number},
             messages.SUCCESS,
         )
         meta = self.version_model._meta
@@ -211,7 +213,7 @@ class DefinitionAdmin(ReadOnlyAdmin):
         request: HttpRequest,
         form: forms.Form,
         title: str,
-        intro: tuple[str, str],
+        intro: Any,
         **extra: Any,
     ) -> HttpResponse:
         context = {
@@ -219,11 +221,18 @@ class DefinitionAdmin(ReadOnlyAdmin):
             "opts": self.model._meta,
             "title": title,
             "form": form,
-            "intro_th": intro[0],
-            "intro_en": intro[1],
+            "intro": _intro(intro),
             **extra,
         }
         return render(request, "admin/upload_definition.html", context)
+
+
+def _intro(intro: Any) -> str:
+    """The upload page's introduction in the reader's language: a translated string, or
+    (until every caller passes one) a (Thai, English) pair."""
+    if isinstance(intro, tuple):
+        return str(intro[0] if (get_language() or "th").startswith("th") else intro[1])
+    return str(intro)
 
 
 class DefinitionVersionAdmin(ReadOnlyAdmin):
@@ -247,9 +256,7 @@ class DefinitionVersionAdmin(ReadOnlyAdmin):
     def has_publish_permission(self, request: HttpRequest) -> bool:
         return bool(request.user.has_perm(self.publish_permission))
 
-    @admin.action(
-        description="เผยแพร่ฉบับที่เลือก / Publish the selected draft", permissions=["publish"]
-    )
+    @admin.action(description=_("Publish the selected draft"), permissions=["publish"])
     def publish(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         for version in queryset.select_related("definition").order_by("definition", "number"):
             try:
@@ -259,7 +266,7 @@ class DefinitionVersionAdmin(ReadOnlyAdmin):
             else:
                 self.message_user(
                     request,
-                    f"{published.definition.key} ฉบับที่ {published.number} ใช้งานแล้ว / "
-                    f"{published.definition.key} version {published.number} is live",
+                    _("%(key)s version %(number)s is live")
+                    % {"key": published.definition.key, "number": published.number},
                     messages.SUCCESS,
                 )

@@ -11,11 +11,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.request import Request
 
-BAD_CURSOR = "ตัวชี้หน้าไม่ถูกต้อง / The page cursor is not valid"
+BAD_CURSOR = _("The page cursor is not valid")
 _FORBIDDEN = re.compile("[\x00-\x1f\ud800-\udfff]")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import IO, Any
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import status
 from rest_framework.exceptions import APIException, ParseError
 from rest_framework.parsers import JSONParser
@@ -19,7 +20,7 @@ from . import safejson
 
 class PayloadTooLarge(APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "ข้อมูลมีขนาดใหญ่เกินไป / The request body is too large"
+    default_detail = _("The request body is too large")
     default_code = "payload-too-large"
 
 

@@ -1,7 +1,9 @@
 """RFC 9457 problem details for the API.
 
 Every API error answers ``application/problem+json`` with a machine-readable ``type``,
-a bilingual ``title`` and, for validation errors, the failing fields in ``errors``.
+a ``title`` and ``detail`` in the request's language (Accept-Language, default Thai) and,
+for validation errors, the failing fields in ``errors``. ``type`` never changes with the
+language: clients key on it.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, JsonResponse
+from django.utils.translation import gettext, gettext_lazy
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -20,25 +23,25 @@ from .parsers import PayloadTooLarge
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_BASE = "https://bizportal.example/problems/"
 
-_TITLES: dict[int, str] = {
-    400: "ข้อมูลไม่ถูกต้อง / Invalid input",
-    401: "ต้องเข้าสู่ระบบ / Authentication required",
-    403: "ไม่มีสิทธิ์ / Forbidden",
-    404: "ไม่พบข้อมูล / Not found",
-    405: "ไม่รองรับวิธีนี้ / Method not allowed",
-    409: "สถานะไม่อนุญาต / Conflict with current state",
-    413: "ไฟล์ใหญ่เกินไป / Payload too large",
-    415: "ชนิดไฟล์ไม่รองรับ / Unsupported media type",
-    429: "เรียกใช้บ่อยเกินไป / Too many requests",
+_TITLES: dict[int, Any] = {
+    400: gettext_lazy("Invalid input"),
+    401: gettext_lazy("Authentication required"),
+    403: gettext_lazy("Forbidden"),
+    404: gettext_lazy("Not found"),
+    405: gettext_lazy("Method not allowed"),
+    409: gettext_lazy("Conflict with current state"),
+    413: gettext_lazy("Payload too large"),
+    415: gettext_lazy("Unsupported media type"),
+    429: gettext_lazy("Too many requests"),
 }
 
 
-def problem(status_code: int, detail: str, *, type_: str = "", **extra: Any) -> dict[str, Any]:
+def problem(status_code: int, detail: Any, *, type_: str = "", **extra: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "type": PROBLEM_BASE + (type_ or str(status_code)),
-        "title": _TITLES.get(status_code, "เกิดข้อผิดพลาด / Error"),
+        "title": str(_TITLES.get(status_code, gettext_lazy("Error"))),
         "status": status_code,
-        "detail": detail,
+        "detail": str(detail),
     }
     body.update(extra)
     return body
@@ -87,7 +90,7 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
     if isinstance(exc, exceptions.ValidationError):
         body = problem(
             status.HTTP_400_BAD_REQUEST,
-            "ข้อมูลบางช่องไม่ถูกต้อง / Some fields are not valid",
+            gettext("Some fields are not valid"),
             type_="validation",
             errors=data if isinstance(data, dict) else {"non_field_errors": data},
         )

@@ -18,19 +18,22 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext
 from django_ratelimit.core import get_usage
 
 from .problems import problem_response, wants_problem
 
 log = logging.getLogger(__name__)
-DETAIL = "เรียกใช้บ่อยเกินไป กรุณาลองใหม่ในอีก {s} วินาที / Too many requests; try again in {s} seconds"
 
 
 class RateLimited(Exception):
     """Over a business rate limit; ``retry_after`` seconds until the window ends."""
 
     def __init__(self, name: str, retry_after: int) -> None:
-        super().__init__(DETAIL.format(s=retry_after))
+        super().__init__(
+            gettext("Too many requests; try again in %(seconds)s seconds")
+            % {"seconds": retry_after}
+        )
         self.name = name
         self.retry_after = retry_after
 

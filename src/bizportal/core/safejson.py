@@ -5,7 +5,7 @@ Python's ``json`` happily returns what later code cannot handle: a 10,000-deep a
 surrogate ``"\\ud800"`` (valid JSON, but no UTF-8 encoder or PostgreSQL accepts it)
 and ``"\\u0000"`` (PostgreSQL text and jsonb refuse NUL). Each of these used to end in
 a 500 somewhere far from the request. This loader refuses them at the door with a
-bilingual message, so the DRF parser (:mod:`bizportal.core.parsers`), the payment
+message in the reader's language, so the DRF parser (:mod:`bizportal.core.parsers`), the payment
 callback and anything else that reads outside JSON answer a clean 400 (or 413 when
 the body is over the size bound).
 """
@@ -18,13 +18,14 @@ import re
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 #: Characters no stored text may hold: NUL and UTF-16 surrogate halves.
 _FORBIDDEN = re.compile("[\x00\ud800-\udfff]")
 
 
 class JsonRefused(ValueError):
-    """The document is refused; ``status`` is 413 for size, else 400. Bilingual message."""
+    """The document is refused; ``status`` is 413 for size, else 400 (message translated)."""
 
     def __init__(self, message: str, *, status: int = 400, code: str = "invalid-json") -> None:
         super().__init__(message)
@@ -42,7 +43,7 @@ def max_depth() -> int:
 
 def too_large(limit: int) -> JsonRefused:
     return JsonRefused(
-        f"ข้อมูลมีขนาดเกิน {limit:,} ไบต์ / The body is larger than {limit:,} bytes",
+        _("The body is larger than %(limit)s bytes") % {"limit": f"{limit:,}"},
         status=413,
         code="payload-too-large",
     )
@@ -50,7 +51,7 @@ def too_large(limit: int) -> JsonRefused:
 
 def _refuse_constant(name: str) -> Any:
     raise JsonRefused(
-        f"ไม่รับค่าตัวเลข {name} / Non-finite numbers such as {name} are not accepted",
+        _("Non-finite numbers such as %(name)s are not accepted") % {"name": name},
         code="non-finite-number",
     )
 
@@ -79,9 +80,7 @@ def loads(data: bytes | str, *, limit: int | None = None, depth: int | None = No
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
-            raise JsonRefused(
-                "ข้อมูลไม่ใช่ UTF-8 ที่ถูกต้อง / The body is not valid UTF-8", code="invalid-encoding"
-            ) from None
+            raise JsonRefused(_("The body is not valid UTF-8"), code="invalid-encoding") from None
     else:
         text = data
         if len(text) > limit:
@@ -94,7 +93,7 @@ def loads(data: bytes | str, *, limit: int | None = None, depth: int | None = No
         raise
     except ValueError as error:  # JSONDecodeError, or an integer over the digit limit
         raise JsonRefused(
-            f"อ่าน JSON ไม่ได้ / The body is not valid JSON: {str(error)[:200]}"
+            _("The body is not valid JSON: %(error)s") % {"error": str(error)[:200]}
         ) from None
     check(value, depth=depth)
     return value
@@ -125,14 +124,13 @@ def check(value: Any, *, depth: int | None = None) -> None:
 def _check_text(text: str) -> None:
     if _FORBIDDEN.search(text):
         raise JsonRefused(
-            "ข้อความมีอักขระที่ไม่อนุญาต (NUL หรือ surrogate ที่ไม่มีคู่) / "
-            "Text holds a character that is not allowed (NUL or an unpaired surrogate)",
+            _("Text holds a character that is not allowed (NUL or an unpaired surrogate)"),
             code="invalid-unicode",
         )
 
 
 def _too_deep(depth: int) -> JsonRefused:
     return JsonRefused(
-        f"ข้อมูลซ้อนกันเกิน {depth} ชั้น / The JSON is nested deeper than {depth} levels",
+        _("The JSON is nested deeper than %(depth)s levels") % {"depth": depth},
         code="too-deep",
     )

@@ -19,6 +19,7 @@ from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from . import audit
 from .problems import problem_response, wants_problem
@@ -99,9 +100,7 @@ class SessionTimeoutMiddleware:
         staff = is_staff_account(user)
         audit.record("session.expired", user, actor=user, reason=why)
         logout(request)
-        text = (
-            "หมดเวลาการใช้งาน โปรดเข้าสู่ระบบอีกครั้ง / Your session has timed out; please sign in again"
-        )
+        text = _("Your session has timed out; please sign in again")
         if wants_problem(request):
             return problem_response(401, text, type_="session_expired")
         messages.info(request, text)
@@ -158,11 +157,10 @@ def lockout_response(
     page for people and problem+json for API clients."""
     seconds = _retry_after(request)
     minutes = max(1, math.ceil(seconds / 60))
-    text = (
-        f"เข้าสู่ระบบผิดหลายครั้งเกินไป บัญชีนี้ถูกระงับชั่วคราว โปรดลองใหม่ในอีก {minutes} นาที "
-        f"หรือติดต่อผู้ดูแลระบบ / Too many failed sign-ins: this account is locked. "
-        f"Try again in {minutes} minutes, or ask an administrator to unlock it."
-    )
+    text = _(
+        "Too many failed sign-ins: this account is locked. "
+        "Try again in %(minutes)s minutes, or ask an administrator to unlock it."
+    ) % {"minutes": minutes}
     response: HttpResponse
     if wants_problem(request):
         response = problem_response(429, text, type_="locked_out", retry_after=seconds)

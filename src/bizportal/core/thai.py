@@ -1,7 +1,7 @@
 """Thai identifiers, Buddhist-era dates and money in words.
 
 The checksums come from python-stdnum; this module only gives them the messages a
-Thai applicant reads, in Thai and English.
+Thai applicant reads, in the active language (the ``core`` catalogues).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from stdnum.exceptions import (
     InvalidChecksum,
     InvalidFormat,
@@ -52,42 +53,38 @@ THAI_MONTHS_SHORT = (
 )
 
 
-def _id_message(kind_th: str, kind_en: str, error: StdnumError) -> str:
+def _id_message(kind: str, error: StdnumError) -> str:
+    """What is wrong with an identifier, in the active language; ``kind`` is translated."""
     if isinstance(error, InvalidLength):
-        return f"{kind_th}ต้องมี 13 หลัก / {kind_en} must have 13 digits"
+        return _("%(kind)s must have 13 digits") % {"kind": kind}
     if isinstance(error, InvalidFormat):
-        return f"{kind_th}ต้องเป็นตัวเลขเท่านั้น / {kind_en} must contain digits only"
+        return _("%(kind)s must contain digits only") % {"kind": kind}
     if isinstance(error, InvalidChecksum):
-        return (
-            f"{kind_th}ไม่ถูกต้อง (เลขตรวจสอบไม่ตรง) / "
-            f"{kind_en} is not valid (check digit does not match)"
-        )
-    return f"{kind_th}ไม่ถูกต้อง / {kind_en} is not valid"
+        return _("%(kind)s is not valid (check digit does not match)") % {"kind": kind}
+    return _("%(kind)s is not valid") % {"kind": kind}
 
 
 def validate_citizen_id(value: str) -> str:
-    """Return the compact 13-digit citizen ID or raise a bilingual ValidationError."""
+    """Return the compact 13-digit citizen ID or raise a translated ValidationError."""
     try:
         return str(pin.validate(value))
     except StdnumError as error:
-        raise ValidationError(
-            _id_message("เลขประจำตัวประชาชน", "Citizen ID", error), code="citizen_id"
-        ) from None
+        raise ValidationError(_id_message(_("Citizen ID"), error), code="citizen_id") from None
 
 
 def validate_juristic_id(value: str) -> str:
-    """Return the compact 13-digit juristic person number or raise a bilingual ValidationError."""
+    """Return the compact 13-digit juristic person number or raise a translated ValidationError."""
     try:
         return str(moa.validate(value))
     except StdnumError as error:
         raise ValidationError(
-            _id_message("เลขทะเบียนนิติบุคคล", "Juristic person ID", error), code="juristic_id"
+            _id_message(_("Juristic person ID"), error), code="juristic_id"
         ) from None
 
 
 def validate_taxpayer_id(value: str) -> str:
     """Return the compact 13-digit taxpayer ID, a company's juristic number or a
-    person's citizen ID, or raise a bilingual ValidationError.
+    person's citizen ID, or raise a translated ValidationError.
 
     stdnum's ``tin`` says only "invalid format" for any failure, so the message comes
     from the check that fits the number (juristic numbers start with 0)."""
@@ -100,9 +97,7 @@ def validate_taxpayer_id(value: str) -> str:
             error: StdnumError = InvalidFormat()
         except StdnumError as failed:
             error = failed
-        raise ValidationError(
-            _id_message("เลขประจำตัวผู้เสียภาษีอากร", "Taxpayer ID", error), code="taxpayer_id"
-        ) from None
+        raise ValidationError(_id_message(_("Taxpayer ID"), error), code="taxpayer_id") from None
 
 
 def to_buddhist_year(year: int) -> int:

@@ -12,6 +12,7 @@ import puremagic
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext as _
 
 ALLOWED_TYPES: dict[str, tuple[str, ...]] = {
     "application/pdf": (".pdf",),
@@ -40,14 +41,14 @@ def sniff_content_type(head: bytes) -> str | None:
 
 
 def check_upload(upload: UploadedFile, *, max_bytes: int | None = None) -> CheckedUpload:
-    """Validate size and sniffed type; raise a bilingual ValidationError otherwise."""
+    """Validate size and sniffed type; raise a (translated) ValidationError otherwise."""
     limit = max_bytes or settings.BIZPORTAL_UPLOAD_MAX_BYTES
     size = upload.size or 0
     if size == 0:
-        raise ValidationError("ไฟล์ว่างเปล่า / The file is empty", code="empty_file")
+        raise ValidationError(_("The file is empty"), code="empty_file")
     if size > limit:
         raise ValidationError(
-            f"ไฟล์ใหญ่เกิน {limit // 2**20} MB / The file is larger than {limit // 2**20} MB",
+            _("The file is larger than %(megabytes)s MB") % {"megabytes": limit // 2**20},
             code="file_too_large",
         )
     upload.seek(0)
@@ -56,14 +57,13 @@ def check_upload(upload: UploadedFile, *, max_bytes: int | None = None) -> Check
     content_type = sniff_content_type(head)
     if content_type is None:
         raise ValidationError(
-            "รับเฉพาะไฟล์ PDF, JPEG หรือ PNG (ตรวจจากเนื้อไฟล์) / "
-            "Only PDF, JPEG or PNG files are accepted (checked from the file content)",
+            _("Only PDF, JPEG or PNG files are accepted (checked from the file content)"),
             code="file_type",
         )
     name = (upload.name or "").lower()
     if not name.endswith(ALLOWED_TYPES[content_type]):
         raise ValidationError(
-            "นามสกุลไฟล์ไม่ตรงกับเนื้อไฟล์ / The file name extension does not match its content",
+            _("The file name extension does not match its content"),
             code="file_extension",
         )
     return CheckedUpload(content_type=content_type, size=size)

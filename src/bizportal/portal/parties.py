@@ -16,9 +16,12 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, ngettext
 from django.views.decorators.http import require_POST
 
 from bizportal.core.models import AuditEvent
+from bizportal.core.templatetags.thai import pick
 from bizportal.identity import services as identity
 from bizportal.identity.acting import SESSION_KEY, Acting, account_of, grounds, key_of, options
 from bizportal.identity.models import Mandate, Party
@@ -49,7 +52,7 @@ def choose(request: HttpRequest) -> HttpResponse:
         party = _party(request.POST.get("party", ""))
         try:
             if party is None:
-                raise identity.PartyError("ไม่พบผู้ที่เลือก / No such party")
+                raise identity.PartyError(_("No such party"))
             chosen = identity.choose_party(request.user, party)  # type: ignore[arg-type]
         except (identity.PartyError, ValidationError) as error:
             messages.error(request, _text(error))
@@ -57,8 +60,7 @@ def choose(request: HttpRequest) -> HttpResponse:
         request.session[SESSION_KEY] = str(chosen.party.public_id)
         messages.success(
             request,
-            f"ขณะนี้ท่านดำเนินการในนาม {chosen.party.name_th} / "
-            f"You now act for {chosen.party.name_en or chosen.party.name_th}",
+            _("You now act for %(party)s") % {"party": pick(chosen.party, "name")},
         )
         return redirect(_next(request) or "portal:account")
     return render(
@@ -80,8 +82,12 @@ def refresh_companies(request: HttpRequest) -> HttpResponse:
     else:
         messages.success(
             request,
-            f"อ่านทะเบียนนิติบุคคลแล้ว พบ {len(found)} แห่ง / "
-            f"Read the juristic registry: {len(found)} companies list you as a director",
+            ngettext(
+                "Read the juristic registry: %(count)s company lists you as a director",
+                "Read the juristic registry: %(count)s companies list you as a director",
+                len(found),
+            )
+            % {"count": len(found)},
         )
     return redirect("portal:acting")
 
@@ -119,9 +125,8 @@ def mandates(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(
                     request,
-                    f"มอบอำนาจให้ {mandate.delegate_name or mandate.delegate_key} แล้ว "
-                    "รอผู้รับมอบอำนาจตอบรับ / Mandate given: it takes effect when the "
-                    "delegate accepts it",
+                    _("Mandate given to %(delegate)s: it takes effect when the delegate accepts it")
+                    % {"delegate": mandate.delegate_name or mandate.delegate_key},
                 )
                 return redirect("portal:mandates")
         status = 400
@@ -166,14 +171,15 @@ def _mandate_seen_by(request: HttpRequest, public_id: Any) -> tuple[Mandate, boo
     return mandate, grantor_side
 
 
-#: How acts under a mandate read to people (the audit action otherwise).
+#: How acts under a mandate read to people (the audit action otherwise): message codes,
+#: shown through ``|translated`` in the reader's language.
 ACT_LABELS = {
-    "application.draft_created": "เริ่มคำขอ / Started an application",
-    "application.answers_saved": "บันทึกข้อมูลคำขอ / Saved answers",
-    "application.document_attached": "แนบเอกสาร / Attached a document",
-    "application.submitted": "ยื่นคำขอ / Submitted",
-    "application.resubmitted": "ยื่นคำขอที่แก้ไขแล้ว / Resubmitted",
-    "application.signed": "ลงนามในนามบริษัท / Signed for the company",
+    "application.draft_created": gettext_noop("Started an application"),
+    "application.answers_saved": gettext_noop("Saved answers"),
+    "application.document_attached": gettext_noop("Attached a document"),
+    "application.submitted": gettext_noop("Submitted"),
+    "application.resubmitted": gettext_noop("Resubmitted"),
+    "application.signed": gettext_noop("Signed for the company"),
 }
 
 
@@ -198,22 +204,18 @@ def mandate_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
 @require_POST
 def mandate_answer(request: HttpRequest, public_id: Any, answer: str) -> HttpResponse:
     """Accept, decline (the delegate) or revoke (either side) a mandate."""
-    mandate, _ = _mandate_seen_by(request, public_id)
+    mandate, _seen = _mandate_seen_by(request, public_id)
     try:
         if answer in ("accept", "decline"):
             identity.answer_mandate(mandate, request.user, accept=answer == "accept")  # type: ignore[arg-type]
-            done = (
-                "ตอบรับการมอบอำนาจแล้ว / Mandate accepted"
-                if answer == "accept"
-                else "ปฏิเสธการมอบอำนาจแล้ว / Mandate declined"
-            )
+            done = _("Mandate accepted") if answer == "accept" else _("Mandate declined")
         elif answer == "revoke":
             identity.revoke_mandate(
                 mandate,
                 account_of(request),
                 reason=request.POST.get("reason", "")[:500],
             )
-            done = "เพิกถอนการมอบอำนาจแล้ว มีผลทันที / Mandate revoked, with immediate effect"
+            done = _("Mandate revoked, with immediate effect")
         else:
             raise Http404("no such answer")
     except identity.PartyError as error:

@@ -132,7 +132,9 @@ def _facet_choices(request: HttpRequest, facets: catalog.Facets, db: str) -> dic
         return category.code if category is not None else ""
 
     industry = chosen("industry")
-    whole = "ทั้งหมวด" if lang == "th" else "whole section"
+    from django.utils.translation import gettext  # local: the view module's imports are shared
+
+    whole = gettext("whole section")
     return {
         "agencies": html(
             [(o.value, label(o)) for o in options.agencies],

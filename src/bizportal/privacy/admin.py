@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from bizportal.core.admin import AuditedReadsAdmin
 
@@ -41,7 +42,7 @@ class AnswerForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if self.instance.pk and not self.instance.is_open:
-            raise ValidationError("คำขอนี้ตอบแล้ว / This request is already answered")
+            raise ValidationError(_("This request is already answered"))
         return data
 
 

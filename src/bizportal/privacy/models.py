@@ -12,14 +12,15 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class Purpose(models.TextChoices):
     """Why the portal processes personal data; each purpose has its own notice."""
 
-    SERVICE = "service", "การให้บริการขออนุญาต / Licensing services"
-    IDENTITY = "identity", "การยืนยันตัวตน / Proving who you are"
-    SURVEY = "survey", "แบบสำรวจและข่าวสาร / Surveys and news"
+    SERVICE = "service", _("Licensing services")
+    IDENTITY = "identity", _("Proving who you are")
+    SURVEY = "survey", _("Surveys and news")
 
 
 #: Purposes a person may object to without losing the service (PDPA s. 32): the portal
@@ -95,15 +96,15 @@ class DataSubjectRequest(models.Model):
     """A request under PDPA ss. 30-33, answered by the data protection officer."""
 
     class Kind(models.TextChoices):
-        CORRECTION = "correction", "ขอแก้ไขข้อมูล / Correction"
-        DELETION = "deletion", "ขอลบข้อมูล / Deletion"
-        OBJECTION = "objection", "คัดค้านการประมวลผล / Objection"
+        CORRECTION = "correction", _("Correction")
+        DELETION = "deletion", _("Deletion")
+        OBJECTION = "objection", _("Objection")
 
     class Status(models.TextChoices):
-        RECEIVED = "received", "ได้รับคำขอแล้ว / Received"
-        IN_PROGRESS = "in_progress", "กำลังดำเนินการ / In progress"
-        DONE = "done", "ดำเนินการแล้ว / Done"
-        REFUSED = "refused", "ปฏิเสธ / Refused"
+        RECEIVED = "received", _("Received")
+        IN_PROGRESS = "in_progress", _("In progress")
+        DONE = "done", _("Done")
+        REFUSED = "refused", _("Refused")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     user = models.ForeignKey(

@@ -14,6 +14,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from bizportal.applications.models import Application, Status
 from bizportal.contact import selectors as contact
@@ -45,14 +46,11 @@ def publish_notice(notice: PrivacyNotice, *, actor: Any = None) -> PrivacyNotice
     """Save a new notice version. Versions only go up, so an accepted text never changes
     under the person who accepted it."""
     if notice.pk is not None:
-        raise ValidationError(
-            "ประกาศที่เผยแพร่แล้วแก้ไขไม่ได้ ให้เพิ่มฉบับใหม่ / "
-            "A published notice cannot be changed: add a new version"
-        )
+        raise ValidationError(_("A published notice cannot be changed: add a new version"))
     latest = PrivacyNotice.objects.filter(purpose=notice.purpose).order_by("-version").first()
     if latest is not None and notice.version <= latest.version:
         raise ValidationError(
-            f"ฉบับที่ต้องมากกว่า {latest.version} / The version must be above {latest.version}"
+            _("The version must be above %(version)s") % {"version": latest.version}
         )
     notice.full_clean()
     notice.save()
@@ -71,7 +69,7 @@ def accept(user: Any, notices: list[PrivacyNotice]) -> int:
     """Record that the person accepted these versions; accepting twice is a no-op."""
     accepted = 0
     for notice in notices:
-        _, created = PrivacyAcceptance.objects.get_or_create(user=user, notice=notice)
+        _acceptance, created = PrivacyAcceptance.objects.get_or_create(user=user, notice=notice)
         if created:
             accepted += 1
             audit.record(
@@ -88,12 +86,9 @@ def accept(user: Any, notices: list[PrivacyNotice]) -> int:
 def set_objection(user: Any, purpose: str, *, objected: bool) -> None:
     """Object to (or withdraw the objection to) an optional purpose, PDPA s. 32."""
     if purpose not in OPTIONAL_PURPOSES:
-        raise ValidationError(
-            "คัดค้านได้เฉพาะการประมวลผลที่ไม่จำเป็นต่อการให้บริการ / "
-            "Only optional processing can be objected to"
-        )
+        raise ValidationError(_("Only optional processing can be objected to"))
     if objected:
-        _, changed = Objection.objects.get_or_create(user=user, purpose=purpose)
+        _objection, changed = Objection.objects.get_or_create(user=user, purpose=purpose)
     else:
         changed = Objection.objects.filter(user=user, purpose=purpose).delete()[0] > 0
     if changed:
@@ -143,23 +138,21 @@ def make_request(user: Any, kind: str, details: str = "") -> DataSubjectRequest:
     why some data will stay before the DPO answers.
     """
     if kind not in DataSubjectRequest.Kind.values:
-        raise ValidationError("ประเภทคำขอไม่ถูกต้อง / Unknown kind of request")
+        raise ValidationError(_("Unknown kind of request"))
     details = details.strip()
     if len(details) > MAX_DETAILS:
         raise ValidationError(
-            f"รายละเอียดยาวเกิน {MAX_DETAILS} ตัวอักษร / Details longer than {MAX_DETAILS} characters"
+            _("Details longer than %(limit)s characters") % {"limit": MAX_DETAILS}
         )
     if kind == DataSubjectRequest.Kind.CORRECTION and not details:
-        raise ValidationError(
-            "โปรดระบุข้อมูลที่ต้องการแก้ไข / Say which data is wrong and what it should be"
-        )
+        raise ValidationError(_("Say which data is wrong and what it should be"))
     open_same = DataSubjectRequest.objects.select_for_update().filter(
         user=user,
         kind=kind,
         status__in=[DataSubjectRequest.Status.RECEIVED, DataSubjectRequest.Status.IN_PROGRESS],
     )
     if open_same.exists():
-        raise ValidationError("มีคำขอประเภทนี้ที่ยังดำเนินการอยู่ / A request of this kind is still open")
+        raise ValidationError(_("A request of this kind is still open"))
     request = DataSubjectRequest.objects.create(
         user=user,
         kind=kind,
@@ -176,12 +169,12 @@ def answer_request(
 ) -> DataSubjectRequest:
     """The DPO's answer. A deletion answered *done* erases what the law lets go."""
     if status not in DataSubjectRequest.Status.values or status == "received":
-        raise ValidationError("สถานะไม่ถูกต้อง / Unknown status")
+        raise ValidationError(_("Unknown status"))
     request = DataSubjectRequest.objects.select_for_update().get(pk=request.pk)
     if not request.is_open:
-        raise ValidationError("คำขอนี้ตอบแล้ว / This request is already answered")
+        raise ValidationError(_("This request is already answered"))
     if status in ("done", "refused") and not answer.strip():
-        raise ValidationError("โปรดระบุคำตอบถึงผู้ขอ / Write the answer to the person")
+        raise ValidationError(_("Write the answer to the person"))
     erased: dict[str, int] = {}
     if status == "done" and request.kind == DataSubjectRequest.Kind.DELETION:
         erased = _erase(request.user, actor=actor)

@@ -19,7 +19,8 @@ from itertools import islice
 from typing import Any
 
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_noop, pgettext_lazy
 
 from bizportal.applications.models import Application
 from bizportal.catalog.models import Agency
@@ -34,9 +35,29 @@ from bizportal.identity.models import Party
 LIMIT = 500
 
 _AUDITED = {
-    "application.viewed": ("เปิดดูคำขอ", "opened the application"),
-    "application.printed_at_counter": ("พิมพ์คำขอที่ศูนย์บริการ", "printed the application"),
+    "application.viewed": gettext_noop("opened the application"),
+    "application.printed_at_counter": gettext_noop("printed the application"),
 }
+
+
+#: What an exchange request reads as, and the basis of an officer opening an application.
+ASKED = gettext_noop("asked for %(fields)s from %(source)s")
+DECIDING = gettext_noop("deciding the application")
+
+
+def _in(lang: str, message: Any) -> str:
+    """A message (msgid or lazy label) in one language."""
+    with translation.override(lang):
+        return gettext(message) if isinstance(message, str) else str(message)
+
+
+def _both(message: Any) -> tuple[str, str]:
+    """(Thai, English) of a message; a legacy "ไทย / English" label is split."""
+    thai, english = _in("th", message), _in("en", message)
+    if " / " in thai:
+        halves = thai.split(" / ", 1)
+        return halves[0], halves[-1]
+    return thai, english
 
 
 @dataclass(frozen=True)
@@ -94,8 +115,8 @@ def _exchange(subjects: dict[str, str], agencies: dict[str, Agency], limit: int)
     for entry in entries:
         agency = agencies.get(entry.consumer_agency) or _PLATFORM.get(entry.consumer_agency)
         provider = agencies.get(entry.provider)
-        basis = Basis(entry.basis).label.split(" / ")
-        outcome = Outcome(entry.outcome).label.split(" / ")
+        basis = _both(Basis(entry.basis).label)
+        outcome = _both(Outcome(entry.outcome).label)
         fields = ", ".join(entry.fields_returned or entry.fields_requested)
         source_th = provider.name_th if provider else entry.provider
         source_en = (provider.name_en or provider.name_th) if provider else entry.provider
@@ -105,8 +126,8 @@ def _exchange(subjects: dict[str, str], agencies: dict[str, Agency], limit: int)
                 who=entry.officer_name or entry.consumer_system,
                 agency_th=agency.name_th if agency else entry.consumer_agency,
                 agency_en=(agency.name_en or agency.name_th) if agency else entry.consumer_agency,
-                what_th=f"ขอข้อมูล {fields} จาก{source_th}",
-                what_en=f"asked for {fields} from {source_en}",
+                what_th=_in("th", ASKED) % {"fields": fields, "source": source_th},
+                what_en=_in("en", ASKED) % {"fields": fields, "source": source_en},
                 subject=subjects.get(entry.subject_id, entry.subject_id),
                 purpose=_purpose(entry.purpose),
                 basis_th=basis[0],
@@ -144,7 +165,8 @@ def _staff(subjects: dict[str, str], agencies: dict[str, Agency], limit: int) ->
         officer = event.actor
         agency = by_id.get(getattr(officer, "agency_id", None) or 0)
         reference, key = applications[event.object_id]
-        what_th, what_en = _AUDITED[event.action]
+        what_th, what_en = _both(_AUDITED[event.action])
+        basis_th, basis_en = _both(DECIDING)
         found.append(
             Access(
                 at=event.at,
@@ -155,8 +177,8 @@ def _staff(subjects: dict[str, str], agencies: dict[str, Agency], limit: int) ->
                 what_en=f"{what_en} {reference}",
                 subject=subjects.get(key, key),
                 purpose=f"application {reference}",
-                basis_th="อำนาจหน้าที่ในการพิจารณาคำขอ",
-                basis_en="deciding the application",
+                basis_th=basis_th,
+                basis_en=basis_en,
                 outcome_th="",
                 outcome_en="",
                 reference=str(event.id),
@@ -171,17 +193,17 @@ def _purpose(purpose: dict[str, Any]) -> str:
     )
 
 
-#: The CSV's column headings, (Thai, English).
+#: The CSV's column headings (message ids, written in the reader's language).
 HEADINGS = (
-    ("เวลา", "time"),
-    ("ผู้เข้าถึง", "who"),
-    ("หน่วยงาน", "agency"),
-    ("การเข้าถึง", "access"),
-    ("ข้อมูลของ", "data of"),
-    ("วัตถุประสงค์", "purpose"),
-    ("ฐาน", "basis"),
-    ("ผล", "outcome"),
-    ("อ้างอิง", "reference"),
+    pgettext_lazy("tracker column", "time"),
+    pgettext_lazy("tracker column", "who"),
+    pgettext_lazy("tracker column", "agency"),
+    pgettext_lazy("tracker column", "access"),
+    pgettext_lazy("tracker column", "data of"),
+    pgettext_lazy("tracker column", "purpose"),
+    pgettext_lazy("tracker column", "basis"),
+    pgettext_lazy("tracker column", "outcome"),
+    pgettext_lazy("tracker column", "reference"),
 )
 
 
@@ -191,7 +213,8 @@ def as_csv(rows: list[Access], lang: str) -> str:
     out.write("\ufeff")
     writer = csv.writer(out)
     th = lang == "th"
-    writer.writerow([heading_th if th else heading_en for heading_th, heading_en in HEADINGS])
+    with translation.override(lang):
+        writer.writerow([str(heading) for heading in HEADINGS])
     for row in rows:
         writer.writerow(
             [

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -52,7 +53,7 @@ def accept(request: HttpRequest) -> HttpResponse:
         if request.POST.get("accept") != "yes":
             messages.error(
                 request,
-                "โปรดยอมรับประกาศเพื่อใช้บริการต่อ / Please accept the notice to go on",
+                _("Please accept the notice to go on"),
             )
         else:
             shown = set(request.POST.getlist("notice"))
@@ -60,7 +61,7 @@ def accept(request: HttpRequest) -> HttpResponse:
                 # A version was published while the page was open: show it again.
                 messages.error(
                     request,
-                    "มีประกาศฉบับใหม่ โปรดอ่านอีกครั้ง / A new version was published: please read it",
+                    _("A new version was published: please read it"),
                 )
             else:
                 services.accept(request.user, pending)
@@ -132,8 +133,8 @@ def make_request(request: HttpRequest) -> HttpResponse:
         return redirect("privacy:rights")
     messages.success(
         request,
-        f"บันทึกคำขอแล้ว เจ้าหน้าที่คุ้มครองข้อมูลส่วนบุคคลจะตอบภายใน 30 วัน / "
-        f"Request recorded ({made.public_id}); the data protection officer answers within 30 days",
+        _("Request recorded (%(reference)s); the data protection officer answers within 30 days")
+        % {"reference": made.public_id},
     )
     return redirect("privacy:rights")
 
@@ -151,7 +152,7 @@ def objection(request: HttpRequest) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, "บันทึกแล้ว / Saved")
+        messages.success(request, _("Saved"))
     return redirect("privacy:rights")
 
 
@@ -231,7 +232,6 @@ def revoke_consent(request: HttpRequest, public_id: str) -> HttpResponse:
     else:
         messages.success(
             request,
-            "ถอนความยินยอมแล้ว หน่วยงานจะขอข้อมูลนี้ด้วยความยินยอมนี้ไม่ได้อีก / "
-            "Consent withdrawn: the agency can no longer obtain this data under it",
+            _("Consent withdrawn: the agency can no longer obtain this data under it"),
         )
     return redirect("privacy:tracker")

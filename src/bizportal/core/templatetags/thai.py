@@ -6,6 +6,7 @@ Registered as builtins in settings, so every template can use them without ``loa
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from decimal import Decimal
 
 from django import template
@@ -63,7 +64,10 @@ def _has_thai(text: str) -> bool:
 
 @register.filter
 def pick(value: object, lang_field: str) -> object:
-    """``obj|pick:"name"`` gives ``obj.name_th`` on Thai pages, else ``obj.name_en`` (or Thai)."""
+    """``obj|pick:"name"`` gives ``obj.name_th`` on Thai pages, else ``obj.name_en`` (or Thai);
+    ``obj`` may also be a dict (``name_th``/``name_en`` keys)."""
     lang = "th" if (get_language() or "th").startswith("th") else "en"
+    if isinstance(value, Mapping):  # a stored JSON record with both languages
+        return value.get(f"{lang_field}_{lang}") or value.get(f"{lang_field}_th", "")
     text = getattr(value, f"{lang_field}_{lang}", "") or getattr(value, f"{lang_field}_th", "")
     return text

@@ -18,5 +18,5 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not database_ok():
-            raise CommandError("database unreachable / เชื่อมต่อฐานข้อมูลไม่ได้")
+            raise CommandError("database unreachable")  # read by probes and operators
         self.stdout.write("ok")
