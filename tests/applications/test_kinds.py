@@ -209,5 +209,5 @@ def test_a_cancellation_the_officer_refuses_leaves_the_licence_valid() -> None:
 def test_a_kind_the_service_does_not_offer_is_refused(service, applicant) -> None:
     service.application_types.filter(kind="renew").update(enabled=False)
     licence = issued_licence(service, applicant)
-    with pytest.raises(Exception, match="does not take this kind"):
+    with pytest.raises(Exception, match="ไม่รับคำขอประเภทนี้"):
         start(kind=Kind.RENEW, licence=licence)

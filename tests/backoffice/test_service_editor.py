@@ -152,9 +152,9 @@ def test_errors_are_shown_by_their_fields_and_nothing_is_saved(agency: Agency) -
     page = response.content.decode()
     assert response.status_code == 400
     assert 'role="alert"' in page and 'href="#f-name_th"' in page
-    assert "กรุณากรอกช่องนี้ / This field is required" in page
-    assert "อีเมลไม่ถูกต้อง / Not a valid email address" in page
-    assert "the amount is baht" in page
+    assert "กรุณากรอกช่องนี้" in page
+    assert "อีเมลไม่ถูกต้อง" in page
+    assert "จำนวนเงินต้องเป็นบาท" in page
     assert 'aria-describedby="e-contact_email"' in page
     assert 'value="not an email"' in page  # what was typed is kept
     assert ServiceRevision.objects.get(pk=revision.pk).content == revision.content
@@ -199,7 +199,7 @@ def test_the_author_cannot_approve_their_own_revision(agency: Agency) -> None:
         {"action": "approve", "revision": draft.public_id},
         follow=True,
     )
-    assert "four eyes" in response.content.decode()
+    assert "ไม่สามารถอนุมัติหรือส่งกลับฉบับของตนเองได้" in response.content.decode()
     assert ServiceRevision.objects.get(pk=draft.pk).state == State.IN_REVIEW
     # Another admin of the agency may.
     second = client_for(agency.second_admin)

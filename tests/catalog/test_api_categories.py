@@ -66,7 +66,7 @@ def test_an_unknown_filter_value_is_a_problem_naming_it(client, catalogue, param
     assert response["Content-Type"] == "application/problem+json"
     body = response.json()
     assert list(body["errors"]) == [field]
-    assert "unknown value" in body["errors"][field][0]
+    assert "ไม่รู้จักค่า" in body["errors"][field][0]
 
 
 def test_filtering_costs_the_same_for_one_match_as_for_many(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.utils import translation
 
 from bizportal.catalog import reference, services
 from bizportal.catalog.manual import ManualError
@@ -159,7 +160,7 @@ def test_bad_citizen_manual_data_is_refused_and_nothing_is_written(
     fields: dict, field: str, words: str
 ) -> None:
     service = ServiceFactory(name_en="Before")
-    with pytest.raises(ManualError) as refusal:
+    with translation.override("en"), pytest.raises(ManualError) as refusal:
         services.upsert_service(service.slug, agency=service.agency, name_en="After", **fields)
     assert refusal.value.field == field
     assert words in str(refusal.value)

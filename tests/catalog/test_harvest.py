@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
+from django.utils import translation
 from rdflib import Graph, Literal, URIRef
 from rdflib import namespace as ns
 from rdflib.compare import isomorphic
@@ -482,7 +483,7 @@ def test_a_foreign_record_in_our_vocabularies_reads_into_every_part(db, tmp_path
     )
     assert service.fee_items == [{"th": "ค่าธรรมเนียม", "en": "Fee", "amount": "200.00"}]
     record = done.records.get()
-    assert len(record.warnings) == 1 and "not an e-mail address" in record.warnings[0]
+    assert len(record.warnings) == 1 and "อีเมลติดต่อไม่ถูกต้อง" in record.warnings[0]
 
 
 # --- invalid records and unknown authorities ------------------------------------------
@@ -530,7 +531,7 @@ def test_unknown_authorities_are_reported_and_their_services_skipped(exported) -
     assert counts(done) == (0, 0, 0, DEMO_SERVICES)
     assert Service.objects.count() == Agency.objects.count() == 0
     for record in done.records.all():
-        assert "unknown competent authority" in record.errors[0]
+        assert "ไม่รู้จักหน่วยงาน" in record.errors[0]
         assert "--create-agencies" in record.errors[0]
 
 
@@ -574,7 +575,7 @@ def test_the_official_cpsv_ap_example_is_read_and_skipped_with_its_reasons(db) -
     assert counts(done) == (0, 0, 0, 1)
     errors = done.records.get().errors
     assert any("channel1" in e and "skos:Concept" in e for e in errors)
-    assert any("processingTime is missing" in e for e in errors)
+    assert any("ไม่มีระยะเวลาดำเนินการเป็นวัน (cv:processingTime)" in e for e in errors)
     assert not Agency.objects.exists()
 
 
@@ -734,7 +735,8 @@ def test_a_bad_source_is_refused_clearly_and_nothing_is_written(
     if message == "":  # told the format, an HTML page is simply not Turtle
         args += ["--format", "turtle"]
         message = "is not valid Turtle"
-    with pytest.raises(CommandError, match=message.replace("(", r"\(").replace(")", r"\)")):
+    pattern = message.replace("(", r"\(").replace(")", r"\)")
+    with translation.override("en"), pytest.raises(CommandError, match=pattern):
         call_command("harvest_catalog", *args)
     assert not HarvestRun.objects.exists()
     assert (Service.objects.count(), Agency.objects.count(), AuditEvent.objects.count()) == rows

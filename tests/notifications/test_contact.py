@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from bizportal.core.models import AuditEvent
 from bizportal.identity.models import StaffRole, User
@@ -106,7 +106,7 @@ def test_a_verified_mobile_stays_until_the_new_one_is_verified() -> None:
     second = services.start_verification(me, "mobile", "0898765432")
 
     assert next_addresses(me)["sms"] == "0812345678"
-    with pytest.raises(VerificationError, match="Wrong code"):
+    with pytest.raises(VerificationError, match="รหัสไม่ถูกต้อง"):
         services.confirm_code(me, second.public_id, wrong(code_of(second)))
     assert next_addresses(me)["sms"] == "0812345678"
 
@@ -118,7 +118,7 @@ def test_a_wrong_code_is_counted_and_changes_nothing() -> None:
     me = ApplicantFactory(email="old@example.test")
     verification = services.start_verification(me, "email", "new@example.test")
 
-    with pytest.raises(VerificationError, match=r"4 attempts left"):
+    with translation.override("en"), pytest.raises(VerificationError, match=r"4 attempts left"):
         services.confirm_code(me, verification.public_id, wrong(code_of(verification)))
 
     verification.refresh_from_db()
@@ -134,12 +134,12 @@ def test_too_many_wrong_codes_close_the_code_even_the_right_one_then() -> None:
     verification = services.start_verification(me, "email", "new@example.test")
     code = code_of(verification)
     for _ in range(services.CODE_ATTEMPTS - 1):
-        with pytest.raises(VerificationError, match="attempts left"):
+        with pytest.raises(VerificationError, match="ลองได้อีก"):
             services.confirm_code(me, verification.public_id, wrong(code))
 
-    with pytest.raises(VerificationError, match="Too many wrong codes"):
+    with pytest.raises(VerificationError, match="ใส่รหัสผิดครบจำนวนครั้งแล้ว"):
         services.confirm_code(me, verification.public_id, wrong(code))
-    with pytest.raises(VerificationError, match="no longer valid"):
+    with pytest.raises(VerificationError, match="รหัสนี้ใช้ไม่ได้แล้ว"):
         services.confirm_code(me, verification.public_id, code)
 
     verification.refresh_from_db()
@@ -154,7 +154,7 @@ def test_an_expired_code_is_refused_and_closed() -> None:
         expires_at=timezone.now() - dt.timedelta(seconds=1)
     )
 
-    with pytest.raises(VerificationError, match="expired"):
+    with pytest.raises(VerificationError, match="รหัสหมดอายุแล้ว"):
         services.confirm_code(me, verification.public_id, code_of(verification))
 
     verification.refresh_from_db()
@@ -167,7 +167,7 @@ def test_a_new_code_supersedes_the_previous_one() -> None:
     first = services.start_verification(me, "email", "first@example.test")
     second = services.start_verification(me, "email", "second@example.test")
 
-    with pytest.raises(VerificationError, match="no longer valid"):
+    with pytest.raises(VerificationError, match="รหัสนี้ใช้ไม่ได้แล้ว"):
         services.confirm_code(me, first.public_id, code_of(first))
     services.confirm_code(me, second.public_id, code_of(second))
     assert next_addresses(me)["email"] == "second@example.test"
@@ -201,7 +201,7 @@ def test_the_pages_change_the_mobile_through_its_code() -> None:
 
     refused = client.post(asked["Location"], {"code": wrong(code_of(verification))})
     assert refused.status_code == 400
-    assert "Wrong code (4 attempts left)" in refused.content.decode()
+    assert "รหัสไม่ถูกต้อง (ลองได้อีก 4 ครั้ง)" in refused.content.decode()
     assert "sms" not in next_addresses(me)
 
     done = client.post(asked["Location"], {"code": code_of(verification)})
@@ -256,13 +256,13 @@ def test_a_template_that_renders_is_accepted() -> None:
 @pytest.mark.parametrize(
     ("changes", "shown"),
     [
-        ({"body": "สถานะ {% if status_th %}ค้าง"}, "syntax error"),
-        ({"body": "เรียน {{ no_such_thing }}"}, "does not have: no_such_thing"),
-        ({"subject": "{{ application.nickname }}"}, "does not have: application.nickname"),
-        ({"body": "{% include 'base.html' %}"}, "fails to render"),
-        ({"channel": "sms", "body": "ก" * 400}, "longer than 335 characters"),
-        ({"subject": "", "body": "ข้อความ"}, "An email needs a subject"),
-        ({"key": "no.such.message"}, "Unknown message key"),
+        ({"body": "สถานะ {% if status_th %}ค้าง"}, "เขียนไม่ถูกไวยากรณ์"),
+        ({"body": "เรียน {{ no_such_thing }}"}, "ใช้ตัวแปรที่ข้อความนี้ไม่มี: no_such_thing"),
+        ({"subject": "{{ application.nickname }}"}, "ใช้ตัวแปรที่ข้อความนี้ไม่มี: application.nickname"),
+        ({"body": "{% include 'base.html' %}"}, "แสดงผลไม่ได้"),
+        ({"channel": "sms", "body": "ก" * 400}, "SMS ยาวเกิน 335 ตัวอักษร (400)"),
+        ({"subject": "", "body": "ข้อความ"}, "อีเมลต้องมีหัวเรื่อง"),
+        ({"key": "no.such.message"}, "ไม่รู้จักข้อความ 'no.such.message'"),
     ],
 )
 def test_a_template_that_fails_to_render_is_refused_with_the_error(

@@ -99,7 +99,7 @@ def test_a_cursor_we_did_not_make_is_a_400_with_the_first_page(client, catalogue
     response = client.get("/browse/lifecycle/start/", {"after": cursor})
     assert response.status_code == 400
     page = response.content.decode()
-    assert "The page cursor (after) is not valid" in page
+    assert "ตัวชี้หน้าไม่ถูกต้อง" in page
     assert cards(page)
 
 

@@ -115,7 +115,7 @@ def test_a_kind_the_service_stopped_offering_is_neither_shown_nor_started(client
     page = client.get("/account/").content.decode()
     assert offered(page, licence) == ["amend", "renew"]
     refused = client.post(change_url(licence, "cancel"), follow=True).content.decode()
-    assert "does not take this kind of application (cancel)" in refused
+    assert "ไม่รับคำขอประเภทนี้ (ขอยกเลิกใบอนุญาต)" in refused
     assert not Application.objects.filter(kind=Kind.CANCEL).exists()
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 from jsonschema.exceptions import SchemaError
 
 from bizportal.core import audit
@@ -101,8 +102,8 @@ class ServiceCategoryInline(admin.TabularInline):
     model = ServiceCategory
     extra = 0
     autocomplete_fields = ("category",)
-    verbose_name = "หมวดหมู่ / category"
-    verbose_name_plural = "หมวดหมู่ / categories"
+    verbose_name = _("category")
+    verbose_name_plural = _("categories")
 
 
 class ServiceForm(forms.ModelForm):

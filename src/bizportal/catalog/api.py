@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 from django.urls import path
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import generics, serializers
 from rest_framework.exceptions import ValidationError
@@ -222,7 +223,7 @@ FACET_PARAMETERS = [
         "`all` for the services every kind of business may need",
     ),
 ]
-UNKNOWN_VALUE = "ไม่รู้จักค่า {value!r} / unknown value {value!r}"
+UNKNOWN_VALUE = _("unknown value {value!r}")
 
 
 class ServiceListView(generics.ListAPIView):

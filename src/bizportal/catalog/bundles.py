@@ -10,6 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext as _
+
+from bizportal.core.templatetags.thai import pick
+
 from .models import ApplicationKind, ApplicationType, RequiredDocument, Service
 
 DEFAULT_PROCESS = "standard_licence"
@@ -87,16 +91,14 @@ def bundle(service: Service, kind: str, *, offered_only: bool = True) -> Service
     """
     if offered_only and not service.applies_on_portal:
         raise KindNotOffered(
-            f"บริการ {service.name_th} ยื่นคำขอทางบิซพอร์ทัลไม่ได้ "
-            f"โปรดยื่นตามช่องทางของหน่วยงาน: {service.channel_note_th} / "
-            f"{service.name_en} is not applied for on Biz Portal; apply through the agency: "
-            f"{service.channel_note_en}"
+            _("%(service)s is not applied for on Biz Portal; apply through the agency: %(note)s")
+            % {"service": pick(service, "name"), "note": pick(service, "channel_note")}
         )
     if kind not in ApplicationKind.values or (offered_only and kind not in offered_kinds(service)):
         label = ApplicationKind(kind).label if kind in ApplicationKind.values else kind
         raise KindNotOffered(
-            f"บริการ {service.name_th} ไม่รับ{str(label).partition(' / ')[0]} / "
-            f"{service.name_en} does not take this kind of application ({kind})"
+            _("%(service)s does not take this kind of application (%(kind)s)")
+            % {"service": pick(service, "name"), "kind": label}
         )
     row = next((r for r in service.application_types.all() if r.kind == kind), None)
     form_schema, ui_schema = _form(service, kind, row)

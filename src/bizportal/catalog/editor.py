@@ -23,6 +23,8 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from .manual import ManualError, check_fee_items, check_service, check_steps
 from .models import Category, RequiredDocument, Service, ServiceCategory
@@ -133,19 +135,18 @@ EDITABLE_CHANNELS = ("online", "online_counter", "agency_online", "counter")
 MAX_ROWS = 60
 DOCUMENT_CODE = re.compile(r"^[a-z0-9_-]{1,60}$")
 
-REQUIRED = "กรุณากรอกช่องนี้ / This field is required"
+REQUIRED = gettext_lazy("This field is required")
 MESSAGES = {
     "required": REQUIRED,
-    "max_length": "ยาวได้ไม่เกิน %(limit_value)d ตัวอักษร / At most %(limit_value)d characters",
-    "min_value": "ต้องไม่น้อยกว่า %(limit_value)s / Must be at least %(limit_value)s",
-    "max_value": "ต้องไม่เกิน %(limit_value)s / Must be at most %(limit_value)s",
-    "invalid_choice": "เลือกจากรายการเท่านั้น / Choose from the list only",
+    "max_length": gettext_lazy("At most %(limit_value)d characters"),
+    "min_value": gettext_lazy("Must be at least %(limit_value)s"),
+    "max_value": gettext_lazy("Must be at most %(limit_value)s"),
+    "invalid_choice": gettext_lazy("Choose from the list only"),
 }
 INVALID = {
-    "number": "ต้องเป็นจำนวนเต็ม / Must be a whole number",
-    "email": "อีเมลไม่ถูกต้อง / Not a valid email address",
-    "url": "ที่อยู่เว็บต้องขึ้นต้นด้วย https:// หรือ http:// / "
-    "A web address starting with https:// or http://",
+    "number": gettext_lazy("Must be a whole number"),
+    "email": gettext_lazy("Not a valid email address"),
+    "url": gettext_lazy("A web address starting with https:// or http://"),
 }
 
 Content = dict[str, Any]
@@ -268,10 +269,10 @@ def _blank(row: Any, keys: tuple[str, ...]) -> bool:
 def _rows(raw: Content, name: str, check: Any, errors: Errors) -> list[dict[str, Any]]:
     rows = raw.get(name) or []
     if not isinstance(rows, list):
-        errors.setdefault(name, []).append(f"{name} ต้องเป็นรายการ / {name} must be a list")
+        errors.setdefault(name, []).append(_("%(field)s must be a list") % {"field": name})
         return []
     if len(rows) > MAX_ROWS:
-        errors.setdefault(name, []).append(f"ได้ไม่เกิน {MAX_ROWS} รายการ / At most {MAX_ROWS} lines")
+        errors.setdefault(name, []).append(_("At most %(count)d lines") % {"count": MAX_ROWS})
         return []
     cleaned: list[dict[str, Any]] = []
     for row in rows:
@@ -281,7 +282,9 @@ def _rows(raw: Content, name: str, check: Any, errors: Errors) -> list[dict[str,
         problems: list[str] = []
         value = check(row if isinstance(row, dict) else {}, problems)
         for problem in problems:
-            errors.setdefault(name, []).append(f"รายการที่ {number} / line {number}: {problem}")
+            errors.setdefault(name, []).append(
+                _("line %(number)d: %(problem)s") % {"number": number, "problem": problem}
+            )
         cleaned.append(value)
     return cleaned
 
@@ -289,9 +292,9 @@ def _rows(raw: Content, name: str, check: Any, errors: Errors) -> list[dict[str,
 def _texts(row: dict[str, Any], problems: list[str], limit: int = 500) -> dict[str, str]:
     th, en = _text(row.get("th")).strip(), _text(row.get("en")).strip()
     if not th or not en:
-        problems.append("ต้องมีข้อความทั้งภาษาไทยและอังกฤษ / needs both the Thai and the English text")
+        problems.append(_("needs both the Thai and the English text"))
     if len(th) > limit or len(en) > limit:
-        problems.append(f"ข้อความยาวได้ไม่เกิน {limit} ตัวอักษร / at most {limit} characters")
+        problems.append(_("at most %(limit)d characters") % {"limit": limit})
     return {"th": th, "en": en}
 
 
@@ -302,7 +305,7 @@ def _law(row: dict[str, Any], problems: list[str]) -> dict[str, Any]:
         try:
             URLValidator(schemes=["https", "http"])(url)
         except ValidationError:
-            problems.append(INVALID["url"])
+            problems.append(str(INVALID["url"]))
         law["url"] = url
     return law
 
@@ -310,14 +313,16 @@ def _law(row: dict[str, Any], problems: list[str]) -> dict[str, Any]:
 def _whole_number(value: Any, low: int, high: int, what: str, problems: list[str]) -> int:
     text = _text(value).strip() or "0"
     if not re.fullmatch(r"[0-9]{1,5}", text) or not low <= int(text) <= high:
-        problems.append(f"{what} ต้องเป็นจำนวนเต็ม {low}–{high} / {what} must be {low}–{high}")
+        problems.append(
+            _("%(what)s must be %(low)d–%(high)d") % {"what": what, "low": low, "high": high}
+        )
         return 0
     return int(text)
 
 
 def _step(row: dict[str, Any], problems: list[str]) -> dict[str, Any]:
     step: dict[str, Any] = _texts(row, problems)
-    step["days"] = _whole_number(row.get("days"), 0, 3650, "วันทำการ (days)", problems)
+    step["days"] = _whole_number(row.get("days"), 0, 3650, _("working days"), problems)
     for key in ("unit_th", "unit_en"):
         unit = _text(row.get(key)).strip()
         if unit:
@@ -335,10 +340,7 @@ def _fee(row: dict[str, Any], problems: list[str]) -> dict[str, Any]:
         except InvalidOperation:
             number = Decimal("NaN")
         if not number.is_finite() or number < 0 or number != number.quantize(Decimal("0.01")):
-            problems.append(
-                "จำนวนเงินต้องเป็นบาท เช่น 500 หรือ 500.50 (เว้นว่างเมื่อไม่แน่นอน) / "
-                "the amount is baht such as 500 or 500.50 (blank when it varies)"
-            )
+            problems.append(_("the amount is baht such as 500 or 500.50 (blank when it varies)"))
         else:
             line["amount"] = f"{number:.2f}"
     return line
@@ -350,9 +352,7 @@ def _documents(raw: Content, errors: Errors) -> list[dict[str, Any]]:
     documents = _rows(raw, "documents", _document, errors)
     given = [d["code"] for d in documents if d["code"]]
     if len(given) != len(set(given)):
-        errors.setdefault("documents", []).append(
-            "รหัสเอกสารซ้ำกัน / two documents have the same code"
-        )
+        errors.setdefault("documents", []).append(_("two documents have the same code"))
     taken, number = set(given), 0
     for document in documents:
         while not document["code"]:
@@ -366,28 +366,24 @@ def _documents(raw: Content, errors: Errors) -> list[dict[str, Any]]:
 def _document(row: dict[str, Any], problems: list[str]) -> dict[str, Any]:
     code = _text(row.get("code")).strip()
     if code and not DOCUMENT_CODE.match(code):
-        problems.append(
-            "รหัสเอกสารใช้ได้เฉพาะ a-z 0-9 _ - / the document code takes only a-z, 0-9, _ and -"
-        )
+        problems.append(_("the document code takes only a-z, 0-9, _ and -"))
     document: dict[str, Any] = {"code": code}
     for key in ("name_th", "name_en", "note_th", "note_en"):
         document[key] = _text(row.get(key)).strip()
         if len(document[key]) > 250:
-            problems.append(f"{key}: ยาวได้ไม่เกิน 250 ตัวอักษร / at most 250 characters")
+            problems.append(_("%(field)s: at most 250 characters") % {"field": key})
     if not document["name_th"] or not document["name_en"]:
-        problems.append("ต้องมีชื่อเอกสารทั้งภาษาไทยและอังกฤษ / needs the Thai and the English name")
+        problems.append(_("needs the Thai and the English name"))
     required = row.get("required")
     document["required"] = required not in (False, None, "", "0", "false", "off")
-    document["originals"] = _whole_number(
-        row.get("originals"), 0, 99, "ฉบับจริง (originals)", problems
-    )
-    document["copies"] = _whole_number(row.get("copies"), 0, 99, "สำเนา (copies)", problems)
+    document["originals"] = _whole_number(row.get("originals"), 0, 99, _("originals"), problems)
+    document["copies"] = _whole_number(row.get("copies"), 0, 99, _("copies"), problems)
     return document
 
 
 def _categories(service: Service, codes: Any, errors: Errors) -> list[str]:
     if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
-        errors.setdefault("categories", []).append("หมวดหมู่ไม่ถูกต้อง / categories are not valid")
+        errors.setdefault("categories", []).append(_("categories are not valid"))
         return []
     wanted = sorted({c.strip() for c in codes if c.strip()})
     pairs = [tuple(code.split(":", 1)) for code in wanted if ":" in code]
@@ -400,12 +396,11 @@ def _categories(service: Service, codes: Any, errors: Errors) -> list[str]:
     unknown = [code for code in wanted if code not in found]
     if unknown:
         errors.setdefault("categories", []).append(
-            f"ไม่รู้จักหมวดหมู่ {', '.join(unknown)} / unknown categories {', '.join(unknown)}"
+            _("unknown categories %(codes)s") % {"codes": ", ".join(unknown)}
         )
     if service.all_industries and any(c.startswith("industry:") for c in wanted):
         errors.setdefault("categories", []).append(
-            "บริการสำหรับธุรกิจทุกประเภทไม่ระบุประเภทอุตสาหกรรม / "
-            "a service for every kind of business carries no industry"
+            _("a service for every kind of business carries no industry")
         )
     return wanted
 
@@ -461,18 +456,28 @@ def lines(name: str, value: Any, names: dict[str, str] | None = None) -> list[st
     if name == "documents":
         return [
             f"[{d.get('code')}] {d.get('name_th')} / {d.get('name_en')}"
-            + ("" if d.get("required", True) else " (ไม่บังคับ / optional)")
+            + ("" if d.get("required", True) else " (" + _("optional") + ")")
             + (f" — {d.get('note_th')} / {d.get('note_en')}" if d.get("note_th") else "")
-            + (f" · ฉบับจริง/originals {d['originals']}" if d.get("originals") else "")
-            + (f" · สำเนา/copies {d['copies']}" if d.get("copies") else "")
+            + (" · " + _("originals") + f" {d['originals']}" if d.get("originals") else "")
+            + (" · " + _("copies") + f" {d['copies']}" if d.get("copies") else "")
             for d in value
         ]
     if name == "steps":
-        return [f"{s.get('th')} / {s.get('en')} ({s.get('days', 0)} วัน / days)" for s in value]
+        return [
+            f"{s.get('th')} / {s.get('en')} ("
+            + ngettext("%(days)s day", "%(days)s days", int(s.get("days") or 0))
+            % {"days": s.get("days", 0)}
+            + ")"
+            for s in value
+        ]
     if name == "fee_items":
         return [
             f"{f.get('th')} / {f.get('en')}: "
-            + (f"{f['amount']} บาท / THB" if f.get("amount") is not None else "ไม่แน่นอน / varies")
+            + (
+                _("%(amount)s THB") % {"amount": f["amount"]}
+                if f.get("amount") is not None
+                else _("varies")
+            )
             for f in value
         ]
     if name == "legal_basis":
@@ -487,6 +492,6 @@ def category_names(*contents: Content) -> dict[str, str]:
     if not pairs:
         return {}
     rows = Category.objects.filter(
-        kind__in={kind for kind, _ in pairs}, code__in={code for _, code in pairs}
+        kind__in={kind for kind, _code in pairs}, code__in={code for _kind, code in pairs}
     ).values_list("kind", "code", "name_th", "name_en")
     return {f"{kind}:{code}": f"{th} / {en}" for kind, code, th, en in rows}

@@ -53,6 +53,7 @@ from typing import Any
 from django.db import DatabaseError, transaction
 from django.db.models import prefetch_related_objects
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from . import services
 from .harvest_records import (
@@ -293,7 +294,7 @@ class Harvester:
                     warnings=record.warnings[:MAX_MESSAGES],
                 )
         except (DatabaseError, ManualError) as error:
-            record.errors.append(f"บันทึกไม่ได้ / could not be saved: {error}")
+            record.errors.append(_("could not be saved: %(error)s") % {"error": error})
             return self._skip(record, run)
         self.counts[outcome] += 1
         return outcome
@@ -320,13 +321,15 @@ class Harvester:
         keys: list[CategoryKey] = []
         for kind, code in dict.fromkeys(record.categories):
             if (kind, code) not in self.categories:
-                record.warnings.append(f"ไม่รู้จักหมวดหมู่ / unknown category {kind} {code!r}: left out")
+                record.warnings.append(
+                    _("unknown category %(kind)s %(code)r: left out") % {"kind": kind, "code": code}
+                )
             elif (
                 kind == Category.Kind.INDUSTRY and existing is not None and existing.all_industries
             ):
                 record.warnings.append(
-                    f"บริการสำหรับธุรกิจทุกประเภท / the service is for every kind of business "
-                    f"here: industry {code!r} left out"
+                    _("the service is for every kind of business here: industry %(code)r left out")
+                    % {"code": code}
                 )
             else:
                 keys.append((kind, code))
@@ -335,7 +338,7 @@ class Harvester:
     def _agency(self, record: Record) -> Agency | None:
         authority = record.authority
         if authority is None and not record.errors:
-            record.errors.append("ไม่มีหน่วยงานผู้รับผิดชอบ / no cv:hasCompetentAuthority")
+            record.errors.append(_("no cv:hasCompetentAuthority"))
         if record.errors or authority is None:
             return None
         agency = self.agencies.get_or_create(authority)
@@ -344,8 +347,11 @@ class Harvester:
                 n for n in (authority.fields["name_th"], authority.fields["name_en"]) if n
             )
             record.errors.append(
-                f"ไม่รู้จักหน่วยงาน / unknown competent authority <{authority.uri}> "
-                f"({names}): add the agency first, or harvest with --create-agencies"
+                _(
+                    "unknown competent authority <%(uri)s> (%(names)s): add the agency first, "
+                    "or harvest with --create-agencies"
+                )
+                % {"uri": authority.uri, "names": names}
             )
         return agency
 
@@ -386,9 +392,11 @@ class Harvester:
         if "processing_days" in changes and service.steps and days != wanted["processing_days"]:
             changes["steps"] = [service.steps, []]
             record.warnings.append(
-                f"ขั้นตอนถูกล้าง / the service's steps added up to {days} working days and the "
-                f"record says {wanted['processing_days']}: the steps were cleared (the old ones "
-                "are in this record's changes)"
+                _(
+                    "the service's steps added up to %(days)d working days and the record says "
+                    "%(wanted)s: the steps were cleared (the old ones are in this record's changes)"
+                )
+                % {"days": days, "wanted": wanted["processing_days"]}
             )
         return changes
 
@@ -401,7 +409,7 @@ class Harvester:
         keys: list[CategoryKey],
     ) -> Service:
         fields: dict[str, Any] = {
-            k: new for k, (_, new) in changes.items() if k in CARRIED or k == "steps"
+            k: new for k, (_old, new) in changes.items() if k in CARRIED or k == "steps"
         }
         if "agency" in changes:
             fields["agency"] = agency
@@ -454,7 +462,9 @@ def harvest(
     graph = parse(fetch(source, max_bytes=max_bytes, fmt=fmt))
     records = read_records(graph)
     if not records:
-        raise HarvestError(f"ไม่พบบริการ / {source} holds no cpsv:PublicService: nothing to harvest")
+        raise HarvestError(
+            _("%(source)s holds no cpsv:PublicService: nothing to harvest") % {"source": source}
+        )
     warnings = attribute(graph, records, violations(graph))
     harvester = Harvester(source, create_agencies=create_agencies)
     harvester.preload(records)

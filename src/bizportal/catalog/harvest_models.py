@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class HarvestRun(models.Model):
     class Status(models.TextChoices):
-        RUNNING = "running", "กำลังนำเข้า / Running"
-        FINISHED = "finished", "เสร็จสิ้น / Finished"
+        RUNNING = "running", _("Running")
+        FINISHED = "finished", _("Finished")
 
     source = models.CharField(max_length=1000, help_text="file path or http(s) URL harvested")
     started_at = models.DateTimeField(default=timezone.now)
@@ -47,9 +48,9 @@ class HarvestRecord(models.Model):
     """One public service of a run that was created, updated or skipped."""
 
     class Outcome(models.TextChoices):
-        CREATED = "created", "สร้างใหม่ / Created"
-        UPDATED = "updated", "ปรับปรุง / Updated"
-        SKIPPED = "skipped", "ข้าม / Skipped"
+        CREATED = "created", _("Created")
+        UPDATED = "updated", _("Updated")
+        SKIPPED = "skipped", _("Skipped")
 
     run = models.ForeignKey(HarvestRun, on_delete=models.CASCADE, related_name="records")
     uri = models.CharField(max_length=1000, help_text="the public service's URI in the source")

@@ -19,6 +19,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, ORG, RDF, SKOS
 from rdflib.term import Node
@@ -157,8 +158,7 @@ class Reader:
         )
         if not isinstance(node, URIRef):
             record.errors.append(
-                "บริการต้องมี URI / a public service needs a URI (not a blank node) to be "
-                "harvested and found again"
+                _("a public service needs a URI (not a blank node) to be harvested and found again")
             )
         for part in PARTS:
             part(self, node, record)
@@ -217,7 +217,7 @@ def _authority(reader: Reader, node: Node, record: Record) -> None:
         return  # the shapes report it
     agency = authorities[0]
     name_th, name_en = reader.names(agency, SKOS.prefLabel, DCTERMS.title, FOAF.name)
-    short_th, _ = reader.texts(agency, SKOS.altLabel)
+    short_th, _short_en = reader.texts(agency, SKOS.altLabel)
     parent = reader.graph.value(agency, ORG.subOrganizationOf)
     ministry_th, ministry_en = reader.names(parent, SKOS.prefLabel) if parent else ("", "")
     # The authority's own contact point only: the service's is the service's (_contact).
@@ -279,7 +279,8 @@ def _service_contact(reader: Reader, node: Node, record: Record) -> None:
             validate_email(email)
         except ValidationError:
             record.warnings.append(
-                f"อีเมลติดต่อไม่ถูกต้อง / the contact e-mail {email!r} is not an e-mail address: left out"
+                _("the contact e-mail %(email)r is not an e-mail address: left out")
+                % {"email": email}
             )
             email = ""
     record.fields.update(
@@ -298,10 +299,16 @@ def _processing_time(reader: Reader, node: Node, record: Record) -> None:
     value = reader.literal(node, CV.processingTime)
     days = duration_days(value)
     if days is None:
+        if not value:
+            problem = _("cv:processingTime is missing")
+        else:
+            problem = _("cv:processingTime %(value)r is not a number of days") % {"value": value}
         record.errors.append(
-            f"ไม่มีระยะเวลาดำเนินการเป็นวัน / cv:processingTime "
-            f"{'is missing' if not value else repr(value) + ' is not a number of days'}: "
-            "Biz Portal shows every service's processing time in days (P15D, P2W, PT48H)"
+            _(
+                "%(problem)s: Biz Portal shows every service's processing time in days "
+                "(P15D, P2W, PT48H)"
+            )
+            % {"problem": problem}
         )
         return
     record.fields["processing_days"] = days
@@ -334,8 +341,11 @@ def _audience(reader: Reader, node: Node, record: Record) -> None:
             record.categories.append(key)
         else:
             record.warnings.append(
-                f"ไม่รู้จักกลุ่มเป้าหมาย / dct:audience {_named(reader, concept)} is neither an "
-                "applicant type nor a target group of ours: left out"
+                _(
+                    "dct:audience %(name)s is neither an applicant type nor a target group of "
+                    "ours: left out"
+                )
+                % {"name": _named(reader, concept)}
             )
     if not kinds:
         return
@@ -351,8 +361,8 @@ def _sectors(reader: Reader, node: Node, record: Record) -> None:
             record.categories.append(key)
         else:
             record.warnings.append(
-                f"ไม่ใช่รหัส TSIC / cv:sector {_named(reader, concept)} is not a TSIC code of "
-                "our scheme: left out"
+                _("cv:sector %(name)s is not a TSIC code of our scheme: left out")
+                % {"name": _named(reader, concept)}
             )
 
 
@@ -367,8 +377,8 @@ def _events(reader: Reader, node: Node, record: Record) -> None:
         ]
         if not stages:
             record.warnings.append(
-                f"ไม่รู้จักช่วงของธุรกิจ / the event {_named(reader, event)} is not a "
-                "lifecycle stage of ours (its dct:type): left out"
+                _("the event %(name)s is not a lifecycle stage of ours (its dct:type): left out")
+                % {"name": _named(reader, event)}
             )
         record.categories.extend(stages)
 
@@ -382,7 +392,7 @@ def _legal_basis(reader: Reader, node: Node, record: Record) -> None:
         th, en = reader.names(legal, DCTERMS.title, ELI.title, SKOS.prefLabel)
         if not th:
             record.warnings.append(
-                f"กฎหมายไม่มีชื่อ / the legal resource <{legal}> has no title: left out"
+                _("the legal resource <%(uri)s> has no title: left out") % {"uri": legal}
             )
             continue
         page = reader.graph.value(legal, FOAF.page)
@@ -442,8 +452,8 @@ def _requirements(reader: Reader, node: Node, record: Record) -> None:
     codes = [d["code"] for d in record.documents]
     if len(codes) != len(set(codes)):
         record.errors.append(
-            "รหัสเอกสารซ้ำกัน / two pieces of evidence have the same dct:identifier: "
-            + ", ".join(sorted({c for c in codes if codes.count(c) > 1}))
+            _("two pieces of evidence have the same dct:identifier: %(codes)s")
+            % {"codes": ", ".join(sorted({c for c in codes if codes.count(c) > 1}))}
         )
 
 
@@ -458,8 +468,8 @@ def _amount(reader: Reader, cost: Node, record: Record) -> Decimal | None:
         amount = None
     if amount is None or not amount.is_finite() or amount < 0:
         record.warnings.append(
-            f"จำนวนเงินไม่ถูกต้อง / the cost <{cost}> has the value {str(value)!r}, not an "
-            "amount: left out"
+            _("the cost <%(uri)s> has the value %(value)r, not an amount: left out")
+            % {"uri": cost, "value": str(value)}
         )
         return None
     return amount.quantize(Decimal("0.01"))
@@ -530,8 +540,11 @@ def _website(reader: Reader, channel: Node, record: Record) -> str:
     if url := _http_url(value):
         return url
     record.warnings.append(
-        f"ช่องทางไม่มีที่อยู่เว็บ / the e-service channel <{channel}> has no http(s) "
-        f"vcard:hasURL ({value}): read as the agency's own channels"
+        _(
+            "the e-service channel <%(uri)s> has no http(s) vcard:hasURL (%(value)s): read as "
+            "the agency's own channels"
+        )
+        % {"uri": channel, "value": value}
     )
     return ""
 
@@ -567,8 +580,16 @@ def _fits(reader: Reader, node: Node, record: Record) -> None:
             limit = getattr(model._meta.get_field(name), "max_length", None)
             if limit and isinstance(value, str) and len(value) > limit:
                 record.errors.append(
-                    f"ข้อความยาวเกิน / {model.__name__.lower()} {name} is {len(value)} "
-                    f"characters, more than Biz Portal's {limit}"
+                    _(
+                        "%(model)s %(field)s is %(length)d characters, more than Biz Portal's "
+                        "%(limit)d"
+                    )
+                    % {
+                        "model": model.__name__.lower(),
+                        "field": name,
+                        "length": len(value),
+                        "limit": limit,
+                    }
                 )
     for check, name in ((check_legal_basis, "legal_basis"), (check_fee_items, "fee_items")):
         try:
@@ -576,15 +597,15 @@ def _fits(reader: Reader, node: Node, record: Record) -> None:
         except ManualError as error:
             record.errors.append(str(error))
     if not record.fields.get("name_th"):
-        record.errors.append("ไม่มีชื่อบริการ / the service has no title")
+        record.errors.append(_("the service has no title"))
     if authority := record.authority:
         if not authority.fields["name_th"]:
-            record.errors.append(f"หน่วยงานไม่มีชื่อ / the authority <{authority.uri}> has no name")
+            record.errors.append(_("the authority <%(uri)s> has no name") % {"uri": authority.uri})
         for name in ("name_th", "name_en"):
             if len(authority.fields[name]) > AGENCY_NAME_LENGTH:
                 record.errors.append(
-                    f"ชื่อหน่วยงานยาวเกิน / the authority's {name} is over "
-                    f"{AGENCY_NAME_LENGTH} characters"
+                    _("the authority's %(field)s is over %(limit)d characters")
+                    % {"field": name, "limit": AGENCY_NAME_LENGTH}
                 )
 
 

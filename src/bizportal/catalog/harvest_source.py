@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from django.utils.translation import gettext as _
 from rdflib import Graph
 
 #: A national catalogue of 90,000 services is about 60 MB of Turtle; one agency's is far less.
@@ -49,21 +50,23 @@ def fetch(source: str, *, max_bytes: int = DEFAULT_MAX_BYTES, fmt: str | None = 
         found = fmt or CONTENT_TYPE_FORMATS.get(content_type) or name_format
         if found is None:
             raise HarvestError(
-                f"ไม่ทราบรูปแบบข้อมูล (เซิร์ฟเวอร์ตอบ {content_type or 'ไม่ระบุ'}) / "
-                f"cannot tell the format: the server said {content_type or 'nothing'}; serve "
-                "text/turtle or application/ld+json, or use a .ttl or .jsonld URL"
+                _(
+                    "cannot tell the format: the server said %(type)s; serve text/turtle or "
+                    "application/ld+json, or use a .ttl or .jsonld URL"
+                )
+                % {"type": content_type or _("nothing")}
             )
         return Source(source, data, found)
     if "://" in source:
         raise HarvestError(
-            f"รองรับเฉพาะไฟล์และ http(s) / only files and http(s) URLs can be harvested: {source}"
+            _("only files and http(s) URLs can be harvested: %(source)s") % {"source": source}
         )
     path = Path(source)
     found = fmt or EXTENSION_FORMATS.get(path.suffix.lower())
     if found is None:
         raise HarvestError(
-            f"ไม่ทราบรูปแบบข้อมูลของไฟล์ / cannot tell the format of {source}: "
-            "name it .ttl (Turtle) or .jsonld (JSON-LD)"
+            _("cannot tell the format of %(source)s: name it .ttl (Turtle) or .jsonld (JSON-LD)")
+            % {"source": source}
         )
     return Source(str(path), _read_file(path, max_bytes), found)
 
@@ -71,19 +74,27 @@ def fetch(source: str, *, max_bytes: int = DEFAULT_MAX_BYTES, fmt: str | None = 
 def _read_file(path: Path, max_bytes: int) -> bytes:
     try:
         if not path.is_file():
-            raise HarvestError(f"ไม่พบไฟล์ / no such file: {path}")
+            raise HarvestError(_("no such file: %(path)s") % {"path": path})
         if path.stat().st_size > max_bytes:
             raise HarvestError(_too_large(path.stat().st_size, max_bytes))
         return path.read_bytes()
     except OSError as error:
-        raise HarvestError(f"อ่านไฟล์ไม่ได้ / cannot read {path}: {error.strerror}") from error
+        raise HarvestError(
+            _("cannot read %(path)s: %(error)s") % {"path": path, "error": error.strerror}
+        ) from error
 
 
 def _too_large(size: int, max_bytes: int) -> str:
-    return (
-        f"ข้อมูลใหญ่เกินกำหนด / the source is larger than the limit: "
-        f"{'more than ' if size < 0 else ''}{max(size, max_bytes + 1):,} bytes > {max_bytes:,}"
-    )
+    size_text = f"{max(size, max_bytes + 1):,}"
+    if size < 0:
+        return _("the source is larger than the limit: more than %(size)s bytes > %(limit)s") % {
+            "size": size_text,
+            "limit": f"{max_bytes:,}",
+        }
+    return _("the source is larger than the limit: %(size)s bytes > %(limit)s") % {
+        "size": size_text,
+        "limit": f"{max_bytes:,}",
+    }
 
 
 def _download(url: str, max_bytes: int) -> tuple[bytes, str]:
@@ -93,8 +104,8 @@ def _download(url: str, max_bytes: int) -> tuple[bytes, str]:
         ) as response:
             if response.status_code >= 400:
                 raise HarvestError(
-                    f"ดึงข้อมูลไม่สำเร็จ / the server answered HTTP {response.status_code} "
-                    f"{response.reason or ''} for {url}".rstrip()
+                    _("the server answered HTTP %(status)s %(reason)s for %(url)s")
+                    % {"status": response.status_code, "reason": response.reason or "", "url": url}
                 )
             declared = response.headers.get("Content-Length", "")
             if declared.isdigit() and int(declared) > max_bytes:
@@ -109,10 +120,13 @@ def _download(url: str, max_bytes: int) -> tuple[bytes, str]:
             return b"".join(chunks), content_type
     except requests.Timeout as error:
         raise HarvestError(
-            f"หมดเวลารอ / {url} did not answer within {TIMEOUT[1]} seconds"
+            _("%(url)s did not answer within %(seconds)s seconds")
+            % {"url": url, "seconds": TIMEOUT[1]}
         ) from error
     except requests.RequestException as error:
-        raise HarvestError(f"เชื่อมต่อไม่ได้ / cannot fetch {url}: {error}") from error
+        raise HarvestError(
+            _("cannot fetch %(url)s: %(error)s") % {"url": url, "error": error}
+        ) from error
 
 
 def parse(source: Source) -> Graph:
@@ -131,7 +145,8 @@ def parse(source: Source) -> Graph:
             str(error).strip().splitlines()[0][:300] if str(error).strip() else type(error).__name__
         )
         raise HarvestError(
-            f"ไม่ใช่ข้อมูล {kind} ที่ถูกต้อง / {source.name} is not valid {kind}: {detail}"
+            _("%(name)s is not valid %(kind)s: %(detail)s")
+            % {"name": source.name, "kind": kind, "detail": detail}
         ) from error
     return graph
 
@@ -151,7 +166,9 @@ def _refuse_remote_contexts(node: Any) -> None:
             contexts = value if isinstance(value, list) else [value]
             if key in ("@context", "@import") and any(isinstance(c, str) for c in contexts):
                 raise HarvestError(
-                    "ไม่ดึง JSON-LD context จากภายนอก / remote JSON-LD contexts are not "
-                    "fetched: write the context into the document"
+                    _(
+                        "remote JSON-LD contexts are not fetched: write the context into the "
+                        "document"
+                    )
                 )
             _refuse_remote_contexts(value)

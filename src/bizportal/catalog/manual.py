@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from .models import Service
 
 STEP_KEYS = {"th", "en", "days", "unit_th", "unit_en"}
@@ -31,31 +33,36 @@ class ManualError(ValueError):
 def _texts(field: str, index: int, entry: Any, allowed: set[str]) -> Mapping[str, Any]:
     if not isinstance(entry, Mapping):
         raise ManualError(
-            field, f"{field}[{index}] ต้องเป็นออบเจกต์ / {field}[{index}] must be an object"
+            field, _("%(field)s[%(index)d] must be an object") % {"field": field, "index": index}
         )
     unknown = sorted(set(entry) - allowed)
     if unknown:
         raise ManualError(
             field,
-            f"{field}[{index}] มีคีย์ที่ไม่รู้จัก {unknown} / {field}[{index}] has unknown keys {unknown}",
+            _("%(field)s[%(index)d] has unknown keys %(keys)s")
+            % {"field": field, "index": index, "keys": unknown},
         )
     for key in ("th", "en"):
         value = entry.get(key)
         if not isinstance(value, str) or not value.strip():
             raise ManualError(
                 field,
-                f"{field}[{index}] ต้องมีข้อความภาษาไทยและอังกฤษ ({key}) / "
-                f"{field}[{index}] needs Thai and English text ({key})",
+                _("%(field)s[%(index)d] needs Thai and English text (%(key)s)")
+                % {"field": field, "index": index, "key": key},
             )
     for key in sorted(allowed - {"th", "en", "days", "amount"}):
         if key in entry and not isinstance(entry[key], str):
-            raise ManualError(field, f"{field}[{index}].{key} ต้องเป็นข้อความ / must be text")
+            raise ManualError(
+                field,
+                _("%(field)s[%(index)d].%(key)s must be text")
+                % {"field": field, "index": index, "key": key},
+            )
     return entry
 
 
 def _list(field: str, value: Any) -> list[Any]:
     if not isinstance(value, list):
-        raise ManualError(field, f"{field} ต้องเป็นรายการ / {field} must be a list")
+        raise ManualError(field, _("%(field)s must be a list") % {"field": field})
     return value
 
 
@@ -66,7 +73,7 @@ def check_legal_basis(value: Any) -> None:
         if url and not str(url).startswith(("https://", "http://")):
             raise ManualError(
                 "legal_basis",
-                f"legal_basis[{index}].url ต้องขึ้นต้นด้วย https:// / must start with https://",
+                _("legal_basis[%(index)d].url must start with https://") % {"index": index},
             )
 
 
@@ -81,16 +88,14 @@ def check_steps(value: Any, processing_days: int | None) -> None:
         if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= 3650:
             raise ManualError(
                 "steps",
-                f"steps[{index}].days ต้องเป็นจำนวนวันทำการ 0–3650 / "
-                f"steps[{index}].days must be working days, 0-3650",
+                _("steps[%(index)d].days must be working days, 0-3650") % {"index": index},
             )
         total += days
     if steps and processing_days is not None and total != processing_days:
         raise ManualError(
             "steps",
-            f"ระยะเวลาของขั้นตอนรวมกันได้ {total} วัน แต่ระยะเวลาดำเนินการคือ {processing_days} วัน / "
-            f"the steps add up to {total} working days but the processing time is "
-            f"{processing_days}",
+            _("the steps add up to %(total)d working days but the processing time is %(days)d")
+            % {"total": total, "days": processing_days},
         )
 
 
@@ -113,8 +118,8 @@ def check_fee_items(value: Any) -> None:
         ):
             raise ManualError(
                 "fee_items",
-                f'fee_items[{index}].amount ต้องเป็นจำนวนเงินบาท เช่น "500.00" หรือ null / '
-                f'fee_items[{index}].amount must be an amount in THB such as "500.00", or null',
+                _('fee_items[%(index)d].amount must be an amount in THB such as "500.00", or null')
+                % {"index": index},
             )
 
 
@@ -122,25 +127,22 @@ def check_channel(channel: str, *, fee_table: str, apply_url: str, form_schema: 
     """What each channel needs: Biz Portal takes only what it can show and price; the
     agency's own e-service must be named."""
     if channel not in Service.Channel.values:
-        raise ManualError("channel", f"ไม่รู้จักช่องทาง {channel!r} / unknown channel {channel!r}")
+        raise ManualError("channel", _("unknown channel %(channel)r") % {"channel": channel})
     if channel in Service.PORTAL_CHANNELS:
         if not fee_table:
             raise ManualError(
                 "fee_table",
-                "บริการที่ยื่นทางบิซพอร์ทัลต้องมีตารางค่าธรรมเนียม / "
-                "a service applied for on Biz Portal needs a fee table",
+                _("a service applied for on Biz Portal needs a fee table"),
             )
         if not form_schema:
             raise ManualError(
                 "form_schema",
-                "บริการที่ยื่นทางบิซพอร์ทัลต้องมีแบบฟอร์มคำขอ / "
-                "a service applied for on Biz Portal needs an application form",
+                _("a service applied for on Biz Portal needs an application form"),
             )
     if channel == Service.Channel.AGENCY_ONLINE and not apply_url:
         raise ManualError(
             "apply_url",
-            "บริการที่ยื่นทางระบบของหน่วยงานต้องระบุที่อยู่เว็บของระบบนั้น / "
-            "a service applied for on the agency's e-service needs its address (apply_url)",
+            _("a service applied for on the agency's e-service needs its address (apply_url)"),
         )
 
 

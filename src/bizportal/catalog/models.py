@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Length
+from django.utils.translation import gettext_lazy as _
 
 #: The business lifecycle stages (ช่วงของธุรกิจ) services are grouped by: a fixed set.
 LIFECYCLE_STAGES = ("start", "operate", "change", "close")
@@ -53,9 +54,9 @@ class Category(models.Model):
     """
 
     class Kind(models.TextChoices):
-        TARGET_GROUP = "target_group", "กลุ่มเป้าหมาย / Target group"
-        LIFECYCLE = "lifecycle", "ช่วงของธุรกิจ / Business lifecycle stage"
-        INDUSTRY = "industry", "ประเภทอุตสาหกรรม (TSIC) / Industry (TSIC)"
+        TARGET_GROUP = "target_group", _("Target group")
+        LIFECYCLE = "lifecycle", _("Business lifecycle stage")
+        INDUSTRY = "industry", _("Industry (TSIC)")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     kind = models.CharField(max_length=12, choices=Kind.choices)
@@ -121,12 +122,12 @@ class Service(models.Model):
     """
 
     class Channel(models.TextChoices):
-        ONLINE = "online", "ออนไลน์ / Online"
-        ONLINE_AND_COUNTER = "online_counter", "ออนไลน์และที่สำนักงาน / Online and at the office"
-        AGENCY_ONLINE = "agency_online", "ระบบออนไลน์ของหน่วยงาน / The agency's own e-service"
-        COUNTER = "counter", "ที่สำนักงานของหน่วยงาน / At the agency's office"
+        ONLINE = "online", _("Online")
+        ONLINE_AND_COUNTER = "online_counter", _("Online and at the office")
+        AGENCY_ONLINE = "agency_online", _("The agency's own e-service")
+        COUNTER = "counter", _("At the agency's office")
         # A harvested service whose channels are the agency's own (see channel_note).
-        AGENCY = "agency", "ช่องทางของหน่วยงาน / The agency's own channels"
+        AGENCY = "agency", _("The agency's own channels")
 
     #: Channels through which Biz Portal itself takes the application.
     PORTAL_CHANNELS = (Channel.ONLINE, Channel.ONLINE_AND_COUNTER)
@@ -134,12 +135,12 @@ class Service(models.Model):
     class ServiceKind(models.TextChoices):
         """What the service gives (หมวดหมู่ของงานบริการ in the citizen manual)."""
 
-        LICENCE = "licence", "อนุญาต / ออกใบอนุญาต / Licence or permit"
-        REGISTRATION = "registration", "จดทะเบียน / Registration"
-        NOTIFICATION = "notification", "รับแจ้ง / Notification"
-        ENROLMENT = "enrolment", "ขึ้นทะเบียน / Enrolment"
-        CERTIFICATION = "certification", "รับรอง / Certification"
-        APPROVAL = "approval", "อนุมัติ / ให้ความเห็นชอบ / Approval"
+        LICENCE = "licence", _("Licence or permit")
+        REGISTRATION = "registration", _("Registration")
+        NOTIFICATION = "notification", _("Notification")
+        ENROLMENT = "enrolment", _("Enrolment")
+        CERTIFICATION = "certification", _("Certification")
+        APPROVAL = "approval", _("Approval")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     slug = models.SlugField(max_length=80, unique=True)
@@ -383,10 +384,10 @@ class ServiceCategory(models.Model):
 class ApplicationKind(models.TextChoices):
     """The four things a business asks of a licensing service (ประเภทคำขอ)."""
 
-    NEW = "new", "ขอใบอนุญาตใหม่ / New licence"
-    AMEND = "amend", "ขอแก้ไขรายการในใบอนุญาต / Amend a licence"
-    RENEW = "renew", "ขอต่ออายุใบอนุญาต / Renew a licence"
-    CANCEL = "cancel", "ขอยกเลิกใบอนุญาต / Cancel a licence"
+    NEW = "new", _("New licence")
+    AMEND = "amend", _("Amend a licence")
+    RENEW = "renew", _("Renew a licence")
+    CANCEL = "cancel", _("Cancel a licence")
 
 
 class ApplicationType(models.Model):
@@ -547,12 +548,12 @@ class ServiceRevision(models.Model):
     """
 
     class State(models.TextChoices):
-        DRAFT = "draft", "ฉบับร่าง / Draft"
-        IN_REVIEW = "in_review", "รอตรวจทาน / In review"
-        PUBLISHED = "published", "เผยแพร่อยู่ / Published"
-        SUPERSEDED = "superseded", "เคยเผยแพร่ / Superseded"
-        REJECTED = "rejected", "ส่งกลับแก้ไข / Rejected"
-        DISCARDED = "discarded", "ยกเลิกร่าง / Discarded"
+        DRAFT = "draft", _("Draft")
+        IN_REVIEW = "in_review", _("In review")
+        PUBLISHED = "published", _("Published")
+        SUPERSEDED = "superseded", _("Superseded")
+        REJECTED = "rejected", _("Rejected")
+        DISCARDED = "discarded", _("Discarded")
 
     #: At most one revision of a service is in one of these states.
     OPEN_STATES = (State.DRAFT, State.IN_REVIEW)

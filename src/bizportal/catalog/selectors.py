@@ -19,6 +19,7 @@ from django.core.cache import cache
 from django.db import connections
 from django.db.models import Count, F, Q, QuerySet, Window
 from django.db.models.functions import Coalesce, RowNumber
+from django.utils.translation import gettext_lazy as _
 
 from .models import Agency, Category, Service, ServiceCategory
 
@@ -35,7 +36,7 @@ MAX_FACET_VALUE = 40
 #: Every agency and category code looks like this; anything else is unknown without asking
 #: the database (a NUL byte would make PostgreSQL fail rather than find nothing).
 CODE = re.compile(r"[A-Za-z0-9_-]{1,40}")
-BAD_CURSOR = "ตัวชี้หน้าไม่ถูกต้อง / The page cursor (after) is not valid"
+BAD_CURSOR = _("The page cursor (after) is not valid")
 #: Fields a service card shows; the rest of a service is never read by a list.
 CARD_FIELDS = (
     "slug",

@@ -10,6 +10,8 @@ from typing import Any
 from django.db import connections, models, router, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from bizportal.core import audit, authz, events
 
@@ -74,8 +76,7 @@ def upsert_service(
     ):
         raise ManualError(
             "categories",
-            "บริการสำหรับธุรกิจทุกประเภทไม่ระบุประเภทอุตสาหกรรม / "
-            "a service for every kind of business carries no industry",
+            _("a service for every kind of business carries no industry"),
         )
     service, created = Service.objects.update_or_create(slug=slug, defaults=fields)
     refresh_search_text(service)
@@ -85,7 +86,7 @@ def upsert_service(
         keep = []
         for order, document in enumerate(documents):
             kind = document.get("kind", "")
-            row, _ = RequiredDocument.objects.update_or_create(
+            row, _created = RequiredDocument.objects.update_or_create(
                 service=service,
                 kind=kind,
                 code=document["code"],
@@ -178,14 +179,14 @@ def _categories(keys: Iterable[CategoryKey]) -> list[Category]:
     wanted = list(dict.fromkeys(keys))
     if not wanted:
         return []
-    kinds = {kind for kind, _ in wanted}
-    codes = {code for _, code in wanted}
+    kinds = {kind for kind, _code in wanted}
+    codes = {code for _kind, code in wanted}
     found = {(c.kind, c.code): c for c in Category.objects.filter(kind__in=kinds, code__in=codes)}
     missing = [f"{kind}:{code}" for kind, code in wanted if (kind, code) not in found]
     if missing:
         raise ManualError(
             "categories",
-            f"ไม่รู้จักหมวดหมู่ {', '.join(missing)} / unknown categories {', '.join(missing)}",
+            _("unknown categories %(codes)s") % {"codes": ", ".join(missing)},
         )
     return [found[key] for key in wanted]
 
@@ -263,7 +264,7 @@ def sync_reference_categories() -> tuple[int, int]:
         audit.record(
             "catalog.categories_synced",
             ("catalog.category", "reference"),
-            actor_label="catalog/reference.py (มากับระบบ / shipped with the code)",
+            actor_label=gettext_noop("catalog/reference.py (shipped with the code)"),
             created=created,
             updated=updated,
         )
@@ -278,7 +279,7 @@ def replace_documents(service: Service, documents: list[dict[str, Any]]) -> None
     its published description gets a new ETag."""
     keep = []
     for order, document in enumerate(documents):
-        row, _ = RequiredDocument.objects.update_or_create(
+        row, _created = RequiredDocument.objects.update_or_create(
             service=service, kind="", code=document["code"], defaults={**document, "order": order}
         )
         keep.append(row.pk)
@@ -337,11 +338,10 @@ def _locked(revision: ServiceRevision) -> ServiceRevision:
 
 def _expect(revision: ServiceRevision, *states: str) -> None:
     if revision.state not in states:
-        wanted = " / ".join(str(State(s).label) for s in states)
+        wanted = _(" or ").join(str(State(s).label) for s in states)
         raise RevisionRefused(
-            f"ฉบับที่ {revision.number} อยู่ในสถานะ {State(revision.state).label} "
-            f"ต้องเป็น {wanted} / revision {revision.number} is {revision.state}, "
-            f"this needs {' or '.join(states)}"
+            _("revision %(number)s is %(state)s, this needs %(wanted)s")
+            % {"number": revision.number, "state": State(revision.state).label, "wanted": wanted}
         )
 
 
@@ -450,10 +450,7 @@ def submit_revision(revision: ServiceRevision, actor: Any) -> ServiceRevision:
     _expect(revision, State.DRAFT)
     editor.clean(revision.service, revision.content)
     if not editor.diff(editor.snapshot(revision.service), revision.content):
-        raise RevisionRefused(
-            "ฉบับร่างนี้ไม่ได้เปลี่ยนแปลงอะไรจากที่เผยแพร่อยู่ / "
-            "this draft changes nothing in the published service"
-        )
+        raise RevisionRefused(_("this draft changes nothing in the published service"))
     revision.state = State.IN_REVIEW
     revision.submitted_at = timezone.now()
     revision.save(update_fields=["state", "submitted_at", "updated_at"])
@@ -490,10 +487,7 @@ def _decider(revision: ServiceRevision, actor: Any) -> ServiceRevision:
     revision = _locked(revision)
     _expect(revision, State.IN_REVIEW)
     if revision.author_id == getattr(actor, "pk", None):
-        raise RevisionRefused(
-            "ผู้แก้ไขไม่สามารถอนุมัติหรือส่งกลับฉบับของตนเองได้ / "
-            "nobody approves or rejects their own revision (four eyes)"
-        )
+        raise RevisionRefused(_("nobody approves or rejects their own revision (four eyes)"))
     return revision
 
 
@@ -545,7 +539,7 @@ def reject_revision(revision: ServiceRevision, actor: Any, note: str) -> Service
     """Send a revision back with the reviewer's reasons: it stays in the history as
     rejected, and its content comes back to the author as a new draft."""
     if not note.strip():
-        raise RevisionRefused("กรุณาระบุเหตุผลที่ส่งกลับแก้ไข / Please say why the revision goes back")
+        raise RevisionRefused(_("Please say why the revision goes back"))
     revision = _decider(revision, actor)
     revision.state = State.REJECTED
     revision.reviewer = actor

@@ -9,6 +9,7 @@ from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from bizportal.core import audit
 from bizportal.core.admin import AuditedReadsAdmin, ReadOnlyAdmin
@@ -40,7 +41,7 @@ class MessageTemplateAdmin(admin.ModelAdmin):
     search_fields = ["key", "subject"]
     readonly_fields = ["preview"]
 
-    @admin.display(description="ตัวอย่างกับข้อมูลสมมติ / Preview with sample data")
+    @admin.display(description=_("Preview with sample data"))
     def preview(self, obj: MessageTemplate) -> str:
         if obj is None or not obj.pk:
             return "—"

@@ -19,11 +19,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import requests
 from django.conf import settings
 from django.core.mail import EmailMessage
+from django.utils.translation import gettext_lazy as _
 
 from bizportal.core.registry import Registry
 
@@ -82,7 +83,7 @@ def enabled() -> tuple[str, ...]:
 
 @channels.register("email")
 class EmailChannel:
-    label = "อีเมล / Email"
+    label = cast(str, _("Email"))
 
     def address(self, user: Any, preference: ContactPreference | None) -> str:
         return str(getattr(user, "email", "") or "")
@@ -108,7 +109,7 @@ class EmailChannel:
 class InboxChannel:
     """The portal's own inbox: one :class:`InboxMessage` per delivery, at once."""
 
-    label = "กล่องข้อความในระบบ / In-app inbox"
+    label = cast(str, _("In-app inbox"))
 
     def address(self, user: Any, preference: ContactPreference | None) -> str:
         return f"user:{user.pk}" if user is not None and user.pk else ""
@@ -118,7 +119,7 @@ class InboxChannel:
 
         if message.user_id is None:
             raise ChannelError("the inbox needs a person", temporary=False)
-        item, _ = InboxMessage.objects.get_or_create(
+        item, _created = InboxMessage.objects.get_or_create(
             delivery_id=message.delivery_id,
             defaults={
                 "user_id": message.user_id,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.db import models
 from django.urls import reverse
 
 from bizportal.applications.models import Application
@@ -23,7 +24,7 @@ from bizportal.contact.events import (
     CASE_SHARED,
     COMPLAINT_CLOSED,
 )
-from bizportal.contact.models import Case, Side
+from bizportal.contact.models import Case, Category, Kind, Side
 from bizportal.core import events
 from bizportal.core.models import DomainEvent
 from bizportal.core.thai import english_date, thai_date
@@ -31,7 +32,7 @@ from bizportal.identity.models import StaffRole
 
 from .models import Audience
 from .services import Recipient, notify
-from .subscribers import agency_officers, application_context
+from .subscribers import agency_officers, application_context, label_halves
 
 
 def _case(event: DomainEvent) -> Case:
@@ -40,14 +41,14 @@ def _case(event: DomainEvent) -> Case:
     )
 
 
-def _halves(label: Any) -> tuple[str, str]:
-    thai, _, english = str(label).partition(" / ")
-    return thai, english or thai
+def _halves(choices: type[models.TextChoices], value: str) -> tuple[str, str]:
+    """The (Thai, English) label of a case's choice."""
+    return label_halves(choices(value).label if value in choices.values else value)
 
 
 def case_context(case: Case) -> dict[str, Any]:
-    kind_th, kind_en = _halves(case.get_kind_display())
-    category_th, category_en = _halves(case.get_category_display())
+    kind_th, kind_en = _halves(Kind, case.kind)
+    category_th, category_en = _halves(Category, case.category)
     return {
         "reference": case.reference,
         "subject": case.subject,

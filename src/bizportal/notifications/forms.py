@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from . import catalogue
 from .models import Channel, ContactVerification, Kind, Language
@@ -14,7 +15,7 @@ class ContactChangeForm(forms.Form):
     medium = forms.ChoiceField(choices=ContactVerification.Medium.choices)
     value = forms.CharField(
         max_length=254,
-        error_messages={"required": "กรุณากรอกข้อมูลใหม่ / Please enter the new value"},
+        error_messages={"required": _("Please enter the new value")},
     )
 
 
@@ -22,8 +23,8 @@ class CodeForm(forms.Form):
     code = forms.RegexField(
         regex=r"^\s*\d{6}\s*$",
         error_messages={
-            "required": "กรุณากรอกรหัส 6 หลัก / Please enter the 6-digit code",
-            "invalid": "รหัสต้องเป็นตัวเลข 6 หลัก / The code is 6 digits",
+            "required": _("Please enter the 6-digit code"),
+            "invalid": _("The code is 6 digits"),
         },
     )
 
@@ -32,12 +33,8 @@ class PreferencesForm(forms.Form):
     """One multiple-choice field per kind of message (``channels_<kind>``)."""
 
     language = forms.ChoiceField(choices=Language.choices)
-    quiet_start = forms.TimeField(
-        error_messages={"invalid": "เวลาไม่ถูกต้อง (ชช:นน) / Invalid time (HH:MM)"}
-    )
-    quiet_end = forms.TimeField(
-        error_messages={"invalid": "เวลาไม่ถูกต้อง (ชช:นน) / Invalid time (HH:MM)"}
-    )
+    quiet_start = forms.TimeField(error_messages={"invalid": _("Invalid time (HH:MM)")})
+    quiet_end = forms.TimeField(error_messages={"invalid": _("Invalid time (HH:MM)")})
 
     def __init__(self, *args: Any, kinds: tuple[str, ...], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

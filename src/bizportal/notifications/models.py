@@ -22,37 +22,38 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from bizportal.core.models import PersonalDataLabel
 
 
 class Channel(models.TextChoices):
-    EMAIL = "email", "อีเมล / Email"
+    EMAIL = "email", _("Email")
     SMS = "sms", "SMS"
-    INBOX = "inbox", "กล่องข้อความในระบบ / In-app inbox"
+    INBOX = "inbox", _("In-app inbox")
     LINE = "line", "LINE"
 
 
 class Kind(models.TextChoices):
     """Kinds of message a person chooses channels for."""
 
-    STATUS = "status", "ความคืบหน้าของคำขอ / Application updates"
-    PAYMENTS = "payments", "การชำระเงิน / Payments"
-    LICENCE = "licence", "สถานะใบอนุญาต / Licence changes"
-    REMINDERS = "reminders", "การแจ้งเตือนล่วงหน้า / Reminders"
-    WORKLIST = "worklist", "งานของหน่วยงาน (เจ้าหน้าที่) / Agency worklist (officers)"
-    SECURITY = "security", "รหัสยืนยัน / Verification codes"
+    STATUS = "status", _("Application updates")
+    PAYMENTS = "payments", _("Payments")
+    LICENCE = "licence", _("Licence changes")
+    REMINDERS = "reminders", _("Reminders")
+    WORKLIST = "worklist", _("Agency worklist (officers)")
+    SECURITY = "security", _("Verification codes")
 
 
 class Audience(models.TextChoices):
-    APPLICANT = "applicant", "ผู้ยื่นคำขอ / Applicant"
-    OFFICER = "officer", "เจ้าหน้าที่ / Officer"
-    AGENCY = "agency", "กล่องอีเมลของหน่วยงาน / Agency mailbox"
+    APPLICANT = "applicant", _("Applicant")
+    OFFICER = "officer", _("Officer")
+    AGENCY = "agency", _("Agency mailbox")
 
 
 class Language(models.TextChoices):
-    TH = "th", "ไทย / Thai"
-    EN = "en", "อังกฤษ / English"
+    TH = "th", _("Thai")
+    EN = "en", _("English")
 
 
 class Notification(models.Model):
@@ -108,11 +109,11 @@ class Delivery(models.Model):
     }
 
     class Status(models.TextChoices):
-        QUEUED = "queued", "รอส่ง / Queued"
-        SENDING = "sending", "กำลังส่ง / Sending"
-        SENT = "sent", "ส่งแล้ว / Sent"
-        DELIVERED = "delivered", "ถึงผู้รับแล้ว / Delivered"
-        FAILED = "failed", "ส่งไม่สำเร็จ / Failed"
+        QUEUED = "queued", _("Queued")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        DELIVERED = "delivered", _("Delivered")
+        FAILED = "failed", _("Failed")
 
     public_id = models.UUIDField(
         default=uuid.uuid4, unique=True, editable=False, help_text="the idempotency key"
@@ -256,8 +257,8 @@ class ContactVerification(models.Model):
     PERSONAL_DATA = {"value": PersonalDataLabel.PERSONAL}
 
     class Medium(models.TextChoices):
-        EMAIL = "email", "อีเมล / Email"
-        MOBILE = "mobile", "โทรศัพท์มือถือ / Mobile"
+        EMAIL = "email", _("Email")
+        MOBILE = "mobile", _("Mobile")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     user = models.ForeignKey(

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 
 from bizportal.core import safejson
 from bizportal.payments.contrib.sandbox import signing
@@ -53,23 +54,20 @@ def parse(request: HttpRequest) -> Receipt:
     try:
         data: Any = safejson.loads(body, limit=MAX_BYTES)
     except safejson.JsonRefused as error:
-        raise ReceiptError(f"เนื้อหาไม่ใช่ JSON ที่รับได้ / Unacceptable JSON: {error}") from None
+        raise ReceiptError(_("Unacceptable JSON: %(error)s") % {"error": error}) from None
     if not isinstance(data, dict):
-        raise ReceiptError("เนื้อหาต้องเป็นออบเจกต์ JSON / The body must be a JSON object")
+        raise ReceiptError(_("The body must be a JSON object"))
     message_id, status, at = data.get("message_id"), data.get("status"), data.get("at")
     if not isinstance(message_id, str) or not message_id or len(message_id) > 100:
-        raise ReceiptError("ไม่มี message_id / message_id is missing or not a short string")
+        raise ReceiptError(_("message_id is missing or not a short string"))
     if status not in RECEIPT_STATUSES:
         raise ReceiptError(
-            f"status ต้องเป็น {' หรือ '.join(RECEIPT_STATUSES)} / "
-            f"status must be one of {', '.join(RECEIPT_STATUSES)}"
+            _("status must be one of %(statuses)s") % {"statuses": ", ".join(RECEIPT_STATUSES)}
         )
     reference = data.get("reference", "")
     if not isinstance(reference, str) or len(reference) > 100:
-        raise ReceiptError("reference ต้องเป็นข้อความสั้น / reference must be a short string")
+        raise ReceiptError(_("reference must be a short string"))
     moment = parse_datetime(at) if isinstance(at, str) else None
     if moment is None or moment.tzinfo is None:
-        raise ReceiptError(
-            "at ต้องเป็นเวลา ISO 8601 พร้อมเขตเวลา / at must be ISO 8601 with a time zone"
-        )
+        raise ReceiptError(_("at must be ISO 8601 with a time zone"))
     return Receipt(message_id, reference, str(status), moment)

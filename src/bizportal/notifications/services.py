@@ -38,6 +38,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from bizportal.core import audit
 from bizportal.identity.models import User
@@ -89,7 +91,7 @@ def chosen_channels(preference: ContactPreference | None, kind: str) -> tuple[st
 
 
 def _preference_for_update(user: User) -> ContactPreference:
-    pref, _ = ContactPreference.objects.select_for_update().get_or_create(user=user)
+    pref, _created = ContactPreference.objects.select_for_update().get_or_create(user=user)
     return pref
 
 
@@ -438,10 +440,7 @@ def normalise_mobile(value: str) -> str:
     if digits.startswith("+66"):
         digits = "0" + digits[3:]
     if not THAI_MOBILE.match(digits):
-        raise ValidationError(
-            "เบอร์โทรศัพท์มือถือต้องเป็นเลข 10 หลักขึ้นต้นด้วย 06 08 หรือ 09 / "
-            "A Thai mobile number has 10 digits starting 06, 08 or 09"
-        )
+        raise ValidationError(_("A Thai mobile number has 10 digits starting 06, 08 or 09"))
     return digits
 
 
@@ -459,7 +458,7 @@ def start_verification(user: User, medium: str, value: str) -> ContactVerificati
         try:
             validate_email(value)
         except ValidationError:
-            raise ValidationError("รูปแบบอีเมลไม่ถูกต้อง / Not a valid email address") from None
+            raise ValidationError(_("Not a valid email address")) from None
     since = timezone.now() - dt.timedelta(hours=1)
     with transaction.atomic():
         User.objects.select_for_update().filter(pk=user.pk).first()  # one request at a time
@@ -468,8 +467,8 @@ def start_verification(user: User, medium: str, value: str) -> ContactVerificati
         ).count()
         if recent >= CODES_PER_HOUR:
             raise ValidationError(
-                f"ขอรหัสได้ไม่เกิน {CODES_PER_HOUR} ครั้งต่อชั่วโมง โปรดลองใหม่ภายหลัง / "
-                f"At most {CODES_PER_HOUR} codes an hour; please try again later"
+                _("At most %(count)d codes an hour; please try again later")
+                % {"count": CODES_PER_HOUR}
             )
         ContactVerification.objects.filter(user=user, medium=medium, closed_at__isnull=True).update(
             closed_at=timezone.now()
@@ -544,16 +543,12 @@ def _check_code(user: User, public_id: Any, code: str) -> ContactVerification | 
             .first()
         )
         if verification is None or verification.closed_at is not None:
-            return VerificationError(
-                "รหัสนี้ใช้ไม่ได้แล้ว โปรดขอรหัสใหม่ / This code is no longer valid; ask for a new one"
-            )
+            return VerificationError(_("This code is no longer valid; ask for a new one"))
         if verification.expires_at <= timezone.now():
             verification.closed_at = timezone.now()
             verification.save(update_fields=["closed_at"])
             audit.record("notifications.contact_code_expired", verification, actor=user)
-            return VerificationError(
-                "รหัสหมดอายุแล้ว โปรดขอรหัสใหม่ / The code has expired; ask for a new one"
-            )
+            return VerificationError(_("The code has expired; ask for a new one"))
         verification.attempts += 1
         if not hmac.compare_digest(
             verification.code_hash, _code_hash(verification.public_id, code)
@@ -566,11 +561,14 @@ def _check_code(user: User, public_id: Any, code: str) -> ContactVerification | 
                 "notifications.contact_code_wrong", verification, actor=user, attempts_left=left
             )
             if left <= 0:
-                return VerificationError(
-                    "ใส่รหัสผิดครบจำนวนครั้งแล้ว โปรดขอรหัสใหม่ / Too many wrong codes; ask for a new one"
-                )
+                return VerificationError(_("Too many wrong codes; ask for a new one"))
             return VerificationError(
-                f"รหัสไม่ถูกต้อง (ลองได้อีก {left} ครั้ง) / Wrong code ({left} attempts left)"
+                ngettext(
+                    "Wrong code (%(left)d attempt left)",
+                    "Wrong code (%(left)d attempts left)",
+                    left,
+                )
+                % {"left": left}
             )
         verification.verified_at = verification.closed_at = timezone.now()
         verification.save(update_fields=["attempts", "verified_at", "closed_at"])

@@ -8,6 +8,9 @@ by the outbox, so a process that rolls back sends nothing.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
+
 from bizportal.applications.models import Application
 from bizportal.core import events
 from bizportal.workflow.engine import ReadyStep, StepSpec
@@ -22,7 +25,7 @@ from .subscribers import RECIPIENTS
 class NotifyStep(StepHandler):
     type = "notify"
     performer = Performer.SYSTEM
-    description = "ส่งข้อความแจ้งตามแม่แบบ / Sends a message from a template"
+    description = _("Sends a message from a template")  # type: ignore[assignment]
     options = {"template": True, "to": False}
 
     def check(self, step: StepSpec) -> list[str]:
@@ -50,7 +53,7 @@ class NotifyStep(StepHandler):
             },
         )
         return Completion(
-            action="sent", note=options["template"], label="ส่งข้อความแจ้งแล้ว / Message sent"
+            action="sent", note=options["template"], label=gettext_noop("Message sent")
         )
 
     def status(self, subject: Application, step: ReadyStep) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import override
 
 from bizportal.applications.events import SIGNATURE_REQUESTED, STATUS_CHANGED
 from bizportal.applications.models import Application, Status
@@ -107,13 +108,28 @@ def _tell_applicant(
     )
 
 
+def label_halves(label: Any) -> tuple[str, str]:
+    """A choice label as (Thai, English) for the message templates' ``*_th``/``*_en``
+    variables: a gettext label in each language, or the halves of a legacy
+    "ไทย / English" label an app has not converted yet."""
+    text = str(label)
+    head, sep, tail = text.partition(" / ")
+    if sep and any("\u0e00" <= char <= "\u0e7f" for char in head):
+        return head, tail or head
+    with override("th"):
+        thai = str(label)
+    with override("en"):
+        english = str(label)
+    return thai, english
+
+
 @events.subscriber(STATUS_CHANGED, name="notifications.status_email")
 def send_status_message(event: DomainEvent) -> None:
     """Tell the applicant the application's new status (a payment request is a message
     of its own kind, so a person can have it by SMS and the rest by email)."""
     application = _application(event)
     status = Status(event.payload["to_status"])
-    status_th, _, status_en = str(status.label).partition(" / ")
+    status_th, status_en = label_halves(status.label)
     key = "payment_requested" if status == Status.AWAITING_PAYMENT else "status_changed"
     _tell_applicant(
         event,
@@ -177,7 +193,7 @@ def tell_applicant_invoice_closed(event: DomainEvent) -> None:
         return
     application = _application_by_pk(invoice.application_id)
     status = Invoice.Status(event.payload["status"])
-    state_th, _, state_en = str(status.label).partition(" / ")
+    state_th, state_en = label_halves(status.label)
     _tell_applicant(
         event,
         "invoice_closed",
@@ -200,7 +216,7 @@ def tell_finance_of_flagged_payment(event: DomainEvent) -> None:
     issue = PaymentIssue.objects.select_related("invoice").get(public_id=event.subject_id)
     application = _application_by_pk(issue.invoice.application_id)
     kind = PaymentIssue.Kind(event.payload["kind"])
-    kind_th, _, kind_en = str(kind.label).partition(" / ")
+    kind_th, kind_en = label_halves(kind.label)
     context = {
         **application_context(application),
         "invoice": {"number": issue.invoice.number, "amount": f"{issue.invoice.amount:,.2f}"},

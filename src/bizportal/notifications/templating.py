@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.template import Context, Engine, TemplateSyntaxError
+from django.utils.translation import gettext as _
 
 from . import catalogue
 from .models import Channel, MessageTemplate
@@ -50,38 +51,39 @@ def check(key: str, channel: str, subject: str, body: str) -> Rendered:
         entry = catalogue.message(key)
     except LookupError:
         raise TemplateProblem(
-            f"ไม่รู้จักข้อความ {key!r} / Unknown message key {key!r}; "
-            f"known: {', '.join(catalogue.BY_KEY)}"
+            _("Unknown message key %(key)r; known: %(known)s")
+            % {"key": key, "known": ", ".join(catalogue.BY_KEY)}
         ) from None
     rendered = []
     for label, source in (("subject", subject), ("body", body)):
+        part = _("subject") if label == "subject" else _("body")
         try:
             text = render_text(source, entry.sample, strict=True)
         except TemplateSyntaxError as error:
             raise TemplateProblem(
-                f"แม่แบบ ({label}) เขียนไม่ถูกไวยากรณ์: {error} / "
-                f"The {label} has a template syntax error: {error}"
+                _("The %(part)s has a template syntax error: %(error)s")
+                % {"part": part, "error": error}
             ) from None
         except Exception as error:  # e.g. {% include %}: templates load no files
             raise TemplateProblem(
-                f"แม่แบบ ({label}) แสดงผลไม่ได้: {error!r} / The {label} fails to render: {error!r}"
+                _("The %(part)s fails to render: %(error)r") % {"part": part, "error": error}
             ) from None
         if "\x00MISSING[" in text:
             names = sorted({part.split("]", 1)[0] for part in text.split("\x00MISSING[")[1:]})
             raise TemplateProblem(
-                f"แม่แบบ ({label}) ใช้ตัวแปรที่ข้อความนี้ไม่มี: {', '.join(names)} / "
-                f"The {label} uses variables this message does not have: {', '.join(names)}"
+                _("The %(part)s uses variables this message does not have: %(names)s")
+                % {"part": part, "names": ", ".join(names)}
             )
         rendered.append(text.strip())
     subject_text, body_text = rendered
     if not body_text:
-        raise TemplateProblem("ข้อความว่างเปล่า / The body renders empty")
+        raise TemplateProblem(_("The body renders empty"))
     if channel == Channel.EMAIL and not subject_text:
-        raise TemplateProblem("อีเมลต้องมีหัวเรื่อง / An email needs a subject")
+        raise TemplateProblem(_("An email needs a subject"))
     if channel == Channel.SMS and len(body_text) > SMS_MAX_CHARS:
         raise TemplateProblem(
-            f"SMS ยาวเกิน {SMS_MAX_CHARS} ตัวอักษร ({len(body_text)}) / "
-            f"The SMS is longer than {SMS_MAX_CHARS} characters ({len(body_text)})"
+            _("The SMS is longer than %(limit)d characters (%(length)d)")
+            % {"limit": SMS_MAX_CHARS, "length": len(body_text)}
         )
     return Rendered(subject_text, body_text + "\n", entry.urgent)
 

@@ -19,6 +19,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -63,9 +64,9 @@ def inbox_read(request: HttpRequest) -> HttpResponse:
         try:
             services.mark_read(request.user, chosen)  # type: ignore[arg-type]
         except ValidationError:
-            messages.error(request, "ไม่พบข้อความที่เลือก / Message not found")
+            messages.error(request, _("Message not found"))
     else:
-        messages.error(request, "ไม่ได้เลือกข้อความ / No message chosen")
+        messages.error(request, _("No message chosen"))
     return redirect("notifications:inbox")
 
 
@@ -109,7 +110,7 @@ def contact(request: HttpRequest) -> HttpResponse:
                 quiet_end=form.cleaned_data["quiet_end"],
                 language=form.cleaned_data["language"],
             )
-            messages.success(request, "บันทึกการตั้งค่าแล้ว / Preferences saved")
+            messages.success(request, _("Preferences saved"))
             return redirect("notifications:contact")
         return render(
             request, "notifications/contact.html", _contact_context(request, form), status=400
@@ -162,7 +163,7 @@ def contact_verify(request: HttpRequest, public_id: Any) -> HttpResponse:
             else:
                 messages.success(
                     request,
-                    "ยืนยันแล้ว ข้อความต่อไปจะส่งถึงข้อมูลใหม่ / Verified: the next messages go there",
+                    _("Verified: the next messages go there"),
                 )
                 return redirect("notifications:contact")
     return render(
@@ -202,12 +203,11 @@ def line_callback(request: HttpRequest) -> HttpResponse:
     if not valid:
         messages.error(
             request,
-            "เชื่อมบัญชี LINE ไม่สำเร็จ (คำตอบไม่ถูกต้องหรือหมดอายุ) โปรดลองใหม่ / "
-            "Linking LINE failed (the answer was invalid or stale); please try again",
+            _("Linking LINE failed (the answer was invalid or stale); please try again"),
         )
         return redirect("notifications:contact")
     services.link_line(request.user, user_id)  # type: ignore[arg-type]
-    messages.success(request, "เชื่อมบัญชี LINE แล้ว / LINE linked")
+    messages.success(request, _("LINE linked"))
     return redirect("notifications:contact")
 
 
@@ -215,7 +215,7 @@ def line_callback(request: HttpRequest) -> HttpResponse:
 @require_POST
 def line_unlink(request: HttpRequest) -> HttpResponse:
     services.unlink_line(request.user)  # type: ignore[arg-type]
-    messages.success(request, "ยกเลิกการเชื่อม LINE แล้ว / LINE unlinked")
+    messages.success(request, _("LINE unlinked"))
     return redirect("notifications:contact")
 
 
@@ -235,7 +235,5 @@ def sms_receipt(request: HttpRequest) -> HttpResponse:
         receipt.message_id, receipt.status, receipt.at, reference=receipt.reference
     )
     if delivery is None:
-        return problem_response(
-            404, "ไม่พบข้อความนี้ / No message with this id or reference", type_="not-found"
-        )
+        return problem_response(404, _("No message with this id or reference"), type_="not-found")
     return HttpResponse(status=204)

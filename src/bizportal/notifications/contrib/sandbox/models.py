@@ -4,6 +4,7 @@ the outages an operator (or a test) asked them to play."""
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from bizportal.core.models import PersonalDataLabel
 
@@ -12,9 +13,9 @@ class SandboxSms(models.Model):
     PERSONAL_DATA = {"to": PersonalDataLabel.PERSONAL, "text": PersonalDataLabel.PERSONAL}
 
     class Receipt(models.TextChoices):
-        PENDING = "pending", "รอส่งใบรับ / Receipt pending"
-        SENT = "sent", "ส่งใบรับแล้ว / Receipt sent"
-        FAILED = "failed", "ส่งใบรับไม่สำเร็จ / Receipt failed"
+        PENDING = "pending", _("Receipt pending")
+        SENT = "sent", _("Receipt sent")
+        FAILED = "failed", _("Receipt failed")
 
     message_id = models.CharField(max_length=40, unique=True)
     idempotency_key = models.CharField(max_length=100, unique=True)
@@ -57,8 +58,8 @@ class SandboxOutage(models.Model):
     provider accepted but the answer was lost on the way (the retry must not send twice)."""
 
     class Mode(models.TextChoices):
-        REFUSE = "refuse", "ปฏิเสธ (503) / Refuse (503)"
-        LOSE_ANSWER = "lose_answer", "รับแล้วแต่คำตอบหาย / Accept, lose the answer"
+        REFUSE = "refuse", _("Refuse (503)")
+        LOSE_ANSWER = "lose_answer", _("Accept, lose the answer")
 
     gateway = models.CharField(
         max_length=4, unique=True, choices=[("sms", "SMS"), ("line", "LINE")]

@@ -18,6 +18,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -44,45 +45,39 @@ def sms_send(request: HttpRequest) -> HttpResponse:
     ``Idempotency-Key``; 201 with the message id (200 for a repeated key)."""
     key = request.headers.get("X-Api-Key", "")
     if not key or not hmac.compare_digest(key, settings.SMS_GATEWAY_API_KEY):
-        return problem_response(
-            401, "API key ไม่ถูกต้อง / Missing or wrong X-Api-Key", type_="unauthorized"
-        )
+        return problem_response(401, _("Missing or wrong X-Api-Key"), type_="unauthorized")
     idempotency = request.headers.get("Idempotency-Key", "").strip()
     if not idempotency or len(idempotency) > 100:
-        return problem_response(
-            400, "ต้องมี Idempotency-Key (ไม่เกิน 100 ตัวอักษร) / Idempotency-Key required (≤100)"
-        )
+        return problem_response(400, _("Idempotency-Key required (≤100)"))
     try:
         data = _json_body(request)
     except safejson.JsonRefused as error:
-        return problem_response(400, f"JSON ไม่ถูกต้อง / Unacceptable JSON: {error}")
+        return problem_response(400, _("Unacceptable JSON: %(error)s") % {"error": error})
     if not isinstance(data, dict):
-        return problem_response(400, "ต้องเป็นออบเจกต์ JSON / The body must be a JSON object")
+        return problem_response(400, _("The body must be a JSON object"))
     errors = {}
     to, sender, text = data.get("to"), data.get("sender"), data.get("text")
     callback = data.get("callback_url", "")
     if not isinstance(to, str) or not SMS_TO.match(to):
-        errors["to"] = "เบอร์มือถือไทย 10 หลัก / a Thai mobile number (0XXXXXXXXX or +66...)"
+        errors["to"] = _("a Thai mobile number (0XXXXXXXXX or +66...)")
     if not isinstance(sender, str) or not 1 <= len(sender) <= 11:
-        errors["sender"] = "ชื่อผู้ส่ง 1-11 ตัวอักษร / sender name of 1-11 characters"
+        errors["sender"] = _("sender name of 1-11 characters")
     if not isinstance(text, str) or not 1 <= len(text) <= 1000:
-        errors["text"] = "ข้อความ 1-1000 ตัวอักษร / text of 1-1000 characters"
+        errors["text"] = _("text of 1-1000 characters")
     if not isinstance(callback, str) or (
         callback and not callback.startswith(("http://", "https://"))
     ):
-        errors["callback_url"] = "URL แบบ http(s) / an http(s) URL"
+        errors["callback_url"] = _("an http(s) URL")
     if errors:
-        return problem_response(
-            400, "ข้อมูลไม่ครบหรือไม่ถูกต้อง / Invalid request", type_="validation", errors=errors
-        )
+        return problem_response(400, _("Invalid request"), type_="validation", errors=errors)
     try:
         sms, new, lost = services.accept_sms(
             key=idempotency, to=str(to), sender=str(sender), text=str(text), callback_url=callback
         )
     except services.Outage:
-        return problem_response(503, "เกตเวย์ขัดข้อง (จำลอง) / Gateway outage (sandbox)")
+        return problem_response(503, _("Gateway outage (sandbox)"))
     if lost:
-        return problem_response(503, "เกตเวย์ขัดข้อง (จำลอง) / Gateway outage (sandbox)")
+        return problem_response(503, _("Gateway outage (sandbox)"))
     return JsonResponse(
         {"message_id": sms.message_id, "status": "accepted"}, status=201 if new else 200
     )
