@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import pgettext_lazy
 
 
 class VersionStatus(models.TextChoices):
-    DRAFT = "draft", "ฉบับร่าง / Draft"
-    LIVE = "live", "ใช้งาน / Live"
-    RETIRED = "retired", "เลิกใช้ / Retired"
+    DRAFT = "draft", pgettext_lazy("definition version", "Draft")
+    LIVE = "live", pgettext_lazy("definition version", "Live")
+    RETIRED = "retired", pgettext_lazy("definition version", "Retired")
 
 
 class DefinitionVersion(models.Model):
