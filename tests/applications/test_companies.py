@@ -116,7 +116,7 @@ def test_when_the_registry_is_down_the_director_is_told_and_may_submit_later(
     draft = factory_draft(director, company_of(director, KRUA_SOMSRI))
     settings.JURISTIC_REGISTRY_URL = "http://127.0.0.1:9/juristic"
 
-    with pytest.raises(services.ApplicationError, match="not available"):
+    with pytest.raises(services.ApplicationError, match="ไม่ตอบสนอง"):
         submit(draft)
     draft.refresh_from_db()
     assert draft.status == Status.DRAFT

@@ -124,7 +124,7 @@ def test_an_offered_mandate_counts_only_once_accepted(director, company, delegat
     mandate = give_mandate(director, delegate, party=company, accept=False)
     assert grounds(delegate, company) is None
     assert list(identity.mandates_offered_to(delegate)) == [mandate]
-    with pytest.raises(identity.PartyError, match="not given to you"):
+    with pytest.raises(identity.PartyError, match="ไม่ได้มอบให้ท่าน"):
         identity.answer_mandate(mandate, ApplicantFactory(), accept=True)
     identity.answer_mandate(mandate, delegate, accept=True)
     assert grounds(delegate, company).basis == "mandate"  # type: ignore[union-attr]
@@ -157,7 +157,7 @@ def test_a_delegate_cannot_pass_the_mandate_on(director, company, delegate) -> N
     give_mandate(director, delegate, party=company)
     acting = grounds(delegate, company)
     today = timezone.localdate()
-    with pytest.raises(identity.PartyError, match="cannot pass a mandate on"):
+    with pytest.raises(identity.PartyError, match="มอบอำนาจต่อไม่ได้"):
         identity.grant_mandate(
             acting,  # type: ignore[arg-type]
             delegate=ApplicantFactory().citizen_id,
@@ -171,10 +171,10 @@ def test_a_delegate_cannot_pass_the_mandate_on(director, company, delegate) -> N
     ("change", "message"),
     [
         ({"delegate": "1234567890123"}, "เลขตรวจสอบไม่ตรง"),
-        ({"delegate": "someone"}, "P:nationality:passport"),
-        ({"actions": []}, "Choose what the delegate may do"),
-        ({"actions": ["launder"]}, "Choose what the delegate may do"),
-        ({"valid_until": dt.date(2020, 1, 1)}, "period is not valid"),
+        ({"delegate": "someone"}, "P:สัญชาติ:เลขหนังสือเดินทาง"),
+        ({"actions": []}, "เลือกอย่างน้อยหนึ่งสิ่งที่ผู้รับมอบอำนาจทำได้"),
+        ({"actions": ["launder"]}, "เลือกอย่างน้อยหนึ่งสิ่งที่ผู้รับมอบอำนาจทำได้"),
+        ({"valid_until": dt.date(2020, 1, 1)}, "ช่วงเวลาไม่ถูกต้อง"),
     ],
 )
 def test_a_bad_mandate_is_refused_with_the_reason_and_nothing_saved(
@@ -195,7 +195,7 @@ def test_a_bad_mandate_is_refused_with_the_reason_and_nothing_saved(
 
 def test_nobody_gives_a_mandate_to_themselves(director, company) -> None:
     today = timezone.localdate()
-    with pytest.raises(ValidationError, match="to yourself"):
+    with pytest.raises(ValidationError, match="มอบอำนาจให้ตนเองไม่ได้"):
         identity.grant_mandate(
             Acting(director, company, "director"),
             delegate=director.citizen_id,
@@ -216,10 +216,10 @@ def test_the_delegate_may_give_the_mandate_up_and_a_stranger_may_not_revoke_it(
     director, company, delegate
 ) -> None:
     mandate = give_mandate(director, delegate, party=company)
-    with pytest.raises(identity.PartyError, match="may not revoke"):
+    with pytest.raises(identity.PartyError, match="ไม่มีสิทธิ์เพิกถอนการมอบอำนาจนี้"):
         identity.revoke_mandate(mandate, ApplicantFactory())
     identity.revoke_mandate(mandate, delegate)
     mandate.refresh_from_db()
     assert mandate.status == Mandate.Status.REVOKED and mandate.revoked_by == delegate
-    with pytest.raises(identity.PartyError, match="already ended"):
+    with pytest.raises(identity.PartyError, match="การมอบอำนาจนี้สิ้นผลแล้ว"):
         identity.revoke_mandate(mandate, director)

@@ -152,11 +152,11 @@ def test_details_are_read_again_with_the_refresh_token(live: Live) -> None:
     answer = browser.post(
         f"{live.url}/auth/refresh/", data=form.fields, headers={"Referer": page.url}
     )
-    assert "Your details were read again from Digital ID" in answer.text
+    assert "ปรับปรุงข้อมูลจากดิจิทัลไอดีแล้ว" in answer.text
     assert User.objects.get(citizen_id=PERSON.citizen_id).email == "somsri.new@example.test"
     assert AuditEvent.objects.filter(action="identity.refreshed").exists()
     # The refresh token rotated: the old one no longer works, the new one does.
     again = browser.post(
         f"{live.url}/auth/refresh/", data=form.fields, headers={"Referer": page.url}
     )
-    assert "Your details were read again" in again.text
+    assert "ปรับปรุงข้อมูลจากดิจิทัลไอดีแล้ว" in again.text

@@ -127,9 +127,9 @@ def test_results_are_applied_row_by_row_once(client: Any, batch_service: Any) ->
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("application_id,type\nx,approve\n", "missing columns"),
-        ("application_id,sequence,type,colour\n", "unknown columns"),
-        ("application_id,sequence,type\n", "no result rows"),
+        ("application_id,type\nx,approve\n", "ขาดคอลัมน์"),
+        ("application_id,sequence,type,colour\n", "ไม่รู้จักคอลัมน์"),
+        ("application_id,sequence,type\n", "ไฟล์ไม่มีแถวผลการพิจารณา"),
     ],
 )
 def test_a_results_file_that_cannot_be_read_is_refused_whole(

@@ -134,7 +134,7 @@ def test_a_service_without_integration_settings_cannot_reach_the_step() -> None:
     from tests.factories import ServiceFactory
 
     service = ServiceFactory(process_id="agency_system_licence")
-    with pytest.raises(Exception, match="integration"):
+    with pytest.raises(Exception, match="ยังไม่ได้ตั้งค่าการส่งต่อระบบของหน่วยงาน"):
         submitted(service)
 
 

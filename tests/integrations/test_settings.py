@@ -74,7 +74,7 @@ def test_every_problem_is_reported_at_once_and_nothing_is_saved() -> None:
         )
     problems = refused.value.message_dict
     assert set(problems) == {"agency_system", "endpoint_url", "field_mapping", "documents"}
-    assert "another agency" in problems["agency_system"][0]
+    assert "ระบบนี้เป็นของหน่วยงานอื่น" in problems["agency_system"][0]
     assert "https" in problems["endpoint_url"][0]
     assert any("broken" in m and "JMESPath" in m for m in problems["field_mapping"])
     assert any("bad name!" in m for m in problems["field_mapping"])
@@ -147,7 +147,7 @@ def test_a_service_decided_in_the_back_office_has_no_package(client) -> None:
     client.force_login(OfficerFactory(agency=service.agency))
     response = client.get(reverse("integrations-package", args=[application.public_id]))
     assert response.status_code == 404
-    assert "back office" in response.json()["detail"]
+    assert "บริการนี้พิจารณาในระบบหลังบ้านของพอร์ทัล" in response.json()["detail"]
 
 
 def test_the_admin_publishes_a_version_and_shows_a_bad_mapping_on_its_field(admin_client):
@@ -180,8 +180,8 @@ def test_the_setting_and_the_services_process_must_agree() -> None:
     standard = ServiceFactory()
     with pytest.raises(ValidationError) as refused:
         online(standard)
-    assert "no forward-to-agency step" in refused.value.message_dict["mode"][0]
+    assert "ไม่มีขั้นตอน forward-to-agency" in refused.value.message_dict["mode"][0]
     with pytest.raises(ValidationError) as refused:
         services.publish_integration(ServiceFactory(process_id=FORWARDING), mode=Mode.BACKOFFICE)
-    assert "choose online or batch" in refused.value.message_dict["mode"][0]
+    assert "เลือกส่งทันทีหรือเป็นชุด" in refused.value.message_dict["mode"][0]
     assert services.publish_integration(standard, mode=Mode.BACKOFFICE).version == 1

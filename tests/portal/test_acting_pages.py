@@ -50,7 +50,7 @@ def test_choosing_a_party_one_may_not_act_for_is_refused(client) -> None:
     company = CompanyFactory(directors=[ApplicantFactory()])
     client.force_login(stranger)
     answer = client.post("/account/acting/", {"party": str(company.public_id)}, follow=True)
-    assert "You may not act for this party" in answer.content.decode()
+    assert "ท่านไม่มีสิทธิ์ดำเนินการแทนผู้นี้" in answer.content.decode()
     assert SESSION_KEY not in client.session
     assert client.post("/account/acting/", {"party": "not-a-uuid"}, follow=True).status_code == 200
 
@@ -139,9 +139,9 @@ def test_giving_accepting_and_listing_a_mandate_through_the_pages(client) -> Non
     [
         ({"delegate": ""}, "Please name the delegate"),
         ({"delegate": "12345"}, "13 digits"),
-        ({"delegate": "X:1"}, "P:nationality:passport"),
-        ({"actions": []}, "Choose what the delegate may do"),
-        ({"valid_until": "2001-01-01"}, "The period is not valid"),
+        ({"delegate": "X:1"}, "P:สัญชาติ:เลขหนังสือเดินทาง"),
+        ({"actions": []}, "เลือกอย่างน้อยหนึ่งสิ่งที่ผู้รับมอบอำนาจทำได้"),
+        ({"valid_until": "2001-01-01"}, "ช่วงเวลาไม่ถูกต้อง"),
         ({"valid_from": "yesterday"}, "not a valid date"),
         ({"services": ["999999"]}, "No such service"),
     ],

@@ -136,7 +136,7 @@ class TestClient:
         settings.CIVIL_REGISTRY_URL = closed_port_url()
         with pytest.raises(RegistryUnavailable) as caught:
             fetch_person(PERSON.citizen_id)
-        assert "civil registry is not available" in str(caught.value)
+        assert "ระบบทะเบียนราษฎรไม่ตอบสนอง" in str(caught.value)
         assert (
             AuditEvent.objects.get(action="registry.person_fetched").data["outcome"]
             == "unavailable"

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import requests
 from django.core.exceptions import ValidationError
+from django.utils import translation
 from stdnum.th import moa
 
 from bizportal.core.models import AuditEvent
@@ -88,7 +89,7 @@ class TestRevenueApi:
         for unknown in (unknown_juristic_id(), citizen_id(4242)):
             answer = requests.get(f"{base}/{unknown}", headers=REVENUE)
             assert answer.status_code == 404
-            assert "No taxpayer with this number" in answer.json()["detail"]
+            assert "ไม่พบผู้เสียภาษีรายนี้ในกรมสรรพากร" in answer.json()["detail"]
         bad_check = requests.get(f"{base}/0105558123452", headers=REVENUE)
         assert bad_check.status_code == 400
         assert bad_check.headers["Content-Type"] == "application/problem+json"
@@ -187,7 +188,7 @@ class TestClient:
     def test_unknown_ids_raise_record_not_found_and_are_audited(self, live: Live) -> None:
         with pytest.raises(RecordNotFound) as caught:
             fetch_tax_status(unknown_juristic_id())
-        assert "Revenue Department" in str(caught.value)
+        assert "ไม่พบข้อมูลในกรมสรรพากร" in str(caught.value)
         with pytest.raises(RecordNotFound):
             factory_licences_of(KRUA_SOMSRI)
         outcomes = AuditEvent.objects.filter(
@@ -209,10 +210,11 @@ class TestClient:
         settings.REVENUE_REGISTRY_URL = closed_port_url()
         with pytest.raises(RegistryUnavailable) as caught:
             fetch_tax_status(KRUA_SOMSRI)
-        assert "Revenue Department registry is not available" in str(caught.value)
+        assert "ระบบกรมสรรพากรไม่ตอบสนอง" in str(caught.value)
         settings.DIW_REGISTRY_TOKEN = ""  # a production deployment not connected to DIW
-        with pytest.raises(RegistryUnavailable):
+        with translation.override("en"), pytest.raises(RegistryUnavailable) as caught:
             factory_licences_of(THONGKHAM)
+        assert "Department of Industrial Works registry is not available" in str(caught.value)
         outcomes = AuditEvent.objects.filter(action__startswith="registry.").values_list(
             "data__outcome", flat=True
         )

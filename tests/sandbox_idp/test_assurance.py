@@ -146,7 +146,7 @@ def test_a_person_without_totp_enrols_and_keeps_it_only_after_a_correct_code(
 
     refused = submit_code(browser, asked, wrong_code(secret_text))
     assert refused.status_code == 200
-    assert "The code is not correct" in refused.text
+    assert "รหัสไม่ถูกต้อง โปรดลองอีกครั้ง" in refused.text
     assert secret_text in refused.text.replace(" ", "")  # the same secret is offered again
     identity.refresh_from_db()
     assert identity.totp_secret == ""
@@ -205,7 +205,7 @@ def test_a_wrong_code_is_refused_with_a_message_and_no_code_is_issued(live: Live
 
     assert answer.status_code == 200
     assert "รหัสไม่ถูกต้อง" in answer.text
-    assert "The code is not correct" in answer.text
+    assert "รหัสไม่ถูกต้อง โปรดลองอีกครั้ง" in answer.text
     assert 'aria-invalid="true"' in answer.text
     assert not AuditEvent.objects.filter(action="sandbox_idp.code_issued").exists()
     assert AuditEvent.objects.filter(
@@ -219,7 +219,7 @@ def test_a_malformed_code_is_explained(live: Live) -> None:
     asked, _ = password_then_code_page(live, browser)
     answer = submit_code(browser, asked, "12ab")
     assert answer.status_code == 200
-    assert "The code is 6 digits" in answer.text
+    assert "รหัสต้องเป็นตัวเลข 6 หลัก" in answer.text
     assert OtpFailure.objects.count() == 0  # not a guess: nothing to count
 
 
@@ -234,7 +234,7 @@ def test_a_code_cannot_be_used_twice(live: Live) -> None:
     replay = submit_code(second, asked_again, code)
 
     assert replay.status_code == 200
-    assert "This code has already been used" in replay.text
+    assert "รหัสนี้ถูกใช้ไปแล้ว" in replay.text
     assert AuditEvent.objects.filter(
         action="sandbox_idp.otp_refused", data__reason="replayed"
     ).exists()
@@ -252,7 +252,7 @@ def test_five_wrong_codes_in_five_minutes_stop_even_the_right_one(live: Live) ->
     blocked = submit_code(browser, page, code_now())
 
     assert blocked.status_code == 429
-    assert "Too many wrong codes" in blocked.text
+    assert "โปรดรอ 5 นาทีแล้วลองใหม่" in blocked.text
     assert "กรอกรหัสผิดหลายครั้งเกินไป" in blocked.text
     assert not AuditEvent.objects.filter(action="sandbox_idp.code_issued").exists()
     # The window slides: once the failures are older than five minutes, codes count again.

@@ -219,7 +219,7 @@ def test_a_wrong_password_shows_a_bilingual_error_and_issues_no_code(live: Live)
 
     assert answer.status_code == 200
     assert "รหัสผ่านไม่ถูกต้อง" in answer.text
-    assert "Citizen ID, passport number or password is incorrect" in answer.text
+    assert "เลขประจำตัวประชาชน เลขหนังสือเดินทาง หรือรหัสผ่านไม่ถูกต้อง" in answer.text
     assert AuditEvent.objects.filter(action="sandbox_idp.sign_in_failed").count() == 1
     assert not AuditEvent.objects.filter(action="sandbox_idp.code_issued").exists()
 

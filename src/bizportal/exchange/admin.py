@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 from oauth2_provider.models import (
     get_access_token_model,
     get_application_model,
@@ -86,7 +87,7 @@ class AgencySystemAdmin(admin.ModelAdmin):
         obj.pk, obj.client_id, obj._state.adding = system.pk, system.client_id, False
         self._show_secret(request, system, secret)
 
-    @admin.action(description="ออกรหัสลับใหม่ / Rotate the client secret")
+    @admin.action(description=_("Rotate the client secret"))
     def rotate_secrets(self, request: HttpRequest, queryset: QuerySet[AgencySystem]) -> None:
         for system in queryset.select_related("client"):
             self._show_secret(request, system, services.rotate_secret(system, by=request.user))
@@ -95,7 +96,7 @@ class AgencySystemAdmin(admin.ModelAdmin):
         messages.warning(
             request,
             f"{system.code}: client_id {system.client.client_id} · client_secret {secret} — "
-            "จดไว้ตอนนี้ จะไม่แสดงอีก / copy it now, it is not shown again",
+            + _("copy it now, it is not shown again"),
         )
 
 

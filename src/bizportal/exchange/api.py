@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from django.urls import path
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from oauth2_provider.contrib.rest_framework import OAuth2Authentication, TokenHasScope
 from rest_framework import serializers
@@ -84,8 +85,7 @@ class PurposeSerializer(serializers.Serializer):
     def validate(self, attrs: dict[str, str]) -> dict[str, str]:
         if not any(attrs.values()):
             raise serializers.ValidationError(
-                "ระบุวัตถุประสงค์ (บริการ คำขอ ขั้นตอน หรือคำอธิบาย) / state the purpose "
-                "(service, application, step or description)"
+                _("state the purpose (service, application, step or description)")
             )
         return attrs
 
@@ -189,9 +189,8 @@ class DataServiceQuery(APIView):
 
 
 def _problem(status: int, reason: str, **extra: Any) -> Response:
-    message_th, message_en = Reason.MESSAGES[reason]
     extra = {k: str(v) for k, v in extra.items() if v is not None}
-    body = problem(status, f"{message_th} / {message_en}", type_=f"exchange-{reason}", **extra)
+    body = problem(status, _(Reason.MESSAGES[reason][1]), type_=f"exchange-{reason}", **extra)
     body["reason"] = reason
     return Response(body, status=status, content_type=PROBLEM_CONTENT_TYPE)
 

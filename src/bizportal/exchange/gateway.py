@@ -20,6 +20,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db.models import Q, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from bizportal.catalog.models import Agency
 
@@ -48,33 +49,41 @@ class Reason:
     NOT_FOUND = "not_found"
     PROVIDER_UNAVAILABLE = "provider_unavailable"
 
+    # (Thai, English msgid): English is the message code; show gettext(English).
+    # The Thai half stays for callers that still unpack the pair.
     MESSAGES = {
-        UNKNOWN_DATA_SERVICE: ("ไม่มีบริการข้อมูลนี้", "There is no such data service"),
-        UNKNOWN_CONSUMER: ("ไม่รู้จักหน่วยงานผู้ขอข้อมูล", "The requesting agency is not known"),
+        UNKNOWN_DATA_SERVICE: ("ไม่มีบริการข้อมูลนี้", gettext_noop("There is no such data service")),
+        UNKNOWN_CONSUMER: (
+            "ไม่รู้จักหน่วยงานผู้ขอข้อมูล",
+            gettext_noop("The requesting agency is not known"),
+        ),
         OFFICER_NOT_OF_AGENCY: (
             "เจ้าหน้าที่ไม่ได้สังกัดหน่วยงานที่ขอข้อมูล",
-            "The officer does not belong to the requesting agency",
+            gettext_noop("The officer does not belong to the requesting agency"),
         ),
         UNKNOWN_FIELDS: (
             "ขอข้อมูลที่บริการนี้ไม่มี",
-            "Fields were asked for that this data service does not hold",
+            gettext_noop("Fields were asked for that this data service does not hold"),
         ),
         INVALID_SUBJECT: (
             "เลขประจำตัวของเจ้าของข้อมูลไม่ถูกต้อง",
-            "The data subject's identification number is not valid",
+            gettext_noop("The data subject's identification number is not valid"),
         ),
         NO_LEGAL_BASIS: (
             "ไม่มีอำนาจตามกฎหมายหรือความยินยอมของเจ้าของข้อมูลสำหรับคำขอนี้",
-            "Neither a legal mission nor the person's consent covers this request",
+            gettext_noop("Neither a legal mission nor the person's consent covers this request"),
         ),
         FIELDS_NOT_ALLOWED: (
             "ขอข้อมูลเกินกว่าที่อำนาจตามกฎหมายหรือความยินยอมครอบคลุม",
-            "Fields were asked for beyond what the mission or consent covers",
+            gettext_noop("Fields were asked for beyond what the mission or consent covers"),
         ),
-        NOT_FOUND: ("ผู้ให้บริการข้อมูลไม่พบข้อมูลของบุคคลนี้", "The provider holds no such record"),
+        NOT_FOUND: (
+            "ผู้ให้บริการข้อมูลไม่พบข้อมูลของบุคคลนี้",
+            gettext_noop("The provider holds no such record"),
+        ),
         PROVIDER_UNAVAILABLE: (
             "ผู้ให้บริการข้อมูลไม่ตอบสนอง โปรดลองใหม่ภายหลัง",
-            "The provider is not available, please try again later",
+            gettext_noop("The provider is not available, please try again later"),
         ),
     }
 
@@ -87,7 +96,7 @@ class Refused(Exception):
         self.reason = reason
         self.message_id = message_id
         self.message_th, self.message_en = Reason.MESSAGES[reason]
-        super().__init__(f"{self.message_th} / {self.message_en}")
+        super().__init__(gettext(self.message_en))
 
 
 @dataclass(frozen=True)

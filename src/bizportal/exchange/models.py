@@ -16,15 +16,16 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from bizportal.catalog.models import Agency, RequiredDocument, Service
 from bizportal.core.models import PersonalDataLabel
 
 
 class SubjectKind(models.TextChoices):
-    PERSON = "person", "บุคคลธรรมดา / natural person"
-    JURISTIC = "juristic", "นิติบุคคล / juristic person"
-    ANY = "any", "บุคคลธรรมดาหรือนิติบุคคล / either"
+    PERSON = "person", _("natural person")
+    JURISTIC = "juristic", _("juristic person")
+    ANY = "any", _("either")
 
     def covers(self, party_kind: str) -> bool:
         """Whether a party of ``party_kind`` ("person" or "juristic") can be asked about."""
@@ -108,8 +109,8 @@ def _require_fields_of(data_service: DataService | None, fields: list[str]) -> N
     if not fields or unknown:
         raise ValidationError(
             {
-                "fields": "ระบุข้อมูลที่บริการข้อมูลนี้มี / name fields this data service "
-                f"holds (unknown: {unknown})"
+                "fields": _("name fields this data service holds (unknown: %(unknown)s)")
+                % {"unknown": unknown}
             }
         )
 
@@ -152,9 +153,7 @@ class MissionRule(models.Model):
         super().clean()
         _require_fields_of(self.data_service if self.data_service_id else None, self.fields)
         if self.valid_until and self.valid_until < self.valid_from:
-            raise ValidationError(
-                {"valid_until": "วันสิ้นสุดต้องไม่ก่อนวันเริ่ม / the end cannot precede the start"}
-            )
+            raise ValidationError({"valid_until": _("the end cannot precede the start")})
 
 
 class DocumentSource(models.Model):
@@ -235,8 +234,8 @@ class ConsentEvent(models.Model):
     """One change of a consent (granted, revoked), with what it said then."""
 
     class Action(models.TextChoices):
-        GRANTED = "granted", "ให้ความยินยอม / granted"
-        REVOKED = "revoked", "ถอนความยินยอม / revoked"
+        GRANTED = "granted", _("granted")
+        REVOKED = "revoked", _("revoked")
 
     consent = models.ForeignKey(Consent, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(default=timezone.now)
@@ -255,17 +254,17 @@ class ConsentEvent(models.Model):
 
 
 class Outcome(models.TextChoices):
-    ANSWERED = "answered", "ได้รับข้อมูล / answered"
-    REFUSED = "refused", "ปฏิเสธ / refused"
-    NOT_FOUND = "not_found", "ไม่พบข้อมูล / no such record"
-    UNAVAILABLE = "unavailable", "ผู้ให้บริการข้อมูลไม่ตอบ / provider unavailable"
+    ANSWERED = "answered", _("answered")
+    REFUSED = "refused", _("refused")
+    NOT_FOUND = "not_found", _("no such record")
+    UNAVAILABLE = "unavailable", _("provider unavailable")
 
 
 class Basis(models.TextChoices):
-    MISSION = "mission", "อำนาจหน้าที่ตามกฎหมาย / legal mission"
-    CONSENT = "consent", "ความยินยอม / consent"
-    SUBJECT = "subject", "เจ้าของข้อมูลขอเอง / the person themselves"
-    NONE = "none", "ไม่มีฐาน / no basis"
+    MISSION = "mission", _("legal mission")
+    CONSENT = "consent", _("consent")
+    SUBJECT = "subject", _("the person themselves")
+    NONE = "none", _("no basis")
 
 
 class MessageLogEntry(models.Model):

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from typing import Literal
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from .models import MessageLogEntry
 
 Role = Literal["consumer", "provider"]
-BAD_CURSOR = "ตัวชี้หน้าไม่ถูกต้อง / The page cursor (before) is not valid"
+BAD_CURSOR = _("The page cursor (before) is not valid")
 
 
 @dataclass(frozen=True)

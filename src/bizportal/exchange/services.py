@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import transaction
 from django.forms.models import model_to_dict
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from oauth2_provider.models import AccessToken, Application
 
 from bizportal.catalog.models import Agency
@@ -44,11 +45,11 @@ def grant_consent(
     unknown = set(fields) - set(data_service.field_names())
     if not fields or unknown:
         raise ConsentError(
-            "ความยินยอมต้องระบุข้อมูลที่บริการข้อมูลนี้มี / "
-            f"a consent must name fields this data service holds (unknown: {sorted(unknown)})"
+            _("a consent must name fields this data service holds (unknown: %(unknown)s)")
+            % {"unknown": sorted(unknown)}
         )
     if expires_at is not None and expires_at <= timezone.now():
-        raise ConsentError("วันหมดอายุต้องอยู่ในอนาคต / the expiry must be in the future")
+        raise ConsentError(_("the expiry must be in the future"))
     consent = Consent.objects.create(
         subject_id=subject_id,
         agency=agency,
@@ -76,7 +77,7 @@ def revoke_consent(consent: Consent, *, by: Any = None) -> Consent:
     """Withdraw a consent; the gateway refuses the next request that relied on it."""
     consent = Consent.objects.select_for_update().get(pk=consent.pk)
     if consent.revoked_at is not None:
-        raise ConsentError("ความยินยอมนี้ถูกถอนแล้ว / this consent is already revoked")
+        raise ConsentError(_("this consent is already revoked"))
     consent.revoked_at = timezone.now()
     consent.version += 1
     consent.save(update_fields=["revoked_at", "version"])
@@ -114,7 +115,7 @@ def register_agency_system(
     unknown = set(scopes) - set(offered)
     if not scopes or unknown:
         raise AgencySystemError(
-            f"ขอบเขตสิทธิ์ไม่ถูกต้อง / name scopes the portal offers (unknown: {sorted(unknown)})"
+            _("name scopes the portal offers (unknown: %(unknown)s)") % {"unknown": sorted(unknown)}
         )
     secret = _new_secret()
     client = Application.objects.create(

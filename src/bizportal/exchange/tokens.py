@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 
@@ -17,7 +18,5 @@ def system_of(request: Request) -> AgencySystem:
         .first()
     )
     if system is None:
-        raise PermissionDenied(
-            "โทเค็นนี้ไม่ใช่ของระบบหน่วยงานที่ใช้งานอยู่ / this token is not an active agency system's"
-        )
+        raise PermissionDenied(_("this token is not an active agency system's"))
     return system

@@ -20,6 +20,7 @@ from typing import Any, Literal
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .models import Mandate, MandateAction, Party, User
 
@@ -35,8 +36,7 @@ class StepUpRequired(Exception):
 
     def __init__(self, needed: int) -> None:
         super().__init__(
-            f"ขั้นตอนนี้ต้องยืนยันตัวตนด้วยปัจจัยที่สองอีกครั้ง (AAL{needed}) / "
-            f"This step needs a second factor at Digital ID (AAL{needed})"
+            _("This step needs a second factor at Digital ID (AAL%(level)s)") % {"level": needed}
         )
         self.needed = needed
 

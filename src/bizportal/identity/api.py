@@ -11,6 +11,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.urls import path
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
@@ -80,7 +81,7 @@ class ActSerializer(serializers.ModelSerializer):
 def _acting(request: Request) -> Acting:
     acting = getattr(request, "acting", None)
     if acting is None:
-        raise PermissionDenied("สำหรับผู้ประกอบการเท่านั้น / For entrepreneurs only")
+        raise PermissionDenied(_("For entrepreneurs only"))
     return acting
 
 
@@ -150,7 +151,11 @@ class MandateListView(APIView):
         chosen = list(Service.objects.filter(slug__in=slugs, is_published=True))
         if len(chosen) != len(slugs):
             unknown = sorted(slugs - {s.slug for s in chosen})
-            return _conflict(ValidationError(f"ไม่มีบริการ / No such service: {', '.join(unknown)}"))
+            return _conflict(
+                ValidationError(
+                    _("No such service: %(services)s") % {"services": ", ".join(unknown)}
+                )
+            )
         try:
             mandate = services.grant_mandate(acting, services=chosen, **data)
         except (ValidationError, services.PartyError) as error:

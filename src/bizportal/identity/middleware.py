@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 
 from .acting import AAL_SESSION_KEY, SESSION_KEY, Acting, grounds
 from .models import Party
@@ -43,8 +44,7 @@ class ActingMiddleware:
             request.session.pop(SESSION_KEY, None)
             messages.warning(
                 request,
-                "สิทธิ์ดำเนินการแทนสิ้นผลแล้ว ขณะนี้ท่านดำเนินการในนามตนเอง / "
-                "Your authority to act for them has ended; you now act for yourself",
+                _("Your authority to act for them has ended; you now act for yourself"),
             )
         acting = Acting(user, user.party, "self")
         user.acting = acting

@@ -17,6 +17,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from bizportal.core.models import PersonalDataLabel
 
@@ -32,8 +33,8 @@ class User(AbstractUser):
     class Role(models.TextChoices):
         """The kind of account; what staff may do is their :class:`StaffRole` groups."""
 
-        APPLICANT = "applicant", "ผู้ประกอบการ / Entrepreneur"
-        STAFF = "staff", "เจ้าหน้าที่ / Staff"
+        APPLICANT = "applicant", _("Entrepreneur")
+        STAFF = "staff", _("Staff")
 
     PERSONAL_DATA = {
         "citizen_id": PersonalDataLabel.PERSONAL,
@@ -120,14 +121,14 @@ class StaffRole(models.TextChoices):
     """Staff roles, held as Django groups of the same name; permissions are rules
     (``<app>/rules.py``) that read them, never the group's permission rows."""
 
-    COUNTER_OFFICER = "counter_officer", "เจ้าหน้าที่ศูนย์บริการ / Service counter officer"
-    HELPDESK = "helpdesk_officer", "เจ้าหน้าที่สายด่วนและช่องทางติดต่อ / Helpdesk officer"
-    AGENCY_OFFICER = "agency_officer", "เจ้าหน้าที่หน่วยงาน / Agency officer"
-    AGENCY_SUPERVISOR = "agency_supervisor", "หัวหน้างาน / Agency supervisor"
-    AGENCY_ADMIN = "agency_admin", "ผู้ดูแลระบบของหน่วยงาน / Agency administrator"
-    FINANCE = "finance", "เจ้าหน้าที่การเงิน / Finance officer"
-    EXECUTIVE = "executive", "ผู้บริหาร / Executive"
-    PLATFORM_ADMIN = "platform_admin", "ผู้ดูแลระบบกลาง / Platform administrator"
+    COUNTER_OFFICER = "counter_officer", _("Service counter officer")
+    HELPDESK = "helpdesk_officer", _("Helpdesk officer")
+    AGENCY_OFFICER = "agency_officer", _("Agency officer")
+    AGENCY_SUPERVISOR = "agency_supervisor", _("Agency supervisor")
+    AGENCY_ADMIN = "agency_admin", _("Agency administrator")
+    FINANCE = "finance", _("Finance officer")
+    EXECUTIVE = "executive", _("Executive")
+    PLATFORM_ADMIN = "platform_admin", _("Platform administrator")
 
 
 #: Roles that belong to one agency (the account must name it).
@@ -157,12 +158,12 @@ class Party(models.Model):
     }
 
     class Kind(models.TextChoices):
-        PERSON = "person", "บุคคลธรรมดา / Natural person"
-        JURISTIC = "juristic", "นิติบุคคล / Juristic person"
+        PERSON = "person", _("Natural person")
+        JURISTIC = "juristic", _("Juristic person")
 
     class SigningRule(models.TextChoices):
-        ANY_DIRECTOR = "any", "กรรมการคนใดคนหนึ่งลงนามได้ / Any one director signs"
-        TWO_DIRECTORS = "two", "กรรมการสองคนลงนามร่วมกัน / Two directors sign jointly"
+        ANY_DIRECTOR = "any", _("Any one director signs")
+        TWO_DIRECTORS = "two", _("Two directors sign jointly")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     kind = models.CharField(max_length=8, choices=Kind.choices)
@@ -224,11 +225,11 @@ class Directorship(models.Model):
 class MandateAction(models.TextChoices):
     """What a mandate lets the delegate do for the party."""
 
-    PREPARE = "prepare", "เตรียมคำขอ / Prepare applications"
-    SUBMIT = "submit", "ยื่นคำขอ / Submit applications"
-    PAY = "pay", "ชำระค่าธรรมเนียม / Pay fees"
-    VIEW = "view", "ดูคำขอและใบอนุญาต / View applications and licences"
-    RECEIVE = "receive", "รับใบอนุญาต / Receive licences"
+    PREPARE = "prepare", _("Prepare applications")
+    SUBMIT = "submit", _("Submit applications")
+    PAY = "pay", _("Pay fees")
+    VIEW = "view", _("View applications and licences")
+    RECEIVE = "receive", _("Receive licences")
 
 
 class Mandate(models.Model):
@@ -242,10 +243,10 @@ class Mandate(models.Model):
     """
 
     class Status(models.TextChoices):
-        OFFERED = "offered", "รอการตอบรับ / Waiting for acceptance"
-        ACCEPTED = "accepted", "มีผล / In force"
-        DECLINED = "declined", "ปฏิเสธแล้ว / Declined"
-        REVOKED = "revoked", "เพิกถอนแล้ว / Revoked"
+        OFFERED = "offered", _("Waiting for acceptance")
+        ACCEPTED = "accepted", _("In force")
+        DECLINED = "declined", _("Declined")
+        REVOKED = "revoked", _("Revoked")
 
     PERSONAL_DATA = {
         "delegate_key": PersonalDataLabel.PERSONAL,
@@ -318,8 +319,8 @@ class CounterProofing(models.Model):
     """
 
     class Method(models.TextChoices):
-        ID_CARD_CHIP = "chip", "อ่านบัตรประจำตัวประชาชนแบบชิป / ID card chip read"
-        DOCUMENT = "document", "ตรวจเอกสารแสดงตน / Identity document checked"
+        ID_CARD_CHIP = "chip", _("ID card chip read")
+        DOCUMENT = "document", _("Identity document checked")
 
     IAL_BY_METHOD = {"chip": "2.3", "document": "2.1"}
 

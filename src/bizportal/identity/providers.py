@@ -16,15 +16,16 @@ from typing import Any, Protocol
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils.functional import Promise
 
 from bizportal.core.registry import Registry
 
 
 class SignInError(Exception):
-    """A sign-in that cannot go on. ``str(error)`` is a bilingual message for the person;
+    """A sign-in that cannot go on. ``str(error)`` is a message for the person (gettext);
     ``code`` is stable for logs and tests; ``status`` is the HTTP status of the error page."""
 
-    def __init__(self, message: str, *, code: str, status: int = 400) -> None:
+    def __init__(self, message: str | Promise, *, code: str, status: int = 400) -> None:
         super().__init__(message)
         self.code = code
         self.status = status

@@ -17,6 +17,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from bizportal.catalog.models import Service
@@ -88,7 +89,7 @@ def sign_in_with_digital_id(claims: Mapping[str, Any], person: PersonRecord | No
     passport_no, nationality = _claimed_passport(claims) if foreign else ("", "")
     if not foreign and (person is None or person.citizen_id != citizen_id):
         raise SignInError(
-            "ข้อมูลทะเบียนราษฎรไม่ตรงกับผู้ยืนยันตัวตน / The registry record is not this person's",
+            _("The registry record is not this person's"),
             code="registry_mismatch",
         )
     audit.hold_chain()  # before the account row is locked: see hold_chain
@@ -133,7 +134,7 @@ def _claimed_citizen_id(claims: Mapping[str, Any], *, required: bool) -> str | N
         return validate_citizen_id(raw)
     except ValidationError as error:
         raise SignInError(
-            "เลขประจำตัวประชาชนจากดิจิทัลไอดีไม่ถูกต้อง / Digital ID sent an invalid citizen ID",
+            _("Digital ID sent an invalid citizen ID"),
             code="invalid_pid",
         ) from error
 
@@ -145,7 +146,7 @@ def _claimed_passport(claims: Mapping[str, Any]) -> tuple[str, str]:
         re.fullmatch(r"[A-Z0-9]{5,20}", passport_no) and re.fullmatch(r"[A-Z]{3}", nationality)
     ):
         raise SignInError(
-            "ดิจิทัลไอดีส่งข้อมูลหนังสือเดินทางไม่ครบถ้วน / Digital ID sent incomplete passport details",
+            _("Digital ID sent incomplete passport details"),
             code="invalid_passport",
         )
     return passport_no, nationality
@@ -167,15 +168,13 @@ def _account_for(citizen_id: str | None, passport_no: str, nationality: str) -> 
         return user
     if user.role != User.Role.APPLICANT:
         raise SignInError(
-            "บัญชีนี้เป็นบัญชีเจ้าหน้าที่ โปรดเข้าสู่ระบบที่หน้าสำหรับเจ้าหน้าที่ / "
-            "This is a staff account: please sign in on the officers' page",
+            _("This is a staff account: please sign in on the officers' page"),
             code="staff_account",
             status=403,
         )
     if not user.is_active:
         raise SignInError(
-            "บัญชีนี้ถูกระงับ โปรดติดต่อผู้ดูแลระบบ / "
-            "This account is suspended, please contact the administrator",
+            _("This account is suspended, please contact the administrator"),
             code="inactive",
             status=403,
         )
@@ -228,7 +227,7 @@ def ensure_person_party(user: User) -> Party:
     """The entrepreneur's own party, created on first sign-in, names kept current."""
     key = key_of(user)
     if not key:
-        raise PartyError("บัญชีนี้ไม่มีเลขประจำตัว / This account has no identity number")
+        raise PartyError(_("This account has no identity number"))
     party, _created = Party.objects.update_or_create(
         key=key,
         defaults={
@@ -292,7 +291,7 @@ def choose_party(user: User, party: Party) -> Acting:
     """Check that the person may act for ``party``; the caller keeps it in the session."""
     acting = grounds(user, party)
     if acting is None:
-        raise PartyError("ท่านไม่มีสิทธิ์ดำเนินการแทนผู้นี้ / You may not act for this party")
+        raise PartyError(_("You may not act for this party"))
     with transaction.atomic():
         audit.record(
             "identity.acting_for",
@@ -316,8 +315,7 @@ def _delegate_key(raw: str) -> str:
         if len(parts) == 3 and len(parts[1]) == 3 and parts[1].isalpha() and parts[2].isalnum():
             return value
     raise ValidationError(
-        "ระบุเลขประจำตัวประชาชน 13 หลัก หรือ P:สัญชาติ:เลขหนังสือเดินทาง (เช่น P:GBR:XA1234567) / "
-        "Give a 13-digit citizen ID, or P:nationality:passport (e.g. P:GBR:XA1234567)",
+        _("Give a 13-digit citizen ID, or P:nationality:passport (e.g. P:GBR:XA1234567)"),
         code="delegate",
     )
 
@@ -340,24 +338,21 @@ def grant_mandate(
     their own delegate.
     """
     if acting.basis not in ("self", "director"):
-        raise PartyError("ผู้รับมอบอำนาจมอบอำนาจต่อไม่ได้ / A delegate cannot pass a mandate on")
+        raise PartyError(_("A delegate cannot pass a mandate on"))
     key = _delegate_key(delegate)
     chosen = sorted(set(actions))
     if not chosen or not set(chosen) <= set(MandateAction.values):
         raise ValidationError(
-            "เลือกอย่างน้อยหนึ่งสิ่งที่ผู้รับมอบอำนาจทำได้ / Choose what the delegate may do",
+            _("Choose what the delegate may do"),
             code="actions",
         )
     if valid_until < valid_from or valid_until < timezone.localdate():
         raise ValidationError(
-            "ช่วงเวลาไม่ถูกต้อง: วันสิ้นสุดต้องไม่ก่อนวันเริ่มและไม่ก่อนวันนี้ / "
-            "The period is not valid: it must end after it starts, and not before today",
+            _("The period is not valid: it must end after it starts, and not before today"),
             code="period",
         )
     if key in (acting.party.key, key_of(acting.user)):
-        raise ValidationError(
-            "มอบอำนาจให้ตนเองไม่ได้ / You cannot give a mandate to yourself", code="delegate"
-        )
+        raise ValidationError(_("You cannot give a mandate to yourself"), code="delegate")
     known = _account_by_key(key)
     mandate = Mandate.objects.create(
         grantor=acting.party,
@@ -405,11 +400,9 @@ def answer_mandate(mandate: Mandate, user: User, *, accept: bool) -> Mandate:
     """The named delegate accepts or declines, in their own account."""
     mandate = Mandate.objects.select_for_update().get(pk=mandate.pk)
     if mandate.delegate_key != key_of(user):
-        raise PartyError("การมอบอำนาจนี้ไม่ได้มอบให้ท่าน / This mandate is not given to you")
+        raise PartyError(_("This mandate is not given to you"))
     if mandate.status != Mandate.Status.OFFERED:
-        raise PartyError(
-            "การมอบอำนาจนี้ตอบแล้วหรือถูกเพิกถอนแล้ว / This mandate was answered or revoked already"
-        )
+        raise PartyError(_("This mandate was answered or revoked already"))
     mandate.status = Mandate.Status.ACCEPTED if accept else Mandate.Status.DECLINED
     mandate.delegate = user
     mandate.delegate_name = user.display_name
@@ -432,9 +425,9 @@ def revoke_mandate(mandate: Mandate, user: User, *, reason: str = "") -> Mandate
         acting.basis in ("self", "director")
     )
     if not (on_grantor_side or mandate.delegate_id == user.pk):
-        raise PartyError("ท่านไม่มีสิทธิ์เพิกถอนการมอบอำนาจนี้ / You may not revoke this mandate")
+        raise PartyError(_("You may not revoke this mandate"))
     if mandate.status in (Mandate.Status.REVOKED, Mandate.Status.DECLINED):
-        raise PartyError("การมอบอำนาจนี้สิ้นผลแล้ว / This mandate has already ended")
+        raise PartyError(_("This mandate has already ended"))
     mandate.status = Mandate.Status.REVOKED
     mandate.revoked_at = timezone.now()
     mandate.revoked_by = user
@@ -457,9 +450,9 @@ def proof_at_counter(
     The civil-registry record is read by the caller (over HTTP) before this runs.
     """
     if not officer.has_role(StaffRole.COUNTER_OFFICER):
-        raise PartyError("เฉพาะเจ้าหน้าที่ศูนย์บริการ / Service counter officers only")
+        raise PartyError(_("Service counter officers only"))
     if method not in CounterProofing.IAL_BY_METHOD:
-        raise ValidationError("วิธียืนยันตัวตนไม่ถูกต้อง / Unknown proofing method", code="method")
+        raise ValidationError(_("Unknown proofing method"), code="method")
     ial = CounterProofing.IAL_BY_METHOD[method]
     user = User.objects.select_for_update().filter(citizen_id=person.citizen_id).first()
     created = user is None
@@ -471,7 +464,7 @@ def proof_at_counter(
         )
         user.set_unusable_password()
     elif not user.is_entrepreneur:
-        raise PartyError("บัญชีนี้เป็นบัญชีเจ้าหน้าที่ / This is a staff account")
+        raise PartyError(_("This is a staff account"))
     user.full_name_th = person.full_name_th[:200]
     user.full_name_en = person.full_name_en[:200]
     user.address = dict(person.address)
@@ -499,7 +492,7 @@ def check_staff_roles(user: User, roles: list[str]) -> None:
     """Agency roles need the account's agency; refuse the combination otherwise."""
     if set(roles) & AGENCY_ROLES and user.agency_id is None:
         raise ValidationError(
-            "บทบาทของหน่วยงานต้องระบุหน่วยงาน / Agency roles need the account's agency",
+            _("Agency roles need the account's agency"),
             code="agency",
         )
 
@@ -510,20 +503,18 @@ def check_staff_roles(user: User, roles: list[str]) -> None:
 def _agency_admin_of(admin: User, account: User | None = None) -> None:
     """Refuse unless ``admin`` administers an agency (and ``account`` is staff of it)."""
     if not admin.has_role(StaffRole.AGENCY_ADMIN) or admin.agency_id is None:
-        raise PartyError("เฉพาะผู้ดูแลระบบของหน่วยงาน / Agency administrators only")
+        raise PartyError(_("Agency administrators only"))
     if account is not None and (
         account.role != User.Role.STAFF or account.agency_id != admin.agency_id
     ):
-        raise PartyError(
-            "จัดการได้เฉพาะเจ้าหน้าที่ของหน่วยงานตนเอง / You manage your own agency's staff only"
-        )
+        raise PartyError(_("You manage your own agency's staff only"))
 
 
 def _agency_roles(roles: list[str]) -> list[str]:
     chosen = sorted(set(roles))
     if not chosen or not set(chosen) <= AGENCY_ROLES:
         raise ValidationError(
-            "เลือกบทบาทของหน่วยงานอย่างน้อยหนึ่งบทบาท / Choose at least one agency role",
+            _("Choose at least one agency role"),
             code="roles",
         )
     return chosen
@@ -552,7 +543,7 @@ def create_staff(
     _agency_admin_of(admin)
     chosen = _agency_roles(roles)
     if User.objects.filter(username__iexact=username).exists():
-        raise ValidationError("ชื่อผู้ใช้นี้มีอยู่แล้ว / This username is taken", code="username")
+        raise ValidationError(_("This username is taken"), code="username")
     user = User(
         username=username,
         role=User.Role.STAFF,
@@ -574,9 +565,7 @@ def set_staff_roles(admin: User, account: User, roles: list[str]) -> User:
     _agency_admin_of(admin, account)
     chosen = _agency_roles(roles)
     if account.pk == admin.pk and StaffRole.AGENCY_ADMIN not in chosen:
-        raise PartyError(
-            "ท่านถอดบทบาทผู้ดูแลของตนเองไม่ได้ / You cannot remove your own administrator role"
-        )
+        raise PartyError(_("You cannot remove your own administrator role"))
     before = sorted(account.staff_roles)
     _set_groups(account, chosen)
     audit.record("identity.staff_roles_changed", account, actor=admin, before=before, after=chosen)
@@ -588,7 +577,7 @@ def set_staff_active(admin: User, account: User, *, active: bool) -> User:
     """Suspend or restore a member of staff (never delete: the audit trail names them)."""
     _agency_admin_of(admin, account)
     if account.pk == admin.pk:
-        raise PartyError("ท่านระงับบัญชีของตนเองไม่ได้ / You cannot suspend your own account")
+        raise PartyError(_("You cannot suspend your own account"))
     account.is_active = active
     account.save(update_fields=["is_active"])
     audit.record(
@@ -616,7 +605,7 @@ def update_from_userinfo(user: User, info: Mapping[str, Any]) -> list[str]:
     The person must be the same: a different ``pid`` is refused."""
     if user.citizen_id and info.get("pid") and str(info["pid"]) != user.citizen_id:
         raise SignInError(
-            "ดิจิทัลไอดีตอบข้อมูลของบุคคลอื่น / Digital ID answered about someone else",
+            _("Digital ID answered about someone else"),
             code="userinfo_other_person",
             status=403,
         )

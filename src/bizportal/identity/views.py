@@ -19,6 +19,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -125,28 +126,28 @@ def _sign_in_error(refused: gateway.Refused) -> SignInError:
     reason = refused.reason
     if reason == gateway.Reason.INVALID_SUBJECT:
         return SignInError(
-            "เลขประจำตัวประชาชนจากดิจิทัลไอดีไม่ถูกต้อง / Digital ID sent an invalid citizen ID",
+            _("Digital ID sent an invalid citizen ID"),
             code="invalid_pid",
         )
     if reason == gateway.Reason.NOT_FOUND:
         return SignInError(
-            "ไม่พบข้อมูลของท่านในทะเบียนราษฎร / Your record was not found in the civil registry",
+            _("Your record was not found in the civil registry"),
             code="registry_not_found",
             status=403,
         )
     if reason == gateway.Reason.PROVIDER_UNAVAILABLE:
         return SignInError(
-            "ระบบทะเบียนราษฎรไม่ตอบสนอง โปรดลองใหม่ภายหลัง / "
-            "The civil registry is not available, please try again later",
+            _("The civil registry is not available, please try again later"),
             code="registry_unavailable",
             status=502,
         )
     if reason in NOT_CONFIGURED:
         log.error("sign-in cannot read the civil registry: %s (exchange set-up)", reason)
         return SignInError(
-            "ระบบยังไม่ได้เชื่อมบริการข้อมูลทะเบียนราษฎร จึงเข้าสู่ระบบไม่ได้ในขณะนี้ "
-            "โปรดลองใหม่ภายหลัง / The portal is not connected to the civil registry's data "
-            "service, so signing in is not possible now; please try again later",
+            _(
+                "The portal is not connected to the civil registry's data "
+                "service, so signing in is not possible now; please try again later"
+            ),
             code="registry_not_configured",
             status=503,
         )
@@ -163,8 +164,7 @@ def _after_sign_in(request: HttpRequest, user: Any, next_url: str) -> HttpRespon
         log.info("juristic registry unavailable at sign-in: %s", error)
         messages.warning(
             request,
-            "อ่านทะเบียนนิติบุคคลไม่ได้ในขณะนี้ รายชื่อบริษัทอาจไม่เป็นปัจจุบัน / "
-            "The juristic registry did not answer; your companies may not be up to date",
+            _("The juristic registry did not answer; your companies may not be up to date"),
         )
     if len(acting_options(user)) > 1:
         return redirect(f"{reverse('portal:acting')}?{urlencode({'next': next_url})}")
@@ -209,14 +209,14 @@ def _finish_step_up(
     user = request.user
     if not user.is_authenticated or not _same_person(user, claims):
         raise SignInError(
-            "การยืนยันตัวตนเพิ่มเติมเป็นของบุคคลอื่น / The second sign-in was someone else's",
+            _("The second sign-in was someone else's"),
             code="step_up_other_person",
             status=403,
         )
     reached = confirmed_aal(claims)
     if reached < int(asked.get("aal", 2)):
         raise SignInError(
-            "ยังไม่ได้ยืนยันตัวตนด้วยปัจจัยที่สอง / The second factor was not confirmed",
+            _("The second factor was not confirmed"),
             code="insufficient_assurance",
             status=403,
         )
@@ -224,7 +224,7 @@ def _finish_step_up(
     services.record_step_up(user, claims)
     messages.success(
         request,
-        f"ยืนยันตัวตนสองปัจจัยแล้ว (AAL{reached}) / Second factor confirmed (AAL{reached})",
+        _("Second factor confirmed (AAL%(level)s)") % {"level": reached},
     )
     return HttpResponseRedirect(_safe_next(request, asked.get("next")))
 
@@ -268,7 +268,7 @@ def refresh(request: HttpRequest) -> HttpResponse:
     else:
         messages.success(
             request,
-            "ปรับปรุงข้อมูลจากดิจิทัลไอดีแล้ว / Your details were read again from Digital ID"
+            _("Your details were read again from Digital ID")
             + (f" ({', '.join(changed)})" if changed else ""),
         )
     return redirect("portal:account")

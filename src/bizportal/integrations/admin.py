@@ -11,6 +11,8 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from bizportal.core.admin import AuditedReadsAdmin, ReadOnlyAdmin
 
@@ -132,16 +134,22 @@ class ForwardingAdmin(AuditedReadsAdmin, ReadOnlyAdmin):
     actions = ("replay",)
     exclude = ("package",)
 
-    @admin.action(description="ส่งใหม่ / Replay the undeliverable forwardings chosen")
+    @admin.action(description=_("Replay the undeliverable forwardings chosen"))
     def replay(self, request: HttpRequest, queryset: QuerySet[Forwarding]) -> None:
         replayed = 0
         for row in queryset.filter(state=ForwardingState.DEAD):
             forwarding.replay(row, by=request.user)
             replayed += 1
         skipped = queryset.count() - replayed
-        message = f"ส่งใหม่ {replayed} รายการ / {replayed} replayed"
+        message = ngettext("%(count)d replayed", "%(count)d replayed", replayed) % {
+            "count": replayed
+        }
         if skipped:
-            message += f"; ข้าม {skipped} ที่ไม่ได้ค้างส่ง / {skipped} skipped (not undeliverable)"
+            message += "; " + ngettext(
+                "%(count)d skipped (not undeliverable)",
+                "%(count)d skipped (not undeliverable)",
+                skipped,
+            ) % {"count": skipped}
         self.message_user(request, message, messages.SUCCESS if replayed else messages.WARNING)
 
 

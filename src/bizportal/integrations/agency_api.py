@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 from django.http import FileResponse, HttpResponse
 from django.urls import path, re_path
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from oauth2_provider.contrib.rest_framework import OAuth2Authentication, TokenHasScope
@@ -116,9 +117,7 @@ def newest_forwarding(system: AgencySystem, application_id: Any) -> Forwarding:
         .first()
     )
     if row is None:
-        raise NotFound(
-            "ไม่มีคำขอนี้ที่ส่งต่อถึงระบบของท่าน / no application with this id was forwarded to your system"
-        )
+        raise NotFound(_("no application with this id was forwarded to your system"))
     return row
 
 
@@ -211,7 +210,7 @@ class BatchView(AgencyView):
             .first()
         )
         if found is None:
-            raise NotFound("ไม่มีชุดนี้สำหรับระบบของท่าน / no such batch for your system")
+            raise NotFound(_("no such batch for your system"))
         return found
 
 
@@ -285,7 +284,7 @@ class BatchResults(BatchView):
         content: bytes = request.data if isinstance(request.data, bytes) else b""
         if len(content) > MAX_RESULTS_BYTES:
             return Response(
-                problem(413, f"ไฟล์ใหญ่เกิน / the file is over {MAX_RESULTS_BYTES} bytes"),
+                problem(413, _("the file is over %(size)s bytes") % {"size": MAX_RESULTS_BYTES}),
                 status=413,
                 content_type=PROBLEM_CONTENT_TYPE,
             )

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.http import FileResponse, JsonResponse
 from django.urls import include, path
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.exceptions import NotFound
@@ -62,8 +63,7 @@ class PackagePreviewView(audit.AuditedReadMixin, APIView):
         integration = current_integration(application.service)
         if integration is None:
             raise NotFound(
-                "บริการนี้พิจารณาในระบบหลังบ้านของพอร์ทัล ไม่มีการส่งต่อ / this service is "
-                "decided in the portal's back office: nothing is forwarded"
+                _("this service is decided in the portal's back office: nothing is forwarded")
             )
         audit.saw(request, [application])
         return Response(package.build(application, integration))
@@ -103,7 +103,7 @@ class DocumentLinkView(APIView):
         try:
             row, attachment = forwarding.linked_document(token)
         except LookupError:
-            raise NotFound("ลิงก์ไม่ถูกต้องหรือหมดอายุ / the link is not valid or has expired") from None
+            raise NotFound(_("the link is not valid or has expired")) from None
         return serve_attachment(
             request, attachment, actor_label=f"{row.agency_system.code} (agency system, link)"
         )

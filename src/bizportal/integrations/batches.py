@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from bizportal.core import audit
 from bizportal.exchange.models import AgencySystem
@@ -246,15 +247,15 @@ def parse_results(content: bytes, content_type: str) -> list[dict[str, Any]]:
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ResultsFileError("ไฟล์ต้องเป็น UTF-8 / the file must be UTF-8") from None
+        raise ResultsFileError(_("the file must be UTF-8")) from None
     if content_type.split(";")[0].strip() == "application/x-ndjson":
         rows = _jsonl_rows(text)
     else:
         rows = _csv_rows(text)
     if len(rows) > MAX_RESULT_ROWS:
-        raise ResultsFileError(f"ไม่เกิน {MAX_RESULT_ROWS} แถว / at most {MAX_RESULT_ROWS} rows")
+        raise ResultsFileError(_("at most %(count)s rows") % {"count": MAX_RESULT_ROWS})
     if not rows:
-        raise ResultsFileError("ไฟล์ไม่มีแถวผลการพิจารณา / the file has no result rows")
+        raise ResultsFileError(_("the file has no result rows"))
     return rows
 
 
@@ -266,7 +267,7 @@ def _jsonl_rows(text: str) -> list[dict[str, Any]]:
         try:
             value = json.loads(line)
         except json.JSONDecodeError:
-            value = {"_error": f"บรรทัด {number} ไม่ใช่ JSON / line {number} is not JSON"}
+            value = {"_error": _("line %(number)s is not JSON") % {"number": number}}
         rows.append(value if isinstance(value, dict) else {"_error": "not an object"})
     return rows
 
@@ -277,12 +278,14 @@ def _csv_rows(text: str) -> list[dict[str, Any]]:
     missing = {"application_id", "sequence", "type"} - columns
     if missing:
         raise ResultsFileError(
-            f"ขาดคอลัมน์ / missing columns: {', '.join(sorted(missing))} "
-            f"(columns: {', '.join(RESULT_COLUMNS)})"
+            _("missing columns: %(missing)s (columns: %(columns)s)")
+            % {"missing": ", ".join(sorted(missing)), "columns": ", ".join(RESULT_COLUMNS)}
         )
     unknown = columns - set(RESULT_COLUMNS)
     if unknown:
-        raise ResultsFileError(f"ไม่รู้จักคอลัมน์ / unknown columns: {', '.join(sorted(unknown))}")
+        raise ResultsFileError(
+            _("unknown columns: %(columns)s") % {"columns": ", ".join(sorted(unknown))}
+        )
     return [_from_csv(row) for row in reader]
 
 
@@ -336,7 +339,7 @@ def _apply_row(
         return {
             **entry,
             "outcome": "error",
-            "message": "คำขอนี้ไม่อยู่ในชุดนี้ / this application is not in this batch",
+            "message": _("this application is not in this batch"),
         }
     try:
         result = forwarding.apply_update(batch.agency_system, application_id, row, source="batch")

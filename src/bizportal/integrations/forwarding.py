@@ -33,7 +33,8 @@ from django.core import signing as django_signing
 from django.db import transaction
 from django.db.models import Max
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 from http_message_signatures import algorithms
 from requests_http_signature import HTTPSignatureAuth
 
@@ -277,9 +278,7 @@ def replay(forwarding: Forwarding, *, by: Any) -> Forwarding:
     admin fixed the cause: the endpoint, the agency's server, the mapping)."""
     current = Forwarding.objects.select_for_update().get(pk=forwarding.pk)
     if current.state != ForwardingState.DEAD:
-        raise ValueError(
-            "ส่งใหม่ได้เฉพาะรายการที่ส่งไม่สำเร็จ / only an undeliverable forwarding can be replayed"
-        )
+        raise ValueError(_("only an undeliverable forwarding can be replayed"))
     current.state = ForwardingState.PENDING
     current.attempts = 0
     current.next_attempt_at = timezone.now()
@@ -372,33 +371,33 @@ MAX_TEXT = {"status": 200, "message": 2000}
 def update_problems(body: Any) -> dict[str, list[str]]:
     """Every problem with an update's body, by field (empty when it can be applied)."""
     if not isinstance(body, dict):
-        return {"body": ["ต้องเป็นออบเจกต์ JSON / the update is a JSON object"]}
+        return {"body": [_("the update is a JSON object")]}
     problems: dict[str, list[str]] = {}
     sequence = body.get("sequence")
     if isinstance(sequence, bool) or not isinstance(sequence, int) or not 1 <= sequence < 2**31:
-        problems["sequence"] = ["ต้องเป็นจำนวนเต็มบวก / a positive whole number"]
+        problems["sequence"] = [_("a positive whole number")]
     kind = body.get("type")
     if kind not in UpdateType.values:
-        problems["type"] = [f"ต้องเป็นหนึ่งใน / one of {', '.join(UpdateType.values)}"]
+        problems["type"] = [_("one of %(values)s") % {"values": ", ".join(UpdateType.values)}]
     for name, limit in MAX_TEXT.items():
         value = body.get(name, "")
         if not isinstance(value, str) or len(value) > limit:
-            problems[name] = [f"ข้อความไม่เกิน {limit} ตัวอักษร / text of at most {limit} characters"]
+            problems[name] = [_("text of at most %(limit)s characters") % {"limit": limit}]
     if kind == UpdateType.STATUS and not str(body.get("status") or "").strip():
-        problems.setdefault("status", []).append("ระบุความคืบหน้า / say what the status is")
+        problems.setdefault("status", []).append(_("say what the status is"))
     if (
         kind in (UpdateType.CORRECT, UpdateType.REJECT)
         and not str(body.get("message") or "").strip()
     ):
-        problems.setdefault("message", []).append(
-            "ระบุข้อความถึงผู้ยื่นคำขอ / give the message the applicant is told"
-        )
+        problems.setdefault("message", []).append(_("give the message the applicant is told"))
     licence_problems = _licence_problems(body.get("licence"), kind)
     if licence_problems:
         problems["licence"] = licence_problems
     unknown = set(body) - {"sequence", "type", "status", "message", "licence"}
     if unknown:
-        problems["body"] = [f"ไม่รู้จักฟิลด์ / unknown fields: {', '.join(sorted(unknown))}"]
+        problems["body"] = [
+            _("unknown fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))}
+        ]
     return problems
 
 
@@ -406,23 +405,23 @@ def _licence_problems(licence: Any, kind: Any) -> list[str]:
     if licence is None:
         return []
     if kind != UpdateType.APPROVE:
-        return ["ส่งข้อมูลใบอนุญาตได้เฉพาะเมื่ออนุมัติ / licence data comes only with approve"]
+        return [_("licence data comes only with approve")]
     if not isinstance(licence, dict) or set(licence) - {"number", "valid_until", "conditions"}:
-        return ["ใช้ได้เฉพาะ number, valid_until, conditions / only number, valid_until, conditions"]
+        return [_("only number, valid_until, conditions")]
     problems = []
     if not isinstance(licence.get("number", ""), str) or len(licence.get("number", "")) > 60:
-        problems.append("number: ข้อความไม่เกิน 60 ตัวอักษร / text of at most 60 characters")
+        problems.append(_("text of at most 60 characters"))
     if (
         not isinstance(licence.get("conditions", ""), str)
         or len(licence.get("conditions", "")) > 2000
     ):
-        problems.append("conditions: ไม่เกิน 2000 ตัวอักษร / at most 2000 characters")
+        problems.append(_("at most 2000 characters"))
     valid_until = licence.get("valid_until")
     if valid_until is not None:
         try:
             dt.date.fromisoformat(str(valid_until))
         except ValueError:
-            problems.append("valid_until: วันที่ ISO เช่น 2030-12-31 / an ISO date such as 2030-12-31")
+            problems.append(_("an ISO date such as 2030-12-31"))
     return problems
 
 
@@ -479,7 +478,7 @@ def _forwarding_of(system: AgencySystem, application_id: Any) -> Forwarding:
     if newest is None:
         raise UpdateRefused(
             404,
-            "ไม่มีคำขอนี้ที่ส่งต่อถึงระบบของท่าน / no application with this id was forwarded to your system",
+            _("no application with this id was forwarded to your system"),
             "not_forwarded",
         )
     return (
@@ -493,8 +492,8 @@ def _repeat(earlier: StatusUpdate, update: dict[str, Any], forwarding: Forwardin
     if earlier.body != update:
         raise UpdateRefused(
             409,
-            f"ลำดับที่ {update['sequence']} ถูกใช้แล้วกับข้อมูลอื่น / sequence {update['sequence']} "
-            "was already used with other content",
+            _("sequence %(sequence)s was already used with other content")
+            % {"sequence": update["sequence"]},
             "sequence_reused",
         )
     forwarding.application.refresh_from_db(fields=["status"])
@@ -533,15 +532,16 @@ def _decide(forwarding: Forwarding, update: dict[str, Any], source: str) -> Upda
     if forwarding.state == ForwardingState.DECIDED:
         raise UpdateRefused(
             409,
-            f"หน่วยงานตัดสินคำขอนี้แล้ว ({forwarding.decision}) / this application was already "
-            f"decided ({forwarding.decision})",
+            _("this application was already decided (%(decision)s)")
+            % {"decision": forwarding.decision},
             "already_decided",
         )
     system = forwarding.agency_system
     data: dict[str, Any] = {"decision": update["type"]}
     if update["licence"]:
         data["agency_licence"] = update["licence"]
-    label = UpdateType(update["type"]).label
+    with translation.override(None):  # the history stores the English msgid as a code
+        label = str(UpdateType(update["type"]).label)
     try:
         application = applications.complete_system_step(
             forwarding.application,

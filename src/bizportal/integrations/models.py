@@ -11,15 +11,16 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from bizportal.catalog.models import Service
 from bizportal.exchange.models import AgencySystem
 
 
 class Mode(models.TextChoices):
-    BACKOFFICE = "backoffice", "พิจารณาในระบบหลังบ้านของพอร์ทัล / decided in the portal's back office"
-    ONLINE = "online", "ส่งต่อระบบของหน่วยงานทันที / forwarded online to the agency's system"
-    BATCH = "batch", "ส่งต่อเป็นชุดรายวัน / forwarded to the agency's system in a daily batch"
+    BACKOFFICE = "backoffice", _("decided in the portal's back office")
+    ONLINE = "online", _("forwarded online to the agency's system")
+    BATCH = "batch", _("forwarded to the agency's system in a daily batch")
 
 
 class IntegrationVersion(models.Model):
@@ -74,12 +75,12 @@ class IntegrationVersion(models.Model):
 
 
 class ForwardingState(models.TextChoices):
-    PENDING = "pending", "รอส่ง / waiting to be sent"
-    BATCHED = "batched", "อยู่ในชุดรายวัน / in a daily batch"
-    DELIVERED = "delivered", "ส่งถึงระบบหน่วยงานแล้ว / received by the agency's system"
-    ACKNOWLEDGED = "acknowledged", "หน่วยงานรับเรื่องแล้ว / acknowledged by the agency"
-    DECIDED = "decided", "หน่วยงานตัดสินแล้ว / decided by the agency"
-    DEAD = "dead", "ส่งไม่สำเร็จ รอผู้ดูแลส่งใหม่ / undeliverable, waiting for an admin"
+    PENDING = "pending", _("waiting to be sent")
+    BATCHED = "batched", _("in a daily batch")
+    DELIVERED = "delivered", _("received by the agency's system")
+    ACKNOWLEDGED = "acknowledged", _("acknowledged by the agency")
+    DECIDED = "decided", _("decided by the agency")
+    DEAD = "dead", _("undeliverable, waiting for an admin")
 
 
 #: States in which the agency's system may still report on the forwarding.
@@ -174,11 +175,11 @@ class ForwardingAttempt(models.Model):
     exchange history shows every attempt (time, status, latency, what came back)."""
 
     class Outcome(models.TextChoices):
-        DELIVERED = "delivered", "ส่งถึงแล้ว / delivered"
-        REFUSED = "refused", "ปลายทางปฏิเสธ / refused by the agency (4xx)"
-        FAILED = "failed", "ปลายทางขัดข้อง / the agency's server failed (5xx)"
-        TIMEOUT = "timeout", "หมดเวลา / timed out"
-        UNREACHABLE = "unreachable", "ติดต่อไม่ได้ / could not connect"
+        DELIVERED = "delivered", _("delivered")
+        REFUSED = "refused", _("refused by the agency (4xx)")
+        FAILED = "failed", _("the agency's server failed (5xx)")
+        TIMEOUT = "timeout", _("timed out")
+        UNREACHABLE = "unreachable", _("could not connect")
 
     forwarding = models.ForeignKey(Forwarding, on_delete=models.CASCADE, related_name="tries")
     number = models.PositiveIntegerField()
@@ -199,11 +200,11 @@ class ForwardingAttempt(models.Model):
 
 
 class UpdateType(models.TextChoices):
-    ACKNOWLEDGE = "acknowledge", "รับเรื่อง / acknowledge"
-    STATUS = "status", "แจ้งความคืบหน้า / status update"
-    CORRECT = "correct", "ขอให้แก้ไข / request a correction"
-    APPROVE = "approve", "อนุมัติ / approve"
-    REJECT = "reject", "ไม่อนุมัติ / reject"
+    ACKNOWLEDGE = "acknowledge", _("acknowledge")
+    STATUS = "status", _("status update")
+    CORRECT = "correct", _("request a correction")
+    APPROVE = "approve", _("approve")
+    REJECT = "reject", _("reject")
 
 
 DECISIONS = (UpdateType.CORRECT, UpdateType.APPROVE, UpdateType.REJECT)
@@ -217,8 +218,8 @@ class StatusUpdate(models.Model):
     newest applied one is kept but not applied (``stale``)."""
 
     class Outcome(models.TextChoices):
-        APPLIED = "applied", "นำไปใช้แล้ว / applied"
-        STALE = "stale", "เก่ากว่าที่ได้รับแล้ว ไม่นำไปใช้ / older than one already applied"
+        APPLIED = "applied", _("applied")
+        STALE = "stale", _("older than one already applied")
 
     forwarding = models.ForeignKey(Forwarding, on_delete=models.PROTECT, related_name="updates")
     application = models.ForeignKey(

@@ -11,6 +11,7 @@ import jmespath
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
+from django.utils.translation import gettext as _
 from jmespath.exceptions import JMESPathError
 
 from bizportal.catalog.bundles import DEFAULT_PROCESS
@@ -32,27 +33,27 @@ LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 def mapping_errors(mapping: Any) -> list[str]:
     """Why a field mapping cannot be used, one message per problem (empty if it can)."""
     if not isinstance(mapping, dict):
-        return ["การจับคู่ต้องเป็นออบเจกต์ ชื่อฟิลด์ → นิพจน์ / the mapping is an object: field → expression"]
+        return [_("the mapping is an object: field → expression")]
     if len(mapping) > MAX_MAPPED_FIELDS:
-        return [f"จับคู่ได้ไม่เกิน {MAX_MAPPED_FIELDS} ฟิลด์ / at most {MAX_MAPPED_FIELDS} fields"]
+        return [_("at most %(count)s fields") % {"count": MAX_MAPPED_FIELDS}]
     errors = []
     for target, expression in mapping.items():
         if not TARGET.match(str(target)):
             errors.append(
-                f"{target!r}: ชื่อฟิลด์ใช้ได้เฉพาะ A-Z a-z 0-9 _ และจุด / a field name is letters, "
-                "digits, '_' and dots"
+                _("%(field)s: a field name is letters, digits, '_' and dots")
+                % {"field": repr(target)}
             )
         elif not isinstance(expression, str) or not expression.strip():
-            errors.append(f"{target}: ต้องมีนิพจน์ JMESPath / give a JMESPath expression")
+            errors.append(_("%(field)s: give a JMESPath expression") % {"field": target})
         elif len(expression) > MAX_EXPRESSION:
-            errors.append(f"{target}: นิพจน์ยาวเกินไป / the expression is too long")
+            errors.append(_("%(field)s: the expression is too long") % {"field": target})
         else:
             try:
                 jmespath.compile(expression)
             except JMESPathError as error:
                 errors.append(
-                    f"{target}: นิพจน์ JMESPath ไม่ถูกต้อง / not a valid JMESPath expression "
-                    f"({_first_line(error)})"
+                    _("%(field)s: not a valid JMESPath expression (%(error)s)")
+                    % {"field": target, "error": _first_line(error)}
                 )
     return errors
 
@@ -65,36 +66,32 @@ def _endpoint_errors(mode: str, endpoint_url: str) -> list[str]:
     if mode != Mode.ONLINE:
         return []
     if not endpoint_url:
-        return ["การส่งต่อทันทีต้องมีที่อยู่ปลายทาง / online forwarding needs the endpoint URL"]
+        return [_("online forwarding needs the endpoint URL")]
     parts = urlsplit(endpoint_url)
     if parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in LOOPBACK):
         return []
-    return ["ที่อยู่ปลายทางต้องเป็น https / the endpoint must be https"]
+    return [_("the endpoint must be https")]
 
 
 def _system_errors(service: Service, mode: str, system: AgencySystem | None) -> list[str]:
     if mode == Mode.BACKOFFICE:
         return []
     if system is None:
-        return [
-            "ระบุระบบของหน่วยงานที่รับคำขอและแจ้งผลกลับ / name the agency system that "
-            "receives the applications and reports back"
-        ]
+        return [_("name the agency system that receives the applications and reports back")]
     if system.agency_id != service.agency_id:
         return [
-            "ระบบนี้เป็นของหน่วยงานอื่น / this system belongs to another agency: it may never "
-            "see this agency's applications"
+            _("this system belongs to another agency: it may never see this agency's applications")
         ]
     return []
 
 
 def _document_errors(service: Service, documents: Any) -> list[str]:
     if not isinstance(documents, list):
-        return ["เอกสารต้องเป็นรายการรหัสเอกสาร / documents are a list of document codes"]
+        return [_("documents are a list of document codes")]
     known = set(service.documents.values_list("code", flat=True))
     unknown = sorted({str(code) for code in documents} - known)
     if unknown:
-        return [f"บริการนี้ไม่มีเอกสาร {unknown} / the service asks for no documents {unknown}"]
+        return [_("the service asks for no documents %(codes)s") % {"codes": unknown}]
     return []
 
 
@@ -116,14 +113,10 @@ def _process_errors(service: Service, mode: str) -> list[str]:
     never be forwarded or be refused at submission."""
     forwards = _forwards(service)
     if mode == Mode.BACKOFFICE and forwards:
-        return [
-            "กระบวนงานของบริการนี้ส่งต่อระบบของหน่วยงาน เลือกส่งทันทีหรือเป็นชุด / the service's "
-            "process forwards to the agency's system: choose online or batch"
-        ]
+        return [_("the service's process forwards to the agency's system: choose online or batch")]
     if mode in (Mode.ONLINE, Mode.BATCH) and not forwards:
         return [
-            "กระบวนงานของบริการนี้ไม่มีขั้นตอน forward-to-agency จึงไม่มีการส่งต่อ / the service's "
-            "process has no forward-to-agency step: nothing would be forwarded"
+            _("the service's process has no forward-to-agency step: nothing would be forwarded")
         ]
     return []
 
@@ -139,9 +132,7 @@ def integration_problems(
 ) -> dict[str, list[str]]:
     """Every problem with these settings, by field (empty when they can be published)."""
     problems = {
-        "mode": _process_errors(service, mode)
-        if mode in Mode.values
-        else ["ไม่มีรูปแบบนี้ / no such mode"],
+        "mode": _process_errors(service, mode) if mode in Mode.values else [_("no such mode")],
         "agency_system": _system_errors(service, mode, agency_system),
         "endpoint_url": _endpoint_errors(mode, endpoint_url),
         "field_mapping": mapping_errors(field_mapping),

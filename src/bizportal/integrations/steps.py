@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
 from bizportal.applications.models import Application, Status
 from bizportal.workflow.engine import ReadyStep
 from bizportal.workflow.steps import (
@@ -31,9 +34,7 @@ from .selectors import current_integration
 class ForwardToAgencyStep(StepHandler):
     type = forwarding.STEP_TYPE
     performer = Performer.EXTERNAL
-    description = (
-        "ส่งต่อระบบของหน่วยงานและรอผลการพิจารณา / Forwarded to the agency's own system, which decides"
-    )
+    description = gettext_noop("Forwarded to the agency's own system, which decides")
     outputs = frozenset({"decision", "agency_licence"})
 
     def enter(self, ctx: StepContext) -> Completion | None:
@@ -41,8 +42,10 @@ class ForwardToAgencyStep(StepHandler):
         integration = current_integration(application.service)
         if integration is None or integration.mode == Mode.BACKOFFICE:
             raise StepError(
-                "บริการนี้ยังไม่ได้ตั้งค่าการส่งต่อระบบของหน่วยงาน / this service has no "
-                "integration with the agency's system: an admin must publish one"
+                _(
+                    "this service has no integration with the agency's system: an admin must "
+                    "publish one"
+                )
             )
         forwarding.open_forwarding(application, integration, ctx.step.spec.id)
         return None

@@ -21,6 +21,9 @@ from urllib.parse import quote
 import requests
 from django.conf import settings
 from django.db import transaction
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from bizportal.core import audit
 from bizportal.core.thai import validate_citizen_id, validate_juristic_id, validate_taxpayer_id
@@ -108,14 +111,13 @@ def person_record(citizen_id: str, data: dict[str, Any]) -> PersonRecord:
     )
 
 
-def _get(url: str, token: str, *, what: tuple[str, str]) -> dict[str, Any]:
-    """GET JSON or raise RegistryUnavailable / RecordNotFound with bilingual text."""
-    unavailable = (
-        f"ระบบ{what[0]}ไม่ตอบสนอง โปรดลองใหม่ภายหลัง / "
-        f"The {what[1]} is not available, please try again later"
-    )
+def _get(url: str, token: str, *, what: str | Promise) -> dict[str, Any]:
+    """GET JSON or raise RegistryUnavailable / RecordNotFound, in the reader's language."""
+    unavailable = _("The %(registry)s is not available, please try again later") % {
+        "registry": what
+    }
     if not token:
-        log.warning("no token configured for the %s; not asking", what[1])
+        log.warning("no token configured for the %s; not asking", what)
         raise RegistryUnavailable(unavailable)
     try:
         response = requests.get(
@@ -127,7 +129,7 @@ def _get(url: str, token: str, *, what: tuple[str, str]) -> dict[str, Any]:
         log.warning("registry request failed: %s", error)
         raise RegistryUnavailable(unavailable) from error
     if response.status_code == 404:
-        raise RecordNotFound(f"ไม่พบข้อมูลใน{what[0]} / No record in the {what[1]}")
+        raise RecordNotFound(_("No record in the %(registry)s") % {"registry": what})
     if response.status_code != 200:
         log.warning("registry answered %s for %s", response.status_code, url)
         raise RegistryUnavailable(unavailable)
@@ -170,11 +172,9 @@ def fetch_person(
     target = ("registries.civil_person", key)
     url = f"{settings.CIVIL_REGISTRY_URL.rstrip('/')}/persons/{quote(key)}"
     try:
-        data = _get(url, settings.CIVIL_REGISTRY_TOKEN, what=("ทะเบียนราษฎร", "civil registry"))
+        data = _get(url, settings.CIVIL_REGISTRY_TOKEN, what=CIVIL)
         if data.get("citizen_id") != key:
-            raise RegistryUnavailable(
-                "ทะเบียนราษฎรตอบข้อมูลไม่ตรงกับที่ขอ / The civil registry answered about someone else"
-            )
+            raise RegistryUnavailable(_("The civil registry answered about someone else"))
         record = person_record(key, data)
     except RecordNotFound:
         _audited("registry.person_fetched", target, actor, purpose, "not_found", audited)
@@ -209,17 +209,13 @@ def companies_directed_by(
     target = ("registries.juristic_directorships", key)
     url = f"{settings.JURISTIC_REGISTRY_URL.rstrip('/')}/?director={quote(key)}"
     try:
-        data = _get(
-            url, settings.JURISTIC_REGISTRY_TOKEN, what=("ทะเบียนนิติบุคคล", "juristic-person registry")
-        )
+        data = _get(url, settings.JURISTIC_REGISTRY_TOKEN, what=JURISTIC)
     except RegistryUnavailable:
         _audited("registry.directorships_fetched", target, actor, purpose, "unavailable")
         raise
     results = data.get("results")
     if not isinstance(results, list):
-        raise RegistryUnavailable(
-            "ทะเบียนนิติบุคคลตอบในรูปแบบที่อ่านไม่ได้ / The registry answered something unreadable"
-        )
+        raise RegistryUnavailable(_("The registry answered something unreadable"))
     records = [_juristic_record(item) for item in results if isinstance(item, dict)]
     records = [r for r in records if key in r.director_citizen_ids]
     _audited("registry.directorships_fetched", target, actor, purpose, "ok")
@@ -234,13 +230,9 @@ def fetch_juristic_person(
     target = ("registries.juristic_person", key)
     url = f"{settings.JURISTIC_REGISTRY_URL.rstrip('/')}/{quote(key)}"
     try:
-        data = _get(
-            url, settings.JURISTIC_REGISTRY_TOKEN, what=("ทะเบียนนิติบุคคล", "juristic-person registry")
-        )
+        data = _get(url, settings.JURISTIC_REGISTRY_TOKEN, what=JURISTIC)
         if data.get("juristic_id") != key:
-            raise RegistryUnavailable(
-                "ทะเบียนนิติบุคคลตอบข้อมูลไม่ตรงกับที่ขอ / The registry answered about another company"
-            )
+            raise RegistryUnavailable(_("The registry answered about another company"))
         record = _juristic_record(data)
     except RecordNotFound:
         _audited("registry.juristic_person_fetched", target, actor, purpose, "not_found", audited)
@@ -300,14 +292,16 @@ def _audited_fetch(
     return result
 
 
-REVENUE = ("ระบบกรมสรรพากร", "Revenue Department registry")
-DIW = ("ระบบกรมโรงงานอุตสาหกรรม", "Department of Industrial Works registry")
+CIVIL = gettext_lazy("civil registry")
+JURISTIC = gettext_lazy("juristic-person registry")
+REVENUE = gettext_lazy("Revenue Department registry")
+DIW = gettext_lazy("Department of Industrial Works registry")
 
 
-def _unreadable(what: tuple[str, str]) -> RegistryUnavailable:
+def _unreadable(what: str | Promise) -> RegistryUnavailable:
     return RegistryUnavailable(
-        f"{what[0]}ตอบข้อมูลที่อ่านไม่ได้หรือไม่ตรงกับที่ขอ / "
-        f"The {what[1]} answered something unreadable or about someone else"
+        _("The %(registry)s answered something unreadable or about someone else")
+        % {"registry": what}
     )
 
 

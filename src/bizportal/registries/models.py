@@ -9,6 +9,7 @@ import datetime as dt
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from bizportal.core.models import PersonalDataLabel
 
@@ -86,8 +87,8 @@ class SandboxJuristicPerson(AddressFields):
     """A company in the sandbox juristic-person registry (registered address inherited)."""
 
     class Status(models.TextChoices):
-        ACTIVE = "active", "ยังดำเนินกิจการอยู่ / Active"
-        DISSOLVED = "dissolved", "เลิก / Dissolved"
+        ACTIVE = "active", _("Active")
+        DISSOLVED = "dissolved", _("Dissolved")
 
     juristic_id = models.CharField(max_length=13, unique=True)
     name_th = models.CharField(max_length=300)
@@ -101,8 +102,8 @@ class SandboxJuristicPerson(AddressFields):
     signing_rule = models.CharField(
         max_length=3,
         choices=[
-            ("any", "กรรมการคนใดคนหนึ่งลงนาม / Any one director signs"),
-            ("two", "กรรมการสองคนลงนามร่วมกัน / Two directors sign jointly"),
+            ("any", _("Any one director signs")),
+            ("two", _("Two directors sign jointly")),
         ],
         default="any",
         help_text="the signing authority registered for the company",
@@ -140,8 +141,8 @@ class SandboxTaxpayer(models.Model):
     Thai tax law uses as the taxpayer identification number."""
 
     class Status(models.TextChoices):
-        ACTIVE = "active", "ยังประกอบกิจการ / Active"
-        CEASED = "ceased", "เลิกประกอบกิจการ / Ceased"
+        ACTIVE = "active", _("Active")
+        CEASED = "ceased", _("Ceased")
 
     PERSONAL_DATA = {
         "taxpayer_id": PersonalDataLabel.PERSONAL,
@@ -216,9 +217,9 @@ class SandboxFactoryLicence(AddressFields):
     licences carry an expiry date."""
 
     class Status(models.TextChoices):
-        VALID = "valid", "ใช้ได้ / Valid"
-        EXPIRED = "expired", "หมดอายุ / Expired"
-        REVOKED = "revoked", "ถูกเพิกถอน / Revoked"
+        VALID = "valid", _("Valid")
+        EXPIRED = "expired", _("Expired")
+        REVOKED = "revoked", _("Revoked")
 
     PERSONAL_DATA = {"owner_id": PersonalDataLabel.PERSONAL}
 

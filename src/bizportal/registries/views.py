@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from bizportal.core.problems import problem_response
@@ -42,7 +43,7 @@ def _authorised(request: HttpRequest, expected: str) -> bool:
 
 def _unauthorised() -> HttpResponse:
     response = problem_response(
-        401, "ต้องแนบโทเค็นที่ถูกต้อง / A valid bearer token is required", type_="registry-unauthorised"
+        401, _("A valid bearer token is required"), type_="registry-unauthorised"
     )
     response["WWW-Authenticate"] = 'Bearer realm="sandbox-registry"'
     return response
@@ -87,7 +88,7 @@ def person(request: HttpRequest, citizen_id: str) -> HttpResponse:
         accepted_tokens()["civil"],
         validate_citizen_id,
         lambda key: _as_json(SandboxPerson.objects.filter(citizen_id=key).first()),
-        "ไม่พบบุคคลนี้ในทะเบียนราษฎร / No person with this citizen ID in the civil registry",
+        _("No person with this citizen ID in the civil registry"),
     )
 
 
@@ -101,7 +102,7 @@ def juristic_person(request: HttpRequest, juristic_id: str) -> HttpResponse:
         accepted_tokens()["juristic"],
         validate_juristic_id,
         lambda key: _as_json(SandboxJuristicPerson.objects.filter(juristic_id=key).first()),
-        "ไม่พบนิติบุคคลนี้ / No juristic person with this number",
+        _("No juristic person with this number"),
     )
 
 
@@ -139,7 +140,7 @@ def revenue_taxpayer(request: HttpRequest, taxpayer_id: str) -> HttpResponse:
         accepted_tokens()["revenue"],
         validate_taxpayer_id,
         lambda key: _as_json(SandboxTaxpayer.objects.filter(taxpayer_id=key).first()),
-        "ไม่พบผู้เสียภาษีรายนี้ในกรมสรรพากร / No taxpayer with this number at the Revenue Department",
+        _("No taxpayer with this number at the Revenue Department"),
     )
 
 
@@ -171,6 +172,5 @@ def diw_licences(request: HttpRequest, owner_id: str) -> HttpResponse:
         accepted_tokens()["diw"],
         validate_taxpayer_id,
         _factory_licences,
-        "ไม่พบใบอนุญาตประกอบกิจการโรงงานของผู้นี้ / "
-        "The Department of Industrial Works holds no factory licence of this owner",
+        _("The Department of Industrial Works holds no factory licence of this owner"),
     )

@@ -6,6 +6,7 @@ import re
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from bizportal.core.thai import validate_citizen_id
 
@@ -21,17 +22,12 @@ class SignInForm(forms.Form):
 
     citizen_id = forms.CharField(
         max_length=24,
-        error_messages={
-            "required": (
-                "กรุณากรอกเลขประจำตัวประชาชนหรือเลขหนังสือเดินทาง / "
-                "Please enter your citizen ID or passport number"
-            )
-        },
+        error_messages={"required": (_("Please enter your citizen ID or passport number"))},
     )
     password = forms.CharField(
         max_length=128,
         strip=False,
-        error_messages={"required": "กรุณากรอกรหัสผ่าน / Please enter your password"},
+        error_messages={"required": _("Please enter your password")},
     )
 
     def clean_citizen_id(self) -> str:
@@ -47,8 +43,7 @@ class SignInForm(forms.Form):
         if re.fullmatch(PASSPORT_PATTERN, compact):
             return compact
         raise ValidationError(
-            "กรุณากรอกเลขประจำตัวประชาชน 13 หลัก หรือเลขหนังสือเดินทาง / "
-            "Enter a 13-digit citizen ID or a passport number",
+            _("Enter a 13-digit citizen ID or a passport number"),
             code="login",
         )
 
@@ -56,13 +51,11 @@ class SignInForm(forms.Form):
 class TotpForm(forms.Form):
     totp_code = forms.CharField(
         max_length=12,
-        error_messages={
-            "required": "กรุณากรอกรหัส 6 หลักจากแอป / Please enter the 6-digit code from your app"
-        },
+        error_messages={"required": _("Please enter the 6-digit code from your app")},
     )
 
     def clean_totp_code(self) -> str:
         code = re.sub(r"\s", "", self.cleaned_data["totp_code"])
         if not re.fullmatch(r"[0-9]{6}", code):
-            raise ValidationError("รหัสต้องเป็นตัวเลข 6 หลัก / The code is 6 digits", code="totp_format")
+            raise ValidationError(_("The code is 6 digits"), code="totp_format")
         return code

@@ -18,6 +18,7 @@ from django.contrib.sessions.base_session import AbstractBaseSession
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from bizportal.core.models import PersonalDataLabel
 
@@ -155,29 +156,20 @@ class SandboxIdentity(models.Model):
         errors: dict[str, str] = {}
         if self.person_kind == PersonKind.FOREIGN:
             if not re.fullmatch(PASSPORT_PATTERN, self.passport_no):
-                errors["passport_no"] = (
-                    "กรุณากรอกเลขหนังสือเดินทาง 5-20 ตัวอักษร (A-Z, 0-9) / "
-                    "Enter the passport number: 5-20 letters or digits"
-                )
+                errors["passport_no"] = _("Enter the passport number: 5-20 letters or digits")
             if not re.fullmatch(NATIONALITY_PATTERN, self.nationality):
-                errors["nationality"] = (
-                    "กรุณากรอกรหัสสัญชาติ 3 ตัวอักษร (ISO 3166-1) / "
+                errors["nationality"] = _(
                     "Enter the nationality as an ISO 3166-1 alpha-3 code, e.g. GBR"
                 )
             if not self.given_name_en:
-                errors["given_name_en"] = "กรุณากรอกชื่อภาษาอังกฤษ / Enter the English given name"
+                errors["given_name_en"] = _("Enter the English given name")
         else:
             if not self.citizen_id:
-                errors["citizen_id"] = (
-                    "กรุณากรอกเลขประจำตัวประชาชน / Enter the citizen ID of a Thai citizen"
-                )
+                errors["citizen_id"] = _("Enter the citizen ID of a Thai citizen")
             if self.passport_no or self.nationality:
-                errors["passport_no"] = (
-                    "ผู้มีสัญชาติไทยเข้าสู่ระบบด้วยเลขประจำตัวประชาชนเท่านั้น / "
-                    "A Thai citizen signs in with the citizen ID only"
-                )
+                errors["passport_no"] = _("A Thai citizen signs in with the citizen ID only")
             if not self.given_name_th:
-                errors["given_name_th"] = "กรุณากรอกชื่อภาษาไทย / Enter the Thai given name"
+                errors["given_name_th"] = _("Enter the Thai given name")
         if errors:
             raise ValidationError(errors)
 

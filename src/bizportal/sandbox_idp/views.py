@@ -26,6 +26,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -66,25 +67,19 @@ SECOND_FACTOR_KEY = "second_factor"
 SECOND_FACTOR_TIMEOUT = 600
 
 SCOPE_LABELS = {
-    "pid": (
-        "เลขประจำตัวประชาชน หรือเลขหนังสือเดินทางและสัญชาติ",
-        "Citizen ID, or passport number and nationality",
-    ),
-    "profile": ("ชื่อ-นามสกุล (ไทยและอังกฤษ)", "Name (Thai and English)"),
-    "email": ("อีเมล", "Email address"),
+    "pid": _("Citizen ID, or passport number and nationality"),
+    "profile": _("Name (Thai and English)"),
+    "email": _("Email address"),
 }
 
+
 OTP_MESSAGES = {
-    services.OtpOutcome.WRONG: (
-        "รหัสไม่ถูกต้อง โปรดลองอีกครั้ง / The code is not correct, please try again"
-    ),
+    services.OtpOutcome.WRONG: (_("The code is not correct, please try again")),
     services.OtpOutcome.REPLAYED: (
-        "รหัสนี้ถูกใช้ไปแล้ว โปรดรอรหัสถัดไปในแอป / "
-        "This code has already been used; wait for the next one in your app"
+        _("This code has already been used; wait for the next one in your app")
     ),
     services.OtpOutcome.RATE_LIMITED: (
-        "กรอกรหัสผิดหลายครั้งเกินไป โปรดรอ 5 นาทีแล้วลองใหม่ / "
-        "Too many wrong codes; please wait 5 minutes and try again"
+        _("Too many wrong codes; please wait 5 minutes and try again")
     ),
 }
 
@@ -354,7 +349,7 @@ def _check_second_factor(
     if outcome is not services.OtpOutcome.OK:
         status = 429 if outcome is services.OtpOutcome.RATE_LIMITED else 200
         return _second_factor_page(
-            request, idp, grant, identity, message=OTP_MESSAGES[outcome], status=status
+            request, idp, grant, identity, message=str(OTP_MESSAGES[outcome]), status=status
         )
     idp.pop(SECOND_FACTOR_KEY, None)
     signed_in = {**signed_in, "aal": "2", "auth_time": int(time.time())}

@@ -24,6 +24,7 @@ from authlib.integrations.django_client import DjangoOAuth2App, OAuth
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 from joserfc.errors import JoseError
 
 from bizportal.identity.providers import SignInError, providers
@@ -39,14 +40,8 @@ SESSION_ID_TOKEN = "digital_id.id_token"  # noqa: S105 - a session key, not a se
 SESSION_REFRESH_TOKEN = "digital_id.refresh_token"  # noqa: S105 - a session key
 SESSION_SUBJECT = "digital_id.sub"
 
-UNAVAILABLE = (
-    "ระบบยืนยันตัวตนดิจิทัลไอดีไม่ตอบสนอง โปรดลองใหม่ภายหลัง / "
-    "Digital ID is not available at the moment, please try again later"
-)
-REFRESH_REFUSED = (
-    "ดิจิทัลไอดีไม่ยืนยันการเข้าสู่ระบบนี้อีกต่อไป โปรดเข้าสู่ระบบใหม่ / "
-    "Digital ID no longer confirms this sign-in, please sign in again"
-)
+UNAVAILABLE = _("Digital ID is not available at the moment, please try again later")
+REFRESH_REFUSED = _("Digital ID no longer confirms this sign-in, please sign in again")
 
 _AAL_IN_ACR = re.compile(r"(?:^|:)aal:([0-9]+)$")
 
@@ -147,25 +142,23 @@ class DigitalIdProvider:
             token = client.authorize_access_token(request)
         except MismatchingStateError as error:
             raise SignInError(
-                "คำขอเข้าสู่ระบบหมดอายุหรือไม่ถูกต้อง โปรดเริ่มใหม่ / "
-                "This sign-in request has expired or is not valid, please start again",
+                _("This sign-in request has expired or is not valid, please start again"),
                 code="bad_state",
             ) from error
         except OAuthError as error:
             if error.error == "access_denied":
                 raise SignInError(
-                    "ท่านยกเลิกการยืนยันตัวตน / You cancelled the identity check",
+                    _("You cancelled the identity check"),
                     code="access_denied",
                     status=403,
                 ) from error
             raise SignInError(
-                "ดิจิทัลไอดีไม่ยืนยันการเข้าสู่ระบบนี้ / Digital ID did not confirm this sign-in",
+                _("Digital ID did not confirm this sign-in"),
                 code=f"provider_error:{error.error}",
             ) from error
         except JoseError as error:
             raise SignInError(
-                "ข้อมูลยืนยันตัวตนที่ได้รับไม่ถูกต้อง (ลายมือชื่อหรือข้อมูลไม่ผ่านการตรวจสอบ) / "
-                "The identity token did not pass verification (signature or claims)",
+                _("The identity token did not pass verification (signature or claims)"),
                 code="invalid_id_token",
             ) from error
         except (requests.RequestException, ValueError) as error:
@@ -174,21 +167,22 @@ class DigitalIdProvider:
         claims = token.get("userinfo")
         if not claims:
             raise SignInError(
-                "ดิจิทัลไอดีไม่ได้ส่งข้อมูลยืนยันตัวตน / Digital ID sent no identity token",
+                _("Digital ID sent no identity token"),
                 code="no_id_token",
             )
         claims = dict(claims)
         if claims.get("person_kind") != "foreign" and not claims.get("pid"):
             raise SignInError(
-                "ดิจิทัลไอดีไม่ได้ส่งเลขประจำตัวประชาชน / Digital ID did not send a citizen ID",
+                _("Digital ID did not send a citizen ID"),
                 code="missing_pid",
             )
         wanted = requested_aal((asked or {}).get("acr_values"))
         if wanted and confirmed_aal(claims) < wanted:
             raise SignInError(
-                "บริการนี้ต้องการการยืนยันตัวตนที่รัดกุมกว่านี้ (AAL2 ด้วยรหัสจากแอป) โปรดลองใหม่ / "
-                "This service needs a stronger sign-in (AAL2, with a code from your app); "
-                "please try again",
+                _(
+                    "This service needs a stronger sign-in (AAL2, with a code from your app); "
+                    "please try again"
+                ),
                 code="insufficient_assurance",
                 status=403,
             )
