@@ -319,7 +319,7 @@ def test_if_the_application_refuses_the_payment_nothing_is_half_written(
     assert not DomainEvent.objects.filter(name="payments.invoice_paid").exists()
     event = PaymentEvent.objects.get()
     assert (event.outcome, event.provider_txn_id) == ("error", TXN_ID)
-    assert "not waiting for a payment step" in event.detail
+    assert "ไม่ได้รอขั้นตอน" in event.detail
 
 
 def test_unknown_providers_and_get_requests_are_refused(db: None, client: Client) -> None:

@@ -31,12 +31,6 @@ def expire(invoice: Invoice) -> Invoice:
     return invoice
 
 
-@pytest.mark.xfail(
-    reason="notifications/subscribers.py still splits payments' choice labels on ' / ' "
-    "(state_th/state_en, kind_th/kind_en); the labels are single-language gettext now, so "
-    "this passes again once the notifications app translates them per recipient",
-    strict=False,
-)
 def test_the_applicant_is_told_an_invoice_expired_and_where_to_ask_for_a_new_one(
     invoice: Invoice,
 ) -> None:
@@ -62,12 +56,6 @@ def test_no_invoice_message_when_the_application_was_rejected(invoice: Invoice) 
     assert not InboxMessage.objects.filter(subject__contains=invoice.number).exists()
 
 
-@pytest.mark.xfail(
-    reason="notifications/subscribers.py still splits payments' choice labels on ' / ' "
-    "(state_th/state_en, kind_th/kind_en); the labels are single-language gettext now, so "
-    "this passes again once the notifications app translates them per recipient",
-    strict=False,
-)
 def test_finance_officers_of_the_agency_hear_of_a_flagged_payment(
     invoice: Invoice, post_callback: PostCallback
 ) -> None:

@@ -108,7 +108,7 @@ def test_an_approval_whose_fee_cannot_be_computed_is_refused_and_changes_nothing
     officer = officer_of(application)
     history = list(application.history.values_list("pk", flat=True))
     audit_trail = AuditEvent.objects.count()
-    with pytest.raises(FeeRuleError, match="เพื่อคำนวณค่าธรรมเนียม") as refused:
+    with pytest.raises(FeeRuleError, match="is needed to calculate the fee") as refused:
         applications.decide(application, officer=officer, action="approve")
     assert refused.value.code == "missing" and refused.value.field == "machine_hp"
 

@@ -225,7 +225,7 @@ def test_applying_here_for_a_service_taken_at_the_agency_is_refused_and_creates_
     )
     assert api.status_code == 409, api.content
     assert api["Content-Type"] == "application/problem+json"
-    assert "not applied for on Biz Portal" in api.json()["detail"]
+    assert "ยื่นคำขอทางบิซพอร์ทัลไม่ได้" in api.json()["detail"]
     assert not Application.objects.filter(applicant=applicant).exists()
 
 
