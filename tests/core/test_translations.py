@@ -7,7 +7,9 @@ an untranslated or fuzzy message, a stale ``.mo``, or a message in the code that
 
 from __future__ import annotations
 
+import ast
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -117,3 +119,61 @@ def test_an_unknown_language_is_refused_at_start_up() -> None:
     assert [code for code, _name in _languages("")] == ["th", "en"]
     with pytest.raises(ImproperlyConfigured):
         _languages("xx-nonsense")
+
+
+SOURCE = Path(__file__).resolve().parents[2] / "src" / "bizportal"
+LANGUAGE_SWITCH = re.compile(r"\{%\s*if\s+(?:LANG|LANGUAGE_CODE)\s*[!=]=")
+BILINGUAL = re.compile(r"[\u0e00-\u0e7f][^\n]* / [A-Za-z]")
+#: Templates that compare the language on purpose, and why.
+SWITCH_ALLOWED = {
+    # The verification page shows the result in the other language too, marked lang=.
+    "licences/templates/licences/verify.html",
+    # Field labels a registry sends in both languages (data, not our words).
+    "applications/templates/applications/_fetched_evidence.html",
+}
+#: Python files whose "ไทย / English" strings are one bilingual artefact, and why.
+BILINGUAL_ALLOWED = {
+    "settings.py",  # OAuth scope descriptions read by agency integrators of both languages
+    "notifications/catalogue.py",  # default message templates, edited per agency as data
+    "payments/ereceipts.py",  # the ETDA e-receipt JSON names the document in both
+    "payments/demo.py",  # demo data
+    "licences/pades.py",  # the signed licence PDF is one bilingual document
+    "licences/pdf.py",
+    "registries/models.py",  # sandbox registry data
+    "sandbox_agency/rules.py",  # a stand-alone agency program, not the portal
+}
+
+
+def test_no_template_decides_its_words_by_comparing_the_language() -> None:
+    found = [
+        str(path.relative_to(SOURCE))
+        for path in SOURCE.rglob("*.html")
+        if LANGUAGE_SWITCH.search(path.read_text())
+        and str(path.relative_to(SOURCE)) not in SWITCH_ALLOWED
+    ]
+    assert found == [], "use {% translate %} or |pick / |in_language for data"
+
+
+def test_no_python_string_holds_both_languages() -> None:
+    found: list[str] = []
+    for path in SOURCE.rglob("*.py"):
+        relative = str(path.relative_to(SOURCE))
+        if "/migrations/" in relative or relative in BILINGUAL_ALLOWED:
+            continue
+        tree = ast.parse(path.read_text())
+        docstrings = {
+            id(node.body[0].value)
+            for node in ast.walk(tree)
+            if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+            and node.body
+            and isinstance(node.body[0], ast.Expr)
+        }
+        found += [
+            f"{relative}:{node.lineno}"
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and id(node) not in docstrings
+            and BILINGUAL.search(node.value)
+        ]
+    assert found == [], "one msgid in English through gettext; Thai in the catalogue"

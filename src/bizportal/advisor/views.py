@@ -79,7 +79,7 @@ def result(request: HttpRequest) -> HttpResponse:
         return redirect("advisor:ask")
     advice = services.advise(answers)
     shown = [
-        (q, *question_label(q, answers[q.code]))
+        (q, question_label(q, answers[q.code]))
         for q in engine.applicable(asked, answers)
         if q.code in answers
     ]

@@ -71,3 +71,18 @@ def pick(value: object, lang_field: str) -> object:
         return value.get(f"{lang_field}_{lang}") or value.get(f"{lang_field}_th", "")
     text = getattr(value, f"{lang_field}_{lang}", "") or getattr(value, f"{lang_field}_th", "")
     return text
+
+
+@register.filter
+def in_language(value: object) -> object:
+    """The reader's text of a data pair: ``(thai, english)``, ``{"th", "en"}`` or an object
+    with ``th``/``en`` (advisor options, survey choices, registry field labels); Thai when
+    the English is missing. Data an agency wrote in two languages, so not for gettext."""
+    english = not (get_language() or "th").startswith("th")
+    if isinstance(value, (tuple, list)):
+        thai_text, english_text = value[0], value[1]
+    elif isinstance(value, Mapping):
+        thai_text, english_text = value.get("th", ""), value.get("en", "")
+    else:
+        thai_text, english_text = getattr(value, "th", ""), getattr(value, "en", "")
+    return (english_text or thai_text) if english else thai_text
