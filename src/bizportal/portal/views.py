@@ -16,6 +16,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.html import format_html_join
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from bizportal.applications import evidence, selectors, services
@@ -277,8 +278,7 @@ def start_application(request: HttpRequest, slug: str) -> HttpResponse:
     if acting is None:
         messages.error(
             request,
-            "บัญชีเจ้าหน้าที่ยื่นคำขอทางนี้ไม่ได้ (เจ้าหน้าที่ศูนย์บริการยื่นแทนที่หน้าเคาน์เตอร์) / "
-            "Staff accounts cannot apply here (counter officers file at the counter pages)",
+            _("Staff accounts cannot apply here (counter officers file at the counter pages)"),
         )
         return redirect("portal:service", slug=slug)
     draft = (
@@ -598,7 +598,7 @@ def application_edit(request: HttpRequest, public_id: Any) -> HttpResponse:
         elif not (field_errors or document_errors):
             if action == "continue":
                 return redirect("portal:application-check", public_id=public_id)
-            messages.success(request, "บันทึกฉบับร่างแล้ว / Draft saved")
+            messages.success(request, _("Draft saved"))
             return redirect("portal:application-edit", public_id=public_id)
         status_code = 400
     context = {
@@ -732,15 +732,12 @@ def application_submitted(request: HttpRequest, public_id: Any) -> HttpResponse:
 
 def _submitted_message(application: Application) -> str:
     if application.status == Status.AWAITING_SIGNATURE:
-        return (
-            f"ลงนามแล้ว คำขอ {application.reference} รอกรรมการอีกคนลงนามภายใน 7 วัน / "
-            f"Signed: application {application.reference} waits for a second director's "
-            "signature (7 days)"
-        )
-    return (
-        f"ยื่นคำขอเรียบร้อย เลขที่คำขอ {application.reference} / "
-        f"Application submitted, reference {application.reference}"
-    )
+        return _(
+            "Signed: application %(reference)s waits for a second director's signature (7 days)"
+        ) % {"reference": application.reference}
+    return _("Application submitted, reference %(reference)s") % {
+        "reference": application.reference
+    }
 
 
 def _notice(item: evidence.Evidence | None, application: Application, request: Any) -> str:
