@@ -411,6 +411,18 @@ def staff_reads(w: World) -> dict[str, Read]:
             "application.viewed",
             str(w.filed_draft.public_id),
         ),
+        "portal:application-check": Read(
+            "counter",
+            {"public_id": w.filed_draft.public_id},
+            "application.viewed",
+            str(w.filed_draft.public_id),
+        ),
+        "portal:application-submitted": Read(
+            "counter",
+            {"public_id": w.filed.public_id},
+            "application.viewed",
+            str(w.filed.public_id),
+        ),
         "portal:attachment": Read(
             "counter",
             {"public_id": w.filed.public_id, "attachment_id": filed_attachment.public_id},

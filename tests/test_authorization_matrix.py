@@ -349,6 +349,8 @@ def targets(o: Owned) -> dict[str, dict[str, Any]]:
         "portal:licence-change": {"public_id": o.licence.public_id, "kind": "amend"},
         "portal:application": app,
         "portal:application-edit": {"public_id": o.draft.public_id},
+        "portal:application-check": {"public_id": o.draft.public_id},
+        "portal:application-submitted": app,
         "portal:application-sign": app,
         "portal:application-discard": {"public_id": o.draft.public_id},
         "portal:attachment": attachment,

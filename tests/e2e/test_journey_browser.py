@@ -125,16 +125,19 @@ def test_an_entrepreneur_and_an_officer_complete_the_journey_in_chromium(
     applicant.locator("#doc-tax_registration").screenshot(
         path=str(SCREENSHOTS / "applicant-evidence.png")
     )
-    applicant.get_by_label("ข้าพเจ้ายอมรับเงื่อนไขข้างต้น").check()
-    applicant.get_by_role("button", name="ยื่นคำขอ", exact=True).click()
+    applicant.get_by_role("button", name="ดำเนินการต่อ").click()
     expect(
         applicant.get_by_role("alert").get_by_text(re.compile("เลขตรวจสอบไม่ตรง"))
     ).to_be_visible()
     expect(applicant.get_by_label("ชื่อสถานประกอบการ")).to_have_value("ร้านข้าวแกงป้าสมศรี")
     applicant.get_by_label("เลขประจำตัวประชาชนของผู้ควบคุมกิจการ").fill(citizen_id(2024))
+    applicant.get_by_role("button", name="ดำเนินการต่อ").click()
+    # Check your answers, then the declaration and the submit button.
+    expect(applicant.get_by_role("heading", name="ตรวจสอบคำตอบก่อนยื่นคำขอ")).to_be_visible()
     applicant.get_by_label("ข้าพเจ้ายอมรับเงื่อนไขข้างต้น").check()
     applicant.get_by_role("button", name="ยื่นคำขอ", exact=True).click()
     reference = submitted_reference(applicant)
+    applicant.get_by_role("link", name="ติดตามคำขอ").click()
     application_url = applicant.url
     applicant.screenshot(path=str(SCREENSHOTS / "applicant-submitted.png"), full_page=True)
 
@@ -163,7 +166,11 @@ def test_an_entrepreneur_and_an_officer_complete_the_journey_in_chromium(
     expect(applicant.get_by_text("กรุณาแนบแผนผังที่แสดงทางหนีไฟ").first).to_be_visible()
     applicant.get_by_role("link", name="แก้ไขและยื่นคำขอ").click()
     applicant.locator("#d-floor_plan").set_input_files(str(floor_plan(tmp_path)))
+    applicant.get_by_role("button", name="ดำเนินการต่อ").click()
+    expect(applicant.get_by_label("ข้าพเจ้ายอมรับเงื่อนไขข้างต้น")).to_be_checked()
     applicant.get_by_role("button", name="ส่งคำขอที่แก้ไขแล้ว").click()
+    expect(applicant.locator("[data-reference]")).to_have_text(reference)
+    applicant.goto(application_url)
     expect(applicant.locator("[data-status]")).to_have_attribute("data-status", "review")
 
     officer.reload()
@@ -194,9 +201,11 @@ def test_an_entrepreneur_and_an_officer_complete_the_journey_in_chromium(
     business_name = applicant.get_by_label("ชื่อสถานประกอบการ")
     expect(business_name).to_have_value("ร้านข้าวแกงป้าสมศรี")  # as the licence says
     business_name.fill("ร้านข้าวแกงป้าสมศรี สาขาอารีย์")
+    applicant.get_by_role("button", name="ดำเนินการต่อ").click()
     applicant.get_by_label("ข้าพเจ้ายอมรับเงื่อนไขข้างต้น").check()
     applicant.get_by_role("button", name="ยื่นคำขอ", exact=True).click()
     amendment = submitted_reference(applicant)
+    applicant.get_by_role("link", name="ติดตามคำขอ").click()
     amendment_url = applicant.url
     expect(applicant.get_by_text("ขอแก้ไขรายการในใบอนุญาต").first).to_be_visible()
 

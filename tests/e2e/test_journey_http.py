@@ -447,9 +447,11 @@ def cancel_through_the_pages(
         }
     )
     sent = applicant.post(form.action, data=form.fields, headers={"Referer": form_page.url})
-    notice = re.search(r"ยื่นคำขอเรียบร้อย เลขที่คำขอ (BP-\d{4}-\d{6})", sent.text)
+    # The confirmation page names the reference.
+    assert sent.url.endswith("/submitted/"), sent.url
+    notice = re.search(r"data-reference>(BP-\d{4}-\d{6})<", sent.text)
     assert notice, sent.text[:1000]
-    application_page = sent.url
+    application_page = sent.url.removesuffix("submitted/")
 
     public_id = application_page.rstrip("/").split("/")[-1]
     officer_path = f"/backoffice/applications/{public_id}/"

@@ -53,10 +53,12 @@ def test_a_director_applies_for_the_company_and_the_second_director_confirms(
     prasert.get_by_label("เป็นเจ้าของ").check()
     prasert.locator("#d-floor_plan").set_input_files(str(floor_plan(tmp_path)))
     prasert.locator("#c-tax_registration").check()  # the company's tax data, once only
+    prasert.get_by_role("button", name="ดำเนินการต่อ").click()
     prasert.get_by_label("ข้าพเจ้ายอมรับเงื่อนไขข้างต้น").check()
     prasert.get_by_role("button", name="ยื่นคำขอ", exact=True).click()
 
     expect(prasert.get_by_text(re.compile("รอกรรมการอีกคนลงนามภายใน 7 วัน"))).to_be_visible()
+    prasert.get_by_role("link", name="ติดตามคำขอ").click()
     expect(prasert.locator("[data-status]")).to_have_attribute("data-status", "awaiting_signature")
     application = Application.objects.get(party__key=THONGKHAM["juristic_id"])
     assert application.holder_name_th == THONGKHAM["name_th"]

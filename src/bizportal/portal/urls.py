@@ -27,6 +27,12 @@ urlpatterns = [
     ),
     path("applications/<uuid:public_id>/", views.application_detail, name="application"),
     path("applications/<uuid:public_id>/edit/", views.application_edit, name="application-edit"),
+    path("applications/<uuid:public_id>/check/", views.application_check, name="application-check"),
+    path(
+        "applications/<uuid:public_id>/submitted/",
+        views.application_submitted,
+        name="application-submitted",
+    ),
     path("applications/<uuid:public_id>/sign/", views.application_sign, name="application-sign"),
     path(
         "applications/<uuid:public_id>/delete/",

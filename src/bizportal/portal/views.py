@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -15,6 +16,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.html import format_html_join
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from bizportal.applications import evidence, selectors, services
@@ -39,6 +41,8 @@ from bizportal.payments.models import Receipt
 from bizportal.payments.selectors import receipts_of_party
 from bizportal.payments.services import invoice_for
 from bizportal.service_levels import selectors as service_levels
+
+from . import journey
 
 
 def _published(slug: str) -> Service:
@@ -276,8 +280,7 @@ def start_application(request: HttpRequest, slug: str) -> HttpResponse:
     if acting is None:
         messages.error(
             request,
-            "บัญชีเจ้าหน้าที่ยื่นคำขอทางนี้ไม่ได้ (เจ้าหน้าที่ศูนย์บริการยื่นแทนที่หน้าเคาน์เตอร์) / "
-            "Staff accounts cannot apply here (counter officers file at the counter pages)",
+            _("Staff accounts cannot apply here (counter officers file at the counter pages)"),
         )
         return redirect("portal:service", slug=slug)
     draft = (
@@ -541,108 +544,202 @@ def application_discard(request: HttpRequest, public_id: Any) -> HttpResponse:
 @login_required
 @audit.audited_read("application.viewed", "applications.application")
 def application_edit(request: HttpRequest, public_id: Any) -> HttpResponse:
+    """Steps 1 and 2 of the journey: the answers and the documents. One submit checks
+    everything together (answers, each file's type and size, the required documents) and
+    shows every error at once; a file that passed is kept, nothing invalid is saved."""
     application = selectors.for_applicant(request.user, public_id)
     if not services.is_editable(application) or not authz.allowed(
         request.user, "applications.prepare", application
     ):
         return redirect("portal:application", public_id=public_id)
-    service = application.service
     chosen = services.bundle_of(application)
     field_errors: dict[str, str] = {}
     document_errors: dict[str, str] = {}
     terms_error = ""
     status_code = 200
     shown_answers: dict[str, Any] | None = None
+    consents: set[str] = set()
     if request.method == "POST":
         if any(key.startswith("doc_") for key in request.FILES):
             # Counted before anything is saved, so a refused post changes nothing.
             ratelimits.limit(request, "upload", key="user")
+        action = request.POST.get("action", "save")
         answers = coerce(chosen.form_schema, request.POST.dict())
         try:
             services.save_answers(application, answers, actor=request.user)
         except ValidationError as error:
-            # Text too long or a number out of bounds: nothing saved; show what was
-            # typed with the reason beside each field.
+            # Text too long or a number out of bounds: no answer saved; the page shows
+            # what was typed with the reason beside each field.
             field_errors = {name: " ".join(texts) for name, texts in error.message_dict.items()}
             shown_answers = answers
         except services.refusals() as error:
             messages.error(request, str(error))
             return redirect("portal:application", public_id=public_id)
-        if shown_answers is None:
-            document_errors = _consents_given(application, request)
-            document_errors |= _attach_uploads(application, request)
-        if shown_answers is not None:
-            pass  # refused answers: the page again, with the reasons
-        elif request.POST.get("action") == "submit" and not document_errors:
-            try:
-                application = services.submit(
-                    application,
-                    actor=request.user,
-                    accept_terms=request.POST.get("accept_terms") == "on",
-                )
-            except StepUpRequired as needed:
-                return _step_up(request, needed.needed, request.get_full_path())
-            except services.SubmissionErrors as errors:
-                field_errors, document_errors, terms_error = (
-                    errors.fields,
-                    errors.documents,
-                    errors.terms,
-                )
-            except services.refusals() as error:
-                messages.error(request, str(error))
-                return redirect("portal:application", public_id=public_id)
-            else:
-                messages.success(request, _submitted_message(application))
-                return redirect("portal:application", public_id=public_id)
-        elif not document_errors:
-            messages.success(request, "บันทึกฉบับร่างแล้ว / Draft saved")
+        # Checked on the same submit whatever the answers: a file that passes is kept
+        # (not asked for again), a refused one leaves nothing behind.
+        consents = {
+            key.removeprefix("consent_")
+            for key in request.POST
+            if key.startswith("consent_") and request.POST.get(key) == "on"
+        }
+        document_errors = _consents_given(application, request)
+        document_errors |= _attach_uploads(application, request)
+        application.refresh_from_db()
+        if action in ("continue", "submit"):
+            missing = journey.errors_before_check(application, answers)
+            field_errors = {**missing.fields, **field_errors}
+            document_errors = {**missing.documents, **document_errors}
+        if action == "submit" and not (field_errors or document_errors):
+            # The one-page submit (scripts and older pages): the declaration comes along.
+            response = _submit_or_errors(
+                request, application, request.POST.get("accept_terms") == "on"
+            )
+            if isinstance(response, HttpResponse):
+                return response
+            field_errors, document_errors, terms_error = response
+        elif not (field_errors or document_errors):
+            if action == "continue":
+                return redirect("portal:application-check", public_id=public_id)
+            messages.success(request, _("Draft saved"))
             return redirect("portal:application-edit", public_id=public_id)
         status_code = 400
-        application.refresh_from_db()
+    context = {
+        **_form_context(
+            request, application, shown_answers, field_errors, document_errors, consents
+        ),
+        "terms_error": terms_error,
+        "accept_terms": request.POST.get("accept_terms") == "on",
+    }
+    return render(request, "portal/application_form.html", context, status=status_code)
+
+
+def _form_context(
+    request: HttpRequest,
+    application: Application,
+    shown_answers: dict[str, Any] | None,
+    field_errors: dict[str, str],
+    document_errors: dict[str, str],
+    consents: set[str],
+) -> dict[str, Any]:
+    chosen = services.bundle_of(application)
     attachments = {a.document_code: a for a in application.attachments.all()}
     fetched = {e.document_code: e for e in application.evidence.all()}
     from_exchange = evidence.plan(application, chosen.documents)
+    data = application.data if shown_answers is None else shown_answers
     documents = [
         {
             "document": document,
-            "required": document.is_required_for(application.data)
+            "required": document.is_required_for(data)
             or (document.required and bool(document.required_when)),
             "attachment": attachments.get(document.code),
             "evidence": from_exchange.get(document.code),
             "fetched": fetched.get(document.code),
             "notice": _notice(from_exchange.get(document.code), application, request),
             "error": document_errors.get(document.code, ""),
+            "consented": document.code in consents,
         }
         for document in chosen.documents
     ]
-    context = {
+    fields = build_fields(chosen.form_schema, chosen.ui_schema, data, field_errors)
+    return {
         "application": application,
-        "service": service,
-        "fields": build_fields(
-            chosen.form_schema,
-            chosen.ui_schema,
-            application.data if shown_answers is None else shown_answers,
-            field_errors,
-        ),
+        "service": application.service,
+        "fields": fields,
         "documents": documents,
+        "has_errors": bool(field_errors or document_errors),
+        "error_count": len(field_errors) + len(document_errors),
+        "may_submit": authz.allowed(request.user, "applications.submit", application),
+        "steps": journey.STEPS,
+        "max_upload_bytes": settings.BIZPORTAL_UPLOAD_MAX_BYTES,
+        "max_upload_mb": settings.BIZPORTAL_UPLOAD_MAX_BYTES // (1024 * 1024),
+    }
+
+
+def _submit_or_errors(
+    request: HttpRequest, application: Application, accept_terms: bool
+) -> HttpResponse | tuple[dict[str, str], dict[str, str], str]:
+    """Submit; the response to send, or (field, document, terms) errors to show."""
+    public_id = application.public_id
+    try:
+        application = services.submit(application, actor=request.user, accept_terms=accept_terms)
+    except StepUpRequired as needed:
+        return _step_up(request, needed.needed, request.get_full_path())
+    except services.SubmissionErrors as errors:
+        return errors.fields, errors.documents, errors.terms
+    except services.refusals() as error:
+        messages.error(request, str(error))
+        return redirect("portal:application", public_id=public_id)
+    messages.success(request, _submitted_message(application))
+    return redirect("portal:application-submitted", public_id=public_id)
+
+
+@login_required
+@audit.audited_read("application.viewed", "applications.application")
+def application_check(request: HttpRequest, public_id: Any) -> HttpResponse:
+    """Step 3: check your answers (each with a link back to change it), the documents,
+    the fee estimated from the answers, then the declaration and the submit button."""
+    application = selectors.for_applicant(request.user, public_id)
+    if not services.is_editable(application) or not authz.allowed(
+        request.user, "applications.prepare", application
+    ):
+        return redirect("portal:application", public_id=public_id)
+    field_errors: dict[str, str] = {}
+    document_errors: dict[str, str] = {}
+    terms_error = ""
+    status_code = 200
+    if request.method == "POST":
+        response = _submit_or_errors(request, application, request.POST.get("accept_terms") == "on")
+        if isinstance(response, HttpResponse):
+            return response
+        field_errors, document_errors, terms_error = response
+        status_code = 400
+        application.refresh_from_db()
+    else:
+        missing = journey.errors_before_check(application, application.data)
+        field_errors, document_errors = missing.fields, missing.documents
+    context = _form_context(request, application, None, field_errors, document_errors, set())
+    edit_url = reverse("portal:application-edit", args=[application.public_id])
+    context |= {
+        "answers": [field for field in context["fields"] if field.value not in (None, "")],
+        "edit_url": edit_url,
         "terms_error": terms_error,
         "has_errors": bool(field_errors or document_errors or terms_error),
-        "may_submit": authz.allowed(request.user, "applications.submit", application),
+        "incomplete": bool(field_errors or document_errors),
+        "accept_terms": request.POST.get("accept_terms") == "on"
+        or application.terms_accepted_at is not None,
+        "fee": journey.fee_estimate(application),
     }
-    return render(request, "portal/application_form.html", context, status=status_code)
+    return render(request, "portal/application_check.html", context, status=status_code)
+
+
+@login_required
+@audit.audited_read("application.viewed", "applications.application")
+def application_submitted(request: HttpRequest, public_id: Any) -> HttpResponse:
+    """The confirmation: reference, the date a decision is due (working days), what
+    happens next and which agency handles it."""
+    application = selectors.for_applicant(request.user, public_id)
+    if application.submitted_at is None:
+        return redirect("portal:application", public_id=public_id)
+    return render(
+        request,
+        "portal/application_submitted.html",
+        {
+            "application": application,
+            "service": application.service,
+            "decision_due": journey.decision_due(application),
+            "awaiting_signature": application.status == Status.AWAITING_SIGNATURE,
+        },
+    )
 
 
 def _submitted_message(application: Application) -> str:
     if application.status == Status.AWAITING_SIGNATURE:
-        return (
-            f"ลงนามแล้ว คำขอ {application.reference} รอกรรมการอีกคนลงนามภายใน 7 วัน / "
-            f"Signed: application {application.reference} waits for a second director's "
-            "signature (7 days)"
-        )
-    return (
-        f"ยื่นคำขอเรียบร้อย เลขที่คำขอ {application.reference} / "
-        f"Application submitted, reference {application.reference}"
-    )
+        return _(
+            "Signed: application %(reference)s waits for a second director's signature (7 days)"
+        ) % {"reference": application.reference}
+    return _("Application submitted, reference %(reference)s") % {
+        "reference": application.reference
+    }
 
 
 def _notice(item: evidence.Evidence | None, application: Application, request: Any) -> str:
