@@ -26,11 +26,6 @@ SERVICE = "food-shop-licence"
 LOCALES = {"th": "th-TH", "en": "en-US"}
 TITLE_ERROR = {"th": "ข้อผิดพลาด: ", "en": "Error: "}
 
-#: Messages from the apps whose strings are still "ไทย / English" on this branch
-#: (forms validation, uploads, applications services: converted by other helpers of
-#: issue 15). Only whole bilingual messages of that shape are let through; remove once
-#: those conversions are merged.
-LEGACY_BILINGUAL = re.compile(r"[\u0E00-\u0E7F][^/]* / [A-Za-z]")
 
 #: The text nodes of <main> that are not inside translate="no" (user data) or an
 #: element in another language (lang="th" on the language switch).
@@ -55,15 +50,9 @@ def one_language(page: Page, lang: str) -> None:
     """Fail when the page shows a string of the other language."""
     texts = page.evaluate(VISIBLE_TEXT, lang)
     if lang == "en":
-        wrong = [
-            t for t in texts if re.search(r"[\u0E00-\u0E7F]", t) and not LEGACY_BILINGUAL.search(t)
-        ]
+        wrong = [t for t in texts if re.search(r"[\u0E00-\u0E7F]", t)]
     else:
-        wrong = [
-            t
-            for t in texts
-            if re.search(r"\b[a-z]{2,}(?: [a-z]{2,}){2,}\b", t) and not LEGACY_BILINGUAL.search(t)
-        ]
+        wrong = [t for t in texts if re.search(r"\b[a-z]{2,}(?: [a-z]{2,}){2,}\b", t)]
     assert wrong == [], f"{page.url}: {wrong}"
 
 

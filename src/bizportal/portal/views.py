@@ -496,8 +496,7 @@ def application_sign(request: HttpRequest, public_id: Any) -> HttpResponse:
     if request.POST.get("confirm") != "on":
         messages.error(
             request,
-            "กรุณายืนยันว่าได้ตรวจคำขอและยอมรับเงื่อนไข / "
-            "Please confirm that you checked the application and accept the terms",
+            _("Please confirm that you checked the application and accept the terms"),
         )
         return redirect("portal:application", public_id=public_id)
     try:
@@ -507,15 +506,15 @@ def application_sign(request: HttpRequest, public_id: Any) -> HttpResponse:
     except services.SubmissionErrors:
         messages.error(
             request,
-            "คำขอยังไม่ครบถ้วน ผู้ยื่นต้องแก้ไขก่อน / The application is incomplete",
+            _("The application is incomplete"),
         )
     except services.refusals() as error:
         messages.error(request, str(error))
     else:
         messages.success(
             request,
-            f"ลงนามแล้ว คำขอ {application.reference} ส่งถึงหน่วยงานแล้ว / "
-            f"Signed: application {application.reference} has gone to the agency",
+            _("Signed: application %(reference)s has gone to the agency")
+            % {"reference": application.reference},
         )
     return redirect("portal:application", public_id=public_id)
 
@@ -529,7 +528,7 @@ def application_discard(request: HttpRequest, public_id: Any) -> HttpResponse:
     if request.POST.get("confirm") != "on":
         messages.error(
             request,
-            "กรุณายืนยันว่าต้องการลบฉบับร่างนี้ / Please confirm that you want to delete the draft",
+            _("Please confirm that you want to delete the draft"),
         )
         return redirect("portal:application", public_id=public_id)
     try:
@@ -537,7 +536,7 @@ def application_discard(request: HttpRequest, public_id: Any) -> HttpResponse:
     except services.refusals() as error:
         messages.error(request, str(error))
         return redirect("portal:application", public_id=public_id)
-    messages.success(request, "ลบฉบับร่างแล้ว / The draft has been deleted")
+    messages.success(request, _("The draft has been deleted"))
     return redirect("portal:account")
 
 

@@ -69,8 +69,11 @@ def pick(value: object, lang_field: str) -> object:
     lang = "th" if (get_language() or "th").startswith("th") else "en"
     if isinstance(value, Mapping):  # a stored JSON record with both languages
         return value.get(f"{lang_field}_{lang}") or value.get(f"{lang_field}_th", "")
-    text = getattr(value, f"{lang_field}_{lang}", "") or getattr(value, f"{lang_field}_th", "")
-    return text
+    return (
+        getattr(value, f"{lang_field}_{lang}", "")
+        or getattr(value, f"{lang_field}_th", "")
+        or getattr(value, lang_field, "")  # a Thai field without suffix: holder_name
+    )
 
 
 @register.filter
