@@ -219,7 +219,18 @@ def test_an_inspection_step_takes_an_appointment_then_shows_it(
     mine = client.get(f"/applications/{application.public_id}/").content.decode()
     assert "นัดตรวจสถานที่" in mine and shown in mine
 
-    refused = act(officer, application, action="fail", step=step)
+    # A failed inspection ends the application: a page of its own asks first, and
+    # nothing is recorded until the officer ticks "I confirm".
+    url = f"/backoffice/applications/{application.public_id}/decide/"
+    asked = officer.post(url, {"action": "fail", "step": step, "note": "ท่อระบายน้ำอุดตัน"})
+    assert asked.status_code == 200 and 'data-confirm="fail"' in asked.content.decode()
+    assert "ยืนยันผลการตรวจไม่ผ่าน" in asked.content.decode()
+    assert "ท่อระบายน้ำอุดตัน" in asked.content.decode()  # the findings kept
+    unticked = officer.post(url, {"action": "fail", "step": step, "confirming": "1"})
+    assert unticked.status_code == 400
+    application.refresh_from_db()
+    assert application.status == Status.INSPECTION
+    refused = act(officer, application, action="fail", step=step, confirmed="on")
     assert "กรุณาระบุเหตุผล" in refused
     passed = act(officer, application, action="pass", step=step, note="สถานที่ถูกสุขลักษณะ")
     assert step_sections(passed) == {}

@@ -256,6 +256,26 @@ def start_application(
     return application
 
 
+def why_cannot_start(service: Service, applicant: Any, party: Party | None) -> str:
+    """The reason ``applicant`` may not start a new application for ``party``, or "".
+
+    The service page asks before showing "Apply", so that a person whose Digital ID
+    sign-in is too weak, or whose party the service does not take, learns it (and how
+    to meet it) before clicking, not after. Reads only; the same checks as
+    :func:`start_application`.
+    """
+    try:
+        _check_may_prepare(service, applicant, party, None)
+    except ApplicationError as refusal:
+        return str(refusal)
+    return ""
+
+
+def needs_stronger_sign_in(service: Service, applicant: Any) -> bool:
+    """Whether a fresh Digital ID sign-in at a higher assurance level would help."""
+    return not meets_assurance(applicant, service.min_ial)
+
+
 def _check_may_prepare(
     service: Service, applicant: Any, party: Party | None, filed_by: Any
 ) -> None:

@@ -7,6 +7,8 @@ personal data and is written to the audit trail (``core.audit.audited_read``).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import functools
 from typing import Any
 
@@ -222,8 +224,42 @@ class DecisionForm(forms.Form):
 
 #: Decisions that cannot be taken back: recorded only once the officer has confirmed them
 #: on a page of their own (no JavaScript needed), see ``decide``.
-DESTRUCTIVE_ACTIONS = frozenset({"reject"})
-CONFIRM_ERROR = gettext_lazy("Please confirm before rejecting the application")
+@dataclass(frozen=True)
+class Confirmation:
+    """What the confirmation page of a decision that cannot be taken back says."""
+
+    title: str
+    warning: str
+    note_label: str
+    tick: str
+    button: str
+    error: str
+
+
+#: Decisions an officer confirms on a page of their own before anything is recorded.
+DESTRUCTIVE_ACTIONS: dict[str, Confirmation] = {
+    "reject": Confirmation(
+        title=gettext_lazy("Confirm the rejection"),
+        warning=gettext_lazy(
+            "A rejection cannot be undone. The applicant is told, with the reason below."
+        ),
+        note_label=gettext_lazy("Reason (the applicant is told)"),
+        tick=gettext_lazy("I confirm that I am rejecting this application"),
+        button=gettext_lazy("Confirm: reject the application"),
+        error=gettext_lazy("Please confirm before rejecting the application"),
+    ),
+    "fail": Confirmation(
+        title=gettext_lazy("Confirm the failed inspection"),
+        warning=gettext_lazy(
+            "A failed inspection cannot be undone and ends the application. The applicant "
+            "is told, with the findings below."
+        ),
+        note_label=gettext_lazy("Findings (the applicant is told)"),
+        tick=gettext_lazy("I confirm that the premises failed the inspection"),
+        button=gettext_lazy("Confirm: record the failed inspection"),
+        error=gettext_lazy("Please confirm before recording a failed inspection"),
+    ),
+}
 
 
 @officer_required
@@ -255,10 +291,15 @@ def decide(request: HttpRequest, public_id: Any) -> HttpResponse:
             {
                 "application": application,
                 "action": data["action"],
+                "confirmation": DESTRUCTIVE_ACTIONS[data["action"]],
                 "note": data["note"],
                 "step": data["step"],
                 "values": values,
-                "error": CONFIRM_ERROR if request.POST.get("confirming") else "",
+                "error": (
+                    DESTRUCTIVE_ACTIONS[data["action"]].error
+                    if request.POST.get("confirming")
+                    else ""
+                ),
             },
             status=400 if request.POST.get("confirming") else 200,
         )

@@ -186,6 +186,7 @@ def service_detail(request: HttpRequest, slug: str) -> HttpResponse:
                 "changes": [kind for kind in kinds if kind != Kind.NEW],
                 "takes_new": Kind.NEW in kinds,
                 "harvest_source": ServiceSource.objects.filter(service=service).first(),
+                **_eligibility(request, service),
                 "categories": {
                     kind: [c for c in categories if c.kind == kind] for kind in Category.Kind.values
                 },
@@ -193,6 +194,18 @@ def service_detail(request: HttpRequest, slug: str) -> HttpResponse:
         )
     patch_vary_headers(response, ["Accept"])
     return response
+
+
+def _eligibility(request: HttpRequest, service: Service) -> dict[str, Any]:
+    """Whether the signed-in person may apply here, and why not: shown in place of
+    "Apply" so that nobody learns it only after clicking (issue 15)."""
+    acting = _acting(request)
+    if not request.user.is_authenticated or acting is None:
+        return {"refusal": "", "stronger_sign_in": False}
+    return {
+        "refusal": services.why_cannot_start(service, request.user, acting.party),
+        "stronger_sign_in": services.needs_stronger_sign_in(service, request.user),
+    }
 
 
 BROWSE_PAGE_SIZE = 50
