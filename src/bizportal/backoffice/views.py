@@ -7,9 +7,8 @@ personal data and is written to the audit trail (``core.audit.audited_read``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import functools
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
