@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import messages
@@ -32,6 +32,9 @@ from bizportal.core import audit, authz
 from bizportal.inspections.models import Inspection
 from bizportal.payments.services import invoice_for
 from bizportal.service_levels import selectors as service_levels
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class OfficerAuthenticationForm(AuthenticationForm):
@@ -227,12 +230,12 @@ class DecisionForm(forms.Form):
 class Confirmation:
     """What the confirmation page of a decision that cannot be taken back says."""
 
-    title: str
-    warning: str
-    note_label: str
-    tick: str
-    button: str
-    error: str
+    title: StrOrPromise
+    warning: StrOrPromise
+    note_label: StrOrPromise
+    tick: StrOrPromise
+    button: StrOrPromise
+    error: StrOrPromise
 
 
 #: Decisions an officer confirms on a page of their own before anything is recorded.
