@@ -125,11 +125,11 @@ def test_a_message_the_process_is_not_waiting_for_or_missing_its_fields_changes_
     state = application.process.state
     with pytest.raises(services.ApplicationError):
         services.receive_message(application, "other_message", {"approved": True}, actor_label="x")
-    with pytest.raises(InvalidTaskData, match="needs"):
+    with pytest.raises(InvalidTaskData, match="ต้องระบุ"):
         services.receive_message(
             application, "agency_decision", {"approved": True}, actor_label="x"
         )
-    with pytest.raises(InvalidTaskData, match="true or false"):
+    with pytest.raises(InvalidTaskData, match="true หรือ false"):
         services.receive_message(
             application, "agency_decision", {"approved": "yes", "permit_no": "1"}, actor_label="x"
         )

@@ -285,7 +285,7 @@ def test_a_changed_record_updates_the_service_and_keeps_its_history(exported, tm
     # The steps no longer add up to the processing time: cleared, and kept in the log.
     assert len(history.changes["steps"][0]) == 2 and history.changes["steps"][1] == []
     assert tour.steps == []
-    assert any("steps were cleared" in w for w in history.warnings)
+    assert any("ขั้นตอนถูกล้าง" in w for w in history.warnings)
     assert len(history.changes["documents"][1]) == len(history.changes["documents"][0]) - 1
     assert AuditEvent.objects.filter(
         action="catalog.service_updated", object_id=str(tour.public_id)
@@ -384,9 +384,9 @@ def test_unknown_category_codes_are_left_out_with_a_warning(exported, tmp_path) 
     unchanged = run(source)
     assert counts(unchanged) == (0, 0, DEMO_SERVICES, 0)
     warnings = [w for w in unchanged.warnings if "food-shop-licence" in w]
-    assert any("unknown category industry '04'" in w for w in warnings)
-    assert any("nace2/56" in w and "not a TSIC code" in w for w in warnings)
-    assert any("unknown category target_group 'pensioners'" in w for w in warnings)
+    assert any("ไม่รู้จักหมวดหมู่" in w and "'04'" in w for w in warnings)
+    assert any("nace2/56" in w and "ไม่ใช่รหัส TSIC" in w for w in warnings)
+    assert any("ไม่รู้จักหมวดหมู่ target_group 'pensioners'" in w for w in warnings)
 
     empty_the_catalogue()
     created = run(source, "--create-agencies")
@@ -616,7 +616,7 @@ def test_a_harvested_service_page_sends_people_to_the_agency(client, db, tmp_pat
     client.force_login(applicant)
     assert "Sign in" not in client.get("/services/bma-signboard-permit/").content.decode()
     response = client.post("/services/bma-signboard-permit/apply/", follow=True)
-    assert "is not applied for on Biz Portal" in response.content.decode()
+    assert "ยื่นคำขอทางบิซพอร์ทัลไม่ได้" in response.content.decode()
     assert not applicant.applications.exists()
 
 
@@ -650,7 +650,7 @@ def test_the_harvest_log_is_shown_read_only_in_the_admin(client, catalogue, tmp_
     assert client.get("/admin/catalog/harvestrun/").status_code == 200
     detail = client.get(f"/admin/catalog/harvestrun/{done.pk}/change/")
     assert detail.status_code == 200
-    assert "unknown competent authority" in detail.content.decode()
+    assert "ไม่รู้จักหน่วยงาน" in detail.content.decode()
     assert client.get("/admin/catalog/harvestrun/add/").status_code == 403
     assert client.post(f"/admin/catalog/harvestrun/{done.pk}/delete/").status_code == 403
     assert client.get("/admin/catalog/harvestrecord/").status_code == 200

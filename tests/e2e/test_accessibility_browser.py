@@ -109,7 +109,7 @@ def test_the_phone_layout_menu_targets_focus_and_axe(portal: Portal, browser) ->
     page.get_by_role("button", name="ส่งเรื่อง").click()
     subject = page.locator("#id_subject")
     expect(subject).to_have_attribute("aria-describedby", re.compile("id_subject_error"))
-    expect(page.locator("#id_subject_error")).to_contain_text("กรุณากรอกข้อมูลนี้")
+    expect(page.locator("#id_subject_error")).to_contain_text("กรุณากรอกช่องนี้")
     no_violations(page)
 
     # The branded 404 page, with its way back.

@@ -210,7 +210,7 @@ def test_from_search_to_a_verified_signed_licence(portal: Portal, mailoutbox) ->
         ("reject", True),
     ]
     no_note = api(bma, portal, "POST", app_url + "decision/", json={"action": "correct"})
-    assert no_note.status_code == 400 and "Please give the reason" in no_note.json()["detail"]
+    assert no_note.status_code == 400 and "กรุณาระบุเหตุผล" in no_note.json()["detail"]
     corrected = api(
         bma,
         portal,

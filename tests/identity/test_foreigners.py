@@ -71,6 +71,6 @@ def test_a_foreigner_applies_where_foreigners_may_and_the_licence_names_the_pass
 def test_a_service_that_does_not_take_foreigners_says_so(live: Live) -> None:
     _, user = signed_in_foreigner(live)
     tour = ServiceFactory(like="tour-business-licence")
-    with pytest.raises(services.ApplicationError, match="does not take foreign applicants"):
+    with pytest.raises(services.ApplicationError, match="ไม่รับคำขอจากชาวต่างชาติ"):
         start(tour, user)
     assert not Party.objects.get(key=KEY).applications.exists()

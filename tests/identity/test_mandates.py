@@ -65,7 +65,7 @@ def test_a_delegate_applies_within_the_mandate_and_is_refused_outside_it(
 
     assert application.status == Status.REVIEW
     assert application.party == company and application.applicant == delegate
-    with pytest.raises(services.ApplicationError, match="may not prepare applications"):
+    with pytest.raises(services.ApplicationError, match="ไม่มีสิทธิ์ยื่นคำขอบริการนี้แทน"):
         start(other_service, delegate, party=company)
     assert Application.objects.filter(party=company).count() == 1
 
@@ -96,7 +96,7 @@ def test_a_revoked_mandate_stops_the_delegate_mid_draft(
 
     identity.revoke_mandate(mandate, director, reason="งานเสร็จแล้ว")
 
-    with pytest.raises(services.ApplicationError, match="may not change this application"):
+    with pytest.raises(services.ApplicationError, match="ไม่มีสิทธิ์แก้ไขคำขอนี้"):
         services.save_answers(draft, valid_food_shop_answers(delegate), actor=delegate)
     assert grounds(delegate, company) is None
     assert not authz.allowed(delegate, "applications.view", draft)
@@ -148,7 +148,7 @@ def test_a_delegate_who_may_prepare_but_not_submit_is_refused_at_submission(
 ) -> None:
     give_mandate(director, delegate, party=company, actions=["prepare", "view"])
     draft = fill(start(food_shop, delegate, party=company), valid_food_shop_answers(delegate))
-    with pytest.raises(services.ApplicationError, match="not submit it"):
+    with pytest.raises(services.ApplicationError, match="ยื่นแทนไม่ได้"):
         services.submit(draft, actor=delegate, accept_terms=True)
     assert services.submit(draft, actor=director, accept_terms=True).status == Status.REVIEW
 

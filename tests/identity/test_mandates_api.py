@@ -64,7 +64,7 @@ def test_a_director_grants_over_the_api_and_the_delegate_accepts_and_applies(cli
     )
     assert other.status_code == 409
     assert other["Content-Type"] == PROBLEM
-    assert "may not prepare" in other.json()["detail"]
+    assert "ไม่มีสิทธิ์ยื่นคำขอบริการนี้แทน" in other.json()["detail"]
     acts = client.get(f"/api/v1/mandates/{mandate_id}/").json()["acts"]
     assert "application.draft_created" in [act["action"] for act in acts]
 

@@ -240,7 +240,7 @@ def test_cancelling_ends_every_version_and_says_when(amended: Licence, applicant
 
 
 def test_cancelling_needs_a_reason(licence: Licence) -> None:
-    with pytest.raises(LicenceError, match="กรุณาระบุเหตุผลการยกเลิก"):
+    with pytest.raises(LicenceError, match="กรุณาระบุเหตุผลที่ยกเลิก"):
         cancel_licence(licence, reason="  ")
 
     licence.refresh_from_db()

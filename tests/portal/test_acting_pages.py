@@ -139,9 +139,9 @@ def test_giving_accepting_and_listing_a_mandate_through_the_pages(client) -> Non
     [
         ({"delegate": ""}, "Please name the delegate"),
         ({"delegate": "12345"}, "13 digits"),
-        ({"delegate": "X:1"}, "P:สัญชาติ:เลขหนังสือเดินทาง"),
-        ({"actions": []}, "เลือกอย่างน้อยหนึ่งสิ่งที่ผู้รับมอบอำนาจทำได้"),
-        ({"valid_until": "2001-01-01"}, "ช่วงเวลาไม่ถูกต้อง"),
+        ({"delegate": "X:1"}, "P:nationality:passport"),
+        ({"actions": []}, "Choose what the delegate may do"),
+        ({"valid_until": "2001-01-01"}, "The period is not valid"),
         ({"valid_from": "yesterday"}, "not a valid date"),
         ({"services": ["999999"]}, "No such service"),
     ],
