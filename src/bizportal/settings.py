@@ -163,6 +163,7 @@ INSTALLED_APPS = [
     "bizportal.notifications.contrib.sandbox",
     "bizportal.surveys",
     "bizportal.privacy",
+    "bizportal.reports",
     "bizportal.portal",
     "bizportal.backoffice",
 ]

@@ -48,6 +48,14 @@ class Kind(models.TextChoices):
     CANCEL = "cancel", _("Cancellation")
 
 
+class Channel(models.TextChoices):
+    """How an application reached the portal: the volume reports count by it."""
+
+    ONLINE = "online", _("Online")
+    COUNTER = "counter", _("Service counter")
+    AGENCY_SYSTEM = "agency", _("Agency system")
+
+
 class ApplicationQuerySet(models.QuerySet["Application"]):
     def with_process(self, *related: str) -> ApplicationQuerySet:
         """Joined with its process version, but never the version's BPMN source (tens of
@@ -111,6 +119,12 @@ class Application(models.Model):
     issued_version = models.PositiveIntegerField(
         null=True, blank=True, help_text="the licence version this application led to"
     )
+    channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.ONLINE)
+    province = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="the party's province when the draft began (registered office or home)",
+    )
     holder_kind = models.CharField(max_length=8, choices=HolderKind.choices, blank=True)
     holder_id = models.CharField(
         max_length=40,
@@ -165,6 +179,8 @@ class Application(models.Model):
             ),
             models.Index(fields=["applicant", "-created_at", "id"], name="my_applications_idx"),
             models.Index(fields=["party", "-created_at", "id"], name="party_applications_idx"),
+            # The reports' incremental refresh: what changed since it last ran.
+            models.Index(fields=["updated_at"], name="application_changed_idx"),
         ]
         constraints = [
             models.CheckConstraint(

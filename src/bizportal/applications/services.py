@@ -74,6 +74,7 @@ from .models import (
     FINAL_STATUSES,
     Application,
     Attachment,
+    Channel,
     FetchedEvidence,
     HolderKind,
     Kind,
@@ -216,6 +217,8 @@ def start_application(
         applicant=applicant,
         party=party,
         filed_by=filed_by,
+        channel=Channel.COUNTER if filed_by is not None else Channel.ONLINE,
+        province=_province_of(party, applicant),
         kind=kind,
         fee_version=rules.live_version(chosen.fee_table) if chosen.fee_table else None,
     )
@@ -483,6 +486,15 @@ def submission_errors(
     if not accept_terms and application.terms_accepted_at is None:
         errors.terms = _("Please accept the terms before submitting")
     return errors
+
+
+def _province_of(party: Party | None, applicant: Any) -> str:
+    """Where the business is, for the reports by province: a company's registered
+    office, else the applicant's home address from the civil registry."""
+    address = getattr(party, "registered_address", None) or {}
+    if not address.get("province"):
+        address = getattr(applicant, "address", None) or {}
+    return str(address.get("province", ""))[:100]
 
 
 def submit(application: Application, *, actor: Any, accept_terms: bool) -> Application:

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ReportsConfig(AppConfig):
+    name = "bizportal.reports"
+    label = "reports"
+    verbose_name = _("Reports and dashboards")
+
+    def ready(self) -> None:
+        # The permission rules guard the reports; the sweeper keeps the aggregate
+        # tables current; the library registers the catalogue of reports.
+        from . import library, rules, sweepers  # noqa: F401

@@ -1,0 +1,1 @@
+"""The catalogue of reports (filled in below)."""
