@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import inspect
+import io
 import re
 import xml.etree.ElementTree as ET
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 
+import pypdf
 import pytest
 import weasyprint
 from django.utils import translation
 from matplotlib.path import Path
+from weasyprint.text.fonts import FontConfiguration
 
+from bizportal.core.pdf import sarabun_stylesheet
 from bizportal.reports.maps import province_map_svg, unplaced
 from bizportal.reports.provinces import OUTLINE, PROVINCES, Region, by_name
 
@@ -287,8 +293,44 @@ def test_titles_are_escaped():
     assert root.find(f"{SVG}title").text == '<b>"A & B"</b>'
 
 
-def test_weasyprint_renders_the_map():
+def test_weasyprint_renders_the_map_in_sarabun():
     svg = render(link=lambda name: f"/r/?p={name}", language="th", value_label="คำขอ")
-    pdf = weasyprint.HTML(string=f"<html><body><h1>Map</h1>{svg}</body></html>").write_pdf()
+    fonts = FontConfiguration()
+    css = weasyprint.CSS(string=sarabun_stylesheet(), font_config=fonts)
+    html = weasyprint.HTML(string=f"<html><body>{svg}</body></html>")
+    pdf = html.write_pdf(stylesheets=[css], font_config=fonts)
     assert pdf.startswith(b"%PDF")
-    assert len(pdf) > 2000
+    pages = pypdf.PdfReader(io.BytesIO(pdf)).pages
+    assert "เชียงใหม่" in "".join(page.extract_text() for page in pages)
+    used = set()
+    for page in pages:
+        for xobject in page["/Resources"].get("/XObject", {}).values():
+            for font in xobject.get_object()["/Resources"].get("/Font", {}).values():
+                used.add(str(font.get_object()["/BaseFont"]).split("+")[-1])
+    assert "Sarabun" in used
+
+
+def test_threads_render_what_one_thread_renders():
+    """rcParams are process-wide: renders in parallel must not leak settings or state."""
+    jobs = [
+        ({"Bangkok": 5, "Tak": 2}, "en"),
+        ({"เชียงใหม่": 9}, "th"),
+        (COUNTS, "th"),
+        (COUNTS, "en"),
+    ] * 2
+
+    def one(job: tuple[dict[str, int], str]) -> str:
+        counts, language = job
+        with translation.override(language):
+            return province_map_svg(counts, title=language, link=lambda n: f"/p/{n}")
+
+    serial = [one(job) for job in jobs]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        assert list(pool.map(one, jobs)) == serial
+
+
+def test_registry_spellings_in_the_sandboxes_are_provinces():
+    from bizportal.registries import demo
+
+    names = set(re.findall(r'"province": "([^"]+)"', inspect.getsource(demo)))
+    assert names and all(by_name(name) for name in names)
