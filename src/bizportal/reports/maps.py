@@ -37,7 +37,7 @@ from .provinces import OUTLINE, Province, by_name
 
 FONT_FAMILY = ["Sarabun", "sans-serif"]
 LABELLED = 10  # the largest values get their province's name written next to them
-MAX_DIAMETER = 30.0  # points, for the largest value
+MAX_DIAMETER = 24.0  # points, for the largest value (larger circles bury the centre)
 MIN_DIAMETER = 3.0  # points; smaller values would vanish (area no longer exact below this)
 LABEL_SIZE = 7.5
 DPI = 72  # one SVG user unit per point, so label placement below works in points
