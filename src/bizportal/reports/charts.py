@@ -70,7 +70,10 @@ def svg(table: Table, *, link: Link | None = None) -> str:
         )
     import matplotlib
 
-    with matplotlib.rc_context(_style()):
+    from .maps import RENDER_LOCK
+
+    # rcParams are process-wide: one picture at a time (the map draws under it too).
+    with RENDER_LOCK, matplotlib.rc_context(_style()):
         return _draw(table, link)
 
 

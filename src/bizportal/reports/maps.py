@@ -45,7 +45,7 @@ DPI = 72  # one SVG user unit per point, so label placement below works in point
 # matplotlib keeps rcParams process-wide; the SVG writer reads svg.fonttype and
 # svg.hashsalt while saving. Rendering under one lock keeps rc_context of one request
 # from leaking into another thread's picture.
-_RENDER_LOCK = threading.Lock()
+RENDER_LOCK = threading.Lock()
 _RC: dict[Any, Any] = {
     "svg.fonttype": "none",
     "svg.hashsalt": "bizportal-province-map",
@@ -133,7 +133,7 @@ def province_map_svg(
     placed = _placed(counts)
     suffix = f" {value_label}" if value_label else ""
 
-    with _RENDER_LOCK, mpl.rc_context(_RC):
+    with RENDER_LOCK, mpl.rc_context(_RC):
         _register_sarabun()
         fig = _draw(placed, language=language, value_label=value_label)
         out = io.StringIO()
