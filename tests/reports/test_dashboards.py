@@ -168,7 +168,9 @@ def test_unknown_report_is_404(executive: Any) -> None:
     assert client_for(executive).get(reverse("reports:dashboard", args=["nope"])).status_code == 404
 
 
-def test_every_report_renders_in_a_fixed_number_of_queries(history: list[Application], executive: Any) -> None:
+def test_every_report_renders_in_a_fixed_number_of_queries(
+    history: list[Application], executive: Any
+) -> None:
     client = client_for(executive)
     urls = [reverse("reports:dashboard", args=[slug]) for slug, _report in registry]
 

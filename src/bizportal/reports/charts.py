@@ -89,6 +89,7 @@ def _draw(table: Table, link: Link | None) -> str:
     axes = figure.add_subplot()
     positions = list(range(len(rows)))
     width = 0.8 / len(series)
+    tips: list[str] = []
     for i, column in enumerate(series):
         values = [float(row.get(column.key) or 0) for row in rows]
         colour = PALETTE[i % len(PALETTE)]
@@ -99,8 +100,9 @@ def _draw(table: Table, link: Link | None) -> str:
         draw = axes.barh if horizontal else axes.bar
         bars = draw(offsets, values, width, color=colour, label=str(column.label))
         if link is not None:
-            for bar, row in zip(bars, rows, strict=True):
+            for bar, row, label in zip(bars, rows, labels, strict=True):
                 bar.set_url(link(row))
+                tips.append(f"{label}: {_number(row.get(column.key) or 0, column.kind)}")
     _axes(
         axes,
         labels,
@@ -111,7 +113,21 @@ def _draw(table: Table, link: Link | None) -> str:
     if len(series) > 1:
         axes.legend(frameon=False, loc="best")
     figure.tight_layout()
-    return _finish(figure, table, rows, series)
+    return _links(_finish(figure, table, rows, series), tips)
+
+
+def _links(svg_text: str, tips: list[str]) -> str:
+    """Bars open the list behind them in the same tab, with their figure as a tooltip.
+    Out of the tab order: keyboard and screen-reader users have the same links in the
+    table under the chart (the chart itself is one image to them)."""
+    remaining = iter(tips)
+
+    def rewrite(match: re.Match[str]) -> str:
+        href = match.group(1)
+        tip = escape(next(remaining, ""))
+        return f'<a href="{href}" xlink:href="{href}" tabindex="-1"><title>{tip}</title>'
+
+    return re.sub(r'<a xlink:href="([^"]*)" target="_blank">', rewrite, svg_text)
 
 
 def _axes(axes: Any, labels: list[str], value: Column, *, horizontal: bool, rotate: bool) -> None:

@@ -331,7 +331,7 @@ def _finish(svg: str, *, title: str, desc: str, circles: Sequence[tuple[str, str
         inner = f"<title>{escape(tooltip)}</title>{match.group(2)}"
         if href is None:
             return f'<g class="province">{inner}</g>'
-        return f'<a xlink:href={quoteattr(href)} class="province">{inner}</a>'
+        return f'<a href={quoteattr(href)} xlink:href={quoteattr(href)} tabindex="-1" class="province">{inner}</a>'
 
     svg = re.sub(
         rf'<a xlink:href="{_TIP}(\d+)" target="_blank">(.*?)</a>', circle, svg, flags=re.DOTALL
