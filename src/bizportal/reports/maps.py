@@ -331,7 +331,9 @@ def _finish(svg: str, *, title: str, desc: str, circles: Sequence[tuple[str, str
         inner = f"<title>{escape(tooltip)}</title>{match.group(2)}"
         if href is None:
             return f'<g class="province">{inner}</g>'
-        return f'<a href={quoteattr(href)} xlink:href={quoteattr(href)} tabindex="-1" class="province">{inner}</a>'
+        target = quoteattr(href)
+        # Out of the tab order: the table under the map has the same links.
+        return f'<a href={target} xlink:href={target} tabindex="-1" class="province">{inner}</a>'
 
     svg = re.sub(
         rf'<a xlink:href="{_TIP}(\d+)" target="_blank">(.*?)</a>', circle, svg, flags=re.DOTALL
