@@ -159,8 +159,11 @@ def _finish(figure: Figure, table: Table, rows: list[dict[str, Any]], series: li
     FigureCanvasSVG(figure).print_svg(out, metadata={"Date": None, "Creator": None})
     text = out.getvalue()
     text = unique_ids(text[text.index("<svg") :], table.key)
-    # As an attribute: WeasyPrint reads text-anchor there, not in a style.
-    text = re.sub(r'(<text style="[^"]*?);? ?text-anchor: (\w+)"', r'\1" text-anchor="\2"', text)
+    # Attributes, not styles: the page's Content-Security-Policy allows no inline style
+    # (a styled SVG would draw black), and WeasyPrint reads SVG properties there.
+    from .maps import presentation_attributes
+
+    text = presentation_attributes(text)
     text = re.sub(
         r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r'<svg\1 width="100%"', text, count=1
     )

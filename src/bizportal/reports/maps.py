@@ -338,7 +338,7 @@ def _finish(svg: str, *, title: str, desc: str, circles: Sequence[tuple[str, str
     svg = re.sub(
         rf'<a xlink:href="{_TIP}(\d+)" target="_blank">(.*?)</a>', circle, svg, flags=re.DOTALL
     )
-    svg = _presentation_attributes(svg)
+    svg = presentation_attributes(svg)
     head = re.match(r"<svg\b[^>]*>", svg)
     assert head is not None  # matplotlib always writes one
     tag = re.sub(r'\s(?:width|height)="[^"]*"', "", head.group(0))
@@ -380,7 +380,7 @@ _PRESENTATION = frozenset(
 )
 
 
-def _presentation_attributes(svg: str) -> str:
+def presentation_attributes(svg: str) -> str:
     """``style="fill: red"`` as ``fill="red"``, and no ``<style>`` sheet. Inline in HTML a
     sheet's ``*`` rule would reach the whole page, and WeasyPrint reads style attributes
     as HTML CSS first, warning about every SVG-only property in the log of each PDF."""
