@@ -16,6 +16,7 @@ from rdflib.namespace import DCAT, DCTERMS, RDF, XSD
 
 from bizportal.applications.models import Application, Status
 from bizportal.catalog import rdf, shacl
+from bizportal.core.thai import THAI_MONTHS_SHORT
 from bizportal.identity.models import User
 from bizportal.reports import opendata
 from bizportal.reports.models import ApplicationFact
@@ -245,3 +246,27 @@ def test_no_dataset_before_a_month_is_complete_and_the_etag_moves_when_one_is() 
         later = rdf.catalogue_state()
     assert later.etag != now.etag
     assert later.last_modified is not None
+
+
+@pytest.mark.parametrize(
+    ("language", "heading", "label"),
+    [
+        ("th", "ข้อมูลเปิด: สถิติการขออนุญาตรายเดือน", "label_th_short"),
+        ("en", "Open data: monthly licensing statistics", "label_en_short"),
+    ],
+)
+def test_the_page_lists_the_files_in_the_readers_language(
+    client, history, language, heading, label
+):
+    busy, _quiet = history
+    month = Month.of(timezone.localdate())
+    expected = {
+        "label_th_short": f"{THAI_MONTHS_SHORT[month.month - 1]} {month.year + 543}",
+        "label_en_short": month.first_day.strftime("%b %Y"),
+    }[label]
+    with freeze_time(next_month_noon()):
+        page = client.get("/open-data/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert heading in page
+    assert f'id="{busy.agency.code}"' in page
+    assert f"{expected}</a>" in page
+    assert "applications_submitted" in page and "suppressed" in page

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db.models import DateTimeField, Min, QuerySet, Sum, Value
+from django.db.models import DateTimeField, Min, OuterRef, QuerySet, Subquery, Sum, Value
 from django.utils import timezone
 from django.utils.translation import get_language
 from rdflib import Literal, Namespace, URIRef
@@ -167,17 +167,23 @@ class AgencyDataset:
 
 def datasets(today: dt.date | None = None) -> list[AgencyDataset]:
     """Every agency with an application submitted before the current month, by code.
-    One grouped query over the (agency, day) index, one for the agencies."""
+
+    One query: each agency's first day is a correlated subquery that reads one entry of
+    the (agency, day) index, so the cost follows the number of agencies, not of facts.
+    """
     current = current_month(today)
-    firsts = dict(
-        ApplicationFact.objects.filter(day__lt=current.first_day)
-        .values("agency")
-        .annotate(first=Min("day"))
-        .values_list("agency", "first")
+    first_day = (
+        ApplicationFact.objects.filter(agency=OuterRef("pk"), day__lt=current.first_day)
+        .order_by("day")
+        .values("day")[:1]
     )
-    agencies = Agency.objects.filter(pk__in=firsts).order_by("code")
+    agencies = (
+        Agency.objects.annotate(first_day=Subquery(first_day))
+        .filter(first_day__isnull=False)
+        .order_by("code")
+    )
     last = current.previous()
-    return [AgencyDataset(agency, Month.of(firsts[agency.pk]), last) for agency in agencies]
+    return [AgencyDataset(agency, Month.of(agency.first_day), last) for agency in agencies]
 
 
 def dataset_of(code: str, today: dt.date | None = None) -> AgencyDataset | None:
