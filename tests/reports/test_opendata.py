@@ -245,7 +245,8 @@ def test_no_dataset_before_a_month_is_complete_and_the_etag_moves_when_one_is() 
     with freeze_time(next_month_noon()):
         later = rdf.catalogue_state()
     assert later.etag != now.etag
-    assert later.last_modified is not None
+    start = Month.of(timezone.localdate()).next().first_day
+    assert later.last_modified == timezone.make_aware(dt.datetime.combine(start, dt.time.min))
 
 
 @pytest.mark.parametrize(

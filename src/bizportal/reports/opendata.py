@@ -39,6 +39,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import DateTimeField, Min, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import get_language
 from rdflib import Literal, Namespace, URIRef
@@ -319,7 +320,8 @@ class OpenDataCatalogue:
         start = timezone.make_aware(dt.datetime.combine(current_month().first_day, dt.time.min))
         return (
             ApplicationFact.objects.filter(day__lt=start.date())
-            .annotate(updated_at=Value(start, output_field=DateTimeField()))
+            # Cast: a bare parameter in a select list has no type on PostgreSQL.
+            .annotate(updated_at=Cast(Value(start), output_field=DateTimeField()))
             .order_by()
         )
 

@@ -18,10 +18,10 @@ class MonthConverter:
         return str(value)
 
 
-register_converter(MonthConverter, "yyyymm")
+register_converter(MonthConverter, "opendata_month")
 
 app_name = "opendata"
 urlpatterns = [
     path("", opendata_views.index, name="index"),
-    path("<slug:code>/<yyyymm:month>.csv", opendata_views.month_file, name="file"),
+    path("<slug:code>/<opendata_month:month>.csv", opendata_views.month_file, name="file"),
 ]
