@@ -117,6 +117,8 @@ NOT_STAFF_READS = {
     "portal:service": "public",
     "catalog:catalogue": "the public catalogue (RDF)",
     "catalog:catalogue-document": "the public catalogue (RDF)",
+    "opendata:index": "open data: the list of monthly statistics files",
+    "opendata:file": "open data: anonymised counts, small cells suppressed",
     "catalog:agency": "the public catalogue (RDF)",
     "catalog:service-document": "the public catalogue (RDF)",
     "catalog:event": "the public catalogue (RDF)",

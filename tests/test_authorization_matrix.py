@@ -83,6 +83,10 @@ PUBLIC_OR_OWN = {
     "api-advisor-recommendations",
     "api-advisor-questions",
     "catalog:catalogue-document",  # the published RDF catalogue
+    # Open data: anonymised monthly counts per agency, public by design; small counts
+    # are blanked (tests/reports/test_opendata.py).
+    "opendata:index",
+    "opendata:file",
     # A data service's open description; its queries need an agency system's OAuth2
     # token (tests/exchange/test_api.py).
     "exchange-data-service",

@@ -52,6 +52,7 @@ urlpatterns = [
     path("", include("bizportal.contact.urls")),
     path("backoffice/reports/", include("bizportal.reports.urls")),
     path("backoffice/", include("bizportal.backoffice.urls")),
+    path("open-data/", include("bizportal.reports.opendata_urls")),
     path("", include("bizportal.catalog.urls")),
     path("", include("bizportal.portal.urls")),
 ]

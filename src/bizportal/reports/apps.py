@@ -9,5 +9,6 @@ class ReportsConfig(AppConfig):
 
     def ready(self) -> None:
         # The permission rules guard the reports; the sweeper keeps the aggregate
-        # tables current; the library registers the catalogue of reports.
-        from . import library, rules, sweepers  # noqa: F401
+        # tables current; the library registers the catalogue of reports; opendata
+        # adds the monthly statistics datasets to the DCAT catalogue.
+        from . import library, opendata, rules, sweepers  # noqa: F401
