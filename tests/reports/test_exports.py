@@ -446,3 +446,42 @@ def test_a_supervisor_exports_their_agency_only(data: dict[str, Any], client: Cl
         {**short_period(), "agency": str(data["services"][1].agency_id)},
     )
     assert other.status_code == 400
+
+
+def test_a_pdf_renders_thai_kpis_and_tables(tmp_path: Path) -> None:
+    """Without charts (their SVG is tested with the page below): the template itself."""
+    scope = Scope(roles=frozenset({StaffRole.EXECUTIVE}))
+    filters = Filters(start=dt.date(2026, 1, 1), end=dt.date(2026, 3, 31))
+    table = Table(
+        key="months",
+        title="คำขอรายเดือน",
+        columns=(
+            Column("month", gettext_lazy("Period"), ColumnKind.MONTH),
+            Column("applications", gettext_lazy("Applications"), ColumnKind.COUNT),
+            Column("amount", "ยอดเงิน", ColumnKind.MONEY),
+            Column("share", "สัดส่วน", ColumnKind.PERCENT),
+        ),
+        rows=[
+            {"month": dt.date(2026, 1, 1), "applications": 1234, "amount": 5.5, "share": 0.25},
+            {"month": dt.date(2026, 2, 1), "applications": 7, "amount": 10, "share": 1},
+        ],
+    )
+    result = ReportResult(
+        report=ServiceVolumes(),
+        scope=scope,
+        filters=filters,
+        kpis=[Kpi(gettext_lazy("Applications"), 1241, ColumnKind.COUNT)],
+        tables=[table],
+    )
+    with translation.override("th"):
+        data = exports.to_pdf(result)
+    assert data.startswith(b"%PDF")
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(data)
+    text = subprocess.run(
+        ["/usr/bin/pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    assert TITLE in text
+    assert "1 มกราคม 2569" in text and "ม.ค. 2569" in text and "ก.พ. 2569" in text
+    assert "1,234" in text and "1,241" in text and "15.50" in text and "25.0%" in text
+    assert "ทุกหน่วยงาน" in text
