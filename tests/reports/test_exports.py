@@ -485,3 +485,36 @@ def test_a_pdf_renders_thai_kpis_and_tables(tmp_path: Path) -> None:
     assert "1 มกราคม 2569" in text and "ม.ค. 2569" in text and "ก.พ. 2569" in text
     assert "1,234" in text and "1,241" in text and "15.50" in text and "25.0%" in text
     assert "ทุกหน่วยงาน" in text
+
+
+def test_a_map_is_charted_in_excel_as_bars_of_the_top_twenty() -> None:
+    scope = Scope(roles=frozenset({StaffRole.EXECUTIVE}))
+    rows = [{"province": f"จังหวัด {n}", "applications": n} for n in range(1, 26)]
+    table = Table(
+        key="provinces",
+        title=gettext_lazy("Province"),
+        columns=(
+            Column("province", gettext_lazy("Province")),
+            Column("applications", gettext_lazy("Applications"), ColumnKind.COUNT),
+        ),
+        rows=rows,
+        chart=Chart("map", "province", ("applications",)),
+    )
+    result = ReportResult(
+        report=ServiceVolumes(),
+        scope=scope,
+        filters=Filters(start=dt.date(2026, 1, 1), end=dt.date(2026, 1, 31)),
+        tables=[table],
+    )
+    with translation.override("en"):
+        data = exports.to_xlsx(result)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        chart = archive.read("xl/charts/chart1.xml").decode()
+    assert "<c:barChart>" in chart and '<c:barDir val="bar"/>' in chart
+    assert "$A$4:$A$23" in chart and "$B$4:$B$23" in chart
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(data), data_only=True)["Province"]
+    assert [sheet.cell(row=r, column=2).value for r in (4, 5, 28)] == [25, 24, 1]
+    assert sheet.cell(row=29, column=2).value == sum(range(1, 26))
+    assert sheet.cell(row=3, column=1).value == "Province"
