@@ -42,18 +42,22 @@ BATCH = 5000
 
 def refresh(*, full: bool = False, now: dt.datetime | None = None) -> int:
     """Recompute the days that changed since the last refresh (every day when ``full``
-    or never refreshed); return how many days were recomputed."""
+    or never refreshed); return how many days were recomputed.
+
+    One transaction holding the mark's row lock: two sweepers at once take turns
+    instead of both deleting and inserting the same day (which would count it twice).
+    """
     now = now or timezone.now()
-    mark = RefreshMark.objects.filter(name=MARK).first()
-    since = None if full or mark is None else mark.changed_since - OVERLAP
-    days = _changed_days(since)
-    for chunk in _chunks(sorted(days), 31):
-        with transaction.atomic():
+    with transaction.atomic():
+        mark, created = RefreshMark.objects.select_for_update().get_or_create(
+            name=MARK, defaults={"changed_since": now, "refreshed_at": now}
+        )
+        since = None if full or created else mark.changed_since - OVERLAP
+        days = _changed_days(since)
+        for chunk in _chunks(sorted(days), 31):
             _recompute(chunk)
-    RefreshMark.objects.update_or_create(
-        name=MARK,
-        defaults={"changed_since": now, "refreshed_at": timezone.now(), "days": len(days)},
-    )
+        mark.changed_since, mark.refreshed_at, mark.days = now, timezone.now(), len(days)
+        mark.save()
     if days:
         log.info("reports: recomputed %s days", len(days))
     return len(days)
@@ -224,7 +228,8 @@ def _bulk(model: Any, rows: Iterable[Any]) -> None:
         model.objects.bulk_create(chunk)
 
 
-def _local(moment: dt.datetime) -> dt.date:
+def _local(moment: dt.datetime | None) -> dt.date:
+    assert moment is not None, "the queries read only rows with the moment set"
     return timezone.localtime(moment).date()
 
 
