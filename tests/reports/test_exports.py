@@ -26,6 +26,7 @@ from bizportal.core.models import AuditEvent
 from bizportal.core.thai import THAI_MONTHS_SHORT
 from bizportal.identity.models import StaffRole
 from bizportal.reports import export_views, exports, refresh, tasks
+from bizportal.reports import urls as report_urls
 from bizportal.reports.definitions import (
     Chart,
     Column,
@@ -51,7 +52,13 @@ export_patterns = [
     path("exports/<uuid:public_id>/", export_views.export_status, name="export-status"),
     path("exports/<uuid:public_id>/download", export_views.export_download, name="export-download"),
 ]
-urlpatterns = [path("reports/", include((export_patterns, "reports"))), *site_urlpatterns]
+urlpatterns = [
+    path(
+        "backoffice/reports/",
+        include(([*export_patterns, *report_urls.urlpatterns], "reports")),
+    ),
+    *site_urlpatterns,
+]
 
 SLUG = "test-export-volumes"
 TITLE = "รายงานทดสอบจำนวนคำขอ"
@@ -518,3 +525,34 @@ def test_a_map_is_charted_in_excel_as_bars_of_the_top_twenty() -> None:
     assert [sheet.cell(row=r, column=2).value for r in (4, 5, 28)] == [25, 24, 1]
     assert sheet.cell(row=29, column=2).value == sum(range(1, 26))
     assert sheet.cell(row=3, column=1).value == "Province"
+
+
+def test_every_report_of_the_catalogue_exports_to_every_format(
+    data: dict[str, Any], client: Client, executive: Any, tmp_path: Path
+) -> None:
+    """The five reports of the library, as files: the volumes' total equals the database."""
+    from openpyxl import load_workbook
+
+    slugs = [slug for slug, _report in registry if slug != SLUG]
+    assert {"volumes", "processing", "money", "people", "geography"} <= set(slugs)
+    for slug in slugs:
+        for fmt in ("xlsx", "csv", "pdf"):
+            response = client.get(
+                reverse("reports:export", args=[slug, fmt]),
+                short_period(),
+                HTTP_ACCEPT_LANGUAGE="th",
+            )
+            assert response.status_code == 200, (slug, fmt)
+            if fmt == "xlsx":
+                book = load_workbook(io.BytesIO(response.content), data_only=True)
+                assert book.sheetnames[0] == "สรุป" and len(book.sheetnames) >= 2
+            elif fmt == "csv":
+                assert response.content.startswith(b"\xef\xbb\xbf")
+            else:
+                assert response.content.startswith(b"%PDF")
+    result = registry["volumes"].run(
+        Scope.of(executive),  # type: ignore[arg-type]
+        Filters.parse(short_period(), Scope.of(executive)),  # type: ignore[arg-type]
+    )
+    totals = {kpi.value for kpi in result.kpis}
+    assert submitted_count() in totals
