@@ -25,8 +25,9 @@ from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
 
 from bizportal.core.pdf import render_pdf
-from bizportal.core.thai import THAI_MONTHS_SHORT, english_date, thai_date, to_buddhist_year
+from bizportal.core.thai import english_date, thai_date
 
+from . import formatting
 from .definitions import Column, ColumnKind, ReportResult, Table
 
 #: The font every cell of the workbook names (Excel uses it where installed).
@@ -50,12 +51,11 @@ def thai_language() -> bool:
 
 
 def month_label(value: Any) -> str:
-    """A first-of-month date as the month's short name and year (Buddhist era in Thai)."""
+    """A first-of-month date as the month's short name and year (Buddhist era in Thai),
+    written as the dashboard writes it."""
     if not isinstance(value, dt.date):
         return "" if value is None else str(value)
-    if thai_language():
-        return f"{THAI_MONTHS_SHORT[value.month - 1]} {to_buddhist_year(value.year)}"
-    return f"{value:%b} {value.year}"
+    return formatting.month_label(value)
 
 
 def long_date(value: dt.date) -> str:
@@ -84,23 +84,8 @@ def raw_value(column: Column | ColumnKind, value: Any) -> Any:
 
 
 def text_value(kind: ColumnKind, value: Any) -> str:
-    """A value as a reader sees it in a PDF, with the format of its Excel column."""
-    if value is None or value == "":
-        return "–"
-    if kind == ColumnKind.MONTH:
-        return month_label(value)
-    if kind == ColumnKind.TEXT:
-        return str(value)
-    number = float(value)
-    if kind == ColumnKind.COUNT:
-        return f"{number:,.0f}"
-    if kind == ColumnKind.MONEY:
-        return f"{number:,.2f}"
-    if kind == ColumnKind.DAYS:
-        return f"{number:,.1f}"
-    if kind == ColumnKind.PERCENT:
-        return f"{number * 100:,.1f}%"
-    return f"{number:,.2f}"
+    """A value as a reader sees it in a PDF: as on the dashboard."""
+    return formatting.value_text(value, kind)
 
 
 def _number(value: Any) -> float | int:
