@@ -226,6 +226,7 @@ ADMIN_WITHOUT_PERSONAL_DATA = {
     "notifications.messagetemplate",  # message texts with {{ variables }}, no one's data
     "surveys.survey",  # a service's questionnaire
     "surveys.surveyversion",
+    "reports.refreshmark",  # when the report aggregates were refreshed
 }
 
 

@@ -172,17 +172,22 @@ def test_every_report_renders_in_a_fixed_number_of_queries(
     history: list[Application], executive: Any
 ) -> None:
     client = client_for(executive)
-    for slug, _report in registry:
-        url = reverse("reports:dashboard", args=[slug])
-        client.get(url)  # warm caches (calendar, sessions)
-        with CaptureQueriesContext(connection) as few:
-            assert client.get(url).status_code == 200
-        for _ in range(3):
-            submitted()
-        refresh.refresh()
-        with CaptureQueriesContext(connection) as more:
-            assert client.get(url).status_code == 200
-        assert len(more) == len(few), slug
+    urls = [reverse("reports:dashboard", args=[slug]) for slug, _report in registry]
+
+    def queries() -> list[int]:
+        counts = []
+        for url in urls:
+            client.get(url)  # warm caches (calendar, session)
+            with CaptureQueriesContext(connection) as captured:
+                assert client.get(url).status_code == 200
+            counts.append(len(captured))
+        return counts
+
+    few = queries()
+    for _ in range(3):
+        submitted()
+    refresh.refresh()
+    assert queries() == few
 
 
 def test_drill_down_lists_the_applications_behind_a_figure(

@@ -70,7 +70,10 @@ def svg(table: Table, *, link: Link | None = None) -> str:
         )
     import matplotlib
 
-    with matplotlib.rc_context(_style()):
+    from .maps import RENDER_LOCK
+
+    # rcParams are process-wide: one picture at a time (the map draws under it too).
+    with RENDER_LOCK, matplotlib.rc_context(_style()):
         return _draw(table, link)
 
 
@@ -86,6 +89,7 @@ def _draw(table: Table, link: Link | None) -> str:
     axes = figure.add_subplot()
     positions = list(range(len(rows)))
     width = 0.8 / len(series)
+    tips: list[str] = []
     for i, column in enumerate(series):
         values = [float(row.get(column.key) or 0) for row in rows]
         colour = PALETTE[i % len(PALETTE)]
@@ -96,8 +100,9 @@ def _draw(table: Table, link: Link | None) -> str:
         draw = axes.barh if horizontal else axes.bar
         bars = draw(offsets, values, width, color=colour, label=str(column.label))
         if link is not None:
-            for bar, row in zip(bars, rows, strict=True):
+            for bar, row, label in zip(bars, rows, labels, strict=True):
                 bar.set_url(link(row))
+                tips.append(f"{label}: {_number(row.get(column.key) or 0, column.kind)}")
     _axes(
         axes,
         labels,
@@ -108,7 +113,21 @@ def _draw(table: Table, link: Link | None) -> str:
     if len(series) > 1:
         axes.legend(frameon=False, loc="best")
     figure.tight_layout()
-    return _finish(figure, table, rows, series)
+    return _links(_finish(figure, table, rows, series), tips)
+
+
+def _links(svg_text: str, tips: list[str]) -> str:
+    """Bars open the list behind them in the same tab, with their figure as a tooltip.
+    Out of the tab order: keyboard and screen-reader users have the same links in the
+    table under the chart (the chart itself is one image to them)."""
+    remaining = iter(tips)
+
+    def rewrite(match: re.Match[str]) -> str:
+        href = match.group(1)
+        tip = escape(next(remaining, ""))
+        return f'<a href="{href}" xlink:href="{href}" tabindex="-1"><title>{tip}</title>'
+
+    return re.sub(r'<a xlink:href="([^"]*)" target="_blank">', rewrite, svg_text)
 
 
 def _axes(axes: Any, labels: list[str], value: Column, *, horizontal: bool, rotate: bool) -> None:
@@ -140,8 +159,11 @@ def _finish(figure: Figure, table: Table, rows: list[dict[str, Any]], series: li
     FigureCanvasSVG(figure).print_svg(out, metadata={"Date": None, "Creator": None})
     text = out.getvalue()
     text = unique_ids(text[text.index("<svg") :], table.key)
-    # As an attribute: WeasyPrint reads text-anchor there, not in a style.
-    text = re.sub(r'(<text style="[^"]*?);? ?text-anchor: (\w+)"', r'\1" text-anchor="\2"', text)
+    # Attributes, not styles: the page's Content-Security-Policy allows no inline style
+    # (a styled SVG would draw black), and WeasyPrint reads SVG properties there.
+    from .maps import presentation_attributes
+
+    text = presentation_attributes(text)
     text = re.sub(
         r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r'<svg\1 width="100%"', text, count=1
     )

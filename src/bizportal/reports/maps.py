@@ -45,7 +45,7 @@ DPI = 72  # one SVG user unit per point, so label placement below works in point
 # matplotlib keeps rcParams process-wide; the SVG writer reads svg.fonttype and
 # svg.hashsalt while saving. Rendering under one lock keeps rc_context of one request
 # from leaking into another thread's picture.
-_RENDER_LOCK = threading.Lock()
+RENDER_LOCK = threading.Lock()
 _RC: dict[Any, Any] = {
     "svg.fonttype": "none",
     "svg.hashsalt": "bizportal-province-map",
@@ -133,7 +133,7 @@ def province_map_svg(
     placed = _placed(counts)
     suffix = f" {value_label}" if value_label else ""
 
-    with _RENDER_LOCK, mpl.rc_context(_RC):
+    with RENDER_LOCK, mpl.rc_context(_RC):
         _register_sarabun()
         fig = _draw(placed, language=language, value_label=value_label)
         out = io.StringIO()
@@ -331,12 +331,14 @@ def _finish(svg: str, *, title: str, desc: str, circles: Sequence[tuple[str, str
         inner = f"<title>{escape(tooltip)}</title>{match.group(2)}"
         if href is None:
             return f'<g class="province">{inner}</g>'
-        return f'<a xlink:href={quoteattr(href)} class="province">{inner}</a>'
+        target = quoteattr(href)
+        # Out of the tab order: the table under the map has the same links.
+        return f'<a href={target} xlink:href={target} tabindex="-1" class="province">{inner}</a>'
 
     svg = re.sub(
         rf'<a xlink:href="{_TIP}(\d+)" target="_blank">(.*?)</a>', circle, svg, flags=re.DOTALL
     )
-    svg = _presentation_attributes(svg)
+    svg = presentation_attributes(svg)
     head = re.match(r"<svg\b[^>]*>", svg)
     assert head is not None  # matplotlib always writes one
     tag = re.sub(r'\s(?:width|height)="[^"]*"', "", head.group(0))
@@ -378,7 +380,7 @@ _PRESENTATION = frozenset(
 )
 
 
-def _presentation_attributes(svg: str) -> str:
+def presentation_attributes(svg: str) -> str:
     """``style="fill: red"`` as ``fill="red"``, and no ``<style>`` sheet. Inline in HTML a
     sheet's ``*`` rule would reach the whole page, and WeasyPrint reads style attributes
     as HTML CSS first, warning about every SVG-only property in the log of each PDF."""

@@ -201,6 +201,16 @@ def by_name(name: str) -> Province | None:
     return _BY_KEY.get(_key(name))
 
 
+def spellings(name: str) -> list[str]:
+    """How a stored address may write the province ``name`` names: the drill-down list
+    finds applications under any of them (the reports count them as one)."""
+    province = by_name(name)
+    if province is None:
+        return [name]
+    thai, english = province.name_th, province.name_en
+    return [thai, english, f"จังหวัด{thai}", f"จ.{thai}", f"จ. {thai}"]
+
+
 # A coarse outline of Thailand as (longitude, latitude) points, clockwise from Mae Sai.
 # APPROXIMATE: drawn from general geographic knowledge, to about a tenth of a degree at
 # best, simplified to ~100 points; islands other than Phuket are left out. It is there so

@@ -29,6 +29,7 @@ from bizportal.payments.models import Invoice
 from bizportal.service_levels import calendar
 from bizportal.service_levels.models import StepClock
 
+from . import provinces
 from .models import ApplicationFact, DecisionFact, PaymentFact, RefreshMark, StepFact
 
 log = logging.getLogger(__name__)
@@ -125,7 +126,8 @@ def _application_facts(start: dt.datetime, end: dt.datetime) -> Iterator[Applica
     counts: Counter[tuple[Any, ...]] = Counter()
     for submitted, *dimensions in rows.iterator(chunk_size=BATCH):
         counts[(_local(submitted), *dimensions)] += 1
-    for (day, agency, service, kind, channel, province, status, filed_by), n in counts.items():
+    for (day, agency, service, kind, channel, raw, status, filed_by), n in _merged(counts).items():
+        province = raw
         yield ApplicationFact(
             day=day,
             agency_id=agency,
@@ -137,6 +139,16 @@ def _application_facts(start: dt.datetime, end: dt.datetime) -> Iterator[Applica
             filed_by_id=filed_by,
             applications=n,
         )
+
+
+def _merged(counts: Counter[tuple[Any, ...]]) -> Counter[tuple[Any, ...]]:
+    """One spelling per province ("จ.เชียงใหม่" and "Chiang Mai" are เชียงใหม่), so the
+    map and the table count a province once; unknown names stay as written."""
+    merged: Counter[tuple[Any, ...]] = Counter()
+    for key, n in counts.items():
+        province = provinces.by_name(key[5]) if key[5] else None
+        merged[(*key[:5], province.name_th if province else key[5], *key[6:])] += n
+    return merged
 
 
 def _decision_facts(start: dt.datetime, end: dt.datetime) -> Iterator[DecisionFact]:

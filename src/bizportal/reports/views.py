@@ -31,7 +31,7 @@ from bizportal.catalog.models import Agency, Service
 from bizportal.core import audit, authz
 from bizportal.core.db import reporting_db
 
-from . import charts
+from . import charts, provinces
 from .definitions import FilterError, Filters, Report, ReportResult, Scope, registry, reports_for
 
 #: Drill-down parameters besides the report filters, and what each may hold.
@@ -154,6 +154,7 @@ def _form(scope: Scope, filters: Filters, data: Any) -> dict[str, Any]:
         if scope.agency_id is None
         else [],
         "services": list(services.only("id", "name_th", "name_en")),
+        "provinces": sorted(provinces.PROVINCES, key=lambda province: province.name_th),
         "values": {
             **filters.as_query(),
             **{
@@ -228,7 +229,7 @@ def _behind(scope: Scope, filters: Filters, data: Any) -> Any:
     if filters.service_id:
         rows = rows.filter(service_id=filters.service_id)
     if filters.province:
-        rows = rows.filter(province=filters.province)
+        rows = rows.filter(province__in=provinces.spellings(filters.province))
     for name, allowed in DRILL_CHOICES.items():
         value = data.get(name, "")
         if not value:
