@@ -29,6 +29,7 @@ from bizportal.notifications import services as notifications
 from bizportal.notifications.models import ContactVerification
 from bizportal.payments import refunds
 from bizportal.payments.models import Invoice, Receipt, Refund, StatementImport
+from bizportal.reports.models import Export
 from tests import journeys
 from tests.factories import (
     AgencyFactory,
@@ -125,6 +126,9 @@ PUBLIC_OR_OWN = {
     "reports:index",
     "reports:dashboard",
     "reports:applications",
+    # A report as a file: the report's name in the path, not an object; the same scope
+    # as its dashboard (tests/reports/test_exports.py).
+    "reports:export",
     "backoffice:staff",
     "backoffice:staff-new",
     # Finance pages without an object in the path: the agency's own refunds, the
@@ -232,6 +236,7 @@ class Owned:
     case_message: Message
     application_message: Message
     chat: ChatSession
+    export: Export
 
 
 @pytest.fixture
@@ -284,7 +289,29 @@ def owned() -> Owned:
         refund=_refund_of(invoice),
         statement=_statement(),
         verification=notifications.start_verification(owner, "mobile", "0812345678"),
+        export=_export(),
     )
+
+
+def _export() -> Export:
+    """A finished report file of another executive's: only its requester downloads it."""
+    import uuid
+
+    from django.core.files.base import ContentFile
+
+    export = Export(
+        public_id=uuid.uuid4(),
+        requested_by=StaffFactory(roles=[StaffRole.EXECUTIVE]),
+        report="volumes",
+        file_format="csv",
+        parameters={"start": "2026-01-01", "end": "2026-06-30"},
+        language="th",
+        status="done",
+        progress=100,
+    )
+    export.file.save(f"{export.public_id}/volumes.csv", ContentFile(b"secret"), save=False)
+    export.save()
+    return export
 
 
 def _refund_of(invoice: Invoice) -> Refund:
@@ -364,6 +391,8 @@ def targets(o: Owned) -> dict[str, dict[str, Any]]:
         "portal:application-discard": {"public_id": o.draft.public_id},
         "portal:attachment": attachment,
         "advisor:bundle": {"public_id": o.bundle.public_id},
+        "reports:export-status": {"public_id": o.export.public_id},
+        "reports:export-download": {"public_id": o.export.public_id},
         "notifications:contact-verify": {"public_id": o.verification.public_id},
         "backoffice:service-editor": service,
         "backoffice:service-review": service,

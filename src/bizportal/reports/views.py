@@ -34,6 +34,9 @@ from bizportal.core.db import reporting_db
 from . import charts, provinces
 from .definitions import FilterError, Filters, Report, ReportResult, Scope, registry, reports_for
 
+#: The files every report downloads as (``reports:export``), with their link texts.
+EXPORT_LINKS = (("xlsx", "Excel (.xlsx)"), ("pdf", "PDF"), ("csv", "CSV"))
+
 #: Drill-down parameters besides the report filters, and what each may hold.
 DRILL_CHOICES = {
     "status": {*Status.values, "open"},
@@ -126,6 +129,7 @@ def _context(request: HttpRequest, result: ReportResult) -> dict[str, Any]:
         "tables": tables,
         "form": _form(result.scope, result.filters, request.GET),
         "query": urlencode(query),
+        "export_links": EXPORT_LINKS,
     }
 
 
