@@ -147,6 +147,8 @@ NOT_STAFF_READS = {
     "backoffice:login": "sign-in",
     "backoffice:home": "a redirect to the role's first page",
     "backoffice:statistics": "aggregates only (counts and durations per agency)",
+    "reports:index": "the list of reports the viewer may open",
+    "reports:dashboard": "aggregates only (counts, durations and amounts), no person",
     "backoffice:surveys-csv": "survey aggregates of the officer's agency; no free texts",
     "surveys:answer": "a person answering a survey through their own signed link",
     "backoffice:staff-new": "an empty form",
@@ -224,6 +226,7 @@ ADMIN_WITHOUT_PERSONAL_DATA = {
     "notifications.messagetemplate",  # message texts with {{ variables }}, no one's data
     "surveys.survey",  # a service's questionnaire
     "surveys.surveyversion",
+    "reports.refreshmark",  # when the report aggregates were refreshed
 }
 
 
@@ -370,6 +373,7 @@ def staff_reads(w: World) -> dict[str, Read]:
     assert attachment is not None and filed_attachment is not None
     return {
         "backoffice:worklist": Read("officer", {}, "applications.listed", ref),
+        "reports:applications": Read("finance", {}, "reports.applications_listed", ref),
         "backoffice:application": Read("officer", app, "application.viewed", ref),
         "backoffice:licence": Read(
             "officer",

@@ -116,6 +116,11 @@ PUBLIC_OR_OWN = {
     "backoffice:worklist",
     "backoffice:counter",
     "backoffice:statistics",
+    # Reports: aggregates of the viewer's scope, and the applications behind a figure
+    # within that scope (tests/reports/test_dashboards.py).
+    "reports:index",
+    "reports:dashboard",
+    "reports:applications",
     "backoffice:staff",
     "backoffice:staff-new",
     # Finance pages without an object in the path: the agency's own refunds, the

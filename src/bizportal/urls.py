@@ -50,6 +50,7 @@ urlpatterns = [
     path("", include("bizportal.privacy.urls")),
     path("advisor/", include("bizportal.advisor.urls")),
     path("", include("bizportal.contact.urls")),
+    path("backoffice/reports/", include("bizportal.reports.urls")),
     path("backoffice/", include("bizportal.backoffice.urls")),
     path("", include("bizportal.catalog.urls")),
     path("", include("bizportal.portal.urls")),

@@ -133,7 +133,7 @@ def test_an_executive_reads_statistics_in_a_fixed_number_of_queries(
     assert "data-met>100 (1/1)<" in html
     assert client.get("/backoffice/worklist/").status_code == 404
     assert client.get("/backoffice/staff/").status_code == 404
-    assert client.get("/backoffice/", follow=False)["Location"] == "/backoffice/statistics/"
+    assert client.get("/backoffice/", follow=False)["Location"] == "/backoffice/reports/"
 
 
 def test_officers_and_entrepreneurs_do_not_see_statistics(client) -> None:

@@ -139,11 +139,14 @@ def worklist(user: Any, *, status: str = "", cursor: str = "", size: int = 25) -
         qs = qs.filter(status=status)
     else:
         qs = qs.exclude(status__in=BEFORE_AGENCY)
-    qs = (
-        qs.select_related("service", "applicant")
-        .only(*WORKLIST_FIELDS)
-        .order_by("submitted_at", "id")
-    )
+    qs = qs.select_related("service", "applicant").only(*WORKLIST_FIELDS)
+    return by_submission(qs, cursor=cursor, size=size)
+
+
+def by_submission(qs: QuerySet[Application], *, cursor: str = "", size: int = 25) -> Page:
+    """One page of ``qs`` in submission order, keyset-paginated on (submitted_at, id);
+    the cursor is refused (ValidationError) unless we made it."""
+    qs = qs.order_by("submitted_at", "id")
     after = _decode(cursor)
     if after is not None:
         at, pk = after

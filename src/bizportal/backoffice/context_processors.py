@@ -22,6 +22,7 @@ PAGES = (
     ("payments.reconcile", "backoffice:finance-statements", _("Reconciliation")),
     ("payments.reports", "backoffice:finance-report", _("Finance reports")),
     ("backoffice.statistics", "backoffice:statistics", _("Statistics")),
+    ("reports.view", "reports:index", _("Reports")),
     ("surveys.results", "backoffice:surveys", _("Satisfaction")),
 )
 

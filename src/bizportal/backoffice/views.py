@@ -83,6 +83,7 @@ HOMES = (
     ("contact.helpdesk", "contact:staff-cases"),
     ("backoffice.staff", "backoffice:staff"),
     ("payments.finance", "backoffice:finance-refunds"),
+    ("reports.view", "reports:index"),
     ("backoffice.statistics", "backoffice:statistics"),
     ("catalog.use_editor", "backoffice:services"),
 )

@@ -95,7 +95,9 @@ class Scope:
     @classmethod
     def of(cls, user: Any) -> Scope | None:
         """The widest scope the account's roles give, or None for no reports at all."""
-        roles = getattr(user, "staff_roles", frozenset()) if user.is_authenticated else frozenset()
+        roles: frozenset[str] = (
+            getattr(user, "staff_roles", frozenset()) if user.is_authenticated else frozenset()
+        )
         if not user.is_authenticated or not user.is_active:
             return None
         if roles & {StaffRole.EXECUTIVE, StaffRole.PLATFORM_ADMIN}:

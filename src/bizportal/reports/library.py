@@ -1,1 +1,588 @@
-"""The catalogue of reports (filled in below)."""
+"""The catalogue of reports: volumes, processing, money, people and geography.
+
+Each report sums the aggregate tables (:mod:`bizportal.reports.models`) within the
+viewer's scope, a fixed handful of grouped queries whatever the period or the size of
+the history; names of agencies and services are read once per report. People figures
+(surveys, complaints) come from their own small tables.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Avg, Count, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from bizportal.applications.models import FINAL_STATUSES, Channel, Kind, Status
+from bizportal.catalog.models import Agency, Service
+from bizportal.contact.models import Case, CaseStatus, Category
+from bizportal.core.db import reporting_db
+from bizportal.core.templatetags.thai import pick
+from bizportal.identity.models import StaffRole
+from bizportal.payments.models import Refund, RefundReason
+from bizportal.surveys.models import Answer
+
+from .definitions import (
+    Chart,
+    Column,
+    ColumnKind,
+    Filters,
+    Kpi,
+    Report,
+    ReportResult,
+    Scope,
+    Table,
+    registry,
+)
+from .models import ApplicationFact, DecisionFact, PaymentFact, StepFact
+
+NATIONAL = frozenset({StaffRole.EXECUTIVE, StaffRole.PLATFORM_ADMIN})
+SUPERVISION = NATIONAL | {StaffRole.AGENCY_SUPERVISOR}
+#: Open applications older than these many days fall in the next bucket of the backlog.
+AGE_BUCKETS = (7, 15, 30, 60, 90)
+
+APPLICATIONS = Column("applications", _("Applications"), ColumnKind.COUNT)
+
+
+def facts(model: Any, scope: Scope, filters: Filters) -> QuerySet[Any]:
+    """The rows of ``model`` in the period, the viewer's scope and the filters."""
+    rows = model.objects.using(reporting_db()).filter(day__gte=filters.start, day__lte=filters.end)
+    agency = scope.agency_id or filters.agency_id
+    if agency:
+        rows = rows.filter(agency_id=agency)
+    if filters.service_id:
+        rows = rows.filter(service_id=filters.service_id)
+    if model is ApplicationFact:
+        if filters.province:
+            rows = rows.filter(province=filters.province)
+        if scope.filed_by_id is not None:
+            rows = rows.filter(filed_by_id=scope.filed_by_id)
+    elif scope.filed_by_id is not None:
+        rows = rows.none()  # a counter officer's reports count what they filed only
+    return rows
+
+
+def _names(model: Any, ids: Iterable[int]) -> dict[int, str]:
+    found = model.objects.using(reporting_db()).in_bulk({i for i in ids if i})
+    return {pk: str(pick(obj, "name")) for pk, obj in found.items()}
+
+
+def _by_month(rows: QuerySet[Any], **sums: Any) -> list[dict[str, Any]]:
+    return list(
+        rows.annotate(month=TruncMonth("day")).values("month").annotate(**sums).order_by("month")
+    )
+
+
+def _drill(**fixed: str) -> Any:
+    def drill(row: dict[str, Any]) -> dict[str, str]:
+        return {
+            name: str(row[key]) for name, key in fixed.items() if row.get(key) not in (None, "")
+        }
+
+    return drill
+
+
+def _choice_rows(
+    rows: Iterable[Mapping[str, Any]], key: str, labels: dict[str, Any]
+) -> list[dict[str, Any]]:
+    return [{**row, "label": str(labels.get(row[key], row[key]))} for row in rows]
+
+
+def _slowest_first(row: dict[str, Any]) -> float:
+    return -float(row["p90"] or 0)
+
+
+def percentile(histogram: dict[int, int], fraction: float) -> float | None:
+    """The ``fraction`` quantile (nearest rank) of values counted in ``histogram``."""
+    total = sum(histogram.values())
+    if not total:
+        return None
+    rank = max(1, -(-int(total * fraction * 1000) // 1000))
+    seen = 0
+    for value in sorted(histogram):
+        seen += histogram[value]
+        if seen >= rank:
+            return float(value)
+    return float(max(histogram))
+
+
+@registry.register("volumes")
+class Volumes(Report):
+    slug = "volumes"
+    title = _("Application volumes")
+    description = _("Applications by month, agency, service, type, channel and status.")
+    roles = SUPERVISION | {StaffRole.COUNTER_OFFICER}
+
+    def run(self, scope: Scope, filters: Filters) -> ReportResult:
+        rows = facts(ApplicationFact, scope, filters)
+        total = rows.aggregate(n=Sum("applications"))["n"] or 0
+        decided = rows.filter(status__in=FINAL_STATUSES).aggregate(n=Sum("applications"))["n"] or 0
+        issued = rows.filter(status=Status.ISSUED).aggregate(n=Sum("applications"))["n"] or 0
+        result = ReportResult(self, scope, filters)
+        result.kpis = [
+            Kpi(_("Applications submitted"), total),
+            Kpi(_("Decided"), decided),
+            Kpi(_("Still open"), total - decided),
+            Kpi(_("Licences issued"), issued),
+        ]
+        grouped = rows.values
+        by_agency = list(
+            grouped("agency_id")
+            .annotate(applications=Sum("applications"))
+            .order_by("-applications")
+        )
+        agencies = _names(Agency, (r["agency_id"] for r in by_agency))
+        by_service = list(
+            grouped("service_id")
+            .annotate(applications=Sum("applications"))
+            .order_by("-applications")
+        )
+        services = _names(Service, (r["service_id"] for r in by_service))
+        name = Column("label", pgettext_lazy("report column", "Name"))
+        result.tables = [
+            Table(
+                "months",
+                _("Applications by month"),
+                (Column("month", _("Month"), ColumnKind.MONTH), APPLICATIONS),
+                _by_month(rows, applications=Sum("applications")),
+                Chart("line", "month", ("applications",)),
+            ),
+            Table(
+                "agencies",
+                _("By agency"),
+                (Column("label", _("Agency")), APPLICATIONS),
+                [{**r, "label": agencies.get(r["agency_id"], "")} for r in by_agency],
+                Chart("hbar", "label", ("applications",)),
+                _drill(agency="agency_id"),
+            ),
+            Table(
+                "services",
+                _("By service"),
+                (Column("label", _("Service")), APPLICATIONS),
+                [{**r, "label": services.get(r["service_id"], "")} for r in by_service],
+                Chart("hbar", "label", ("applications",)),
+                _drill(service="service_id"),
+            ),
+            Table(
+                "kinds",
+                _("By type of application"),
+                (name, APPLICATIONS),
+                _choice_rows(
+                    grouped("kind").annotate(applications=Sum("applications")).order_by("kind"),
+                    "kind",
+                    dict(Kind.choices),
+                ),
+                Chart("bar", "label", ("applications",)),
+                _drill(kind="kind"),
+            ),
+            Table(
+                "channels",
+                _("By channel"),
+                (name, APPLICATIONS),
+                _choice_rows(
+                    grouped("channel")
+                    .annotate(applications=Sum("applications"))
+                    .order_by("channel"),
+                    "channel",
+                    dict(Channel.choices),
+                ),
+                Chart("bar", "label", ("applications",)),
+                _drill(channel="channel"),
+            ),
+            Table(
+                "statuses",
+                _("By status now"),
+                (name, APPLICATIONS),
+                _choice_rows(
+                    grouped("status")
+                    .annotate(applications=Sum("applications"))
+                    .order_by("-applications"),
+                    "status",
+                    dict(Status.choices),
+                ),
+                Chart("hbar", "label", ("applications",)),
+                _drill(status="status"),
+            ),
+        ]
+        return result
+
+
+@registry.register("processing")
+class Processing(Report):
+    slug = "processing"
+    title = _("Processing times and service levels")
+    description = _(
+        "Working days to a decision per service and per step, bottlenecks, the backlog by "
+        "age and decisions within the promised time."
+    )
+    roles = SUPERVISION
+
+    def run(self, scope: Scope, filters: Filters) -> ReportResult:
+        decisions = facts(DecisionFact, scope, filters)
+        steps = facts(StepFact, scope, filters)
+        result = ReportResult(self, scope, filters)
+        per_service = self._per_service(decisions)
+        overall: dict[int, int] = defaultdict(int)
+        for row in decisions.values("working_days").annotate(n=Sum("decisions")):
+            overall[row["working_days"]] += row["n"]
+        timed = decisions.exclude(on_time__isnull=True).aggregate(
+            n=Sum("decisions"), on_time=Sum("decisions", filter=Q(on_time=True))
+        )
+        backlog = self._backlog(scope, filters)
+        result.kpis = [
+            Kpi(_("Decisions"), sum(overall.values())),
+            Kpi(_("Median working days"), percentile(overall, 0.5), ColumnKind.DAYS),
+            Kpi(_("90th percentile, working days"), percentile(overall, 0.9), ColumnKind.DAYS),
+            Kpi(
+                _("Decided within the promised time"),
+                (timed["on_time"] or 0) / timed["n"] if timed["n"] else None,
+                ColumnKind.PERCENT,
+            ),
+            Kpi(_("Open applications"), sum(row["applications"] for row in backlog)),
+        ]
+        days = (
+            Column("decisions", _("Decisions"), ColumnKind.COUNT),
+            Column("median", _("Median working days"), ColumnKind.DAYS),
+            Column("p90", _("90th percentile"), ColumnKind.DAYS),
+            Column("on_time", _("Within the promised time"), ColumnKind.PERCENT),
+        )
+        result.tables = [
+            Table(
+                "services",
+                _("Working days to a decision, per service"),
+                (Column("label", _("Service")), *days),
+                per_service,
+                Chart("hbar", "label", ("median", "p90")),
+                _drill(service="service_id"),
+            ),
+            Table(
+                "steps",
+                _("Steps that take longest (bottlenecks)"),
+                (Column("label", _("Step")), Column("service", _("Service")), *days),
+                self._per_step(steps),
+                Chart("hbar", "label", ("p90",)),
+                _drill(service="service_id"),
+                _("Ordered by the 90th percentile: the slowest steps first."),
+            ),
+            Table(
+                "backlog",
+                _("Open applications by age"),
+                (Column("label", _("Days since submission")), APPLICATIONS),
+                backlog,
+                Chart("bar", "label", ("applications",)),
+                _drill(status="status", start="start", end="end"),
+            ),
+        ]
+        return result
+
+    def _per_service(self, decisions: QuerySet[Any]) -> list[dict[str, Any]]:
+        histograms: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+        on_time: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+        for row in decisions.values("service_id", "working_days", "on_time").annotate(
+            n=Sum("decisions")
+        ):
+            histograms[row["service_id"]][row["working_days"]] += row["n"]
+            if row["on_time"] is not None:
+                on_time[row["service_id"]][0] += row["n"] if row["on_time"] else 0
+                on_time[row["service_id"]][1] += row["n"]
+        names = _names(Service, histograms)
+        rows = [
+            {
+                "service_id": service,
+                "label": names.get(service, ""),
+                "decisions": sum(histogram.values()),
+                "median": percentile(histogram, 0.5),
+                "p90": percentile(histogram, 0.9),
+                "on_time": on_time[service][0] / on_time[service][1]
+                if on_time[service][1]
+                else None,
+            }
+            for service, histogram in histograms.items()
+        ]
+        return sorted(rows, key=_slowest_first)
+
+    def _per_step(self, steps: QuerySet[Any]) -> list[dict[str, Any]]:
+        histograms: dict[tuple[int, str], dict[int, int]] = defaultdict(lambda: defaultdict(int))
+        on_time: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0])
+        labels: dict[tuple[int, str], str] = {}
+        for row in steps.values(
+            "service_id", "step", "step_name", "working_days", "on_time"
+        ).annotate(n=Sum("steps")):
+            key = (row["service_id"], row["step"])
+            labels[key] = row["step_name"] or row["step"]
+            histograms[key][row["working_days"]] += row["n"]
+            on_time[key][0] += row["n"] if row["on_time"] else 0
+            on_time[key][1] += row["n"]
+        names = _names(Service, (service for service, _step in histograms))
+        rows = [
+            {
+                "service_id": key[0],
+                "label": labels[key],
+                "service": names.get(key[0], ""),
+                "decisions": sum(histogram.values()),
+                "median": percentile(histogram, 0.5),
+                "p90": percentile(histogram, 0.9),
+                "on_time": on_time[key][0] / on_time[key][1] if on_time[key][1] else None,
+            }
+            for key, histogram in histograms.items()
+        ]
+        return sorted(rows, key=_slowest_first)[:20]
+
+    def _backlog(self, scope: Scope, filters: Filters) -> list[dict[str, Any]]:
+        """Open applications submitted in the period, by how long ago (calendar days to
+        the period's end)."""
+        rows = facts(ApplicationFact, scope, filters).exclude(status__in=FINAL_STATUSES)
+        per_day = rows.values("day").annotate(n=Sum("applications"))
+        buckets = [0] * (len(AGE_BUCKETS) + 1)
+        for row in per_day:
+            age = (filters.end - row["day"]).days
+            index = next(
+                (i for i, limit in enumerate(AGE_BUCKETS) if age <= limit), len(AGE_BUCKETS)
+            )
+            buckets[index] += row["n"]
+        bounds = [0, *[limit + 1 for limit in AGE_BUCKETS]]
+        result = []
+        for i, count in enumerate(buckets):
+            low = bounds[i]
+            high = AGE_BUCKETS[i] if i < len(AGE_BUCKETS) else None
+            result.append(
+                {
+                    "label": f"{low}–{high}" if high is not None else f"> {low - 1}",
+                    "applications": count,
+                    "status": "open",
+                    # submitted between these dates: the drill-down list's period
+                    "after": (filters.end - dt.timedelta(days=high)).isoformat()
+                    if high is not None
+                    else "",
+                    "before": (filters.end - dt.timedelta(days=low)).isoformat(),
+                }
+            )
+        return result
+
+
+@registry.register("money")
+class Money(Report):
+    slug = "money"
+    title = _("Fees collected and refunded")
+    description = _("Collections per month, agency and payment channel; refunds by reason.")
+    roles = NATIONAL | {StaffRole.AGENCY_SUPERVISOR, StaffRole.FINANCE}
+
+    def run(self, scope: Scope, filters: Filters) -> ReportResult:
+        payments = facts(PaymentFact, scope, filters)
+        result = ReportResult(self, scope, filters)
+        totals = payments.aggregate(n=Sum("payments"), amount=Sum("amount"))
+        refunds = self._refunds(scope, filters)
+        refunded = sum((row["amount"] for row in refunds), Decimal("0.00"))
+        result.kpis = [
+            Kpi(_("Collected"), totals["amount"] or Decimal("0.00"), ColumnKind.MONEY),
+            Kpi(_("Payments"), totals["n"] or 0),
+            Kpi(_("Refunded"), refunded, ColumnKind.MONEY),
+            Kpi(
+                _("Net of refunds"),
+                (totals["amount"] or Decimal("0.00")) - refunded,
+                ColumnKind.MONEY,
+            ),
+        ]
+        money = (
+            Column("payments", _("Payments"), ColumnKind.COUNT),
+            Column("amount", _("Amount (baht)"), ColumnKind.MONEY),
+        )
+        by_agency = list(
+            payments.values("agency_id")
+            .annotate(payments=Sum("payments"), amount=Sum("amount"))
+            .order_by("-amount")
+        )
+        agencies = _names(Agency, (r["agency_id"] for r in by_agency))
+        result.tables = [
+            Table(
+                "months",
+                _("Collections by month"),
+                (Column("month", _("Month"), ColumnKind.MONTH), *money),
+                _by_month(payments, payments=Sum("payments"), amount=Sum("amount")),
+                Chart("line", "month", ("amount",)),
+            ),
+            Table(
+                "agencies",
+                _("Collections by agency"),
+                (Column("label", _("Agency")), *money),
+                [{**r, "label": agencies.get(r["agency_id"], "")} for r in by_agency],
+                Chart("hbar", "label", ("amount",)),
+            ),
+            Table(
+                "channels",
+                _("Collections by payment channel"),
+                (Column("label", _("Channel")), *money),
+                [
+                    {**r, "label": r["provider"] or "–"}
+                    for r in payments.values("provider")
+                    .annotate(payments=Sum("payments"), amount=Sum("amount"))
+                    .order_by("-amount")
+                ],
+                Chart("bar", "label", ("amount",)),
+            ),
+            Table(
+                "refunds",
+                _("Refunds by reason"),
+                (
+                    Column("label", _("Reason")),
+                    Column("refunds", _("Refunds"), ColumnKind.COUNT),
+                    Column("amount", _("Amount (baht)"), ColumnKind.MONEY),
+                ),
+                refunds,
+                Chart("bar", "label", ("amount",)),
+            ),
+        ]
+        return result
+
+    def _refunds(self, scope: Scope, filters: Filters) -> list[dict[str, Any]]:
+        rows = Refund.objects.using(reporting_db()).filter(
+            state=Refund.State.COMPLETED,
+            completed_at__date__gte=filters.start,
+            completed_at__date__lte=filters.end,
+        )
+        agency = scope.agency_id or filters.agency_id
+        if agency:
+            rows = rows.filter(agency_id=agency)
+        if filters.service_id:
+            rows = rows.filter(invoice__application__service_id=filters.service_id)
+        if scope.filed_by_id is not None:
+            rows = rows.none()
+        grouped = (
+            rows.values("reason_code")
+            .annotate(refunds=Count("id"), amount=Sum("amount"))
+            .order_by("-amount")
+        )
+        return _choice_rows(grouped, "reason_code", dict(RefundReason.choices))
+
+
+@registry.register("people")
+class People(Report):
+    slug = "people"
+    title = _("Satisfaction and complaints")
+    description = _(
+        "Satisfaction scores per agency and service; complaints by category and outcome."
+    )
+    roles = SUPERVISION
+
+    def run(self, scope: Scope, filters: Filters) -> ReportResult:
+        answers = Answer.objects.using(reporting_db()).filter(
+            rating__isnull=False,
+            response__submitted_at__date__gte=filters.start,
+            response__submitted_at__date__lte=filters.end,
+        )
+        cases = Case.objects.using(reporting_db()).filter(
+            opened_at__date__gte=filters.start, opened_at__date__lte=filters.end
+        )
+        agency = scope.agency_id or filters.agency_id
+        if agency:
+            answers = answers.filter(response__agency_id=agency)
+            cases = cases.filter(Q(owner_agency_id=agency) | Q(agencies__id=agency)).distinct()
+        if filters.service_id:
+            answers = answers.filter(response__service_id=filters.service_id)
+            cases = cases.filter(service_id=filters.service_id)
+        overall = answers.aggregate(score=Avg("rating"), responses=Count("response", distinct=True))
+        by_service = list(
+            answers.values("response__service_id")
+            .annotate(score=Avg("rating"), responses=Count("response", distinct=True))
+            .order_by("-responses")
+        )
+        services = _names(Service, (r["response__service_id"] for r in by_service))
+        complaints = cases.filter(kind="complaint")
+        outcome = list(
+            complaints.values("category")
+            .annotate(
+                cases=Count("id", distinct=True),
+                open=Count("id", filter=Q(status=CaseStatus.OPEN), distinct=True),
+                answered=Count("id", filter=Q(status=CaseStatus.ANSWERED), distinct=True),
+                closed=Count("id", filter=Q(status=CaseStatus.CLOSED), distinct=True),
+            )
+            .order_by("-cases")
+        )
+        result = ReportResult(self, scope, filters)
+        result.kpis = [
+            Kpi(_("Average satisfaction (1–5)"), overall["score"], ColumnKind.SCORE),
+            Kpi(_("Survey responses"), overall["responses"] or 0),
+            Kpi(_("Complaints"), sum(row["cases"] for row in outcome)),
+            Kpi(_("Enquiries"), cases.filter(kind="enquiry").count()),
+        ]
+        result.tables = [
+            Table(
+                "satisfaction",
+                _("Satisfaction per service"),
+                (
+                    Column("label", _("Service")),
+                    Column("score", _("Average score"), ColumnKind.SCORE),
+                    Column("responses", _("Responses"), ColumnKind.COUNT),
+                ),
+                [{**r, "label": services.get(r["response__service_id"], "")} for r in by_service],
+                Chart("hbar", "label", ("score",)),
+            ),
+            Table(
+                "complaints",
+                _("Complaints by category and outcome"),
+                (
+                    Column("label", pgettext_lazy("complaint", "Category")),
+                    Column("cases", _("Complaints"), ColumnKind.COUNT),
+                    Column("open", _("Awaiting an answer"), ColumnKind.COUNT),
+                    Column("answered", _("Answered"), ColumnKind.COUNT),
+                    Column("closed", pgettext_lazy("complaints", "Closed"), ColumnKind.COUNT),
+                ),
+                _choice_rows(outcome, "category", dict(Category.choices)),
+                Chart("hbar", "label", ("cases",)),
+            ),
+        ]
+        return result
+
+
+@registry.register("geography")
+class Geography(Report):
+    slug = "geography"
+    title = _("Applications by province")
+    description = _("Where applicants' businesses are, on a map of Thailand and in a table.")
+    roles = SUPERVISION | {StaffRole.COUNTER_OFFICER}
+
+    def run(self, scope: Scope, filters: Filters) -> ReportResult:
+        rows = facts(ApplicationFact, scope, filters)
+        by_province = [
+            {
+                "province": row["province"] or "",
+                "applications": row["n"],
+                "issued": row["issued"] or 0,
+            }
+            for row in rows.values("province")
+            .annotate(
+                n=Sum("applications"), issued=Sum("applications", filter=Q(status=Status.ISSUED))
+            )
+            .order_by("-n")
+        ]
+        located = [row for row in by_province if row["province"]]
+        result = ReportResult(self, scope, filters)
+        result.kpis = [
+            Kpi(_("Provinces with applications"), len(located)),
+            Kpi(_("Applications"), sum(row["applications"] for row in by_province)),
+            Kpi(
+                _("Without a province"),
+                sum(row["applications"] for row in by_province if not row["province"]),
+            ),
+        ]
+        result.tables = [
+            Table(
+                "provinces",
+                _("Applications by province"),
+                (
+                    Column("province", _("Province")),
+                    APPLICATIONS,
+                    Column("issued", _("Licences issued"), ColumnKind.COUNT),
+                ),
+                located,
+                Chart("map", "province", ("applications",)),
+                _drill(province="province"),
+            ),
+        ]
+        return result

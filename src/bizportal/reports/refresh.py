@@ -29,6 +29,7 @@ from bizportal.payments.models import Invoice
 from bizportal.service_levels import calendar
 from bizportal.service_levels.models import StepClock
 
+from . import provinces
 from .models import ApplicationFact, DecisionFact, PaymentFact, RefreshMark, StepFact
 
 log = logging.getLogger(__name__)
@@ -42,18 +43,22 @@ BATCH = 5000
 
 def refresh(*, full: bool = False, now: dt.datetime | None = None) -> int:
     """Recompute the days that changed since the last refresh (every day when ``full``
-    or never refreshed); return how many days were recomputed."""
+    or never refreshed); return how many days were recomputed.
+
+    One transaction holding the mark's row lock: two sweepers at once take turns
+    instead of both deleting and inserting the same day (which would count it twice).
+    """
     now = now or timezone.now()
-    mark = RefreshMark.objects.filter(name=MARK).first()
-    since = None if full or mark is None else mark.changed_since - OVERLAP
-    days = _changed_days(since)
-    for chunk in _chunks(sorted(days), 31):
-        with transaction.atomic():
+    with transaction.atomic():
+        mark, created = RefreshMark.objects.select_for_update().get_or_create(
+            name=MARK, defaults={"changed_since": now, "refreshed_at": now}
+        )
+        since = None if full or created else mark.changed_since - OVERLAP
+        days = _changed_days(since)
+        for chunk in _chunks(sorted(days), 31):
             _recompute(chunk)
-    RefreshMark.objects.update_or_create(
-        name=MARK,
-        defaults={"changed_since": now, "refreshed_at": timezone.now(), "days": len(days)},
-    )
+        mark.changed_since, mark.refreshed_at, mark.days = now, timezone.now(), len(days)
+        mark.save()
     if days:
         log.info("reports: recomputed %s days", len(days))
     return len(days)
@@ -121,7 +126,8 @@ def _application_facts(start: dt.datetime, end: dt.datetime) -> Iterator[Applica
     counts: Counter[tuple[Any, ...]] = Counter()
     for submitted, *dimensions in rows.iterator(chunk_size=BATCH):
         counts[(_local(submitted), *dimensions)] += 1
-    for (day, agency, service, kind, channel, province, status, filed_by), n in counts.items():
+    for (day, agency, service, kind, channel, raw, status, filed_by), n in _merged(counts).items():
+        province = raw
         yield ApplicationFact(
             day=day,
             agency_id=agency,
@@ -133,6 +139,16 @@ def _application_facts(start: dt.datetime, end: dt.datetime) -> Iterator[Applica
             filed_by_id=filed_by,
             applications=n,
         )
+
+
+def _merged(counts: Counter[tuple[Any, ...]]) -> Counter[tuple[Any, ...]]:
+    """One spelling per province ("จ.เชียงใหม่" and "Chiang Mai" are เชียงใหม่), so the
+    map and the table count a province once; unknown names stay as written."""
+    merged: Counter[tuple[Any, ...]] = Counter()
+    for key, n in counts.items():
+        province = provinces.by_name(key[5]) if key[5] else None
+        merged[(*key[:5], province.name_th if province else key[5], *key[6:])] += n
+    return merged
 
 
 def _decision_facts(start: dt.datetime, end: dt.datetime) -> Iterator[DecisionFact]:
@@ -224,7 +240,8 @@ def _bulk(model: Any, rows: Iterable[Any]) -> None:
         model.objects.bulk_create(chunk)
 
 
-def _local(moment: dt.datetime) -> dt.date:
+def _local(moment: dt.datetime | None) -> dt.date:
+    assert moment is not None, "the queries read only rows with the moment set"
     return timezone.localtime(moment).date()
 
 
