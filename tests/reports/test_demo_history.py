@@ -191,6 +191,8 @@ def test_pages_that_list_and_open_generated_applications_still_work(
     executive = Client()
     executive.force_login(User.objects.get(username="admin"))
     _ok(executive, "/backoffice/statistics/")
+    for slug in ("volumes", "processing", "money", "people", "geography"):
+        _ok(executive, f"/backoffice/reports/{slug}/")
     finance = Client()
     finance.force_login(User.objects.get(username="finance.bma"))
     _ok(finance, "/backoffice/finance/reports/")
@@ -205,3 +207,22 @@ def test_pages_that_list_and_open_generated_applications_still_work(
     for own in Application.objects.filter(applicant=app.applicant):
         page = _ok(applicant, f"/applications/{own.public_id}/")
         assert own.reference in page.content.decode()
+
+
+def test_the_dashboards_show_the_whole_history(generated: history.Summary) -> None:
+    from django.utils import timezone
+
+    from bizportal.reports.definitions import Filters, Scope, registry
+
+    today = timezone.localdate()
+    filters = Filters(start=today - dt.timedelta(days=366), end=today)
+    national = Scope(roles=frozenset({"executive"}))
+    volumes = registry["volumes"].run(national, filters)
+    assert volumes.kpis[0].value == SIZE
+    assert volumes.kpis[1].value == SIZE  # all decided
+    geography = registry["geography"].run(national, filters)
+    assert geography.kpis[0].value >= 30
+    money = registry["money"].run(national, filters)
+    assert money.kpis and money.kpis[0].value
+    for slug, report in registry:
+        assert report.run(national, filters).tables, slug
