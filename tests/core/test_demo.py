@@ -92,7 +92,10 @@ def test_load_demo_shows_every_state_and_running_it_again_adds_nothing(
         "rejected",
     } <= statuses
     assert set(Application.objects.values_list("kind", flat=True)) == {"new", "amend", "cancel"}
-    factory = Application.objects.get(service__slug="factory-licence")
+    # (the journeys' factory application: the reports' generated history has many more)
+    factory = Application.objects.exclude(reference__startswith="BH-").get(
+        service__slug="factory-licence"
+    )
     assert factory.process is not None
     assert factory.process.version.definition.key == "three_stage_licence"
     assert factory.holder_kind == "juristic"
@@ -159,7 +162,8 @@ def test_load_demo_shows_every_state_and_running_it_again_adds_nothing(
 
     at_agency = Application.objects.exclude(status__in=["draft", "awaiting_signature"])
     assert not at_agency.filter(sla_clock__isnull=True).exists()
-    states = list(Clock.objects.values_list("state", flat=True))
+    # (open clocks: the reports' generated history has stopped clocks, some of them late)
+    states = list(Clock.objects.filter(stopped_at__isnull=True).values_list("state", flat=True))
     assert states.count("at_risk") >= 1 and states.count("breached") == 1, states
     # Notifications: the first demo person verified her mobile by a code texted through
     # the sandbox SMS gateway, and her inbox holds the journeys' messages.
