@@ -181,6 +181,17 @@ class Application(models.Model):
             models.Index(fields=["party", "-created_at", "id"], name="party_applications_idx"),
             # The reports' incremental refresh: what changed since it last ran.
             models.Index(fields=["updated_at"], name="application_changed_idx"),
+            # The reports recount a day of submissions or of decisions by range.
+            models.Index(
+                fields=["submitted_at"],
+                condition=Q(submitted_at__isnull=False),
+                name="application_submitted_idx",
+            ),
+            models.Index(
+                fields=["decided_at"],
+                condition=Q(decided_at__isnull=False),
+                name="application_decided_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -75,7 +75,13 @@ class Invoice(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["status", "expires_at"])]
+        indexes = [
+            models.Index(fields=["status", "expires_at"]),
+            # The reports recount a day of payments by range.
+            models.Index(
+                fields=["paid_at"], condition=Q(paid_at__isnull=False), name="invoice_paid_idx"
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["application"],

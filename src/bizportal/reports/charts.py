@@ -10,13 +10,17 @@ get the chart's title and a summary (``role="img"``, ``<title>``, ``<desc>``).
 from __future__ import annotations
 
 import functools
+import hashlib
 import io
+import json
 import re
 from collections.abc import Callable
 from typing import Any
 from xml.sax.saxutils import escape
 
 from django.conf import settings
+from django.core.cache import cache
+from django.utils.translation import get_language
 from matplotlib import font_manager
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
@@ -50,11 +54,46 @@ def _style() -> Any:
     }
 
 
+#: How long a drawn chart is kept: the figures behind it change at most once a minute
+#: (the refresh), and the key holds every figure, so a stale picture is never served.
+CACHE_SECONDS = 3600
+
+
 def svg(table: Table, *, link: Link | None = None) -> str:
-    """The chart of ``table`` as an inline ``<svg>`` (empty string: no chart)."""
+    """The chart of ``table`` as an inline ``<svg>`` (empty string: no chart).
+
+    Drawing takes tens of milliseconds a chart; the picture is cached under a digest
+    of everything drawn (figures, labels, links, language), so a dashboard opened
+    again by anyone with the same figures costs a cache read."""
     chart = table.chart
     if chart is None or not table.rows:
         return ""
+    key = "reports:chart:" + _digest(table, link)
+    cached = cache.get(key)
+    if cached is None:
+        cached = _svg(table, link)
+        cache.set(key, cached, CACHE_SECONDS)
+    return str(cached)
+
+
+def _digest(table: Table, link: Link | None) -> str:
+    assert table.chart is not None
+    payload = {
+        "key": table.key,
+        "title": str(table.title),
+        "chart": [table.chart.kind, table.chart.category, list(table.chart.values)],
+        "columns": [[c.key, str(c.label), str(c.kind)] for c in table.columns],
+        "rows": table.rows,
+        "links": [link(row) for row in table.rows] if link else [],
+        "language": get_language(),
+    }
+    encoded = json.dumps(payload, sort_keys=True, default=str).encode()
+    return hashlib.sha256(encoded).hexdigest()
+
+
+def _svg(table: Table, link: Link | None) -> str:
+    chart = table.chart
+    assert chart is not None
     if chart.kind == "map":
         from .maps import province_map_svg
 

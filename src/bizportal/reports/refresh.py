@@ -14,14 +14,15 @@ committed late is still seen. Run from the sweeper every minute and as
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
 from django.db.models import Count, Sum
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from bizportal.applications.models import BEFORE_AGENCY, FINAL_STATUSES, Application
@@ -49,6 +50,7 @@ def refresh(*, full: bool = False, now: dt.datetime | None = None) -> int:
     instead of both deleting and inserting the same day (which would count it twice).
     """
     now = now or timezone.now()
+    _working_days.cache_clear()  # the holiday calendar may have changed since
     with transaction.atomic():
         mark, created = RefreshMark.objects.select_for_update().get_or_create(
             name=MARK, defaults={"changed_since": now, "refreshed_at": now}
@@ -108,26 +110,29 @@ def _recompute(days: list[dt.date]) -> None:
         _bulk(PaymentFact, _payment_facts(start, end))
 
 
+def _day(field: str) -> TruncDate:
+    """The local date of ``field``, computed by the database (grouping there, not here,
+    is what keeps a day's recount to one indexed range scan)."""
+    return TruncDate(field, tzinfo=timezone.get_current_timezone())
+
+
 def _application_facts(start: dt.datetime, end: dt.datetime) -> Iterator[ApplicationFact]:
     rows = (
         Application.objects.filter(submitted_at__gte=start, submitted_at__lt=end)
         .exclude(status__in=BEFORE_AGENCY)
+        .annotate(day=_day("submitted_at"))
+        .order_by()
         .values_list(
-            "submitted_at",
-            "agency_id",
-            "service_id",
-            "kind",
-            "channel",
-            "province",
-            "status",
-            "filed_by_id",
+            "day", "agency_id", "service_id", "kind", "channel", "province", "status", "filed_by_id"
         )
+        .annotate(n=Count("id"))
     )
     counts: Counter[tuple[Any, ...]] = Counter()
-    for submitted, *dimensions in rows.iterator(chunk_size=BATCH):
-        counts[(_local(submitted), *dimensions)] += 1
-    for (day, agency, service, kind, channel, raw, status, filed_by), n in _merged(counts).items():
-        province = raw
+    for *dimensions, n in rows.iterator(chunk_size=BATCH):
+        counts[tuple(dimensions)] += n
+    for (day, agency, service, kind, channel, province, status, filed_by), n in _merged(
+        counts
+    ).items():
         yield ApplicationFact(
             day=day,
             agency_id=agency,
@@ -152,19 +157,22 @@ def _merged(counts: Counter[tuple[Any, ...]]) -> Counter[tuple[Any, ...]]:
 
 
 def _decision_facts(start: dt.datetime, end: dt.datetime) -> Iterator[DecisionFact]:
-    rows = Application.objects.filter(
-        decided_at__gte=start,
-        decided_at__lt=end,
-        status__in=FINAL_STATUSES,
-        submitted_at__isnull=False,
-    ).values_list(
-        "decided_at", "submitted_at", "agency_id", "service_id", "status", "sla_clock__due_on"
+    rows = (
+        Application.objects.filter(
+            decided_at__gte=start,
+            decided_at__lt=end,
+            status__in=FINAL_STATUSES,
+            submitted_at__isnull=False,
+        )
+        .annotate(day=_day("decided_at"), since=_day("submitted_at"))
+        .order_by()
+        .values_list("day", "since", "agency_id", "service_id", "status", "sla_clock__due_on")
+        .annotate(n=Count("id"))
     )
     counts: Counter[tuple[Any, ...]] = Counter()
-    for decided, submitted, agency, service, status, due_on in rows.iterator(chunk_size=BATCH):
-        day = _local(decided)
+    for day, since, agency, service, status, due_on, n in rows.iterator(chunk_size=BATCH):
         on_time = None if due_on is None else day <= due_on
-        counts[(day, agency, service, status, _working_days(_local(submitted), day), on_time)] += 1
+        counts[(day, agency, service, status, _working_days(since, day), on_time)] += n
     for (day, agency, service, outcome, days, on_time), n in counts.items():
         yield DecisionFact(
             day=day,
@@ -178,21 +186,24 @@ def _decision_facts(start: dt.datetime, end: dt.datetime) -> Iterator[DecisionFa
 
 
 def _step_facts(start: dt.datetime, end: dt.datetime) -> Iterator[StepFact]:
-    rows = StepClock.objects.filter(completed_at__gte=start, completed_at__lt=end).values_list(
-        "completed_at",
-        "started_at",
-        "due_on",
-        "clock__agency_id",
-        "clock__application__service_id",
-        "step",
-        "step_name",
+    rows = (
+        StepClock.objects.filter(completed_at__gte=start, completed_at__lt=end)
+        .annotate(day=_day("completed_at"), since=_day("started_at"))
+        .order_by()
+        .values_list(
+            "day",
+            "since",
+            "due_on",
+            "clock__agency_id",
+            "clock__application__service_id",
+            "step",
+            "step_name",
+        )
+        .annotate(n=Count("id"))
     )
     counts: Counter[tuple[Any, ...]] = Counter()
-    for completed, started, due_on, agency, service, step, name in rows.iterator(chunk_size=BATCH):
-        day = _local(completed)
-        counts[
-            (day, agency, service, step, name, _working_days(_local(started), day), day <= due_on)
-        ] += 1
+    for day, since, due_on, agency, service, step, name, n in rows.iterator(chunk_size=BATCH):
+        counts[(day, agency, service, step, name, _working_days(since, day), day <= due_on)] += n
     for (day, agency, service, step, name, days, on_time), n in counts.items():
         yield StepFact(
             day=day,
@@ -207,17 +218,14 @@ def _step_facts(start: dt.datetime, end: dt.datetime) -> Iterator[StepFact]:
 
 
 def _payment_facts(start: dt.datetime, end: dt.datetime) -> Iterator[PaymentFact]:
-    rows = Invoice.objects.filter(
-        paid_at__gte=start, paid_at__lt=end, status=Invoice.Status.PAID
-    ).values_list(
-        "paid_at", "application__agency_id", "application__service_id", "provider", "amount"
+    rows = (
+        Invoice.objects.filter(paid_at__gte=start, paid_at__lt=end, status=Invoice.Status.PAID)
+        .annotate(day=_day("paid_at"))
+        .order_by()
+        .values_list("day", "application__agency_id", "application__service_id", "provider")
+        .annotate(n=Count("id"), amount=Sum("amount"))
     )
-    totals: dict[tuple[Any, ...], list[Any]] = {}
-    for paid, agency, service, provider, amount in rows.iterator(chunk_size=BATCH):
-        total = totals.setdefault((_local(paid), agency, service, provider), [0, Decimal("0.00")])
-        total[0] += 1
-        total[1] += amount
-    for (day, agency, service, provider), (n, amount) in totals.items():
+    for day, agency, service, provider, n, amount in rows.iterator(chunk_size=BATCH):
         yield PaymentFact(
             day=day,
             agency_id=agency,
@@ -228,6 +236,7 @@ def _payment_facts(start: dt.datetime, end: dt.datetime) -> Iterator[PaymentFact
         )
 
 
+@functools.lru_cache(maxsize=65536)
 def _working_days(start: dt.date, end: dt.date) -> int:
     try:
         return min(calendar.working_days_between(start, end), 32767)

@@ -122,6 +122,14 @@ class StepClock(models.Model):
                 fields=["clock", "step", "started_at"], name="one_step_clock_per_visit"
             )
         ]
+        indexes = [
+            # The reports recount a day of completed steps by range.
+            models.Index(
+                fields=["completed_at"],
+                condition=Q(completed_at__isnull=False),
+                name="step_completed_idx",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.step}: due {self.due_on}"
