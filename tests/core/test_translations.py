@@ -137,6 +137,7 @@ BILINGUAL_ALLOWED = {
     "notifications/catalogue.py",  # default message templates, edited per agency as data
     "payments/ereceipts.py",  # the ETDA e-receipt JSON names the document in both
     "payments/demo.py",  # demo data
+    "reports/demo.py",  # generated history: BPMN step names, reasons as officers type them
     "licences/pades.py",  # the signed licence PDF is one bilingual document
     "licences/pdf.py",
     "registries/models.py",  # sandbox registry data
