@@ -24,7 +24,7 @@ from django.utils.translation import get_language
 from matplotlib import font_manager
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from .definitions import Column, ColumnKind, Table
 
@@ -171,9 +171,12 @@ def _links(svg_text: str, tips: list[str]) -> str:
 
 def _axes(axes: Any, labels: list[str], value: Column, *, horizontal: bool, rotate: bool) -> None:
     formatter = FuncFormatter(lambda v, _pos: _number(v, value.kind))
+    # Counts step by whole numbers: no "1, 1, 2, 2" ticks on a small chart.
+    locator = MaxNLocator(integer=value.kind == ColumnKind.COUNT)
     if horizontal:
         axes.set_yticks(range(len(labels)), labels)
         axes.invert_yaxis()
+        axes.xaxis.set_major_locator(locator)
         axes.xaxis.set_major_formatter(formatter)
         axes.grid(axis="x", color="#dde3ec")
     else:
@@ -183,6 +186,7 @@ def _axes(axes: Any, labels: list[str], value: Column, *, horizontal: bool, rota
             rotation=45 if rotate else 0,
             ha="right" if rotate else "center",
         )
+        axes.yaxis.set_major_locator(locator)
         axes.yaxis.set_major_formatter(formatter)
         axes.grid(axis="y", color="#dde3ec")
     axes.set_axisbelow(True)
