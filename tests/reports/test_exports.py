@@ -193,7 +193,7 @@ def test_the_workbook_has_thai_headers_numbers_totals_and_native_charts(
     assert summary["A1"].value == TITLE
     labels = {row[0].value: row[1].value for row in summary.iter_rows(min_row=3) if row[0].value}
     today = timezone.localdate()
-    assert str(today.year + 543) in labels["ช่วงเวลา"]
+    assert str(today.year + 543) in labels["ช่วงวันที่"]
     assert labels["หน่วยงาน"] == "ทุกหน่วยงาน"
     assert labels["คำขอ"] == submitted_count() == 3
     assert summary["A1"].font.name == "Sarabun"

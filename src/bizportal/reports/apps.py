@@ -8,7 +8,7 @@ class ReportsConfig(AppConfig):
     verbose_name = _("Reports and dashboards")
 
     def ready(self) -> None:
-        # The permission rules guard the reports; the sweeper keeps the aggregate
-        # tables current; the library registers the catalogue of reports; opendata
-        # adds the monthly statistics datasets to the DCAT catalogue.
-        from . import library, opendata, rules, sweepers  # noqa: F401
+        # The permission rules guard the reports; the library registers the catalogue
+        # of reports; opendata adds the monthly statistics datasets to the DCAT
+        # catalogue. (``manage.py refresh_reports`` keeps the aggregates current.)
+        from . import library, opendata, rules  # noqa: F401

@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
+import sys
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -32,6 +33,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import models
 from django.utils import timezone
@@ -285,6 +287,20 @@ class Summary:
 
 def has_history() -> bool:
     return Application.objects.filter(reference__startswith=f"{REFERENCE}-").exists()
+
+
+@demo.companion("reports-refresh")
+def _refresher() -> demo.Command:
+    """The demo's cron for the report aggregates: the dashboards follow what people do."""
+    return demo.Command(
+        [
+            sys.executable,
+            str(settings.PROJECT_DIR / "manage.py"),
+            "refresh_reports",
+            "--every",
+            "60",
+        ]
+    )
 
 
 @demo.loader("reports-history", order=99)

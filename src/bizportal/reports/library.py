@@ -515,7 +515,7 @@ class People(Report):
         result.kpis = [
             Kpi(_("Average satisfaction (1–5)"), overall["score"], ColumnKind.SCORE),
             Kpi(_("Survey responses"), overall["responses"] or 0),
-            Kpi(_("Complaints"), sum(row["cases"] for row in outcome)),
+            Kpi(pgettext_lazy("report", "Complaints"), sum(row["cases"] for row in outcome)),
             Kpi(_("Enquiries"), cases.filter(kind="enquiry").count()),
         ]
         result.tables = [
@@ -535,7 +535,7 @@ class People(Report):
                 _("Complaints by category and outcome"),
                 (
                     Column("label", pgettext_lazy("complaint", "Category")),
-                    Column("cases", _("Complaints"), ColumnKind.COUNT),
+                    Column("cases", pgettext_lazy("report", "Complaints"), ColumnKind.COUNT),
                     Column("open", _("Awaiting an answer"), ColumnKind.COUNT),
                     Column("answered", _("Answered"), ColumnKind.COUNT),
                     Column("closed", pgettext_lazy("complaints", "Closed"), ColumnKind.COUNT),
