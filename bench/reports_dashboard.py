@@ -284,12 +284,6 @@ def main() -> int:
     )
     parser.add_argument("--skip-full", action="store_true", help="with --reuse: no full refresh")
     parser.add_argument("--load-only", action="store_true", help="load, keep the database, stop")
-    parser.add_argument(
-        "--facts-sql",
-        action="store_true",
-        help="build the aggregates with one INSERT … GROUP BY each (same grain as the refresh; "
-        "working days approximated as weekdays) instead of timing the refresh",
-    )
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgres"):
@@ -321,7 +315,7 @@ def _run(args: argparse.Namespace, reuse: bool) -> int:
 
     from bizportal.applications.models import Application
     from bizportal.reports import refresh
-    from bizportal.reports.models import ApplicationFact, DecisionFact, PaymentFact, StepFact
+    from bizportal.reports.models import ApplicationFact, PaymentFact, StepFact
 
     results: dict[str, Any] = {"applications": args.applications}
     if not reuse:
@@ -336,27 +330,18 @@ def _run(args: argparse.Namespace, reuse: bool) -> int:
     results["rows"] = {
         "applications": Application.objects.count(),
     }
-    if args.facts_sql:
-        started = time.perf_counter()
-        _facts_in_sql()
-        results["facts_sql_s"] = round(time.perf_counter() - started, 1)
-        print(f"aggregates built in SQL in {results['facts_sql_s']} s", flush=True)
-    elif not (reuse and args.skip_full):
+    if not (reuse and args.skip_full):
         started = time.perf_counter()
         days = _timed_full_refresh()
         results["refresh_full_s"] = round(time.perf_counter() - started, 1)
-        print(f"full refresh: {days} days in {results['refresh_full_s']} s", flush=True)
+        print(f"full refresh: {days} changes in {results['refresh_full_s']} s", flush=True)
     results["facts"] = {
         model.__name__: model.objects.count()
-        for model in (ApplicationFact, DecisionFact, StepFact, PaymentFact)
+        for model in (ApplicationFact, StepFact, PaymentFact, *(r.model for r in refresh.ROLLUPS))
     }
     print(f"fact rows: {results['facts']}", flush=True)
 
-    if args.facts_sql:
-        results["reports"] = _time_reports(args.repeat)
-        results["pages"] = _time_pages(args.repeat)
-        return _report(results)
-    # 1,000 applications decided now: the incremental refresh recomputes their days.
+    # 1,000 applications decided now: the incremental refresh moves their counts.
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -368,11 +353,11 @@ def _run(args: argparse.Namespace, reuse: bool) -> int:
         )
         changed = cursor.rowcount
     started = time.perf_counter()
-    days = refresh.refresh(now=timezone.now())
+    taken = refresh.refresh(now=timezone.now())
     results["refresh_incremental_s"] = round(time.perf_counter() - started, 2)
-    results["refresh_incremental_days"] = days
+    results["refresh_incremental_changes"] = taken
     print(
-        f"incremental refresh after {changed} decisions: {days} days in "
+        f"incremental refresh after {changed} decisions: {taken} changes in "
         f"{results['refresh_incremental_s']} s",
         flush=True,
     )
@@ -387,86 +372,11 @@ def _run(args: argparse.Namespace, reuse: bool) -> int:
 
 
 def _timed_full_refresh() -> int:
-    """``refresh(full=True)``, printing each month-sized chunk as it is done (at 1M the
-    whole takes long enough to want to see it move)."""
+    """``refresh(full=True)``: every application's row, every day of steps and payments
+    and every monthly roll-up, from nothing."""
     from bizportal.reports import refresh
 
-    recompute = refresh._recompute
-    started = time.perf_counter()
-
-    def each(days: list[Any]) -> None:
-        chunk = time.perf_counter()
-        recompute(days)
-        print(
-            f"  {days[0]}…{days[-1]}: {time.perf_counter() - chunk:6.1f} s "
-            f"(total {time.perf_counter() - started:6.1f} s)",
-            flush=True,
-        )
-
-    refresh._recompute = each  # type: ignore[assignment]
-    try:
-        return refresh.refresh(full=True)
-    finally:
-        refresh._recompute = recompute  # type: ignore[assignment]
-
-
-LOCAL = "AT TIME ZONE 'Asia/Bangkok'"
-WEEKDAYS = "greatest(0, round((({end})::date - ({start})::date) * 5.0 / 7))::int"
-FACTS_SQL = [
-    "TRUNCATE reports_applicationfact, reports_decisionfact, reports_stepfact, reports_paymentfact",
-    f"""
-INSERT INTO reports_applicationfact (day, agency_id, service_id, kind, channel, province,
-    status, filed_by_id, applications)
-SELECT (submitted_at {LOCAL})::date, agency_id, service_id, kind, channel, province, status,
-    filed_by_id, count(*)
-FROM applications_application
-WHERE submitted_at IS NOT NULL AND status NOT IN ('draft', 'awaiting_signature')
-GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
-""",  # noqa: S608 - constants of this file only
-    f"""
-INSERT INTO reports_decisionfact (day, agency_id, service_id, outcome, working_days, on_time,
-    decisions)
-SELECT (a.decided_at {LOCAL})::date, a.agency_id, a.service_id, a.status,
-    {WEEKDAYS.format(start=f"a.submitted_at {LOCAL}", end=f"a.decided_at {LOCAL}")},
-    (a.decided_at {LOCAL})::date <= c.due_on, count(*)
-FROM applications_application AS a
-LEFT JOIN service_levels_clock AS c ON c.application_id = a.id
-WHERE a.decided_at IS NOT NULL AND a.submitted_at IS NOT NULL
-    AND a.status IN ('issued', 'completed', 'rejected', 'withdrawn')
-GROUP BY 1, 2, 3, 4, 5, 6
-""",  # noqa: S608 - constants of this file only
-    f"""
-INSERT INTO reports_stepfact (day, agency_id, service_id, step, step_name, working_days,
-    on_time, steps)
-SELECT (s.completed_at {LOCAL})::date, c.agency_id, a.service_id, s.step, s.step_name,
-    {WEEKDAYS.format(start=f"s.started_at {LOCAL}", end=f"s.completed_at {LOCAL}")},
-    (s.completed_at {LOCAL})::date <= s.due_on, count(*)
-FROM service_levels_stepclock AS s
-JOIN service_levels_clock AS c ON c.id = s.clock_id
-JOIN applications_application AS a ON a.id = c.application_id
-WHERE s.completed_at IS NOT NULL
-GROUP BY 1, 2, 3, 4, 5, 6, 7
-""",  # noqa: S608 - constants of this file only
-    f"""
-INSERT INTO reports_paymentfact (day, agency_id, service_id, provider, payments, amount)
-SELECT (i.paid_at {LOCAL})::date, a.agency_id, a.service_id, i.provider, count(*),
-    sum(i.amount)
-FROM payments_invoice AS i JOIN applications_application AS a ON a.id = i.application_id
-WHERE i.paid_at IS NOT NULL AND i.status = 'paid'
-GROUP BY 1, 2, 3, 4
-""",  # noqa: S608 - constants of this file only
-    "ANALYZE reports_applicationfact, reports_decisionfact, reports_stepfact, reports_paymentfact",
-]
-
-
-def _facts_in_sql() -> None:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        for statement in FACTS_SQL:
-            started = time.perf_counter()
-            cursor.execute(statement)
-            print(f"  {time.perf_counter() - started:7.1f} s  {' '.join(statement.split()[:3])}")
+    return refresh.refresh(full=True)
 
 
 def _time_reports(repeat: int) -> dict[str, dict[str, float]]:
@@ -485,20 +395,64 @@ def _time_reports(repeat: int) -> dict[str, dict[str, float]]:
     reports = list(registry)
     if not reports:
         print("no reports registered (reports/library.py not merged yet): report runs skipped")
-    for slug, report in reports:
-        for label, scope in scopes.items():
-            filters = Filters.default()
-            if scope.agency_id is not None:
-                filters = filters.narrowed(agency_id=scope.agency_id)
-            samples = _samples(lambda r=report, s=scope, f=filters: r.run(s, f), repeat)
-            key = f"run {slug} · {label}"
-            found[key] = {
-                "p50_ms": round(statistics.median(samples), 1),
-                "p95_ms": round(_p(samples, 0.95), 1),
-            }
-            p50, p95 = found[key]["p50_ms"], found[key]["p95_ms"]
-            print(f"  {key:<40} p50 {p50:8.1f} ms  p95 {p95:8.1f} ms")
+    national = scopes["national"]
+    # The slices the roll-ups do not cut, read from the per-application rows: the
+    # busiest province, and a counter officer's own filings.
+    busiest = _busiest_province()
+    counter = _counter_officer()
+    cases = [
+        (slug, report, label, scope, Filters.default())
+        for slug, report in reports
+        for label, scope in scopes.items()
+    ] + [
+        (
+            slug,
+            report,
+            f"national, {busiest}",
+            national,
+            Filters.default().narrowed(province=busiest),
+        )
+        for slug, report in reports
+    ]
+    if counter is not None:
+        cases += [
+            (slug, report, "counter officer", counter, Filters.default())
+            for slug, report in reports
+            if report.visible_to(counter)
+        ]
+    for slug, report, label, scope, chosen in cases:
+        filters = chosen
+        if scope.agency_id is not None:
+            filters = filters.narrowed(agency_id=scope.agency_id)
+        samples = _samples(lambda r=report, s=scope, f=filters: r.run(s, f), repeat)
+        key = f"run {slug} · {label}"
+        found[key] = {
+            "p50_ms": round(statistics.median(samples), 1),
+            "p95_ms": round(_p(samples, 0.95), 1),
+        }
+        p50, p95 = found[key]["p50_ms"], found[key]["p95_ms"]
+        print(f"  {key:<40} p50 {p50:8.1f} ms  p95 {p95:8.1f} ms")
     return found
+
+
+def _busiest_province() -> str:
+    from django.db.models import Count
+
+    from bizportal.reports.models import ApplicationFact
+
+    row = ApplicationFact.objects.values("province").annotate(n=Count("pk")).order_by("-n").first()
+    return row["province"] if row else ""
+
+
+def _counter_officer() -> Any:
+    from bizportal.identity.models import User
+    from bizportal.reports.definitions import Scope
+
+    user = (
+        User.objects.filter(username="counter").first()
+        or User.objects.filter(groups__name="counter_officer").first()
+    )
+    return Scope.of(user) if user is not None else None
 
 
 def _time_pages(repeat: int) -> dict[str, dict[str, float]]:

@@ -531,6 +531,8 @@ PROMETHEUS_EXPORT_MIGRATIONS = False
 BIZPORTAL_TASK_LEASE_SECONDS = int(env("BIZPORTAL_TASK_LEASE_SECONDS", "600"))
 BIZPORTAL_TASK_MAX_STARTS = int(env("BIZPORTAL_TASK_MAX_STARTS", "3"))
 BIZPORTAL_SWEEP_GRACE_SECONDS = int(env("BIZPORTAL_SWEEP_GRACE_SECONDS", "60"))
+# Report files (reports.tasks) are removed this many days after they were prepared.
+BIZPORTAL_REPORT_EXPORT_DAYS = int(env("BIZPORTAL_REPORT_EXPORT_DAYS", "7"))
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "bizportal.core.openapi.ProblemAutoSchema",

@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.db.models import Sum
 from playwright.sync_api import Page, expect
 
 from bizportal.applications.models import BEFORE_AGENCY, Application
@@ -35,7 +34,7 @@ def test_the_executive_filters_the_dashboard_and_drills_down(portal: Portal, bro
         journeys.submitted(food_shop, ApplicantFactory())
     refresh.refresh()
     everything = Application.objects.exclude(status__in=BEFORE_AGENCY)
-    assert ApplicationFact.objects.aggregate(n=Sum("applications"))["n"] == everything.count()
+    assert ApplicationFact.objects.count() == everything.count()
 
     page = browser.new_context(locale="th-TH", viewport={"width": 1280, "height": 900}).new_page()
     page.set_default_timeout(30000)

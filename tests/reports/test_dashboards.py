@@ -3,6 +3,7 @@ drill-down list behind a figure."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -18,11 +19,17 @@ from bizportal.core.models import AuditEvent
 from bizportal.identity.models import StaffRole
 from bizportal.payments.models import Invoice
 from bizportal.reports import refresh
-from bizportal.reports.definitions import Filters, Scope, registry
+from bizportal.reports.definitions import FilterError, Filters, Scope, registry
 from bizportal.reports.library import percentile
-from bizportal.reports.models import ApplicationFact, DecisionFact, PaymentFact
+from bizportal.reports.models import (
+    ApplicationFact,
+    ApplicationMonth,
+    DecisionMonth,
+    PaymentMonth,
+    ProvinceMonth,
+)
 from tests.factories import AgencyFactory, ApplicantFactory, OfficerFactory, StaffFactory
-from tests.journeys import submitted
+from tests.journeys import approve_everything, submitted
 
 pytestmark = pytest.mark.django_db
 
@@ -42,33 +49,78 @@ def executive() -> Any:
     return StaffFactory(roles=[StaffRole.EXECUTIVE])
 
 
+def rollups() -> dict[str, list[tuple[Any, ...]]]:
+    """Every roll-up's rows as comparable tuples (ids left out)."""
+    return {
+        rollup.model.__name__: sorted(
+            (tuple(getattr(row, name) for name in (*rollup.keys, *rollup.sums)))
+            for row in rollup.model.objects.all()
+        )
+        for rollup in refresh.ROLLUPS
+    }
+
+
+def statuses() -> dict[str, int]:
+    return dict(ApplicationMonth.objects.values_list("status").annotate(n=Sum("applications")))
+
+
 def test_refresh_counts_every_submitted_application_once(history: list[Application]) -> None:
     submitted_count = Application.objects.exclude(status__in=BEFORE_AGENCY).count()
-    assert ApplicationFact.objects.aggregate(n=Sum("applications"))["n"] == submitted_count == 3
+    assert ApplicationFact.objects.count() == submitted_count == 3
+    assert ApplicationMonth.objects.aggregate(n=Sum("applications"))["n"] == 3
+    assert ProvinceMonth.objects.aggregate(n=Sum("applications"))["n"] == 3
     decided = Application.objects.filter(status__in=FINAL_STATUSES).count()
-    assert (DecisionFact.objects.aggregate(n=Sum("decisions"))["n"] or 0) == decided
+    assert (DecisionMonth.objects.aggregate(n=Sum("decisions"))["n"] or 0) == decided
     paid = Invoice.objects.filter(status=Invoice.Status.PAID)
-    assert (PaymentFact.objects.aggregate(n=Sum("payments"))["n"] or 0) == paid.count()
+    assert (PaymentMonth.objects.aggregate(n=Sum("payments"))["n"] or 0) == paid.count()
+    assert refresh.totals()["collected"] == sum(invoice.amount for invoice in paid)
 
 
 def test_incremental_refresh_moves_a_changed_application(history: list[Application]) -> None:
     waiting = history[-1]
-    before = dict(ApplicationFact.objects.values_list("status").annotate(n=Sum("applications")))
+    before = statuses()
     Application.objects.filter(pk=waiting.pk).update(status="withdrawn")
     Application.objects.get(pk=waiting.pk).save()  # the update touches updated_at
     assert refresh.refresh() >= 1
-    after = dict(ApplicationFact.objects.values_list("status").annotate(n=Sum("applications")))
+    after = statuses()
     assert after.get("withdrawn", 0) == before.get("withdrawn", 0) + 1
     assert sum(after.values()) == sum(before.values())
+    assert ApplicationFact.objects.get(application=waiting).decided_on is not None
 
 
-def test_nothing_changed_recomputes_nothing(history: list[Application]) -> None:
+def test_incremental_refresh_equals_a_rebuild(history: list[Application]) -> None:
+    """Whatever happened in between, moving counts ends where recounting does."""
+    submitted()  # new
+    approve_everything(history[-1])  # decided and paid
+    moved = history[0]
+    Application.objects.filter(pk=moved.pk).update(province="Chiang Mai", channel="counter")
+    Application.objects.get(pk=moved.pk).save()
     refresh.refresh()
-    rows = list(ApplicationFact.objects.values_list("id", flat=True))
-    assert refresh.refresh(now=None) >= 0
-    # The overlap window re-reads the last minutes, but the counts stay the same.
-    assert ApplicationFact.objects.aggregate(n=Sum("applications"))["n"] == 3
-    assert rows  # rows existed before
+    refresh.refresh()  # the overlap reads the same rows again: nothing moves twice
+    moved_counts = rollups()
+    refresh.refresh(full=True)
+    assert rollups() == moved_counts
+    assert ProvinceMonth.objects.filter(province="เชียงใหม่").exists()
+
+
+def test_a_roll_up_that_disagrees_is_rebuilt(history: list[Application]) -> None:
+    expected = rollups()
+    ApplicationMonth.objects.all().delete()  # e.g. a partial restore
+    waiting = history[-1]
+    Application.objects.filter(pk=waiting.pk).update(status="withdrawn")
+    Application.objects.get(pk=waiting.pk).save()
+    refresh.refresh()
+    assert sum(statuses().values()) == 3
+    assert statuses().get("withdrawn") == 1
+    assert rollups()["ProvinceMonth"] == expected["ProvinceMonth"]
+
+
+def test_nothing_changed_moves_nothing(history: list[Application]) -> None:
+    refresh.refresh()
+    before = rollups()
+    refresh.refresh()  # the overlap window re-reads the last minutes
+    assert rollups() == before
+    assert ApplicationMonth.objects.aggregate(n=Sum("applications"))["n"] == 3
 
 
 def test_executive_sees_every_report_and_national_totals(
@@ -148,9 +200,10 @@ def test_finance_sees_money_of_their_agency_only(history: list[Application]) -> 
 @pytest.mark.parametrize(
     ("query", "field"),
     [
+        ({"start": "2026-13"}, "start"),
         ({"start": "2026-13-01"}, "start"),
-        ({"start": "2026-05-01", "end": "2026-04-01"}, "end"),
-        ({"start": "2020-01-01", "end": "2026-01-01"}, "start"),
+        ({"start": "2026-05", "end": "2026-04"}, "end"),
+        ({"start": "2020-01", "end": "2026-01"}, "start"),
         ({"service": "abc"}, "service"),
     ],
 )
@@ -237,3 +290,32 @@ def test_scope_of_roles(db: None) -> None:
     assert Scope.of(supervisor).agency_id == supervisor.agency_id
     default = Filters.default()
     assert (default.end - default.start).days < 366
+
+
+def test_periods_are_whole_months(db: None) -> None:
+    scope = Scope.of(StaffFactory(roles=[StaffRole.EXECUTIVE]))
+    assert scope is not None
+    filters = Filters.parse({"start": "2026-02", "end": "2026-02-10"}, scope)
+    assert (filters.start, filters.end) == (dt.date(2026, 2, 1), dt.date(2026, 2, 28))
+    assert filters.as_query() == {"start": "2026-02", "end": "2026-02"}
+    default = Filters.default(dt.date(2026, 3, 15))
+    assert (default.start, default.end) == (dt.date(2025, 4, 1), dt.date(2026, 3, 31))
+    assert Filters.parse({"start": "2025-01", "end": "2026-12"}, scope).end.year == 2026
+    with pytest.raises(FilterError):
+        Filters.parse({"start": "2024-12", "end": "2026-12"}, scope)  # 25 months
+
+
+def test_backlog_links_to_the_open_applications_of_its_age(
+    history: list[Application], executive: Any
+) -> None:
+    client = client_for(executive)
+    page = client.get(reverse("reports:dashboard", args=["processing"])).content.decode()
+    behind = r'href="(/backoffice/reports/applications/\?[^"]+submitted_to=[^"]*)"'
+    links = list(dict.fromkeys(re.findall(behind, page)))  # a chart bar and a table row
+    assert len(links) == 6, "each of the backlog's buckets links to its applications"
+    newest = client.get(links[0].replace("&amp;", "&")).content.decode()
+    assert history[-1].reference in newest  # submitted today: 0–7 days
+    older = client.get(links[1].replace("&amp;", "&")).content.decode()
+    assert history[-1].reference not in older
+    bad = client.get(reverse("reports:applications"), {"submitted_from": "yesterday"})
+    assert bad.status_code == 400

@@ -8,6 +8,7 @@ import datetime as dt
 import io
 import shutil
 import subprocess
+import uuid
 import zipfile
 from collections import Counter
 from collections.abc import Iterator
@@ -15,13 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db.models import Sum
+from django.conf import settings
 from django.test import Client
 from django.urls import include, path, reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy
 
 from bizportal.applications.models import Application, Status
+from bizportal.core import sweeps
 from bizportal.core.models import AuditEvent
 from bizportal.core.thai import THAI_MONTHS_SHORT
 from bizportal.identity.models import StaffRole
@@ -82,11 +84,11 @@ class ServiceVolumes(Report):
         by_month: Counter[dt.date] = Counter()
         by_province: Counter[str] = Counter()
         for fact in facts.select_related("service"):
-            by_service[fact.service.slug] += fact.applications
-            by_month[fact.day.replace(day=1)] += fact.applications
-            by_province[fact.province or "-"] += fact.applications
+            by_service[fact.service.slug] += 1
+            by_month[fact.day.replace(day=1)] += 1
+            by_province[fact.province or "-"] += 1
             if fact.status != Status.REVIEW:
-                decided[fact.service.slug] += fact.applications
+                decided[fact.service.slug] += 1
         services = Table(
             key="services",
             title=gettext_lazy("Service"),
@@ -336,7 +338,8 @@ def test_a_long_period_is_prepared_in_the_background_for_its_requester_only(
     assert response["Location"] == reverse("reports:export-status", args=[export.public_id])
     # The immediate backend of the tests has run the task already.
     assert export.status == ExportStatus.DONE and export.progress == 100
-    assert export.language == "th" and export.parameters == long_period()
+    months = {name: day[:7] for name, day in long_period().items()}  # periods are months
+    assert export.language == "th" and export.parameters == months
     assert export.file and export.file.name.endswith(".xlsx")
     assert str(export.public_id) in export.file.name
 
@@ -376,7 +379,7 @@ def test_a_failed_build_says_why_and_can_run_again(data: dict[str, Any], executi
     assert tasks.build(export.pk) == ExportStatus.FAILED
     export.refresh_from_db()
     assert export.status == ExportStatus.FAILED
-    assert export.error == "Enter the date as year-month-day, e.g. 2026-01-31."
+    assert export.error == "Choose a month from the list."
     assert not export.file
     export.parameters = long_period()
     export.save()
@@ -418,7 +421,7 @@ def test_bad_format_slug_or_filters(client: Client, executive: Any) -> None:
         HTTP_ACCEPT_LANGUAGE="en",
     )
     assert response.status_code == 400
-    assert "Enter the date as year-month-day" in response.content.decode()
+    assert "Choose a month from the list." in response.content.decode()
     response = client.get(
         reverse("reports:export", args=[SLUG, "csv"]),
         {"start": "2026-03-01", "end": "2026-02-01"},
@@ -442,9 +445,7 @@ def test_a_supervisor_exports_their_agency_only(data: dict[str, Any], client: Cl
     response = client.get(reverse("reports:export", args=[SLUG, "csv"]), short_period())
     assert response.status_code == 200
     lines = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-    expected = ApplicationFact.objects.filter(agency=first_service.agency).aggregate(
-        n=Sum("applications")
-    )["n"]
+    expected = ApplicationFact.objects.filter(agency=first_service.agency).count()
     assert expected == 2
     kpi = [line for line in lines[:12] if line and line[0] in ("คำขอ", "Applications")]
     assert int(kpi[0][1]) == expected
@@ -556,3 +557,59 @@ def test_every_report_of_the_catalogue_exports_to_every_format(
     )
     totals = {kpi.value for kpi in result.kpis}
     assert submitted_count() in totals
+
+
+def lost_export(executive: Any, attempts: int) -> Export:
+    return Export.objects.create(
+        public_id=uuid.uuid4(),
+        requested_by=executive,
+        report=SLUG,
+        file_format="csv",
+        parameters={
+            "start": f"{timezone.localdate():%Y-%m}",
+            "end": f"{timezone.localdate():%Y-%m}",
+        },
+        language="en",
+        queued_at=timezone.now() - dt.timedelta(hours=1),
+        attempts=attempts,
+    )
+
+
+def test_an_export_whose_task_was_lost_is_queued_again_then_given_up(
+    data: dict[str, Any], executive: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    lost = lost_export(executive, attempts=1)
+    recent = lost_export(executive, attempts=1)
+    Export.objects.filter(pk=recent.pk).update(queued_at=timezone.now())
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sweeps.sweep(deliver=False).due["reports.exports"] == 1
+    lost.refresh_from_db()
+    assert lost.status == ExportStatus.DONE and lost.attempts == 2 and lost.file
+    recent.refresh_from_db()
+    assert recent.status == ExportStatus.QUEUED  # its task may still be in the queue
+    hopeless = lost_export(executive, attempts=tasks.MAX_ATTEMPTS)
+    assert tasks.requeue_stalled(timezone.now() - dt.timedelta(minutes=5)) == 0
+    hopeless.refresh_from_db()
+    assert hopeless.status == ExportStatus.FAILED
+    assert hopeless.error == "The file could not be prepared. Please ask for it again."
+
+
+def test_old_files_are_removed_and_the_page_says_so(
+    data: dict[str, Any], client: Client, executive: Any
+) -> None:
+    response = client.get(reverse("reports:export", args=[SLUG, "xlsx"]), long_period())
+    export = Export.objects.get()
+    assert export.status == ExportStatus.DONE
+    stored = export.file.name
+    assert export.file.storage.exists(stored)
+    assert tasks.remove_expired() == 0  # prepared today
+    later = timezone.now() + dt.timedelta(days=settings.BIZPORTAL_REPORT_EXPORT_DAYS + 1)
+    assert tasks.remove_expired(later) == 1
+    export.refresh_from_db()
+    assert export.status == ExportStatus.EXPIRED and not export.file
+    assert not export.file.storage.exists(stored)
+    page = client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "this one has been removed" in page
+    assert f'href="{reverse("reports:dashboard", args=[SLUG])}?start=' in page
+    download = client.get(reverse("reports:export-download", args=[export.public_id]))
+    assert download.status_code == 302 and download["Location"] == response["Location"]

@@ -10,5 +10,6 @@ class ReportsConfig(AppConfig):
     def ready(self) -> None:
         # The permission rules guard the reports; the library registers the catalogue
         # of reports; opendata adds the monthly statistics datasets to the DCAT
-        # catalogue. (``manage.py refresh_reports`` keeps the aggregates current.)
-        from . import library, opendata, rules  # noqa: F401
+        # catalogue; the sweepers re-queue lost exports and remove old files.
+        # (``manage.py refresh_reports`` keeps the aggregates current.)
+        from . import library, opendata, rules, sweepers  # noqa: F401

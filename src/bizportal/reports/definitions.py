@@ -23,8 +23,8 @@ from django.utils.translation import gettext as _
 from bizportal.core.registry import Registry
 from bizportal.identity.models import StaffRole
 
-#: The longest period one report covers: two years of daily rows.
-MAX_DAYS = 731
+#: The longest period one report covers, in months.
+MAX_MONTHS = 24
 
 
 class ColumnKind(StrEnum):
@@ -124,7 +124,12 @@ class FilterError(ValueError):
 
 @dataclass(frozen=True)
 class Filters:
-    """Period (local dates, both ends included), agency, service and province."""
+    """Period, agency, service and province.
+
+    The period is whole months (``start`` the first day of one, ``end`` the last day of
+    another, both included): statistics are monthly, and the aggregate tables the reports
+    sum are monthly roll-ups, which is what keeps every report a few thousand rows.
+    """
 
     start: dt.date
     end: dt.date
@@ -132,24 +137,28 @@ class Filters:
     service_id: int | None = None
     province: str = ""
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "start", self.start.replace(day=1))
+        object.__setattr__(self, "end", month_end(self.end))
+
     @classmethod
     def default(cls, today: dt.date | None = None) -> Filters:
-        """The last twelve months to today."""
+        """The last twelve months, this one included."""
         today = today or timezone.localdate()
-        return cls(start=today.replace(day=1) - dt.timedelta(days=334), end=today)
+        return cls(start=add_months(today.replace(day=1), -11), end=today)
 
     @classmethod
     def parse(cls, data: Mapping[str, str], scope: Scope) -> Filters:
-        """From query parameters (``start``, ``end`` ISO dates, ``agency``, ``service``
-        ids, ``province``), narrowed to the viewer's scope."""
+        """From query parameters (``start``, ``end`` months as ``2026-01`` or any date in
+        them, ``agency``, ``service`` ids, ``province``), narrowed to the viewer's scope."""
         default = cls.default()
-        start = _date(data, "start", default.start)
-        end = _date(data, "end", default.end)
+        start = _month(data, "start", default.start)
+        end = _month(data, "end", default.end)
         if end < start:
             raise FilterError("end", _("The end of the period is before its start."))
-        if (end - start).days >= MAX_DAYS:
+        if months_between(start, end) > MAX_MONTHS:
             raise FilterError(
-                "start", _("A report covers at most %(days)s days.") % {"days": MAX_DAYS}
+                "start", _("A report covers at most %(months)s months.") % {"months": MAX_MONTHS}
             )
         agency_id = _number(data, "agency")
         if scope.agency_id is not None:
@@ -168,7 +177,7 @@ class Filters:
         return replace(self, **changes)
 
     def as_query(self) -> dict[str, str]:
-        query = {"start": self.start.isoformat(), "end": self.end.isoformat()}
+        query = {"start": f"{self.start:%Y-%m}", "end": f"{self.end:%Y-%m}"}
         if self.agency_id:
             query["agency"] = str(self.agency_id)
         if self.service_id:
@@ -187,14 +196,31 @@ class Filters:
         }
 
 
-def _date(data: Mapping[str, str], name: str, default: dt.date) -> dt.date:
+def add_months(first: dt.date, months: int) -> dt.date:
+    """The first day of the month ``months`` after (or before) ``first``'s."""
+    index = first.year * 12 + first.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def month_end(day: dt.date) -> dt.date:
+    return add_months(day.replace(day=1), 1) - dt.timedelta(days=1)
+
+
+def months_between(start: dt.date, end: dt.date) -> int:
+    """How many months ``start`` to ``end`` cover, both included."""
+    return (end.year - start.year) * 12 + end.month - start.month + 1
+
+
+def _month(data: Mapping[str, str], name: str, default: dt.date) -> dt.date:
     value = data.get(name, "").strip()
     if not value:
         return default
     try:
+        if len(value) == 7:
+            return dt.date.fromisoformat(f"{value}-01")
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise FilterError(name, _("Enter the date as year-month-day, e.g. 2026-01-31.")) from None
+        raise FilterError(name, _("Choose a month from the list.")) from None
 
 
 def _number(data: Mapping[str, str], name: str) -> int | None:

@@ -1,7 +1,7 @@
 """Pages that give a report as a file: at once for a short period, else prepared in the
 background with a status page and a download link for the requester only.
 
-Why the split at :data:`DIRECT_DAYS`: a quarter of aggregates renders within a request;
+Why the split at :data:`DIRECT_MONTHS`: a quarter of roll-ups renders within a request;
 a longer period (up to two years, every agency) may not, and a request that times out
 leaves the person with nothing. Every file handed out is written to the audit trail.
 """
@@ -11,7 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from typing import Any
+from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -22,11 +24,11 @@ from django.views.decorators.http import require_GET
 from bizportal.core import audit, authz
 
 from . import exports, tasks
-from .definitions import FilterError, Filters, Report, Scope, registry
+from .definitions import FilterError, Filters, Report, Scope, months_between, registry
 from .models import Export, ExportStatus
 
-#: The longest period (days, both ends included) whose file is made within the request.
-DIRECT_DAYS = 93
+#: The longest period (months) whose file is made within the request.
+DIRECT_MONTHS = 3
 #: Seconds between two looks of the status page at an export being prepared.
 REFRESH_SECONDS = 3
 
@@ -70,7 +72,7 @@ def export(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
             status=400,
         )
         return _no_store(response)
-    if (filters.end - filters.start).days + 1 > DIRECT_DAYS:
+    if months_between(filters.start, filters.end) > DIRECT_MONTHS:
         queued = tasks.request_export(request.user, report, fmt, filters)
         return redirect("reports:export-status", public_id=queued.public_id)
     data = file_format.render(report.run(scope, filters))
@@ -102,7 +104,12 @@ def export_status(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     """How far the file is; refreshes itself until it is ready or has failed."""
     found = _mine(request, public_id)
     report = _lookup(found.report)
-    finished = found.status in (ExportStatus.DONE, ExportStatus.FAILED)
+    finished = found.status in (ExportStatus.DONE, ExportStatus.FAILED, ExportStatus.EXPIRED)
+    again = (
+        f"{reverse('reports:dashboard', args=[found.report])}?{urlencode(found.parameters or {})}"
+        if report is not None
+        else ""
+    )
     download = (
         reverse("reports:export-download", kwargs={"public_id": found.public_id})
         if found.status == ExportStatus.DONE and found.file
@@ -119,6 +126,8 @@ def export_status(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
             "refresh": REFRESH_SECONDS,
             "format_name": found.file_format.upper(),
             "period": _period(found),
+            "again": again,
+            "kept_days": settings.BIZPORTAL_REPORT_EXPORT_DAYS,
         },
     )
     if not finished:

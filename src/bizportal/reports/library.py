@@ -14,8 +14,10 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Avg, Count, Q, QuerySet, Sum
+from django.db.models import Avg, Count, Q, QuerySet, Sum, Value
 from django.db.models.functions import TruncMonth
+from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -40,7 +42,14 @@ from .definitions import (
     Table,
     registry,
 )
-from .models import ApplicationFact, DecisionFact, PaymentFact, StepFact
+from .models import (
+    ApplicationFact,
+    ApplicationMonth,
+    DecisionMonth,
+    PaymentMonth,
+    ProvinceMonth,
+    StepMonth,
+)
 
 NATIONAL = frozenset({StaffRole.EXECUTIVE, StaffRole.PLATFORM_ADMIN})
 SUPERVISION = NATIONAL | {StaffRole.AGENCY_SUPERVISOR}
@@ -50,22 +59,47 @@ AGE_BUCKETS = (7, 15, 30, 60, 90)
 APPLICATIONS = Column("applications", _("Applications"), ColumnKind.COUNT)
 
 
-def facts(model: Any, scope: Scope, filters: Filters) -> QuerySet[Any]:
-    """The rows of ``model`` in the period, the viewer's scope and the filters."""
-    rows = model.objects.using(reporting_db()).filter(day__gte=filters.start, day__lte=filters.end)
+def monthly(model: Any, scope: Scope, filters: Filters) -> QuerySet[Any]:
+    """The rows of the monthly roll-up ``model`` in the period and the viewer's scope."""
+    rows = model.objects.using(reporting_db()).filter(
+        month__gte=filters.start, month__lte=filters.end
+    )
     agency = scope.agency_id or filters.agency_id
     if agency:
         rows = rows.filter(agency_id=agency)
     if filters.service_id:
         rows = rows.filter(service_id=filters.service_id)
-    if model is ApplicationFact:
-        if filters.province:
-            rows = rows.filter(province=filters.province)
-        if scope.filed_by_id is not None:
-            rows = rows.filter(filed_by_id=scope.filed_by_id)
-    elif scope.filed_by_id is not None:
-        rows = rows.none()  # a counter officer's reports count what they filed only
+    if scope.filed_by_id is not None:
+        rows = rows.none()  # a counter officer's figures come from what they filed only
     return rows
+
+
+def per_application(scope: Scope, filters: Filters, *, by: str = "day") -> QuerySet[Any]:
+    """Each application in the period (submitted in it, or decided when ``by`` is
+    ``decided_on``), the viewer's scope and every filter; with ``month`` and
+    ``applications`` to sum like a roll-up. Read for the slices a roll-up does not cut
+    (a province, a counter officer's own), which an index makes small."""
+    rows = ApplicationFact.objects.using(reporting_db()).filter(
+        **{f"{by}__gte": filters.start, f"{by}__lte": filters.end}
+    )
+    agency = scope.agency_id or filters.agency_id
+    if agency:
+        rows = rows.filter(agency_id=agency)
+    if filters.service_id:
+        rows = rows.filter(service_id=filters.service_id)
+    if filters.province:
+        rows = rows.filter(province=filters.province)
+    if scope.filed_by_id is not None:
+        rows = rows.filter(filed_by_id=scope.filed_by_id)
+    return rows.annotate(month=TruncMonth(by), applications=Value(1))
+
+
+def applications(scope: Scope, filters: Filters) -> QuerySet[Any]:
+    """What application counts are summed from: the monthly roll-up, unless a province
+    or a counter officer narrows the view to a slice the per-application rows answer."""
+    if filters.province or scope.filed_by_id is not None:
+        return per_application(scope, filters)
+    return monthly(ApplicationMonth, scope, filters)
 
 
 def _names(model: Any, ids: Iterable[int]) -> dict[int, str]:
@@ -74,9 +108,7 @@ def _names(model: Any, ids: Iterable[int]) -> dict[int, str]:
 
 
 def _by_month(rows: QuerySet[Any], **sums: Any) -> list[dict[str, Any]]:
-    return list(
-        rows.annotate(month=TruncMonth("day")).values("month").annotate(**sums).order_by("month")
-    )
+    return list(rows.values("month").annotate(**sums).order_by("month"))
 
 
 def _drill(**fixed: str) -> Any:
@@ -120,10 +152,19 @@ class Volumes(Report):
     roles = SUPERVISION | {StaffRole.COUNTER_OFFICER}
 
     def run(self, scope: Scope, filters: Filters) -> ReportResult:
-        cube = self._cube(facts(ApplicationFact, scope, filters))
-        total = sum(cube.values())
-        decided = sum(n for key, n in cube.items() if key[5] in FINAL_STATUSES)
-        issued = sum(n for key, n in cube.items() if key[5] == Status.ISSUED)
+        rows = applications(scope, filters)
+
+        def grouped(field: str, name: str) -> list[dict[str, Any]]:
+            """Sums by one dimension, added up by the database: each a small answer,
+            where the whole cube would ship every row of the roll-up to Python."""
+            sums = rows.order_by().values_list(field).annotate(n=Sum("applications"))
+            ranked = sorted(sums, key=lambda item: (-item[1], str(item[0])))
+            return [{name: value, "applications": n} for value, n in ranked]
+
+        by_status = grouped("status", "status")
+        total = sum(row["applications"] for row in by_status)
+        decided = sum(row["applications"] for row in by_status if row["status"] in FINAL_STATUSES)
+        issued = sum(row["applications"] for row in by_status if row["status"] == Status.ISSUED)
         result = ReportResult(self, scope, filters)
         result.kpis = [
             Kpi(_("Applications submitted"), total),
@@ -132,18 +173,11 @@ class Volumes(Report):
             Kpi(_("Licences issued"), issued),
         ]
 
-        def grouped(index: int, name: str) -> list[dict[str, Any]]:
-            sums: dict[Any, int] = defaultdict(int)
-            for key, n in cube.items():
-                sums[key[index]] += n
-            ranked = sorted(sums.items(), key=lambda item: (-item[1], str(item[0])))
-            return [{name: value, "applications": n} for value, n in ranked]
-
-        by_agency = grouped(1, "agency_id")
+        by_agency = grouped("agency_id", "agency_id")
         agencies = _names(Agency, (r["agency_id"] for r in by_agency))
-        by_service = grouped(2, "service_id")
+        by_service = grouped("service_id", "service_id")
         services = _names(Service, (r["service_id"] for r in by_service))
-        months = sorted(grouped(0, "month"), key=lambda row: row["month"])
+        months = sorted(grouped("month", "month"), key=lambda row: row["month"])
         name = Column("label", pgettext_lazy("report column", "Name"))
         result.tables = [
             Table(
@@ -174,7 +208,7 @@ class Volumes(Report):
                 _("By type of application"),
                 (name, APPLICATIONS),
                 _choice_rows(
-                    sorted(grouped(3, "kind"), key=lambda row: row["kind"]),
+                    sorted(grouped("kind", "kind"), key=lambda row: row["kind"]),
                     "kind",
                     dict(Kind.choices),
                 ),
@@ -186,7 +220,7 @@ class Volumes(Report):
                 _("By channel"),
                 (name, APPLICATIONS),
                 _choice_rows(
-                    sorted(grouped(4, "channel"), key=lambda row: row["channel"]),
+                    sorted(grouped("channel", "channel"), key=lambda row: row["channel"]),
                     "channel",
                     dict(Channel.choices),
                 ),
@@ -198,7 +232,7 @@ class Volumes(Report):
                 _("By status now"),
                 (name, APPLICATIONS),
                 _choice_rows(
-                    grouped(5, "status"),
+                    by_status,
                     "status",
                     dict(Status.choices),
                 ),
@@ -207,17 +241,6 @@ class Volumes(Report):
             ),
         ]
         return result
-
-    def _cube(self, rows: QuerySet[Any]) -> dict[tuple[Any, ...], int]:
-        """Counts by (month, agency, service, kind, channel, status): one grouped scan,
-        every table and figure of the report summed from it."""
-        grouped = (
-            rows.annotate(month=TruncMonth("day"))
-            .order_by()
-            .values_list("month", "agency_id", "service_id", "kind", "channel", "status")
-            .annotate(n=Sum("applications"))
-        )
-        return {tuple(key): n for *key, n in grouped}
 
 
 @registry.register("processing")
@@ -231,16 +254,24 @@ class Processing(Report):
     roles = SUPERVISION
 
     def run(self, scope: Scope, filters: Filters) -> ReportResult:
-        decisions = facts(DecisionFact, scope, filters)
-        steps = facts(StepFact, scope, filters)
-        result = ReportResult(self, scope, filters)
-        per_service = self._per_service(decisions)
-        overall: dict[int, int] = defaultdict(int)
-        for row in decisions.values("working_days").annotate(n=Sum("decisions")):
-            overall[row["working_days"]] += row["n"]
-        timed = decisions.exclude(on_time__isnull=True).aggregate(
-            n=Sum("decisions"), on_time=Sum("decisions", filter=Q(on_time=True))
+        # One grouped read of the decisions; the KPIs and the per-service table are
+        # summed from it.
+        cells = list(
+            self._decisions(scope, filters)
+            .order_by()
+            .values_list("service_id", "working_days", "on_time")
+            .annotate(n=Sum("decisions"))
         )
+        steps = monthly(StepMonth, scope, filters)
+        result = ReportResult(self, scope, filters)
+        per_service = self._per_service(cells)
+        overall: dict[int, int] = defaultdict(int)
+        timed = {"n": 0, "on_time": 0}
+        for _service, working_days, on_time, n in cells:
+            overall[working_days] += n
+            if on_time is not None:
+                timed["n"] += n
+                timed["on_time"] += n if on_time else 0
         backlog = self._backlog(scope, filters)
         result.kpis = [
             Kpi(_("Decisions"), sum(overall.values())),
@@ -248,7 +279,7 @@ class Processing(Report):
             Kpi(_("90th percentile, working days"), percentile(overall, 0.9), ColumnKind.DAYS),
             Kpi(
                 _("Decided within the promised time"),
-                (timed["on_time"] or 0) / timed["n"] if timed["n"] else None,
+                timed["on_time"] / timed["n"] if timed["n"] else None,
                 ColumnKind.PERCENT,
             ),
             Kpi(_("Open applications"), sum(row["applications"] for row in backlog)),
@@ -275,7 +306,7 @@ class Processing(Report):
                 self._per_step(steps),
                 Chart("hbar", "label", ("p90",)),
                 _drill(service="service_id"),
-                _("Ordered by the 90th percentile: the slowest steps first."),
+                self._steps_note(filters),
             ),
             Table(
                 "backlog",
@@ -283,21 +314,36 @@ class Processing(Report):
                 (Column("label", _("Days since submission")), APPLICATIONS),
                 backlog,
                 Chart("bar", "label", ("applications",)),
-                _drill(status="status", start="start", end="end"),
+                _drill(status="status", submitted_from="from", submitted_to="to"),
             ),
         ]
         return result
 
-    def _per_service(self, decisions: QuerySet[Any]) -> list[dict[str, Any]]:
+    def _steps_note(self, filters: Filters) -> Any:
+        note = _("Ordered by the 90th percentile: the slowest steps first.")
+        if filters.province:
+            return format_lazy("{} {}", note, _("Steps are counted in every province."))
+        return note
+
+    def _decisions(self, scope: Scope, filters: Filters) -> QuerySet[Any]:
+        """Decisions of the period: the histogram roll-up, or for one province the
+        per-application rows (the roll-up is not cut by province)."""
+        if filters.province:
+            return (
+                per_application(scope, filters, by="decided_on")
+                .filter(decided_on__isnull=False)
+                .annotate(decisions=Value(1))
+            )
+        return monthly(DecisionMonth, scope, filters)
+
+    def _per_service(self, cells: list[tuple[int, int, bool | None, int]]) -> list[dict[str, Any]]:
         histograms: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
         on_time: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-        for row in decisions.values("service_id", "working_days", "on_time").annotate(
-            n=Sum("decisions")
-        ):
-            histograms[row["service_id"]][row["working_days"]] += row["n"]
-            if row["on_time"] is not None:
-                on_time[row["service_id"]][0] += row["n"] if row["on_time"] else 0
-                on_time[row["service_id"]][1] += row["n"]
+        for service, working_days, timely, n in cells:
+            histograms[service][working_days] += n
+            if timely is not None:
+                on_time[service][0] += n if timely else 0
+                on_time[service][1] += n
         names = _names(Service, histograms)
         rows = [
             {
@@ -344,11 +390,12 @@ class Processing(Report):
     def _backlog(self, scope: Scope, filters: Filters) -> list[dict[str, Any]]:
         """Open applications submitted in the period, by how long ago (calendar days to
         the period's end)."""
-        rows = facts(ApplicationFact, scope, filters).exclude(status__in=FINAL_STATUSES)
-        per_day = rows.values("day").annotate(n=Sum("applications"))
+        rows = per_application(scope, filters).filter(decided_on__isnull=True)
+        per_day = rows.values("day").annotate(n=Count("pk")).order_by()
+        until = min(filters.end, timezone.localdate())
         buckets = [0] * (len(AGE_BUCKETS) + 1)
         for row in per_day:
-            age = (filters.end - row["day"]).days
+            age = (until - row["day"]).days
             index = next(
                 (i for i, limit in enumerate(AGE_BUCKETS) if age <= limit), len(AGE_BUCKETS)
             )
@@ -363,11 +410,11 @@ class Processing(Report):
                     "label": f"{low}–{high}" if high is not None else f"> {low - 1}",
                     "applications": count,
                     "status": "open",
-                    # submitted between these dates: the drill-down list's period
-                    "after": (filters.end - dt.timedelta(days=high)).isoformat()
+                    # submitted between these dates: the drill-down list's days
+                    "from": (until - dt.timedelta(days=high)).isoformat()
                     if high is not None
                     else "",
-                    "before": (filters.end - dt.timedelta(days=low)).isoformat(),
+                    "to": (until - dt.timedelta(days=low)).isoformat(),
                 }
             )
         return result
@@ -381,7 +428,7 @@ class Money(Report):
     roles = NATIONAL | {StaffRole.AGENCY_SUPERVISOR, StaffRole.FINANCE}
 
     def run(self, scope: Scope, filters: Filters) -> ReportResult:
-        payments = facts(PaymentFact, scope, filters)
+        payments = monthly(PaymentMonth, scope, filters)
         result = ReportResult(self, scope, filters)
         totals = payments.aggregate(n=Sum("payments"), amount=Sum("amount"))
         refunds = self._refunds(scope, filters)
@@ -413,6 +460,7 @@ class Money(Report):
                 (Column("month", _("Month"), ColumnKind.MONTH), *money),
                 _by_month(payments, payments=Sum("payments"), amount=Sum("amount")),
                 Chart("line", "month", ("amount",)),
+                note=_("Fees are counted in every province.") if filters.province else "",
             ),
             Table(
                 "agencies",
@@ -555,7 +603,13 @@ class Geography(Report):
     roles = SUPERVISION | {StaffRole.COUNTER_OFFICER}
 
     def run(self, scope: Scope, filters: Filters) -> ReportResult:
-        rows = facts(ApplicationFact, scope, filters)
+        if scope.filed_by_id is None:
+            rows = monthly(ProvinceMonth, scope, filters)
+            if filters.province:
+                rows = rows.filter(province=filters.province)
+            issued = Q(issued=True)
+        else:
+            rows, issued = per_application(scope, filters), Q(status=Status.ISSUED)
         by_province = [
             {
                 "province": row["province"] or "",
@@ -563,9 +617,7 @@ class Geography(Report):
                 "issued": row["issued"] or 0,
             }
             for row in rows.values("province")
-            .annotate(
-                n=Sum("applications"), issued=Sum("applications", filter=Q(status=Status.ISSUED))
-            )
+            .annotate(n=Sum("applications"), issued=Sum("applications", filter=issued))
             .order_by("-n")
         ]
         located = [row for row in by_province if row["province"]]

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db.models import DateTimeField, Min, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, DateTimeField, Min, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -212,7 +212,7 @@ def rows(agency: Agency, month: Month) -> list[dict[str, Any]]:
             agency=agency, day__gte=month.first_day, day__lt=month.next().first_day
         )
         .values_list("service", "kind", "channel", "province", "status")
-        .annotate(n=Sum("applications"))
+        .annotate(n=Count("pk"))
         .order_by()
     )
     grouped: dict[tuple[int, str, str, str], dict[str, int]] = {}

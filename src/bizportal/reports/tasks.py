@@ -8,10 +8,12 @@ the requester's language, so the file is the one asked for, whenever it is built
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone, translation
@@ -30,6 +32,8 @@ logger = logging.getLogger(__name__)
 PROGRESS_RUN = 10
 PROGRESS_BUILT = 60
 PROGRESS_DONE = 100
+#: Times an export is queued before it is given up as failed.
+MAX_ATTEMPTS = 3
 
 
 class ExportFailed(Exception):
@@ -48,9 +52,47 @@ def request_export(user: Any, report: Report, file_format: str, filters: Filters
             file_format=file_format,
             parameters=filters.as_query(),
             language=translation.get_language() or "th",
+            queued_at=timezone.now(),
+            attempts=1,
         )
         enqueue_with_commit(build_export, export.pk)
     return export
+
+
+def requeue_stalled(older_than: dt.datetime) -> int:
+    """Queue again the exports queued or building since before ``older_than`` (their
+    task was lost with a worker or never reached the queue); after
+    :data:`MAX_ATTEMPTS` the export fails with a message instead of looping."""
+    stalled = Export.objects.filter(
+        status__in=(ExportStatus.QUEUED, ExportStatus.RUNNING), queued_at__lt=older_than
+    )
+    requeued = 0
+    for export in stalled.only("pk", "attempts", "language"):
+        if export.attempts >= MAX_ATTEMPTS:
+            with translation.override(export.language or "th"):
+                _fail(export, _("The file could not be prepared. Please ask for it again."))
+            continue
+        # Conditional: two sweeps at once queue it once.
+        if Export.objects.filter(pk=export.pk, attempts=export.attempts).update(
+            attempts=export.attempts + 1, queued_at=timezone.now(), status=ExportStatus.QUEUED
+        ):
+            enqueue_with_commit(build_export, export.pk)
+            requeued += 1
+    return requeued
+
+
+def remove_expired(now: dt.datetime | None = None) -> int:
+    """Delete the files prepared more than ``BIZPORTAL_REPORT_EXPORT_DAYS`` ago: a
+    report file is a snapshot to download, not an archive (the report itself stays)."""
+    cutoff = (now or timezone.now()) - dt.timedelta(days=settings.BIZPORTAL_REPORT_EXPORT_DAYS)
+    removed = 0
+    for export in Export.objects.filter(status=ExportStatus.DONE, finished_at__lt=cutoff):
+        if export.file:
+            export.file.delete(save=False)
+        export.status = ExportStatus.EXPIRED
+        export.save(update_fields=["file", "status"])
+        removed += 1
+    return removed
 
 
 @task()

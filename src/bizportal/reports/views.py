@@ -32,7 +32,18 @@ from bizportal.core import audit, authz
 from bizportal.core.db import reporting_db
 
 from . import charts, provinces
-from .definitions import FilterError, Filters, Report, ReportResult, Scope, registry, reports_for
+from .definitions import (
+    FilterError,
+    Filters,
+    Report,
+    ReportResult,
+    Scope,
+    add_months,
+    registry,
+    reports_for,
+)
+from .exports import long_date
+from .formatting import month_label
 
 #: The files every report downloads as (``reports:export``), with their link texts.
 EXPORT_LINKS = (("xlsx", "Excel (.xlsx)"), ("pdf", "PDF"), ("csv", "CSV"))
@@ -159,21 +170,43 @@ def _form(scope: Scope, filters: Filters, data: Any) -> dict[str, Any]:
         else [],
         "services": list(services.only("id", "name_th", "name_en")),
         "provinces": sorted(provinces.PROVINCES, key=lambda province: province.name_th),
+        "months": _months(filters),
         "values": {
             **filters.as_query(),
-            **{
-                k: v
-                for k, v in data.items()
-                if k in ("start", "end", "agency", "service", "province")
-            },
+            **{k: v for k, v in data.items() if k in ("agency", "service", "province")},
+            **{k: v[:7] for k, v in data.items() if k in ("start", "end") and v},
         },
     }
+
+
+def _months(filters: Filters) -> list[tuple[str, str]]:
+    """The months a period may start or end in, newest first: the last three years and
+    any month already chosen (a link may carry an older one)."""
+    newest = timezone.localdate().replace(day=1)
+    oldest = min(add_months(newest, -(3 * 12 - 1)), filters.start)
+    months = []
+    month = max(newest, filters.end.replace(day=1))
+    while month >= oldest:
+        months.append((f"{month:%Y-%m}", month_label(month)))
+        month = add_months(month, -1)
+    return months
 
 
 @audit.audited_read(
     "reports.applications_listed",
     "applications.application",
-    filters=("start", "end", "agency", "service", "province", "status", "kind", "channel"),
+    filters=(
+        "start",
+        "end",
+        "agency",
+        "service",
+        "province",
+        "status",
+        "kind",
+        "channel",
+        "submitted_from",
+        "submitted_to",
+    ),
 )
 def applications_behind(request: HttpRequest) -> HttpResponse:
     """``/backoffice/reports/applications/``: the applications behind a figure, in
@@ -225,6 +258,7 @@ def _behind(scope: Scope, filters: Filters, data: Any) -> Any:
     start = timezone.make_aware(dt.datetime.combine(filters.start, dt.time.min))
     end = timezone.make_aware(dt.datetime.combine(filters.end + dt.timedelta(days=1), dt.time.min))
     rows = rows.filter(submitted_at__gte=start, submitted_at__lt=end)
+    rows = _submitted_between(rows, data)
     agency = scope.agency_id or filters.agency_id
     if agency:
         rows = rows.filter(agency_id=agency)
@@ -264,6 +298,25 @@ def _behind(scope: Scope, filters: Filters, data: Any) -> Any:
     )
 
 
+def _submitted_between(rows: Any, data: Any) -> Any:
+    """Narrow to the days a figure counts (the backlog's age buckets) within the months."""
+    for name, lookup in (("submitted_from", "gte"), ("submitted_to", "lt")):
+        value = data.get(name, "")
+        if not value:
+            continue
+        try:
+            day = dt.date.fromisoformat(value)
+        except ValueError:
+            raise FilterError(
+                name, _("Enter the date as year-month-day, e.g. 2026-01-31.")
+            ) from None
+        if lookup == "lt":
+            day += dt.timedelta(days=1)
+        moment = timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+        rows = rows.filter(**{f"submitted_at__{lookup}": moment})
+    return rows
+
+
 def _described(filters: Filters, data: Any) -> list[tuple[str, str]]:
     """The filters in words, above the list."""
     described = []
@@ -277,4 +330,12 @@ def _described(filters: Filters, data: Any) -> list[tuple[str, str]]:
             described.append((label, str(choices.get(value, value))))
     if filters.province:
         described.append((_("Province"), filters.province))
+    days = [data.get(name, "") for name in ("submitted_from", "submitted_to")]
+    if any(days):
+        described.append(
+            (
+                _("Submitted"),
+                " – ".join(long_date(dt.date.fromisoformat(day)) if day else "…" for day in days),
+            )
+        )
     return described

@@ -16,10 +16,10 @@ from bizportal.reports import refresh
 
 
 class Command(BaseCommand):
-    help = "Recompute the report aggregates for the days that changed (--full: every day)."
+    help = "Take the changes since last time into the report tables (--full: rebuild them)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--full", action="store_true", help="recompute every day")
+        parser.add_argument("--full", action="store_true", help="rebuild every table")
         parser.add_argument(
             "--every",
             type=float,
@@ -33,9 +33,9 @@ class Command(BaseCommand):
             raise CommandError("--every must be zero or more")
         full = options["full"]
         while True:
-            days = refresh.refresh(full=full)
-            if not every or days:
-                self.stdout.write(f"recomputed {days} days")
+            taken = refresh.refresh(full=full)
+            if not every or taken:
+                self.stdout.write(f"took in {taken} changes")
             if not every:
                 return
             full = False
