@@ -45,6 +45,7 @@ from .definitions import (
 from .models import (
     ApplicationFact,
     ApplicationMonth,
+    ApplicationProvinceMonth,
     DecisionMonth,
     PaymentMonth,
     ProvinceMonth,
@@ -95,10 +96,13 @@ def per_application(scope: Scope, filters: Filters, *, by: str = "day") -> Query
 
 
 def applications(scope: Scope, filters: Filters) -> QuerySet[Any]:
-    """What application counts are summed from: the monthly roll-up, unless a province
-    or a counter officer narrows the view to a slice the per-application rows answer."""
-    if filters.province or scope.filed_by_id is not None:
+    """What application counts are summed from: the monthly roll-up (cut by province
+    when one is chosen), or for a counter officer the applications they filed (a small
+    slice, through its index)."""
+    if scope.filed_by_id is not None:
         return per_application(scope, filters)
+    if filters.province:
+        return monthly(ApplicationProvinceMonth, scope, filters).filter(province=filters.province)
     return monthly(ApplicationMonth, scope, filters)
 
 
@@ -298,6 +302,7 @@ class Processing(Report):
                 per_service,
                 Chart("hbar", "label", ("median", "p90")),
                 _drill(service="service_id"),
+                _("Decisions are counted in every province.") if filters.province else "",
             ),
             Table(
                 "steps",
@@ -326,14 +331,8 @@ class Processing(Report):
         return note
 
     def _decisions(self, scope: Scope, filters: Filters) -> QuerySet[Any]:
-        """Decisions of the period: the histogram roll-up, or for one province the
-        per-application rows (the roll-up is not cut by province)."""
-        if filters.province:
-            return (
-                per_application(scope, filters, by="decided_on")
-                .filter(decided_on__isnull=False)
-                .annotate(decisions=Value(1))
-            )
+        """Decisions of the period, as a histogram of working days (every province:
+        processing times are the agency's, not the applicant's province's)."""
         return monthly(DecisionMonth, scope, filters)
 
     def _per_service(self, cells: list[tuple[int, int, bool | None, int]]) -> list[dict[str, Any]]:

@@ -7,11 +7,11 @@ volume). They are kept current by moving counts, not by recounting:
 * :class:`ApplicationFact` holds each submitted application as the reports last saw it
   (its dimensions, its decision). When an application changes, the refresh
   (:mod:`bizportal.reports.refresh`) compares it with its row here and moves one count
-  in each roll-up (:class:`ApplicationMonth`, :class:`ProvinceMonth`,
-  :class:`DecisionMonth`), so a decision on a year-old application costs a few rows,
-  not a recount of its month. The same rows answer what the roll-ups cannot: a
-  province's or a counter officer's figures (a small slice through an index) and the
-  backlog by age in days.
+  in each roll-up (:class:`ApplicationMonth`, :class:`ApplicationProvinceMonth`,
+  :class:`ProvinceMonth`, :class:`DecisionMonth`), so a decision on a year-old
+  application costs a few rows, not a recount of its month. The same rows answer what
+  the roll-ups cannot: a counter officer's own figures (a small slice through an index)
+  and the backlog by age in days.
 * Steps and payments happen *now*, so their daily tables (:class:`StepFact`,
   :class:`PaymentFact`) are recomputed for the days that changed and the difference is
   added to their monthly roll-ups.
@@ -100,6 +100,30 @@ class ApplicationMonth(models.Model):
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m} {self.service_id} {self.status}: {self.applications}"
+
+
+class ApplicationProvinceMonth(models.Model):
+    """:class:`ApplicationMonth` cut by province too: what the volumes report sums when
+    one province is chosen (a large province is too many applications to count one by
+    one, and this table is read only through its province index)."""
+
+    month = models.DateField(help_text="the first day of the month of submission")
+    province = models.CharField(max_length=100, blank=True)
+    agency = models.ForeignKey("catalog.Agency", on_delete=models.CASCADE, related_name="+")
+    service = models.ForeignKey("catalog.Service", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=6)
+    channel = models.CharField(max_length=8)
+    status = models.CharField(max_length=20)
+    applications = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["province", "month"], name="report_appp_province_idx"),
+            models.Index(fields=["month", "service"], name="report_appp_month_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.province} {self.status}: {self.applications}"
 
 
 class ProvinceMonth(models.Model):

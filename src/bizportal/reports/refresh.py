@@ -32,7 +32,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import models, transaction
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -45,6 +45,7 @@ from . import provinces
 from .models import (
     ApplicationFact,
     ApplicationMonth,
+    ApplicationProvinceMonth,
     DecisionMonth,
     PaymentFact,
     PaymentMonth,
@@ -80,6 +81,11 @@ APPLICATIONS = Rollup(
     ("month", "agency_id", "service_id", "kind", "channel", "status"),
     ("applications",),
 )
+PROVINCE_VOLUMES = Rollup(
+    ApplicationProvinceMonth,
+    ("month", "province", "agency_id", "service_id", "kind", "channel", "status"),
+    ("applications",),
+)
 PROVINCES = Rollup(
     ProvinceMonth, ("month", "agency_id", "service_id", "province", "issued"), ("applications",)
 )
@@ -96,7 +102,7 @@ STEPS = Rollup(
 PAYMENTS = Rollup(
     PaymentMonth, ("month", "agency_id", "service_id", "provider"), ("payments", "amount")
 )
-ROLLUPS = (APPLICATIONS, PROVINCES, DECISIONS, STEPS, PAYMENTS)
+ROLLUPS = (APPLICATIONS, PROVINCE_VOLUMES, PROVINCES, DECISIONS, STEPS, PAYMENTS)
 
 
 class Inconsistent(Exception):
@@ -114,9 +120,10 @@ class Deltas:
         for i, value in enumerate(values):
             cell[i] += sign * value
 
-    def apply(self) -> None:
+    def apply(self, *, empty: bool = False) -> None:
         for rollup, cells in self.cells.items():
-            _apply(rollup, {key: change for key, change in cells.items() if any(change)})
+            changed = {key: change for key, change in cells.items() if any(change)}
+            _apply(rollup, changed, empty=empty)
         self.cells.clear()
 
 
@@ -156,7 +163,7 @@ def _take_in(since: dt.datetime | None) -> int:
     taken, changed = _take_in_applications(since, deltas)
     taken += _take_in_days(StepFact, _step_days(since, changed), _step_facts, STEPS, deltas)
     taken += _take_in_days(PaymentFact, _payment_days(since), _payment_facts, PAYMENTS, deltas)
-    deltas.apply()
+    deltas.apply(empty=since is None)
     return taken
 
 
@@ -241,7 +248,9 @@ def _count(facts: Iterable[ApplicationFact], deltas: Deltas, sign: int) -> None:
     for fact in facts:
         month = fact.day.replace(day=1)
         common = (fact.agency_id, fact.service_id)
-        deltas.add(APPLICATIONS, (month, *common, fact.kind, fact.channel, fact.status), (1,), sign)
+        cell = (fact.kind, fact.channel, fact.status)
+        deltas.add(APPLICATIONS, (month, *common, *cell), (1,), sign)
+        deltas.add(PROVINCE_VOLUMES, (month, fact.province, *common, *cell), (1,), sign)
         deltas.add(
             PROVINCES, (month, *common, fact.province, fact.status == Status.ISSUED), (1,), sign
         )
@@ -360,18 +369,22 @@ def _payment_facts(start: dt.datetime, end: dt.datetime) -> Iterator[PaymentFact
 # --- writing the roll-ups ----------------------------------------------------------------
 
 
-def _apply(rollup: Rollup, cells: dict[tuple[Any, ...], list[Any]]) -> None:
-    """Add ``cells`` to the roll-up's rows: update the cells that exist, create the new
-    ones, delete the ones that fall to zero."""
+def _apply(rollup: Rollup, cells: dict[tuple[Any, ...], list[Any]], *, empty: bool) -> None:
+    """Add ``cells`` to the roll-up's rows (``empty``: it has none, a rebuild): update
+    the cells that exist, create the new ones, delete the ones that fall to zero."""
     if not cells:
         return
-    model = rollup.model
+    model: Any = rollup.model
     existing: dict[tuple[Any, ...], Any] = {}
-    for months in _chunks(sorted({key[0] for key in cells}), 12):
-        for row in model.objects.filter(  # type: ignore[attr-defined]
-            month__in=months, service_id__in={key[2] for key in cells}
-        ):
-            existing[rollup.key_of(row)] = row
+    if not empty:
+        # The changed cells by their whole key: an index probe each, however large
+        # the table.
+        for keys in _chunks(list(cells), 100):
+            wanted = Q()
+            for key in keys:
+                wanted |= Q(**dict(zip(rollup.keys, key, strict=True)))
+            for row in model.objects.filter(wanted):
+                existing[rollup.key_of(row)] = row
     created, updated, emptied = [], [], []
     for key, change in cells.items():
         row = existing.get(key)
@@ -392,9 +405,9 @@ def _apply(rollup: Rollup, cells: dict[tuple[Any, ...], list[Any]]) -> None:
         else:
             updated.append(row)
     for ids in _chunks(emptied, BATCH):
-        model.objects.filter(pk__in=ids).delete()  # type: ignore[attr-defined]
-    model.objects.bulk_update(updated, rollup.sums, batch_size=500)  # type: ignore[attr-defined]
-    model.objects.bulk_create(created, batch_size=BATCH)  # type: ignore[attr-defined]
+        model.objects.filter(pk__in=ids).delete()
+    model.objects.bulk_update(updated, rollup.sums, batch_size=500)
+    model.objects.bulk_create(created, batch_size=BATCH)
 
 
 # --- small helpers -----------------------------------------------------------------------
