@@ -154,7 +154,6 @@ class DecisionMonth(models.Model):
     month = models.DateField(help_text="the first day of the month of the decision")
     agency = models.ForeignKey("catalog.Agency", on_delete=models.CASCADE, related_name="+")
     service = models.ForeignKey("catalog.Service", on_delete=models.CASCADE, related_name="+")
-    outcome = models.CharField(max_length=20, help_text="the final status")
     working_days = models.PositiveSmallIntegerField()
     on_time = models.BooleanField(
         null=True, help_text="decided by the service-level due date; blank: no clock"

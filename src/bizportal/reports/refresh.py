@@ -91,7 +91,7 @@ PROVINCES = Rollup(
 )
 DECISIONS = Rollup(
     DecisionMonth,
-    ("month", "agency_id", "service_id", "outcome", "working_days", "on_time"),
+    ("month", "agency_id", "service_id", "working_days", "on_time"),
     ("decisions",),
 )
 STEPS = Rollup(
@@ -183,13 +183,41 @@ def _take_in_applications(since: dt.datetime | None, deltas: Deltas) -> tuple[in
         return taken, []  # every day of steps is recomputed anyway
     ids = list(changed.filter(updated_at__gte=since).values_list("pk", flat=True))
     for chunk in _chunks(ids, BATCH):
-        old = list(ApplicationFact.objects.filter(application_id__in=chunk))
-        new = list(_facts(Application.objects.filter(pk__in=chunk)))
-        _count(old, deltas, -1)
-        _count(new, deltas, +1)
-        ApplicationFact.objects.filter(application_id__in=chunk).delete()
-        ApplicationFact.objects.bulk_create(new)
+        old = {
+            f.application_id: f for f in ApplicationFact.objects.filter(application_id__in=chunk)
+        }
+        new = {f.application_id: f for f in _facts(Application.objects.filter(pk__in=chunk))}
+        # Read again (the overlap) or touched without a change that counts: left alone.
+        moved = {
+            pk for pk in old.keys() | new.keys() if _counted(old.get(pk)) != _counted(new.get(pk))
+        }
+        _count((old[pk] for pk in moved if pk in old), deltas, -1)
+        _count((new[pk] for pk in moved if pk in new), deltas, +1)
+        ApplicationFact.objects.filter(
+            application_id__in=[pk for pk in moved if pk in old]
+        ).delete()
+        ApplicationFact.objects.bulk_create([new[pk] for pk in moved if pk in new])
     return len(ids), ids
+
+
+COUNTED = (
+    "day",
+    "agency_id",
+    "service_id",
+    "kind",
+    "channel",
+    "province",
+    "status",
+    "filed_by_id",
+    "decided_on",
+    "working_days",
+    "on_time",
+)
+
+
+def _counted(fact: ApplicationFact | None) -> tuple[Any, ...] | None:
+    """What the reports count of an application (None: it is not counted)."""
+    return None if fact is None else tuple(getattr(fact, name) for name in COUNTED)
 
 
 def _facts(applications: QuerySet[Application]) -> Iterator[ApplicationFact]:
@@ -255,8 +283,8 @@ def _count(facts: Iterable[ApplicationFact], deltas: Deltas, sign: int) -> None:
             PROVINCES, (month, *common, fact.province, fact.status == Status.ISSUED), (1,), sign
         )
         if fact.decided_on is not None:
-            key = (fact.decided_on.replace(day=1), *common, fact.status, fact.working_days)
-            deltas.add(DECISIONS, (*key, fact.on_time), (1,), sign)
+            key = (fact.decided_on.replace(day=1), *common, fact.working_days, fact.on_time)
+            deltas.add(DECISIONS, key, (1,), sign)
 
 
 @functools.lru_cache(maxsize=1024)
