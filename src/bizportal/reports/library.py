@@ -390,7 +390,8 @@ class Processing(Report):
         """Open applications submitted in the period, by how long ago (calendar days to
         the period's end)."""
         rows = per_application(scope, filters).filter(decided_on__isnull=True)
-        per_day = rows.values("day").annotate(n=Count("pk")).order_by()
+        # COUNT(*): the open applications' partial index answers alone (index-only).
+        per_day = rows.values("day").annotate(n=Count("*")).order_by()
         until = min(filters.end, timezone.localdate())
         buckets = [0] * (len(AGE_BUCKETS) + 1)
         for row in per_day:
