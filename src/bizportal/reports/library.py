@@ -107,7 +107,8 @@ def applications(scope: Scope, filters: Filters) -> QuerySet[Any]:
 
 
 def _names(model: Any, ids: Iterable[int]) -> dict[int, str]:
-    found = model.objects.using(reporting_db()).in_bulk({i for i in ids if i})
+    rows = model.objects.using(reporting_db()).only("name_th", "name_en")
+    found = rows.in_bulk({i for i in ids if i})
     return {pk: str(pick(obj, "name")) for pk, obj in found.items()}
 
 
