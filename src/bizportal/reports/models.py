@@ -267,7 +267,7 @@ class RefreshMark(models.Model):
 
 
 class ExportStatus(models.TextChoices):
-    QUEUED = "queued", _("Queued")
+    QUEUED = "queued", pgettext_lazy("export", "Queued")
     RUNNING = "running", _("Being prepared")
     DONE = "done", _("Ready to download")
     FAILED = "failed", pgettext_lazy("export", "Failed")
