@@ -81,16 +81,24 @@ class ApplicationFact(models.Model):
         return f"{self.application_id} {self.day} {self.status}"
 
 
-class ApplicationMonth(models.Model):
-    """Applications submitted in ``month`` with these dimensions, by their status now."""
+class VolumeCounts(models.Model):
+    """Applications with these dimensions, by their status now."""
 
-    month = models.DateField(help_text="the first day of the month of submission")
     agency = models.ForeignKey("catalog.Agency", on_delete=models.CASCADE, related_name="+")
     service = models.ForeignKey("catalog.Service", on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=6)
     channel = models.CharField(max_length=8)
     status = models.CharField(max_length=20)
     applications = models.PositiveIntegerField()
+
+    class Meta:
+        abstract = True
+
+
+class ApplicationMonth(VolumeCounts):
+    """Applications submitted in ``month``: what the volumes report sums."""
+
+    month = models.DateField(help_text="the first day of the month of submission")
 
     class Meta:
         indexes = [
@@ -102,19 +110,13 @@ class ApplicationMonth(models.Model):
         return f"{self.month:%Y-%m} {self.service_id} {self.status}: {self.applications}"
 
 
-class ApplicationProvinceMonth(models.Model):
+class ApplicationProvinceMonth(VolumeCounts):
     """:class:`ApplicationMonth` cut by province too: what the volumes report sums when
     one province is chosen (a large province is too many applications to count one by
     one, and this table is read only through its province index)."""
 
     month = models.DateField(help_text="the first day of the month of submission")
     province = models.CharField(max_length=100, blank=True)
-    agency = models.ForeignKey("catalog.Agency", on_delete=models.CASCADE, related_name="+")
-    service = models.ForeignKey("catalog.Service", on_delete=models.CASCADE, related_name="+")
-    kind = models.CharField(max_length=6)
-    channel = models.CharField(max_length=8)
-    status = models.CharField(max_length=20)
-    applications = models.PositiveIntegerField()
 
     class Meta:
         indexes = [
