@@ -106,7 +106,7 @@ def export_status(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     report = _lookup(found.report)
     finished = found.status in (ExportStatus.DONE, ExportStatus.FAILED, ExportStatus.EXPIRED)
     again = (
-        f"{reverse('reports:dashboard', args=[found.report])}?{urlencode(found.parameters or {})}"
+        f"{reverse('reports:dashboard', args=[found.report])}?{_query(found.parameters)}"
         if report is not None
         else ""
     )
@@ -133,6 +133,14 @@ def export_status(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     if not finished:
         response["Retry-After"] = str(REFRESH_SECONDS)
     return _no_store(response)
+
+
+def _query(parameters: dict[str, Any] | None) -> str:
+    """The report's filters as a query in the filter form's order (a JSON column on
+    PostgreSQL keeps its keys in an order of its own)."""
+    order = ("start", "end", "agency", "service", "province")
+    stored = parameters or {}
+    return urlencode([(name, stored[name]) for name in order if stored.get(name)])
 
 
 def _period(found: Export) -> str:
