@@ -68,7 +68,6 @@ class ApplicationFact(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["agency", "day"], name="report_app_agency_day_idx"),
-            models.Index(fields=["province", "day"], name="report_app_province_day_idx"),
             models.Index(fields=["filed_by", "day"], name="report_app_counter_day_idx"),
             models.Index(
                 fields=["day", "agency"],
