@@ -62,9 +62,16 @@ PUBLIC_OR_OWN = {
     "licences-issuer",
     "licences-status-list",
     "identity:login",
+    "identity:login-with",
     "identity:callback",
     "identity:logout",
     "identity:step-up",
+    # NDID sign-in: the form is public; the waiting page answers only the browser that
+    # started the request (session), the callback only a signature by the node
+    # (tests/identity/test_ndid.py).
+    "identity:ndid-start",
+    "identity:ndid-wait",
+    "identity:ndid-callback",
     "payments:callback",  # authenticated by the provider's HMAC signature
     "licences:verify",
     "licences:verify-number",
@@ -181,6 +188,8 @@ PUBLIC_OR_OWN = {
 }
 SANDBOX_PROVIDERS = (
     "sandbox_idp:",
+    "sandbox_thaid:",
+    "sandbox_ndid:",
     "registries:",
     "sandbox_bank:",
     "sandbox_card:",

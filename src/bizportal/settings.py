@@ -637,6 +637,43 @@ DIW_REGISTRY_TOKEN = (
 )
 # Which identity-provider plugin signs entrepreneurs in (bizportal.identity.providers).
 IDENTITY_PROVIDER = env("IDENTITY_PROVIDER", "digital_id")
+# The providers offered side by side on the sign-in page, in this order (comma-separated
+# plugin names): all three sandboxes in the demo, Digital ID alone in production until
+# the others are configured. IDENTITY_PROVIDER stays the one old sessions fall back to.
+IDENTITY_PROVIDERS = [
+    name.strip()
+    for name in env(
+        "IDENTITY_PROVIDERS", "digital_id,thaid,ndid" if DEMO_MODE else IDENTITY_PROVIDER
+    ).split(",")
+    if name.strip()
+]
+# How long a provider's availability probe (its discovery document) is believed, and
+# how long the probe may take, in seconds.
+IDENTITY_PROBE_CACHE_SECONDS = int(env("IDENTITY_PROBE_CACHE_SECONDS", "30"))
+IDENTITY_PROBE_TIMEOUT = float(env("IDENTITY_PROBE_TIMEOUT", "2"))
+# DOPA ThaID (OpenID Connect). The default is the embedded sandbox's ThaID issuer.
+THAID_ISSUER = env("THAID_ISSUER", f"{BASE_URL}/sandbox/thaid")
+THAID_CLIENT_ID = env("THAID_CLIENT_ID", "bizportal-thaid-demo")
+THAID_CLIENT_SECRET = (
+    secret("THAID_CLIENT_SECRET", "bizportal-thaid-demo-client-secret")
+    if "thaid" in IDENTITY_PROVIDERS
+    else ""
+)
+# The NDID network: the portal (an RP) asks its NDID node (the node's RP API) to have
+# the citizen's chosen IdP confirm them; the node answers by a signed callback. The
+# default node is the embedded sandbox node.
+NDID_NODE_URL = env("NDID_NODE_URL", f"{BASE_URL}/sandbox/ndid").rstrip("/")
+NDID_NODE_TOKEN = (
+    secret("NDID_NODE_TOKEN", "sandbox-ndid-node-token") if "ndid" in IDENTITY_PROVIDERS else ""
+)
+NDID_CALLBACK_SECRET = (
+    secret("NDID_CALLBACK_SECRET", "sandbox-ndid-callback-secret")
+    if "ndid" in IDENTITY_PROVIDERS
+    else ""
+)
+NDID_MIN_IAL = env("NDID_MIN_IAL", "2.1")
+NDID_MIN_AAL = env("NDID_MIN_AAL", "1")
+NDID_REQUEST_TIMEOUT = int(env("NDID_REQUEST_TIMEOUT", "300"))
 
 # Licence terms running out: the holder is reminded when this many days are left (each
 # threshold once per term), and the sweeper marks a licence expired after its last day.

@@ -51,6 +51,11 @@ def portal(live_server, settings, transactional_db) -> Iterator[Portal]:
     url = live_server.url
     settings.BASE_URL = url
     settings.OIDC_ISSUER = f"{url}/sandbox/idp"
+    settings.THAID_ISSUER = f"{url}/sandbox/thaid"
+    settings.NDID_NODE_URL = f"{url}/sandbox/ndid"
+    # Journeys sign in through /auth/login/, straight to Digital ID when it is the only
+    # provider; the tests of the providers side by side enable the others themselves.
+    settings.IDENTITY_PROVIDERS = ["digital_id"]
     settings.CIVIL_REGISTRY_URL = f"{url}/sandbox/registries/civil"
     settings.JURISTIC_REGISTRY_URL = f"{url}/sandbox/registries/juristic"
     settings.REVENUE_REGISTRY_URL = f"{url}/sandbox/registries/revenue"

@@ -88,7 +88,7 @@ def bad_check_digit() -> str:
 
 def sign_in_and_open_form(page: Page, portal: Portal) -> None:
     person = DEMO_IDENTITIES[0]
-    page.goto(f"{portal.url}/auth/login/?next=/services/{SERVICE}/")
+    page.goto(f"{portal.url}/auth/login/digital_id/?next=/services/{SERVICE}/")
     page.locator("#id_citizen_id").fill(person.citizen_id)
     page.locator("#id_password").fill(person.password)
     page.locator("button[name=sign_in]").click()

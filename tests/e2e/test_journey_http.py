@@ -43,7 +43,7 @@ def sign_in_with_digital_id(
     portal: Portal, citizen: str, password: str, next_path: str
 ) -> requests.Session:
     session = portal.session()
-    page = session.get(f"{portal.url}/auth/login/", params={"next": next_path})
+    page = session.get(f"{portal.url}/auth/login/digital_id/", params={"next": next_path})
     assert page.status_code == 200 and "/sandbox/idp/" in page.url, page.url
     login = form_with(page.text, "citizen_id", page.url)
     login.fields.update({"citizen_id": citizen, "password": password, "sign_in": "1"})
@@ -106,7 +106,7 @@ def test_from_search_to_a_verified_signed_licence(portal: Portal, mailoutbox) ->
 
     # 2. Sign in once through Digital ID; a wrong password is refused first.
     wrong = portal.session()
-    idp_page = wrong.get(f"{portal.url}/auth/login/")
+    idp_page = wrong.get(f"{portal.url}/auth/login/digital_id/")
     bad_login = form_with(idp_page.text, "citizen_id", idp_page.url)
     bad_login.fields.update(
         {"citizen_id": SOMSRI.citizen_id, "password": "not-the-password", "sign_in": "1"}

@@ -129,7 +129,7 @@ def test_an_offsite_next_is_ignored(live: Live) -> None:
 
 def test_a_callback_with_a_state_we_did_not_issue_is_refused(live: Live) -> None:
     browser = requests.Session()
-    start = browser.get(f"{live.url}/auth/login/", allow_redirects=False)
+    start = browser.get(f"{live.url}/auth/login/digital_id/", allow_redirects=False)
     page = browser.get(start.headers["Location"])
     to_callback = submit_credentials(browser, page, PERSON.citizen_id, PERSON.password)
     params = query(to_callback.headers["Location"])
@@ -146,7 +146,7 @@ def test_a_callback_with_a_state_we_did_not_issue_is_refused(live: Live) -> None
 
 def test_a_person_who_cancels_at_digital_id_sees_why_they_are_not_signed_in(live: Live) -> None:
     browser = requests.Session()
-    start = browser.get(f"{live.url}/auth/login/", allow_redirects=False)
+    start = browser.get(f"{live.url}/auth/login/digital_id/", allow_redirects=False)
     page = browser.get(start.headers["Location"])
 
     back = submit_credentials(browser, page, "", "", button="cancel")
@@ -221,7 +221,7 @@ def test_a_staff_account_cannot_be_taken_over_through_digital_id(live: Live) -> 
 
 def test_when_digital_id_is_unreachable_the_login_page_explains(live: Live, settings: Any) -> None:
     settings.OIDC_ISSUER = closed_port_url() + "/sandbox/idp"
-    answer = requests.get(f"{live.url}/auth/login/", allow_redirects=False)
+    answer = requests.get(f"{live.url}/auth/login/digital_id/", allow_redirects=False)
     assert answer.status_code == 502
     assert "ระบบยืนยันตัวตนดิจิทัลไอดีไม่ตอบสนอง" in answer.text
 

@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import pytest
 import requests
+from django.core.cache import cache
 
 from bizportal.registries import demo as registry_demo
 from bizportal.sandbox_idp import demo as idp_demo
@@ -95,6 +96,8 @@ def live(live_server: Any, settings: Any) -> Live:
     url = live_server.url
     settings.BASE_URL = url
     settings.OIDC_ISSUER = url + "/sandbox/idp"
+    settings.THAID_ISSUER = url + "/sandbox/thaid"
+    settings.NDID_NODE_URL = url + "/sandbox/ndid"
     settings.CIVIL_REGISTRY_URL = url + "/sandbox/registries/civil"
     settings.JURISTIC_REGISTRY_URL = url + "/sandbox/registries/juristic"
     settings.REVENUE_REGISTRY_URL = url + "/sandbox/registries/revenue"
@@ -103,6 +106,7 @@ def live(live_server: Any, settings: Any) -> Live:
     idp_demo.seed_foreigners()
     registry_demo.seed()
     seed_platform_exchange()
+    cache.clear()  # the providers' availability probes of an earlier test's server
     return Live(url)
 
 
@@ -232,13 +236,15 @@ def portal_sign_in(
     citizen_id: str = PERSON.citizen_id,
     password: str = PERSON.password,
     next_path: str = "/services/",
+    provider: str = "digital_id",
 ) -> requests.Response:
     """Portal login → provider page → credentials → callback; returns the callback's answer."""
     start = session.get(
-        f"{live.url}/auth/login/", params={"next": next_path}, allow_redirects=False
+        f"{live.url}/auth/login/{provider}/", params={"next": next_path}, allow_redirects=False
     )
     assert start.status_code == 302, start.text
-    assert start.headers["Location"].startswith(live.issuer + "/authorize?")
+    issuer = live.issuer if provider == "digital_id" else f"{live.url}/sandbox/{provider}"
+    assert start.headers["Location"].startswith(issuer + "/authorize?")
     page = session.get(start.headers["Location"])
     assert page.status_code == 200
     to_callback = submit_credentials(session, page, citizen_id, password)

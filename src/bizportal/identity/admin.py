@@ -6,8 +6,9 @@ from typing import Any
 
 from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -15,7 +16,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from bizportal.core import audit
 from bizportal.core.admin import AuditedReadsAdmin
 
-from .models import User
+from . import services
+from .models import IdentityConflict, IdentityLink, User
 
 
 @admin.register(User)
@@ -73,3 +75,64 @@ _audited(AccessAttempt, AccessAttemptAdmin)
 _audited(AccessLog, AccessLogAdmin)
 _audited(AccessFailureLog, AccessFailureLogAdmin)
 _audited(TOTPDevice, TOTPDeviceAdmin)
+
+
+@admin.register(IdentityLink)
+class IdentityLinkAdmin(AuditedReadsAdmin):
+    """Which providers proved which account (read only: sign-ins write it)."""
+
+    list_display = ("account", "provider", "ial", "aal", "first_signed_in_at", "last_signed_in_at")
+    list_filter = ("provider",)
+    search_fields = ("account__citizen_id", "account__full_name_th", "subject")
+    readonly_fields = (
+        "account",
+        "provider",
+        "subject",
+        "ial",
+        "aal",
+        "claims",
+        "first_signed_in_at",
+        "last_signed_in_at",
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(IdentityConflict)
+class IdentityConflictAdmin(AuditedReadsAdmin):
+    """Sign-ins held because a provider contradicted another: accept the new link (the
+    person can then sign in with it) or reject it (the provider stays refused)."""
+
+    list_display = ("account", "provider", "known_provider", "differs", "status", "opened_at")
+    list_filter = ("status", "provider")
+    search_fields = ("account__citizen_id", "account__full_name_th")
+    readonly_fields = tuple(f.name for f in IdentityConflict._meta.fields)
+    actions = ("accept", "reject")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(description="Accept: link the provider to the account")
+    def accept(self, request: HttpRequest, queryset: Any) -> None:
+        self._decide(request, queryset, accept=True)
+
+    @admin.action(description="Reject: keep refusing this provider for the person")
+    def reject(self, request: HttpRequest, queryset: Any) -> None:
+        self._decide(request, queryset, accept=False)
+
+    def _decide(self, request: HttpRequest, queryset: Any, *, accept: bool) -> None:
+        for conflict in queryset:
+            try:
+                decided = services.resolve_identity_conflict(
+                    conflict,
+                    request.user,  # type: ignore[arg-type]  # the admin site: staff only
+                    accept=accept,
+                )
+            except (services.PartyError, ValidationError) as error:
+                self.message_user(request, f"{conflict}: {error}", level=messages.ERROR)
+            else:
+                self.message_user(request, f"{decided}: {decided.get_status_display()}")

@@ -18,6 +18,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from bizportal.core.models import PersonalDataLabel
 
@@ -341,3 +342,137 @@ class CounterProofing(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account} by {self.method} ({self.ial})"
+
+
+# --- identity providers side by side (issue 21) ---------------------------------------
+
+
+class IdentityLink(models.Model):
+    """That an identity provider proved this account: one row per (provider, subject).
+
+    Accounts are matched across providers on the citizen ID (foreign nationals: passport
+    number and nationality); the link says which providers have proved the person, and
+    keeps the little (``claims``: names, birth date) that the next provider's answer is
+    compared with, so a conflicting one is held for review instead of merged.
+    """
+
+    PERSONAL_DATA = {"subject": PersonalDataLabel.PERSONAL, "claims": PersonalDataLabel.PERSONAL}
+
+    account = models.ForeignKey(User, on_delete=models.CASCADE, related_name="identity_links")
+    provider = models.CharField(max_length=30, help_text="plugin name, e.g. digital_id, thaid")
+    subject = models.CharField(max_length=255, help_text="the provider's 'sub' for the person")
+    ial = models.CharField(max_length=8, blank=True)
+    aal = models.PositiveSmallIntegerField(default=1)
+    claims = models.JSONField(
+        default=dict, help_text="minimised: names and birth date as this provider stated them"
+    )
+    first_signed_in_at = models.DateTimeField()
+    last_signed_in_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["account", "provider"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "subject"], name="identity_link_provider_subject_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account} via {self.provider}"
+
+
+class IdentityConflict(models.Model):
+    """A provider's answer that disagrees with what another provider proved for the
+    same account (e.g. another birth date for the same citizen ID): the sign-in was
+    refused and the case waits for a platform administrator, who accepts the new link
+    or rejects it."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", pgettext_lazy("identity conflict", "Open")
+        ACCEPTED = "accepted", pgettext_lazy("identity conflict", "Accepted: linked")
+        REJECTED = "rejected", pgettext_lazy("identity conflict", "Rejected: refused")
+
+    PERSONAL_DATA = {
+        "subject": PersonalDataLabel.PERSONAL,
+        "known_claims": PersonalDataLabel.PERSONAL,
+        "new_claims": PersonalDataLabel.PERSONAL,
+    }
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    account = models.ForeignKey(User, on_delete=models.CASCADE, related_name="identity_conflicts")
+    provider = models.CharField(max_length=30, help_text="the provider whose answer conflicts")
+    subject = models.CharField(max_length=255)
+    known_provider = models.CharField(max_length=30, help_text="who proved the account before")
+    known_claims = models.JSONField(default=dict, help_text="minimised, as proved before")
+    new_claims = models.JSONField(default=dict, help_text="minimised, as the provider sent")
+    ial = models.CharField(max_length=8, blank=True)
+    aal = models.PositiveSmallIntegerField(default=1)
+    differs = models.JSONField(default=list, help_text="names of the claims that differ")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    opened_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-opened_at"]
+
+    def __str__(self) -> str:
+        return f"{self.account}: {self.provider} vs {self.known_provider} ({self.status})"
+
+
+class NdidRequest(models.Model):
+    """A sign-in through the NDID network, from the request to the node until the person
+    is signed in: ``pending`` until the node's callback says ``completed``, ``rejected``
+    or ``timed_out`` (or the portal gives up waiting: ``timed_out`` too); a completed
+    request signs in once (``signed_in_at``)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", pgettext_lazy("NDID request", "Waiting for your IdP")
+        COMPLETED = "completed", pgettext_lazy("NDID request", "Confirmed by your IdP")
+        REJECTED = "rejected", pgettext_lazy("NDID request", "Refused at your IdP")
+        TIMED_OUT = "timed_out", pgettext_lazy("NDID request", "Timed out")
+
+    FINAL = frozenset({Status.COMPLETED, Status.REJECTED, Status.TIMED_OUT})
+    PERSONAL_DATA = {"identifier": PersonalDataLabel.PERSONAL}
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    reference_id = models.CharField(max_length=64, unique=True, help_text="ours, to the node")
+    request_id = models.CharField(max_length=128, unique=True, help_text="the node's")
+    namespace = models.CharField(max_length=30, default="citizen_id")
+    identifier = models.CharField(max_length=30, help_text="the citizen ID asked about")
+    idp_id = models.CharField(max_length=128, help_text="the IdP the person chose")
+    min_ial = models.CharField(max_length=8)
+    min_aal = models.CharField(max_length=8)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    ial = models.CharField(max_length=8, blank=True)
+    aal = models.CharField(max_length=8, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    answered_at = models.DateTimeField(null=True, blank=True)
+    signed_in_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"NDID {self.request_id} ({self.status})"
+
+
+class ProviderProofing(models.Model):
+    """The person's identity proved again at an identity provider, at the portal's
+    request for a higher IAL (``acr_values``): method "provider", which one, when, and
+    the IAL it confirmed. (Proofing at a counter is :class:`CounterProofing`.)"""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    account = models.ForeignKey(User, on_delete=models.PROTECT, related_name="provider_proofings")
+    provider = models.CharField(max_length=30)
+    ial = models.CharField(max_length=8)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.account} at {self.provider} ({self.ial})"

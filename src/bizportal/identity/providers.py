@@ -7,14 +7,24 @@ Thai Digital ID (``sub``, ``pid``, ``name``, ``name_en``, ``email``, ``ial``, ``
 The built-in plugin ``digital_id`` speaks OpenID Connect to whatever
 issuer ``OIDC_ISSUER`` names, so moving from the sandbox to ThaID or an NDID proxy is a
 configuration change; a provider with a different protocol is a new plugin under
-``identity/contrib/<name>/`` selected by ``IDENTITY_PROVIDER``.
+``identity/contrib/<name>/``. ``IDENTITY_PROVIDERS`` lists the plugins offered side by
+side on the sign-in page (``thaid`` speaks OIDC with DOPA's claims); ``IDENTITY_PROVIDER``
+is the one old links without a provider name fall back to when only one is enabled.
+
+Whether a provider can be used now is probed (:func:`availability`): a short fetch of
+its discovery or health document, believed for ``IDENTITY_PROBE_CACHE_SECONDS``, so a
+provider that is down is shown as unavailable while the others keep working.
 """
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
 from typing import Any, Protocol
 
+import requests
 from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.utils.functional import Promise
 
@@ -32,8 +42,17 @@ class SignInError(Exception):
 
 
 class IdentityProvider(Protocol):
+    name: str
     label_th: str
     label_en: str
+
+    def probe(self) -> str:
+        """Empty when the provider answers now; else a short reason (for logs and tests)."""
+        ...
+
+    def assurance(self, claims: dict[str, Any]) -> tuple[str, int]:
+        """The IAL (``"2.3"``) and AAL (``2``) the claims ``finish`` returned confirm."""
+        ...
 
     def start(
         self,
@@ -70,6 +89,53 @@ class IdentityProvider(Protocol):
 providers: Registry[IdentityProvider] = Registry("identity provider")
 
 
+log = logging.getLogger(__name__)
+
+
 def get_provider(identifier: str | None = None) -> IdentityProvider:
     """The configured provider (``settings.IDENTITY_PROVIDER``) or the one named."""
     return providers[identifier or settings.IDENTITY_PROVIDER]
+
+
+def enabled() -> list[str]:
+    """The names in ``IDENTITY_PROVIDERS`` that are registered plugins, in order."""
+    return [name for name in settings.IDENTITY_PROVIDERS if name in providers]
+
+
+def probe_url(url: str, headers: dict[str, str] | None = None) -> str:
+    """GET ``url`` with the probe timeout: empty if it answers 2xx, else why not."""
+    try:
+        answer = requests.get(url, headers=headers, timeout=settings.IDENTITY_PROBE_TIMEOUT)
+    except requests.RequestException as error:
+        return type(error).__name__
+    return "" if answer.ok else f"HTTP {answer.status_code}"
+
+
+@dataclass(frozen=True)
+class Availability:
+    name: str
+    label_th: str
+    label_en: str
+    available: bool
+    reason: str = ""
+
+
+def _cache_key(name: str) -> str:
+    return f"identity:probe:{name}"
+
+
+def availability(name: str) -> Availability:
+    """Whether provider ``name`` answers, from the cache or probed now (short timeout)."""
+    provider = providers[name]
+    reason = cache.get(_cache_key(name))
+    if reason is None:
+        reason = provider.probe()
+        if reason:
+            log.warning("identity provider %s unavailable: %s", name, reason)
+        cache.set(_cache_key(name), reason, settings.IDENTITY_PROBE_CACHE_SECONDS)
+    return Availability(name, provider.label_th, provider.label_en, not reason, reason)
+
+
+def forget_availability(name: str) -> None:
+    """Probe ``name`` again next time (after a sign-in against it failed, or a switch)."""
+    cache.delete(_cache_key(name))

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -35,9 +36,13 @@ from .models import (
     AGENCY_ROLES,
     CounterProofing,
     Directorship,
+    IdentityConflict,
+    IdentityLink,
     Mandate,
     MandateAction,
+    NdidRequest,
     Party,
+    ProviderProofing,
     StaffRole,
     User,
 )
@@ -58,6 +63,11 @@ def _ial_rank(level: str | None) -> int:
         return -1
 
 
+def ial_reaches(have: str, need: str) -> bool:
+    """Whether IAL ``have`` is at least ``need`` (both known levels)."""
+    return _ial_rank(need) >= 0 and _ial_rank(have) >= _ial_rank(need)
+
+
 def meets_assurance(user: Any, min_ial: str) -> bool:
     """Whether the user's last Digital ID sign-in was at least ``min_ial``.
 
@@ -73,8 +83,41 @@ def meets_assurance(user: Any, min_ial: str) -> bool:
     return _ial_rank(getattr(user, "identity_assurance", "")) >= required
 
 
+def sign_in_with_digital_id(
+    claims: Mapping[str, Any],
+    person: PersonRecord | None,
+    *,
+    provider: str = "digital_id",
+    ial: str | None = None,
+    aal: int | None = None,
+) -> User:
+    """Sign in (:func:`_sign_in`); a provider's answer that conflicts with what another
+    provider proved for the account is refused and held for review, in a transaction of
+    its own so the refusal does not roll the case back."""
+    try:
+        return _sign_in(claims, person, provider=provider, ial=ial, aal=aal)
+    except ConflictFound as found:
+        hold_identity_conflict(found)
+        raise SignInError(
+            _(
+                "The details this provider sent for you differ from those another provider "
+                "proved before, so this sign-in is held for review by the portal's "
+                "administrators; please sign in the way you did before, or contact us"
+            ),
+            code="identity_conflict",
+            status=409,
+        ) from found
+
+
 @transaction.atomic
-def sign_in_with_digital_id(claims: Mapping[str, Any], person: PersonRecord | None) -> User:
+def _sign_in(
+    claims: Mapping[str, Any],
+    person: PersonRecord | None,
+    *,
+    provider: str,
+    ial: str | None,
+    aal: int | None,
+) -> User:
     """Create or update the entrepreneur the claims (and the registry record) describe.
 
     A Thai national is keyed by the citizen ID and must match the civil-registry record
@@ -83,7 +126,11 @@ def sign_in_with_digital_id(claims: Mapping[str, Any], person: PersonRecord | No
     national (``person_kind: foreign``) is keyed by passport and nationality, and by the
     13-digit Thai ID where they have one; there is no civil-registry record to read.
     Refuses staff accounts (they sign in at the back office) and deactivated ones.
+    ``provider`` names the plugin that verified the claims; ``ial`` and ``aal`` are what
+    it says they confirm (default: the ``ial`` and ``aal`` claims, Digital ID's names).
     """
+    ial = str(claims.get("ial") or "") if ial is None else ial
+    aal_text = str(claims.get("aal", "")) if aal is None else str(aal)
     foreign = claims.get("person_kind") == "foreign"
     citizen_id = _claimed_citizen_id(claims, required=not foreign)
     passport_no, nationality = _claimed_passport(claims) if foreign else ("", "")
@@ -95,6 +142,8 @@ def sign_in_with_digital_id(claims: Mapping[str, Any], person: PersonRecord | No
     audit.hold_chain()  # before the account row is locked: see hold_chain
     user = _account_for(citizen_id, passport_no, nationality)
     created = user.pk is None
+    if not created:
+        _check_link(user, provider, claims, ial, aal_text)
     before = {name: getattr(user, name) for name in _SYNCED}
     _sync_names(user, claims, person)
     if person is not None:
@@ -104,20 +153,21 @@ def sign_in_with_digital_id(claims: Mapping[str, Any], person: PersonRecord | No
         passport_no or user.passport_no,
         nationality or user.nationality,
     )
-    user.identity_assurance = str(claims.get("ial") or "")[:8]
+    user.identity_assurance = ial[:8]
     user.save()
     ensure_person_party(user)
+    _record_link(user, provider, claims, ial, aal_text)
 
     changed = sorted(name for name in _SYNCED if getattr(user, name) != before[name])
     audit.record(
         "identity.signed_in",
         user,
         actor=user,
-        provider="digital_id",
+        provider=provider,
         issuer=str(claims.get("iss", "")),
         person_kind="foreign" if foreign else "thai",
         ial=user.identity_assurance,
-        aal=str(claims.get("aal", "")),
+        aal=aal_text,
         acr=str(claims.get("acr", "")),
         amr=list(claims.get("amr") or []),
         account_created=created,
@@ -677,3 +727,321 @@ def check_staff_totp(user: User, code: str) -> tuple[SecondFactor, TOTPDevice | 
         audit.record("identity.second_factor_enrolled", user, actor=user, device="totp")
     audit.record("identity.second_factor_verified", user, actor=user, aal="2", amr=["pwd", "otp"])
     return SecondFactor.OK, device
+
+
+# --- identity providers side by side: links and conflicts (issue 21) -----------------
+
+#: The claims a provider's answer is compared on, kept minimised on links and conflicts.
+COMPARED_CLAIMS = ("given_name", "family_name", "given_name_en", "family_name_en", "birthdate")
+
+
+def minimised_claims(claims: Mapping[str, Any]) -> dict[str, str]:
+    """Names and birth date as the provider stated them, nothing else."""
+    return {k: str(claims[k]).strip() for k in COMPARED_CLAIMS if claims.get(k)}
+
+
+def _same(a: str, b: str) -> bool:
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
+class ConflictFound(Exception):
+    """A provider's first answer for an account disagrees with another provider's."""
+
+    def __init__(
+        self, account: User, provider: str, subject: str, link: IdentityLink, **data: Any
+    ) -> None:
+        super().__init__(f"{provider} conflicts with {link.provider}")
+        self.account, self.provider, self.subject, self.link = account, provider, subject, link
+        self.data = data
+
+
+def _check_link(user: User, provider: str, claims: Mapping[str, Any], ial: str, aal: str) -> None:
+    """Before a provider's first sign-in to an existing account: its names and birth
+    date must agree with every other provider's that proved the account (the claims both
+    sent). Raises :class:`ConflictFound`, or :class:`SignInError` after a rejection."""
+    subject = str(claims.get("sub") or "")
+    if IdentityLink.objects.filter(account=user, provider=provider, subject=subject).exists():
+        return
+    if IdentityConflict.objects.filter(
+        account=user, provider=provider, subject=subject, status=IdentityConflict.Status.REJECTED
+    ).exists():
+        raise SignInError(
+            _("Signing in this way was refused after a review; please use the way you did before"),
+            code="identity_conflict_rejected",
+            status=403,
+        )
+    new = minimised_claims(claims)
+    for link in user.identity_links.exclude(provider=provider):
+        differs = sorted(k for k in new if k in link.claims and not _same(new[k], link.claims[k]))
+        if differs:
+            raise ConflictFound(
+                user, provider, subject, link, new=new, differs=differs, ial=ial, aal=aal
+            )
+
+
+def _record_link(user: User, provider: str, claims: Mapping[str, Any], ial: str, aal: str) -> None:
+    """Which provider proved the account, when first and last, at which assurance."""
+    now = timezone.now()
+    subject = str(claims.get("sub") or "")
+    link, _created = IdentityLink.objects.get_or_create(
+        provider=provider,
+        subject=subject,
+        defaults={"account": user, "first_signed_in_at": now, "last_signed_in_at": now},
+    )
+    if link.account_id != user.pk:
+        raise SignInError(
+            _("This identity is linked to another account; please contact us"),
+            code="link_other_account",
+            status=409,
+        )
+    link.last_signed_in_at = now
+    link.ial, link.aal = ial, int(aal) if aal.isdigit() else 1
+    link.claims = minimised_claims(claims) or link.claims
+    link.save()
+
+
+@transaction.atomic
+def hold_identity_conflict(found: ConflictFound) -> IdentityConflict:
+    """Keep the refused answer for review (one open case per account, provider and
+    subject), audited with the names of the claims that differ, not their values."""
+    conflict, created = IdentityConflict.objects.select_for_update().get_or_create(
+        account=found.account,
+        provider=found.provider,
+        subject=found.subject,
+        status=IdentityConflict.Status.OPEN,
+        defaults={"known_provider": found.link.provider},
+    )
+    conflict.known_provider = found.link.provider
+    conflict.known_claims = dict(found.link.claims)
+    conflict.new_claims = found.data["new"]
+    conflict.differs = found.data["differs"]
+    conflict.ial = found.data["ial"][:8]
+    conflict.aal = int(found.data["aal"]) if str(found.data["aal"]).isdigit() else 1
+    conflict.save()
+    audit.record(
+        "identity.conflict_held",
+        conflict,
+        actor_label=f"identity provider {found.provider}",
+        account=str(found.account.public_id),
+        provider=found.provider,
+        known_provider=found.link.provider,
+        differs=conflict.differs,
+        again=not created,
+    )
+    return conflict
+
+
+@transaction.atomic
+def resolve_identity_conflict(
+    conflict: IdentityConflict, admin: User, *, accept: bool, note: str = ""
+) -> IdentityConflict:
+    """A platform administrator's decision: accept (the provider is linked to the
+    account with the claims it sent, so the person can sign in with it) or reject (the
+    provider stays refused for this person)."""
+    if not (admin.is_superuser or admin.has_role(StaffRole.PLATFORM_ADMIN)):
+        raise PartyError(_("Platform administrators only"))
+    conflict = IdentityConflict.objects.select_for_update().get(pk=conflict.pk)
+    if conflict.status != IdentityConflict.Status.OPEN:
+        raise ValidationError(_("This case has already been decided"), code="decided")
+    if accept:
+        if IdentityLink.objects.filter(
+            provider=conflict.provider, subject=conflict.subject
+        ).exists():
+            raise ValidationError(
+                _("This identity is linked to another account"), code="linked_elsewhere"
+            )
+        now = timezone.now()
+        IdentityLink.objects.create(
+            account=conflict.account,
+            provider=conflict.provider,
+            subject=conflict.subject,
+            ial=conflict.ial,
+            aal=conflict.aal,
+            claims=conflict.new_claims,
+            first_signed_in_at=now,
+            last_signed_in_at=now,
+        )
+    conflict.status = (
+        IdentityConflict.Status.ACCEPTED if accept else IdentityConflict.Status.REJECTED
+    )
+    conflict.resolved_at = timezone.now()
+    conflict.resolved_by = admin
+    conflict.save()
+    audit.record(
+        "identity.conflict_resolved",
+        conflict,
+        actor=admin,
+        account=str(conflict.account.public_id),
+        provider=conflict.provider,
+        decision=conflict.status,
+        note=note[:500],
+    )
+    return conflict
+
+
+# --- NDID sign-in requests (issue 21) -------------------------------------------------
+
+
+class NdidCallbackRefused(Exception):
+    """A node callback the portal does not accept; ``code`` for the audit and tests,
+    ``status`` for the answer to the node, ``data`` what the audit keeps."""
+
+    def __init__(self, code: str, status: int, **data: Any) -> None:
+        super().__init__(code)
+        self.code, self.status, self.data = code, status, data
+
+
+@transaction.atomic
+def open_ndid_request(
+    *, reference_id: str, request_id: str, pid: str, idp_id: str, min_ial: str, min_aal: str
+) -> NdidRequest:
+    """Record the request the node accepted (after the HTTP exchange), pending."""
+    item = NdidRequest.objects.create(
+        reference_id=reference_id,
+        request_id=request_id,
+        identifier=pid,
+        idp_id=idp_id,
+        min_ial=min_ial,
+        min_aal=min_aal,
+        expires_at=timezone.now() + dt.timedelta(seconds=settings.NDID_REQUEST_TIMEOUT),
+    )
+    audit.record(
+        "identity.ndid_requested",
+        item,
+        actor_label="sign-in",
+        request_id=request_id,
+        idp_id=idp_id,
+        min_ial=min_ial,
+        min_aal=min_aal,
+    )
+    return item
+
+
+@transaction.atomic
+def audit_ndid_refusal(refused: NdidCallbackRefused) -> None:
+    """Record a refused callback (in its own transaction: the refusal rolls back the rest)."""
+    audit.record(
+        "identity.ndid_callback_refused",
+        ("identity.ndidrequest", str(refused.data.get("request_id") or "-")[:128]),
+        actor_label="ndid node",
+        reason=refused.code,
+        **refused.data,
+    )
+
+
+def record_ndid_callback(payload: Mapping[str, Any]) -> NdidRequest:
+    """Apply a (verified) status callback, or audit why not and raise
+    :class:`NdidCallbackRefused`."""
+    try:
+        return _apply_ndid_callback(payload)
+    except NdidCallbackRefused as refused:
+        audit_ndid_refusal(refused)
+        raise
+
+
+@transaction.atomic
+def _apply_ndid_callback(payload: Mapping[str, Any]) -> NdidRequest:
+    """``pending`` changes nothing, a final status closes the request once; a status for
+    a closed request is a replay, one for a request we never made is refused."""
+    request_id = str(payload.get("request_id") or "")
+    status = str(payload.get("status") or "")
+    item = NdidRequest.objects.select_for_update().filter(request_id=request_id).first()
+    if item is None:
+        raise NdidCallbackRefused("unknown_request", 404, request_id=request_id)
+    if item.status in NdidRequest.FINAL:
+        raise NdidCallbackRefused("replayed", 409, request_id=request_id, reported=status)
+    if status not in NdidRequest.Status.values:
+        raise NdidCallbackRefused("bad_status", 400, request_id=request_id, reported=status)
+    if status == NdidRequest.Status.COMPLETED:
+        _accept_ndid_answer(item, payload)
+    item.status = status
+    if status != NdidRequest.Status.PENDING:
+        item.answered_at = timezone.now()
+    item.save()
+    audit.record(
+        "identity.ndid_answered",
+        item,
+        actor_label="ndid node",
+        request_id=request_id,
+        status=item.status,
+        ial=item.ial,
+        aal=item.aal,
+    )
+    return item
+
+
+def _accept_ndid_answer(item: NdidRequest, payload: Mapping[str, Any]) -> None:
+    """A completion must come from the IdP asked, with a valid signature, at least at
+    the levels asked for; otherwise it is refused (nothing recorded but the refusal)."""
+    answers = [
+        answer
+        for answer in payload.get("response_valid_list") or []
+        if isinstance(answer, dict)
+        and answer.get("idp_id") == item.idp_id
+        and answer.get("valid_signature") is True
+        and answer.get("valid_ial") is True
+    ]
+    if not answers:
+        raise NdidCallbackRefused("no_valid_response", 400, request_id=item.request_id)
+    ial, aal = str(answers[0].get("ial") or ""), str(answers[0].get("aal") or "")
+    try:
+        aal_ok = float(aal) >= float(item.min_aal)
+    except ValueError:
+        aal_ok = False
+    if _ial_rank(ial) < _ial_rank(item.min_ial) or not aal_ok:
+        raise NdidCallbackRefused("insufficient_assurance", 400, request_id=item.request_id)
+    item.ial, item.aal = ial, aal
+
+
+@transaction.atomic
+def expire_ndid_request(public_id: str) -> NdidRequest:
+    """Give up waiting on a request past its time (the node may never call back)."""
+    item = NdidRequest.objects.select_for_update().get(public_id=public_id)
+    if item.status == NdidRequest.Status.PENDING and item.expires_at <= timezone.now():
+        item.status = NdidRequest.Status.TIMED_OUT
+        item.answered_at = timezone.now()
+        item.save()
+        audit.record("identity.ndid_timed_out", item, actor_label="sign-in")
+    return item
+
+
+@transaction.atomic
+def consume_ndid_request(public_id: str) -> NdidRequest:
+    """The completed request, marked used: it signs in once."""
+    item = NdidRequest.objects.select_for_update().filter(public_id=public_id).first()
+    if item is None or item.status != NdidRequest.Status.COMPLETED or item.signed_in_at:
+        raise SignInError(
+            _("Your IdP did not confirm this sign-in, please start again"),
+            code="ndid_not_completed",
+            status=403,
+        )
+    item.signed_in_at = timezone.now()
+    item.save(update_fields=["signed_in_at"])
+    return item
+
+
+# --- IAL raised at the identity provider (issue 21 item 2) --------------------------
+
+
+@transaction.atomic
+def record_provider_proofing(user: User, provider: str, ial: str) -> ProviderProofing:
+    """The provider proved the person at ``ial`` when the portal asked for more
+    (``acr_values``): kept as a proofing row (method "provider", which provider, when),
+    and the account's IAL raised if that is higher than what it had."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    before = user.identity_assurance
+    if _ial_rank(ial) > _ial_rank(before):
+        user.identity_assurance = ial[:8]
+        user.save(update_fields=["identity_assurance"])
+    proofing = ProviderProofing.objects.create(account=user, provider=provider, ial=ial[:8])
+    audit.record(
+        "identity.proofed_at_provider",
+        user,
+        actor=user,
+        method="provider",
+        provider=provider,
+        ial=ial,
+        ial_before=before,
+        proofing=str(proofing.public_id),
+    )
+    return proofing

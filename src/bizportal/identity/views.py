@@ -1,4 +1,5 @@
-"""Digital ID sign-in (OpenID Connect relying party): login, callback, logout.
+"""Sign-in with the identity providers (OpenID Connect relying party): the page that
+offers the enabled providers side by side, login, callback, logout.
 
 The callback does its two HTTP exchanges (token endpoint, civil registry) before any
 database transaction opens, then hands the verified claims and the registry record to
@@ -30,15 +31,27 @@ from bizportal.registries.client import PersonRecord, RegistryError
 from . import services
 from .acting import AAL_SESSION_KEY, session_aal
 from .acting import options as acting_options
-from .contrib.digital_id import confirmed_aal
-from .providers import SignInError, get_provider
+from .providers import IdentityProvider, SignInError, availability, enabled, get_provider
+from .providers import providers as registered_providers
 
 log = logging.getLogger(__name__)
 
 NEXT_KEY = "identity.next"
 STEP_UP_KEY = "identity.step_up"
-#: Session keys the provider plugins own (e.g. ``digital_id.id_token``).
-PROVIDER_KEYS = ("digital_id.",)
+#: Which provider the round trip under way went to, and which one signed this session in.
+STARTED_KEY = "identity.started_with"
+PROVIDER_KEY = "identity.provider"
+
+
+def _plugin_keys() -> tuple[str, ...]:
+    """Session-key prefixes the provider plugins own (e.g. ``digital_id.id_token``)."""
+    return tuple(f"{name}." for name, _plugin in registered_providers)
+
+
+def _session_provider(request: HttpRequest) -> IdentityProvider:
+    """The provider that signed this session in (the default one for older sessions)."""
+    name = request.session.get(PROVIDER_KEY)
+    return get_provider(name if name in registered_providers else None)
 
 
 def _safe_next(request: HttpRequest, candidate: str | None) -> str:
@@ -55,7 +68,7 @@ def _callback_uri() -> str:
 
 
 def _failure(request: HttpRequest, error: SignInError) -> HttpResponse:
-    log.info("Digital ID sign-in failed: %s", error.code)
+    log.info("sign-in failed: %s", error.code)
     return render(
         request,
         "identity/error.html",
@@ -67,10 +80,37 @@ def _failure(request: HttpRequest, error: SignInError) -> HttpResponse:
 @never_cache
 @require_GET
 def login(request: HttpRequest) -> HttpResponse:
-    """``/auth/login/?next=...``: start the Digital ID round trip."""
+    """``/auth/login/?next=...``: the enabled providers side by side, each shown as
+    available or not; with only one enabled, straight to it (as old links expect)."""
+    names = enabled()
+    if len(names) == 1:
+        return login_with(request, names[0])
+    return render(
+        request,
+        "identity/login.html",
+        {
+            "providers": [availability(name) for name in names],
+            "next": _safe_next(request, request.GET.get("next")),
+        },
+    )
+
+
+@never_cache
+@require_GET
+def login_with(request: HttpRequest, provider: str) -> HttpResponse:
+    """``/auth/login/<provider>/?next=...``: start the round trip with that provider."""
+    if provider not in enabled():
+        raise Http404("no such identity provider")
+    if not availability(provider).available:
+        message = getattr(get_provider(provider), "unavailable_message", "") or _(
+            "This way of signing in is not available at the moment; please choose "
+            "another one or try again in a few minutes"
+        )
+        return _failure(request, SignInError(message, code="provider_unavailable", status=502))
     request.session[NEXT_KEY] = _safe_next(request, request.GET.get("next"))
+    request.session[STARTED_KEY] = provider
     try:
-        return get_provider().start(request, redirect_uri=_callback_uri())
+        return get_provider(provider).start(request, redirect_uri=_callback_uri())
     except SignInError as error:
         return _failure(request, error)
 
@@ -81,21 +121,31 @@ def callback(request: HttpRequest) -> HttpResponse:
     """``/auth/callback/``: verify the answer, read the registry, sign the person in
     (or, after a step-up, raise the session's assurance)."""
     step_up = request.session.pop(STEP_UP_KEY, None)
+    name = request.session.pop(STARTED_KEY, None) or settings.IDENTITY_PROVIDER
+    if name not in registered_providers:
+        raise Http404("no such identity provider")
+    provider = get_provider(name)
     try:
-        claims = get_provider().finish(request)
+        claims = provider.finish(request)
+        ial, aal = provider.assurance(claims)
+        if step_up is not None and "ial" in step_up:
+            return _finish_ial_step_up(request, claims, step_up, name, ial)
         if step_up is not None:
-            return _finish_step_up(request, claims, step_up)
-        user = services.sign_in_with_digital_id(claims, _registry_record(claims))
+            return _finish_step_up(request, claims, step_up, aal)
+        user = services.sign_in_with_digital_id(
+            claims, _registry_record(claims), provider=name, ial=ial, aal=aal
+        )
     except SignInError as error:
         return _failure(request, error)
 
     next_url = _safe_next(request, request.session.pop(NEXT_KEY, None))
     # login() empties the session when someone else was signed in on this browser: keep
     # what the provider plugin stored for sign-out and refresh across it.
-    kept = {k: v for k, v in request.session.items() if k.startswith(PROVIDER_KEYS)}
+    kept = {k: v for k, v in request.session.items() if k.startswith(_plugin_keys())}
     django_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     request.session.update(kept)
-    request.session[AAL_SESSION_KEY] = max(confirmed_aal(claims), 1)
+    request.session[PROVIDER_KEY] = name
+    request.session[AAL_SESSION_KEY] = max(aal, 1)
     return _after_sign_in(request, user, next_url)
 
 
@@ -176,7 +226,10 @@ def _after_sign_in(request: HttpRequest, user: Any, next_url: str) -> HttpRespon
 @require_GET
 def step_up(request: HttpRequest) -> HttpResponse:
     """``/auth/step-up/?aal=2&next=...``: ask Digital ID for a stronger sign-in (a second
-    factor) for this session; the person comes back to ``next``."""
+    factor) for this session; the person comes back to ``next``. With ``?ial=2.3``
+    instead: ask the provider to prove the person's identity at that IAL."""
+    if "ial" in request.GET:
+        return _step_up_ial(request, request.GET["ial"])
     try:
         wanted = int(request.GET.get("aal", "2"))
     except ValueError:
@@ -189,8 +242,9 @@ def step_up(request: HttpRequest) -> HttpResponse:
     if not getattr(request.user, "is_entrepreneur", False):
         raise Http404("entrepreneurs only")
     request.session[STEP_UP_KEY] = {"aal": wanted, "next": next_url}
+    request.session[STARTED_KEY] = request.session.get(PROVIDER_KEY) or settings.IDENTITY_PROVIDER
     try:
-        return get_provider().start(
+        return _session_provider(request).start(
             request,
             redirect_uri=_callback_uri(),
             # No prompt=login: the provider keeps the password sign-in and asks only
@@ -202,8 +256,61 @@ def step_up(request: HttpRequest) -> HttpResponse:
         return _failure(request, error)
 
 
+def _step_up_ial(request: HttpRequest, wanted: str) -> HttpResponse:
+    """Send the person to their provider with ``acr_values`` asking for IAL ``wanted``."""
+    next_url = _safe_next(request, request.GET.get("next"))
+    if wanted not in services.IAL_ORDER:
+        return _failure(request, SignInError(_("Unknown identity assurance level"), code="bad_ial"))
+    if services.meets_assurance(request.user, wanted):
+        return HttpResponseRedirect(next_url)
+    if not getattr(request.user, "is_entrepreneur", False):
+        raise Http404("entrepreneurs only")
+    provider = _session_provider(request)
+    if not getattr(provider, "raises_ial", False):
+        return _failure(
+            request,
+            SignInError(
+                _(
+                    "The provider you signed in with cannot prove your identity at a higher "
+                    "level; sign in with Digital ID, or visit a service counter"
+                ),
+                code="provider_cannot_raise_ial",
+                status=409,
+            ),
+        )
+    request.session[STEP_UP_KEY] = {"ial": wanted, "next": next_url}
+    request.session[STARTED_KEY] = request.session.get(PROVIDER_KEY) or settings.IDENTITY_PROVIDER
+    try:
+        return provider.start(
+            request, redirect_uri=_callback_uri(), acr_values=f"urn:th:digitalid:ial:{wanted}"
+        )
+    except SignInError as error:
+        request.session.pop(STEP_UP_KEY, None)
+        return _failure(request, error)
+
+
+def _finish_ial_step_up(
+    request: HttpRequest, claims: dict[str, Any], asked: dict[str, Any], name: str, ial: str
+) -> HttpResponse:
+    """The proofing must be the same person's and reach the IAL asked for."""
+    user = request.user
+    if not user.is_authenticated or not _same_person(user, claims):
+        raise SignInError(
+            _("The second sign-in was someone else's"), code="step_up_other_person", status=403
+        )
+    if not services.ial_reaches(ial, asked["ial"]):
+        raise SignInError(
+            _("Your identity was not proved at the level asked for"),
+            code="insufficient_ial",
+            status=403,
+        )
+    services.record_provider_proofing(user, name, ial)  # type: ignore[arg-type]
+    messages.success(request, _("Identity proved at IAL %(level)s") % {"level": ial})
+    return HttpResponseRedirect(_safe_next(request, asked.get("next")))
+
+
 def _finish_step_up(
-    request: HttpRequest, claims: dict[str, Any], asked: dict[str, Any]
+    request: HttpRequest, claims: dict[str, Any], asked: dict[str, Any], reached: int
 ) -> HttpResponse:
     """The stronger sign-in must be the same person's, at the level asked for."""
     user = request.user
@@ -213,7 +320,6 @@ def _finish_step_up(
             code="step_up_other_person",
             status=403,
         )
-    reached = confirmed_aal(claims)
     if reached < int(asked.get("aal", 2)):
         raise SignInError(
             _("The second factor was not confirmed"),
@@ -244,7 +350,9 @@ def logout(request: HttpRequest) -> HttpResponse:
     provider's session too (RP-initiated logout); then home."""
     home = settings.BASE_URL + reverse(settings.LOGOUT_REDIRECT_URL)
     try:
-        provider_logout = get_provider().end_session_url(request, post_logout_redirect_uri=home)
+        provider_logout = _session_provider(request).end_session_url(
+            request, post_logout_redirect_uri=home
+        )
     except SignInError:
         provider_logout = None
     services.record_sign_out(request.user)
@@ -261,7 +369,7 @@ def refresh(request: HttpRequest) -> HttpResponse:
     if not getattr(user, "is_entrepreneur", False):
         raise Http404("entrepreneurs only")
     try:
-        info = get_provider().refresh(request)
+        info = _session_provider(request).refresh(request)
         changed = services.update_from_userinfo(user, info)  # type: ignore[arg-type]
     except SignInError as error:
         messages.error(request, str(error))

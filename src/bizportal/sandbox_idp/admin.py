@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
@@ -9,7 +11,8 @@ from django.http import HttpRequest
 from bizportal.core import audit
 from bizportal.core.admin import AuditedReadsAdmin
 
-from .models import SandboxIdentity
+from . import switches
+from .models import ProviderSwitch, SandboxIdentity
 
 
 class SandboxIdentityForm(forms.ModelForm):
@@ -78,3 +81,25 @@ class SandboxIdentityAdmin(AuditedReadsAdmin):
             password_changed=bool(form.cleaned_data.get("new_password")),
             totp_reset=bool(form.cleaned_data.get("reset_totp")),
         )
+
+
+@admin.register(ProviderSwitch)
+class ProviderSwitchAdmin(AuditedReadsAdmin):
+    """Stop and start the sandbox providers (a stopped one answers 503)."""
+
+    list_display = ("provider", "stopped", "changed_at")
+    readonly_fields = ("provider", "stopped", "changed_at")
+    actions = ("stop", "start")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(description="Stop the selected providers (they answer 503)")
+    def stop(self, request: HttpRequest, queryset: Any) -> None:
+        for switch in queryset:
+            switches.set_stopped(switch.provider, stopped=True, by=request.user.get_username())
+
+    @admin.action(description="Start the selected providers")
+    def start(self, request: HttpRequest, queryset: Any) -> None:
+        for switch in queryset:
+            switches.set_stopped(switch.provider, stopped=False, by=request.user.get_username())

@@ -22,7 +22,8 @@ from django.db import transaction
 
 from bizportal.core import audit, demo
 
-from .models import PersonKind, SandboxIdentity
+from .models import PersonKind, ProviderSwitch, SandboxIdentity
+from .switches import SWITCHABLE
 
 DEMO_PASSWORD = "demo1234"  # noqa: S105 - published demo credential
 #: Base32 TOTP secret of นางสมศรี ใจดี (3101700123452): published, for demos and tests only.
@@ -206,6 +207,7 @@ def seed() -> list[DemoIdentity]:
             "family_name_en",
             "email",
             "ial",
+            "birth_date",
         ):
             setattr(identity, name, getattr(person, name))
         identity.person_kind = PersonKind.THAI
@@ -242,7 +244,7 @@ def seed_foreigners() -> list[DemoForeigner]:
 
 @demo.loader("sandbox_idp", order=20)
 def load_demo() -> list[demo.DemoLogin]:
-    group = "Entrepreneurs (sign in with Digital ID: the sandbox provider)"
+    group = "Entrepreneurs (sign in with Digital ID or ThaID: the sandbox providers)"
     logins = [
         demo.DemoLogin(
             group,
@@ -266,4 +268,11 @@ def load_demo() -> list[demo.DemoLogin]:
         )
         for person in seed_foreigners()
     ]
+    seed_switches()
     return logins
+
+
+def seed_switches() -> None:
+    """One running switch row per sandbox provider, so the admin lists them to stop."""
+    for provider in sorted(SWITCHABLE):
+        ProviderSwitch.objects.get_or_create(provider=provider)

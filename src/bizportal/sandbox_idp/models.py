@@ -58,6 +58,7 @@ class SandboxIdentity(models.Model):
         "given_name_en": PersonalDataLabel.PERSONAL,
         "family_name_en": PersonalDataLabel.PERSONAL,
         "email": PersonalDataLabel.PERSONAL,
+        "birth_date": PersonalDataLabel.PERSONAL,
         # Whoever holds it can produce the person's second factor.
         "totp_secret": PersonalDataLabel.SENSITIVE,
     }
@@ -100,6 +101,9 @@ class SandboxIdentity(models.Model):
     given_name_en = models.CharField(max_length=100, blank=True)
     family_name_en = models.CharField(max_length=100, blank=True)
     email = models.EmailField(blank=True)
+    birth_date = models.DateField(
+        null=True, blank=True, help_text="released as ThaID's 'birthdate' claim"
+    )
     ial = models.CharField(
         max_length=4, default="2.1", choices=[(level, f"IAL {level}") for level in IAL_LEVELS]
     )
@@ -234,7 +238,9 @@ class AuthorizationCode(models.Model):
         return self.auth_time
 
     def get_acr(self) -> str:
-        return acr_value(self.identity.ial, self.aal)
+        from .flavours import current
+
+        return current().acr(self.identity.ial, self.aal)
 
     def get_amr(self) -> list[str]:
         return amr_for(self.aal)
@@ -370,5 +376,74 @@ def requested_aal(acr_values: str) -> str:
     return "2" if wanted >= 2 else "1"
 
 
+_ACR_IAL = re.compile(r"^urn:th:digitalid:ial:([0-9.]+)(?::aal:[0-9]+)?$")
+
+#: The highest IAL the provider can prove remotely (a face comparison with the ID card's
+#: photo); IAL 3 needs the person in front of an officer.
+REMOTE_PROOFING_MAX_IAL = "2.3"
+
+
+def ial_rank(level: str) -> int:
+    return IAL_LEVELS.index(level) if level in IAL_LEVELS else -1
+
+
+def requested_ial(acr_values: str) -> str:
+    """The highest IAL ``acr_values`` ask for (``urn:th:digitalid:ial:2.3``), else ""."""
+    asked = [m.group(1) for v in (acr_values or "").split() if (m := _ACR_IAL.match(v))]
+    known = [level for level in asked if level in IAL_LEVELS]
+    return max(known, key=ial_rank, default="")
+
+
 def aal_satisfies(have: str, need: str) -> bool:
     return int(have or 0) >= int(need or 1)
+
+
+class ProviderSwitch(models.Model):
+    """Whether a sandbox provider flavour (``digital_id``, ``thaid``, ``ndid``) is stopped:
+    a stopped one answers 503 (see :mod:`.switches`)."""
+
+    provider = models.CharField(max_length=20, unique=True)
+    stopped = models.BooleanField(default=False)
+    changed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "sandbox provider switch"
+
+    def __str__(self) -> str:
+        return f"{self.provider}: {'stopped' if self.stopped else 'running'}"
+
+
+class SandboxNdidRequest(models.Model):
+    """An RP's identity request at the sandbox NDID node, until the chosen IdP answers
+    and the node has called the RP back."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "pending"
+        COMPLETED = "completed", "completed"
+        REJECTED = "rejected", "rejected"
+        TIMED_OUT = "timed_out", "timed out"
+
+    PERSONAL_DATA = {"identifier": PersonalDataLabel.PERSONAL}
+
+    request_id = models.CharField(max_length=64, unique=True)
+    reference_id = models.CharField(max_length=64)
+    namespace = models.CharField(max_length=30)
+    identifier = models.CharField(max_length=30)
+    idp_id = models.CharField(max_length=64)
+    min_ial = models.CharField(max_length=8)
+    min_aal = models.CharField(max_length=8)
+    callback_url = models.URLField(max_length=500)
+    request_message = models.TextField(blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    ial = models.CharField(max_length=8, blank=True)
+    aal = models.CharField(max_length=8, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    timeout_at = models.DateTimeField()
+    answered_at = models.DateTimeField(null=True, blank=True)
+    callback_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "sandbox NDID request"
+
+    def __str__(self) -> str:
+        return f"{self.request_id} ({self.status})"

@@ -29,6 +29,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import RSAKey
 
 from . import keys, services
+from .flavours import current
 from .models import AccessToken, AuthorizationCode, SandboxIdentity
 
 ID_TOKEN_LIFETIME = 600
@@ -37,7 +38,8 @@ ACCESS_TOKEN_LIFETIME = 600
 
 def issuer() -> str:
     """This provider's issuer identifier, derived from ``BASE_URL`` at request time."""
-    path = reverse("sandbox_idp:discovery").removesuffix("/.well-known/openid-configuration")
+    discovery = reverse(f"{current().namespace}:discovery")
+    path = discovery.removesuffix("/.well-known/openid-configuration")
     return settings.BASE_URL + path
 
 
@@ -71,7 +73,7 @@ class RegisteredClient:
         return self.redirect_uris[0]
 
     def get_allowed_scope(self, scope: str) -> str:
-        allowed = [s for s in (scope or "").split() if s in services.SUPPORTED_SCOPES]
+        allowed = [s for s in (scope or "").split() if s in current().scopes]
         return " ".join(allowed)
 
     def check_redirect_uri(self, redirect_uri: str) -> bool:
@@ -95,9 +97,10 @@ class RegisteredClient:
 
 
 def registered_client() -> RegisteredClient:
+    flavour = current()
     return RegisteredClient(
-        client_id=settings.OIDC_CLIENT_ID,
-        client_secret=settings.OIDC_CLIENT_SECRET,
+        client_id=getattr(settings, flavour.client_id_setting),
+        client_secret=getattr(settings, flavour.client_secret_setting),
         redirect_uris=(portal_redirect_uri(),),
         post_logout_redirect_uris=(portal_post_logout_redirect_uri(),),
     )

@@ -24,21 +24,23 @@ from django.utils import timezone
 from bizportal.core import audit
 
 from . import totp
-from .models import AccessToken, AuthorizationCode, OtpFailure, PersonKind, SandboxIdentity
+from .flavours import ALL_SCOPES, DIGITAL_ID_SCOPES, current
+from .models import (
+    REMOTE_PROOFING_MAX_IAL,
+    AccessToken,
+    AuthorizationCode,
+    OtpFailure,
+    PersonKind,
+    SandboxIdentity,
+    ial_rank,
+)
 
 ACTOR = "sandbox_idp"
 
-#: Claims released per scope. ``sub`` and the assurance claims are always released:
-#: a relying party cannot judge a sign-in without them. ``pid`` covers the person's
-#: identity document: the citizen ID, or for a foreign national the passport (and the
-#: 13-digit Thai ID only when they have one), so the kind of person travels with it.
-SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
-    "openid": ("sub", "ial"),
-    "pid": ("pid", "person_kind", "passport_no", "nationality"),
-    "profile": ("name", "given_name", "family_name", "name_en", "given_name_en", "family_name_en"),
-    "email": ("email", "email_verified"),
-}
-SUPPORTED_SCOPES = tuple(SCOPE_CLAIMS)
+#: Digital ID's claims per scope (ThaID's are in :mod:`.flavours`).
+SCOPE_CLAIMS = DIGITAL_ID_SCOPES
+#: Every scope either flavour knows; what a client gets is its flavour's (``server``).
+SUPPORTED_SCOPES = ALL_SCOPES
 
 #: At most this many wrong TOTP codes per identity in ``OTP_WINDOW``: six digits give a
 #: guesser 3 in a million per try (three time steps are accepted), so this keeps a
@@ -372,7 +374,8 @@ def record_end_session_refused(
 
 
 def claims_for(identity: SandboxIdentity, scope: str) -> dict[str, Any]:
-    """The person's claims that the granted ``scope`` releases (no state change).
+    """The person's claims that the granted ``scope`` releases, as the flavour answering
+    names them (no state change).
 
     Empty values are left out: a foreign national without a Thai ID gets no ``pid``,
     one without a Thai-script name no ``name``; Thais get no passport claims.
@@ -391,9 +394,33 @@ def claims_for(identity: SandboxIdentity, scope: str) -> dict[str, Any]:
         "family_name_en": identity.family_name_en,
         "email": identity.email,
         "email_verified": bool(identity.email),
+        "birthdate": identity.birth_date.isoformat() if identity.birth_date else "",
         "ial": identity.ial,
     }
-    released: set[str] = set(SCOPE_CLAIMS["openid"])
+    scopes = current().scopes
+    released: set[str] = set(scopes["openid"])
     for part in (scope or "").split():
-        released.update(SCOPE_CLAIMS.get(part, ()))
+        released.update(scopes.get(part, ()))
     return {k: v for k, v in available.items() if k in released and v not in ("", None)}
+
+
+@transaction.atomic
+def prove_remotely(identity: SandboxIdentity, ial: str) -> SandboxIdentity:
+    """A relying party asked for a higher IAL and the person passed the remote proofing
+    step (face compared with the ID card's photo): the identity is raised to ``ial``,
+    at most :data:`REMOTE_PROOFING_MAX_IAL`."""
+    identity = SandboxIdentity.objects.select_for_update().get(pk=identity.pk)
+    target = min(ial, REMOTE_PROOFING_MAX_IAL, key=ial_rank)
+    before = identity.ial
+    if ial_rank(target) > ial_rank(before):
+        identity.ial = target
+        identity.save(update_fields=["ial"])
+    audit.record(
+        "sandbox_idp.proofed_remotely",
+        identity,
+        actor_label=ACTOR,
+        method="face_comparison",
+        ial_before=before,
+        ial=identity.ial,
+    )
+    return identity

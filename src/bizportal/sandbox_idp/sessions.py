@@ -80,8 +80,14 @@ class PortalSessionOffLimits(SessionBase):
 
 
 def cookie_path() -> str:
-    """The provider's URL prefix (``/sandbox/idp/``): the browser sends the cookie there only."""
-    return reverse("sandbox_idp:discovery").removesuffix(".well-known/openid-configuration")
+    """The provider's URL prefix (``/sandbox/idp/``, ``/sandbox/thaid/``): the browser
+    sends the cookie there only, so each flavour has its own sign-ins, as two real
+    providers would."""
+    from .flavours import current
+
+    return reverse(f"{current().namespace}:discovery").removesuffix(
+        ".well-known/openid-configuration"
+    )
 
 
 ProviderView = Callable[..., HttpResponse]

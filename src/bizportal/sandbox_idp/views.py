@@ -35,15 +35,19 @@ from bizportal.core import audit
 from bizportal.core.security import lockout_response
 
 from . import keys, services, totp
+from .flavours import current
 from .forms import SignInForm, TotpForm
 from .models import (
     AAL_LEVELS,
     IAL_LEVELS,
+    REMOTE_PROOFING_MAX_IAL,
     SandboxIdentity,
     aal_satisfies,
     acr_value,
     amr_for,
+    ial_rank,
     requested_aal,
+    requested_ial,
 )
 from .server import (
     InvalidHintError,
@@ -125,12 +129,14 @@ def _error_page(request: HttpRequest, error: OAuth2Error) -> HttpResponse:
 
 @require_GET
 def discovery(request: HttpRequest) -> JsonResponse:
-    def url(name: str) -> str:
-        return settings.BASE_URL + reverse(f"sandbox_idp:{name}")
+    flavour = current()
 
-    acr_values = [f"urn:th:digitalid:aal:{aal}" for aal in AAL_LEVELS] + [
-        acr_value(ial, aal) for ial in IAL_LEVELS for aal in AAL_LEVELS
-    ]
+    def url(name: str) -> str:
+        return settings.BASE_URL + reverse(f"{flavour.namespace}:{name}")
+
+    acr_values = list(flavour.acr_values) or [
+        f"urn:th:digitalid:aal:{aal}" for aal in AAL_LEVELS
+    ] + [acr_value(ial, aal) for ial in IAL_LEVELS for aal in AAL_LEVELS]
     return JsonResponse(
         {
             "issuer": issuer(),
@@ -146,10 +152,10 @@ def discovery(request: HttpRequest) -> JsonResponse:
             "id_token_signing_alg_values_supported": ["RS256"],
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
             "code_challenge_methods_supported": ["S256"],
-            "scopes_supported": list(services.SUPPORTED_SCOPES),
+            "scopes_supported": list(flavour.scopes),
             "acr_values_supported": acr_values,
             "claims_supported": sorted(
-                {c for cs in services.SCOPE_CLAIMS.values() for c in cs}
+                {c for cs in flavour.scopes.values() for c in cs}
                 | {
                     "iss",
                     "aud",
@@ -208,6 +214,9 @@ def authorize(request: HttpRequest, idp: ProviderSessionStore) -> HttpResponse:
             return server.create_authorization_response(request, grant_user=None, grant=grant)
         if "totp_code" in request.POST:
             return _check_second_factor(request, idp, grant)
+        if "proof_face" in request.POST and identity is not None and signed_in is not None:
+            identity = services.prove_remotely(identity, requested_ial(_acr_values(request)))
+            return _issue_code(request, grant, identity, signed_in)
         form = SignInForm(request.POST)
         if not form.is_valid():
             return _login_page(request, grant, needed, form=form)
@@ -223,12 +232,12 @@ def authorize(request: HttpRequest, idp: ProviderSessionStore) -> HttpResponse:
             return _login_page(request, grant, needed, form=form, failed=True)
         signed_in = _start_session(idp, person)
         if aal_satisfies(signed_in["aal"], needed):
-            return _issue_code(request, grant, person, signed_in)
+            return _issue_code_or_proof(request, grant, person, signed_in)
         return _second_factor_page(request, idp, grant, person)
 
     if identity is not None and signed_in is not None and grant.prompt != "login":
         if aal_satisfies(signed_in["aal"], needed):
-            return _issue_code(request, grant, identity, signed_in)  # single sign-on: no form
+            return _issue_code_or_proof(request, grant, identity, signed_in)  # single sign-on
         if "none" in prompts:
             return _error_page(
                 request,
@@ -358,6 +367,31 @@ def _check_second_factor(
     return _issue_code(request, grant, identity, signed_in)
 
 
+def _acr_values(request: HttpRequest) -> str:
+    """Digital ID only: ThaID states how its app was enrolled, it is not asked for IAL."""
+    return request.GET.get("acr_values", "") if current().name == "digital_id" else ""
+
+
+def _issue_code_or_proof(
+    request: HttpRequest, grant: Any, identity: SandboxIdentity, session: dict[str, Any]
+) -> HttpResponse:
+    """When the client asked for a higher IAL than the person has, and a remote proofing
+    can reach it, ask for the face comparison first; otherwise issue the code (a client
+    asking for more than can be proved remotely gets the person's IAL, and judges)."""
+    wanted = requested_ial(_acr_values(request))
+    if (
+        wanted
+        and ial_rank(identity.ial) < ial_rank(wanted)
+        and ial_rank(identity.ial) < ial_rank(REMOTE_PROOFING_MAX_IAL)
+    ):
+        return render(
+            request,
+            "sandbox_idp/proofing.html",
+            {"client_id": grant.client.client_id, "identity": identity, "wanted": wanted},
+        )
+    return _issue_code(request, grant, identity, session)
+
+
 def _issue_code(
     request: HttpRequest, grant: Any, identity: SandboxIdentity, session: dict[str, Any]
 ) -> HttpResponse:
@@ -383,7 +417,7 @@ def userinfo(request: HttpRequest) -> HttpResponse:
         return return_error_response(error)
     claims = services.claims_for(access.identity, access.scope)
     claims["aal"] = access.aal
-    claims["acr"] = acr_value(access.identity.ial, access.aal)
+    claims["acr"] = current().acr(access.identity.ial, access.aal)
     claims["amr"] = amr_for(access.aal)
     with transaction.atomic():
         audit.record(
