@@ -661,6 +661,24 @@ def _a_failed_sign_in() -> None:
     AccessFailureLog.objects.create(**seen, **where, locked_out=False)
 
 
+def _an_identity_conflict() -> None:
+    """A person proved by one provider, then contradicted by another (held for review)."""
+    import datetime as dt
+
+    from bizportal.identity import services as identity
+    from bizportal.identity.providers import SignInError
+    from bizportal.registries.client import PersonRecord
+
+    pid = "3101700123452"
+    record = PersonRecord(
+        pid, "นาง", "สมศรี", "ใจดี", "Mrs", "Somsri", "Jaidee", dt.date(1978, 4, 12)
+    )
+    claims = {"sub": "s-1", "pid": pid, "given_name": "สมศรี", "family_name": "ใจดี"}
+    identity.sign_in_with_digital_id(claims, record, provider="thaid")
+    with pytest.raises(SignInError):
+        identity.sign_in_with_digital_id({**claims, "family_name": "อื่น"}, record)
+
+
 def _a_privacy_request() -> None:
     from bizportal.privacy import services as privacy
 
@@ -688,7 +706,9 @@ def test_every_admin_screen_with_personal_data_audits_its_list_and_its_record(wo
     from bizportal.sandbox_idp import demo as sandbox_idp
 
     sandbox_idp.seed()
+    sandbox_idp.seed_switches()
     registries.seed()
+    _an_identity_conflict()
     root = StaffFactory(roles=[StaffRole.PLATFORM_ADMIN], is_superuser=True, is_staff=True)
     client = Client()
     client.force_login(root)

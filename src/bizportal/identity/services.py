@@ -760,7 +760,10 @@ def _check_link(user: User, provider: str, claims: Mapping[str, Any], ial: str, 
     date must agree with every other provider's that proved the account (the claims both
     sent). Raises :class:`ConflictFound`, or :class:`SignInError` after a rejection."""
     subject = str(claims.get("sub") or "")
-    if IdentityLink.objects.filter(account=user, provider=provider, subject=subject).exists():
+    if (
+        not subject
+        or IdentityLink.objects.filter(account=user, provider=provider, subject=subject).exists()
+    ):
         return
     if IdentityConflict.objects.filter(
         account=user, provider=provider, subject=subject, status=IdentityConflict.Status.REJECTED
@@ -780,9 +783,12 @@ def _check_link(user: User, provider: str, claims: Mapping[str, Any], ial: str, 
 
 
 def _record_link(user: User, provider: str, claims: Mapping[str, Any], ial: str, aal: str) -> None:
-    """Which provider proved the account, when first and last, at which assurance."""
+    """Which provider proved the account, when first and last, at which assurance
+    (nothing without a subject: claims not from a provider, e.g. the demo loader's)."""
     now = timezone.now()
     subject = str(claims.get("sub") or "")
+    if not subject:
+        return
     link, _created = IdentityLink.objects.get_or_create(
         provider=provider,
         subject=subject,
