@@ -79,6 +79,8 @@ def is_staff_account(user: Any, account: Any) -> bool:
 # The staff pages of the back office, by role.
 authz.register("backoffice.worklist", is_agency_officer & has_agency)
 authz.register("backoffice.counter", is_counter_officer)
+# Find an application by reference or citizen ID, with a recorded reason (status only).
+authz.register("backoffice.helpdesk", is_helpdesk)
 authz.register("backoffice.statistics", is_executive | is_platform_admin)
 authz.register("backoffice.staff", is_agency_admin & has_agency)
 # The agency's part of the exchange's message log (its requests, and those answered for it).
