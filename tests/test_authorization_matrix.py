@@ -184,6 +184,7 @@ PUBLIC_OR_OWN = {
 }
 SANDBOX_PROVIDERS = (
     "sandbox_idp:",
+    "sandbox_card_reader:",
     "registries:",
     "sandbox_bank:",
     "sandbox_card:",

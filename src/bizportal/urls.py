@@ -38,6 +38,10 @@ urlpatterns = [
     path("api/v1/", include(api_patterns)),
     path("auth/", include("bizportal.identity.urls")),
     path("sandbox/idp/", include("bizportal.sandbox_idp.urls")),
+    path(
+        "sandbox/card-reader/",
+        include("bizportal.identity.contrib.sandbox_card_reader.server"),
+    ),
     path("sandbox/registries/", include("bizportal.registries.urls")),
     path("sandbox/bank/", include("bizportal.payments.contrib.sandbox.urls")),
     path("sandbox/card/", include("bizportal.payments.contrib.gateways.urls_card")),

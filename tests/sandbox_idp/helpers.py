@@ -96,6 +96,7 @@ def live(live_server: Any, settings: Any) -> Live:
     settings.BASE_URL = url
     settings.OIDC_ISSUER = url + "/sandbox/idp"
     settings.CIVIL_REGISTRY_URL = url + "/sandbox/registries/civil"
+    settings.CARD_READER_URL = url + "/sandbox/card-reader"
     settings.JURISTIC_REGISTRY_URL = url + "/sandbox/registries/juristic"
     settings.REVENUE_REGISTRY_URL = url + "/sandbox/registries/revenue"
     settings.DIW_REGISTRY_URL = url + "/sandbox/registries/diw"

@@ -8,4 +8,4 @@ class IdentityConfig(AppConfig):
     def ready(self) -> None:
         # Plugins register themselves on import; so do the permission rules.
         from . import rules  # noqa: F401
-        from .contrib import digital_id  # noqa: F401
+        from .contrib import digital_id, sandbox_card_reader  # noqa: F401
