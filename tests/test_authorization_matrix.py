@@ -460,6 +460,9 @@ def actors(o: Owned) -> dict[str, User | None]:
         "delegate for another service": narrow,
         "counter officer who did not file": StaffFactory(roles=[StaffRole.COUNTER_OFFICER]),
         "helpdesk officer": StaffFactory(roles=[StaffRole.HELPDESK]),
+        "agency IT of another agency": OfficerFactory(
+            agency=elsewhere, roles=[StaffRole.AGENCY_IT], is_staff=True
+        ),
         "officer of another agency": OfficerFactory(agency=elsewhere),
         "supervisor of another agency": OfficerFactory(
             agency=elsewhere, roles=[StaffRole.AGENCY_SUPERVISOR]

@@ -52,6 +52,7 @@ def portal(live_server, settings, transactional_db) -> Iterator[Portal]:
     settings.BASE_URL = url
     settings.OIDC_ISSUER = f"{url}/sandbox/idp"
     settings.CIVIL_REGISTRY_URL = f"{url}/sandbox/registries/civil"
+    settings.CARD_READER_URL = f"{url}/sandbox/card-reader"
     settings.JURISTIC_REGISTRY_URL = f"{url}/sandbox/registries/juristic"
     settings.REVENUE_REGISTRY_URL = f"{url}/sandbox/registries/revenue"
     settings.DIW_REGISTRY_URL = f"{url}/sandbox/registries/diw"
