@@ -59,7 +59,7 @@ class HttpCardReader:
             token = str(response.json()["token"])
         except (ValueError, KeyError):
             raise _unavailable() from None
-        return _chip(_verified(token, nonce), compare_face)
+        return chip_from_claims(_verified(token, nonce), compare_face)
 
 
 def _verified(token: str, nonce: str) -> dict[str, Any]:
@@ -80,7 +80,8 @@ def _verified(token: str, nonce: str) -> dict[str, Any]:
     return claims
 
 
-def _chip(claims: dict[str, Any], compare_face: bool) -> ChipRead:
+def chip_from_claims(claims: dict[str, Any], compare_face: bool) -> ChipRead:
+    """The chip's data from a verified answer's claims (refused if incomplete)."""
     try:
         return ChipRead(
             citizen_id=str(claims["citizen_id"]),

@@ -26,7 +26,10 @@ from django.views.decorators.http import require_GET, require_POST
 from joserfc import jwt
 from joserfc.jwk import OctKey
 
+from bizportal.identity.card_readers import ChipRead
 from bizportal.sandbox_idp.demo import DEMO_IDENTITIES
+
+from . import chip_from_claims
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,15 @@ def _claims(card: DemoCard, nonce: str, face: bool) -> dict[str, Any]:
     if face:
         claims["face_score"] = card.face_score
     return claims
+
+
+def demo_chip(card_id: str, *, face: bool) -> ChipRead:
+    """A demo card's chip as the plugin would return it after a read, for the demo
+    loaders, which run with no server to ask."""
+    card = _card(card_id)
+    if card is None:
+        raise LookupError(card_id)
+    return chip_from_claims(_claims(card, "demo", face), face)
 
 
 @require_GET
