@@ -152,6 +152,9 @@ NOT_STAFF_READS = {
     "api-application-actions": "step names and action labels, no personal data",
     "backoffice:login": "sign-in",
     "backoffice:home": "a redirect to the role's first page",
+    "backoffice:helpdesk": "an empty form (GET); a look-up (POST) records one "
+    "application.looked_up_by_helpdesk per application shown, with the typed reason "
+    "(tests/backoffice/test_helpdesk.py)",
     "backoffice:statistics": "aggregates only (counts and durations per agency)",
     "reports:index": "the list of reports the viewer may open",
     "reports:dashboard": "aggregates only (counts, durations and amounts), no person",

@@ -127,6 +127,9 @@ PUBLIC_OR_OWN = {
     "backoffice:home",
     "backoffice:worklist",
     "backoffice:counter",
+    # No object in the path; a look-up needs a typed reason and shows status only
+    # (tests/backoffice/test_helpdesk.py).
+    "backoffice:helpdesk",
     "backoffice:statistics",
     # Reports: aggregates of the viewer's scope, and the applications behind a figure
     # within that scope (tests/reports/test_dashboards.py).
@@ -190,6 +193,7 @@ SANDBOX_PROVIDERS = (
     "sandbox_idp:",
     "sandbox_thaid:",
     "sandbox_ndid:",
+    "sandbox_card_reader:",
     "registries:",
     "sandbox_bank:",
     "sandbox_card:",
@@ -217,7 +221,8 @@ ENTITLED = (
     | {
         # Counter and helpdesk staff follow every agency's complaints (read only; answering,
         # sharing and closing are the agencies'): tests/contact/test_log_and_threads.py.
-        ("counter officer who did not file", name)
+        (role, name)
+        for role in ("counter officer who did not file", "helpdesk officer")
         for name in ("contact:staff-case", "contact:staff-case-file")
     }
 )
@@ -463,6 +468,10 @@ def actors(o: Owned) -> dict[str, User | None]:
         "another entrepreneur": ApplicantFactory(),
         "delegate for another service": narrow,
         "counter officer who did not file": StaffFactory(roles=[StaffRole.COUNTER_OFFICER]),
+        "helpdesk officer": StaffFactory(roles=[StaffRole.HELPDESK]),
+        "agency IT of another agency": OfficerFactory(
+            agency=elsewhere, roles=[StaffRole.AGENCY_IT], is_staff=True
+        ),
         "officer of another agency": OfficerFactory(agency=elsewhere),
         "supervisor of another agency": OfficerFactory(
             agency=elsewhere, roles=[StaffRole.AGENCY_SUPERVISOR]

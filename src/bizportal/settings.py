@@ -674,6 +674,19 @@ NDID_CALLBACK_SECRET = (
 NDID_MIN_IAL = env("NDID_MIN_IAL", "2.1")
 NDID_MIN_AAL = env("NDID_MIN_AAL", "1")
 NDID_REQUEST_TIMEOUT = int(env("NDID_REQUEST_TIMEOUT", "300"))
+# The service counter's ID-card reader agent (bizportal.identity.card_readers): which
+# plugin, where its agent listens, the key its answers are signed with (HS256), and the
+# lowest face-comparison score accepted for "chip read and face compared" (IAL 2.3).
+CARD_READER = env("CARD_READER", "sandbox")
+CARD_READER_URL = env("CARD_READER_URL", f"{BASE_URL}/sandbox/card-reader").rstrip("/")
+CARD_READER_KEY = (
+    secret("CARD_READER_KEY", "sandbox-card-reader-key-0123456789abcdef")
+    if DEMO_MODE or os.environ.keys() & {"CARD_READER_KEY", "CARD_READER_KEY_FILE"}
+    else ""
+)
+CARD_READER_FACE_THRESHOLD = float(env("CARD_READER_FACE_THRESHOLD", "0.80"))
+# The sandbox reader agent's copy of the key; empty: the same CARD_READER_KEY.
+SANDBOX_CARD_READER_KEY = env("SANDBOX_CARD_READER_KEY", "")
 
 # Licence terms running out: the holder is reminded when this many days are left (each
 # threshold once per term), and the sweeper marks a licence expired after its last day.

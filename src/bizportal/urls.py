@@ -40,6 +40,10 @@ urlpatterns = [
     path("sandbox/idp/", include("bizportal.sandbox_idp.urls")),
     path("sandbox/thaid/", include("bizportal.sandbox_idp.urls_thaid")),
     path("sandbox/ndid/", include("bizportal.sandbox_idp.urls_ndid")),
+    path(
+        "sandbox/card-reader/",
+        include("bizportal.identity.contrib.sandbox_card_reader.server"),
+    ),
     path("sandbox/registries/", include("bizportal.registries.urls")),
     path("sandbox/bank/", include("bizportal.payments.contrib.sandbox.urls")),
     path("sandbox/card/", include("bizportal.payments.contrib.gateways.urls_card")),

@@ -44,11 +44,23 @@ def counter_officer(counter_agency):  # type: ignore[no-untyped-def]
     )
 
 
-def proof(client, citizen_id: str = MALEE.citizen_id, method: str = "chip"):
-    return client.post(
-        "/backoffice/counter/",
-        {"citizen_id": citizen_id, "method": method, "document_no": "1-1111-11111-11-1"},
-    )
+#: Malee's card in the sandbox card reader (one demo card per demo person, in order).
+MALEE_CARD = "card-3"
+
+
+def proof(
+    client,
+    citizen_id: str = MALEE.citizen_id,
+    method: str = "chip_face",
+    card: str = MALEE_CARD,
+    face_confirmed: bool = True,
+):
+    form = {"citizen_id": citizen_id, "method": method, "document_no": "1-1111-11111-11-1"}
+    if card:
+        form["card"] = card
+    if face_confirmed:
+        form["face_confirmed"] = "on"
+    return client.post("/backoffice/counter/", form)
 
 
 def test_a_counter_officer_files_for_a_walk_in_who_later_finds_it_in_their_account(
@@ -62,10 +74,11 @@ def test_a_counter_officer_files_for_a_walk_in_who_later_finds_it_in_their_accou
     walk_in = User.objects.get(citizen_id=MALEE.citizen_id)
     assert proved.status_code == 302
     assert proved["Location"] == f"/backoffice/counter/people/{walk_in.public_id}/"
-    assert walk_in.identity_assurance == "2.3"  # the chip read at the counter
+    assert walk_in.identity_assurance == "2.3"  # chip read and face compared at the counter
     assert walk_in.full_name_th.endswith("มาลี สุขสวัสดิ์")  # from the civil registry
     proofing = CounterProofing.objects.get(account=walk_in)
-    assert (proofing.method, proofing.ial, proofing.officer) == ("chip", "2.3", counter_officer)
+    assert (proofing.method, proofing.ial) == ("chip_face", "2.3")
+    assert proofing.officer == counter_officer
 
     started = client.post(
         f"/backoffice/counter/people/{walk_in.public_id}/", {"service": service.slug}
@@ -177,7 +190,7 @@ def test_a_document_checked_by_eye_gives_ial_2_1(live, client, counter_officer) 
         ("1234567890123", "chip", "เลขตรวจสอบไม่ตรง"),
         ("", "chip", "กรุณาระบุเลขประจำตัวประชาชน"),
         (DEMO_IDENTITIES[0].citizen_id, "palm-reading", "เลือกวิธียืนยันตัวตนจากรายการ"),
-        (citizen_id(999), "chip", "ไม่พบบุคคลนี้ในทะเบียนราษฎร"),
+        (citizen_id(999), "document", "ไม่พบบุคคลนี้ในทะเบียนราษฎร"),
     ],
 )
 def test_a_bad_proofing_is_explained_and_nothing_is_made(
@@ -214,7 +227,7 @@ def test_the_counter_officer_pays_for_the_walk_in_with_the_thai_qr(
     from bizportal.registries.client import fetch_person
     from tests.journeys import approve_everything, fill
 
-    walk_in = proof_at_counter(counter_officer, fetch_person(MALEE.citizen_id), method="chip")
+    walk_in = proof_at_counter(counter_officer, fetch_person(MALEE.citizen_id), method="document")
     application = services.start_application(
         ServiceFactory(), walk_in, party=walk_in.party, filed_by=counter_officer
     )
@@ -233,3 +246,81 @@ def test_the_counter_officer_pays_for_the_walk_in_with_the_thai_qr(
     assert 'class="qr"' in page.content.decode()
     client.force_login(StaffFactory(roles=[StaffRole.COUNTER_OFFICER]))
     assert client.get(f"/payments/invoices/{invoice.public_id}/").status_code == 404
+
+
+# --- the sandbox card reader: chip read, face comparison, refusals --------------------
+
+
+def test_a_chip_read_alone_gives_ial_2_2_and_a_face_comparison_raises_it_to_2_3(
+    live, client, counter_officer
+) -> None:
+    client.force_login(counter_officer)
+    assert proof(client, method="chip", face_confirmed=False).status_code == 302
+    walk_in = User.objects.get(citizen_id=MALEE.citizen_id)
+    assert walk_in.identity_assurance == "2.2"
+    first = CounterProofing.objects.get()
+    assert first.document_no.startswith("JT") and first.card_expires is not None
+    assert first.face_score is None
+
+    assert proof(client).status_code == 302
+    walk_in.refresh_from_db()
+    assert walk_in.identity_assurance == "2.3"
+    latest = CounterProofing.objects.first()
+    assert latest is not None and latest.method == "chip_face" and latest.face_score == 0.94
+    event = AuditEvent.objects.filter(action="identity.proofed_at_counter").order_by("-seq")[0]
+    assert (event.data["ial_before"], event.data["ial_after"]) == ("2.2", "2.3")
+
+
+def test_a_lower_method_never_lowers_the_level(live, client, counter_officer) -> None:
+    client.force_login(counter_officer)
+    proof(client)
+    proof(client, method="document", card="", face_confirmed=False)
+    walk_in = User.objects.get(citizen_id=MALEE.citizen_id)
+    assert walk_in.identity_assurance == "2.3"
+    assert CounterProofing.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    ("form", "message", "reason"),
+    [
+        ({"card": "card-1"}, "บัตรในเครื่องอ่านไม่ใช่บัตรของเลขประจำตัวประชาชนนี้", "mismatch"),
+        (
+            {"card": "card-expired", "citizen_id": DEMO_IDENTITIES[0].citizen_id},
+            "บัตรประจำตัวประชาชนหมดอายุ",
+            "expired",
+        ),
+        (
+            {"card": "card-poor-match", "citizen_id": DEMO_IDENTITIES[1].citizen_id},
+            "ใบหน้าไม่ตรงกับรูปในบัตร",
+            "face",
+        ),
+        ({"card": "card-nobody"}, "ไม่มีบัตรนี้ในเครื่องอ่าน", ""),
+        ({"card": ""}, "เสียบบัตรประจำตัวประชาชน", ""),
+        ({"face_confirmed": False}, "ยืนยันว่าได้เปรียบเทียบใบหน้า", ""),
+    ],
+)
+def test_a_card_that_does_not_prove_the_person_is_refused_and_audited(
+    live, client, counter_officer, form, message, reason
+) -> None:
+    client.force_login(counter_officer)
+    answer = proof(client, **form)
+    assert answer.status_code == 400
+    assert message in answer.content.decode()
+    assert not CounterProofing.objects.exists()
+    refused = AuditEvent.objects.filter(action="identity.counter_proofing_refused")
+    if reason:
+        assert refused.get().data["reason"] == reason
+
+
+def test_an_answer_not_signed_with_the_readers_key_is_refused(
+    live, client, counter_officer, settings
+) -> None:
+    settings.SANDBOX_CARD_READER_KEY = "a-key-the-portal-does-not-share-0123456789"
+    client.force_login(counter_officer)
+    answer = proof(client)
+    assert answer.status_code == 400
+    assert "ไม่ได้ลงนามโดยเครื่องอ่านบัตรของจุดบริการ" in answer.content.decode()
+    assert AuditEvent.objects.get(action="identity.counter_proofing_refused").data["reason"] == (
+        "signature"
+    )
+    assert not CounterProofing.objects.exists()

@@ -34,9 +34,9 @@ def test_the_people_and_catalogue_loaders_print_logins_and_change_nothing_when_r
     logins = [login for _, load in base for login in load()]
     counts = (Service.objects.count(), User.objects.count())
     again = [login for _, load in base for login in load()]
-    # Six officers, two supervisors, an agency admin, two finance officers, a counter
-    # officer, a helpdesk officer, an executive and the platform admin.
-    assert (Service.objects.count(), User.objects.count()) == counts == (45, 15)
+    # Six officers, two supervisors, an agency admin, an agency IT officer, two finance
+    # officers, a counter officer, a helpdesk officer, an executive and the platform admin.
+    assert (Service.objects.count(), User.objects.count()) == counts == (45, 16)
     assert logins == again
     shown = {(login.login, login.password) for login in again}
     assert ("officer.bma", OFFICER_PASSWORD) in shown
@@ -50,6 +50,8 @@ def test_the_people_and_catalogue_loaders_print_logins_and_change_nothing_when_r
     assert roles["helpdesk.osc"] == {"helpdesk_officer"}
     assert roles["supervisor.diw"] == {"agency_supervisor"}
     assert roles["admin.bma"] == {"agency_admin"}
+    assert roles["it.bma"] == {"agency_it"}
+    assert User.objects.get(username="it.bma").is_staff
     assert roles["executive"] == {"executive"}
     assert roles["finance.bma"] == roles["finance2.bma"] == {"finance"}
     assert roles["admin"] == {"platform_admin"}

@@ -57,6 +57,7 @@ def portal(live_server, settings, transactional_db) -> Iterator[Portal]:
     # provider; the tests of the providers side by side enable the others themselves.
     settings.IDENTITY_PROVIDERS = ["digital_id"]
     settings.CIVIL_REGISTRY_URL = f"{url}/sandbox/registries/civil"
+    settings.CARD_READER_URL = f"{url}/sandbox/card-reader"
     settings.JURISTIC_REGISTRY_URL = f"{url}/sandbox/registries/juristic"
     settings.REVENUE_REGISTRY_URL = f"{url}/sandbox/registries/revenue"
     settings.DIW_REGISTRY_URL = f"{url}/sandbox/registries/diw"

@@ -163,7 +163,7 @@ def test_a_registry_read_at_the_counter_is_shown_once_from_the_message_log(world
     client.force_login(counter)
     proved = client.post(
         "/backoffice/counter/",
-        {"citizen_id": PERSON.citizen_id, "method": "chip", "document_no": "1-1111-11111-11-1"},
+        {"citizen_id": PERSON.citizen_id, "method": "document", "document_no": "1-1111-11111-11-1"},
     )
     assert proved.status_code == 302
     gateway.fetch(

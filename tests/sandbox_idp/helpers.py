@@ -99,6 +99,7 @@ def live(live_server: Any, settings: Any) -> Live:
     settings.THAID_ISSUER = url + "/sandbox/thaid"
     settings.NDID_NODE_URL = url + "/sandbox/ndid"
     settings.CIVIL_REGISTRY_URL = url + "/sandbox/registries/civil"
+    settings.CARD_READER_URL = url + "/sandbox/card-reader"
     settings.JURISTIC_REGISTRY_URL = url + "/sandbox/registries/juristic"
     settings.REVENUE_REGISTRY_URL = url + "/sandbox/registries/revenue"
     settings.DIW_REGISTRY_URL = url + "/sandbox/registries/diw"

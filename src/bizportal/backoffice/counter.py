@@ -17,6 +17,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -27,6 +28,7 @@ from bizportal.core import audit
 from bizportal.core.thai import validate_citizen_id
 from bizportal.exchange import gateway
 from bizportal.exchange.persons import COUNTER_PROOFING, NOT_CONFIGURED, fetch_person_record
+from bizportal.identity import card_readers
 from bizportal.identity import services as identity
 from bizportal.identity.acting import account_of
 from bizportal.identity.models import CounterProofing, User
@@ -56,29 +58,63 @@ class ProofingForm(forms.Form):
     document_no = forms.CharField(
         max_length=40, required=False, label=gettext_lazy("Card or document number")
     )
+    card = forms.ChoiceField(
+        required=False,
+        label=gettext_lazy("Card in the reader"),
+        help_text=gettext_lazy("For the chip methods: the card the reader holds"),
+        error_messages={"invalid_choice": gettext_lazy("There is no such card in the reader")},
+    )
+    face_confirmed = forms.BooleanField(
+        required=False,
+        label=gettext_lazy("I looked at the person and the card photo, and they are the same"),
+    )
+
+    def __init__(self, *args: Any, cards: list[card_readers.Card], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["card"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", "—"), *((c.id, c.label) for c in cards)]
 
     def clean_citizen_id(self) -> str:
         return validate_citizen_id(self.cleaned_data["citizen_id"])
+
+    def clean(self) -> dict[str, Any]:
+        data: dict[str, Any] = super().clean() or {}
+        method = data.get("method", "")
+        if method in CounterProofing.CHIP_METHODS and not data.get("card"):
+            self.add_error("card", _("Insert the ID card and choose it to read the chip"))
+        if method == CounterProofing.Method.ID_CARD_CHIP_FACE and not data.get("face_confirmed"):
+            self.add_error(
+                "face_confirmed", _("Confirm that you compared the face with the card photo")
+            )
+        return data
 
 
 @counter_only
 @audit.audited_read("applications.listed")
 def proof(request: HttpRequest) -> HttpResponse:
     """``/backoffice/counter/``: prove who the walk-in person is (the registry is read)."""
-    form = ProofingForm(request.POST or None)
+    form = ProofingForm(request.POST or None, cards=card_readers.reader().cards())
     status = 200
     if request.method == "POST":
         if form.is_valid():
             try:
+                chip = _chip(form.cleaned_data)
                 person = _registry_record(account_of(request), form.cleaned_data["citizen_id"])
                 user = identity.proof_at_counter(
                     account_of(request),
                     person,
                     method=form.cleaned_data["method"],
                     document_no=form.cleaned_data["document_no"],
+                    chip=chip,
                 )
             except gateway.Refused as refused:
                 _refusal_on(form, refused)
+            except card_readers.CardReadError as error:
+                identity.refuse_counter_proofing(
+                    account_of(request), method=form.cleaned_data["method"], reason=error.code
+                )
+                form.add_error("card" if error.code == "no_card" else None, str(error))
             except (identity.PartyError, NoCounterAgency) as error:
                 form.add_error(None, str(error))
             except ValidationError as error:
@@ -95,6 +131,18 @@ def proof(request: HttpRequest) -> HttpResponse:
     return render(
         request, "backoffice/counter.html", {"form": form, "recent": list(recent)}, status=status
     )
+
+
+def _chip(data: dict[str, Any]) -> card_readers.ChipRead | None:
+    """The chip read through the counter's reader plugin, for the chip methods; checked
+    against the typed citizen ID here, before the civil registry is asked."""
+    method = data["method"]
+    if method not in CounterProofing.CHIP_METHODS:
+        return None
+    face = method == CounterProofing.Method.ID_CARD_CHIP_FACE
+    chip = card_readers.reader().read(data["card"], compare_face=face)
+    card_readers.check_chip(chip, data["citizen_id"], face=face, today=timezone.localdate())
+    return chip
 
 
 #: The counter's system as the message log names it.

@@ -47,6 +47,8 @@ OTHER_STAFF: tuple[tuple[str, str | None, list[str], str, str], ...] = (
     ("supervisor.diw", "diw", ["agency_supervisor"], "อำนาจ หัวหน้ากลุ่ม", "Amnat Huanaklum"),
     ("supervisor.bma", "bma", ["agency_supervisor"], "สุดา หัวหน้างาน", "Suda Huanangan"),
     ("admin.bma", "bma", ["agency_admin"], "กมล ดูแลระบบ", "Kamol Doolaerabob"),
+    # Agency IT: the agency's systems, OAuth2 clients and integrations, in /admin/.
+    ("it.bma", "bma", ["agency_it"], "ธีระ ไอทีดี", "Teera Itee"),
     # Two finance officers, so a refund has a maker and a checker (issue 10).
     ("finance.bma", "bma", ["finance"], "รัตนา การเงินดี", "Rattana Kanngoendee"),
     ("finance2.bma", "bma", ["finance"], "สมชาย บัญชีตรง", "Somchai Bunchitrong"),
@@ -72,6 +74,7 @@ def _staff(
             "full_name_en": name_en,
             "email": f"{username}@bizportal.example",
             "is_active": True,
+            "is_staff": "agency_it" in roles,
         },
     )
     user.set_password(OFFICER_PASSWORD)

@@ -86,6 +86,8 @@ HOMES = (
     ("reports.view", "reports:index"),
     ("backoffice.statistics", "backoffice:statistics"),
     ("catalog.use_editor", "backoffice:services"),
+    # Agency IT work in the admin, on their agency's systems and integrations.
+    ("exchange.manage_systems", "admin:index"),
 )
 
 

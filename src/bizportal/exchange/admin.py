@@ -18,6 +18,8 @@ from oauth2_provider.models import (
     get_refresh_token_model,
 )
 
+from bizportal.core.admin import AgencyScopedAdmin
+
 from . import services
 from .models import AgencySystem, DataService, DocumentSource, MissionRule
 
@@ -55,9 +57,13 @@ class DocumentSourceAdmin(admin.ModelAdmin):
 
 
 @admin.register(AgencySystem)
-class AgencySystemAdmin(admin.ModelAdmin):
+class AgencySystemAdmin(AgencyScopedAdmin):
     """Agency systems and their OAuth2 clients: the secret is shown once, when the
-    system is registered or its secret rotated, and stored only hashed."""
+    system is registered or its secret rotated, and stored only hashed. An agency's
+    IT staff register, rotate and switch off their own agency's systems only."""
+
+    agency_permission = "exchange.manage_systems"
+    agency_choices = {"agency": "pk"}
 
     list_display = ("code", "agency", "name_th", "client_id", "is_active", "created_at")
     list_filter = ("is_active", "agency")

@@ -127,6 +127,7 @@ class StaffRole(models.TextChoices):
     AGENCY_OFFICER = "agency_officer", _("Agency officer")
     AGENCY_SUPERVISOR = "agency_supervisor", _("Agency supervisor")
     AGENCY_ADMIN = "agency_admin", _("Agency administrator")
+    AGENCY_IT = "agency_it", _("Agency IT officer")
     FINANCE = "finance", _("Finance officer")
     EXECUTIVE = "executive", _("Executive")
     PLATFORM_ADMIN = "platform_admin", _("Platform administrator")
@@ -138,6 +139,7 @@ AGENCY_ROLES = frozenset(
         StaffRole.AGENCY_OFFICER,
         StaffRole.AGENCY_SUPERVISOR,
         StaffRole.AGENCY_ADMIN,
+        StaffRole.AGENCY_IT,
         StaffRole.FINANCE,
     }
 )
@@ -315,15 +317,27 @@ class Mandate(models.Model):
 class CounterProofing(models.Model):
     """A walk-in applicant's identity, proved at a service counter by an officer.
 
-    The method gives the assurance: the chip of the Thai ID card read at the counter is
-    IAL 2.3; a document checked by eye is IAL 2.1 (ETDA's guideline levels).
+    The method gives the identity assurance level, on ETDA's guideline scale
+    (ขมธอ. 19-2561, IAL 1.1 … 3), highest at the counter first:
+
+    * chip read and face compared (``chip_face``): the Thai ID card's chip is read by
+      the counter's reader (signed by its agent), and the person's live face matches
+      the chip photo (score at least ``CARD_READER_FACE_THRESHOLD``), confirmed by
+      the officer: the evidence is verified and bound to the person: **IAL 2.3**;
+    * chip read (``chip``): genuine card, face compared by eye only: **IAL 2.2**;
+    * document checked by eye (``document``): **IAL 2.1**.
+
+    A person's ``identity_assurance`` rises to the proofing's level only if higher.
     """
 
     class Method(models.TextChoices):
+        ID_CARD_CHIP_FACE = "chip_face", _("ID card chip read and face compared")
         ID_CARD_CHIP = "chip", _("ID card chip read")
         DOCUMENT = "document", _("Identity document checked")
 
-    IAL_BY_METHOD = {"chip": "2.3", "document": "2.1"}
+    IAL_BY_METHOD = {"chip_face": "2.3", "chip": "2.2", "document": "2.1"}
+    #: Methods that read the card's chip through the reader.
+    CHIP_METHODS = frozenset({"chip", "chip_face"})
 
     PERSONAL_DATA = {"document_no": PersonalDataLabel.PERSONAL}
 
@@ -333,6 +347,10 @@ class CounterProofing(models.Model):
     ial = models.CharField(max_length=4)
     document_no = models.CharField(
         max_length=40, blank=True, help_text="card or document number seen"
+    )
+    card_expires = models.DateField(null=True, blank=True, help_text="from the chip")
+    face_score = models.FloatField(
+        null=True, blank=True, help_text="live face vs chip photo, 0-1 (chip_face only)"
     )
     officer = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(auto_now_add=True)

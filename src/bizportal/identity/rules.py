@@ -36,6 +36,7 @@ is_helpdesk = has_role(StaffRole.COUNTER_OFFICER, StaffRole.HELPDESK)
 is_agency_officer = has_role(StaffRole.AGENCY_OFFICER, StaffRole.AGENCY_SUPERVISOR)
 is_agency_supervisor = has_role(StaffRole.AGENCY_SUPERVISOR)
 is_agency_admin = has_role(StaffRole.AGENCY_ADMIN)
+is_agency_it = has_role(StaffRole.AGENCY_IT)
 is_executive = has_role(StaffRole.EXECUTIVE)
 is_finance = has_role(StaffRole.FINANCE)
 is_platform_admin = has_role(StaffRole.PLATFORM_ADMIN)
@@ -79,10 +80,15 @@ def is_staff_account(user: Any, account: Any) -> bool:
 # The staff pages of the back office, by role.
 authz.register("backoffice.worklist", is_agency_officer & has_agency)
 authz.register("backoffice.counter", is_counter_officer)
+# Find an application by reference or citizen ID, with a recorded reason (status only).
+authz.register("backoffice.helpdesk", is_helpdesk)
 authz.register("backoffice.statistics", is_executive | is_platform_admin)
 authz.register("backoffice.staff", is_agency_admin & has_agency)
 # The agency's part of the exchange's message log (its requests, and those answered for it).
 authz.register("backoffice.exchange_log", (is_agency_admin | is_agency_supervisor) & has_agency)
+# Agency IT staff manage their own agency's systems and OAuth2 clients in the admin
+# (registered here: the exchange sits below identity and cannot import these predicates).
+authz.register("exchange.manage_systems", is_agency_it & has_agency)
 # An agency administrator manages the staff of their own agency, nobody else.
 authz.register(
     "identity.manage_staff",

@@ -32,6 +32,7 @@ from bizportal.registries.client import (
 )
 
 from .acting import Acting, grounds, key_of
+from .card_readers import ChipRead, check_chip
 from .models import (
     AGENCY_ROLES,
     CounterProofing,
@@ -492,17 +493,29 @@ def revoke_mandate(mandate: Mandate, user: User, *, reason: str = "") -> Mandate
 
 @transaction.atomic
 def proof_at_counter(
-    officer: User, person: PersonRecord, *, method: str, document_no: str = ""
+    officer: User,
+    person: PersonRecord,
+    *,
+    method: str,
+    document_no: str = "",
+    chip: ChipRead | None = None,
 ) -> User:
     """A counter officer proved a walk-in person's identity: their account (made now if
-    they never signed in) is raised to the assurance of the method used.
+    they never signed in) is raised to the assurance of the method used, never lowered.
 
-    The civil-registry record is read by the caller (over HTTP) before this runs.
+    The civil-registry record and (for the chip methods) the card's chip are read by
+    the caller (over HTTP) before this runs; the chip must be the person's, valid today
+    and, for ``chip_face``, with a face score the reader rated high enough.
     """
     if not officer.has_role(StaffRole.COUNTER_OFFICER):
         raise PartyError(_("Service counter officers only"))
     if method not in CounterProofing.IAL_BY_METHOD:
         raise ValidationError(_("Unknown proofing method"), code="method")
+    if method in CounterProofing.CHIP_METHODS:
+        if chip is None:
+            raise ValidationError(_("Read the ID card's chip first"), code="chip")
+        check_chip(chip, person.citizen_id, face=method == "chip_face", today=timezone.localdate())
+        document_no = chip.card_no
     ial = CounterProofing.IAL_BY_METHOD[method]
     user = User.objects.select_for_update().filter(citizen_id=person.citizen_id).first()
     created = user is None
@@ -519,12 +532,19 @@ def proof_at_counter(
     user.full_name_en = person.full_name_en[:200]
     user.address = dict(person.address)
     user.birth_date = person.birth_date
+    before = user.identity_assurance
     if _ial_rank(ial) > _ial_rank(user.identity_assurance):
         user.identity_assurance = ial
     user.save()
     ensure_person_party(user)
     proofing = CounterProofing.objects.create(
-        account=user, method=method, ial=ial, document_no=document_no.strip()[:40], officer=officer
+        account=user,
+        method=method,
+        ial=ial,
+        document_no=document_no.strip()[:40],
+        card_expires=chip.expires if chip else None,
+        face_score=chip.face_score if chip else None,
+        officer=officer,
     )
     audit.record(
         "identity.proofed_at_counter",
@@ -532,10 +552,26 @@ def proof_at_counter(
         actor=officer,
         method=method,
         ial=ial,
+        ial_before=before,
+        ial_after=user.identity_assurance,
+        face_score=proofing.face_score,
         account_created=created,
         proofing=str(proofing.public_id),
     )
     return user
+
+
+def refuse_counter_proofing(officer: User, *, method: str, reason: str) -> None:
+    """A proofing the counter refused (card not the person's, expired, unsigned answer,
+    poor face match): kept in the audit trail, with no citizen ID (the card may not
+    have been the person's at all)."""
+    audit.record(
+        "identity.counter_proofing_refused",
+        ("identity.counterproofing", "refused"),
+        actor=officer,
+        method=method,
+        reason=reason,
+    )
 
 
 def check_staff_roles(user: User, roles: list[str]) -> None:
@@ -576,6 +612,12 @@ def _set_groups(user: User, roles: list[str]) -> None:
     groups = [Group.objects.get_or_create(name=role)[0] for role in roles]
     user.groups.set(groups)
     user.__dict__.pop("staff_roles", None)
+    # Agency IT work in the admin (their agency's systems and integrations only:
+    # core.admin.AgencyScopedAdmin); nobody else an agency administrator makes does.
+    admin_site = StaffRole.AGENCY_IT in roles
+    if not user.is_superuser and user.is_staff != admin_site:
+        user.is_staff = admin_site
+        user.save(update_fields=["is_staff"])
 
 
 @transaction.atomic

@@ -14,7 +14,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from bizportal.core.admin import AuditedReadsAdmin, ReadOnlyAdmin
+from bizportal.core.admin import AgencyScopedAdmin, AuditedReadsAdmin, ReadOnlyAdmin
 
 from . import forwarding, services
 from .models import (
@@ -60,7 +60,12 @@ class IntegrationForm(forms.ModelForm):
 
 
 @admin.register(IntegrationVersion)
-class IntegrationVersionAdmin(admin.ModelAdmin):
+class IntegrationVersionAdmin(AgencyScopedAdmin):
+    """An agency's IT staff publish their own agency's services' integrations only."""
+
+    agency_permission = "integrations.manage"
+    agency_path = "service__agency"
+    agency_choices = {"service": "agency", "agency_system": "agency"}
     form = IntegrationForm
     list_display = ("service", "version", "mode", "agency_system", "is_current", "created_at")
     list_filter = ("mode", "is_current")
@@ -112,10 +117,15 @@ class UpdateInline(admin.TabularInline):
 
 
 @admin.register(Forwarding)
-class ForwardingAdmin(AuditedReadsAdmin, ReadOnlyAdmin):
+class ForwardingAdmin(AgencyScopedAdmin, AuditedReadsAdmin, ReadOnlyAdmin):
     """Every hand-over to an agency's system with its attempts and the updates that
     came back. Filter *undeliverable* is the dead-letter list; **Replay** sends the
-    chosen ones again with a fresh set of attempts (after the cause was fixed)."""
+    chosen ones again with a fresh set of attempts (after the cause was fixed). An
+    agency's IT staff see and replay their own agency's only."""
+
+    agency_permission = "integrations.manage"
+    agency_path = "agency_system__agency"
+    agency_may_edit = False
 
     list_display = (
         "application",
@@ -154,7 +164,10 @@ class ForwardingAdmin(AuditedReadsAdmin, ReadOnlyAdmin):
 
 
 @admin.register(Batch)
-class BatchAdmin(AuditedReadsAdmin, ReadOnlyAdmin):
+class BatchAdmin(AgencyScopedAdmin, AuditedReadsAdmin, ReadOnlyAdmin):
+    agency_permission = "integrations.manage"
+    agency_path = "agency_system__agency"
+    agency_may_edit = False
     list_display = ("agency_system", "day", "count", "created_at", "downloaded_at")
     list_filter = ("agency_system",)
     exclude = ("items_jsonl", "items_csv")

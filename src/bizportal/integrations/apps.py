@@ -7,5 +7,5 @@ class IntegrationsConfig(AppConfig):
     verbose_name = "Agency systems: integration settings"
 
     def ready(self) -> None:
-        # Register the forward step type and the sweepers.
-        from . import steps, sweepers  # noqa: F401
+        # Register the forward step type, the sweepers and the permission rules.
+        from . import rules, steps, sweepers  # noqa: F401

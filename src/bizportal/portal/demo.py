@@ -31,6 +31,7 @@ from bizportal.catalog.models import Service
 from bizportal.core import demo
 from bizportal.core.pdf import render_pdf
 from bizportal.identity.acting import Acting
+from bizportal.identity.contrib.sandbox_card_reader.server import demo_chip
 from bizportal.identity.models import MandateAction, Party, StaffRole, User
 from bizportal.identity.services import (
     answer_mandate,
@@ -459,7 +460,7 @@ def _delegation() -> None:
 
 def _foreigner_and_counter() -> None:
     """A British entrepreneur's café waits at review; at the service counter, an officer
-    proved Malee's identity from her ID card's chip and filed her commercial
+    proved Malee's identity from her ID card's chip and her face and filed her commercial
     registration (she will find it in her account when she signs in)."""
     james = _foreign_account(JAMES)
     service = Service.objects.get(slug="food-shop-licence")
@@ -475,7 +476,9 @@ def _foreigner_and_counter() -> None:
 
     officer = User.objects.get(username="counter.osc")
     record = _registry_record(MALEE)
-    malee = proof_at_counter(officer, record, method="chip", document_no="1-2345-67890-12-3")
+    malee = proof_at_counter(
+        officer, record, method="chip_face", chip=demo_chip("card-3", face=True)
+    )
     filed = applications.start_application(
         Service.objects.get(slug="commercial-registration"),
         malee,

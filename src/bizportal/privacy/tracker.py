@@ -37,12 +37,15 @@ LIMIT = 500
 _AUDITED = {
     "application.viewed": gettext_noop("opened the application"),
     "application.printed_at_counter": gettext_noop("printed the application"),
+    "application.looked_up_by_helpdesk": gettext_noop("looked up the application's status"),
 }
 
 
 #: What an exchange request reads as, and the basis of an officer opening an application.
 ASKED = gettext_noop("asked for %(fields)s from %(source)s")
 DECIDING = gettext_noop("deciding the application")
+#: The basis of a helpdesk look-up: the reason the officer recorded.
+HELPDESK = gettext_noop("helpdesk: %(reason)s")
 
 
 def _in(lang: str, message: Any) -> str:
@@ -166,7 +169,7 @@ def _staff(subjects: dict[str, str], agencies: dict[str, Agency], limit: int) ->
         agency = by_id.get(getattr(officer, "agency_id", None) or 0)
         reference, key = applications[event.object_id]
         what_th, what_en = _both(_AUDITED[event.action])
-        basis_th, basis_en = _both(DECIDING)
+        basis_th, basis_en = _basis(event)
         found.append(
             Access(
                 at=event.at,
@@ -185,6 +188,14 @@ def _staff(subjects: dict[str, str], agencies: dict[str, Agency], limit: int) ->
             )
         )
     return found
+
+
+def _basis(event: AuditEvent) -> tuple[str, str]:
+    """Why the member of staff read it: deciding, or the helpdesk's recorded reason."""
+    if event.action == "application.looked_up_by_helpdesk":
+        reason = {"reason": str(event.data.get("reason", ""))}
+        return _in("th", HELPDESK) % reason, _in("en", HELPDESK) % reason
+    return _both(DECIDING)
 
 
 def _purpose(purpose: dict[str, Any]) -> str:
