@@ -63,6 +63,8 @@ NOT_STAFF_READS = {
     "federation:discovery": "the OpenID provider's public metadata",
     "federation:jwks": "public keys",
     "federation:token": "a client's token; issuing it is audited (federation.token_issued)",
+    "federation:authorize": "a person signing in at an agency service (audited)",
+    "federation:userinfo": "a service reading the signed-in person's claims (audited)",
     "federation:systems": "a director's own company's approvals",
     "federation:approve": "a director approving for their company (audited as a change)",
     "federation:revoke": POST_ONLY,

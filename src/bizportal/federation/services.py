@@ -261,3 +261,118 @@ def verify_access_token(token: str) -> tuple[IssuedToken, dict[str, Any]]:
     if item is None or item.revoked_at is not None:
         raise InvalidToken("token revoked")
     return item, dict(decoded.claims)
+
+
+#: A person's access token for an agency service (userinfo): as short as a code's use.
+PERSON_TOKEN_LIFETIME = 600
+
+
+@transaction.atomic
+def issue_code(
+    code: str,
+    *,
+    client: FederatedClient,
+    user: User,
+    acting: Any,
+    payload: dict[str, Any],
+    redirect_uri: str,
+    scope: str,
+    aal: int,
+) -> Any:
+    """Store an authorization code for the person acting for ``acting.party``."""
+    from .models import AuthorizationCode
+
+    item = AuthorizationCode.objects.create(
+        code=code,
+        client=client,
+        user=user,
+        party=acting.party,
+        basis=acting.basis,
+        mandate_id=acting.mandate.public_id if acting.mandate is not None else None,
+        redirect_uri=redirect_uri,
+        scope=scope,
+        nonce=str(payload.get("nonce", "")),
+        code_challenge=str(payload["code_challenge"]),
+        code_challenge_method=str(payload["code_challenge_method"]),
+        auth_time=int(time.time()),
+        aal=aal,
+    )
+    audit.record(
+        "federation.person_signed_in",
+        client,
+        actor=user,
+        on_behalf_of=acting.party.key if acting.party.pk != user.party_id else "",
+        client_id=client.client_id,
+        agency=client.agency.code if client.agency else "",
+        basis=acting.basis,
+    )
+    return item
+
+
+def redeem_code(item: Any) -> bool:
+    """Claim a code once (a second claim loses): True for the first."""
+    from .models import AuthorizationCode
+
+    return bool(
+        AuthorizationCode.objects.filter(pk=item.pk, used_at__isnull=True).update(
+            used_at=timezone.now()
+        )
+    )
+
+
+@transaction.atomic
+def issue_person_token(client: FederatedClient, user: User, code: Any, scope: str) -> str:
+    """A person's access token (JWT) for the client: userinfo with it."""
+    now = int(time.time())
+    jti = secrets.token_urlsafe(24)
+    claims = {
+        "iss": issuer(),
+        "aud": api_audience(),
+        "sub": str(user.public_id),
+        "client_id": client.client_id,
+        "jti": jti,
+        "iat": now,
+        "exp": now + PERSON_TOKEN_LIFETIME,
+        "scope": scope,
+    }
+    IssuedToken.objects.create(
+        jti=jti,
+        client=client,
+        user=user,
+        party=code.party,
+        code=code,
+        grant_type="authorization_code",
+        scope=scope,
+        expires_at=datetime.fromtimestamp(now + PERSON_TOKEN_LIFETIME, tz=UTC),
+    )
+    return sign(claims)
+
+
+def person_claims(
+    user: User, party: Party, basis: str, mandate_id: Any, aal: int
+) -> dict[str, Any]:
+    """Who the person is, whom they act for, and how strongly proven and signed in."""
+    act_for: dict[str, Any] = {
+        "party": party.key,
+        "name": party.name_th or party.name_en,
+        "kind": party.kind,
+        "basis": basis,
+    }
+    if mandate_id:
+        from bizportal.identity.models import Mandate
+
+        mandate = Mandate.objects.filter(public_id=mandate_id).first()
+        act_for["mandate"] = {
+            "id": str(mandate_id),
+            "actions": list(mandate.actions or []) if mandate else [],
+        }
+    return {
+        "sub": str(user.public_id),
+        "pid": user.citizen_id or "",
+        "name": user.full_name_th or user.display_name,
+        "name_en": user.full_name_en,
+        "ial": user.identity_assurance,
+        "aal": aal,
+        "acr": f"urn:th:bizportal:aal:{aal}",
+        "act_for": act_for,
+    }
