@@ -60,6 +60,14 @@ NOT_STAFF_READS = {
     "privacy:notice-version": "published notices",
     "privacy:accept": "a person's own acceptance",
     "privacy:rights": "a person's own rights page",
+    "federation:discovery": "the OpenID provider's public metadata",
+    "federation:jwks": "public keys",
+    "federation:token": "a client's token; issuing it is audited (federation.token_issued)",
+    "federation:authorize": "a person signing in at an agency service (audited)",
+    "federation:userinfo": "a service reading the signed-in person's claims (audited)",
+    "federation:systems": "a director's own company's approvals",
+    "federation:approve": "a director approving for their company (audited as a change)",
+    "federation:revoke": POST_ONLY,
     "privacy:export-json": "a person's own data (the export itself is audited)",
     "privacy:export-pdf": "a person's own data (the export itself is audited)",
     "privacy:request": "a person's own request",
@@ -688,6 +696,23 @@ def _a_privacy_request() -> None:
     privacy.make_request(ApplicantFactory(), "correction", "ชื่อสะกดผิด / my name is misspelt")
 
 
+def _a_system_approval() -> None:
+    from bizportal.federation import services as federation
+    from tests.factories import CompanyFactory
+    from tests.federation.helpers import register_vendor_system
+
+    service = ServiceFactory()
+    director = ApplicantFactory()
+    system = register_vendor_system([service])
+    federation.approve(
+        system.client,
+        CompanyFactory(directors=[director]),
+        actor=director,
+        services=[service],
+        actions=["view"],
+    )
+
+
 def _a_notification() -> None:
     """A message and its delivery log (the notifications admin holds addresses and texts)."""
     import uuid
@@ -719,6 +744,7 @@ def test_every_admin_screen_with_personal_data_audits_its_list_and_its_record(wo
     _a_privacy_request()
     _a_notification()
     _survey_answer(world)  # an invitation names a person or an email address
+    _a_system_approval()  # a vendor and a company, and the director who approved
     undecided = []
     failures = []
     for model, model_admin in admin.site._registry.items():

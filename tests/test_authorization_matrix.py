@@ -23,6 +23,8 @@ from bizportal.contact import chat as live_chat
 from bizportal.contact import services as contact
 from bizportal.contact.models import Case, ChatSession, Message
 from bizportal.core.models import DomainEvent
+from bizportal.federation import services as federation
+from bizportal.federation.models import SystemUserApproval
 from bizportal.identity.models import CounterProofing, Mandate, StaffRole, User
 from bizportal.licences.models import Licence
 from bizportal.notifications import services as notifications
@@ -34,11 +36,13 @@ from tests import journeys
 from tests.factories import (
     AgencyFactory,
     ApplicantFactory,
+    CompanyFactory,
     OfficerFactory,
     ServiceFactory,
     StaffFactory,
     give_mandate,
 )
+from tests.federation.helpers import register_vendor_system
 
 pytestmark = pytest.mark.django_db
 
@@ -188,6 +192,13 @@ PUBLIC_OR_OWN = {
     # wrong key is 404 (tests/contact/test_cases.py).
     "contact:follow",
     "contact:follow-file",
+    # The portal's OpenID provider: public metadata and keys; the token endpoint
+    # authenticates clients by private_key_jwt (tests/federation/).
+    "federation:discovery",
+    "federation:jwks",
+    "federation:token",
+    # The company the session acts for, as its director (tests/federation/).
+    "federation:systems",
 }
 SANDBOX_PROVIDERS = (
     "sandbox_idp:",
@@ -251,6 +262,7 @@ class Owned:
     application_message: Message
     chat: ChatSession
     export: Export
+    approval: SystemUserApproval
 
 
 @pytest.fixture
@@ -304,7 +316,38 @@ def owned() -> Owned:
         statement=_statement(),
         verification=notifications.start_verification(owner, "mobile", "0812345678"),
         export=_export(),
+        approval=_approval_of(owner, service),
     )
+
+
+def _approval_of(owner: User, service: Any) -> SystemUserApproval:
+    """A vendor system approved by a company party A directs."""
+    company = CompanyFactory(directors=[owner])
+    system = register_vendor_system([service])
+    return federation.approve(
+        system.client, company, actor=owner, services=[service], actions=["prepare", "view"]
+    )
+
+
+def _system_user_elsewhere(o: Owned) -> User:
+    """The same vendor system, approved by another company for every action: it acts
+    with a machine token (``matrix_token``), never a session."""
+    director = ApplicantFactory()
+    company = CompanyFactory(directors=[director])
+    client = o.approval.client
+    client.requested_actions = ["prepare", "submit", "pay", "view", "receive"]
+    client.save(update_fields=["requested_actions"])
+    approval = federation.approve(
+        client,
+        company,
+        actor=director,
+        services=list(client.requested_services.all()),
+        actions=client.requested_actions,
+    )
+    user = client.system_user
+    assert user is not None
+    user.matrix_token = federation.issue_machine_token(approval, "applications")["access_token"]  # type: ignore[attr-defined]
+    return user
 
 
 def _export() -> Export:
@@ -436,6 +479,8 @@ def targets(o: Owned) -> dict[str, dict[str, Any]]:
         },
         "contact:chat-session": {"public_id": o.chat.public_id},
         "contact:staff-chat": {"public_id": o.chat.public_id},
+        "federation:approve": {"public_id": o.approval.client.public_id},
+        "federation:revoke": {"public_id": o.approval.public_id},
     }
 
 
@@ -484,6 +529,7 @@ def actors(o: Owned) -> dict[str, User | None]:
         "platform admin": StaffFactory(
             roles=[StaffRole.PLATFORM_ADMIN], is_superuser=True, is_staff=True
         ),
+        "system user approved by another company": _system_user_elsewhere(o),
     }
 
 
@@ -491,6 +537,7 @@ def snapshot() -> tuple[Any, ...]:
     return (
         sorted(Application.objects.values_list("pk", "status", "updated_at")),
         sorted(Mandate.objects.values_list("pk", "status")),
+        sorted(SystemUserApproval.objects.values_list("pk", "revoked_at")),
         sorted(Licence.objects.values_list("pk", "status", "version")),
         sorted(Invoice.objects.values_list("pk", "status")),
         sorted(Refund.objects.values_list("pk", "state")),
@@ -523,7 +570,9 @@ def test_every_endpoint_refuses_every_role_on_another_partys_objects(owned: Owne
     failures = []
     for role, user in everyone.items():
         client = Client()
-        if user is not None:
+        if getattr(user, "matrix_token", ""):
+            client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {user.matrix_token}"  # type: ignore[union-attr]
+        elif user is not None:
             client.force_login(user)
         for route, name in routes():
             if name not in table or (role, name) in ENTITLED:

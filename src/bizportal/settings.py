@@ -152,6 +152,7 @@ INSTALLED_APPS = [
     "bizportal.applications",
     "bizportal.inspections",
     "bizportal.integrations",
+    "bizportal.federation",
     "bizportal.payments",
     "bizportal.payments.contrib.sandbox",
     "bizportal.payments.contrib.gateways",
@@ -538,6 +539,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "bizportal.core.openapi.ProblemAutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
+        # Bearer JWTs from the portal's own /oidc/token (system users, token exchange).
+        "bizportal.federation.authentication.PortalTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "EXCEPTION_HANDLER": "bizportal.core.problems.problem_exception_handler",
@@ -606,6 +609,9 @@ SPECTACULAR_SETTINGS = {
 
 # --- Providers -----------------------------------------------------------------
 # Digital ID (OpenID Connect). The default is the embedded sandbox provider.
+# The portal's own signing key as an OpenID provider (a private JWK as JSON); empty:
+# generated once into VAR_DIR/federation/ (bizportal.federation.keys).
+PORTAL_OIDC_SIGNING_KEY = env("PORTAL_OIDC_SIGNING_KEY", "")
 OIDC_ISSUER = env("OIDC_ISSUER", f"{BASE_URL}/sandbox/idp")
 OIDC_CLIENT_ID = env("OIDC_CLIENT_ID", "bizportal-demo")
 OIDC_CLIENT_SECRET = secret("OIDC_CLIENT_SECRET", "bizportal-demo-client-secret")

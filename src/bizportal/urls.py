@@ -54,6 +54,7 @@ urlpatterns = [
     path("payments/", include("bizportal.payments.urls")),
     path("", include("bizportal.licences.urls")),
     path("", include("bizportal.privacy.urls")),
+    path("", include("bizportal.federation.urls")),
     path("advisor/", include("bizportal.advisor.urls")),
     path("", include("bizportal.contact.urls")),
     path("backoffice/reports/", include("bizportal.reports.urls")),

@@ -24,6 +24,7 @@ from bizportal.identity.rules import (
     is_agency_supervisor,
     is_counter_officer,
     is_entrepreneur,
+    is_system_user,
     same_agency,
 )
 
@@ -65,7 +66,7 @@ authz.register(
     acts_for(MandateAction.SUBMIT, _party, _service) | (is_counter_officer & filed_it),
 )
 authz.register("applications.decide", is_agency_officer & in_agency & is_submitted)
-authz.register("applications.start", is_entrepreneur | is_counter_officer)
+authz.register("applications.start", is_entrepreneur | is_system_user | is_counter_officer)
 
 
 def _holder(licence: Any) -> Party | None:

@@ -25,6 +25,11 @@ def address_text(address: dict[str, Any]) -> str:
 
 
 def applicant_values(user: Any) -> dict[str, str]:
+    """The applying person's identity fields. A system user (software acting for a
+    company) has none of its own: it applies on the authority of the director who
+    approved it, so the form names that person (``responsible_person``, set per request
+    by the token authentication)."""
+    user = getattr(user, "responsible_person", None) or user
     return {
         "applicant.full_name_th": user.full_name_th or user.display_name,
         "applicant.full_name_en": user.full_name_en,

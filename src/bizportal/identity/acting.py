@@ -15,7 +15,7 @@ what the mandate lists, for the services it names, within its dates.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
@@ -24,10 +24,30 @@ from django.utils.translation import gettext as _
 
 from .models import Mandate, MandateAction, Party, User
 
-Basis = Literal["self", "director", "mandate"]
+Basis = Literal["self", "director", "mandate", "system"]
 SESSION_KEY = "identity.acting_party"
 #: The authenticator assurance level this session reached at Digital ID (1, 2, 3).
 AAL_SESSION_KEY = "identity.aal"
+
+
+class SystemGrant(Protocol):
+    """What a company approved a system user to do (``federation.SystemUserApproval``).
+
+    Put on the system user per request (``user.system_grant``) by the API's token
+    authentication after it re-read the approval, so a revoked approval is never
+    seen here; identity cannot import the federation app, hence a protocol.
+    """
+
+    @property
+    def party_id(self) -> int: ...
+
+    def allows(self, action: str, service_id: int | None) -> bool: ...
+
+    def service_ids(self) -> list[int] | None: ...
+
+    def audit_data(self) -> dict[str, str]:
+        """The system and its vendor, for every audit record of the system's acts."""
+        ...
 
 
 class StepUpRequired(Exception):
@@ -72,10 +92,13 @@ class Acting:
     party: Party
     basis: Basis
     mandate: Mandate | None = None
+    grant: SystemGrant | None = None
 
     def may(self, action: str, service_id: int | None = None) -> bool:
         """Whether this person may do ``action`` (a :class:`MandateAction`) for the party,
         for the service with ``service_id`` (None: not about one service)."""
+        if self.basis == "system":
+            return self.grant is not None and self.grant.allows(action, service_id)
         if self.basis != "mandate":
             return True
         return covers(self.mandate, action, service_id)
@@ -91,6 +114,8 @@ class Acting:
     def service_ids(self) -> list[int] | None:
         """The services the grounds are limited to (a mandate naming services), or None
         for every service."""
+        if self.basis == "system":
+            return self.grant.service_ids() if self.grant is not None else []
         if self.basis != "mandate" or self.mandate is None:
             return None
         ids = [service.pk for service in self.mandate.services.all()]
@@ -133,7 +158,11 @@ def grounds(user: Any, party: Party) -> Acting | None:
 
     Checked afresh each time: a mandate revoked or expired since the last request no
     longer counts, nor does a directorship the last registry refresh no longer lists.
+    A system user acts only for the company of the approval its token authentication
+    re-read on this request, within the approved rights.
     """
+    if getattr(user, "is_system", False):
+        return _system_grounds(user, party)
     if not getattr(user, "is_entrepreneur", False):
         return None
     if user.party_id is not None and party.pk == user.party_id:
@@ -144,6 +173,13 @@ def grounds(user: Any, party: Party) -> Acting | None:
     if mandate is not None:
         return Acting(user, party, "mandate", mandate)
     return None
+
+
+def _system_grounds(user: Any, party: Party) -> Acting | None:
+    grant: SystemGrant | None = getattr(user, "system_grant", None)
+    if grant is None or grant.party_id != party.pk:
+        return None
+    return Acting(user, party, "system", grant=grant)
 
 
 def may_act(user: Any, party: Party | None, action: str, service_id: int | None = None) -> bool:
@@ -163,6 +199,8 @@ def audit_fields(user: Any, party: Party | None) -> dict[str, str]:
     fields = {"on_behalf_of": party.key}
     if acting is not None and acting.mandate is not None:
         fields["mandate"] = str(acting.mandate.public_id)
+    if acting is not None and acting.grant is not None:
+        fields.update(acting.grant.audit_data())
     return fields
 
 
@@ -202,6 +240,10 @@ def options(user: User) -> list[Acting]:
 
 def parties_visible_to(user: Any) -> Q:
     """A filter on ``party`` for the parties whose records ``user`` may view."""
+    grant: SystemGrant | None = getattr(user, "system_grant", None)
+    if getattr(user, "is_system", False) and grant is not None:
+        may_view = grant.allows(MandateAction.VIEW, None)
+        return Q(pk=grant.party_id) if may_view else Q(pk__in=[])
     if not getattr(user, "is_entrepreneur", False) or user.party_id is None:
         return Q(pk__in=[])
     viewing = Q(pk=user.party_id)

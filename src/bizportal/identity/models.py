@@ -36,6 +36,10 @@ class User(AbstractUser):
 
         APPLICANT = "applicant", _("Entrepreneur")
         STAFF = "staff", _("Staff")
+        #: A vendor's software acting for companies that approved it (federation
+        #: app): no password, no session, only machine tokens limited to the rights
+        #: a director approved.
+        SYSTEM = "system", _("System user")
 
     PERSONAL_DATA = {
         "citizen_id": PersonalDataLabel.PERSONAL,
@@ -102,6 +106,11 @@ class User(AbstractUser):
     @property
     def is_entrepreneur(self) -> bool:
         return self.is_active and self.role == self.Role.APPLICANT
+
+    @property
+    def is_system(self) -> bool:
+        """A vendor's software (a system user), acting only through approved rights."""
+        return self.is_active and self.role == self.Role.SYSTEM
 
     @property
     def is_officer(self) -> bool:

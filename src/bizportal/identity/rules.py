@@ -31,6 +31,12 @@ def is_entrepreneur(user: Any) -> bool:
     return bool(getattr(user, "is_authenticated", False) and user.is_entrepreneur)
 
 
+@rules.predicate
+def is_system_user(user: Any) -> bool:
+    """A vendor's software acting for a company under an approval (checked per act)."""
+    return bool(getattr(user, "is_authenticated", False) and getattr(user, "is_system", False))
+
+
 is_counter_officer = has_role(StaffRole.COUNTER_OFFICER)
 is_helpdesk = has_role(StaffRole.COUNTER_OFFICER, StaffRole.HELPDESK)
 is_agency_officer = has_role(StaffRole.AGENCY_OFFICER, StaffRole.AGENCY_SUPERVISOR)

@@ -5,8 +5,10 @@ soon as it happened): the exchange's message log (an agency obtaining the person
 their company's registry data, answered or refused; the portal's own reads of the civil
 registry, at sign-in and at the service counter, go through the exchange too) and the
 audit trail's staff reads and actions on their applications (which officer of which
-agency opened or decided what). A company's authorised persons (directors, holders of
-a viewing mandate) see the company's accesses too, as they see its applications.
+agency opened or decided what), including every act of a vendor's system acting for a
+company under the company's approval (system users). A company's authorised persons
+(directors, holders of a viewing mandate) see the company's accesses too, as they see
+its applications.
 """
 
 from __future__ import annotations
@@ -46,6 +48,9 @@ ASKED = gettext_noop("asked for %(fields)s from %(source)s")
 DECIDING = gettext_noop("deciding the application")
 #: The basis of a helpdesk look-up: the reason the officer recorded.
 HELPDESK = gettext_noop("helpdesk: %(reason)s")
+#: What a system user's act reads as, and its basis.
+SYSTEM_ACTED = gettext_noop("acted as a system for the company: %(action)s")
+SYSTEM_BASIS = gettext_noop("the company's approval of the system")
 
 
 def _in(lang: str, message: Any) -> str:
@@ -96,6 +101,7 @@ def accesses(user: Any, limit: int = LIMIT) -> list[Access]:
         [
             *_exchange(subjects, agencies, limit),
             *_staff(subjects, agencies, limit),
+            *_systems(subjects, limit),
         ],
         key=lambda access: access.at,
         reverse=True,
@@ -196,6 +202,39 @@ def _basis(event: AuditEvent) -> tuple[str, str]:
         reason = {"reason": str(event.data.get("reason", ""))}
         return _in("th", HELPDESK) % reason, _in("en", HELPDESK) % reason
     return _both(DECIDING)
+
+
+def _systems(subjects: dict[str, str], limit: int) -> list[Access]:
+    """Everything a system user did for the company, and its approval and revocation
+    (audit events naming a ``system``, on behalf of one of the subjects)."""
+    events = (
+        AuditEvent.objects.filter(on_behalf_of__in=list(subjects), data__has_key="system")
+        .select_related("actor")
+        .order_by("-seq")[:limit]
+    )
+    basis_th, basis_en = _both(SYSTEM_BASIS)
+    found = []
+    for event in events:
+        system = str(event.data.get("system", ""))
+        who = event.actor_label if event.actor is None else event.actor.display_name
+        found.append(
+            Access(
+                at=event.at,
+                who=f"{who} ({system})",
+                agency_th=str(event.data.get("vendor", "")),
+                agency_en=str(event.data.get("vendor", "")),
+                what_th=_in("th", SYSTEM_ACTED) % {"action": event.action},
+                what_en=_in("en", SYSTEM_ACTED) % {"action": event.action},
+                subject=subjects.get(event.on_behalf_of, event.on_behalf_of),
+                purpose=str(event.data.get("approval", "")),
+                basis_th=basis_th,
+                basis_en=basis_en,
+                outcome_th="",
+                outcome_en="",
+                reference=str(event.id),
+            )
+        )
+    return found
 
 
 def _purpose(purpose: dict[str, Any]) -> str:

@@ -77,6 +77,11 @@ def config_from(args: argparse.Namespace) -> Config:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["accounting"]:  # the demo vendor's accounting software (a system user)
+        from . import accounting
+
+        return accounting.main(argv[1:])
     args = parser().parse_args(argv)
     logging.basicConfig(
         level=args.log_level.upper(),

@@ -1,0 +1,86 @@
+"""Bearer access tokens the portal signed, accepted on ``/api/v1/``.
+
+A system user's token names the approval it was issued under; the approval is read
+again on every request, so a revoked one stops the system at its next call. The
+request then carries the same ``acting`` (basis "system") that the session middleware
+gives a person, so every existing check of the API applies to systems unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext as _
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import authentication, exceptions
+from rest_framework.request import Request
+
+from bizportal.identity.acting import Acting
+
+from . import services
+from .models import IssuedToken, SystemUserApproval
+
+#: A key-bound client authentication (private_key_jwt) counts as a second factor.
+SYSTEM_AAL = 2
+
+
+class PortalTokenAuthentication(authentication.BaseAuthentication):
+    """``Authorization: Bearer <JWT>`` with a token from ``/oidc/token``."""
+
+    keyword = "Bearer"
+
+    def authenticate(self, request: Request) -> tuple[Any, Any] | None:
+        header = authentication.get_authorization_header(request).split()
+        if not header or header[0].lower() != self.keyword.lower().encode():
+            return None
+        if len(header) != 2:
+            raise exceptions.AuthenticationFailed(_("Malformed bearer token"))
+        token = header[1].decode("ascii", "replace")
+        if token.count(".") != 2:
+            return None  # not ours (e.g. an agency system's opaque /o/token/ token)
+        try:
+            item, claims = services.verify_access_token(token)
+        except services.InvalidToken as error:
+            services.refused("federation.api_refused", "", str(error), path=request.path[:200])
+            raise exceptions.AuthenticationFailed(_("The access token is not valid")) from error
+        user = item.user
+        if item.approval is not None:
+            self._as_system(request, item)
+        return user, claims
+
+    def _as_system(self, request: Request, item: IssuedToken) -> None:
+        approval = SystemUserApproval.objects.select_related(
+            "client__vendor", "company", "approved_by"
+        ).get(pk=item.approval_id or 0)
+        if not approval.in_force or not item.user.is_system:
+            services.refused(
+                "federation.api_refused",
+                item.client.client_id,
+                "approval revoked",
+                path=request.path[:200],
+                on_behalf_of=approval.company.key,
+            )
+            raise exceptions.AuthenticationFailed(
+                _("The company's approval of this system has been revoked")
+            )
+        user = item.user
+        user.system_grant = approval  # type: ignore[attr-defined]
+        user.session_aal = SYSTEM_AAL
+        user.identity_assurance = approval.approved_ial
+        user.responsible_person = approval.approved_by  # type: ignore[attr-defined]
+        acting = Acting(user, approval.company, "system", grant=approval)
+        user.acting = acting
+        request._request.acting = acting  # type: ignore[attr-defined]
+
+    def authenticate_header(self, request: Request) -> str:
+        return 'Bearer realm="api"'
+
+
+class PortalTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
+    """Describes the scheme in the OpenAPI document."""
+
+    target_class = "bizportal.federation.authentication.PortalTokenAuthentication"
+    name = "portalToken"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}

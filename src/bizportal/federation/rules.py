@@ -1,0 +1,29 @@
+"""Who may manage clients and approve system users (``core.authz`` rules).
+
+Platform administrators manage every client; an agency's own IT role can be added to
+``federation.manage_client`` (it is an ``|`` away). A system user is approved or
+revoked for a company only by one of its registered directors.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import rules
+from bizportal.core import authz
+from bizportal.identity.acting import grounds
+from bizportal.identity.models import Party
+from bizportal.identity.rules import is_platform_admin
+
+
+@rules.predicate
+def directs(user: Any, company: Party | None) -> bool:
+    """The person is a registered director of the company (the registry says so)."""
+    if company is None or not company.is_company:
+        return False
+    acting = grounds(user, company)
+    return acting is not None and acting.basis == "director"
+
+
+authz.register("federation.manage_client", is_platform_admin)
+authz.register("federation.approve_system", directs)

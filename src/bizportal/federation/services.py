@@ -1,0 +1,378 @@
+"""State changes of the federation app: clients' system users, approvals, revocations,
+used client assertions and the access tokens the portal signs.
+
+Every change is audited; approvals record system, vendor and company so the company's
+data tracker lists them.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from joserfc import jwt
+from joserfc.errors import JoseError
+
+from bizportal.catalog.models import Service
+from bizportal.core import audit, authz
+from bizportal.identity.models import MandateAction, Party, User
+
+from . import keys
+from .models import FederatedClient, IssuedToken, SystemUserApproval, UsedAssertion
+
+#: Machine tokens are short: a revoked approval also stops them at the next request,
+#: but a stolen token should not outlive a working day's batch either.
+MACHINE_TOKEN_LIFETIME = 600
+AUTHORIZATION_DETAILS_TYPE = "urn:th:bizportal:system_user"
+
+
+def issuer() -> str:
+    return settings.BASE_URL
+
+
+def api_audience() -> str:
+    """The ``aud`` of access tokens for the portal API."""
+    return settings.BASE_URL + "/api/v1/"
+
+
+@transaction.atomic
+def save_client(client: FederatedClient, *, actor: Any) -> FederatedClient:
+    """Register or change a client; a vendor system gets its system-user account."""
+    authz.require(actor, "federation.manage_client", client, hide=False)
+    client.full_clean()
+    created = client.pk is None
+    client.save()
+    if client.kind == FederatedClient.Kind.VENDOR_SYSTEM and client.system_user_id is None:
+        client.system_user = User.objects.create(
+            username=f"system:{client.client_id}",
+            role=User.Role.SYSTEM,
+            full_name_th=client.name,
+            full_name_en=client.name,
+        )
+        client.system_user.set_unusable_password()
+        client.system_user.save(update_fields=["password"])
+        client.save(update_fields=["system_user"])
+    audit.record(
+        "federation.client_registered" if created else "federation.client_changed",
+        client,
+        actor=actor,
+        client_id=client.client_id,
+        kind=client.kind,
+        active=client.active,
+    )
+    return client
+
+
+def _checked_rights(
+    client: FederatedClient, services: Iterable[Service], actions: Iterable[str]
+) -> tuple[list[Service], list[str]]:
+    """The rights to approve: a non-empty subset of what the system asked for."""
+    services, actions = list(services), sorted(set(actions))
+    asked = set(client.requested_services.values_list("pk", flat=True))
+    if not services or not actions:
+        raise ValidationError(_("Choose at least one service and one action"))
+    if any(s.pk not in asked for s in services) or not set(actions) <= set(
+        client.requested_actions or []
+    ):
+        raise ValidationError(_("A system can be approved only for the rights it asked for"))
+    if not set(actions) <= set(MandateAction.values):
+        raise ValidationError(_("Unknown action"))
+    return services, actions
+
+
+@transaction.atomic
+def approve(
+    client: FederatedClient,
+    company: Party,
+    *,
+    actor: Any,
+    services: Iterable[Service],
+    actions: Iterable[str],
+) -> SystemUserApproval:
+    """A director of ``company`` lets the vendor system act for it within the rights."""
+    if not authz.allowed(actor, "federation.approve_system", company):
+        raise PermissionDenied(_("Only a director of the company may approve systems for it"))
+    if not client.active or client.kind != FederatedClient.Kind.VENDOR_SYSTEM:
+        raise ValidationError(_("This system is not registered or no longer active"))
+    chosen, actions = _checked_rights(client, services, actions)
+    if SystemUserApproval.objects.filter(
+        client=client, company=company, revoked_at__isnull=True
+    ).exists():
+        raise ValidationError(_("This system is already approved; revoke it first to change"))
+    approval = SystemUserApproval.objects.create(
+        client=client,
+        company=company,
+        actions=actions,
+        approved_by=actor,
+        approved_ial=getattr(actor, "identity_assurance", "") or "",
+    )
+    approval.services.set(chosen)
+    audit.record(
+        "federation.system_approved",
+        approval,
+        actor=actor,
+        on_behalf_of=company.key,
+        services=[s.slug for s in chosen],
+        actions=actions,
+        **approval.audit_data(),
+    )
+    return approval
+
+
+@transaction.atomic
+def revoke(approval: SystemUserApproval, *, actor: Any) -> SystemUserApproval:
+    """End an approval; the system's next request is refused (tokens re-check it)."""
+    approval = SystemUserApproval.objects.select_for_update().get(pk=approval.pk)
+    if not authz.allowed(actor, "federation.approve_system", approval.company):
+        raise PermissionDenied(_("Only a director of the company may revoke its systems"))
+    if approval.revoked_at is not None:
+        raise ValidationError(_("This approval was already revoked"))
+    approval.revoked_at = timezone.now()
+    approval.revoked_by = actor
+    approval.save(update_fields=["revoked_at", "revoked_by"])
+    audit.record(
+        "federation.system_revoked",
+        approval,
+        actor=actor,
+        on_behalf_of=approval.company.key,
+        **approval.audit_data(),
+    )
+    return approval
+
+
+def use_assertion(client_id: str, jti: str, exp: Any) -> bool:
+    """Record a client assertion's ``jti``; False when it was used before (a replay)."""
+    try:
+        expires = datetime.fromtimestamp(int(exp), tz=UTC)
+    except (TypeError, ValueError, OverflowError):
+        expires = timezone.now() + timedelta(hours=1)
+    try:
+        with transaction.atomic():
+            UsedAssertion.objects.create(
+                client_id=client_id, jti=str(jti)[:200], expires_at=expires
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+def refused(action: str, client_id: str, reason: str, **data: Any) -> None:
+    """Audit a refused token request or API call (who tried, and why)."""
+    audit.record(
+        action,
+        ("federation.federatedclient", client_id or "-"),
+        actor_label=f"system:{client_id}" if client_id else "system",
+        reason=reason,
+        **data,
+    )
+
+
+@transaction.atomic
+def issue_machine_token(approval: SystemUserApproval, scope: str) -> dict[str, Any]:
+    """A signed access token (RFC 9068 JWT) for a system user acting for the company."""
+    client = approval.client
+    system_user = client.system_user
+    assert system_user is not None  # every vendor system has one (save_client)
+    now = int(time.time())
+    jti = secrets.token_urlsafe(24)
+    expires = now + MACHINE_TOKEN_LIFETIME
+    claims: dict[str, Any] = {
+        "iss": issuer(),
+        "aud": api_audience(),
+        "sub": str(system_user.public_id),
+        "client_id": client.client_id,
+        "jti": jti,
+        "iat": now,
+        "exp": expires,
+        "scope": scope,
+        "authorization_details": [
+            {
+                "type": AUTHORIZATION_DETAILS_TYPE,
+                "party": approval.company.key,
+                "services": sorted(s.slug for s in approval.services.all()),
+                "actions": list(approval.actions),
+            }
+        ],
+    }
+    IssuedToken.objects.create(
+        jti=jti,
+        client=client,
+        user=system_user,
+        approval=approval,
+        grant_type="client_credentials",
+        scope=scope,
+        expires_at=datetime.fromtimestamp(expires, tz=UTC),
+    )
+    audit.record(
+        "federation.token_issued",
+        approval,
+        actor=system_user,
+        on_behalf_of=approval.company.key,
+        grant_type="client_credentials",
+        **approval.audit_data(),
+    )
+    return {
+        "access_token": sign(claims),
+        "token_type": "Bearer",
+        "expires_in": MACHINE_TOKEN_LIFETIME,
+        "scope": scope,
+        "authorization_details": claims["authorization_details"],
+    }
+
+
+def sign(claims: dict[str, Any], typ: str = "at+jwt") -> str:
+    key = keys.signing_key()
+    return jwt.encode({"alg": "RS256", "kid": key.kid or "", "typ": typ}, claims, key)
+
+
+class InvalidToken(Exception):
+    """A bearer token the API does not accept; ``str()`` says why (for the client)."""
+
+
+def verify_access_token(token: str) -> tuple[IssuedToken, dict[str, Any]]:
+    """The stored token and claims of a valid access token the portal signed for its
+    API: our signature, issuer, audience, not expired, not revoked."""
+    try:
+        decoded = jwt.decode(token, keys.signing_key(), algorithms=["RS256"])
+        registry = jwt.JWTClaimsRegistry(
+            iss={"essential": True, "value": issuer()},
+            aud={"essential": True, "value": api_audience()},
+            exp={"essential": True},
+            jti={"essential": True},
+        )
+        registry.validate(decoded.claims)
+    except (JoseError, ValueError, TypeError) as error:
+        raise InvalidToken(f"invalid token: {error}") from error
+    if decoded.header.get("typ") != "at+jwt":
+        raise InvalidToken("not an access token")
+    item = (
+        IssuedToken.objects.select_related("client", "user", "approval__company", "client__vendor")
+        .filter(jti=decoded.claims["jti"])
+        .first()
+    )
+    if item is None or item.revoked_at is not None:
+        raise InvalidToken("token revoked")
+    return item, dict(decoded.claims)
+
+
+#: A person's access token for an agency service (userinfo): as short as a code's use.
+PERSON_TOKEN_LIFETIME = 600
+
+
+@transaction.atomic
+def issue_code(
+    code: str,
+    *,
+    client: FederatedClient,
+    user: User,
+    acting: Any,
+    payload: dict[str, Any],
+    redirect_uri: str,
+    scope: str,
+    aal: int,
+) -> Any:
+    """Store an authorization code for the person acting for ``acting.party``."""
+    from .models import AuthorizationCode
+
+    item = AuthorizationCode.objects.create(
+        code=code,
+        client=client,
+        user=user,
+        party=acting.party,
+        basis=acting.basis,
+        mandate_id=acting.mandate.public_id if acting.mandate is not None else None,
+        redirect_uri=redirect_uri,
+        scope=scope,
+        nonce=str(payload.get("nonce", "")),
+        code_challenge=str(payload["code_challenge"]),
+        code_challenge_method=str(payload["code_challenge_method"]),
+        auth_time=int(time.time()),
+        aal=aal,
+    )
+    audit.record(
+        "federation.person_signed_in",
+        client,
+        actor=user,
+        on_behalf_of=acting.party.key if acting.party.pk != user.party_id else "",
+        client_id=client.client_id,
+        agency=client.agency.code if client.agency else "",
+        basis=acting.basis,
+    )
+    return item
+
+
+def redeem_code(item: Any) -> bool:
+    """Claim a code once (a second claim loses): True for the first."""
+    from .models import AuthorizationCode
+
+    return bool(
+        AuthorizationCode.objects.filter(pk=item.pk, used_at__isnull=True).update(
+            used_at=timezone.now()
+        )
+    )
+
+
+@transaction.atomic
+def issue_person_token(client: FederatedClient, user: User, code: Any, scope: str) -> str:
+    """A person's access token (JWT) for the client: userinfo with it."""
+    now = int(time.time())
+    jti = secrets.token_urlsafe(24)
+    claims = {
+        "iss": issuer(),
+        "aud": api_audience(),
+        "sub": str(user.public_id),
+        "client_id": client.client_id,
+        "jti": jti,
+        "iat": now,
+        "exp": now + PERSON_TOKEN_LIFETIME,
+        "scope": scope,
+    }
+    IssuedToken.objects.create(
+        jti=jti,
+        client=client,
+        user=user,
+        party=code.party,
+        code=code,
+        grant_type="authorization_code",
+        scope=scope,
+        expires_at=datetime.fromtimestamp(now + PERSON_TOKEN_LIFETIME, tz=UTC),
+    )
+    return sign(claims)
+
+
+def person_claims(
+    user: User, party: Party, basis: str, mandate_id: Any, aal: int
+) -> dict[str, Any]:
+    """Who the person is, whom they act for, and how strongly proven and signed in."""
+    act_for: dict[str, Any] = {
+        "party": party.key,
+        "name": party.name_th or party.name_en,
+        "kind": party.kind,
+        "basis": basis,
+    }
+    if mandate_id:
+        from bizportal.identity.models import Mandate
+
+        mandate = Mandate.objects.filter(public_id=mandate_id).first()
+        act_for["mandate"] = {
+            "id": str(mandate_id),
+            "actions": list(mandate.actions or []) if mandate else [],
+        }
+    return {
+        "sub": str(user.public_id),
+        "pid": user.citizen_id or "",
+        "name": user.full_name_th or user.display_name,
+        "name_en": user.full_name_en,
+        "ial": user.identity_assurance,
+        "aal": aal,
+        "acr": f"urn:th:bizportal:aal:{aal}",
+        "act_for": act_for,
+    }
