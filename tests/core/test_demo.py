@@ -125,6 +125,11 @@ def test_load_demo_shows_every_state_and_running_it_again_adds_nothing(
     assert bases == {("food-shop-licence", "consent"), ("liquor-sale-licence", "mission")}
     assert seen.filter(data_service="revenue-tax-status", outcome="answered").exists()
     assert log.verify().holds
+    # Every mission rests on a signed data-sharing agreement the DPO's record lists.
+    from bizportal.exchange.models import MissionRule, SharingAgreement
+
+    agreed = set(SharingAgreement.objects.values_list("consumer", "data_service"))
+    assert set(MissionRule.objects.values_list("agency", "data_service")) <= agreed
     # The FDA decides in its own system (the sandbox agency): online and by batch,
     # approved, rejected, sent back; one more waits to be sent, one for the batch.
     from bizportal.integrations.models import Forwarding
