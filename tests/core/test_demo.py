@@ -125,6 +125,10 @@ def test_load_demo_shows_every_state_and_running_it_again_adds_nothing(
     assert bases == {("food-shop-licence", "consent"), ("liquor-sale-licence", "mission")}
     assert seen.filter(data_service="revenue-tax-status", outcome="answered").exists()
     assert log.verify().holds
+    # The demo journeys are normal use: no detection rule raised an alert.
+    from bizportal.monitoring.models import SecurityAlert
+
+    assert list(SecurityAlert.objects.values_list("rule", "key")) == []
     # Every mission rests on a signed data-sharing agreement the DPO's record lists.
     from bizportal.exchange.models import MissionRule, SharingAgreement
 
