@@ -33,6 +33,7 @@ from django.db import connection
 ROOT = Path(__file__).resolve().parents[2]
 DRILL = ROOT / "deploy" / "restore_drill.py"
 ARCHIVE_WAL = ROOT / "deploy" / "postgres" / "archive-wal.sh"
+BASE_BACKUP = ROOT / "deploy" / "postgres" / "base-backup.sh"
 MANAGE = ROOT / "manage.py"
 
 pytestmark = [
@@ -195,7 +196,7 @@ def production(pg: Any, audit_key: str) -> Iterator[dict[str, Any]]:
             check=True,
             capture_output=True,
         )
-        yield {"url": url, "archive": archive, "psql": psql, "work": work}
+        yield {"url": url, "archive": archive, "psql": psql, "work": work, "socket": socket_dir}
     finally:
         subprocess.run(
             pg.as_owner([pg.program("pg_ctl"), "stop", "-D", str(data), "-m", "immediate"]),
@@ -220,23 +221,26 @@ def test_point_in_time_restore_into_a_fresh_cluster_verifies_the_audit_chain(
     started = time.monotonic()
     url = production["url"]
     write_audit(url, audit_key, "before_backup", anchor=True)
-    backup = production["work"] / "base"
-    subprocess.run(
-        [
-            pg.program("pg_basebackup"),
-            "-d",
-            url,
-            "-D",
-            str(backup),
-            "-Ft",
-            "-z",
-            "-X",
-            "stream",
-            "--checkpoint=fast",
-        ],
-        check=True,
+    # The base backup as deploy/postgres/base-backup.sh takes it in production.
+    bindir = Path(pg.program("pg_basebackup")).parent
+    env = os.environ | {
+        "PATH": f"{bindir}{os.pathsep}{os.environ['PATH']}",
+        "PGHOST": str(production["socket"]),
+        "PGUSER": "postgres",
+        "BACKUP_DIR": str(production["work"] / "backups"),
+        "WAL_ARCHIVE_DIR": str(production["archive"]),
+        "KEEP_BASE_BACKUPS": "2",
+    }
+    taken = subprocess.run(
+        [str(shutil.which("sh")), str(BASE_BACKUP)],
+        env=env,
         capture_output=True,
+        text=True,
+        check=False,
     )
+    assert taken.returncode == 0, taken.stderr
+    (backup,) = (production["work"] / "backups" / "base").iterdir()
+    assert (backup / "base.tar.gz").exists() and (backup / "backup_manifest").exists()
     # After the base backup: only the archived WAL carries these, and the target time
     # falls between the two batches.
     target = dt.datetime.fromisoformat(
