@@ -349,7 +349,19 @@ def pitr(args: argparse.Namespace, pg: Postgres) -> None:
         started = True
         run(
             pg.as_owner(
-                [pg.program("pg_ctl"), "start", "-D", str(data), "-l", str(log), "-w", "-t", "60"]
+                [
+                    pg.program("pg_ctl"),
+                    "start",
+                    "-D",
+                    str(data),
+                    "-l",
+                    str(log),
+                    # Without hot standby the server only reports ready once it has
+                    # replayed up to the target and promoted: wait as long as that may take.
+                    "-w",
+                    "-t",
+                    str(int(args.timeout)),
+                ]
             ),
             what="start the restored cluster (replaying archived WAL)",
         )

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import re
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -777,3 +779,18 @@ def test_the_wal_archive_script_never_overwrites_a_different_segment(tmp_path: P
         check=False,
     )
     assert refused.returncode == 1 and "refusing to overwrite" in refused.stderr
+
+
+def test_the_media_backup_names_what_it_misses(tmp_path: Path) -> None:
+    """Without its buckets the media backup stops with a message, before any call."""
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, str(DEPLOY / "backup_media.py")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "MEDIA_BACKUP_S3_BUCKET" in result.stderr
