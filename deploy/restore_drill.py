@@ -38,6 +38,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -107,9 +108,14 @@ def find_bindir(explicit: str | None) -> Path | None:
     return Path(result.stdout.strip()) if result.returncode == 0 else None
 
 
+def redacted(argv: Sequence[str]) -> str:
+    """The command line as the log may show it: a password in a URL becomes ***."""
+    return re.sub(r"(://[^/:@\s]+):[^/@\s]+@", r"\1:***@", shlex.join(argv))
+
+
 def run(argv: Sequence[str], *, what: str, env: dict[str, str] | None = None) -> str:
     """Run one step; a failure names the step and carries the program's own words."""
-    print(f"[drill] {what}: {shlex.join(argv)}", flush=True)
+    print(f"[drill] {what}: {redacted(argv)}", flush=True)
     result = subprocess.run(  # noqa: S603 - fixed programs, no shell
         list(argv), capture_output=True, text=True, env=env, check=False
     )
@@ -177,7 +183,9 @@ def check_restored(
         key: value
         for key, value in os.environ.items()
         # Only the restored database: not a replica, not a pool sized for production.
-        if key not in {"DATABASE_REPLICA_URL", "DATABASE_POOL_SIZE", "DATABASE_PASSWORD_FILE"}
+        # (A DATABASE_PASSWORD_FILE stays: the scratch cluster's trust ignores it, a
+        # restored production database may need it.)
+        if key not in {"DATABASE_REPLICA_URL", "DATABASE_POOL_SIZE"}
     }
     env["DATABASE_URL"] = database_url
     result = subprocess.run(  # noqa: S603 - fixed programs, no shell
