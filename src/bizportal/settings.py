@@ -963,6 +963,17 @@ SECURITY_SYSLOG_PROTOCOL = env("SECURITY_SYSLOG_PROTOCOL", "udp")
 if SECURITY_SYSLOG_PROTOCOL not in ("udp", "tcp"):
     raise ImproperlyConfigured("SECURITY_SYSLOG_PROTOCOL must be udp or tcp")
 SECURITY_LOG_DIR.mkdir(parents=True, exist_ok=True)
+# Health of every connection (bizportal.monitoring.connections): each agency endpoint,
+# identity provider ... is probed every CONNECTION_PROBE_INTERVAL seconds (by the sweep
+# and manage.py probe_connections); failing for CONNECTION_DOWN_AFTER seconds opens an
+# incident and tells the agency's IT contact, once, and again on recovery.
+CONNECTION_PROBE_INTERVAL = int(env("CONNECTION_PROBE_INTERVAL", "30"))
+CONNECTION_DOWN_AFTER = int(env("CONNECTION_DOWN_AFTER", "60"))
+CONNECTION_PROBE_TIMEOUT = float(env("CONNECTION_PROBE_TIMEOUT", "5"))
+if CONNECTION_PROBE_INTERVAL < 1 or CONNECTION_DOWN_AFTER < 0:
+    raise ImproperlyConfigured(
+        "CONNECTION_PROBE_INTERVAL must be at least 1 and CONNECTION_DOWN_AFTER at least 0"
+    )
 # Detection rules (bizportal.monitoring.detection): per rule, the count that raises an
 # alert within the window (seconds). SECURITY_ALERT_EMAILS (comma-separated) are told.
 SECURITY_DETECTION = {

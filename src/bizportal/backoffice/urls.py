@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import (
+    connections,
     counter,
     exchange_log,
     finance,
@@ -50,6 +51,7 @@ urlpatterns = [
     path("finance/reports/finance.xlsx", finance.report_xlsx, name="finance-report-xlsx"),
     path("finance/reports/finance.pdf", finance.report_pdf, name="finance-report-pdf"),
     path("exchange/", exchange_log.exchange_log, name="exchange-log"),
+    path("connections/", connections.connection_health, name="connections"),
     path("staff/", staff.staff_list, name="staff"),
     path("staff/new/", staff.staff_new, name="staff-new"),
     path("staff/<uuid:public_id>/", staff.staff_edit, name="staff-edit"),

@@ -64,6 +64,17 @@ def waiting_tasks() -> int | None:
 
 _backlog = CollectorRegistry()
 _backlog.register(BacklogCollector())
+_registered: set[type[Collector]] = {BacklogCollector}
+
+
+def register(collector: Collector) -> None:
+    """Add a collector read at scrape time (apps above core register theirs in
+    ``ready()``, so the core needs to know none of them); one of each class, so a
+    second ``ready()`` does not duplicate the series."""
+    if type(collector) in _registered:
+        return
+    _registered.add(type(collector))
+    _backlog.register(collector)
 
 
 def exposition() -> bytes:

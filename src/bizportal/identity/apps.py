@@ -7,5 +7,5 @@ class IdentityConfig(AppConfig):
 
     def ready(self) -> None:
         # Plugins register themselves on import; so do the permission rules.
-        from . import rules  # noqa: F401
+        from . import connections, rules  # noqa: F401
         from .contrib import digital_id, ndid, sandbox_card_reader, thaid  # noqa: F401

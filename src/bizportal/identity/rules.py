@@ -92,6 +92,9 @@ authz.register("backoffice.statistics", is_executive | is_platform_admin)
 authz.register("backoffice.staff", is_agency_admin & has_agency)
 # The agency's part of the exchange's message log (its requests, and those answered for it).
 authz.register("backoffice.exchange_log", (is_agency_admin | is_agency_supervisor) & has_agency)
+# The health of every connection: platform administrators see all of them, an agency's
+# IT officers their own agency's endpoints (the view filters by agency).
+authz.register("backoffice.connections", is_platform_admin | (is_agency_it & has_agency))
 # Agency IT staff manage their own agency's systems and OAuth2 clients in the admin
 # (registered here: the exchange sits below identity and cannot import these predicates).
 authz.register("exchange.manage_systems", is_agency_it & has_agency)

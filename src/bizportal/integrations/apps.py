@@ -7,5 +7,6 @@ class IntegrationsConfig(AppConfig):
     verbose_name = "Agency systems: integration settings"
 
     def ready(self) -> None:
-        # Register the forward step type, the sweepers and the permission rules.
-        from . import rules, steps, sweepers  # noqa: F401
+        # Register the forward step type, the sweepers, the permission rules and the
+        # agency endpoints for the connection monitor.
+        from . import connections, rules, steps, sweepers  # noqa: F401

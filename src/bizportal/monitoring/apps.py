@@ -8,8 +8,10 @@ class MonitoringConfig(AppConfig):
     verbose_name = _("Security monitoring")
 
     def ready(self) -> None:
-        from bizportal.core import security_events
+        from bizportal.core import metrics, security_events
 
-        from . import detection
+        from . import detection, sweepers  # noqa: F401  (the sweeper registers itself)
+        from .metrics import ConnectionCollector
 
         security_events.subscribe(detection.observe)
+        metrics.register(ConnectionCollector())

@@ -48,3 +48,50 @@ class SecurityAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rule}: {self.key}"
+
+
+class ConnectionCheck(models.Model):
+    """One probe of one connection: kept (for an hour's percentiles and error rate,
+    and as the record of when a system was seen down) and pruned after a week."""
+
+    key = models.CharField(max_length=200)
+    kind = models.CharField(max_length=40)
+    agency = models.CharField(max_length=40, blank=True, help_text="the agency's code")
+    ok = models.BooleanField()
+    latency_ms = models.PositiveIntegerField()
+    error = models.CharField(max_length=200, blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["key", "-at"], name="check_key_at_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.key} {'up' if self.ok else 'down'} {self.at.isoformat()}"
+
+
+class ConnectionIncident(models.Model):
+    """A connection failing for longer than ``CONNECTION_DOWN_AFTER``: opened once, when
+    the failure has lasted that long, and closed when a probe succeeds again. The
+    agency's IT contact is told at each of the two, never in between."""
+
+    key = models.CharField(max_length=200)
+    kind = models.CharField(max_length=40)
+    agency = models.CharField(max_length=40, blank=True)
+    label = models.CharField(max_length=300)
+    failing_since = models.DateTimeField(help_text="the first failed probe of the run")
+    opened_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=200, blank=True)
+    notified = models.JSONField(default=list, blank=True, help_text="who was told")
+
+    class Meta:
+        ordering = ["-opened_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["key"], condition=Q(closed_at=None), name="one_open_incident_per_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} {'open' if self.closed_at is None else 'closed'}"
