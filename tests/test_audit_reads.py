@@ -164,6 +164,8 @@ NOT_STAFF_READS = {
     "application.looked_up_by_helpdesk per application shown, with the typed reason "
     "(tests/backoffice/test_helpdesk.py)",
     "backoffice:statistics": "aggregates only (counts and durations per agency)",
+    "backoffice:connections": "connection health: endpoint addresses and probe results, no "
+    "person (still recorded as connections.viewed)",
     "reports:index": "the list of reports the viewer may open",
     "reports:dashboard": "aggregates only (counts, durations and amounts), no person",
     "reports:export": "the dashboard's aggregates as a file, no person (audited: report.exported)",

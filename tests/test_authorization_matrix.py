@@ -135,6 +135,9 @@ PUBLIC_OR_OWN = {
     # (tests/backoffice/test_helpdesk.py).
     "backoffice:helpdesk",
     "backoffice:statistics",
+    # Connection health: no object in the path; agency IT see their agency's endpoints
+    # only, platform administrators all (tests/monitoring/test_connections.py).
+    "backoffice:connections",
     # Reports: aggregates of the viewer's scope, and the applications behind a figure
     # within that scope (tests/reports/test_dashboards.py).
     "reports:index",
