@@ -41,6 +41,9 @@ def portal(live_server: Any, settings: Any) -> str:
     settings.CONNECTION_PROBE_INTERVAL = 30
     settings.CONNECTION_DOWN_AFTER = 60
     settings.CONNECTION_PROBE_TIMEOUT = 2
+    for registry in ("civil", "juristic", "revenue", "diw"):  # the sandbox registries
+        url = f"{live_server.url}/sandbox/registries/{registry}"
+        setattr(settings, f"{registry.upper()}_REGISTRY_URL", url)
     return str(live_server.url)
 
 
@@ -107,7 +110,7 @@ def test_a_stopped_agency_system_is_shown_down_alerted_once_and_cleared(
     def at(seconds: int) -> dt.datetime:
         return start + dt.timedelta(seconds=seconds)
 
-    assert services.probe_due(now=at(0)) == 1
+    assert services.probe_due(now=at(0)) >= 1  # the exchange's registries are probed too
     assert state_on_page(page(client)) == "up" and up_metric(client) == "1.0"
     assert services.probe_due(now=at(10)) == 0  # not due again before the interval
 
@@ -117,16 +120,17 @@ def test_a_stopped_agency_system_is_shown_down_alerted_once_and_cleared(
     assert state_on_page(page(client)) == "down" and up_metric(client) == "0.0"
     # ... but the incident waits for CONNECTION_DOWN_AFTER of failures.
     services.probe_due(now=at(60))
-    assert not ConnectionIncident.objects.exists() and not mail.outbox
+    assert not ConnectionIncident.objects.filter(key=KEY).exists() and not mail.outbox
     services.probe_due(now=at(90))
     services.probe_due(now=at(120))
     services.probe_due(now=at(150))
-    incident = ConnectionIncident.objects.get()
+    incident = ConnectionIncident.objects.get(key=KEY)
     assert incident.key == KEY and incident.closed_at is None
     assert incident.failing_since == at(30) and incident.opened_at == at(90)
     assert len(mail.outbox) == 1 and mail.outbox[0].to == ["it@agency.example"]
     assert "Connection down" in mail.outbox[0].subject
-    assert AuditEvent.objects.filter(action="connection.down").count() == 1
+    audited = AuditEvent.objects.filter(object_id=str(incident.pk))
+    assert audited.filter(action="connection.down").count() == 1
     metrics = client.get("/metrics").content.decode()
     assert re.search(rf'bizportal_connection_incident_open\{{[^}}]*"{KEY}"[^}}]*\}} 1.0', metrics)
 
@@ -136,12 +140,12 @@ def test_a_stopped_agency_system_is_shown_down_alerted_once_and_cleared(
     incident.refresh_from_db()
     assert incident.closed_at == at(180)
     assert len(mail.outbox) == 2 and "Connection recovered" in mail.outbox[1].subject
-    assert AuditEvent.objects.filter(action="connection.recovered").count() == 1
+    assert audited.filter(action="connection.recovered").count() == 1
     assert state_on_page(page(client)) == "up" and up_metric(client) == "1.0"
     services.probe_due(now=at(210))
-    assert len(mail.outbox) == 2 and ConnectionIncident.objects.count() == 1
+    assert len(mail.outbox) == 2 and ConnectionIncident.objects.filter(key=KEY).count() == 1
 
-    (health,) = status.statuses(now=at(210))
+    (health,) = status.statuses(agency=service.agency.code, now=at(210))
     assert health.last_success == at(210) and health.probes == 8
     assert health.error_ratio == pytest.approx(5 / 8)  # 30 s to 150 s
     assert health.backlog is not None and health.backlog.dead == 0
@@ -154,10 +158,11 @@ def test_agency_it_sees_only_its_agency_and_others_are_refused(
     settings.IDENTITY_PROVIDERS = []
     mine = forwarded_service(Mode.ONLINE, "http://127.0.0.1:9/mine")
     theirs = forwarded_service(Mode.ONLINE, "http://127.0.0.1:9/theirs", code="other-system")
-    assert {c.key for c in connections()} == {
+    assert {c.key for c in connections() if c.kind == "agency_endpoint"} == {
         "agency_endpoint:bma-licensing",
         "agency_endpoint:other-system",
     }
+    assert "exchange_provider:civil_registry" in {c.key for c in connections()}
     ConnectionCheck.objects.create(
         key="agency_endpoint:other-system",
         kind="agency_endpoint",
@@ -170,10 +175,12 @@ def test_agency_it_sees_only_its_agency_and_others_are_refused(
     client.force_login(OfficerFactory(agency=mine.agency, roles=[StaffRole.AGENCY_IT]))
     html = client.get("/backoffice/connections/").content.decode()
     assert "bma-licensing" in html and "other-system" not in html
+    assert "exchange_provider" not in html
 
     client.force_login(StaffFactory(roles=[StaffRole.PLATFORM_ADMIN]))
     html = client.get("/backoffice/connections/").content.decode()
     assert "bma-licensing" in html and 'data-state="down"' in html
+    assert "exchange_provider:civil_registry" in html  # platform connections: admins only
 
     for role in (StaffRole.AGENCY_OFFICER, StaffRole.AGENCY_ADMIN):
         client.force_login(OfficerFactory(agency=AgencyFactory(), roles=[role]))

@@ -7,4 +7,4 @@ class ExchangeConfig(AppConfig):
     verbose_name = "Government data exchange"
 
     def ready(self) -> None:
-        from . import dcat, providers  # noqa: F401  (they register themselves)
+        from . import connections, dcat, providers  # noqa: F401  (they register themselves)
