@@ -44,6 +44,7 @@ def portal(live_server: Any, settings: Any) -> str:
     for registry in ("civil", "juristic", "revenue", "diw"):  # the sandbox registries
         url = f"{live_server.url}/sandbox/registries/{registry}"
         setattr(settings, f"{registry.upper()}_REGISTRY_URL", url)
+    settings.PAYMENT_SANDBOX_URL = f"{live_server.url}/sandbox/bank"  # the sandbox bank
     return str(live_server.url)
 
 
@@ -181,6 +182,7 @@ def test_agency_it_sees_only_its_agency_and_others_are_refused(
     html = client.get("/backoffice/connections/").content.decode()
     assert "bma-licensing" in html and 'data-state="down"' in html
     assert "exchange_provider:civil_registry" in html  # platform connections: admins only
+    assert "payment_provider:" in html
 
     for role in (StaffRole.AGENCY_OFFICER, StaffRole.AGENCY_ADMIN):
         client.force_login(OfficerFactory(agency=AgencyFactory(), roles=[role]))

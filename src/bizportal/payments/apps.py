@@ -6,5 +6,6 @@ class PaymentsConfig(AppConfig):
     label = "payments"
 
     def ready(self) -> None:
-        # Register the payment step type, the event subscribers and the sweeper.
-        from . import rules, steps, subscribers, sweepers  # noqa: F401
+        # Register the payment step type, the event subscribers, the sweeper and the
+        # providers for the connection monitor.
+        from . import connections, rules, steps, subscribers, sweepers  # noqa: F401
