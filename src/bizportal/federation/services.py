@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from joserfc import jwt
-from joserfc.errors import JoseError
+from joserfc.errors import ExpiredTokenError, JoseError
 
 from bizportal.catalog.models import Service
 from bizportal.core import audit, authz
@@ -256,13 +256,16 @@ def _claims_of(token: str) -> dict[str, Any]:
         jwt.JWTClaimsRegistry(
             iss={"essential": True, "value": issuer()},
             aud={"essential": True},
-            exp={"essential": True},
             jti={"essential": True},
         ).validate(decoded.claims)
+    except ExpiredTokenError:
+        raise InvalidToken("token expired") from None
     except (JoseError, ValueError, TypeError) as error:
         raise InvalidToken(f"invalid token: {error}") from error
     if decoded.header.get("typ") != "at+jwt":
         raise InvalidToken("not an access token")
+    if not isinstance(decoded.claims.get("exp"), int):
+        raise InvalidToken("invalid token: no 'exp'")
     return dict(decoded.claims)
 
 
