@@ -31,8 +31,6 @@ SERVICE = "food-shop-licence"
 
 
 ESERVICE_ID = "demo-eservice"
-#: The sandbox agency's default address (``python -m bizportal.sandbox_agency``).
-ESERVICE_CALLBACK = "http://127.0.0.1:8766/eservice/callback"
 
 
 def key_path(client_id: str = CLIENT_ID) -> Path:
@@ -88,8 +86,8 @@ def load_demo() -> list[demo.DemoLogin]:
             "agency service (sign-in through the portal, RFC 8693 token exchange)",
             ESERVICE_ID,
             f"private key in {key_path(ESERVICE_ID)}",
-            "the sandbox agency's e-service: start it with --eservice-key-file "
-            f"{key_path(ESERVICE_ID)}, then open http://127.0.0.1:8766/eservice/",
+            "the sandbox agency's e-service (started with the demo's companions, or with"
+            f" --eservice-key-file): open {settings.SANDBOX_AGENCY_URL}/eservice/",
         ),
     ]
 
@@ -103,7 +101,8 @@ def _register_eservice(admin: User, agency: Agency) -> None:
             kind=FederatedClient.Kind.AGENCY_SERVICE,
             agency=agency,
             jwks={"keys": [key.as_dict(private=False)]},
-            redirect_uris=[ESERVICE_CALLBACK],
+            # The sandbox agency, where the demo runs it (manage.py serve --companions).
+            redirect_uris=[settings.SANDBOX_AGENCY_URL.rstrip("/") + "/eservice/callback"],
         ),
         actor=admin,
     )
