@@ -16,17 +16,19 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from joserfc import jwt
-from joserfc.errors import JoseError
+from joserfc.errors import ExpiredTokenError, JoseError
 
 from bizportal.catalog.models import Service
 from bizportal.core import audit, authz
+from bizportal.identity.acting import Acting, audit_fields
 from bizportal.identity.models import MandateAction, Party, User
 
 from . import keys
-from .models import FederatedClient, IssuedToken, SystemUserApproval, UsedAssertion
+from .models import TOKEN_EXCHANGE, FederatedClient, IssuedToken, SystemUserApproval, UsedAssertion
 
 #: Machine tokens are short: a revoked approval also stops them at the next request,
 #: but a stolen token should not outlive a working day's batch either.
@@ -237,30 +239,68 @@ class InvalidToken(Exception):
     """A bearer token the API does not accept; ``str()`` says why (for the client)."""
 
 
-def verify_access_token(token: str) -> tuple[IssuedToken, dict[str, Any]]:
-    """The stored token and claims of a valid access token the portal signed for its
-    API: our signature, issuer, audience, not expired, not revoked."""
+def userinfo_audience() -> str:
+    """The ``aud`` of a person's sign-in access token: good at ``/oidc/userinfo`` only.
+
+    Why not the API: an agency service that signed a person in must say that it now
+    acts for them (token exchange, RFC 8693, naming it in ``act``) before it calls the
+    portal's API, so every API act is recorded as the service's act for the person."""
+    return issuer() + reverse("federation:userinfo")
+
+
+def _claims_of(token: str) -> dict[str, Any]:
+    """The claims of an access token the portal signed (signature, issuer, type), with
+    expiry and audience left to the caller so each refusal can say which it was."""
     try:
         decoded = jwt.decode(token, keys.signing_key(), algorithms=["RS256"])
-        registry = jwt.JWTClaimsRegistry(
+        jwt.JWTClaimsRegistry(
             iss={"essential": True, "value": issuer()},
-            aud={"essential": True, "value": api_audience()},
-            exp={"essential": True},
+            aud={"essential": True},
             jti={"essential": True},
-        )
-        registry.validate(decoded.claims)
+        ).validate(decoded.claims)
+    except ExpiredTokenError:
+        raise InvalidToken("token expired") from None
     except (JoseError, ValueError, TypeError) as error:
         raise InvalidToken(f"invalid token: {error}") from error
     if decoded.header.get("typ") != "at+jwt":
         raise InvalidToken("not an access token")
+    if not isinstance(decoded.claims.get("exp"), int):
+        raise InvalidToken("invalid token: no 'exp'")
+    return dict(decoded.claims)
+
+
+def _audiences(claims: dict[str, Any]) -> list[str]:
+    aud = claims.get("aud")
+    return [str(a) for a in aud] if isinstance(aud, list) else [str(aud)]
+
+
+def verify_access_token(token: str, audience: str = "") -> tuple[IssuedToken, dict[str, Any]]:
+    """The stored token and claims of a valid access token the portal signed for
+    ``audience`` (default: its API): our signature, issuer, audience, not expired, not
+    revoked. ``InvalidToken`` says which check failed."""
+    audience = audience or api_audience()
+    claims = _claims_of(token)
+    if audience not in _audiences(claims):
+        if audience == api_audience() and userinfo_audience() in _audiences(claims):
+            raise InvalidToken(
+                "a sign-in access token is good at /oidc/userinfo only; exchange it for an"
+                " API token first (RFC 8693 token exchange)"
+            )
+        raise InvalidToken("token not meant for this endpoint (aud)")
+    if int(claims["exp"]) <= int(time.time()):
+        raise InvalidToken("token expired")
     item = (
-        IssuedToken.objects.select_related("client", "user", "approval__company", "client__vendor")
-        .filter(jti=decoded.claims["jti"])
+        IssuedToken.objects.select_related(
+            "client__agency", "user", "approval__company", "client__vendor", "party", "code"
+        )
+        .filter(jti=str(claims["jti"]))
         .first()
     )
-    if item is None or item.revoked_at is not None:
+    if item is None:
+        raise InvalidToken("unknown token")
+    if item.revoked_at is not None:
         raise InvalidToken("token revoked")
-    return item, dict(decoded.claims)
+    return item, claims
 
 
 #: A person's access token for an agency service (userinfo): as short as a code's use.
@@ -322,12 +362,13 @@ def redeem_code(item: Any) -> bool:
 
 @transaction.atomic
 def issue_person_token(client: FederatedClient, user: User, code: Any, scope: str) -> str:
-    """A person's access token (JWT) for the client: userinfo with it."""
+    """A person's sign-in access token (JWT) for the client: userinfo with it, or
+    exchange it once for an API token (:func:`exchange_token`)."""
     now = int(time.time())
     jti = secrets.token_urlsafe(24)
     claims = {
         "iss": issuer(),
-        "aud": api_audience(),
+        "aud": userinfo_audience(),
         "sub": str(user.public_id),
         "client_id": client.client_id,
         "jti": jti,
@@ -376,3 +417,103 @@ def person_claims(
         "acr": f"urn:th:bizportal:aal:{aal}",
         "act_for": act_for,
     }
+
+
+# --- Token exchange (RFC 8693): an agency service acts for the person it signed in ---
+
+ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"  # noqa: S105 - a URN
+#: An exchanged token is shorter still than the sign-in token: one sitting's calls.
+EXCHANGED_TOKEN_LIFETIME = 300
+#: What an exchanged token may carry: the API's scopes, as far as the person granted them.
+API_SCOPES = ("applications",)
+
+
+def subject_of(token: str, client: FederatedClient) -> IssuedToken:
+    """The sign-in token ``client`` offers as ``subject_token``, if it may be exchanged:
+    ours, not expired, not revoked, issued to this client by the code flow, and not
+    exchanged before. ``InvalidToken`` says which check failed."""
+    item, _claims = verify_access_token(token, userinfo_audience())
+    if item.client_id != client.pk:
+        raise InvalidToken("the subject token was issued to another client")
+    if item.grant_type != "authorization_code" or item.party is None:
+        raise InvalidToken("only a person's sign-in access token can be exchanged")
+    if item.exchanged_at is not None:
+        raise InvalidToken("the subject token was already exchanged (replay)")
+    if not item.user.is_active:
+        raise InvalidToken("the person's account is closed")
+    return item
+
+
+class AlreadyExchanged(Exception):
+    """A second exchange of one subject token lost the race to the first."""
+
+
+@transaction.atomic
+def exchange_token(subject: IssuedToken, acting: Acting, scope: str) -> dict[str, Any]:
+    """Exchange the person's sign-in token once for a short API token held by the same
+    agency service, naming it as the actor (``act``) and acting for the party the
+    person chose at sign-in (``acting``: its grounds re-checked by the caller now)."""
+    now = timezone.now()
+    claimed = IssuedToken.objects.filter(
+        pk=subject.pk, exchanged_at__isnull=True, revoked_at__isnull=True
+    ).update(exchanged_at=now)
+    if not claimed:
+        raise AlreadyExchanged
+    client, user = subject.client, subject.user
+    issued = int(time.time())
+    expires = issued + EXCHANGED_TOKEN_LIFETIME
+    jti = secrets.token_urlsafe(24)
+    claims: dict[str, Any] = {
+        "iss": issuer(),
+        "aud": api_audience(),
+        "sub": str(user.public_id),
+        "client_id": client.client_id,
+        "act": {"sub": client.client_id},
+        "act_for": {"party": acting.party.key, "basis": acting.basis},
+        "jti": jti,
+        "iat": issued,
+        "exp": expires,
+        "scope": scope,
+    }
+    IssuedToken.objects.create(
+        jti=jti,
+        client=client,
+        user=user,
+        party=acting.party,
+        code=subject.code,
+        subject_token=subject,
+        grant_type=TOKEN_EXCHANGE,
+        scope=scope,
+        issued_at=now,
+        expires_at=datetime.fromtimestamp(expires, tz=UTC),
+    )
+    audit.record(
+        "federation.token_exchanged",
+        client,
+        actor=user,
+        client_id=client.client_id,
+        scope=scope,
+        basis=acting.basis,
+        **{**client.audit_data(), **audit_fields(user, acting.party)},
+    )
+    return {
+        "access_token": sign(claims),
+        "issued_token_type": ACCESS_TOKEN_TYPE,
+        "token_type": "Bearer",
+        "expires_in": EXCHANGED_TOKEN_LIFETIME,
+        "scope": scope,
+    }
+
+
+def record_api_use(item: IssuedToken, acting: Acting, method: str, path: str) -> None:
+    """Audit one API request an agency service makes for a person with an exchanged
+    token: the person (actor), the acting system (``act``) and the party acted for.
+    Reads are recorded too: the person's data is read by another system."""
+    audit.record(
+        "federation.api_used",
+        item.client,
+        actor=item.user,
+        method=method,
+        path=path[:200],
+        **{**item.client.audit_data(), **audit_fields(item.user, acting.party)},
+    )

@@ -27,16 +27,16 @@ from bizportal.identity.models import MandateAction
 from . import server as authorization
 from . import services
 from .keys import public_jwks
-from .models import FederatedClient, SystemUserApproval
+from .models import TOKEN_EXCHANGE, FederatedClient, SystemUserApproval
 
 
 @require_GET
 def discovery(request: HttpRequest) -> JsonResponse:
     """Authorisation server metadata (RFC 8414), at the OpenID Connect discovery path.
 
-    Lists only what this server does today: agency services sign people in
-    (authorization code, PKCE S256, ID token, userinfo) and system users get client
-    credentials, all with ``private_key_jwt``. Token exchange is announced when it exists.
+    Lists only what this server does: agency services sign people in (authorization
+    code, PKCE S256, ID token, userinfo) and exchange the person's token to call the API
+    for them (RFC 8693), system users get client credentials, all with ``private_key_jwt``.
     """
     base = services.issuer()
     return JsonResponse(
@@ -46,7 +46,7 @@ def discovery(request: HttpRequest) -> JsonResponse:
             "jwks_uri": base + reverse("federation:jwks"),
             "authorization_endpoint": base + reverse("federation:authorize"),
             "userinfo_endpoint": base + reverse("federation:userinfo"),
-            "grant_types_supported": ["authorization_code", "client_credentials"],
+            "grant_types_supported": ["authorization_code", "client_credentials", TOKEN_EXCHANGE],
             "response_types_supported": ["code"],
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": ["RS256"],
@@ -124,7 +124,7 @@ def userinfo(request: HttpRequest) -> JsonResponse:
     header = request.headers.get("Authorization", "")
     token = header[7:] if header.lower().startswith("bearer ") else ""
     try:
-        item, _claims = services.verify_access_token(token)
+        item, _claims = services.verify_access_token(token, services.userinfo_audience())
     except services.InvalidToken:
         response = JsonResponse({"error": "invalid_token"}, status=401)
         response["WWW-Authenticate"] = 'Bearer error="invalid_token"'

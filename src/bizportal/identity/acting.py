@@ -50,6 +50,14 @@ class SystemGrant(Protocol):
         ...
 
 
+class ActingSystem(Protocol):
+    """An agency service acting for a person with an exchanged token (RFC 8693 ``act``,
+    ``federation.FederatedClient``), put on the person per request (``user.acting_system``)
+    by the API's token authentication, so every audit record of the request names it."""
+
+    def audit_data(self) -> dict[str, str]: ...
+
+
 class StepUpRequired(Exception):
     """The session's authenticator assurance is below what the action needs; the person
     is sent to Digital ID for a second factor and comes back with a stronger session."""
@@ -192,11 +200,14 @@ def may_act(user: Any, party: Party | None, action: str, service_id: int | None 
 
 def audit_fields(user: Any, party: Party | None) -> dict[str, str]:
     """What an audit record says about whom ``user`` acted for: nothing when acting for
-    themselves; the party, and the mandate when acting under one."""
+    themselves; the party, and the mandate when acting under one. When an agency
+    service acts for the person (``user.acting_system``), it is named as well."""
+    system: ActingSystem | None = getattr(user, "acting_system", None)
+    fields = dict(system.audit_data()) if system is not None else {}
     if party is None or party.pk == getattr(user, "party_id", None):
-        return {}
+        return fields
     acting = grounds(user, party)
-    fields = {"on_behalf_of": party.key}
+    fields["on_behalf_of"] = party.key
     if acting is not None and acting.mandate is not None:
         fields["mandate"] = str(acting.mandate.public_id)
     if acting is not None and acting.grant is not None:
