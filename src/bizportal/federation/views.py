@@ -16,7 +16,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.utils.translation import pgettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -294,25 +294,25 @@ class RightsForm(forms.Form):
 class RegisterForm(RightsForm):
     name = forms.CharField(label=pgettext_lazy("system users", "System name"), max_length=200)
     jwks = forms.CharField(
-        label=_lazy("Public keys (JWKS)"),
+        label=gettext_lazy("Public keys (JWKS)"),
         widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
-        help_text=_lazy('{"keys": [...]}: public RS256, ES256 or PS256 signing keys only'),
+        help_text=gettext_lazy('{"keys": [...]}: public RS256, ES256 or PS256 signing keys only'),
     )
     field_order = ["name", "jwks", "services", "actions"]
 
 
 class KeysForm(forms.Form):
     jwks = forms.CharField(
-        label=_lazy("New public keys (JWKS)"),
+        label=gettext_lazy("New public keys (JWKS)"),
         widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false"}),
     )
 
 
 class RepresentativeForm(RightsForm):
     firm = forms.CharField(
-        label=_lazy("The firm's juristic person ID"),
+        label=gettext_lazy("The firm's juristic person ID"),
         max_length=20,
-        help_text=_lazy("13 digits, e.g. the accountant firm's registration number"),
+        help_text=gettext_lazy("13 digits, e.g. the accountant firm's registration number"),
     )
     field_order = ["firm", "services", "actions"]
 
