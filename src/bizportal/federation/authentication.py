@@ -91,23 +91,41 @@ class PortalTokenAuthentication(authentication.BaseAuthentication):
         approval = SystemUserApproval.objects.select_related(
             "client__vendor", "company", "approved_by"
         ).get(pk=item.approval_id or 0)
-        if not approval.in_force or not item.user.is_system:
+        grant: SystemUserApproval | services.FirmGrant = approval
+        company = approval.company
+        reason = "approval revoked" if not approval.in_force or not item.user.is_system else ""
+        if not reason and item.party_id is not None and item.party_id != approval.company_id:
+            # A token for a client of the firm that approved the system: the client's
+            # approval of the firm must still be in force too.
+            representation = services.representation_in_force(approval.company_id, item.party_id)
+            if representation is None:
+                reason = "representation revoked"
+            else:
+                grant = services.FirmGrant(approval, representation)
+                company = representation.client
+        if reason:
             services.refused(
                 "federation.api_refused",
                 item.client.client_id,
-                "approval revoked",
+                reason,
                 path=request.path[:200],
-                on_behalf_of=approval.company.key,
+                on_behalf_of=item.party.key if item.party is not None else company.key,
+                **approval.audit_data(),
             )
-            raise exceptions.AuthenticationFailed(
+            # 403, not 401 (RFC 6750 §3.1): the token itself is still valid, the
+            # authority behind it is gone; asking for a new token will not help.
+            raise exceptions.PermissionDenied(
                 _("The company's approval of this system has been revoked")
+                if reason == "approval revoked"
+                else _("The company's approval of the firm that runs this system has been revoked"),
+                code="system-approval-revoked",
             )
         user = item.user
-        user.system_grant = approval  # type: ignore[attr-defined]
+        user.system_grant = grant  # type: ignore[attr-defined]
         user.session_aal = SYSTEM_AAL
         user.identity_assurance = approval.approved_ial
         user.responsible_person = approval.approved_by  # type: ignore[attr-defined]
-        acting = Acting(user, approval.company, "system", grant=approval)
+        acting = Acting(user, company, "system", grant=grant)
         user.acting = acting
         request._request.acting = acting  # type: ignore[attr-defined]
 

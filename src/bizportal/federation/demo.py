@@ -1,7 +1,10 @@
 """Demo: a software vendor's accounting system (ระบบบัญชีตัวอย่าง), approved by Somsri
-as director of her company for the food shop licence. Its private key is written into
-the var dir, so ``python -m bizportal.sandbox_agency accounting`` can get a machine
-token with it and submit an application for the company, as a vendor's software would.
+as director of her company for the food shop licence; and an accountant firm
+(สำนักงานบัญชีมาลี, directed by Malee) that Somsri approved as her company's client
+representative, so Malee can act for the company within those rights. The system's
+private key is written into the var dir, so ``python -m bizportal.sandbox_agency
+accounting`` can get a machine token with it and submit an application for the company,
+as a vendor's software would.
 
 And the sandbox agency's e-service (an agency service): people sign in at it through
 the portal and it lists their applications with an exchanged token. Its key too is in
@@ -18,7 +21,9 @@ from joserfc.jwk import RSAKey
 
 from bizportal.catalog.models import Agency, Service
 from bizportal.core import demo
-from bizportal.identity.models import Party, StaffRole, User
+from bizportal.identity import services as identity_services
+from bizportal.identity.acting import Acting
+from bizportal.identity.models import ClientRepresentation, Directorship, Party, StaffRole, User
 from bizportal.registries.demo import DEMO_COMPANIES
 from bizportal.sandbox_idp.demo import DEMO_IDENTITIES
 
@@ -27,6 +32,7 @@ from .models import FederatedClient
 
 CLIENT_ID = "demo-accounting"
 VENDOR_KEY = "0105568000017"  # a valid juristic ID (check digit), no registry record
+FIRM_KEY = "0105680000201"  # the accountant firm: valid check digit, no registry record
 SERVICE = "food-shop-licence"
 
 
@@ -74,6 +80,9 @@ def load_demo() -> list[demo.DemoLogin]:
         _register_and_approve(admin, director, company, service)
     if not FederatedClient.objects.filter(client_id=ESERVICE_ID).exists():
         _register_eservice(admin, service.agency)
+    accountant = DEMO_IDENTITIES[2]
+    if not ClientRepresentation.objects.filter(client=company, firm__key=FIRM_KEY).exists():
+        _approve_firm(director, company, service, accountant.citizen_id)
     return [
         demo.DemoLogin(
             "system user (private_key_jwt, client credentials at /oidc/token)",
@@ -88,6 +97,13 @@ def load_demo() -> list[demo.DemoLogin]:
             f"private key in {key_path(ESERVICE_ID)}",
             "the sandbox agency's e-service (started with the demo's companions, or with"
             f" --eservice-key-file): open {settings.SANDBOX_AGENCY_URL}/eservice/",
+        ),
+        demo.DemoLogin(
+            "accountant firm's director (client representative)",
+            accountant.citizen_id,
+            "Digital ID sandbox",
+            f"director of สำนักงานบัญชีมาลี ({FIRM_KEY}), approved by {director} to prepare "
+            f"and view food shop applications for {company}",
         ),
     ]
 
@@ -124,4 +140,22 @@ def _register_and_approve(admin: User, director: User, company: Party, service: 
     client.requested_services.set([service])
     services.approve(
         client, company, actor=director, services=[service], actions=["prepare", "submit", "view"]
+    )
+
+
+def _approve_firm(director: User, company: Party, service: Service, accountant_id: str) -> None:
+    firm, _ = Party.objects.get_or_create(
+        key=FIRM_KEY,
+        defaults={
+            "kind": Party.Kind.JURISTIC,
+            "name_th": "บริษัท สำนักงานบัญชีมาลี จำกัด",
+            "name_en": "Malee Accounting Office Co., Ltd.",
+        },
+    )
+    Directorship.objects.get_or_create(party=firm, citizen_id=accountant_id)
+    identity_services.approve_representative(
+        Acting(director, company, "director"),
+        firm,
+        services=[service],
+        actions=["prepare", "view"],
     )

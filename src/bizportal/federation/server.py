@@ -17,6 +17,7 @@ from authlib.integrations.django_oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import (
     AccessDeniedError,
+    InvalidClientError,
     InvalidGrantError,
     InvalidRequestError,
     InvalidScopeError,
@@ -27,6 +28,8 @@ from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import OpenIDCode
 from django.urls import reverse
+from joserfc import jwt
+from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from bizportal.identity.acting import grounds
@@ -53,6 +56,16 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
 
     def validate_jti(self, claims: Any, jti: str) -> bool:
         return services.use_assertion(str(claims["sub"]), jti, claims.get("exp"))
+
+    def process_assertion_claims(self, assertion: str, resolve_key: Any) -> Any:
+        """As Authlib's, but only the asymmetric algorithms a client may register
+        (joserfc's default list would also take HS256, and not PS256)."""
+        try:
+            token = jwt.decode(assertion, resolve_key, algorithms=list(keys.CLIENT_ALGORITHMS))
+        except JoseError as error:
+            raise InvalidClientError(description=error.description) from error
+        self.verify_claims(token.claims)
+        return token.claims
 
     def resolve_client_public_key(self, client: FederatedClient) -> KeySet:
         return KeySet.import_key_set(client.jwks or {"keys": []})  # type: ignore[arg-type]
@@ -129,13 +142,24 @@ class SystemUserGrant(grants.ClientCredentialsGrant):
             .filter(client=self.request.client, company=company, revoked_at__isnull=True)
             .first()
         )
+        through = None
         if approval is None:
-            raise AccessDeniedError("No approval of this system by this company is in force.")
+            # The company may have approved a firm (its accountants) that approved this
+            # system: the system then acts for the firm's client within both.
+            through = services.firm_grant(self.request.client, company)
+            if through is None:
+                raise AccessDeniedError("No approval of this system by this company is in force.")
+            approval = through.approval
         self.request.approval = approval  # type: ignore[attr-defined]
+        self.request.through = through  # type: ignore[attr-defined]
 
     def create_token_response(self) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
         scope = self.request.client.get_allowed_scope(self.request.payload.scope or "applications")
-        token = services.issue_machine_token(self.request.approval, scope or "applications")  # type: ignore[attr-defined]
+        token = services.issue_machine_token(
+            self.request.approval,  # type: ignore[attr-defined]
+            scope or "applications",
+            through=self.request.through,  # type: ignore[attr-defined]
+        )
         return 200, token, self.TOKEN_RESPONSE_HEADER
 
 
