@@ -221,6 +221,7 @@ NOT_STAFF_READS = {
 ADMIN_WITHOUT_PERSONAL_DATA = {
     "exchange.dataservice",  # what a dataset holds, field names and labels only
     "exchange.missionrule",  # which agency may obtain which fields, by law
+    "exchange.sharingagreement",  # agencies' agreements: purpose, fields, law, retention
     "exchange.documentsource",  # which document comes from which data service
     "integrations.integrationversion",  # endpoints, mappings: configuration only
     "exchange.agencysystem",  # an agency's system and its OAuth2 client id
@@ -666,6 +667,14 @@ def test_a_refused_read_writes_nothing(world: World) -> None:
     assert AuditEvent.objects.count() == before
 
 
+def _a_security_alert() -> None:
+    """An alert names an address (or an account): the security contact's list."""
+    from bizportal.monitoring import detection, services
+
+    rule = next(r for r in detection.RULES if r.name == "password_spraying")
+    services.raise_alert(rule, "203.0.113.7", rule.threshold)
+
+
 def _a_failed_sign_in() -> None:
     """What django-axes keeps of a wrong password: rows with a user name and an address."""
     from axes.models import AccessAttempt, AccessFailureLog, AccessLog
@@ -746,6 +755,7 @@ def test_every_admin_screen_with_personal_data_audits_its_list_and_its_record(wo
     client = Client()
     client.force_login(root)
     _a_failed_sign_in()
+    _a_security_alert()
     _a_privacy_request()
     _a_notification()
     _survey_answer(world)  # an invitation names a person or an email address
