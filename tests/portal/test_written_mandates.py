@@ -217,3 +217,8 @@ def test_issuing_twice_keeps_the_first_document(issued: Mandate) -> None:
         ).count()
         == 1
     )
+
+
+def test_the_service_page_says_a_delegate_needs_a_written_mandate(client, written_service) -> None:
+    page = client.get(f"/services/{written_service.slug}/").content.decode()
+    assert "data-written-mandate" in page and "หนังสือมอบอำนาจ" in page
