@@ -129,7 +129,8 @@ def render_pdf(mandate: Mandate, agency: Agency) -> bytes:
         "payload": payload,
         "agency": agency,
         "services": services,
-        "actions": [ACTION_WORDS[MandateAction(a)] for a in mandate.actions or []],
+        # In the order the grant form lists them (prepare, submit, pay, view, receive).
+        "actions": [ACTION_WORDS[a] for a in MandateAction if a in (mandate.actions or [])],
         "valid_from_th": thai_date(mandate.valid_from),
         "valid_from_en": english_date(mandate.valid_from),
         "valid_until_th": thai_date(mandate.valid_until),
