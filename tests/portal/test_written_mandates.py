@@ -222,3 +222,20 @@ def test_issuing_twice_keeps_the_first_document(issued: Mandate) -> None:
 def test_the_service_page_says_a_delegate_needs_a_written_mandate(client, written_service) -> None:
     page = client.get(f"/services/{written_service.slug}/").content.decode()
     assert "data-written-mandate" in page and "หนังสือมอบอำนาจ" in page
+
+
+def test_the_mandates_api_says_whether_the_written_mandate_is_issued(
+    client, issued: Mandate, delegate
+) -> None:
+    client.force_login(delegate)
+    body = client.get(f"/api/v1/mandates/{issued.public_id}/").json()["mandate"]
+    assert body["document_sha256"] == issued.document_sha256
+    assert body["document_signed_at"]
+
+
+def test_an_unsigned_copy_is_refused_and_audited(client, issued: Mandate) -> None:
+    unsigned = written_mandates.render_pdf(issued, written_mandates.signing_agency(issued))
+    answer = client.post("/mandates/verify/", {"file": upload(unsigned)})
+    assert 'data-outcome="not_signed"' in answer.content.decode()
+    refused = AuditEvent.objects.get(action="identity.mandate_document_refused")
+    assert refused.data["outcome"] == "not_signed"
