@@ -1,6 +1,7 @@
 # Biz Portal: two commands on a fresh machine with Python 3.11+.
 #   make demo   install, migrate, load Thai demo data, print logins, serve web + worker
-#   make test   the whole test suite (unit, API, live HTTP journey, browser journey)
+#   make test   the whole test suite (unit, API, live HTTP journey, browser journey);
+#               TEST_ARGS passes more pytest options, e.g. TEST_ARGS='-m "not browser"'
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -33,7 +34,7 @@ demo: install
 	$(PY) manage.py serve --port $(PORT) --companions
 
 test: install
-	$(PY) -m pytest -n 2 --dist loadgroup -q
+	$(PY) -m pytest -n 2 --dist loadgroup -q $(TEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check src tests

@@ -147,6 +147,7 @@ INSTALLED_APPS = [
     "bizportal.exchange",
     "bizportal.catalog",
     "bizportal.forms",
+    "bizportal.monitoring",
     "bizportal.rules",
     "bizportal.workflow",
     "bizportal.applications",
@@ -950,11 +951,84 @@ SANDBOX_AGENCY_URL = env("SANDBOX_AGENCY_URL", "http://127.0.0.1:8766").rstrip("
 
 # LOG_FORMAT=json writes one JSON object per line (for a log collector); text for people.
 LOG_FORMAT = env("LOG_FORMAT", "text")
+# Security events as JSON lines in SECURITY_LOG_DIR, one file a day, kept
+# SECURITY_LOG_RETENTION_DAYS (the Computer Crime Act asks for traffic data kept at least
+# 90 days), readable by the service's group only. SECURITY_SYSLOG_ADDRESS (host:port)
+# forwards them to a SIEM as CEF in RFC 5424 syslog frames, over SECURITY_SYSLOG_PROTOCOL
+# udp (default) or tcp.
+SECURITY_LOG_DIR = Path(env("SECURITY_LOG_DIR", str(VAR_DIR / "log")))
+SECURITY_LOG_RETENTION_DAYS = int(env("SECURITY_LOG_RETENTION_DAYS", "180"))
+if SECURITY_LOG_RETENTION_DAYS < 90:
+    raise ImproperlyConfigured(
+        "SECURITY_LOG_RETENTION_DAYS must be at least 90 (Computer Crime Act s. 26)"
+    )
+SECURITY_SYSLOG_ADDRESS = env("SECURITY_SYSLOG_ADDRESS")
+SECURITY_SYSLOG_PROTOCOL = env("SECURITY_SYSLOG_PROTOCOL", "udp")
+if SECURITY_SYSLOG_PROTOCOL not in ("udp", "tcp"):
+    raise ImproperlyConfigured("SECURITY_SYSLOG_PROTOCOL must be udp or tcp")
+SECURITY_LOG_DIR.mkdir(parents=True, exist_ok=True)
+# Detection rules (bizportal.monitoring.detection): per rule, the count that raises an
+# alert within the window (seconds). SECURITY_ALERT_EMAILS (comma-separated) are told.
+SECURITY_DETECTION = {
+    "password_spraying": {
+        "threshold": int(env("SECURITY_SPRAYING_ACCOUNTS", "20")),
+        "window": int(env("SECURITY_SPRAYING_WINDOW", "900")),
+    },
+    "identifier_enumeration": {
+        "threshold": int(env("SECURITY_ENUMERATION_LOOKUPS", "300")),
+        "window": int(env("SECURITY_ENUMERATION_WINDOW", "600")),
+    },
+    "mass_record_access": {
+        "threshold": int(env("SECURITY_RECORDS_PER_OFFICER", "200")),
+        "window": int(env("SECURITY_RECORDS_WINDOW", "3600")),
+    },
+    "exchange_volume_spike": {
+        "threshold": int(env("SECURITY_EXCHANGE_PER_SYSTEM", "5000")),
+        "window": int(env("SECURITY_EXCHANGE_WINDOW", "3600")),
+    },
+}
+SECURITY_ALERT_EMAILS = [
+    address.strip()
+    for address in env(
+        "SECURITY_ALERT_EMAILS", "security@bizportal.example" if DEMO_MODE else ""
+    ).split(",")
+    if address.strip()
+]
+SECURITY_LOG_HANDLERS = ["security_file"] + (["security_syslog"] if SECURITY_SYSLOG_ADDRESS else [])
+
+
+def _syslog_handler() -> dict[str, Any]:
+    import socket
+
+    host, _, port = SECURITY_SYSLOG_ADDRESS.rpartition(":")
+    if not host or not port.isdigit():
+        raise ImproperlyConfigured("SECURITY_SYSLOG_ADDRESS must be host:port")
+    return {
+        "class": "rfc5424logging.Rfc5424SysLogHandler",
+        "address": (host, int(port)),
+        "socktype": socket.SOCK_STREAM if SECURITY_SYSLOG_PROTOCOL == "tcp" else socket.SOCK_DGRAM,
+        "appname": "bizportal",
+        "formatter": "cef",
+        "filters": ["request_id"],
+    }
+
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "django_guid.log_filters.CorrelationId"}},
     "formatters": {
+        "cef": {"()": "bizportal.core.security_events.CefFormatter"},
+        "security_json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(message)s %(security)s",
+            "rename_fields": {
+                "asctime": "time",
+                "levelname": "level",
+                "message": "event",
+                "correlation_id": "request_id",
+            },
+        },
         "text": {"format": "%(asctime)s %(levelname)s [%(correlation_id)s] %(name)s: %(message)s"},
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
@@ -972,10 +1046,24 @@ LOGGING = {
             "class": "logging.StreamHandler",
             "formatter": "json" if LOG_FORMAT == "json" else "text",
             "filters": ["request_id"],
-        }
+        },
+        "security_file": {
+            "class": "bizportal.core.security_events.ProtectedTimedRotatingFileHandler",
+            "filename": str(SECURITY_LOG_DIR / "security.jsonl"),
+            "when": "midnight",
+            "backupCount": SECURITY_LOG_RETENTION_DAYS,
+            "encoding": "utf-8",
+            "delay": True,
+            "formatter": "security_json",
+            "filters": ["request_id"],
+        },
+        **({"security_syslog": _syslog_handler()} if SECURITY_SYSLOG_ADDRESS else {}),
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {
+        # Security events (bizportal.core.security_events): the console like every log,
+        # JSON lines on disk, and CEF over syslog when SECURITY_SYSLOG_ADDRESS is set.
+        "bizportal.security": {"handlers": SECURITY_LOG_HANDLERS, "level": "INFO"},
         "django.db.backends": {"level": "INFO"},
         # SpiffWorkflow logs every task state change at INFO.
         "spiff": {"level": "WARNING"},

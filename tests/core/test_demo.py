@@ -132,6 +132,15 @@ def test_load_demo_shows_every_state_and_running_it_again_adds_nothing(
     assert bases == {("food-shop-licence", "consent"), ("liquor-sale-licence", "mission")}
     assert seen.filter(data_service="revenue-tax-status", outcome="answered").exists()
     assert log.verify().holds
+    # The demo journeys are normal use: no detection rule raised an alert.
+    from bizportal.monitoring.models import SecurityAlert
+
+    assert list(SecurityAlert.objects.values_list("rule", "key")) == []
+    # Every mission rests on a signed data-sharing agreement the DPO's record lists.
+    from bizportal.exchange.models import MissionRule, SharingAgreement
+
+    agreed = set(SharingAgreement.objects.values_list("consumer", "data_service"))
+    assert set(MissionRule.objects.values_list("agency", "data_service")) <= agreed
     # The FDA decides in its own system (the sandbox agency): online and by batch,
     # approved, rejected, sent back; one more waits to be sent, one for the batch.
     from bizportal.integrations.models import Forwarding
@@ -205,6 +214,17 @@ def test_load_demo_shows_every_state_and_running_it_again_adds_nothing(
     assert set(Case.objects.values_list("status", flat=True)) == {"open", "answered", "closed"}
     assert Case.objects.filter(escalated_at__isnull=False).count() == 1
     assert Case.objects.filter(routing__role="shared").exists()
+    # An accountant firm acts for Somsri's company as its client representative.
+    from bizportal.identity.acting import grounds
+    from bizportal.identity.models import ClientRepresentation
+
+    representation = ClientRepresentation.objects.get(revoked_at__isnull=True)
+    malee = User.objects.filter(citizen_id=DEMO_IDENTITIES[2].citizen_id).first()
+    malee = malee or User.objects.create(
+        username="malee", role=User.Role.APPLICANT, citizen_id=DEMO_IDENTITIES[2].citizen_id
+    )
+    acting = grounds(malee, representation.client)
+    assert acting is not None and acting.basis == "firm" and acting.may("prepare")
     assert {"walk_in", "chat", "hotline", "web"} <= set(
         ContactEntry.objects.values_list("channel", flat=True)
     )

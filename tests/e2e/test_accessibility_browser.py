@@ -15,7 +15,7 @@ from tests.e2e.conftest import Portal
 from tests.e2e.test_advisor_browser import ANSWERS
 from tests.e2e.test_journey_browser import SCREENSHOTS
 
-pytestmark = [pytest.mark.browser, pytest.mark.live, pytest.mark.xdist_group("live")]
+pytestmark = [pytest.mark.browser, pytest.mark.live, pytest.mark.xdist_group("browser")]
 
 PHONE = {"width": 390, "height": 844}
 

@@ -12,7 +12,7 @@ from bizportal.sandbox_idp.demo import DEMO_IDENTITIES
 from tests.e2e.conftest import Portal
 from tests.e2e.test_journey_browser import SCREENSHOTS
 
-pytestmark = [pytest.mark.browser, pytest.mark.live, pytest.mark.xdist_group("live")]
+pytestmark = [pytest.mark.browser, pytest.mark.live, pytest.mark.xdist_group("browser")]
 
 SOMSRI = DEMO_IDENTITIES[0]
 #: Question text (Thai) → what a restaurant owner in Bangkok answers.

@@ -20,7 +20,7 @@ from playwright.sync_api import expect
 from bizportal.contact.models import ContactEntry
 from tests.factories import ApplicantFactory, OfficerFactory, ServiceFactory
 
-pytestmark = [pytest.mark.browser, pytest.mark.live, pytest.mark.xdist_group("live")]
+pytestmark = [pytest.mark.browser, pytest.mark.live, pytest.mark.xdist_group("browser")]
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from bizportal.contact.models import Case
 from bizportal.core.models import DomainEvent
 from tests.e2e.conftest import Portal, staff_totp_code
 
-pytestmark = [pytest.mark.browser, pytest.mark.live, pytest.mark.xdist_group("live")]
+pytestmark = [pytest.mark.browser, pytest.mark.live, pytest.mark.xdist_group("browser")]
 
 
 def test_an_anonymous_complaint_is_answered_and_closed(portal: Portal, browser) -> None:

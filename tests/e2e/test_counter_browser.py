@@ -14,7 +14,7 @@ from bizportal.identity.models import User
 from bizportal.sandbox_idp.demo import DEMO_IDENTITIES
 from tests.e2e.conftest import Portal, staff_totp_code
 
-pytestmark = [pytest.mark.browser, pytest.mark.live, pytest.mark.xdist_group("live")]
+pytestmark = [pytest.mark.browser, pytest.mark.live, pytest.mark.xdist_group("browser")]
 
 MALEE = DEMO_IDENTITIES[2]
 

@@ -19,7 +19,7 @@ from bizportal.sandbox_idp.demo import DEMO_IDENTITIES
 from tests.e2e.conftest import Portal
 from tests.factories import citizen_id
 
-pytestmark = [pytest.mark.browser, pytest.mark.live, pytest.mark.xdist_group("live")]
+pytestmark = [pytest.mark.browser, pytest.mark.live, pytest.mark.xdist_group("browser")]
 expect.set_options(timeout=30_000)
 
 SERVICE = "food-shop-licence"

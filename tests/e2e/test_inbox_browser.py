@@ -19,7 +19,7 @@ from bizportal.sandbox_idp.demo import DEMO_IDENTITIES
 from tests import journeys
 from tests.e2e.conftest import Portal
 
-pytestmark = [pytest.mark.browser, pytest.mark.live, pytest.mark.xdist_group("live")]
+pytestmark = [pytest.mark.browser, pytest.mark.live, pytest.mark.xdist_group("browser")]
 
 SOMSRI = DEMO_IDENTITIES[0]
 NOTE = "กรุณาแนบแผนผังที่แสดงทางหนีไฟ"

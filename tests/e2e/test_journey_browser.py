@@ -21,7 +21,7 @@ from bizportal.sandbox_idp.demo import DEMO_IDENTITIES
 from tests.e2e.conftest import Portal, staff_totp_code
 from tests.factories import citizen_id
 
-pytestmark = [pytest.mark.browser, pytest.mark.live, pytest.mark.xdist_group("live")]
+pytestmark = [pytest.mark.browser, pytest.mark.live, pytest.mark.xdist_group("browser")]
 
 SCREENSHOTS = Path(os.environ.get("BIZPORTAL_SCREENSHOTS", "test-results"))
 # Pages here wait on real work (PDF signing, the bank's callback): be generous.

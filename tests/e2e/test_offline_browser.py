@@ -13,7 +13,7 @@ from playwright.sync_api import Route, expect
 
 from tests.e2e.conftest import Portal
 
-pytestmark = [pytest.mark.browser, pytest.mark.live, pytest.mark.xdist_group("live")]
+pytestmark = [pytest.mark.browser, pytest.mark.live, pytest.mark.xdist_group("browser")]
 
 
 def test_swagger_and_pages_render_with_outbound_network_blocked(portal: Portal, browser) -> None:

@@ -15,7 +15,7 @@ from bizportal.sandbox_idp import switches
 from bizportal.sandbox_idp.demo import DEMO_IDENTITIES
 from tests.e2e.conftest import Portal
 
-pytestmark = [pytest.mark.browser, pytest.mark.live, pytest.mark.xdist_group("live")]
+pytestmark = [pytest.mark.browser, pytest.mark.live, pytest.mark.xdist_group("browser")]
 
 #: IAL 2.1 (NDID asks for at least that), a director of no company: lands on the account.
 PERSON = DEMO_IDENTITIES[3]

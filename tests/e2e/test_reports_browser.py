@@ -21,7 +21,7 @@ from tests.e2e.test_journey_browser import SCREENSHOTS
 from tests.e2e.test_service_levels_browser import sign_in_officer
 from tests.factories import ApplicantFactory
 
-pytestmark = [pytest.mark.browser, pytest.mark.live, pytest.mark.xdist_group("live")]
+pytestmark = [pytest.mark.browser, pytest.mark.live, pytest.mark.xdist_group("browser")]
 
 
 def kpi(page: Page, n: int) -> str:

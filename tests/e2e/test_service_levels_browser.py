@@ -26,7 +26,7 @@ from tests import journeys
 from tests.e2e.conftest import Portal, staff_totp_code
 from tests.factories import ApplicantFactory
 
-pytestmark = [pytest.mark.browser, pytest.mark.live, pytest.mark.xdist_group("live")]
+pytestmark = [pytest.mark.browser, pytest.mark.live, pytest.mark.xdist_group("browser")]
 
 
 def sign_in_officer(page: Page, portal: Portal, username: str) -> None:

@@ -16,7 +16,7 @@ from tests.e2e.conftest import Portal
 from tests.e2e.test_journey_browser import SCREENSHOTS, floor_plan
 from tests.factories import citizen_id
 
-pytestmark = [pytest.mark.browser, pytest.mark.live, pytest.mark.xdist_group("live")]
+pytestmark = [pytest.mark.browser, pytest.mark.live, pytest.mark.xdist_group("browser")]
 
 SOMSRI, PRASERT = DEMO_IDENTITIES[0], DEMO_IDENTITIES[1]
 THONGKHAM = DEMO_COMPANIES[1]

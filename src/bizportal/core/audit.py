@@ -35,6 +35,7 @@ from django.db import connections, models, router, transaction
 from django.http import HttpRequest, HttpResponseBase
 from django.utils import timezone
 
+from . import security_events
 from .models import AuditEvent
 
 #: ``prev_hash`` of the first row.
@@ -89,6 +90,7 @@ def record(
         event.seq, event.prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS)
         event.hash = row_hash(event)
         event.save(force_insert=True, using=using)
+    security_events.from_audit(action, object_id, event.actor_label, event.data, user is not None)
     return event
 
 
@@ -313,6 +315,17 @@ def record_read(
     query = _filter_of(django_request, filters)
     if query:
         data["filter"] = query
+    if object_id:
+        # One record opened: what the rule on officers reading unusually many people's
+        # records counts (lists are not "opening" a record).
+        security_events.emit_on_commit(
+            "record.opened",
+            severity=1,
+            outcome="success",
+            actor=str(user.get_username()),
+            target=f"{object_type}:{object_id}",
+            via=via,
+        )
     return record(action, (object_type, object_id), actor=user, via=via, **data)
 
 

@@ -64,7 +64,23 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    denied(request)
     return _answer(request, 403, MESSAGES[403])
+
+
+def denied(request: HttpRequest) -> None:
+    """A refused request is a security event (many in a row are someone probing)."""
+    from . import security_events
+    from .ratelimits import client_ip
+
+    security_events.emit(
+        "permission.denied",
+        severity=4,
+        actor=security_events.username_of(request),
+        source_ip=client_ip(request),
+        target=request.path[:200],
+        method=request.method,
+    )
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

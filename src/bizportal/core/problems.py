@@ -86,6 +86,10 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
     response = exception_handler(exc, context)
     if response is None:
         return None
+    if response.status_code == status.HTTP_403_FORBIDDEN and context.get("request") is not None:
+        from .errors import denied
+
+        denied(getattr(context["request"], "_request", context["request"]))
     data = response.data
     if isinstance(exc, exceptions.ValidationError):
         body = problem(

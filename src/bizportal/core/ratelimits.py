@@ -55,6 +55,8 @@ def limit(request: Any, name: str, *, key: str = "ip") -> None:
     if not rate:
         return
     django_request = getattr(request, "_request", request)  # a DRF Request wraps Django's
+    if name in LOOKUPS:
+        _emit_lookup(django_request, name)
     try:
         usage = get_usage(
             django_request,
@@ -72,6 +74,25 @@ def limit(request: Any, name: str, *, key: str = "ip") -> None:
         if usage["count"] == usage["limit"] + 1:
             _audit_refusal(django_request, name, key)
         raise RateLimited(name, max(1, int(usage["time_left"])))
+
+
+#: Limits that count look-ups by a number someone types (a licence number): the rule on
+#: identifier enumeration counts them, refused ones too.
+LOOKUPS = frozenset({"verify"})
+
+
+def _emit_lookup(request: HttpRequest, name: str) -> None:
+    from . import security_events
+
+    security_events.emit(
+        "lookup.by_number",
+        severity=1,
+        outcome="success",
+        actor=security_events.username_of(request),
+        source_ip=client_ip(request),
+        target=request.path[:200],
+        limit=name,
+    )
 
 
 def _audit_refusal(request: HttpRequest, name: str, key: str) -> None:

@@ -21,7 +21,7 @@ from oauth2_provider.models import (
 from bizportal.core.admin import AgencyScopedAdmin
 
 from . import services
-from .models import AgencySystem, DataService, DocumentSource, MissionRule
+from .models import AgencySystem, DataService, DocumentSource, MissionRule, SharingAgreement
 
 
 @admin.register(DataService)
@@ -44,6 +44,24 @@ class MissionRuleAdmin(admin.ModelAdmin):
     )
     list_filter = ("is_active", "agency", "data_service")
     autocomplete_fields = ("service",)
+
+
+@admin.register(SharingAgreement)
+class SharingAgreementAdmin(admin.ModelAdmin):
+    """Platform staff keep the signed agreements here; the DPO's record of processing
+    (``/backoffice/privacy/ropa.xlsx``) lists them."""
+
+    list_display = (
+        "reference",
+        "consumer",
+        "data_service",
+        "retention_days",
+        "valid_from",
+        "valid_until",
+        "is_active",
+    )
+    list_filter = ("is_active", "consumer", "data_service")
+    search_fields = ("reference", "purpose_th", "purpose_en")
 
 
 @admin.register(DocumentSource)

@@ -1,5 +1,6 @@
 """Demo exchange: the civil and juristic registries as data services, the missions of
-the demo agencies, a consent, and accesses the data tracker can show.
+the demo agencies with the agreements behind them, a consent, and accesses the data
+tracker can show.
 
 Runs after the journeys (order 95): the accesses are what the demo officers' reviews
 would have asked for, made through the gateway over HTTP like any other request.
@@ -8,6 +9,7 @@ would have asked for, made through the gateway over HTTP like any other request.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -18,7 +20,14 @@ from bizportal.registries.demo import embedded_registries_at
 from bizportal.sandbox_idp.demo import DEMO_IDENTITIES
 
 from . import gateway, persons, services
-from .models import Consent, DataService, DocumentSource, MessageLogEntry, MissionRule
+from .models import (
+    Consent,
+    DataService,
+    DocumentSource,
+    MessageLogEntry,
+    MissionRule,
+    SharingAgreement,
+)
 
 PERSON_FIELDS = [
     ("citizen_id", "เลขประจำตัวประชาชน", "Citizen ID"),
@@ -235,6 +244,59 @@ def seed() -> None:
         )
 
 
+#: Purpose and retention of the agreement behind each demo mission, by the consumer's
+#: agency code and the data service's code.
+AGREEMENT_TERMS = {
+    ("bma", "civil-person"): (
+        "พิจารณาคำขอใบอนุญาตจัดตั้งสถานที่จำหน่ายอาหาร: ชื่อและที่อยู่ของผู้ขออนุญาต",
+        "Deciding food shop licence applications: the applicant's name and address",
+        365 * 5,
+    ),
+    ("bma", "juristic-company"): (
+        "ตรวจสอบสถานะและที่ตั้งของนิติบุคคลผู้ขออนุญาต",
+        "Checking the status and registered office of a company that applies",
+        365 * 5,
+    ),
+    ("excise", "revenue-tax-status"): (
+        "พิจารณาคำขอใบอนุญาตขายสุรา: การจดทะเบียนภาษีมูลค่าเพิ่มของผู้ขออนุญาต",
+        "Deciding liquor sale licence applications: the applicant's VAT registration",
+        365 * 10,
+    ),
+}
+
+
+def sharing_agreements() -> None:
+    """One signed agreement behind each demo mission, so the record of processing lists
+    what each consumer agency receives, why and for how long."""
+    for number, rule in enumerate(
+        MissionRule.objects.select_related("agency", "data_service").order_by("pk"), start=1
+    ):
+        default = (
+            "ตรวจสอบตัวตนผู้ยื่นคำขอที่ศูนย์บริการ",
+            "Proving a walk-in applicant's identity at the service counter",
+            365 * 2,
+        )
+        purpose_th, purpose_en, days = AGREEMENT_TERMS.get(
+            (rule.agency.code, rule.data_service.code), default
+        )
+        SharingAgreement.objects.get_or_create(
+            reference=f"mou-2568-{number:03d}",
+            defaults={
+                "consumer": rule.agency,
+                "data_service": rule.data_service,
+                "purpose_th": purpose_th,
+                "purpose_en": purpose_en,
+                "fields": rule.fields,
+                "legal_basis_th": rule.legal_basis_th,
+                "legal_basis_en": rule.legal_basis_en,
+                "retention_days": days,
+                "signed_on": dt.date(2025, 10, 1),
+                "valid_from": dt.date(2025, 10, 1),
+                "valid_until": dt.date(2028, 9, 30),
+            },
+        )
+
+
 def _accesses(url: str) -> None:
     """What the demo officers' reviews asked of the registries, through the gateway."""
     person = DEMO_IDENTITIES[0]
@@ -268,6 +330,7 @@ def load_demo() -> list[Any]:
     """Data services, missions, document sources and a consent, before the journeys
     (which fetch evidence through them)."""
     seed()
+    sharing_agreements()
     return []
 
 

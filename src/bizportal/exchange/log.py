@@ -19,7 +19,7 @@ from typing import Any
 
 from django.db import connections, router, transaction
 
-from bizportal.core import anchoring
+from bizportal.core import anchoring, security_events
 
 from .models import MessageLogEntry
 
@@ -77,7 +77,23 @@ def append(**fields: Any) -> MessageLogEntry:
         entry.algorithm, entry.key_id = algorithm, key
         entry.signature = base64.b64encode(signature).decode()
         entry.save(using=using)
+    _emit(entry)
     return entry
+
+
+def _emit(entry: MessageLogEntry) -> None:
+    """Every exchange is traffic a SOC watches (volume per consumer); a refusal is a
+    security event of its own. The subject is not named: the message id leads to it."""
+    refused = entry.outcome == "refused"
+    security_events.emit_on_commit(
+        "exchange.refused" if refused else "exchange.request",
+        severity=5 if refused else 1,
+        outcome="failure" if refused else "success",
+        actor=f"{entry.consumer_agency}/{entry.consumer_system}",
+        target=entry.data_service,
+        message_id=str(entry.message_id),
+        reason=entry.reason,
+    )
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -153,6 +154,56 @@ class MissionRule(models.Model):
         super().clean()
         _require_fields_of(self.data_service if self.data_service_id else None, self.fields)
         if self.valid_until and self.valid_until < self.valid_from:
+            raise ValidationError({"valid_until": _("the end cannot precede the start")})
+
+
+class SharingAgreement(models.Model):
+    """The data-sharing agreement between a provider agency and a consumer agency for one
+    data service: what the consumer may take (fields), for what (purpose), under which
+    law, and how long it may keep it. PDPA s. 39 asks the controller to record the
+    disclosures it makes; the agreements are kept as data so the record of processing
+    (``privacy.ropa``) lists them as the code knows them, not as a separate document
+    that drifts. The gateway's decision still rests on a mission or a consent: an
+    agreement is what the two agencies signed, the mission is what the law allows."""
+
+    reference = models.SlugField(
+        max_length=60, unique=True, help_text="the agreement's number, e.g. MOU-2568-014"
+    )
+    consumer = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    data_service = models.ForeignKey(DataService, on_delete=models.PROTECT, related_name="+")
+    purpose_th = models.TextField()
+    purpose_en = models.TextField(blank=True)
+    fields = models.JSONField(default=list, help_text="field names the consumer may receive")
+    legal_basis_th = models.TextField()
+    legal_basis_en = models.TextField(blank=True)
+    retention_days = models.PositiveIntegerField(
+        help_text="how long the consumer keeps what it received"
+    )
+    signed_on = models.DateField()
+    valid_from = models.DateField()
+    valid_until = models.DateField(null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["reference"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True) | Q(valid_until__gte=models.F("valid_from")),
+                name="sharing_agreement_period_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(retention_days__gt=0), name="sharing_agreement_keeps_for_a_time"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference}: {self.consumer_id} ← {self.data_service_id}"
+
+    def clean(self) -> None:
+        """An agreement covers fields the data service holds, over a period that exists."""
+        super().clean()
+        _require_fields_of(self.data_service if self.data_service_id else None, self.fields)
+        if self.valid_until and self.valid_from and self.valid_until < self.valid_from:
             raise ValidationError({"valid_until": _("the end cannot precede the start")})
 
 

@@ -533,3 +533,60 @@ class ProviderProofing(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account} at {self.provider} ({self.ial})"
+
+
+class ClientRepresentation(models.Model):
+    """A company lets another company (an accountant firm) act for it as its client
+    representative, within ``services`` x ``actions``, until revoked.
+
+    Why a firm and not a mandate to each person: the firm's staff change, the client's
+    approval should not. The firm's registered directors, and the persons the firm has
+    mandated, act for the client within the intersection of this approval and their own
+    grounds at the firm; :func:`bizportal.identity.acting.grounds` reads it again on every
+    request, so a revocation stops them at their next click. Approved and revoked only
+    by a registered director of the client company.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    client = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="representatives")
+    firm = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="clients_represented")
+    services = models.ManyToManyField("catalog.Service", related_name="+")
+    actions = models.JSONField(default=list, help_text="MandateAction values")
+    approved_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    approved_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-approved_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "firm"],
+                condition=Q(revoked_at__isnull=True),
+                name="one_representation_in_force",
+            ),
+            models.CheckConstraint(
+                condition=~Q(client=models.F("firm")), name="representation_not_of_itself"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.firm} for {self.client}"
+
+    @property
+    def in_force(self) -> bool:
+        return self.revoked_at is None
+
+    def service_ids(self) -> list[int]:
+        return [service.pk for service in self.services.all()]
+
+    def allows(self, action: str, service_id: int | None) -> bool:
+        """Whether the approval covers ``action`` for the service (None: some service)."""
+        if not self.in_force or action not in (self.actions or []):
+            return False
+        return service_id is None or service_id in self.service_ids()
+
+    def action_labels(self) -> list[Any]:
+        return [MandateAction(a).label for a in self.actions if a in MandateAction.values]

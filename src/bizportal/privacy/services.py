@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -513,15 +514,25 @@ def _apply(rule: retention.RetentionRule, due: Any) -> int:
     return count
 
 
+#: The record's formats: CSV and JSON for machines, Excel and PDF for the DPO's file.
+ROPA_FORMATS: dict[str, Callable[[], str | bytes]] = {
+    "csv": ropa.as_csv,
+    "json": ropa.as_json,
+    "xlsx": ropa.as_xlsx,
+    "pdf": ropa.as_pdf,
+}
+
+
 @transaction.atomic
-def export_ropa(fmt: str, *, actor: Any = None) -> str:
-    """The record of processing activities as CSV or JSON, its export audited."""
-    if fmt not in ("csv", "json"):
-        raise ValidationError("csv or json")
+def export_ropa(fmt: str, *, actor: Any = None) -> str | bytes:
+    """The record of processing activities with the data-sharing agreements, its
+    export audited (who took a copy of the record is itself a fact to keep)."""
+    if fmt not in ROPA_FORMATS:
+        raise ValidationError(", ".join(ROPA_FORMATS))
     audit.record(
         "privacy.ropa_exported",
         ("privacy.ropa", fmt),
         actor=actor,
         actor_label="" if actor else "manage.py export_ropa",
     )
-    return ropa.as_csv() if fmt == "csv" else ropa.as_json()
+    return ROPA_FORMATS[fmt]()

@@ -156,6 +156,14 @@ def objection(request: HttpRequest) -> HttpResponse:
     return redirect("privacy:rights")
 
 
+ROPA_CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "json": "application/json",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",
+}
+
+
 @login_required
 @never_cache
 @require_GET
@@ -165,11 +173,10 @@ def ropa_download(request: HttpRequest, fmt: str) -> HttpResponse:
         "privacy.view_datasubjectrequest"
     ):
         raise PermissionDenied("DPO only")
-    if fmt not in ("csv", "json"):
-        raise Http404("csv or json")
+    if fmt not in ROPA_CONTENT_TYPES:
+        raise Http404("csv, json, xlsx or pdf")
     body = services.export_ropa(fmt, actor=request.user)
-    content_type = "text/csv; charset=utf-8" if fmt == "csv" else "application/json"
-    response = HttpResponse(body, content_type=content_type)
+    response = HttpResponse(body, content_type=ROPA_CONTENT_TYPES[fmt])
     response["Content-Disposition"] = f'attachment; filename="ropa.{fmt}"'
     return response
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from abc import ABC, abstractmethod
 from typing import Any
 
 import requests
@@ -38,9 +39,11 @@ INSUFFICIENT = _(
 )
 
 
-class OidcProvider:
-    """Base of the OpenID Connect plugins; subclasses set the attributes below and may
-    override :meth:`map_claims`, :meth:`assurance` and :meth:`check_claims`."""
+class OidcProvider(ABC):
+    """Base of the OpenID Connect plugins; subclasses set the attributes below, say how
+    their ``acr`` maps to IAL and AAL (:meth:`assurance`, which has no sensible default:
+    a provider whose assurance is guessed could let a weak sign-in through) and may
+    override :meth:`map_claims` and :meth:`check_claims`."""
 
     name = ""
     label_th = ""
@@ -72,11 +75,15 @@ class OidcProvider:
         return claims
 
     def check_claims(self, claims: dict[str, Any]) -> None:
-        """Refuse claims the portal cannot key an account on (after :meth:`map_claims`)."""
+        """Refuse claims the portal cannot key an account on (after :meth:`map_claims`).
 
+        By default every claim set that maps is accepted: the account matching in
+        ``identity.services`` refuses one without a citizen ID or passport anyway."""
+        return None
+
+    @abstractmethod
     def assurance(self, claims: dict[str, Any]) -> tuple[str, int]:
         """The IAL and AAL the (mapped) claims confirm."""
-        raise NotImplementedError
 
     def asked_more_than_confirmed(self, acr_values: str, claims: dict[str, Any]) -> bool:
         """Whether the ``acr_values`` asked for more than the claims confirm."""

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from bizportal.core import anchoring
+from bizportal.core import anchoring, security_events
 
 
 class Command(BaseCommand):
@@ -32,4 +32,11 @@ class Command(BaseCommand):
             + ("intact" if report.ok else "NOT intact")
         )
         if not report.ok:
+            security_events.emit(
+                "audit.chain_broken",
+                severity=9,
+                actor="manage.py verify_audit",
+                target=f"row {report.broken.seq}" if report.broken else "checkpoint",
+                problems=len(report.checkpoint_problems) + (1 if report.broken else 0),
+            )
             raise SystemExit(1)

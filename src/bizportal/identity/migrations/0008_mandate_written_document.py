@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('catalog', '0015_service_requires_written_mandate'),
-        ('identity', '0006_alter_user_role'),
+        ('identity', '0007_client_representation'),
     ]
 
     operations = [

@@ -1,0 +1,50 @@
+"""Alerts the detection rules raise, for the security contact to follow up."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class SecurityAlert(models.Model):
+    """One suspected attack: a rule crossed its threshold for one key (an address, an
+    account, an agency system). While it is open, further crossings add to it instead
+    of raising another, so the security contact hears of an attack once."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        CLOSED = "closed", _("Closed")
+
+    rule = models.CharField(max_length=40)
+    key = models.CharField(max_length=200, help_text="the address, account or system")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+    crossings = models.PositiveIntegerField(
+        default=1, help_text="windows in which the rule's threshold was crossed"
+    )
+    observed = models.PositiveIntegerField(help_text="what was counted when it was raised")
+    threshold = models.PositiveIntegerField()
+    window_seconds = models.PositiveIntegerField()
+    notified = models.JSONField(default=list, blank=True, help_text="who was told")
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    closing_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-last_seen"]
+        indexes = [models.Index(fields=["status", "-last_seen"], name="alert_status_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rule", "key"],
+                condition=Q(status="open"),
+                name="one_open_alert_per_rule_and_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule}: {self.key}"
