@@ -150,6 +150,12 @@ NOT_STAFF_READS = {
     "portal:mandates": "the person's own mandates (entrepreneurs)",
     "portal:mandate": "a mandate of the person's own (entrepreneurs)",
     "portal:mandate-answer": POST_ONLY,
+    "portal:mandate-pdf": "the written mandate, for its grantor's side and delegate only "
+    "(no staff rule); audited as identity.mandate_document_downloaded",
+    "portal:mandate-verify": "public verification (no names by reference); every file "
+    "check audited (tests/portal/test_written_mandates.py)",
+    "portal:mandate-verify-reference": "public verification: status, period and scope, "
+    "never the grantor's or delegate's names",
     "portal:licence-change": POST_ONLY,
     "portal:application-sign": POST_ONLY,
     "portal:application-discard": POST_ONLY,

@@ -88,6 +88,10 @@ PUBLIC_OR_OWN = {
     "licences:verify-version",
     "payments:receipt-verify",
     "payments:receipt-verify-number",
+    # Written mandates: public by design like licences; the reference page shows no
+    # names, a file check only what the file itself says (tests/portal/test_written_mandates.py).
+    "portal:mandate-verify",
+    "portal:mandate-verify-reference",
     "portal:home",
     "portal:services",
     "portal:service",
@@ -464,6 +468,7 @@ def targets(o: Owned) -> dict[str, dict[str, Any]]:
         "backoffice:attachment": attachment,
         "portal:mandate": mandate,
         "portal:mandate-answer": {**mandate, "answer": "revoke"},
+        "portal:mandate-pdf": mandate,
         "portal:licence-change": {"public_id": o.licence.public_id, "kind": "amend"},
         "portal:application": app,
         "portal:application-edit": {"public_id": o.draft.public_id},

@@ -101,6 +101,13 @@ def test_load_demo_shows_every_state_and_running_it_again_adds_nothing(
     assert factory.process is not None
     assert factory.process.version.definition.key == "three_stage_licence"
     assert factory.holder_kind == "juristic"
+    # A written mandate (the tour business law needs one), issued as a signed PDF.
+    from bizportal.identity.models import Mandate
+    from bizportal.portal.written_mandates import check_file
+
+    written = Mandate.objects.get(document_signed_at__isnull=False)
+    with written.document.open("rb") as handle:
+        assert check_file(handle.read()).ok
     verdicts = {verdict(licence) for licence in Licence.objects.all()}
     assert {"valid", "expired", "cancelled", "revoked"} <= verdicts
     amended = Licence.objects.get(version=2)

@@ -21,6 +21,9 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from bizportal.catalog.models import Service
 
 from .models import ClientRepresentation, Mandate, MandateAction, Party, User
 
@@ -30,6 +33,13 @@ Basis = Literal["self", "director", "mandate", "system", "firm"]
 SESSION_KEY = "identity.acting_party"
 #: The authenticator assurance level this session reached at Digital ID (1, 2, 3).
 AAL_SESSION_KEY = "identity.aal"
+#: The refusal when a service's law needs a written power of attorney and the signed
+#: written mandate is not stored yet (the portal issues it just after acceptance).
+WRITTEN_MANDATE_MISSING = gettext_lazy(
+    "This service's law needs a written power of attorney, and the signed written "
+    "mandate for your mandate has not been issued yet. Try again in a few minutes; if "
+    "it still fails, ask the grantor to check the mandate in their account"
+)
 
 
 class SystemGrant(Protocol):
@@ -164,7 +174,34 @@ def covers(mandate: Mandate | None, action: str, service_id: int | None) -> bool
     if service_id is None:
         return True
     services = {s.pk for s in mandate.services.all()}
-    return not services or service_id in services
+    if services and service_id not in services:
+        return False
+    return not _needs_written_mandate(mandate, service_id)
+
+
+def _needs_written_mandate(mandate: Mandate, service_id: int) -> bool:
+    """The service's law needs a written power of attorney and this mandate's signed
+    document is not (yet) stored: the delegate may not act for that service."""
+    if mandate.document_signed_at is not None:
+        return False
+    return Service.objects.filter(pk=service_id, requires_written_mandate=True).exists()
+
+
+def written_mandate_missing(user: Any, party: Party | None, action: str, service_id: int) -> bool:
+    """Whether the only thing keeping ``user`` from ``action`` for the party and service
+    is the missing signed written mandate (so a refusal can say exactly that)."""
+    if party is None:
+        return False
+    acting = grounds(user, party)
+    if acting is None or acting.basis != "mandate" or acting.mandate is None:
+        return False
+    mandate = acting.mandate
+    if mandate.document_signed_at is not None or action not in (mandate.actions or []):
+        return False
+    services = {s.pk for s in mandate.services.all()}
+    if services and service_id not in services:
+        return False
+    return _needs_written_mandate(mandate, service_id)
 
 
 def key_of(user: User) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import hashlib
 import re
 import uuid
 from collections.abc import Mapping
@@ -16,13 +17,14 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from bizportal.catalog.models import Service
-from bizportal.core import audit
+from bizportal.core import audit, events
 from bizportal.core.thai import validate_citizen_id, validate_juristic_id
 from bizportal.registries.client import (
     JuristicRecord,
@@ -34,6 +36,7 @@ from bizportal.registries.client import (
 
 from .acting import Acting, grounds, key_of
 from .card_readers import ChipRead, check_chip
+from .events import MANDATE_ACCEPTED
 from .models import (
     AGENCY_ROLES,
     ClientRepresentation,
@@ -466,7 +469,51 @@ def answer_mandate(mandate: Mandate, user: User, *, accept: bool) -> Mandate:
         mandate,
         actor=user,
     )
+    if accept:
+        # The written mandate (if a covered service's law needs one) is rendered and
+        # signed by a subscriber after this commits: signing waits on the time-stamping
+        # service, which must not hold this transaction open.
+        events.publish(
+            MANDATE_ACCEPTED,
+            mandate,
+            {"mandate": str(mandate.public_id), "needs_document": mandate.needs_document},
+            actor=user,
+        )
     return mandate
+
+
+@transaction.atomic
+def store_mandate_document(mandate: Mandate, signed_pdf: bytes, *, signer: str) -> Mandate:
+    """Keep the signed written mandate of an accepted mandate, exactly once.
+
+    The portal renders and signs it (identity cannot import the signing code); this is
+    the one writer. Idempotent: a second run (an outbox message delivered twice) finds
+    the document stored and leaves it, so the file people downloaded stays the one on
+    record. A mandate answered otherwise or revoked meanwhile gets none.
+    """
+    current = Mandate.objects.select_for_update().get(pk=mandate.pk)
+    if current.document_signed_at is not None:
+        return current
+    if current.status != Mandate.Status.ACCEPTED:
+        raise PartyError(_("This mandate is not in force: no written mandate is issued"))
+    digest = hashlib.sha256(signed_pdf).hexdigest()
+    current.document.save("mandate.pdf", ContentFile(signed_pdf), save=False)
+    stored_name = str(current.document.name)
+    try:
+        current.document_sha256 = digest
+        current.document_signed_at = timezone.now()
+        current.save(update_fields=["document", "document_sha256", "document_signed_at"])
+        audit.record(
+            "identity.mandate_document_issued",
+            current,
+            actor_label="Biz Portal",
+            sha256=digest,
+            signer=signer,
+        )
+    except BaseException:  # no file without its row
+        current.document.storage.delete(stored_name)
+        raise
+    return current
 
 
 @transaction.atomic
