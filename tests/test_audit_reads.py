@@ -68,6 +68,11 @@ NOT_STAFF_READS = {
     "federation:systems": "a director's own company's approvals",
     "federation:approve": "a director approving for their company (audited as a change)",
     "federation:revoke": POST_ONLY,
+    "federation:vendor-systems": "a vendor director's own company's systems (public keys)",
+    "federation:register": "a vendor director registering a system (audited as a change)",
+    "federation:rotate-keys": POST_ONLY,
+    "federation:representatives": "a director's own company's firms (approving is audited)",
+    "federation:representative-revoke": POST_ONLY,
     "privacy:export-json": "a person's own data (the export itself is audited)",
     "privacy:export-pdf": "a person's own data (the export itself is audited)",
     "privacy:request": "a person's own request",
@@ -145,6 +150,12 @@ NOT_STAFF_READS = {
     "portal:mandates": "the person's own mandates (entrepreneurs)",
     "portal:mandate": "a mandate of the person's own (entrepreneurs)",
     "portal:mandate-answer": POST_ONLY,
+    "portal:mandate-pdf": "the written mandate, for its grantor's side and delegate only "
+    "(no staff rule); audited as identity.mandate_document_downloaded",
+    "portal:mandate-verify": "public verification (no names by reference); every file "
+    "check audited (tests/portal/test_written_mandates.py)",
+    "portal:mandate-verify-reference": "public verification: status, period and scope, "
+    "never the grantor's or delegate's names",
     "portal:licence-change": POST_ONLY,
     "portal:application-sign": POST_ONLY,
     "portal:application-discard": POST_ONLY,
@@ -218,6 +229,7 @@ NOT_STAFF_READS = {
 ADMIN_WITHOUT_PERSONAL_DATA = {
     "exchange.dataservice",  # what a dataset holds, field names and labels only
     "exchange.missionrule",  # which agency may obtain which fields, by law
+    "exchange.sharingagreement",  # agencies' agreements: purpose, fields, law, retention
     "exchange.documentsource",  # which document comes from which data service
     "integrations.integrationversion",  # endpoints, mappings: configuration only
     "exchange.agencysystem",  # an agency's system and its OAuth2 client id
@@ -663,6 +675,14 @@ def test_a_refused_read_writes_nothing(world: World) -> None:
     assert AuditEvent.objects.count() == before
 
 
+def _a_security_alert() -> None:
+    """An alert names an address (or an account): the security contact's list."""
+    from bizportal.monitoring import detection, services
+
+    rule = next(r for r in detection.RULES if r.name == "password_spraying")
+    services.raise_alert(rule, "203.0.113.7", rule.threshold)
+
+
 def _a_failed_sign_in() -> None:
     """What django-axes keeps of a wrong password: rows with a user name and an address."""
     from axes.models import AccessAttempt, AccessFailureLog, AccessLog
@@ -743,6 +763,7 @@ def test_every_admin_screen_with_personal_data_audits_its_list_and_its_record(wo
     client = Client()
     client.force_login(root)
     _a_failed_sign_in()
+    _a_security_alert()
     _a_privacy_request()
     _a_notification()
     _survey_answer(world)  # an invitation names a person or an email address

@@ -24,8 +24,14 @@ from bizportal.contact import services as contact
 from bizportal.contact.models import Case, ChatSession, Message
 from bizportal.core.models import DomainEvent
 from bizportal.federation import services as federation
-from bizportal.federation.models import SystemUserApproval
-from bizportal.identity.models import CounterProofing, Mandate, StaffRole, User
+from bizportal.federation.models import FederatedClient, SystemUserApproval
+from bizportal.identity.models import (
+    ClientRepresentation,
+    CounterProofing,
+    Mandate,
+    StaffRole,
+    User,
+)
 from bizportal.licences.models import Licence
 from bizportal.notifications import services as notifications
 from bizportal.notifications.models import ContactVerification
@@ -82,6 +88,10 @@ PUBLIC_OR_OWN = {
     "licences:verify-version",
     "payments:receipt-verify",
     "payments:receipt-verify-number",
+    # Written mandates: public by design like licences; the reference page shows no
+    # names, a file check only what the file itself says (tests/portal/test_written_mandates.py).
+    "portal:mandate-verify",
+    "portal:mandate-verify-reference",
     "portal:home",
     "portal:services",
     "portal:service",
@@ -202,6 +212,9 @@ PUBLIC_OR_OWN = {
     "federation:token",
     # The company the session acts for, as its director (tests/federation/).
     "federation:systems",
+    "federation:vendor-systems",
+    "federation:register",
+    "federation:representatives",
 }
 SANDBOX_PROVIDERS = (
     "sandbox_idp:",
@@ -266,6 +279,7 @@ class Owned:
     chat: ChatSession
     export: Export
     approval: SystemUserApproval
+    representation: ClientRepresentation
 
 
 @pytest.fixture
@@ -320,6 +334,7 @@ def owned() -> Owned:
         verification=notifications.start_verification(owner, "mobile", "0812345678"),
         export=_export(),
         approval=_approval_of(owner, service),
+        representation=_representation_of(owner, service),
     )
 
 
@@ -329,6 +344,20 @@ def _approval_of(owner: User, service: Any) -> SystemUserApproval:
     system = register_vendor_system([service])
     return federation.approve(
         system.client, company, actor=owner, services=[service], actions=["prepare", "view"]
+    )
+
+
+def _representation_of(owner: User, service: Any) -> ClientRepresentation:
+    """An accountant firm approved by a company party A directs."""
+    from bizportal.identity import services as identity
+    from bizportal.identity.acting import Acting
+
+    company = CompanyFactory(directors=[owner])
+    return identity.approve_representative(
+        Acting(owner, company, "director"),
+        CompanyFactory(directors=[]),
+        services=[service],
+        actions=["prepare", "view"],
     )
 
 
@@ -442,6 +471,7 @@ def targets(o: Owned) -> dict[str, dict[str, Any]]:
         "backoffice:attachment": attachment,
         "portal:mandate": mandate,
         "portal:mandate-answer": {**mandate, "answer": "revoke"},
+        "portal:mandate-pdf": mandate,
         "portal:licence-change": {"public_id": o.licence.public_id, "kind": "amend"},
         "portal:application": app,
         "portal:application-edit": {"public_id": o.draft.public_id},
@@ -484,6 +514,9 @@ def targets(o: Owned) -> dict[str, dict[str, Any]]:
         "contact:staff-chat": {"public_id": o.chat.public_id},
         "federation:approve": {"public_id": o.approval.client.public_id},
         "federation:revoke": {"public_id": o.approval.public_id},
+        # party A's vendor system (its vendor has no director in the matrix)
+        "federation:rotate-keys": {"public_id": o.approval.client.public_id},
+        "federation:representative-revoke": {"public_id": o.representation.public_id},
     }
 
 
@@ -541,6 +574,8 @@ def snapshot() -> tuple[Any, ...]:
         sorted(Application.objects.values_list("pk", "status", "updated_at")),
         sorted(Mandate.objects.values_list("pk", "status")),
         sorted(SystemUserApproval.objects.values_list("pk", "revoked_at")),
+        sorted(ClientRepresentation.objects.values_list("pk", "revoked_at")),
+        sorted(FederatedClient.objects.values_list("pk", "jwks")),
         sorted(Licence.objects.values_list("pk", "status", "version")),
         sorted(Invoice.objects.values_list("pk", "status")),
         sorted(Refund.objects.values_list("pk", "state")),

@@ -856,6 +856,10 @@ LICENCE_TRUST_URL = env("LICENCE_TRUST_URL", "http://127.0.0.1:8767").rstrip("/"
 # A licence valid longer than this many years (or without an end date) is signed
 # PAdES B-LTA (archive time stamp over the validation data), shorter ones B-LT.
 LICENCE_LTA_AFTER_YEARS = int(env("LICENCE_LTA_AFTER_YEARS", "2"))
+# Written mandates (a service's law needs a written power of attorney) are signed with
+# the licence signer plugin by this agency (its code: the portal operator's); empty: the
+# agency of the first covered service that needs one.
+MANDATE_SIGNING_AGENCY = env("MANDATE_SIGNING_AGENCY", "")
 
 # --- Input limits and abuse (issue 16 item 4) -------------------------------------
 # Kept in one block: bounds on what outsiders may send, and business-level rate limits.

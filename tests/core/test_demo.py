@@ -101,6 +101,13 @@ def test_load_demo_shows_every_state_and_running_it_again_adds_nothing(
     assert factory.process is not None
     assert factory.process.version.definition.key == "three_stage_licence"
     assert factory.holder_kind == "juristic"
+    # A written mandate (the tour business law needs one), issued as a signed PDF.
+    from bizportal.identity.models import Mandate
+    from bizportal.portal.written_mandates import check_file
+
+    written = Mandate.objects.get(document_signed_at__isnull=False)
+    with written.document.open("rb") as handle:
+        assert check_file(handle.read()).ok
     verdicts = {verdict(licence) for licence in Licence.objects.all()}
     assert {"valid", "expired", "cancelled", "revoked"} <= verdicts
     amended = Licence.objects.get(version=2)
@@ -207,6 +214,17 @@ def test_load_demo_shows_every_state_and_running_it_again_adds_nothing(
     assert set(Case.objects.values_list("status", flat=True)) == {"open", "answered", "closed"}
     assert Case.objects.filter(escalated_at__isnull=False).count() == 1
     assert Case.objects.filter(routing__role="shared").exists()
+    # An accountant firm acts for Somsri's company as its client representative.
+    from bizportal.identity.acting import grounds
+    from bizportal.identity.models import ClientRepresentation
+
+    representation = ClientRepresentation.objects.get(revoked_at__isnull=True)
+    malee = User.objects.filter(citizen_id=DEMO_IDENTITIES[2].citizen_id).first()
+    malee = malee or User.objects.create(
+        username="malee", role=User.Role.APPLICANT, citizen_id=DEMO_IDENTITIES[2].citizen_id
+    )
+    acting = grounds(malee, representation.client)
+    assert acting is not None and acting.basis == "firm" and acting.may("prepare")
     assert {"walk_in", "chat", "hotline", "web"} <= set(
         ContactEntry.objects.values_list("channel", flat=True)
     )

@@ -142,11 +142,13 @@ def test_an_approved_system_submits_for_the_company_and_is_refused_after_revocat
 
     client.post(reverse("federation:revoke", args=[approval.public_id]))
     refused = api(live.url, token, "GET", f"{application.public_id}/")
-    # 403, not 401: DRF answers with the first authentication class's challenge, and
-    # the session's has none.
+    # 403, not 401 (RFC 6750 §3.1): the token is still valid, the authority behind it
+    # is gone, and a new token would not help.
     assert refused.status_code == 403
     assert refused.headers["Content-Type"].startswith("application/problem+json")
-    assert AuditEvent.objects.filter(action="federation.api_refused").exists()
+    assert refused.json()["type"].endswith("/system-approval-revoked")
+    event = AuditEvent.objects.get(action="federation.api_refused")
+    assert event.on_behalf_of == company.key and event.data["system"] == system.client.client_id
     again = system.token_request(live.url, company)
     assert again.status_code == 400 and again.json()["error"] == "access_denied"
 
@@ -162,14 +164,20 @@ def test_a_service_outside_the_rights_and_another_company_are_refused(
     outside = api(
         live.url, token, "POST", "", json={"service": other_service.slug, "party": company.key}
     )
-    assert outside.status_code == 409, outside.text
-    assert "may not prepare" in outside.json()["detail"] or outside.json()["detail"]
+    assert outside.status_code == 403, outside.text
+    assert outside.headers["Content-Type"].startswith("application/problem+json")
+    assert outside.json()["type"].endswith("/system-outside-rights")
+    assert other_service.slug in outside.json()["detail"]
 
     other = CompanyFactory(directors=[ApplicantFactory()])
     elsewhere = api(
         live.url, token, "POST", "", json={"service": food_shop.slug, "party": other.key}
     )
-    assert elsewhere.status_code == 404
+    assert elsewhere.status_code == 403
+    assert elsewhere.json()["type"].endswith("/system-other-party")
+    refusals = AuditEvent.objects.filter(action="application.system_refused")
+    assert {e.data["reason"] for e in refusals} == {"system-outside-rights", "system-other-party"}
+    assert all(e.on_behalf_of == company.key for e in refusals)
     assert system.token_request(live.url, other).json()["error"] == "access_denied"
     assert not Application.objects.exists()
 

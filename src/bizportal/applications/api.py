@@ -330,7 +330,7 @@ def _own_with_payload(
     """An application the person may see and do ``permission`` to, and the validated
     request body (404 if they may not see it, 403 if they may see but not do it, 400)."""
     application = selectors.for_applicant(request.user, public_id)
-    authz.require(request.user, permission, application, hide=False)
+    _require(request, permission, application)
     payload = serializer(data=request.data)
     payload.is_valid(raise_exception=True)
     return application, dict(payload.validated_data)
@@ -342,8 +342,52 @@ def _party_for(request: Request, acting: Acting, key: str) -> Party:
         return acting.party
     party = Party.objects.filter(key=key.strip().upper()).first()
     if party is None or grounds(request.user, party) is None:
+        if acting.basis == "system":
+            raise _system_refused(
+                acting,
+                "system-other-party",
+                _("This system is approved to act for another company, not for %(party)s")
+                % {"party": key.strip()[:40]},
+                party=key.strip()[:40],
+            )
         raise NotFound(_("No party you may act for has this ID"))
     return party
+
+
+def _require(request: Request, permission: str, application: Application) -> None:
+    """``authz.require``, with a system user's refusal named and audited: its token is
+    fine, the company did not approve it for this action or this service."""
+    acting: Acting | None = getattr(request, "acting", None)
+    if acting is not None and acting.basis == "system":
+        if not authz.allowed(request.user, permission, application):
+            raise _system_refused(
+                acting,
+                "system-outside-rights",
+                _("The company did not approve this system to %(action)s for this service")
+                % {"action": permission.rsplit(".", 1)[-1]},
+                permission=permission,
+                application=str(application.public_id),
+                service=application.service.slug,
+            )
+        return
+    authz.require(request.user, permission, application, hide=False)
+
+
+def _system_refused(acting: Acting, code: str, detail: str, **data: Any) -> PermissionDenied:
+    """403 problem+json of type ``code`` for a system user acting outside its approval,
+    audited with the system, its vendor and the company (the company's data tracker
+    lists it)."""
+    grant = acting.grant
+    audit.record(
+        "application.system_refused",
+        ("federation.federatedclient", grant.audit_data()["system"] if grant else "-"),
+        actor=acting.user,
+        on_behalf_of=acting.party.key,
+        reason=code,
+        **(grant.audit_data() if grant else {}),
+        **data,
+    )
+    return PermissionDenied(detail, code=code)
 
 
 def _detail(application: Application) -> Response:
@@ -407,6 +451,15 @@ class ApplicationListView(APIView):
         data = payload.validated_data
         party = _party_for(request, acting, str(data.get("party", "")))
         service = get_object_or_404(Service, slug=data["service"], is_published=True)
+        if acting.basis == "system" and not acting.may("prepare", service.pk):
+            raise _system_refused(
+                acting,
+                "system-outside-rights",
+                _("The company did not approve this system to prepare applications for %(service)s")
+                % {"service": service.slug},
+                permission="applications.prepare",
+                service=service.slug,
+            )
         licence = None
         if data["kind"] != Kind.NEW:
             licence = Licence.objects.filter(
@@ -451,7 +504,7 @@ class ApplicationDetailView(audit.AuditedReadMixin, APIView):
         """Delete a draft that was never submitted, with its uploads; it then no longer
         counts against the party's open drafts. 409 once it has been submitted."""
         application = selectors.for_applicant(request.user, public_id)
-        authz.require(request.user, "applications.prepare", application, hide=False)
+        _require(request, "applications.prepare", application)
         try:
             services.discard_draft(application, actor=request.user)
         except services.refusals() as error:

@@ -70,12 +70,13 @@ def of_party(party: Any) -> QuerySet[Application]:
 
 def of_acting(acting: Acting | None) -> QuerySet[Application]:
     """What the person sees of the party they act for: everything, as the party itself
-    or a director; as a delegate, the mandate's services only, and without the *view*
-    action only the applications they prepared themselves."""
+    or a director; as a delegate (or through a client representative firm), the
+    services of their grounds only, and without the *view* action only the applications
+    they prepared themselves."""
     if acting is None:
         return Application.objects.none()
     applications = of_party(acting.party)
-    if acting.basis != "mandate":
+    if acting.basis not in ("mandate", "firm"):
         return applications
     services = acting.service_ids()
     if services is not None:

@@ -42,7 +42,15 @@ from bizportal.exchange import gateway
 from bizportal.exchange import services as exchange
 from bizportal.forms.prefill import locked_fields, prefill_answers
 from bizportal.forms.validation import validate_answers, validate_draft
-from bizportal.identity.acting import StepUpRequired, audit_fields, grounds, may_act, require_aal
+from bizportal.identity.acting import (
+    WRITTEN_MANDATE_MISSING,
+    StepUpRequired,
+    audit_fields,
+    grounds,
+    may_act,
+    require_aal,
+    written_mandate_missing,
+)
 from bizportal.identity.models import MandateAction, Party, StaffRole
 from bizportal.identity.services import meets_assurance, refresh_company
 from bizportal.licences import services as licences
@@ -291,6 +299,8 @@ def _check_may_prepare(
                 _("A counter officer files only for the walk-in person whose identity they proved")
             )
     elif not may_act(applicant, party, MandateAction.PREPARE, service.pk):
+        if written_mandate_missing(applicant, party, MandateAction.PREPARE, service.pk):
+            raise ApplicationError(str(WRITTEN_MANDATE_MISSING))
         raise ApplicationError(
             _("You may not prepare applications for this party for this service")
         )
@@ -638,6 +648,10 @@ def _submit(
     _lapse_overdue_signatures(application)
     step = _waiting_step(application, Performer.APPLICANT, actor)
     if not _may_submit(application, actor):
+        if written_mandate_missing(
+            actor, application.party, MandateAction.SUBMIT, application.service_id
+        ):
+            raise ApplicationError(str(WRITTEN_MANDATE_MISSING))
         raise ApplicationError(_("You may prepare this application but not submit it"))
     if application.filed_by_id != getattr(actor, "pk", None):
         # At the counter the person stands before the officer; online, the session must
@@ -1310,6 +1324,10 @@ def _require_may_prepare(application: Application, actor: Any) -> None:
     """Asked again at every change: a mandate revoked since the draft was opened stops
     the delegate's next save."""
     if not _may_act(application, actor, Performer.APPLICANT):
+        if written_mandate_missing(
+            actor, application.party, MandateAction.PREPARE, application.service_id
+        ):
+            raise ApplicationError(str(WRITTEN_MANDATE_MISSING))
         raise ApplicationError(_("You may not change this application"))
 
 

@@ -421,6 +421,8 @@ SERVICES: list[dict[str, Any]] = [
         "slug": "factory-licence",
         "agency": "diw",
         "persons_may_apply": False,
+        # ร.ง.4 by a delegate needs a written power of attorney (หนังสือมอบอำนาจ).
+        "requires_written_mandate": True,
         "manual_code": "DIW-RN4-01",
         "name_th": "ใบอนุญาตประกอบกิจการโรงงาน (ร.ง.4)",
         "name_en": "Factory operation licence (Ror.Ngor.4)",
@@ -497,6 +499,7 @@ SERVICES: list[dict[str, Any]] = [
     {
         "slug": "tour-business-licence",
         "agency": "dot",
+        "requires_written_mandate": True,
         "min_aal_submit": 2,
         "min_aal_pay": 2,
         "manual_code": "DOT-TB-01",

@@ -237,6 +237,11 @@ class Service(models.Model):
     companies_may_apply = models.BooleanField(
         default=True, help_text="juristic persons may apply (through directors or delegates)"
     )
+    requires_written_mandate = models.BooleanField(
+        default=False,
+        help_text="the service's law needs a written power of attorney (e.g. 004 §3.2(2)): a "
+        "delegate acts for it only once the portal has issued the mandate as a signed PDF",
+    )
     form_schema = models.JSONField(
         default=dict, help_text="JSON Schema 2020-12 of the application form"
     )

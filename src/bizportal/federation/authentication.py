@@ -4,6 +4,12 @@ A system user's token names the approval it was issued under; the approval is re
 again on every request, so a revoked one stops the system at its next call. The
 request then carries the same ``acting`` (basis "system") that the session middleware
 gives a person, so every existing check of the API applies to systems unchanged.
+
+An agency service acting for a person it signed in holds an *exchanged* token (RFC
+8693, ``act`` naming the service): the request acts for the party the person chose at
+sign-in, on grounds re-checked now, with the sign-in's assurance, and every request is
+audited naming the person, the service and the party. A plain sign-in access token is
+refused here: it is good at ``/oidc/userinfo`` only.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
-from bizportal.identity.acting import Acting
+from bizportal.identity.acting import Acting, grounds
 
 from . import services
 from .models import IssuedToken, SystemUserApproval
@@ -46,29 +52,80 @@ class PortalTokenAuthentication(authentication.BaseAuthentication):
         user = item.user
         if item.approval is not None:
             self._as_system(request, item)
+        elif item.is_exchanged_token:
+            self._as_person(request, item)
+        else:
+            services.refused(
+                "federation.api_refused",
+                item.client.client_id,
+                "not an API token",
+                path=request.path[:200],
+            )
+            raise exceptions.AuthenticationFailed(_("The access token is not valid"))
         return user, claims
+
+    def _as_person(self, request: Request, item: IssuedToken) -> None:
+        """An agency service acting for the person (an exchanged token): the party the
+        person chose at sign-in, if the grounds still hold today."""
+        user = item.user
+        acting = grounds(user, item.party) if item.party is not None and user.is_active else None
+        if acting is None:
+            services.refused(
+                "federation.api_refused",
+                item.client.client_id,
+                "the person may no longer act for the party",
+                path=request.path[:200],
+                person=str(user.public_id),
+                on_behalf_of=item.party.key if item.party is not None else "",
+            )
+            raise exceptions.AuthenticationFailed(
+                _("The person may no longer act for the party chosen at sign-in")
+            )
+        user.session_aal = item.code.aal if item.code is not None else 1
+        user.acting_system = item.client  # type: ignore[attr-defined]
+        user.acting = acting
+        request._request.acting = acting  # type: ignore[attr-defined]
+        services.record_api_use(item, acting, request.method or "", request.path)
 
     def _as_system(self, request: Request, item: IssuedToken) -> None:
         approval = SystemUserApproval.objects.select_related(
             "client__vendor", "company", "approved_by"
         ).get(pk=item.approval_id or 0)
-        if not approval.in_force or not item.user.is_system:
+        grant: SystemUserApproval | services.FirmGrant = approval
+        company = approval.company
+        reason = "approval revoked" if not approval.in_force or not item.user.is_system else ""
+        if not reason and item.party_id is not None and item.party_id != approval.company_id:
+            # A token for a client of the firm that approved the system: the client's
+            # approval of the firm must still be in force too.
+            representation = services.representation_in_force(approval.company_id, item.party_id)
+            if representation is None:
+                reason = "representation revoked"
+            else:
+                grant = services.FirmGrant(approval, representation)
+                company = representation.client
+        if reason:
             services.refused(
                 "federation.api_refused",
                 item.client.client_id,
-                "approval revoked",
+                reason,
                 path=request.path[:200],
-                on_behalf_of=approval.company.key,
+                on_behalf_of=item.party.key if item.party is not None else company.key,
+                **approval.audit_data(),
             )
-            raise exceptions.AuthenticationFailed(
+            # 403, not 401 (RFC 6750 §3.1): the token itself is still valid, the
+            # authority behind it is gone; asking for a new token will not help.
+            raise exceptions.PermissionDenied(
                 _("The company's approval of this system has been revoked")
+                if reason == "approval revoked"
+                else _("The company's approval of the firm that runs this system has been revoked"),
+                code="system-approval-revoked",
             )
         user = item.user
-        user.system_grant = approval  # type: ignore[attr-defined]
+        user.system_grant = grant  # type: ignore[attr-defined]
         user.session_aal = SYSTEM_AAL
         user.identity_assurance = approval.approved_ial
         user.responsible_person = approval.approved_by  # type: ignore[attr-defined]
-        acting = Acting(user, approval.company, "system", grant=approval)
+        acting = Acting(user, company, "system", grant=grant)
         user.acting = acting
         request._request.acting = acting  # type: ignore[attr-defined]
 

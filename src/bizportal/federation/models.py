@@ -103,6 +103,11 @@ class FederatedClient(models.Model):
     def check_response_type(self, response_type: str) -> bool:
         return self.kind == self.Kind.AGENCY_SERVICE and response_type == "code"
 
+    def audit_data(self) -> dict[str, str]:
+        """An agency service acting for a person (``identity.acting.ActingSystem``):
+        named in every audit record of what it does for them."""
+        return {"act": self.client_id, "act_agency": self.agency.code if self.agency else ""}
+
     def check_grant_type(self, grant_type: str) -> bool:
         if self.kind == self.Kind.VENDOR_SYSTEM:
             return grant_type == "client_credentials"
@@ -212,9 +217,22 @@ class IssuedToken(models.Model):
     issued_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
+    #: Set when this (sign-in) token was exchanged (RFC 8693): a second exchange is a replay.
+    exchanged_at = models.DateTimeField(null=True, blank=True)
+    #: For an exchanged token: the sign-in token it was exchanged for. ``client`` is then
+    #: the acting system (the ``act`` claim) and ``user`` the person it acts for. One to
+    #: one, so even two racing exchanges of one token cannot both be stored.
+    subject_token = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="exchanged_for"
+    )
 
     def __str__(self) -> str:
         return f"{self.grant_type} token of {self.client_id}"
+
+    @property
+    def is_exchanged_token(self) -> bool:
+        """Issued by token exchange: a person's API token held by an agency service."""
+        return self.grant_type == TOKEN_EXCHANGE
 
 
 class AuthorizationCode(models.Model):

@@ -17,20 +17,26 @@ from authlib.integrations.django_oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import (
     AccessDeniedError,
+    InvalidClientError,
     InvalidGrantError,
     InvalidRequestError,
+    InvalidScopeError,
     OAuth2Error,
+    UnauthorizedClientError,
 )
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import OpenIDCode
 from django.urls import reverse
+from joserfc import jwt
+from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
+from bizportal.identity.acting import grounds
 from bizportal.identity.models import Party
 
 from . import keys, services
-from .models import AuthorizationCode, FederatedClient, SystemUserApproval
+from .models import TOKEN_EXCHANGE, AuthorizationCode, FederatedClient, SystemUserApproval
 
 AUTH_METHOD = "private_key_jwt"
 
@@ -50,6 +56,16 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
 
     def validate_jti(self, claims: Any, jti: str) -> bool:
         return services.use_assertion(str(claims["sub"]), jti, claims.get("exp"))
+
+    def process_assertion_claims(self, assertion: str, resolve_key: Any) -> Any:
+        """As Authlib's, but only the asymmetric algorithms a client may register
+        (joserfc's default list would also take HS256, and not PS256)."""
+        try:
+            token = jwt.decode(assertion, resolve_key, algorithms=list(keys.CLIENT_ALGORITHMS))
+        except JoseError as error:
+            raise InvalidClientError(description=error.description) from error
+        self.verify_claims(token.claims)
+        return token.claims
 
     def resolve_client_public_key(self, client: FederatedClient) -> KeySet:
         return KeySet.import_key_set(client.jwks or {"keys": []})  # type: ignore[arg-type]
@@ -126,13 +142,24 @@ class SystemUserGrant(grants.ClientCredentialsGrant):
             .filter(client=self.request.client, company=company, revoked_at__isnull=True)
             .first()
         )
+        through = None
         if approval is None:
-            raise AccessDeniedError("No approval of this system by this company is in force.")
+            # The company may have approved a firm (its accountants) that approved this
+            # system: the system then acts for the firm's client within both.
+            through = services.firm_grant(self.request.client, company)
+            if through is None:
+                raise AccessDeniedError("No approval of this system by this company is in force.")
+            approval = through.approval
         self.request.approval = approval  # type: ignore[attr-defined]
+        self.request.through = through  # type: ignore[attr-defined]
 
     def create_token_response(self) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
         scope = self.request.client.get_allowed_scope(self.request.payload.scope or "applications")
-        token = services.issue_machine_token(self.request.approval, scope or "applications")  # type: ignore[attr-defined]
+        token = services.issue_machine_token(
+            self.request.approval,  # type: ignore[attr-defined]
+            scope or "applications",
+            through=self.request.through,  # type: ignore[attr-defined]
+        )
         return 200, token, self.TOKEN_RESPONSE_HEADER
 
 
@@ -171,6 +198,105 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
 
     def delete_authorization_code(self, authorization_code: Any) -> None:
         """Kept, marked used, so a replay is recognised."""
+
+
+class InvalidSubjectToken(OAuth2Error):
+    """The subject token is expired, replayed, revoked, unknown or another client's.
+
+    RFC 8693 §2.2.2: "if either the subject_token or actor_token are invalid for any
+    reason, or are unacceptable based on policy ... the error parameter MUST be the
+    invalid_request error code"; the description says which it was."""
+
+    error = "invalid_request"
+
+
+class InvalidTargetError(OAuth2Error):
+    """RFC 8693 §2.2.2: a ``resource`` or ``audience`` we do not issue tokens for."""
+
+    error = "invalid_target"
+
+
+class TokenExchangeGrant(grants.BaseGrant, grants.TokenEndpointMixin):  # type: ignore[misc]
+    """RFC 8693 token exchange: an agency service (``private_key_jwt``) trades the
+    person's sign-in access token, once, for a short API token that names the service
+    as the actor (``act``) and acts for the party the person chose at sign-in, on
+    grounds re-checked now (a mandate revoked since sign-in ends it here)."""
+
+    GRANT_TYPE = TOKEN_EXCHANGE
+    TOKEN_ENDPOINT_AUTH_METHODS = [AUTH_METHOD]
+
+    def validate_token_request(self) -> None:
+        client = self.authenticate_token_endpoint_client()
+        if not client.check_grant_type(self.GRANT_TYPE):
+            raise UnauthorizedClientError(
+                "Only an agency service may exchange a person's token (token exchange)."
+            )
+        self.request.client = client
+        data = self.request.payload.data
+        for name in ("subject_token", "subject_token_type"):
+            if not data.get(name):
+                raise InvalidRequestError(f"Missing '{name}'.")
+        if data["subject_token_type"] != services.ACCESS_TOKEN_TYPE:
+            raise InvalidRequestError(
+                f"'subject_token_type' must be {services.ACCESS_TOKEN_TYPE}: the access"
+                " token the portal issued to this client when the person signed in."
+            )
+        if data.get("actor_token") or data.get("actor_token_type"):
+            raise InvalidRequestError(
+                "'actor_token' is not accepted: the authenticated client is the actor."
+            )
+        requested_type = data.get("requested_token_type")
+        if requested_type and requested_type != services.ACCESS_TOKEN_TYPE:
+            raise InvalidRequestError(f"Only {services.ACCESS_TOKEN_TYPE} can be issued.")
+        self._validate_target()
+        try:
+            subject = services.subject_of(str(data["subject_token"]), client)
+        except services.InvalidToken as error:
+            raise InvalidSubjectToken(f"The subject token is not accepted: {error}.") from None
+        assert subject.party is not None  # subject_of: a sign-in token names the party
+        acting = grounds(subject.user, subject.party)
+        if acting is None:
+            raise InvalidSubjectToken(
+                "The person may no longer act for the party chosen at sign-in."
+            )
+        self.request.subject = subject  # type: ignore[attr-defined]
+        self.request.acting = acting  # type: ignore[attr-defined]
+        self.request.exchanged_scope = self._narrowed_scope(subject.scope)  # type: ignore[attr-defined]
+
+    def _validate_target(self) -> None:
+        """``resource`` and ``audience`` (each may repeat) can only name the portal API."""
+        api = services.api_audience()
+        datalist = self.request.payload.datalist
+        for name in ("resource", "audience"):
+            for value in datalist.get(name, []):
+                if str(value).rstrip("/") != api.rstrip("/"):
+                    raise InvalidTargetError(f"Tokens are issued only for the portal API ({api}).")
+
+    def _narrowed_scope(self, granted: str) -> str:
+        """The scope asked for (default: all the person granted), never beyond what the
+        subject token had, and only the API's scopes."""
+        have = set(granted.split())
+        asked = (self.request.payload.scope or "").split()
+        if asked and not set(asked) <= have:
+            raise InvalidScopeError("The scope may only narrow what the subject token has.")
+        scope = [s for s in (asked or sorted(have)) if s in services.API_SCOPES]
+        if not scope:
+            raise InvalidScopeError(
+                "The person did not grant the 'applications' scope at sign-in: the API needs it."
+            )
+        return " ".join(scope)
+
+    def create_token_response(self) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
+        request: Any = self.request
+        try:
+            token = services.exchange_token(
+                request.subject, request.acting, request.exchanged_scope
+            )
+        except services.AlreadyExchanged:
+            raise InvalidSubjectToken(
+                "The subject token is not accepted: it was already exchanged (replay)."
+            ) from None
+        return 200, token, self.TOKEN_RESPONSE_HEADER
 
 
 class RequireS256(CodeChallenge):
@@ -231,6 +357,7 @@ def build_server() -> PortalAuthorizationServer:
     server = PortalAuthorizationServer()
     server.register_client_auth_method(AUTH_METHOD, PrivateKeyJWT())
     server.register_grant(SystemUserGrant)
+    server.register_grant(TokenExchangeGrant)
     server.register_grant(
         AuthorizationCodeGrant, [RequireS256(required=True), OpenIDConnect(require_nonce=True)]
     )

@@ -21,13 +21,25 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from .models import Mandate, MandateAction, Party, User
+from bizportal.catalog.models import Service
 
-Basis = Literal["self", "director", "mandate", "system"]
+from .models import ClientRepresentation, Mandate, MandateAction, Party, User
+
+#: "firm": a director of (or a person mandated by) an accountant firm that the company
+#: approved as its client representative (:class:`~.models.ClientRepresentation`).
+Basis = Literal["self", "director", "mandate", "system", "firm"]
 SESSION_KEY = "identity.acting_party"
 #: The authenticator assurance level this session reached at Digital ID (1, 2, 3).
 AAL_SESSION_KEY = "identity.aal"
+#: The refusal when a service's law needs a written power of attorney and the signed
+#: written mandate is not stored yet (the portal issues it just after acceptance).
+WRITTEN_MANDATE_MISSING = gettext_lazy(
+    "This service's law needs a written power of attorney, and the signed written "
+    "mandate for your mandate has not been issued yet. Try again in a few minutes; if "
+    "it still fails, ask the grantor to check the mandate in their account"
+)
 
 
 class SystemGrant(Protocol):
@@ -48,6 +60,14 @@ class SystemGrant(Protocol):
     def audit_data(self) -> dict[str, str]:
         """The system and its vendor, for every audit record of the system's acts."""
         ...
+
+
+class ActingSystem(Protocol):
+    """An agency service acting for a person with an exchanged token (RFC 8693 ``act``,
+    ``federation.FederatedClient``), put on the person per request (``user.acting_system``)
+    by the API's token authentication, so every audit record of the request names it."""
+
+    def audit_data(self) -> dict[str, str]: ...
 
 
 class StepUpRequired(Exception):
@@ -93,12 +113,23 @@ class Acting:
     basis: Basis
     mandate: Mandate | None = None
     grant: SystemGrant | None = None
+    #: basis "firm": the client's approval of the firm (``mandate``: the firm's mandate
+    #: to the person, when they are not one of its directors).
+    representation: ClientRepresentation | None = None
 
     def may(self, action: str, service_id: int | None = None) -> bool:
         """Whether this person may do ``action`` (a :class:`MandateAction`) for the party,
         for the service with ``service_id`` (None: not about one service)."""
         if self.basis == "system":
             return self.grant is not None and self.grant.allows(action, service_id)
+        if self.basis == "firm":
+            # Both must allow it: the client's approval of the firm, and the firm's
+            # mandate to the person (a director of the firm needs none).
+            return (
+                self.representation is not None
+                and self.representation.allows(action, service_id)
+                and (self.mandate is None or covers(self.mandate, action, service_id))
+            )
         if self.basis != "mandate":
             return True
         return covers(self.mandate, action, service_id)
@@ -116,10 +147,19 @@ class Acting:
         for every service."""
         if self.basis == "system":
             return self.grant.service_ids() if self.grant is not None else []
+        if self.basis == "firm":
+            return self._firm_service_ids()
         if self.basis != "mandate" or self.mandate is None:
             return None
         ids = [service.pk for service in self.mandate.services.all()]
         return ids or None
+
+    def _firm_service_ids(self) -> list[int]:
+        if self.representation is None:
+            return []
+        ids = self.representation.service_ids()
+        mandated = [s.pk for s in self.mandate.services.all()] if self.mandate else []
+        return [i for i in ids if i in mandated] if mandated else ids
 
 
 def covers(mandate: Mandate | None, action: str, service_id: int | None) -> bool:
@@ -134,7 +174,34 @@ def covers(mandate: Mandate | None, action: str, service_id: int | None) -> bool
     if service_id is None:
         return True
     services = {s.pk for s in mandate.services.all()}
-    return not services or service_id in services
+    if services and service_id not in services:
+        return False
+    return not _needs_written_mandate(mandate, service_id)
+
+
+def _needs_written_mandate(mandate: Mandate, service_id: int) -> bool:
+    """The service's law needs a written power of attorney and this mandate's signed
+    document is not (yet) stored: the delegate may not act for that service."""
+    if mandate.document_signed_at is not None:
+        return False
+    return Service.objects.filter(pk=service_id, requires_written_mandate=True).exists()
+
+
+def written_mandate_missing(user: Any, party: Party | None, action: str, service_id: int) -> bool:
+    """Whether the only thing keeping ``user`` from ``action`` for the party and service
+    is the missing signed written mandate (so a refusal can say exactly that)."""
+    if party is None:
+        return False
+    acting = grounds(user, party)
+    if acting is None or acting.basis != "mandate" or acting.mandate is None:
+        return False
+    mandate = acting.mandate
+    if mandate.document_signed_at is not None or action not in (mandate.actions or []):
+        return False
+    services = {s.pk for s in mandate.services.all()}
+    if services and service_id not in services:
+        return False
+    return _needs_written_mandate(mandate, service_id)
 
 
 def key_of(user: User) -> str:
@@ -172,7 +239,50 @@ def grounds(user: Any, party: Party) -> Acting | None:
     mandate = in_force_mandates(user).filter(grantor=party).first()
     if mandate is not None:
         return Acting(user, party, "mandate", mandate)
+    if party.is_company:
+        return next(iter(_firm_grounds(user, party)), None)
     return None
+
+
+def in_force_representations() -> Any:
+    """Client representations not revoked (a queryset)."""
+    return (
+        ClientRepresentation.objects.filter(revoked_at__isnull=True)
+        .select_related("client", "firm")
+        .prefetch_related("services")
+    )
+
+
+def _firm_grounds(user: User, client: Party | None = None) -> list[Acting]:
+    """The client companies the person acts for through a firm: the firm lists them as
+    a director, or gave them a mandate in force (the firm's own grounds are read afresh,
+    like the client's approval of the firm)."""
+    representations = in_force_representations()
+    if client is not None:
+        representations = representations.filter(client=client)
+    # The firms the person acts for, and the firm's mandate (None for a director).
+    mandates: dict[int, Mandate | None] = {}
+    if user.citizen_id:
+        directed = Party.objects.filter(
+            kind=Party.Kind.JURISTIC, directorships__citizen_id=user.citizen_id
+        )
+        mandates = dict.fromkeys(directed.values_list("pk", flat=True))
+    for mandate in in_force_mandates(user).filter(grantor__kind=Party.Kind.JURISTIC):
+        mandates.setdefault(mandate.grantor_id, mandate)
+    found = []
+    for representation in representations.filter(firm_id__in=list(mandates)).order_by(
+        "client__name_th"
+    ):
+        found.append(
+            Acting(
+                user,
+                representation.client,
+                "firm",
+                mandates[representation.firm_id],
+                representation=representation,
+            )
+        )
+    return found
 
 
 def _system_grounds(user: Any, party: Party) -> Acting | None:
@@ -192,15 +302,21 @@ def may_act(user: Any, party: Party | None, action: str, service_id: int | None 
 
 def audit_fields(user: Any, party: Party | None) -> dict[str, str]:
     """What an audit record says about whom ``user`` acted for: nothing when acting for
-    themselves; the party, and the mandate when acting under one."""
+    themselves; the party, and the mandate when acting under one. When an agency
+    service acts for the person (``user.acting_system``), it is named as well."""
+    system: ActingSystem | None = getattr(user, "acting_system", None)
+    fields = dict(system.audit_data()) if system is not None else {}
     if party is None or party.pk == getattr(user, "party_id", None):
-        return {}
+        return fields
     acting = grounds(user, party)
-    fields = {"on_behalf_of": party.key}
+    fields["on_behalf_of"] = party.key
     if acting is not None and acting.mandate is not None:
         fields["mandate"] = str(acting.mandate.public_id)
     if acting is not None and acting.grant is not None:
         fields.update(acting.grant.audit_data())
+    if acting is not None and acting.representation is not None:
+        fields["representative"] = acting.representation.firm.key
+        fields["representation"] = str(acting.representation.public_id)
     return fields
 
 
@@ -235,6 +351,10 @@ def options(user: User) -> list[Acting]:
         if mandate.grantor.pk not in seen:
             choices.append(Acting(user, mandate.grantor, "mandate", mandate))
             seen.add(mandate.grantor.pk)
+    for acting in _firm_grounds(user):
+        if acting.party.pk not in seen:
+            choices.append(acting)
+            seen.add(acting.party.pk)
     return choices
 
 
@@ -254,4 +374,7 @@ def parties_visible_to(user: Any) -> Q:
     ]
     if mandated:
         viewing |= Q(pk__in=mandated)
+    clients = [a.party.pk for a in _firm_grounds(user) if a.may(MandateAction.VIEW)]
+    if clients:
+        viewing |= Q(pk__in=clients)
     return viewing

@@ -34,6 +34,16 @@ class MandateSerializer(serializers.ModelSerializer):
     grantor_name = serializers.CharField(source="grantor.name_th", read_only=True)
     services: Any = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
     actions = serializers.ListField(child=serializers.ChoiceField(choices=MandateAction.choices))
+    document_signed_at = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text="when the signed written mandate (PDF) was issued; null when none is "
+        "needed or it is not issued yet (a delegate cannot act for a service that needs one "
+        "until then)",
+    )
+    document_sha256 = serializers.CharField(
+        read_only=True, help_text="SHA-256 of the signed written mandate; empty when none"
+    )
 
     class Meta:
         model = Mandate
@@ -51,6 +61,8 @@ class MandateSerializer(serializers.ModelSerializer):
             "granted_at",
             "answered_at",
             "revoked_at",
+            "document_signed_at",
+            "document_sha256",
         ]
 
 

@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from bizportal.catalog.models import Service
 from bizportal.core.models import PersonalDataLabel
 
 
@@ -244,6 +245,10 @@ class MandateAction(models.TextChoices):
     RECEIVE = "receive", _("Receive licences")
 
 
+def mandate_document_upload_to(instance: Mandate, filename: str) -> str:
+    return f"mandates/{instance.public_id}/{filename}"
+
+
 class Mandate(models.Model):
     """Electronic delegation: a party lets one person act for it, within limits.
 
@@ -297,6 +302,13 @@ class Mandate(models.Model):
         User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     revocation_reason = models.TextField(blank=True)
+    # The written power of attorney a service's law may need (catalog.Service.
+    # requires_written_mandate): rendered and signed (PAdES) by the portal once the
+    # delegate accepted, and stored here, so the acting check can ask for it without
+    # knowing how it is made (identity sits below the licence signing code).
+    document = models.FileField(upload_to=mandate_document_upload_to, max_length=200, blank=True)
+    document_sha256 = models.CharField(max_length=64, blank=True)
+    document_signed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-granted_at"]
@@ -317,10 +329,28 @@ class Mandate(models.Model):
                 condition=~Q(status="revoked") | Q(revoked_at__isnull=False),
                 name="revoked_mandate_has_time",
             ),
+            models.CheckConstraint(
+                condition=Q(document_signed_at__isnull=True)
+                | (~Q(document="") & ~Q(document_sha256="")),
+                name="signed_mandate_document_is_stored",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.grantor} → {self.delegate_name or self.delegate_key}"
+
+    def written_services(self) -> Any:
+        """The services it covers whose law needs a written power of attorney (a
+        queryset): those it names, or, naming none (every service), all such services."""
+        named = Service.objects.filter(requires_written_mandate=True)
+        if self.pk is not None and self.services.exists():
+            named = named.filter(pk__in=self.services.values("pk"))
+        return named.order_by("slug")
+
+    @property
+    def needs_document(self) -> bool:
+        """Whether a signed written mandate must exist before the delegate may act."""
+        return self.written_services().exists()
 
 
 class CounterProofing(models.Model):
@@ -503,3 +533,60 @@ class ProviderProofing(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account} at {self.provider} ({self.ial})"
+
+
+class ClientRepresentation(models.Model):
+    """A company lets another company (an accountant firm) act for it as its client
+    representative, within ``services`` x ``actions``, until revoked.
+
+    Why a firm and not a mandate to each person: the firm's staff change, the client's
+    approval should not. The firm's registered directors, and the persons the firm has
+    mandated, act for the client within the intersection of this approval and their own
+    grounds at the firm; :func:`bizportal.identity.acting.grounds` reads it again on every
+    request, so a revocation stops them at their next click. Approved and revoked only
+    by a registered director of the client company.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    client = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="representatives")
+    firm = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="clients_represented")
+    services = models.ManyToManyField("catalog.Service", related_name="+")
+    actions = models.JSONField(default=list, help_text="MandateAction values")
+    approved_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    approved_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-approved_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "firm"],
+                condition=Q(revoked_at__isnull=True),
+                name="one_representation_in_force",
+            ),
+            models.CheckConstraint(
+                condition=~Q(client=models.F("firm")), name="representation_not_of_itself"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.firm} for {self.client}"
+
+    @property
+    def in_force(self) -> bool:
+        return self.revoked_at is None
+
+    def service_ids(self) -> list[int]:
+        return [service.pk for service in self.services.all()]
+
+    def allows(self, action: str, service_id: int | None) -> bool:
+        """Whether the approval covers ``action`` for the service (None: some service)."""
+        if not self.in_force or action not in (self.actions or []):
+            return False
+        return service_id is None or service_id in self.service_ids()
+
+    def action_labels(self) -> list[Any]:
+        return [MandateAction(a).label for a in self.actions if a in MandateAction.values]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import hashlib
 import re
 import uuid
 from collections.abc import Mapping
@@ -16,25 +17,29 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from bizportal.catalog.models import Service
-from bizportal.core import audit
-from bizportal.core.thai import validate_citizen_id
+from bizportal.core import audit, events
+from bizportal.core.thai import validate_citizen_id, validate_juristic_id
 from bizportal.registries.client import (
     JuristicRecord,
     PersonRecord,
+    RegistryError,
     companies_directed_by,
     fetch_juristic_person,
 )
 
 from .acting import Acting, grounds, key_of
 from .card_readers import ChipRead, check_chip
+from .events import MANDATE_ACCEPTED
 from .models import (
     AGENCY_ROLES,
+    ClientRepresentation,
     CounterProofing,
     Directorship,
     IdentityConflict,
@@ -464,7 +469,51 @@ def answer_mandate(mandate: Mandate, user: User, *, accept: bool) -> Mandate:
         mandate,
         actor=user,
     )
+    if accept:
+        # The written mandate (if a covered service's law needs one) is rendered and
+        # signed by a subscriber after this commits: signing waits on the time-stamping
+        # service, which must not hold this transaction open.
+        events.publish(
+            MANDATE_ACCEPTED,
+            mandate,
+            {"mandate": str(mandate.public_id), "needs_document": mandate.needs_document},
+            actor=user,
+        )
     return mandate
+
+
+@transaction.atomic
+def store_mandate_document(mandate: Mandate, signed_pdf: bytes, *, signer: str) -> Mandate:
+    """Keep the signed written mandate of an accepted mandate, exactly once.
+
+    The portal renders and signs it (identity cannot import the signing code); this is
+    the one writer. Idempotent: a second run (an outbox message delivered twice) finds
+    the document stored and leaves it, so the file people downloaded stays the one on
+    record. A mandate answered otherwise or revoked meanwhile gets none.
+    """
+    current = Mandate.objects.select_for_update().get(pk=mandate.pk)
+    if current.document_signed_at is not None:
+        return current
+    if current.status != Mandate.Status.ACCEPTED:
+        raise PartyError(_("This mandate is not in force: no written mandate is issued"))
+    digest = hashlib.sha256(signed_pdf).hexdigest()
+    current.document.save("mandate.pdf", ContentFile(signed_pdf), save=False)
+    stored_name = str(current.document.name)
+    try:
+        current.document_sha256 = digest
+        current.document_signed_at = timezone.now()
+        current.save(update_fields=["document", "document_sha256", "document_signed_at"])
+        audit.record(
+            "identity.mandate_document_issued",
+            current,
+            actor_label="Biz Portal",
+            sha256=digest,
+            signer=signer,
+        )
+    except BaseException:  # no file without its row
+        current.document.storage.delete(stored_name)
+        raise
+    return current
 
 
 @transaction.atomic
@@ -486,6 +535,95 @@ def revoke_mandate(mandate: Mandate, user: User, *, reason: str = "") -> Mandate
     mandate.save(update_fields=["status", "revoked_at", "revoked_by", "revocation_reason"])
     audit.record("identity.mandate_revoked", mandate, actor=user, reason=mandate.revocation_reason)
     return mandate
+
+
+# --- client representatives (accountant firms) ------------------------------------
+
+
+def firm_by_juristic_id(raw: str, *, actor: Any) -> Party:
+    """The company a juristic ID names: as the portal knows it, or read from the juristic
+    registry (over HTTP) the first time; refused when it is not an active company."""
+    key = validate_juristic_id((raw or "").strip().replace("-", "").replace(" ", ""))
+    party = Party.objects.filter(key=key, kind=Party.Kind.JURISTIC).first()
+    if party is None:
+        try:
+            party = record_company(
+                fetch_juristic_person(key, actor=actor, purpose="client_representative")
+            )
+        except RegistryError as error:
+            raise ValidationError(str(error), code="firm") from error
+    if not party.active:
+        raise ValidationError(_("This company is not active in the juristic registry"), code="firm")
+    return party
+
+
+@transaction.atomic
+def approve_representative(
+    acting: Acting, firm: Party, *, services: list[Service], actions: list[str]
+) -> ClientRepresentation:
+    """A director of the company approves a firm (an accountant firm) as its client
+    representative for ``services`` x ``actions``. Refused, with nothing saved: anyone
+    but a director, the company itself, no service or action, an unknown action, and a
+    firm already approved (revoke first, so every change is its own record)."""
+    if acting.basis != "director" or not acting.party.is_company:
+        raise PartyError(_("Only a director of the company may approve its representatives"))
+    chosen = sorted(set(actions))
+    if not services or not chosen:
+        raise ValidationError(_("Choose at least one service and one action"), code="rights")
+    if not set(chosen) <= set(MandateAction.values):
+        raise ValidationError(_("Unknown action"), code="actions")
+    if not firm.is_company or firm.pk == acting.party.pk:
+        raise ValidationError(
+            _("A client representative is another company, named by its juristic ID"),
+            code="firm",
+        )
+    if ClientRepresentation.objects.filter(
+        client=acting.party, firm=firm, revoked_at__isnull=True
+    ).exists():
+        raise ValidationError(
+            _("This firm is already approved; revoke it first to change its rights"),
+            code="firm",
+        )
+    representation = ClientRepresentation.objects.create(
+        client=acting.party, firm=firm, actions=chosen, approved_by=acting.user
+    )
+    representation.services.set(services)
+    audit.record(
+        "identity.representative_approved",
+        representation,
+        actor=acting.user,
+        on_behalf_of=acting.party.key,
+        representative=firm.key,
+        representation=str(representation.public_id),
+        services=sorted(s.slug for s in services),
+        actions=chosen,
+    )
+    return representation
+
+
+@transaction.atomic
+def revoke_representative(
+    representation: ClientRepresentation, acting: Acting
+) -> ClientRepresentation:
+    """A director of the client company ends the approval: the firm's people and systems
+    are refused from their next request on (every request reads it again)."""
+    representation = ClientRepresentation.objects.select_for_update().get(pk=representation.pk)
+    if acting.basis != "director" or acting.party.pk != representation.client_id:
+        raise PartyError(_("Only a director of the company may revoke its representatives"))
+    if representation.revoked_at is not None:
+        raise PartyError(_("This approval was already revoked"))
+    representation.revoked_at = timezone.now()
+    representation.revoked_by = acting.user
+    representation.save(update_fields=["revoked_at", "revoked_by"])
+    audit.record(
+        "identity.representative_revoked",
+        representation,
+        actor=acting.user,
+        on_behalf_of=acting.party.key,
+        representative=representation.firm.key,
+        representation=str(representation.public_id),
+    )
+    return representation
 
 
 # --- the service counter ---------------------------------------------------------------

@@ -160,9 +160,18 @@ def sandbox_agency_command(portal: str, **options: Any) -> demo.Command | None:
     return demo.Command(args, env={"SANDBOX_AGENCY_CLIENT_SECRET": stored["client_secret"]})
 
 
+#: Where the federation demo writes the key of the sandbox agency's e-service (an agency
+#: service signing people in through the portal); a path, as federation is a sibling app.
+ESERVICE_KEY = ("federation", "demo-eservice-key.json")
+
+
 @demo.companion("sandbox-agency")
 def _companion() -> demo.Command | None:
-    return sandbox_agency_command(settings.BASE_URL, delay=20, batch_poll=30)
+    options: dict[str, Any] = {"delay": 20, "batch_poll": 30}
+    eservice_key = Path(settings.VAR_DIR).joinpath(*ESERVICE_KEY)
+    if eservice_key.exists():
+        options["eservice_key_file"] = eservice_key
+    return sandbox_agency_command(settings.BASE_URL, **options)
 
 
 @contextlib.contextmanager

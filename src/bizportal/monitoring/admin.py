@@ -8,12 +8,16 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
+from bizportal.core.admin import AuditedReadsAdmin
+
 from . import services
 from .models import SecurityAlert
 
 
 @admin.register(SecurityAlert)
-class SecurityAlertAdmin(admin.ModelAdmin):
+class SecurityAlertAdmin(AuditedReadsAdmin):
+    """An alert's key is an address or an account: reading the list is audited."""
+
     list_display = ("rule", "key", "status", "observed", "crossings", "first_seen", "last_seen")
     list_filter = ("status", "rule")
     search_fields = ("key",)

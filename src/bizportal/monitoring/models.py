@@ -7,11 +7,16 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from bizportal.core.models import PersonalDataLabel
+
 
 class SecurityAlert(models.Model):
     """One suspected attack: a rule crossed its threshold for one key (an address, an
     account, an agency system). While it is open, further crossings add to it instead
     of raising another, so the security contact hears of an attack once."""
+
+    #: The key is a source address or an account name: personal data (PDPA).
+    PERSONAL_DATA = {"key": PersonalDataLabel.PERSONAL}
 
     class Status(models.TextChoices):
         OPEN = "open", _("Open")

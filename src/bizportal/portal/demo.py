@@ -61,6 +61,8 @@ from bizportal.sandbox_idp.demo import (
     DemoIdentity,
 )
 
+from .written_mandates import issue_document
+
 SOMSRI, PRASERT, MALEE, WIPA = DEMO_IDENTITIES[:4]
 JAMES = DEMO_FOREIGNERS[0]
 KRUA_SOMSRI = DEMO_COMPANIES[0]
@@ -437,7 +439,8 @@ FOOD_TRUCK = "ทองคำ ฟู้ดทรัค"
 
 def _delegation() -> None:
     """Somsri, for her company, lets Wipa handle food shop licences only (prepare,
-    submit, pay, view); Wipa accepted and has a draft under way for the company."""
+    submit, pay, view); Wipa accepted and has a draft under way for the company. Prasert
+    gives her a written mandate (signed PDF) for his tour business applications."""
     krua = _company(SOMSRI, KRUA_SOMSRI)
     somsri, wipa = _account(SOMSRI), _account(WIPA)
     today = timezone.localdate()
@@ -456,6 +459,19 @@ def _delegation() -> None:
     )
     answer_mandate(mandate, wipa, accept=True)
     _draft("food-shop-licence", WIPA, party=krua, business_name="ครัวสมศรี สาขาลาดพร้าว")
+    # Prasert lets Wipa prepare and view his tour business applications: the tour
+    # business law needs a written power of attorney, so the portal issues the mandate
+    # as a signed PDF (done here at once; the outbox subscriber would do it after commit).
+    prasert = _account(PRASERT)
+    written = grant_mandate(
+        Acting(prasert, prasert.party, "self"),  # type: ignore[arg-type]
+        delegate=WIPA.citizen_id,
+        actions=[MandateAction.PREPARE, MandateAction.VIEW],
+        valid_from=today,
+        valid_until=today.replace(year=today.year + 1),
+        services=[Service.objects.get(slug="tour-business-licence")],
+    )
+    issue_document(answer_mandate(written, wipa, accept=True))
 
 
 def _foreigner_and_counter() -> None:

@@ -13,13 +13,15 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
+from bizportal.core import audit
 from bizportal.core.models import AuditEvent
 from bizportal.core.templatetags.thai import pick
 from bizportal.identity import services as identity
@@ -195,6 +197,7 @@ def mandate_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
             "mandate": mandate,
             "grantor_side": grantor_side,
             "is_delegate": mandate.delegate_key == key_of(request.user),  # type: ignore[arg-type]
+            "needs_document": mandate.needs_document,
             "acts": [(act, ACT_LABELS.get(act.action, act.action)) for act in acts[:200]],
         },
     )
@@ -223,3 +226,29 @@ def mandate_answer(request: HttpRequest, public_id: Any, answer: str) -> HttpRes
     else:
         messages.success(request, done)
     return redirect("portal:mandate", public_id=mandate.public_id)
+
+
+@require_GET
+@login_required
+def mandate_pdf(request: HttpRequest, public_id: Any) -> FileResponse:
+    """The signed written mandate, for its grantor's side and its delegate only (anyone
+    else gets the 404 of a wrong id); every download is audited."""
+    mandate, grantor_side = _mandate_seen_by(request, public_id)
+    if mandate.document_signed_at is None or not mandate.document:
+        raise Http404("no written mandate for this mandate")
+    with transaction.atomic():
+        audit.record(
+            "identity.mandate_document_downloaded",
+            mandate,
+            actor=request.user,
+            side="grantor" if grantor_side else "delegate",
+            sha256=mandate.document_sha256,
+        )
+    response = FileResponse(
+        mandate.document.open("rb"),
+        content_type="application/pdf",
+        as_attachment=True,
+        filename=f"mandate-{mandate.public_id}.pdf",
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response

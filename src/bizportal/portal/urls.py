@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import parties, views
+from . import mandate_verify, parties, views
 
 app_name = "portal"
 urlpatterns = [
@@ -15,10 +15,18 @@ urlpatterns = [
     path("account/acting/refresh/", parties.refresh_companies, name="acting-refresh"),
     path("account/mandates/", parties.mandates, name="mandates"),
     path("account/mandates/<uuid:public_id>/", parties.mandate_detail, name="mandate"),
+    path("account/mandates/<uuid:public_id>/pdf/", parties.mandate_pdf, name="mandate-pdf"),
     path(
         "account/mandates/<uuid:public_id>/<slug:answer>/",
         parties.mandate_answer,
         name="mandate-answer",
+    ),
+    # Public, like licence verification: the QR code on a written mandate leads here.
+    path("mandates/verify/", mandate_verify.verify, name="mandate-verify"),
+    path(
+        "mandates/verify/<uuid:reference>/",
+        mandate_verify.verify_reference,
+        name="mandate-verify-reference",
     ),
     path(
         "account/licences/<uuid:public_id>/<slug:kind>/",

@@ -6,7 +6,8 @@ their company's registry data, answered or refused; the portal's own reads of th
 registry, at sign-in and at the service counter, go through the exchange too) and the
 audit trail's staff reads and actions on their applications (which officer of which
 agency opened or decided what), including every act of a vendor's system acting for a
-company under the company's approval (system users). A company's authorised persons
+company under the company's approval (system users), and every act of a client
+representative's (an accountant firm's) people for the company. A company's authorised persons
 (directors, holders of a viewing mandate) see the company's accesses too, as they see
 its applications.
 """
@@ -51,6 +52,9 @@ HELPDESK = gettext_noop("helpdesk: %(reason)s")
 #: What a system user's act reads as, and its basis.
 SYSTEM_ACTED = gettext_noop("acted as a system for the company: %(action)s")
 SYSTEM_BASIS = gettext_noop("the company's approval of the system")
+#: What a client representative's (an accountant firm's) act reads as, and its basis.
+FIRM_ACTED = gettext_noop("acted for the company as its representative: %(action)s")
+FIRM_BASIS = gettext_noop("the company's approval of the firm")
 
 
 def _in(lang: str, message: Any) -> str:
@@ -102,6 +106,7 @@ def accesses(user: Any, limit: int = LIMIT) -> list[Access]:
             *_exchange(subjects, agencies, limit),
             *_staff(subjects, agencies, limit),
             *_systems(subjects, limit),
+            *_representatives(subjects, limit),
         ],
         key=lambda access: access.at,
         reverse=True,
@@ -235,6 +240,37 @@ def _systems(subjects: dict[str, str], limit: int) -> list[Access]:
             )
         )
     return found
+
+
+def _representatives(subjects: dict[str, str], limit: int) -> list[Access]:
+    """Everything a client representative's people did for the company, and its
+    approval and revocation (audit events naming a ``representative``, on behalf of one
+    of the subjects; a firm's systems are listed by :func:`_systems`)."""
+    events = (
+        AuditEvent.objects.filter(on_behalf_of__in=list(subjects), data__has_key="representative")
+        .exclude(data__has_key="system")
+        .select_related("actor")
+        .order_by("-seq")[:limit]
+    )
+    basis_th, basis_en = _both(FIRM_BASIS)
+    return [
+        Access(
+            at=event.at,
+            who=event.actor_label if event.actor is None else event.actor.display_name,
+            agency_th=str(event.data.get("representative", "")),
+            agency_en=str(event.data.get("representative", "")),
+            what_th=_in("th", FIRM_ACTED) % {"action": event.action},
+            what_en=_in("en", FIRM_ACTED) % {"action": event.action},
+            subject=subjects.get(event.on_behalf_of, event.on_behalf_of),
+            purpose=str(event.data.get("representation", "")),
+            basis_th=basis_th,
+            basis_en=basis_en,
+            outcome_th="",
+            outcome_en="",
+            reference=str(event.id),
+        )
+        for event in events
+    ]
 
 
 def _purpose(purpose: dict[str, Any]) -> str:

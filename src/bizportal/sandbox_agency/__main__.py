@@ -46,6 +46,8 @@ OPTIONS: list[tuple[str, Callable[[str], Any], Any, str]] = [
     ("fault-seed", int, 9421, "seed of the fault draw (same seed, same failures)"),
     ("slow-seconds", float, 2.0, "how long 'slow' waits"),
     ("timeout-seconds", float, 30.0, "how long 'timeout' waits"),
+    ("eservice-key-file", Path, "", "the e-service's private JWK (agency service at the portal)"),
+    ("eservice-client-id", str, "", "its client id (default: 'client_id' in the key file)"),
     ("log-level", str, "INFO", "DEBUG, INFO, WARNING or ERROR"),
 ]
 

@@ -4,12 +4,16 @@ threads. ``__main__`` runs it until interrupted; tests start and stop it in-proc
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
+
+from joserfc.jwk import RSAKey
 
 from .batch import BatchWorker
 from .config import Config
 from .decider import Decider, Deciding
+from .eservice import EService
 from .faults import Faults
 from .portal import PortalClient
 from .server import AgencyServer, Context
@@ -38,6 +42,7 @@ class Agency:
             timeout_seconds=config.timeout_seconds,
         )
         self.server = AgencyServer((config.host, config.port), context)
+        context.eservice = self._eservice()
         deciding = Deciding(self.store, config)
         self.decider = Decider(self.store, self.portal, deciding)
         self.batches = BatchWorker(self.store, self.portal, deciding)
@@ -58,6 +63,22 @@ class Agency:
     def endpoint(self) -> str:
         """The URL to configure in the portal as this system's endpoint."""
         return f"http://{self.config.host}:{self.port}/forwardings"
+
+    def _eservice(self) -> EService | None:
+        """The e-service, when a key file is configured; it calls back to this server."""
+        config = self.config
+        if not config.eservice_key_file:
+            return None
+        data = json.loads(config.eservice_key_file.read_text())
+        client_id = config.eservice_client_id or str(data.pop("client_id", ""))
+        data.pop("client_id", None)
+        return EService(
+            portal=config.portal_base,
+            client_id=client_id,
+            key=RSAKey.import_key(data),
+            redirect_uri=f"http://{config.host}:{self.port}/eservice/callback",
+            http_timeout=config.http_timeout,
+        )
 
     def start(self) -> None:
         self._serving.start()

@@ -48,6 +48,10 @@ class Config:
     fault_seed: int = 9421
     slow_seconds: float = 2.0
     timeout_seconds: float = 30.0
+    # The e-service (sign-in through the portal, token exchange): on with a key file, a
+    # private JWK registered at the portal for an agency service (its 'client_id' in it).
+    eservice_key_file: Path | None = None
+    eservice_client_id: str = ""
 
     @property
     def portal_base(self) -> str:

@@ -4,11 +4,16 @@
 - ``GET /_sandbox/stats``: the counts (see ``Store.stats``);
 - ``GET /_sandbox/received``: each forwarding id and how many times it arrived;
 - ``GET|POST /_sandbox/faults``: the fault mode, ``{"mode", "rate"}`` (POST: loopback only);
-- ``GET /_sandbox/health``: ``{"status": "ok"}`` once the server listens.
+- ``GET /_sandbox/health``: ``{"status": "ok"}`` once the server listens;
+
+and, when configured with a key registered at the portal, the agency's e-service
+(:mod:`.eservice`): ``/eservice/`` signs a person in through the portal and lists the
+applications of the party they chose, through the portal's API, with an exchanged token.
 """
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 import socket
@@ -17,7 +22,10 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
+from .accounting import Refused
+from .eservice import EService, SignedIn
 from .faults import Faults
 from .store import Store
 from .verify import Request, SignatureRejected, Verifier
@@ -38,6 +46,7 @@ class Context:
     faults: Faults
     slow_seconds: float
     timeout_seconds: float
+    eservice: EService | None = None
 
 
 class AgencyServer(ThreadingHTTPServer):
@@ -84,6 +93,8 @@ class Handler(BaseHTTPRequestHandler):
             self.answer(HTTPStatus.OK, {"mode": setting.mode, "rate": setting.rate})
         elif path == "/_sandbox/health":
             self.answer(HTTPStatus.OK, {"status": "ok"})
+        elif path.startswith("/eservice/") and context.eservice is not None:
+            self.eservice(context.eservice, path)
         else:
             self.problem(HTTPStatus.NOT_FOUND, "no such endpoint")
 
@@ -149,6 +160,45 @@ class Handler(BaseHTTPRequestHandler):
         host = self.headers.get("Host") or "{}:{}".format(*self.server.server_address[:2])
         return Request(method=self.command, url=f"http://{host}{self.path}", headers=self.headers)
 
+    # -- the e-service ------------------------------------------------------------
+
+    def eservice(self, service: EService, path: str) -> None:
+        """The agency's page: a sign-in link, the redirect to the portal, the result."""
+        if path == "/eservice/login":
+            self.send_response(HTTPStatus.FOUND)
+            self.send_header("Location", service.login_url())
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        elif path == "/eservice/callback":
+            params = {k: v[0] for k, v in parse_qs(urlsplit(self.path).query).items()}
+            if "error" in params:
+                self.page(HTTPStatus.BAD_REQUEST, f"<p>Sign-in refused: {_e(params['error'])}</p>")
+                return
+            try:
+                signed_in = service.finish(params.get("code", ""), params.get("state", ""))
+            except Refused as error:
+                log.warning("e-service sign-in refused: %s", error)
+                self.page(HTTPStatus.BAD_REQUEST, f"<p>Refused: {_e(error)}</p>")
+                return
+            self.page(HTTPStatus.OK, result_html(signed_in))
+        else:
+            link = '<p><a href="/eservice/login">Sign in with Biz Portal</a></p>'
+            self.page(HTTPStatus.OK, link)
+
+    def page(self, status: HTTPStatus, body: str) -> None:
+        document = (
+            '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+            "<title>Sandbox agency e-service</title></head><body>"
+            f"<h1>Sandbox agency e-service</h1>{body}</body></html>"
+        )
+        payload = document.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(payload)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        self.wfile.write(payload)
+
     # -- control --------------------------------------------------------------------
 
     def change_faults(self) -> None:
@@ -211,3 +261,26 @@ def parse_forwarding(body: bytes, idempotency_key: str) -> tuple[dict[str, Any],
     if data["forwarding_id"] != idempotency_key:
         return {}, "Idempotency-Key must be the forwarding_id"
     return data, ""
+
+
+def _e(value: Any) -> str:
+    return html.escape(str(value))
+
+
+def result_html(signed_in: SignedIn) -> str:
+    """Who signed in, whom they act for, and the party's applications from the API."""
+    person, act_for = signed_in.person, signed_in.person.get("act_for") or {}
+    rows = "".join(
+        f"<tr><td>{_e(a.get('reference') or '-')}</td><td>{_e(a.get('service', ''))}</td>"
+        f"<td>{_e(a.get('status', ''))}</td></tr>"
+        for a in signed_in.applications
+    )
+    return (
+        f"<p>Signed in: {_e(person.get('name', ''))} (IAL {_e(person.get('ial', ''))},"
+        f" AAL {_e(person.get('aal', ''))})</p>"
+        f"<p>Acting for: {_e(act_for.get('name', ''))} ({_e(act_for.get('party', ''))},"
+        f" {_e(act_for.get('basis', ''))})</p>"
+        f"<h2>Applications ({len(signed_in.applications)})</h2>"
+        "<table><tr><th>Reference</th><th>Service</th><th>Status</th></tr>"
+        f"{rows}</table>"
+    )
