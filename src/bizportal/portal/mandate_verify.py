@@ -14,7 +14,6 @@ from __future__ import annotations
 import uuid
 
 from django.core.exceptions import ValidationError
-from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -23,8 +22,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from bizportal.core import audit, ratelimits
-from bizportal.core.uploads import check_upload
 from bizportal.identity.models import Mandate
+from bizportal.licences.uploads import read_pdf_upload
 
 from .written_mandates import FileCheck, check_file, status_of
 
@@ -51,22 +50,6 @@ REFUSALS = {
     ),
     "not_found": _("Refused: the portal has no mandate with the reference in this file"),
 }
-
-
-def _read_upload(upload: UploadedFile | None) -> bytes:
-    """The uploaded bytes, or a bilingual ValidationError (nothing is stored)."""
-    if upload is None:
-        raise ValidationError(NO_FILE, code="required")
-    try:
-        checked = check_upload(upload)
-    except ValidationError as error:
-        if error.code in {"file_type", "file_extension"}:
-            raise ValidationError(ONLY_PDF, code="file_type") from None
-        raise
-    if checked.content_type != "application/pdf":
-        raise ValidationError(ONLY_PDF, code="file_type")
-    upload.seek(0)
-    return upload.read()
 
 
 def _audit_check(request: HttpRequest, result: FileCheck) -> None:
@@ -113,7 +96,7 @@ def verify(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         ratelimits.limit(request, "verify-upload", key="ip")
         try:
-            data = _read_upload(request.FILES.get("file"))
+            data = read_pdf_upload(request.FILES.get("file"), only_pdf=ONLY_PDF, no_file=NO_FILE)
         except ValidationError as error:
             context["upload_error"] = " ".join(error.messages)
             status = 400
