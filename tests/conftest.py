@@ -147,3 +147,60 @@ def _staff_pass_second_factor(monkeypatch: pytest.MonkeyPatch) -> None:
             verify_second_factor(self, user)  # type: ignore[arg-type]
 
     monkeypatch.setattr(Client, "force_login", force_login_verified)
+
+
+#: Test modules whose database work is plain ORM reads and writes that every other test
+#: already proves on both engines, while their subject is something else: documents and
+#: signatures (PDF, PAdES, credentials, maps, exports, RDF), the sandboxes that stand for
+#: outside providers and systems (spoken to over HTTP), deployment files, settings and
+#: processes. CI's PostgreSQL run leaves them out (``-m "not database_neutral"``) after
+#: the SQLite run has passed them; what depends on the engine (locks, sequences,
+#: constraints, full-text search, column lengths, the API fuzz, the HTTP journeys,
+#: crash recovery, the restore drill) stays in both runs.
+DATABASE_NEUTRAL_MODULES = (
+    "tests/catalog/test_harvest.py",
+    "tests/catalog/test_rdf.py",
+    "tests/core/test_alert_rules.py",
+    "tests/core/test_architecture.py",
+    "tests/core/test_compliance_docs.py",
+    "tests/core/test_deployment_settings.py",
+    "tests/core/test_lockfile.py",
+    "tests/core/test_security_settings.py",
+    "tests/core/test_serve_shutdown.py",
+    "tests/core/test_thai.py",
+    "tests/core/test_translations.py",
+    "tests/deploy/test_deploy_files.py",
+    "tests/licences/test_credentials.py",
+    "tests/licences/test_dev_ca.py",
+    "tests/licences/test_licence_pdf.py",
+    "tests/licences/test_long_term.py",
+    "tests/licences/test_pkcs11.py",
+    "tests/licences/test_verify.py",
+    "tests/reports/test_exports.py",
+    "tests/reports/test_maps.py",
+    "tests/sandbox_agency/",
+    "tests/sandbox_idp/",
+)
+
+
+def _uses_database(item: pytest.Item) -> bool:
+    fixtures = getattr(item, "fixturenames", ())
+    return bool(
+        item.get_closest_marker("django_db")
+        or "db" in fixtures
+        or "transactional_db" in fixtures
+        or "live_server" in fixtures
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark what the PostgreSQL run may leave out: tests that never touch the database,
+    the Chromium journeys, and the modules above."""
+    for item in items:
+        module = item.nodeid.split("::", 1)[0]
+        if (
+            not _uses_database(item)
+            or item.get_closest_marker("browser")
+            or module.startswith(DATABASE_NEUTRAL_MODULES)
+        ):
+            item.add_marker(pytest.mark.database_neutral)

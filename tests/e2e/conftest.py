@@ -6,9 +6,9 @@ this live server, exactly as in a deployment with external providers.
 Each xdist worker runs one live server. The HTTP journeys share the ``live`` group and
 the Chromium journeys the ``browser`` group, so ``--dist loadgroup`` gives each group
 to one worker and the two groups, the suite's longest, run side by side. The
-PostgreSQL run of CI leaves the browser group out (``-m "not browser"``): what a page
-does in Chromium does not depend on the database, and the HTTP journeys, which stay,
-cross the same views on PostgreSQL.
+PostgreSQL run of CI leaves the browser group out (marked ``database_neutral`` in
+tests/conftest.py): what a page does in Chromium does not depend on the database, and
+the HTTP journeys, which stay, cross the same views on PostgreSQL.
 """
 
 from __future__ import annotations
