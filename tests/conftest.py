@@ -120,6 +120,19 @@ def _isolated_settings(
 
 
 @pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Each test starts in the portal's default language (Thai), as a new request does:
+    a request in English by an earlier test in the same worker leaves English active in
+    the thread, and a service called directly afterwards would answer in English."""
+    from django.conf import settings as django_settings
+    from django.utils import translation
+
+    translation.activate(django_settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_holiday_calendar() -> Iterator[None]:
     """Special days a test adds roll back with its transaction; the calendar's
     per-process copy of them must not outlive it."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from bizportal.core.models import PersonalDataLabel
 
@@ -19,8 +19,8 @@ class SecurityAlert(models.Model):
     PERSONAL_DATA = {"key": PersonalDataLabel.PERSONAL}
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
-        CLOSED = "closed", _("Closed")
+        OPEN = "open", pgettext_lazy("security alert", "Open")
+        CLOSED = "closed", pgettext_lazy("security alert", "Closed")
 
     rule = models.CharField(max_length=40)
     key = models.CharField(max_length=200, help_text="the address, account or system")
