@@ -196,6 +196,17 @@ DATABASE_NEUTRAL_MODULES = (
 )
 
 
+#: Live-server tests that also run on PostgreSQL: the journeys over HTTP, the API fuzz
+#: (PostgreSQL enforces column lengths, SQLite does not) and the agency system end to
+#: end. The other live-server tests cross the same views and services over HTTP to the
+#: sandboxes; their database work is what the service and API tests prove on both.
+LIVE_ON_BOTH = (
+    "tests/e2e/test_api_fuzz.py",
+    "tests/e2e/test_journey_http.py",
+    "tests/integrations/test_sandbox_agency_end_to_end.py",
+)
+
+
 def _uses_database(item: pytest.Item) -> bool:
     fixtures = getattr(item, "fixturenames", ())
     return bool(
@@ -208,12 +219,14 @@ def _uses_database(item: pytest.Item) -> bool:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark what the PostgreSQL run may leave out: tests that never touch the database,
-    the Chromium journeys, and the modules above."""
+    the Chromium journeys, live-server tests other than ``LIVE_ON_BOTH``, and the
+    modules above."""
     for item in items:
         module = item.nodeid.split("::", 1)[0]
         if (
             not _uses_database(item)
             or item.get_closest_marker("browser")
+            or (item.get_closest_marker("live") and not module.startswith(LIVE_ON_BOTH))
             or module.startswith(DATABASE_NEUTRAL_MODULES)
         ):
             item.add_marker(pytest.mark.database_neutral)
