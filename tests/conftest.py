@@ -197,10 +197,13 @@ DATABASE_NEUTRAL_MODULES = (
 
 
 #: Live-server tests that also run on PostgreSQL: the journeys over HTTP, the API fuzz
-#: (PostgreSQL enforces column lengths, SQLite does not) and the agency system end to
-#: end. The other live-server tests cross the same views and services over HTTP to the
-#: sandboxes; their database work is what the service and API tests prove on both.
+#: (PostgreSQL enforces column lengths, SQLite does not), the agency system end to end
+#: and the exchange (its message log takes an advisory lock, and PostgreSQL refuses to
+#: change a logged entry). The other live-server tests cross the same views and services
+#: over HTTP to the sandboxes; their database work is what the service and API tests
+#: prove on both.
 LIVE_ON_BOTH = (
+    "tests/exchange/",
     "tests/e2e/test_api_fuzz.py",
     "tests/e2e/test_journey_http.py",
     "tests/integrations/test_sandbox_agency_end_to_end.py",
